@@ -1,0 +1,728 @@
+//! The app: the one owner of the store. It turns commands into session
+//! requests, session events into store inputs, and follows every command
+//! until its one result event (`ok` or `error`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use jid::{BareJid, Jid};
+use tokio::time::Instant;
+
+use crate::command::{Command, StatusTarget};
+use crate::history::{History, Record};
+use crate::protocol::message::chat;
+use crate::protocol::muc::{self, HistoryRequest};
+use crate::protocol::owner;
+use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
+use crate::store::{Connection, Event, Input, JoinState, OccupantAction, Protocol, Store};
+
+/// How long a command may wait for its outcome once its stanza is out.
+const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a command waits for.
+#[derive(Debug, Clone)]
+enum Waiting {
+    /// Self-presence from the room (or an error from it).
+    Join { room: BareJid },
+    /// The stanza to be written.
+    Sent,
+    /// The stanza to be written; then a chat message enters the store.
+    SentChat {
+        to: Jid,
+        body: String,
+        id: String,
+        private: bool,
+    },
+    /// Our nick change confirmed by the room (or an error).
+    Nick { room: BareJid },
+    /// The room confirming that we left.
+    Left { room: BareJid },
+    /// The room's echo of our message (or an error for it).
+    Echo { room: BareJid, id: String },
+    /// The room's subject change by us (or an error for our message).
+    Subject { room: BareJid, id: String },
+    /// The answer to an IQ; with `show_form`, the form is printed.
+    Iq { show_form: bool },
+}
+
+#[derive(Debug)]
+struct Pending {
+    command: String,
+    waiting: Waiting,
+    /// Set once the stanza is out (or at once for those that need no
+    /// sending first); `None` while the session still holds it.
+    deadline: Option<Instant>,
+    sent: bool,
+}
+
+/// What [`App::execute`] did.
+#[derive(Debug)]
+pub struct Exec {
+    /// Events to show now. Without `pending`, the last is the result
+    /// (`ok` or `error`).
+    pub events: Vec<Event>,
+    /// Under way: the result event will come from [`App::on_session`] or
+    /// [`App::tick`].
+    pub pending: Option<Tag>,
+}
+
+impl Exec {
+    fn done(events: Vec<Event>) -> Exec {
+        Exec {
+            events,
+            pending: None,
+        }
+    }
+    fn pending(tag: Tag) -> Exec {
+        Exec {
+            events: Vec::new(),
+            pending: Some(tag),
+        }
+    }
+}
+
+pub struct AppOptions {
+    pub account: BareJid,
+    pub default_nick: String,
+    /// Messages of archive shown on join (and history asked of the room
+    /// the first time).
+    pub history_load: usize,
+}
+
+pub struct App {
+    pub store: Store,
+    session: SessionHandle,
+    history: Option<History>,
+    opts: AppOptions,
+    next_tag: Tag,
+    next_msg: u64,
+    pending: HashMap<Tag, Pending>,
+    /// Archive errors are reported once, then the archive is dropped.
+    history_failed: bool,
+}
+
+fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
+    Box::new(err_event(command, condition, text))
+}
+
+fn err_event(command: &str, condition: &str, text: impl Into<String>) -> Event {
+    Event::Error {
+        command: Some(command.to_string()),
+        room: None,
+        condition: condition.to_string(),
+        text: Some(text.into()),
+        message_id: None,
+    }
+}
+
+impl App {
+    pub fn new(session: SessionHandle, history: Option<History>, opts: AppOptions) -> App {
+        App {
+            store: Store::new(),
+            session,
+            history,
+            opts,
+            next_tag: 0,
+            next_msg: 0,
+            pending: HashMap::new(),
+            history_failed: false,
+        }
+    }
+
+    pub fn session(&self) -> &SessionHandle {
+        &self.session
+    }
+
+    /// Whether the command with this tag still waits for its outcome.
+    pub fn is_pending(&self, tag: Tag) -> bool {
+        self.pending.contains_key(&tag)
+    }
+
+    /// Number of commands still waiting for their outcome.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn tag(&mut self) -> Tag {
+        self.next_tag += 1;
+        self.next_tag
+    }
+
+    fn message_id(&mut self) -> String {
+        self.next_msg += 1;
+        format!("confab-{}-{}", std::process::id(), self.next_msg)
+    }
+
+    fn wait(&mut self, command: &str, waiting: Waiting, sent: bool) -> Tag {
+        let tag = self.tag();
+        self.pending.insert(
+            tag,
+            Pending {
+                command: command.to_string(),
+                waiting,
+                deadline: sent.then(|| Instant::now() + OUTCOME_TIMEOUT),
+                sent,
+            },
+        );
+        tag
+    }
+
+    fn in_room(&self, room: &BareJid, command: &str) -> Result<(), Box<Event>> {
+        match self.store.room(room).map(|r| r.state) {
+            Some(JoinState::Joined | JoinState::Rejoining) => Ok(()),
+            Some(JoinState::Joining) => Err(refuse(
+                command,
+                "not-acceptable",
+                format!("still joining {room}"),
+            )),
+            _ => Err(refuse(
+                command,
+                "not-acceptable",
+                format!("you are not in {room} (use /join {room})"),
+            )),
+        }
+    }
+
+    /// Starts a command. `text` is the command as the user wrote it (for
+    /// the result event). `/wait`, `/sleep` and `/quit` belong to the
+    /// caller (batch or TUI) and are refused here.
+    pub fn execute(&mut self, cmd: Command, text: &str) -> Exec {
+        match self.start(cmd, text) {
+            Ok(exec) => exec,
+            Err(e) => Exec::done(vec![*e]),
+        }
+    }
+
+    fn start(&mut self, cmd: Command, text: &str) -> Result<Exec, Box<Event>> {
+        Ok(match cmd {
+            Command::Join {
+                room,
+                nick,
+                password,
+            } => {
+                if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
+                    return Err(refuse(text, "conflict", format!("already in {room}")));
+                }
+                let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
+                muc::join(
+                    &room,
+                    &nick,
+                    None,
+                    &HistoryRequest::Default,
+                    crate::command::Show::Available,
+                    None,
+                )
+                .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
+                let mut events = self.store.apply(
+                    Input::Joining {
+                        room: room.clone(),
+                        nick: nick.clone(),
+                        protocol: Protocol::Muc,
+                    },
+                    Utc::now(),
+                );
+                let history = self.load_archive(&room, &mut events);
+                let tag = self.wait(text, Waiting::Join { room: room.clone() }, true);
+                self.session.send(SessionCmd::Join {
+                    room,
+                    nick,
+                    password,
+                    history,
+                    tag,
+                });
+                Exec {
+                    events,
+                    pending: Some(tag),
+                }
+            }
+            Command::Part { room, reason } => {
+                if self
+                    .store
+                    .room(&room)
+                    .is_none_or(|r| r.state == JoinState::Left)
+                {
+                    return Err(refuse(
+                        text,
+                        "item-not-found",
+                        format!("you are not in {room}"),
+                    ));
+                }
+                self.store
+                    .apply(Input::Leaving { room: room.clone() }, Utc::now());
+                let tag = self.wait(text, Waiting::Left { room: room.clone() }, false);
+                self.session.send(SessionCmd::Leave { room, reason, tag });
+                Exec::pending(tag)
+            }
+            Command::Say { room, text: body } => {
+                self.in_room(&room, text)?;
+                let id = self.message_id();
+                let message = muc::groupchat(&room, &body, &id);
+                let tag = self.wait(
+                    text,
+                    Waiting::Echo {
+                        room: room.clone(),
+                        id,
+                    },
+                    false,
+                );
+                self.session.send(SessionCmd::Message {
+                    message: Box::new(message),
+                    room: Some(room),
+                    tag,
+                });
+                Exec::pending(tag)
+            }
+            Command::Msg { to, text: body } => {
+                let bare = to.to_bare();
+                let private = to.resource().is_some() && self.store.room(&bare).is_some();
+                if private {
+                    self.in_room(&bare, text)?;
+                }
+                let id = self.message_id();
+                let message = chat(to.clone(), &body, &id, private);
+                let tag = self.wait(
+                    text,
+                    Waiting::SentChat {
+                        to,
+                        body,
+                        id,
+                        private,
+                    },
+                    false,
+                );
+                self.session.send(SessionCmd::Message {
+                    message: Box::new(message),
+                    room: private.then_some(bare),
+                    tag,
+                });
+                Exec::pending(tag)
+            }
+            Command::Nick { room, nick } => {
+                self.in_room(&room, text)?;
+                if self.store.room(&room).is_some_and(|r| r.own_nick == nick) {
+                    return Err(refuse(text, "conflict", format!("you are already {nick}")));
+                }
+                let tag = self.wait(text, Waiting::Nick { room: room.clone() }, false);
+                self.session.send(SessionCmd::Nick { room, nick, tag });
+                Exec::pending(tag)
+            }
+            Command::Topic {
+                room,
+                text: subject,
+            } => {
+                self.in_room(&room, text)?;
+                let id = self.message_id();
+                let message = muc::subject(&room, &subject, &id);
+                let tag = self.wait(
+                    text,
+                    Waiting::Subject {
+                        room: room.clone(),
+                        id,
+                    },
+                    false,
+                );
+                self.session.send(SessionCmd::Message {
+                    message: Box::new(message),
+                    room: Some(room),
+                    tag,
+                });
+                Exec::pending(tag)
+            }
+            Command::Status {
+                target,
+                show,
+                text: status,
+            } => {
+                let room = match target {
+                    StatusTarget::All => None,
+                    StatusTarget::Room(r) => {
+                        self.in_room(&r, text)?;
+                        Some(r)
+                    }
+                };
+                let tag = self.wait(text, Waiting::Sent, false);
+                self.session.send(SessionCmd::Status {
+                    room,
+                    show,
+                    text: status,
+                    tag,
+                });
+                Exec::pending(tag)
+            }
+            Command::Config { room, fields } => {
+                let show_form = fields.is_empty();
+                let payload = if show_form {
+                    owner::get_config()
+                } else {
+                    owner::submit_config(&fields)
+                };
+                let tag = self.wait(text, Waiting::Iq { show_form }, true);
+                self.session.send(SessionCmd::Iq {
+                    to: Some(room.into()),
+                    payload,
+                    set: !show_form,
+                    timeout: OUTCOME_TIMEOUT,
+                    tag,
+                });
+                Exec::pending(tag)
+            }
+            Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
+                Ok(help) => Exec::done(vec![
+                    Event::Info { text: help },
+                    Event::Ok {
+                        command: text.to_string(),
+                    },
+                ]),
+                Err(e) => return Err(refuse(text, "bad-request", e)),
+            },
+            Command::Wait(_) | Command::Sleep(_) | Command::Quit => {
+                return Err(refuse(
+                    text,
+                    "bad-request",
+                    format!("/{} is not available here", cmd.name()),
+                ));
+            }
+        })
+    }
+}
+
+impl App {
+    /// Shows the archived messages of a room and says which history to ask
+    /// the room for: what came after the archive, or the last few.
+    fn load_archive(&mut self, room: &BareJid, events: &mut Vec<Event>) -> HistoryRequest {
+        let fallback =
+            HistoryRequest::MaxStanzas(self.opts.history_load.min(u32::MAX as usize) as u32);
+        let Some(h) = self.history.as_ref() else {
+            return fallback;
+        };
+        let key = room.to_string();
+        let loaded = h
+            .recent(&key, self.opts.history_load)
+            .and_then(|msgs| Ok((msgs, h.last_time(&key)?)));
+        match loaded {
+            Ok((messages, last)) => {
+                events.extend(self.store.apply(
+                    Input::Archive {
+                        room: room.clone(),
+                        messages,
+                    },
+                    Utc::now(),
+                ));
+                match last {
+                    Some(t) => HistoryRequest::Since(t),
+                    None => fallback,
+                }
+            }
+            Err(e) => {
+                events.push(self.history_broken(e));
+                fallback
+            }
+        }
+    }
+
+    fn history_broken(&mut self, e: crate::history::HistoryError) -> Event {
+        self.history = None;
+        self.history_failed = true;
+        Event::error(
+            "history-unavailable",
+            Some(format!(
+                "{e}; messages are no longer archived in this session"
+            )),
+        )
+    }
+
+    /// Writes the messages that came in since the last call, in one
+    /// transaction. Call it when a burst of events has been handled.
+    pub fn flush_history(&mut self) -> Vec<Event> {
+        let journal = self.store.take_journal();
+        let Some(h) = self.history.as_mut() else {
+            return Vec::new();
+        };
+        if journal.is_empty() {
+            return Vec::new();
+        }
+        let records: Vec<Record> = journal
+            .into_iter()
+            .map(|(conv, message)| Record {
+                conversation: conv.to_string(),
+                message,
+            })
+            .collect();
+        match h.append(&records) {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![self.history_broken(e)],
+        }
+    }
+
+    /// Takes a session event: updates the store, finishes the commands it
+    /// answers. Returns the events to show, in order.
+    pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
+        let mut results = Vec::new();
+        match &ev {
+            SessionEvent::Sent { tag } => {
+                if let Some(p) = self.pending.get_mut(tag) {
+                    p.sent = true;
+                    p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
+                    let offline = self.store.connection != Connection::Online;
+                    match p.waiting.clone() {
+                        Waiting::Sent => results.push(self.finish_ok(*tag)),
+                        Waiting::SentChat {
+                            to,
+                            body,
+                            id,
+                            private,
+                        } => {
+                            let p = self.pending.remove(tag).expect("pending");
+                            results.extend(self.store.apply(
+                                Input::SentChat {
+                                    to,
+                                    body,
+                                    id,
+                                    private,
+                                },
+                                Utc::now(),
+                            ));
+                            results.push(Event::Ok { command: p.command });
+                        }
+                        // Offline, a nick change is only remembered for the
+                        // rejoin: done.
+                        Waiting::Nick { .. } if offline => results.push(self.finish_ok(*tag)),
+                        // Offline there is no room to confirm the leave.
+                        Waiting::Left { .. } if offline => results.push(self.finish_ok(*tag)),
+                        _ => {}
+                    }
+                }
+                return results;
+            }
+            SessionEvent::IqResponse { tag, result } => {
+                if let Some(p) = self.pending.remove(tag) {
+                    let show_form = matches!(p.waiting, Waiting::Iq { show_form: true });
+                    match result {
+                        Ok(payload) if show_form => match owner::describe_form(payload.as_ref()) {
+                            Ok(text) => {
+                                results.push(Event::Info { text });
+                                results.push(Event::Ok { command: p.command });
+                            }
+                            Err(e) => results.push(err_event(
+                                &p.command,
+                                &e.condition,
+                                e.text.unwrap_or_default(),
+                            )),
+                        },
+                        Ok(_) => results.push(Event::Ok { command: p.command }),
+                        Err(e) => results.push(err_event(
+                            &p.command,
+                            &e.condition,
+                            e.text.clone().unwrap_or_default(),
+                        )),
+                    }
+                }
+                return results;
+            }
+            SessionEvent::SendFailed { tag, error } => {
+                if let Some(p) = self.pending.remove(tag) {
+                    results.push(Event::Error {
+                        command: Some(p.command),
+                        room: None,
+                        condition: error.condition.clone(),
+                        text: error.text.clone(),
+                        message_id: None,
+                    });
+                }
+                return results;
+            }
+            SessionEvent::Fatal(e) => {
+                // Nothing under way can finish now.
+                let tags: Vec<Tag> = self.pending.keys().copied().collect();
+                for tag in tags {
+                    let p = self.pending.remove(&tag).expect("pending");
+                    results.push(err_event(
+                        &p.command,
+                        &e.condition,
+                        e.text.clone().unwrap_or_default(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let events = self
+            .store
+            .apply(crate::store::Input::Session(ev), Utc::now());
+        let mut out = Vec::with_capacity(events.len() + results.len());
+        for e in events {
+            match self.answers(&e) {
+                Some((tag, true)) if self.needs_instant_config(tag, &e) => {
+                    // A new room stays locked until configured: accept the
+                    // defaults (XEP-0045 instant room) before saying ok.
+                    out.push(e);
+                    self.request_instant_config(tag);
+                }
+                Some((tag, true)) => {
+                    out.push(e);
+                    out.push(self.finish_ok(tag));
+                }
+                Some((tag, false)) => {
+                    // The error is the command's result: say which command.
+                    let p = self.pending.remove(&tag).expect("pending");
+                    out.push(match e {
+                        Event::Error {
+                            room,
+                            condition,
+                            text,
+                            message_id,
+                            ..
+                        } => Event::Error {
+                            command: Some(p.command),
+                            room,
+                            condition,
+                            text,
+                            message_id,
+                        },
+                        other => other,
+                    });
+                }
+                None => out.push(e),
+            }
+        }
+        out.extend(results);
+        out
+    }
+
+    fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
+        let Event::Joined { room, .. } = e else {
+            return false;
+        };
+        matches!(
+            self.pending.get(&tag).map(|p| &p.waiting),
+            Some(Waiting::Join { .. })
+        ) && BareJid::new(room)
+            .ok()
+            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
+            .unwrap_or(false)
+    }
+
+    fn request_instant_config(&mut self, tag: Tag) {
+        let Some(p) = self.pending.get_mut(&tag) else {
+            return;
+        };
+        let Waiting::Join { room } = p.waiting.clone() else {
+            return;
+        };
+        p.waiting = Waiting::Iq { show_form: false };
+        p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
+        self.session.send(SessionCmd::Iq {
+            to: Some(room.into()),
+            payload: owner::submit_config(&[]),
+            set: true,
+            timeout: OUTCOME_TIMEOUT,
+            tag,
+        });
+    }
+
+    fn finish_ok(&mut self, tag: Tag) -> Event {
+        let p = self.pending.remove(&tag).expect("pending command");
+        Event::Ok { command: p.command }
+    }
+
+    /// Which pending command an event finishes: (tag, success).
+    fn answers(&self, e: &Event) -> Option<(Tag, bool)> {
+        self.pending.iter().find_map(|(tag, p)| {
+            let ok = match (&p.waiting, e) {
+                (Waiting::Join { room }, Event::Joined { room: r, .. }) if room.as_str() == r => {
+                    true
+                }
+                (
+                    Waiting::Join { room },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (
+                    Waiting::Nick { room },
+                    Event::Occupant {
+                        room: r,
+                        action: OccupantAction::Nick,
+                        is_self: true,
+                        ..
+                    },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Nick { room },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
+                (
+                    Waiting::Echo { room, id },
+                    Event::Message {
+                        room: Some(r),
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
+                (Waiting::Subject { room, .. }, Event::Subject { room: r, nick, .. })
+                    if room.as_str() == r
+                        && nick.as_deref()
+                            == self.store.room(room).map(|x| x.own_nick.as_str()) =>
+                {
+                    true
+                }
+                (
+                    Waiting::Echo { id, .. } | Waiting::Subject { id, .. },
+                    Event::Error {
+                        message_id: Some(mid),
+                        ..
+                    },
+                ) if mid == id => false,
+                _ => return None,
+            };
+            Some((*tag, ok))
+        })
+    }
+
+    /// Commands whose outcome did not come in time fail.
+    pub fn tick(&mut self) -> Vec<Event> {
+        let now = Instant::now();
+        let late: Vec<Tag> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        late.into_iter()
+            .map(|tag| {
+                let p = self.pending.remove(&tag).expect("pending");
+                let what = match p.waiting {
+                    Waiting::Join { .. } => "the room did not answer the join",
+                    Waiting::Echo { .. } => "the room did not echo the message",
+                    Waiting::Subject { .. } => "the room did not confirm the subject",
+                    Waiting::Nick { .. } => "the room did not confirm the nick change",
+                    Waiting::Left { .. } => "the room did not confirm the leave",
+                    Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
+                    Waiting::Iq { .. } => "no answer in time",
+                };
+                err_event(
+                    &p.command,
+                    "remote-server-timeout",
+                    format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
+                )
+            })
+            .collect()
+    }
+
+    /// Rooms we are in or entering (to leave at the end).
+    pub fn active_rooms(&self) -> Vec<BareJid> {
+        self.store
+            .rooms()
+            .filter(|r| r.state != JoinState::Left && r.state != JoinState::Leaving)
+            .map(|r| r.jid.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,335 @@
+//! `--batch`: commands from a file or stdin, one at a time, each until its
+//! outcome; every event printed as one JSON line on stdout.
+
+mod wait;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+use crate::app::App;
+use crate::command::{self, Command};
+use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::store::Event;
+
+pub use wait::matches as wait_matches;
+
+pub struct BatchOptions {
+    /// Go on after a failed command (exit status 1 at the end).
+    pub keep_going: bool,
+    /// How long to wait for the first connection.
+    pub connect_timeout: Duration,
+    /// Rooms to join before the script starts (the account's autojoin).
+    pub autojoin: Vec<String>,
+}
+
+/// Events seen since the previous `/wait`, for the next one to look at.
+const MAX_SEEN: usize = 200_000;
+
+struct Runner<W: Write> {
+    app: App,
+    events: UnboundedReceiver<SessionEvent>,
+    out: W,
+    seen: VecDeque<Value>,
+    closed: bool,
+    failed: bool,
+}
+
+/// Runs a script; returns the exit status (0 all well, 1 a command
+/// failed).
+pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
+    app: App,
+    events: UnboundedReceiver<SessionEvent>,
+    input: R,
+    out: W,
+    opts: BatchOptions,
+) -> i32 {
+    let mut r = Runner {
+        app,
+        events,
+        out,
+        seen: VecDeque::new(),
+        closed: false,
+        failed: false,
+    };
+    let status = r.script(input, &opts).await;
+    r.finish().await;
+    status
+}
+
+impl<W: Write> Runner<W> {
+    fn print(&mut self, events: Vec<Event>) {
+        for e in events {
+            let v = e.to_json();
+            if let Ok(line) = serde_json::to_string(&v) {
+                let _ = writeln!(self.out, "{line}");
+            }
+            if self.seen.len() >= MAX_SEEN {
+                self.seen.pop_front();
+            }
+            self.seen.push_back(v);
+        }
+        let _ = self.out.flush();
+    }
+
+    /// Handles one session event and everything already queued behind it,
+    /// then archives the burst in one go.
+    fn pump(&mut self, first: SessionEvent) {
+        let mut batch = vec![first];
+        while batch.len() < 1024 {
+            match self.events.try_recv() {
+                Ok(ev) => batch.push(ev),
+                Err(_) => break,
+            }
+        }
+        for ev in batch {
+            if ev == SessionEvent::Closed {
+                self.closed = true;
+            }
+            let out = self.app.on_session(ev);
+            self.print(out);
+        }
+        let out = self.app.flush_history();
+        self.print(out);
+    }
+
+    /// Waits for the next session event (or the deadline); false when the
+    /// session is gone or the deadline passed.
+    async fn step(&mut self, deadline: Instant) -> bool {
+        let tick = tokio::time::sleep(Duration::from_millis(250));
+        tokio::select! {
+            ev = self.events.recv() => match ev {
+                Some(ev) => { self.pump(ev); true }
+                None => { self.closed = true; false }
+            },
+            _ = tokio::time::sleep_until(deadline) => false,
+            _ = tick => {
+                let late = self.app.tick();
+                self.print(late);
+                true
+            }
+        }
+    }
+
+    /// Runs until the command with `tag` has its result; true if `ok`.
+    async fn until_done(&mut self, tag: Tag, command: &str) -> bool {
+        loop {
+            // The result event is the last `ok`/`error` naming the command;
+            // the app removes the tag when it emits it.
+            if !self.app.is_pending(tag) {
+                return self.result_of(command);
+            }
+            if self.closed {
+                self.print(vec![Event::Error {
+                    command: Some(command.to_string()),
+                    room: None,
+                    condition: "remote-server-not-found".into(),
+                    text: Some("the session has ended".into()),
+                    message_id: None,
+                }]);
+                return false;
+            }
+            self.step(Instant::now() + Duration::from_secs(3600)).await;
+        }
+    }
+
+    /// Whether the newest result event for `command` is `ok`.
+    fn result_of(&self, command: &str) -> bool {
+        self.seen
+            .iter()
+            .rev()
+            .find(|v| {
+                matches!(v["event"].as_str(), Some("ok") | Some("error"))
+                    && v["command"].as_str() == Some(command)
+            })
+            .is_some_and(|v| v["event"] == "ok")
+    }
+
+    async fn connect(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.seen.iter().any(|v| v["event"] == "connected") {
+                return true;
+            }
+            if self.closed || self.app.store.connection == crate::store::Connection::Failed {
+                return false;
+            }
+            if Instant::now() >= deadline {
+                self.print(vec![Event::error(
+                    "remote-server-timeout",
+                    Some(format!("no connection within {} s", timeout.as_secs())),
+                )]);
+                return false;
+            }
+            self.step(deadline).await;
+        }
+    }
+
+    async fn script<R: AsyncBufRead + Unpin>(&mut self, input: R, opts: &BatchOptions) -> i32 {
+        if !self.connect(opts.connect_timeout).await {
+            return 1;
+        }
+        for room in &opts.autojoin {
+            let line = format!("/join {room}");
+            if !self.run_line(&line).await && !opts.keep_going {
+                return 1;
+            }
+        }
+        let mut lines = input.lines();
+        loop {
+            // Keep handling events while waiting for the next line.
+            let line = loop {
+                tokio::select! {
+                    l = lines.next_line() => break l,
+                    ev = self.events.recv(), if !self.closed => match ev {
+                        Some(ev) => self.pump(ev),
+                        None => self.closed = true,
+                    },
+                }
+            };
+            let line = match line {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    self.print(vec![Event::error(
+                        "bad-request",
+                        Some(format!("cannot read the script: {e}")),
+                    )]);
+                    return 1;
+                }
+            };
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if matches!(command::parse(trimmed), Ok(Command::Quit)) {
+                self.print(vec![Event::Ok {
+                    command: trimmed.to_string(),
+                }]);
+                break;
+            }
+            if !self.run_line(trimmed).await {
+                self.failed = true;
+                if !opts.keep_going {
+                    return 1;
+                }
+            }
+        }
+        if self.failed { 1 } else { 0 }
+    }
+
+    /// Runs one command line to its outcome; true if it succeeded.
+    async fn run_line(&mut self, line: &str) -> bool {
+        let cmd = match command::parse(line) {
+            Ok(c) => c,
+            Err(e) => {
+                self.print(vec![Event::Error {
+                    command: Some(line.to_string()),
+                    room: None,
+                    condition: "bad-request".into(),
+                    text: Some(e.to_string()),
+                    message_id: None,
+                }]);
+                return false;
+            }
+        };
+        match cmd {
+            Command::Wait(w) => self.wait(line, w).await,
+            Command::Sleep(d) => {
+                let deadline = Instant::now() + d;
+                while Instant::now() < deadline {
+                    self.step(deadline).await;
+                }
+                self.print(vec![Event::Ok {
+                    command: line.to_string(),
+                }]);
+                true
+            }
+            other => {
+                let exec = self.app.execute(other, line);
+                self.print(exec.events);
+                match exec.pending {
+                    None => self.result_of(line),
+                    Some(tag) => self.until_done(tag, line).await,
+                }
+            }
+        }
+    }
+
+    async fn wait(&mut self, line: &str, w: command::Wait) -> bool {
+        let deadline = Instant::now() + w.timeout;
+        let mut checked = 0;
+        loop {
+            if let Some(pos) = self
+                .seen
+                .iter()
+                .skip(checked)
+                .position(|v| wait::matches(&w.kind, v, &self.app.store))
+            {
+                // Consumed through the match; later events stay for the
+                // next /wait.
+                self.seen.drain(..=checked + pos);
+                self.print(vec![Event::Ok {
+                    command: line.to_string(),
+                }]);
+                self.seen.pop_back();
+                return true;
+            }
+            if wait::satisfied_now(&w.kind, &self.app.store) {
+                self.seen.clear();
+                self.print(vec![Event::Ok {
+                    command: line.to_string(),
+                }]);
+                self.seen.clear();
+                return true;
+            }
+            checked = self.seen.len();
+            if Instant::now() >= deadline || self.closed {
+                self.print(vec![Event::Error {
+                    command: Some(line.to_string()),
+                    room: None,
+                    condition: "remote-server-timeout".into(),
+                    text: Some(format!(
+                        "no matching event within {} s",
+                        w.timeout.as_secs_f64()
+                    )),
+                    message_id: None,
+                }]);
+                return false;
+            }
+            self.step(deadline).await;
+        }
+    }
+
+    /// End of input: leave the rooms, close the stream.
+    async fn finish(&mut self) {
+        if self.closed {
+            return;
+        }
+        for room in self.app.active_rooms() {
+            let line = format!("/part {room}");
+            if let Ok(cmd) = command::parse(&line) {
+                let exec = self.app.execute(cmd, &line);
+                self.print(exec.events);
+                if let Some(tag) = exec.pending {
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    while self.app.is_pending(tag) && Instant::now() < deadline && !self.closed {
+                        self.step(deadline).await;
+                    }
+                }
+            }
+        }
+        self.app.session().send(SessionCmd::Shutdown);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.closed && Instant::now() < deadline {
+            if !self.step(deadline).await {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The one command language: the TUI input line and `--batch` both go
+//! through [`parse`]. The command table ([`table::COMMANDS`]) carries each
+//! command's name, aliases, usage, arguments and help, so parsing, `/help`
+//! and (later) completion never drift apart.
+
+mod parse;
+pub mod table;
+
+use std::time::Duration;
+
+use jid::{BareJid, Jid};
+
+pub use parse::{ParseError, Token, parse, tokenize};
+
+/// Presence "show" values a user can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    Available,
+    Chat,
+    Away,
+    Xa,
+    Dnd,
+}
+
+impl Show {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Show::Available => "available",
+            Show::Chat => "chat",
+            Show::Away => "away",
+            Show::Xa => "xa",
+            Show::Dnd => "dnd",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Show> {
+        Some(match word {
+            "available" | "online" => Show::Available,
+            "chat" => Show::Chat,
+            "away" => Show::Away,
+            "xa" => Show::Xa,
+            "dnd" => Show::Dnd,
+            _ => return None,
+        })
+    }
+}
+
+/// Which rooms a `/status` applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusTarget {
+    All,
+    Room(BareJid),
+}
+
+/// What a `/wait` waits for. Every kind compiles to a predicate over the
+/// JSON form of events (see `batch::wait`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitKind {
+    /// `/wait message ROOM [--from NICK] [--contains TEXT]`
+    Message {
+        room: BareJid,
+        from: Option<String>,
+        contains: Option<String>,
+    },
+    /// `/wait occupant ROOM NICK`
+    Occupant { room: BareJid, nick: String },
+    /// `/wait event NAME [KEY=VALUE ...]`: any event whose fields equal the
+    /// given values (compared as text).
+    Event {
+        name: String,
+        fields: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub kind: WaitKind,
+    pub timeout: Duration,
+}
+
+/// Default timeout of `/wait` when `--timeout` is not given.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/join ROOM[/NICK] [PASSWORD]`
+    Join {
+        room: BareJid,
+        nick: Option<String>,
+        password: Option<String>,
+    },
+    /// `/part ROOM [REASON]`
+    Part {
+        room: BareJid,
+        reason: Option<String>,
+    },
+    /// `/say ROOM TEXT` (and plain text in the TUI, to the current room)
+    Say { room: BareJid, text: String },
+    /// `/msg JID-or-ROOM/NICK TEXT`
+    Msg { to: Jid, text: String },
+    /// `/nick ROOM NEWNICK`
+    Nick { room: BareJid, nick: String },
+    /// `/topic ROOM TEXT`
+    Topic { room: BareJid, text: String },
+    /// `/status ROOM|all SHOW [TEXT]`
+    Status {
+        target: StatusTarget,
+        show: Show,
+        text: Option<String>,
+    },
+    /// `/config ROOM [FIELD=VALUE ...]`: show the room's configuration
+    /// form, or submit the given fields.
+    Config {
+        room: BareJid,
+        fields: Vec<(String, String)>,
+    },
+    /// `/wait ...`
+    Wait(Wait),
+    /// `/sleep SECS`
+    Sleep(Duration),
+    /// `/help [COMMAND]`
+    Help { topic: Option<String> },
+    /// `/quit`
+    Quit,
+}
+
+impl Command {
+    /// The command's name as in the table (for events and errors).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Join { .. } => "join",
+            Command::Part { .. } => "part",
+            Command::Say { .. } => "say",
+            Command::Msg { .. } => "msg",
+            Command::Nick { .. } => "nick",
+            Command::Topic { .. } => "topic",
+            Command::Status { .. } => "status",
+            Command::Config { .. } => "config",
+            Command::Wait(_) => "wait",
+            Command::Sleep(_) => "sleep",
+            Command::Help { .. } => "help",
+            Command::Quit => "quit",
+        }
+    }
+}

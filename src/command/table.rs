@@ -1,0 +1,630 @@
+//! The command table: every command's name, aliases, usage, arguments,
+//! options and help. The parser ([`super::parse`]), `/help`
+//! ([`help_text`]) and completion all read this table, so they cannot
+//! drift apart.
+
+/// One command of the command language.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Canonical name, without the leading `/`.
+    pub name: &'static str,
+    /// Other names, without the leading `/`.
+    pub aliases: &'static [&'static str],
+    /// Usage text; several lines for commands with several forms (`/wait`).
+    pub usage: &'static str,
+    /// One-line description.
+    pub help: &'static str,
+    /// Positional arguments, in order.
+    pub args: &'static [ArgSpec],
+    /// `--options`; they may appear anywhere after the command name.
+    pub options: &'static [OptSpec],
+}
+
+/// One positional argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArgSpec {
+    /// Placeholder as written in the usage, e.g. `ROOM`.
+    pub name: &'static str,
+    pub kind: ArgKind,
+    pub required: bool,
+}
+
+/// What an argument must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A room: a bare JID with a local part (`room@conference.example.org`).
+    Room,
+    /// `ROOM[/NICK]`: a room, optionally followed by `/` and a nickname.
+    RoomNick,
+    /// Any JID, including `ROOM/NICK` (full JIDs are allowed).
+    Jid,
+    /// A room, or the word `all` (every joined room).
+    RoomOrAll,
+    /// A nickname (non-empty).
+    Nick,
+    /// Any single word.
+    Word,
+    /// One of the listed words.
+    Choice(&'static [&'static str]),
+    /// A non-negative decimal number of seconds, e.g. `0.5`.
+    Seconds,
+    /// Zero or more `KEY=VALUE` words; must be last.
+    KeyValues,
+    /// The rest of the line verbatim; must be last.
+    Rest,
+}
+
+impl ArgKind {
+    /// A short explanation of what is expected, for error messages and help.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArgKind::Room => "a room JID like room@conference.example.org",
+            ArgKind::RoomNick => "a room JID like room@conference.example.org",
+            ArgKind::Jid => "a JID like user@example.org, or room@conference.example.org/nick",
+            ArgKind::RoomOrAll => "a room JID like room@conference.example.org, or all",
+            ArgKind::Nick => "a nickname",
+            ArgKind::Word => "a word",
+            ArgKind::Choice(_) => "one of the listed words",
+            ArgKind::Seconds => "a number of seconds",
+            ArgKind::KeyValues => "a field and its value, like room=room@conference.example.org",
+            ArgKind::Rest => "the rest of the line",
+        }
+    }
+}
+
+/// One `--option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptSpec {
+    /// Including the dashes, e.g. `--timeout`.
+    pub name: &'static str,
+    /// Value placeholder (`SECS`, `NICK`, ...); `None` for a flag.
+    pub value: Option<&'static str>,
+    pub help: &'static str,
+}
+
+const fn arg(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+const fn opt_arg(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+/// Presence values accepted by `/status`, in usage order.
+pub const SHOWS: &[&str] = &["available", "chat", "away", "xa", "dnd"];
+
+/// The forms of `/wait`, in usage order (the names of [`WAIT_FORMS`]).
+pub const WAIT_KINDS: &[&str] = &["message", "occupant", "event"];
+
+const OPT_FROM: OptSpec = OptSpec {
+    name: "--from",
+    value: Some("NICK"),
+    help: "only a message from this nickname",
+};
+const OPT_CONTAINS: OptSpec = OptSpec {
+    name: "--contains",
+    value: Some("TEXT"),
+    help: "only a message whose body contains TEXT",
+};
+const OPT_TIMEOUT: OptSpec = OptSpec {
+    name: "--timeout",
+    value: Some("SECS"),
+    help: "fail after SECS seconds (default 30)",
+};
+
+/// Every command, in the order `/help` lists them.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "join",
+        aliases: &["j"],
+        usage: "/join ROOM[/NICK] [PASSWORD]",
+        help: "Join a room, optionally with a nickname and a room password",
+        args: &[
+            arg("ROOM[/NICK]", ArgKind::RoomNick),
+            opt_arg("PASSWORD", ArgKind::Word),
+        ],
+        options: &[],
+    },
+    CommandSpec {
+        name: "part",
+        aliases: &["leave"],
+        usage: "/part ROOM [REASON]",
+        help: "Leave a room, optionally saying why",
+        args: &[arg("ROOM", ArgKind::Room), opt_arg("REASON", ArgKind::Rest)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "say",
+        aliases: &[],
+        usage: "/say ROOM TEXT",
+        help: "Send a message to everyone in a room",
+        args: &[arg("ROOM", ArgKind::Room), arg("TEXT", ArgKind::Rest)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "msg",
+        aliases: &["query"],
+        usage: "/msg JID-or-ROOM/NICK TEXT",
+        help: "Send a private message to a user, or to a room occupant by ROOM/NICK",
+        args: &[
+            arg("JID-or-ROOM/NICK", ArgKind::Jid),
+            arg("TEXT", ArgKind::Rest),
+        ],
+        options: &[],
+    },
+    CommandSpec {
+        name: "nick",
+        aliases: &[],
+        usage: "/nick ROOM NEWNICK",
+        help: "Change your nickname in a room",
+        args: &[arg("ROOM", ArgKind::Room), arg("NEWNICK", ArgKind::Nick)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "topic",
+        aliases: &["subject"],
+        usage: "/topic ROOM TEXT",
+        help: "Set a room's topic (subject)",
+        args: &[arg("ROOM", ArgKind::Room), arg("TEXT", ArgKind::Rest)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "status",
+        aliases: &[],
+        usage: "/status ROOM|all available|chat|away|xa|dnd [TEXT]",
+        help: "Set your presence in one room or in all rooms, with an optional status text",
+        args: &[
+            arg("ROOM|all", ArgKind::RoomOrAll),
+            arg("SHOW", ArgKind::Choice(SHOWS)),
+            opt_arg("TEXT", ArgKind::Rest),
+        ],
+        options: &[],
+    },
+    CommandSpec {
+        name: "config",
+        aliases: &[],
+        usage: "/config ROOM [FIELD=VALUE ...]",
+        help: "Show a room's configuration form, or set fields of it (e.g. muc#roomconfig_roomname=Lounge)",
+        args: &[
+            arg("ROOM", ArgKind::Room),
+            opt_arg("FIELD=VALUE ...", ArgKind::KeyValues),
+        ],
+        options: &[],
+    },
+    CommandSpec {
+        name: "wait",
+        aliases: &[],
+        usage: "/wait message ROOM [--from NICK] [--contains TEXT] [--timeout SECS]\n\
+                /wait occupant ROOM NICK [--timeout SECS]\n\
+                /wait event NAME [KEY=VALUE ...] [--timeout SECS]",
+        help: "Wait until a message arrives, an occupant is present or an event happens (for scripts)",
+        args: &[arg("KIND", ArgKind::Choice(WAIT_KINDS))],
+        options: &[OPT_FROM, OPT_CONTAINS, OPT_TIMEOUT],
+    },
+    CommandSpec {
+        name: "sleep",
+        aliases: &[],
+        usage: "/sleep SECS",
+        help: "Pause for SECS seconds, e.g. 0.5 (for scripts)",
+        args: &[arg("SECS", ArgKind::Seconds)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "help",
+        aliases: &[],
+        usage: "/help [COMMAND]",
+        help: "List the commands, or explain one command",
+        args: &[opt_arg("COMMAND", ArgKind::Word)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "quit",
+        aliases: &["exit"],
+        usage: "/quit",
+        help: "Leave all rooms and exit",
+        args: &[],
+        options: &[],
+    },
+];
+
+/// The forms of `/wait`. Each form's `name` is the word after `/wait`; its
+/// `args` follow that word, and its `options` are the subset of `/wait`'s
+/// options that apply to it.
+pub static WAIT_FORMS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "message",
+        aliases: &[],
+        usage: "/wait message ROOM [--from NICK] [--contains TEXT] [--timeout SECS]",
+        help: "Wait for a message in ROOM (matching --from and --contains if given)",
+        args: &[arg("ROOM", ArgKind::Room)],
+        options: &[OPT_FROM, OPT_CONTAINS, OPT_TIMEOUT],
+    },
+    CommandSpec {
+        name: "occupant",
+        aliases: &[],
+        usage: "/wait occupant ROOM NICK [--timeout SECS]",
+        help: "Wait until NICK is present in ROOM",
+        args: &[arg("ROOM", ArgKind::Room), arg("NICK", ArgKind::Nick)],
+        options: &[OPT_TIMEOUT],
+    },
+    CommandSpec {
+        name: "event",
+        aliases: &[],
+        usage: "/wait event NAME [KEY=VALUE ...] [--timeout SECS]",
+        help: "Wait for an event called NAME whose fields have the given values",
+        args: &[
+            arg("NAME", ArgKind::Word),
+            opt_arg("KEY=VALUE", ArgKind::KeyValues),
+        ],
+        options: &[OPT_TIMEOUT],
+    },
+];
+
+/// The sub-forms of a command (selected by its first argument, a
+/// [`ArgKind::Choice`] of their names), or an empty slice.
+pub fn forms(command: &str) -> &'static [CommandSpec] {
+    match command {
+        "wait" => WAIT_FORMS,
+        _ => &[],
+    }
+}
+
+/// Finds a command by name or alias (without the `/`, case-insensitive).
+pub fn lookup(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|spec| {
+        spec.name.eq_ignore_ascii_case(name)
+            || spec.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// The command name or alias closest to a misspelt `name`, if any is close.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    if name.is_empty() {
+        return None;
+    }
+    let candidates = COMMANDS
+        .iter()
+        .flat_map(|spec| std::iter::once(&spec.name).chain(spec.aliases.iter()));
+    let mut best: Option<(usize, &'static str)> = None;
+    for &candidate in candidates {
+        let distance = if candidate.starts_with(&name) {
+            // A prefix ("/jo"): as good as one typo.
+            1
+        } else {
+            edit_distance(&name, candidate)
+        };
+        let limit = if candidate.len() <= 3 { 1 } else { 2 };
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// `unknown command /NAME (did you mean /X?)`, without a column.
+pub(crate) fn unknown_command(name: &str) -> String {
+    match suggest(name) {
+        Some(s) => format!("unknown command /{name} (did you mean /{s}?)"),
+        None => format!("unknown command /{name} (type /help for a list)"),
+    }
+}
+
+/// The one-line synopsis of a command: its usage, or for commands with
+/// several forms `/wait message|occupant|event ...`.
+fn synopsis(spec: &CommandSpec) -> String {
+    let forms = forms(spec.name);
+    if forms.is_empty() {
+        spec.usage.to_string()
+    } else {
+        let names: Vec<&str> = forms.iter().map(|f| f.name).collect();
+        format!("/{} {} ...", spec.name, names.join("|"))
+    }
+}
+
+fn option_line(opt: &OptSpec) -> String {
+    match opt.value {
+        Some(value) => format!("{} {}", opt.name, value),
+        None => opt.name.to_string(),
+    }
+}
+
+/// Help generated from the table.
+///
+/// `None`: every command, one per line (synopsis and help). `Some(name)`
+/// (with or without `/`, aliases allowed): that command's usage, aliases,
+/// help and options. An unknown name is an error message.
+pub fn help_text(topic: Option<&str>) -> Result<String, String> {
+    let Some(topic) = topic else {
+        let rows: Vec<(String, &str)> = COMMANDS.iter().map(|s| (synopsis(s), s.help)).collect();
+        let width = rows
+            .iter()
+            .map(|(u, _)| u.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out = String::from("Commands:\n");
+        for (usage, help) in rows {
+            out.push_str(&format!("  {usage:<width$}  {help}\n"));
+        }
+        out.push_str("Type /help COMMAND for details about one command.");
+        return Ok(out);
+    };
+    let name = topic.trim().strip_prefix('/').unwrap_or(topic.trim());
+    let spec = lookup(name).ok_or_else(|| unknown_command(name))?;
+    let mut out = String::new();
+    for line in spec.usage.lines() {
+        out.push_str(&format!("Usage: {}\n", line.trim()));
+    }
+    if !spec.aliases.is_empty() {
+        let aliases: Vec<String> = spec.aliases.iter().map(|a| format!("/{a}")).collect();
+        out.push_str(&format!("Aliases: {}\n", aliases.join(", ")));
+    }
+    out.push_str(spec.help);
+    out.push('\n');
+    let forms = forms(spec.name);
+    if !forms.is_empty() {
+        out.push_str("Forms:\n");
+        let width = forms.iter().map(|f| f.name.len()).max().unwrap_or(0);
+        for form in forms {
+            out.push_str(&format!("  {:<width$}  {}\n", form.name, form.help));
+        }
+    }
+    if !spec.options.is_empty() {
+        out.push_str("Options:\n");
+        let rows: Vec<String> = spec.options.iter().map(option_line).collect();
+        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        for (row, opt) in rows.iter().zip(spec.options) {
+            out.push_str(&format!("  {row:<width$}  {}\n", opt.help));
+        }
+    }
+    Ok(out.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_specs() -> impl Iterator<Item = &'static CommandSpec> {
+        COMMANDS.iter().chain(WAIT_FORMS.iter())
+    }
+
+    #[test]
+    fn has_every_command() {
+        let names: Vec<&str> = COMMANDS.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "join", "part", "say", "msg", "nick", "topic", "status", "config", "wait", "sleep",
+                "help", "quit"
+            ]
+        );
+    }
+
+    #[test]
+    fn usages_are_exact() {
+        let usage = |n: &str| lookup(n).unwrap().usage;
+        assert_eq!(usage("join"), "/join ROOM[/NICK] [PASSWORD]");
+        assert_eq!(usage("part"), "/part ROOM [REASON]");
+        assert_eq!(usage("say"), "/say ROOM TEXT");
+        assert_eq!(usage("msg"), "/msg JID-or-ROOM/NICK TEXT");
+        assert_eq!(usage("nick"), "/nick ROOM NEWNICK");
+        assert_eq!(usage("topic"), "/topic ROOM TEXT");
+        assert_eq!(
+            usage("status"),
+            "/status ROOM|all available|chat|away|xa|dnd [TEXT]"
+        );
+        assert_eq!(
+            usage("wait").lines().collect::<Vec<_>>(),
+            [
+                "/wait message ROOM [--from NICK] [--contains TEXT] [--timeout SECS]",
+                "/wait occupant ROOM NICK [--timeout SECS]",
+                "/wait event NAME [KEY=VALUE ...] [--timeout SECS]",
+            ]
+        );
+        assert_eq!(usage("sleep"), "/sleep SECS");
+        assert_eq!(usage("help"), "/help [COMMAND]");
+        assert_eq!(usage("quit"), "/quit");
+    }
+
+    #[test]
+    fn wait_usage_is_its_forms() {
+        let wait = lookup("wait").unwrap();
+        let forms: Vec<&str> = WAIT_FORMS.iter().map(|f| f.usage).collect();
+        assert_eq!(wait.usage.lines().collect::<Vec<_>>(), forms);
+        let names: Vec<&str> = WAIT_FORMS.iter().map(|f| f.name).collect();
+        assert_eq!(names, WAIT_KINDS);
+        assert_eq!(wait.args, &[arg("KIND", ArgKind::Choice(WAIT_KINDS))]);
+        // Every form's options are options of /wait itself.
+        for form in WAIT_FORMS {
+            for opt in form.options {
+                assert!(wait.options.contains(opt), "{}", opt.name);
+            }
+        }
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        let mut seen = Vec::new();
+        for spec in COMMANDS {
+            for name in std::iter::once(&spec.name).chain(spec.aliases) {
+                assert!(!seen.contains(name), "duplicate name /{name}");
+                assert_eq!(*name, name.to_ascii_lowercase());
+                assert!(!name.starts_with('/'));
+                seen.push(name);
+            }
+        }
+        for spec in all_specs() {
+            assert!(!spec.help.is_empty() && !spec.help.contains('\n'));
+            assert!(spec.usage.starts_with('/'), "{}", spec.usage);
+            let mut optional = false;
+            for (i, a) in spec.args.iter().enumerate() {
+                // Usage mentions every argument.
+                let shown = match a.kind {
+                    ArgKind::Choice(words) if a.name == "SHOW" => words.join("|"),
+                    ArgKind::Choice(words) if spec.name == "wait" => words[0].to_string(),
+                    _ => a.name.to_string(),
+                };
+                assert!(spec.usage.contains(&shown), "{}: {shown}", spec.name);
+                // Rest and KeyValues come last; no required after optional.
+                if matches!(a.kind, ArgKind::Rest | ArgKind::KeyValues) {
+                    assert_eq!(i, spec.args.len() - 1, "{}", spec.name);
+                }
+                assert!(!(optional && a.required), "{}", spec.name);
+                optional |= !a.required;
+                if !a.required {
+                    assert!(spec.usage.contains(&format!("[{}", a.name)));
+                }
+            }
+            // Options are parsed token by token, so no Rest with options.
+            if !spec.options.is_empty() {
+                assert!(!spec.args.iter().any(|a| a.kind == ArgKind::Rest));
+            }
+            for opt in spec.options {
+                assert!(opt.name.starts_with("--"));
+                assert!(spec.usage.contains(&option_line(opt)), "{}", opt.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_finds_names_and_aliases() {
+        for spec in COMMANDS {
+            assert_eq!(lookup(spec.name).unwrap().name, spec.name);
+        }
+        assert_eq!(lookup("j").unwrap().name, "join");
+        assert_eq!(lookup("leave").unwrap().name, "part");
+        assert_eq!(lookup("query").unwrap().name, "msg");
+        assert_eq!(lookup("exit").unwrap().name, "quit");
+        assert_eq!(lookup("subject").unwrap().name, "topic");
+        assert_eq!(lookup("JOIN").unwrap().name, "join");
+        assert!(lookup("jion").is_none());
+        assert!(lookup("").is_none());
+        assert!(lookup("/join").is_none());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("jion"), Some("join"));
+        assert_eq!(suggest("jon"), Some("join"));
+        assert_eq!(suggest("qiut"), Some("quit"));
+        assert_eq!(suggest("stauts"), Some("status"));
+        assert_eq!(suggest("sta"), Some("status"));
+        assert_eq!(suggest("topc"), Some("topic"));
+        assert_eq!(suggest("xyzzy"), None);
+        assert_eq!(suggest(""), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let text = help_text(None).unwrap();
+        for spec in COMMANDS {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&synopsis(spec)))
+                .unwrap_or_else(|| panic!("no line for /{} in\n{text}", spec.name));
+            assert!(line.contains(spec.help), "{line}");
+        }
+        assert!(text.contains("/wait message|occupant|event ..."));
+        assert!(text.contains("/status ROOM|all available|chat|away|xa|dnd [TEXT]"));
+        // One line per command, plus a header and a footer.
+        assert_eq!(text.lines().count(), COMMANDS.len() + 2);
+    }
+
+    #[test]
+    fn help_for_one_command() {
+        let join = help_text(Some("join")).unwrap();
+        assert_eq!(
+            join,
+            "Usage: /join ROOM[/NICK] [PASSWORD]\nAliases: /j\n\
+             Join a room, optionally with a nickname and a room password"
+        );
+        // With a slash, by alias, any case.
+        assert_eq!(help_text(Some("/j")).unwrap(), join);
+        assert_eq!(help_text(Some("JOIN")).unwrap(), join);
+
+        let wait = help_text(Some("wait")).unwrap();
+        for line in lookup("wait").unwrap().usage.lines() {
+            assert!(wait.contains(&format!("Usage: {line}")), "{wait}");
+        }
+        for form in WAIT_FORMS {
+            assert!(wait.contains(form.help), "{wait}");
+        }
+        assert!(wait.contains("Options:"));
+        assert!(wait.contains("--from NICK"));
+        assert!(wait.contains("--contains TEXT"));
+        assert!(wait.contains("--timeout SECS"));
+        assert!(wait.contains(OPT_TIMEOUT.help));
+
+        let quit = help_text(Some("quit")).unwrap();
+        assert!(quit.contains("Aliases: /exit"));
+        assert!(!quit.contains("Options:"));
+
+        for spec in COMMANDS {
+            let text = help_text(Some(spec.name)).unwrap();
+            assert!(text.contains(spec.help));
+            for alias in spec.aliases {
+                assert!(text.contains(&format!("/{alias}")));
+            }
+        }
+    }
+
+    #[test]
+    fn help_for_unknown_command() {
+        assert_eq!(
+            help_text(Some("jion")).unwrap_err(),
+            "unknown command /jion (did you mean /join?)"
+        );
+        assert_eq!(
+            help_text(Some("/frobnicate")).unwrap_err(),
+            "unknown command /frobnicate (type /help for a list)"
+        );
+    }
+
+    #[test]
+    fn describe_mentions_examples() {
+        assert!(
+            ArgKind::Room
+                .describe()
+                .contains("room@conference.example.org")
+        );
+        assert!(ArgKind::Jid.describe().contains("user@example.org"));
+        assert_eq!(ArgKind::Seconds.describe(), "a number of seconds");
+    }
+}

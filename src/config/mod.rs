@@ -1,0 +1,289 @@
+//! Configuration: the TOML file, merged with command-line overrides.
+//!
+//! The file is deserialised into a *raw* configuration in which every field
+//! is optional (see [`raw`]); that raw form is then validated and resolved,
+//! exactly once, into a [`Config`]. Every error names the file, the line and
+//! the key it is about, e.g.
+//!
+//! ```text
+//! /home/u/.config/confab/config.toml:7: accounts.work.jid: "alice@" is not a valid JID (…)
+//! ```
+//!
+//! Passwords are not part of the resolved configuration: an account only
+//! records *where* its password comes from ([`PasswordSource`]), and
+//! [`resolve_password`] fetches it when the session needs it.
+//!
+//! File format (all keys optional unless noted):
+//!
+//! ```toml
+//! default_account = "work"        # otherwise the first account in the file
+//!
+//! [history]
+//! enabled = true                   # false = keep nothing (same as --no-history)
+//! load = 50                        # messages of history shown on join
+//!
+//! [accounts.work]
+//! jid = "alice@example.org"        # required
+//! server = "xmpp.example.org:5222" # host[:port]
+//! nick = "alice"                   # default: the JID's local part
+//! password_command = "pass show xmpp/alice"
+//! password_env = "CONFAB_PASSWORD" # (at most one of the two)
+//! tls = "starttls"                 # or "direct" (XEP-0368)
+//! ca_file = "/path/to/ca.pem"      # relative paths are relative to the config file
+//! resource = "confab"
+//! autojoin = ["room@conference.example.org", "dev@conference.example.org/alice2"]
+//! ```
+
+mod error;
+mod password;
+mod raw;
+mod resolve;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, Location};
+pub use password::resolve_password;
+
+/// Default number of history messages shown when joining a room.
+pub const DEFAULT_HISTORY_LOAD: usize = 50;
+
+/// A password (or other secret). Its `Debug` and `Display` output is always
+/// `********`; the value is only reachable through [`Secret::expose`].
+/// The buffer is overwritten when the secret is dropped (best effort).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The secret itself. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Same length, so this overwrites the existing buffer in place.
+        let zeros = "\0".repeat(self.0.len());
+        self.0.replace_range(.., &zeros);
+        std::hint::black_box(&self.0);
+    }
+}
+
+/// How TLS is negotiated with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Plain TCP upgraded with STARTTLS (default, port 5222).
+    #[default]
+    StartTls,
+    /// TLS from the first byte (XEP-0368, port 5223).
+    Direct,
+}
+
+impl TlsMode {
+    /// The port used when none is given.
+    pub fn default_port(self) -> u16 {
+        match self {
+            TlsMode::StartTls => 5222,
+            TlsMode::Direct => 5223,
+        }
+    }
+
+    /// The spelling used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::StartTls => "starttls",
+            TlsMode::Direct => "direct",
+        }
+    }
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A host and port to connect to. `host` holds IPv6 addresses without
+/// brackets; `Display` adds them back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerAddr {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for ServerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A room to join on connect; `nick: None` means the account's nick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoJoin {
+    pub room: jid::BareJid,
+    pub nick: Option<String>,
+}
+
+/// Where an account's password comes from; see [`resolve_password`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// The value of this environment variable.
+    Env(String),
+    /// The standard output of this shell command (`sh -c`).
+    Command(String),
+    /// Nothing configured: ask on the terminal.
+    Prompt,
+}
+
+/// One fully resolved account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The `NAME` of `[accounts.NAME]`, or the JID for an ad-hoc account.
+    pub name: String,
+    /// Always has a local part and no resource.
+    pub jid: jid::BareJid,
+    /// Explicit server; `None` means "derive from the JID" (DNS SRV, then
+    /// [`Account::server_addr`]).
+    pub server: Option<ServerAddr>,
+    /// Default nick in rooms.
+    pub nick: String,
+    pub password: PasswordSource,
+    pub tls: TlsMode,
+    /// Extra CA certificate to trust, in addition to the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Resource prefix.
+    pub resource: Option<String>,
+    pub autojoin: Vec<AutoJoin>,
+}
+
+impl Account {
+    /// The explicit server, or else the JID's domain on the TLS mode's
+    /// default port (5222 for STARTTLS, 5223 for direct TLS).
+    pub fn server_addr(&self) -> ServerAddr {
+        self.server.clone().unwrap_or_else(|| ServerAddr {
+            host: self.jid.domain().as_str().to_owned(),
+            port: self.tls.default_port(),
+        })
+    }
+}
+
+/// Where things live on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The config file that was read (`None` if the default one does not exist).
+    pub config_file: Option<PathBuf>,
+    /// For the history database.
+    pub data_dir: PathBuf,
+    /// For caches.
+    pub cache_dir: PathBuf,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The account selected for this run.
+    pub account: Account,
+    /// `false` when the file says `history.enabled = false` or `--no-history` is given.
+    pub history_enabled: bool,
+    /// Messages of history shown on join.
+    pub history_load: usize,
+    pub paths: Paths,
+}
+
+/// What the command line said (main.rs fills it from clap). CLI values win
+/// over the file.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    /// `--jid`: select the account with this JID, or make an ad-hoc one; with
+    /// `--account`, replaces that account's JID.
+    pub jid: Option<String>,
+    /// `--password-env`: read the password from this environment variable.
+    pub password_env: Option<String>,
+    /// `--server HOST[:PORT]`.
+    pub server: Option<String>,
+    /// `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `--config`: read this file instead of the default one (must exist).
+    pub config: Option<PathBuf>,
+    /// `--account NAME`.
+    pub account: Option<String>,
+    /// `--no-history`.
+    pub no_history: bool,
+}
+
+/// Where the data and cache directories come from.
+#[derive(Debug, Clone, Default)]
+pub enum DirsOverride {
+    /// The platform directories (`directories::ProjectDirs`, which honours `XDG_*`).
+    #[default]
+    System,
+    /// Explicit directories (tests).
+    Explicit {
+        data_dir: PathBuf,
+        cache_dir: PathBuf,
+    },
+}
+
+fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
+    directories::ProjectDirs::from("", "", "confab").ok_or(ConfigError::NoHomeDir)
+}
+
+/// The default config file: `<config dir>/confab/config.toml`.
+pub fn default_config_path() -> Result<PathBuf, ConfigError> {
+    Ok(project_dirs()?.config_dir().join("config.toml"))
+}
+
+/// Read the config file (`--config`, or the default one, which may be
+/// missing) and merge the command line into it.
+pub fn load(cli: &CliOverrides) -> Result<Config, ConfigError> {
+    let (path, explicit) = match &cli.config {
+        Some(path) => (path.clone(), true),
+        None => (default_config_path()?, false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    resolve::resolve(
+        text.as_deref().unwrap_or(""),
+        &path,
+        text.is_some(),
+        cli,
+        DirsOverride::System,
+    )
+}
+
+/// The testable core of [`load`]: `text` is the content of the file at `path`.
+pub fn load_from_str(
+    text: &str,
+    path: &Path,
+    cli: &CliOverrides,
+    dirs: DirsOverride,
+) -> Result<Config, ConfigError> {
+    resolve::resolve(text, path, true, cli, dirs)
+}

@@ -1,0 +1,228 @@
+//! The raw configuration: the TOML file as written, every field optional,
+//! with spans kept on the values that are validated later so that errors can
+//! name their line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::error::{ConfigError, Location};
+
+pub(crate) const TOP_KEYS: &[&str] = &["default_account", "history", "accounts"];
+pub(crate) const HISTORY_KEYS: &[&str] = &["enabled", "load"];
+pub(crate) const ACCOUNT_KEYS: &[&str] = &[
+    "jid",
+    "server",
+    "nick",
+    "password_command",
+    "password_env",
+    "tls",
+    "ca_file",
+    "resource",
+    "autojoin",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub default_account: Option<Spanned<String>>,
+    #[serde(default)]
+    pub history: RawHistory,
+    /// Keyed by account name; the key's span locates the `[accounts.NAME]`
+    /// header (and gives the file order).
+    #[serde(default)]
+    pub accounts: BTreeMap<Spanned<String>, RawAccount>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table with keys enabled and load")]
+pub(crate) struct RawHistory {
+    pub enabled: Option<bool>,
+    pub load: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table of account settings")]
+pub(crate) struct RawAccount {
+    pub jid: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub nick: Option<Spanned<String>>,
+    pub password_command: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub tls: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub resource: Option<Spanned<String>>,
+    pub autojoin: Option<Vec<Spanned<String>>>,
+}
+
+/// Parse `text` (the content of `file`).
+pub(crate) fn parse(text: &str, file: &Path) -> Result<RawConfig, ConfigError> {
+    match toml::from_str::<RawConfig>(text) {
+        Ok(raw) => Ok(raw),
+        // Parse again without serde to tell syntax errors from type errors
+        // and to find which key a type error is about.
+        Err(err) => Err(match DeTable::parse(text) {
+            Err(syntax) => ConfigError::Syntax {
+                location: Location::at(file, text, syntax.span().map(|s| s.start)),
+                message: one_line(syntax.message()),
+            },
+            Ok(doc) => de_error(&err, doc.get_ref(), text, file),
+        }),
+    }
+}
+
+/// One segment of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// `accounts.work.autojoin[1]`; keys that are not bare TOML keys are quoted.
+pub(crate) fn render_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+fn render_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&render_key(k));
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn de_error(err: &toml::de::Error, doc: &DeTable<'_>, text: &str, file: &Path) -> ConfigError {
+    let start = err.span().map(|s| s.start);
+    let location = Location::at(file, text, start);
+    // Speak TOML rather than serde.
+    let message = one_line(err.message())
+        .replace("expected usize", "expected a non-negative integer")
+        .replace("expected a map", "expected a table")
+        .replace("expected a sequence", "expected an array");
+    let path = start.and_then(|pos| locate(doc, pos)).unwrap_or_default();
+
+    if message.starts_with("unknown field")
+        && let Some((Seg::Key(key), table)) = path.split_last()
+    {
+        let expected = match table {
+            [] => Some(TOP_KEYS),
+            [Seg::Key(h)] if h == "history" => Some(HISTORY_KEYS),
+            [Seg::Key(a), Seg::Key(_)] if a == "accounts" => Some(ACCOUNT_KEYS),
+            _ => None,
+        };
+        if let Some(expected) = expected {
+            let table = if table.is_empty() {
+                "the top level".to_owned()
+            } else {
+                format!("[{}]", render_path(table))
+            };
+            return ConfigError::UnknownKey {
+                location,
+                key: key.clone(),
+                table,
+                expected: expected.to_vec(),
+            };
+        }
+    }
+
+    let key = if path.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        render_path(&path)
+    };
+    ConfigError::Invalid {
+        location,
+        key,
+        message,
+    }
+}
+
+/// The key path of the smallest key or value whose span contains `pos`.
+fn locate(doc: &DeTable<'_>, pos: usize) -> Option<Vec<Seg>> {
+    let mut best: Option<(usize, Vec<Seg>)> = None;
+    let mut prefix = Vec::new();
+    walk_table(doc, pos, &mut prefix, &mut best);
+    best.map(|(_, path)| path)
+}
+
+fn contains(span: &std::ops::Range<usize>, pos: usize) -> bool {
+    span.contains(&pos) || (span.is_empty() && span.start == pos)
+}
+
+fn consider(
+    span: std::ops::Range<usize>,
+    pos: usize,
+    path: &[Seg],
+    best: &mut Option<(usize, Vec<Seg>)>,
+) {
+    if contains(&span, pos) {
+        let len = span.len();
+        // `<=`: on a tie the deeper (later visited) entry wins.
+        if best.as_ref().is_none_or(|(l, _)| len <= *l) {
+            *best = Some((len, path.to_vec()));
+        }
+    }
+}
+
+fn walk_table(
+    table: &DeTable<'_>,
+    pos: usize,
+    prefix: &mut Vec<Seg>,
+    best: &mut Option<(usize, Vec<Seg>)>,
+) {
+    for (key, value) in table.iter() {
+        prefix.push(Seg::Key(key.get_ref().to_string()));
+        consider(key.span(), pos, prefix, best);
+        walk_value(value, pos, prefix, best);
+        prefix.pop();
+    }
+}
+
+fn walk_value(
+    value: &Spanned<DeValue<'_>>,
+    pos: usize,
+    prefix: &mut Vec<Seg>,
+    best: &mut Option<(usize, Vec<Seg>)>,
+) {
+    consider(value.span(), pos, prefix, best);
+    match value.get_ref() {
+        DeValue::Table(t) => walk_table(t, pos, prefix, best),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                prefix.push(Seg::Index(i));
+                walk_value(item, pos, prefix, best);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

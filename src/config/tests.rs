@@ -1,0 +1,599 @@
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::password::resolve_with_env;
+use super::resolve::parse_server;
+use super::*;
+
+fn dirs() -> DirsOverride {
+    DirsOverride::Explicit {
+        data_dir: PathBuf::from("/nonexistent/confab-test/data"),
+        cache_dir: PathBuf::from("/nonexistent/confab-test/cache"),
+    }
+}
+
+fn load_cli(text: &str, cli: &CliOverrides) -> Result<Config, ConfigError> {
+    load_from_str(text, Path::new("config.toml"), cli, dirs())
+}
+
+fn load_str(text: &str) -> Result<Config, ConfigError> {
+    load_cli(text, &CliOverrides::default())
+}
+
+fn err(text: &str) -> String {
+    load_str(text).unwrap_err().to_string()
+}
+
+fn err_cli(text: &str, cli: &CliOverrides) -> String {
+    load_cli(text, cli).unwrap_err().to_string()
+}
+
+fn bare(s: &str) -> jid::BareJid {
+    jid::BareJid::new(s).unwrap()
+}
+
+const FULL: &str = r#"
+default_account = "work"
+
+[history]
+enabled = true
+load = 120
+
+[accounts.home]
+jid = "alice@home.example"
+
+[accounts.work]
+jid = "alice@example.org"
+server = "xmpp.example.org:5223"
+nick = "ali"
+password_command = "pass show xmpp/alice"
+tls = "direct"
+ca_file = "/etc/confab/ca.pem"
+resource = "laptop"
+autojoin = ["room@conference.example.org", "dev@conference.example.org/alice2"]
+"#;
+
+#[test]
+fn full_valid_file() {
+    let config = load_from_str(
+        FULL,
+        Path::new("/home/u/.config/confab/config.toml"),
+        &CliOverrides::default(),
+        dirs(),
+    )
+    .unwrap();
+    assert!(config.history_enabled);
+    assert_eq!(config.history_load, 120);
+    let a = &config.account;
+    assert_eq!(a.name, "work");
+    assert_eq!(a.jid, bare("alice@example.org"));
+    assert_eq!(
+        a.server,
+        Some(ServerAddr {
+            host: "xmpp.example.org".into(),
+            port: 5223
+        })
+    );
+    assert_eq!(a.nick, "ali");
+    assert_eq!(
+        a.password,
+        PasswordSource::Command("pass show xmpp/alice".into())
+    );
+    assert_eq!(a.tls, TlsMode::Direct);
+    assert_eq!(a.ca_file.as_deref(), Some(Path::new("/etc/confab/ca.pem")));
+    assert_eq!(a.resource.as_deref(), Some("laptop"));
+    assert_eq!(
+        a.autojoin,
+        vec![
+            AutoJoin {
+                room: bare("room@conference.example.org"),
+                nick: None
+            },
+            AutoJoin {
+                room: bare("dev@conference.example.org"),
+                nick: Some("alice2".into())
+            },
+        ]
+    );
+    assert_eq!(
+        config.paths,
+        Paths {
+            config_file: Some(PathBuf::from("/home/u/.config/confab/config.toml")),
+            data_dir: PathBuf::from("/nonexistent/confab-test/data"),
+            cache_dir: PathBuf::from("/nonexistent/confab-test/cache"),
+        }
+    );
+}
+
+#[test]
+fn defaults() {
+    let config = load_str("[accounts.a]\njid = \"bob@example.net\"\n").unwrap();
+    assert!(config.history_enabled);
+    assert_eq!(config.history_load, DEFAULT_HISTORY_LOAD);
+    let a = &config.account;
+    assert_eq!(a.name, "a");
+    assert_eq!(a.nick, "bob");
+    assert_eq!(a.server, None);
+    assert_eq!(a.tls, TlsMode::StartTls);
+    assert_eq!(a.password, PasswordSource::Prompt);
+    assert_eq!(a.ca_file, None);
+    assert_eq!(a.resource, None);
+    assert!(a.autojoin.is_empty());
+    assert_eq!(
+        a.server_addr(),
+        ServerAddr {
+            host: "example.net".into(),
+            port: 5222
+        }
+    );
+
+    let direct = load_str("[accounts.a]\njid = \"bob@example.net\"\ntls = \"direct\"\n").unwrap();
+    assert_eq!(direct.account.server_addr().port, 5223);
+
+    // A server without a port gets the TLS mode's default port.
+    let a = load_str("[accounts.a]\njid = \"bob@example.net\"\nserver = \"srv.example.net\"\n")
+        .unwrap()
+        .account;
+    assert_eq!(a.server_addr().to_string(), "srv.example.net:5222");
+    let a = load_str(
+        "[accounts.a]\njid = \"bob@example.net\"\nserver = \"srv.example.net\"\ntls = \"direct\"\n",
+    )
+    .unwrap()
+    .account;
+    assert_eq!(a.server_addr().to_string(), "srv.example.net:5223");
+}
+
+#[test]
+fn first_account_in_file_order_and_default_account() {
+    let text =
+        "[accounts.zeta]\njid = \"z@example.org\"\n[accounts.alpha]\njid = \"a@example.org\"\n";
+    assert_eq!(load_str(text).unwrap().account.name, "zeta");
+    let text = format!("default_account = \"alpha\"\n{text}");
+    assert_eq!(load_str(&text).unwrap().account.name, "alpha");
+}
+
+#[test]
+fn history_disabled_by_file_or_cli() {
+    let text = "[history]\nenabled = false\n[accounts.a]\njid = \"a@example.org\"\n";
+    assert!(!load_str(text).unwrap().history_enabled);
+    let cli = CliOverrides {
+        no_history: true,
+        ..Default::default()
+    };
+    assert!(
+        !load_cli("[accounts.a]\njid = \"a@example.org\"\n", &cli)
+            .unwrap()
+            .history_enabled
+    );
+}
+
+#[test]
+fn cli_overrides_win() {
+    let cli = CliOverrides {
+        account: Some("home".into()),
+        server: Some("[::1]:5999".into()),
+        ca_file: Some(PathBuf::from("/tmp/other-ca.pem")),
+        password_env: Some("CONFAB_TEST_PW".into()),
+        no_history: true,
+        ..Default::default()
+    };
+    let config = load_cli(FULL, &cli).unwrap();
+    assert!(!config.history_enabled);
+    let a = &config.account;
+    assert_eq!(a.name, "home");
+    assert_eq!(
+        a.server,
+        Some(ServerAddr {
+            host: "::1".into(),
+            port: 5999
+        })
+    );
+    assert_eq!(a.server_addr().to_string(), "[::1]:5999");
+    assert_eq!(a.ca_file.as_deref(), Some(Path::new("/tmp/other-ca.pem")));
+    assert_eq!(a.password, PasswordSource::Env("CONFAB_TEST_PW".into()));
+
+    // --password-env beats password_command; --jid with --account replaces
+    // the JID (and the derived nick follows it, an explicit one stays).
+    let cli = CliOverrides {
+        account: Some("work".into()),
+        jid: Some("carol@example.org".into()),
+        password_env: Some("PW".into()),
+        ..Default::default()
+    };
+    let a = load_cli(FULL, &cli).unwrap().account;
+    assert_eq!(a.jid, bare("carol@example.org"));
+    assert_eq!(a.nick, "ali");
+    assert_eq!(a.password, PasswordSource::Env("PW".into()));
+    let cli = CliOverrides {
+        account: Some("home".into()),
+        jid: Some("carol@example.org".into()),
+        ..Default::default()
+    };
+    assert_eq!(load_cli(FULL, &cli).unwrap().account.nick, "carol");
+}
+
+#[test]
+fn cli_jid_selects_matching_account() {
+    let cli = CliOverrides {
+        jid: Some("alice@home.example".into()),
+        ..Default::default()
+    };
+    let a = load_cli(FULL, &cli).unwrap().account;
+    assert_eq!(a.name, "home");
+}
+
+#[test]
+fn ad_hoc_account_from_cli_jid() {
+    let cli = CliOverrides {
+        jid: Some("dave@example.com".into()),
+        server: Some("localhost:15222".into()),
+        ..Default::default()
+    };
+    let config = load_cli("", &cli).unwrap();
+    let a = &config.account;
+    assert_eq!(a.name, "dave@example.com");
+    assert_eq!(a.jid, bare("dave@example.com"));
+    assert_eq!(a.nick, "dave");
+    assert_eq!(a.password, PasswordSource::Prompt);
+    assert_eq!(a.tls, TlsMode::StartTls);
+    assert_eq!(a.server_addr().to_string(), "localhost:15222");
+    assert!(config.history_enabled);
+    assert_eq!(config.history_load, 50);
+
+    // A --jid that matches no account in a file with accounts is ad hoc too,
+    // and keeps the file's history settings.
+    let cli = CliOverrides {
+        jid: Some("dave@example.com".into()),
+        ..Default::default()
+    };
+    let config = load_cli(FULL, &cli).unwrap();
+    assert_eq!(config.account.name, "dave@example.com");
+    assert_eq!(config.history_load, 120);
+}
+
+#[test]
+fn no_account_is_an_error() {
+    let e = load_from_str(
+        "[history]\nload = 5\n",
+        Path::new("/home/u/.config/confab/config.toml"),
+        &CliOverrides::default(),
+        dirs(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConfigError::NoAccount { .. }));
+    let msg = e.to_string();
+    assert!(msg.contains("--jid"), "{msg}");
+    assert!(msg.contains("[accounts.NAME]"), "{msg}");
+    assert!(msg.contains("/home/u/.config/confab/config.toml"), "{msg}");
+}
+
+#[test]
+fn unknown_cli_account() {
+    let cli = CliOverrides {
+        account: Some("wrok".into()),
+        ..Default::default()
+    };
+    let msg = err_cli(FULL, &cli);
+    assert!(msg.contains("\"wrok\""), "{msg}");
+    assert!(msg.contains("home, work"), "{msg}");
+}
+
+#[test]
+fn unknown_default_account() {
+    let msg = err("\ndefault_account = \"wrok\"\n[accounts.work]\njid = \"a@example.org\"\n");
+    assert_eq!(
+        msg,
+        "config.toml:2: default_account: no account named \"wrok\" (defined: work)"
+    );
+}
+
+#[test]
+fn invalid_jid() {
+    let text = "# comment\n\n[accounts.work]\n\njid = \"alice@\"\n";
+    let e = load_from_str(
+        text,
+        Path::new("/home/u/.config/confab/config.toml"),
+        &CliOverrides::default(),
+        dirs(),
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(
+            "/home/u/.config/confab/config.toml:5: accounts.work.jid: \"alice@\" is not a valid JID ("
+        ),
+        "{msg}"
+    );
+    assert!(matches!(
+        e,
+        ConfigError::Invalid {
+            location: Location { line: Some(5), .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn jid_without_local_part_or_with_resource() {
+    let msg = err("[accounts.work]\njid = \"example.org\"\n");
+    assert!(
+        msg.starts_with("config.toml:2: accounts.work.jid: \"example.org\" has no local part"),
+        "{msg}"
+    );
+    let msg = err("[accounts.work]\njid = \"a@example.org/phone\"\n");
+    assert!(
+        msg.starts_with("config.toml:2: accounts.work.jid: \"a@example.org/phone\" has a resource"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_jid() {
+    let msg = err("[history]\nload = 1\n\n[accounts.work]\nnick = \"x\"\n");
+    assert!(
+        msg.starts_with("config.toml:4: accounts.work: missing required key \"jid\""),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_key_in_account() {
+    let text = "[accounts.work]\njid = \"a@example.org\"\nnickk = \"alice\"\n";
+    let e = load_str(text).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(
+            "config.toml:3: unknown key \"nickk\" in [accounts.work] (expected one of jid, server, nick, "
+        ),
+        "{msg}"
+    );
+    assert!(matches!(e, ConfigError::UnknownKey { ref key, .. } if key == "nickk"));
+}
+
+#[test]
+fn unknown_key_top_level_and_history() {
+    let msg = err("\n\nfoo = 1\n");
+    assert_eq!(
+        msg,
+        "config.toml:3: unknown key \"foo\" in the top level \
+         (expected one of default_account, history, accounts)"
+    );
+    let msg = err("[history]\nenabled = true\nloaad = 3\n");
+    assert_eq!(
+        msg,
+        "config.toml:3: unknown key \"loaad\" in [history] (expected one of enabled, load)"
+    );
+    // Dotted keys and inline tables are located too.
+    let msg = err("accounts.work.jid = \"a@example.org\"\naccounts.work.tsl = \"direct\"\n");
+    assert!(
+        msg.starts_with("config.toml:2: unknown key \"tsl\" in [accounts.work]"),
+        "{msg}"
+    );
+    let msg = err("[accounts]\nwork = { jid = \"a@example.org\", pw = \"x\" }\n");
+    assert!(
+        msg.starts_with("config.toml:2: unknown key \"pw\" in [accounts.work]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_tls_mode() {
+    let text = "[accounts.work]\njid = \"a@example.org\"\n\n\n\n\n\n\ntls = \"ssl\"\n";
+    assert_eq!(
+        err(text),
+        "config.toml:9: accounts.work.tls: expected \"starttls\" or \"direct\", found \"ssl\""
+    );
+}
+
+#[test]
+fn bad_port() {
+    let text = "[accounts.work]\njid = \"a@example.org\"\n\nserver = \"xmpp.example.org:99999\"\n";
+    assert_eq!(
+        err(text),
+        "config.toml:4: accounts.work.server: port \"99999\" is not a number from 1 to 65535"
+    );
+    let cli = CliOverrides {
+        jid: Some("a@example.org".into()),
+        server: Some("host:0".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        err_cli("", &cli),
+        "--server: port \"0\" is not a number from 1 to 65535"
+    );
+}
+
+#[test]
+fn bad_cli_values() {
+    let cli = CliOverrides {
+        jid: Some("alice@".into()),
+        ..Default::default()
+    };
+    let msg = err_cli("", &cli);
+    assert!(
+        msg.starts_with("--jid: \"alice@\" is not a valid JID ("),
+        "{msg}"
+    );
+    let cli = CliOverrides {
+        jid: Some("a@example.org".into()),
+        password_env: Some(String::new()),
+        ..Default::default()
+    };
+    assert!(err_cli("", &cli).starts_with("--password-env: "));
+}
+
+#[test]
+fn wrong_type_names_key_and_line() {
+    let msg = err("[history]\nenabled = true\nload = \"many\"\n");
+    assert!(
+        msg.starts_with("config.toml:3: history.load: invalid type: string"),
+        "{msg}"
+    );
+    let msg =
+        err("[accounts.work]\njid = \"a@example.org\"\nautojoin = [\"r@c.example.org\", 7]\n");
+    assert!(
+        msg.starts_with("config.toml:3: accounts.work.autojoin[1]: invalid type: integer"),
+        "{msg}"
+    );
+    let msg = err("[accounts.work]\njid = 5\n");
+    assert!(
+        msg.starts_with("config.toml:2: accounts.work.jid: invalid type: integer"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn syntax_error_has_line() {
+    let msg = err("[history]\nload = 5\nenabled = \n");
+    assert!(msg.starts_with("config.toml:3: invalid TOML: "), "{msg}");
+}
+
+#[test]
+fn both_password_sources() {
+    let text = "[accounts.work]\njid = \"a@example.org\"\npassword_command = \"pass x\"\npassword_env = \"PW\"\n";
+    assert_eq!(
+        err(text),
+        "config.toml:4: accounts.work.password_env: set either password_command or password_env, not both"
+    );
+}
+
+#[test]
+fn bad_autojoin_entries() {
+    let msg = err(
+        "[accounts.work]\njid = \"a@example.org\"\nautojoin = [\n  \"ok@muc.example.org\",\n  \"muc.example.org\",\n]\n",
+    );
+    assert!(
+        msg.starts_with(
+            "config.toml:5: accounts.work.autojoin[1]: \"muc.example.org\" has no room name"
+        ),
+        "{msg}"
+    );
+    let msg = err(
+        "[accounts.work]\njid = \"a@example.org\"\nautojoin = [\"r@muc.example.org\", \"r@muc.example.org/x\"]\n",
+    );
+    assert!(
+        msg.contains("accounts.work.autojoin[1]: room r@muc.example.org is listed more than once"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn ca_file_relative_to_config_dir() {
+    let text = "[accounts.w]\njid = \"a@example.org\"\nca_file = \"certs/ca.pem\"\n";
+    let config = load_from_str(
+        text,
+        Path::new("/etc/confab/config.toml"),
+        &CliOverrides::default(),
+        dirs(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.account.ca_file.as_deref(),
+        Some(Path::new("/etc/confab/certs/ca.pem"))
+    );
+}
+
+#[test]
+fn server_address_forms() {
+    assert_eq!(
+        parse_server("example.org"),
+        Ok(("example.org".into(), None))
+    );
+    assert_eq!(
+        parse_server("example.org:5223"),
+        Ok(("example.org".into(), Some(5223)))
+    );
+    assert_eq!(parse_server("[::1]"), Ok(("::1".into(), None)));
+    assert_eq!(parse_server("[::1]:5222"), Ok(("::1".into(), Some(5222))));
+    assert_eq!(parse_server("::1"), Ok(("::1".into(), None)));
+    assert!(parse_server("").is_err());
+    assert!(parse_server(":5222").is_err());
+    assert!(parse_server("host:abc").is_err());
+    assert!(parse_server("a b:5222").is_err());
+}
+
+#[test]
+fn explicit_missing_config_file_is_an_error() {
+    let cli = CliOverrides {
+        config: Some(PathBuf::from("/nonexistent/confab/no-such-config.toml")),
+        jid: Some("a@example.org".into()),
+        ..Default::default()
+    };
+    let e = load(&cli).unwrap_err();
+    assert!(matches!(e, ConfigError::Read { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("/nonexistent/confab/no-such-config.toml")
+    );
+}
+
+#[test]
+fn password_from_env() {
+    let var = "CONFAB_TEST_PASSWORD_7f3a";
+    let env = |name: &str| (name == var).then(|| OsString::from("s3cret"));
+    let secret = resolve_with_env(&PasswordSource::Env(var.into()), env).unwrap();
+    assert_eq!(secret.expose(), "s3cret");
+
+    let msg = resolve_with_env(&PasswordSource::Env("OTHER_VAR".into()), env)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(msg, "password environment variable OTHER_VAR is not set");
+
+    let empty = |_: &str| Some(OsString::new());
+    let msg = resolve_with_env(&PasswordSource::Env(var.into()), empty)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(msg, format!("password environment variable {var} is empty"));
+
+    // The real environment: a variable nobody sets.
+    let e = resolve_password(&PasswordSource::Env(
+        "CONFAB_TEST_SURELY_UNSET_0c9e2b".into(),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(e, ConfigError::PasswordEnvUnset { ref var } if var == "CONFAB_TEST_SURELY_UNSET_0c9e2b")
+    );
+}
+
+#[test]
+fn password_from_command() {
+    let secret = resolve_password(&PasswordSource::Command("printf 'pw\\n'".into())).unwrap();
+    assert_eq!(secret.expose(), "pw");
+    // Only one trailing newline is stripped; inner spaces stay.
+    let secret = resolve_password(&PasswordSource::Command("printf ' a b \\n\\n'".into())).unwrap();
+    assert_eq!(secret.expose(), " a b \n");
+}
+
+#[test]
+fn failing_password_command() {
+    // The command's text does not contain its output literally.
+    let cmd = "printf 'leaked-%s' stdout; echo boom >&2; exit 3";
+    let e = resolve_password(&PasswordSource::Command(cmd.into())).unwrap_err();
+    let ConfigError::PasswordCommandFailed { status, stderr, .. } = &e else {
+        panic!("unexpected error {e:?}");
+    };
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(stderr, "boom");
+    let msg = e.to_string();
+    assert!(msg.contains("exit status: 3"), "{msg}");
+    assert!(msg.contains("boom"), "{msg}");
+    assert!(!msg.contains("leaked-stdout"), "{msg}");
+    assert!(!format!("{e:?}").contains("leaked-stdout"));
+}
+
+#[test]
+fn empty_password_command_output_and_prompt() {
+    let e = resolve_password(&PasswordSource::Command("printf '\\n'".into())).unwrap_err();
+    assert!(matches!(e, ConfigError::PasswordCommandEmpty { .. }), "{e}");
+    let e = resolve_password(&PasswordSource::Prompt).unwrap_err();
+    assert!(matches!(e, ConfigError::NeedPrompt));
+}
+
+#[test]
+fn secret_is_never_shown() {
+    let secret = Secret::new("hunter2".into());
+    assert_eq!(format!("{secret:?}"), "********");
+    assert_eq!(format!("{secret}"), "********");
+    assert_eq!(format!("{:?}", Some(secret.clone())), "Some(********)");
+    assert_eq!(secret.expose(), "hunter2");
+}

@@ -1,0 +1,233 @@
+//! The local archive: messages of rooms and conversations in SQLite, in the
+//! data directory. Writes come in batches, one transaction each.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use crate::store::Message;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("history database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("history database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// One message to archive, under its room or contact (bare JID).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub conversation: String,
+    pub message: Message,
+}
+
+pub struct History {
+    conn: Connection,
+    account: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    stanza_id TEXT,
+    message_id TEXT,
+    time_ms INTEGER NOT NULL,
+    nick TEXT,
+    body TEXT NOT NULL,
+    own INTEGER NOT NULL,
+    private INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_stanza_id
+    ON messages(account, conversation, stanza_id) WHERE stanza_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_time
+    ON messages(account, conversation, time_ms);
+";
+
+impl History {
+    /// Opens (or creates) the archive at `path` for `account`.
+    pub fn open(path: &Path, account: &str) -> Result<History, HistoryError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| HistoryError::Dir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| HistoryError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(History {
+            conn,
+            account: account.to_string(),
+        })
+    }
+
+    /// An archive in memory (tests, benchmarks).
+    pub fn in_memory(account: &str) -> Result<History, HistoryError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(History {
+            conn,
+            account: account.to_string(),
+        })
+    }
+
+    /// Archives a batch in one transaction. Messages whose stanza-id is
+    /// already archived are skipped.
+    pub fn append(&mut self, records: &[Record]) -> Result<usize, HistoryError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO messages
+                 (account, conversation, stanza_id, message_id, time_ms, nick, body, own, private)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for r in records {
+                let m = &r.message;
+                added += stmt.execute(params![
+                    self.account,
+                    r.conversation,
+                    m.stanza_id,
+                    m.id,
+                    m.time.timestamp_millis(),
+                    m.nick,
+                    m.body,
+                    m.own,
+                    m.private,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The last `limit` messages of a conversation, oldest first.
+    pub fn recent(&self, conversation: &str, limit: usize) -> Result<Vec<Message>, HistoryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private FROM messages
+             WHERE account = ?1 AND conversation = ?2
+             ORDER BY time_ms DESC, id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![self.account, conversation, limit as i64], |row| {
+            let ms: i64 = row.get(2)?;
+            Ok(Message {
+                stanza_id: row.get(0)?,
+                id: row.get(1)?,
+                time: DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default(),
+                nick: row.get(3)?,
+                body: row.get(4)?,
+                own: row.get(5)?,
+                private: row.get(6)?,
+                delayed: true,
+                archived: true,
+            })
+        })?;
+        let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Time of the newest archived message of a conversation.
+    pub fn last_time(&self, conversation: &str) -> Result<Option<DateTime<Utc>>, HistoryError> {
+        let ms: Option<i64> = self.conn.query_row(
+            "SELECT MAX(time_ms) FROM messages WHERE account = ?1 AND conversation = ?2",
+            params![self.account, conversation],
+            |row| row.get(0),
+        )?;
+        Ok(ms.and_then(DateTime::<Utc>::from_timestamp_millis))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(sid: Option<&str>, body: &str, secs: i64) -> Message {
+        Message {
+            id: None,
+            stanza_id: sid.map(str::to_string),
+            time: DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
+            nick: Some("bob".into()),
+            body: body.into(),
+            own: false,
+            private: false,
+            delayed: false,
+            archived: false,
+        }
+    }
+
+    fn rec(sid: Option<&str>, body: &str, secs: i64) -> Record {
+        Record {
+            conversation: "r@conference.localhost".into(),
+            message: m(sid, body, secs),
+        }
+    }
+
+    #[test]
+    fn append_is_idempotent_by_stanza_id_and_recent_is_ordered() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        assert_eq!(
+            h.append(&[rec(Some("a"), "one", 1), rec(Some("b"), "two", 2)])
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            h.append(&[rec(Some("a"), "one", 1), rec(None, "three", 3)])
+                .unwrap(),
+            1
+        );
+        let r = h.recent("r@conference.localhost", 10).unwrap();
+        let bodies: Vec<_> = r.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["one", "two", "three"]);
+        assert!(r.iter().all(|m| m.archived));
+        let r = h.recent("r@conference.localhost", 2).unwrap();
+        assert_eq!(r[0].body, "two");
+        assert_eq!(
+            h.last_time("r@conference.localhost")
+                .unwrap()
+                .unwrap()
+                .timestamp(),
+            1_700_000_003
+        );
+        assert!(h.last_time("other@x").unwrap().is_none());
+    }
+
+    #[test]
+    fn accounts_are_separate_and_file_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/history.sqlite3");
+        {
+            let mut h = History::open(&path, "alice@localhost").unwrap();
+            h.append(&[rec(Some("a"), "one", 1)]).unwrap();
+        }
+        let h = History::open(&path, "alice@localhost").unwrap();
+        assert_eq!(h.recent("r@conference.localhost", 10).unwrap().len(), 1);
+        let other = History::open(&path, "bob@localhost").unwrap();
+        assert!(
+            other
+                .recent("r@conference.localhost", 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! confab: a terminal conferencing client for XMPP.
+//!
+//! See ARCHITECTURE.md for how the modules fit together.
+
+pub mod app;
+pub mod batch;
+pub mod command;
+pub mod config;
+pub mod history;
+pub mod protocol;
+pub mod sandbox;
+pub mod session;
+pub mod store;
+pub mod testbed;
+pub mod ui;

@@ -1,0 +1,236 @@
+//! confab: arguments and config, then the TUI or `--batch`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use confab::app::{App, AppOptions};
+use confab::batch::{self, BatchOptions};
+use confab::config::{self, CliOverrides, Config, PasswordSource, Secret};
+use confab::history::History;
+use confab::session::{self, ConnectParams, SessionParams};
+use tokio_xmpp::xmlstream::Timeouts;
+
+/// A terminal conferencing client for XMPP.
+#[derive(Parser, Debug)]
+#[command(name = "confab", version, about)]
+struct Args {
+    /// Account JID (user@domain); overrides the config's account.
+    #[arg(long, value_name = "JID")]
+    jid: Option<String>,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+    /// Connect to this host instead of the JID's domain.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    server: Option<String>,
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Config file (default: config.toml in the config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Which account of the config file to use.
+    #[arg(long, value_name = "NAME")]
+    account: Option<String>,
+    /// Run commands from FILE (or - for stdin) without the TUI; print
+    /// events as JSON lines.
+    #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-")]
+    batch: Option<String>,
+    /// In --batch, go on after a failed command.
+    #[arg(long)]
+    keep_going: bool,
+    /// Keep no message history on disk.
+    #[arg(long)]
+    no_history: bool,
+    /// Seconds to wait for the first connection in --batch.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    connect_timeout: u64,
+    /// Start a private Prosody with demo accounts and rooms, and open
+    /// confab in it.
+    #[arg(long)]
+    sandbox: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.sandbox {
+        return match confab::sandbox::run() {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("confab: sandbox: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let cli = CliOverrides {
+        jid: args.jid.clone(),
+        password_env: args.password_env.clone(),
+        server: args.server.clone(),
+        ca_file: args.ca_file.clone(),
+        config: args.config.clone(),
+        account: args.account.clone(),
+        no_history: args.no_history,
+    };
+    let config = match config::load(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("confab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let password = match obtain_password(&config, args.batch.is_some()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("confab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tls_config = match session::tls_config(config.account.ca_file.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("confab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("confab: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = runtime.block_on(run(args, config, password, tls_config));
+    // Don't wait for stray blocking tasks (e.g. a stdin read).
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    ExitCode::from(code)
+}
+
+fn obtain_password(config: &Config, batch: bool) -> Result<Secret, String> {
+    match &config.account.password {
+        PasswordSource::Prompt if batch => Err(format!(
+            "no password for {}: in --batch give --password-env VAR or password_command in the config",
+            config.account.jid
+        )),
+        PasswordSource::Prompt => confab::ui::prompt_password(config.account.jid.as_str())
+            .map(Secret::new)
+            .map_err(|e| format!("cannot read the password: {e}")),
+        source => config::resolve_password(source).map_err(|e| e.to_string()),
+    }
+}
+
+fn resource(config: &Config) -> String {
+    let base = config.account.resource.as_deref().unwrap_or("confab");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{base}-{:06x}", (nanos ^ std::process::id()) & 0xff_ffff)
+}
+
+async fn run(
+    args: Args,
+    config: Config,
+    password: Secret,
+    tls_config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
+) -> u8 {
+    let server = config.account.server_addr();
+    let params = SessionParams {
+        connect: ConnectParams {
+            jid: config.account.jid.clone(),
+            password,
+            host: server.host.clone(),
+            port: server.port,
+            tls: config.account.tls,
+            resource: resource(&config),
+            tls_config,
+            timeouts: Timeouts {
+                read_timeout: Duration::from_secs(60),
+                response_timeout: Duration::from_secs(30),
+            },
+            attempt_timeout: Duration::from_secs(30),
+        },
+        backoff_min: Duration::from_millis(500),
+        backoff_max: Duration::from_secs(60),
+        outbox_ttl: Duration::from_secs(300),
+    };
+    let (handle, events, task) = session::spawn(params);
+
+    let mut startup_errors = Vec::new();
+    let history = if config.history_enabled {
+        let path = config.paths.data_dir.join("history.sqlite3");
+        match History::open(&path, config.account.jid.as_str()) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                startup_errors.push(format!("{e}; running without history"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let app = App::new(
+        handle,
+        history,
+        AppOptions {
+            account: config.account.jid.clone(),
+            default_nick: config.account.nick.clone(),
+            history_load: config.history_load,
+        },
+    );
+    let autojoin: Vec<String> = config
+        .account
+        .autojoin
+        .iter()
+        .map(|a| match &a.nick {
+            Some(n) => format!("{}/{}", a.room, n),
+            None => a.room.to_string(),
+        })
+        .collect();
+
+    let code = match args.batch.as_deref() {
+        Some(source) => {
+            for e in &startup_errors {
+                println!(
+                    "{}",
+                    serde_json::json!({"event":"error","condition":"history-unavailable","text":e})
+                );
+            }
+            let opts = BatchOptions {
+                keep_going: args.keep_going,
+                connect_timeout: Duration::from_secs(args.connect_timeout),
+                autojoin,
+            };
+            let stdout = std::io::stdout();
+            if source == "-" {
+                let input = tokio::io::BufReader::new(tokio::io::stdin());
+                batch::run(app, events, input, stdout.lock(), opts).await
+            } else {
+                match tokio::fs::File::open(source).await {
+                    Ok(f) => {
+                        batch::run(
+                            app,
+                            events,
+                            tokio::io::BufReader::new(f),
+                            stdout.lock(),
+                            opts,
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        eprintln!("confab: cannot read batch file {source}: {e}");
+                        2
+                    }
+                }
+            }
+        }
+        None => confab::ui::run(app, events, autojoin, startup_errors).await,
+    };
+    task.abort();
+    code as u8
+}

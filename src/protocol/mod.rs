@@ -1,0 +1,241 @@
+//! Pure protocol code: builds and parses stanzas. No tokio, no store.
+//!
+//! Incoming stanzas are classified by [`classify`] into [`Incoming`] values
+//! that the store understands; outgoing stanzas are built by the functions
+//! of the submodules.
+
+pub mod disco;
+pub mod message;
+pub mod muc;
+pub mod owner;
+
+use chrono::{DateTime, Utc};
+use jid::{BareJid, Jid};
+use minidom::Element;
+use xmpp_parsers::message::{Message, MessageType};
+use xmpp_parsers::presence::Presence;
+use xmpp_parsers::stanza_error::StanzaError;
+
+pub use message::{ChatMessage, RoomMessage};
+pub use muc::{MucPresence, OccupantInfo};
+
+/// Namespaces this module works with that xmpp-parsers does not name.
+pub mod ns {
+    pub const MUC: &str = "http://jabber.org/protocol/muc";
+    pub const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+    pub const DELAY: &str = "urn:xmpp:delay";
+    pub const STANZA_ID: &str = "urn:xmpp:sid:0";
+    pub const OCCUPANT_ID: &str = "urn:xmpp:occupant-id:0";
+    pub const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+    pub const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
+    pub const PING: &str = "urn:xmpp:ping";
+    pub const CAPS: &str = "http://jabber.org/protocol/caps";
+    pub const JABBER_CLIENT: &str = "jabber:client";
+}
+
+/// An XMPP error reduced to what a user needs: the defined condition and
+/// the human-readable text, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub condition: String,
+    pub text: Option<String>,
+}
+
+impl ErrorInfo {
+    pub fn new(condition: &str, text: impl Into<Option<String>>) -> ErrorInfo {
+        ErrorInfo {
+            condition: condition.to_string(),
+            text: text.into(),
+        }
+    }
+
+    pub fn from_stanza_error(err: &StanzaError) -> ErrorInfo {
+        let condition = defined_condition_name(err);
+        let text = err
+            .texts
+            .get("en")
+            .or_else(|| err.texts.values().next())
+            .cloned();
+        ErrorInfo { condition, text }
+    }
+
+    /// Parses an `<error/>` element leniently: an unknown or missing
+    /// condition becomes `undefined-condition` rather than a parse failure.
+    pub fn from_error_element(el: &Element) -> ErrorInfo {
+        let mut condition = None;
+        let mut text = None;
+        for child in el.children() {
+            if child.ns() == ns::STANZAS {
+                if child.name() == "text" {
+                    text = Some(child.text());
+                } else if condition.is_none() {
+                    condition = Some(child.name().to_string());
+                }
+            }
+        }
+        ErrorInfo {
+            condition: condition.unwrap_or_else(|| "undefined-condition".into()),
+            text,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.text {
+            Some(t) => write!(f, "{}: {}", self.condition, t),
+            None => f.write_str(&self.condition),
+        }
+    }
+}
+
+fn defined_condition_name(err: &StanzaError) -> String {
+    // The element name of the condition, via serialisation of the error.
+    let el: Element = err.clone().into();
+    ErrorInfo::from_error_element(&el).condition
+}
+
+/// Makes an XML name for attributes of elements we build by hand.
+pub fn nc(name: &str) -> minidom::rxml::NcName {
+    minidom::rxml::NcName::try_from(name).expect("attribute names in confab are valid NCNames")
+}
+
+/// A stanza as the store sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// Presence from a MUC occupant (or about our own join).
+    MucPresence(MucPresence),
+    /// A presence error from a room (join refused, nick conflict, ...).
+    MucPresenceError {
+        room: BareJid,
+        nick: Option<String>,
+        error: ErrorInfo,
+    },
+    /// A groupchat message from a room.
+    RoomMessage(RoomMessage),
+    /// A subject change in a room.
+    Subject {
+        room: BareJid,
+        nick: Option<String>,
+        subject: String,
+        delayed: bool,
+    },
+    /// A chat/normal message: one-to-one, or private in a room (`room/nick`).
+    Chat(ChatMessage),
+    /// A message bounced with an error.
+    MessageError {
+        from: Option<Jid>,
+        id: Option<String>,
+        error: ErrorInfo,
+    },
+    /// Something we do not act on (kept for diagnostics).
+    Ignored(&'static str),
+}
+
+/// Classifies a received presence. `own_rooms` tells which bare JIDs are
+/// rooms we are in or joining (plain presence from them is MUC presence
+/// even without a `muc#user` payload, as with groupchat 1.0 services).
+pub fn classify_presence(p: &Presence) -> Incoming {
+    muc::parse_presence(p).unwrap_or(Incoming::Ignored("presence"))
+}
+
+/// Classifies a received message.
+pub fn classify_message(m: &Message) -> Incoming {
+    if m.type_ == MessageType::Error {
+        let error = m
+            .payloads
+            .iter()
+            .find(|p| p.is("error", ns::JABBER_CLIENT))
+            .map(ErrorInfo::from_error_element)
+            .unwrap_or_else(|| ErrorInfo::new("undefined-condition", None));
+        return Incoming::MessageError {
+            from: m.from.clone(),
+            id: m.id.as_ref().map(|i| i.0.clone()),
+            error,
+        };
+    }
+    if m.type_ == MessageType::Groupchat {
+        return message::parse_groupchat(m);
+    }
+    message::parse_chat(m)
+}
+
+/// Timestamp and "delayed" flag of a message: from XEP-0203 `<delay/>`
+/// when present (a delay with a broken stamp still counts as delayed).
+pub fn delay_of(payloads: &[Element]) -> (Option<DateTime<Utc>>, bool) {
+    for p in payloads {
+        if p.is("delay", ns::DELAY) {
+            let stamp = p
+                .attr("stamp")
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&Utc));
+            return (stamp, true);
+        }
+    }
+    (None, false)
+}
+
+/// The XEP-0359 stanza-id assigned by `by`, if any.
+pub fn stanza_id_by(payloads: &[Element], by: &BareJid) -> Option<String> {
+    payloads
+        .iter()
+        .filter(|p| p.is("stanza-id", ns::STANZA_ID))
+        .find(|p| {
+            p.attr("by")
+                .and_then(|b| BareJid::new(b).ok())
+                .is_some_and(|b| &b == by)
+        })
+        .and_then(|p| p.attr("id").map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn el(xml: &str) -> Element {
+        xml.parse().expect("test XML parses")
+    }
+
+    #[test]
+    fn error_info_from_element() {
+        let e = el(
+            "<error xmlns='jabber:client' type='auth'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Password required</text></error>",
+        );
+        let info = ErrorInfo::from_error_element(&e);
+        assert_eq!(info.condition, "not-authorized");
+        assert_eq!(info.text.as_deref(), Some("Password required"));
+        assert_eq!(info.to_string(), "not-authorized: Password required");
+    }
+
+    #[test]
+    fn error_info_without_condition() {
+        let e = el("<error xmlns='jabber:client' type='cancel'/>");
+        assert_eq!(
+            ErrorInfo::from_error_element(&e).condition,
+            "undefined-condition"
+        );
+    }
+
+    #[test]
+    fn delay_parsing() {
+        let p = vec![el(
+            "<delay xmlns='urn:xmpp:delay' from='r@c' stamp='2002-09-10T23:08:25Z'/>",
+        )];
+        let (t, d) = delay_of(&p);
+        assert!(d);
+        assert_eq!(t.unwrap().to_rfc3339(), "2002-09-10T23:08:25+00:00");
+        let bad = vec![el("<delay xmlns='urn:xmpp:delay' stamp='yesterday'/>")];
+        assert_eq!(delay_of(&bad), (None, true));
+        assert_eq!(delay_of(&[]), (None, false));
+    }
+
+    #[test]
+    fn stanza_id_only_from_the_right_assigner() {
+        let p = vec![
+            el("<stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='evil@example.org'/>"),
+            el("<stanza-id xmlns='urn:xmpp:sid:0' id='real' by='room@conf.example.org'/>"),
+        ];
+        let room = BareJid::new("room@conf.example.org").unwrap();
+        assert_eq!(stanza_id_by(&p, &room).as_deref(), Some("real"));
+    }
+}

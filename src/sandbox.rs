@@ -1,0 +1,109 @@
+//! `confab --sandbox`: a private Prosody with demo accounts and a demo
+//! room, a demo user (bob) in it, and confab opened as alice. Everything
+//! lives in a temp dir that goes away on exit.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::testbed::{Prosody, ProsodyOptions};
+
+pub const DEMO_ROOM: &str = "demo@conference.localhost";
+const PASSWORD_VAR: &str = "CONFAB_SANDBOX_PASSWORD";
+
+fn confab(server: &Prosody, user: &str, home: &Path) -> Result<Command> {
+    let exe = std::env::current_exe().context("cannot find the confab executable")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--jid")
+        .arg(server.jid(user))
+        .arg("--server")
+        .arg(format!("127.0.0.1:{}", server.c2s_port()))
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .arg("--password-env")
+        .arg(PASSWORD_VAR)
+        .env(PASSWORD_VAR, format!("{user}-pw"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"));
+    Ok(cmd)
+}
+
+/// Runs the sandbox; returns confab's exit status.
+pub fn run() -> Result<u8> {
+    let server = Prosody::start(
+        ProsodyOptions::new()
+            .account("alice", "alice-pw")
+            .account("bob", "bob-pw")
+            .account("carol", "carol-pw"),
+    )?;
+    let home = server.dir().join("home");
+
+    // bob joins the demo room, sets its subject and says hello, then stays
+    // until we close his input.
+    let mut bob = confab(&server, "bob", &home)?
+        .arg("--batch")
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start the demo user")?;
+    let mut bob_in = bob.stdin.take().context("no stdin for bob")?;
+    let bob_out = bob.stdout.take().context("no stdout for bob")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(bob_out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    writeln!(
+        bob_in,
+        "/join {DEMO_ROOM}/bob\n\
+         /topic {DEMO_ROOM} Welcome to the confab sandbox: try /nick, /msg {DEMO_ROOM}/bob hi, /help\n\
+         /say {DEMO_ROOM} Hello! I am bob, a demo user. Say something; Ctrl-C or /quit leaves.\n\
+         /say {DEMO_ROOM} Accounts: alice, bob and carol (passwords: NAME-pw) on 127.0.0.1:{}",
+        server.c2s_port()
+    )?;
+    bob_in.flush()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut oks = 0;
+    while oks < 4 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("\"event\":\"ok\"") => oks += 1,
+            Ok(line) if line.contains("\"event\":\"error\"") => {
+                bail!("the demo user failed: {line}")
+            }
+            Ok(_) => {}
+            Err(_) => bail!(
+                "the demo user did not get into {DEMO_ROOM} in time; server log:\n{}",
+                server.log_tail(20)
+            ),
+        }
+    }
+    // Write alice's config with the demo room to autojoin.
+    let config = home.join("alice.toml");
+    std::fs::create_dir_all(&home)?;
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.alice]\njid = \"alice@localhost\"\nnick = \"alice\"\nautojoin = [\"{DEMO_ROOM}\"]\n"
+        ),
+    )?;
+    let status = confab(&server, "alice", &home)?
+        .arg("--config")
+        .arg(&config)
+        .args(std::env::args_os().skip(1).filter(|a| a != "--sandbox"))
+        .status()
+        .context("cannot start confab")?;
+    drop(bob_in);
+    let _ = bob.wait();
+    Ok(status.code().unwrap_or(1).clamp(0, 255) as u8)
+}

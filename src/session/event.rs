@@ -1,0 +1,93 @@
+//! What the session task reports, and what it is asked to do.
+
+use std::time::Duration;
+
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::message::Message;
+
+use crate::command::Show;
+use crate::protocol::muc::HistoryRequest;
+use crate::protocol::{ErrorInfo, Incoming};
+
+/// Tag the app puts on a request so that its outcome can be matched.
+pub type Tag = u64;
+
+/// Reported by the session task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// A connection attempt starts (attempt 1 is the first).
+    Connecting { attempt: u32 },
+    /// Logged in and bound. `reconnect` is false the first time.
+    Online { jid: FullJid, reconnect: bool },
+    /// The connection was lost or an attempt failed; the next attempt is
+    /// made after `retry_in`.
+    Disconnected { reason: String, retry_in: Duration },
+    /// The session gave up for good (wrong password, certificate error).
+    Fatal(ErrorInfo),
+    /// A stanza from the network, classified.
+    Incoming(Incoming),
+    /// A stanza that could not be parsed (it is dropped, never fatal).
+    Malformed { from: Option<String>, text: String },
+    /// The answer to an IQ the app sent with [`SessionCmd::Iq`].
+    IqResponse {
+        tag: Tag,
+        result: Result<Option<Element>, ErrorInfo>,
+    },
+    /// A tagged stanza was written to the stream.
+    Sent { tag: Tag },
+    /// A tagged stanza could not be sent (and will not be).
+    SendFailed { tag: Tag, error: ErrorInfo },
+    /// The session closed the stream at the app's request.
+    Closed,
+}
+
+/// What the app asks the session to do. Sending never blocks the app.
+#[derive(Debug, Clone)]
+pub enum SessionCmd {
+    /// Enter a room; the session remembers it and rejoins after a
+    /// reconnection until [`SessionCmd::Leave`].
+    Join {
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+        history: HistoryRequest,
+        tag: Tag,
+    },
+    /// Leave a room.
+    Leave {
+        room: BareJid,
+        reason: Option<String>,
+        tag: Tag,
+    },
+    /// Change the nick in a room.
+    Nick {
+        room: BareJid,
+        nick: String,
+        tag: Tag,
+    },
+    /// Set show/status in one room or (None) everywhere.
+    Status {
+        room: Option<BareJid>,
+        show: Show,
+        text: Option<String>,
+        tag: Tag,
+    },
+    /// Send a message. With `room` set, it waits until that room is joined
+    /// (after a reconnection) before it goes out.
+    Message {
+        message: Box<Message>,
+        room: Option<BareJid>,
+        tag: Tag,
+    },
+    /// Send an IQ get or set and report the answer.
+    Iq {
+        to: Option<Jid>,
+        payload: Element,
+        set: bool,
+        timeout: Duration,
+        tag: Tag,
+    },
+    /// Leave every room, close the stream and end the task.
+    Shutdown,
+}

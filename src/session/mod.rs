@@ -1,0 +1,56 @@
+//! The session task: it owns the XMPP stream. Login, keep-alive,
+//! reconnection with backoff, rejoining rooms, IQ tracking with timeouts,
+//! and a queue for what is sent while offline.
+//!
+//! The app talks to it through a [`SessionHandle`] (never blocks) and hears
+//! from it through a channel of [`SessionEvent`]s.
+
+pub mod connect;
+mod event;
+mod task;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+pub use connect::{ConnectError, ConnectParams, TlsSetupError, tls_config};
+pub use event::{SessionCmd, SessionEvent, Tag};
+
+/// Timing of the session (defaults suit a desktop on a normal network).
+#[derive(Debug, Clone)]
+pub struct SessionParams {
+    pub connect: ConnectParams,
+    /// First wait before reconnecting; doubles up to `backoff_max`.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// How long a message may wait for the connection before it is
+    /// reported as failed.
+    pub outbox_ttl: Duration,
+}
+
+/// The app's side of the session: sending a command never blocks.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    tx: mpsc::UnboundedSender<SessionCmd>,
+}
+
+impl SessionHandle {
+    /// Queues a command; returns false when the session task has ended.
+    pub fn send(&self, cmd: SessionCmd) -> bool {
+        self.tx.send(cmd).is_ok()
+    }
+}
+
+/// Starts the session task on the current tokio runtime.
+pub fn spawn(
+    params: SessionParams,
+) -> (
+    SessionHandle,
+    mpsc::UnboundedReceiver<SessionEvent>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let join = tokio::spawn(task::Task::new(params, cmd_rx, ev_tx).run());
+    (SessionHandle { tx: cmd_tx }, ev_rx, join)
+}

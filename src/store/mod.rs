@@ -1,0 +1,627 @@
+//! The state store: rooms, occupants, messages, conversations, errors.
+//!
+//! Changed only by [`Store::apply`], plain data in and [`Event`]s out, so
+//! it is tested without a network. Every input costs O(1) (or O(log n))
+//! in the size of the room it touches.
+
+mod event;
+mod room;
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+use jid::{BareJid, FullJid, Jid};
+
+pub use event::{Event, LeftKind, OccupantAction};
+pub use room::{JoinState, Message, MessageLog, Occupant, Occupants, Protocol, Room};
+
+use crate::protocol::muc::{MucPresence, status_code_text};
+use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
+use crate::session::SessionEvent;
+
+/// What the store takes in. (A transient value, never stored: the size
+/// difference between variants costs nothing.)
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Input {
+    /// Something the session task reported.
+    Session(SessionEvent),
+    /// The app starts joining a room.
+    Joining {
+        room: BareJid,
+        nick: String,
+        protocol: Protocol,
+    },
+    /// The app asked to leave a room.
+    Leaving { room: BareJid },
+    /// Messages from the local archive for a room, oldest first.
+    Archive {
+        room: BareJid,
+        messages: Vec<Message>,
+    },
+    /// We sent a one-to-one or private message (no copy comes back).
+    SentChat {
+        to: Jid,
+        body: String,
+        id: String,
+        private: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Offline,
+    Connecting,
+    Online,
+    /// Gave up (see the last error).
+    Failed,
+}
+
+/// A conversation with one contact.
+#[derive(Debug, Clone, Default)]
+pub struct Conversation {
+    pub messages: MessageLog,
+}
+
+/// An error kept for the status line and `/errors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorEntry {
+    pub time: DateTime<Utc>,
+    pub room: Option<BareJid>,
+    pub error: ErrorInfo,
+}
+
+const MAX_ERRORS: usize = 200;
+
+#[derive(Debug)]
+pub struct Store {
+    pub jid: Option<FullJid>,
+    pub connection: Connection,
+    rooms: HashMap<BareJid, Room>,
+    /// Rooms in the order they were opened (for the room list).
+    order: Vec<BareJid>,
+    pub conversations: HashMap<BareJid, Conversation>,
+    pub errors: VecDeque<ErrorEntry>,
+    /// New messages since the last [`Store::take_journal`] (to archive).
+    journal: Vec<(BareJid, Message)>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new()
+    }
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store {
+            jid: None,
+            connection: Connection::Offline,
+            rooms: HashMap::new(),
+            order: Vec::new(),
+            conversations: HashMap::new(),
+            errors: VecDeque::new(),
+            journal: Vec::new(),
+        }
+    }
+
+    /// Messages added since the last call, for the archive.
+    pub fn take_journal(&mut self) -> Vec<(BareJid, Message)> {
+        std::mem::take(&mut self.journal)
+    }
+
+    fn add_message(
+        journal: &mut Vec<(BareJid, Message)>,
+        log: &mut MessageLog,
+        key: &BareJid,
+        m: Message,
+    ) -> bool {
+        if log.contains(&m) {
+            return false;
+        }
+        journal.push((key.clone(), m.clone()));
+        log.push(m)
+    }
+
+    pub fn room(&self, jid: &BareJid) -> Option<&Room> {
+        self.rooms.get(jid)
+    }
+
+    /// Rooms in the order they were opened.
+    pub fn rooms(&self) -> impl Iterator<Item = &Room> + '_ {
+        self.order.iter().filter_map(|j| self.rooms.get(j))
+    }
+
+    /// Applies one input; returns what changed, as events.
+    pub fn apply(&mut self, input: Input, now: DateTime<Utc>) -> Vec<Event> {
+        let mut out = Vec::new();
+        match input {
+            Input::Session(ev) => self.apply_session(ev, now, &mut out),
+            Input::Joining {
+                room,
+                nick,
+                protocol,
+            } => {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.state = JoinState::Joining;
+                    r.own_nick = nick;
+                    r.protocol = protocol;
+                    r.occupants.clear();
+                    r.codes.clear();
+                } else {
+                    self.order.push(room.clone());
+                    self.rooms
+                        .insert(room.clone(), Room::new(room, nick, protocol));
+                }
+            }
+            Input::Leaving { room } => {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.state = JoinState::Leaving;
+                }
+            }
+            Input::Archive { room, messages } => {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    let mut count = 0;
+                    for m in messages {
+                        if r.messages.push(m) {
+                            count += 1;
+                        }
+                    }
+                    if count > 0 {
+                        out.push(Event::History {
+                            room: room.to_string(),
+                            count,
+                        });
+                    }
+                }
+            }
+            Input::SentChat {
+                to,
+                body,
+                id,
+                private,
+            } => {
+                let m = Message {
+                    id: Some(id.clone()),
+                    stanza_id: None,
+                    time: now,
+                    nick: None,
+                    body: body.clone(),
+                    own: true,
+                    private,
+                    delayed: false,
+                    archived: false,
+                };
+                let bare = to.to_bare();
+                if private {
+                    if let Some(r) = self.rooms.get_mut(&bare) {
+                        let mut m = m;
+                        m.nick = Some(r.own_nick.clone());
+                        Self::add_message(&mut self.journal, &mut r.messages, &bare, m);
+                    }
+                    out.push(Event::Message {
+                        room: Some(bare.to_string()),
+                        nick: to.resource().map(|r| r.to_string()),
+                        from: None,
+                        body,
+                        private: true,
+                        delayed: false,
+                        own: true,
+                        time: now.to_rfc3339(),
+                        id: Some(id),
+                    });
+                } else {
+                    let log = &mut self.conversations.entry(bare.clone()).or_default().messages;
+                    Self::add_message(&mut self.journal, log, &bare, m);
+                    out.push(Event::Message {
+                        room: None,
+                        nick: None,
+                        from: Some(to.to_string()),
+                        body,
+                        private: false,
+                        delayed: false,
+                        own: true,
+                        time: now.to_rfc3339(),
+                        id: Some(id),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn apply_session(&mut self, ev: SessionEvent, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        match ev {
+            SessionEvent::Connecting { attempt } => {
+                self.connection = Connection::Connecting;
+                if attempt > 1 {
+                    out.push(Event::Reconnecting { attempt });
+                }
+            }
+            SessionEvent::Online { jid, reconnect } => {
+                self.connection = Connection::Online;
+                self.jid = Some(jid.clone());
+                if reconnect {
+                    // Occupants not seen again after the rejoin are gone.
+                    for r in self.rooms.values_mut() {
+                        if r.state == JoinState::Rejoining {
+                            r.generation += 1;
+                        }
+                    }
+                }
+                out.push(if reconnect {
+                    Event::Reconnected {
+                        jid: jid.to_string(),
+                    }
+                } else {
+                    Event::Connected {
+                        jid: jid.to_string(),
+                    }
+                });
+            }
+            SessionEvent::Disconnected { reason, retry_in } => {
+                let was_online = self.connection == Connection::Online;
+                self.connection = Connection::Offline;
+                for r in self.rooms.values_mut() {
+                    if r.state == JoinState::Joined || r.state == JoinState::Joining {
+                        r.state = JoinState::Rejoining;
+                    }
+                }
+                // Report a lost connection once, not every failed attempt.
+                if was_online || self.jid.is_none() {
+                    out.push(Event::Disconnected {
+                        reason,
+                        retry_in: retry_in.as_secs_f64(),
+                    });
+                }
+            }
+            SessionEvent::Fatal(error) => {
+                self.connection = Connection::Failed;
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
+            SessionEvent::Incoming(inc) => self.apply_incoming(inc, now, out),
+            SessionEvent::Malformed { from, text } => {
+                let error = ErrorInfo::new(
+                    "malformed-stanza",
+                    match &from {
+                        Some(f) => format!("dropped a malformed stanza from {f}: {text}"),
+                        None => format!("dropped a malformed stanza: {text}"),
+                    },
+                );
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
+            SessionEvent::Closed => {
+                self.connection = Connection::Offline;
+            }
+            // Outcomes of requests are matched by the app.
+            SessionEvent::IqResponse { .. }
+            | SessionEvent::Sent { .. }
+            | SessionEvent::SendFailed { .. } => {}
+        }
+    }
+
+    fn push_error(&mut self, room: Option<BareJid>, error: ErrorInfo, now: DateTime<Utc>) {
+        if self.errors.len() >= MAX_ERRORS {
+            self.errors.pop_front();
+        }
+        self.errors.push_back(ErrorEntry {
+            time: now,
+            room,
+            error,
+        });
+    }
+
+    fn apply_incoming(&mut self, inc: Incoming, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        match inc {
+            Incoming::MucPresence(p) => self.apply_presence(p, out),
+            Incoming::MucPresenceError { room, nick, error } => {
+                let Some(r) = self.rooms.get_mut(&room) else {
+                    return;
+                };
+                if matches!(r.state, JoinState::Joining | JoinState::Rejoining) {
+                    r.state = JoinState::Left;
+                    r.occupants.clear();
+                }
+                let _ = nick;
+                self.push_error(Some(room.clone()), error.clone(), now);
+                out.push(Event::Error {
+                    command: None,
+                    room: Some(room.to_string()),
+                    condition: error.condition,
+                    text: error.text,
+                    message_id: None,
+                });
+            }
+            Incoming::RoomMessage(m) => self.apply_room_message(m, now, out),
+            Incoming::Subject {
+                room,
+                nick,
+                subject,
+                delayed: _,
+            } => {
+                let Some(r) = self.rooms.get_mut(&room) else {
+                    return;
+                };
+                r.subject = Some(subject.clone());
+                r.subject_nick = nick.clone();
+                out.push(Event::Subject {
+                    room: room.to_string(),
+                    nick,
+                    subject,
+                });
+            }
+            Incoming::Chat(c) => self.apply_chat(c, now, out),
+            Incoming::MessageError { from, id, error } => {
+                let room = from
+                    .as_ref()
+                    .map(|f| f.to_bare())
+                    .filter(|b| self.rooms.contains_key(b));
+                self.push_error(room.clone(), error.clone(), now);
+                out.push(Event::Error {
+                    command: None,
+                    room: room.map(|r| r.to_string()),
+                    condition: error.condition,
+                    text: error.text,
+                    message_id: id,
+                });
+            }
+            Incoming::Ignored(_) => {}
+        }
+    }
+
+    fn apply_presence(&mut self, p: MucPresence, out: &mut Vec<Event>) {
+        let Some(r) = self.rooms.get_mut(&p.room) else {
+            return;
+        };
+        if r.state == JoinState::Left {
+            return;
+        }
+        let room_s = p.room.to_string();
+        // Without muc#user (groupchat 1.0) "self" is our own nick.
+        let is_self = p.is_self() || (!p.has_muc_user && p.nick == r.own_nick);
+        let occupant_event =
+            |action, nick: &str, info: &crate::protocol::OccupantInfo, old_nick: Option<String>| {
+                Event::Occupant {
+                    room: room_s.clone(),
+                    nick: nick.to_string(),
+                    action,
+                    role: info.role,
+                    affiliation: info.affiliation,
+                    show: info.show,
+                    status: info.status.clone(),
+                    jid: info.jid.as_ref().map(|j| j.to_string()),
+                    occupant_id: info.occupant_id.clone(),
+                    old_nick,
+                    is_self,
+                }
+            };
+
+        if !p.available {
+            // Nick change: the occupant moves to the new nick now; the
+            // available presence under the new nick follows.
+            if p.codes.contains(&303)
+                && let Some(new_nick) = p.new_nick.clone()
+            {
+                if let Some(mut occ) = r.occupants.remove(&p.nick) {
+                    occ.nick = new_nick.clone();
+                    r.occupants.insert(occ);
+                }
+                if is_self {
+                    r.own_nick = new_nick.clone();
+                }
+                out.push(occupant_event(
+                    OccupantAction::Nick,
+                    &new_nick,
+                    &p.info,
+                    Some(p.nick.clone()),
+                ));
+                return;
+            }
+            if is_self {
+                let kind = if p.destroyed.is_some() {
+                    LeftKind::Destroyed
+                } else if p.codes.contains(&301) {
+                    LeftKind::Banned
+                } else if p.codes.contains(&307) {
+                    LeftKind::Kicked
+                } else if p.codes.iter().any(|c| matches!(c, 321 | 322 | 332 | 333)) {
+                    LeftKind::Removed
+                } else {
+                    LeftKind::Left
+                };
+                r.state = JoinState::Left;
+                r.occupants.clear();
+                let (venue, dreason) = match &p.destroyed {
+                    Some(d) => (d.venue.clone(), d.reason.clone()),
+                    None => (None, None),
+                };
+                let reason = p.reason.clone().or(dreason).or_else(|| {
+                    p.codes
+                        .iter()
+                        .filter(|c| matches!(c, 321 | 322 | 332 | 333))
+                        .find_map(|c| status_code_text(*c).map(str::to_string))
+                });
+                out.push(Event::Left {
+                    room: room_s,
+                    kind,
+                    reason,
+                    actor: p.actor.clone(),
+                    venue,
+                });
+                return;
+            }
+            if r.occupants.remove(&p.nick).is_some() {
+                out.push(occupant_event(
+                    OccupantAction::Leave,
+                    &p.nick,
+                    &p.info,
+                    None,
+                ));
+            }
+            return;
+        }
+
+        // Available presence: join or update.
+        let generation = r.generation;
+        let previous = r.occupants.insert(Occupant {
+            nick: p.nick.clone(),
+            info: p.info.clone(),
+            generation,
+        });
+        match previous {
+            None => out.push(occupant_event(OccupantAction::Join, &p.nick, &p.info, None)),
+            Some(old) if old.info != p.info => out.push(occupant_event(
+                OccupantAction::Update,
+                &p.nick,
+                &p.info,
+                None,
+            )),
+            Some(old) if old.generation != generation => {
+                // Seen again after a rejoin, unchanged: nothing to say.
+            }
+            Some(_) => {}
+        }
+        if is_self && matches!(r.state, JoinState::Joining | JoinState::Rejoining) {
+            let rejoined = r.state == JoinState::Rejoining;
+            r.state = JoinState::Joined;
+            r.own_nick = p.nick.clone();
+            r.codes = p.codes.clone();
+            if rejoined {
+                // Occupants who left while we were away.
+                for nick in r.occupants.stale(generation) {
+                    if let Some(o) = r.occupants.remove(&nick) {
+                        out.push(Event::Occupant {
+                            room: room_s.clone(),
+                            nick: o.nick,
+                            action: OccupantAction::Leave,
+                            role: o.info.role,
+                            affiliation: o.info.affiliation,
+                            show: "unavailable",
+                            status: None,
+                            jid: None,
+                            occupant_id: o.info.occupant_id,
+                            old_nick: None,
+                            is_self: false,
+                        });
+                    }
+                }
+            }
+            let notices = p
+                .codes
+                .iter()
+                .filter(|c| **c != 110)
+                .filter_map(|c| status_code_text(*c).map(str::to_string))
+                .collect();
+            out.push(Event::Joined {
+                room: room_s,
+                nick: p.nick.clone(),
+                protocol: r.protocol.as_str(),
+                rejoined,
+                notices,
+            });
+        }
+    }
+
+    fn apply_room_message(&mut self, m: RoomMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        let Some(r) = self.rooms.get_mut(&m.room) else {
+            return;
+        };
+        let own = m.nick.as_deref() == Some(r.own_nick.as_str());
+        let msg = Message {
+            id: m.id.clone(),
+            stanza_id: m.stanza_id.clone(),
+            time: m.time.unwrap_or(now),
+            nick: m.nick.clone(),
+            body: m.body.clone(),
+            own,
+            private: false,
+            delayed: m.delayed,
+            archived: false,
+        };
+        let time = msg.time.to_rfc3339();
+        if !Self::add_message(&mut self.journal, &mut r.messages, &m.room, msg) {
+            return;
+        }
+        out.push(Event::Message {
+            room: Some(m.room.to_string()),
+            nick: m.nick,
+            from: None,
+            body: m.body,
+            private: false,
+            delayed: m.delayed,
+            own,
+            time,
+            id: m.id,
+        });
+    }
+
+    fn apply_chat(&mut self, c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        let bare = c.from.to_bare();
+        let time = c.time.unwrap_or(now);
+        let nick = c.from.resource().map(|r| r.to_string());
+        if let (Some(r), Some(nick)) = (self.rooms.get_mut(&bare), nick) {
+            // A private message from a room occupant.
+            Self::add_message(
+                &mut self.journal,
+                &mut r.messages,
+                &bare,
+                Message {
+                    id: c.id.clone(),
+                    stanza_id: None,
+                    time,
+                    nick: Some(nick.clone()),
+                    body: c.body.clone(),
+                    own: false,
+                    private: true,
+                    delayed: c.delayed,
+                    archived: false,
+                },
+            );
+            out.push(Event::Message {
+                room: Some(bare.to_string()),
+                nick: Some(nick),
+                from: None,
+                body: c.body,
+                private: true,
+                delayed: c.delayed,
+                own: false,
+                time: time.to_rfc3339(),
+                id: c.id,
+            });
+            return;
+        }
+        let log = &mut self.conversations.entry(bare.clone()).or_default().messages;
+        Self::add_message(
+            &mut self.journal,
+            log,
+            &bare,
+            Message {
+                id: c.id.clone(),
+                stanza_id: None,
+                time,
+                nick: Some(c.from.to_string()),
+                body: c.body.clone(),
+                own: false,
+                private: false,
+                delayed: c.delayed,
+                archived: false,
+            },
+        );
+        out.push(Event::Message {
+            room: None,
+            nick: None,
+            from: Some(c.from.to_string()),
+            body: c.body,
+            private: false,
+            delayed: c.delayed,
+            own: false,
+            time: time.to_rfc3339(),
+            id: c.id,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,473 @@
+use std::time::Duration;
+
+use super::*;
+use crate::protocol::muc::{Affiliation, Destroyed, Role};
+use crate::protocol::{OccupantInfo, RoomMessage};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn room() -> BareJid {
+    BareJid::new("r@conference.localhost").unwrap()
+}
+
+fn pres(nick: &str, available: bool, codes: &[u16]) -> MucPresence {
+    MucPresence {
+        room: room(),
+        nick: nick.into(),
+        available,
+        info: OccupantInfo {
+            role: Role::Participant,
+            affiliation: Affiliation::None,
+            show: if available {
+                "available"
+            } else {
+                "unavailable"
+            },
+            ..Default::default()
+        },
+        codes: codes.to_vec(),
+        has_muc_user: true,
+        new_nick: None,
+        reason: None,
+        actor: None,
+        destroyed: None,
+    }
+}
+
+fn inc(i: Incoming) -> Input {
+    Input::Session(SessionEvent::Incoming(i))
+}
+
+fn joined_store() -> Store {
+    let mut s = Store::new();
+    s.apply(
+        Input::Joining {
+            room: room(),
+            nick: "alice".into(),
+            protocol: Protocol::Muc,
+        },
+        t0(),
+    );
+    s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
+    let ev = s.apply(
+        inc(Incoming::MucPresence(pres("alice", true, &[110, 201]))),
+        t0(),
+    );
+    assert!(
+        matches!(&ev[..], [Event::Occupant { .. }, Event::Joined { .. }]),
+        "{ev:?}"
+    );
+    s
+}
+
+fn msg(nick: &str, body: &str, sid: Option<&str>, delayed: bool) -> RoomMessage {
+    RoomMessage {
+        room: room(),
+        nick: Some(nick.into()),
+        body: body.into(),
+        id: None,
+        stanza_id: sid.map(str::to_string),
+        time: if delayed { Some(t0()) } else { None },
+        delayed,
+    }
+}
+
+#[test]
+fn join_completes_on_self_presence_with_notices() {
+    let mut s = Store::new();
+    s.apply(
+        Input::Joining {
+            room: room(),
+            nick: "alice".into(),
+            protocol: Protocol::Muc,
+        },
+        t0(),
+    );
+    let ev = s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].to_json()["action"], "join");
+    assert_eq!(ev[0].to_json()["self"], false);
+    let ev = s.apply(
+        inc(Incoming::MucPresence(pres("alice", true, &[110, 201]))),
+        t0(),
+    );
+    let j = ev.last().unwrap().to_json();
+    assert_eq!(j["event"], "joined");
+    assert_eq!(j["room"], "r@conference.localhost");
+    assert_eq!(j["nick"], "alice");
+    assert_eq!(j["protocol"], "muc");
+    assert_eq!(j["notices"][0], "a new room was created");
+    let r = s.room(&room()).unwrap();
+    assert_eq!(r.state, JoinState::Joined);
+    assert_eq!(r.occupants.len(), 2);
+}
+
+#[test]
+fn occupant_update_only_when_something_changed() {
+    let mut s = joined_store();
+    let ev = s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
+    assert!(ev.is_empty(), "{ev:?}");
+    let mut p = pres("bob", true, &[]);
+    p.info.show = "away";
+    p.info.status = Some("lunch".into());
+    let ev = s.apply(inc(Incoming::MucPresence(p)), t0());
+    let j = ev[0].to_json();
+    assert_eq!(j["action"], "update");
+    assert_eq!(j["show"], "away");
+    assert_eq!(j["status"], "lunch");
+}
+
+#[test]
+fn nick_change_keeps_the_occupant() {
+    let mut s = joined_store();
+    let mut p = pres("bob", false, &[303]);
+    p.new_nick = Some("robert".into());
+    let ev = s.apply(inc(Incoming::MucPresence(p)), t0());
+    let j = ev[0].to_json();
+    assert_eq!(j["action"], "nick");
+    assert_eq!(j["nick"], "robert");
+    assert_eq!(j["old_nick"], "bob");
+    // The available presence under the new nick is not a new join.
+    let ev = s.apply(inc(Incoming::MucPresence(pres("robert", true, &[]))), t0());
+    assert!(ev.is_empty(), "{ev:?}");
+    let r = s.room(&room()).unwrap();
+    assert!(r.occupants.get("bob").is_none());
+    assert!(r.occupants.get("robert").is_some());
+}
+
+#[test]
+fn own_nick_change() {
+    let mut s = joined_store();
+    let mut p = pres("alice", false, &[303, 110]);
+    p.new_nick = Some("alicia".into());
+    let ev = s.apply(inc(Incoming::MucPresence(p)), t0());
+    assert_eq!(ev[0].to_json()["self"], true);
+    assert_eq!(s.room(&room()).unwrap().own_nick, "alicia");
+    let ev = s.apply(
+        inc(Incoming::MucPresence(pres("alicia", true, &[110]))),
+        t0(),
+    );
+    assert!(ev.is_empty(), "{ev:?}");
+}
+
+#[test]
+fn leave_kick_ban_destroy() {
+    let mut s = joined_store();
+    let ev = s.apply(inc(Incoming::MucPresence(pres("bob", false, &[]))), t0());
+    assert_eq!(ev[0].to_json()["action"], "leave");
+    let mut p = pres("alice", false, &[110, 307]);
+    p.reason = Some("spam".into());
+    p.actor = Some("mod".into());
+    let ev = s.apply(inc(Incoming::MucPresence(p)), t0());
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "left");
+    assert_eq!(j["kind"], "kicked");
+    assert_eq!(j["reason"], "spam");
+    assert_eq!(j["actor"], "mod");
+    assert_eq!(s.room(&room()).unwrap().state, JoinState::Left);
+    assert!(s.room(&room()).unwrap().occupants.is_empty());
+
+    let mut s = joined_store();
+    let mut p = pres("alice", false, &[110]);
+    p.destroyed = Some(Destroyed {
+        reason: Some("moving".into()),
+        venue: Some("new@conference.localhost".into()),
+    });
+    let j = s.apply(inc(Incoming::MucPresence(p)), t0())[0].to_json();
+    assert_eq!(j["kind"], "destroyed");
+    assert_eq!(j["venue"], "new@conference.localhost");
+    assert_eq!(j["reason"], "moving");
+
+    let mut s = joined_store();
+    let j = s.apply(
+        inc(Incoming::MucPresence(pres("alice", false, &[110, 301]))),
+        t0(),
+    )[0]
+    .to_json();
+    assert_eq!(j["kind"], "banned");
+}
+
+#[test]
+fn join_error_reports_condition() {
+    let mut s = Store::new();
+    s.apply(
+        Input::Joining {
+            room: room(),
+            nick: "alice".into(),
+            protocol: Protocol::Muc,
+        },
+        t0(),
+    );
+    let ev = s.apply(
+        inc(Incoming::MucPresenceError {
+            room: room(),
+            nick: Some("alice".into()),
+            error: ErrorInfo::new("not-authorized", Some("Password required".to_string())),
+        }),
+        t0(),
+    );
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "error");
+    assert_eq!(j["room"], "r@conference.localhost");
+    assert_eq!(j["condition"], "not-authorized");
+    assert_eq!(j["text"], "Password required");
+    assert_eq!(s.room(&room()).unwrap().state, JoinState::Left);
+    assert_eq!(s.errors.len(), 1);
+}
+
+#[test]
+fn messages_own_and_deduplicated() {
+    let mut s = joined_store();
+    let ev = s.apply(
+        inc(Incoming::RoomMessage(msg("bob", "hi", Some("s1"), false))),
+        t0(),
+    );
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "message");
+    assert_eq!(j["nick"], "bob");
+    assert_eq!(j["own"], false);
+    assert_eq!(j["delayed"], false);
+    assert_eq!(j["private"], false);
+    // Same stanza-id again (e.g. history after a rejoin): dropped.
+    let ev = s.apply(
+        inc(Incoming::RoomMessage(msg("bob", "hi", Some("s1"), true))),
+        t0(),
+    );
+    assert!(ev.is_empty());
+    let ev = s.apply(
+        inc(Incoming::RoomMessage(msg(
+            "alice",
+            "mine",
+            Some("s2"),
+            false,
+        ))),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["own"], true);
+    assert_eq!(s.room(&room()).unwrap().messages.len(), 2);
+}
+
+#[test]
+fn archive_then_history_has_no_duplicates() {
+    let mut s = joined_store();
+    let archived = vec![
+        Message {
+            id: None,
+            stanza_id: Some("a1".into()),
+            time: t0(),
+            nick: Some("bob".into()),
+            body: "one".into(),
+            own: false,
+            private: false,
+            delayed: true,
+            archived: true,
+        },
+        Message {
+            id: None,
+            stanza_id: None,
+            time: t0(),
+            nick: Some("bob".into()),
+            body: "two".into(),
+            own: false,
+            private: false,
+            delayed: true,
+            archived: true,
+        },
+    ];
+    let ev = s.apply(
+        Input::Archive {
+            room: room(),
+            messages: archived,
+        },
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["count"], 2);
+    // The room replays both: one with the stanza-id, one without but with
+    // the same sender and body within the window.
+    assert!(
+        s.apply(
+            inc(Incoming::RoomMessage(msg("bob", "one", Some("a1"), true))),
+            t0()
+        )
+        .is_empty()
+    );
+    assert!(
+        s.apply(
+            inc(Incoming::RoomMessage(msg("bob", "two", None, true))),
+            t0()
+        )
+        .is_empty()
+    );
+    // A new one passes.
+    assert_eq!(
+        s.apply(
+            inc(Incoming::RoomMessage(msg("bob", "three", None, true))),
+            t0()
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn private_and_direct_messages() {
+    let mut s = joined_store();
+    let ev = s.apply(
+        inc(Incoming::Chat(ChatMessage {
+            from: Jid::new("r@conference.localhost/bob").unwrap(),
+            body: "psst".into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: true,
+        })),
+        t0(),
+    );
+    let j = ev[0].to_json();
+    assert_eq!(j["private"], true);
+    assert_eq!(j["room"], "r@conference.localhost");
+    assert_eq!(j["nick"], "bob");
+    let ev = s.apply(
+        inc(Incoming::Chat(ChatMessage {
+            from: Jid::new("carol@localhost/phone").unwrap(),
+            body: "hello".into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: false,
+        })),
+        t0(),
+    );
+    let j = ev[0].to_json();
+    assert_eq!(j["from"], "carol@localhost/phone");
+    assert!(j.get("room").is_none());
+    assert_eq!(
+        s.conversations[&BareJid::new("carol@localhost").unwrap()]
+            .messages
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn subject_is_kept() {
+    let mut s = joined_store();
+    let ev = s.apply(
+        inc(Incoming::Subject {
+            room: room(),
+            nick: Some("bob".into()),
+            subject: "Today: cauldrons".into(),
+            delayed: false,
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["subject"], "Today: cauldrons");
+    assert_eq!(
+        s.room(&room()).unwrap().subject.as_deref(),
+        Some("Today: cauldrons")
+    );
+}
+
+#[test]
+fn reconnect_rejoin_drops_occupants_who_left_meanwhile() {
+    let mut s = joined_store();
+    s.apply(inc(Incoming::MucPresence(pres("carol", true, &[]))), t0());
+    let jid = FullJid::new("alice@localhost/confab").unwrap();
+    let ev = s.apply(
+        Input::Session(SessionEvent::Disconnected {
+            reason: "connection reset".into(),
+            retry_in: Duration::from_secs(1),
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].name(), "disconnected");
+    assert_eq!(s.room(&room()).unwrap().state, JoinState::Rejoining);
+    let ev = s.apply(
+        Input::Session(SessionEvent::Online {
+            jid,
+            reconnect: true,
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].name(), "reconnected");
+    // bob is still there, carol is gone.
+    assert!(
+        s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0())
+            .is_empty()
+    );
+    let ev = s.apply(
+        inc(Incoming::MucPresence(pres("alice", true, &[110]))),
+        t0(),
+    );
+    let names: Vec<_> = ev.iter().map(|e| e.to_json()).collect();
+    assert_eq!(names[0]["action"], "leave");
+    assert_eq!(names[0]["nick"], "carol");
+    assert_eq!(names[1]["event"], "joined");
+    assert_eq!(names[1]["rejoined"], true);
+}
+
+#[test]
+fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
+    let mut s = Store::new();
+    assert!(
+        s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0())
+            .is_empty()
+    );
+    assert!(
+        s.apply(
+            inc(Incoming::RoomMessage(msg("bob", "x", None, false))),
+            t0()
+        )
+        .is_empty()
+    );
+    let ev = s.apply(
+        Input::Session(SessionEvent::Malformed {
+            from: Some("evil@localhost".into()),
+            text: "bad show".into(),
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["condition"], "malformed-stanza");
+}
+
+#[test]
+fn big_room_sorted_index_and_cap() {
+    let mut s = joined_store();
+    for i in 0..10_000 {
+        let mut p = pres(&format!("user{i:05}"), true, &[]);
+        if i % 1000 == 0 {
+            p.info.role = Role::Moderator;
+        }
+        s.apply(inc(Incoming::MucPresence(p)), t0());
+    }
+    let r = s.room(&room()).unwrap();
+    assert_eq!(r.occupants.len(), 10_002);
+    let first: Vec<_> = r
+        .occupants
+        .iter_sorted()
+        .take(2)
+        .map(|o| o.nick.clone())
+        .collect();
+    assert_eq!(first, vec!["user00000", "user01000"]);
+
+    let mut log = MessageLog::with_cap(3);
+    for i in 0..5 {
+        log.push(Message {
+            id: None,
+            stanza_id: Some(format!("s{i}")),
+            time: t0(),
+            nick: None,
+            body: format!("{i}"),
+            own: false,
+            private: false,
+            delayed: false,
+            archived: false,
+        });
+    }
+    assert_eq!(log.len(), 3);
+    assert_eq!(log.iter().next().unwrap().body, "2");
+}

@@ -1,0 +1,212 @@
+//! A `confab --batch -` process driven line by line, its JSON events read
+//! as they come.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Prosody, confab_bin, password_of};
+
+/// Generous upper bound for anything to happen on loopback.
+pub const LONG: Duration = Duration::from_secs(40);
+
+pub struct Client {
+    pub user: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Option<Value>>,
+    /// Every event received so far.
+    pub events: Vec<Value>,
+    /// How far `expect` has looked.
+    cursor: usize,
+    eof: bool,
+    _home: Option<tempfile::TempDir>,
+    pub home: PathBuf,
+}
+
+impl Client {
+    /// `user@localhost` with its own fresh data dirs.
+    pub fn start(server: &Prosody, user: &str) -> Client {
+        let home = tempfile::tempdir().expect("temp home");
+        let path = home.path().to_path_buf();
+        let mut c = Client::start_in(server, user, &path, &[]);
+        c._home = Some(home);
+        c
+    }
+
+    /// `user@localhost` with data dirs under `home` and extra arguments.
+    pub fn start_in(server: &Prosody, user: &str, home: &Path, extra: &[&str]) -> Client {
+        let mut child = Command::new(confab_bin())
+            .arg("--batch")
+            .arg("-")
+            .arg("--jid")
+            .arg(server.jid(user))
+            .arg("--server")
+            .arg(format!("127.0.0.1:{}", server.c2s_port()))
+            .arg("--ca-file")
+            .arg(server.ca_file())
+            .arg("--password-env")
+            .arg("CONFAB_TEST_PASSWORD")
+            .args(extra)
+            .env("CONFAB_TEST_PASSWORD", password_of(user))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("confab starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        let who = user.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                match serde_json::from_str::<Value>(&line) {
+                    Ok(v) => {
+                        if tx.send(Some(v)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => panic!("{who}: stdout line is not JSON ({e}): {line:?}"),
+                }
+            }
+            let _ = tx.send(None);
+        });
+        Client {
+            user: user.to_string(),
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            events: Vec::new(),
+            cursor: 0,
+            eof: false,
+            _home: None,
+            home: home.to_path_buf(),
+        }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write to confab");
+        stdin.flush().expect("flush");
+    }
+
+    fn recv(&mut self, until: Instant) -> Option<Value> {
+        if self.eof {
+            return None;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        match self.rx.recv_timeout(left) {
+            Ok(Some(v)) => {
+                self.events.push(v.clone());
+                Some(v)
+            }
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => {
+                self.eof = true;
+                None
+            }
+            Err(RecvTimeoutError::Timeout) => None,
+        }
+    }
+
+    /// Waits for an event (after those already looked at) matching `pred`.
+    pub fn expect(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + LONG;
+        loop {
+            while self.cursor < self.events.len() {
+                let v = &self.events[self.cursor];
+                self.cursor += 1;
+                if pred(v) {
+                    return v.clone();
+                }
+            }
+            if self.recv(until).is_none() && (self.eof || Instant::now() >= until) {
+                panic!(
+                    "{}: no event {what}; got:\n{}",
+                    self.user,
+                    self.events
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+        }
+    }
+
+    /// The first event so far that matches, or else the next one to come.
+    pub fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(v) = self.events.iter().find(|v| pred(v)) {
+            return v.clone();
+        }
+        self.cursor = self.events.len();
+        self.expect(what, pred)
+    }
+
+    /// Sends a command and returns its result event (`ok` or `error`).
+    pub fn run(&mut self, line: &str) -> Value {
+        self.send(line);
+        let l = line.to_string();
+        self.expect(&format!("result of {line:?}"), move |v| {
+            (v["event"] == "ok" || v["event"] == "error") && v["command"] == l.as_str()
+        })
+    }
+
+    /// Runs a command that must succeed.
+    pub fn ok(&mut self, line: &str) -> Value {
+        let v = self.run(line);
+        assert_eq!(v["event"], "ok", "{}: {line} failed: {v}", self.user);
+        v
+    }
+
+    /// Waits for the first `connected` event.
+    pub fn connected(&mut self) -> Value {
+        self.expect("connected", |v| v["event"] == "connected")
+    }
+
+    /// The newest event so far that matches.
+    pub fn find(&self, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        self.events.iter().rev().find(|v| pred(v)).cloned()
+    }
+
+    /// Whether any event so far matches.
+    pub fn saw(&self, pred: impl Fn(&Value) -> bool) -> bool {
+        self.events.iter().any(pred)
+    }
+
+    /// Closes stdin (end of script) and waits for the exit status.
+    pub fn finish(&mut self) -> i32 {
+        self.stdin.take();
+        self.exit_status()
+    }
+
+    /// Waits for the process to exit (reading all its events).
+    pub fn exit_status(&mut self) -> i32 {
+        let until = Instant::now() + LONG;
+        while !self.eof && Instant::now() < until {
+            self.recv(until);
+        }
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code().unwrap_or(-1);
+            }
+            if Instant::now() >= until {
+                panic!("{}: confab did not exit", self.user);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

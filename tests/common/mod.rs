@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests in `tests/it`.
+//!
+//! Every test gets its own private Prosody (see `confab::testbed`); tests
+//! never share a server, so they can run in parallel.
+
+// Each test module uses a different subset of these helpers.
+#![allow(dead_code, unused_imports)]
+
+use std::path::PathBuf;
+
+pub use confab::testbed::*;
+
+/// The password [`prosody_with`] gives `user`: `"{user}-pw"`.
+pub fn password_of(user: &str) -> String {
+    format!("{user}-pw")
+}
+
+/// Start a private Prosody with accounts `user@localhost` / `"{user}-pw"`.
+/// Panics with the harness's error text (incl. the log tail) on failure.
+pub fn prosody_with(users: &[&str]) -> Prosody {
+    let opts = users.iter().fold(ProsodyOptions::new(), |opts, user| {
+        opts.account(*user, password_of(user))
+    });
+    Prosody::start(opts).unwrap_or_else(|e| panic!("starting the test Prosody failed: {e}"))
+}
+
+/// Path of the freshly built `confab` binary.
+pub fn confab_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_confab"))
+}
+
+pub mod client;
+pub use client::Client;

@@ -1,0 +1,8 @@
+//! All integration tests live in this one test binary (one link, shared
+//! helpers). Add new test modules below.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod muc_basics;
+mod prosody_smoke;
