@@ -47,6 +47,10 @@ struct Args {
     /// Seconds to wait for the first connection in --batch.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     connect_timeout: u64,
+    /// Seconds a message may wait for the connection before it is
+    /// reported as failed.
+    #[arg(long, value_name = "SECS", default_value_t = 300, hide = true)]
+    outbox_ttl: u64,
     /// Start a private Prosody with demo accounts and rooms, and open
     /// confab in it.
     #[arg(long)]
@@ -157,7 +161,7 @@ async fn run(
         },
         backoff_min: Duration::from_millis(500),
         backoff_max: Duration::from_secs(60),
-        outbox_ttl: Duration::from_secs(300),
+        outbox_ttl: Duration::from_secs(args.outbox_ttl),
     };
     let (handle, events, task) = session::spawn(params);
 

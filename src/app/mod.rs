@@ -48,6 +48,8 @@ enum Waiting {
 
 #[derive(Debug)]
 struct Pending {
+    /// The command as written; empty for requests the app makes itself,
+    /// which report only failures.
     command: String,
     waiting: Waiting,
     /// Set once the stanza is out (or at once for those that need no
@@ -108,7 +110,7 @@ fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event>
 
 fn err_event(command: &str, condition: &str, text: impl Into<String>) -> Event {
     Event::Error {
-        command: Some(command.to_string()),
+        command: (!command.is_empty()).then(|| command.to_string()),
         room: None,
         condition: condition.to_string(),
         text: Some(text.into()),
@@ -466,7 +468,7 @@ impl App {
                     p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
                     let offline = self.store.connection != Connection::Online;
                     match p.waiting.clone() {
-                        Waiting::Sent => results.push(self.finish_ok(*tag)),
+                        Waiting::Sent => results.extend(self.finish_ok(*tag)),
                         Waiting::SentChat {
                             to,
                             body,
@@ -487,9 +489,9 @@ impl App {
                         }
                         // Offline, a nick change is only remembered for the
                         // rejoin: done.
-                        Waiting::Nick { .. } if offline => results.push(self.finish_ok(*tag)),
+                        Waiting::Nick { .. } if offline => results.extend(self.finish_ok(*tag)),
                         // Offline there is no room to confirm the leave.
-                        Waiting::Left { .. } if offline => results.push(self.finish_ok(*tag)),
+                        Waiting::Left { .. } if offline => results.extend(self.finish_ok(*tag)),
                         _ => {}
                     }
                 }
@@ -510,6 +512,7 @@ impl App {
                                 e.text.unwrap_or_default(),
                             )),
                         },
+                        Ok(_) if p.command.is_empty() => {}
                         Ok(_) => results.push(Event::Ok { command: p.command }),
                         Err(e) => results.push(err_event(
                             &p.command,
@@ -523,7 +526,7 @@ impl App {
             SessionEvent::SendFailed { tag, error } => {
                 if let Some(p) = self.pending.remove(tag) {
                     results.push(Event::Error {
-                        command: Some(p.command),
+                        command: (!p.command.is_empty()).then_some(p.command),
                         room: None,
                         condition: error.condition.clone(),
                         text: error.text.clone(),
@@ -552,6 +555,17 @@ impl App {
         let mut out = Vec::with_capacity(events.len() + results.len());
         for e in events {
             match self.answers(&e) {
+                None if self.rejoined_new_room(&e) => {
+                    // After a server restart the room may be new: it stays
+                    // locked for the others until configured.
+                    let Event::Joined { room, .. } = &e else {
+                        unreachable!()
+                    };
+                    let room = BareJid::new(room).expect("store rooms are JIDs");
+                    out.push(e);
+                    let tag = self.wait("", Waiting::Join { room }, true);
+                    self.request_instant_config(tag);
+                }
                 Some((tag, true)) if self.needs_instant_config(tag, &e) => {
                     // A new room stays locked until configured: accept the
                     // defaults (XEP-0045 instant room) before saying ok.
@@ -560,7 +574,7 @@ impl App {
                 }
                 Some((tag, true)) => {
                     out.push(e);
-                    out.push(self.finish_ok(tag));
+                    out.extend(self.finish_ok(tag));
                 }
                 Some((tag, false)) => {
                     // The error is the command's result: say which command.
@@ -573,7 +587,7 @@ impl App {
                             message_id,
                             ..
                         } => Event::Error {
-                            command: Some(p.command),
+                            command: (!p.command.is_empty()).then_some(p.command),
                             room,
                             condition,
                             text,
@@ -587,6 +601,16 @@ impl App {
         }
         out.extend(results);
         out
+    }
+
+    fn rejoined_new_room(&self, e: &Event) -> bool {
+        let Event::Joined { room, .. } = e else {
+            return false;
+        };
+        BareJid::new(room)
+            .ok()
+            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
+            .unwrap_or(false)
     }
 
     fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
@@ -620,9 +644,9 @@ impl App {
         });
     }
 
-    fn finish_ok(&mut self, tag: Tag) -> Event {
+    fn finish_ok(&mut self, tag: Tag) -> Option<Event> {
         let p = self.pending.remove(&tag).expect("pending command");
-        Event::Ok { command: p.command }
+        (!p.command.is_empty()).then_some(Event::Ok { command: p.command })
     }
 
     /// Which pending command an event finishes: (tag, success).

@@ -40,19 +40,42 @@ impl Client {
 
     /// `user@localhost` with data dirs under `home` and extra arguments.
     pub fn start_in(server: &Prosody, user: &str, home: &Path, extra: &[&str]) -> Client {
-        let mut child = Command::new(confab_bin())
+        Client::spawn(server, user, home, extra, &password_of(user), true)
+    }
+
+    /// Logs in with the given (wrong) password.
+    pub fn start_in_with_password(server: &Prosody, user: &str, home: &Path, pw: &str) -> Client {
+        Client::spawn(server, user, home, &[], pw, true)
+    }
+
+    /// Without `--ca-file`: the test CA is not trusted.
+    pub fn start_in_without_ca(server: &Prosody, user: &str, home: &Path) -> Client {
+        Client::spawn(server, user, home, &[], &password_of(user), false)
+    }
+
+    fn spawn(
+        server: &Prosody,
+        user: &str,
+        home: &Path,
+        extra: &[&str],
+        pw: &str,
+        ca: bool,
+    ) -> Client {
+        let mut cmd = Command::new(confab_bin());
+        if ca {
+            cmd.arg("--ca-file").arg(server.ca_file());
+        }
+        let mut child = cmd
             .arg("--batch")
             .arg("-")
             .arg("--jid")
             .arg(server.jid(user))
             .arg("--server")
             .arg(format!("127.0.0.1:{}", server.c2s_port()))
-            .arg("--ca-file")
-            .arg(server.ca_file())
             .arg("--password-env")
             .arg("CONFAB_TEST_PASSWORD")
             .args(extra)
-            .env("CONFAB_TEST_PASSWORD", password_of(user))
+            .env("CONFAB_TEST_PASSWORD", pw)
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))

@@ -4,5 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod batch;
 mod muc_basics;
 mod prosody_smoke;
+mod session;
