@@ -202,7 +202,9 @@ async fn run(
             for e in &startup_errors {
                 println!(
                     "{}",
-                    serde_json::json!({"event":"error","condition":"history-unavailable","text":e})
+                    batch::json_line(
+                        &serde_json::json!({"event":"error","condition":"history-unavailable","text":e})
+                    )
                 );
             }
             let opts = BatchOptions {

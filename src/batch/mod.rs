@@ -19,6 +19,30 @@ use crate::store::Event;
 
 pub use wait::matches as wait_matches;
 
+/// One event as a JSON line that is safe on a terminal: besides the C0
+/// controls JSON escapes anyway, DEL, the C1 controls and bidi overrides
+/// are written as `\uXXXX` escapes too (still the same JSON value).
+pub fn json_line(v: &Value) -> String {
+    let raw = serde_json::to_string(v).expect("JSON values serialise");
+    if !raw.chars().any(needs_escape) {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len() + 16);
+    for c in raw.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
+}
+
 pub struct BatchOptions {
     /// Go on after a failed command (exit status 1 at the end).
     pub keep_going: bool,
@@ -66,9 +90,7 @@ impl<W: Write> Runner<W> {
     fn print(&mut self, events: Vec<Event>) {
         for e in events {
             let v = e.to_json();
-            if let Ok(line) = serde_json::to_string(&v) {
-                let _ = writeln!(self.out, "{line}");
-            }
+            let _ = writeln!(self.out, "{}", json_line(&v));
             if self.seen.len() >= MAX_SEEN {
                 self.seen.pop_front();
             }
@@ -331,5 +353,26 @@ impl<W: Write> Runner<W> {
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_are_terminal_safe_and_still_the_same_json() {
+        let v = serde_json::json!({"event":"message","body":"\u{1b}[2J\u{9b}31m\u{202e}x\u{7f} ok ü 日本"});
+        let line = json_line(&v);
+        assert!(!line.chars().any(needs_escape), "{line:?}");
+        assert!(
+            line.contains("\\u009b") && line.contains("\\u202e"),
+            "{line}"
+        );
+        let back: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, v);
+        // Plain text is left alone.
+        let plain = serde_json::json!({"event":"ok","command":"/say r@c ü"});
+        assert_eq!(json_line(&plain), serde_json::to_string(&plain).unwrap());
     }
 }

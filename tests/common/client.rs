@@ -18,7 +18,9 @@ pub struct Client {
     pub user: String,
     child: Child,
     stdin: Option<ChildStdin>,
-    rx: Receiver<Option<Value>>,
+    rx: Receiver<Option<(String, Value)>>,
+    /// Every stdout line as printed.
+    lines: Vec<String>,
     /// Every event received so far.
     pub events: Vec<Value>,
     /// How far `expect` has looked.
@@ -92,7 +94,7 @@ impl Client {
                 let Ok(line) = line else { break };
                 match serde_json::from_str::<Value>(&line) {
                     Ok(v) => {
-                        if tx.send(Some(v)).is_err() {
+                        if tx.send(Some((line, v))).is_err() {
                             return;
                         }
                     }
@@ -106,6 +108,7 @@ impl Client {
             stdin: child.stdin.take(),
             child,
             rx,
+            lines: Vec::new(),
             events: Vec::new(),
             cursor: 0,
             eof: false,
@@ -126,7 +129,8 @@ impl Client {
         }
         let left = until.saturating_duration_since(Instant::now());
         match self.rx.recv_timeout(left) {
-            Ok(Some(v)) => {
+            Ok(Some((line, v))) => {
+                self.lines.push(line);
                 self.events.push(v.clone());
                 Some(v)
             }
@@ -191,6 +195,11 @@ impl Client {
     /// Waits for the first `connected` event.
     pub fn connected(&mut self) -> Value {
         self.expect("connected", |v| v["event"] == "connected")
+    }
+
+    /// Every stdout line so far, as printed.
+    pub fn raw_lines(&self) -> Vec<String> {
+        self.lines.clone()
     }
 
     /// The newest event so far that matches.

@@ -7,4 +7,5 @@ mod common;
 mod batch;
 mod muc_basics;
 mod prosody_smoke;
+mod raw_peer;
 mod session;

@@ -1,0 +1,186 @@
+//! A hand-driven XMPP peer (confab's own connection code, raw stanzas)
+//! talking to a confab --batch process: disco#info and ping answers,
+//! malformed and hostile stanzas.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use jid::{BareJid, Jid};
+use minidom::Element;
+use serde_json::Value;
+use tokio_xmpp::Stanza;
+use tokio_xmpp::xmlstream::{FallibleStreamElement, Timeouts, XmppStreamElement};
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::message::{Lang, Message, MessageType};
+use xmpp_parsers::presence::Presence;
+
+use confab::config::{Secret, TlsMode};
+use confab::session::connect::{ConnectParams, Stream, connect};
+use confab::session::tls_config;
+
+use crate::common::*;
+
+async fn peer(server: &Prosody, user: &str) -> Stream {
+    let params = ConnectParams {
+        jid: BareJid::new(&server.jid(user)).unwrap(),
+        password: Secret::new(password_of(user)),
+        host: "127.0.0.1".into(),
+        port: server.c2s_port(),
+        tls: TlsMode::StartTls,
+        resource: "peer".into(),
+        tls_config: tls_config(Some(server.ca_file())).unwrap(),
+        timeouts: Timeouts::tight(),
+        attempt_timeout: Duration::from_secs(20),
+    };
+    let (mut stream, _jid) = connect(&params).await.expect("peer connects");
+    stream
+        .send(&XmppStreamElement::Stanza(Presence::available().into()))
+        .await
+        .unwrap();
+    stream
+}
+
+async fn send(stream: &mut Stream, s: impl Into<Stanza>) {
+    stream
+        .send(&XmppStreamElement::Stanza(s.into()))
+        .await
+        .unwrap();
+}
+
+/// The next IQ result or error with this id.
+async fn answer(stream: &mut Stream, id: &str) -> Iq {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(Stanza::Iq(iq)))))
+                    if iq.id() == id =>
+                {
+                    return iq;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("peer stream: {e}"),
+                None => panic!("peer stream closed"),
+            }
+        }
+    })
+    .await
+    .expect("an answer in time")
+}
+
+fn is(v: &Value, event: &str) -> bool {
+    v["event"] == event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_disco_and_ping_and_survives_bad_stanzas() {
+    let server = prosody_with(&["alice", "mallory"]);
+    let mut alice = Client::start(&server, "alice");
+    let alice_jid = Jid::new(alice.connected()["jid"].as_str().unwrap()).unwrap();
+    let mut mallory = peer(&server, "mallory").await;
+
+    // disco#info: identity client/console and the MUC feature.
+    let q = Element::builder("query", "http://jabber.org/protocol/disco#info").build();
+    send(
+        &mut mallory,
+        Iq::Get {
+            from: None,
+            to: Some(alice_jid.clone()),
+            id: "d1".into(),
+            payload: q,
+        },
+    )
+    .await;
+    let Iq::Result {
+        payload: Some(p), ..
+    } = answer(&mut mallory, "d1").await
+    else {
+        panic!("disco#info failed")
+    };
+    let identity = p
+        .get_child("identity", "http://jabber.org/protocol/disco#info")
+        .unwrap();
+    assert_eq!(identity.attr("category"), Some("client"));
+    assert_eq!(identity.attr("type"), Some("console"));
+    assert!(
+        p.children()
+            .any(|f| f.attr("var") == Some("http://jabber.org/protocol/muc"))
+    );
+
+    // ping.
+    let ping = Element::builder("ping", "urn:xmpp:ping").build();
+    send(
+        &mut mallory,
+        Iq::Get {
+            from: None,
+            to: Some(alice_jid.clone()),
+            id: "p1".into(),
+            payload: ping,
+        },
+    )
+    .await;
+    assert!(matches!(
+        answer(&mut mallory, "p1").await,
+        Iq::Result { .. }
+    ));
+
+    // An unknown request gets an error, not silence.
+    let odd = Element::builder("frobnicate", "urn:example:nothing").build();
+    send(
+        &mut mallory,
+        Iq::Get {
+            from: None,
+            to: Some(alice_jid.clone()),
+            id: "u1".into(),
+            payload: odd,
+        },
+    )
+    .await;
+    assert!(matches!(answer(&mut mallory, "u1").await, Iq::Error { .. }));
+
+    // A presence with an invalid <show/> cannot be parsed: reported, dropped.
+    let mut bad = Presence::available().with_to(alice_jid.clone());
+    bad.payloads.push(
+        Element::builder("show", "jabber:client")
+            .append("bogus")
+            .build(),
+    );
+    send(&mut mallory, bad).await;
+    let e = alice.event("malformed", |v| {
+        is(v, "error") && v["condition"] == "malformed-stanza"
+    });
+    assert!(
+        e["text"].as_str().unwrap().contains("mallory@localhost"),
+        "{e}"
+    );
+
+    // A hostile body: delivered intact, JSON-escaped, and the session goes on.
+    // (C0 controls such as ESC cannot travel in XML at all; C1 controls
+    // and bidi overrides can.)
+    let hostile = "\u{9b}2J\u{9d}0;owned\u{9c}\u{85}\u{202e}evil\u{7f}";
+    let mut m = Message::new_with_type(MessageType::Chat, Some(alice_jid.clone()));
+    m.bodies.insert(Lang::new(), hostile.to_string());
+    send(&mut mallory, m).await;
+    let got = alice.event("hostile message", |v| {
+        is(v, "message")
+            && v["from"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("mallory@"))
+    });
+    assert_eq!(got["body"], hostile);
+    // The JSON line as printed holds no control character or override.
+    let line = alice
+        .raw_lines()
+        .into_iter()
+        .find(|l| l.contains("owned"))
+        .expect("printed line");
+    assert!(
+        !line
+            .chars()
+            .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "{line:?}"
+    );
+
+    // Still alive and well.
+    alice.ok("/join after@conference.localhost");
+    assert_eq!(alice.finish(), 0);
+}
