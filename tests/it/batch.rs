@@ -161,3 +161,44 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn config_file_account_with_autojoin() {
+    let server = prosody_with(&["alice"]);
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("confab.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[accounts.main]\njid = \"alice@localhost\"\nserver = \"127.0.0.1:{}\"\nnick = \"ally\"\n\
+             password_command = \"printf 'alice-pw\\\\n'\"\nca_file = \"{}\"\n\
+             autojoin = [\"auto@conference.localhost\"]\n",
+            server.c2s_port(),
+            server.ca_file().display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(confab_bin())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--batch", "-"])
+        .env("XDG_DATA_HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let joined = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| is(v, "joined"))
+        .expect("autojoined");
+    assert_eq!(joined["room"], "auto@conference.localhost");
+    assert_eq!(joined["nick"], "ally");
+    assert!(!stdout.contains("alice-pw"));
+}
