@@ -37,7 +37,26 @@ struct RoomJoin {
     status: Option<String>,
     /// Messages waiting for the (re)join to finish.
     pending: VecDeque<Outgoing>,
+    /// We were in the room in this session: a refused rejoin is retried.
+    was_joined: bool,
+    retries: u32,
+    retry_at: Option<Instant>,
 }
+
+/// Rejoins refused with these conditions are tried again: after a server
+/// restart a room may be new and locked until its first occupant has
+/// configured it, or the MUC service may not be up yet.
+fn rejoin_retryable(condition: &str) -> bool {
+    matches!(
+        condition,
+        "item-not-found"
+            | "service-unavailable"
+            | "remote-server-not-found"
+            | "remote-server-timeout"
+    )
+}
+
+const REJOIN_RETRIES: u32 = 5;
 
 struct Outgoing {
     stanza: Message,
@@ -49,6 +68,15 @@ struct Outgoing {
 struct PendingIq {
     tag: Tag,
     deadline: Instant,
+}
+
+/// What a presence meant for the rejoin registry.
+enum Track {
+    Nothing,
+    /// Our join of this room just finished (its waiting messages can go).
+    Joined(BareJid),
+    /// A refused rejoin that will be tried again: not worth reporting yet.
+    Retrying,
 }
 
 enum Outcome {
@@ -205,6 +233,8 @@ impl Task {
         }
         for r in self.rooms.values_mut() {
             r.joined = false;
+            r.retries = 0;
+            r.retry_at = None;
         }
     }
 
@@ -358,6 +388,9 @@ impl Task {
             show,
             status,
             pending: VecDeque::new(),
+            was_joined: false,
+            retries: 0,
+            retry_at: None,
         });
         entry.nick = nick;
         entry.password = password;
@@ -452,7 +485,7 @@ impl Task {
             self.emit(SessionEvent::Sent { tag });
         }
 
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             let step = tokio::select! {
                 item = stream.next() => self.on_item(item, &mut stream).await,
@@ -466,7 +499,7 @@ impl Task {
                 _ = tick.tick() => {
                     self.expire_iqs();
                     self.expire_outbox();
-                    Ok(())
+                    self.retry_joins(&mut stream).await
                 }
             };
             if let Err(reason) = step {
@@ -588,7 +621,11 @@ impl Task {
             Stanza::Iq(iq) => self.on_iq(iq, stream).await,
             Stanza::Presence(p) => {
                 let inc = classify_presence(&p);
-                let flush = self.track_presence(&inc);
+                let flush = match self.track_presence(&inc) {
+                    Track::Retrying => return Ok(()),
+                    Track::Joined(room) => Some(room),
+                    Track::Nothing => None,
+                };
                 self.emit(SessionEvent::Incoming(inc));
                 if let Some(room) = flush {
                     self.flush_room(&room, stream).await?;
@@ -612,43 +649,78 @@ impl Task {
         }
     }
 
-    /// Keeps the rejoin registry in step with what the rooms say. Returns a
-    /// room whose join just finished (its waiting messages can go).
-    fn track_presence(&mut self, inc: &Incoming) -> Option<BareJid> {
+    /// Keeps the rejoin registry in step with what the rooms say.
+    fn track_presence(&mut self, inc: &Incoming) -> Track {
         match inc {
             Incoming::MucPresence(p) => {
-                let r = self.rooms.get_mut(&p.room)?;
+                let Some(r) = self.rooms.get_mut(&p.room) else {
+                    return Track::Nothing;
+                };
                 let is_self = p.is_self() || (!p.has_muc_user && p.nick == r.nick);
                 if !is_self {
-                    return None;
+                    return Track::Nothing;
                 }
                 if p.available {
                     r.nick = p.nick.clone();
                     if !r.joined {
                         r.joined = true;
-                        return Some(p.room.clone());
+                        r.was_joined = true;
+                        r.retries = 0;
+                        r.retry_at = None;
+                        return Track::Joined(p.room.clone());
                     }
                 } else if p.codes.contains(&303) {
                     if let Some(n) = &p.new_nick {
                         r.nick = n.clone();
                     }
-                } else {
+                } else if let Some(gone) = self.rooms.remove(&p.room) {
                     // Kicked, banned, destroyed or left: no rejoin.
-                    let gone = self.rooms.remove(&p.room)?;
                     self.fail_pending(gone, "you are no longer in the room");
                 }
-                None
+                Track::Nothing
             }
-            Incoming::MucPresenceError { room, .. } => {
-                let r = self.rooms.get(room)?;
-                if !r.joined {
-                    let gone = self.rooms.remove(room)?;
+            Incoming::MucPresenceError { room, error, .. } => {
+                let Some(r) = self.rooms.get_mut(room) else {
+                    return Track::Nothing;
+                };
+                if r.joined {
+                    return Track::Nothing;
+                }
+                if r.was_joined && r.retries < REJOIN_RETRIES && rejoin_retryable(&error.condition)
+                {
+                    let delay = Duration::from_millis(250) * 2u32.pow(r.retries);
+                    r.retries += 1;
+                    r.retry_at = Some(Instant::now() + delay);
+                    return Track::Retrying;
+                }
+                if let Some(gone) = self.rooms.remove(room) {
                     self.fail_pending(gone, "could not enter the room");
                 }
-                None
+                Track::Nothing
             }
-            _ => None,
+            _ => Track::Nothing,
         }
+    }
+
+    /// Sends the join presence again for refused rejoins whose time came.
+    async fn retry_joins(&mut self, stream: &mut Stream) -> Result<(), String> {
+        let now = Instant::now();
+        let due: Vec<BareJid> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.retry_at.is_some_and(|t| t <= now))
+            .map(|(j, _)| j.clone())
+            .collect();
+        for room in due {
+            let Some(r) = self.rooms.get_mut(&room) else {
+                continue;
+            };
+            r.retry_at = None;
+            if let Ok(p) = Self::join_presence(&room, r) {
+                Self::write(stream, p.into()).await?;
+            }
+        }
+        Ok(())
     }
 
     fn fail_pending(&self, r: RoomJoin, why: &str) {

@@ -234,7 +234,8 @@ impl Store {
         match ev {
             SessionEvent::Connecting { attempt } => {
                 self.connection = Connection::Connecting;
-                if attempt > 1 {
+                // Every attempt after a failure or a lost connection.
+                if attempt > 1 || self.jid.is_some() {
                     out.push(Event::Reconnecting { attempt });
                 }
             }

@@ -471,3 +471,61 @@ fn big_room_sorted_index_and_cap() {
     assert_eq!(log.len(), 3);
     assert_eq!(log.iter().next().unwrap().body, "2");
 }
+
+#[test]
+fn connection_steps_are_events() {
+    let mut s = Store::new();
+    assert!(
+        s.apply(
+            Input::Session(SessionEvent::Connecting { attempt: 1 }),
+            t0()
+        )
+        .is_empty()
+    );
+    // First attempt failed: each retry is reported.
+    let ev = s.apply(
+        Input::Session(SessionEvent::Disconnected {
+            reason: "connection-refused".into(),
+            retry_in: Duration::from_millis(500),
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["retry_in"], 0.5);
+    let ev = s.apply(
+        Input::Session(SessionEvent::Connecting { attempt: 2 }),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["attempt"], 2);
+    let jid = FullJid::new("alice@localhost/c").unwrap();
+    let ev = s.apply(
+        Input::Session(SessionEvent::Online {
+            jid: jid.clone(),
+            reconnect: false,
+        }),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["event"], "connected");
+    // After a loss, even the first new attempt is a reconnection step.
+    s.apply(
+        Input::Session(SessionEvent::Disconnected {
+            reason: "connection-lost".into(),
+            retry_in: Duration::from_millis(500),
+        }),
+        t0(),
+    );
+    let ev = s.apply(
+        Input::Session(SessionEvent::Connecting { attempt: 1 }),
+        t0(),
+    );
+    assert_eq!(ev[0].name(), "reconnecting");
+    // A fatal error marks the connection failed.
+    let ev = s.apply(
+        Input::Session(SessionEvent::Fatal(ErrorInfo::new(
+            "not-authorized",
+            Some("check the password".to_string()),
+        ))),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["condition"], "not-authorized");
+    assert_eq!(s.connection, Connection::Failed);
+}

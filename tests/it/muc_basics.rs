@@ -145,3 +145,22 @@ fn nick_conflict_is_reported() {
     assert_eq!(e["room"], ROOM);
     assert_eq!(bob.exit_status(), 1);
 }
+
+#[test]
+fn nick_change_to_a_taken_nick_fails_and_keeps_the_old_one() {
+    let server = prosody_with(&["alice", "bob"]);
+    let mut alice = Client::start(&server, "alice");
+    let mut bob = Client::start(&server, "bob");
+    alice.connected();
+    bob.connected();
+    alice.ok(&format!("/join {ROOM}/alice"));
+    bob.ok(&format!("/join {ROOM}/bob"));
+    let e = bob.run(&format!("/nick {ROOM} alice"));
+    assert_eq!(e["event"], "error", "{e}");
+    assert_eq!(e["condition"], "conflict");
+    assert_eq!(e["command"], format!("/nick {ROOM} alice"));
+    // Still in the room under the old nick.
+    alice.ok(&format!("/wait occupant {ROOM} bob"));
+    assert!(!alice.saw(|v| is(v, "occupant") && v["action"] == "nick"));
+    assert_eq!(bob.exit_status(), 1);
+}

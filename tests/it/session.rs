@@ -83,6 +83,7 @@ fn reconnects_rejoins_and_sends_what_was_queued() {
     alice.send(&format!("/say {ROOM} written while the server was down"));
     server.restart().expect("prosody restarts");
 
+    alice.event("reconnecting", |v| is(v, "reconnecting"));
     alice.event("reconnected", |v| is(v, "reconnected"));
     bob.event("reconnected", |v| is(v, "reconnected"));
     let j = alice.event("rejoined", |v| is(v, "joined") && v["rejoined"] == true);
