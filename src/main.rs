@@ -47,6 +47,10 @@ struct Args {
     /// Seconds to wait for the first connection in --batch.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     connect_timeout: u64,
+    /// Seconds of silence before a keep-alive ping; no answer within half
+    /// as long (at least 1 s) means the connection is dead.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, hide = true)]
+    keepalive: f64,
     /// Seconds a message may wait for the connection before it is
     /// reported as failed.
     #[arg(long, value_name = "SECS", default_value_t = 300, hide = true)]
@@ -128,6 +132,14 @@ fn obtain_password(config: &Config, batch: bool) -> Result<Secret, String> {
     }
 }
 
+fn keepalive_timeouts(secs: f64) -> Timeouts {
+    let idle = Duration::from_secs_f64(secs.clamp(0.2, 3600.0));
+    Timeouts {
+        read_timeout: idle,
+        response_timeout: (idle / 2).max(Duration::from_secs(1)),
+    }
+}
+
 fn resource(config: &Config) -> String {
     let base = config.account.resource.as_deref().unwrap_or("confab");
     let nanos = std::time::SystemTime::now()
@@ -153,10 +165,7 @@ async fn run(
             tls: config.account.tls,
             resource: resource(&config),
             tls_config,
-            timeouts: Timeouts {
-                read_timeout: Duration::from_secs(60),
-                response_timeout: Duration::from_secs(30),
-            },
+            timeouts: keepalive_timeouts(args.keepalive),
             attempt_timeout: Duration::from_secs(30),
         },
         backoff_min: Duration::from_millis(500),

@@ -30,4 +30,4 @@ pub fn confab_bin() -> PathBuf {
 }
 
 pub mod client;
-pub use client::Client;
+pub use client::{Client, LONG};

@@ -121,3 +121,40 @@ fn message_for_a_dead_server_is_reported_failed_not_dropped() {
     assert_eq!(r["condition"], "recipient-unavailable", "{r}");
     assert_eq!(alice.exit_status(), 1);
 }
+
+#[test]
+fn keepalive_pings_and_a_silent_server_is_detected() {
+    let mut opts = ProsodyOptions::new().account("alice", password_of("alice"));
+    opts.debug_log = true;
+    let server = Prosody::start(opts).expect("prosody");
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&server, "alice", home.path(), &["--keepalive", "0.5"]);
+    alice.connected();
+
+    // Idle: confab pings the server (seen in the server's own log).
+    let until = std::time::Instant::now() + LONG;
+    loop {
+        let log = std::fs::read_to_string(server.log_path()).unwrap_or_default();
+        if log.contains("confab-ping-") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no keep-alive ping reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Still connected after several idle periods.
+    assert!(!alice.saw(|v| is(v, "disconnected")));
+
+    // A server that stops answering is noticed, and confab comes back
+    // once it answers again.
+    let pid = server.pid().expect("running") as libc::pid_t;
+    // SAFETY: plain signals to our own child process.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let d = alice.event("disconnected", |v| is(v, "disconnected"));
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert!(d["reason"].as_str().unwrap().contains("lost"), "{d}");
+    alice.event("reconnected", |v| is(v, "reconnected"));
+    assert_eq!(alice.finish(), 0);
+}
