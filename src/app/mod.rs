@@ -207,15 +207,8 @@ impl App {
                     return Err(refuse(text, "conflict", format!("already in {room}")));
                 }
                 let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
-                muc::join(
-                    &room,
-                    &nick,
-                    None,
-                    &HistoryRequest::Default,
-                    crate::command::Show::Available,
-                    None,
-                )
-                .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
+                muc::occupant_jid(&room, &nick)
+                    .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
                 let mut events = self.store.apply(
                     Input::Joining {
                         room: room.clone(),

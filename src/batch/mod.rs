@@ -303,10 +303,10 @@ impl<W: Write> Runner<W> {
                 return true;
             }
             if wait::satisfied_now(&w.kind, &self.app.store) {
-                self.seen.clear();
                 self.print(vec![Event::Ok {
                     command: line.to_string(),
                 }]);
+                // Everything so far is behind this /wait.
                 self.seen.clear();
                 return true;
             }

@@ -132,9 +132,9 @@ pub enum Incoming {
     Ignored(&'static str),
 }
 
-/// Classifies a received presence. `own_rooms` tells which bare JIDs are
-/// rooms we are in or joining (plain presence from them is MUC presence
-/// even without a `muc#user` payload, as with groupchat 1.0 services).
+/// Classifies a received presence. Any presence from `name@service/res`
+/// is read as occupant presence (groupchat 1.0 rooms send no `muc#user`);
+/// the store ignores it unless that bare JID is one of our rooms.
 pub fn classify_presence(p: &Presence) -> Incoming {
     muc::parse_presence(p).unwrap_or(Incoming::Ignored("presence"))
 }

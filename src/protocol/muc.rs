@@ -139,7 +139,8 @@ fn show_to_parsers(show: Show) -> Option<PShow> {
     }
 }
 
-fn occupant_jid(room: &BareJid, nick: &str) -> Result<FullJid, ErrorInfo> {
+/// `room/nick`, or an error saying why the nick cannot be used.
+pub fn occupant_jid(room: &BareJid, nick: &str) -> Result<FullJid, ErrorInfo> {
     let res = ResourcePart::new(nick).map_err(|e| {
         ErrorInfo::new(
             "jid-malformed",
@@ -208,8 +209,9 @@ pub fn leave(room: &BareJid, nick: &str, reason: Option<&str>) -> Result<Presenc
     Ok(p)
 }
 
-/// Presence to `room/newnick` that asks for a nick change.
-pub fn change_nick(
+/// Presence to `room/nick` with show/status: a status change in the
+/// room, or (with a new nick) a nick change request.
+pub fn occupant_presence(
     room: &BareJid,
     new_nick: &str,
     show: Show,
@@ -472,7 +474,9 @@ mod tests {
             e.get_child("status", ns::JABBER_CLIENT).unwrap().text(),
             "bye"
         );
-        let e: Element = change_nick(&room(), "new", Show::Dnd, None).unwrap().into();
+        let e: Element = occupant_presence(&room(), "new", Show::Dnd, None)
+            .unwrap()
+            .into();
         assert_eq!(e.attr("to"), Some("coven@chat.shakespeare.lit/new"));
         assert!(e.get_child("x", ns::MUC).is_none());
     }

@@ -820,7 +820,7 @@ impl Task {
                     });
                     return Ok(());
                 };
-                match muc::change_nick(&room, &nick, r.show, r.status.as_deref()) {
+                match muc::occupant_presence(&room, &nick, r.show, r.status.as_deref()) {
                     Ok(p) => {
                         Self::write(stream, p.into()).await?;
                         self.emit(SessionEvent::Sent { tag });
@@ -839,7 +839,7 @@ impl Task {
                 match &room {
                     Some(j) => {
                         if let Some(r) = self.rooms.get(j) {
-                            let to = muc::change_nick(j, &r.nick, show, text.as_deref());
+                            let to = muc::occupant_presence(j, &r.nick, show, text.as_deref());
                             match to {
                                 Ok(p) => out.push(p),
                                 Err(e) => {
@@ -862,7 +862,8 @@ impl Task {
                         p.payloads.push(disco::caps());
                         out.push(p);
                         for (j, r) in &self.rooms {
-                            if let Ok(p) = muc::change_nick(j, &r.nick, show, text.as_deref()) {
+                            if let Ok(p) = muc::occupant_presence(j, &r.nick, show, text.as_deref())
+                            {
                                 out.push(p);
                             }
                         }

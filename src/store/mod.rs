@@ -317,7 +317,11 @@ impl Store {
     fn apply_incoming(&mut self, inc: Incoming, now: DateTime<Utc>, out: &mut Vec<Event>) {
         match inc {
             Incoming::MucPresence(p) => self.apply_presence(p, out),
-            Incoming::MucPresenceError { room, nick, error } => {
+            Incoming::MucPresenceError {
+                room,
+                nick: _,
+                error,
+            } => {
                 let Some(r) = self.rooms.get_mut(&room) else {
                     return;
                 };
@@ -325,7 +329,6 @@ impl Store {
                     r.state = JoinState::Left;
                     r.occupants.clear();
                 }
-                let _ = nick;
                 self.push_error(Some(room.clone()), error.clone(), now);
                 out.push(Event::Error {
                     command: None,

@@ -40,6 +40,13 @@ impl Client {
         c
     }
 
+    /// Like [`Client::start`], then waits for `connected`.
+    pub fn online(server: &Prosody, user: &str) -> Client {
+        let mut c = Client::start(server, user);
+        c.connected();
+        c
+    }
+
     /// `user@localhost` with data dirs under `home` and extra arguments.
     pub fn start_in(server: &Prosody, user: &str, home: &Path, extra: &[&str]) -> Client {
         Client::spawn(server, user, home, extra, &password_of(user), true)

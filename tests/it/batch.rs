@@ -13,8 +13,7 @@ fn is(v: &Value, event: &str) -> bool {
 #[test]
 fn parse_error_fails_the_script_and_keep_going_continues() {
     let server = prosody_with(&["alice"]);
-    let mut c = Client::start(&server, "alice");
-    c.connected();
+    let mut c = Client::online(&server, "alice");
     let e = c.run("/jion room@conference.localhost");
     assert_eq!(e["event"], "error");
     assert_eq!(e["condition"], "bad-request");
@@ -33,15 +32,13 @@ fn parse_error_fails_the_script_and_keep_going_continues() {
 #[test]
 fn wait_times_out_with_an_error() {
     let server = prosody_with(&["alice"]);
-    let mut c = Client::start(&server, "alice");
-    c.connected();
+    let mut c = Client::online(&server, "alice");
     c.ok("/join r@conference.localhost");
     let e = c.run("/wait message r@conference.localhost --from nobody --timeout 0.3");
     assert_eq!(e["event"], "error");
     assert_eq!(e["condition"], "remote-server-timeout");
     // /wait event sees what already happened since the previous /wait.
-    let mut c = Client::start(&server, "alice");
-    c.connected();
+    let mut c = Client::online(&server, "alice");
     c.ok("/wait event connected");
     assert_eq!(c.finish(), 0);
 }
@@ -99,8 +96,7 @@ fn history_is_shown_on_rejoin_without_duplicates() {
     let server = prosody_with(&["alice", "bob"]);
     let room = "archive@conference.localhost";
     let home = tempfile::tempdir().unwrap();
-    let mut bob = Client::start(&server, "bob");
-    bob.connected();
+    let mut bob = Client::online(&server, "bob");
     bob.ok(&format!("/join {room}/bob"));
     let mut alice = Client::start_in(&server, "alice", home.path(), &[]);
     alice.connected();

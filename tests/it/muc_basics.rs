@@ -117,13 +117,11 @@ fn two_clients_chat_in_a_room() {
 #[test]
 fn wrong_room_password_is_an_error_and_exit_1() {
     let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    alice.connected();
+    let mut alice = Client::online(&server, "alice");
     alice.ok("/join locked@conference.localhost/alice");
     // Make the room password-protected through its configuration form.
     alice.ok("/config locked@conference.localhost muc#roomconfig_passwordprotectedroom=1 muc#roomconfig_roomsecret=s3cret");
-    let mut bob = Client::start(&server, "bob");
-    bob.connected();
+    let mut bob = Client::online(&server, "bob");
     let e = bob.run("/join locked@conference.localhost/bob wrong");
     assert_eq!(e["event"], "error", "{e}");
     assert_eq!(e["condition"], "not-authorized");
@@ -134,10 +132,8 @@ fn wrong_room_password_is_an_error_and_exit_1() {
 #[test]
 fn nick_conflict_is_reported() {
     let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    let mut bob = Client::start(&server, "bob");
-    alice.connected();
-    bob.connected();
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
     alice.ok(&format!("/join {ROOM}/witch"));
     let e = bob.run(&format!("/join {ROOM}/witch"));
     assert_eq!(e["event"], "error", "{e}");
@@ -149,10 +145,8 @@ fn nick_conflict_is_reported() {
 #[test]
 fn nick_change_to_a_taken_nick_fails_and_keeps_the_old_one() {
     let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    let mut bob = Client::start(&server, "bob");
-    alice.connected();
-    bob.connected();
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
     alice.ok(&format!("/join {ROOM}/alice"));
     bob.ok(&format!("/join {ROOM}/bob"));
     let e = bob.run(&format!("/nick {ROOM} alice"));

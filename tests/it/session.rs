@@ -67,10 +67,8 @@ fn one_to_one_chat() {
 #[test]
 fn reconnects_rejoins_and_sends_what_was_queued() {
     let mut server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    let mut bob = Client::start(&server, "bob");
-    alice.connected();
-    bob.connected();
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
     alice.ok(&format!("/join {ROOM}/alice"));
     bob.ok(&format!("/join {ROOM}/bob"));
     alice.ok(&format!("/wait occupant {ROOM} bob"));
