@@ -79,11 +79,18 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
         return Incoming::Ignored("groupchat without body");
     }
     let stanza_id = stanza_id_by(&m.payloads, &room);
+    // Our own echo is recognised by origin-id first: some services rewrite
+    // the message id.
+    let origin_id = m
+        .payloads
+        .iter()
+        .find(|p| p.is("origin-id", ns::STANZA_ID))
+        .and_then(|p| p.attr("id").map(str::to_string));
     Incoming::RoomMessage(RoomMessage {
         room,
         nick,
         body: body.unwrap_or_default(),
-        id: m.id.as_ref().map(|i| i.0.clone()),
+        id: origin_id.or_else(|| m.id.as_ref().map(|i| i.0.clone())),
         stanza_id,
         time,
         delayed,
@@ -144,6 +151,16 @@ mod tests {
         assert_eq!(rm.id.as_deref(), Some("hysf1v37"));
         assert_eq!(rm.stanza_id.as_deref(), Some("5f3dbc5e"));
         assert!(!rm.delayed && rm.time.is_none());
+    }
+
+    #[test]
+    fn origin_id_wins_over_a_rewritten_id() {
+        let m = msg("<message xmlns='jabber:client' from='r@c.example/me' type='groupchat' id='server-made'>
+              <body>x</body><origin-id xmlns='urn:xmpp:sid:0' id='mine-1'/></message>");
+        let Incoming::RoomMessage(rm) = classify_message(&m) else {
+            panic!()
+        };
+        assert_eq!(rm.id.as_deref(), Some("mine-1"));
     }
 
     #[test]

@@ -224,11 +224,17 @@ pub fn occupant_presence(
     ))
 }
 
-/// A groupchat message to the room.
+/// A groupchat message to the room, with the id also as XEP-0359
+/// origin-id (kept by services that rewrite message ids).
 pub fn groupchat(room: &BareJid, body: &str, id: &str) -> Message {
     let mut m = Message::new_with_type(MessageType::Groupchat, Some(Jid::from(room.clone())));
     m.id = Some(Id(id.to_string()));
     m.bodies.insert(Lang::new(), body.to_string());
+    m.payloads.push(
+        Element::builder("origin-id", ns::STANZA_ID)
+            .attr(nc("id"), id)
+            .build(),
+    );
     m
 }
 
@@ -604,6 +610,10 @@ mod tests {
         let e: Element = groupchat(&room(), "hello", "m1").into();
         assert_eq!(e.attr("type"), Some("groupchat"));
         assert_eq!(e.attr("id"), Some("m1"));
+        assert_eq!(
+            e.get_child("origin-id", ns::STANZA_ID).unwrap().attr("id"),
+            Some("m1")
+        );
         assert_eq!(
             e.get_child("body", ns::JABBER_CLIENT).unwrap().text(),
             "hello"
