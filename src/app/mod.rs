@@ -371,7 +371,12 @@ impl App {
                 ]),
                 Err(e) => return Err(refuse(text, "bad-request", e)),
             },
-            Command::Wait(_) | Command::Sleep(_) | Command::Quit => {
+            Command::Wait(_)
+            | Command::Sleep(_)
+            | Command::Quit
+            | Command::Me { .. }
+            | Command::Win(_)
+            | Command::Layout { .. } => {
                 return Err(refuse(
                     text,
                     "bad-request",
@@ -732,6 +737,47 @@ impl App {
                 )
             })
             .collect()
+    }
+
+    /// Loads up to `limit` lines older than what a room (or conversation)
+    /// holds from the archive; an empty result marks the archive exhausted.
+    pub fn load_older(&mut self, room: &BareJid, limit: usize) -> Vec<Event> {
+        let log = match self.store.room(room) {
+            Some(r) => &r.messages,
+            None => match self.store.conversations.get(room) {
+                Some(c) => &c.messages,
+                None => return Vec::new(),
+            },
+        };
+        if !log.more_in_archive {
+            return Vec::new();
+        }
+        let before = log.iter().next().map(|m| m.time).unwrap_or_else(Utc::now);
+        let Some(h) = self.history.as_ref() else {
+            // No archive: nothing older will ever come.
+            return self.store.apply(
+                Input::Older {
+                    room: room.clone(),
+                    messages: Vec::new(),
+                    complete: true,
+                },
+                Utc::now(),
+            );
+        };
+        match h.before(room.as_str(), before, limit) {
+            Ok(messages) => {
+                let complete = messages.len() < limit;
+                self.store.apply(
+                    Input::Older {
+                        room: room.clone(),
+                        messages,
+                        complete,
+                    },
+                    Utc::now(),
+                )
+            }
+            Err(e) => vec![self.history_broken(e)],
+        }
     }
 
     /// Rooms we are in or entering (to leave at the end).

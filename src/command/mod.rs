@@ -81,6 +81,15 @@ pub struct Wait {
 /// Default timeout of `/wait` when `--timeout` is not given.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
+/// What `/layout` does to a pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutSetting {
+    Show,
+    Hide,
+    Toggle,
+    Width(u16),
+}
+
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -119,6 +128,15 @@ pub enum Command {
     Wait(Wait),
     /// `/sleep SECS`
     Sleep(Duration),
+    /// `/me TEXT` (TUI: an action in the current room)
+    Me { text: String },
+    /// `/win N` (TUI)
+    Win(usize),
+    /// `/layout rooms|people|events SETTING` (TUI)
+    Layout {
+        pane: String,
+        setting: LayoutSetting,
+    },
     /// `/help [COMMAND]`
     Help { topic: Option<String> },
     /// `/quit`
@@ -139,6 +157,9 @@ impl Command {
             Command::Config { .. } => "config",
             Command::Wait(_) => "wait",
             Command::Sleep(_) => "sleep",
+            Command::Me { .. } => "me",
+            Command::Win(_) => "win",
+            Command::Layout { .. } => "layout",
             Command::Help { .. } => "help",
             Command::Quit => "quit",
         }

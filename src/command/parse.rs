@@ -14,7 +14,7 @@ use std::time::Duration;
 use jid::{BareJid, Jid, ResourcePart};
 
 use super::table::{self, ArgKind, ArgSpec, CommandSpec, OptSpec};
-use super::{Command, DEFAULT_WAIT, Show, StatusTarget, Wait, WaitKind};
+use super::{Command, DEFAULT_WAIT, LayoutSetting, Show, StatusTarget, Wait, WaitKind};
 
 /// Why a line is not a valid command, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -644,6 +644,49 @@ impl Parser<'_> {
                     unreachable!()
                 };
                 Command::Sleep(duration)
+            }
+            "me" => Command::Me {
+                text: text(next()).expect("required"),
+            },
+            "win" => {
+                let Some((Value::Text(word), column)) = next() else {
+                    unreachable!()
+                };
+                match word.parse::<usize>() {
+                    Ok(n) if n >= 1 => Command::Win(n),
+                    _ => {
+                        return Err(self.error(
+                            column,
+                            format_args!(
+                                "/win: expected N (a room number from 1) at column {column}, found {word:?}"
+                            ),
+                        ));
+                    }
+                }
+            }
+            "layout" => {
+                let pane = text(next()).expect("required");
+                let Some((Value::Text(word), column)) = next() else {
+                    unreachable!()
+                };
+                let setting = match word.to_ascii_lowercase().as_str() {
+                    "show" => LayoutSetting::Show,
+                    "hide" => LayoutSetting::Hide,
+                    "toggle" => LayoutSetting::Toggle,
+                    w => match w.parse::<u16>() {
+                        Ok(n) if n <= 80 && pane != "events" => LayoutSetting::Width(n),
+                        _ => {
+                            return Err(self.error(
+                                column,
+                                format_args!(
+                                    "/layout: expected show, hide, toggle{} at column {column}, found {word:?}",
+                                    if pane == "events" { "" } else { " or a width from 0 to 80" }
+                                ),
+                            ));
+                        }
+                    },
+                };
+                Command::Layout { pane, setting }
             }
             "help" => Command::Help {
                 topic: self.help_topic(next())?,
@@ -1534,6 +1577,9 @@ mod tests {
             "/config r@c",
             "/wait event x",
             "/sleep 1",
+            "/me waves",
+            "/win 2",
+            "/layout rooms hide",
             "/help",
             "/quit",
         ];
@@ -1550,6 +1596,9 @@ mod tests {
                 | Command::Topic { .. }
                 | Command::Status { .. }
                 | Command::Config { .. }
+                | Command::Me { .. }
+                | Command::Win(_)
+                | Command::Layout { .. }
                 | Command::Wait(_)
                 | Command::Sleep(_)
                 | Command::Help { .. }
@@ -1572,6 +1621,7 @@ mod tests {
                     "join" | "part" => format!("/{alias} r@c"),
                     "msg" | "topic" => format!("/{alias} r@c x"),
                     "quit" => format!("/{alias}"),
+                    "win" => format!("/{alias} 3"),
                     other => panic!("no sample for /{other}"),
                 };
                 assert_eq!(ok(&line).name(), spec.name, "{line}");
@@ -1600,6 +1650,9 @@ mod tests {
             "[--contains TEXT]" => "--contains \"hi there\"",
             "[--timeout SECS]" => "--timeout 2",
             "[KEY=VALUE ...]" => "room=room@conference.example.org action=join",
+            "N" => "2",
+            "PANE" => "people",
+            "SETTING" => "24",
             "[FIELD=VALUE ...]" => "muc#roomconfig_roomname=Lounge muc#roomconfig_publicroom=0",
             other => panic!("no sample for usage word {other:?}"),
         }

@@ -101,6 +101,9 @@ const fn opt_arg(name: &'static str, kind: ArgKind) -> ArgSpec {
 /// Presence values accepted by `/status`, in usage order.
 pub const SHOWS: &[&str] = &["available", "chat", "away", "xa", "dnd"];
 
+/// The panes `/layout` knows.
+pub const LAYOUT_PANES: &[&str] = &["rooms", "people", "events"];
+
 /// The forms of `/wait`, in usage order (the names of [`WAIT_FORMS`]).
 pub const WAIT_KINDS: &[&str] = &["message", "occupant", "event"];
 
@@ -215,6 +218,33 @@ pub static COMMANDS: &[CommandSpec] = &[
         usage: "/sleep SECS",
         help: "Pause for SECS seconds, e.g. 0.5 (for scripts)",
         args: &[arg("SECS", ArgKind::Seconds)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "me",
+        aliases: &[],
+        usage: "/me TEXT",
+        help: "Say an action in the current room (TUI; in scripts: /say ROOM /me TEXT)",
+        args: &[arg("TEXT", ArgKind::Rest)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "win",
+        aliases: &["w"],
+        usage: "/win N",
+        help: "Go to room N of the room list (TUI)",
+        args: &[arg("N", ArgKind::Word)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "layout",
+        aliases: &[],
+        usage: "/layout PANE SETTING",
+        help: "PANE rooms, people or events; SETTING show, hide, toggle or a width (TUI)",
+        args: &[
+            arg("PANE", ArgKind::Choice(LAYOUT_PANES)),
+            arg("SETTING", ArgKind::Word),
+        ],
         options: &[],
     },
     CommandSpec {
@@ -429,7 +459,7 @@ mod tests {
             names,
             [
                 "join", "part", "say", "msg", "nick", "topic", "status", "config", "wait", "sleep",
-                "help", "quit"
+                "me", "win", "layout", "help", "quit"
             ]
         );
     }

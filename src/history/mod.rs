@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use crate::store::Message;
+use crate::store::{Kind, Message};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -128,20 +128,37 @@ impl History {
              WHERE account = ?1 AND conversation = ?2
              ORDER BY time_ms DESC, id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![self.account, conversation, limit as i64], |row| {
-            let ms: i64 = row.get(2)?;
-            Ok(Message {
-                stanza_id: row.get(0)?,
-                id: row.get(1)?,
-                time: DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default(),
-                nick: row.get(3)?,
-                body: row.get(4)?,
-                own: row.get(5)?,
-                private: row.get(6)?,
-                delayed: true,
-                archived: true,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![self.account, conversation, limit as i64],
+            row_to_message,
+        )?;
+        let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Up to `limit` messages older than `before` (oldest first): for
+    /// scrolling back past what is in memory.
+    pub fn before(
+        &self,
+        conversation: &str,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Message>, HistoryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private FROM messages
+             WHERE account = ?1 AND conversation = ?2 AND time_ms < ?3
+             ORDER BY time_ms DESC, id DESC LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                self.account,
+                conversation,
+                before.timestamp_millis(),
+                limit as i64
+            ],
+            row_to_message,
+        )?;
         let mut out = rows.collect::<Result<Vec<_>, _>>()?;
         out.reverse();
         Ok(out)
@@ -158,12 +175,31 @@ impl History {
     }
 }
 
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let ms: i64 = row.get(2)?;
+    Ok(Message {
+        kind: Kind::Chat,
+        seq: 0,
+        stanza_id: row.get(0)?,
+        id: row.get(1)?,
+        time: DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default(),
+        nick: row.get(3)?,
+        body: row.get(4)?,
+        own: row.get(5)?,
+        private: row.get(6)?,
+        delayed: true,
+        archived: true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn m(sid: Option<&str>, body: &str, secs: i64) -> Message {
         Message {
+            kind: Kind::Chat,
+            seq: 0,
             id: None,
             stanza_id: sid.map(str::to_string),
             time: DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
@@ -202,6 +238,10 @@ mod tests {
         assert!(r.iter().all(|m| m.archived));
         let r = h.recent("r@conference.localhost", 2).unwrap();
         assert_eq!(r[0].body, "two");
+        let t2 = r[0].time;
+        let older = h.before("r@conference.localhost", t2, 10).unwrap();
+        let bodies: Vec<_> = older.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["one"]);
         assert_eq!(
             h.last_time("r@conference.localhost")
                 .unwrap()

@@ -35,6 +35,13 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
+    /// A handle with the receiving end given back: for tests and
+    /// benchmarks that look at what the app asks of the session.
+    pub fn pair() -> (SessionHandle, mpsc::UnboundedReceiver<SessionCmd>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (SessionHandle { tx }, rx)
+    }
+
     /// Queues a command; returns false when the session task has ended.
     pub fn send(&self, cmd: SessionCmd) -> bool {
         self.tx.send(cmd).is_ok()

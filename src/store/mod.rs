@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use jid::{BareJid, FullJid, Jid};
 
 pub use event::{Event, LeftKind, OccupantAction};
-pub use room::{JoinState, Message, MessageLog, Occupant, Occupants, Protocol, Room};
+pub use room::{JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room};
 
 use crate::protocol::muc::{MucPresence, status_code_text};
 use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
@@ -34,6 +34,13 @@ pub enum Input {
     },
     /// The app asked to leave a room.
     Leaving { room: BareJid },
+    /// Older lines from the archive (scrolling back), oldest first;
+    /// `complete` when the archive holds nothing older.
+    Older {
+        room: BareJid,
+        messages: Vec<Message>,
+        complete: bool,
+    },
     /// Messages from the local archive for a room, oldest first.
     Archive {
         room: BareJid,
@@ -159,6 +166,26 @@ impl Store {
                     r.state = JoinState::Leaving;
                 }
             }
+            Input::Older {
+                room,
+                messages,
+                complete,
+            } => {
+                let log = match self.rooms.get_mut(&room) {
+                    Some(r) => &mut r.messages,
+                    None => &mut self.conversations.entry(room.clone()).or_default().messages,
+                };
+                let count = log.prepend(messages);
+                if complete {
+                    log.more_in_archive = false;
+                }
+                if count > 0 {
+                    out.push(Event::History {
+                        room: room.to_string(),
+                        count,
+                    });
+                }
+            }
             Input::Archive { room, messages } => {
                 if let Some(r) = self.rooms.get_mut(&room) {
                     let mut count = 0;
@@ -182,6 +209,8 @@ impl Store {
                 private,
             } => {
                 let m = Message {
+                    kind: Kind::Chat,
+                    seq: 0,
                     id: Some(id.clone()),
                     stanza_id: None,
                     time: now,
@@ -303,6 +332,22 @@ impl Store {
         }
     }
 
+    fn event_line(r: &mut Room, kind: Kind, nick: &str, body: Option<String>, now: DateTime<Utc>) {
+        r.messages.push_event(Message {
+            kind,
+            seq: 0,
+            id: None,
+            stanza_id: None,
+            time: now,
+            nick: Some(nick.to_string()),
+            body: body.unwrap_or_default(),
+            own: false,
+            private: false,
+            delayed: false,
+            archived: false,
+        });
+    }
+
     fn push_error(&mut self, room: Option<BareJid>, error: ErrorInfo, now: DateTime<Utc>) {
         if self.errors.len() >= MAX_ERRORS {
             self.errors.pop_front();
@@ -316,7 +361,7 @@ impl Store {
 
     fn apply_incoming(&mut self, inc: Incoming, now: DateTime<Utc>, out: &mut Vec<Event>) {
         match inc {
-            Incoming::MucPresence(p) => self.apply_presence(p, out),
+            Incoming::MucPresence(p) => self.apply_presence(p, now, out),
             Incoming::MucPresenceError {
                 room,
                 nick: _,
@@ -350,6 +395,15 @@ impl Store {
                 };
                 r.subject = Some(subject.clone());
                 r.subject_nick = nick.clone();
+                if !subject.is_empty() {
+                    Self::event_line(
+                        r,
+                        Kind::Subject,
+                        nick.as_deref().unwrap_or(""),
+                        Some(subject.clone()),
+                        now,
+                    );
+                }
                 out.push(Event::Subject {
                     room: room.to_string(),
                     nick,
@@ -375,7 +429,7 @@ impl Store {
         }
     }
 
-    fn apply_presence(&mut self, p: MucPresence, out: &mut Vec<Event>) {
+    fn apply_presence(&mut self, p: MucPresence, now: DateTime<Utc>, out: &mut Vec<Event>) {
         let Some(r) = self.rooms.get_mut(&p.room) else {
             return;
         };
@@ -415,6 +469,7 @@ impl Store {
                 if is_self {
                     r.own_nick = new_nick.clone();
                 }
+                Self::event_line(r, Kind::NickChange, &new_nick, Some(p.nick.clone()), now);
                 out.push(occupant_event(
                     OccupantAction::Nick,
                     &new_nick,
@@ -457,6 +512,10 @@ impl Store {
                 return;
             }
             if r.occupants.remove(&p.nick).is_some() {
+                if r.state == JoinState::Joined {
+                    let why = p.reason.clone().or_else(|| p.info.status.clone());
+                    Self::event_line(r, Kind::Leave, &p.nick, why, now);
+                }
                 out.push(occupant_event(
                     OccupantAction::Leave,
                     &p.nick,
@@ -475,7 +534,14 @@ impl Store {
             generation,
         });
         match previous {
-            None => out.push(occupant_event(OccupantAction::Join, &p.nick, &p.info, None)),
+            None => {
+                // Arrivals after our own join are lines in the timeline;
+                // the occupant list we get on joining is not.
+                if r.state == JoinState::Joined {
+                    Self::event_line(r, Kind::Join, &p.nick, p.info.status.clone(), now);
+                }
+                out.push(occupant_event(OccupantAction::Join, &p.nick, &p.info, None))
+            }
             Some(old) if old.info != p.info => out.push(occupant_event(
                 OccupantAction::Update,
                 &p.nick,
@@ -534,6 +600,8 @@ impl Store {
         };
         let own = m.nick.as_deref() == Some(r.own_nick.as_str());
         let msg = Message {
+            kind: Kind::Chat,
+            seq: 0,
             id: m.id.clone(),
             stanza_id: m.stanza_id.clone(),
             time: m.time.unwrap_or(now),
@@ -572,6 +640,8 @@ impl Store {
                 &mut r.messages,
                 &bare,
                 Message {
+                    kind: Kind::Chat,
+                    seq: 0,
                     id: c.id.clone(),
                     stanza_id: None,
                     time,
@@ -602,6 +672,8 @@ impl Store {
             log,
             &bare,
             Message {
+                kind: Kind::Chat,
+                seq: 0,
                 id: c.id.clone(),
                 stanza_id: None,
                 time,

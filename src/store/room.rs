@@ -99,9 +99,30 @@ impl Occupants {
     }
 }
 
-/// One message in a room or conversation.
+/// What a line of a room's timeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// A message someone wrote (`/me` actions included: the body starts
+    /// with `/me `).
+    #[default]
+    Chat,
+    /// `nick` arrived (`body`: their status text, if any).
+    Join,
+    /// `nick` left (`body`: the reason, if any).
+    Leave,
+    /// `nick` is the new nick, `body` the old one.
+    NickChange,
+    /// `nick` set the subject to `body`.
+    Subject,
+}
+
+/// One line in a room or conversation: a message, or an event line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    pub kind: Kind,
+    /// Position in the log: increases with arrival; older lines loaded from
+    /// the archive get smaller numbers. Set by the log.
+    pub seq: i64,
     pub id: Option<String>,
     pub stanza_id: Option<String>,
     pub time: DateTime<Utc>,
@@ -137,6 +158,12 @@ pub struct MessageLog {
     /// Content key -> times, for messages without a stanza-id.
     by_content: HashMap<String, Vec<DateTime<Utc>>>,
     cap: usize,
+    /// Seq of the next line appended / of the oldest line held.
+    next_seq: i64,
+    first_seq: i64,
+    /// Whether older lines than those held exist in the archive (unknown
+    /// until a load comes back short).
+    pub more_in_archive: bool,
 }
 
 /// How far apart two copies of one message may be stamped (server delay
@@ -156,6 +183,81 @@ impl MessageLog {
             seen: HashSet::new(),
             by_content: HashMap::new(),
             cap,
+            next_seq: 0,
+            first_seq: 0,
+            more_in_archive: true,
+        }
+    }
+
+    /// Lines from `seq` on (for the view: what is new since a marker).
+    pub fn since(&self, seq: i64) -> impl Iterator<Item = &Message> + '_ {
+        let skip = (seq - self.first_seq).clamp(0, self.messages.len() as i64) as usize;
+        self.messages.iter().skip(skip)
+    }
+
+    /// The line at an index (0 = oldest held).
+    pub fn get(&self, index: usize) -> Option<&Message> {
+        self.messages.get(index)
+    }
+
+    /// Seq of the next line to be appended.
+    pub fn next_seq(&self) -> i64 {
+        self.next_seq
+    }
+
+    /// Appends an event line (no duplicate check, never archived).
+    pub fn push_event(&mut self, mut m: Message) {
+        m.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.messages.is_empty() {
+            self.first_seq = m.seq;
+        }
+        self.messages.push_back(m);
+        self.trim();
+    }
+
+    /// Puts older lines (oldest first) in front of what is held; returns
+    /// how many were new.
+    pub fn prepend(&mut self, older: Vec<Message>) -> usize {
+        let mut added = 0;
+        for mut m in older.into_iter().rev() {
+            if self.contains(&m) {
+                continue;
+            }
+            self.index(&m);
+            if self.messages.is_empty() {
+                m.seq = self.next_seq;
+                self.next_seq += 1;
+                self.first_seq = m.seq;
+            } else {
+                self.first_seq -= 1;
+                m.seq = self.first_seq;
+            }
+            self.messages.push_front(m);
+            added += 1;
+        }
+        added
+    }
+
+    fn index(&mut self, m: &Message) {
+        if let Some(k) = m.dedup_key() {
+            self.seen.insert(k);
+        }
+        if m.kind == Kind::Chat {
+            self.by_content
+                .entry(m.content_key())
+                .or_default()
+                .push(m.time);
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.messages.len() > self.cap
+            && let Some(old) = self.messages.pop_front()
+        {
+            self.forget(&old);
+            self.first_seq = old.seq + 1;
+            self.more_in_archive = true;
         }
     }
     pub fn len(&self) -> usize {
@@ -189,23 +291,18 @@ impl MessageLog {
     }
 
     /// Appends unless it is a duplicate; returns whether it was added.
-    pub fn push(&mut self, m: Message) -> bool {
+    pub fn push(&mut self, mut m: Message) -> bool {
         if self.contains(&m) {
             return false;
         }
-        if let Some(k) = m.dedup_key() {
-            self.seen.insert(k);
+        self.index(&m);
+        m.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.messages.is_empty() {
+            self.first_seq = m.seq;
         }
-        self.by_content
-            .entry(m.content_key())
-            .or_default()
-            .push(m.time);
         self.messages.push_back(m);
-        if self.messages.len() > self.cap
-            && let Some(old) = self.messages.pop_front()
-        {
-            self.forget(&old);
-        }
+        self.trim();
         true
     }
 

@@ -256,6 +256,8 @@ fn archive_then_history_has_no_duplicates() {
     let mut s = joined_store();
     let archived = vec![
         Message {
+            kind: Kind::Chat,
+            seq: 0,
             id: None,
             stanza_id: Some("a1".into()),
             time: t0(),
@@ -267,6 +269,8 @@ fn archive_then_history_has_no_duplicates() {
             archived: true,
         },
         Message {
+            kind: Kind::Chat,
+            seq: 0,
             id: None,
             stanza_id: None,
             time: t0(),
@@ -457,6 +461,8 @@ fn big_room_sorted_index_and_cap() {
     let mut log = MessageLog::with_cap(3);
     for i in 0..5 {
         log.push(Message {
+            kind: Kind::Chat,
+            seq: 0,
             id: None,
             stanza_id: Some(format!("s{i}")),
             time: t0(),
@@ -528,4 +534,81 @@ fn connection_steps_are_events() {
     );
     assert_eq!(ev[0].to_json()["condition"], "not-authorized");
     assert_eq!(s.connection, Connection::Failed);
+}
+
+#[test]
+fn timeline_has_event_lines_after_the_join() {
+    let mut s = joined_store();
+    // bob was there before we joined: no line for him.
+    assert!(s.room(&room()).unwrap().messages.is_empty());
+    s.apply(inc(Incoming::MucPresence(pres("carol", true, &[]))), t0());
+    let mut p = pres("carol", false, &[303]);
+    p.new_nick = Some("caroline".into());
+    s.apply(inc(Incoming::MucPresence(p)), t0());
+    let mut p = pres("caroline", false, &[]);
+    p.info.status = Some("bye".into());
+    s.apply(inc(Incoming::MucPresence(p)), t0());
+    s.apply(
+        inc(Incoming::Subject {
+            room: room(),
+            nick: Some("bob".into()),
+            subject: "news".into(),
+            delayed: false,
+        }),
+        t0(),
+    );
+    let lines: Vec<_> = s
+        .room(&room())
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| (m.kind, m.nick.clone().unwrap(), m.body.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (Kind::Join, "carol".into(), "".into()),
+            (Kind::NickChange, "caroline".into(), "carol".into()),
+            (Kind::Leave, "caroline".into(), "bye".into()),
+            (Kind::Subject, "bob".into(), "news".into()),
+        ]
+    );
+    // Event lines are never archived.
+    assert!(s.take_journal().is_empty());
+}
+
+#[test]
+fn older_lines_are_prepended_with_smaller_seqs() {
+    let mut s = joined_store();
+    s.apply(
+        inc(Incoming::RoomMessage(msg("bob", "new", Some("n1"), false))),
+        t0(),
+    );
+    let old = |sid: &str, body: &str| Message {
+        kind: Kind::Chat,
+        seq: 0,
+        id: None,
+        stanza_id: Some(sid.into()),
+        time: t0() - chrono::Duration::hours(1),
+        nick: Some("bob".into()),
+        body: body.into(),
+        own: false,
+        private: false,
+        delayed: true,
+        archived: true,
+    };
+    let ev = s.apply(
+        Input::Older {
+            room: room(),
+            messages: vec![old("o1", "oldest"), old("o2", "older"), old("n1", "new")],
+            complete: true,
+        },
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["count"], 2);
+    let log = &s.room(&room()).unwrap().messages;
+    let got: Vec<_> = log.iter().map(|m| (m.seq, m.body.as_str())).collect();
+    assert_eq!(got, vec![(-2, "oldest"), (-1, "older"), (0, "new")]);
+    assert!(!log.more_in_archive);
+    assert_eq!(log.since(-1).count(), 2);
 }

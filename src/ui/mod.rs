@@ -4,7 +4,9 @@
 //! The loop never waits on the network: it redraws when something changed,
 //! at most ~60 times a second, and only reads the store.
 
+pub mod keymap;
 mod sanitize;
+pub mod theme;
 mod view;
 
 use std::io;
