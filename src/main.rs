@@ -244,7 +244,17 @@ async fn run(
                 }
             }
         }
-        None => confab::ui::run(app, events, autojoin, startup_errors).await,
+        None => {
+            let mut ui = match confab::ui::state::UiState::from_config(&config.ui) {
+                Ok(ui) => ui,
+                Err(e) => {
+                    eprintln!("confab: {e}");
+                    return 2;
+                }
+            };
+            ui.set_status(startup_errors.join("; "), !startup_errors.is_empty());
+            confab::ui::run(app, events, ui, autojoin).await
+        }
     };
     task.abort();
     code as u8

@@ -32,12 +32,30 @@
 //! ca_file = "/path/to/ca.pem"      # relative paths are relative to the config file
 //! resource = "confab"
 //! autojoin = ["room@conference.example.org", "dev@conference.example.org/alice2"]
+//!
+//! [ui]
+//! bell = true                      # ring the bell on a highlight or private message
+//! set_title = true                 # unread/highlight counts in the terminal title
+//! show_events = true               # join/leave/nick lines in rooms
+//! rooms_width = 18                 # room list width, 0..=80 (0 hides it)
+//! people_width = 22                # participant list width, 0..=80 (0 hides it)
+//! time_format = "%H:%M"            # strftime format of message timestamps
+//!
+//! [theme]                          # any field of `Theme`; see `style` for the syntax
+//! highlight = "yellow bold"        # FG [on BG] [bold] [italic] [underline] [reversed] [dim]
+//! own_nick = "white on blue bold"  # colours: names, "#rrggbb", 0-255; or "default"
+//! nick_colors = false              # XEP-0392 nick colours
+//!
+//! [keys]                           # key = action, or "none" to unbind
+//! "ctrl-j" = "next-room"
+//! "ctrl-n" = "none"
 //! ```
 
 mod error;
 mod password;
 mod raw;
 mod resolve;
+mod style;
 
 #[cfg(test)]
 mod tests;
@@ -50,6 +68,9 @@ pub use password::resolve_password;
 
 /// Default number of history messages shown when joining a room.
 pub const DEFAULT_HISTORY_LOAD: usize = 50;
+
+/// The largest accepted `rooms_width` / `people_width`.
+pub const MAX_PANE_WIDTH: u16 = 80;
 
 /// A password (or other secret). Its `Debug` and `Display` output is always
 /// `********`; the value is only reachable through [`Secret::expose`].
@@ -202,6 +223,48 @@ pub struct Paths {
     pub cache_dir: PathBuf,
 }
 
+/// The TUI settings: the `[ui]`, `[theme]` and `[keys]` tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiConfig {
+    /// Ring the terminal bell on a highlight or a private message.
+    pub bell: bool,
+    /// Put unread/highlight counts in the terminal title.
+    pub set_title: bool,
+    /// Show join/leave/nick lines in rooms.
+    pub show_events: bool,
+    /// Width of the room list; 0 hides it. At most [`MAX_PANE_WIDTH`].
+    pub rooms_width: u16,
+    /// Width of the participant list; 0 hides it. At most [`MAX_PANE_WIDTH`].
+    pub people_width: u16,
+    /// `strftime` format of message timestamps (checked to be valid for chrono).
+    pub time_format: String,
+    /// The default theme with the `[theme]` entries applied (each entry
+    /// replaces that style wholly).
+    pub theme: crate::ui::theme::Theme,
+    /// The `[keys]` overrides in file order, as written (`("ctrl-j",
+    /// "next-room")`, `("ctrl-n", "none")`); all were checked with
+    /// `KeyMap::default().with_overrides`.
+    pub keys: Vec<(String, String)>,
+}
+
+// `Theme` only derives `PartialEq`, but all its fields (`Style`, `bool`) are `Eq`.
+impl Eq for UiConfig {}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            bell: true,
+            set_title: true,
+            show_events: true,
+            rooms_width: 18,
+            people_width: 22,
+            time_format: "%H:%M".to_owned(),
+            theme: crate::ui::theme::Theme::default(),
+            keys: Vec::new(),
+        }
+    }
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -212,6 +275,8 @@ pub struct Config {
     /// Messages of history shown on join.
     pub history_load: usize,
     pub paths: Paths,
+    /// `[ui]`, `[theme]` and `[keys]`.
+    pub ui: UiConfig,
 }
 
 /// What the command line said (main.rs fills it from clap). CLI values win

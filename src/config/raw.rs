@@ -5,14 +5,50 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ratatui::style::Style;
 use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, Location};
+use crate::ui::theme::Theme;
 
-pub(crate) const TOP_KEYS: &[&str] = &["default_account", "history", "accounts"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "default_account",
+    "history",
+    "accounts",
+    "ui",
+    "theme",
+    "keys",
+];
 pub(crate) const HISTORY_KEYS: &[&str] = &["enabled", "load"];
+pub(crate) const UI_KEYS: &[&str] = &[
+    "bell",
+    "set_title",
+    "show_events",
+    "rooms_width",
+    "people_width",
+    "time_format",
+];
+/// The fields of `Theme`, in its order.
+pub(crate) const THEME_KEYS: &[&str] = &[
+    "timestamp",
+    "nick",
+    "own_nick",
+    "nick_colors",
+    "highlight",
+    "action",
+    "event",
+    "day_separator",
+    "unread_marker",
+    "title",
+    "status_bar",
+    "border",
+    "selected",
+    "unread",
+    "mention",
+    "error",
+];
 pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "jid",
     "server",
@@ -35,6 +71,13 @@ pub(crate) struct RawConfig {
     /// header (and gives the file order).
     #[serde(default)]
     pub accounts: BTreeMap<Spanned<String>, RawAccount>,
+    #[serde(default)]
+    pub ui: RawUi,
+    #[serde(default)]
+    pub theme: RawTheme,
+    /// Key name to action name; the spans give the file order and lines.
+    #[serde(default)]
+    pub keys: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +86,76 @@ pub(crate) struct RawHistory {
     pub enabled: Option<bool>,
     pub load: Option<usize>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table of UI settings")]
+pub(crate) struct RawUi {
+    pub bell: Option<bool>,
+    pub set_title: Option<bool>,
+    pub show_events: Option<bool>,
+    /// Signed, so that `-1` and `1000` get the same "0 to 80" message.
+    pub rooms_width: Option<Spanned<i64>>,
+    pub people_width: Option<Spanned<i64>>,
+    pub time_format: Option<Spanned<String>>,
+}
+
+/// `[theme]`: one optional style string per `Theme` style field, and
+/// `nick_colors`. The macro keeps the struct, [`RawTheme::styles`] and
+/// [`set_theme_style`] in step; `Theme`'s field names are checked by the
+/// compiler.
+macro_rules! raw_theme {
+    ($($style:ident),* $(,)?) => {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, expecting = "a table of styles")]
+        pub(crate) struct RawTheme {
+            $(pub $style: Option<Spanned<String>>,)*
+            pub nick_colors: Option<bool>,
+        }
+
+        impl RawTheme {
+            /// The style entries present in the file, in file order.
+            pub fn styles(&self) -> Vec<(&'static str, &Spanned<String>)> {
+                let mut styles = Vec::new();
+                $(
+                    if let Some(value) = &self.$style {
+                        styles.push((stringify!($style), value));
+                    }
+                )*
+                styles.sort_by_key(|(_, value)| value.span().start);
+                styles
+            }
+        }
+
+        /// Set the style field `name` (one of [`RawTheme::styles`]' names).
+        pub(crate) fn set_theme_style(theme: &mut Theme, name: &str, style: Style) {
+            match name {
+                $(stringify!($style) => theme.$style = style,)*
+                _ => unreachable!("not a Theme style field: {name}"),
+            }
+        }
+
+        #[cfg(test)]
+        pub(crate) const THEME_STYLE_KEYS: &[&str] = &[$(stringify!($style)),*];
+    };
+}
+
+raw_theme!(
+    timestamp,
+    nick,
+    own_nick,
+    highlight,
+    action,
+    event,
+    day_separator,
+    unread_marker,
+    title,
+    status_bar,
+    border,
+    selected,
+    unread,
+    mention,
+    error,
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table of account settings")]
@@ -126,6 +239,8 @@ fn de_error(err: &toml::de::Error, doc: &DeTable<'_>, text: &str, file: &Path) -
         let expected = match table {
             [] => Some(TOP_KEYS),
             [Seg::Key(h)] if h == "history" => Some(HISTORY_KEYS),
+            [Seg::Key(h)] if h == "ui" => Some(UI_KEYS),
+            [Seg::Key(h)] if h == "theme" => Some(THEME_KEYS),
             [Seg::Key(a), Seg::Key(_)] if a == "accounts" => Some(ACCOUNT_KEYS),
             _ => None,
         };

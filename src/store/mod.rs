@@ -64,6 +64,34 @@ pub enum Connection {
     Failed,
 }
 
+/// One entry of the window list.
+#[derive(Debug, Clone, Copy)]
+pub enum Window<'a> {
+    Room(&'a Room),
+    Chat(&'a BareJid, &'a Conversation),
+}
+
+impl<'a> Window<'a> {
+    pub fn jid(&self) -> &'a BareJid {
+        match self {
+            Window::Room(r) => &r.jid,
+            Window::Chat(j, _) => j,
+        }
+    }
+    pub fn messages(&self) -> &'a MessageLog {
+        match self {
+            Window::Room(r) => &r.messages,
+            Window::Chat(_, c) => &c.messages,
+        }
+    }
+    pub fn room(&self) -> Option<&'a Room> {
+        match self {
+            Window::Room(r) => Some(r),
+            Window::Chat(..) => None,
+        }
+    }
+}
+
 /// A conversation with one contact.
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
@@ -85,7 +113,8 @@ pub struct Store {
     pub jid: Option<FullJid>,
     pub connection: Connection,
     rooms: HashMap<BareJid, Room>,
-    /// Rooms in the order they were opened (for the room list).
+    /// Rooms and conversations in the order they were opened (the
+    /// window list).
     order: Vec<BareJid>,
     pub conversations: HashMap<BareJid, Conversation>,
     pub errors: VecDeque<ErrorEntry>,
@@ -139,6 +168,38 @@ impl Store {
         self.order.iter().filter_map(|j| self.rooms.get(j))
     }
 
+    /// Rooms and one-to-one conversations, in the order they were opened.
+    pub fn windows(&self) -> impl Iterator<Item = Window<'_>> + '_ {
+        self.order.iter().filter_map(|j| {
+            self.rooms
+                .get(j)
+                .map(Window::Room)
+                .or_else(|| self.conversations.get(j).map(|c| Window::Chat(j, c)))
+        })
+    }
+
+    /// The window of a room or contact.
+    pub fn window(&self, jid: &BareJid) -> Option<Window<'_>> {
+        if let Some(r) = self.rooms.get(jid) {
+            return Some(Window::Room(r));
+        }
+        self.conversations
+            .get_key_value(jid)
+            .map(|(j, c)| Window::Chat(j, c))
+    }
+
+    /// The conversation with a contact, opened (and listed) if new.
+    fn conversation<'s>(
+        order: &mut Vec<BareJid>,
+        conversations: &'s mut HashMap<BareJid, Conversation>,
+        jid: &BareJid,
+    ) -> &'s mut Conversation {
+        if !conversations.contains_key(jid) {
+            order.push(jid.clone());
+        }
+        conversations.entry(jid.clone()).or_default()
+    }
+
     /// Applies one input; returns what changed, as events.
     pub fn apply(&mut self, input: Input, now: DateTime<Utc>) -> Vec<Event> {
         let mut out = Vec::new();
@@ -173,7 +234,10 @@ impl Store {
             } => {
                 let log = match self.rooms.get_mut(&room) {
                     Some(r) => &mut r.messages,
-                    None => &mut self.conversations.entry(room.clone()).or_default().messages,
+                    None => {
+                        &mut Self::conversation(&mut self.order, &mut self.conversations, &room)
+                            .messages
+                    }
                 };
                 let count = log.prepend(messages);
                 if complete {
@@ -240,7 +304,9 @@ impl Store {
                         id: Some(id),
                     });
                 } else {
-                    let log = &mut self.conversations.entry(bare.clone()).or_default().messages;
+                    let log =
+                        &mut Self::conversation(&mut self.order, &mut self.conversations, &bare)
+                            .messages;
                     Self::add_message(&mut self.journal, log, &bare, m);
                     out.push(Event::Message {
                         room: None,
@@ -666,7 +732,7 @@ impl Store {
             });
             return;
         }
-        let log = &mut self.conversations.entry(bare.clone()).or_default().messages;
+        let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
         Self::add_message(
             &mut self.journal,
             log,

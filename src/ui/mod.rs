@@ -1,75 +1,112 @@
-//! The terminal UI (a first, plain version; the full TUI is its own
-//! issue): room list, messages, participants, status and input line.
+//! The terminal UI: room list, messages, participants, title and status
+//! bars, input line, help, tables, forms and prompts.
 //!
 //! The loop never waits on the network: it redraws when something changed,
-//! at most ~60 times a second, and only reads the store.
+//! at most ~60 times a second, and only what is visible. Keys become
+//! [`keymap::Action`]s or text; the input line goes through the same
+//! command parser as `--batch`.
 
+pub mod color;
+pub mod complete;
+pub mod input;
 pub mod keymap;
+pub mod messages;
 mod sanitize;
+pub mod state;
 pub mod theme;
-mod view;
+pub mod view;
+pub mod widgets;
 
-use std::io;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use crossterm::event::{
-    Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent,
+    MouseEventKind,
 };
 use futures::StreamExt;
+use jid::BareJid;
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::command::{self, Command};
+use crate::command::{self, Command, table};
 use crate::session::{SessionCmd, SessionEvent};
-use crate::store::Event;
+use crate::store::{Event, Window};
 
+use complete::CompletionContext;
+use keymap::Action;
 pub use sanitize::sanitize;
+use state::{Overlay, UiState};
 
-/// What the view needs besides the store.
-#[derive(Debug, Default)]
-pub struct UiState {
-    /// Index into the store's room list.
-    pub current: usize,
-    pub input: String,
-    /// Cursor position in `input`, in chars.
-    pub cursor: usize,
-    /// Last result or notice, shown in the status line.
-    pub status: String,
-    /// Lines scrolled back from the bottom of the message pane.
-    pub scroll: usize,
-    /// Help text shown instead of the messages, until Esc.
-    pub help: Option<String>,
+/// Where the panes were drawn (for the mouse).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PaneRects {
+    pub rooms: Rect,
+    pub messages: Rect,
+    pub people: Rect,
 }
 
 const FRAME: Duration = Duration::from_millis(16);
+/// Lines loaded from the archive per step when scrolling past the top.
+const OLDER_BATCH: usize = 200;
+
+/// What a key did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyOutcome {
+    Continue,
+    Quit,
+}
 
 /// Runs the TUI until `/quit` or Ctrl-C; returns the exit status.
 pub async fn run(
     mut app: App,
     mut events: UnboundedReceiver<SessionEvent>,
+    mut ui: UiState,
     autojoin: Vec<String>,
-    startup_errors: Vec<String>,
 ) -> i32 {
     let mut terminal = ratatui::init();
-    let mut ui = UiState {
-        status: startup_errors.join("; "),
-        ..UiState::default()
-    };
+    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste);
     let mut keys = EventStream::new();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    let mut drawn = view::Drawn::default();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut autojoin = Some(autojoin);
+    let mut title = String::new();
     let code = loop {
-        if dirty {
-            let wait = FRAME.saturating_sub(last_draw.elapsed());
-            if wait.is_zero() {
-                if let Err(e) = terminal.draw(|f| view::render(&app.store, &ui, f)) {
-                    ui.status = format!("draw failed: {e}");
+        if dirty && last_draw.elapsed() >= FRAME {
+            match terminal.draw(|f| drawn = view::render(&app.store, &ui, f)) {
+                Ok(_) => {}
+                Err(e) => ui.set_status(format!("draw failed: {e}"), true),
+            }
+            last_draw = Instant::now();
+            dirty = false;
+            ui.page_rows = drawn.panes.messages.height.max(3);
+            if ui.bell {
+                ui.bell = false;
+                let _ = io::stdout().write_all(b"\x07");
+                let _ = io::stdout().flush();
+            }
+            if ui.settings.set_title {
+                let t = ui.title();
+                if t != title {
+                    let _ = crossterm::execute!(io::stdout(), crossterm::terminal::SetTitle(&t));
+                    title = t;
                 }
-                last_draw = Instant::now();
-                dirty = false;
+            }
+            // Scrolled to the oldest line held: fetch older ones.
+            if drawn.reached_top
+                && let Some(cur) = ui.current.clone()
+                && ui.view(&cur).scroll > 0
+            {
+                let out = app.load_older(&cur, OLDER_BATCH);
+                if !out.is_empty() {
+                    ui.on_events(&app.store, &out);
+                    dirty = true;
+                }
             }
         }
         let frame_due = tokio::time::sleep(if dirty {
@@ -86,34 +123,40 @@ pub async fn run(
                 }
                 out.extend(app.flush_history());
                 if out.iter().any(|e| matches!(e, Event::Connected { .. }))
-                    && let Some(rooms) = autojoin.take() {
-                        for r in rooms {
-                            let line = format!("/join {r}");
-                            run_line(&mut app, &mut ui, &line);
-                        }
-                    }
-                note(&mut ui, &out);
-                dirty = true;
-            }
-            key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
-                    match on_key(&mut app, &mut ui, k) {
-                        KeyOutcome::Quit => break 0,
-                        KeyOutcome::Continue => dirty = true,
+                    && let Some(rooms) = autojoin.take()
+                {
+                    for r in rooms {
+                        submit_line(&mut app, &mut ui, &format!("/join {r}"));
                     }
                 }
+                ui.on_events(&app.store, &out);
+                dirty = true;
+            }
+            term = keys.next() => match term {
+                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
+                    if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
+                        break 0;
+                    }
+                    dirty = true;
+                }
                 Some(Ok(TermEvent::Paste(text))) => {
-                    insert(&mut ui, &text.replace(['\r', '\n'], " "));
+                    // A multi-line paste stays one message.
+                    ui.editor.insert_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
+                    ui.completer.reset();
+                    dirty = true;
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    handle_mouse(&app, &mut ui, m, &drawn.panes, drawn.max_scroll);
                     dirty = true;
                 }
                 Some(Ok(_)) => dirty = true,
-                Some(Err(e)) => { ui.status = format!("terminal: {e}"); dirty = true; }
+                Some(Err(e)) => { ui.set_status(format!("terminal: {e}"), true); dirty = true; }
                 None => break 0,
             },
             _ = tick.tick() => {
                 let late = app.tick();
                 if !late.is_empty() {
-                    note(&mut ui, &late);
+                    ui.on_events(&app.store, &late);
                     dirty = true;
                 }
             }
@@ -130,152 +173,321 @@ pub async fn run(
         }
     })
     .await;
+    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
     ratatui::restore();
     code
 }
 
-/// Puts results and errors in the status line.
-fn note(ui: &mut UiState, events: &[Event]) {
-    for e in events {
-        match e {
-            Event::Error {
-                command,
-                condition,
-                text,
-                ..
-            } => {
-                ui.status = format!(
-                    "{}{}{}",
-                    command
-                        .as_deref()
-                        .map(|c| format!("{c}: "))
-                        .unwrap_or_default(),
-                    condition,
-                    text.as_deref()
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default()
-                );
-            }
-            Event::Ok { command } => ui.status = format!("{command}: ok"),
-            Event::Info { text } => ui.help = Some(text.clone()),
-            Event::Disconnected { reason, .. } => ui.status = format!("disconnected: {reason}"),
-            Event::Reconnected { .. } => ui.status = "reconnected".into(),
-            _ => {}
+fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, max_scroll: usize) {
+    let at = Position::new(m.column, m.row);
+    match m.kind {
+        MouseEventKind::ScrollUp if panes.messages.contains(at) => scroll(ui, 3, max_scroll),
+        MouseEventKind::ScrollDown if panes.messages.contains(at) => scroll(ui, -3, max_scroll),
+        MouseEventKind::Down(_) if panes.rooms.contains(at) => {
+            let row = (m.row - panes.rooms.y) as usize;
+            let skip = ui
+                .current_index(&app.store)
+                .unwrap_or(0)
+                .saturating_sub((panes.rooms.height as usize).saturating_sub(1));
+            ui.go_to(&app.store, skip + row + 1);
         }
+        _ => {}
     }
 }
 
-enum KeyOutcome {
-    Continue,
-    Quit,
+fn scroll(ui: &mut UiState, rows: isize, max_scroll: usize) {
+    let Some(cur) = ui.current.clone() else {
+        return;
+    };
+    if let Overlay::Help { scroll, .. } = &mut ui.overlay {
+        *scroll = (*scroll as isize + rows).max(0) as u16;
+        return;
+    }
+    let v = ui.view_mut(&cur);
+    let next = (v.scroll as isize + rows).max(0) as usize;
+    // Scrolling up past what was drawn is allowed by one page: the archive
+    // may fill it.
+    v.scroll = if rows > 0 {
+        next.min(max_scroll + rows as usize)
+    } else {
+        next
+    };
+    if v.scroll == 0 {
+        v.unread = 0;
+        v.highlights = 0;
+    }
 }
 
-fn insert(ui: &mut UiState, s: &str) {
-    let byte = byte_at(&ui.input, ui.cursor);
-    ui.input.insert_str(byte, s);
-    ui.cursor += s.chars().count();
+/// A page: the message pane's height less two rows of context.
+fn page(ui: &UiState) -> isize {
+    (ui.page_rows as isize - 2).max(1)
 }
 
-fn byte_at(s: &str, chars: usize) -> usize {
-    s.char_indices()
-        .nth(chars)
-        .map(|(b, _)| b)
-        .unwrap_or(s.len())
-}
-
-fn on_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    match k.code {
-        KeyCode::Char('c') if ctrl => return KeyOutcome::Quit,
-        KeyCode::Char('n') if ctrl => next_room(app, ui, 1),
-        KeyCode::Char('p') if ctrl => next_room(app, ui, -1),
-        KeyCode::Char('a') if ctrl => ui.cursor = 0,
-        KeyCode::Char('e') if ctrl => ui.cursor = ui.input.chars().count(),
-        KeyCode::Char('u') if ctrl => {
-            let b = byte_at(&ui.input, ui.cursor);
-            ui.input.drain(..b);
-            ui.cursor = 0;
-        }
-        KeyCode::Char(c) if !ctrl => insert(ui, &c.to_string()),
-        KeyCode::Backspace if ui.cursor > 0 => {
-            ui.cursor -= 1;
-            let b = byte_at(&ui.input, ui.cursor);
-            ui.input.remove(b);
-        }
-        KeyCode::Delete if ui.cursor < ui.input.chars().count() => {
-            let b = byte_at(&ui.input, ui.cursor);
-            ui.input.remove(b);
-        }
-        KeyCode::Left => ui.cursor = ui.cursor.saturating_sub(1),
-        KeyCode::Right => ui.cursor = (ui.cursor + 1).min(ui.input.chars().count()),
-        KeyCode::Home => ui.cursor = 0,
-        KeyCode::End => ui.cursor = ui.input.chars().count(),
-        KeyCode::PageUp => ui.scroll += 10,
-        KeyCode::PageDown => ui.scroll = ui.scroll.saturating_sub(10),
-        KeyCode::Esc => ui.help = None,
-        KeyCode::F(1) => ui.help = crate::command::table::help_text(None).ok(),
-        KeyCode::Enter => {
-            let line = std::mem::take(&mut ui.input);
-            ui.cursor = 0;
-            if line.trim() == "/quit" || line.trim() == "/exit" {
-                return KeyOutcome::Quit;
+/// Handles one key: overlays and prompts first, then the key map, then
+/// text for the input line.
+pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
+    // A prompt (e.g. an invitation) takes its keys first.
+    if !matches!(ui.prompts.handle_key(k), widgets::PromptOutcome::Ignored) {
+        return KeyOutcome::Continue;
+    }
+    match &mut ui.overlay {
+        Overlay::Table(t) => {
+            match t.handle_key(k) {
+                widgets::TableOutcome::Close => ui.overlay = Overlay::None,
+                widgets::TableOutcome::Activate(_)
+                | widgets::TableOutcome::Handled
+                | widgets::TableOutcome::Ignored => {}
             }
-            run_line(app, ui, &line);
+            return KeyOutcome::Continue;
+        }
+        Overlay::Form(f) => {
+            match f.handle_key(k) {
+                widgets::FormOutcome::Cancel => ui.overlay = Overlay::None,
+                widgets::FormOutcome::Submit(_) => ui.overlay = Overlay::None,
+                _ => {}
+            }
+            return KeyOutcome::Continue;
         }
         _ => {}
+    }
+    let action = ui.keymap.action(&k);
+    if action != Some(Action::Complete) {
+        ui.completer.reset();
+    }
+    let room_key = ui
+        .current
+        .as_ref()
+        .map(|j| j.to_string())
+        .unwrap_or_default();
+    match action {
+        Some(Action::Quit) => return KeyOutcome::Quit,
+        Some(Action::Submit) => {
+            let line = ui.editor.take();
+            ui.history.push(&room_key, &line);
+            ui.history.reset(&room_key);
+            if submit_line(app, ui, &line) {
+                return KeyOutcome::Quit;
+            }
+        }
+        Some(Action::NextRoom) => ui.cycle(&app.store, 1),
+        Some(Action::PrevRoom) => ui.cycle(&app.store, -1),
+        Some(Action::Window(n)) => {
+            if !ui.go_to(&app.store, n) {
+                ui.set_status(format!("no window {n}"), true);
+            }
+        }
+        Some(Action::NextHighlight) => {
+            if !ui.next_active(&app.store) {
+                ui.set_status("nothing new", false);
+            }
+        }
+        Some(Action::ScrollUp) => scroll(ui, page(ui), usize::MAX / 2),
+        Some(Action::ScrollDown) => scroll(ui, -page(ui), usize::MAX / 2),
+        Some(Action::ScrollTop) => scroll(ui, isize::MAX / 4, usize::MAX / 2),
+        Some(Action::ScrollBottom) => scroll(ui, isize::MIN / 4, 0),
+        Some(Action::Help) => open_help(ui, None),
+        Some(Action::Close) => {
+            if !matches!(ui.overlay, Overlay::None) {
+                ui.overlay = Overlay::None;
+            } else {
+                ui.set_status("", false);
+            }
+        }
+        Some(Action::Complete) => {
+            let rooms: Vec<String> = app.store.rooms().map(|r| r.jid.to_string()).collect();
+            let room = ui.current.as_ref().and_then(|j| app.store.room(j));
+            let ctx_nicks: Vec<String> = room
+                .map(|r| r.occupants.iter_sorted().map(|o| o.nick.clone()).collect())
+                .unwrap_or_default();
+            let ctx = CompletionContext {
+                nicks: ctx_nicks.iter().map(String::as_str).collect(),
+                rooms: rooms.iter().map(String::as_str).collect(),
+                own_nick: room.map(|r| r.own_nick.as_str()),
+            };
+            ui.completer.complete(&mut ui.editor, &ctx);
+        }
+        Some(Action::HistoryUp) => {
+            let draft = ui.editor.text().to_string();
+            if let Some(l) = ui.history.up(&room_key, &draft) {
+                ui.editor.set(l);
+            }
+        }
+        Some(Action::HistoryDown) => {
+            if let Some(l) = ui.history.down(&room_key) {
+                ui.editor.set(l);
+            }
+        }
+        Some(Action::Left) => ui.editor.left(),
+        Some(Action::Right) => ui.editor.right(),
+        Some(Action::WordLeft) => ui.editor.word_left(),
+        Some(Action::WordRight) => ui.editor.word_right(),
+        Some(Action::Home) => ui.editor.home(),
+        Some(Action::End) => ui.editor.end(),
+        Some(Action::Backspace) => ui.editor.backspace(),
+        Some(Action::Delete) => ui.editor.delete(),
+        Some(Action::DeleteWord) => ui.editor.delete_word_before(),
+        Some(Action::KillToStart) => ui.editor.kill_to_start(),
+        Some(Action::KillToEnd) => ui.editor.kill_to_end(),
+        Some(Action::ToggleEvents) => ui.panes.show_events = !ui.panes.show_events,
+        Some(Action::ToggleRooms) => ui.panes.rooms = !ui.panes.rooms,
+        Some(Action::TogglePeople) => ui.panes.people = !ui.panes.people,
+        Some(Action::Redraw) => {}
+        None => {
+            if let KeyCode::Char(c) = k.code
+                && !k
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            {
+                ui.editor.insert_char(c);
+                ui.history.reset(&room_key);
+            }
+        }
     }
     KeyOutcome::Continue
 }
 
-fn next_room(app: &App, ui: &mut UiState, step: isize) {
-    let n = app.store.rooms().count();
-    if n > 0 {
-        ui.current = (ui.current as isize + step).rem_euclid(n as isize) as usize;
-        ui.scroll = 0;
+fn open_help(ui: &mut UiState, topic: Option<&str>) {
+    let text = match topic {
+        Some(t) => table::help_text(Some(t)).unwrap_or_else(|e| e),
+        None => format!(
+            "Commands\n\n{}\n\nKeys\n\n{}\n",
+            table::help_text(None).unwrap_or_default(),
+            ui.keymap.help_text()
+        ),
+    };
+    ui.overlay = Overlay::Help { text, scroll: 0 };
+}
+
+/// Commands whose first argument is a room: in the TUI it may be left out
+/// and the current room is used.
+fn with_current_room(line: &str, room: Option<&BareJid>) -> String {
+    let Some(room) = room else {
+        return line.to_string();
+    };
+    let mut parts = line.splitn(2, char::is_whitespace);
+    let name = parts.next().unwrap_or("");
+    let rest = parts.next().unwrap_or("").trim_start();
+    let Some(spec) = table::lookup(name.trim_start_matches('/')) else {
+        return line.to_string();
+    };
+    let first_is_room = spec.args.first().is_some_and(|a| {
+        matches!(
+            a.kind,
+            table::ArgKind::Room | table::ArgKind::RoomNick | table::ArgKind::RoomOrAll
+        )
+    });
+    let first_word = rest.split_whitespace().next().unwrap_or("");
+    let given = first_word.contains('@') || (first_word == "all" && spec.name == "status");
+    if !first_is_room || given || spec.name == "join" {
+        return line.to_string();
+    }
+    if rest.is_empty() {
+        format!("{name} {room}")
+    } else {
+        format!("{name} {room} {rest}")
     }
 }
 
-/// The input line: a command, or text for the current room.
-fn run_line(app: &mut App, ui: &mut UiState, line: &str) {
+/// Runs an input line; returns true when it asks to quit.
+pub fn submit_line(app: &mut App, ui: &mut UiState, line: &str) -> bool {
     if line.trim().is_empty() {
-        return;
+        return false;
     }
-    let current = app.store.rooms().nth(ui.current).map(|r| r.jid.clone());
-    let (cmd, text) = if line.starts_with('/') && !line.starts_with("//") {
-        match command::parse(line) {
-            Ok(c) => (c, line.to_string()),
+    let current = ui.current.clone();
+    let is_command = line.starts_with('/') && !line.starts_with("//");
+    let text = if is_command {
+        with_current_room(line, current.as_ref())
+    } else {
+        line.to_string()
+    };
+    let cmd = if is_command {
+        match command::parse(&text) {
+            Ok(c) => c,
             Err(e) => {
-                ui.status = e.to_string();
-                return;
+                ui.set_status(e.to_string(), true);
+                return false;
             }
         }
     } else {
         let body = line.strip_prefix('/').unwrap_or(line).to_string();
-        let Some(room) = current else {
-            ui.status = "no room open: /join ROOM first".into();
-            return;
-        };
-        (
-            Command::Say {
-                room: room.clone(),
+        match current.as_ref().and_then(|j| app.store.window(j)) {
+            Some(Window::Room(r)) => Command::Say {
+                room: r.jid.clone(),
                 text: body,
             },
-            format!("/say {room} …"),
-        )
+            Some(Window::Chat(j, _)) => Command::Msg {
+                to: j.clone().into(),
+                text: body,
+            },
+            None => {
+                ui.set_status("no room open: /join ROOM first", true);
+                return false;
+            }
+        }
     };
-    if let Command::Join { room, .. } = &cmd {
-        // Show the room being joined.
-        let pos = app.store.rooms().position(|r| &r.jid == room);
-        ui.current = pos.unwrap_or_else(|| app.store.rooms().count());
+    let shown = if is_command {
+        text.clone()
+    } else {
+        "message".to_string()
+    };
+    match cmd {
+        Command::Quit => return true,
+        Command::Win(n) => {
+            if !ui.go_to(&app.store, n) {
+                ui.set_status(format!("no window {n}"), true);
+            }
+        }
+        Command::Layout { pane, setting } => ui.apply_layout(&pane, setting),
+        Command::Help { topic } => open_help(ui, topic.as_deref()),
+        Command::Me { text } => {
+            match current.and_then(|j| app.store.room(&j).map(|r| r.jid.clone())) {
+                Some(room) => execute(
+                    app,
+                    ui,
+                    Command::Say {
+                        room,
+                        text: format!("/me {text}"),
+                    },
+                    &shown,
+                ),
+                None => ui.set_status("/me: no room open", true),
+            }
+        }
+        Command::Wait(_) | Command::Sleep(_) => {
+            ui.set_status(format!("/{} is for scripts (--batch)", cmd.name()), true)
+        }
+        other => {
+            if let Command::Join { room, .. } = &other {
+                ui.follow.push(room.clone());
+            }
+            if let Command::Msg { to, .. } = &other {
+                // A one-to-one conversation gets its window at once.
+                if to.resource().is_none() && app.store.room(&to.to_bare()).is_none() {
+                    ui.follow.push(to.to_bare());
+                }
+            }
+            execute(app, ui, other, &shown);
+        }
     }
-    let exec = app.execute(cmd, &text);
-    note(ui, &exec.events);
+    false
+}
+
+fn execute(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) {
+    let exec = app.execute(cmd, shown);
+    ui.on_events(&app.store, &exec.events);
+    // A conversation opened by /msg: show it.
+    if let Some(j) = ui.follow.last().cloned()
+        && app.store.room(&j).is_none()
+        && app.store.window(&j).is_some()
+    {
+        ui.follow.pop();
+        ui.switch_to(&app.store, j);
+    }
 }
 
 /// Asks for the password on the terminal without echo.
 pub fn prompt_password(jid: &str) -> io::Result<String> {
-    use crossterm::event::{Event, KeyCode, read};
-    use std::io::Write;
+    use crossterm::event::{Event, read};
     eprint!("Password for {}: ", sanitize(jid, false));
     io::stderr().flush()?;
     crossterm::terminal::enable_raw_mode()?;
@@ -301,3 +513,6 @@ pub fn prompt_password(jid: &str) -> io::Result<String> {
     eprintln!();
     result.map(|_| pw)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,172 +1,341 @@
-//! Rendering: reads the store and the UI state, draws what is visible.
+//! Rendering: reads the store and the UI state, draws what is visible. No
+//! side effects; what the loop needs to know comes back in [`Drawn`].
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{UiState, sanitize};
-use crate::store::{Connection, JoinState, Store};
+use super::messages::{self, MessageView};
+use super::state::{Overlay, UiState};
+use super::{PaneRects, sanitize};
+use crate::protocol::muc::{Affiliation, Role};
+use crate::store::{Connection, JoinState, Store, Window};
 
-pub fn render(store: &Store, ui: &UiState, f: &mut Frame) {
-    let [main, status, input] = Layout::vertical([
-        Constraint::Min(3),
+/// What a draw learned that the loop acts on.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Drawn {
+    /// The oldest line held is on screen (load older ones from the archive).
+    pub reached_top: bool,
+    /// Rows available above what is shown (to bound scrolling).
+    pub max_scroll: usize,
+    pub panes: PaneRects,
+}
+
+pub fn render(store: &Store, ui: &UiState, f: &mut Frame) -> Drawn {
+    let area = f.area();
+    match render_buf(store, ui, area, f.buffer_mut()) {
+        Some((drawn, cursor)) => {
+            if let Some(c) = cursor {
+                f.set_cursor_position(c);
+            }
+            drawn
+        }
+        None => Drawn::default(),
+    }
+}
+
+/// Renders into a buffer (tests use it directly). Returns what was drawn
+/// and where the cursor goes.
+pub fn render_buf(
+    store: &Store,
+    ui: &UiState,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Option<(Drawn, Option<(u16, u16)>)> {
+    if area.height < 4 || area.width < 10 {
+        return None;
+    }
+    let theme = &ui.theme;
+    let [title, body, status, input] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(f.area());
-    let narrow = main.width < 60;
-    let [rooms, messages, people] = if narrow {
-        Layout::horizontal([
-            Constraint::Length(0),
-            Constraint::Min(10),
-            Constraint::Length(0),
-        ])
-        .areas(main)
-    } else {
-        Layout::horizontal([
-            Constraint::Length(18),
-            Constraint::Min(20),
-            Constraint::Length(20),
-        ])
-        .areas(main)
-    };
-    let current = store.rooms().nth(ui.current);
+    .areas(area);
 
-    // Room list.
-    let lines: Vec<Line> = store
-        .rooms()
-        .enumerate()
-        .map(|(i, r)| {
-            let mark = match r.state {
-                JoinState::Joined => " ",
-                JoinState::Left => "x",
-                _ => "…",
+    // Narrow terminals: the side panes give way to the messages.
+    let want_rooms = if ui.panes.rooms {
+        ui.panes.rooms_width
+    } else {
+        0
+    };
+    let want_people = if ui.panes.people {
+        ui.panes.people_width
+    } else {
+        0
+    };
+    let min_messages = 40u16;
+    let mut rooms_w = want_rooms.min(body.width.saturating_sub(min_messages));
+    let people_w = want_people.min(body.width.saturating_sub(min_messages + rooms_w));
+    if rooms_w < 8 {
+        rooms_w = 0;
+    }
+    let people_w = if people_w < 10 { 0 } else { people_w };
+    let [rooms_a, messages_a, people_a] = Layout::horizontal([
+        Constraint::Length(rooms_w),
+        Constraint::Min(1),
+        Constraint::Length(people_w),
+    ])
+    .areas(body);
+
+    let window = ui.current.as_ref().and_then(|j| store.window(j));
+    let mut drawn = Drawn {
+        panes: PaneRects {
+            rooms: rooms_a,
+            messages: messages_a,
+            people: people_a,
+        },
+        ..Drawn::default()
+    };
+
+    // Title bar.
+    let title_text = match window {
+        Some(Window::Room(r)) => {
+            let name = r.name.as_deref().unwrap_or_else(|| r.jid.as_str());
+            let subject = r.subject.as_deref().unwrap_or("");
+            let state = match r.state {
+                JoinState::Joined => "",
+                JoinState::Joining => " (joining…)",
+                JoinState::Rejoining => " (rejoining…)",
+                JoinState::Leaving => " (leaving…)",
+                JoinState::Left => " (not joined)",
             };
-            let name = format!(
-                "{mark}{}",
-                sanitize(r.jid.node().map(|n| n.as_str()).unwrap_or(""), false)
-            );
-            let style = if i == ui.current {
-                Style::default().add_modifier(Modifier::REVERSED)
+            if subject.is_empty() {
+                format!(" {}{state}", sanitize(name, false))
             } else {
-                Style::default()
-            };
-            Line::styled(name, style)
-        })
-        .collect();
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::RIGHT).title("rooms")),
-        rooms,
-    );
-
-    // Messages (or help).
-    let title = match current {
-        Some(r) => format!(
-            "{} {}",
-            sanitize(r.jid.as_str(), false),
-            r.subject
-                .as_deref()
-                .map(|s| sanitize(s, false).into_owned())
-                .unwrap_or_default()
-        ),
-        None => "confab — /join ROOM to start, F1 for help".to_string(),
+                format!(
+                    " {}{state} — {}",
+                    sanitize(name, false),
+                    sanitize(subject, false)
+                )
+            }
+        }
+        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize(j.as_str(), false)),
+        None => " confab — /join ROOM to start, F1 for help".into(),
     };
-    if let Some(help) = &ui.help {
-        f.render_widget(
-            Paragraph::new(help.as_str())
-                .block(Block::default().title("help (Esc closes)"))
-                .wrap(Wrap { trim: false }),
-            messages,
-        );
-    } else {
-        f.render_widget(message_pane(store, ui, messages, &title), messages);
+    Paragraph::new(title_text)
+        .style(theme.title)
+        .render(title, buf);
+
+    let covered = !matches!(ui.overlay, Overlay::None);
+    if rooms_w > 0 && !covered {
+        render_rooms(store, ui, rooms_a, buf);
     }
 
-    // Participants.
-    if let Some(r) = current {
-        let height = people.height as usize;
-        let lines: Vec<Line> = r
-            .occupants
-            .iter_sorted()
-            .take(height)
-            .map(|o| {
-                let role = match o.info.role {
-                    crate::protocol::muc::Role::Moderator => "@",
-                    crate::protocol::muc::Role::Participant => "+",
-                    _ => " ",
+    // Messages, or what covers them (help, tables and forms get the whole
+    // width).
+    let cover = Rect {
+        height: body.height,
+        ..body
+    };
+    match &ui.overlay {
+        Overlay::Help { text, scroll } => {
+            Paragraph::new(text.as_str())
+                .block(
+                    Block::default()
+                        .title(" help — Esc closes, PageUp/PageDown scroll ")
+                        .borders(Borders::TOP)
+                        .border_style(theme.border),
+                )
+                .wrap(Wrap { trim: false })
+                .scroll((*scroll, 0))
+                .render(cover, buf);
+        }
+        Overlay::Table(t) => t.render(cover, buf),
+        Overlay::Form(form) => form.render(cover, buf),
+        Overlay::None => {
+            if let Some(w) = window {
+                let v = ui.view(w.jid());
+                let own = w.room().map(|r| r.own_nick.as_str());
+                let view = MessageView {
+                    theme,
+                    own_nick: own,
+                    show_events: ui.panes.show_events,
+                    unread_from: v.unread_from,
+                    scroll: v.scroll,
+                    local_offset: *chrono::Local::now().offset(),
+                    time_format: (ui.settings.time_format != "%H:%M")
+                        .then_some(ui.settings.time_format.as_str()),
                 };
-                Line::raw(format!("{role}{}", sanitize(&o.nick, false)))
-            })
-            .collect();
-        f.render_widget(
-            Paragraph::new(lines).block(
-                Block::default()
-                    .borders(Borders::LEFT)
-                    .title(format!("{} people", r.occupants.len())),
-            ),
-            people,
-        );
-    }
-
-    // Status line.
-    let conn = match store.connection {
-        Connection::Online => "online",
-        Connection::Connecting => "connecting",
-        Connection::Offline => "offline",
-        Connection::Failed => "failed",
-    };
-    let who = store
-        .jid
-        .as_ref()
-        .map(|j| j.to_string())
-        .unwrap_or_default();
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(
-                format!("[{conn}] {who} "),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(sanitize(&ui.status, false).into_owned()),
-        ])),
-        status,
-    );
-
-    // Input line, scrolled so the cursor stays visible.
-    let width = input.width.saturating_sub(2) as usize;
-    let start = ui.cursor.saturating_sub(width);
-    let shown: String = ui.input.chars().skip(start).take(width).collect();
-    f.render_widget(
-        Paragraph::new(format!("> {}", sanitize(&shown, false))),
-        input,
-    );
-    f.set_cursor_position((input.x + 2 + (ui.cursor - start) as u16, input.y));
-}
-
-fn message_pane<'a>(store: &'a Store, ui: &UiState, area: Rect, title: &str) -> Paragraph<'a> {
-    let height = area.height.saturating_sub(1) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(r) = store.rooms().nth(ui.current) {
-        // Only the messages that can be visible are formatted.
-        let total = r.messages.len();
-        let end = total.saturating_sub(ui.scroll);
-        let start = end.saturating_sub(height);
-        for m in r.messages.iter().skip(start).take(end - start) {
-            let time = m.time.with_timezone(&chrono::Local).format("%H:%M");
-            let nick = m.nick.as_deref().unwrap_or("*");
-            let marker = if m.private { " (private)" } else { "" };
-            lines.push(Line::from(vec![
-                Span::raw(format!("{time} ")),
-                Span::styled(
-                    format!("<{}>{marker} ", sanitize(nick, false)),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(sanitize(&m.body, false).into_owned()),
-            ]));
+                let r = messages::render(w.messages(), &view, messages_a, buf);
+                drawn.reached_top = r.reached_top;
+                drawn.max_scroll = r.max_scroll;
+            }
         }
     }
-    Paragraph::new(lines)
-        .block(Block::default().title(title.to_string()))
-        .wrap(Wrap { trim: false })
+
+    if people_w > 0
+        && !covered
+        && let Some(Window::Room(r)) = window
+    {
+        render_people(r, ui, people_a, buf);
+    }
+
+    // Status bar: a pending prompt wins over the status line.
+    if let Some(p) = ui.prompts.current() {
+        p.render(status, buf);
+    } else {
+        let conn = match store.connection {
+            Connection::Online => "online",
+            Connection::Connecting => "connecting…",
+            Connection::Offline => "offline",
+            Connection::Failed => "failed",
+        };
+        let who = store
+            .jid
+            .as_ref()
+            .map(|j| j.to_string())
+            .unwrap_or_default();
+        let pos = ui
+            .current_index(store)
+            .map(|i| format!(" [{}/{}]", i + 1, store.windows().count()))
+            .unwrap_or_default();
+        let style = if ui.status_error {
+            theme.error
+        } else {
+            Style::default()
+        };
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!(" {conn} {who}{pos} "), theme.status_bar),
+            Span::raw(" "),
+            Span::styled(sanitize(&ui.status, false).into_owned(), style),
+        ]))
+        .render(status, buf);
+    }
+
+    // Input line.
+    let prompt = "> ";
+    let width = input.width.saturating_sub(prompt.len() as u16);
+    let (shown, col) = ui.editor.display_window(width);
+    Paragraph::new(format!("{prompt}{shown}")).render(input, buf);
+    let cursor = match ui.overlay {
+        Overlay::Table(_) | Overlay::Form(_) => None,
+        _ => Some((input.x + prompt.len() as u16 + col, input.y)),
+    };
+    Some((drawn, cursor))
+}
+
+fn render_rooms(store: &Store, ui: &UiState, area: Rect, buf: &mut Buffer) {
+    let theme = &ui.theme;
+    let block = Block::default()
+        .borders(Borders::RIGHT)
+        .border_style(theme.border);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let height = inner.height as usize;
+    let current = ui.current_index(store).unwrap_or(0);
+    // Keep the current window visible.
+    let skip = current.saturating_sub(height.saturating_sub(1));
+    let lines: Vec<Line> = store
+        .windows()
+        .enumerate()
+        .skip(skip)
+        .take(height)
+        .map(|(i, w)| {
+            let v = ui.view(w.jid());
+            let mark = match w {
+                Window::Room(r) => match r.state {
+                    JoinState::Joined => ' ',
+                    JoinState::Left => 'x',
+                    _ => '…',
+                },
+                Window::Chat(..) => '@',
+            };
+            let name = match w {
+                Window::Room(r) => r
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| r.jid.node().map(|n| n.to_string()).unwrap_or_default()),
+                Window::Chat(j, _) => j.to_string(),
+            };
+            let mut spans = vec![Span::raw(format!("{:>2}{mark}", i + 1))];
+            spans.push(Span::styled(
+                sanitize(&name, false).into_owned(),
+                if Some(w.jid()) == ui.current.as_ref() {
+                    theme.selected
+                } else {
+                    Style::default()
+                },
+            ));
+            if v.highlights > 0 {
+                spans.push(Span::styled(format!(" !{}", v.highlights), theme.mention));
+            }
+            if v.unread > 0 {
+                spans.push(Span::styled(format!(" {}", v.unread), theme.unread));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    Paragraph::new(lines).render(inner, buf);
+}
+
+fn role_title(role: Role) -> &'static str {
+    match role {
+        Role::Moderator => "Moderators",
+        Role::Participant => "Participants",
+        Role::Visitor => "Visitors",
+        Role::None => "Others",
+    }
+}
+
+fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut Buffer) {
+    let theme = &ui.theme;
+    let block = Block::default()
+        .borders(Borders::LEFT)
+        .border_style(theme.border)
+        .title(format!(" {} ", room.occupants.len()));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let height = inner.height as usize;
+    let mut lines: Vec<Line> = Vec::with_capacity(height);
+    let mut last_role = None;
+    // Only as many occupants as fit are visited.
+    for o in room.occupants.iter_sorted() {
+        if lines.len() >= height {
+            break;
+        }
+        if last_role != Some(o.info.role) {
+            last_role = Some(o.info.role);
+            lines.push(Line::styled(role_title(o.info.role), theme.event));
+            if lines.len() >= height {
+                break;
+            }
+        }
+        let show = match o.info.show {
+            "available" | "chat" => {
+                Span::styled("●", Style::default().fg(ratatui::style::Color::Green))
+            }
+            "away" | "xa" => Span::styled("◐", Style::default().fg(ratatui::style::Color::Yellow)),
+            "dnd" => Span::styled("⊘", Style::default().fg(ratatui::style::Color::Red)),
+            _ => Span::raw(" "),
+        };
+        let affil = match o.info.affiliation {
+            Affiliation::Owner => "~",
+            Affiliation::Admin => "&",
+            Affiliation::Member => "+",
+            _ => " ",
+        };
+        let nick_style = if o.nick == room.own_nick {
+            theme.own_nick
+        } else {
+            Style::default()
+        };
+        let mut spans = vec![
+            show,
+            Span::raw(affil),
+            Span::styled(sanitize(&o.nick, false).into_owned(), nick_style),
+        ];
+        if let Some(s) = &o.info.status {
+            spans.push(Span::styled(
+                format!(" {}", sanitize(s, false)),
+                theme.event,
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    Paragraph::new(lines).render(inner, buf);
 }

@@ -1,0 +1,410 @@
+//! What the TUI remembers besides the store: the current window, scroll
+//! positions, unread and highlight counts, panes, the input line, overlays.
+//! Changed by key handling and by events; read by the view.
+
+use std::collections::HashMap;
+
+use jid::BareJid;
+
+use super::complete::Completer;
+use super::input::{InputHistory, LineEditor};
+use super::keymap::KeyMap;
+use super::messages::mentions;
+use super::theme::Theme;
+use super::widgets::{FormEditor, PromptQueue, TableView};
+use crate::command::LayoutSetting;
+use crate::store::{Event, Kind, Store};
+
+/// Per-window view state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomView {
+    /// Rows scrolled back from the newest line.
+    pub scroll: usize,
+    /// Messages that arrived while the window was not looked at.
+    pub unread: usize,
+    /// Of those, the ones that mention us (or are private to us).
+    pub highlights: usize,
+    /// Seq of the first unread line (the "new messages" marker).
+    pub unread_from: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panes {
+    pub rooms: bool,
+    pub people: bool,
+    pub rooms_width: u16,
+    pub people_width: u16,
+    pub show_events: bool,
+}
+
+impl Default for Panes {
+    fn default() -> Self {
+        Panes {
+            rooms: true,
+            people: true,
+            rooms_width: 18,
+            people_width: 22,
+            show_events: true,
+        }
+    }
+}
+
+/// What covers the message pane.
+pub enum Overlay {
+    None,
+    /// Help text (generated), scrolled by this many rows.
+    Help {
+        text: String,
+        scroll: u16,
+    },
+    Table(TableView),
+    Form(FormEditor),
+}
+
+/// Settings of the TUI from the config.
+#[derive(Debug, Clone)]
+pub struct UiSettings {
+    pub bell: bool,
+    pub set_title: bool,
+    pub time_format: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings {
+            bell: true,
+            set_title: true,
+            time_format: "%H:%M".into(),
+        }
+    }
+}
+
+pub struct UiState {
+    pub current: Option<BareJid>,
+    pub views: HashMap<BareJid, RoomView>,
+    pub panes: Panes,
+    pub overlay: Overlay,
+    /// The last result, notice or error (and whether it is an error).
+    pub status: String,
+    pub status_error: bool,
+    pub editor: LineEditor,
+    pub history: InputHistory,
+    pub completer: Completer,
+    pub prompts: PromptQueue,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub settings: UiSettings,
+    /// A highlight arrived: ring the bell at the next draw.
+    pub bell: bool,
+    /// Rooms the user asked to join here: show them when they are joined.
+    pub follow: Vec<BareJid>,
+    /// Height of the message pane at the last draw (a page).
+    pub page_rows: u16,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        UiState::new(
+            KeyMap::default(),
+            Theme::default(),
+            Panes::default(),
+            UiSettings::default(),
+        )
+    }
+}
+
+impl UiState {
+    /// The UI as the config sets it up (keys were validated by the config).
+    pub fn from_config(c: &crate::config::UiConfig) -> Result<UiState, String> {
+        let keymap = KeyMap::default()
+            .with_overrides(c.keys.iter().map(|(k, a)| (k.as_str(), a.as_str())))?;
+        let panes = Panes {
+            rooms: c.rooms_width > 0,
+            people: c.people_width > 0,
+            rooms_width: if c.rooms_width > 0 {
+                c.rooms_width
+            } else {
+                Panes::default().rooms_width
+            },
+            people_width: if c.people_width > 0 {
+                c.people_width
+            } else {
+                Panes::default().people_width
+            },
+            show_events: c.show_events,
+        };
+        let settings = UiSettings {
+            bell: c.bell,
+            set_title: c.set_title,
+            time_format: c.time_format.clone(),
+        };
+        Ok(UiState::new(keymap, c.theme.clone(), panes, settings))
+    }
+
+    pub fn new(keymap: KeyMap, theme: Theme, panes: Panes, settings: UiSettings) -> UiState {
+        UiState {
+            current: None,
+            views: HashMap::new(),
+            panes,
+            overlay: Overlay::None,
+            status: String::new(),
+            status_error: false,
+            editor: LineEditor::new(),
+            history: InputHistory::new(),
+            completer: Completer::default(),
+            prompts: PromptQueue::default(),
+            keymap,
+            theme,
+            settings,
+            bell: false,
+            follow: Vec::new(),
+            page_rows: 20,
+        }
+    }
+
+    pub fn view(&self, jid: &BareJid) -> RoomView {
+        self.views.get(jid).cloned().unwrap_or_default()
+    }
+
+    pub fn view_mut(&mut self, jid: &BareJid) -> &mut RoomView {
+        self.views.entry(jid.clone()).or_default()
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = text.into();
+        self.status_error = error;
+    }
+
+    /// Makes a window current; its unread counts are cleared, the marker
+    /// stays where the unread lines start until the next switch.
+    pub fn switch_to(&mut self, store: &Store, jid: BareJid) {
+        if self.current.as_ref() == Some(&jid) {
+            return;
+        }
+        // Leaving a window: what was read there is read.
+        if let Some(old) = self.current.take() {
+            let v = self.view_mut(&old);
+            v.unread_from = None;
+        }
+        let v = self.view_mut(&jid);
+        v.unread = 0;
+        v.highlights = 0;
+        v.scroll = 0;
+        let _ = store;
+        self.current = Some(jid);
+    }
+
+    /// Index (0-based) of the current window in the store's window list.
+    pub fn current_index(&self, store: &Store) -> Option<usize> {
+        let cur = self.current.as_ref()?;
+        store.windows().position(|w| w.jid() == cur)
+    }
+
+    /// Goes to window number `n` (1-based).
+    pub fn go_to(&mut self, store: &Store, n: usize) -> bool {
+        match store.windows().nth(n.saturating_sub(1)) {
+            Some(w) if n >= 1 => {
+                let j = w.jid().clone();
+                self.switch_to(store, j);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Next (or previous) window, wrapping.
+    pub fn cycle(&mut self, store: &Store, step: isize) {
+        let n = store.windows().count();
+        if n == 0 {
+            return;
+        }
+        let i = self.current_index(store).map(|i| i as isize).unwrap_or(-1);
+        let next = (i + step).rem_euclid(n as isize) as usize;
+        self.go_to(store, next + 1);
+    }
+
+    /// The next window with highlights, else with unread messages.
+    pub fn next_active(&mut self, store: &Store) -> bool {
+        let windows: Vec<BareJid> = store.windows().map(|w| w.jid().clone()).collect();
+        let start = self.current_index(store).map(|i| i + 1).unwrap_or(0);
+        let order = (0..windows.len()).map(|k| &windows[(start + k) % windows.len()]);
+        let pick = order
+            .clone()
+            .find(|j| self.view(j).highlights > 0)
+            .or_else(|| order.clone().find(|j| self.view(j).unread > 0))
+            .cloned();
+        match pick {
+            Some(j) => {
+                self.switch_to(store, j);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn apply_layout(&mut self, pane: &str, setting: LayoutSetting) {
+        let p = &mut self.panes;
+        let (shown, width) = match pane {
+            "rooms" => (&mut p.rooms, Some(&mut p.rooms_width)),
+            "people" => (&mut p.people, Some(&mut p.people_width)),
+            _ => (&mut p.show_events, None),
+        };
+        match setting {
+            LayoutSetting::Show => *shown = true,
+            LayoutSetting::Hide => *shown = false,
+            LayoutSetting::Toggle => *shown = !*shown,
+            LayoutSetting::Width(w) => {
+                if let Some(width) = width {
+                    *width = w;
+                }
+                *shown = w > 0;
+            }
+        }
+    }
+
+    /// Counts unread lines and highlights, follows rooms we joined here,
+    /// and puts results in the status line.
+    pub fn on_events(&mut self, store: &Store, events: &[Event]) {
+        for e in events {
+            match e {
+                Event::Message {
+                    room,
+                    from,
+                    own,
+                    private,
+                    body,
+                    ..
+                } => {
+                    if *own {
+                        continue;
+                    }
+                    let key = room
+                        .as_deref()
+                        .or(from.as_deref())
+                        .and_then(|j| jid::Jid::new(j).ok())
+                        .map(|j| j.to_bare());
+                    let Some(key) = key else { continue };
+                    let own_nick = store.room(&key).map(|r| r.own_nick.clone());
+                    let highlight = *private
+                        || room.is_none()
+                        || own_nick.as_deref().is_some_and(|n| mentions(body, n));
+                    let looking = self.current.as_ref() == Some(&key);
+                    let seq = store.window(&key).and_then(|w| {
+                        w.messages()
+                            .iter()
+                            .rev()
+                            .find(|m| m.kind == Kind::Chat)
+                            .map(|m| m.seq)
+                    });
+                    if self.current.is_none() {
+                        self.current = Some(key.clone());
+                    }
+                    let v = self.view_mut(&key);
+                    if !looking || v.scroll > 0 {
+                        v.unread += 1;
+                        if highlight {
+                            v.highlights += 1;
+                        }
+                        if v.unread_from.is_none() {
+                            v.unread_from = seq;
+                        }
+                    }
+                    if highlight && !looking {
+                        self.bell = self.settings.bell;
+                    }
+                }
+                Event::Joined { room, .. } => {
+                    if let Ok(j) = BareJid::new(room) {
+                        if let Some(pos) = self.follow.iter().position(|f| f == &j) {
+                            self.follow.remove(pos);
+                            self.switch_to(store, j);
+                        } else if self.current.is_none() {
+                            self.current = Some(j);
+                        }
+                    }
+                }
+                Event::Error {
+                    command,
+                    condition,
+                    text,
+                    ..
+                } => {
+                    let mut s = String::new();
+                    if let Some(c) = command {
+                        s.push_str(c);
+                        s.push_str(": ");
+                    }
+                    s.push_str(condition);
+                    if let Some(t) = text {
+                        s.push_str(&format!(" ({t})"));
+                    }
+                    self.set_status(s, true);
+                }
+                Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
+                Event::Info { text } => {
+                    self.overlay = Overlay::Help {
+                        text: text.clone(),
+                        scroll: 0,
+                    }
+                }
+                Event::Disconnected { reason, retry_in } => self.set_status(
+                    format!("disconnected: {reason}; retrying in {retry_in:.1} s"),
+                    true,
+                ),
+                Event::Reconnecting { attempt } => {
+                    self.set_status(format!("reconnecting (attempt {attempt})…"), true)
+                }
+                Event::Reconnected { .. } => self.set_status("reconnected", false),
+                Event::Left {
+                    room, kind, reason, ..
+                } => self.set_status(
+                    format!(
+                        "{room}: {}{}",
+                        match kind {
+                            crate::store::LeftKind::Left => "left",
+                            crate::store::LeftKind::Kicked => "you were kicked",
+                            crate::store::LeftKind::Banned => "you were banned",
+                            crate::store::LeftKind::Removed => "you were removed",
+                            crate::store::LeftKind::Destroyed => "the room was destroyed",
+                        },
+                        reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ),
+                    !matches!(kind, crate::store::LeftKind::Left),
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// Terminal title: unread and highlight totals.
+    pub fn title(&self) -> String {
+        let (u, h) = self
+            .views
+            .values()
+            .fold((0, 0), |(u, h), v| (u + v.unread, h + v.highlights));
+        match (u, h) {
+            (0, _) => "confab".into(),
+            (u, 0) => format!("confab ({u})"),
+            (u, h) => format!("confab ({u}, {h}!)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mention_is_a_word() {
+        assert!(mentions("hi alice, look", "alice"));
+        assert!(mentions("ALICE: hi", "alice"));
+        assert!(mentions("alice", "alice"));
+        assert!(!mentions("malice aforethought", "alice"));
+        assert!(!mentions("alice_bot here", "alice"));
+        assert!(!mentions("anything", ""));
+        assert!(mentions("so, 日本語 alice!", "alice"));
+    }
+}
