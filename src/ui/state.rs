@@ -67,6 +67,8 @@ pub struct UiSettings {
     pub bell: bool,
     pub set_title: bool,
     pub time_format: String,
+    /// Timezone for times and day separators (`None`: the local one).
+    pub utc_offset: Option<chrono::FixedOffset>,
 }
 
 impl Default for UiSettings {
@@ -75,6 +77,7 @@ impl Default for UiSettings {
             bell: true,
             set_title: true,
             time_format: "%H:%M".into(),
+            utc_offset: None,
         }
     }
 }
@@ -137,6 +140,7 @@ impl UiState {
             bell: c.bell,
             set_title: c.set_title,
             time_format: c.time_format.clone(),
+            utc_offset: None,
         };
         Ok(UiState::new(keymap, c.theme.clone(), panes, settings))
     }

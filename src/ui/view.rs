@@ -157,7 +157,10 @@ pub fn render_buf(
                     show_events: ui.panes.show_events,
                     unread_from: v.unread_from,
                     scroll: v.scroll,
-                    local_offset: *chrono::Local::now().offset(),
+                    local_offset: ui
+                        .settings
+                        .utc_offset
+                        .unwrap_or_else(|| *chrono::Local::now().offset()),
                     time_format: (ui.settings.time_format != "%H:%M")
                         .then_some(ui.settings.time_format.as_str()),
                 };
@@ -287,7 +290,7 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
     let block = Block::default()
         .borders(Borders::LEFT)
         .border_style(theme.border)
-        .title(format!(" {} ", room.occupants.len()));
+        .title(format!(" {} people ", room.occupants.len()));
     let inner = block.inner(area);
     block.render(area, buf);
     let height = inner.height as usize;

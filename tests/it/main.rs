@@ -9,3 +9,4 @@ mod muc_basics;
 mod prosody_smoke;
 mod raw_peer;
 mod session;
+mod tui;
