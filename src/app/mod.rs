@@ -789,3 +789,102 @@ impl App {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Record;
+    use crate::protocol::muc::MucPresence;
+    use crate::protocol::{Incoming, OccupantInfo};
+    use crate::store::{Kind, Message};
+
+    #[test]
+    fn scrolling_back_loads_older_lines_from_the_archive() {
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut history = History::in_memory("alice@localhost").unwrap();
+        let old: Vec<Record> = (0..300)
+            .map(|i| Record {
+                conversation: room.to_string(),
+                message: Message {
+                    kind: Kind::Chat,
+                    seq: 0,
+                    id: None,
+                    stanza_id: Some(format!("s{i}")),
+                    time: chrono::DateTime::from_timestamp(1_700_000_000 + i, 0).unwrap(),
+                    nick: Some("bob".into()),
+                    body: format!("old {i}"),
+                    own: false,
+                    private: false,
+                    delayed: true,
+                    archived: true,
+                },
+            })
+            .collect();
+        history.append(&old).unwrap();
+        let (handle, _rx) = SessionHandle::pair();
+        let mut app = App::new(
+            handle,
+            Some(history),
+            AppOptions {
+                account: BareJid::new("alice@localhost").unwrap(),
+                default_nick: "alice".into(),
+                history_load: 50,
+            },
+        );
+        let exec = app.execute(
+            Command::Join {
+                room: room.clone(),
+                nick: None,
+                password: None,
+            },
+            "/join r@conference.localhost",
+        );
+        assert_eq!(
+            exec.events[0].to_json()["count"],
+            50,
+            "the last 50 are shown on join"
+        );
+        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+            room: room.clone(),
+            nick: "alice".into(),
+            available: true,
+            info: OccupantInfo::default(),
+            codes: vec![110],
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        })));
+        let first = |app: &App| {
+            app.store
+                .room(&room)
+                .unwrap()
+                .messages
+                .iter()
+                .next()
+                .unwrap()
+                .body
+                .clone()
+        };
+        assert_eq!(first(&app), "old 250");
+        let ev = app.load_older(&room, 200);
+        assert_eq!(ev[0].to_json()["count"], 200);
+        assert_eq!(first(&app), "old 50");
+        let ev = app.load_older(&room, 200);
+        assert_eq!(ev[0].to_json()["count"], 50);
+        assert_eq!(first(&app), "old 0");
+        // The archive is exhausted: no more queries.
+        assert!(app.load_older(&room, 200).is_empty());
+        assert!(!app.store.room(&room).unwrap().messages.more_in_archive);
+        let seqs: Vec<i64> = app
+            .store
+            .room(&room)
+            .unwrap()
+            .messages
+            .iter()
+            .map(|m| m.seq)
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "lines stay in order");
+    }
+}

@@ -76,6 +76,9 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut autojoin = Some(autojoin);
     let mut title = String::new();
+    // SIGTERM / SIGHUP end the session like /quit (and restore the terminal).
+    let mut term_signal = signal(tokio::signal::unix::SignalKind::terminate());
+    let mut hup_signal = signal(tokio::signal::unix::SignalKind::hangup());
     let code = loop {
         if dirty && last_draw.elapsed() >= FRAME {
             match terminal.draw(|f| drawn = view::render(&app.store, &ui, f)) {
@@ -161,6 +164,8 @@ pub async fn run(
                 }
             }
             _ = frame_due, if dirty => {}
+            _ = recv_signal(&mut term_signal) => break 0,
+            _ = recv_signal(&mut hup_signal) => break 0,
         }
     };
     // Leave rooms and close the stream, briefly.
@@ -176,6 +181,20 @@ pub async fn run(
     let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
     ratatui::restore();
     code
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).ok()
+}
+
+/// Waits for a signal (forever if it could not be installed).
+async fn recv_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, max_scroll: usize) {
