@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::command::{Command, StatusTarget};
 use crate::history::{History, Record};
+use crate::protocol::ErrorInfo;
 use crate::protocol::message::chat;
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::owner;
@@ -42,8 +43,53 @@ enum Waiting {
     Echo { room: BareJid, id: String },
     /// The room's subject change by us (or an error for our message).
     Subject { room: BareJid, id: String },
-    /// The answer to an IQ; with `show_form`, the form is printed.
-    Iq { show_form: bool },
+    /// The answer to an IQ, handed to the continuation.
+    Iq(IqThen),
+}
+
+/// What a command does with the answer to its IQ: the events to show, and
+/// either the end (the events then end with the command's `ok` or
+/// `error`) or a next request.
+pub enum IqStep {
+    Done(Vec<Event>),
+    Next {
+        events: Vec<Event>,
+        to: Option<Jid>,
+        payload: minidom::Element,
+        set: bool,
+        then: IqThen,
+    },
+}
+
+type IqFn =
+    dyn Fn(&mut App, &str, Result<Option<minidom::Element>, ErrorInfo>) -> IqStep + Send + Sync;
+
+/// A continuation for an IQ answer (`command` is the command as written).
+#[derive(Clone)]
+pub struct IqThen(std::sync::Arc<IqFn>);
+
+impl std::fmt::Debug for IqThen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IqThen")
+    }
+}
+
+impl IqThen {
+    pub fn new(
+        f: impl Fn(&mut App, &str, Result<Option<minidom::Element>, ErrorInfo>) -> IqStep
+        + Send
+        + Sync
+        + 'static,
+    ) -> IqThen {
+        IqThen(std::sync::Arc::new(f))
+    }
+
+    /// `ok` on a result, `error` (condition and text) on an error.
+    pub fn ok() -> IqThen {
+        IqThen::new(|_, command, result| {
+            IqStep::Done(vec![App::result(command, result.map(|_| ()))])
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -70,13 +116,13 @@ pub struct Exec {
 }
 
 impl Exec {
-    fn done(events: Vec<Event>) -> Exec {
+    pub(crate) fn done(events: Vec<Event>) -> Exec {
         Exec {
             events,
             pending: None,
         }
     }
-    fn pending(tag: Tag) -> Exec {
+    pub(crate) fn pending(tag: Tag) -> Exec {
         Exec {
             events: Vec::new(),
             pending: Some(tag),
@@ -134,6 +180,38 @@ impl App {
 
     pub fn session(&self) -> &SessionHandle {
         &self.session
+    }
+
+    /// The result event of a command: `ok`, or `error` with the condition
+    /// and text.
+    pub fn result(command: &str, r: Result<(), ErrorInfo>) -> Event {
+        match r {
+            Ok(()) => Event::Ok {
+                command: command.to_string(),
+            },
+            Err(e) => err_event(command, &e.condition, e.text.unwrap_or_default()),
+        }
+    }
+
+    /// Starts a command that is one IQ (or a chain of them, see
+    /// [`IqStep::Next`]); `then` turns the answer into events.
+    pub fn start_iq(
+        &mut self,
+        command: &str,
+        to: Option<Jid>,
+        payload: minidom::Element,
+        set: bool,
+        then: IqThen,
+    ) -> Exec {
+        let tag = self.wait(command, Waiting::Iq(then), true);
+        self.session.send(SessionCmd::Iq {
+            to,
+            payload,
+            set,
+            timeout: OUTCOME_TIMEOUT,
+            tag,
+        });
+        Exec::pending(tag)
     }
 
     /// Whether the command with this tag still waits for its outcome.
@@ -352,15 +430,21 @@ impl App {
                 } else {
                     owner::submit_config(&fields)
                 };
-                let tag = self.wait(text, Waiting::Iq { show_form }, true);
-                self.session.send(SessionCmd::Iq {
-                    to: Some(room.into()),
-                    payload,
-                    set: !show_form,
-                    timeout: OUTCOME_TIMEOUT,
-                    tag,
-                });
-                Exec::pending(tag)
+                let then = if show_form {
+                    IqThen::new(|_, command, result| {
+                        let r = result.and_then(|p| owner::describe_form(p.as_ref()));
+                        match r {
+                            Ok(text) => IqStep::Done(vec![
+                                Event::Info { text },
+                                App::result(command, Ok(())),
+                            ]),
+                            Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
+                        }
+                    })
+                } else {
+                    IqThen::ok()
+                };
+                self.start_iq(text, Some(room.into()), payload, !show_form, then)
             }
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
@@ -497,26 +581,43 @@ impl App {
             }
             SessionEvent::IqResponse { tag, result } => {
                 if let Some(p) = self.pending.remove(tag) {
-                    let show_form = matches!(p.waiting, Waiting::Iq { show_form: true });
-                    match result {
-                        Ok(payload) if show_form => match owner::describe_form(payload.as_ref()) {
-                            Ok(text) => {
-                                results.push(Event::Info { text });
-                                results.push(Event::Ok { command: p.command });
-                            }
-                            Err(e) => results.push(err_event(
-                                &p.command,
-                                &e.condition,
-                                e.text.unwrap_or_default(),
-                            )),
-                        },
-                        Ok(_) if p.command.is_empty() => {}
-                        Ok(_) => results.push(Event::Ok { command: p.command }),
-                        Err(e) => results.push(err_event(
-                            &p.command,
-                            &e.condition,
-                            e.text.clone().unwrap_or_default(),
-                        )),
+                    let Waiting::Iq(then) = p.waiting else {
+                        return results;
+                    };
+                    match (then.0)(self, &p.command, result.clone()) {
+                        IqStep::Done(events) => results.extend(
+                            events
+                                .into_iter()
+                                // Requests of our own report only failures.
+                                .filter(|e| {
+                                    !(p.command.is_empty() && matches!(e, Event::Ok { .. }))
+                                }),
+                        ),
+                        IqStep::Next {
+                            events,
+                            to,
+                            payload,
+                            set,
+                            then,
+                        } => {
+                            results.extend(events);
+                            self.pending.insert(
+                                *tag,
+                                Pending {
+                                    command: p.command,
+                                    waiting: Waiting::Iq(then),
+                                    deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                                    sent: true,
+                                },
+                            );
+                            self.session.send(SessionCmd::Iq {
+                                to,
+                                payload,
+                                set,
+                                timeout: OUTCOME_TIMEOUT,
+                                tag: *tag,
+                            });
+                        }
                     }
                 }
                 return results;
@@ -631,7 +732,7 @@ impl App {
         let Waiting::Join { room } = p.waiting.clone() else {
             return;
         };
-        p.waiting = Waiting::Iq { show_form: false };
+        p.waiting = Waiting::Iq(IqThen::ok());
         p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
         self.session.send(SessionCmd::Iq {
             to: Some(room.into()),
