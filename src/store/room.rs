@@ -291,18 +291,12 @@ impl MessageLog {
     }
 
     /// Appends unless it is a duplicate; returns whether it was added.
-    pub fn push(&mut self, mut m: Message) -> bool {
+    pub fn push(&mut self, m: Message) -> bool {
         if self.contains(&m) {
             return false;
         }
         self.index(&m);
-        m.seq = self.next_seq;
-        self.next_seq += 1;
-        if self.messages.is_empty() {
-            self.first_seq = m.seq;
-        }
-        self.messages.push_back(m);
-        self.trim();
+        self.push_event(m);
         true
     }
 

@@ -476,58 +476,49 @@ fn joining_from_the_input_line_shows_the_room() {
     assert_eq!(app.store.windows().count(), 2);
 }
 
+/// Types a line and presses Enter.
+fn enter(app: &mut App, ui: &mut UiState, line: &str) {
+    typed(app, ui, line);
+    handle_key(app, ui, key(KeyCode::Enter));
+}
+
+/// The next message the app gave the session: (room, body, subject).
+fn sent(
+    rx: &mut UnboundedReceiver<SessionCmd>,
+) -> (Option<BareJid>, Option<String>, Option<String>) {
+    match rx.try_recv().expect("a command for the session") {
+        SessionCmd::Message { message, room, .. } => (
+            room,
+            message.bodies.values().next().cloned(),
+            message.subjects.values().next().cloned(),
+        ),
+        other => panic!("not a message: {other:?}"),
+    }
+}
+
 #[test]
 fn text_goes_to_the_current_room_and_commands_default_to_it() {
     let (mut app, mut ui, mut rx) = joined_app();
-    typed(&mut app, &mut ui, "hello witches");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
-    match rx.try_recv().unwrap() {
-        SessionCmd::Message {
-            message,
-            room: Some(r),
-            ..
-        } => {
-            assert_eq!(r, room(ROOM2));
-            assert_eq!(message.bodies.values().next().unwrap(), "hello witches");
-        }
-        other => panic!("{other:?}"),
-    }
+    enter(&mut app, &mut ui, "hello witches");
+    assert_eq!(
+        sent(&mut rx),
+        (Some(room(ROOM2)), Some("hello witches".into()), None)
+    );
     assert!(ui.editor.is_empty());
     // /topic without a room: the current one.
-    typed(&mut app, &mut ui, "/topic brewing");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
-    match rx.try_recv().unwrap() {
-        SessionCmd::Message {
-            message,
-            room: Some(r),
-            ..
-        } => {
-            assert_eq!(r, room(ROOM2));
-            assert_eq!(message.subjects.values().next().unwrap(), "brewing");
-        }
-        other => panic!("{other:?}"),
-    }
+    enter(&mut app, &mut ui, "/topic brewing");
+    assert_eq!(
+        sent(&mut rx),
+        (Some(room(ROOM2)), None, Some("brewing".into()))
+    );
     // /me is an action in the current room.
-    typed(&mut app, &mut ui, "/me waves");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
-    match rx.try_recv().unwrap() {
-        SessionCmd::Message { message, .. } => {
-            assert_eq!(message.bodies.values().next().unwrap(), "/me waves")
-        }
-        other => panic!("{other:?}"),
-    }
+    enter(&mut app, &mut ui, "/me waves");
+    assert_eq!(sent(&mut rx).1.as_deref(), Some("/me waves"));
     // //text sends text starting with a slash.
-    typed(&mut app, &mut ui, "//shrug");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
-    match rx.try_recv().unwrap() {
-        SessionCmd::Message { message, .. } => {
-            assert_eq!(message.bodies.values().next().unwrap(), "/shrug")
-        }
-        other => panic!("{other:?}"),
-    }
+    enter(&mut app, &mut ui, "//shrug");
+    assert_eq!(sent(&mut rx).1.as_deref(), Some("/shrug"));
     // A bad command is reported in the status line, nothing is sent.
-    typed(&mut app, &mut ui, "/jion x");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
+    enter(&mut app, &mut ui, "/jion x");
     assert!(
         ui.status_error && ui.status.contains("/join"),
         "{}",
@@ -535,8 +526,7 @@ fn text_goes_to_the_current_room_and_commands_default_to_it() {
     );
     assert!(rx.try_recv().is_err());
     // /part with no room leaves the current one.
-    typed(&mut app, &mut ui, "/part");
-    handle_key(&mut app, &mut ui, key(KeyCode::Enter));
+    enter(&mut app, &mut ui, "/part");
     assert!(
         matches!(rx.try_recv().unwrap(), SessionCmd::Leave { room: r, .. } if r == room(ROOM2))
     );
