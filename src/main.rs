@@ -55,6 +55,10 @@ struct Args {
     /// reported as failed.
     #[arg(long, value_name = "SECS", default_value_t = 300, hide = true)]
     outbox_ttl: u64,
+    /// Seconds of silence from a room before we ping ourselves in it
+    /// (XEP-0410) to find out whether it silently dropped us.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, hide = true)]
+    self_ping: f64,
     /// Start a private Prosody with demo accounts and rooms, and open
     /// confab in it.
     #[arg(long)]
@@ -171,6 +175,7 @@ async fn run(
         backoff_min: Duration::from_millis(500),
         backoff_max: Duration::from_secs(60),
         outbox_ttl: Duration::from_secs(args.outbox_ttl),
+        self_ping: Duration::from_secs_f64(args.self_ping.clamp(0.2, 86_400.0)),
     };
     let (handle, events, task) = session::spawn(params);
 

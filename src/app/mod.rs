@@ -18,6 +18,12 @@ use crate::protocol::owner;
 use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
 use crate::store::{Connection, Event, Input, JoinState, OccupantAction, Protocol, Store};
 
+mod bookmarks;
+mod continuity;
+mod invite;
+mod moderation;
+mod rooms;
+
 /// How long a command may wait for its outcome once its stanza is out.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,6 +51,9 @@ enum Waiting {
     Subject { room: BareJid, id: String },
     /// The answer to an IQ, handed to the continuation.
     Iq(IqThen),
+    /// Self-presence from the room (or an error from it); then the
+    /// continuation decides (called with `Ok(None)`), e.g. `/create`.
+    JoinThen { room: BareJid, then: IqThen },
 }
 
 /// What a command does with the answer to its IQ: the events to show, and
@@ -148,6 +157,10 @@ pub struct App {
     pending: HashMap<Tag, Pending>,
     /// Archive errors are reported once, then the archive is dropped.
     history_failed: bool,
+    /// The room directory: the discovered MUC service (`app/rooms.rs`).
+    rooms: rooms::RoomsState,
+    /// MAM catch-up state (`app/continuity.rs`).
+    catchup: continuity::Catchup,
 }
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
@@ -175,6 +188,8 @@ impl App {
             next_msg: 0,
             pending: HashMap::new(),
             history_failed: false,
+            rooms: rooms::RoomsState::default(),
+            catchup: continuity::Catchup::default(),
         }
     }
 
@@ -296,14 +311,12 @@ impl App {
                     Utc::now(),
                 );
                 let history = self.load_archive(&room, &mut events);
+                self.store
+                    .invitations
+                    .note_password(&room, password.as_deref());
                 let tag = self.wait(text, Waiting::Join { room: room.clone() }, true);
-                self.session.send(SessionCmd::Join {
-                    room,
-                    nick,
-                    password,
-                    history,
-                    tag,
-                });
+                // Asks the room about MAM first when we hold its history.
+                self.send_join(room, nick, password, history, tag);
                 Exec {
                     events,
                     pending: Some(tag),
@@ -346,6 +359,7 @@ impl App {
                 });
                 Exec::pending(tag)
             }
+            Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
             Command::Msg { to, text: body } => {
                 let bare = to.to_bare();
                 let private = to.resource().is_some() && self.store.room(&bare).is_some();
@@ -431,11 +445,19 @@ impl App {
                     owner::submit_config(&fields)
                 };
                 let then = if show_form {
-                    IqThen::new(|_, command, result| {
-                        let r = result.and_then(|p| owner::describe_form(p.as_ref()));
+                    let jid = room.to_string();
+                    IqThen::new(move |_, command, result| {
+                        // The text for batch, the form for the TUI's editor.
+                        let r = result.and_then(|p| {
+                            Ok((
+                                owner::describe_form(p.as_ref())?,
+                                rooms::form_event(&jid, "config", p.as_ref())?,
+                            ))
+                        });
                         match r {
-                            Ok(text) => IqStep::Done(vec![
+                            Ok((text, form)) => IqStep::Done(vec![
                                 Event::Info { text },
+                                form,
                                 App::result(command, Ok(())),
                             ]),
                             Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
@@ -445,6 +467,28 @@ impl App {
                     IqThen::ok()
                 };
                 self.start_iq(text, Some(room.into()), payload, !show_form, then)
+            }
+            Command::Rooms { service } => self.start_rooms(text, service),
+            Command::Search { query, service } => self.start_search(text, query, service),
+            Command::Info { room } => self.start_info(text, room),
+            Command::Create {
+                room,
+                nick,
+                instant,
+                fields,
+            } => self.start_create(text, room, nick, instant, fields)?,
+            Command::Destroy {
+                room,
+                reason,
+                venue,
+            } => self.start_destroy(text, room, reason, venue),
+            Command::Moderate(m) => self.moderate(m, text)?,
+            Command::Invite { .. }
+            | Command::Invitations
+            | Command::Accept { .. }
+            | Command::Decline { .. } => self.start_invite(cmd, text)?,
+            Command::Bookmark { .. } | Command::Bookmarks | Command::Unbookmark { .. } => {
+                self.start_bookmarks(cmd, text)?
             }
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
@@ -542,6 +586,12 @@ impl App {
     /// Takes a session event: updates the store, finishes the commands it
     /// answers. Returns the events to show, in order.
     pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
+        let ev = match ev {
+            SessionEvent::Incoming(crate::protocol::Incoming::MamResult(r)) => {
+                return self.on_mam_result(r);
+            }
+            ev => ev,
+        };
         let mut results = Vec::new();
         match &ev {
             SessionEvent::Sent { tag } => {
@@ -671,6 +721,10 @@ impl App {
                     out.push(e);
                     self.request_instant_config(tag);
                 }
+                Some((tag, true)) if self.joins_then(tag) => {
+                    out.push(e);
+                    out.extend(self.continue_join(tag));
+                }
                 Some((tag, true)) => {
                     out.push(e);
                     out.extend(self.finish_ok(tag));
@@ -698,6 +752,9 @@ impl App {
                 None => out.push(e),
             }
         }
+        // MAM catch-up on joins, corrections into the archive.
+        let more = self.after_events(&out);
+        out.extend(more);
         out.extend(results);
         out
     }
@@ -752,11 +809,12 @@ impl App {
     fn answers(&self, e: &Event) -> Option<(Tag, bool)> {
         self.pending.iter().find_map(|(tag, p)| {
             let ok = match (&p.waiting, e) {
-                (Waiting::Join { room }, Event::Joined { room: r, .. }) if room.as_str() == r => {
-                    true
-                }
                 (
-                    Waiting::Join { room },
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
+                    Event::Joined { room: r, .. },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
                     Event::Error {
                         room: Some(r),
                         message_id: None,
@@ -781,6 +839,16 @@ impl App {
                     },
                 ) if room.as_str() == r => false,
                 (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
+                // `/correct`: the room's echo of our correction.
+                (
+                    Waiting::Echo { room, id },
+                    Event::Correction {
+                        room: r,
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
                 (
                     Waiting::Echo { room, id },
                     Event::Message {
@@ -823,7 +891,9 @@ impl App {
             .map(|tag| {
                 let p = self.pending.remove(&tag).expect("pending");
                 let what = match p.waiting {
-                    Waiting::Join { .. } => "the room did not answer the join",
+                    Waiting::Join { .. } | Waiting::JoinThen { .. } => {
+                        "the room did not answer the join"
+                    }
                     Waiting::Echo { .. } => "the room did not echo the message",
                     Waiting::Subject { .. } => "the room did not confirm the subject",
                     Waiting::Nick { .. } => "the room did not confirm the nick change",
@@ -918,6 +988,7 @@ mod tests {
                     private: false,
                     delayed: true,
                     archived: true,
+                    edited: false,
                 },
             })
             .collect();

@@ -1,6 +1,7 @@
 //! `--batch`: commands from a file or stdin, one at a time, each until its
 //! outcome; every event printed as one JSON line on stdout.
 
+mod bookmarks;
 mod wait;
 
 use std::collections::VecDeque;
@@ -202,6 +203,7 @@ impl<W: Write> Runner<W> {
                 return 1;
             }
         }
+        self.autojoin_bookmarks().await;
         let mut lines = input.lines();
         loop {
             // Keep handling events while waiting for the next line.

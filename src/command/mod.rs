@@ -3,6 +3,7 @@
 //! command's name, aliases, usage, arguments and help, so parsing, `/help`
 //! and (later) completion never drift apart.
 
+pub mod admin;
 mod parse;
 pub mod table;
 
@@ -106,6 +107,8 @@ pub enum Command {
     },
     /// `/say ROOM TEXT` (and plain text in the TUI, to the current room)
     Say { room: BareJid, text: String },
+    /// `/correct ROOM TEXT`: replace our last message in the room (XEP-0308)
+    Correct { room: BareJid, text: String },
     /// `/msg JID-or-ROOM/NICK TEXT`
     Msg { to: Jid, text: String },
     /// `/nick ROOM NEWNICK`
@@ -124,6 +127,28 @@ pub enum Command {
         room: BareJid,
         fields: Vec<(String, String)>,
     },
+    /// `/rooms [SERVICE]`: the public rooms of a MUC service (paged).
+    Rooms { service: Option<Jid> },
+    /// `/search QUERY [SERVICE]`: rooms whose name, JID or description
+    /// contains QUERY.
+    Search { query: String, service: Option<Jid> },
+    /// `/info ROOM`: a room's public information (disco#info).
+    Info { room: BareJid },
+    /// `/create ROOM[/NICK] [--instant] [FIELD=VALUE ...]`
+    Create {
+        room: BareJid,
+        nick: Option<String>,
+        instant: bool,
+        fields: Vec<(String, String)>,
+    },
+    /// `/destroy ROOM [--reason TEXT] [--venue ROOM]`
+    Destroy {
+        room: BareJid,
+        reason: Option<String>,
+        venue: Option<BareJid>,
+    },
+    /// `/kick`, `/ban`, `/voice`, `/members`, … (see [`admin::Moderate`]).
+    Moderate(admin::Moderate),
     /// `/wait ...`
     Wait(Wait),
     /// `/sleep SECS`
@@ -137,6 +162,33 @@ pub enum Command {
         pane: String,
         setting: LayoutSetting,
     },
+    /// `/invite ROOM JID [REASON] [--mediated]`
+    Invite {
+        room: BareJid,
+        to: Jid,
+        reason: Option<String>,
+        mediated: bool,
+    },
+    /// `/invitations`
+    Invitations,
+    /// `/accept ID`
+    Accept { id: String },
+    /// `/decline ID [REASON]`
+    Decline { id: String, reason: Option<String> },
+    /// `/bookmark [ROOM] [--autojoin] [--nick N] [--password P]` (the TUI
+    /// fills in the current room; `name` is not set by the command line,
+    /// a replaced bookmark keeps its name).
+    Bookmark {
+        room: Option<BareJid>,
+        autojoin: bool,
+        nick: Option<String>,
+        password: Option<String>,
+        name: Option<String>,
+    },
+    /// `/bookmarks`
+    Bookmarks,
+    /// `/unbookmark ROOM`
+    Unbookmark { room: BareJid },
     /// `/help [COMMAND]`
     Help { topic: Option<String> },
     /// `/quit`
@@ -150,16 +202,30 @@ impl Command {
             Command::Join { .. } => "join",
             Command::Part { .. } => "part",
             Command::Say { .. } => "say",
+            Command::Correct { .. } => "correct",
             Command::Msg { .. } => "msg",
             Command::Nick { .. } => "nick",
             Command::Topic { .. } => "topic",
             Command::Status { .. } => "status",
             Command::Config { .. } => "config",
+            Command::Rooms { .. } => "rooms",
+            Command::Search { .. } => "search",
+            Command::Info { .. } => "info",
+            Command::Create { .. } => "create",
+            Command::Destroy { .. } => "destroy",
+            Command::Moderate(m) => m.name(),
             Command::Wait(_) => "wait",
             Command::Sleep(_) => "sleep",
             Command::Me { .. } => "me",
             Command::Win(_) => "win",
             Command::Layout { .. } => "layout",
+            Command::Invite { .. } => "invite",
+            Command::Invitations => "invitations",
+            Command::Accept { .. } => "accept",
+            Command::Decline { .. } => "decline",
+            Command::Bookmark { .. } => "bookmark",
+            Command::Bookmarks => "bookmarks",
+            Command::Unbookmark { .. } => "unbookmark",
             Command::Help { .. } => "help",
             Command::Quit => "quit",
         }

@@ -152,7 +152,7 @@ impl Lexer<'_> {
 }
 
 /// A converted argument.
-enum Value {
+pub(super) enum Value {
     Room(BareJid),
     RoomNick(BareJid, Option<String>),
     Jid(Jid),
@@ -572,6 +572,10 @@ impl Parser<'_> {
                 room: bare(next()),
                 text: text(next()).expect("required"),
             },
+            "correct" => Command::Correct {
+                room: bare(next()),
+                text: text(next()).expect("required"),
+            },
             "msg" => {
                 let Some((Value::Jid(to), _)) = next() else {
                     unreachable!()
@@ -639,6 +643,44 @@ impl Parser<'_> {
                 };
                 Command::Config { room, fields }
             }
+            "rooms" => Command::Rooms {
+                service: jid_value(next()),
+            },
+            "search" => Command::Search {
+                query: text(next()).expect("required"),
+                service: jid_value(next()),
+            },
+            "info" => Command::Info { room: bare(next()) },
+            "create" => {
+                let Some((Value::RoomNick(room, nick), _)) = next() else {
+                    unreachable!()
+                };
+                let fields = match next() {
+                    Some((Value::Fields(fields), _)) => fields,
+                    _ => Vec::new(),
+                };
+                Command::Create {
+                    room,
+                    nick,
+                    instant: self.options.iter().any(|g| g.spec.name == "--instant"),
+                    fields,
+                }
+            }
+            "destroy" => Command::Destroy {
+                room: bare(next()),
+                reason: self.text_option("--reason")?,
+                venue: self
+                    .option("--venue")
+                    .map(|value| {
+                        room(&value.text).map_err(|reason| {
+                            self.option_error("--venue", value, "ROOM (a room JID)", &reason)
+                        })
+                    })
+                    .transpose()?,
+            },
+            name if super::admin::NAMES.contains(&name) => {
+                Command::Moderate(super::admin::build(name, &mut next))
+            }
             "sleep" => {
                 let Some((Value::Seconds(duration), _)) = next() else {
                     unreachable!()
@@ -688,6 +730,35 @@ impl Parser<'_> {
                 };
                 Command::Layout { pane, setting }
             }
+            "invite" => {
+                let room = bare(next());
+                let Some((Value::Jid(to), _)) = next() else {
+                    unreachable!()
+                };
+                Command::Invite {
+                    room,
+                    to,
+                    reason: text(next()),
+                    mediated: self.options.iter().any(|g| g.spec.name == "--mediated"),
+                }
+            }
+            "invitations" => Command::Invitations,
+            "accept" => Command::Accept {
+                id: text(next()).expect("required"),
+            },
+            "decline" => Command::Decline {
+                id: text(next()).expect("required"),
+                reason: text(next()),
+            },
+            "bookmark" => Command::Bookmark {
+                room: next().map(|v| bare(Some(v))),
+                autojoin: self.options.iter().any(|g| g.spec.name == "--autojoin"),
+                nick: self.nick_option("--nick")?,
+                password: self.text_option("--password")?,
+                name: None,
+            },
+            "bookmarks" => Command::Bookmarks,
+            "unbookmark" => Command::Unbookmark { room: bare(next()) },
             "help" => Command::Help {
                 topic: self.help_topic(next())?,
             },
@@ -737,6 +808,14 @@ fn bare(value: Option<(Value, usize)>) -> BareJid {
     match value {
         Some((Value::Room(room), _)) => room,
         _ => unreachable!("the table says this argument is a required room"),
+    }
+}
+
+fn jid_value(value: Option<(Value, usize)>) -> Option<Jid> {
+    match value {
+        Some((Value::Jid(jid), _)) => Some(jid),
+        None => None,
+        _ => unreachable!("the table says this argument is a JID"),
     }
 }
 
@@ -1078,6 +1157,22 @@ mod tests {
                 .1
                 .contains("a room JID has no /NICK part here")
         );
+    }
+
+    // ---- correct ----
+
+    #[test]
+    fn correct_and_its_alias() {
+        let correct = |text: &str| Command::Correct {
+            room: r("r@c"),
+            text: text.into(),
+        };
+        assert_eq!(ok("/correct r@c hello  world"), correct("hello  world"));
+        assert_eq!(ok("/edit r@c fixed"), correct("fixed"));
+        assert_eq!(ok(r#"/correct r@c "  x ""#), correct("  x "));
+        assert!(err("/correct r@c").1.contains("TEXT"));
+        assert!(err("/correct").1.contains("ROOM"));
+        assert_eq!(ok("/correct r@c x").name(), "correct");
     }
 
     // ---- say ----
@@ -1556,10 +1651,154 @@ mod tests {
     }
 
     #[test]
+    fn room_directory_and_life_cycle() {
+        let svc = |s: &str| Some(Jid::new(s).unwrap());
+        assert_eq!(ok("/rooms"), Command::Rooms { service: None });
+        assert_eq!(
+            ok("/rooms conference.localhost"),
+            Command::Rooms {
+                service: svc("conference.localhost")
+            }
+        );
+        assert_eq!(
+            ok("/search \"dark cave\" chat.example.org"),
+            Command::Search {
+                query: "dark cave".into(),
+                service: svc("chat.example.org")
+            }
+        );
+        assert_eq!(err("/search").0, 8);
+        assert_eq!(ok("/info r@c"), Command::Info { room: r("r@c") });
+        assert!(err("/info c").1.contains("room name before the @"));
+        assert_eq!(
+            ok("/create r@c/al --instant"),
+            Command::Create {
+                room: r("r@c"),
+                nick: Some("al".into()),
+                instant: true,
+                fields: vec![]
+            }
+        );
+        assert_eq!(
+            ok("/create r@c muc#roomconfig_roomname=\"The Cave\" muc#roomconfig_publicroom=1"),
+            Command::Create {
+                room: r("r@c"),
+                nick: None,
+                instant: false,
+                fields: vec![
+                    ("muc#roomconfig_roomname".into(), "The Cave".into()),
+                    ("muc#roomconfig_publicroom".into(), "1".into())
+                ]
+            }
+        );
+        assert!(err("/create r@c --instant=1").1.contains("takes no value"));
+        assert_eq!(
+            ok("/destroy r@c --reason \"moving on\" --venue new@c"),
+            Command::Destroy {
+                room: r("r@c"),
+                reason: Some("moving on".into()),
+                venue: Some(r("new@c"))
+            }
+        );
+        assert_eq!(
+            ok("/destroy r@c"),
+            Command::Destroy {
+                room: r("r@c"),
+                reason: None,
+                venue: None
+            }
+        );
+        let (col, msg) = err("/destroy r@c --venue nowhere");
+        assert_eq!(col, 21);
+        assert!(msg.contains("--venue expects ROOM"), "{msg}");
+        assert!(err("/destroy r@c --reason").1.contains("expects TEXT"));
+    }
+
+    #[test]
     fn quit() {
         assert_eq!(ok("/quit"), Command::Quit);
         assert_eq!(ok("/exit"), Command::Quit);
         assert_eq!(err("/exit now").0, 6);
+    }
+
+    // ---- invitations and bookmarks ----
+
+    #[test]
+    fn invitations_and_bookmarks() {
+        assert_eq!(
+            ok(r#"/invite r@c bob@d "come in" --mediated"#),
+            Command::Invite {
+                room: r("r@c"),
+                to: Jid::new("bob@d").unwrap(),
+                reason: Some("come in".into()),
+                mediated: true,
+            }
+        );
+        assert_eq!(
+            ok("/invite --mediated r@c bob@d/res"),
+            Command::Invite {
+                room: r("r@c"),
+                to: Jid::new("bob@d/res").unwrap(),
+                reason: None,
+                mediated: true,
+            }
+        );
+        assert!(!matches!(
+            ok("/invite r@c bob@d"),
+            Command::Invite { mediated: true, .. }
+        ));
+        // A reason of several words must be quoted.
+        assert_eq!(err("/invite r@c bob@d come in").0, 23);
+        assert!(err("/invite r@c").1.contains("expected JID"));
+        assert_eq!(ok("/invitations"), Command::Invitations);
+        assert_eq!(ok("/accept 3"), Command::Accept { id: "3".into() });
+        assert!(err("/accept").1.contains("expected ID"));
+        assert_eq!(
+            ok("/decline 3 not  now"),
+            Command::Decline {
+                id: "3".into(),
+                reason: Some("not  now".into())
+            }
+        );
+        assert_eq!(
+            ok("/decline 3"),
+            Command::Decline {
+                id: "3".into(),
+                reason: None
+            }
+        );
+        assert_eq!(
+            ok(r#"/bookmark r@c --autojoin --nick ali --password "p w""#),
+            Command::Bookmark {
+                room: Some(r("r@c")),
+                autojoin: true,
+                nick: Some("ali".into()),
+                password: Some("p w".into()),
+                name: None,
+            }
+        );
+        assert_eq!(
+            ok("/bookmark"),
+            Command::Bookmark {
+                room: None,
+                autojoin: false,
+                nick: None,
+                password: None,
+                name: None,
+            }
+        );
+        assert!(err("/bookmark r@c --nick").1.contains("--nick expects N"));
+        assert!(
+            err("/bookmark r@c --frob")
+                .1
+                .contains("unknown option --frob")
+        );
+        assert_eq!(ok("/bookmarks"), Command::Bookmarks);
+        assert_eq!(
+            ok("/unbookmark r@c"),
+            Command::Unbookmark { room: r("r@c") }
+        );
+        assert!(err("/unbookmark").1.contains("expected ROOM"));
     }
 
     // ---- the table and the parser agree ----
@@ -1570,11 +1809,37 @@ mod tests {
             "/join r@c",
             "/part r@c",
             "/say r@c x",
+            "/correct r@c x",
             "/msg u@d x",
             "/nick r@c n",
             "/topic r@c x",
             "/status all away",
             "/config r@c",
+            "/rooms",
+            "/search x",
+            "/info r@c",
+            "/create r@c",
+            "/destroy r@c",
+            "/kick r@c n",
+            "/ban r@c n",
+            "/unban r@c u@d",
+            "/voice r@c n",
+            "/devoice r@c n",
+            "/role r@c n none",
+            "/affiliation r@c u@d none",
+            "/members r@c",
+            "/admins r@c",
+            "/owners r@c",
+            "/outcasts r@c",
+            "/moderators r@c",
+            "/request-voice r@c",
+            "/invite r@c u@d",
+            "/invitations",
+            "/accept 1",
+            "/decline 1",
+            "/bookmark r@c",
+            "/bookmarks",
+            "/unbookmark r@c",
             "/wait event x",
             "/sleep 1",
             "/me waves",
@@ -1591,11 +1856,25 @@ mod tests {
                 Command::Join { .. }
                 | Command::Part { .. }
                 | Command::Say { .. }
+                | Command::Correct { .. }
                 | Command::Msg { .. }
                 | Command::Nick { .. }
                 | Command::Topic { .. }
                 | Command::Status { .. }
                 | Command::Config { .. }
+                | Command::Rooms { .. }
+                | Command::Search { .. }
+                | Command::Info { .. }
+                | Command::Create { .. }
+                | Command::Destroy { .. }
+                | Command::Moderate(_)
+                | Command::Invite { .. }
+                | Command::Invitations
+                | Command::Accept { .. }
+                | Command::Decline { .. }
+                | Command::Bookmark { .. }
+                | Command::Bookmarks
+                | Command::Unbookmark { .. }
                 | Command::Me { .. }
                 | Command::Win(_)
                 | Command::Layout { .. }
@@ -1619,7 +1898,7 @@ mod tests {
             for alias in spec.aliases {
                 let line = match spec.name {
                     "join" | "part" => format!("/{alias} r@c"),
-                    "msg" | "topic" => format!("/{alias} r@c x"),
+                    "msg" | "topic" | "correct" => format!("/{alias} r@c x"),
                     "quit" => format!("/{alias}"),
                     "win" => format!("/{alias} 3"),
                     other => panic!("no sample for /{other}"),
@@ -1643,7 +1922,14 @@ mod tests {
             "NAME" => "occupant",
             "SECS" => "0.5",
             "[PASSWORD]" => "secret",
-            "[REASON]" => "gone fishing",
+            // Quoted: one word for /invite, the same text for a Rest.
+            "[REASON]" => "\"gone fishing\"",
+            "ID" => "2",
+            "[ROOM]" => "room@conference.example.org",
+            "[--mediated]" => "--mediated",
+            "[--autojoin]" => "--autojoin",
+            "[--nick N]" => "--nick alice",
+            "[--password P]" => "--password \"s3cret pw\"",
             "[TEXT]" => "back soon",
             "[COMMAND]" => "join",
             "[--from NICK]" => "--from bob",
@@ -1654,6 +1940,15 @@ mod tests {
             "PANE" => "people",
             "SETTING" => "24",
             "[FIELD=VALUE ...]" => "muc#roomconfig_roomname=Lounge muc#roomconfig_publicroom=0",
+            "[SERVICE]" => "conference.example.org",
+            "QUERY" => "lounge",
+            "[--instant]" => "--instant",
+            "[--reason TEXT]" => "--reason \"closing time\"",
+            "[--venue ROOM]" => "--venue new@conference.example.org",
+            "NICK-or-JID" => "bob@example.org",
+            "JID" => "bob@example.org",
+            "ROLE" => "visitor",
+            "AFFILIATION" => "member",
             other => panic!("no sample for usage word {other:?}"),
         }
     }

@@ -8,6 +8,8 @@ use rusqlite::{Connection, params};
 
 use crate::store::{Kind, Message};
 
+mod edits;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     #[error("history database {path}: {source}")]
@@ -72,6 +74,7 @@ impl History {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        edits::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -82,6 +85,7 @@ impl History {
     pub fn in_memory(account: &str) -> Result<History, HistoryError> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
+        edits::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -99,8 +103,9 @@ impl History {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO messages
-                 (account, conversation, stanza_id, message_id, time_ms, nick, body, own, private)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 (account, conversation, stanza_id, message_id, time_ms, nick, body, own, private,
+                  edited)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for r in records {
                 let m = &r.message;
@@ -114,6 +119,7 @@ impl History {
                     m.body,
                     m.own,
                     m.private,
+                    m.edited,
                 ])?;
             }
         }
@@ -124,7 +130,7 @@ impl History {
     /// The last `limit` messages of a conversation, oldest first.
     pub fn recent(&self, conversation: &str, limit: usize) -> Result<Vec<Message>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private FROM messages
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
              WHERE account = ?1 AND conversation = ?2
              ORDER BY time_ms DESC, id DESC LIMIT ?3",
         )?;
@@ -146,7 +152,7 @@ impl History {
         limit: usize,
     ) -> Result<Vec<Message>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private FROM messages
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
              WHERE account = ?1 AND conversation = ?2 AND time_ms < ?3
              ORDER BY time_ms DESC, id DESC LIMIT ?4",
         )?;
@@ -189,6 +195,7 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         private: row.get(6)?,
         delayed: true,
         archived: true,
+        edited: row.get(7)?,
     })
 }
 
@@ -209,6 +216,7 @@ mod tests {
             private: false,
             delayed: false,
             archived: false,
+            edited: false,
         }
     }
 

@@ -4,10 +4,17 @@
 //! that the store understands; outgoing stanzas are built by the functions
 //! of the submodules.
 
+pub mod admin;
+pub mod bookmarks;
+pub mod correction;
 pub mod disco;
+pub mod invite;
+pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod owner;
+pub mod rooms;
+pub mod selfping;
 
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
@@ -128,6 +135,20 @@ pub enum Incoming {
         id: Option<String>,
         error: ErrorInfo,
     },
+    /// A voice request a room passes to its moderators (XEP-0045 §7.13).
+    VoiceRequest(admin::VoiceRequest),
+    /// A XEP-0308 correction of an earlier message in a room.
+    Correction(correction::Correction),
+    /// A XEP-0313 archive result (the app checks that it answers one of
+    /// its queries).
+    MamResult(mam::MamResult),
+    /// A XEP-0410 self-ping found that the room no longer has us (the
+    /// session rejoins it).
+    MucDropped { room: BareJid, error: ErrorInfo },
+    /// An invitation to a room (direct, mediated or legacy).
+    Invitation(invite::Invitation),
+    /// A room relays that someone declined our invitation.
+    InvitationDeclined(invite::Decline),
     /// Something we do not act on (kept for diagnostics).
     Ignored(&'static str),
 }
@@ -154,8 +175,21 @@ pub fn classify_message(m: &Message) -> Incoming {
             error,
         };
     }
+    if let Some(result) = mam::parse_result(m) {
+        return result;
+    }
     if m.type_ == MessageType::Groupchat {
-        return message::parse_groupchat(m);
+        return correction::refine(m, message::parse_groupchat(m));
+    }
+    if let Some(vr) = admin::parse_voice_request(m) {
+        return Incoming::VoiceRequest(vr);
+    }
+    // Invitations usually have no body (and when they have one, it is
+    // not a chat message): before chat parsing.
+    match invite::parse(m) {
+        Some(invite::Parsed::Invitation(i)) => return Incoming::Invitation(i),
+        Some(invite::Parsed::Decline(d)) => return Incoming::InvitationDeclined(d),
+        None => {}
     }
     message::parse_chat(m)
 }

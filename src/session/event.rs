@@ -88,6 +88,9 @@ pub enum SessionCmd {
         timeout: Duration,
         tag: Tag,
     },
+    /// The app catches this room up through its MAM archive (XEP-0313):
+    /// rejoins ask the room for no MUC history.
+    CatchUpByMam { room: BareJid },
     /// Leave every room, close the stream and end the task.
     Shutdown,
 }

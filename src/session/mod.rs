@@ -26,6 +26,9 @@ pub struct SessionParams {
     /// How long a message may wait for the connection before it is
     /// reported as failed.
     pub outbox_ttl: Duration,
+    /// Silence from a room after which we ping our own occupant JID
+    /// there (XEP-0410) to learn whether the room still has us.
+    pub self_ping: Duration,
 }
 
 /// The app's side of the session: sending a command never blocks.

@@ -23,6 +23,8 @@ use crate::command::Show;
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
+mod selfping;
+
 /// A room the session is in (or entering), kept to rejoin after a
 /// reconnection.
 struct RoomJoin {
@@ -41,6 +43,11 @@ struct RoomJoin {
     was_joined: bool,
     retries: u32,
     retry_at: Option<Instant>,
+    /// The app catches the room up by MAM: rejoins ask for no history.
+    mam: bool,
+    /// When the room last sent us anything (XEP-0410 self-ping after a
+    /// silence).
+    heard: Instant,
 }
 
 /// Rejoins refused with these conditions are tried again: after a server
@@ -96,6 +103,10 @@ pub(super) struct Task {
     iqs: HashMap<String, PendingIq>,
     next_id: u64,
     ever_online: bool,
+    /// Rooms the app catches up by MAM.
+    mam_rooms: std::collections::HashSet<BareJid>,
+    /// Self-pings in flight: IQ id -> room, the nick pinged, deadline.
+    self_pings: HashMap<String, (BareJid, String, Instant)>,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -119,6 +130,8 @@ impl Task {
             iqs: HashMap::new(),
             next_id: 0,
             ever_online: false,
+            mam_rooms: Default::default(),
+            self_pings: HashMap::new(),
         }
     }
 
@@ -225,6 +238,7 @@ impl Task {
 
     /// After the stream died: IQs in flight fail, rooms need a rejoin.
     fn connection_lost(&mut self) {
+        self.self_pings.clear();
         for (_, iq) in self.iqs.drain() {
             let _ = self.ev_tx.send(SessionEvent::IqResponse {
                 tag: iq.tag,
@@ -299,7 +313,7 @@ impl Task {
                 });
                 return;
             }
-            SessionCmd::Shutdown => return,
+            SessionCmd::CatchUpByMam { .. } | SessionCmd::Shutdown => return,
         };
         self.emit(SessionEvent::SendFailed {
             tag,
@@ -359,6 +373,7 @@ impl Task {
                     result: Err(err("remote-server-timeout", "not connected")),
                 });
             }
+            SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
             SessionCmd::Shutdown => {}
         }
     }
@@ -379,6 +394,7 @@ impl Task {
     ) {
         let show = self.show;
         let status = self.status.clone();
+        let mam = self.mam_rooms.contains(&room);
         let entry = self.rooms.entry(room).or_insert_with(|| RoomJoin {
             nick: nick.clone(),
             password: None,
@@ -391,6 +407,8 @@ impl Task {
             was_joined: false,
             retries: 0,
             retry_at: None,
+            mam,
+            heard: Instant::now(),
         });
         entry.nick = nick;
         entry.password = password;
@@ -419,6 +437,8 @@ impl Task {
 
     fn join_presence(room: &BareJid, r: &RoomJoin) -> Result<Presence, ErrorInfo> {
         let history = match (&r.last_seen, &r.history) {
+            // MAM fills the gap (the app asks the archive after the join).
+            _ if r.mam => HistoryRequest::MaxStanzas(0),
             // After a reconnection: only what we missed.
             (Some(t), _) => HistoryRequest::Since(*t),
             (None, h) => h.clone(),
@@ -499,7 +519,10 @@ impl Task {
                 _ = tick.tick() => {
                     self.expire_iqs();
                     self.expire_outbox();
-                    self.retry_joins(&mut stream).await
+                    match self.retry_joins(&mut stream).await {
+                        Ok(()) => self.self_ping_rooms(&mut stream).await,
+                        e => e,
+                    }
                 }
             };
             if let Err(reason) = step {
@@ -617,6 +640,7 @@ impl Task {
     }
 
     async fn on_stanza(&mut self, s: Stanza, stream: &mut Stream) -> Result<(), String> {
+        self.heard_from(&s);
         match s {
             Stanza::Iq(iq) => self.on_iq(iq, stream).await,
             Stanza::Presence(p) => {
@@ -753,6 +777,9 @@ impl Task {
                     Self::write(stream, reply.into()).await?;
                 }
                 Ok(())
+            }
+            Iq::Result { id, .. } | Iq::Error { id, .. } if self.self_pings.contains_key(id) => {
+                self.self_ping_answer(&iq, stream).await
             }
             Iq::Result { id, payload, .. } => {
                 if let Some(p) = self.iqs.remove(id) {
@@ -914,6 +941,7 @@ impl Task {
                 );
                 Self::write(stream, iq.into()).await?;
             }
+            SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
             SessionCmd::Shutdown => {}
         }
         Ok(())

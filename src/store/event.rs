@@ -67,6 +67,18 @@ pub enum Event {
         old_nick: Option<String>,
         #[serde(rename = "self")]
         is_self: bool,
+        /// On `leave`: why (`left`, `kicked`, `banned`, `removed`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<LeftKind>,
+        /// Reason and actor of a kick, ban or role/affiliation change.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+        /// On `join`: the nick this person (same XEP-0421 occupant-id)
+        /// had when last seen in the room, if different.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        was: Option<String>,
     },
     Message {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,6 +137,93 @@ pub enum Event {
     Info {
         text: String,
     },
+    /// An invitation to a room arrived (`id` for `/accept`, `/decline`).
+    Invitation(super::InvitationItem),
+    /// The pending invitations (`/invitations`).
+    Invitations {
+        invitations: Vec<super::InvitationItem>,
+    },
+    /// Someone declined our invitation (relayed by the room).
+    InvitationDeclined(super::DeclineItem),
+    /// The account's room bookmarks (`/bookmarks`).
+    Bookmarks {
+        bookmarks: Vec<super::BookmarkItem>,
+    },
+    /// A XEP-0308 correction: the message `replaces` (its id) of `nick`
+    /// now reads `body`.
+    Correction {
+        room: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        replaces: String,
+        body: String,
+        own: bool,
+        delayed: bool,
+        time: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// A XEP-0313 catch-up of a room's archive finished: `count` messages
+    /// were new (each came as a delayed `message` event).
+    Mam {
+        room: String,
+        count: usize,
+    },
+    /// XEP-0410 self-ping found the room had silently dropped us; the
+    /// session rejoins (a `joined` with `rejoined` follows).
+    Dropped {
+        room: String,
+        condition: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// One page of a MUC service's room list (`/rooms`); `complete` on
+    /// the last one.
+    RoomList {
+        service: String,
+        /// 0 for the first page of a listing.
+        page: usize,
+        rooms: Vec<crate::protocol::rooms::RoomItem>,
+        complete: bool,
+    },
+    /// The rooms `/search` found; `described` rooms were also looked up
+    /// for their description, `not_described` were not (over the limit).
+    RoomSearch {
+        service: String,
+        query: String,
+        rooms: Vec<crate::protocol::rooms::RoomItem>,
+        described: usize,
+        not_described: usize,
+    },
+    /// A room's public information (`/info`).
+    RoomInfo {
+        room: String,
+        #[serde(flatten)]
+        info: crate::protocol::rooms::RoomInfo,
+    },
+    /// A room's configuration form (`/config ROOM`, `/create ROOM`);
+    /// `purpose` is `config` or `create` (the new room stays locked until
+    /// the form is submitted).
+    RoomForm {
+        room: String,
+        purpose: &'static str,
+        form: crate::protocol::rooms::Form,
+    },
+    /// A room's list of affiliations or roles (`/members`, `/moderators`, …).
+    AdminList {
+        room: String,
+        /// `members`, `admins`, `owners`, `outcasts` or `moderators`.
+        list: String,
+        items: Vec<crate::protocol::admin::AdminItem>,
+    },
+    /// A visitor asks the moderators for voice (XEP-0045 §7.13).
+    VoiceRequest {
+        room: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jid: Option<String>,
+    },
 }
 
 impl Event {
@@ -144,6 +243,19 @@ impl Event {
             Event::Ok { .. } => "ok",
             Event::Error { .. } => "error",
             Event::Info { .. } => "info",
+            Event::Invitation(_) => "invitation",
+            Event::Invitations { .. } => "invitations",
+            Event::InvitationDeclined(_) => "invitation-declined",
+            Event::Bookmarks { .. } => "bookmarks",
+            Event::Correction { .. } => "correction",
+            Event::Mam { .. } => "mam",
+            Event::Dropped { .. } => "dropped",
+            Event::RoomList { .. } => "room-list",
+            Event::RoomSearch { .. } => "room-search",
+            Event::RoomInfo { .. } => "room-info",
+            Event::RoomForm { .. } => "room-form",
+            Event::AdminList { .. } => "admin-list",
+            Event::VoiceRequest { .. } => "voice-request",
         }
     }
 

@@ -4,7 +4,11 @@
 //! it is tested without a network. Every input costs O(1) (or O(log n))
 //! in the size of the room it touches.
 
+mod bookmarks;
+mod continuity;
 mod event;
+mod invitations;
+mod moderation;
 mod room;
 
 use std::collections::{HashMap, VecDeque};
@@ -12,7 +16,9 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 use jid::{BareJid, FullJid, Jid};
 
+pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use event::{Event, LeftKind, OccupantAction};
+pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room};
 
 use crate::protocol::muc::{MucPresence, status_code_text};
@@ -120,6 +126,10 @@ pub struct Store {
     pub errors: VecDeque<ErrorEntry>,
     /// New messages since the last [`Store::take_journal`] (to archive).
     journal: Vec<(BareJid, Message)>,
+    /// Pending invitations to rooms.
+    pub invitations: Invitations,
+    /// The account's room bookmarks.
+    pub bookmarks: Bookmarks,
 }
 
 impl Default for Store {
@@ -138,6 +148,8 @@ impl Store {
             conversations: HashMap::new(),
             errors: VecDeque::new(),
             journal: Vec::new(),
+            invitations: Invitations::new(),
+            bookmarks: Bookmarks::new(),
         }
     }
 
@@ -284,6 +296,7 @@ impl Store {
                     private,
                     delayed: false,
                     archived: false,
+                    edited: false,
                 };
                 let bare = to.to_bare();
                 if private {
@@ -322,6 +335,7 @@ impl Store {
                 }
             }
         }
+        self.invitations.forget_joined(&out);
         out
     }
 
@@ -411,6 +425,7 @@ impl Store {
             private: false,
             delayed: false,
             archived: false,
+            edited: false,
         });
     }
 
@@ -491,6 +506,13 @@ impl Store {
                     message_id: id,
                 });
             }
+            Incoming::VoiceRequest(vr) => self.apply_voice_request(vr, now, out),
+            Incoming::Invitation(i) => out.push(self.invitations.receive(i, now)),
+            Incoming::InvitationDeclined(d) => out.extend(self.invitations.declined(d)),
+            Incoming::Correction(c) => self.apply_correction(c, now, out),
+            Incoming::MucDropped { room, error } => self.apply_dropped(room, error, now, out),
+            // Unwrapped by the app: only answers to its own queries count.
+            Incoming::MamResult(_) => {}
             Incoming::Ignored(_) => {}
         }
     }
@@ -519,6 +541,11 @@ impl Store {
                     occupant_id: info.occupant_id.clone(),
                     old_nick,
                     is_self,
+                    kind: (action == OccupantAction::Leave)
+                        .then(|| moderation::leave_kind(&p.codes)),
+                    reason: p.reason.clone(),
+                    actor: p.actor.clone(),
+                    was: None,
                 }
             };
 
@@ -556,6 +583,9 @@ impl Store {
                 } else {
                     LeftKind::Left
                 };
+                if let Some(text) = moderation::leave_line(&p) {
+                    Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
+                }
                 r.state = JoinState::Left;
                 r.occupants.clear();
                 let (venue, dreason) = match &p.destroyed {
@@ -579,8 +609,12 @@ impl Store {
             }
             if r.occupants.remove(&p.nick).is_some() {
                 if r.state == JoinState::Joined {
-                    let why = p.reason.clone().or_else(|| p.info.status.clone());
-                    Self::event_line(r, Kind::Leave, &p.nick, why, now);
+                    if let Some(text) = moderation::leave_line(&p) {
+                        Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
+                    } else {
+                        let why = p.reason.clone().or_else(|| p.info.status.clone());
+                        Self::event_line(r, Kind::Leave, &p.nick, why, now);
+                    }
                 }
                 out.push(occupant_event(
                     OccupantAction::Leave,
@@ -593,6 +627,7 @@ impl Store {
         }
 
         // Available presence: join or update.
+        let was = continuity::note_occupant(r, &p.nick, &p.info);
         let generation = r.generation;
         let previous = r.occupants.insert(Occupant {
             nick: p.nick.clone(),
@@ -606,14 +641,25 @@ impl Store {
                 if r.state == JoinState::Joined {
                     Self::event_line(r, Kind::Join, &p.nick, p.info.status.clone(), now);
                 }
-                out.push(occupant_event(OccupantAction::Join, &p.nick, &p.info, None))
+                let mut ev = occupant_event(OccupantAction::Join, &p.nick, &p.info, None);
+                if let Event::Occupant { was: w, .. } = &mut ev {
+                    *w = was;
+                }
+                out.push(ev)
             }
-            Some(old) if old.info != p.info => out.push(occupant_event(
-                OccupantAction::Update,
-                &p.nick,
-                &p.info,
-                None,
-            )),
+            Some(old) if old.info != p.info => {
+                if r.state == JoinState::Joined
+                    && let Some(text) = moderation::change_line(&old.info, &p)
+                {
+                    Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
+                }
+                out.push(occupant_event(
+                    OccupantAction::Update,
+                    &p.nick,
+                    &p.info,
+                    None,
+                ))
+            }
             Some(old) if old.generation != generation => {
                 // Seen again after a rejoin, unchanged: nothing to say.
             }
@@ -640,6 +686,10 @@ impl Store {
                             occupant_id: o.info.occupant_id,
                             old_nick: None,
                             is_self: false,
+                            kind: Some(LeftKind::Left),
+                            reason: None,
+                            actor: None,
+                            was: None,
                         });
                     }
                 }
@@ -677,6 +727,7 @@ impl Store {
             private: false,
             delayed: m.delayed,
             archived: false,
+            edited: false,
         };
         let time = msg.time.to_rfc3339();
         if !Self::add_message(&mut self.journal, &mut r.messages, &m.room, msg) {
@@ -717,6 +768,7 @@ impl Store {
                     private: true,
                     delayed: c.delayed,
                     archived: false,
+                    edited: false,
                 },
             );
             out.push(Event::Message {
@@ -749,6 +801,7 @@ impl Store {
                 private: false,
                 delayed: c.delayed,
                 archived: false,
+                edited: false,
             },
         );
         out.push(Event::Message {

@@ -114,6 +114,9 @@ pub enum Kind {
     NickChange,
     /// `nick` set the subject to `body`.
     Subject,
+    /// Moderation about `nick`: `body` says what, after the nick ("was
+    /// kicked by alice (spam)", "now has voice").
+    Moderation,
 }
 
 /// One line in a room or conversation: a message, or an event line.
@@ -135,6 +138,8 @@ pub struct Message {
     pub delayed: bool,
     /// Loaded from the local archive.
     pub archived: bool,
+    /// The body was replaced by a XEP-0308 correction from its sender.
+    pub edited: bool,
 }
 
 impl Message {
@@ -164,6 +169,18 @@ pub struct MessageLog {
     /// Whether older lines than those held exist in the archive (unknown
     /// until a load comes back short).
     pub more_in_archive: bool,
+}
+
+/// What [`MessageLog::correct`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Correct {
+    /// The message now reads the new body.
+    Done(Message),
+    /// Already corrected to this body (a replayed correction).
+    Unchanged,
+    /// The id belongs to someone else's message: ignored.
+    WrongSender,
+    NotFound,
 }
 
 /// How far apart two copies of one message may be stamped (server delay
@@ -300,6 +317,33 @@ impl MessageLog {
         true
     }
 
+    /// Replaces the body of the newest message with this id (message id
+    /// or origin-id) from `nick`, and marks it edited. Only a message of
+    /// the same sender is touched (XEP-0308 §5).
+    pub fn correct(&mut self, id: &str, nick: Option<&str>, body: &str) -> Correct {
+        let mut other_sender = false;
+        for m in self.messages.iter_mut().rev() {
+            if m.kind != Kind::Chat || m.private || m.id.as_deref() != Some(id) {
+                continue;
+            }
+            if m.nick.as_deref() != nick {
+                other_sender = true;
+                continue;
+            }
+            if m.edited && m.body == body {
+                return Correct::Unchanged;
+            }
+            m.body = body.to_string();
+            m.edited = true;
+            return Correct::Done(m.clone());
+        }
+        if other_sender {
+            Correct::WrongSender
+        } else {
+            Correct::NotFound
+        }
+    }
+
     fn forget(&mut self, old: &Message) {
         if let Some(k) = old.dedup_key() {
             self.seen.remove(&k);
@@ -330,6 +374,8 @@ pub struct Room {
     /// Status codes seen on join (100, 170, 201, ...).
     pub codes: Vec<u16>,
     pub(super) generation: u32,
+    /// XEP-0421 occupant-id -> the nick it was last seen with.
+    pub occupant_ids: HashMap<String, String>,
 }
 
 impl Room {
@@ -346,6 +392,7 @@ impl Room {
             messages: MessageLog::default(),
             codes: Vec::new(),
             generation: 0,
+            occupant_ids: HashMap::new(),
         }
     }
 }

@@ -267,6 +267,7 @@ fn archive_then_history_has_no_duplicates() {
             private: false,
             delayed: true,
             archived: true,
+            edited: false,
         },
         Message {
             kind: Kind::Chat,
@@ -280,6 +281,7 @@ fn archive_then_history_has_no_duplicates() {
             private: false,
             delayed: true,
             archived: true,
+            edited: false,
         },
     ];
     let ev = s.apply(
@@ -472,6 +474,7 @@ fn big_room_sorted_index_and_cap() {
             private: false,
             delayed: false,
             archived: false,
+            edited: false,
         });
     }
     assert_eq!(log.len(), 3);
@@ -596,6 +599,7 @@ fn older_lines_are_prepended_with_smaller_seqs() {
         private: false,
         delayed: true,
         archived: true,
+        edited: false,
     };
     let ev = s.apply(
         Input::Older {

@@ -72,6 +72,10 @@ pub struct ProsodyOptions {
     /// Raw Lua appended to the global section of the config (before any
     /// `VirtualHost`/`Component`), for one-off settings.
     pub extra_global_config: String,
+    /// Raw Lua appended to the MUC `Component` section, e.g.
+    /// `muc_room_default_persistent = true` (a `modules_enabled` here
+    /// replaces the section's, so list `"muc_mam"` too).
+    pub muc_config: String,
     /// Log at debug level (also enabled by env `CONFAB_PROSODY_DEBUG`).
     pub debug_log: bool,
 }
@@ -449,6 +453,7 @@ impl Prosody {
             q(&self.log_path()),
         );
         let extra = &opts.extra_global_config;
+        let muc_extra = &opts.muc_config;
         let (domain, muc) = (lua_str(DOMAIN), lua_str(MUC_DOMAIN));
 
         let mut c = format!(
@@ -499,6 +504,7 @@ Component {muc} "muc"
     restrict_room_creation = false
     max_history_messages = 50
     muc_log_by_default = true
+{muc_extra}
 "#
         );
         for (jid, secret) in &self.components {

@@ -561,7 +561,10 @@ mod tests {
         // Names first (table order), then aliases.
         assert_eq!(cycle("/j"), ["/join ", "/j "]);
         assert_eq!(cycle("/q"), ["/quit ", "/query "]);
-        assert_eq!(cycle("/s"), ["/say ", "/status ", "/sleep ", "/subject "]);
+        assert_eq!(
+            cycle("/s"),
+            ["/say ", "/status ", "/search ", "/sleep ", "/subject "]
+        );
         assert_eq!(cycle("/le"), ["/leave "]);
         assert_eq!(cycle("/ex"), ["/exit "]);
     }

@@ -243,6 +243,12 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
     ];
     let nick = m.nick.as_deref().map(|n| sanitize(n, false));
     let body = sanitize(&m.body, true);
+    // Corrected by its sender (XEP-0308).
+    let body = if m.edited && m.kind == Kind::Chat {
+        Cow::Owned(format!("{body} (edited)"))
+    } else {
+        body
+    };
     let event = |prefix: Vec<(Cow<'m, str>, Style)>, body: String| Line {
         prefix,
         body: body.into(),
@@ -262,6 +268,10 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         Kind::NickChange => return event(prefix, format!("{body} is now {who}")),
         Kind::Subject => {
             return event(prefix, format!("{who} set the subject: {body}"));
+        }
+        Kind::Moderation => {
+            prefix.push(("! ".into(), theme.event));
+            return event(prefix, format!("{who} {body}"));
         }
     }
 
@@ -535,6 +545,7 @@ mod tests {
             private: false,
             delayed: false,
             archived: false,
+            edited: false,
         }
     }
 
@@ -542,6 +553,27 @@ mod tests {
         let mut m = message(Kind::Chat, t, nick, body);
         m.stanza_id = Some(format!("s{}", log.next_seq()));
         assert!(log.push(m));
+    }
+
+    #[test]
+    fn a_corrected_message_is_marked_edited() {
+        let theme = Theme::default();
+        let mut log = MessageLog::default();
+        let mut m = message(Kind::Chat, (21, 10, 2), "bob", "the cat sat");
+        m.id = Some("m1".into());
+        assert!(log.push(m));
+        let (rows, ..) = draw(&log, &view(&theme), 40, 2);
+        assert!(
+            rows.iter().any(|r| r.ends_with("<bob> the cat sat")),
+            "{rows:?}"
+        );
+        log.correct("m1", Some("bob"), "the cat sat down");
+        let (rows, ..) = draw(&log, &view(&theme), 40, 2);
+        assert!(
+            rows.iter()
+                .any(|r| r.ends_with("<bob> the cat sat down (edited)")),
+            "{rows:?}"
+        );
     }
 
     fn event(log: &mut MessageLog, kind: Kind, t: (u32, u32, u32), nick: &str, body: &str) {

@@ -9,8 +9,11 @@
 pub mod color;
 pub mod complete;
 pub mod input;
+mod invite;
 pub mod keymap;
 pub mod messages;
+mod moderation;
+pub mod rooms;
 mod sanitize;
 pub mod state;
 pub mod theme;
@@ -131,6 +134,9 @@ pub async fn run(
                     for r in rooms {
                         submit_line(&mut app, &mut ui, &format!("/join {r}"));
                     }
+                    // Then the bookmarked rooms marked autojoin.
+                    let exec = app.autojoin_bookmarks();
+                    ui.on_events(&app.store, &exec.events);
                 }
                 ui.on_events(&app.store, &out);
                 dirty = true;
@@ -246,23 +252,40 @@ fn page(ui: &UiState) -> isize {
 /// text for the input line.
 pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
     // A prompt (e.g. an invitation) takes its keys first.
-    if !matches!(ui.prompts.handle_key(k), widgets::PromptOutcome::Ignored) {
-        return KeyOutcome::Continue;
+    match ui.prompts.handle_key(k) {
+        widgets::PromptOutcome::Ignored => {}
+        // A choice is a command line to run (empty: nothing to do).
+        widgets::PromptOutcome::Chosen(line) => {
+            if !line.is_empty() && submit_line(app, ui, &line) {
+                return KeyOutcome::Quit;
+            }
+            return KeyOutcome::Continue;
+        }
+        widgets::PromptOutcome::Dismissed => return KeyOutcome::Continue,
     }
     match &mut ui.overlay {
         Overlay::Table(t) => {
             match t.handle_key(k) {
                 widgets::TableOutcome::Close => ui.overlay = Overlay::None,
-                widgets::TableOutcome::Activate(_)
-                | widgets::TableOutcome::Handled
-                | widgets::TableOutcome::Ignored => {}
+                widgets::TableOutcome::Activate(row) => {
+                    rooms::activate(app, ui, row);
+                    invite::activate(app, ui, row);
+                    moderation::activate(ui, row);
+                }
+                widgets::TableOutcome::Handled | widgets::TableOutcome::Ignored => {}
             }
             return KeyOutcome::Continue;
         }
         Overlay::Form(f) => {
             match f.handle_key(k) {
-                widgets::FormOutcome::Cancel => ui.overlay = Overlay::None,
-                widgets::FormOutcome::Submit(_) => ui.overlay = Overlay::None,
+                widgets::FormOutcome::Cancel => {
+                    ui.overlay = Overlay::None;
+                    rooms::form_cancelled(app, ui);
+                }
+                widgets::FormOutcome::Submit(form) => {
+                    ui.overlay = Overlay::None;
+                    rooms::form_submitted(app, ui, form);
+                }
                 _ => {}
             }
             return KeyOutcome::Continue;
@@ -397,14 +420,20 @@ fn with_current_room(line: &str, room: Option<&BareJid>) -> String {
     });
     let first_word = rest.split_whitespace().next().unwrap_or("");
     let given = first_word.contains('@') || (first_word == "all" && spec.name == "status");
-    if !first_is_room || given || spec.name == "join" {
+    if !first_is_room || spec.name == "join" {
         return line.to_string();
     }
-    if rest.is_empty() {
+    let with_room = if rest.is_empty() {
         format!("{name} {room}")
     } else {
         format!("{name} {room} {rest}")
+    };
+    // A JID first is the room, unless only the current room makes the
+    // line whole (`/unban bob@example.org`).
+    if given && (command::parse(line).is_ok() || command::parse(&with_room).is_err()) {
+        return line.to_string();
     }
+    with_room
 }
 
 /// Runs an input line; returns true when it asks to quit.
@@ -476,8 +505,14 @@ pub fn submit_line(app: &mut App, ui: &mut UiState, line: &str) -> bool {
             ui.set_status(format!("/{} is for scripts (--batch)", cmd.name()), true)
         }
         other => {
-            if let Command::Join { room, .. } = &other {
+            if let Command::Join { room, .. } | Command::Create { room, .. } = &other {
                 ui.follow.push(room.clone());
+            }
+            if let Command::Accept { id } = &other
+                && let Some(room) = app.store.invitations.get(id)
+                && let Ok(room) = BareJid::new(&room.room)
+            {
+                ui.follow.push(room);
             }
             if let Command::Msg { to, .. } = &other {
                 // A one-to-one conversation gets its window at once.

@@ -103,6 +103,8 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
+    /// The room directory's table and the open room form (`ui/rooms.rs`).
+    pub rooms: super::rooms::RoomsUi,
 }
 
 impl Default for UiState {
@@ -163,6 +165,7 @@ impl UiState {
             bell: false,
             follow: Vec::new(),
             page_rows: 20,
+            rooms: Default::default(),
         }
     }
 
@@ -270,6 +273,8 @@ impl UiState {
     /// and puts results in the status line.
     pub fn on_events(&mut self, store: &Store, events: &[Event]) {
         for e in events {
+            // Invitations (prompts, tables) and bookmarks (table).
+            super::invite::on_event(self, e);
             match e {
                 Event::Message {
                     room,
@@ -359,11 +364,44 @@ impl UiState {
                     self.set_status(format!("reconnecting (attempt {attempt})…"), true)
                 }
                 Event::Reconnected { .. } => self.set_status("reconnected", false),
+                Event::Dropped { room, .. } => self.set_status(
+                    format!("{room}: the room had dropped you; rejoining…"),
+                    true,
+                ),
+                Event::Mam { room, count } if *count > 0 => self.set_status(
+                    format!("{room}: {count} missed messages from the room's archive"),
+                    false,
+                ),
+                Event::AdminList { room, list, items } => {
+                    self.overlay =
+                        Overlay::Table(super::moderation::admin_table(room, list, items));
+                }
+                Event::VoiceRequest { room, nick, .. } => {
+                    super::moderation::ask_for_voice(&mut self.prompts, room, nick.as_deref())
+                }
+                Event::Occupant {
+                    room, nick, role, ..
+                } => super::moderation::voice_settled(&mut self.prompts, room, nick, *role),
+                Event::RoomList { .. }
+                | Event::RoomSearch { .. }
+                | Event::RoomInfo { .. }
+                | Event::RoomForm { .. } => super::rooms::on_event(self, e),
                 Event::Left {
-                    room, kind, reason, ..
+                    room,
+                    kind: crate::store::LeftKind::Destroyed,
+                    reason,
+                    venue,
+                    ..
+                } => super::rooms::destroyed(self, room, reason.as_deref(), venue.as_deref()),
+                Event::Left {
+                    room,
+                    kind,
+                    reason,
+                    actor,
+                    ..
                 } => self.set_status(
                     format!(
-                        "{room}: {}{}",
+                        "{room}: {}{}{}",
                         match kind {
                             crate::store::LeftKind::Left => "left",
                             crate::store::LeftKind::Kicked => "you were kicked",
@@ -371,6 +409,11 @@ impl UiState {
                             crate::store::LeftKind::Removed => "you were removed",
                             crate::store::LeftKind::Destroyed => "the room was destroyed",
                         },
+                        actor
+                            .as_deref()
+                            .filter(|_| *kind != crate::store::LeftKind::Left)
+                            .map(|a| format!(" by {a}"))
+                            .unwrap_or_default(),
                         reason
                             .as_deref()
                             .map(|r| format!(" ({r})"))

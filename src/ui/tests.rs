@@ -655,3 +655,39 @@ fn scrolling_keys_and_unread_marker() {
     );
     assert_eq!(ui.view(&room(ROOM2)).scroll, 0);
 }
+
+#[test]
+fn correct_in_the_tui_edits_our_last_message_in_the_current_room() {
+    let (mut app, mut ui, mut rx) = joined_app();
+    // The room's echo of what we sent.
+    let echo = |m: Box<xmpp_parsers::message::Message>| {
+        let mut m = *m;
+        m.from = Some(Jid::new(&format!("{ROOM2}/alice")).unwrap());
+        SessionEvent::Incoming(crate::protocol::classify_message(&m))
+    };
+    enter(&mut app, &mut ui, "helo");
+    let Ok(SessionCmd::Message { message, .. }) = rx.try_recv() else {
+        panic!("the message")
+    };
+    let original = message.id.clone().unwrap().0;
+    let out = app.on_session(echo(message));
+    ui.on_events(&app.store, &out);
+    // No room given: the current one.
+    enter(&mut app, &mut ui, "/correct hello");
+    let (message, to) = match rx.try_recv() {
+        Ok(SessionCmd::Message { message, room, .. }) => (message, room),
+        other => panic!("the correction: {other:?}"),
+    };
+    assert_eq!(to, Some(room(ROOM2)));
+    let replaces = crate::protocol::correction::replaces(&message);
+    assert_eq!(replaces.as_deref(), Some(original.as_str()));
+    let out = app.on_session(echo(message));
+    ui.on_events(&app.store, &out);
+    assert!(ui.status.starts_with("/correct"), "{}", ui.status);
+    assert!(ui.status.ends_with(": ok"), "{}", ui.status);
+    let log = &app.store.room(&room(ROOM2)).unwrap().messages;
+    let last = log.iter().rev().find(|m| m.own).unwrap();
+    assert_eq!((last.body.as_str(), last.edited), ("hello", true));
+    let screen = text(&draw(&app.store, &ui, 100, 30));
+    assert!(screen.contains("<alice> hello (edited)"), "{screen}");
+}

@@ -5,8 +5,14 @@
 mod common;
 
 mod batch;
+mod bookmarks;
+mod continuity;
+mod invite;
+mod invite_tui;
+mod moderation;
 mod muc_basics;
 mod prosody_smoke;
 mod raw_peer;
+mod rooms;
 mod session;
 mod tui;

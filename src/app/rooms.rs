@@ -1,0 +1,740 @@
+//! The room directory and the room life cycle: `/rooms` (disco#items,
+//! paged with RSM), `/search`, `/info` (disco#info), `/create`,
+//! `/destroy`, and the forms the TUI edits. Without a SERVICE argument,
+//! the MUC service of the account's server is discovered (disco#items of
+//! the domain, then disco#info of each item until one is
+//! `conference`/`text`) and kept for the session.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use jid::{BareJid, Jid};
+use minidom::Element;
+use xmpp_parsers::data_forms::DataForm;
+
+use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, err_event, refuse};
+use crate::command::Command;
+use crate::protocol::rooms::{self as proto, RoomItem};
+use crate::protocol::{ErrorInfo, owner};
+use crate::session::{SessionCmd, Tag};
+use crate::store::{Event, Input, JoinState};
+
+/// Rooms asked for per disco#items page.
+pub const PAGE: u32 = 100;
+/// At most this many pages are fetched (a service that never ends).
+const MAX_PAGES: usize = 1000;
+/// `/search` looks up the description of at most this many rooms whose
+/// name and JID do not match.
+pub const DESCRIBE_LIMIT: usize = 50;
+
+/// What the app remembers about the room directory.
+#[derive(Debug, Default)]
+pub(super) struct RoomsState {
+    /// The MUC service discovered on the account's server.
+    muc_service: Option<Jid>,
+}
+
+type ServiceFn = dyn Fn(&mut App, &str, Jid) -> IqStep + Send + Sync;
+
+/// The `room-form` event of a muc#owner answer.
+pub(super) fn form_event(
+    room: &str,
+    purpose: &'static str,
+    result: Option<&Element>,
+) -> Result<Event, ErrorInfo> {
+    let form = proto::config_form(result)?;
+    Ok(Event::RoomForm {
+        room: room.to_string(),
+        purpose,
+        form: proto::Form::from(&form),
+    })
+}
+
+fn next(to: Jid, payload: Element, set: bool, then: IqThen) -> IqStep {
+    IqStep::Next {
+        events: Vec::new(),
+        to: Some(to),
+        payload,
+        set,
+        then,
+    }
+}
+
+fn failed(command: &str, e: ErrorInfo) -> IqStep {
+    IqStep::Done(vec![App::result(command, Err(e))])
+}
+
+fn ok(command: &str, mut events: Vec<Event>) -> IqStep {
+    events.push(App::result(command, Ok(())));
+    IqStep::Done(events)
+}
+
+/// The next page of `/rooms`: one `room-list` event per page.
+fn rooms_page(service: Jid, after: Option<String>, received: usize, pages: usize) -> IqStep {
+    let payload = proto::items_query(Some(PAGE), after.as_deref());
+    let to = service.clone();
+    let then = IqThen::new(move |_, command, result| {
+        let page = match result.and_then(|p| proto::parse_items(p.as_ref())) {
+            Ok(p) => p,
+            Err(e) => return failed(command, e),
+        };
+        let received = received + page.items.len();
+        let more = page
+            .next_after(received, after.as_deref())
+            .filter(|_| pages + 1 < MAX_PAGES);
+        let event = Event::RoomList {
+            service: service.to_string(),
+            page: pages,
+            rooms: page.items,
+            complete: more.is_none(),
+        };
+        match more {
+            None => ok(command, vec![event]),
+            Some(after) => match rooms_page(service.clone(), Some(after), received, pages + 1) {
+                IqStep::Next {
+                    to,
+                    payload,
+                    set,
+                    then,
+                    ..
+                } => IqStep::Next {
+                    events: vec![event],
+                    to,
+                    payload,
+                    set,
+                    then,
+                },
+                done => done,
+            },
+        }
+    });
+    next(to, payload, false, then)
+}
+
+/// Where `/search` is.
+struct Search {
+    service: Jid,
+    query: String,
+    /// Rooms found so far.
+    found: Vec<RoomItem>,
+    /// Rooms whose name and JID do not match: their description is looked up.
+    to_describe: VecDeque<RoomItem>,
+    described: usize,
+    not_described: usize,
+}
+
+impl Search {
+    fn matches(&self, s: &str) -> bool {
+        s.to_lowercase().contains(&self.query.to_lowercase())
+    }
+
+    fn result(&self, command: &str) -> IqStep {
+        ok(
+            command,
+            vec![Event::RoomSearch {
+                service: self.service.to_string(),
+                query: self.query.clone(),
+                rooms: self.found.clone(),
+                described: self.described,
+                not_described: self.not_described,
+            }],
+        )
+    }
+}
+
+/// Lists the service page by page, sorting rooms into found and to look up.
+fn search_page(
+    state: Arc<Mutex<Search>>,
+    after: Option<String>,
+    received: usize,
+    pages: usize,
+) -> IqStep {
+    let service = state.lock().expect("search state").service.clone();
+    let payload = proto::items_query(Some(PAGE), after.as_deref());
+    let then = IqThen::new(move |_, command, result| {
+        let page = match result.and_then(|p| proto::parse_items(p.as_ref())) {
+            Ok(p) => p,
+            Err(e) => return failed(command, e),
+        };
+        let received = received + page.items.len();
+        let more = page
+            .next_after(received, after.as_deref())
+            .filter(|_| pages + 1 < MAX_PAGES);
+        {
+            let mut s = state.lock().expect("search state");
+            for item in page.items {
+                let hit =
+                    s.matches(&item.jid) || item.name.as_deref().is_some_and(|n| s.matches(n));
+                if hit {
+                    s.found.push(item);
+                } else if s.to_describe.len() < DESCRIBE_LIMIT {
+                    s.to_describe.push_back(item);
+                } else {
+                    s.not_described += 1;
+                }
+            }
+        }
+        match more {
+            Some(after) => search_page(state.clone(), Some(after), received, pages + 1),
+            None => describe_next(state.clone(), command),
+        }
+    });
+    next(service, payload, false, then)
+}
+
+/// Looks up the description of the next room (one at a time).
+fn describe_next(state: Arc<Mutex<Search>>, command: &str) -> IqStep {
+    let item = {
+        let mut s = state.lock().expect("search state");
+        match s.to_describe.pop_front() {
+            Some(item) => item,
+            None => return s.result(command),
+        }
+    };
+    let Ok(to) = Jid::new(&item.jid) else {
+        return describe_next(state, command);
+    };
+    let then = IqThen::new(move |_, command, result| {
+        {
+            let mut s = state.lock().expect("search state");
+            s.described += 1;
+            // A room that does not answer is simply not a match.
+            if let Ok(info) = result.and_then(|p| proto::parse_info(p.as_ref())) {
+                let info = proto::room_info(&info);
+                if info.description.as_deref().is_some_and(|d| s.matches(d)) {
+                    let mut item = item.clone();
+                    item.description = info.description;
+                    item.occupants = info.occupants;
+                    if item.name.is_none() {
+                        item.name = info.name;
+                    }
+                    s.found.push(item);
+                }
+            }
+        }
+        describe_next(state.clone(), command)
+    });
+    next(to, proto::info_query(), false, then)
+}
+
+/// Asks the domain's items one by one whether they are a MUC service.
+fn probe(candidates: Arc<Vec<Jid>>, i: usize, domain: String, k: Arc<ServiceFn>) -> IqStep {
+    let Some(to) = candidates.get(i).cloned() else {
+        return IqStep::Done(vec![]);
+    };
+    let jid = to.clone();
+    let then = IqThen::new(move |app, command, result| {
+        let is_muc = result
+            .and_then(|p| proto::parse_info(p.as_ref()))
+            .is_ok_and(|info| info.is_muc_service());
+        if is_muc {
+            app.rooms.muc_service = Some(jid.clone());
+            return k(app, command, jid.clone());
+        }
+        if i + 1 < candidates.len() {
+            probe(candidates.clone(), i + 1, domain.clone(), k.clone())
+        } else {
+            failed(command, no_service(&domain))
+        }
+    });
+    next(to, proto::info_query(), false, then)
+}
+
+fn no_service(domain: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        "item-not-found",
+        Some(format!(
+            "{domain} offers no multi-user chat service (give one, e.g. /rooms conference.{domain})"
+        )),
+    )
+}
+
+impl App {
+    /// Starts a command whose first step is already decided.
+    fn start_step(&mut self, text: &str, step: IqStep) -> Exec {
+        match step {
+            IqStep::Done(events) => Exec::done(events),
+            IqStep::Next {
+                events,
+                to,
+                payload,
+                set,
+                then,
+            } => {
+                let mut exec = self.start_iq(text, to, payload, set, then);
+                exec.events = events;
+                exec
+            }
+        }
+    }
+
+    /// Runs `k` with the MUC service: the given one, the one found
+    /// before, or the one discovered on the account's server now.
+    fn with_service(&mut self, text: &str, service: Option<Jid>, k: Arc<ServiceFn>) -> Exec {
+        if let Some(s) = service.or_else(|| self.rooms.muc_service.clone()) {
+            let step = k(self, text, s);
+            return self.start_step(text, step);
+        }
+        let domain = self.opts.account.domain().as_str().to_string();
+        let Ok(server) = Jid::new(&domain) else {
+            return Exec::done(vec![App::result(text, Err(no_service(&domain)))]);
+        };
+        let then = IqThen::new(move |_, command, result| {
+            let page = match result.and_then(|p| proto::parse_items(p.as_ref())) {
+                Ok(p) => p,
+                Err(e) => return failed(command, e),
+            };
+            let candidates: Vec<Jid> = page
+                .items
+                .iter()
+                .filter_map(|i| Jid::new(&i.jid).ok())
+                .collect();
+            if candidates.is_empty() {
+                return failed(command, no_service(&domain));
+            }
+            probe(Arc::new(candidates), 0, domain.clone(), k.clone())
+        });
+        self.start_iq(
+            text,
+            Some(server),
+            proto::items_query(None, None),
+            false,
+            then,
+        )
+    }
+
+    pub(super) fn start_rooms(&mut self, text: &str, service: Option<Jid>) -> Exec {
+        self.with_service(
+            text,
+            service,
+            Arc::new(|_, _, service| rooms_page(service, None, 0, 0)),
+        )
+    }
+
+    pub(super) fn start_search(&mut self, text: &str, query: String, service: Option<Jid>) -> Exec {
+        self.with_service(
+            text,
+            service,
+            Arc::new(move |_, _, service| {
+                let state = Search {
+                    service,
+                    query: query.clone(),
+                    found: Vec::new(),
+                    to_describe: VecDeque::new(),
+                    described: 0,
+                    not_described: 0,
+                };
+                search_page(Arc::new(Mutex::new(state)), None, 0, 0)
+            }),
+        )
+    }
+
+    pub(super) fn start_info(&mut self, text: &str, room: BareJid) -> Exec {
+        let jid = room.to_string();
+        let then = IqThen::new(move |_, command, result| {
+            match result.and_then(|p| proto::parse_info(p.as_ref())) {
+                Ok(info) => ok(
+                    command,
+                    vec![Event::RoomInfo {
+                        room: jid.clone(),
+                        info: proto::room_info(&info),
+                    }],
+                ),
+                Err(e) => failed(command, e),
+            }
+        });
+        self.start_iq(text, Some(room.into()), proto::info_query(), false, then)
+    }
+
+    pub(super) fn start_destroy(
+        &mut self,
+        text: &str,
+        room: BareJid,
+        reason: Option<String>,
+        venue: Option<BareJid>,
+    ) -> Exec {
+        let venue = venue.map(Jid::from);
+        let payload = proto::destroy(venue.as_ref(), reason.as_deref());
+        self.start_iq(text, Some(room.into()), payload, true, IqThen::ok())
+    }
+
+    /// `/create`: a join that must create the room (status 201), then the
+    /// instant configuration, the given fields, or the form to edit.
+    pub(super) fn start_create(
+        &mut self,
+        text: &str,
+        room: BareJid,
+        nick: Option<String>,
+        instant: bool,
+        fields: Vec<(String, String)>,
+    ) -> Result<Exec, Box<Event>> {
+        if self
+            .store
+            .room(&room)
+            .is_some_and(|r| !matches!(r.state, JoinState::Left))
+        {
+            return Err(refuse(
+                text,
+                "conflict",
+                format!("room exists: you are in {room}"),
+            ));
+        }
+        let exec = self.start(
+            Command::Join {
+                room: room.clone(),
+                nick,
+                password: None,
+            },
+            text,
+        )?;
+        if let Some(p) = exec.pending.and_then(|tag| self.pending.get_mut(&tag)) {
+            p.waiting = Waiting::JoinThen {
+                room: room.clone(),
+                then: create_then(room, instant, fields),
+            };
+        }
+        Ok(exec)
+    }
+
+    /// Whether the command `tag` continues after its join.
+    pub(super) fn joins_then(&self, tag: Tag) -> bool {
+        matches!(
+            self.pending.get(&tag).map(|p| &p.waiting),
+            Some(Waiting::JoinThen { .. })
+        )
+    }
+
+    /// The join of a `JoinThen` command is confirmed: its continuation.
+    pub(super) fn continue_join(&mut self, tag: Tag) -> Vec<Event> {
+        let Some(p) = self.pending.remove(&tag) else {
+            return Vec::new();
+        };
+        let Waiting::JoinThen { then, .. } = p.waiting else {
+            return Vec::new();
+        };
+        let step = (then.0)(self, &p.command, Ok(None));
+        match step {
+            IqStep::Done(events) => events
+                .into_iter()
+                .filter(|e| !(p.command.is_empty() && matches!(e, Event::Ok { .. })))
+                .collect(),
+            IqStep::Next {
+                events,
+                to,
+                payload,
+                set,
+                then,
+            } => {
+                self.pending.insert(
+                    tag,
+                    Pending {
+                        command: p.command,
+                        waiting: Waiting::Iq(then),
+                        deadline: Some(tokio::time::Instant::now() + OUTCOME_TIMEOUT),
+                        sent: true,
+                    },
+                );
+                self.session.send(SessionCmd::Iq {
+                    to,
+                    payload,
+                    set,
+                    timeout: OUTCOME_TIMEOUT,
+                    tag,
+                });
+                events
+            }
+        }
+    }
+
+    /// An IQ set of our own (only a failure is reported).
+    fn quiet_iq(&mut self, to: Jid, payload: Element) {
+        let tag = self.wait("", Waiting::Iq(IqThen::ok()), true);
+        self.session.send(SessionCmd::Iq {
+            to: Some(to),
+            payload,
+            set: true,
+            timeout: OUTCOME_TIMEOUT,
+            tag,
+        });
+    }
+
+    /// Leaves a room without a command of its own.
+    fn leave_quietly(&mut self, room: &BareJid) {
+        self.store
+            .apply(Input::Leaving { room: room.clone() }, Utc::now());
+        let tag = self.wait("", Waiting::Left { room: room.clone() }, false);
+        self.session.send(SessionCmd::Leave {
+            room: room.clone(),
+            reason: None,
+            tag,
+        });
+    }
+
+    /// A room we just created and will not configure: cancel, destroy.
+    fn abandon_new_room(&mut self, room: &BareJid) {
+        let to: Jid = room.clone().into();
+        self.quiet_iq(to.clone(), proto::cancel_config());
+        self.quiet_iq(
+            to,
+            proto::destroy(None, Some("the room's creation was cancelled")),
+        );
+    }
+
+    /// Submits a configuration form edited in the TUI.
+    pub fn submit_room_form(&mut self, room: BareJid, form: DataForm, text: &str) -> Exec {
+        self.start_iq(
+            text,
+            Some(room.into()),
+            proto::submit_form(form),
+            true,
+            IqThen::ok(),
+        )
+    }
+
+    /// The configuration form was closed without submitting: XEP-0045
+    /// cancel; a room being created is destroyed as well (it would stay
+    /// locked otherwise).
+    pub fn cancel_room_form(&mut self, room: BareJid, creating: bool, text: &str) -> Exec {
+        let to: Jid = room.into();
+        let after = to.clone();
+        let then = if creating {
+            IqThen::new(move |_, _, _| {
+                next(
+                    after.clone(),
+                    proto::destroy(None, Some("the room's creation was cancelled")),
+                    true,
+                    IqThen::ok(),
+                )
+            })
+        } else {
+            IqThen::ok()
+        };
+        self.start_iq(text, Some(to), proto::cancel_config(), true, then)
+    }
+}
+
+/// What `/create` does once the join is confirmed.
+fn create_then(room: BareJid, instant: bool, fields: Vec<(String, String)>) -> IqThen {
+    IqThen::new(move |app, command, _| {
+        let new = app
+            .store
+            .room(&room)
+            .is_some_and(|r| r.codes.contains(&201));
+        let to: Jid = room.clone().into();
+        if !new {
+            app.leave_quietly(&room);
+            return IqStep::Done(vec![err_event(
+                command,
+                "conflict",
+                format!("room exists: {room} was there already (left it again)"),
+            )]);
+        }
+        if instant {
+            return next(to, owner::submit_config(&[]), true, IqThen::ok());
+        }
+        let room = room.clone();
+        let jid = room.to_string();
+        let fields = fields.clone();
+        let then = IqThen::new(move |app, command, result| {
+            let form = match result.and_then(|p| proto::config_form(p.as_ref())) {
+                Ok(f) => f,
+                Err(e) => {
+                    app.abandon_new_room(&room);
+                    return failed(command, e);
+                }
+            };
+            if fields.is_empty() {
+                // The form goes to the user (TUI: the form editor); the
+                // room stays locked until it is submitted or cancelled.
+                let event = Event::RoomForm {
+                    room: jid.clone(),
+                    purpose: "create",
+                    form: proto::Form::from(&form),
+                };
+                return ok(command, vec![event]);
+            }
+            let submission = match proto::apply_fields(&form, &fields) {
+                Ok(s) => s,
+                Err(e) => {
+                    app.abandon_new_room(&room);
+                    return failed(command, e);
+                }
+            };
+            let room = room.clone();
+            next(
+                room.clone().into(),
+                proto::submit_form(submission),
+                true,
+                IqThen::new(move |app, command, result| match result {
+                    Ok(_) => ok(command, vec![]),
+                    Err(e) => {
+                        app.abandon_new_room(&room);
+                        failed(command, e)
+                    }
+                }),
+            )
+        });
+        next(to, owner::get_config(), false, then)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AppOptions;
+    fn el(xml: &str) -> Element {
+        xml.parse().expect("test XML parses")
+    }
+    use crate::session::{SessionEvent, SessionHandle};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    fn app() -> (App, UnboundedReceiver<SessionCmd>) {
+        let (handle, rx) = SessionHandle::pair();
+        let app = App::new(
+            handle,
+            None,
+            AppOptions {
+                account: BareJid::new("alice@example.org").unwrap(),
+                default_nick: "alice".into(),
+                history_load: 0,
+            },
+        );
+        (app, rx)
+    }
+
+    /// The next IQ the app sends: (tag, to, payload).
+    fn iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Element) {
+        match rx.try_recv() {
+            Ok(SessionCmd::Iq {
+                tag, to, payload, ..
+            }) => (tag, to.map(|t| t.to_string()).unwrap_or_default(), payload),
+            other => panic!("expected an IQ, got {other:?}"),
+        }
+    }
+
+    fn answer(app: &mut App, tag: Tag, xml: &str) -> Vec<Event> {
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Ok(Some(el(xml))),
+        })
+    }
+
+    #[test]
+    fn discovers_the_muc_service_once_and_pages_with_rsm() {
+        let (mut app, mut rx) = app();
+        let exec = app.execute(Command::Rooms { service: None }, "/rooms");
+        let tag = exec.pending.unwrap();
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!((t, to.as_str()), (tag, "example.org"));
+        assert!(q.is("query", proto::DISCO_ITEMS));
+        assert!(
+            answer(
+                &mut app,
+                tag,
+                "<query xmlns='http://jabber.org/protocol/disco#items'>
+            <item jid='upload.example.org'/><item jid='chat.example.org'/></query>"
+            )
+            .is_empty()
+        );
+        // The first item is no MUC service, the second is.
+        let (t, to, _) = iq(&mut rx);
+        assert_eq!(to, "upload.example.org");
+        answer(
+            &mut app,
+            t,
+            "<query xmlns='http://jabber.org/protocol/disco#info'>
+            <identity category='store' type='file'/></query>",
+        );
+        let (t, to, _) = iq(&mut rx);
+        assert_eq!(to, "chat.example.org");
+        answer(
+            &mut app,
+            t,
+            "<query xmlns='http://jabber.org/protocol/disco#info'>
+            <identity category='conference' type='text'/>
+            <feature var='http://jabber.org/protocol/muc'/></query>",
+        );
+        // Page 1 of 2.
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!(to, "chat.example.org");
+        let set = q.get_child("set", proto::RSM).unwrap();
+        assert_eq!(set.get_child("max", proto::RSM).unwrap().text(), "100");
+        let items: String = (0..100)
+            .map(|i| format!("<item jid='r{i:03}@chat.example.org'/>"))
+            .collect();
+        let ev = answer(&mut app, t, &format!("<query xmlns='http://jabber.org/protocol/disco#items'>{items}
+            <set xmlns='http://jabber.org/protocol/rsm'><first index='0'>r000@chat.example.org</first>
+            <last>r099@chat.example.org</last><count>101</count></set></query>"));
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].to_json()["complete"], false);
+        assert_eq!(ev[0].to_json()["page"], 0);
+        let (t, _, q) = iq(&mut rx);
+        let set = q.get_child("set", proto::RSM).unwrap();
+        assert_eq!(
+            set.get_child("after", proto::RSM).unwrap().text(),
+            "r099@chat.example.org"
+        );
+        let ev = answer(&mut app, t, "<query xmlns='http://jabber.org/protocol/disco#items'>
+            <item jid='r100@chat.example.org' name='Last'/>
+            <set xmlns='http://jabber.org/protocol/rsm'><first index='100'>r100@chat.example.org</first>
+            <last>r100@chat.example.org</last><count>101</count></set></query>");
+        assert_eq!(ev[0].to_json()["complete"], true);
+        assert_eq!(ev[0].to_json()["rooms"][0]["name"], "Last");
+        assert_eq!(
+            ev[1],
+            Event::Ok {
+                command: "/rooms".into()
+            }
+        );
+        assert!(!app.is_pending(tag));
+
+        // Remembered: the next /rooms asks the service at once.
+        app.execute(Command::Rooms { service: None }, "/rooms");
+        let (_, to, q) = iq(&mut rx);
+        assert_eq!(to, "chat.example.org");
+        assert!(q.is("query", proto::DISCO_ITEMS));
+    }
+
+    #[test]
+    fn no_muc_service_is_an_error() {
+        let (mut app, mut rx) = app();
+        let exec = app.execute(
+            Command::Info {
+                room: BareJid::new("r@c").unwrap(),
+            },
+            "/info r@c",
+        );
+        let tag = exec.pending.unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new("item-not-found", None)),
+        });
+        assert_eq!(ev[0].to_json()["condition"], "item-not-found");
+        let _ = iq(&mut rx);
+
+        let exec = app.execute(
+            Command::Search {
+                query: "x".into(),
+                service: None,
+            },
+            "/search x",
+        );
+        let tag = exec.pending.unwrap();
+        let _ = iq(&mut rx);
+        let ev = answer(
+            &mut app,
+            tag,
+            "<query xmlns='http://jabber.org/protocol/disco#items'/>",
+        );
+        let j = ev[0].to_json();
+        assert_eq!(j["condition"], "item-not-found");
+        assert!(
+            j["text"]
+                .as_str()
+                .unwrap()
+                .contains("no multi-user chat service"),
+            "{j}"
+        );
+    }
+}

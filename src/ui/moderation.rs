@@ -1,0 +1,459 @@
+//! Moderation in the TUI: the affiliation and role lists as a table, voice
+//! requests as prompts (Enter runs `/voice ROOM NICK`, Esc ignores).
+
+use crossterm::event::KeyCode;
+
+use super::state::{Overlay, UiState};
+use super::widgets::{Column, Prompt, PromptQueue, TableView, Width};
+use crate::protocol::admin::AdminItem;
+use crate::protocol::muc::Role;
+
+/// The table shown for an `admin-list` event.
+pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> TableView {
+    let rows = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.jid.clone().unwrap_or_default(),
+                i.nick.clone().unwrap_or_default(),
+                i.affiliation
+                    .map(|a| a.as_str().to_string())
+                    .unwrap_or_default(),
+                i.role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+                i.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    TableView::new(
+        format!("{list} of {room} ({})", items.len()),
+        vec![
+            Column::new("JID", Width::Fill),
+            Column::new("nick", Width::Min(12)),
+            Column::new("affiliation", Width::Min(11)),
+            Column::new("role", Width::Min(11)),
+            Column::new("reason", Width::Fill),
+        ],
+    )
+    .with_rows(rows)
+}
+
+/// Enter on a row of one of these tables: the input line gets the command
+/// that changes that entry, for the user to finish (`/affiliation ROOM
+/// JID ` or `/role ROOM NICK `).
+pub fn activate(ui: &mut UiState, index: usize) {
+    let Overlay::Table(t) = &ui.overlay else {
+        return;
+    };
+    let Some((list, room)) = t
+        .title()
+        .rsplit_once(" (")
+        .and_then(|(head, _)| head.split_once(" of "))
+    else {
+        return;
+    };
+    let Some(row) = t.rows().get(index) else {
+        return;
+    };
+    let line = match list {
+        "members" | "admins" | "owners" | "outcasts" if !row[0].is_empty() => {
+            format!("/affiliation {room} {} ", row[0])
+        }
+        "moderators" if !row[1].is_empty() => format!("/role {room} {} ", quote(&row[1])),
+        _ => return,
+    };
+    ui.overlay = Overlay::None;
+    ui.editor.set(line);
+}
+
+/// A word for the command line: quoted when it has to be.
+fn quote(word: &str) -> String {
+    if word
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+    {
+        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        word.to_string()
+    }
+}
+
+/// The prompt for a `voice-request` event: its choices are command lines
+/// (Enter grants with `/voice ROOM NICK`, Esc runs nothing). `None` when
+/// the request names nobody.
+pub fn voice_prompt(room: &str, nick: Option<&str>) -> Option<Prompt> {
+    let nick = nick.filter(|n| !n.is_empty())?;
+    Some(
+        Prompt::new(format!("{nick} asks for voice in {room}"))
+            .option(KeyCode::Enter, "grant", voice_line(room, nick))
+            .option(KeyCode::Esc, "ignore", String::new()),
+    )
+}
+
+/// Queues the prompt for a voice request, once per room and nick.
+pub fn ask_for_voice(prompts: &mut PromptQueue, room: &str, nick: Option<&str>) {
+    if let Some(p) = voice_prompt(room, nick) {
+        prompts.retain(|q| q != &p);
+        prompts.push(p);
+    }
+}
+
+/// An occupant's role changed: a request for voice from them that got it
+/// (from any moderator) or that left is no longer a question.
+pub fn voice_settled(prompts: &mut PromptQueue, room: &str, nick: &str, role: Role) {
+    if role != Role::Visitor
+        && let Some(p) = voice_prompt(room, Some(nick))
+    {
+        prompts.retain(|q| q != &p);
+    }
+}
+
+/// `/voice ROOM NICK`, the nick quoted so that any nick survives the
+/// command parser.
+fn voice_line(room: &str, nick: &str) -> String {
+    format!("/voice {room} {}", quote(nick))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::admin::Moderate;
+    use crate::command::{Command, parse};
+    use crate::protocol::muc::{Affiliation, Role};
+    use crossterm::event::{KeyEvent, KeyModifiers};
+
+    #[test]
+    fn the_prompt_grants_with_voice() {
+        let p = voice_prompt("r@c", Some("Mister \"X\"")).unwrap();
+        assert_eq!(p.text(), "Mister \"X\" asks for voice in r@c");
+        let line = p
+            .choose(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+            .unwrap();
+        assert_eq!(
+            parse(&line).unwrap(),
+            Command::Moderate(Moderate::Voice {
+                room: jid::BareJid::new("r@c").unwrap(),
+                nick: "Mister \"X\"".into()
+            })
+        );
+        let ignore = p
+            .choose(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
+            .unwrap();
+        assert_eq!(ignore, "");
+        assert!(voice_prompt("r@c", None).is_none());
+    }
+
+    fn app_in_room() -> (
+        crate::app::App,
+        super::super::state::UiState,
+        tokio::sync::mpsc::UnboundedReceiver<crate::session::SessionCmd>,
+    ) {
+        use crate::app::{App, AppOptions};
+        use crate::protocol::muc::MucPresence;
+        use crate::protocol::{Incoming, OccupantInfo};
+        use crate::session::{SessionEvent, SessionHandle};
+        let (handle, mut rx) = SessionHandle::pair();
+        let mut app = App::new(
+            handle,
+            None,
+            AppOptions {
+                account: jid::BareJid::new("alice@localhost").unwrap(),
+                default_nick: "alice".into(),
+                history_load: 50,
+            },
+        );
+        let mut ui = super::super::state::UiState::default();
+        assert!(!super::super::submit_line(
+            &mut app,
+            &mut ui,
+            "/join r@c/alice"
+        ));
+        for (nick, role, codes) in [
+            ("bob", Role::Visitor, vec![]),
+            ("alice", Role::Moderator, vec![110]),
+        ] {
+            let out = app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+                room: jid::BareJid::new("r@c").unwrap(),
+                nick: nick.into(),
+                available: true,
+                info: OccupantInfo {
+                    role,
+                    show: "available",
+                    ..OccupantInfo::default()
+                },
+                codes,
+                has_muc_user: true,
+                new_nick: None,
+                reason: None,
+                actor: None,
+                destroyed: None,
+            })));
+            ui.on_events(&app.store, &out);
+        }
+        while rx.try_recv().is_ok() {}
+        (app, ui, rx)
+    }
+
+    fn next_iq(
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<crate::session::SessionCmd>,
+    ) -> (crate::session::Tag, minidom::Element, bool) {
+        match rx.try_recv().expect("a command for the session") {
+            crate::session::SessionCmd::Iq {
+                payload, set, tag, ..
+            } => (tag, payload, set),
+            other => panic!("not an IQ: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn enter_on_a_voice_request_gives_voice() {
+        let (mut app, mut ui, mut rx) = app_in_room();
+        let request = crate::store::Event::VoiceRequest {
+            room: "r@c".into(),
+            nick: Some("bob".into()),
+            jid: Some("bob@localhost/x".into()),
+        };
+        let other = crate::store::Event::VoiceRequest {
+            room: "r@c".into(),
+            nick: Some("dave".into()),
+            jid: None,
+        };
+        ui.on_events(&app.store, &[request.clone(), other, request]);
+        assert_eq!(ui.prompts.len(), 2, "one prompt per nick");
+        assert_eq!(
+            ui.prompts.current().unwrap().text(),
+            "dave asks for voice in r@c"
+        );
+        // Once carol has voice (another moderator gave it), her request
+        // goes away.
+        let carol = crate::store::Event::VoiceRequest {
+            room: "r@c".into(),
+            nick: Some("carol".into()),
+            jid: None,
+        };
+        ui.on_events(&app.store, &[carol]);
+        assert_eq!(ui.prompts.len(), 3);
+        super::voice_settled(&mut ui.prompts, "r@c", "carol", Role::Visitor);
+        assert_eq!(ui.prompts.len(), 3);
+        let carol_has_voice = app.on_session(crate::session::SessionEvent::Incoming(
+            crate::protocol::Incoming::MucPresence(crate::protocol::muc::MucPresence {
+                room: jid::BareJid::new("r@c").unwrap(),
+                nick: "carol".into(),
+                available: true,
+                info: crate::protocol::OccupantInfo {
+                    role: Role::Participant,
+                    show: "available",
+                    ..Default::default()
+                },
+                codes: vec![],
+                has_muc_user: true,
+                new_nick: None,
+                reason: None,
+                actor: Some("dave".into()),
+                destroyed: None,
+            }),
+        ));
+        ui.on_events(&app.store, &carol_has_voice);
+        assert_eq!(ui.prompts.len(), 2);
+        // Esc ignores dave; Enter grants bob.
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        super::super::handle_key(&mut app, &mut ui, esc);
+        assert!(rx.try_recv().is_err(), "ignoring sends nothing");
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        super::super::handle_key(&mut app, &mut ui, enter);
+        assert!(ui.prompts.is_empty());
+        let (_, payload, set) = next_iq(&mut rx);
+        assert!(set);
+        assert_eq!(
+            payload,
+            crate::protocol::admin::set_role("bob", Role::Participant, None)
+        );
+    }
+
+    #[test]
+    fn a_list_opens_a_table() {
+        let (mut app, mut ui, mut rx) = app_in_room();
+        assert!(!super::super::submit_line(&mut app, &mut ui, "/outcasts"));
+        let (tag, payload, set) = next_iq(&mut rx);
+        assert!(!set);
+        assert_eq!(
+            payload,
+            crate::protocol::admin::affiliation_list(Affiliation::Outcast)
+        );
+        let answer: minidom::Element = "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='eve@localhost'><reason>spam</reason></item></query>"
+            .parse()
+            .unwrap();
+        let out = app.on_session(crate::session::SessionEvent::IqResponse {
+            tag,
+            result: Ok(Some(answer)),
+        });
+        assert_eq!(out.last().unwrap().name(), "ok");
+        ui.on_events(&app.store, &out);
+        let super::super::state::Overlay::Table(t) = &ui.overlay else {
+            panic!("no table")
+        };
+        assert_eq!(t.title(), "outcasts of r@c (1)");
+        assert_eq!(t.rows()[0][0], "eve@localhost");
+        assert_eq!(t.rows()[0][4], "spam");
+        // Enter on the row: the command to change it, to be finished.
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        super::super::handle_key(&mut app, &mut ui, enter);
+        assert!(matches!(ui.overlay, super::super::state::Overlay::None));
+        assert_eq!(ui.editor.text(), "/affiliation r@c eve@localhost ");
+        assert!(rx.try_recv().is_err(), "nothing is sent");
+    }
+
+    #[test]
+    fn enter_on_a_moderator_prefills_a_role_change() {
+        let mut ui = super::super::state::UiState::default();
+        let items = [AdminItem {
+            nick: Some("Mister X".into()),
+            role: Some(Role::Moderator),
+            ..AdminItem::default()
+        }];
+        ui.overlay = super::super::state::Overlay::Table(admin_table("r@c", "moderators", &items));
+        activate(&mut ui, 0);
+        assert_eq!(ui.editor.text(), "/role r@c \"Mister X\" ");
+        // Other tables are not ours.
+        ui.overlay = super::super::state::Overlay::Table(
+            TableView::new("rooms on c", vec![Column::new("JID", Width::Fill)])
+                .with_rows(vec![vec!["a@c".into()]]),
+        );
+        ui.editor.set("");
+        activate(&mut ui, 0);
+        assert_eq!(ui.editor.text(), "");
+        assert!(matches!(ui.overlay, super::super::state::Overlay::Table(_)));
+    }
+
+    #[test]
+    fn moderation_lines_in_the_message_pane() {
+        use crate::protocol::muc::MucPresence;
+        use crate::protocol::{Incoming, OccupantInfo};
+        use crate::session::SessionEvent;
+        let (mut app, _ui, _rx) = app_in_room();
+        let bob = |available, role, codes: Vec<u16>, reason: Option<&str>| {
+            SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+                room: jid::BareJid::new("r@c").unwrap(),
+                nick: "bob".into(),
+                available,
+                info: OccupantInfo {
+                    role,
+                    show: "available",
+                    ..OccupantInfo::default()
+                },
+                codes,
+                has_muc_user: true,
+                new_nick: None,
+                reason: reason.map(str::to_string),
+                actor: Some("alice".into()),
+                destroyed: None,
+            }))
+        };
+        app.on_session(bob(true, Role::Participant, vec![], None));
+        app.on_session(bob(false, Role::None, vec![307], Some("spam")));
+        let theme = crate::ui::theme::Theme::default();
+        let view = crate::ui::messages::MessageView {
+            theme: &theme,
+            own_nick: Some("alice"),
+            show_events: true,
+            unread_from: None,
+            scroll: 0,
+            local_offset: chrono::FixedOffset::east_opt(0).unwrap(),
+            time_format: None,
+        };
+        let area = ratatui::layout::Rect::new(0, 0, 60, 4);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        let log = &app
+            .store
+            .room(&jid::BareJid::new("r@c").unwrap())
+            .unwrap()
+            .messages;
+        crate::ui::messages::render(log, &view, area, &mut buf);
+        let rows: Vec<String> = (0..4)
+            .map(|y| {
+                (0..60)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.ends_with("! bob now has voice (by alice)")),
+            "{rows:?}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.ends_with("! bob was kicked by alice (spam)")),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn being_kicked_says_by_whom_and_why() {
+        let (mut app, mut ui, _rx) = app_in_room();
+        let out = app.on_session(crate::session::SessionEvent::Incoming(
+            crate::protocol::Incoming::MucPresence(crate::protocol::muc::MucPresence {
+                room: jid::BareJid::new("r@c").unwrap(),
+                nick: "alice".into(),
+                available: false,
+                info: crate::protocol::OccupantInfo::default(),
+                codes: vec![110, 307],
+                has_muc_user: true,
+                new_nick: None,
+                reason: Some("spam".into()),
+                actor: Some("bob".into()),
+                destroyed: None,
+            }),
+        ));
+        ui.on_events(&app.store, &out);
+        assert_eq!(ui.status, "r@c: you were kicked by bob (spam)");
+        assert!(ui.status_error);
+    }
+
+    #[test]
+    fn the_current_room_is_filled_in() {
+        let r = jid::BareJid::new("r@c").unwrap();
+        let fill = |line: &str| super::super::with_current_room(line, Some(&r));
+        assert_eq!(fill("/kick bob too loud"), "/kick r@c bob too loud");
+        assert_eq!(fill("/unban bob@localhost"), "/unban r@c bob@localhost");
+        assert_eq!(
+            fill("/affiliation carol@localhost member"),
+            "/affiliation r@c carol@localhost member"
+        );
+        assert_eq!(fill("/ban bob@localhost"), "/ban r@c bob@localhost");
+        assert_eq!(fill("/ban other@c bob"), "/ban other@c bob");
+        assert_eq!(
+            fill("/unban other@c bob@localhost"),
+            "/unban other@c bob@localhost"
+        );
+        assert_eq!(fill("/members"), "/members r@c");
+        assert_eq!(fill("/members other@c"), "/members other@c");
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_item() {
+        let t = admin_table(
+            "r@c",
+            "outcasts",
+            &[AdminItem {
+                jid: Some("bob@localhost".into()),
+                affiliation: Some(Affiliation::Outcast),
+                role: Some(Role::None),
+                reason: Some("spam".into()),
+                ..AdminItem::default()
+            }],
+        );
+        assert_eq!(t.title(), "outcasts of r@c (1)");
+        assert_eq!(
+            t.rows(),
+            &[vec![
+                "bob@localhost".to_string(),
+                String::new(),
+                "outcast".into(),
+                "none".into(),
+                "spam".into()
+            ]]
+        );
+    }
+}
