@@ -34,6 +34,10 @@ struct Args {
     /// Which account of the config file to use.
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
+    /// The XEP-0433 channel search service `/search` asks; overrides the
+    /// account's `search_service`.
+    #[arg(long, value_name = "JID")]
+    search_service: Option<String>,
     /// Run commands from FILE (or - for stdin) without the TUI; print
     /// events as JSON lines.
     #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-")]
@@ -85,13 +89,22 @@ fn main() -> ExitCode {
         account: args.account.clone(),
         no_history: args.no_history,
     };
-    let config = match config::load(&cli) {
+    let mut config = match config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("confab: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Some(s) = &args.search_service {
+        match jid::Jid::new(s) {
+            Ok(j) => config.account.search_service = Some(j),
+            Err(e) => {
+                eprintln!("confab: --search-service: {s:?} is not a valid JID: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let password = match obtain_password(&config, args.batch.is_some()) {
         Ok(p) => p,
         Err(e) => {
@@ -192,7 +205,7 @@ async fn run(
     } else {
         None
     };
-    let app = App::new(
+    let mut app = App::new(
         handle,
         history,
         AppOptions {
@@ -201,6 +214,7 @@ async fn run(
             history_load: config.history_load,
         },
     );
+    app.set_search_service(config.account.search_service.clone());
     let autojoin: Vec<String> = config
         .account
         .autojoin

@@ -16,7 +16,7 @@ use xmpp_parsers::data_forms::DataForm;
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, err_event, refuse};
 use crate::command::Command;
 use crate::protocol::rooms::{self as proto, RoomItem};
-use crate::protocol::{ErrorInfo, owner};
+use crate::protocol::{ErrorInfo, channel_search, owner};
 use crate::session::{SessionCmd, Tag};
 use crate::store::{Event, Input, JoinState};
 
@@ -33,6 +33,8 @@ pub const DESCRIBE_LIMIT: usize = 50;
 pub(super) struct RoomsState {
     /// The MUC service discovered on the account's server.
     muc_service: Option<Jid>,
+    /// The XEP-0433 search service `/search` asks when no SERVICE is given.
+    search_service: Option<Jid>,
 }
 
 type ServiceFn = dyn Fn(&mut App, &str, Jid) -> IqStep + Send + Sync;
@@ -77,6 +79,26 @@ fn rooms_page(service: Jid, after: Option<String>, received: usize, pages: usize
     let then = IqThen::new(move |_, command, result| {
         let page = match result.and_then(|p| proto::parse_items(p.as_ref())) {
             Ok(p) => p,
+            Err(e) if pages == 0 && refuses_rsm(&e) => {
+                let service = service.clone();
+                return unpaged(
+                    service.clone(),
+                    IqThen::new(move |_, command, result| {
+                        match result.and_then(|p| proto::parse_items(p.as_ref())) {
+                            Ok(page) => ok(
+                                command,
+                                vec![Event::RoomList {
+                                    service: service.to_string(),
+                                    page: 0,
+                                    rooms: page.items,
+                                    complete: true,
+                                }],
+                            ),
+                            Err(e) => failed(command, e),
+                        }
+                    }),
+                );
+            }
             Err(e) => return failed(command, e),
         };
         let received = received + page.items.len();
@@ -129,11 +151,27 @@ impl Search {
         s.to_lowercase().contains(&self.query.to_lowercase())
     }
 
+    /// Sorts listed rooms into found and to look up.
+    fn sort(&mut self, items: Vec<RoomItem>) {
+        for item in items {
+            let hit =
+                self.matches(&item.jid) || item.name.as_deref().is_some_and(|n| self.matches(n));
+            if hit {
+                self.found.push(item);
+            } else if self.to_describe.len() < DESCRIBE_LIMIT {
+                self.to_describe.push_back(item);
+            } else {
+                self.not_described += 1;
+            }
+        }
+    }
+
     fn result(&self, command: &str) -> IqStep {
         ok(
             command,
             vec![Event::RoomSearch {
                 service: self.service.to_string(),
+                via: "disco",
                 query: self.query.clone(),
                 rooms: self.found.clone(),
                 described: self.described,
@@ -152,35 +190,52 @@ fn search_page(
 ) -> IqStep {
     let service = state.lock().expect("search state").service.clone();
     let payload = proto::items_query(Some(PAGE), after.as_deref());
+    let to = service.clone();
     let then = IqThen::new(move |_, command, result| {
         let page = match result.and_then(|p| proto::parse_items(p.as_ref())) {
             Ok(p) => p,
+            Err(e) if pages == 0 && refuses_rsm(&e) => {
+                let state = state.clone();
+                return unpaged(
+                    service.clone(),
+                    IqThen::new(move |_, command, result| {
+                        match result.and_then(|p| proto::parse_items(p.as_ref())) {
+                            Ok(page) => {
+                                state.lock().expect("search state").sort(page.items);
+                                describe_next(state.clone(), command)
+                            }
+                            Err(e) => failed(command, e),
+                        }
+                    }),
+                );
+            }
             Err(e) => return failed(command, e),
         };
         let received = received + page.items.len();
         let more = page
             .next_after(received, after.as_deref())
             .filter(|_| pages + 1 < MAX_PAGES);
-        {
-            let mut s = state.lock().expect("search state");
-            for item in page.items {
-                let hit =
-                    s.matches(&item.jid) || item.name.as_deref().is_some_and(|n| s.matches(n));
-                if hit {
-                    s.found.push(item);
-                } else if s.to_describe.len() < DESCRIBE_LIMIT {
-                    s.to_describe.push_back(item);
-                } else {
-                    s.not_described += 1;
-                }
-            }
-        }
+        state.lock().expect("search state").sort(page.items);
         match more {
             Some(after) => search_page(state.clone(), Some(after), received, pages + 1),
             None => describe_next(state.clone(), command),
         }
     });
-    next(service, payload, false, then)
+    next(to, payload, false, then)
+}
+
+/// Whether a disco#items error may mean the service does not do RSM (it
+/// is then asked once more without `<set/>`).
+fn refuses_rsm(e: &ErrorInfo) -> bool {
+    matches!(
+        e.condition.as_str(),
+        "feature-not-implemented" | "bad-request" | "not-acceptable"
+    )
+}
+
+/// The whole room list at once, without RSM: the single, complete page.
+fn unpaged(service: Jid, then: IqThen) -> IqStep {
+    next(service, proto::items_query(None, None), false, then)
 }
 
 /// Looks up the description of the next room (one at a time).
@@ -216,6 +271,59 @@ fn describe_next(state: Arc<Mutex<Search>>, command: &str) -> IqStep {
         describe_next(state.clone(), command)
     });
     next(to, proto::info_query(), false, then)
+}
+
+/// `/search` through an XEP-0433 search service: the service searches
+/// names, descriptions and addresses; its answer is fetched page by page
+/// (RSM) and reported whole, rooms listed twice kept once.
+fn channel_search_page(
+    service: Jid,
+    query: Arc<str>,
+    found: Arc<Vec<RoomItem>>,
+    after: Option<String>,
+    received: usize,
+    pages: usize,
+) -> IqStep {
+    let payload = channel_search::search_request(&query, PAGE, after.as_deref());
+    let to = service.clone();
+    let then = IqThen::new(move |_, command, result| {
+        let page = match result.and_then(|p| channel_search::parse_result(p.as_ref())) {
+            Ok(p) => p,
+            Err(e) => return failed(command, e),
+        };
+        let received = received + page.items.len();
+        let more = page
+            .next_after(received, after.as_deref())
+            .filter(|_| pages + 1 < MAX_PAGES);
+        let mut rooms = (*found).clone();
+        for item in page.items {
+            if !rooms.iter().any(|r| r.jid == item.jid) {
+                rooms.push(item);
+            }
+        }
+        match more {
+            Some(after) => channel_search_page(
+                service.clone(),
+                query.clone(),
+                Arc::new(rooms),
+                Some(after),
+                received,
+                pages + 1,
+            ),
+            None => ok(
+                command,
+                vec![Event::RoomSearch {
+                    service: service.to_string(),
+                    via: "xep-0433",
+                    query: query.to_string(),
+                    rooms,
+                    described: 0,
+                    not_described: 0,
+                }],
+            ),
+        }
+    });
+    next(to, payload, false, then)
 }
 
 /// Asks the domain's items one by one whether they are a MUC service.
@@ -312,7 +420,24 @@ impl App {
         )
     }
 
+    /// The XEP-0433 search service `/search` asks when it is given no
+    /// SERVICE (the account's `search_service`).
+    pub fn set_search_service(&mut self, service: Option<Jid>) {
+        self.rooms.search_service = service;
+    }
+
     pub(super) fn start_search(&mut self, text: &str, query: String, service: Option<Jid>) -> Exec {
+        if let (None, Some(search)) = (&service, &self.rooms.search_service) {
+            let step = channel_search_page(
+                search.clone(),
+                query.into(),
+                Arc::new(Vec::new()),
+                None,
+                0,
+                0,
+            );
+            return self.start_step(text, step);
+        }
         self.with_service(
             text,
             service,
@@ -583,6 +708,7 @@ fn create_then(room: BareJid, instant: bool, fields: Vec<(String, String)>) -> I
 mod tests {
     use super::*;
     use crate::app::AppOptions;
+    use crate::protocol::ns;
     fn el(xml: &str) -> Element {
         xml.parse().expect("test XML parses")
     }
@@ -694,6 +820,224 @@ mod tests {
         let (_, to, q) = iq(&mut rx);
         assert_eq!(to, "chat.example.org");
         assert!(q.is("query", proto::DISCO_ITEMS));
+    }
+
+    fn error(app: &mut App, tag: Tag, condition: &str) -> Vec<Event> {
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new(condition, Some("no RSM here".into()))),
+        })
+    }
+
+    #[test]
+    fn a_service_refusing_rsm_is_asked_once_without_it() {
+        let (mut app, mut rx) = app();
+        let service = Jid::new("old.example.org").unwrap();
+        let exec = app.execute(
+            Command::Rooms {
+                service: Some(service.clone()),
+            },
+            "/rooms old.example.org",
+        );
+        let tag = exec.pending.unwrap();
+        let (_, to, q) = iq(&mut rx);
+        assert_eq!(to, "old.example.org");
+        assert!(q.get_child("set", proto::RSM).is_some());
+        assert!(error(&mut app, tag, "feature-not-implemented").is_empty());
+        // Again, without <set/>: the whole list is the one complete page.
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!((t, to.as_str()), (tag, "old.example.org"));
+        assert!(q.is("query", proto::DISCO_ITEMS));
+        assert!(q.get_child("set", proto::RSM).is_none());
+        let ev = answer(
+            &mut app,
+            t,
+            "<query xmlns='http://jabber.org/protocol/disco#items'>
+            <item jid='a@old.example.org'/><item jid='b@old.example.org' name='B'/></query>",
+        );
+        let j = ev[0].to_json();
+        assert_eq!(j["event"], "room-list");
+        assert_eq!(j["page"], 0);
+        assert_eq!(j["complete"], true);
+        assert_eq!(j["rooms"].as_array().unwrap().len(), 2);
+        assert_eq!(ev[1].to_json()["event"], "ok");
+        assert_eq!(ev.len(), 2);
+        assert!(!app.is_pending(tag));
+
+        // Only once: an error of the retry is the command's error.
+        let exec = app.execute(
+            Command::Rooms {
+                service: Some(service.clone()),
+            },
+            "/rooms old.example.org",
+        );
+        let tag = exec.pending.unwrap();
+        let _ = iq(&mut rx);
+        error(&mut app, tag, "bad-request");
+        let _ = iq(&mut rx);
+        let ev = error(&mut app, tag, "bad-request");
+        assert_eq!(ev[0].to_json()["event"], "error");
+        assert_eq!(ev[0].to_json()["condition"], "bad-request");
+        assert!(rx.try_recv().is_err(), "no third attempt");
+        assert!(!app.is_pending(tag));
+
+        // Other errors are not about RSM: reported at once.
+        let exec = app.execute(
+            Command::Rooms {
+                service: Some(service.clone()),
+            },
+            "/rooms old.example.org",
+        );
+        let tag = exec.pending.unwrap();
+        let _ = iq(&mut rx);
+        let ev = error(&mut app, tag, "item-not-found");
+        assert_eq!(ev[0].to_json()["condition"], "item-not-found");
+        assert!(rx.try_recv().is_err());
+
+        // /search falls back the same way, then looks up descriptions.
+        let exec = app.execute(
+            Command::Search {
+                query: "b".into(),
+                service: Some(service),
+            },
+            "/search b old.example.org",
+        );
+        let tag = exec.pending.unwrap();
+        let _ = iq(&mut rx);
+        assert!(error(&mut app, tag, "feature-not-implemented").is_empty());
+        let (t, _, q) = iq(&mut rx);
+        assert!(q.get_child("set", proto::RSM).is_none());
+        assert!(
+            answer(
+                &mut app,
+                t,
+                "<query xmlns='http://jabber.org/protocol/disco#items'>
+            <item jid='b@old.example.org'/><item jid='x@old.example.org'/></query>",
+            )
+            .is_empty()
+        );
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!(to, "x@old.example.org");
+        assert!(q.is("query", ns::DISCO_INFO));
+        let ev = answer(
+            &mut app,
+            t,
+            "<query xmlns='http://jabber.org/protocol/disco#info'>
+            <identity category='conference' type='text' name='X'/></query>",
+        );
+        let j = ev[0].to_json();
+        assert_eq!(j["event"], "room-search");
+        assert_eq!(j["via"], "disco");
+        assert_eq!(j["rooms"][0]["jid"], "b@old.example.org");
+        assert_eq!(j["rooms"].as_array().unwrap().len(), 1);
+        assert_eq!(j["described"], 1);
+        assert_eq!(ev[1].to_json()["event"], "ok");
+    }
+
+    #[test]
+    fn search_uses_the_channel_search_service_and_pages() {
+        let (mut app, mut rx) = app();
+        app.set_search_service(Some(Jid::new("api@search.example").unwrap()));
+        let exec = app.execute(
+            Command::Search {
+                query: "xmpp".into(),
+                service: None,
+            },
+            "/search xmpp",
+        );
+        let tag = exec.pending.unwrap();
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!((t, to.as_str()), (tag, "api@search.example"));
+        assert!(q.is("search", channel_search::SEARCH));
+        let set = q.get_child("set", proto::RSM).unwrap();
+        assert_eq!(set.get_child("max", proto::RSM).unwrap().text(), "100");
+        assert!(set.get_child("after", proto::RSM).is_none());
+        let ev = answer(
+            &mut app,
+            t,
+            "<result xmlns='urn:xmpp:channel-search:0:search'>
+            <item address='commteam@muc.xmpp.org'><name>commteam</name><nusers>10</nusers><is-open/></item>
+            <item address='xsf@muc.xmpp.org'><name>XSF</name></item>
+            <set xmlns='http://jabber.org/protocol/rsm'><first>o1</first><last>o2</last><count>3</count></set>
+            </result>",
+        );
+        assert!(ev.is_empty(), "{ev:?}");
+        let (t, to, q) = iq(&mut rx);
+        assert_eq!(to, "api@search.example");
+        let set = q.get_child("set", proto::RSM).unwrap();
+        assert_eq!(set.get_child("after", proto::RSM).unwrap().text(), "o2");
+        let ev = answer(
+            &mut app,
+            t,
+            "<result xmlns='urn:xmpp:channel-search:0:search'>
+            <item address='xsf@muc.xmpp.org'><name>XSF</name></item>
+            <item address='operators@muc.xmpp.org'><name>XMPP Service Operators</name>
+            <description>Discussion venue</description><nusers>43</nusers></item>
+            <set xmlns='http://jabber.org/protocol/rsm'><first>o3</first><last>o4</last><count>3</count></set>
+            </result>",
+        );
+        let j = ev[0].to_json();
+        assert_eq!(j["event"], "room-search");
+        assert_eq!(j["via"], "xep-0433");
+        assert_eq!(j["service"], "api@search.example");
+        assert_eq!(j["query"], "xmpp");
+        let jids: Vec<&str> = j["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["jid"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            jids,
+            [
+                "commteam@muc.xmpp.org",
+                "xsf@muc.xmpp.org",
+                "operators@muc.xmpp.org"
+            ]
+        );
+        assert_eq!(j["rooms"][2]["occupants"], 43);
+        assert_eq!(j["rooms"][2]["description"], "Discussion venue");
+        assert_eq!(ev[1].to_json()["event"], "ok");
+        assert!(rx.try_recv().is_err());
+
+        // A SERVICE given: the MUC service's list, as without a search service.
+        app.execute(
+            Command::Search {
+                query: "xmpp".into(),
+                service: Some(Jid::new("chat.example.org").unwrap()),
+            },
+            "/search xmpp chat.example.org",
+        );
+        let (_, to, q) = iq(&mut rx);
+        assert_eq!(to, "chat.example.org");
+        assert!(q.is("query", proto::DISCO_ITEMS));
+
+        // The service's error is the command's error.
+        let exec = app.execute(
+            Command::Search {
+                query: "x".into(),
+                service: None,
+            },
+            "/search x",
+        );
+        let tag = exec.pending.unwrap();
+        let _ = iq(&mut rx);
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new(
+                "bad-request",
+                Some("Search terms must have at least three characters.".into()),
+            )),
+        });
+        let j = ev[0].to_json();
+        assert_eq!(j["event"], "error");
+        assert_eq!(j["command"], "/search x");
+        assert_eq!(j["condition"], "bad-request");
+        assert_eq!(
+            j["text"],
+            "Search terms must have at least three characters."
+        );
+        assert!(!app.is_pending(tag));
     }
 
     #[test]

@@ -199,6 +199,8 @@ pub struct Account {
     /// Resource prefix.
     pub resource: Option<String>,
     pub autojoin: Vec<AutoJoin>,
+    /// An XEP-0433 channel search service `/search` asks (`search_service`).
+    pub search_service: Option<jid::Jid>,
 }
 
 impl Account {

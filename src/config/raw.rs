@@ -59,6 +59,7 @@ pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "ca_file",
     "resource",
     "autojoin",
+    "search_service",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,6 +170,7 @@ pub(crate) struct RawAccount {
     pub ca_file: Option<Spanned<String>>,
     pub resource: Option<Spanned<String>>,
     pub autojoin: Option<Vec<Spanned<String>>>,
+    pub search_service: Option<Spanned<String>>,
 }
 
 /// Parse `text` (the content of `file`).

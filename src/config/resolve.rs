@@ -52,6 +52,7 @@ struct Pending {
     ca_file: Option<PathBuf>,
     resource: Option<String>,
     autojoin: Vec<AutoJoin>,
+    search_service: Option<jid::Jid>,
 }
 
 impl Pending {
@@ -66,6 +67,7 @@ impl Pending {
             ca_file: None,
             resource: None,
             autojoin: Vec::new(),
+            search_service: None,
         }
     }
 
@@ -91,6 +93,7 @@ impl Pending {
             ca_file: self.ca_file,
             resource: self.resource,
             autojoin: self.autojoin,
+            search_service: self.search_service,
         }
     }
 }
@@ -334,6 +337,12 @@ fn check_account(
         autojoin.push(item);
     }
 
+    let search_service = raw
+        .search_service
+        .as_ref()
+        .map(|s| ctx.check(s, &key("search_service"), |s| parse_service_jid(s)))
+        .transpose()?;
+
     Ok(Pending {
         name,
         jid,
@@ -344,6 +353,7 @@ fn check_account(
         ca_file,
         resource,
         autojoin,
+        search_service,
     })
 }
 
@@ -489,6 +499,14 @@ pub(crate) fn parse_account_jid(s: &str) -> Result<jid::BareJid, String> {
         return Err(format!("{s:?} has no local part (expected user@domain)"));
     }
     Ok(parsed.into_bare())
+}
+
+/// The JID of a service (`search_service`): a domain, or `node@domain`.
+pub(crate) fn parse_service_jid(s: &str) -> Result<jid::Jid, String> {
+    if s.trim().is_empty() {
+        return Err("the JID is empty".to_owned());
+    }
+    jid::Jid::new(s.trim()).map_err(|e| format!("{s:?} is not a valid JID: {e}"))
 }
 
 /// `room@service` or `room@service/nick`.

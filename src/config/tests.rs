@@ -337,6 +337,30 @@ fn missing_jid() {
 }
 
 #[test]
+fn search_service_is_a_jid() {
+    let c = load_str(
+        "[accounts.work]\njid = \"a@example.org\"\nsearch_service = \"api@search.jabber.network\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.account.search_service.map(|j| j.to_string()).as_deref(),
+        Some("api@search.jabber.network")
+    );
+    let c = load_str("[accounts.work]\njid = \"a@example.org\"\n").unwrap();
+    assert_eq!(c.account.search_service, None);
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\n\nsearch_service = \"a@@b\"\n");
+    assert!(
+        msg.starts_with("config.toml:4: accounts.work.search_service: \"a@@b\" is not a valid JID"),
+        "{msg}"
+    );
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\nsearch_service = \" \"\n");
+    assert!(
+        msg.starts_with("config.toml:3: accounts.work.search_service: the JID is empty"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn unknown_key_in_account() {
     let text = "[accounts.work]\njid = \"a@example.org\"\nnickk = \"alice\"\n";
     let e = load_str(text).unwrap_err();

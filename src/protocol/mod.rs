@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod bookmarks;
+pub mod channel_search;
 pub mod correction;
 pub mod disco;
 pub mod invite;

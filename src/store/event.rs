@@ -188,8 +188,11 @@ pub enum Event {
     },
     /// The rooms `/search` found; `described` rooms were also looked up
     /// for their description, `not_described` were not (over the limit).
+    /// `via`: `disco` (the MUC service's room list searched here) or
+    /// `xep-0433` (the search service's answer).
     RoomSearch {
         service: String,
+        via: &'static str,
         query: String,
         rooms: Vec<crate::protocol::rooms::RoomItem>,
         described: usize,

@@ -73,12 +73,17 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
         }
         Event::RoomSearch {
             service,
+            via,
             query,
             rooms,
             not_described,
             ..
         } => {
-            let mut title = format!("Rooms on {service} matching “{query}”");
+            let mut title = if *via == "xep-0433" {
+                format!("Rooms matching “{query}” (search service {service})")
+            } else {
+                format!("Rooms on {service} matching “{query}”")
+            };
             if *not_described > 0 {
                 title.push_str(&format!(
                     " (descriptions of {not_described} rooms not searched)"

@@ -6,6 +6,7 @@ mod common;
 
 mod batch;
 mod bookmarks;
+mod channel_search;
 mod continuity;
 mod invite;
 mod invite_tui;
