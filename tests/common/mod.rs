@@ -31,3 +31,6 @@ pub fn confab_bin() -> PathBuf {
 
 pub mod client;
 pub use client::{Client, LONG};
+pub mod tmux;
+pub use tmux::Tmux;
+pub mod peer;

@@ -7,22 +7,18 @@
 //! the XEP's errors for search terms it cannot use.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use jid::{BareJid, Jid};
 use minidom::Element;
 use serde_json::Value;
 use tokio_xmpp::Stanza;
-use tokio_xmpp::xmlstream::{FallibleStreamElement, Timeouts, XmppStreamElement};
+use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 use xmpp_parsers::iq::Iq;
-use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
-use confab::config::{Secret, TlsMode};
-use confab::session::connect::{ConnectParams, Stream, connect};
-use confab::session::tls_config;
+use confab::session::connect::Stream;
 
+use crate::common::peer::*;
 use crate::common::*;
 
 const SEARCH: &str = "urn:xmpp:channel-search:0:search";
@@ -119,26 +115,6 @@ type Request = (Option<String>, Option<String>, Option<String>);
 
 fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
-}
-
-async fn peer(server: &Prosody, user: &str) -> (Stream, Jid) {
-    let params = ConnectParams {
-        jid: BareJid::new(&server.jid(user)).unwrap(),
-        password: Secret::new(password_of(user)),
-        host: "127.0.0.1".into(),
-        port: server.c2s_port(),
-        tls: TlsMode::StartTls,
-        resource: "peer".into(),
-        tls_config: tls_config(Some(server.ca_file())).unwrap(),
-        timeouts: Timeouts::tight(),
-        attempt_timeout: Duration::from_secs(20),
-    };
-    let (mut stream, jid) = connect(&params).await.expect("search service connects");
-    stream
-        .send(&XmppStreamElement::Stanza(Presence::available().into()))
-        .await
-        .unwrap();
-    (stream, jid.into())
 }
 
 fn text_el(name: &str, ns: &str, text: &str) -> Element {
@@ -368,7 +344,7 @@ fn jids(v: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_pages_through_a_channel_search_service() {
     let server = prosody_with(&["alice", "bob", "searcher"]);
-    let (stream, searcher) = peer(&server, "searcher").await;
+    let (stream, searcher) = peer_with_jid(&server, "searcher").await;
     let log = Arc::new(Mutex::new(Vec::new()));
     let service = tokio::spawn(serve(stream, log.clone()));
 

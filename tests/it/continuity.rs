@@ -5,19 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
-use jid::{BareJid, Jid};
+use futures::StreamExt;
+use jid::Jid;
 use minidom::Element;
 use serde_json::Value;
 use tokio_xmpp::Stanza;
-use tokio_xmpp::xmlstream::{FallibleStreamElement, Timeouts, XmppStreamElement};
+use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
-use confab::config::{Secret, TlsMode};
-use confab::session::connect::{ConnectParams, Stream, connect};
-use confab::session::tls_config;
+use confab::session::connect::Stream;
 
+use crate::common::peer::*;
 use crate::common::*;
 
 const ROOM: &str = "annals@conference.localhost";
@@ -147,30 +146,6 @@ fn mam_catches_up_after_a_server_restart() {
     assert_eq!(bodies(&alice, "before the restart").len(), 1);
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 0);
-}
-
-async fn peer(server: &Prosody, user: &str) -> Stream {
-    let params = ConnectParams {
-        jid: BareJid::new(&server.jid(user)).unwrap(),
-        password: Secret::new(password_of(user)),
-        host: "127.0.0.1".into(),
-        port: server.c2s_port(),
-        tls: TlsMode::StartTls,
-        resource: "peer".into(),
-        tls_config: tls_config(Some(server.ca_file())).unwrap(),
-        timeouts: Timeouts::tight(),
-        attempt_timeout: Duration::from_secs(20),
-    };
-    let (mut stream, _jid) = connect(&params).await.expect("peer connects");
-    send(&mut stream, Presence::available()).await;
-    stream
-}
-
-async fn send(stream: &mut Stream, s: impl Into<Stanza>) {
-    stream
-        .send(&XmppStreamElement::Stanza(s.into()))
-        .await
-        .unwrap();
 }
 
 /// Reads the peer's stream until a presence from `from` arrives.

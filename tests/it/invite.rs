@@ -4,21 +4,13 @@
 //! `jabber:x:conference` from a raw peer, and a members-only room where
 //! the inviter (owner) makes the invitee a member.
 
-use std::time::Duration;
-
-use futures::SinkExt;
-use jid::{BareJid, Jid};
+use jid::Jid;
 use minidom::Element;
 use serde_json::Value;
-use tokio_xmpp::Stanza;
-use tokio_xmpp::xmlstream::{Timeouts, XmppStreamElement};
 use xmpp_parsers::message::{Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
-use confab::config::{Secret, TlsMode};
-use confab::session::connect::{ConnectParams, Stream, connect};
-use confab::session::tls_config;
-
+use crate::common::peer::*;
 use crate::common::*;
 
 fn is(v: &Value, event: &str) -> bool {
@@ -148,33 +140,6 @@ fn members_only_room_makes_the_invitee_a_member() {
     });
     assert_eq!(occ["affiliation"], "member", "{occ}");
     assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
-}
-
-async fn peer(server: &Prosody, user: &str) -> Stream {
-    let params = ConnectParams {
-        jid: BareJid::new(&server.jid(user)).unwrap(),
-        password: Secret::new(password_of(user)),
-        host: "127.0.0.1".into(),
-        port: server.c2s_port(),
-        tls: TlsMode::StartTls,
-        resource: "peer".into(),
-        tls_config: tls_config(Some(server.ca_file())).unwrap(),
-        timeouts: Timeouts::tight(),
-        attempt_timeout: Duration::from_secs(20),
-    };
-    let (mut stream, _jid) = connect(&params).await.expect("peer connects");
-    stream
-        .send(&XmppStreamElement::Stanza(Presence::available().into()))
-        .await
-        .unwrap();
-    stream
-}
-
-async fn send(stream: &mut Stream, s: impl Into<Stanza>) {
-    stream
-        .send(&XmppStreamElement::Stanza(s.into()))
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

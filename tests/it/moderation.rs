@@ -267,82 +267,12 @@ fn refused_moderation_reports_condition_and_text() {
 }
 
 /// confab's TUI in tmux (as in `tui.rs`).
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new("tmux");
-        c.arg("-L").arg(&self.socket);
-        c
-    }
-    fn send(&self, keys: &[&str]) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "confab"])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(ok.success());
-    }
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "confab"])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    /// Polls the screen until `pred` holds (bounded).
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let until = std::time::Instant::now() + LONG;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "screen never showed {what}:\n{s}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-    }
-}
 
 #[test]
 fn tui_grants_a_voice_request_and_shows_moderation() {
     let server = prosody_with(&["alice", "bob"]);
     let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("confab-moderation-{}", std::process::id()),
-    };
-    let h = home.path();
-    let status = tmux
-        .cmd()
-        .args(["new-session", "-d", "-s", "confab", "-x", "120", "-y", "30"])
-        .arg("env")
-        .arg(format!("XDG_CONFIG_HOME={}", h.join("config").display()))
-        .arg(format!("XDG_DATA_HOME={}", h.join("data").display()))
-        .arg(format!("CONFAB_TEST_PASSWORD={}", password_of("alice")))
-        .arg("TERM=xterm-256color")
-        .arg(confab_bin())
-        .args(["--jid", "alice@localhost", "--server"])
-        .arg(format!("127.0.0.1:{}", server.c2s_port()))
-        .arg("--ca-file")
-        .arg(server.ca_file())
-        .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-        .status()
-        .expect("tmux starts (apt-get install -y tmux)");
-    assert!(status.success());
-    tmux.wait_for("the connection", |s| s.contains("online alice@localhost"));
+    let tmux = Tmux::start(&server, "alice", home.path(), 120, 30);
     tmux.send(&[&format!("/join {ROOM}"), "Enter"]);
     tmux.wait_for("the join", |s| s.contains(&format!("/join {ROOM}: ok")));
     // The room is the current one: the commands below leave it out.

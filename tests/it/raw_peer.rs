@@ -2,70 +2,15 @@
 //! talking to a confab --batch process: disco#info and ping answers,
 //! malformed and hostile stanzas.
 
-use std::time::Duration;
-
-use futures::{SinkExt, StreamExt};
-use jid::{BareJid, Jid};
+use jid::Jid;
 use minidom::Element;
 use serde_json::Value;
-use tokio_xmpp::Stanza;
-use tokio_xmpp::xmlstream::{FallibleStreamElement, Timeouts, XmppStreamElement};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::{Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
-use confab::config::{Secret, TlsMode};
-use confab::session::connect::{ConnectParams, Stream, connect};
-use confab::session::tls_config;
-
+use crate::common::peer::*;
 use crate::common::*;
-
-async fn peer(server: &Prosody, user: &str) -> Stream {
-    let params = ConnectParams {
-        jid: BareJid::new(&server.jid(user)).unwrap(),
-        password: Secret::new(password_of(user)),
-        host: "127.0.0.1".into(),
-        port: server.c2s_port(),
-        tls: TlsMode::StartTls,
-        resource: "peer".into(),
-        tls_config: tls_config(Some(server.ca_file())).unwrap(),
-        timeouts: Timeouts::tight(),
-        attempt_timeout: Duration::from_secs(20),
-    };
-    let (mut stream, _jid) = connect(&params).await.expect("peer connects");
-    stream
-        .send(&XmppStreamElement::Stanza(Presence::available().into()))
-        .await
-        .unwrap();
-    stream
-}
-
-async fn send(stream: &mut Stream, s: impl Into<Stanza>) {
-    stream
-        .send(&XmppStreamElement::Stanza(s.into()))
-        .await
-        .unwrap();
-}
-
-/// The next IQ result or error with this id.
-async fn answer(stream: &mut Stream, id: &str) -> Iq {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match stream.next().await {
-                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(Stanza::Iq(iq)))))
-                    if iq.id() == id =>
-                {
-                    return iq;
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => panic!("peer stream: {e}"),
-                None => panic!("peer stream closed"),
-            }
-        }
-    })
-    .await
-    .expect("an answer in time")
-}
 
 fn is(v: &Value, event: &str) -> bool {
     v["event"] == event

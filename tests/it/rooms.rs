@@ -303,54 +303,6 @@ fn destroy_tells_occupants_why_and_where() {
 }
 
 /// confab's TUI in a tmux session (see `tui.rs`).
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new("tmux");
-        c.arg("-L").arg(&self.socket);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "confab"])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(ok.success());
-    }
-
-    /// Polls the screen until `pred` holds (bounded).
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let until = std::time::Instant::now() + LONG;
-        loop {
-            let out = self
-                .cmd()
-                .args(["capture-pane", "-p", "-t", "confab"])
-                .output()
-                .expect("tmux capture-pane");
-            let s = String::from_utf8_lossy(&out.stdout).into_owned();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "screen never showed {what}:\n{s}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-    }
-}
 
 #[test]
 fn tui_lists_joins_shows_info_and_edits_the_form_of_a_new_room() {
@@ -364,28 +316,7 @@ fn tui_lists_joins_shows_info_and_edits_the_form_of_a_new_room() {
     ));
 
     let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("confab-rooms-{}", std::process::id()),
-    };
-    let h = home.path();
-    let status = tmux
-        .cmd()
-        .args(["new-session", "-d", "-s", "confab", "-x", "120", "-y", "30"])
-        .arg("env")
-        .arg(format!("XDG_CONFIG_HOME={}", h.join("config").display()))
-        .arg(format!("XDG_DATA_HOME={}", h.join("data").display()))
-        .arg(format!("CONFAB_TEST_PASSWORD={}", password_of("alice")))
-        .arg("TERM=xterm-256color")
-        .arg(confab_bin())
-        .args(["--jid", "alice@localhost", "--server"])
-        .arg(format!("127.0.0.1:{}", server.c2s_port()))
-        .arg("--ca-file")
-        .arg(server.ca_file())
-        .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-        .status()
-        .expect("tmux starts (apt-get install -y tmux)");
-    assert!(status.success());
-    tmux.wait_for("the connection", |s| s.contains("online alice@localhost"));
+    let tmux = Tmux::start(&server, "alice", home.path(), 120, 30);
 
     // The room list: a table; Enter joins the selected room.
     tmux.send(&["/rooms", "Enter"]);

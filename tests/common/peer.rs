@@ -1,0 +1,68 @@
+//! A hand-driven XMPP peer for tests: confab's own connection code, raw
+//! stanzas in and out.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use jid::{BareJid, Jid};
+use tokio_xmpp::Stanza;
+use tokio_xmpp::xmlstream::{FallibleStreamElement, Timeouts, XmppStreamElement};
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::presence::Presence;
+
+use confab::config::{Secret, TlsMode};
+pub use confab::session::connect::Stream;
+use confab::session::connect::{ConnectParams, connect};
+use confab::session::tls_config;
+
+use super::{Prosody, password_of};
+
+/// `user@localhost/peer`, online; its stream and full JID.
+pub async fn peer_with_jid(server: &Prosody, user: &str) -> (Stream, Jid) {
+    let params = ConnectParams {
+        jid: BareJid::new(&server.jid(user)).unwrap(),
+        password: Secret::new(password_of(user)),
+        host: "127.0.0.1".into(),
+        port: server.c2s_port(),
+        tls: TlsMode::StartTls,
+        resource: "peer".into(),
+        tls_config: tls_config(Some(server.ca_file())).unwrap(),
+        timeouts: Timeouts::tight(),
+        attempt_timeout: Duration::from_secs(20),
+    };
+    let (mut stream, jid) = connect(&params).await.expect("peer connects");
+    send(&mut stream, Presence::available()).await;
+    (stream, jid.into())
+}
+
+/// `user@localhost/peer`, online.
+pub async fn peer(server: &Prosody, user: &str) -> Stream {
+    peer_with_jid(server, user).await.0
+}
+
+pub async fn send(stream: &mut Stream, s: impl Into<Stanza>) {
+    stream
+        .send(&XmppStreamElement::Stanza(s.into()))
+        .await
+        .unwrap();
+}
+
+/// The next IQ result or error with this id (bounded wait).
+pub async fn answer(stream: &mut Stream, id: &str) -> Iq {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(Stanza::Iq(iq)))))
+                    if iq.id() == id =>
+                {
+                    return iq;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("peer stream: {e}"),
+                None => panic!("peer stream closed"),
+            }
+        }
+    })
+    .await
+    .expect("an answer in time")
+}
