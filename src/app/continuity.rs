@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use jid::BareJid;
 
-use super::{App, Exec, IqStep, IqThen, Waiting, refuse};
+use super::{App, Exec, IqStep, IqThen, refuse};
 use crate::protocol::correction;
 use crate::protocol::mam::{self, Anchor, MamResult};
 use crate::protocol::muc::HistoryRequest;
@@ -367,20 +367,7 @@ impl App {
         };
         let id = self.message_id();
         let message = correction::correction(&room, &body, &id, &original);
-        let tag = self.wait(
-            text,
-            Waiting::Echo {
-                room: room.clone(),
-                id,
-            },
-            false,
-        );
-        self.session.send(SessionCmd::Message {
-            message: Box::new(message),
-            room: Some(room),
-            tag,
-        });
-        Ok(Exec::pending(tag))
+        Ok(self.send_echoed(text, room, message, id))
     }
 }
 

@@ -229,6 +229,31 @@ impl App {
         Exec::pending(tag)
     }
 
+    /// Sends a groupchat message (its id is `id`); the command finishes
+    /// when the room echoes it, or fails with the room's error for it.
+    pub(crate) fn send_echoed(
+        &mut self,
+        command: &str,
+        room: BareJid,
+        message: xmpp_parsers::message::Message,
+        id: String,
+    ) -> Exec {
+        let tag = self.wait(
+            command,
+            Waiting::Echo {
+                room: room.clone(),
+                id,
+            },
+            false,
+        );
+        self.session.send(SessionCmd::Message {
+            message: Box::new(message),
+            room: Some(room),
+            tag,
+        });
+        Exec::pending(tag)
+    }
+
     /// Whether the command with this tag still waits for its outcome.
     pub fn is_pending(&self, tag: Tag) -> bool {
         self.pending.contains_key(&tag)
@@ -344,20 +369,7 @@ impl App {
                 self.in_room(&room, text)?;
                 let id = self.message_id();
                 let message = muc::groupchat(&room, &body, &id);
-                let tag = self.wait(
-                    text,
-                    Waiting::Echo {
-                        room: room.clone(),
-                        id,
-                    },
-                    false,
-                );
-                self.session.send(SessionCmd::Message {
-                    message: Box::new(message),
-                    room: Some(room),
-                    tag,
-                });
-                Exec::pending(tag)
+                self.send_echoed(text, room, message, id)
             }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
             Command::Msg { to, text: body } => {
