@@ -19,6 +19,7 @@
 //! log at debug level.
 
 pub mod certs;
+pub mod component;
 mod prosody;
 
 use std::io;

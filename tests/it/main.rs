@@ -7,6 +7,7 @@ mod common;
 mod batch;
 mod bookmarks;
 mod channel_search;
+mod component;
 mod continuity;
 mod invite;
 mod invite_tui;

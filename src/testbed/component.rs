@@ -1,0 +1,309 @@
+//! XEP-0114 (Jabber Component Protocol) connections for the project's own
+//! testbed peers (legacy conference service, Jitsi focus, A/V SFU).
+//!
+//! Stanzas travel as plain `minidom::Element`s in the
+//! `jabber:component:accept` namespace. tokio-xmpp's `Component` is not
+//! used on purpose: its `component` feature switches xmpp-parsers' default
+//! namespace for the whole build, which would break confab's own client in
+//! the same build.
+
+use std::borrow::Cow;
+use std::io;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use minidom::Element;
+use tokio::io::BufStream;
+use tokio::net::TcpStream;
+use tokio_xmpp::xmlstream::{ReadError, StreamHeader, Timeouts, XmlStream, initiate_stream};
+use xmpp_parsers::sha1::{Digest, Sha1};
+
+/// The namespace of component streams and their stanzas.
+pub const NS: &str = "jabber:component:accept";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    #[error("component {jid}: cannot connect to 127.0.0.1:{port}: {source}")]
+    Connect {
+        jid: String,
+        port: u16,
+        source: io::Error,
+    },
+    #[error("component {jid}: {what}: {source}")]
+    Stream {
+        jid: String,
+        what: &'static str,
+        source: io::Error,
+    },
+    #[error("component {jid}: the server refused the handshake ({condition})")]
+    Refused { jid: String, condition: String },
+    #[error("component {jid}: no answer to the handshake in time")]
+    Timeout { jid: String },
+}
+
+/// A connected, authenticated component stream.
+pub struct ComponentStream {
+    inner: XmlStream<BufStream<HeaderShim>, Element>,
+    jid: String,
+}
+
+/// `hex(sha1(stream id + secret))`, the XEP-0114 handshake value.
+pub fn handshake_digest(stream_id: &str, secret: &str) -> String {
+    let mut h = Sha1::new();
+    h.update(stream_id.as_bytes());
+    h.update(secret.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ComponentStream {
+    /// Connects to a component port on loopback as `jid` with `secret`.
+    pub async fn connect(
+        port: u16,
+        jid: &str,
+        secret: &str,
+    ) -> Result<ComponentStream, ComponentError> {
+        let tcp = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|source| ComponentError::Connect {
+                jid: jid.into(),
+                port,
+                source,
+            })?;
+        let stream_err = |what: &'static str| {
+            let jid = jid.to_string();
+            move |source: io::Error| ComponentError::Stream {
+                jid: jid.clone(),
+                what,
+                source,
+            }
+        };
+        // XEP-0114 streams are pre-1.0: the server's header has no
+        // `version`, which tokio-xmpp's stream layer insists on. So the
+        // header exchange happens here, and the stream layer is given a
+        // copy of the server's header with `version='1.0'` added (and its
+        // own header is kept from the wire).
+        let (tcp, server_header) = exchange_headers(tcp, jid)
+            .await
+            .map_err(stream_err("stream header"))?;
+        let io = HeaderShim::new(tcp, server_header);
+        let pending = initiate_stream(
+            BufStream::new(io),
+            NS,
+            StreamHeader {
+                to: Some(Cow::Borrowed(jid)),
+                from: None,
+                id: None,
+            },
+            Timeouts::tight(),
+        )
+        .await
+        .map_err(stream_err("stream header"))?;
+        let id = pending
+            .header()
+            .id
+            .map(|i| i.into_owned())
+            .unwrap_or_default();
+        let mut inner = pending.skip_features::<Element>();
+        let handshake = Element::builder("handshake", NS)
+            .append(handshake_digest(&id, secret))
+            .build();
+        inner
+            .send(&handshake)
+            .await
+            .map_err(stream_err("sending the handshake"))?;
+        let reply = tokio::time::timeout(Duration::from_secs(10), inner.next()).await;
+        match reply {
+            Err(_) => Err(ComponentError::Timeout { jid: jid.into() }),
+            Ok(Some(Ok(el))) if el.is("handshake", NS) => Ok(ComponentStream {
+                inner,
+                jid: jid.into(),
+            }),
+            Ok(Some(Ok(el))) => Err(ComponentError::Refused {
+                jid: jid.into(),
+                condition: el
+                    .children()
+                    .next()
+                    .map(|c| c.name().to_string())
+                    .unwrap_or_else(|| el.name().to_string()),
+            }),
+            Ok(Some(Err(e))) => Err(ComponentError::Refused {
+                jid: jid.into(),
+                condition: e.to_string(),
+            }),
+            Ok(None) => Err(ComponentError::Refused {
+                jid: jid.into(),
+                condition: "stream closed".into(),
+            }),
+        }
+    }
+
+    /// The component's JID.
+    pub fn jid(&self) -> &str {
+        &self.jid
+    }
+
+    /// Sends a stanza (build it in [`NS`]).
+    pub async fn send(&mut self, stanza: &Element) -> io::Result<()> {
+        self.inner.send(stanza).await
+    }
+
+    /// The next stanza; `None` when the stream ended. Quiet periods are
+    /// waited through; a stream error or a broken connection ends it.
+    pub async fn next(&mut self) -> Option<Element> {
+        loop {
+            match self.inner.next().await? {
+                Ok(el) => return Some(el),
+                Err(ReadError::SoftTimeout) | Err(ReadError::ParseError(_)) => continue,
+                Err(ReadError::HardError(_)) | Err(ReadError::StreamFooterReceived) => {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Sends our stream header on the wire and reads the server's (up to the
+/// `>` of its `<stream:stream …>`); returns it with `version='1.0'` added.
+async fn exchange_headers(mut tcp: TcpStream, jid: &str) -> io::Result<(TcpStream, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ours = format!(
+        "<?xml version='1.0'?><stream:stream xmlns='{NS}' xmlns:stream='http://etherx.jabber.org/streams' to='{jid}'>"
+    );
+    tcp.write_all(ours.as_bytes()).await?;
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = tokio::time::timeout_at(deadline, tcp.read(&mut byte))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no stream header"))??;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "closed before the stream header",
+            ));
+        }
+        got.push(byte[0]);
+        if byte[0] == b'>' {
+            let text = String::from_utf8_lossy(&got);
+            if let Some(pos) = text.find("<stream:stream") {
+                let tag = &text[pos..];
+                if tag.ends_with('>') {
+                    let patched = if tag.contains("version=") {
+                        text.into_owned()
+                    } else {
+                        format!(
+                            "{}<stream:stream version='1.0'{}",
+                            &text[..pos],
+                            &tag["<stream:stream".len()..]
+                        )
+                    };
+                    return Ok((tcp, patched.into_bytes()));
+                }
+            }
+        }
+        if got.len() > 4096 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream header too long",
+            ));
+        }
+    }
+}
+
+/// Reads the patched server header first, then the connection; swallows
+/// the stream layer's own header (already sent) before writing through.
+pub struct HeaderShim {
+    tcp: TcpStream,
+    header: Vec<u8>,
+    header_pos: usize,
+    /// Bytes of our second header still to swallow: everything up to and
+    /// including the `>` that closes `<stream:stream …`.
+    swallowing: bool,
+    seen: Vec<u8>,
+}
+
+impl HeaderShim {
+    fn new(tcp: TcpStream, header: Vec<u8>) -> HeaderShim {
+        HeaderShim {
+            tcp,
+            header,
+            header_pos: 0,
+            swallowing: true,
+            seen: Vec::new(),
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for HeaderShim {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        if self.header_pos < self.header.len() {
+            let n = (self.header.len() - self.header_pos).min(buf.remaining());
+            let start = self.header_pos;
+            buf.put_slice(&self.header[start..start + n]);
+            self.header_pos += n;
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for HeaderShim {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        if self.swallowing {
+            // Swallow up to the end of the `<stream:stream …>` tag.
+            for (i, b) in data.iter().enumerate() {
+                self.seen.push(*b);
+                if *b == b'>' && String::from_utf8_lossy(&self.seen).contains("<stream:stream") {
+                    self.swallowing = false;
+                    self.seen.clear();
+                    return std::task::Poll::Ready(Ok(i + 1));
+                }
+            }
+            return std::task::Poll::Ready(Ok(data.len()));
+        }
+        std::pin::Pin::new(&mut self.tcp).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// Starts an element in the component namespace: `<name xmlns=NS>`.
+pub fn stanza(name: &str) -> minidom::ElementBuilder {
+    Element::builder(name, NS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_digest_is_lowercase_hex_sha1_of_id_and_secret() {
+        // sha1("3BF96D75" + "test"), computed independently.
+        assert_eq!(
+            handshake_digest("3BF96D75", "test"),
+            "a5117c69bc6c1092cc9f550e2b2af12b2e74a533"
+        );
+        assert_eq!(handshake_digest("", "").len(), 40);
+    }
+}

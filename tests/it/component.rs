@@ -1,0 +1,81 @@
+//! The XEP-0114 base of the testbed peers: a component attached to the
+//! test Prosody talks to a confab client both ways.
+
+use minidom::Element;
+
+use confab::protocol::nc;
+use confab::testbed::component::{ComponentError, ComponentStream, NS, stanza};
+
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_exchanges_messages_with_a_client() {
+    let server = prosody_with(&["alice"]);
+    let mut comp = ComponentStream::connect(
+        server.component_port(),
+        DEFAULT_COMPONENT,
+        server.component_secret(),
+    )
+    .await
+    .expect("handshake accepted");
+    assert_eq!(comp.jid(), DEFAULT_COMPONENT);
+
+    let mut alice = tokio::task::block_in_place(|| Client::online(&server, "alice"));
+    let alice_jid = alice.find(|v| v["event"] == "connected").unwrap()["jid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::task::block_in_place(|| {
+        alice.ok(&format!(
+            "/msg echo@{DEFAULT_COMPONENT} ping through the component"
+        ))
+    });
+
+    // The component gets it, from alice's full JID.
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let el = comp.next().await.expect("stream open");
+            if el.is("message", NS) {
+                return el;
+            }
+        }
+    })
+    .await
+    .expect("message reached the component");
+    assert_eq!(got.attr("from"), Some(alice_jid.as_str()));
+    assert_eq!(
+        got.attr("to"),
+        Some(format!("echo@{DEFAULT_COMPONENT}").as_str())
+    );
+    assert_eq!(
+        got.get_child("body", NS).unwrap().text(),
+        "ping through the component"
+    );
+
+    // And answers.
+    let reply: Element = stanza("message")
+        .attr(nc("from"), format!("echo@{DEFAULT_COMPONENT}"))
+        .attr(nc("to"), alice_jid.clone())
+        .attr(nc("type"), "chat")
+        .append(stanza("body").append("pong from the component").build())
+        .build();
+    comp.send(&reply).await.unwrap();
+    let m = tokio::task::block_in_place(|| {
+        alice.event("the component's answer", |v| {
+            v["event"] == "message" && v["body"] == "pong from the component"
+        })
+    });
+    assert_eq!(m["from"], format!("echo@{DEFAULT_COMPONENT}"));
+    assert_eq!(tokio::task::block_in_place(|| alice.finish()), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_component_secret_is_refused() {
+    let server = prosody_with(&[]);
+    let e = ComponentStream::connect(server.component_port(), DEFAULT_COMPONENT, "not-the-secret")
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(e, ComponentError::Refused { .. }), "{e}");
+    assert!(e.to_string().contains("not-authorized"), "{e}");
+}
