@@ -229,6 +229,43 @@ impl App {
         Exec::pending(tag)
     }
 
+    /// Carries out what a continuation returned for the command `tag`:
+    /// its events (a request of our own, with an empty command, reports
+    /// only failures), and for [`IqStep::Next`] the next request.
+    pub(crate) fn follow_step(&mut self, tag: Tag, command: String, step: IqStep) -> Vec<Event> {
+        match step {
+            IqStep::Done(events) => events
+                .into_iter()
+                .filter(|e| !(command.is_empty() && matches!(e, Event::Ok { .. })))
+                .collect(),
+            IqStep::Next {
+                events,
+                to,
+                payload,
+                set,
+                then,
+            } => {
+                self.pending.insert(
+                    tag,
+                    Pending {
+                        command,
+                        waiting: Waiting::Iq(then),
+                        deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                        sent: true,
+                    },
+                );
+                self.session.send(SessionCmd::Iq {
+                    to,
+                    payload,
+                    set,
+                    timeout: OUTCOME_TIMEOUT,
+                    tag,
+                });
+                events
+            }
+        }
+    }
+
     /// Sends a groupchat message (its id is `id`); the command finishes
     /// when the room echoes it, or fails with the room's error for it.
     pub(crate) fn send_echoed(
@@ -646,41 +683,8 @@ impl App {
                     let Waiting::Iq(then) = p.waiting else {
                         return results;
                     };
-                    match (then.0)(self, &p.command, result.clone()) {
-                        IqStep::Done(events) => results.extend(
-                            events
-                                .into_iter()
-                                // Requests of our own report only failures.
-                                .filter(|e| {
-                                    !(p.command.is_empty() && matches!(e, Event::Ok { .. }))
-                                }),
-                        ),
-                        IqStep::Next {
-                            events,
-                            to,
-                            payload,
-                            set,
-                            then,
-                        } => {
-                            results.extend(events);
-                            self.pending.insert(
-                                *tag,
-                                Pending {
-                                    command: p.command,
-                                    waiting: Waiting::Iq(then),
-                                    deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                                    sent: true,
-                                },
-                            );
-                            self.session.send(SessionCmd::Iq {
-                                to,
-                                payload,
-                                set,
-                                timeout: OUTCOME_TIMEOUT,
-                                tag: *tag,
-                            });
-                        }
-                    }
+                    let step = (then.0)(self, &p.command, result.clone());
+                    results.extend(self.follow_step(*tag, p.command, step));
                 }
                 return results;
             }

@@ -13,7 +13,7 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 use xmpp_parsers::data_forms::DataForm;
 
-use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, err_event, refuse};
+use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, refuse};
 use crate::command::Command;
 use crate::protocol::rooms::{self as proto, RoomItem};
 use crate::protocol::{ErrorInfo, channel_search, owner};
@@ -539,37 +539,7 @@ impl App {
             return Vec::new();
         };
         let step = (then.0)(self, &p.command, Ok(None));
-        match step {
-            IqStep::Done(events) => events
-                .into_iter()
-                .filter(|e| !(p.command.is_empty() && matches!(e, Event::Ok { .. })))
-                .collect(),
-            IqStep::Next {
-                events,
-                to,
-                payload,
-                set,
-                then,
-            } => {
-                self.pending.insert(
-                    tag,
-                    Pending {
-                        command: p.command,
-                        waiting: Waiting::Iq(then),
-                        deadline: Some(tokio::time::Instant::now() + OUTCOME_TIMEOUT),
-                        sent: true,
-                    },
-                );
-                self.session.send(SessionCmd::Iq {
-                    to,
-                    payload,
-                    set,
-                    timeout: OUTCOME_TIMEOUT,
-                    tag,
-                });
-                events
-            }
-        }
+        self.follow_step(tag, p.command, step)
     }
 
     /// An IQ set of our own (only a failure is reported).
