@@ -242,22 +242,12 @@ mod tests {
     use tokio::sync::mpsc::UnboundedReceiver;
 
     use super::*;
-    use crate::app::AppOptions;
+
     use crate::protocol::ns;
-    use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
+    use crate::session::{SessionCmd, SessionEvent, Tag};
 
     fn app() -> (App, UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 0,
-            },
-        );
-        (app, rx)
+        App::for_tests("alice@localhost", 0)
     }
 
     fn el(xml: &str) -> Element {

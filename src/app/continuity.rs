@@ -390,17 +390,7 @@ mod tests {
     }
 
     fn app() -> (App, UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
-        (app, rx)
+        App::for_tests("alice@localhost", 50)
     }
 
     fn self_presence() -> SessionEvent {

@@ -197,23 +197,13 @@ mod tests {
     use tokio::sync::mpsc::UnboundedReceiver;
 
     use super::*;
-    use crate::app::AppOptions;
+
     use crate::protocol::Incoming;
     use crate::protocol::invite::{Invitation, NS_CONFERENCE};
-    use crate::session::{SessionEvent, SessionHandle};
+    use crate::session::SessionEvent;
 
     fn app() -> (App, UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("bob@localhost").unwrap(),
-                default_nick: "bob".into(),
-                history_load: 0,
-            },
-        );
-        (app, rx)
+        App::for_tests("bob@localhost", 0)
     }
 
     fn receive(app: &mut App, room: &str, kind: InviteKind, password: Option<&str>) -> Event {

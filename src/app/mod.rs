@@ -229,6 +229,28 @@ impl App {
         Exec::pending(tag)
     }
 
+    /// An app without a network for unit tests: `account` (`user@domain`,
+    /// nick = user) and the receiving end of what it asks the session.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        account: &str,
+        history_load: usize,
+    ) -> (App, tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) {
+        let (handle, rx) = SessionHandle::pair();
+        let account = BareJid::new(account).expect("a bare JID");
+        let nick = account.node().map(|n| n.to_string()).unwrap_or_default();
+        let app = App::new(
+            handle,
+            None,
+            AppOptions {
+                account,
+                default_nick: nick,
+                history_load,
+            },
+        );
+        (app, rx)
+    }
+
     /// Carries out what a continuation returned for the command `tag`:
     /// its events (a request of our own, with an empty command, reports
     /// only failures), and for [`IqStep::Next`] the next request.

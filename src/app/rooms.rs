@@ -677,26 +677,16 @@ fn create_then(room: BareJid, instant: bool, fields: Vec<(String, String)>) -> I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::AppOptions;
+
     use crate::protocol::ns;
     fn el(xml: &str) -> Element {
         xml.parse().expect("test XML parses")
     }
-    use crate::session::{SessionEvent, SessionHandle};
+    use crate::session::SessionEvent;
     use tokio::sync::mpsc::UnboundedReceiver;
 
     fn app() -> (App, UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@example.org").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 0,
-            },
-        );
-        (app, rx)
+        App::for_tests("alice@example.org", 0)
     }
 
     /// The next IQ the app sends: (tag, to, payload).

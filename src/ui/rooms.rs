@@ -173,23 +173,13 @@ pub fn form_cancelled(app: &mut App, ui: &mut UiState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::AppOptions;
+
     use crate::protocol::rooms::{Form, FormField, RoomInfo};
-    use crate::session::{SessionCmd, SessionHandle};
+    use crate::session::SessionCmd;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn app() -> (App, tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 0,
-            },
-        );
-        (app, rx)
+        App::for_tests("alice@localhost", 0)
     }
 
     fn item(i: usize) -> RoomItem {

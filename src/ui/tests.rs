@@ -13,10 +13,10 @@ use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 use super::state::{Overlay, UiState};
 use super::widgets::{Column, FormEditor, TableView, Width};
 use super::*;
-use crate::app::{App, AppOptions};
+use crate::app::App;
 use crate::protocol::muc::{Affiliation, MucPresence, Role};
 use crate::protocol::{ChatMessage, Incoming, OccupantInfo, RoomMessage};
-use crate::session::{SessionCmd, SessionEvent, SessionHandle};
+use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
 const ROOM: &str = "coven@conference.localhost";
@@ -404,17 +404,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
 // ---- keys ----
 
 fn test_app() -> (App, UnboundedReceiver<SessionCmd>) {
-    let (handle, rx) = SessionHandle::pair();
-    let app = App::new(
-        handle,
-        None,
-        AppOptions {
-            account: BareJid::new("alice@localhost").unwrap(),
-            default_nick: "alice".into(),
-            history_load: 50,
-        },
-    );
-    (app, rx)
+    App::for_tests("alice@localhost", 50)
 }
 
 fn key(code: KeyCode) -> KeyEvent {
