@@ -145,6 +145,7 @@ impl App {
                     room: b.room,
                     nick: b.nick,
                     password: b.password,
+                    options: Default::default(),
                 },
                 &line,
             );

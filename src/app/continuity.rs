@@ -473,6 +473,7 @@ mod tests {
                 room: room(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );
@@ -550,6 +551,7 @@ mod tests {
                 room: room(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );
@@ -621,6 +623,7 @@ mod tests {
                 room: room(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );
@@ -673,6 +676,7 @@ mod tests {
                 room: room(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );
@@ -695,6 +699,7 @@ mod tests {
                 room: room(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );

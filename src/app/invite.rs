@@ -38,6 +38,7 @@ impl App {
                         room,
                         nick: None,
                         password: inv.password,
+                        options: Default::default(),
                     },
                     text,
                 )
@@ -290,6 +291,7 @@ mod tests {
                 room: room.clone(),
                 nick: None,
                 password: Some("pw".into()),
+                options: Default::default(),
             },
             "/join r@c pw",
         );

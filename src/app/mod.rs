@@ -22,6 +22,7 @@ mod bookmarks;
 mod continuity;
 mod invite;
 mod moderation;
+mod requests;
 mod rooms;
 
 /// How long a command may wait for its outcome once its stanza is out.
@@ -379,6 +380,7 @@ impl App {
                 room,
                 nick,
                 password,
+                options: _,
             } => {
                 if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
                     return Err(refuse(text, "conflict", format!("already in {room}")));
@@ -661,6 +663,7 @@ impl App {
             SessionEvent::Incoming(crate::protocol::Incoming::MamResult(r)) => {
                 return self.on_mam_result(r);
             }
+            SessionEvent::IqRequest(req) => return self.on_iq_request(req),
             ev => ev,
         };
         let mut results = Vec::new();
@@ -1046,6 +1049,7 @@ mod tests {
                 room: room.clone(),
                 nick: None,
                 password: None,
+                options: Default::default(),
             },
             "/join r@conference.localhost",
         );

@@ -510,6 +510,7 @@ impl App {
                 room: room.clone(),
                 nick,
                 password: None,
+                options: Default::default(),
             },
             text,
         )?;

@@ -91,6 +91,12 @@ pub enum LayoutSetting {
     Width(u16),
 }
 
+/// Options of `/join` beyond room, nick and password: how the room is
+/// entered (protocol, privacy) and what happens before (a conference focus).
+/// Every field's default is plain XEP-0045 behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JoinOptions {}
+
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -99,6 +105,8 @@ pub enum Command {
         room: BareJid,
         nick: Option<String>,
         password: Option<String>,
+        /// The `--…` options of `/join` (protocol choice, privacy, focus).
+        options: JoinOptions,
     },
     /// `/part ROOM [REASON]`
     Part {

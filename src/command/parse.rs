@@ -562,6 +562,7 @@ impl Parser<'_> {
                     room,
                     nick,
                     password: text(next()),
+                    options: Default::default(),
                 }
             }
             "part" => Command::Part {
@@ -1022,7 +1023,8 @@ mod tests {
             Command::Join {
                 room: r("r@c"),
                 nick: None,
-                password: None
+                password: None,
+                options: Default::default(),
             }
         );
     }
@@ -1056,6 +1058,7 @@ mod tests {
                 room: r("room@conf.example.org"),
                 nick: Some("nick".into()),
                 password: Some("secret".into()),
+                options: Default::default(),
             }
         );
         assert_eq!(
@@ -1063,7 +1066,8 @@ mod tests {
             Command::Join {
                 room: r("room@conf"),
                 nick: None,
-                password: None
+                password: None,
+                options: Default::default(),
             }
         );
         assert_eq!(
@@ -1072,6 +1076,7 @@ mod tests {
                 room: r("room@conf"),
                 nick: Some("a/b".into()),
                 password: Some("pass word".into()),
+                options: Default::default(),
             }
         );
         // A quoted nick with spaces.
@@ -1081,6 +1086,7 @@ mod tests {
                 room: r("room@conf"),
                 nick: Some("Mister X".into()),
                 password: None,
+                options: Default::default(),
             }
         );
     }

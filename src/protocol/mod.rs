@@ -10,6 +10,7 @@ pub mod channel_search;
 pub mod correction;
 pub mod disco;
 pub mod invite;
+pub mod iq;
 pub mod mam;
 pub mod message;
 pub mod muc;

@@ -7,6 +7,7 @@ use minidom::Element;
 use xmpp_parsers::message::Message;
 
 use crate::command::Show;
+use crate::protocol::iq::{IqAnswer, IqRequest};
 use crate::protocol::muc::HistoryRequest;
 use crate::protocol::{ErrorInfo, Incoming};
 
@@ -38,6 +39,9 @@ pub enum SessionEvent {
     Sent { tag: Tag },
     /// A tagged stanza could not be sent (and will not be).
     SendFailed { tag: Tag, error: ErrorInfo },
+    /// An IQ get/set for us that the session does not answer itself; the
+    /// app answers it with [`SessionCmd::Reply`].
+    IqRequest(IqRequest),
     /// The session closed the stream at the app's request.
     Closed,
 }
@@ -91,6 +95,12 @@ pub enum SessionCmd {
     /// The app catches this room up through its MAM archive (XEP-0313):
     /// rejoins ask the room for no MUC history.
     CatchUpByMam { room: BareJid },
+    /// Answer an [`IqRequest`].
+    Reply {
+        to: Option<Jid>,
+        id: String,
+        answer: IqAnswer,
+    },
     /// Leave every room, close the stream and end the task.
     Shutdown,
 }

@@ -20,6 +20,7 @@ use xmpp_parsers::presence::Presence;
 use super::connect::{Stream, connect};
 use super::{SessionCmd, SessionEvent, SessionParams, Tag};
 use crate::command::Show;
+use crate::protocol::iq::{self, IqRequest};
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
@@ -313,7 +314,9 @@ impl Task {
                 });
                 return;
             }
-            SessionCmd::CatchUpByMam { .. } | SessionCmd::Shutdown => return,
+            SessionCmd::CatchUpByMam { .. } | SessionCmd::Reply { .. } | SessionCmd::Shutdown => {
+                return;
+            }
         };
         self.emit(SessionEvent::SendFailed {
             tag,
@@ -374,7 +377,8 @@ impl Task {
                 });
             }
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
-            SessionCmd::Shutdown => {}
+            // The request came over a stream that is gone: nobody to answer.
+            SessionCmd::Reply { .. } | SessionCmd::Shutdown => {}
         }
     }
 
@@ -775,6 +779,8 @@ impl Task {
             Iq::Get { .. } | Iq::Set { .. } => {
                 if let Some(reply) = disco::answer_iq(&iq) {
                     Self::write(stream, reply.into()).await?;
+                } else if let Some(req) = IqRequest::from_iq(&iq) {
+                    self.emit(SessionEvent::IqRequest(req));
                 }
                 Ok(())
             }
@@ -942,6 +948,9 @@ impl Task {
                 Self::write(stream, iq.into()).await?;
             }
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            SessionCmd::Reply { to, id, answer } => {
+                Self::write(stream, iq::reply(to, id, answer).into()).await?;
+            }
             SessionCmd::Shutdown => {}
         }
         Ok(())

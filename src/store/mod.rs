@@ -407,6 +407,7 @@ impl Store {
             }
             // Outcomes of requests are matched by the app.
             SessionEvent::IqResponse { .. }
+            | SessionEvent::IqRequest(_)
             | SessionEvent::Sent { .. }
             | SessionEvent::SendFailed { .. } => {}
         }
