@@ -10,6 +10,8 @@ use super::App;
 
 impl App {
     /// Answers `req` (exactly once) and returns what the user should see.
+    // One arm per feature namespace as features arrive.
+    #[allow(clippy::match_single_binding)]
     pub(super) fn on_iq_request(&mut self, req: IqRequest) -> Vec<Event> {
         let (answer, events): (IqAnswer, Vec<Event>) = match req.ns().as_str() {
             // Feature modules add their namespaces here, e.g.
