@@ -7,6 +7,7 @@ pub mod batch;
 pub mod command;
 pub mod config;
 pub mod history;
+pub mod media;
 pub mod protocol;
 pub mod sandbox;
 pub mod session;

@@ -67,6 +67,22 @@ struct Args {
     /// confab in it.
     #[arg(long)]
     sandbox: bool,
+    /// What calls send: tone:HZ, file:PATH.wav, null, default (the
+    /// microphone) or device:NAME.
+    #[arg(long, value_name = "SPEC", default_value = "default")]
+    audio_in: confab::media::AudioIn,
+    /// Where calls play: file:PATH.wav, null, default (the speaker) or
+    /// device:NAME.
+    #[arg(long, value_name = "SPEC", default_value = "default")]
+    audio_out: confab::media::AudioOut,
+    /// Also record each received stream of a call to its own WAV in DIR,
+    /// named after its entity.
+    #[arg(long, value_name = "DIR")]
+    audio_out_dir: Option<PathBuf>,
+    /// Local address for calls' UDP (ICE host candidates); 0.0.0.0:0 is
+    /// every interface.
+    #[arg(long, value_name = "IP:PORT", default_value = "0.0.0.0:0", hide = true)]
+    rtc_bind: String,
 }
 
 fn main() -> ExitCode {
@@ -191,6 +207,15 @@ async fn run(
         self_ping: Duration::from_secs_f64(args.self_ping.clamp(0.2, 86_400.0)),
     };
     let (handle, events, task) = session::spawn(params);
+    let (media, media_events) = confab::media::engine::spawn(confab::media::engine::MediaOptions {
+        audio_in: args.audio_in.clone(),
+        audio_out: args.audio_out.clone(),
+        out_dir: args.audio_out_dir.clone(),
+        rtc: confab::media::rtc::RtcOptions {
+            udp_addrs: vec![args.rtc_bind.clone()],
+        },
+    });
+    let events = confab::media::engine::merge(events, media_events);
 
     let mut startup_errors = Vec::new();
     let history = if config.history_enabled {
@@ -205,7 +230,7 @@ async fn run(
     } else {
         None
     };
-    let mut app = App::new(
+    let app = App::new(
         handle,
         history,
         AppOptions {
@@ -214,7 +239,15 @@ async fn run(
             history_load: config.history_load,
         },
     );
+    let mut app = app.with_media(media);
     app.set_search_service(config.account.search_service.clone());
+    app.set_chatting(config.chatting.clone());
+    app.set_focus_config(confab::app::FocusConfig {
+        entries: config.account.focus.entries.clone(),
+        jid: config.account.focus.jid.clone(),
+        http: config.account.focus.http.clone(),
+    });
+    app.set_nicks(config.account.nicks.clone());
     let autojoin: Vec<String> = config
         .account
         .autojoin

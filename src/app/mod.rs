@@ -19,11 +19,16 @@ use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
 use crate::store::{Connection, Event, Input, JoinState, OccupantAction, Protocol, Store};
 
 mod bookmarks;
+mod call;
+mod chatting;
+mod conference;
 mod continuity;
+mod focus;
 mod invite;
 mod moderation;
 mod requests;
 mod rooms;
+mod roster;
 
 /// How long a command may wait for its outcome once its stanza is out.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,6 +60,8 @@ enum Waiting {
     /// Self-presence from the room (or an error from it); then the
     /// continuation decides (called with `Ok(None)`), e.g. `/create`.
     JoinThen { room: BareJid, then: IqThen },
+    /// `/call`: our session connected (or the call ended first).
+    Call,
 }
 
 /// What a command does with the answer to its IQ: the events to show, and
@@ -69,7 +76,13 @@ pub enum IqStep {
         set: bool,
         then: IqThen,
     },
+    /// The command goes on under its own tag, which the function gets
+    /// (with the command): it registers what the command waits for now,
+    /// e.g. a join once the room's protocol is known (`app/conference.rs`).
+    WithTag(Box<WithTagFn>),
 }
+
+type WithTagFn = dyn FnOnce(&mut App, Tag, String) -> Vec<Event> + Send;
 
 type IqFn =
     dyn Fn(&mut App, &str, Result<Option<minidom::Element>, ErrorInfo>) -> IqStep + Send + Sync;
@@ -162,7 +175,17 @@ pub struct App {
     rooms: rooms::RoomsState,
     /// MAM catch-up state (`app/continuity.rs`).
     catchup: continuity::Catchup,
+    /// Jitsi conference requests and what the focus said (`app/focus.rs`).
+    focus: focus::FocusState,
+    /// Generic conferencing and groupchat 1.0 rooms (`app/conference.rs`).
+    conference: conference::ConferenceState,
+    /// XEP-0194: which rooms we tell contacts about (`app/chatting.rs`).
+    chatting: chatting::ChattingState,
+    /// Call signalling and the media task (`app/call.rs`).
+    call: call::CallSignals,
 }
+
+pub use focus::FocusConfig;
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
     Box::new(err_event(command, condition, text))
@@ -191,6 +214,10 @@ impl App {
             history_failed: false,
             rooms: rooms::RoomsState::default(),
             catchup: continuity::Catchup::default(),
+            focus: focus::FocusState::default(),
+            conference: conference::ConferenceState::default(),
+            chatting: chatting::ChattingState::default(),
+            call: call::CallSignals::default(),
         }
     }
 
@@ -257,10 +284,15 @@ impl App {
     /// only failures), and for [`IqStep::Next`] the next request.
     pub(crate) fn follow_step(&mut self, tag: Tag, command: String, step: IqStep) -> Vec<Event> {
         match step {
-            IqStep::Done(events) => events
-                .into_iter()
-                .filter(|e| !(command.is_empty() && matches!(e, Event::Ok { .. })))
-                .collect(),
+            IqStep::Done(mut events) => {
+                // `/info`: what a Jitsi focus said about the room goes with it.
+                self.add_conference_info(&mut events);
+                events
+                    .into_iter()
+                    .filter(|e| !(command.is_empty() && matches!(e, Event::Ok { .. })))
+                    .collect()
+            }
+            IqStep::WithTag(f) => f(self, tag, command),
             IqStep::Next {
                 events,
                 to,
@@ -380,10 +412,21 @@ impl App {
                 room,
                 nick,
                 password,
-                options: _,
+                options,
             } => {
+                self.note_chatting_join(&room, password.is_some(), options.private);
+                if let Some(focus) = self.focus_for(&room, &options) {
+                    let props = options.focus_props;
+                    return self.start_focus_join(text, room, nick, password, focus, props);
+                }
                 if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
                     return Err(refuse(text, "conflict", format!("already in {room}")));
+                }
+                // Generic conferencing or groupchat 1.0 (`app/conference.rs`).
+                if let Some(exec) =
+                    self.join_by_protocol(text, &room, &nick, &password, &options)?
+                {
+                    return Ok(exec);
                 }
                 let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
                 muc::occupant_jid(&room, &nick)
@@ -420,6 +463,9 @@ impl App {
                         format!("you are not in {room}"),
                     ));
                 }
+                if let Some(exec) = self.conference_part(text, &room) {
+                    return Ok(exec);
+                }
                 self.store
                     .apply(Input::Leaving { room: room.clone() }, Utc::now());
                 let tag = self.wait(text, Waiting::Left { room: room.clone() }, false);
@@ -440,7 +486,7 @@ impl App {
                     self.in_room(&bare, text)?;
                 }
                 let id = self.message_id();
-                let message = chat(to.clone(), &body, &id, private);
+                let message = chat(self.wire_address(&to), &body, &id, private);
                 let tag = self.wait(
                     text,
                     Waiting::SentChat {
@@ -462,6 +508,9 @@ impl App {
                 self.in_room(&room, text)?;
                 if self.store.room(&room).is_some_and(|r| r.own_nick == nick) {
                     return Err(refuse(text, "conflict", format!("you are already {nick}")));
+                }
+                if let Some(exec) = self.conference_nick(text, &room, &nick) {
+                    return Ok(exec);
                 }
                 let tag = self.wait(text, Waiting::Nick { room: room.clone() }, false);
                 self.session.send(SessionCmd::Nick { room, nick, tag });
@@ -495,9 +544,17 @@ impl App {
                 text: status,
             } => {
                 let room = match target {
-                    StatusTarget::All => None,
+                    StatusTarget::All => {
+                        self.conference_status(text, None, show, status.as_deref());
+                        None
+                    }
                     StatusTarget::Room(r) => {
                         self.in_room(&r, text)?;
+                        if let Some(exec) =
+                            self.conference_status(text, Some(&r), show, status.as_deref())
+                        {
+                            return Ok(exec);
+                        }
                         Some(r)
                     }
                 };
@@ -543,13 +600,18 @@ impl App {
             }
             Command::Rooms { service } => self.start_rooms(text, service),
             Command::Search { query, service } => self.start_search(text, query, service),
-            Command::Info { room } => self.start_info(text, room),
+            Command::Info { room } => match self.conference_info(text, &room) {
+                Some(exec) => exec,
+                None => self.start_info(text, room),
+            },
+            Command::Browse { jid } => self.start_browse(text, jid),
+            Command::Whois { room, nick } => self.start_whois(text, room, nick)?,
             Command::Create {
                 room,
                 nick,
                 instant,
                 fields,
-            } => self.start_create(text, room, nick, instant, fields)?,
+            } => self.start_create_any(text, room, nick, instant, fields)?,
             Command::Destroy {
                 room,
                 reason,
@@ -563,6 +625,21 @@ impl App {
             Command::Bookmark { .. } | Command::Bookmarks | Command::Unbookmark { .. } => {
                 self.start_bookmarks(cmd, text)?
             }
+            Command::Roster
+            | Command::AddContact { .. }
+            | Command::RemoveContact { .. }
+            | Command::Approve { .. }
+            | Command::Deny { .. }
+            | Command::Where { .. } => self.start_roster_command(cmd, text),
+            Command::Chatting { target, publish } => self.start_chatting(text, target, publish),
+            Command::Call { .. }
+            | Command::Hangup
+            | Command::Mute
+            | Command::Unmute
+            | Command::Deafen
+            | Command::Undeafen
+            | Command::Devices
+            | Command::CallConfig { .. } => self.start_call_command(cmd, text)?,
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
                     Event::Info { text: help },
@@ -664,7 +741,12 @@ impl App {
                 return self.on_mam_result(r);
             }
             SessionEvent::IqRequest(req) => return self.on_iq_request(req),
+            SessionEvent::Media(m) => return self.on_media(m),
             ev => ev,
+        };
+        // Temporary JIDs of conference rooms become room/name.
+        let Some(ev) = self.conference_incoming(ev) else {
+            return Vec::new();
         };
         let mut results = Vec::new();
         match &ev {
@@ -703,6 +785,9 @@ impl App {
                 }
                 return results;
             }
+            SessionEvent::HttpResponse { tag, result } => {
+                return self.on_http_response(*tag, result.clone());
+            }
             SessionEvent::IqResponse { tag, result } => {
                 if let Some(p) = self.pending.remove(tag) {
                     let Waiting::Iq(then) = p.waiting else {
@@ -710,6 +795,9 @@ impl App {
                     };
                     let step = (then.0)(self, &p.command, result.clone());
                     results.extend(self.follow_step(*tag, p.command, step));
+                    // A new room configured: XEP-0194 may publish it now.
+                    let more = self.contacts_after_events(&results);
+                    results.extend(more);
                 }
                 return results;
             }
@@ -795,6 +883,9 @@ impl App {
         }
         // MAM catch-up on joins, corrections into the archive.
         let more = self.after_events(&out);
+        out.extend(more);
+        // XEP-0194 publications.
+        let more = self.contacts_after_events(&out);
         out.extend(more);
         out.extend(results);
         out
@@ -921,6 +1012,7 @@ impl App {
 
     /// Commands whose outcome did not come in time fail.
     pub fn tick(&mut self) -> Vec<Event> {
+        self.focus_retries_due();
         let now = Instant::now();
         let late: Vec<Tag> = self
             .pending
@@ -941,6 +1033,7 @@ impl App {
                     Waiting::Left { .. } => "the room did not confirm the leave",
                     Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
                     Waiting::Iq { .. } => "no answer in time",
+                    Waiting::Call => "the call did not connect in time",
                 };
                 err_event(
                     &p.command,

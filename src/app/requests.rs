@@ -16,6 +16,9 @@ impl App {
         let (answer, events): (IqAnswer, Vec<Event>) = match req.ns().as_str() {
             // Feature modules add their namespaces here, e.g.
             // `ns::ROSTER => self.on_roster_push(&req)`.
+            crate::protocol::conference::BROWSE => self.on_browse_push(&req),
+            crate::protocol::ns::JINGLE => self.on_jingle(req.from.as_ref(), &req.payload),
+            crate::protocol::roster::NS_ROSTER => self.on_roster_push(&req),
             _ => (Err(iq::unsupported()), Vec::new()),
         };
         self.session.send(SessionCmd::Reply {
@@ -23,6 +26,7 @@ impl App {
             id: req.id,
             answer,
         });
+        self.after_reply();
         events
     }
 }

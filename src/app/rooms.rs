@@ -32,7 +32,7 @@ pub const DESCRIBE_LIMIT: usize = 50;
 #[derive(Debug, Default)]
 pub(super) struct RoomsState {
     /// The MUC service discovered on the account's server.
-    muc_service: Option<Jid>,
+    pub(super) muc_service: Option<Jid>,
     /// The XEP-0433 search service `/search` asks when no SERVICE is given.
     search_service: Option<Jid>,
 }
@@ -374,6 +374,14 @@ impl App {
                 exec.events = events;
                 exec
             }
+            IqStep::WithTag(f) => {
+                let tag = self.tag();
+                let events = f(self, tag, text.to_string());
+                Exec {
+                    events,
+                    pending: self.pending.contains_key(&tag).then_some(tag),
+                }
+            }
         }
     }
 
@@ -579,6 +587,10 @@ impl App {
 
     /// Submits a configuration form edited in the TUI.
     pub fn submit_room_form(&mut self, room: BareJid, form: DataForm, text: &str) -> Exec {
+        // The form of an A/V conference (`/callconfig`) goes back by XEP-0050.
+        if let Some(exec) = self.finish_call_config(&room, Some(form.clone()), text) {
+            return exec;
+        }
         self.start_iq(
             text,
             Some(room.into()),
@@ -592,6 +604,9 @@ impl App {
     /// cancel; a room being created is destroyed as well (it would stay
     /// locked otherwise).
     pub fn cancel_room_form(&mut self, room: BareJid, creating: bool, text: &str) -> Exec {
+        if let Some(exec) = self.finish_call_config(&room, None, text) {
+            return exec;
+        }
         let to: Jid = room.into();
         let after = to.clone();
         let then = if creating {
@@ -611,7 +626,7 @@ impl App {
 }
 
 /// What `/create` does once the join is confirmed.
-fn create_then(room: BareJid, instant: bool, fields: Vec<(String, String)>) -> IqThen {
+pub(super) fn create_then(room: BareJid, instant: bool, fields: Vec<(String, String)>) -> IqThen {
     IqThen::new(move |app, command, _| {
         let new = app
             .store

@@ -203,6 +203,8 @@ impl<W: Write> Runner<W> {
                 return 1;
             }
         }
+        // The roster (quietly), then the bookmarks' autojoin rooms.
+        self.app.fetch_roster();
         self.autojoin_bookmarks().await;
         let mut lines = input.lines();
         loop {
@@ -334,6 +336,12 @@ impl<W: Write> Runner<W> {
     async fn finish(&mut self) {
         if self.closed {
             return;
+        }
+        // A call is hung up first, and its recordings finished.
+        let (events, media) = self.app.leave_call();
+        self.print(events);
+        if let Some(m) = media {
+            m.shutdown(Duration::from_secs(3)).await;
         }
         for room in self.app.active_rooms() {
             let line = format!("/part {room}");

@@ -95,7 +95,28 @@ pub enum LayoutSetting {
 /// entered (protocol, privacy) and what happens before (a conference focus).
 /// Every field's default is plain XEP-0045 behaviour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JoinOptions {}
+pub struct JoinOptions {
+    /// `--focus [FOCUS-JID]` / `--focus-http URL`: ask a Jitsi focus for
+    /// the conference first (issue 8, `app/focus.rs`).
+    pub focus: Option<FocusTarget>,
+    /// `--prop KEY=VALUE` (repeatable): conference properties for the focus.
+    pub focus_props: Vec<(String, String)>,
+    /// `--protocol muc|conference|gc`: no detection, this protocol
+    /// (issue 6, `app/conference.rs`).
+    pub protocol: Option<crate::store::Protocol>,
+    /// `--private`: generic conferencing with `<privacy/>` (real JID
+    /// hidden, only messages relayed to us).
+    pub private: bool,
+}
+
+/// Where a Jitsi conference request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FocusTarget {
+    /// A ConferenceIq to this JID (`None`: `focus.DOMAIN` of the account).
+    Xmpp(Option<Jid>),
+    /// A JSON POST to this URL (`/conference-request/v1` added if missing).
+    Http(String),
+}
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +218,46 @@ pub enum Command {
     Bookmarks,
     /// `/unbookmark ROOM`
     Unbookmark { room: BareJid },
+    /// `/roster` (`/contacts`): contacts, presence, rooms, requests.
+    Roster,
+    /// `/add JID`: roster add and a subscription request.
+    AddContact { jid: BareJid },
+    /// `/remove JID`: roster remove (ends both subscriptions).
+    RemoveContact { jid: BareJid },
+    /// `/approve JID`: answer a subscription request with yes.
+    Approve { jid: BareJid },
+    /// `/deny JID`: answer a subscription request with no (or cancel it).
+    Deny { jid: BareJid },
+    /// `/where JID`: the room a contact is in (XEP-0194).
+    Where { contact: BareJid },
+    /// `/chatting ROOM|all on|off`: publish a room (or everything) to
+    /// contacts, or not.
+    Chatting { target: StatusTarget, publish: bool },
+    /// `/call ROOM`: join an A/V conference (XEP-0521).
+    Call { room: BareJid },
+    /// `/hangup`
+    Hangup,
+    /// `/mute`
+    Mute,
+    /// `/unmute`
+    Unmute,
+    /// `/deafen`
+    Deafen,
+    /// `/undeafen`
+    Undeafen,
+    /// `/devices`: the audio devices.
+    Devices,
+    /// `/callconfig ROOM [FIELD=VALUE ...]`: the conference's ad-hoc
+    /// configuration (XEP-0050, node `urn:xmpp:av-conferences:config`).
+    CallConfig {
+        room: BareJid,
+        fields: Vec<(String, String)>,
+    },
+    /// `/browse JID`: a `jabber:iq:browse` look (rooms, participants).
+    Browse { jid: Jid },
+    /// `/whois ROOM NICK`: the real JID of an occupant, where the room
+    /// tells it.
+    Whois { room: BareJid, nick: String },
     /// `/help [COMMAND]`
     Help { topic: Option<String> },
     /// `/quit`
@@ -234,6 +295,23 @@ impl Command {
             Command::Bookmark { .. } => "bookmark",
             Command::Bookmarks => "bookmarks",
             Command::Unbookmark { .. } => "unbookmark",
+            Command::Roster => "roster",
+            Command::AddContact { .. } => "add",
+            Command::RemoveContact { .. } => "remove",
+            Command::Approve { .. } => "approve",
+            Command::Deny { .. } => "deny",
+            Command::Where { .. } => "where",
+            Command::Chatting { .. } => "chatting",
+            Command::Call { .. } => "call",
+            Command::Hangup => "hangup",
+            Command::Mute => "mute",
+            Command::Unmute => "unmute",
+            Command::Deafen => "deafen",
+            Command::Undeafen => "undeafen",
+            Command::Devices => "devices",
+            Command::CallConfig { .. } => "callconfig",
+            Command::Browse { .. } => "browse",
+            Command::Whois { .. } => "whois",
             Command::Help { .. } => "help",
             Command::Quit => "quit",
         }

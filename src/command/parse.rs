@@ -6,8 +6,10 @@
 //! [`ArgKind::Rest`] takes the rest of the line verbatim instead (unquoted
 //! only if it is one fully quoted word). Options (`--timeout 5` or
 //! `--timeout=5`) may appear anywhere after the command name, for commands
-//! that declare options; `--` ends them. Errors carry the 0-based character
-//! column they refer to.
+//! that declare options; `--` ends them. An option whose value is
+//! `KEY=VALUE` may be given more than once; one whose value is written
+//! `[VALUE]` takes the next word only if it is not an option. Errors carry
+//! the 0-based character column they refer to.
 
 use std::time::Duration;
 
@@ -150,6 +152,10 @@ impl Lexer<'_> {
         Ok(next?.map(|lexed| lexed.token))
     }
 }
+
+/// The value placeholder of options that may be given more than once
+/// (each time one more pair).
+const REPEATABLE: &str = "KEY=VALUE";
 
 /// A converted argument.
 pub(super) enum Value {
@@ -470,7 +476,11 @@ impl Parser<'_> {
                 None => (token.text.as_str(), None),
             };
             let spec = self.check_option(name, token.column)?;
-            if let Some(earlier) = self.options.iter().find(|g| g.spec.name == spec.name) {
+            if let Some(earlier) = self
+                .options
+                .iter()
+                .find(|g| g.spec.name == spec.name && spec.value != Some(REPEATABLE))
+            {
                 return Err(self.error(
                     token.column,
                     format_args!(
@@ -491,6 +501,18 @@ impl Parser<'_> {
                     ));
                 }
                 (Some(_), Some(value)) => Some(value),
+                // An optional value: only a following word that is not
+                // an option.
+                (Some(placeholder), None)
+                    if placeholder.starts_with('[')
+                        && self
+                            .lexer
+                            .peek()
+                            .map_err(|e| self.wrap(e))?
+                            .is_none_or(|t| !t.quoted && t.text.starts_with("--")) =>
+                {
+                    None
+                }
                 (Some(placeholder), None) => match self.next_token()? {
                     Some(lexed) => Some(lexed.token),
                     None => {
@@ -561,8 +583,13 @@ impl Parser<'_> {
                 Command::Join {
                     room,
                     nick,
-                    password: text(next()),
-                    options: Default::default(),
+                    password: text(next()).or(self.text_option("--password")?),
+                    options: super::JoinOptions {
+                        focus: self.focus_option()?,
+                        focus_props: self.key_value_options("--prop")?,
+                        protocol: self.protocol_option()?,
+                        private: self.options.iter().any(|g| g.spec.name == "--private"),
+                    },
                 }
             }
             "part" => Command::Part {
@@ -652,6 +679,13 @@ impl Parser<'_> {
                 service: jid_value(next()),
             },
             "info" => Command::Info { room: bare(next()) },
+            "browse" => Command::Browse {
+                jid: jid_value(next()).expect("required"),
+            },
+            "whois" => Command::Whois {
+                room: bare(next()),
+                nick: text(next()).expect("required"),
+            },
             "create" => {
                 let Some((Value::RoomNick(room, nick), _)) = next() else {
                     unreachable!()
@@ -744,6 +778,21 @@ impl Parser<'_> {
                 }
             }
             "invitations" => Command::Invitations,
+            "call" => Command::Call { room: bare(next()) },
+            "hangup" => Command::Hangup,
+            "mute" => Command::Mute,
+            "unmute" => Command::Unmute,
+            "deafen" => Command::Deafen,
+            "undeafen" => Command::Undeafen,
+            "devices" => Command::Devices,
+            "callconfig" => {
+                let room = bare(next());
+                let fields = match next() {
+                    Some((Value::Fields(fields), _)) => fields,
+                    _ => Vec::new(),
+                };
+                Command::CallConfig { room, fields }
+            }
             "accept" => Command::Accept {
                 id: text(next()).expect("required"),
             },
@@ -760,6 +809,33 @@ impl Parser<'_> {
             },
             "bookmarks" => Command::Bookmarks,
             "unbookmark" => Command::Unbookmark { room: bare(next()) },
+            "roster" => Command::Roster,
+            "add" => Command::AddContact {
+                jid: contact(next()),
+            },
+            "remove" => Command::RemoveContact {
+                jid: contact(next()),
+            },
+            "approve" => Command::Approve {
+                jid: contact(next()),
+            },
+            "deny" => Command::Deny {
+                jid: contact(next()),
+            },
+            "where" => Command::Where {
+                contact: contact(next()),
+            },
+            "chatting" => {
+                let target = match next() {
+                    Some((Value::All, _)) => StatusTarget::All,
+                    Some((Value::Room(room), _)) => StatusTarget::Room(room),
+                    _ => unreachable!(),
+                };
+                Command::Chatting {
+                    target,
+                    publish: text(next()).as_deref() == Some("on"),
+                }
+            }
             "help" => Command::Help {
                 topic: self.help_topic(next())?,
             },
@@ -773,6 +849,69 @@ impl Parser<'_> {
             .map(|value| {
                 nick(&value.text)
                     .map_err(|reason| self.option_error(name, value, "NICK (a nickname)", &reason))
+            })
+            .transpose()
+    }
+
+    /// Every value of a repeatable `KEY=VALUE` option, in order.
+    fn key_value_options(&self, name: &str) -> Result<Vec<(String, String)>, ParseError> {
+        self.options
+            .iter()
+            .filter(|g| g.spec.name == name)
+            .filter_map(|g| g.value.as_ref())
+            .map(|value| match value.text.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => Err(self.option_error(
+                    name,
+                    value,
+                    REPEATABLE,
+                    "it needs a name, then =, then the value",
+                )),
+            })
+            .collect()
+    }
+
+    /// `/join --focus [FOCUS-JID]` or `--focus-http URL` (not both).
+    fn focus_option(&self) -> Result<Option<super::FocusTarget>, ParseError> {
+        let given = |name: &str| self.options.iter().find(|g| g.spec.name == name);
+        match (given("--focus"), given("--focus-http")) {
+            (Some(f), Some(_)) => Err(self.error(
+                f.column,
+                format_args!(
+                    "give either --focus or --focus-http, not both (at column {})",
+                    f.column
+                ),
+            )),
+            (Some(f), None) => match &f.value {
+                None => Ok(Some(super::FocusTarget::Xmpp(None))),
+                Some(value) => Jid::new(&value.text)
+                    .map(|j| Some(super::FocusTarget::Xmpp(Some(j))))
+                    .map_err(|e| {
+                        self.option_error("--focus", value, "FOCUS-JID (a JID)", &e.to_string())
+                    }),
+            },
+            (None, Some(h)) => {
+                let value = h.value.as_ref().expect("--focus-http takes a value");
+                let url = value.text.as_str();
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    Ok(Some(super::FocusTarget::Http(url.to_string())))
+                } else {
+                    Err(self.option_error("--focus-http", value, "URL (http:// or https://)", ""))
+                }
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// `--protocol muc|conference|gc` of `/join`.
+    fn protocol_option(&self) -> Result<Option<crate::store::Protocol>, ParseError> {
+        use crate::store::Protocol;
+        self.option("--protocol")
+            .map(|value| match value.text.as_str() {
+                "muc" => Ok(Protocol::Muc),
+                "conference" => Ok(Protocol::Conference),
+                "gc" | "groupchat" => Ok(Protocol::Groupchat),
+                _ => Err(self.option_error("--protocol", value, "muc, conference or gc", "")),
             })
             .transpose()
     }
@@ -809,6 +948,14 @@ fn bare(value: Option<(Value, usize)>) -> BareJid {
     match value {
         Some((Value::Room(room), _)) => room,
         _ => unreachable!("the table says this argument is a required room"),
+    }
+}
+
+/// A contact: the bare part of a required JID argument.
+fn contact(value: Option<(Value, usize)>) -> BareJid {
+    match value {
+        Some((Value::Jid(jid), _)) => jid.to_bare(),
+        _ => unreachable!("the table says this argument is a required JID"),
     }
 }
 
@@ -1824,6 +1971,8 @@ mod tests {
             "/rooms",
             "/search x",
             "/info r@c",
+            "/browse r@c",
+            "/whois r@c n",
             "/create r@c",
             "/destroy r@c",
             "/kick r@c n",
@@ -1846,6 +1995,21 @@ mod tests {
             "/bookmark r@c",
             "/bookmarks",
             "/unbookmark r@c",
+            "/roster",
+            "/add u@d",
+            "/remove u@d",
+            "/approve u@d",
+            "/deny u@d",
+            "/where u@d",
+            "/chatting r@c off",
+            "/call r@sfu",
+            "/hangup",
+            "/mute",
+            "/unmute",
+            "/deafen",
+            "/undeafen",
+            "/devices",
+            "/callconfig r@sfu muc#max=2",
             "/wait event x",
             "/sleep 1",
             "/me waves",
@@ -1871,6 +2035,8 @@ mod tests {
                 | Command::Rooms { .. }
                 | Command::Search { .. }
                 | Command::Info { .. }
+                | Command::Browse { .. }
+                | Command::Whois { .. }
                 | Command::Create { .. }
                 | Command::Destroy { .. }
                 | Command::Moderate(_)
@@ -1881,6 +2047,21 @@ mod tests {
                 | Command::Bookmark { .. }
                 | Command::Bookmarks
                 | Command::Unbookmark { .. }
+                | Command::Roster
+                | Command::AddContact { .. }
+                | Command::RemoveContact { .. }
+                | Command::Approve { .. }
+                | Command::Deny { .. }
+                | Command::Where { .. }
+                | Command::Chatting { .. }
+                | Command::Call { .. }
+                | Command::Hangup
+                | Command::Mute
+                | Command::Unmute
+                | Command::Deafen
+                | Command::Undeafen
+                | Command::Devices
+                | Command::CallConfig { .. }
                 | Command::Me { .. }
                 | Command::Win(_)
                 | Command::Layout { .. }
@@ -1905,7 +2086,7 @@ mod tests {
                 let line = match spec.name {
                     "join" | "part" => format!("/{alias} r@c"),
                     "msg" | "topic" | "correct" => format!("/{alias} r@c x"),
-                    "quit" => format!("/{alias}"),
+                    "quit" | "roster" => format!("/{alias}"),
                     "win" => format!("/{alias} 3"),
                     other => panic!("no sample for /{other}"),
                 };
@@ -1951,8 +2132,13 @@ mod tests {
             "[--instant]" => "--instant",
             "[--reason TEXT]" => "--reason \"closing time\"",
             "[--venue ROOM]" => "--venue new@conference.example.org",
+            "[--focus [FOCUS-JID]|--focus-http URL]" => "--focus focus.example.org",
+            "[--prop KEY=VALUE]" => "--prop rtcstatsEnabled=true",
+            "[--protocol muc|conference|gc]" => "--protocol conference",
+            "[--private]" => "--private",
             "NICK-or-JID" => "bob@example.org",
             "JID" => "bob@example.org",
+            "on|off" => "off",
             "ROLE" => "visitor",
             "AFFILIATION" => "member",
             other => panic!("no sample for usage word {other:?}"),
@@ -2017,6 +2203,55 @@ mod tests {
                 text: Some("back soon".into())
             }
         );
+    }
+
+    #[test]
+    fn join_with_a_focus() {
+        use crate::command::{FocusTarget, JoinOptions};
+        let options = |line: &str| match ok(line) {
+            Command::Join { options, .. } => options,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            options("/join r@c --focus"),
+            JoinOptions {
+                focus: Some(FocusTarget::Xmpp(None)),
+                ..Default::default()
+            }
+        );
+        let o = options("/join r@c --focus focus.example --prop a=1 --prop b=x=y pw");
+        assert_eq!(
+            o.focus,
+            Some(FocusTarget::Xmpp(Some(Jid::new("focus.example").unwrap())))
+        );
+        assert_eq!(
+            o.focus_props,
+            vec![("a".into(), "1".into()), ("b".into(), "x=y".into())]
+        );
+        assert!(matches!(
+            ok("/join r@c --focus --prop a=1 pw"),
+            Command::Join { password: Some(p), options: JoinOptions { focus: Some(FocusTarget::Xmpp(None)), .. }, .. } if p == "pw"
+        ));
+        assert_eq!(
+            options("/join r@c --focus-http=http://127.0.0.1:5/").focus,
+            Some(FocusTarget::Http("http://127.0.0.1:5/".into()))
+        );
+        let (column, message) = err("/join r@c --focus --focus-http http://x");
+        assert_eq!(column, 10);
+        assert!(
+            message.contains("either --focus or --focus-http"),
+            "{message}"
+        );
+        let (column, message) = err("/join r@c --prop novalue");
+        assert_eq!(column, 17);
+        assert!(message.contains("KEY=VALUE"), "{message}");
+        let (_, message) = err("/join r@c --focus-http ftp://x");
+        assert!(message.contains("http://"), "{message}");
+        let (_, message) = err("/join r@c --focus a@@b");
+        assert!(message.contains("FOCUS-JID"), "{message}");
+        // Other options still may not be repeated.
+        let (_, message) = err("/join r@c --focus --focus");
+        assert!(message.contains("given again"), "{message}");
     }
 
     #[test]

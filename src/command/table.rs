@@ -128,13 +128,44 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "join",
         aliases: &["j"],
-        usage: "/join ROOM[/NICK] [PASSWORD]",
+        usage: "/join ROOM[/NICK] [PASSWORD] [--focus [FOCUS-JID]|--focus-http URL] [--prop KEY=VALUE] [--protocol muc|conference|gc] [--private] [--password P]",
         help: "Join a room, optionally with a nickname and a room password",
         args: &[
             arg("ROOM[/NICK]", ArgKind::RoomNick),
             opt_arg("PASSWORD", ArgKind::Word),
         ],
-        options: &[],
+        options: &[
+            OptSpec {
+                name: "--focus",
+                value: Some("[FOCUS-JID]"),
+                help: "ask a Jitsi focus (default focus.DOMAIN) for the conference first",
+            },
+            OptSpec {
+                name: "--focus-http",
+                value: Some("URL"),
+                help: "the same conference request as JSON over HTTP(S)",
+            },
+            OptSpec {
+                name: "--prop",
+                value: Some("KEY=VALUE"),
+                help: "a conference property for the focus (repeatable)",
+            },
+            OptSpec {
+                name: "--protocol",
+                value: Some("muc|conference|gc"),
+                help: "speak this protocol (default: what the service answers to)",
+            },
+            OptSpec {
+                name: "--private",
+                value: None,
+                help: "generic conferencing: hide your real JID (only messages reach you)",
+            },
+            OptSpec {
+                name: "--password",
+                value: Some("P"),
+                help: "the room password (conference secret), like PASSWORD",
+            },
+        ],
     },
     CommandSpec {
         name: "part",
@@ -235,6 +266,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         usage: "/info ROOM",
         help: "Show a room's public information: name, description, subject, occupants, features",
         args: &[arg("ROOM", ArgKind::Room)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "browse",
+        aliases: &[],
+        usage: "/browse JID",
+        help: "Browse a room, a service or a participant (jabber:iq:browse)",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "whois",
+        aliases: &[],
+        usage: "/whois ROOM NICK",
+        help: "Show an occupant's real JID, where the room tells it",
+        args: &[arg("ROOM", ArgKind::Room), arg("NICK", ArgKind::Nick)],
         options: &[],
     },
     CommandSpec {
@@ -469,6 +516,132 @@ pub static COMMANDS: &[CommandSpec] = &[
         usage: "/unbookmark ROOM",
         help: "Remove a room's bookmark",
         args: &[arg("ROOM", ArgKind::Room)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "roster",
+        aliases: &["contacts"],
+        usage: "/roster",
+        help: "List your contacts with their presence and the room they are in, and subscription requests (TUI: Enter joins a contact's room)",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "add",
+        aliases: &[],
+        usage: "/add JID",
+        help: "Add a contact and ask to see their presence",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "remove",
+        aliases: &[],
+        usage: "/remove JID",
+        help: "Remove a contact (both presence subscriptions end)",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "approve",
+        aliases: &[],
+        usage: "/approve JID",
+        help: "Let JID see your presence and the rooms you publish (answers their request)",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "deny",
+        aliases: &[],
+        usage: "/deny JID",
+        help: "Refuse JID's subscription request, or stop sharing your presence with JID",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "where",
+        aliases: &[],
+        usage: "/where JID",
+        help: "Show a contact's presence and the room they are in (XEP-0194)",
+        args: &[arg("JID", ArgKind::Jid)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "chatting",
+        aliases: &[],
+        usage: "/chatting ROOM|all on|off",
+        help: "Tell your contacts that you are in a room (XEP-0194), or stop; all: publishing as a whole",
+        args: &[
+            arg("ROOM|all", ArgKind::RoomOrAll),
+            arg("on|off", ArgKind::Choice(&["on", "off"])),
+        ],
+        options: &[],
+    },
+    CommandSpec {
+        name: "call",
+        aliases: &[],
+        usage: "/call ROOM",
+        help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone",
+        args: &[arg("ROOM", ArgKind::Room)],
+        options: &[],
+    },
+    CommandSpec {
+        name: "hangup",
+        aliases: &[],
+        usage: "/hangup",
+        help: "Leave the call",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "mute",
+        aliases: &[],
+        usage: "/mute",
+        help: "Stop sending your microphone in the call",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "unmute",
+        aliases: &[],
+        usage: "/unmute",
+        help: "Send your microphone again",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "deafen",
+        aliases: &[],
+        usage: "/deafen",
+        help: "Stop playing the others in the call (they still hear you unless muted)",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "undeafen",
+        aliases: &[],
+        usage: "/undeafen",
+        help: "Play the others in the call again",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "devices",
+        aliases: &[],
+        usage: "/devices",
+        help: "List the audio input and output devices",
+        args: &[],
+        options: &[],
+    },
+    CommandSpec {
+        name: "callconfig",
+        aliases: &[],
+        usage: "/callconfig ROOM [FIELD=VALUE ...]",
+        help: "Show an A/V conference's options (XEP-0050 ad-hoc), or set fields of them",
+        args: &[
+            arg("ROOM", ArgKind::Room),
+            opt_arg("FIELD=VALUE ...", ArgKind::KeyValues),
+        ],
         options: &[],
     },
     CommandSpec {
@@ -739,6 +912,8 @@ mod tests {
                 "rooms",
                 "search",
                 "info",
+                "browse",
+                "whois",
                 "create",
                 "destroy",
                 "kick",
@@ -761,6 +936,21 @@ mod tests {
                 "bookmark",
                 "bookmarks",
                 "unbookmark",
+                "roster",
+                "add",
+                "remove",
+                "approve",
+                "deny",
+                "where",
+                "chatting",
+                "call",
+                "hangup",
+                "mute",
+                "unmute",
+                "deafen",
+                "undeafen",
+                "devices",
+                "callconfig",
                 "wait",
                 "sleep",
                 "me",
@@ -775,7 +965,11 @@ mod tests {
     #[test]
     fn usages_are_exact() {
         let usage = |n: &str| lookup(n).unwrap().usage;
-        assert_eq!(usage("join"), "/join ROOM[/NICK] [PASSWORD]");
+        assert_eq!(
+            usage("join"),
+            "/join ROOM[/NICK] [PASSWORD] [--focus [FOCUS-JID]|--focus-http URL] [--prop KEY=VALUE] \
+             [--protocol muc|conference|gc] [--private] [--password P]"
+        );
         assert_eq!(usage("part"), "/part ROOM [REASON]");
         assert_eq!(usage("say"), "/say ROOM TEXT");
         assert_eq!(usage("msg"), "/msg JID-or-ROOM/NICK TEXT");
@@ -908,10 +1102,17 @@ mod tests {
     #[test]
     fn help_for_one_command() {
         let join = help_text(Some("join")).unwrap();
-        assert_eq!(
-            join,
-            "Usage: /join ROOM[/NICK] [PASSWORD]\nAliases: /j\n\
-             Join a room, optionally with a nickname and a room password"
+        assert!(
+            join.starts_with(&format!(
+                "Usage: {}\nAliases: /j\n\
+                 Join a room, optionally with a nickname and a room password\nOptions:\n",
+                lookup("join").unwrap().usage
+            )),
+            "{join}"
+        );
+        assert!(
+            join.contains("\n  --protocol muc|conference|gc  speak this protocol"),
+            "{join}"
         );
         // With a slash, by alias, any case.
         assert_eq!(help_text(Some("/j")).unwrap(), join);

@@ -22,16 +22,23 @@
 //! enabled = true                   # false = keep nothing (same as --no-history)
 //! load = 50                        # messages of history shown on join
 //!
+//! [chatting]                       # XEP-0194: tell contacts which rooms you are in
+//! publish = true                   # false = never
+//! never = ["*@conference.work.example"]  # rooms never told (`*` = anything)
+//!
 //! [accounts.work]
 //! jid = "alice@example.org"        # required
 //! server = "xmpp.example.org:5222" # host[:port]
 //! nick = "alice"                   # default: the JID's local part
+//! nicks = ["alice", "alice_"]      # generic conferencing: nicks offered in order
 //! password_command = "pass show xmpp/alice"
 //! password_env = "CONFAB_PASSWORD" # (at most one of the two)
 //! tls = "starttls"                 # or "direct" (XEP-0368)
 //! ca_file = "/path/to/ca.pem"      # relative paths are relative to the config file
 //! resource = "confab"
 //! autojoin = ["room@conference.example.org", "dev@conference.example.org/alice2"]
+//! focus = ["conference.meet.example"]  # joins here ask a Jitsi focus first
+//! focus_jid = "focus.meet.example"     # default focus.DOMAIN; or focus_http = "https://…"
 //!
 //! [ui]
 //! bell = true                      # ring the bell on a highlight or private message
@@ -192,6 +199,9 @@ pub struct Account {
     pub server: Option<ServerAddr>,
     /// Default nick in rooms.
     pub nick: String,
+    /// `nicks = [..]`: the nicks a generic conferencing room is offered,
+    /// in order (the first free one is taken); empty: just `nick`.
+    pub nicks: Vec<String>,
     pub password: PasswordSource,
     pub tls: TlsMode,
     /// Extra CA certificate to trust, in addition to the system roots.
@@ -201,6 +211,20 @@ pub struct Account {
     pub autojoin: Vec<AutoJoin>,
     /// An XEP-0433 channel search service `/search` asks (`search_service`).
     pub search_service: Option<jid::Jid>,
+    /// `focus`, `focus_jid`, `focus_http`: joins that go through a Jitsi
+    /// focus without `/join --focus`.
+    pub focus: FocusSettings,
+}
+
+/// The rooms whose joins ask a Jitsi focus first (issue 8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FocusSettings {
+    /// `focus = [..]`: MUC domains (every room there) and room JIDs.
+    pub entries: Vec<String>,
+    /// `focus_jid`: the focus (default `focus.DOMAIN`).
+    pub jid: Option<jid::Jid>,
+    /// `focus_http`: ask over HTTP(S) at this URL instead.
+    pub http: Option<String>,
 }
 
 impl Account {
@@ -279,6 +303,30 @@ pub struct Config {
     pub paths: Paths,
     /// `[ui]`, `[theme]` and `[keys]`.
     pub ui: UiConfig,
+    /// `[chatting]`: which rooms are told to contacts (XEP-0194).
+    pub chatting: ChattingConfig,
+}
+
+/// `[chatting]`: publish the rooms we are in to our contacts (XEP-0194).
+/// Private, hidden, members-only and password-protected rooms and rooms
+/// joined with a password or `--private` are never published (unless
+/// `/chatting ROOM on`), nor rooms matching a `never` pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChattingConfig {
+    /// `publish = false`: publish nothing (default true).
+    pub publish: bool,
+    /// `never = ["*@conference.work.example", "secret@*"]`: room JIDs
+    /// never published; `*` matches any run of characters.
+    pub never: Vec<String>,
+}
+
+impl Default for ChattingConfig {
+    fn default() -> Self {
+        ChattingConfig {
+            publish: true,
+            never: Vec::new(),
+        }
+    }
 }
 
 /// What the command line said (main.rs fills it from clap). CLI values win

@@ -20,7 +20,9 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "ui",
     "theme",
     "keys",
+    "chatting",
 ];
+pub(crate) const CHATTING_KEYS: &[&str] = &["publish", "never"];
 pub(crate) const HISTORY_KEYS: &[&str] = &["enabled", "load"];
 pub(crate) const UI_KEYS: &[&str] = &[
     "bell",
@@ -53,6 +55,7 @@ pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "jid",
     "server",
     "nick",
+    "nicks",
     "password_command",
     "password_env",
     "tls",
@@ -60,6 +63,9 @@ pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "resource",
     "autojoin",
     "search_service",
+    "focus",
+    "focus_jid",
+    "focus_http",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +85,16 @@ pub(crate) struct RawConfig {
     /// Key name to action name; the spans give the file order and lines.
     #[serde(default)]
     pub keys: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub chatting: RawChatting,
+}
+
+/// `[chatting]` (XEP-0194): publish the rooms we are in, except these.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table with keys publish and never")]
+pub(crate) struct RawChatting {
+    pub publish: Option<bool>,
+    pub never: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +180,7 @@ pub(crate) struct RawAccount {
     pub jid: Option<Spanned<String>>,
     pub server: Option<Spanned<String>>,
     pub nick: Option<Spanned<String>>,
+    pub nicks: Option<Vec<Spanned<String>>>,
     pub password_command: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub tls: Option<Spanned<String>>,
@@ -171,6 +188,9 @@ pub(crate) struct RawAccount {
     pub resource: Option<Spanned<String>>,
     pub autojoin: Option<Vec<Spanned<String>>>,
     pub search_service: Option<Spanned<String>>,
+    pub focus: Option<Vec<Spanned<String>>>,
+    pub focus_jid: Option<Spanned<String>>,
+    pub focus_http: Option<Spanned<String>>,
 }
 
 /// Parse `text` (the content of `file`).
@@ -242,6 +262,7 @@ fn de_error(err: &toml::de::Error, doc: &DeTable<'_>, text: &str, file: &Path) -
             [] => Some(TOP_KEYS),
             [Seg::Key(h)] if h == "history" => Some(HISTORY_KEYS),
             [Seg::Key(h)] if h == "ui" => Some(UI_KEYS),
+            [Seg::Key(h)] if h == "chatting" => Some(CHATTING_KEYS),
             [Seg::Key(h)] if h == "theme" => Some(THEME_KEYS),
             [Seg::Key(a), Seg::Key(_)] if a == "accounts" => Some(ACCOUNT_KEYS),
             _ => None,

@@ -47,12 +47,14 @@ struct Pending {
     jid: jid::BareJid,
     server: Option<(String, Option<u16>)>,
     nick: Option<String>,
+    nicks: Vec<String>,
     password: PasswordSource,
     tls: TlsMode,
     ca_file: Option<PathBuf>,
     resource: Option<String>,
     autojoin: Vec<AutoJoin>,
     search_service: Option<jid::Jid>,
+    focus: super::FocusSettings,
 }
 
 impl Pending {
@@ -62,24 +64,29 @@ impl Pending {
             jid,
             server: None,
             nick: None,
+            nicks: Vec::new(),
             password: PasswordSource::Prompt,
             tls: TlsMode::default(),
             ca_file: None,
             resource: None,
             autojoin: Vec::new(),
             search_service: None,
+            focus: Default::default(),
         }
     }
 
     fn finish(self) -> Account {
         let tls = self.tls;
-        let nick = self.nick.unwrap_or_else(|| {
-            // Account JIDs always have a local part (see `parse_account_jid`).
-            self.jid
-                .node()
-                .map(|n| n.as_str().to_owned())
-                .unwrap_or_default()
-        });
+        let nick = self
+            .nick
+            .or_else(|| self.nicks.first().cloned())
+            .unwrap_or_else(|| {
+                // Account JIDs always have a local part (see `parse_account_jid`).
+                self.jid
+                    .node()
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default()
+            });
         Account {
             name: self.name,
             jid: self.jid,
@@ -88,12 +95,14 @@ impl Pending {
                 port: port.unwrap_or(tls.default_port()),
             }),
             nick,
+            nicks: self.nicks,
             password: self.password,
             tls,
             ca_file: self.ca_file,
             resource: self.resource,
             autojoin: self.autojoin,
             search_service: self.search_service,
+            focus: self.focus,
         }
     }
 }
@@ -131,6 +140,7 @@ pub(crate) fn resolve(
     }
 
     let ui = check_ui(&ctx, &raw.ui, &raw.theme, &raw.keys)?;
+    let chatting = check_chatting(&ctx, &raw.chatting)?;
 
     // Command-line values.
     let cli_jid = cli
@@ -218,6 +228,30 @@ pub(crate) fn resolve(
             cache_dir,
         },
         ui,
+        chatting,
+    })
+}
+
+/// `[chatting]`: `never` patterns must not be empty.
+fn check_chatting(
+    ctx: &Ctx<'_>,
+    raw: &super::raw::RawChatting,
+) -> Result<super::ChattingConfig, ConfigError> {
+    let mut never = Vec::new();
+    for (i, p) in raw.never.iter().flatten().enumerate() {
+        let key = format!("chatting.never[{i}]");
+        never.push(ctx.check(p, &key, |p| {
+            let p = p.trim();
+            if p.is_empty() {
+                Err("empty pattern (write a room JID; * matches anything)".to_owned())
+            } else {
+                Ok(p.to_lowercase())
+            }
+        })?);
+    }
+    Ok(super::ChattingConfig {
+        publish: raw.publish.unwrap_or(true),
+        never,
     })
 }
 
@@ -268,6 +302,12 @@ fn check_account(
         .as_ref()
         .map(|n| ctx.check(n, &key("nick"), |n| check_resourcepart(n, "nick")))
         .transpose()?;
+
+    let mut nicks = Vec::new();
+    for (i, n) in raw.nicks.iter().flatten().enumerate() {
+        let k = format!("{}[{i}]", key("nicks"));
+        nicks.push(ctx.check(n, &k, |n| check_resourcepart(n, "nick"))?);
+    }
 
     let password = match (&raw.password_command, &raw.password_env) {
         (Some(cmd), Some(env)) => {
@@ -337,6 +377,8 @@ fn check_account(
         autojoin.push(item);
     }
 
+    let focus = check_focus(ctx, &raw, &key)?;
+
     let search_service = raw
         .search_service
         .as_ref()
@@ -348,12 +390,14 @@ fn check_account(
         jid,
         server,
         nick,
+        nicks,
         password,
         tls,
         ca_file,
         resource,
         autojoin,
         search_service,
+        focus,
     })
 }
 
@@ -499,6 +543,41 @@ pub(crate) fn parse_account_jid(s: &str) -> Result<jid::BareJid, String> {
         return Err(format!("{s:?} has no local part (expected user@domain)"));
     }
     Ok(parsed.into_bare())
+}
+
+/// `focus` (MUC domains or room JIDs), `focus_jid`, `focus_http`.
+fn check_focus(
+    ctx: &Ctx<'_>,
+    raw: &RawAccount,
+    key: &dyn Fn(&str) -> String,
+) -> Result<super::FocusSettings, ConfigError> {
+    let mut entries = Vec::new();
+    for (i, e) in raw.focus.iter().flatten().enumerate() {
+        let k = format!("{}[{i}]", key("focus"));
+        entries.push(ctx.check(e, &k, |e| match jid::BareJid::new(e.trim()) {
+            Ok(j) => Ok(j.to_string()),
+            Err(err) => Err(format!("{e:?} is not a MUC domain or room JID ({err})")),
+        })?);
+    }
+    let jid = raw
+        .focus_jid
+        .as_ref()
+        .map(|s| ctx.check(s, &key("focus_jid"), |s| parse_service_jid(s)))
+        .transpose()?;
+    let http = raw
+        .focus_http
+        .as_ref()
+        .map(|s| {
+            ctx.check(s, &key("focus_http"), |s| {
+                if s.starts_with("http://") || s.starts_with("https://") {
+                    Ok(s.clone())
+                } else {
+                    Err(format!("{s:?} is not an http:// or https:// URL"))
+                }
+            })
+        })
+        .transpose()?;
+    Ok(super::FocusSettings { entries, jid, http })
 }
 
 /// The JID of a service (`search_service`): a domain, or `node@domain`.

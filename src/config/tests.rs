@@ -337,6 +337,23 @@ fn missing_jid() {
 }
 
 #[test]
+fn nicks_for_conference_rooms() {
+    let c = load_str("[accounts.work]\njid = \"a@example.org\"\nnicks = [\"dude\", \"dude_\"]\n")
+        .unwrap();
+    assert_eq!(c.account.nicks, ["dude", "dude_"]);
+    // The first is the nick unless one is given.
+    assert_eq!(c.account.nick, "dude");
+    let c =
+        load_str("[accounts.work]\njid = \"a@example.org\"\nnick = \"al\"\nnicks = [\"dude\"]\n")
+            .unwrap();
+    assert_eq!(c.account.nick, "al");
+    let c = load_str("[accounts.work]\njid = \"a@example.org\"\n").unwrap();
+    assert!(c.account.nicks.is_empty());
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\nnicks = [\"ok\", \" \"]\n");
+    assert!(msg.contains("accounts.work.nicks[1]"), "{msg}");
+}
+
+#[test]
 fn search_service_is_a_jid() {
     let c = load_str(
         "[accounts.work]\njid = \"a@example.org\"\nsearch_service = \"api@search.jabber.network\"\n",
@@ -380,7 +397,7 @@ fn unknown_key_top_level_and_history() {
     assert_eq!(
         msg,
         "config.toml:3: unknown key \"foo\" in the top level \
-         (expected one of default_account, history, accounts, ui, theme, keys)"
+         (expected one of default_account, history, accounts, ui, theme, keys, chatting)"
     );
     let msg = err("[history]\nenabled = true\nloaad = 3\n");
     assert_eq!(
@@ -813,7 +830,7 @@ fn unknown_ui_and_theme_keys() {
     );
     let msg = ui_err("[tui]\nbell = true\n");
     assert!(
-        msg.starts_with("config.toml:3: unknown key \"tui\" in the top level (expected one of default_account, history, accounts, ui, theme, keys)"),
+        msg.starts_with("config.toml:3: unknown key \"tui\" in the top level (expected one of default_account, history, accounts, ui, theme, keys, chatting)"),
         "{msg}"
     );
 }
@@ -964,5 +981,57 @@ fn bad_time_format() {
             "{ACCOUNT}[ui]\ntime_format = \"[%d.%m. %H:%M] 100%%\"\n"
         ))
         .is_ok()
+    );
+}
+
+#[test]
+fn focus_settings() {
+    let c = load_str(
+        "[accounts.work]\njid = \"a@example.org\"\nfocus = [\"conference.meet.example\", \"r@conference.x\"]\n\
+         focus_jid = \"focus.meet.example\"\nfocus_http = \"https://meet.example/\"\n",
+    )
+    .unwrap();
+    let f = &c.account.focus;
+    assert_eq!(f.entries, ["conference.meet.example", "r@conference.x"]);
+    assert_eq!(
+        f.jid.as_ref().map(|j| j.to_string()).as_deref(),
+        Some("focus.meet.example")
+    );
+    assert_eq!(f.http.as_deref(), Some("https://meet.example/"));
+    let c = load_str("[accounts.work]\njid = \"a@example.org\"\n").unwrap();
+    assert_eq!(c.account.focus, Default::default());
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\nfocus = [\"ok.example\", \"a@@b\"]\n");
+    assert!(
+        msg.starts_with(
+            "config.toml:3: accounts.work.focus[1]: \"a@@b\" is not a MUC domain or room JID"
+        ),
+        "{msg}"
+    );
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\nfocus_http = \"ftp://x\"\n");
+    assert!(
+        msg.starts_with("config.toml:3: accounts.work.focus_http: \"ftp://x\" is not an http"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn chatting_section() {
+    let text = "[accounts.a]\njid = \"a@example.org\"\n[chatting]\npublish = false\nnever = [\"*@Conference.work.example\", \"secret@*\"]\n";
+    let config = load_str(text).unwrap();
+    assert!(!config.chatting.publish);
+    assert_eq!(
+        config.chatting.never,
+        ["*@conference.work.example", "secret@*"]
+    );
+    let config = load_str("[accounts.a]\njid = \"a@example.org\"\n").unwrap();
+    assert_eq!(config.chatting, crate::config::ChattingConfig::default());
+    assert!(config.chatting.publish);
+    let msg = err("[accounts.a]\njid = \"a@example.org\"\n[chatting]\nnever = [\" \"]\n");
+    assert!(msg.starts_with("config.toml:4:"), "{msg}");
+    assert!(msg.contains("chatting.never[0]"), "{msg}");
+    let msg = err("[chatting]\npublsh = true\n");
+    assert!(
+        msg.contains("unknown key \"publsh\" in [chatting] (expected one of publish, never)"),
+        "{msg}"
     );
 }

@@ -24,6 +24,14 @@ pub const FEATURES: &[&str] = &[
     ns::PING,
     "urn:xmpp:delay",
     "urn:xmpp:sid:0",
+    // XEP-0194 User Chatting: contacts' rooms arrive as PEP events.
+    super::chatting::NOTIFY,
+    ns::JINGLE,
+    ns::JINGLE_RTP,
+    ns::JINGLE_RTP_AUDIO,
+    ns::JINGLE_ICE_UDP,
+    ns::JINGLE_DTLS,
+    ns::JINGLE_AV_CONFERENCES,
 ];
 
 /// The disco#info result for confab (node echoed back when asked).
@@ -114,6 +122,18 @@ mod tests {
         assert_eq!(r.identities[0].type_, "console");
         assert!(r.features.contains(ns::MUC));
         assert!(r.features.contains(ns::PING));
+        assert!(r.features.contains("urn:xmpp:chatting:0+notify"));
+        // Jingle A/V conferences (XEP-0521) and what they are built on.
+        for f in [
+            "urn:xmpp:jingle:1",
+            "urn:xmpp:jingle:apps:rtp:1",
+            "urn:xmpp:jingle:apps:rtp:audio",
+            "urn:xmpp:jingle:transports:ice-udp:1",
+            "urn:xmpp:jingle:apps:dtls:0",
+            "urn:xmpp:jingle:av-conferences:0",
+        ] {
+            assert!(r.features.contains(f), "{f}");
+        }
     }
 
     #[test]

@@ -4,18 +4,24 @@
 //! that the store understands; outgoing stanzas are built by the functions
 //! of the submodules.
 
+pub mod adhoc;
 pub mod admin;
 pub mod bookmarks;
 pub mod channel_search;
+pub mod chatting;
+pub mod conference;
 pub mod correction;
 pub mod disco;
+pub mod focus;
 pub mod invite;
 pub mod iq;
+pub mod jingle;
 pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod owner;
 pub mod rooms;
+pub mod roster;
 pub mod selfping;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +46,20 @@ pub mod ns {
     pub const PING: &str = "urn:xmpp:ping";
     pub const CAPS: &str = "http://jabber.org/protocol/caps";
     pub const JABBER_CLIENT: &str = "jabber:client";
+    pub const JINGLE: &str = "urn:xmpp:jingle:1";
+    pub const JINGLE_RTP: &str = "urn:xmpp:jingle:apps:rtp:1";
+    pub const JINGLE_RTP_AUDIO: &str = "urn:xmpp:jingle:apps:rtp:audio";
+    pub const JINGLE_ICE_UDP: &str = "urn:xmpp:jingle:transports:ice-udp:1";
+    pub const JINGLE_DTLS: &str = "urn:xmpp:jingle:apps:dtls:0";
+    pub const JINGLE_GROUPING: &str = "urn:xmpp:jingle:apps:grouping:0";
+    /// XEP-0521 Jingle A/V conferences (client and service feature).
+    pub const JINGLE_AV_CONFERENCES: &str = "urn:xmpp:jingle:av-conferences:0";
+    /// XEP-0521: the ad-hoc command node for room options.
+    pub const AV_CONFERENCES_CONFIG: &str = "urn:xmpp:av-conferences:config";
+    /// XEP-0298 Coin.
+    pub const COIN: &str = "urn:xmpp:coin:1";
+    /// XEP-0050 ad-hoc commands.
+    pub const COMMANDS: &str = "http://jabber.org/protocol/commands";
 }
 
 /// An XMPP error reduced to what a user needs: the defined condition and
@@ -151,6 +171,10 @@ pub enum Incoming {
     Invitation(invite::Invitation),
     /// A room relays that someone declined our invitation.
     InvitationDeclined(invite::Decline),
+    /// A XEP-0194 chatting event of a contact (PEP).
+    Chatting(chatting::ChattingEvent),
+    /// A subscription presence (`subscribe`, `subscribed`, …).
+    Subscription(roster::SubscriptionRequest),
     /// Something we do not act on (kept for diagnostics).
     Ignored(&'static str),
 }
@@ -159,6 +183,9 @@ pub enum Incoming {
 /// is read as occupant presence (groupchat 1.0 rooms send no `muc#user`);
 /// the store ignores it unless that bare JID is one of our rooms.
 pub fn classify_presence(p: &Presence) -> Incoming {
+    if let Some(s) = roster::parse_subscription(p) {
+        return s;
+    }
     muc::parse_presence(p).unwrap_or(Incoming::Ignored("presence"))
 }
 
@@ -179,6 +206,10 @@ pub fn classify_message(m: &Message) -> Incoming {
     }
     if let Some(result) = mam::parse_result(m) {
         return result;
+    }
+    // PEP events (XEP-0194) before chat parsing: they have no body.
+    if let Some(event) = chatting::parse_event(m) {
+        return event;
     }
     if m.type_ == MessageType::Groupchat {
         return correction::refine(m, message::parse_groupchat(m));

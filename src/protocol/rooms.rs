@@ -201,6 +201,10 @@ pub struct RoomInfo {
     /// The room's features in words (`password-protected`, `members-only`,
     /// `moderated`, `non-anonymous`, `persistent`, `public`, `archived`…).
     pub features: Vec<String>,
+    /// What a Jitsi focus said about the room (`/join --focus`): kept by
+    /// the app, not part of disco#info.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conference: Option<super::focus::ConferenceInfo>,
 }
 
 /// Room features (disco#info `var`s of XEP-0045 §15.3 and a few others)
@@ -256,6 +260,7 @@ pub fn room_info(info: &DiscoInfo) -> RoomInfo {
             .and_then(|v| v.trim().parse().ok()),
         language: info.form_value(ROOMINFO, "muc#roominfo_lang"),
         features,
+        conference: None,
     }
 }
 
@@ -274,6 +279,16 @@ pub fn describe_room_info(room: &str, info: &RoomInfo) -> String {
     line("Language", &info.language);
     let features = (!info.features.is_empty()).then(|| info.features.join(", "));
     line("Features", &features);
+    if let Some(c) = &info.conference {
+        line("Focus", &c.focus.clone().or(Some("(not named)".into())));
+        line("Visitor node", &c.vnode);
+        let props: Vec<String> = c
+            .properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        line("Conference", &(!props.is_empty()).then(|| props.join(", ")));
+    }
     out
 }
 

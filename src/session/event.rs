@@ -5,6 +5,7 @@ use std::time::Duration;
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::Presence;
 
 use crate::command::Show;
 use crate::protocol::iq::{IqAnswer, IqRequest};
@@ -44,6 +45,15 @@ pub enum SessionEvent {
     IqRequest(IqRequest),
     /// The session closed the stream at the app's request.
     Closed,
+    /// From the media task, merged into the same stream of events
+    /// ([`crate::media::engine::merge`]).
+    Media(crate::media::engine::MediaEvent),
+    /// The outcome of a [`SessionCmd::Http`] POST (any status: the app
+    /// judges it).
+    HttpResponse {
+        tag: Tag,
+        result: Result<super::http::HttpResponse, ErrorInfo>,
+    },
 }
 
 /// What the app asks the session to do. Sending never blocks the app.
@@ -101,6 +111,20 @@ pub enum SessionCmd {
         id: String,
         answer: IqAnswer,
     },
+    /// POST `body` (JSON) to `url` over HTTP(S) (rustls, our roots),
+    /// online or not; the outcome comes as [`SessionEvent::HttpResponse`].
+    Http {
+        url: String,
+        body: String,
+        timeout: Duration,
+        tag: Tag,
+    },
+    /// Send this presence as it is (generic conferencing: presence to
+    /// the bare room JID, unavailable to leave). Offline it fails.
+    Presence { presence: Box<Presence>, tag: Tag },
+    /// The room speaks groupchat 1.0 (sent before its `Join`): plain join
+    /// presence, and a nick change is unavailable + available presence.
+    Groupchat { room: BareJid },
     /// Leave every room, close the stream and end the task.
     Shutdown,
 }

@@ -7,6 +7,7 @@
 
 pub mod connect;
 mod event;
+pub mod http;
 mod task;
 
 use std::time::Duration;

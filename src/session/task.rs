@@ -24,6 +24,7 @@ use crate::protocol::iq::{self, IqRequest};
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
+mod legacy;
 mod selfping;
 
 /// A room the session is in (or entering), kept to rejoin after a
@@ -49,6 +50,10 @@ struct RoomJoin {
     /// When the room last sent us anything (XEP-0410 self-ping after a
     /// silence).
     heard: Instant,
+    /// groupchat 1.0: plain join presence (`task/legacy.rs`).
+    plain: bool,
+    /// groupchat 1.0: the nick asked for, until the room answers.
+    nick_to: Option<String>,
 }
 
 /// Rejoins refused with these conditions are tried again: after a server
@@ -108,6 +113,8 @@ pub(super) struct Task {
     mam_rooms: std::collections::HashSet<BareJid>,
     /// Self-pings in flight: IQ id -> room, the nick pinged, deadline.
     self_pings: HashMap<String, (BareJid, String, Instant)>,
+    /// groupchat 1.0 rooms (`task/legacy.rs`).
+    plain_rooms: std::collections::HashSet<BareJid>,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -133,6 +140,7 @@ impl Task {
             ever_online: false,
             mam_rooms: Default::default(),
             self_pings: HashMap::new(),
+            plain_rooms: Default::default(),
         }
     }
 
@@ -306,6 +314,7 @@ impl Task {
             | SessionCmd::Leave { tag, .. }
             | SessionCmd::Nick { tag, .. }
             | SessionCmd::Status { tag, .. }
+            | SessionCmd::Presence { tag, .. }
             | SessionCmd::Message { tag, .. } => tag,
             SessionCmd::Iq { tag, .. } => {
                 self.emit(SessionEvent::IqResponse {
@@ -314,7 +323,15 @@ impl Task {
                 });
                 return;
             }
-            SessionCmd::CatchUpByMam { .. } | SessionCmd::Reply { .. } | SessionCmd::Shutdown => {
+            SessionCmd::CatchUpByMam { .. }
+            | SessionCmd::Groupchat { .. }
+            | SessionCmd::Reply { .. }
+            | SessionCmd::Shutdown => {
+                return;
+            }
+            // HTTP does not need the XMPP stream.
+            http @ SessionCmd::Http { .. } => {
+                self.http(http);
                 return;
             }
         };
@@ -322,6 +339,26 @@ impl Task {
             tag,
             error: err("remote-server-not-found", format!("not connected: {why}")),
         });
+    }
+
+    /// [`SessionCmd::Http`]: the POST runs on its own task.
+    fn http(&self, cmd: SessionCmd) {
+        if let SessionCmd::Http {
+            url,
+            body,
+            timeout,
+            tag,
+        } = cmd
+        {
+            super::http::spawn(
+                url,
+                body,
+                timeout,
+                tag,
+                self.params.connect.tls_config.clone(),
+                self.ev_tx.clone(),
+            );
+        }
     }
 
     /// A command while there is no stream: remember or queue it.
@@ -377,6 +414,12 @@ impl Task {
                 });
             }
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            http @ SessionCmd::Http { .. } => self.http(http),
+            SessionCmd::Groupchat { room } => self.mark_groupchat(room),
+            SessionCmd::Presence { tag, .. } => self.emit(SessionEvent::SendFailed {
+                tag,
+                error: err("remote-server-not-found", "not connected"),
+            }),
             // The request came over a stream that is gone: nobody to answer.
             SessionCmd::Reply { .. } | SessionCmd::Shutdown => {}
         }
@@ -399,6 +442,7 @@ impl Task {
         let show = self.show;
         let status = self.status.clone();
         let mam = self.mam_rooms.contains(&room);
+        let plain = self.plain_rooms.contains(&room);
         let entry = self.rooms.entry(room).or_insert_with(|| RoomJoin {
             nick: nick.clone(),
             password: None,
@@ -413,11 +457,14 @@ impl Task {
             retry_at: None,
             mam,
             heard: Instant::now(),
+            plain,
+            nick_to: None,
         });
         entry.nick = nick;
         entry.password = password;
         entry.history = history;
         entry.joined = false;
+        entry.plain = plain;
     }
 
     fn set_status(&mut self, room: Option<&BareJid>, show: Show, text: Option<String>) {
@@ -447,14 +494,15 @@ impl Task {
             (Some(t), _) => HistoryRequest::Since(*t),
             (None, h) => h.clone(),
         };
-        muc::join(
+        let p = muc::join(
             room,
             &r.nick,
             r.password.as_deref(),
             &history,
             r.show,
             r.status.as_deref(),
-        )
+        )?;
+        Ok(if r.plain { legacy::plain(p) } else { p })
     }
 
     async fn write(stream: &mut Stream, stanza: Stanza) -> Result<(), String> {
@@ -648,7 +696,7 @@ impl Task {
         match s {
             Stanza::Iq(iq) => self.on_iq(iq, stream).await,
             Stanza::Presence(p) => {
-                let inc = classify_presence(&p);
+                let inc = self.groupchat_nick_change(classify_presence(&p));
                 let flush = match self.track_presence(&inc) {
                     Track::Retrying => return Ok(()),
                     Track::Joined(room) => Some(room),
@@ -712,6 +760,7 @@ impl Task {
                     return Track::Nothing;
                 };
                 if r.joined {
+                    r.nick_to = None;
                     return Track::Nothing;
                 }
                 if r.was_joined && r.retries < REJOIN_RETRIES && rejoin_retryable(&error.condition)
@@ -855,6 +904,11 @@ impl Task {
                 };
                 match muc::occupant_presence(&room, &nick, r.show, r.status.as_deref()) {
                     Ok(p) => {
+                        if r.plain
+                            && let Some(r) = self.rooms.get_mut(&room)
+                        {
+                            r.nick_to = Some(nick.clone());
+                        }
                         Self::write(stream, p.into()).await?;
                         self.emit(SessionEvent::Sent { tag });
                     }
@@ -950,6 +1004,11 @@ impl Task {
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
             SessionCmd::Reply { to, id, answer } => {
                 Self::write(stream, iq::reply(to, id, answer).into()).await?;
+            }
+            http @ SessionCmd::Http { .. } => self.http(http),
+            SessionCmd::Groupchat { room } => self.mark_groupchat(room),
+            SessionCmd::Presence { presence, tag } => {
+                self.send_presence(*presence, tag, stream).await?;
             }
             SessionCmd::Shutdown => {}
         }

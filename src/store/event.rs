@@ -219,6 +219,76 @@ pub enum Event {
         list: String,
         items: Vec<crate::protocol::admin::AdminItem>,
     },
+    /// `/browse JID`: a `jabber:iq:browse` answer (`category`, `jid`,
+    /// `name`, `type`, `items`, `namespaces`); `snapshot` when it lists
+    /// the participants of a room we are not in (no updates follow).
+    Browse {
+        target: String,
+        #[serde(flatten)]
+        browse: crate::protocol::conference::Browse,
+        snapshot: bool,
+    },
+    /// `/whois ROOM NICK`: the occupant's real JID, if the room tells it.
+    Whois {
+        room: String,
+        nick: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jid: Option<String>,
+    },
+    /// `/info ROOM` of a generic conferencing room: what its `get` says
+    /// (`nick`, `secret`, `privacy`, `name`, `topic`; `id` and
+    /// `current_nick` once we are in).
+    ConferenceInfo {
+        room: String,
+        #[serde(flatten)]
+        requirements: crate::protocol::conference::Requirements,
+    },
+    /// The roster (`/roster`, `/contacts`): contacts with presence and
+    /// current room, and the subscription requests waiting for an answer.
+    Roster {
+        contacts: Vec<super::ContactItem>,
+        requests: Vec<super::RequestItem>,
+    },
+    /// A roster item was added, changed or removed (`subscription`
+    /// `remove`) by a roster push.
+    Contact(super::ContactItem),
+    /// A contact's presence changed (the most available resource).
+    Presence {
+        from: String,
+        show: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A subscription presence: `subscribe` (answer with `/approve` or
+    /// `/deny`), `subscribed`, `unsubscribe`, `unsubscribed`.
+    Subscription {
+        from: String,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A contact says which room they are in (XEP-0194); `room` is null
+    /// when they left the room of item `item`.
+    Chatting {
+        from: String,
+        item: String,
+        room: Option<crate::protocol::chatting::ChattingRoom>,
+    },
+    /// Whether one of our rooms is published to our contacts, and why not.
+    ChattingPublish {
+        room: String,
+        published: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// `/where CONTACT`: their presence and the room they are in (null:
+    /// none known).
+    Where {
+        contact: String,
+        presence: &'static str,
+        room: Option<crate::protocol::chatting::ChattingRoom>,
+    },
     /// A visitor asks the moderators for voice (XEP-0045 §7.13).
     VoiceRequest {
         room: String,
@@ -226,6 +296,42 @@ pub enum Event {
         nick: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         jid: Option<String>,
+    },
+    /// A Jitsi focus has the conference ready (`/join --focus`): the room
+    /// joined next (on the visitor node's MUC domain after a `vnode`
+    /// redirect), the focus to trust, and the conference's properties.
+    ConferenceReady {
+        room: String,
+        focus: Option<String>,
+        vnode: Option<String>,
+        properties: std::collections::BTreeMap<String, String>,
+    },
+    /// The focus answered `ready='false'`: request `attempt` (2, 3, …)
+    /// goes out in `retry_in` seconds.
+    ConferenceWaiting {
+        room: String,
+        focus: String,
+        attempt: u32,
+        retry_in: f64,
+    },
+    /// Our call changed state (`connecting`, `connected`, `ended`).
+    Call {
+        jid: String,
+        state: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A stream the conference forwards to us came or went.
+    Stream {
+        call: String,
+        entity: String,
+        state: &'static str,
+    },
+    /// The level (0–1) of a stream we receive, a few times a second.
+    AudioLevel {
+        entity: String,
+        level: f32,
+        speaking: bool,
     },
 }
 
@@ -259,6 +365,21 @@ impl Event {
             Event::RoomForm { .. } => "room-form",
             Event::AdminList { .. } => "admin-list",
             Event::VoiceRequest { .. } => "voice-request",
+            Event::Roster { .. } => "roster",
+            Event::Contact(_) => "contact",
+            Event::Presence { .. } => "presence",
+            Event::Subscription { .. } => "subscription",
+            Event::Chatting { .. } => "chatting",
+            Event::ChattingPublish { .. } => "chatting-publish",
+            Event::Where { .. } => "where",
+            Event::Browse { .. } => "browse",
+            Event::Whois { .. } => "whois",
+            Event::ConferenceInfo { .. } => "conference-info",
+            Event::ConferenceReady { .. } => "conference-ready",
+            Event::ConferenceWaiting { .. } => "conference-waiting",
+            Event::Call { .. } => "call",
+            Event::Stream { .. } => "stream",
+            Event::AudioLevel { .. } => "audio-level",
         }
     }
 

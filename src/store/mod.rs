@@ -5,6 +5,8 @@
 //! in the size of the room it touches.
 
 mod bookmarks;
+pub mod calls;
+mod contacts;
 mod continuity;
 mod event;
 mod invitations;
@@ -17,6 +19,8 @@ use chrono::{DateTime, Utc};
 use jid::{BareJid, FullJid, Jid};
 
 pub use bookmarks::{BookmarkItem, Bookmarks};
+pub use calls::{Call, CallState, Calls};
+pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
 pub use event::{Event, LeftKind, OccupantAction};
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room};
@@ -130,6 +134,12 @@ pub struct Store {
     pub invitations: Invitations,
     /// The account's room bookmarks.
     pub bookmarks: Bookmarks,
+    /// Roster, contacts' presence and rooms, subscription requests.
+    pub contacts: Contacts,
+    /// Which of our rooms we publish (XEP-0194).
+    pub publishing: Publishing,
+    /// The call we are in, if any.
+    pub calls: Calls,
 }
 
 impl Default for Store {
@@ -150,6 +160,9 @@ impl Store {
             journal: Vec::new(),
             invitations: Invitations::new(),
             bookmarks: Bookmarks::new(),
+            contacts: Contacts::new(),
+            publishing: Publishing::default(),
+            calls: Calls::default(),
         }
     }
 
@@ -372,6 +385,7 @@ impl Store {
             SessionEvent::Disconnected { reason, retry_in } => {
                 let was_online = self.connection == Connection::Online;
                 self.connection = Connection::Offline;
+                self.contacts.offline();
                 for r in self.rooms.values_mut() {
                     if r.state == JoinState::Joined || r.state == JoinState::Joining {
                         r.state = JoinState::Rejoining;
@@ -407,7 +421,9 @@ impl Store {
             }
             // Outcomes of requests are matched by the app.
             SessionEvent::IqResponse { .. }
+            | SessionEvent::HttpResponse { .. }
             | SessionEvent::IqRequest(_)
+            | SessionEvent::Media(_)
             | SessionEvent::Sent { .. }
             | SessionEvent::SendFailed { .. } => {}
         }
@@ -512,6 +528,13 @@ impl Store {
             Incoming::InvitationDeclined(d) => out.extend(self.invitations.declined(d)),
             Incoming::Correction(c) => self.apply_correction(c, now, out),
             Incoming::MucDropped { room, error } => self.apply_dropped(room, error, now, out),
+            Incoming::Chatting(e) => {
+                // Our own account's events: we know what we publish.
+                if self.jid.as_ref().is_none_or(|j| j.to_bare() != e.from) {
+                    out.extend(self.contacts.chatting(e));
+                }
+            }
+            Incoming::Subscription(s) => out.push(self.contacts.subscription(s)),
             // Unwrapped by the app: only answers to its own queries count.
             Incoming::MamResult(_) => {}
             Incoming::Ignored(_) => {}
@@ -520,6 +543,8 @@ impl Store {
 
     fn apply_presence(&mut self, p: MucPresence, now: DateTime<Utc>, out: &mut Vec<Event>) {
         let Some(r) = self.rooms.get_mut(&p.room) else {
+            // Not a room of ours: a contact's presence.
+            self.apply_contact_presence(p, out);
             return;
         };
         if r.state == JoinState::Left {
@@ -709,6 +734,20 @@ impl Store {
                 notices,
             });
         }
+    }
+
+    fn apply_contact_presence(&mut self, p: MucPresence, out: &mut Vec<Event>) {
+        let own = self.jid.as_ref().is_some_and(|j| j.to_bare() == p.room);
+        if own || p.has_muc_user {
+            return;
+        }
+        let Ok(from) = FullJid::new(&format!("{}/{}", p.room, p.nick)) else {
+            return;
+        };
+        out.extend(
+            self.contacts
+                .presence(&from, p.available, p.info.show, p.info.status),
+        );
     }
 
     fn apply_room_message(&mut self, m: RoomMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {

@@ -20,7 +20,10 @@
 
 pub mod certs;
 pub mod component;
+pub mod focus;
+pub mod legacy;
 mod prosody;
+pub mod sfu;
 
 use std::io;
 use std::process::ExitStatus;

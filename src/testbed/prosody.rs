@@ -76,6 +76,9 @@ pub struct ProsodyOptions {
     /// `muc_room_default_persistent = true` (a `modules_enabled` here
     /// replaces the section's, so list `"muc_mam"` too).
     pub muc_config: String,
+    /// More MUC services beside [`MUC_DOMAIN`] (same settings, without
+    /// `muc_config`), e.g. a Jitsi visitor node's `conference.v1.localhost`.
+    pub extra_muc_domains: Vec<String>,
     /// Log at debug level (also enabled by env `CONFAB_PROSODY_DEBUG`).
     pub debug_log: bool,
 }
@@ -89,6 +92,12 @@ impl ProsodyOptions {
     /// Add an account `user@localhost` with `password`.
     pub fn account(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.accounts.push((user.into(), password.into()));
+        self
+    }
+
+    /// Add a MUC service `domain` beside [`MUC_DOMAIN`].
+    pub fn muc_domain(mut self, domain: impl Into<String>) -> Self {
+        self.extra_muc_domains.push(domain.into());
         self
     }
 
@@ -507,6 +516,14 @@ Component {muc} "muc"
 {muc_extra}
 "#
         );
+        for domain in &opts.extra_muc_domains {
+            let _ = write!(
+                c,
+                "\nComponent {} \"muc\"\n    modules_enabled = {{ \"muc_mam\" }}\n    \
+                 restrict_room_creation = false\n    max_history_messages = 50\n",
+                lua_str(domain)
+            );
+        }
         for (jid, secret) in &self.components {
             let _ = write!(
                 c,

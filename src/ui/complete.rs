@@ -772,7 +772,9 @@ mod tests {
         // After `--`, no options.
         assert_eq!(tab(&format!("{m} -- --t")), format!("{m} -- --t"));
         // Commands without options never complete `--`.
-        assert_eq!(tab("/join --"), "/join --");
+        assert_eq!(tab("/say --"), "/say --");
+        // `/join` has options now.
+        assert_eq!(tab("/join --foc"), "/join --focus ");
     }
 
     #[test]

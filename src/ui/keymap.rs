@@ -21,6 +21,8 @@ pub enum Action {
     ScrollTop,
     ScrollBottom,
     Help,
+    /// The Contacts view.
+    Contacts,
     Close,
     Complete,
     HistoryUp,
@@ -79,6 +81,7 @@ impl Action {
             Action::ScrollTop => "scroll to the oldest line",
             Action::ScrollBottom => "scroll to the newest line",
             Action::Help => "this help",
+            Action::Contacts => "contacts: presence and the rooms they are in (Enter joins)",
             Action::Close => "close help, tables and forms; clear a notice",
             Action::Complete => "complete nick, command or argument (repeat to cycle)",
             Action::HistoryUp => "previous input line of this room",
@@ -113,6 +116,7 @@ const NAMES: &[(&str, Action)] = &[
     ("scroll-top", Action::ScrollTop),
     ("scroll-bottom", Action::ScrollBottom),
     ("help", Action::Help),
+    ("contacts", Action::Contacts),
     ("close", Action::Close),
     ("complete", Action::Complete),
     ("history-up", Action::HistoryUp),
@@ -277,6 +281,7 @@ impl Default for KeyMap {
         bind(Home, c, Action::ScrollTop);
         bind(End, c, Action::ScrollBottom);
         bind(F(1), n, Action::Help);
+        bind(F(5), n, Action::Contacts);
         bind(Esc, n, Action::Close);
         bind(Tab, n, Action::Complete);
         bind(Up, n, Action::HistoryUp);

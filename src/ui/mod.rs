@@ -6,8 +6,11 @@
 //! [`keymap::Action`]s or text; the input line goes through the same
 //! command parser as `--batch`.
 
+mod call;
 pub mod color;
 pub mod complete;
+mod conference;
+mod contacts;
 pub mod input;
 mod invite;
 pub mod keymap;
@@ -135,6 +138,7 @@ pub async fn run(
                         submit_line(&mut app, &mut ui, &format!("/join {r}"));
                     }
                     // Then the bookmarked rooms marked autojoin.
+                    app.fetch_roster();
                     let exec = app.autojoin_bookmarks();
                     ui.on_events(&app.store, &exec.events);
                 }
@@ -168,13 +172,22 @@ pub async fn run(
                     ui.on_events(&app.store, &late);
                     dirty = true;
                 }
+                // The call panel's clock and meters move on their own.
+                if app.in_call() {
+                    dirty = true;
+                }
             }
             _ = frame_due, if dirty => {}
             _ = recv_signal(&mut term_signal) => break 0,
             _ = recv_signal(&mut hup_signal) => break 0,
         }
     };
-    // Leave rooms and close the stream, briefly.
+    // Leave rooms and close the stream, briefly (contacts are told first).
+    let (_, media) = app.leave_call();
+    if let Some(m) = media {
+        m.shutdown(Duration::from_secs(2)).await;
+    }
+    app.retract_chatting();
     app.session().send(SessionCmd::Shutdown);
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while let Some(ev) = events.recv().await {
@@ -270,6 +283,7 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
                 widgets::TableOutcome::Activate(row) => {
                     rooms::activate(app, ui, row);
                     invite::activate(app, ui, row);
+                    contacts::activate(app, ui, row);
                     moderation::activate(ui, row);
                 }
                 widgets::TableOutcome::Handled | widgets::TableOutcome::Ignored => {}
@@ -328,6 +342,7 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::ScrollTop) => scroll(ui, isize::MAX / 4, usize::MAX / 2),
         Some(Action::ScrollBottom) => scroll(ui, isize::MIN / 4, 0),
         Some(Action::Help) => open_help(ui, None),
+        Some(Action::Contacts) => contacts::open(ui, &app.store),
         Some(Action::Close) => {
             if !matches!(ui.overlay, Overlay::None) {
                 ui.overlay = Overlay::None;

@@ -275,6 +275,10 @@ impl UiState {
         for e in events {
             // Invitations (prompts, tables) and bookmarks (table).
             super::invite::on_event(self, e);
+            // Browse, whois, conference info; a secret to type.
+            super::conference::on_event(self, e);
+            // Contacts view, subscription requests, /where.
+            super::contacts::on_event(self, e);
             match e {
                 Event::Message {
                     room,
@@ -350,6 +354,26 @@ impl UiState {
                     self.set_status(s, true);
                 }
                 Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
+                Event::ConferenceWaiting {
+                    room,
+                    focus,
+                    retry_in,
+                    ..
+                } => self.set_status(
+                    format!(
+                        "{room}: waiting for the focus {focus}; asking again in {retry_in:.1} s"
+                    ),
+                    false,
+                ),
+                Event::ConferenceReady { room, vnode, .. } => self.set_status(
+                    match vnode {
+                        Some(v) => {
+                            format!("the focus redirects to visitor node {v}: joining {room}")
+                        }
+                        None => format!("{room}: conference ready, joining"),
+                    },
+                    false,
+                ),
                 Event::Info { text } => {
                     self.overlay = Overlay::Help {
                         text: text.clone(),

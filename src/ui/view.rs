@@ -57,6 +57,19 @@ pub fn render_buf(
     ])
     .areas(area);
 
+    // A call puts its panel above everything else in the body.
+    let (call_a, body) = match &store.calls.current {
+        Some(c) if body.height >= super::call::height(c) + 5 => {
+            let [a, b] = Layout::vertical([
+                Constraint::Length(super::call::height(c)),
+                Constraint::Min(1),
+            ])
+            .areas(body);
+            (Some((c, a)), b)
+        }
+        _ => (None, body),
+    };
+
     // Narrow terminals: the side panes give way to the messages.
     let want_rooms = if ui.panes.rooms {
         ui.panes.rooms_width
@@ -104,6 +117,12 @@ pub fn render_buf(
                 JoinState::Leaving => " (leaving…)",
                 JoinState::Left => " (not joined)",
             };
+            // XEP-0194: whether contacts are told we are here.
+            let state = if r.state == JoinState::Joined {
+                format!("{state}{}", super::contacts::marker(store, &r.jid))
+            } else {
+                state.to_string()
+            };
             if subject.is_empty() {
                 format!(" {}{state}", sanitize(name, false))
             } else {
@@ -120,6 +139,9 @@ pub fn render_buf(
     Paragraph::new(title_text)
         .style(theme.title)
         .render(title, buf);
+    if let Some((c, a)) = call_a {
+        super::call::render(c, chrono::Utc::now(), theme, a, buf);
+    }
 
     let covered = !matches!(ui.overlay, Overlay::None);
     if rooms_w > 0 && !covered {

@@ -15,6 +15,18 @@ impl Tmux {
     /// Starts `confab` as `user` (data under `home`) in a `width`×`height`
     /// terminal and waits until it is online.
     pub fn start(server: &Prosody, user: &str, home: &Path, width: u16, height: u16) -> Tmux {
+        Tmux::start_with(server, user, home, width, height, &[])
+    }
+
+    /// Like [`Tmux::start`], with extra arguments for confab.
+    pub fn start_with(
+        server: &Prosody,
+        user: &str,
+        home: &Path,
+        width: u16,
+        height: u16,
+        extra: &[&str],
+    ) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -47,6 +59,7 @@ impl Tmux {
             .arg("--ca-file")
             .arg(server.ca_file())
             .args(["--password-env", "CONFAB_TEST_PASSWORD"])
+            .args(extra)
             .status()
             .expect("tmux starts");
         assert!(status.success());

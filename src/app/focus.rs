@@ -1,0 +1,857 @@
+//! `/join ROOM --focus [FOCUS-JID]` / `--focus-http URL` (issue 8): the
+//! Jitsi conference request before the MUC join (seed 002).
+//!
+//! The request goes to the focus as a ConferenceIq (or as JSON over HTTP
+//! through the session, [`SessionCmd::Http`]); while the answer says
+//! `ready='false'` it is asked again after a bounded back-off (the user is
+//! told); on `ready='true'` the focus JID and the properties are kept for
+//! the room (`/info` shows them), a `conference-ready` event goes out, and
+//! the ordinary MUC join follows under the same command — in the visitor
+//! node's MUC domain after a `vnode` redirect. A `session-id` from an
+//! answer is sent again on the next request to the same focus.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::Utc;
+use jid::{BareJid, Jid};
+use minidom::Element;
+use tokio::time::Instant;
+
+use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, refuse};
+use crate::command::{FocusTarget, JoinOptions};
+use crate::protocol::ErrorInfo;
+use crate::protocol::focus::{self as proto, Conference, ConferenceInfo};
+use crate::protocol::{muc, rooms};
+use crate::session::http::HttpResponse;
+use crate::session::{SessionCmd, Tag};
+use crate::store::{Event, Input, JoinState, Protocol};
+
+/// Requests made while the focus keeps answering `ready='false'`.
+pub(super) const MAX_ATTEMPTS: u32 = 10;
+/// The first wait before asking again; it doubles up to [`BACKOFF_MAX`].
+const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// How long an HTTP request may take (below the command deadline, so
+/// that its own error is the one reported).
+const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The wait before request `attempt + 1` after `attempt` answers of
+/// `ready='false'` (1-based).
+pub(super) fn backoff(attempt: u32) -> Duration {
+    let factor = 1u32 << attempt.saturating_sub(1).min(8);
+    (BACKOFF_MIN * factor).min(BACKOFF_MAX)
+}
+
+/// Where the request goes, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Xmpp(Jid),
+    Http(String),
+}
+
+impl Target {
+    /// The key for the remembered `session-id`, and the name in messages.
+    fn key(&self) -> String {
+        match self {
+            Target::Xmpp(j) => j.to_string(),
+            Target::Http(u) => u.clone(),
+        }
+    }
+}
+
+/// A conference request under way (keyed by its command's tag).
+#[derive(Debug)]
+struct Request {
+    room: BareJid,
+    nick: String,
+    password: Option<String>,
+    target: Target,
+    properties: Vec<(String, String)>,
+    /// `ready='false'` answers so far.
+    not_ready: u32,
+    /// The focus was not named (`focus.DOMAIN` is tried): if it is not
+    /// there, look for a service of the domain announcing the focus
+    /// namespace (disco#items, then disco#info of each).
+    discover: bool,
+}
+
+/// Joins that go through a focus without `--focus` (the config's `focus`
+/// entries): MUC domains (every room there) and single rooms.
+#[derive(Debug, Clone, Default)]
+pub struct FocusConfig {
+    /// Room JIDs and MUC domains.
+    pub entries: Vec<String>,
+    /// The focus JID (default `focus.DOMAIN`).
+    pub jid: Option<Jid>,
+    /// The HTTP endpoint instead of the XMPP form.
+    pub http: Option<String>,
+}
+
+/// The app's focus state (`App::focus`).
+#[derive(Debug, Default)]
+pub(super) struct FocusState {
+    requests: HashMap<Tag, Request>,
+    /// Requests to make again: when, and which.
+    retries: Vec<(Instant, Tag)>,
+    /// The last `session-id` per focus (JID or URL).
+    sessions: HashMap<String, String>,
+    /// What the focus said about rooms it had ready (the room asked for
+    /// and, after a redirect, the visitor node's room).
+    conferences: HashMap<BareJid, ConferenceInfo>,
+    config: FocusConfig,
+}
+
+impl App {
+    /// Sets the joins that go through a focus without `--focus`.
+    pub fn set_focus_config(&mut self, config: FocusConfig) {
+        self.focus.config = config;
+    }
+
+    /// The conference a focus prepared for `room` (the trusted focus JID,
+    /// the visitor node, the properties), if any.
+    pub fn conference(&self, room: &BareJid) -> Option<&ConferenceInfo> {
+        self.focus.conferences.get(room)
+    }
+
+    /// `room-info` events carry what a focus said about their room.
+    pub(super) fn add_conference_info(&self, events: &mut [Event]) {
+        for e in events {
+            if let Event::RoomInfo { room, info } = e
+                && info.conference.is_none()
+                && let Ok(jid) = BareJid::new(room)
+            {
+                info.conference = self.conference(&jid).cloned();
+            }
+        }
+    }
+
+    /// The focus a join of `room` goes through: `--focus`/`--focus-http`,
+    /// else the config's `focus` entries.
+    pub(super) fn focus_for(&self, room: &BareJid, options: &JoinOptions) -> Option<FocusTarget> {
+        if let Some(f) = &options.focus {
+            return Some(f.clone());
+        }
+        let c = &self.focus.config;
+        let listed = c
+            .entries
+            .iter()
+            .any(|e| e == room.as_str() || e == room.domain().as_str());
+        if !listed {
+            return None;
+        }
+        Some(match &c.http {
+            Some(url) => FocusTarget::Http(url.clone()),
+            None => FocusTarget::Xmpp(c.jid.clone()),
+        })
+    }
+
+    /// `/join … --focus`: the conference request, then (from
+    /// [`App::on_focus_answer`]) the join.
+    pub(super) fn start_focus_join(
+        &mut self,
+        text: &str,
+        room: BareJid,
+        nick: Option<String>,
+        password: Option<String>,
+        target: FocusTarget,
+        properties: Vec<(String, String)>,
+    ) -> Result<Exec, Box<Event>> {
+        if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
+            return Err(refuse(text, "conflict", format!("already in {room}")));
+        }
+        let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
+        muc::occupant_jid(&room, &nick)
+            .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
+        let discover = target == FocusTarget::Xmpp(None);
+        let target = match target {
+            FocusTarget::Xmpp(Some(j)) => Target::Xmpp(j),
+            FocusTarget::Xmpp(None) => {
+                let domain = format!("focus.{}", self.opts.account.domain());
+                Target::Xmpp(
+                    Jid::new(&domain)
+                        .map_err(|e| refuse(text, "jid-malformed", format!("{domain}: {e}")))?,
+                )
+            }
+            FocusTarget::Http(url) => {
+                let url = proto::http_url(&url);
+                crate::session::http::parse_url(&url)
+                    .map_err(|e| refuse(text, "bad-request", e))?;
+                Target::Http(url)
+            }
+        };
+        let tag = self.tag();
+        self.focus.requests.insert(
+            tag,
+            Request {
+                room,
+                nick,
+                password,
+                target,
+                properties,
+                not_ready: 0,
+                discover,
+            },
+        );
+        self.send_focus_request(tag, text.to_string());
+        Ok(Exec::pending(tag))
+    }
+
+    /// Sends (again) the request of command `tag`.
+    fn send_focus_request(&mut self, tag: Tag, command: String) {
+        let Some(r) = self.focus.requests.get(&tag) else {
+            return;
+        };
+        let mut c = Conference::request(r.room.as_str(), &r.properties);
+        c.session_id = self.focus.sessions.get(&r.target.key()).cloned();
+        let target = r.target.clone();
+        self.pending.insert(
+            tag,
+            Pending {
+                command,
+                waiting: Waiting::Iq(focus_then(tag)),
+                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                sent: true,
+            },
+        );
+        match target {
+            Target::Xmpp(to) => {
+                self.session.send(SessionCmd::Iq {
+                    to: Some(to),
+                    payload: c.to_element(),
+                    set: true,
+                    timeout: OUTCOME_TIMEOUT,
+                    tag,
+                });
+            }
+            Target::Http(url) => {
+                self.session.send(SessionCmd::Http {
+                    url,
+                    body: c.to_json().to_string(),
+                    timeout: HTTP_TIMEOUT,
+                    tag,
+                });
+            }
+        }
+    }
+
+    /// Requests whose back-off is over go out again (from [`App::tick`]).
+    pub(super) fn focus_retries_due(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.focus.retries.drain(..).partition(|(at, _)| *at <= now);
+        self.focus.retries = later;
+        for (_, tag) in due {
+            match self.pending.get(&tag).map(|p| p.command.clone()) {
+                Some(command) => self.send_focus_request(tag, command),
+                None => {
+                    self.focus.requests.remove(&tag);
+                }
+            }
+        }
+    }
+
+    /// An HTTP answer (the JSON form): judged like the ConferenceIq's.
+    pub(super) fn on_http_response(
+        &mut self,
+        tag: Tag,
+        result: Result<HttpResponse, ErrorInfo>,
+    ) -> Vec<Event> {
+        let Some(p) = self.pending.remove(&tag) else {
+            return Vec::new();
+        };
+        let Waiting::Iq(then) = p.waiting else {
+            self.pending.insert(tag, p);
+            return Vec::new();
+        };
+        let step = (then.0)(self, &p.command, http_answer(result));
+        self.follow_step(tag, p.command, step)
+    }
+
+    /// The focus answered the request of command `tag`.
+    fn on_focus_answer(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        result: Result<Option<Element>, ErrorInfo>,
+    ) -> IqStep {
+        let Some(r) = self.focus.requests.get_mut(&tag) else {
+            return IqStep::Done(Vec::new());
+        };
+        let who = r.target.key();
+        let failed = |room: &BareJid, condition: &str, text: String| {
+            focus_failed(command, room, condition, text)
+        };
+        let answer = match result {
+            Ok(Some(el)) => Conference::from_element(&el)
+                .map_err(|e| ErrorInfo::new("undefined-condition", format!("a bad answer: {e}"))),
+            Ok(None) => Err(ErrorInfo::new(
+                "undefined-condition",
+                "an answer without <conference/>".to_string(),
+            )),
+            Err(e) => Err(e),
+        };
+        let c = match answer {
+            Ok(c) => c,
+            Err(e) if r.discover && NOT_THERE.contains(&e.condition.as_str()) => {
+                r.discover = false;
+                return self.discover_focus(tag, command, e);
+            }
+            Err(e) => {
+                let r = self.focus.requests.remove(&tag).expect("request");
+                let why = match e.text.as_deref() {
+                    Some(t) if !t.is_empty() => format!(": {t}"),
+                    _ => String::new(),
+                };
+                return failed(
+                    &r.room,
+                    &e.condition,
+                    format!(
+                        "the focus {who} refused the conference request for {} ({}{why})",
+                        r.room, e.condition
+                    ),
+                );
+            }
+        };
+        if let Some(sid) = c.session_id.as_ref().filter(|s| !s.is_empty()) {
+            self.focus.sessions.insert(who.clone(), sid.clone());
+        }
+        let r = self.focus.requests.get_mut(&tag).expect("request");
+        if c.ready != Some(true) {
+            r.not_ready += 1;
+            if r.not_ready >= MAX_ATTEMPTS {
+                let r = self.focus.requests.remove(&tag).expect("request");
+                return failed(
+                    &r.room,
+                    "remote-server-timeout",
+                    format!(
+                        "the focus {who} did not have {} ready after {MAX_ATTEMPTS} requests",
+                        r.room
+                    ),
+                );
+            }
+            let wait = backoff(r.not_ready);
+            let waiting = Event::ConferenceWaiting {
+                room: r.room.to_string(),
+                focus: who,
+                attempt: r.not_ready + 1,
+                retry_in: wait.as_secs_f64(),
+            };
+            self.focus.retries.push((Instant::now() + wait, tag));
+            // Still under way, without a deadline until the next request.
+            self.pending.insert(
+                tag,
+                Pending {
+                    command: command.to_string(),
+                    waiting: Waiting::Iq(focus_then(tag)),
+                    deadline: None,
+                    sent: true,
+                },
+            );
+            return IqStep::Done(vec![waiting]);
+        }
+        let r = self.focus.requests.remove(&tag).expect("request");
+        let mut events = Vec::new();
+        let join_room = match c.vnode.as_deref().filter(|v| !v.is_empty()) {
+            None => r.room.clone(),
+            Some(vnode) => {
+                let domain = proto::visitor_muc_domain(r.room.domain().as_str(), vnode);
+                let node = r.room.node().map(|n| n.as_str()).unwrap_or_default();
+                match BareJid::new(&format!("{node}@{domain}")) {
+                    // Told by `conference-ready` (its `vnode`).
+                    Ok(j) => j,
+                    Err(e) => {
+                        return failed(
+                            &r.room,
+                            "undefined-condition",
+                            format!(
+                                "the focus {who} redirected to a bad visitor node {vnode:?}: {e}"
+                            ),
+                        );
+                    }
+                }
+            }
+        };
+        let info = ConferenceInfo {
+            focus: c.focus_jid.clone(),
+            vnode: c.vnode.clone().filter(|v| !v.is_empty()),
+            properties: c.properties.iter().cloned().collect::<BTreeMap<_, _>>(),
+        };
+        events.push(Event::ConferenceReady {
+            room: join_room.to_string(),
+            focus: info.focus.clone(),
+            vnode: info.vnode.clone(),
+            properties: info.properties.clone(),
+        });
+        self.focus.conferences.insert(r.room.clone(), info.clone());
+        self.focus.conferences.insert(join_room.clone(), info);
+        if let Some(JoinState::Joined) = self.store.room(&join_room).map(|r| r.state) {
+            events.push(Event::Ok {
+                command: command.to_string(),
+            });
+            return IqStep::Done(events);
+        }
+        events.extend(self.join_tagged(tag, command, join_room, r.nick, r.password));
+        IqStep::Done(events)
+    }
+
+    /// `focus.DOMAIN` is not there: ask the domain for its services.
+    fn discover_focus(&mut self, tag: Tag, command: &str, first: ErrorInfo) -> IqStep {
+        let domain = Jid::from(BareJid::from_parts(None, self.opts.account.domain()));
+        let then = IqThen::new(move |app, command, result| {
+            let candidates = match result.and_then(|p| rooms::parse_items(p.as_ref())) {
+                Ok(page) => page
+                    .items
+                    .iter()
+                    .filter_map(|i| Jid::new(&i.jid).ok())
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            app.probe_focus(tag, command, candidates, first.clone())
+        });
+        self.continue_with(tag, command, domain, rooms::items_query(None, None), then);
+        IqStep::Done(Vec::new())
+    }
+
+    /// Asks the next candidate whether it is a focus (disco#info with the
+    /// focus namespace); none left: the first error, explained.
+    fn probe_focus(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        mut candidates: Vec<Jid>,
+        first: ErrorInfo,
+    ) -> IqStep {
+        if candidates.is_empty() {
+            let Some(r) = self.focus.requests.remove(&tag) else {
+                return IqStep::Done(Vec::new());
+            };
+            return focus_failed(
+                command,
+                &r.room,
+                &first.condition,
+                format!(
+                    "the focus {} refused the conference request for {} ({first}), and no service of {} announces {} (disco)",
+                    r.target.key(),
+                    r.room,
+                    self.opts.account.domain(),
+                    proto::NS
+                ),
+            );
+        }
+        let candidate = candidates.remove(0);
+        let to = candidate.clone();
+        let then = IqThen::new(move |app, command, result| {
+            let is_focus = result
+                .and_then(|p| rooms::parse_info(p.as_ref()))
+                .is_ok_and(|info| info.features.iter().any(|f| f == proto::NS));
+            match app.focus.requests.get_mut(&tag) {
+                Some(r) if is_focus => {
+                    r.target = Target::Xmpp(to.clone());
+                    app.send_focus_request(tag, command.to_string());
+                    IqStep::Done(Vec::new())
+                }
+                Some(_) => app.probe_focus(tag, command, candidates.clone(), first.clone()),
+                None => IqStep::Done(Vec::new()),
+            }
+        });
+        self.continue_with(tag, command, candidate, rooms::info_query(), then);
+        IqStep::Done(Vec::new())
+    }
+
+    /// Command `tag` goes on with an IQ get to `to`.
+    fn continue_with(&mut self, tag: Tag, command: &str, to: Jid, payload: Element, then: IqThen) {
+        self.pending.insert(
+            tag,
+            Pending {
+                command: command.to_string(),
+                waiting: Waiting::Iq(then),
+                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                sent: true,
+            },
+        );
+        self.session.send(SessionCmd::Iq {
+            to: Some(to),
+            payload,
+            set: false,
+            timeout: OUTCOME_TIMEOUT,
+            tag,
+        });
+    }
+
+    /// The MUC join of a command that is under way as `tag` (the same steps
+    /// as `/join`'s: archive shown, password noted, MAM first if we have
+    /// history).
+    fn join_tagged(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+    ) -> Vec<Event> {
+        let mut events = self.store.apply(
+            Input::Joining {
+                room: room.clone(),
+                nick: nick.clone(),
+                protocol: Protocol::Muc,
+            },
+            Utc::now(),
+        );
+        let history = self.load_archive(&room, &mut events);
+        self.store
+            .invitations
+            .note_password(&room, password.as_deref());
+        self.pending.insert(
+            tag,
+            Pending {
+                command: command.to_string(),
+                waiting: Waiting::Join { room: room.clone() },
+                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                sent: true,
+            },
+        );
+        self.send_join(room, nick, password, history, tag);
+        events
+    }
+}
+
+/// Errors that say the default focus is not there (then discovery; a
+/// focus that refuses with one of them is looked for in vain, and its
+/// error is the one reported).
+const NOT_THERE: &[&str] = &[
+    "service-unavailable",
+    "remote-server-not-found",
+    "item-not-found",
+    "recipient-unavailable",
+    "feature-not-implemented",
+    // Prosody without s2s, for a domain it does not serve.
+    "not-allowed",
+];
+
+fn focus_failed(command: &str, room: &BareJid, condition: &str, text: String) -> IqStep {
+    IqStep::Done(vec![Event::Error {
+        command: (!command.is_empty()).then(|| command.to_string()),
+        room: Some(room.to_string()),
+        condition: condition.to_string(),
+        text: Some(text),
+        message_id: None,
+    }])
+}
+
+fn focus_then(tag: Tag) -> IqThen {
+    IqThen::new(move |app, command, result| app.on_focus_answer(tag, command, result))
+}
+
+/// The HTTP answer as the ConferenceIq answer it stands for: 2xx with a
+/// JSON body is the conference; 403 is `not-authorized`, 400
+/// `bad-request`, anything else `undefined-condition`.
+fn http_answer(result: Result<HttpResponse, ErrorInfo>) -> Result<Option<Element>, ErrorInfo> {
+    let r = result?;
+    let body: String = r.body.trim().chars().take(200).collect();
+    let said = if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    };
+    match r.status {
+        200..=299 => Conference::from_json(&r.body)
+            .map(|c| Some(c.to_element()))
+            .map_err(|e| ErrorInfo::new("undefined-condition", format!("a bad JSON answer: {e}"))),
+        403 => Err(ErrorInfo::new("not-authorized", format!("HTTP 403{said}"))),
+        400 => Err(ErrorInfo::new("bad-request", format!("HTTP 400{said}"))),
+        s => Err(ErrorInfo::new(
+            "undefined-condition",
+            format!("HTTP {s}{said}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+    use crate::session::SessionEvent;
+
+    fn join(app: &mut App, line: &str, options: JoinOptions) -> Exec {
+        app.execute(
+            Command::Join {
+                room: BareJid::new("r@conference.localhost").unwrap(),
+                nick: None,
+                password: None,
+                options,
+            },
+            line,
+        )
+    }
+
+    fn xmpp(focus: Option<&str>, props: &[(&str, &str)]) -> JoinOptions {
+        JoinOptions {
+            focus: Some(FocusTarget::Xmpp(focus.map(|f| Jid::new(f).unwrap()))),
+            focus_props: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn answer(xml: &str) -> Result<Option<Element>, ErrorInfo> {
+        Ok(Some(xml.parse().unwrap()))
+    }
+
+    const NOT_READY: &str =
+        "<conference xmlns='http://jitsi.org/protocol/focus' ready='false' session-id='s-1'/>";
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(5), Duration::from_secs(8));
+        assert_eq!(backoff(40), BACKOFF_MAX);
+    }
+
+    #[test]
+    fn the_request_goes_to_focus_domain_with_properties() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let exec = join(&mut app, "/join r --focus", xmpp(None, &[("a", "1")]));
+        let tag = exec.pending.unwrap();
+        let Ok(SessionCmd::Iq {
+            to, payload, set, ..
+        }) = rx.try_recv()
+        else {
+            panic!("an IQ")
+        };
+        assert!(set);
+        assert_eq!(to.unwrap().to_string(), "focus.localhost");
+        let c = Conference::from_element(&payload).unwrap();
+        assert_eq!(c.room.as_deref(), Some("r@conference.localhost"));
+        assert_eq!(c.properties, vec![("a".into(), "1".into())]);
+        assert!(app.is_pending(tag));
+    }
+
+    #[test]
+    fn not_ready_waits_then_asks_again_with_the_session_id() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let tag = join(&mut app, "/join r", xmpp(Some("focus.example"), &[]))
+            .pending
+            .unwrap();
+        rx.try_recv().unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(NOT_READY),
+        });
+        assert_eq!(
+            ev[0].to_json(),
+            serde_json::json!({"event": "conference-waiting", "room": "r@conference.localhost",
+                "focus": "focus.example", "attempt": 2, "retry_in": 0.5})
+        );
+        assert!(app.is_pending(tag), "still under way");
+        assert!(app.tick().is_empty(), "no deadline while waiting");
+        assert!(rx.try_recv().is_err(), "not at once");
+        // Make the retry due.
+        app.focus.retries[0].0 = Instant::now();
+        app.tick();
+        let Ok(SessionCmd::Iq { to, payload, .. }) = rx.try_recv() else {
+            panic!("asked again")
+        };
+        assert_eq!(to.unwrap().to_string(), "focus.example");
+        let c = Conference::from_element(&payload).unwrap();
+        assert_eq!(c.session_id.as_deref(), Some("s-1"));
+        // Ready: the event, then the join.
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(
+                "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' \
+                 focusjid='focus@focus.example/focus'>\
+                 <property name='sipGatewayEnabled' value='true'/></conference>",
+            ),
+        });
+        let ready = ev.iter().find(|e| e.name() == "conference-ready").unwrap();
+        assert_eq!(
+            ready.to_json(),
+            serde_json::json!({"event": "conference-ready", "room": "r@conference.localhost",
+                "focus": "focus@focus.example/focus", "vnode": null,
+                "properties": {"sipGatewayEnabled": "true"}})
+        );
+        let Ok(SessionCmd::Join { room, tag: t, .. }) = rx.try_recv() else {
+            panic!("the join")
+        };
+        assert_eq!((room.as_str(), t), ("r@conference.localhost", tag));
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        assert_eq!(
+            app.conference(&room).unwrap().focus.as_deref(),
+            Some("focus@focus.example/focus")
+        );
+    }
+
+    #[test]
+    fn a_vnode_redirects_the_join() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
+        rx.try_recv().unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(
+                "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
+            ),
+        });
+        let ready = ev.iter().find(|e| e.name() == "conference-ready").unwrap();
+        assert_eq!(ready.to_json()["room"], "r@conference.v1.localhost");
+        assert_eq!(ready.to_json()["vnode"], "v1");
+        let Ok(SessionCmd::Join { room, .. }) = rx.try_recv() else {
+            panic!("the join")
+        };
+        assert_eq!(room.as_str(), "r@conference.v1.localhost");
+        // A hostile vnode is an error, not a join.
+        let tag = join(&mut app, "/join r2", xmpp(None, &[])).pending.unwrap();
+        rx.try_recv().unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(
+                "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='a@b/c'/>",
+            ),
+        });
+        assert_eq!(ev.last().unwrap().name(), "error");
+        assert!(!app.is_pending(tag));
+    }
+
+    #[test]
+    fn errors_and_endless_not_ready_end_the_command() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
+        rx.try_recv().unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new(
+                "not-authorized",
+                Some("log in first".into()),
+            )),
+        });
+        let e = ev.last().unwrap().to_json();
+        assert_eq!(e["condition"], "not-authorized");
+        assert_eq!(e["command"], "/join r");
+        assert!(e["text"].as_str().unwrap().contains("log in first"));
+        assert!(!app.is_pending(tag));
+
+        let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
+        for _ in 0..MAX_ATTEMPTS {
+            rx.try_recv().unwrap();
+            let ev = app.on_session(SessionEvent::IqResponse {
+                tag,
+                result: answer(NOT_READY),
+            });
+            if !app.is_pending(tag) {
+                let e = ev.last().unwrap().to_json();
+                assert_eq!(e["condition"], "remote-server-timeout");
+                return;
+            }
+            app.focus.retries[0].0 = Instant::now();
+            app.tick();
+        }
+        panic!("never gave up");
+    }
+
+    #[test]
+    fn an_absent_default_focus_is_found_by_disco() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
+        rx.try_recv().unwrap();
+        let gone = || Err(ErrorInfo::new("remote-server-not-found", None));
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: gone(),
+        });
+        let Ok(SessionCmd::Iq { to, payload, .. }) = rx.try_recv() else {
+            panic!("disco#items")
+        };
+        assert_eq!(to.unwrap().to_string(), "localhost");
+        assert_eq!(payload.name(), "query");
+        let items = "<query xmlns='http://jabber.org/protocol/disco#items'>\
+                     <item jid='conference.localhost'/><item jid='jicofo.localhost'/></query>";
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(items),
+        });
+        let Ok(SessionCmd::Iq { to, .. }) = rx.try_recv() else {
+            panic!("disco#info")
+        };
+        assert_eq!(to.unwrap().to_string(), "conference.localhost");
+        let muc = "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                   <feature var='http://jabber.org/protocol/muc'/></query>";
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(muc),
+        });
+        let Ok(SessionCmd::Iq { to, .. }) = rx.try_recv() else {
+            panic!("disco#info")
+        };
+        assert_eq!(to.unwrap().to_string(), "jicofo.localhost");
+        let focus = "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                     <feature var='http://jitsi.org/protocol/focus'/></query>";
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(focus),
+        });
+        let Ok(SessionCmd::Iq { to, payload, .. }) = rx.try_recv() else {
+            panic!("the request again")
+        };
+        assert_eq!(to.unwrap().to_string(), "jicofo.localhost");
+        assert!(payload.is("conference", proto::NS));
+        // A named focus that is not there is not looked for.
+        let tag = join(&mut app, "/join r2", xmpp(Some("f.example"), &[]))
+            .pending
+            .unwrap();
+        rx.try_recv().unwrap();
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: gone(),
+        });
+        assert_eq!(
+            ev.last().unwrap().to_json()["condition"],
+            "remote-server-not-found"
+        );
+        assert!(!app.is_pending(tag));
+    }
+
+    #[test]
+    fn http_answers() {
+        let ok = |status, body: &str| {
+            http_answer(Ok(HttpResponse {
+                status,
+                body: body.into(),
+            }))
+        };
+        let el = ok(200, r#"{"ready":true,"focusJid":"f@x"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(el.attr("focusjid"), Some("f@x"));
+        assert_eq!(ok(403, "").unwrap_err().condition, "not-authorized");
+        assert_eq!(
+            ok(400, "no room").unwrap_err().text.unwrap(),
+            "HTTP 400: no room"
+        );
+        assert_eq!(ok(502, "").unwrap_err().condition, "undefined-condition");
+        let e = ok(200, "<html>").unwrap_err();
+        assert!(e.text.unwrap().contains("bad JSON"));
+    }
+
+    #[test]
+    fn the_config_routes_joins_through_the_focus() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        app.set_focus_config(FocusConfig {
+            entries: vec!["conference.localhost".into()],
+            jid: None,
+            http: Some("http://127.0.0.1:9".into()),
+        });
+        join(&mut app, "/join r", JoinOptions::default());
+        let Ok(SessionCmd::Http { url, body, .. }) = rx.try_recv() else {
+            panic!("an HTTP request")
+        };
+        assert_eq!(url, "http://127.0.0.1:9/conference-request/v1");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"room": "r@conference.localhost"})
+        );
+    }
+}

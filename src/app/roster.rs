@@ -1,0 +1,224 @@
+//! The roster: fetched after login, `/roster` (`/contacts`), `/add`,
+//! `/remove`, `/approve`, `/deny`, `/where`, and roster pushes from the
+//! server (answered here, shown as `contact` events).
+
+use jid::BareJid;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+
+use super::{App, Exec, IqStep, IqThen, Waiting};
+use crate::command::Command;
+use crate::protocol::iq::{self, IqAnswer, IqRequest};
+use crate::protocol::roster::{self, SubscriptionKind};
+use crate::session::SessionCmd;
+use crate::store::Event;
+
+impl App {
+    pub(super) fn start_roster_command(&mut self, cmd: Command, text: &str) -> Exec {
+        match cmd {
+            Command::Roster => {
+                let then = IqThen::new(|app, command, r| match r {
+                    Ok(q) => {
+                        app.store
+                            .contacts
+                            .set_roster(roster::parse_query(q.as_ref()));
+                        IqStep::Done(vec![app.roster_event(), App::result(command, Ok(()))])
+                    }
+                    Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
+                });
+                self.start_iq(text, None, roster::get(), false, then)
+            }
+            Command::AddContact { jid } => {
+                let to = jid.clone();
+                let then = IqThen::new(move |app, command, r| match r {
+                    Ok(_) => {
+                        // Then ask for their presence.
+                        app.send_subscription(&to, SubscriptionKind::Subscribe, "");
+                        IqStep::Done(vec![App::result(command, Ok(()))])
+                    }
+                    Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
+                });
+                self.start_iq(text, None, roster::add(&jid, None), true, then)
+            }
+            Command::RemoveContact { jid } => {
+                self.start_iq(text, None, roster::remove(&jid), true, IqThen::ok())
+            }
+            Command::Approve { jid } => {
+                self.store.contacts.take_request(&jid);
+                // Mutual by default: ask for theirs too unless we have it
+                // or asked already.
+                let have = self
+                    .store
+                    .contacts
+                    .roster_item(&jid)
+                    .is_some_and(|i| i.subscription.to_them() || i.pending_out);
+                if !have {
+                    self.send_subscription(&jid, SubscriptionKind::Subscribe, "");
+                }
+                self.send_subscription(&jid, SubscriptionKind::Subscribed, text)
+            }
+            Command::Deny { jid } => {
+                self.store.contacts.take_request(&jid);
+                self.send_subscription(&jid, SubscriptionKind::Unsubscribed, text)
+            }
+            Command::Where { contact } => {
+                let item = self.store.contacts.item(&contact);
+                Exec::done(vec![
+                    Event::Where {
+                        contact: contact.to_string(),
+                        presence: item.presence,
+                        room: item.room,
+                    },
+                    App::result(text, Ok(())),
+                ])
+            }
+            _ => unreachable!("not a roster command"),
+        }
+    }
+
+    /// The roster and the pending requests, as one event.
+    fn roster_event(&self) -> Event {
+        Event::Roster {
+            contacts: self.store.contacts.items(),
+            requests: self.store.contacts.requests(),
+        }
+    }
+
+    /// Sends a subscription presence; with a command, it ends when the
+    /// presence is written.
+    fn send_subscription(&mut self, to: &BareJid, kind: SubscriptionKind, command: &str) -> Exec {
+        let tag = if command.is_empty() {
+            self.tag()
+        } else {
+            self.wait(command, Waiting::Sent, false)
+        };
+        self.session.send(SessionCmd::Presence {
+            presence: Box::new(roster::subscription(to, kind)),
+            tag,
+        });
+        if command.is_empty() {
+            Exec::done(Vec::new())
+        } else {
+            Exec::pending(tag)
+        }
+    }
+
+    /// After login: the roster (quietly; `/roster` shows it). Reports
+    /// only a failure; done when [`App::pending_count`] is back to zero.
+    pub fn fetch_roster(&mut self) {
+        let then = IqThen::new(|app, _, r| {
+            match r {
+                Ok(q) => app
+                    .store
+                    .contacts
+                    .set_roster(roster::parse_query(q.as_ref())),
+                Err(e) => {
+                    return IqStep::Done(vec![Event::error(
+                        &e.condition,
+                        Some(format!(
+                            "could not fetch the roster: {}",
+                            e.text.unwrap_or_default()
+                        )),
+                    )]);
+                }
+            }
+            IqStep::Done(Vec::new())
+        });
+        self.start_iq("", None, roster::get(), false, then);
+    }
+
+    /// A roster push (RFC 6121 §2.1.6): only from our own account.
+    pub(super) fn on_roster_push(&mut self, req: &IqRequest) -> (IqAnswer, Vec<Event>) {
+        if !req.set {
+            return (Err(iq::unsupported()), Vec::new());
+        }
+        match roster::parse_push(req.from.as_ref(), &self.opts.account, &req.payload) {
+            Some(item) => (Ok(None), vec![self.store.contacts.push(item)]),
+            None if req
+                .from
+                .as_ref()
+                .is_some_and(|f| f.to_bare() != self.opts.account) =>
+            {
+                (Err(iq::unsupported()), Vec::new())
+            }
+            None => (
+                Err(iq::error(
+                    ErrorType::Modify,
+                    DefinedCondition::BadRequest,
+                    "a roster push has exactly one item",
+                )),
+                Vec::new(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use minidom::Element;
+
+    use super::*;
+    use crate::session::SessionEvent;
+
+    fn el(xml: &str) -> Element {
+        xml.parse().unwrap()
+    }
+
+    #[test]
+    fn pushes_from_the_account_change_the_roster() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let push = |from: &str| {
+            SessionEvent::IqRequest(IqRequest {
+                from: (!from.is_empty()).then(|| from.parse().unwrap()),
+                id: "p1".into(),
+                set: true,
+                payload: el(
+                    "<query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='both'/></query>",
+                ),
+            })
+        };
+        let out = app.on_session(push("alice@localhost"));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to_json()["event"], "contact");
+        assert_eq!(out[0].to_json()["subscription"], "both");
+        let SessionCmd::Reply { answer, .. } = rx.try_recv().unwrap() else {
+            panic!()
+        };
+        assert!(answer.is_ok());
+        // From someone else: refused, nothing changes.
+        let out = app.on_session(push("mallory@localhost"));
+        assert!(out.is_empty());
+        let SessionCmd::Reply { answer, .. } = rx.try_recv().unwrap() else {
+            panic!()
+        };
+        assert!(answer.is_err());
+        assert_eq!(app.store.contacts.items().len(), 1);
+    }
+
+    #[test]
+    fn approve_answers_and_asks_back() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let bob = BareJid::new("bob@localhost").unwrap();
+        let exec = app.execute(
+            Command::Approve { jid: bob.clone() },
+            "/approve bob@localhost",
+        );
+        let tag = exec.pending.unwrap();
+        let kinds: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|c| match c {
+                SessionCmd::Presence { presence, .. } => {
+                    Element::from(*presence).attr("type").unwrap().to_string()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kinds, ["subscribe", "subscribed"]);
+        let out = app.on_session(SessionEvent::Sent { tag });
+        assert_eq!(out[0].to_json()["event"], "ok");
+        // /where of a stranger: offline, no room.
+        let out = app.execute(Command::Where { contact: bob }, "/where bob@localhost");
+        assert_eq!(
+            out.events[0].to_json(),
+            serde_json::json!({"event":"where","contact":"bob@localhost","presence":"offline","room":null})
+        );
+    }
+}

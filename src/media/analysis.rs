@@ -1,0 +1,194 @@
+//! Spectral analysis for tests: the strong frequencies in a buffer or WAV.
+//!
+//! A Hann-windowed FFT of the whole buffer (zero-padded to a power of two,
+//! at most 2^19 samples: ~11 s at 48 kHz), local maxima of the magnitude,
+//! refined by parabolic interpolation of the log magnitude around the
+//! peak bin. A few seconds at 48 kHz give bins of 0.1–0.4 Hz, so tones are
+//! resolved well within ±1 Hz even after Opus.
+
+use std::f64::consts::PI;
+use std::path::Path;
+
+use super::MediaError;
+
+/// A spectral peak: frequency in Hz, amplitude as the sine amplitude it
+/// corresponds to (a sine of amplitude 0.5 reads ≈ 0.5).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Peak {
+    pub frequency: f32,
+    pub amplitude: f32,
+}
+
+/// Peaks weaker than this amplitude are noise (−50 dBFS).
+pub const MIN_AMPLITUDE: f32 = 0.003;
+/// Peaks weaker than this fraction of the strongest are ignored (−20 dB).
+pub const RELATIVE_FLOOR: f32 = 0.1;
+/// Lowest frequency considered (below is DC and rumble).
+pub const MIN_FREQUENCY: f32 = 20.0;
+const MAX_FFT: usize = 1 << 19;
+
+/// The strong peaks of `samples` (mono, at `rate`), strongest first. Empty
+/// for silence and noise.
+pub fn spectrum_peaks(samples: &[f32], rate: u32) -> Vec<Peak> {
+    if samples.len() < 64 {
+        return Vec::new();
+    }
+    let samples = if samples.len() > MAX_FFT {
+        // The middle of a long buffer.
+        let start = (samples.len() - MAX_FFT) / 2;
+        &samples[start..start + MAX_FFT]
+    } else {
+        samples
+    };
+    let n = samples.len().next_power_of_two().max(1024);
+    let len = samples.len();
+    let mut re = vec![0.0f64; n];
+    let mut im = vec![0.0f64; n];
+    let mut window_sum = 0.0;
+    for (i, &x) in samples.iter().enumerate() {
+        let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / (len - 1) as f64).cos();
+        window_sum += w;
+        re[i] = f64::from(x) * w;
+    }
+    fft(&mut re, &mut im);
+    // Sine amplitude from a bin: 2|X| / Σw.
+    let mag: Vec<f64> = (0..n / 2)
+        .map(|k| 2.0 * (re[k] * re[k] + im[k] * im[k]).sqrt() / window_sum)
+        .collect();
+    let bin_hz = f64::from(rate) / n as f64;
+    let lowest = ((f64::from(MIN_FREQUENCY) / bin_hz).ceil() as usize).max(1);
+    let mut peaks = Vec::new();
+    for k in lowest..mag.len().saturating_sub(1) {
+        let (l, c, r) = (mag[k - 1], mag[k], mag[k + 1]);
+        if c > l && c >= r && c as f32 >= MIN_AMPLITUDE {
+            // Parabola through the log magnitudes of the three bins.
+            let (la, lb, lc) = (l.max(1e-12).ln(), c.ln(), r.max(1e-12).ln());
+            let denom = la - 2.0 * lb + lc;
+            let delta = if denom.abs() > 1e-12 {
+                (0.5 * (la - lc) / denom).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            };
+            let height = (lb - 0.25 * (la - lc) * delta).exp();
+            peaks.push(Peak {
+                frequency: ((k as f64 + delta) * bin_hz) as f32,
+                amplitude: height as f32,
+            });
+        }
+    }
+    peaks.sort_by(|a, b| b.amplitude.total_cmp(&a.amplitude));
+    if let Some(top) = peaks.first().map(|p| p.amplitude) {
+        peaks.retain(|p| p.amplitude >= top * RELATIVE_FLOOR);
+    }
+    peaks
+}
+
+/// The strongest frequency in `samples`, if there is a clear one.
+pub fn dominant_frequency(samples: &[f32], rate: u32) -> Option<f32> {
+    spectrum_peaks(samples, rate).first().map(|p| p.frequency)
+}
+
+/// The strong peaks of a WAV file (mixed down to mono, at its own rate).
+pub fn wav_peaks(path: &Path) -> Result<Vec<Peak>, MediaError> {
+    let (samples, rate) = super::wav::read_mono(path)?;
+    Ok(spectrum_peaks(&samples, rate))
+}
+
+/// The strongest frequency of a WAV file.
+pub fn wav_dominant_frequency(path: &Path) -> Result<Option<f32>, MediaError> {
+    Ok(wav_peaks(path)?.first().map(|p| p.frequency))
+}
+
+/// In-place iterative radix-2 FFT; `re.len()` is a power of two.
+fn fft(re: &mut [f64], im: &mut [f64]) {
+    let n = re.len();
+    debug_assert!(n.is_power_of_two() && im.len() == n);
+    let bits = n.trailing_zeros();
+    for i in 0..n {
+        let j = i.reverse_bits() >> (usize::BITS - bits);
+        if j > i {
+            re.swap(i, j);
+            im.swap(i, j);
+        }
+    }
+    let mut size = 2;
+    while size <= n {
+        let half = size / 2;
+        let step = -2.0 * PI / size as f64;
+        // Twiddles for this stage, computed once.
+        let tw: Vec<(f64, f64)> = (0..half)
+            .map(|k| {
+                let a = step * k as f64;
+                (a.cos(), a.sin())
+            })
+            .collect();
+        for start in (0..n).step_by(size) {
+            for (k, &(wr, wi)) in tw.iter().enumerate() {
+                let a = start + k;
+                let b = a + half;
+                let tr = re[b] * wr - im[b] * wi;
+                let ti = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+        size *= 2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(freq: f64, amp: f64, rate: u32, secs: f64) -> Vec<f32> {
+        (0..(f64::from(rate) * secs) as usize)
+            .map(|i| (amp * (2.0 * PI * freq * i as f64 / f64::from(rate)).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn fft_of_an_impulse_is_flat() {
+        let mut re = vec![0.0; 8];
+        let mut im = vec![0.0; 8];
+        re[0] = 1.0;
+        fft(&mut re, &mut im);
+        assert!(re.iter().all(|&x| (x - 1.0).abs() < 1e-12));
+        assert!(im.iter().all(|&x| x.abs() < 1e-12));
+    }
+
+    #[test]
+    fn finds_tones_between_bins_with_their_amplitude() {
+        for f in [440.0, 660.0, 441.3, 1234.5] {
+            let peaks = spectrum_peaks(&sine(f, 0.5, 48_000, 1.0), 48_000);
+            assert_eq!(peaks.len(), 1, "{f}: {peaks:?}");
+            assert!(
+                (f64::from(peaks[0].frequency) - f).abs() < 0.1,
+                "{f}: {peaks:?}"
+            );
+            assert!((peaks[0].amplitude - 0.5).abs() < 0.02, "{peaks:?}");
+        }
+    }
+
+    #[test]
+    fn two_tones_give_two_peaks_silence_and_hum_none() {
+        let a = sine(440.0, 0.3, 48_000, 2.0);
+        let b = sine(660.0, 0.2, 48_000, 2.0);
+        let sum: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        let peaks = spectrum_peaks(&sum, 48_000);
+        assert_eq!(peaks.len(), 2, "{peaks:?}");
+        assert!((peaks[0].frequency - 440.0).abs() < 0.1);
+        assert!((peaks[1].frequency - 660.0).abs() < 0.1);
+        assert_eq!(spectrum_peaks(&vec![0.0; 96_000], 48_000), vec![]);
+        assert_eq!(
+            spectrum_peaks(&sine(440.0, 0.001, 48_000, 1.0), 48_000),
+            vec![]
+        );
+        assert_eq!(spectrum_peaks(&[0.5; 10], 48_000), vec![]);
+        assert_eq!(
+            dominant_frequency(&sine(10.0, 0.5, 48_000, 1.0), 48_000),
+            None
+        );
+    }
+}

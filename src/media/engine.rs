@@ -1,0 +1,505 @@
+//! The media task: owns the WebRTC peers of a call, the capture that feeds
+//! our sending session and the playback that the received streams feed.
+//! The app drives it with [`MediaCmd`]s (signalling already mapped to SDP)
+//! and hears back [`MediaEvent`]s (local descriptions and candidates to
+//! signal, connection states, levels, errors). Nothing here knows XMPP.
+//!
+//! One sending session (ours) and any number of receiving ones, each under
+//! its Jingle session id.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::capture::{Capture, CaptureOptions};
+use super::playback::Playback;
+use super::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
+use super::spec::{AudioIn, AudioOut};
+use crate::session::SessionEvent;
+
+/// Frames between two level reports of one stream (5 × 20 ms = 100 ms; the
+/// store throttles further).
+const LEVEL_EVERY: u64 = 5;
+
+/// How the media task gets and plays audio.
+#[derive(Debug, Clone)]
+pub struct MediaOptions {
+    pub audio_in: AudioIn,
+    pub audio_out: AudioOut,
+    /// Each received stream also goes to its own WAV here.
+    pub out_dir: Option<PathBuf>,
+    pub rtc: RtcOptions,
+}
+
+impl Default for MediaOptions {
+    fn default() -> Self {
+        MediaOptions {
+            audio_in: AudioIn::Default,
+            audio_out: AudioOut::Default,
+            out_dir: None,
+            rtc: RtcOptions::all_interfaces(),
+        }
+    }
+}
+
+/// What the app asks of the media task.
+#[derive(Debug)]
+pub enum MediaCmd {
+    /// Open the capture and make the offer of our sending session `sid`.
+    StartSend {
+        sid: String,
+    },
+    /// The answer to our offer.
+    RemoteAnswer {
+        sid: String,
+        sdp: String,
+    },
+    /// A candidate of the remote side of session `sid` (`candidate:…`).
+    RemoteCandidate {
+        sid: String,
+        candidate: String,
+        mid: String,
+    },
+    /// Accept a stream the conference offers (receive only), labelled
+    /// `entity`.
+    AcceptStream {
+        sid: String,
+        entity: String,
+        offer: String,
+    },
+    /// End one session.
+    Close {
+        sid: String,
+    },
+    /// End every session, stop capture and playback; acknowledged once the
+    /// recordings are finished.
+    Hangup {
+        done: Option<oneshot::Sender<()>>,
+    },
+    Mute(bool),
+    Deafen(bool),
+}
+
+/// What the media task reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    /// Our SDP for session `sid`: the offer of our sending session, the
+    /// answer of a receiving one.
+    LocalDescription { sid: String, sdp: String },
+    /// A local candidate to trickle (`candidate:…`, with its mid).
+    LocalCandidate {
+        sid: String,
+        candidate: String,
+        mid: String,
+    },
+    /// Session `sid` is connected (ICE + DTLS).
+    Connected { sid: String },
+    /// Session `sid` failed or closed by itself.
+    Ended { sid: String, reason: String },
+    /// The level of a received stream (0–1), ~10 times a second.
+    Level {
+        sid: String,
+        level: f32,
+        speaking: bool,
+    },
+    /// Our microphone's level, ~10 times a second.
+    OwnLevel { level: f32 },
+    /// Something failed for session `sid` (or the call: the microphone,
+    /// the speaker); the call goes on where it can.
+    Error { sid: Option<String>, text: String },
+}
+
+/// The app's end of the media task. Sending never blocks.
+#[derive(Debug, Clone)]
+pub struct MediaHandle {
+    tx: mpsc::UnboundedSender<MediaCmd>,
+}
+
+impl MediaHandle {
+    /// A handle with the receiving end given back (unit tests).
+    pub fn pair() -> (MediaHandle, mpsc::UnboundedReceiver<MediaCmd>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (MediaHandle { tx }, rx)
+    }
+
+    /// Queues a command; false when the media task has ended.
+    pub fn send(&self, cmd: MediaCmd) -> bool {
+        self.tx.send(cmd).is_ok()
+    }
+
+    /// Hangs up and waits (at most `limit`) until the recordings are
+    /// finished: before the program exits.
+    pub async fn shutdown(&self, limit: Duration) {
+        let (done, wait) = oneshot::channel();
+        if self.send(MediaCmd::Hangup { done: Some(done) }) {
+            let _ = tokio::time::timeout(limit, wait).await;
+        }
+    }
+}
+
+/// Starts the media task on the current runtime.
+pub fn spawn(options: MediaOptions) -> (MediaHandle, mpsc::UnboundedReceiver<MediaEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    tokio::spawn(
+        Engine {
+            options,
+            events: ev_tx,
+            sessions: HashMap::new(),
+            capture: None,
+            playback: None,
+            muted: false,
+            deafened: false,
+        }
+        .run(rx),
+    );
+    (MediaHandle { tx }, ev_rx)
+}
+
+/// One stream of events for the app's loop: the session's, with the media
+/// task's merged in as [`SessionEvent::Media`]. It ends when the session's
+/// ends.
+pub fn merge(
+    mut session: mpsc::UnboundedReceiver<SessionEvent>,
+    mut media: mpsc::UnboundedReceiver<MediaEvent>,
+) -> mpsc::UnboundedReceiver<SessionEvent> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut media_open = true;
+        loop {
+            tokio::select! {
+                ev = session.recv() => match ev {
+                    Some(ev) => {
+                        if tx.send(ev).is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+                ev = media.recv(), if media_open => match ev {
+                    Some(ev) => {
+                        if tx.send(SessionEvent::Media(ev)).is_err() {
+                            break;
+                        }
+                    }
+                    None => media_open = false,
+                },
+            }
+        }
+    });
+    rx
+}
+
+struct Session {
+    peer: Arc<AudioPeer>,
+    /// The task translating the peer's events (and, receiving, reading
+    /// its packets).
+    task: JoinHandle<()>,
+    /// Our sending session's packet pump.
+    pump: Option<JoinHandle<()>>,
+}
+
+struct Engine {
+    options: MediaOptions,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    sessions: HashMap<String, Session>,
+    capture: Option<Capture>,
+    playback: Option<Arc<Playback>>,
+    muted: bool,
+    deafened: bool,
+}
+
+impl Engine {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<MediaCmd>) {
+        while let Some(cmd) = rx.recv().await {
+            self.handle(cmd).await;
+        }
+        self.hangup().await;
+    }
+
+    fn emit(&self, ev: MediaEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn error(&self, sid: Option<&str>, text: impl Into<String>) {
+        self.emit(MediaEvent::Error {
+            sid: sid.map(str::to_string),
+            text: text.into(),
+        });
+    }
+
+    async fn handle(&mut self, cmd: MediaCmd) {
+        match cmd {
+            MediaCmd::StartSend { sid } => {
+                if let Err(reason) = self.start_send(&sid).await {
+                    self.emit(MediaEvent::Ended { sid, reason });
+                }
+            }
+            MediaCmd::RemoteAnswer { sid, sdp } => {
+                let Some(s) = self.sessions.get(&sid) else {
+                    return self.error(Some(&sid), "an answer for an unknown session");
+                };
+                if let Err(e) = s.peer.set_remote_answer(&sdp).await {
+                    self.error(Some(&sid), format!("the answer was refused: {e}"));
+                    self.close(&sid).await;
+                    self.emit(MediaEvent::Ended {
+                        sid,
+                        reason: "the remote answer was unusable".into(),
+                    });
+                }
+            }
+            MediaCmd::RemoteCandidate {
+                sid,
+                candidate,
+                mid,
+            } => {
+                if let Some(s) = self.sessions.get(&sid)
+                    && let Err(e) = s.peer.add_remote_candidate(&candidate, &mid).await
+                {
+                    self.error(Some(&sid), format!("a remote candidate was refused: {e}"));
+                }
+            }
+            MediaCmd::AcceptStream { sid, entity, offer } => {
+                if let Err(reason) = self.accept(&sid, &entity, &offer).await {
+                    self.emit(MediaEvent::Ended { sid, reason });
+                }
+            }
+            MediaCmd::Close { sid } => self.close(&sid).await,
+            MediaCmd::Hangup { done } => {
+                self.hangup().await;
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+            MediaCmd::Mute(m) => {
+                self.muted = m;
+                if let Some(c) = &self.capture {
+                    c.set_muted(m);
+                }
+            }
+            MediaCmd::Deafen(d) => {
+                self.deafened = d;
+                if let Some(p) = &self.playback {
+                    p.set_deafened(d);
+                }
+            }
+        }
+    }
+
+    async fn start_send(&mut self, sid: &str) -> Result<(), String> {
+        if let Some(old) = self.capture.take() {
+            let _ = tokio::task::spawn_blocking(move || old.stop()).await;
+        }
+        let spec = self.options.audio_in.clone();
+        let (capture, mut frames) =
+            tokio::task::spawn_blocking(move || Capture::open(&spec, CaptureOptions::default()))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        capture.set_muted(self.muted);
+        let (peer, rtc_events) = AudioPeer::offer(self.options.rtc.clone())
+            .await
+            .map_err(|e| format!("WebRTC: {e}"))?;
+        let peer = Arc::new(peer);
+        let sdp = peer.local_sdp().await.map_err(|e| format!("WebRTC: {e}"))?;
+        self.emit(MediaEvent::LocalDescription {
+            sid: sid.to_string(),
+            sdp,
+        });
+        let task = tokio::spawn(peer_events(
+            sid.to_string(),
+            rtc_events,
+            self.events.clone(),
+            None,
+        ));
+        let pump = tokio::spawn({
+            let peer = peer.clone();
+            let events = self.events.clone();
+            async move {
+                let mut n = 0u64;
+                while let Some(frame) = frames.recv().await {
+                    n += 1;
+                    if n.is_multiple_of(LEVEL_EVERY) {
+                        let _ = events.send(MediaEvent::OwnLevel { level: frame.level });
+                    }
+                    // Before the connection is up packets have nowhere to
+                    // go; they are dropped, not queued.
+                    let _ = peer.send_opus(&frame.payload, frame.duration()).await;
+                }
+            }
+        });
+        self.capture = Some(capture);
+        self.sessions.insert(
+            sid.to_string(),
+            Session {
+                peer,
+                task,
+                pump: Some(pump),
+            },
+        );
+        Ok(())
+    }
+
+    fn playback(&mut self) -> Result<Arc<Playback>, String> {
+        if let Some(p) = &self.playback {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(
+            Playback::start(&self.options.audio_out, self.options.out_dir.as_deref())
+                .map_err(|e| e.to_string())?,
+        );
+        p.set_deafened(self.deafened);
+        self.playback = Some(p.clone());
+        Ok(p)
+    }
+
+    async fn accept(&mut self, sid: &str, entity: &str, offer: &str) -> Result<(), String> {
+        let playback = self.playback()?;
+        let sink = playback.add_stream(entity).map_err(|e| e.to_string())?;
+        let (peer, rtc_events) = AudioPeer::answer(self.options.rtc.clone(), offer)
+            .await
+            .map_err(|e| format!("WebRTC: {e}"))?;
+        let peer = Arc::new(peer);
+        let sdp = peer.local_sdp().await.map_err(|e| format!("WebRTC: {e}"))?;
+        self.emit(MediaEvent::LocalDescription {
+            sid: sid.to_string(),
+            sdp,
+        });
+        let task = tokio::spawn(peer_events(
+            sid.to_string(),
+            rtc_events,
+            self.events.clone(),
+            Some(sink),
+        ));
+        self.sessions.insert(
+            sid.to_string(),
+            Session {
+                peer,
+                task,
+                pump: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn close(&mut self, sid: &str) {
+        if let Some(s) = self.sessions.remove(sid) {
+            if let Some(p) = s.pump {
+                p.abort();
+            }
+            let _ = s.peer.close().await;
+            // The reader ends with the peer and finishes its recording.
+            let _ = tokio::time::timeout(Duration::from_secs(2), s.task).await;
+        }
+        if !self.sessions.values().any(|s| s.pump.is_some())
+            && let Some(c) = self.capture.take()
+        {
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
+    }
+
+    async fn hangup(&mut self) {
+        let sids: Vec<String> = self.sessions.keys().cloned().collect();
+        for sid in sids {
+            self.close(&sid).await;
+        }
+        if let Some(p) = self.playback.take() {
+            match Arc::try_unwrap(p) {
+                Ok(p) => {
+                    if let Err(e) = tokio::task::spawn_blocking(move || p.finish())
+                        .await
+                        .unwrap_or(Ok(()))
+                    {
+                        self.error(None, format!("playback: {e}"));
+                    }
+                }
+                // A reader still holds it: it stops when that one ends.
+                Err(p) => drop(p),
+            }
+        }
+    }
+}
+
+/// Translates one peer's events; on a receiving session also reads the
+/// track's packets into `sink` (decode, level, recording).
+async fn peer_events(
+    sid: String,
+    mut rtc: mpsc::UnboundedReceiver<RtcEvent>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    mut sink: Option<super::playback::StreamSink>,
+) {
+    let mut reader: Option<JoinHandle<Option<super::playback::StreamSink>>> = None;
+    while let Some(ev) = rtc.recv().await {
+        match ev {
+            RtcEvent::LocalCandidate(c) => {
+                let _ = events.send(MediaEvent::LocalCandidate {
+                    sid: sid.clone(),
+                    candidate: c.candidate,
+                    mid: c.mid,
+                });
+            }
+            RtcEvent::GatheringComplete => {}
+            RtcEvent::State(ConnectionState::Connected) => {
+                let _ = events.send(MediaEvent::Connected { sid: sid.clone() });
+            }
+            RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
+                let _ = events.send(MediaEvent::Ended {
+                    sid: sid.clone(),
+                    reason: format!("connection {s}").to_lowercase(),
+                });
+                break;
+            }
+            RtcEvent::State(_) => {}
+            RtcEvent::Track(mut track) => {
+                let Some(mut s) = sink.take() else {
+                    continue;
+                };
+                let events = events.clone();
+                let sid = sid.clone();
+                reader = Some(tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while let Some(p) = track.next().await {
+                        if let Err(e) = s.push(p.sequence, &p.payload) {
+                            let _ = events.send(MediaEvent::Error {
+                                sid: Some(sid.clone()),
+                                text: e.to_string(),
+                            });
+                            break;
+                        }
+                        n += 1;
+                        if n.is_multiple_of(LEVEL_EVERY) {
+                            let l = s.level();
+                            let _ = events.send(MediaEvent::Level {
+                                sid: sid.clone(),
+                                level: l.level,
+                                speaking: l.speaking,
+                            });
+                        }
+                    }
+                    Some(s)
+                }));
+            }
+        }
+    }
+    // The session is over: finish the stream's recording.
+    let finished = match reader {
+        // The track ends with the peer; a reader that hangs on is left.
+        Some(r) => match tokio::time::timeout(Duration::from_secs(1), r).await {
+            Ok(Ok(s)) => s,
+            _ => None,
+        },
+        None => sink,
+    };
+    if let Some(s) = finished
+        && let Err(e) = s.finish()
+    {
+        let _ = events.send(MediaEvent::Error {
+            sid: Some(sid),
+            text: e.to_string(),
+        });
+    }
+}

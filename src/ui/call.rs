@@ -1,0 +1,187 @@
+//! The call panel: a strip above the messages while a call is on — the
+//! conference, state and duration, our microphone (level or MUTED), the
+//! notice that the SFU decrypts the audio, and one row per stream that
+//! arrives with a level meter and a speaking marker.
+
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+
+use super::sanitize;
+use super::theme::Theme;
+use crate::store::{Call, CallState};
+
+/// Stream rows shown at most; the rest are summed up in one line.
+pub const MAX_STREAM_ROWS: usize = 6;
+
+/// Cells of a level meter.
+const METER: usize = 10;
+
+/// Rows the panel needs for `call` (border included).
+pub fn height(call: &Call) -> u16 {
+    let streams = call.streams.len().min(MAX_STREAM_ROWS);
+    let more = usize::from(call.streams.len() > MAX_STREAM_ROWS);
+    let empty = usize::from(call.streams.is_empty());
+    (2 + streams + more + empty + 1) as u16
+}
+
+/// `▮▮▮▯▯▯▯▯▯▯` for a level of 0.3.
+pub fn meter(level: f32) -> String {
+    let lit = ((level.clamp(0.0, 1.0) * METER as f32).round() as usize).min(METER);
+    let mut s = "▮".repeat(lit);
+    s.push_str(&"▯".repeat(METER - lit));
+    s
+}
+
+fn clock(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::default()
+        .borders(Borders::BOTTOM)
+        .border_style(theme.border);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let state = match (call.state, call.duration(now)) {
+        (CallState::Connected, Some(d)) => format!("connected {}", clock(d)),
+        (state, _) => state.as_str().to_string(),
+    };
+    let speaking_style = Style::default()
+        .fg(Color::Green)
+        .add_modifier(Modifier::BOLD);
+    let mut head = vec![
+        Span::styled(" Call ", theme.title),
+        Span::raw(" "),
+        Span::styled(sanitize(call.jid.as_str(), false).into_owned(), theme.nick),
+        Span::raw(format!(" · {state} · ")),
+    ];
+    if call.muted {
+        head.push(Span::styled("mic MUTED", theme.error));
+    } else {
+        head.push(Span::raw("mic "));
+        head.push(Span::styled(meter(call.own_level), speaking_style));
+    }
+    if call.deafened {
+        head.push(Span::raw(" · "));
+        head.push(Span::styled("deafened", theme.error));
+    }
+    let mut lines = vec![
+        Line::from(head),
+        Line::styled(
+            " Not end-to-end encrypted: the conference service decrypts the audio.",
+            theme.event,
+        ),
+    ];
+    if call.streams.is_empty() {
+        lines.push(Line::styled(" (nobody else is sending audio)", theme.event));
+    }
+    for s in call.streams.iter().take(MAX_STREAM_ROWS) {
+        let (mark, style) = if s.speaking {
+            ("▶", speaking_style)
+        } else {
+            (" ", Style::default())
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(meter(s.level), style),
+            Span::raw(" "),
+            Span::styled(sanitize(&s.entity, false).into_owned(), style),
+        ]));
+    }
+    if call.streams.len() > MAX_STREAM_ROWS {
+        lines.push(Line::styled(
+            format!(" … and {} more", call.streams.len() - MAX_STREAM_ROWS),
+            theme.event,
+        ));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::store::Calls;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn text(call: &Call, now: DateTime<Utc>, w: u16) -> String {
+        let area = Rect::new(0, 0, w, height(call));
+        let mut buf = Buffer::empty(area);
+        render(call, now, &Theme::default(), area, &mut buf);
+        (0..area.height)
+            .map(|y| {
+                (0..w)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn meters() {
+        assert_eq!(meter(0.0), "▯▯▯▯▯▯▯▯▯▯");
+        assert_eq!(meter(0.3), "▮▮▮▯▯▯▯▯▯▯");
+        assert_eq!(meter(5.0), "▮▮▮▮▮▮▮▮▮▮");
+        assert_eq!(clock(chrono::Duration::seconds(83)), "01:23");
+        assert_eq!(clock(chrono::Duration::seconds(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn panel_shows_state_streams_and_the_notice() {
+        let mut calls = Calls::default();
+        calls.start("standup@sfu.localhost".parse().unwrap(), "s0".into(), t(0));
+        let c = calls.current.as_ref().unwrap();
+        let shown = text(c, t(5), 80);
+        assert!(
+            shown.contains("standup@sfu.localhost · connecting"),
+            "{shown}"
+        );
+        assert!(shown.contains("nobody else"), "{shown}");
+        calls.connected(t(10));
+        calls.own_level(0.5);
+        calls.stream_added("s1".into(), "xmpp:bob@localhost".into());
+        calls.stream_added("s2".into(), "sip:\u{1b}[31mcarol@example.org".into());
+        calls.level("s1", 0.8, true, t(20));
+        let c = calls.current.as_ref().unwrap();
+        insta::assert_snapshot!(text(c, t(93), 80), @r"
+         Call  standup@sfu.localhost · connected 01:23 · mic ▮▮▮▮▮▯▯▯▯▯
+         Not end-to-end encrypted: the conference service decrypts the audio.
+         ▶ ▮▮▮▮▮▮▮▮▯▯ xmpp:bob@localhost
+           ▯▯▯▯▯▯▯▯▯▯ sip:\u{1b}[31mcarol@example.org
+        ────────────────────────────────────────────────────────────────────────────────
+        ");
+        calls.set_muted(true);
+        calls.set_deafened(true);
+        let c = calls.current.as_ref().unwrap();
+        let shown = text(c, t(93), 80);
+        assert!(shown.contains("mic MUTED · deafened"), "{shown}");
+    }
+
+    #[test]
+    fn many_streams_are_summed_up() {
+        let mut calls = Calls::default();
+        calls.start("big@sfu.localhost".parse().unwrap(), "s0".into(), t(0));
+        for i in 0..9 {
+            calls.stream_added(format!("s{}", i + 1), format!("xmpp:u{i}@localhost"));
+        }
+        let c = calls.current.as_ref().unwrap();
+        assert_eq!(height(c), 2 + 6 + 1 + 1);
+        assert!(text(c, t(1), 60).contains("… and 3 more"));
+    }
+}

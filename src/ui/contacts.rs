@@ -1,0 +1,234 @@
+//! Contacts in the TUI: the Contacts view (F5, or `/roster` / `/contacts`)
+//! lists each contact with presence, subscription and the room they are in
+//! (XEP-0194); Enter joins that room. A subscription request waits in the
+//! prompt queue (Enter approves, Esc denies); `/where` answers in the
+//! status line.
+
+use crossterm::event::KeyCode;
+use jid::BareJid;
+
+use super::sanitize;
+use super::state::{Overlay, UiState};
+use super::widgets::{Column, Prompt, TableView, Width};
+use crate::app::App;
+use crate::protocol::chatting::ChattingRoom;
+use crate::store::{ContactItem, Event, PublishState, Store};
+
+pub const CONTACTS: &str = "Contacts (Enter joins the room they are in)";
+
+/// The room JID of an `xmpp:` URI (`xmpp:room@service?join`), if it is one.
+pub fn room_of_uri(uri: &str) -> Option<BareJid> {
+    let rest = uri.strip_prefix("xmpp:")?;
+    let rest = rest.trim_start_matches("//");
+    let jid = rest.split(['?', '#']).next()?;
+    let room = BareJid::new(jid).ok()?;
+    room.node()?;
+    Some(room)
+}
+
+fn describe_room(r: &ChattingRoom) -> String {
+    let mut s = r.name.clone().unwrap_or_else(|| r.uri.clone());
+    if let Some(t) = &r.topic {
+        s.push_str(" — ");
+        s.push_str(t);
+    }
+    s
+}
+
+fn row(c: &ContactItem) -> Vec<String> {
+    let (room, about) = match &c.room {
+        Some(r) => (
+            room_of_uri(&r.uri)
+                .map(|j| j.to_string())
+                .unwrap_or_else(|| r.uri.clone()),
+            describe_room(r),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let subscription = if c.pending {
+        format!("{} (asked)", c.subscription)
+    } else {
+        c.subscription.to_string()
+    };
+    vec![
+        c.jid.clone(),
+        c.name.clone().unwrap_or_default(),
+        c.presence.to_string(),
+        subscription,
+        room,
+        about,
+    ]
+}
+
+/// The Contacts table from these contacts.
+pub fn contacts_table(list: &[ContactItem]) -> TableView {
+    TableView::new(
+        CONTACTS,
+        vec![
+            Column::new("Contact", Width::Fill),
+            Column::new("Name", Width::Min(12)),
+            Column::new("Presence", Width::Min(9)),
+            Column::new("Subscription", Width::Min(12)),
+            Column::new("Room", Width::Fill),
+            Column::new("About the room", Width::Fill),
+        ],
+    )
+    .with_rows(list.iter().map(row).collect())
+}
+
+/// F5: the Contacts view from what the store knows now.
+pub fn open(ui: &mut UiState, store: &Store) {
+    ui.overlay = Overlay::Table(contacts_table(&store.contacts.items()));
+}
+
+/// The prompt of a subscription request; its choices are command lines.
+pub fn request_prompt(from: &str) -> Prompt {
+    Prompt::new(format!(
+        "{from} asks to see your presence and the rooms you share"
+    ))
+    .option(KeyCode::Enter, "approve", format!("/approve {from}"))
+    .option(KeyCode::Esc, "deny", format!("/deny {from}"))
+}
+
+fn has_prompt(ui: &mut UiState, p: &Prompt) -> bool {
+    let mut found = false;
+    ui.prompts.retain(|q| {
+        found |= q == p;
+        true
+    });
+    found
+}
+
+/// Reacts to roster, subscription and `/where` events.
+pub fn on_event(ui: &mut UiState, e: &Event) {
+    match e {
+        Event::Roster { contacts, requests } => {
+            ui.overlay = Overlay::Table(contacts_table(contacts));
+            for r in requests {
+                let p = request_prompt(&r.from);
+                if !has_prompt(ui, &p) {
+                    ui.prompts.push(p);
+                }
+            }
+        }
+        Event::Subscription { from, kind, .. } => match *kind {
+            "subscribe" => {
+                let p = request_prompt(from);
+                if !has_prompt(ui, &p) {
+                    ui.prompts.push(p);
+                }
+            }
+            "unsubscribe" => {
+                let p = request_prompt(from);
+                ui.prompts.retain(|q| *q != p);
+            }
+            _ => {}
+        },
+        Event::Where {
+            contact,
+            presence,
+            room,
+        } => {
+            let text = match room {
+                Some(r) => format!("{contact} is {presence}, in {}", describe_room(r)),
+                None => format!("{contact} is {presence}, in no room they tell of"),
+            };
+            ui.set_status(sanitize(&text, false).into_owned(), false);
+        }
+        _ => {}
+    }
+}
+
+/// Enter in the Contacts view: join the selected contact's room.
+pub fn activate(app: &mut App, ui: &mut UiState, index: usize) {
+    let Overlay::Table(t) = &ui.overlay else {
+        return;
+    };
+    if t.title() != CONTACTS {
+        return;
+    }
+    let Some(row) = t.rows().get(index) else {
+        return;
+    };
+    let Ok(room) = BareJid::new(&row[4]) else {
+        ui.set_status(format!("{} is in no room you could join", row[0]), true);
+        return;
+    };
+    let line = format!("/join {room}");
+    ui.overlay = Overlay::None;
+    super::submit_line(app, ui, &line);
+}
+
+/// The title's marker for a room we are in: told to contacts or not.
+pub fn marker(store: &Store, room: &BareJid) -> &'static str {
+    match store.publishing.get(room) {
+        Some(PublishState::Published { .. }) => " [shared with contacts]",
+        Some(PublishState::Withheld(_)) => " [not shared]",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::widgets::PromptOutcome;
+    use crossterm::event::{KeyEvent, KeyModifiers};
+
+    fn contact(room: Option<&str>) -> ContactItem {
+        ContactItem {
+            jid: "bob@localhost".into(),
+            name: Some("Bob".into()),
+            subscription: "both",
+            pending: false,
+            presence: "away",
+            status: None,
+            room: room.map(|u| ChattingRoom {
+                name: Some("Lounge".into()),
+                topic: Some("Plans".into()),
+                uri: u.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn uris_of_rooms() {
+        assert_eq!(
+            room_of_uri("xmpp:lounge@conference.localhost?join")
+                .unwrap()
+                .as_str(),
+            "lounge@conference.localhost"
+        );
+        assert!(room_of_uri("irc://irc.example.org/#x").is_none());
+        assert!(room_of_uri("xmpp:conference.localhost").is_none());
+    }
+
+    #[test]
+    fn roster_opens_the_view_and_requests_are_prompts() {
+        let mut ui = UiState::default();
+        on_event(
+            &mut ui,
+            &Event::Roster {
+                contacts: vec![contact(Some("xmpp:lounge@conference.localhost"))],
+                requests: vec![],
+            },
+        );
+        let Overlay::Table(t) = &ui.overlay else {
+            panic!()
+        };
+        assert_eq!(t.title(), CONTACTS);
+        assert_eq!(t.rows()[0][4], "lounge@conference.localhost");
+        assert_eq!(t.rows()[0][5], "Lounge — Plans");
+        let sub = Event::Subscription {
+            from: "eve@localhost".into(),
+            kind: "subscribe",
+            status: None,
+        };
+        on_event(&mut ui, &sub);
+        on_event(&mut ui, &sub);
+        assert_eq!(ui.prompts.len(), 1, "one prompt per request");
+        let out = ui
+            .prompts
+            .handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(out, PromptOutcome::Chosen("/approve eve@localhost".into()));
+    }
+}

@@ -1,0 +1,280 @@
+//! Calls end to end: three `confab --batch` clients call a conference on
+//! the testbed SFU (XEP-0521) through a real Prosody, with real ICE,
+//! DTLS-SRTP and Opus on loopback. Alice sends a 440 Hz tone, Bob 660 Hz,
+//! Carol silence; Carol's recordings of the two streams must carry those
+//! frequencies; nobody gets their own stream back; a hang-up removes the
+//! stream at the others; the room's participant limit refuses a caller.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use confab::media::analysis::wav_dominant_frequency;
+use confab::testbed::sfu;
+
+use crate::common::*;
+
+const SFU: &str = "sfu.localhost";
+const SECRET: &str = "sfu-secret";
+
+fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
+    let opts = users
+        .iter()
+        .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)))
+        .component(SFU, SECRET);
+    let server = Prosody::start(opts).unwrap_or_else(|e| panic!("Prosody: {e}"));
+    let port = server.component_port();
+    let mut opts = sfu::Options::new(SFU);
+    opts.max_participants = max_participants;
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            if let Err(e) = sfu::run(port, SECRET, opts).await {
+                eprintln!("sfu ended: {e}");
+            }
+        });
+    });
+    server
+}
+
+/// A client whose calls send `audio_in` and record what arrives in `dir`.
+fn caller(server: &Prosody, user: &str, audio_in: &str, home: &Path) -> Client {
+    let rec = home.join("received");
+    let mut c = Client::start_in(
+        server,
+        user,
+        home,
+        &[
+            "--audio-in",
+            audio_in,
+            "--audio-out",
+            "null",
+            "--audio-out-dir",
+            rec.to_str().expect("utf-8 path"),
+            "--rtc-bind",
+            "127.0.0.1:0",
+        ],
+    );
+    c.connected();
+    c
+}
+
+fn entity(user: &str) -> String {
+    format!("xmpp:{user}@localhost")
+}
+
+fn stream_event(v: &Value, who: &str, state: &str) -> bool {
+    v["event"] == "stream" && v["entity"] == entity(who) && v["state"] == state
+}
+
+/// Waits until `c` has seen `n` level reports of `who`'s stream with sound
+/// in them (four a second at most): audio has been flowing that long.
+fn heard(c: &mut Client, who: &str, n: usize) {
+    for _ in 0..n {
+        c.event(&format!("sound from {who}"), |v| {
+            v["event"] == "audio-level"
+                && v["entity"] == entity(who)
+                && v["level"].as_f64().unwrap_or(0.0) > 0.05
+        });
+    }
+}
+
+fn recording(home: &Path, who: &str) -> PathBuf {
+    home.join("received").join(format!("{who}@localhost.wav"))
+}
+
+#[test]
+fn three_callers_hear_each_other_never_themselves() {
+    let server = server_with_sfu(&["alice", "bob", "carol"], 0);
+    let room = format!("standup@{SFU}");
+    let homes: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut alice = caller(&server, "alice", "tone:440", homes[0].path());
+    let mut bob = caller(&server, "bob", "tone:660", homes[1].path());
+    let mut carol = caller(&server, "carol", "null", homes[2].path());
+
+    for c in [&mut alice, &mut bob, &mut carol] {
+        c.ok(&format!("/call {room}"));
+        c.event("call connected", |v| {
+            v["event"] == "call" && v["state"] == "connected" && v["jid"] == room.as_str()
+        });
+    }
+    // Carol gets both others' streams, labelled with their entities.
+    carol.event("alice's stream", |v| stream_event(v, "alice", "added"));
+    carol.event("bob's stream", |v| stream_event(v, "bob", "added"));
+    alice.event("bob's stream", |v| stream_event(v, "bob", "added"));
+    alice.event("carol's stream", |v| stream_event(v, "carol", "added"));
+    bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
+
+    // Two seconds and more of each tone at Carol.
+    heard(&mut carol, "alice", 8);
+    heard(&mut carol, "bob", 8);
+    heard(&mut alice, "bob", 2);
+
+    // Alice hangs up: the others lose her stream.
+    alice.ok("/hangup");
+    alice.event("call ended", |v| {
+        v["event"] == "call" && v["state"] == "ended"
+    });
+    carol.event("alice's stream gone", |v| {
+        stream_event(v, "alice", "removed")
+    });
+    bob.event("alice's stream gone", |v| {
+        stream_event(v, "alice", "removed")
+    });
+    assert!(
+        !alice.saw(|v| v["event"] == "stream" && v["entity"] == entity("alice")),
+        "alice never receives her own stream"
+    );
+    assert!(!bob.saw(|v| v["event"] == "stream" && v["entity"] == entity("bob")));
+    assert!(!carol.saw(|v| v["event"] == "stream" && v["entity"] == entity("carol")));
+
+    // Carol leaves; her recordings are complete once she has quit.
+    carol.send("/quit");
+    assert_eq!(carol.finish(), 0);
+    for (who, hz) in [("alice", 440.0), ("bob", 660.0)] {
+        let path = recording(homes[2].path(), who);
+        let f = wav_dominant_frequency(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .unwrap_or_else(|| panic!("{}: no tone in it", path.display()));
+        eprintln!("{who}'s stream recorded at carol: {f:.1} Hz (sent {hz} Hz)");
+        assert!(
+            (f - hz).abs() <= 5.0,
+            "{who}'s stream at carol: {f:.1} Hz, sent {hz} Hz"
+        );
+    }
+    bob.send("/quit");
+    assert_eq!(bob.finish(), 0);
+    alice.send("/quit");
+    assert_eq!(alice.finish(), 0);
+}
+
+#[test]
+fn a_full_conference_refuses_a_caller_clearly() {
+    let server = server_with_sfu(&["alice", "bob", "carol"], 0);
+    let room = format!("small@{SFU}");
+    let homes: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut alice = caller(&server, "alice", "null", homes[0].path());
+    alice.ok(&format!("/callconfig {room} max-participants=2"));
+    let mut bob = caller(&server, "bob", "null", homes[1].path());
+    let mut carol = caller(&server, "carol", "null", homes[2].path());
+    alice.ok(&format!("/call {room}"));
+    bob.ok(&format!("/call {room}"));
+    let refused = carol.run(&format!("/call {room}"));
+    assert_eq!(refused["event"], "error", "{refused}");
+    let text = refused["text"].as_str().unwrap_or_default().to_lowercase();
+    assert!(text.contains("full"), "the reason is given: {refused}");
+    carol.event("call ended", |v| {
+        v["event"] == "call" && v["state"] == "ended"
+    });
+    assert!(!alice.saw(|v| stream_event(v, "carol", "added")));
+}
+
+#[test]
+fn calling_something_that_is_not_an_av_conference_is_a_clear_error() {
+    let server = server_with_sfu(&["alice"], 0);
+    let mut alice = Client::online(&server, "alice");
+    // A MUC room (text only).
+    alice.ok("/join talk@conference.localhost");
+    let e = alice.run("/call talk@conference.localhost");
+    assert_eq!(e["event"], "error", "{e}");
+    assert_eq!(e["condition"], "feature-not-implemented", "{e}");
+    assert!(
+        e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not an audio/video conference"),
+        "{e}"
+    );
+    assert!(!alice.saw(|v| v["event"] == "call"), "no call was started");
+}
+
+#[test]
+fn the_tui_call_panel_shows_streams_mute_and_the_notice() {
+    let server = server_with_sfu(&["alice", "bob"], 0);
+    let room = format!("panel@{SFU}");
+    let bob_home = tempfile::tempdir().unwrap();
+    let mut bob = caller(&server, "bob", "tone:660", bob_home.path());
+    bob.ok(&format!("/call {room}"));
+
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start_with(
+        &server,
+        "alice",
+        home.path(),
+        110,
+        30,
+        &[
+            "--audio-in",
+            "tone:440",
+            "--audio-out",
+            "null",
+            "--rtc-bind",
+            "127.0.0.1:0",
+        ],
+    );
+    tmux.send(&[&format!("/call {room}"), "Enter"]);
+    let s = tmux.wait_for("the call connected with bob speaking", |s| {
+        s.contains(&format!("{room} · connected"))
+            && s.contains("▶ ▮")
+            && s.contains("bob@localhost")
+    });
+    assert!(s.contains("Not end-to-end encrypted"), "{s}");
+    bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
+
+    tmux.send(&["/mute", "Enter"]);
+    tmux.wait_for("muted", |s| s.contains("mic MUTED"));
+    tmux.send(&["/hangup", "Enter"]);
+    tmux.wait_for("the panel gone", |s| {
+        !s.contains("Not end-to-end encrypted")
+    });
+    bob.event("alice's stream gone", |v| {
+        stream_event(v, "alice", "removed")
+    });
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+}
+
+#[test]
+fn a_microphone_that_cannot_be_opened_is_a_clear_error_and_alsa_stays_off_the_screen() {
+    let server = server_with_sfu(&["alice"], 0);
+    let room = format!("nomic@{SFU}");
+    // Opening it enumerates the sound devices (ALSA prints to stderr while
+    // probing a machine without a sound card).
+    let no_mic = [
+        "--audio-in",
+        "device:no-such-microphone",
+        "--audio-out",
+        "null",
+    ];
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&server, "alice", home.path(), &no_mic);
+    alice.connected();
+    let e = alice.run(&format!("/call {room}"));
+    assert_eq!(e["event"], "error", "{e}");
+    let text = e["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("microphone") && text.contains("no-such-microphone"),
+        "/call says why: {e}"
+    );
+    alice.event("call ended", |v| {
+        v["event"] == "call" && v["state"] == "ended"
+    });
+    assert!(!alice.saw(|v| v["event"] == "call" && v["state"] == "connected"));
+
+    let tui_home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start_with(&server, "alice", tui_home.path(), 100, 24, &no_mic);
+    tmux.send(&[&format!("/call {room}"), "Enter"]);
+    let s = tmux.wait_for("the error in the status line", |s| {
+        s.contains("service-unavailable (no microphone")
+    });
+    assert!(
+        !s.contains("ALSA"),
+        "ALSA's own messages reached the screen:\n{s}"
+    );
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+}
