@@ -1,6 +1,11 @@
 //! `confab --sandbox`: a private Prosody with demo accounts and a demo
-//! room, a demo user (bob) in it, and confab opened as alice. Everything
-//! lives in a temp dir that goes away on exit.
+//! room, a demo user (bob) in it, and confab opened as alice. The
+//! project's own peers run beside it: an A/V conference SFU
+//! (`sfu.localhost`, bob is in `standup@sfu.localhost` sending a 440 Hz
+//! tone), a legacy conference service (`legacy.localhost`: generic
+//! conferencing and groupchat 1.0 rooms) and a Jitsi focus
+//! (`focus.localhost`). Everything lives in a temp dir that goes away on
+//! exit.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -13,6 +18,43 @@ use anyhow::{Context, Result, bail};
 use crate::testbed::{Prosody, ProsodyOptions};
 
 pub const DEMO_ROOM: &str = "demo@conference.localhost";
+/// bob's call in the sandbox.
+pub const DEMO_CALL: &str = "standup@sfu.localhost";
+const PEER_SECRET: &str = "sandbox-peer-secret";
+
+/// The SFU, the legacy conference service and the focus, on a runtime of
+/// their own (they live as long as the process).
+fn start_peers(server: &Prosody) -> Result<()> {
+    use crate::testbed::{focus, legacy, sfu};
+    let port = server.component_port();
+    let mut legacy_opts = legacy::Options::new("legacy.localhost");
+    for (spec, gc) in [
+        (
+            "lobby,public,name=Lobby,topic=A generic conferencing room (jabber:iq:conference)",
+            false,
+        ),
+        ("oldies,topic=A groupchat 1.0 room", true),
+    ] {
+        legacy_opts
+            .rooms
+            .push(legacy::RoomSpec::parse(spec, gc).map_err(anyhow::Error::msg)?);
+    }
+    let runtime = tokio::runtime::Runtime::new().context("a runtime for the peers")?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let sfu = sfu::run(port, PEER_SECRET, sfu::Options::new("sfu.localhost"));
+            let legacy = legacy::run(port, PEER_SECRET, legacy_opts);
+            let focus = focus::run(
+                port,
+                PEER_SECRET,
+                None,
+                focus::FocusOptions::new("focus.localhost"),
+            );
+            let _ = tokio::join!(sfu, legacy, focus);
+        })
+    });
+    Ok(())
+}
 const PASSWORD_VAR: &str = "CONFAB_SANDBOX_PASSWORD";
 
 fn confab(server: &Prosody, user: &str, home: &Path) -> Result<Command> {
@@ -39,8 +81,12 @@ pub fn run() -> Result<u8> {
         ProsodyOptions::new()
             .account("alice", "alice-pw")
             .account("bob", "bob-pw")
-            .account("carol", "carol-pw"),
+            .account("carol", "carol-pw")
+            .component("sfu.localhost", PEER_SECRET)
+            .component("legacy.localhost", PEER_SECRET)
+            .component("focus.localhost", PEER_SECRET),
     )?;
+    start_peers(&server)?;
     let home = server.dir().join("home");
 
     // bob joins the demo room, sets its subject and says hello, then stays
@@ -48,6 +94,7 @@ pub fn run() -> Result<u8> {
     let mut bob = confab(&server, "bob", &home)?
         .arg("--batch")
         .arg("-")
+        .args(["--audio-in", "tone:440", "--audio-out", "null"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -68,13 +115,15 @@ pub fn run() -> Result<u8> {
         "/join {DEMO_ROOM}/bob\n\
          /topic {DEMO_ROOM} Welcome to the confab sandbox: try /nick, /msg {DEMO_ROOM}/bob hi, /help\n\
          /say {DEMO_ROOM} Hello! I am bob, a demo user. Say something; Ctrl-C or /quit leaves.\n\
-         /say {DEMO_ROOM} Accounts: alice, bob and carol (passwords: NAME-pw) on 127.0.0.1:{}",
+         /say {DEMO_ROOM} Accounts: alice, bob and carol (passwords: NAME-pw) on 127.0.0.1:{}\n\
+         /say {DEMO_ROOM} I am also in a call playing a 440 Hz tone: /call {DEMO_CALL} (add --audio-in tone:660 to the sandbox command if you have no microphone). Older protocols: /join lobby@legacy.localhost, /join oldies@legacy.localhost. A Jitsi focus: /join meet@conference.localhost --focus\n\
+         /call {DEMO_CALL}",
         server.c2s_port()
     )?;
     bob_in.flush()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut oks = 0;
-    while oks < 4 {
+    while oks < 5 {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) if line.contains("\"event\":\"ok\"") => oks += 1,

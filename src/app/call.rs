@@ -244,12 +244,15 @@ impl App {
     /// Ends the call: session-terminate for every session, the media
     /// stops, the store says `ended`; a `/call` still waiting fails.
     fn end_call(&mut self, reason: Reason, text: &str) -> Vec<Event> {
-        if let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone()) {
+        // Offline there is nobody to tell: the server tells the conference
+        // that we are gone.
+        let online = self.store.connection == crate::store::Connection::Online;
+        if online && let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone()) {
             self.call_presence(&jid, PresenceType::Unavailable);
         }
         let sessions: Vec<(String, Signal)> = self.call.sessions.drain().collect();
-        for (sid, s) in sessions.into_iter().filter(|(_, s)| s.signalled) {
-            self.call_iq(
+        for (sid, s) in sessions.into_iter().filter(|(_, s)| online && s.signalled) {
+            self.quiet_iq(
                 s.peer,
                 jingle::session_terminate(&sid, reason.clone(), Some(text)),
             );
@@ -266,6 +269,19 @@ impl App {
         events
     }
 
+    /// The connection to the server is lost: the conference will have
+    /// dropped us (our directed presence went unavailable), so the call
+    /// ends here too.
+    pub(super) fn call_lost(&mut self) -> Vec<Event> {
+        if self.store.calls.current.is_none() {
+            return Vec::new();
+        }
+        self.end_call(
+            Reason::ConnectivityError,
+            "the connection to the server was lost",
+        )
+    }
+
     /// Finishes the waiting `/call`, if any.
     fn call_outcome(&mut self, outcome: Result<(), (&str, String)>) -> Vec<Event> {
         let Some(tag) = self.call.tag.take() else {
@@ -278,23 +294,6 @@ impl App {
             Ok(()) => Event::Ok { command: p.command },
             Err((condition, why)) => err_event(&p.command, condition, why),
         }]
-    }
-
-    /// An IQ set of the call's signalling; its failure only shows as an
-    /// error event.
-    fn call_iq(&mut self, to: Jid, payload: Element) {
-        let tag = self.wait("", Waiting::Iq(IqThen::ok()), true);
-        self.send_call_iq(to, payload, tag);
-    }
-
-    fn send_call_iq(&mut self, to: Jid, payload: Element, tag: Tag) {
-        self.session.send(SessionCmd::Iq {
-            to: Some(to),
-            payload,
-            set: true,
-            timeout: OUTCOME_TIMEOUT,
-            tag,
-        });
     }
 
     /// What the media task reports.
@@ -313,7 +312,7 @@ impl App {
                 let Ok(c) = sdp::candidate_to_jingle(&candidate) else {
                     return Vec::new();
                 };
-                self.call_iq(
+                self.quiet_iq(
                     s.peer,
                     jingle::transport_info(&sid, &mid, s.ufrag.as_deref(), s.pwd.as_deref(), &c),
                 );
@@ -393,26 +392,17 @@ impl App {
         }
         s.signalled = true;
         let s = s.clone();
-        let tag = if s.ours {
+        if s.ours {
             let payload = jingle::session_initiate(&sid, &own, &session, None);
-            let sid2 = sid.clone();
-            let tag = self.wait(
-                "",
-                Waiting::Iq(IqThen::new(move |app, _, result| match result {
-                    Ok(_) => IqStep::Done(Vec::new()),
-                    Err(e) => IqStep::Done(app.call_refused(&sid2, e)),
-                })),
-                true,
-            );
-            self.send_call_iq(s.peer, payload, tag);
-            tag
+            let then = IqThen::new(move |app, _, result| match result {
+                Ok(_) => IqStep::Done(Vec::new()),
+                Err(e) => IqStep::Done(app.call_refused(&sid, e)),
+            });
+            self.quiet_iq_then(s.peer, payload, then);
         } else {
             let payload = jingle::session_accept(&sid, Some(&s.initiator), &own, &session, None);
-            let tag = self.wait("", Waiting::Iq(IqThen::ok()), true);
-            self.send_call_iq(s.peer, payload, tag);
-            tag
-        };
-        let _ = tag;
+            self.quiet_iq(s.peer, payload);
+        }
         Vec::new()
     }
 
@@ -432,7 +422,7 @@ impl App {
     /// A stream's session is over.
     fn drop_stream(&mut self, sid: &str, reason: Reason, text: &str) -> Vec<Event> {
         if let Some(s) = self.call.sessions.remove(sid) {
-            self.call_iq(s.peer, jingle::session_terminate(sid, reason, Some(text)));
+            self.quiet_iq(s.peer, jingle::session_terminate(sid, reason, Some(text)));
         }
         self.media(MediaCmd::Close {
             sid: sid.to_string(),
@@ -526,7 +516,7 @@ impl App {
     /// Sends what had to wait for the answer to a request.
     pub(super) fn after_reply(&mut self) {
         for (to, payload) in std::mem::take(&mut self.call.after_reply) {
-            self.call_iq(to, payload);
+            self.quiet_iq(to, payload);
         }
     }
 
@@ -628,7 +618,7 @@ impl App {
                         then: adhoc_done(),
                     },
                     Err(e) => {
-                        app.call_iq(
+                        app.quiet_iq(
                             to.clone(),
                             adhoc::cancel(ns::AV_CONFERENCES_CONFIG, &sessionid),
                         );
@@ -1002,6 +992,39 @@ mod tests {
         // Only the unavailable presence: the conference never heard of it.
         assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
         assert!(t.cmds.try_recv().is_err());
+    }
+
+    #[test]
+    fn losing_the_server_ends_the_call_quietly() {
+        let mut t = T::new();
+        t.call(AV);
+        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
+        let MediaCmd::StartSend { sid } = t.media() else {
+            panic!()
+        };
+        t.app.on_media(MediaEvent::LocalDescription {
+            sid: sid.clone(),
+            sdp: OFFER.into(),
+        });
+        iq_payload(t.cmd());
+        let events = t.app.on_session(SessionEvent::Disconnected {
+            reason: "connection reset".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        });
+        let ended = events
+            .iter()
+            .map(|e| e.to_json())
+            .find(|e| e["event"] == "call")
+            .expect("the call ends");
+        assert_eq!(ended["state"], "ended");
+        assert_eq!(ended["reason"], "the connection to the server was lost");
+        assert!(
+            events
+                .iter()
+                .any(|e| e.to_json()["command"] == format!("/call {ROOM}"))
+        );
+        assert!(t.cmds.try_recv().is_err(), "nothing is sent offline");
+        assert!(matches!(t.media(), MediaCmd::Hangup { .. }));
     }
 
     #[test]

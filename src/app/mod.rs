@@ -887,6 +887,10 @@ impl App {
         // XEP-0194 publications.
         let more = self.contacts_after_events(&out);
         out.extend(more);
+        // A call does not survive the connection.
+        if self.store.connection != Connection::Online {
+            out.extend(self.call_lost());
+        }
         out.extend(results);
         out
     }

@@ -552,8 +552,14 @@ impl App {
     }
 
     /// An IQ set of our own (only a failure is reported).
-    fn quiet_iq(&mut self, to: Jid, payload: Element) {
-        let tag = self.wait("", Waiting::Iq(IqThen::ok()), true);
+    pub(super) fn quiet_iq(&mut self, to: Jid, payload: Element) {
+        self.quiet_iq_then(to, payload, IqThen::ok());
+    }
+
+    /// An IQ set of our own whose answer goes to `then` (its events are
+    /// shown; there is no command to finish).
+    pub(super) fn quiet_iq_then(&mut self, to: Jid, payload: Element, then: IqThen) {
+        let tag = self.wait("", Waiting::Iq(then), true);
         self.session.send(SessionCmd::Iq {
             to: Some(to),
             payload,

@@ -304,20 +304,8 @@ impl Engine {
         let (peer, rtc_events) = AudioPeer::offer(self.options.rtc.clone())
             .await
             .map_err(|e| format!("WebRTC: {e}"))?;
-        let peer = Arc::new(peer);
-        let sdp = peer.local_sdp().await.map_err(|e| format!("WebRTC: {e}"))?;
-        self.emit(MediaEvent::LocalDescription {
-            sid: sid.to_string(),
-            sdp,
-        });
-        let task = tokio::spawn(peer_events(
-            sid.to_string(),
-            rtc_events,
-            self.events.clone(),
-            None,
-        ));
+        let peer = self.register(sid, peer, rtc_events, None).await?;
         let pump = tokio::spawn({
-            let peer = peer.clone();
             let events = self.events.clone();
             async move {
                 let mut n = 0u64;
@@ -333,15 +321,43 @@ impl Engine {
             }
         });
         self.capture = Some(capture);
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.pump = Some(pump);
+        }
+        Ok(())
+    }
+
+    /// Signals a new peer's local description, starts translating its
+    /// events (reading into `sink` when it receives) and keeps it as
+    /// session `sid`.
+    async fn register(
+        &mut self,
+        sid: &str,
+        peer: AudioPeer,
+        rtc_events: mpsc::UnboundedReceiver<RtcEvent>,
+        sink: Option<super::playback::StreamSink>,
+    ) -> Result<Arc<AudioPeer>, String> {
+        let peer = Arc::new(peer);
+        let sdp = peer.local_sdp().await.map_err(|e| format!("WebRTC: {e}"))?;
+        self.emit(MediaEvent::LocalDescription {
+            sid: sid.to_string(),
+            sdp,
+        });
+        let task = tokio::spawn(peer_events(
+            sid.to_string(),
+            rtc_events,
+            self.events.clone(),
+            sink,
+        ));
         self.sessions.insert(
             sid.to_string(),
             Session {
-                peer,
+                peer: peer.clone(),
                 task,
-                pump: Some(pump),
+                pump: None,
             },
         );
-        Ok(())
+        Ok(peer)
     }
 
     fn playback(&mut self) -> Result<Arc<Playback>, String> {
@@ -363,26 +379,7 @@ impl Engine {
         let (peer, rtc_events) = AudioPeer::answer(self.options.rtc.clone(), offer)
             .await
             .map_err(|e| format!("WebRTC: {e}"))?;
-        let peer = Arc::new(peer);
-        let sdp = peer.local_sdp().await.map_err(|e| format!("WebRTC: {e}"))?;
-        self.emit(MediaEvent::LocalDescription {
-            sid: sid.to_string(),
-            sdp,
-        });
-        let task = tokio::spawn(peer_events(
-            sid.to_string(),
-            rtc_events,
-            self.events.clone(),
-            Some(sink),
-        ));
-        self.sessions.insert(
-            sid.to_string(),
-            Session {
-                peer,
-                task,
-                pump: None,
-            },
-        );
+        self.register(sid, peer, rtc_events, Some(sink)).await?;
         Ok(())
     }
 

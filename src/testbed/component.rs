@@ -41,6 +41,28 @@ pub enum ComponentError {
     Timeout { jid: String },
 }
 
+/// Connects to a component port on loopback as `jid` and runs `serve` on
+/// the stream until it ends (how every testbed peer runs).
+pub async fn connect_and_serve<F, Fut>(
+    port: u16,
+    jid: &str,
+    secret: &str,
+    serve: F,
+) -> Result<(), ComponentError>
+where
+    F: FnOnce(ComponentStream) -> Fut,
+    Fut: std::future::Future<Output = io::Result<()>>,
+{
+    let stream = ComponentStream::connect(port, jid, secret).await?;
+    serve(stream)
+        .await
+        .map_err(|source| ComponentError::Stream {
+            jid: jid.to_string(),
+            what: "serving",
+            source,
+        })
+}
+
 /// A connected, authenticated component stream.
 pub struct ComponentStream {
     inner: XmlStream<BufStream<HeaderShim>, Element>,

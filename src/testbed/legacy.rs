@@ -1043,14 +1043,7 @@ pub async fn serve(mut stream: ComponentStream, opts: Options) -> std::io::Resul
 /// serves until the stream ends.
 pub async fn run(port: u16, secret: &str, opts: Options) -> Result<(), ComponentError> {
     let jid = opts.jid.clone();
-    let stream = ComponentStream::connect(port, &jid, secret).await?;
-    serve(stream, opts)
-        .await
-        .map_err(|source| ComponentError::Stream {
-            jid,
-            what: "serving",
-            source,
-        })
+    super::component::connect_and_serve(port, &jid, secret, |s| serve(s, opts)).await
 }
 
 #[cfg(test)]

@@ -27,6 +27,33 @@ impl Tmux {
         height: u16,
         extra: &[&str],
     ) -> Tmux {
+        let jid = server.jid(user);
+        let addr = format!("127.0.0.1:{}", server.c2s_port());
+        let ca = server.ca_file().display().to_string();
+        let mut args = vec![
+            "--jid",
+            &jid,
+            "--server",
+            &addr,
+            "--ca-file",
+            &ca,
+            "--password-env",
+            "CONFAB_TEST_PASSWORD",
+        ];
+        args.extend_from_slice(extra);
+        let password = format!("CONFAB_TEST_PASSWORD={}", password_of(user));
+        let tmux = Tmux::spawn(&args, &[&password], home, width, height);
+        tmux.wait_for("the connection", |s| s.contains(&format!("online {jid}")));
+        tmux
+    }
+
+    /// Runs `confab ARGS` (no account given) in a `width`×`height`
+    /// terminal, with its config and data under `home`.
+    pub fn run(args: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
+        Tmux::spawn(args, &[], home, width, height)
+    }
+
+    fn spawn(args: &[&str], env: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -39,7 +66,7 @@ impl Tmux {
         let tmux = Tmux {
             socket: format!("confab-test-{}-{n}", std::process::id()),
         };
-        let env = |name: &str, p: &Path| format!("{name}={}", p.display());
+        let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
         let status = tmux
             .cmd()
             .args(["new-session", "-d", "-s", "confab", "-x"])
@@ -47,25 +74,15 @@ impl Tmux {
             .arg("-y")
             .arg(height.to_string())
             .arg("env")
-            .arg(env("XDG_CONFIG_HOME", &home.join("config")))
-            .arg(env("XDG_DATA_HOME", &home.join("data")))
-            .arg(format!("CONFAB_TEST_PASSWORD={}", password_of(user)))
+            .arg(dir("XDG_CONFIG_HOME", &home.join("config")))
+            .arg(dir("XDG_DATA_HOME", &home.join("data")))
+            .args(env)
             .arg("TERM=xterm-256color")
             .arg(confab_bin())
-            .arg("--jid")
-            .arg(server.jid(user))
-            .arg("--server")
-            .arg(format!("127.0.0.1:{}", server.c2s_port()))
-            .arg("--ca-file")
-            .arg(server.ca_file())
-            .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-            .args(extra)
+            .args(args)
             .status()
             .expect("tmux starts");
         assert!(status.success());
-        tmux.wait_for("the connection", |s| {
-            s.contains(&format!("online {}", server.jid(user)))
-        });
         tmux
     }
 

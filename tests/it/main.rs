@@ -21,6 +21,7 @@ mod muc_basics;
 mod prosody_smoke;
 mod raw_peer;
 mod rooms;
+mod sandbox;
 mod session;
 mod sfu;
 mod tui;
