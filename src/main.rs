@@ -38,6 +38,11 @@ struct Args {
     /// account's `search_service`.
     #[arg(long, value_name = "JID")]
     search_service: Option<String>,
+    /// The A/V conference service whose rooms go with text rooms of the
+    /// same name (`/call` of a text room calls there); overrides the
+    /// account's `call_service`.
+    #[arg(long, value_name = "JID")]
+    call_service: Option<String>,
     /// Run commands from FILE (or - for stdin) without the TUI; print
     /// events as JSON lines.
     #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-")]
@@ -117,6 +122,15 @@ fn main() -> ExitCode {
             Ok(j) => config.account.search_service = Some(j),
             Err(e) => {
                 eprintln!("confab: --search-service: {s:?} is not a valid JID: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(s) = &args.call_service {
+        match jid::Jid::new(s) {
+            Ok(j) => config.account.call_service = Some(j),
+            Err(e) => {
+                eprintln!("confab: --call-service: {s:?} is not a valid JID: {e}");
                 return ExitCode::from(2);
             }
         }
@@ -241,11 +255,13 @@ async fn run(
     );
     let mut app = app.with_media(media);
     app.set_search_service(config.account.search_service.clone());
+    app.set_call_service(config.account.call_service.as_ref().map(|j| j.to_bare()));
     app.set_chatting(config.chatting.clone());
     app.set_focus_config(confab::app::FocusConfig {
         entries: config.account.focus.entries.clone(),
         jid: config.account.focus.jid.clone(),
         http: config.account.focus.http.clone(),
+        data_dir: Some(config.paths.data_dir.clone()),
     });
     app.set_nicks(config.account.nicks.clone());
     let autojoin: Vec<String> = config

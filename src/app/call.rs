@@ -57,6 +57,10 @@ pub(super) struct CallSignals {
     /// Stanzas that must follow our answer to the request being handled
     /// (a session-terminate after the ack of a session-initiate).
     after_reply: Vec<(Jid, Element)>,
+    /// The A/V conference service whose rooms are linked to text rooms of
+    /// the same name (`call_service`): `/call talk@conference.example.org`
+    /// calls `talk@SERVICE`.
+    service: Option<BareJid>,
 }
 
 impl App {
@@ -93,26 +97,12 @@ impl App {
                         format!("already in a call with {}; /hangup first", c.jid),
                     ));
                 }
-                let jid = room.clone();
                 Ok(self.start_iq(
                     text,
-                    Some(room.into()),
+                    Some(room.clone().into()),
                     rooms::info_query(),
                     false,
-                    IqThen::new(move |_, command, result| {
-                        let checked = result
-                            .and_then(|r| rooms::parse_info(r.as_ref()))
-                            .and_then(|info| jingle::check_av_conference(jid.as_str(), &info));
-                        match checked {
-                            Ok(()) => {
-                                let jid = jid.clone();
-                                IqStep::WithTag(Box::new(move |app: &mut App, tag, command| {
-                                    app.place_call(tag, command, jid)
-                                }))
-                            }
-                            Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
-                        }
-                    }),
+                    call_checked(room, true),
                 ))
             }
             Command::Hangup => {
@@ -197,12 +187,34 @@ impl App {
         )
     }
 
+    /// Sets the A/V conference service linked to text rooms (`None`: no
+    /// link; `/call` of a text room is an error that says so).
+    pub fn set_call_service(&mut self, service: Option<BareJid>) {
+        self.call.service = service;
+    }
+
+    /// The A/V conference linked to the text room `room`: the room of the
+    /// same name at the `call_service`.
+    fn linked_conference(&self, room: &BareJid) -> Option<BareJid> {
+        let service = self.call.service.as_ref()?;
+        let linked = BareJid::from_parts(room.node(), service.domain());
+        (linked != *room).then_some(linked)
+    }
+
     /// The conference answered disco as an A/V conference: start our
     /// sending session; `/call` ends when it is connected.
     fn place_call(&mut self, tag: Tag, command: String, jid: BareJid) -> Vec<Event> {
         let Some(own) = self.own_jid() else {
             return vec![err_event(&command, "remote-server-not-found", "offline")];
         };
+        // Another /call got there while this one waited for disco.
+        if let Some(c) = &self.store.calls.current {
+            return vec![err_event(
+                &command,
+                "conflict",
+                format!("already in a call with {}; /hangup first", c.jid),
+            )];
+        }
         let sid = self.new_sid();
         let events = self.store.calls.start(jid.clone(), sid.clone(), Utc::now());
         self.call.sessions.insert(
@@ -375,7 +387,7 @@ impl App {
         } else {
             Role::Responder
         };
-        let session: MediaSession = match sdp::from_sdp(sdp_text, writer) {
+        let mut session: MediaSession = match sdp::from_sdp(sdp_text, writer) {
             Ok(m) => m,
             Err(e) => {
                 let text = format!("our own description did not map to Jingle: {e}");
@@ -386,6 +398,10 @@ impl App {
                 };
             }
         };
+        if s.ours {
+            // webrtc-rs writes no a=ptime; we send 20 ms frames: say so.
+            declare_ptime(&mut session);
+        }
         if let Some(c) = session.contents.first() {
             s.ufrag = c.transport.ufrag.clone();
             s.pwd = c.transport.pwd.clone();
@@ -658,6 +674,60 @@ impl App {
     }
 }
 
+/// The disco#info of `jid` answered a `/call`: an A/V conference is
+/// called; a text chat room (XEP-0045) leads to the conference linked to
+/// it (`call_service`), once (`follow_link`), else the error says how to
+/// link one.
+fn call_checked(jid: BareJid, follow_link: bool) -> IqThen {
+    IqThen::new(move |app, command, result| {
+        let info = match result.and_then(|r| rooms::parse_info(r.as_ref())) {
+            Ok(info) => info,
+            Err(e) => return IqStep::Done(vec![App::result(command, Err(e))]),
+        };
+        let Err(mut e) = jingle::check_av_conference(jid.as_str(), &info) else {
+            let jid = jid.clone();
+            return IqStep::WithTag(Box::new(move |app: &mut App, tag, command| {
+                app.place_call(tag, command, jid)
+            }));
+        };
+        let text_room = jid.node().is_some() && info.is_muc_service();
+        if text_room && follow_link {
+            if let Some(linked) = app.linked_conference(&jid) {
+                return IqStep::Next {
+                    events: vec![Event::Info {
+                        text: format!(
+                            "{jid} is a text chat room: calling its A/V conference {linked}"
+                        ),
+                    }],
+                    to: Some(linked.clone().into()),
+                    payload: rooms::info_query(),
+                    set: false,
+                    then: call_checked(linked, false),
+                };
+            }
+            e.text = Some(format!(
+                "{jid} is a text chat room, not an audio/video conference; \
+                 /call a conference JID, or set call_service (--call-service) to the \
+                 A/V conference service whose rooms go with your chat rooms"
+            ));
+        }
+        IqStep::Done(vec![App::result(command, Err(e))])
+    })
+}
+
+/// Declares the packet duration we send ([`crate::media::FRAME_DURATION`])
+/// on every payload type of our offer that has none (XEP-0167 `ptime`).
+fn declare_ptime(session: &mut MediaSession) {
+    let ms = crate::media::FRAME_DURATION.as_millis() as u32;
+    for c in &mut session.contents {
+        if let Some(d) = &mut c.description {
+            for p in d.payload_types.iter_mut().filter(|p| p.ptime.is_none()) {
+                p.ptime = Some(ms);
+            }
+        }
+    }
+}
+
 /// The answer to a submitted ad-hoc form: completed, or its error notes.
 fn adhoc_done() -> IqThen {
     IqThen::new(|_, command, result| {
@@ -706,361 +776,4 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
-    use tokio::sync::mpsc::UnboundedReceiver;
-
-    use super::*;
-    use crate::protocol::iq::IqRequest;
-    use crate::protocol::jingle::{CoinUser, ConferenceInfo};
-    use crate::session::SessionEvent;
-
-    const ROOM: &str = "standup@sfu.localhost";
-
-    const OFFER: &str = "v=0\r\n\
-        o=- 4242 2 IN IP4 127.0.0.1\r\n\
-        s=-\r\n\
-        t=0 0\r\n\
-        a=group:BUNDLE 0\r\n\
-        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
-        c=IN IP4 0.0.0.0\r\n\
-        a=mid:0\r\n\
-        a=ice-ufrag:Ufrg\r\n\
-        a=ice-pwd:pwdpwdpwdpwdpwdpwdpwdpwd\r\n\
-        a=fingerprint:sha-256 0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9\r\n\
-        a=setup:actpass\r\n\
-        a=rtcp-mux\r\n\
-        a=sendonly\r\n\
-        a=rtpmap:111 opus/48000/2\r\n\
-        a=fmtp:111 minptime=10;useinbandfec=1\r\n";
-
-    struct T {
-        app: App,
-        cmds: UnboundedReceiver<SessionCmd>,
-        media: UnboundedReceiver<MediaCmd>,
-    }
-
-    impl T {
-        fn new() -> T {
-            let (app, cmds) = App::for_tests("alice@localhost", 0);
-            let (handle, media) = MediaHandle::pair();
-            let mut app = app.with_media(handle);
-            app.on_session(SessionEvent::Online {
-                jid: "alice@localhost/confab".parse().unwrap(),
-                reconnect: false,
-            });
-            T { app, cmds, media }
-        }
-
-        fn cmd(&mut self) -> SessionCmd {
-            self.cmds.try_recv().expect("a session command")
-        }
-
-        fn media(&mut self) -> MediaCmd {
-            self.media.try_recv().expect("a media command")
-        }
-
-        fn run(&mut self, line: &str) -> Exec {
-            let cmd = crate::command::parse(line).unwrap();
-            self.app.execute(cmd, line)
-        }
-
-        fn request(&mut self, from: &str, payload: Element) -> (IqAnswer, Vec<Event>) {
-            let events = self.app.on_session(SessionEvent::IqRequest(IqRequest {
-                from: Some(from.parse().unwrap()),
-                id: "r1".into(),
-                set: true,
-                payload,
-            }));
-            match self.cmd() {
-                SessionCmd::Reply { answer, .. } => (answer, events),
-                other => panic!("{other:?}"),
-            }
-        }
-
-        /// `/call ROOM` answered by disco; returns our sid.
-        fn call(&mut self, disco: &str) -> (Tag, Vec<Event>) {
-            let exec = self.run(&format!("/call {ROOM}"));
-            let tag = exec.pending.expect("waits for disco");
-            assert!(matches!(self.cmd(), SessionCmd::Iq { set: false, .. }));
-            let events = self.app.on_session(SessionEvent::IqResponse {
-                tag,
-                result: Ok(Some(disco.parse().unwrap())),
-            });
-            (tag, events)
-        }
-    }
-
-    const AV: &str = "<query xmlns='http://jabber.org/protocol/disco#info'>\
-        <identity category='conference' type='audio-video'/>\
-        <feature var='urn:xmpp:jingle:av-conferences:0'/></query>";
-
-    fn iq_payload(cmd: SessionCmd) -> (Option<Jid>, Element) {
-        match cmd {
-            SessionCmd::Iq {
-                to,
-                payload,
-                set: true,
-                ..
-            } => (to, payload),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn without_media_or_twice_a_call_is_refused() {
-        let (mut app, _) = App::for_tests("alice@localhost", 0);
-        let line = format!("/call {ROOM}");
-        let e = app.execute(crate::command::parse(&line).unwrap(), &line);
-        assert_eq!(e.events[0].to_json()["condition"], "service-unavailable");
-        let mut t = T::new();
-        t.call(AV);
-        let e = t.run("/call other@sfu.localhost");
-        assert_eq!(e.events[0].to_json()["condition"], "conflict");
-        let e = t.run("/mute");
-        assert_eq!(e.events.last().unwrap().to_json()["event"], "ok");
-        assert!(matches!(t.media(), MediaCmd::StartSend { .. }));
-        assert!(matches!(t.media(), MediaCmd::Mute(true)));
-    }
-
-    #[test]
-    fn a_peer_that_is_not_an_av_conference_is_an_error() {
-        let mut t = T::new();
-        let (_, events) = t.call(
-            "<query xmlns='http://jabber.org/protocol/disco#info'>\
-             <identity category='conference' type='text'/>\
-             <feature var='http://jabber.org/protocol/muc'/></query>",
-        );
-        let e = events[0].to_json();
-        assert_eq!(e["event"], "error");
-        assert_eq!(e["condition"], "feature-not-implemented");
-        assert!(t.media.try_recv().is_err(), "no media started");
-        assert!(t.app.store.calls.current.is_none());
-    }
-
-    #[test]
-    fn a_call_is_signalled_streams_come_and_go_and_hangup_ends_it() {
-        let mut t = T::new();
-        let (tag, events) = t.call(AV);
-        assert_eq!(events[0].to_json()["state"], "connecting");
-        // Directed presence to the conference, then our offer is made.
-        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
-        let MediaCmd::StartSend { sid } = t.media() else {
-            panic!()
-        };
-        t.app.on_media(MediaEvent::LocalDescription {
-            sid: sid.clone(),
-            sdp: OFFER.into(),
-        });
-        let (to, init) = iq_payload(t.cmd());
-        assert_eq!(to.unwrap().to_string(), ROOM);
-        let j = jingle::parse(&init).unwrap();
-        assert_eq!(j.action, Action::SessionInitiate);
-        assert_eq!(j.initiator.unwrap().to_string(), "alice@localhost/confab");
-        assert_eq!(
-            j.session.contents[0].senders,
-            jingle::Senders::Initiator,
-            "we only send"
-        );
-        // A trickled candidate goes as transport-info with our ufrag.
-        t.app.on_media(MediaEvent::LocalCandidate {
-            sid: sid.clone(),
-            candidate: "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host".into(),
-            mid: "0".into(),
-        });
-        let (_, info) = iq_payload(t.cmd());
-        let j = jingle::parse(&info).unwrap();
-        assert_eq!(j.action, Action::TransportInfo);
-        assert_eq!(
-            j.session.contents[0].transport.ufrag.as_deref(),
-            Some("Ufrg")
-        );
-        assert_eq!(j.session.contents[0].transport.candidates[0].port, 50000);
-
-        // The conference accepts: the answer goes to the media task.
-        let accept = jingle::session_accept(
-            &sid,
-            None,
-            &Jid::new(ROOM).unwrap(),
-            &sdp::from_sdp(&OFFER.replace("a=sendonly", "a=recvonly"), Role::Responder).unwrap(),
-            None,
-        );
-        let (answer, _) = t.request(ROOM, accept);
-        assert!(answer.is_ok());
-        assert!(matches!(t.media(), MediaCmd::RemoteAnswer { .. }));
-        let events = t.app.on_media(MediaEvent::Connected { sid: sid.clone() });
-        assert_eq!(events[0].to_json()["state"], "connected");
-        assert_eq!(
-            events[1].to_json(),
-            serde_json::json!({"event":"ok","command":format!("/call {ROOM}")})
-        );
-        assert!(!t.app.is_pending(tag));
-
-        // The conference forwards bob's stream.
-        let coin = ConferenceInfo {
-            isfocus: true,
-            users: vec![CoinUser {
-                entity: "xmpp:bob@localhost".into(),
-                display: None,
-            }],
-        };
-        let offer = sdp::from_sdp(OFFER, Role::Initiator).unwrap();
-        let init = jingle::session_initiate("s-bob", &Jid::new(ROOM).unwrap(), &offer, Some(&coin));
-        let (answer, events) = t.request(ROOM, init.clone());
-        assert!(answer.is_ok());
-        assert_eq!(
-            events[0].to_json(),
-            serde_json::json!({"event":"stream","call":ROOM,"entity":"xmpp:bob@localhost","state":"added"})
-        );
-        let MediaCmd::AcceptStream { sid: s, entity, .. } = t.media() else {
-            panic!()
-        };
-        assert_eq!(
-            (s.as_str(), entity.as_str()),
-            ("s-bob", "xmpp:bob@localhost")
-        );
-        // Twice the same session is out of order.
-        let (answer, _) = t.request(ROOM, init);
-        assert!(answer.is_err());
-        // A session from another conference is acknowledged and declined.
-        let other = jingle::session_initiate(
-            "s-x",
-            &Jid::new("other@sfu.localhost").unwrap(),
-            &offer,
-            None,
-        );
-        let (answer, events) = t.request("other@sfu.localhost", other);
-        assert!(answer.is_ok() && events.is_empty());
-        let (to, term) = iq_payload(t.cmd());
-        assert_eq!(to.unwrap().to_string(), "other@sfu.localhost");
-        assert_eq!(
-            jingle::parse(&term).unwrap().action,
-            Action::SessionTerminate
-        );
-        // Unknown sessions are refused.
-        let stray = jingle::session_terminate("nope", Reason::Gone, None);
-        let (answer, _) = t.request(ROOM, stray);
-        assert!(answer.is_err());
-
-        // Levels arrive throttled in the store; bob hangs up.
-        let ev = t.app.on_media(MediaEvent::Level {
-            sid: "s-bob".into(),
-            level: 0.4,
-            speaking: true,
-        });
-        assert_eq!(ev[0].to_json()["event"], "audio-level");
-        let (answer, events) =
-            t.request(ROOM, jingle::session_terminate("s-bob", Reason::Gone, None));
-        assert!(answer.is_ok());
-        assert_eq!(events[0].to_json()["state"], "removed");
-        assert!(matches!(t.media(), MediaCmd::Close { .. }));
-
-        // We hang up: unavailable presence, terminate, media stops.
-        let exec = t.run("/hangup");
-        let names: Vec<String> = exec
-            .events
-            .iter()
-            .map(|e| e.to_json()["event"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(names, ["call", "ok"]);
-        assert_eq!(exec.events[0].to_json()["state"], "ended");
-        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
-        let (_, term) = iq_payload(t.cmd());
-        assert_eq!(jingle::parse(&term).unwrap().sid, sid);
-        assert!(t.cmds.try_recv().is_err(), "one session left to end");
-        assert!(matches!(t.media(), MediaCmd::Hangup { .. }));
-        let e = t.run("/hangup");
-        assert_eq!(e.events[0].to_json()["condition"], "item-not-found");
-    }
-
-    #[test]
-    fn a_call_whose_media_cannot_start_fails_without_signalling() {
-        let mut t = T::new();
-        let (tag, _) = t.call(AV);
-        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
-        let MediaCmd::StartSend { sid } = t.media() else {
-            panic!()
-        };
-        let events = t.app.on_media(MediaEvent::Ended {
-            sid,
-            reason: "no microphone found".into(),
-        });
-        assert_eq!(events[0].to_json()["state"], "ended");
-        let e = events[1].to_json();
-        assert_eq!(e["condition"], "service-unavailable");
-        assert_eq!(e["text"], "no microphone found");
-        assert!(!t.app.is_pending(tag));
-        // Only the unavailable presence: the conference never heard of it.
-        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
-        assert!(t.cmds.try_recv().is_err());
-    }
-
-    #[test]
-    fn losing_the_server_ends_the_call_quietly() {
-        let mut t = T::new();
-        t.call(AV);
-        assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
-        let MediaCmd::StartSend { sid } = t.media() else {
-            panic!()
-        };
-        t.app.on_media(MediaEvent::LocalDescription {
-            sid: sid.clone(),
-            sdp: OFFER.into(),
-        });
-        iq_payload(t.cmd());
-        let events = t.app.on_session(SessionEvent::Disconnected {
-            reason: "connection reset".into(),
-            retry_in: std::time::Duration::from_secs(1),
-        });
-        let ended = events
-            .iter()
-            .map(|e| e.to_json())
-            .find(|e| e["event"] == "call")
-            .expect("the call ends");
-        assert_eq!(ended["state"], "ended");
-        assert_eq!(ended["reason"], "the connection to the server was lost");
-        assert!(
-            events
-                .iter()
-                .any(|e| e.to_json()["command"] == format!("/call {ROOM}"))
-        );
-        assert!(t.cmds.try_recv().is_err(), "nothing is sent offline");
-        assert!(matches!(t.media(), MediaCmd::Hangup { .. }));
-    }
-
-    #[test]
-    fn callconfig_form_is_edited_then_submitted_by_adhoc() {
-        let mut t = T::new();
-        let exec = t.run(&format!("/callconfig {ROOM}"));
-        let tag = exec.pending.unwrap();
-        let (_, exe) = iq_payload(t.cmd());
-        assert_eq!(exe.attr("node"), Some(ns::AV_CONFERENCES_CONFIG));
-        let form: DataForm = xmpp_parsers::data_forms::DataForm::try_from(
-            "<x xmlns='jabber:x:data' type='form'><field var='max-participants' type='text-single'><value>0</value></field></x>"
-                .parse::<Element>()
-                .unwrap(),
-        )
-        .unwrap();
-        let response = adhoc::response(
-            ns::AV_CONFERENCES_CONFIG,
-            "cfg-1",
-            adhoc::Status::Executing,
-            &[adhoc::Action::Complete],
-            Some(form.clone()),
-            &[],
-        );
-        let events = t.app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(Some(response)),
-        });
-        assert_eq!(events[0].to_json()["event"], "room-form");
-        assert_eq!(events[0].to_json()["purpose"], "callconfig");
-        // The TUI submits the edited form: it goes back by XEP-0050.
-        let exec = t
-            .app
-            .submit_room_form(BareJid::new(ROOM).unwrap(), form, "(form)");
-        assert!(exec.pending.is_some());
-        let (_, submit) = iq_payload(t.cmd());
-        assert_eq!(submit.attr("sessionid"), Some("cfg-1"));
-        assert_eq!(submit.attr("action"), Some("complete"));
-    }
-}
+mod tests;

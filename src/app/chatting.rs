@@ -35,6 +35,9 @@ pub(super) struct ChattingState {
     /// New rooms (status 201): decided once their configuration is done
     /// (the `ok` of the command that made them), not before.
     awaiting_config: HashSet<BareJid>,
+    /// Empty items that could not be published (offline): room → item
+    /// id, published after the reconnection.
+    unsent: HashMap<BareJid, String>,
 }
 
 /// One publication: the room, its item id, the content (`None`: left).
@@ -238,7 +241,7 @@ impl App {
         let (room, id, content) = list.remove(0);
         note_publication(self, &room, &id, content.as_ref());
         let payload = chatting::publish(&id, content.as_ref());
-        let then = publish_then(room, content.is_some(), list);
+        let then = publish_then(room, id, content.is_some(), list);
         self.start_iq(command, None, payload, true, then)
     }
 
@@ -248,10 +251,26 @@ impl App {
         let mut more = Vec::new();
         for e in events {
             match e {
-                Event::Joined { room, .. } => {
+                // After a reconnection: the roster and contacts' rooms
+                // again (missed while away), and the leaves not told.
+                Event::Reconnected { .. } => {
+                    self.fetch_roster();
+                    let list: Vec<Publication> = std::mem::take(&mut self.chatting.unsent)
+                        .into_iter()
+                        .filter(|(room, _)| !deciding_or_published(self, room))
+                        .map(|(room, id)| (room, id, None))
+                        .collect();
+                    more.extend(self.publish_rooms("", list).events);
+                }
+                // Rejoined after a reconnection: decided again, as the
+                // room may have changed (or be new: configured already).
+                Event::Joined { room, rejoined, .. } => {
                     if let Ok(room) = BareJid::new(room) {
                         let published = self.store.publishing.is_published(&room);
-                        if !published {
+                        if *rejoined {
+                            self.chatting.awaiting_config.remove(&room);
+                            more.extend(self.consider_room(room, true));
+                        } else if !published {
                             more.extend(self.consider_room(room, false));
                         }
                     }
@@ -404,8 +423,18 @@ impl App {
     }
 }
 
+/// Whether `room` is published, or about to be: a leave not told before
+/// would be outdated.
+fn deciding_or_published(app: &App, room: &BareJid) -> bool {
+    matches!(
+        app.store.publishing.get(room),
+        Some(PublishState::Published { .. } | PublishState::Deciding(_))
+    )
+}
+
 /// A publication goes out: the room counts as published (or not) now.
 fn note_publication(app: &mut App, room: &BareJid, id: &str, content: Option<&ChattingRoom>) {
+    app.chatting.unsent.remove(room);
     match content {
         Some(c) => app.store.publishing.set(
             room.clone(),
@@ -424,7 +453,7 @@ fn note_publication(app: &mut App, room: &BareJid, id: &str, content: Option<&Ch
 
 /// After one publication: the state and event for that room, then the
 /// next publication or the end.
-fn publish_then(room: BareJid, published: bool, rest: Vec<Publication>) -> IqThen {
+fn publish_then(room: BareJid, id: String, published: bool, rest: Vec<Publication>) -> IqThen {
     IqThen::new(move |app, command, r| {
         let mut events = Vec::new();
         match r {
@@ -438,19 +467,37 @@ fn publish_then(room: BareJid, published: bool, rest: Vec<Publication>) -> IqThe
                 }
             }
             Ok(_) => {}
-            Err(e) => {
+            Err(mut e) => {
                 if published {
                     events.push(app.withhold(&room, format!("publishing failed ({e})")));
+                } else if !deciding_or_published(app, &room) {
+                    // Told once we are back online.
+                    app.chatting.unsent.insert(room.clone(), id.clone());
                 }
+                let later = if app.chatting.unsent.contains_key(&room) {
+                    " (contacts are told once back online)"
+                } else {
+                    ""
+                };
+                let text = e.text.take().unwrap_or_else(|| e.condition.clone());
                 if !command.is_empty() {
+                    // The command ends here: the leaves still to tell
+                    // wait for the reconnection too.
+                    for (r, id, content) in &rest {
+                        if content.is_none() && !deciding_or_published(app, r) {
+                            app.chatting.unsent.insert(r.clone(), id.clone());
+                        }
+                    }
+                    e.text = Some(format!(
+                        "could not tell contacts about {room}: {text}{later}"
+                    ));
                     events.push(App::result(command, Err(e)));
                     return IqStep::Done(events);
                 }
                 events.push(Event::error(
                     &e.condition,
                     Some(format!(
-                        "could not tell contacts about {room}: {}",
-                        e.text.unwrap_or_default()
+                        "could not tell contacts about {room}: {text}{later}"
                     )),
                 ));
             }
@@ -469,7 +516,7 @@ fn publish_then(room: BareJid, published: bool, rest: Vec<Publication>) -> IqThe
             to: None,
             payload: chatting::publish(&id, content.as_ref()),
             set: true,
-            then: publish_then(next, content.is_some(), rest),
+            then: publish_then(next, id, content.is_some(), rest),
         }
     })
 }
@@ -637,6 +684,219 @@ mod tests {
         let out = answer(&mut app, tag, None);
         assert_eq!(out.last().unwrap().to_json()["event"], "ok");
         assert!(!app.store.publishing.is_published(&lounge));
+    }
+
+    fn presence_of_self(app: &mut App, room: &str) -> Vec<Event> {
+        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+            room: BareJid::new(room).unwrap(),
+            nick: "alice".into(),
+            available: true,
+            info: OccupantInfo::default(),
+            codes: vec![110],
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        })))
+    }
+
+    fn is_disco(p: &Element) -> bool {
+        p.is("query", crate::protocol::ns::DISCO_INFO)
+    }
+
+    /// The item of a publish: (id, whether the `<room/>` is empty).
+    fn published_item(p: &Element) -> Option<(String, bool)> {
+        let item = p
+            .get_child("publish", chatting::NS_PUBSUB)?
+            .get_child("item", chatting::NS_PUBSUB)?;
+        let room = item.get_child("room", chatting::NS_CHATTING)?;
+        Some((item.attr("id")?.to_string(), room.children().count() == 0))
+    }
+
+    /// Joins a public room and publishes it.
+    fn join_published(app: &mut App, rx: &mut UnboundedReceiver<SessionCmd>, room: &str) {
+        join(app, room, None);
+        let (tag, _) = iqs(rx).into_iter().rfind(|(_, p)| is_disco(p)).unwrap();
+        answer(app, tag, Some(OPEN));
+        let (tag, p) = iqs(rx).pop().unwrap();
+        assert!(published_item(&p).is_some_and(|(_, empty)| !empty));
+        answer(app, tag, None);
+        assert!(
+            app.store
+                .publishing
+                .is_published(&BareJid::new(room).unwrap())
+        );
+    }
+
+    #[test]
+    fn after_a_reconnection_rooms_are_decided_again_and_missed_leaves_told() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let me: jid::FullJid = "alice@localhost/r".parse().unwrap();
+        app.on_session(SessionEvent::Online {
+            jid: me.clone(),
+            reconnect: false,
+        });
+        join_published(&mut app, &mut rx, "lounge@c");
+        join_published(&mut app, &mut rx, "hall@c");
+        let lounge = BareJid::new("lounge@c").unwrap();
+        let hall = BareJid::new("hall@c").unwrap();
+
+        // Offline: the hall's empty item cannot go out.
+        app.on_session(SessionEvent::Disconnected {
+            reason: "connection lost".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        });
+        app.execute(
+            Command::Chatting {
+                target: StatusTarget::Room(hall.clone()),
+                publish: false,
+            },
+            "/chatting hall@c off",
+        );
+        let (tag, p) = iqs(&mut rx).pop().unwrap();
+        assert_eq!(
+            published_item(&p),
+            Some((chatting::item_id("xmpp:hall@c"), true))
+        );
+        let out = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new(
+                "remote-server-timeout",
+                Some("not connected".to_string()),
+            )),
+        });
+        let err = out
+            .iter()
+            .find(|e| e.to_json()["event"] == "error")
+            .unwrap();
+        assert!(
+            err.to_json()["text"]
+                .as_str()
+                .unwrap()
+                .contains("told once back online"),
+            "{out:?}"
+        );
+
+        // Back: the roster again, and the hall's empty item.
+        app.on_session(SessionEvent::Online {
+            jid: me,
+            reconnect: true,
+        });
+        let sent = iqs(&mut rx);
+        assert!(
+            sent.iter().any(|(_, p)| p.is("query", "jabber:iq:roster")),
+            "{sent:?}"
+        );
+        let (tag, _) = sent
+            .iter()
+            .find(|(_, p)| published_item(p) == Some((chatting::item_id("xmpp:hall@c"), true)))
+            .cloned()
+            .expect("the hall's empty item");
+        answer(&mut app, tag, None);
+
+        // The lounge rejoined: asked again; members-only now, so its
+        // empty item goes out.
+        let out = presence_of_self(&mut app, "lounge@c");
+        assert!(out.iter().any(|e| e.to_json()["rejoined"] == true));
+        let (tag, _) = iqs(&mut rx)
+            .into_iter()
+            .rfind(|(_, p)| is_disco(p))
+            .unwrap();
+        assert_eq!(
+            app.store.publishing.get(&lounge),
+            Some(&PublishState::Deciding(Some(chatting::item_id(
+                "xmpp:lounge@c"
+            ))))
+        );
+        let out = answer(&mut app, tag, Some(MEMBERS));
+        assert!(
+            out.iter()
+                .any(|e| e.to_json()["reason"] == "members-only room"),
+            "{out:?}"
+        );
+        let (_, p) = iqs(&mut rx).pop().unwrap();
+        assert_eq!(
+            published_item(&p),
+            Some((chatting::item_id("xmpp:lounge@c"), true))
+        );
+        assert!(!app.store.publishing.is_published(&lounge));
+    }
+
+    #[test]
+    fn publishing_off_tells_the_empty_item_of_every_published_room() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        join_published(&mut app, &mut rx, "lounge@c");
+        join_published(&mut app, &mut rx, "hall@c");
+        let exec = app.execute(
+            Command::Chatting {
+                target: StatusTarget::All,
+                publish: false,
+            },
+            "/chatting all off",
+        );
+        assert_eq!(
+            exec.events
+                .iter()
+                .filter(|e| e.to_json()["published"] == false)
+                .count(),
+            2
+        );
+        // One after the other, then ok.
+        let (tag, p) = iqs(&mut rx).pop().unwrap();
+        assert_eq!(
+            published_item(&p),
+            Some((chatting::item_id("xmpp:hall@c"), true))
+        );
+        assert!(answer(&mut app, tag, None).is_empty());
+        let (tag, p) = iqs(&mut rx).pop().unwrap();
+        assert_eq!(
+            published_item(&p),
+            Some((chatting::item_id("xmpp:lounge@c"), true))
+        );
+        let out = answer(&mut app, tag, None);
+        assert_eq!(out.last().unwrap().to_json()["event"], "ok");
+        assert!(app.store.publishing.published().is_empty());
+        // A room joined now stays unpublished, without asking.
+        join(&mut app, "yard@c", None);
+        assert!(
+            !iqs(&mut rx)
+                .iter()
+                .any(|(_, p)| p.is("pubsub", chatting::NS_PUBSUB))
+        );
+        assert_eq!(
+            app.store.publishing.get(&BareJid::new("yard@c").unwrap()),
+            Some(&PublishState::Withheld("publishing is off".into()))
+        );
+    }
+
+    #[test]
+    fn rooms_joined_privately_are_never_asked_about() {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let room = BareJid::new("quiet@c").unwrap();
+        let options = crate::command::JoinOptions {
+            private: true,
+            ..Default::default()
+        };
+        app.execute(
+            Command::Join {
+                room: room.clone(),
+                nick: None,
+                password: None,
+                options,
+            },
+            "/join quiet@c --private",
+        );
+        presence_of_self(&mut app, "quiet@c");
+        assert!(
+            !iqs(&mut rx)
+                .iter()
+                .any(|(_, p)| p.is("pubsub", chatting::NS_PUBSUB))
+        );
+        assert_eq!(
+            app.store.publishing.get(&room),
+            Some(&PublishState::Withheld("joined privately".into()))
+        );
     }
 
     #[test]

@@ -111,10 +111,13 @@ fn renamed(room: &BareJid, old: &str, new: &str, own: bool) -> Incoming {
     Incoming::MucPresence(p)
 }
 
-/// An error of the conference `get`/`set` in words a user can act on.
-fn explain(room: &BareJid, e: ErrorInfo, creating: bool) -> ErrorInfo {
+/// An error of the conference `get`/`set` in words a user can act on
+/// (`set`: of a `set`; a 405 to a `get`, or to the `set` creating a
+/// room, is the service not creating rooms, to another `set` a refusal).
+fn explain(room: &BareJid, e: ErrorInfo, creating: bool, set: bool) -> ErrorInfo {
     let text = match e.condition.as_str() {
         "item-not-found" if !creating => format!("{room} does not exist (/create {room} makes it)"),
+        "not-allowed" if set && !creating => format!("{room} does not allow it"),
         "not-allowed" => format!("this service does not create rooms ({room} does not exist)"),
         "not-authorized" => {
             format!("{room} refused the secret (give it as PASSWORD or --password)")
@@ -187,7 +190,14 @@ impl App {
             None if !online => Ok(None),
             Some(Protocol::Groupchat) => {
                 let events = self.joining(&plan, Protocol::Groupchat);
-                let tag = self.wait(text, Waiting::Join { room: room.clone() }, true);
+                let waiting = match self.conference.creating.remove(room) {
+                    Some((_, fields)) => Waiting::JoinThen {
+                        room: room.clone(),
+                        then: gc_create_then(room.clone(), fields),
+                    },
+                    None => Waiting::Join { room: room.clone() },
+                };
+                let tag = self.wait(text, waiting, true);
                 let mut exec = Exec::pending(tag);
                 exec.events = events;
                 exec.events
@@ -285,7 +295,11 @@ impl App {
                 room: room.clone(),
                 then: super::rooms::create_then(room.clone(), instant, fields),
             },
-            _ => Waiting::Join { room },
+            Some((_, fields)) => Waiting::JoinThen {
+                room: room.clone(),
+                then: gc_create_then(room.clone(), fields),
+            },
+            None => Waiting::Join { room },
         };
         self.pending.insert(
             tag,
@@ -387,7 +401,7 @@ impl App {
                     Ok(entered) => IqStep::Done(app.entered(command, room, entered)),
                     Err(e) => {
                         app.room_presence(room, false);
-                        app.join_failed(command, room, explain(room, e, creating))
+                        app.join_failed(command, room, explain(room, e, creating, true))
                     }
                 }
             }),
@@ -468,7 +482,10 @@ impl App {
                     events.push(App::result(command, Ok(())));
                     IqStep::Done(events)
                 }
-                Err(e) => IqStep::Done(vec![App::result(command, Err(explain(room, e, false)))]),
+                Err(e) => IqStep::Done(vec![App::result(
+                    command,
+                    Err(explain(room, e, false, true)),
+                )]),
             }
         });
         Some(self.start_iq(
@@ -930,6 +947,44 @@ impl App {
     }
 }
 
+/// `/create` of a groupchat 1.0 room, once in: entering made it, unless
+/// others were there already (their presence comes before ours): then it
+/// existed, and we leave it again, as `/create` of an XEP-0045 room does.
+/// Such rooms have no settings: FIELD=VALUE words are said to be unused.
+fn gc_create_then(room: BareJid, fields: Vec<(String, String)>) -> IqThen {
+    IqThen::new(move |app, command, _| {
+        let others = app
+            .store
+            .room(&room)
+            .map(|r| r.occupants.len().saturating_sub(1))
+            .unwrap_or(0);
+        if others > 0 {
+            app.leave_quietly(&room);
+            return IqStep::Done(vec![App::result(
+                command,
+                Err(ErrorInfo::new(
+                    "conflict",
+                    Some(format!(
+                        "room exists: {room} had {others} occupant(s) already (left it again)"
+                    )),
+                )),
+            )]);
+        }
+        let mut events = Vec::new();
+        if !fields.is_empty() {
+            let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+            events.push(Event::Info {
+                text: format!(
+                    "{room} is a groupchat 1.0 room: it has no settings ({} not used)",
+                    names.join(", ")
+                ),
+            });
+        }
+        events.push(App::result(command, Ok(())));
+        IqStep::Done(events)
+    })
+}
+
 /// An error that says "I do not speak that" (a service older than disco).
 fn legacy_answer(e: &ErrorInfo) -> bool {
     matches!(
@@ -957,7 +1012,10 @@ fn info_then(room: BareJid) -> IqThen {
                     App::result(command, Ok(())),
                 ])
             }
-            Err(e) => IqStep::Done(vec![App::result(command, Err(explain(&room, e, false)))]),
+            Err(e) => IqStep::Done(vec![App::result(
+                command,
+                Err(explain(&room, e, false, false)),
+            )]),
         }
     })
 }
@@ -1041,7 +1099,7 @@ fn conference_get_then(plan: JoinPlan) -> IqThen {
                 app.conference
                     .protocols
                     .insert(room.clone(), Protocol::Conference);
-                app.join_failed(command, &room, explain(&room, e, creating))
+                app.join_failed(command, &room, explain(&room, e, creating, false))
             }
             Err(e) if legacy_answer(&e) => {
                 // Neither XEP-0045 nor generic conferencing.
@@ -1472,6 +1530,105 @@ mod tests {
             .unwrap();
         let ev = answer(&mut app, tag, "<query xmlns='jabber:iq:conference'/>");
         assert_eq!(ev.last().unwrap().to_json()["condition"], "bad-request");
+    }
+
+    #[test]
+    fn a_refused_set_says_so_not_that_rooms_are_not_created() {
+        let (mut app, mut rx) = online();
+        let tag = enter(&mut app, &mut rx);
+        let ev = fail(&mut app, tag, "not-allowed");
+        let e = ev.last().unwrap().to_json();
+        assert_eq!(e["condition"], "not-allowed");
+        let text = e["text"].as_str().unwrap();
+        assert!(text.contains("does not allow"), "{text}");
+        assert!(!text.contains("create"), "{text}");
+    }
+
+    /// `/create` on a service that speaks neither XEP-0045 nor generic
+    /// conferencing: a groupchat 1.0 room is made by entering it (plain
+    /// presence), no MUC creation (no owner form, no instant config).
+    #[test]
+    fn create_on_a_groupchat_service_enters_by_presence() {
+        let (mut app, mut rx) = online();
+        let create = |app: &mut App| {
+            app.execute(
+                Command::Create {
+                    room: room(),
+                    nick: None,
+                    instant: true,
+                    fields: Vec::new(),
+                },
+                "/create grp@gserv.example --instant",
+            )
+        };
+        let tag = create(&mut app).pending.unwrap();
+        let _ = iq(&mut rx);
+        fail(&mut app, tag, "service-unavailable");
+        let _ = iq(&mut rx);
+        fail(&mut app, tag, "service-unavailable");
+        assert!(matches!(next(&mut rx), SessionCmd::Groupchat { .. }));
+        assert!(matches!(next(&mut rx), SessionCmd::Join { tag: t, .. } if t == tag));
+        assert!(app.conference.creating.is_empty());
+        let ev = app.on_session(SessionEvent::Incoming(occupant(
+            &room(),
+            "dude",
+            true,
+            vec![110],
+        )));
+        let joined = ev.iter().find(|e| e.name() == "joined").unwrap().to_json();
+        assert_eq!(joined["protocol"], "gc");
+        assert_eq!(ev.last().unwrap().to_json()["event"], "ok");
+        assert!(!app.is_pending(tag));
+        // Nothing of a MUC creation follows (an owner form, an instant
+        // config).
+        while let Ok(cmd) = rx.try_recv() {
+            if let SessionCmd::Iq { payload, .. } = &cmd {
+                assert_ne!(payload.ns(), crate::protocol::owner::NS, "{cmd:?}");
+            }
+        }
+
+        // Left, then created again (the protocol is known now): someone
+        // is there already, so it existed: conflict, and we leave again.
+        app.execute(
+            Command::Part {
+                room: room(),
+                reason: None,
+            },
+            "/part grp@gserv.example",
+        );
+        app.on_session(SessionEvent::Incoming(occupant(
+            &room(),
+            "dude",
+            false,
+            vec![110],
+        )));
+        while rx.try_recv().is_ok() {}
+        let tag = create(&mut app).pending.unwrap();
+        assert!(app.conference.creating.is_empty());
+        assert!(matches!(next(&mut rx), SessionCmd::Groupchat { .. }));
+        assert!(matches!(next(&mut rx), SessionCmd::Join { .. }));
+        app.on_session(SessionEvent::Incoming(occupant(
+            &room(),
+            "jer",
+            true,
+            Vec::new(),
+        )));
+        let ev = app.on_session(SessionEvent::Incoming(occupant(
+            &room(),
+            "dude",
+            true,
+            vec![110],
+        )));
+        let e = ev.last().unwrap().to_json();
+        assert_eq!(e["event"], "error", "{e}");
+        assert_eq!(e["condition"], "conflict");
+        assert!(e["text"].as_str().unwrap().contains("room exists"), "{e}");
+        assert!(!app.is_pending(tag));
+        let mut left = false;
+        while let Ok(cmd) = rx.try_recv() {
+            left |= matches!(cmd, SessionCmd::Leave { .. });
+        }
+        assert!(left, "left the room again");
     }
 
     #[test]

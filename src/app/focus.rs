@@ -9,8 +9,21 @@
 //! the ordinary MUC join follows under the same command — in the visitor
 //! node's MUC domain after a `vnode` redirect. A `session-id` from an
 //! answer is sent again on the next request to the same focus.
+//!
+//! The `focusjid` of the `ready` answer is the room's trusted focus: the
+//! occupant with that real JID is marked as the focus (`occupant` events'
+//! `focus`, the TUI's participant list); an occupant merely called
+//! `focus`, or one whose JID the room hides, is not. After a reconnection
+//! a room entered through a focus is not rejoined by the session
+//! ([`SessionCmd::AppRejoins`]): the focus is asked again first (as Jitsi
+//! clients do: the conference may have ended, moved to a visitor node or
+//! need setting up again), and the rejoin follows its `ready` answer; a
+//! refusal or a redirect elsewhere ends our presence in the room (an
+//! error for the room). Every request carries the installation's stable
+//! `machine-uid` ([`machine_uid`], a file in the data directory).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,11 +33,12 @@ use tokio::time::Instant;
 
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, refuse};
 use crate::command::{FocusTarget, JoinOptions};
-use crate::protocol::ErrorInfo;
 use crate::protocol::focus::{self as proto, Conference, ConferenceInfo};
+use crate::protocol::muc::HistoryRequest;
+use crate::protocol::{ErrorInfo, Incoming};
 use crate::protocol::{muc, rooms};
 use crate::session::http::HttpResponse;
-use crate::session::{SessionCmd, Tag};
+use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::{Event, Input, JoinState, Protocol};
 
 /// Requests made while the focus keeps answering `ready='false'`.
@@ -74,6 +88,20 @@ struct Request {
     /// there, look for a service of the domain announcing the focus
     /// namespace (disco#items, then disco#info of each).
     discover: bool,
+    /// Asked again after a reconnection (no command): the room we were in
+    /// and rejoin on `ready`.
+    rejoin: Option<BareJid>,
+}
+
+/// A room entered through a focus: what to ask again after a
+/// reconnection.
+#[derive(Debug, Clone)]
+struct Entered {
+    /// The room asked for (the visitor node's room may be the one entered).
+    requested: BareJid,
+    target: Target,
+    properties: Vec<(String, String)>,
+    password: Option<String>,
 }
 
 /// Joins that go through a focus without `--focus` (the config's `focus`
@@ -86,6 +114,9 @@ pub struct FocusConfig {
     pub jid: Option<Jid>,
     /// The HTTP endpoint instead of the XMPP form.
     pub http: Option<String>,
+    /// Where the installation's `machine-uid` is kept ([`machine_uid`]);
+    /// none: requests go without one.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The app's focus state (`App::focus`).
@@ -99,7 +130,55 @@ pub(super) struct FocusState {
     /// What the focus said about rooms it had ready (the room asked for
     /// and, after a redirect, the visitor node's room).
     conferences: HashMap<BareJid, ConferenceInfo>,
+    /// Rooms entered through a focus (by the room entered).
+    entered: HashMap<BareJid, Entered>,
+    /// The `machine-uid`, once read or made (inner `None`: not available).
+    machine_uid: Option<Option<String>>,
     config: FocusConfig,
+}
+
+/// The file in the data directory holding the `machine-uid`.
+const MACHINE_UID_FILE: &str = "machine-uid";
+
+/// The installation's stable `machine-uid` (jicofo's ConferenceIq
+/// attribute; lib-jitsi-meet keeps a random id per browser): 32 hex
+/// digits kept in `dir/machine-uid`, made on first use; a damaged file is
+/// made again.
+pub fn machine_uid(dir: &Path) -> std::io::Result<String> {
+    let path = dir.join(MACHINE_UID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if valid_machine_uid(s.trim()) => return Ok(s.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(dir)?;
+    let id = random_hex128();
+    std::fs::write(&path, format!("{id}\n"))?;
+    Ok(id)
+}
+
+fn valid_machine_uid(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// 128 random bits as hex (std's randomly keyed hasher, the time and the
+/// process id: no crate needed for an id that only has to be unique).
+fn random_hex128() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    (0..2u8)
+        .map(|i| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(now);
+            h.write_u32(std::process::id());
+            h.write_u8(i);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
 }
 
 impl App {
@@ -191,19 +270,36 @@ impl App {
                 properties,
                 not_ready: 0,
                 discover,
+                rejoin: None,
             },
         );
         self.send_focus_request(tag, text.to_string());
         Ok(Exec::pending(tag))
     }
 
+    /// The installation's `machine-uid` (read or made once).
+    fn machine_uid(&mut self) -> Option<String> {
+        if self.focus.machine_uid.is_none() {
+            let id = self
+                .focus
+                .config
+                .data_dir
+                .as_deref()
+                .and_then(|d| machine_uid(d).ok());
+            self.focus.machine_uid = Some(id);
+        }
+        self.focus.machine_uid.clone().flatten()
+    }
+
     /// Sends (again) the request of command `tag`.
     fn send_focus_request(&mut self, tag: Tag, command: String) {
+        let machine_uid = self.machine_uid();
         let Some(r) = self.focus.requests.get(&tag) else {
             return;
         };
         let mut c = Conference::request(r.room.as_str(), &r.properties);
         c.session_id = self.focus.sessions.get(&r.target.key()).cloned();
+        c.machine_uid = machine_uid;
         let target = r.target.clone();
         self.pending.insert(
             tag,
@@ -279,9 +375,6 @@ impl App {
             return IqStep::Done(Vec::new());
         };
         let who = r.target.key();
-        let failed = |room: &BareJid, condition: &str, text: String| {
-            focus_failed(command, room, condition, text)
-        };
         let answer = match result {
             Ok(Some(el)) => Conference::from_element(&el)
                 .map_err(|e| ErrorInfo::new("undefined-condition", format!("a bad answer: {e}"))),
@@ -293,6 +386,13 @@ impl App {
         };
         let c = match answer {
             Ok(c) => c,
+            // Asking again after a reconnection: a timeout (or the
+            // connection lost again), or a focus not back yet after a
+            // server restart, is not the focus's refusal: asked again
+            // after the back-off (as the session retries refused rejoins).
+            Err(e) if r.rejoin.is_some() && REJOIN_RETRYABLE.contains(&e.condition.as_str()) => {
+                Conference::default()
+            }
             Err(e) if r.discover && NOT_THERE.contains(&e.condition.as_str()) => {
                 r.discover = false;
                 return self.discover_focus(tag, command, e);
@@ -303,14 +403,18 @@ impl App {
                     Some(t) if !t.is_empty() => format!(": {t}"),
                     _ => String::new(),
                 };
-                return failed(
-                    &r.room,
-                    &e.condition,
+                let text = if e.condition == "remote-server-timeout" {
+                    format!(
+                        "the focus {who} did not answer the conference request for {} in time ({}{why})",
+                        r.room, e.condition
+                    )
+                } else {
                     format!(
                         "the focus {who} refused the conference request for {} ({}{why})",
                         r.room, e.condition
-                    ),
-                );
+                    )
+                };
+                return self.focus_failed(r, command, &e.condition, text);
             }
         };
         if let Some(sid) = c.session_id.as_ref().filter(|s| !s.is_empty()) {
@@ -321,14 +425,11 @@ impl App {
             r.not_ready += 1;
             if r.not_ready >= MAX_ATTEMPTS {
                 let r = self.focus.requests.remove(&tag).expect("request");
-                return failed(
-                    &r.room,
-                    "remote-server-timeout",
-                    format!(
-                        "the focus {who} did not have {} ready after {MAX_ATTEMPTS} requests",
-                        r.room
-                    ),
+                let text = format!(
+                    "the focus {who} did not have {} ready after {MAX_ATTEMPTS} requests",
+                    r.room
                 );
+                return self.focus_failed(r, command, "remote-server-timeout", text);
             }
             let wait = backoff(r.not_ready);
             let waiting = Event::ConferenceWaiting {
@@ -361,13 +462,10 @@ impl App {
                     // Told by `conference-ready` (its `vnode`).
                     Ok(j) => j,
                     Err(e) => {
-                        return failed(
-                            &r.room,
-                            "undefined-condition",
-                            format!(
-                                "the focus {who} redirected to a bad visitor node {vnode:?}: {e}"
-                            ),
+                        let text = format!(
+                            "the focus {who} redirected to a bad visitor node {vnode:?}: {e}"
                         );
+                        return self.focus_failed(r, command, "undefined-condition", text);
                     }
                 }
             }
@@ -377,6 +475,17 @@ impl App {
             vnode: c.vnode.clone().filter(|v| !v.is_empty()),
             properties: c.properties.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
+        // The focus to trust: a JID (a malformed one is trusted nowhere).
+        let trusted = c.focus_jid.as_deref().and_then(|j| Jid::new(j).ok());
+        if let Some(room) = r.rejoin.clone()
+            && room != join_room
+        {
+            let text = format!(
+                "the focus {who} now sends {} to {join_room}, not {room}: /join it again",
+                r.room
+            );
+            return self.focus_failed(r, command, "redirect", text);
+        }
         events.push(Event::ConferenceReady {
             room: join_room.to_string(),
             focus: info.focus.clone(),
@@ -385,14 +494,156 @@ impl App {
         });
         self.focus.conferences.insert(r.room.clone(), info.clone());
         self.focus.conferences.insert(join_room.clone(), info);
-        if let Some(JoinState::Joined) = self.store.room(&join_room).map(|r| r.state) {
+        self.focus.entered.insert(
+            join_room.clone(),
+            Entered {
+                requested: r.room.clone(),
+                target: r.target.clone(),
+                properties: r.properties.clone(),
+                password: r.password.clone(),
+            },
+        );
+        let state = self.store.room(&join_room).map(|r| r.state);
+        if r.rejoin.is_some() {
+            // The rejoin after a reconnection (unless we left meanwhile).
+            if state == Some(JoinState::Rejoining) {
+                self.store.set_trusted_focus(&join_room, trusted);
+                self.pending.insert(
+                    tag,
+                    Pending {
+                        command: command.to_string(),
+                        waiting: Waiting::Join {
+                            room: join_room.clone(),
+                        },
+                        deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
+                        sent: true,
+                    },
+                );
+                self.send_join(join_room, r.nick, r.password, HistoryRequest::Default, tag);
+            }
+            return IqStep::Done(events);
+        }
+        if let Some(JoinState::Joined) = state {
+            self.store.set_trusted_focus(&join_room, trusted);
             events.push(Event::Ok {
                 command: command.to_string(),
             });
             return IqStep::Done(events);
         }
-        events.extend(self.join_tagged(tag, command, join_room, r.nick, r.password));
+        events.extend(self.join_tagged(tag, command, join_room.clone(), r.nick, r.password));
+        self.store.set_trusted_focus(&join_room, trusted);
         IqStep::Done(events)
+    }
+
+    /// A request ends in a refusal: the command's error, or (asking again
+    /// after a reconnection) the room's: the session forgets the room and
+    /// the store has us out of it.
+    fn focus_failed(&mut self, r: Request, command: &str, condition: &str, text: String) -> IqStep {
+        let Some(room) = r.rejoin else {
+            return focus_failed(command, &r.room, condition, text);
+        };
+        self.focus.entered.remove(&room);
+        let tag = self.tag();
+        self.session.send(SessionCmd::Leave {
+            room: room.clone(),
+            reason: None,
+            tag,
+        });
+        let error = ErrorInfo::new(condition, format!("{text} (rejoining {room})"));
+        IqStep::Done(self.store.apply(
+            Input::Session(SessionEvent::Incoming(Incoming::MucPresenceError {
+                room,
+                nick: None,
+                error,
+            })),
+            Utc::now(),
+        ))
+    }
+
+    /// Rooms entered through a focus, after events (from
+    /// [`App::on_session`]): once in, the session leaves their rejoin to
+    /// us; a lost connection drops the requests under way for rejoins; a
+    /// new one asks the focus again for each room to rejoin.
+    pub(super) fn focus_after_events(&mut self, events: &[Event]) {
+        for e in events {
+            match e {
+                Event::Joined { room, .. } => {
+                    let Ok(room) = BareJid::new(room) else {
+                        continue;
+                    };
+                    let trusted = self.store.room(&room).is_some_and(|r| r.focus.is_some());
+                    if trusted && self.focus.entered.contains_key(&room) {
+                        self.session.send(SessionCmd::AppRejoins { room });
+                    }
+                }
+                Event::Left { room, .. } => {
+                    if let Ok(room) = BareJid::new(room) {
+                        self.focus.entered.remove(&room);
+                    }
+                }
+                Event::Disconnected { .. } => {
+                    let gone: Vec<Tag> = self
+                        .focus
+                        .requests
+                        .iter()
+                        .filter(|(_, r)| r.rejoin.is_some())
+                        .map(|(t, _)| *t)
+                        .collect();
+                    for tag in gone {
+                        self.focus.requests.remove(&tag);
+                        self.pending.remove(&tag);
+                        self.focus.retries.retain(|(_, t)| *t != tag);
+                    }
+                }
+                Event::Reconnected { .. } => self.ask_focus_again(),
+                _ => {}
+            }
+        }
+    }
+
+    /// After a reconnection: the request again for every room entered
+    /// through a focus that the session did not rejoin.
+    fn ask_focus_again(&mut self) {
+        let mut rooms: Vec<(BareJid, Entered)> = self
+            .focus
+            .entered
+            .iter()
+            .map(|(j, e)| (j.clone(), e.clone()))
+            .collect();
+        rooms.sort_by(|a, b| a.0.cmp(&b.0));
+        for (room, entered) in rooms {
+            let Some(nick) = self
+                .store
+                .room(&room)
+                .filter(|r| r.state == JoinState::Rejoining && r.focus.is_some())
+                .map(|r| r.own_nick.clone())
+            else {
+                continue;
+            };
+            let under_way = self
+                .focus
+                .requests
+                .values()
+                .any(|r| r.rejoin.as_ref() == Some(&room));
+            if under_way {
+                continue;
+            }
+            let tag = self.tag();
+            self.focus.requests.insert(
+                tag,
+                Request {
+                    room: entered.requested,
+                    nick,
+                    password: entered.password,
+                    target: entered.target,
+                    properties: entered.properties,
+                    not_ready: 0,
+                    discover: false,
+                    rejoin: Some(room),
+                },
+            );
+            self.send_focus_request(tag, String::new());
+        }
     }
 
     /// `focus.DOMAIN` is not there: ask the domain for its services.
@@ -527,6 +778,16 @@ const NOT_THERE: &[&str] = &[
     "feature-not-implemented",
     // Prosody without s2s, for a domain it does not serve.
     "not-allowed",
+];
+
+/// Errors of a request asked again after a reconnection that are tried
+/// again (bounded by [`MAX_ATTEMPTS`]).
+const REJOIN_RETRYABLE: &[&str] = &[
+    "remote-server-timeout",
+    "service-unavailable",
+    "remote-server-not-found",
+    "recipient-unavailable",
+    "item-not-found",
 ];
 
 fn focus_failed(command: &str, room: &BareJid, condition: &str, text: String) -> IqStep {
@@ -814,6 +1075,256 @@ mod tests {
         assert!(!app.is_pending(tag));
     }
 
+    const READY: &str = "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' \
+                         focusjid='focus@focus.example/focus' session-id='s-9'/>";
+
+    fn presence(nick: &str, jid: Option<&str>, codes: Vec<u16>) -> SessionEvent {
+        SessionEvent::Incoming(Incoming::MucPresence(muc::MucPresence {
+            room: BareJid::new("r@conference.localhost").unwrap(),
+            nick: nick.into(),
+            available: true,
+            info: muc::OccupantInfo {
+                jid: jid.map(|j| Jid::new(j).unwrap()),
+                affiliation: muc::Affiliation::Owner,
+                ..Default::default()
+            },
+            codes,
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        }))
+    }
+
+    /// The commands to the session about the focus and the room (not the
+    /// roster fetched after a reconnection and such).
+    fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) -> Vec<SessionCmd> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .filter(|c| match c {
+                SessionCmd::Iq { payload, .. } => payload.is("conference", proto::NS),
+                SessionCmd::Join { .. } | SessionCmd::Leave { .. } => true,
+                SessionCmd::AppRejoins { .. } => true,
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// `/join r` through focus.example, ready, and in the room.
+    fn joined_through_the_focus() -> (App, tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) {
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        let tag = join(&mut app, "/join r", xmpp(Some("focus.example"), &[]))
+            .pending
+            .unwrap();
+        rx.try_recv().unwrap();
+        app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: answer(READY),
+        });
+        let ev = app.on_session(presence("alice", None, vec![110]));
+        assert!(ev.iter().any(|e| e.name() == "joined"), "{ev:?}");
+        (app, rx)
+    }
+
+    #[test]
+    fn the_trusted_focus_is_marked_and_no_other_occupant_is() {
+        let (mut app, mut rx) = joined_through_the_focus();
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let occupant = |app: &mut App, nick: &str, jid: Option<&str>| {
+            let ev = app.on_session(presence(nick, jid, Vec::new()));
+            ev.iter()
+                .find(|e| e.name() == "occupant")
+                .expect("an occupant event")
+                .to_json()
+        };
+        let focus = occupant(&mut app, "focus", Some("focus@focus.example/focus"));
+        assert_eq!(focus["focus"], true, "{focus}");
+        // Called focus, or with the focus's domain, or hiding its JID: not it.
+        for (nick, jid) in [
+            ("focus2", Some("focus@evil.example/focus")),
+            ("mallory", Some("mallory@focus.example/focus")),
+            ("hidden", None),
+        ] {
+            let v = occupant(&mut app, nick, jid);
+            assert!(v.get("focus").is_none(), "{v}");
+        }
+        let r = app.store.room(&room).unwrap();
+        assert!(r.is_focus(&r.occupants.get("focus").unwrap().info));
+        assert!(!r.is_focus(&r.occupants.get("focus2").unwrap().info));
+        // In, the session leaves the rejoin to us.
+        let cmds = drain(&mut rx);
+        assert!(
+            cmds.iter()
+                .any(|c| matches!(c, SessionCmd::AppRejoins { room: j } if *j == room)),
+            "{cmds:?}"
+        );
+        // A later plain join of the room trusts nobody.
+        app.store.apply(
+            Input::Joining {
+                room: room.clone(),
+                nick: "alice".into(),
+                protocol: Protocol::Muc,
+            },
+            Utc::now(),
+        );
+        assert_eq!(app.store.room(&room).unwrap().focus, None);
+    }
+
+    fn reconnect(app: &mut App) -> Vec<Event> {
+        app.on_session(SessionEvent::Disconnected {
+            reason: "gone".into(),
+            retry_in: Duration::from_millis(500),
+        });
+        app.on_session(SessionEvent::Connecting { attempt: 1 });
+        app.on_session(SessionEvent::Online {
+            jid: jid::FullJid::new("alice@localhost/r").unwrap(),
+            reconnect: true,
+        })
+    }
+
+    #[test]
+    fn a_reconnection_asks_the_focus_again_before_the_rejoin() {
+        let (mut app, mut rx) = joined_through_the_focus();
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        drain(&mut rx);
+        reconnect(&mut app);
+        let cmds = drain(&mut rx);
+        let [
+            SessionCmd::Iq {
+                to, payload, tag, ..
+            },
+        ] = &cmds[..]
+        else {
+            panic!("only the request again: {cmds:?}")
+        };
+        assert_eq!(to.as_ref().unwrap().to_string(), "focus.example");
+        let c = Conference::from_element(payload).unwrap();
+        assert_eq!(c.room.as_deref(), Some("r@conference.localhost"));
+        assert_eq!(c.session_id.as_deref(), Some("s-9"), "the session id again");
+        // The connection is lost while the focus is asked: asked again on
+        // the next reconnection, the room stays ours meanwhile.
+        app.on_session(SessionEvent::IqResponse {
+            tag: *tag,
+            result: Err(ErrorInfo::new("remote-server-timeout", None)),
+        });
+        reconnect(&mut app);
+        assert_eq!(app.store.room(&room).unwrap().state, JoinState::Rejoining);
+        let cmds = drain(&mut rx);
+        let [SessionCmd::Iq { tag, .. }] = &cmds[..] else {
+            panic!("the request again: {cmds:?}")
+        };
+        // Ready: the rejoin, no command to finish.
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag: *tag,
+            result: answer(READY),
+        });
+        assert!(ev.iter().any(|e| e.name() == "conference-ready"), "{ev:?}");
+        let cmds = drain(&mut rx);
+        assert!(
+            matches!(&cmds[..], [SessionCmd::Join { room: j, nick, .. }] if *j == room && nick == "alice"),
+            "{cmds:?}"
+        );
+        let ev = app.on_session(presence("alice", None, vec![110]));
+        let joined = ev.iter().find(|e| e.name() == "joined").unwrap().to_json();
+        assert_eq!(joined["rejoined"], true);
+        assert!(
+            !ev.iter()
+                .any(|e| matches!(e, Event::Ok { .. } | Event::Error { .. }))
+        );
+        assert_eq!(
+            app.store
+                .room(&room)
+                .unwrap()
+                .focus
+                .as_ref()
+                .map(|j| j.to_string()),
+            Some("focus@focus.example/focus".into())
+        );
+
+        // The next time the focus refuses: we are out of the room.
+        drain(&mut rx);
+        reconnect(&mut app);
+        let cmds = drain(&mut rx);
+        let [SessionCmd::Iq { tag, .. }] = &cmds[..] else {
+            panic!("the request again: {cmds:?}")
+        };
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag: *tag,
+            result: Err(ErrorInfo::new("not-authorized", Some("ended".into()))),
+        });
+        let e = ev.iter().find(|e| e.name() == "error").unwrap().to_json();
+        assert_eq!(e["room"], "r@conference.localhost");
+        assert_eq!(e["condition"], "not-authorized");
+        assert!(e["text"].as_str().unwrap().contains("ended"), "{e}");
+        assert_eq!(app.store.room(&room).unwrap().state, JoinState::Left);
+        let cmds = drain(&mut rx);
+        assert!(
+            matches!(&cmds[..], [SessionCmd::Leave { room: j, .. }] if *j == room),
+            "{cmds:?}"
+        );
+        // Not asked again after the next reconnection.
+        reconnect(&mut app);
+        assert!(drain(&mut rx).is_empty());
+    }
+
+    #[test]
+    fn a_rejoin_redirected_elsewhere_is_not_followed() {
+        let (mut app, mut rx) = joined_through_the_focus();
+        drain(&mut rx);
+        reconnect(&mut app);
+        let cmds = drain(&mut rx);
+        let [SessionCmd::Iq { tag, .. }] = &cmds[..] else {
+            panic!("the request again: {cmds:?}")
+        };
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag: *tag,
+            result: answer(
+                "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
+            ),
+        });
+        let e = ev.iter().find(|e| e.name() == "error").unwrap().to_json();
+        assert_eq!(e["condition"], "redirect");
+        assert!(
+            e["text"]
+                .as_str()
+                .unwrap()
+                .contains("r@conference.v1.localhost"),
+            "{e}"
+        );
+        assert!(matches!(&drain(&mut rx)[..], [SessionCmd::Leave { .. }]));
+    }
+
+    #[test]
+    fn the_machine_uid_is_stable_and_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let id = machine_uid(&data).unwrap();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_eq!(machine_uid(&data).unwrap(), id, "stable");
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(machine_uid(other.path()).unwrap(), id, "per installation");
+        // A damaged file is made again.
+        std::fs::write(data.join(MACHINE_UID_FILE), "\u{1b}[2J\n").unwrap();
+        let again = machine_uid(&data).unwrap();
+        assert!(valid_machine_uid(&again));
+        assert_eq!(machine_uid(&data).unwrap(), again);
+
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+        app.set_focus_config(FocusConfig {
+            data_dir: Some(data.clone()),
+            ..FocusConfig::default()
+        });
+        join(&mut app, "/join r", xmpp(None, &[]));
+        let Ok(SessionCmd::Iq { payload, .. }) = rx.try_recv() else {
+            panic!("the request")
+        };
+        let c = Conference::from_element(&payload).unwrap();
+        assert_eq!(c.machine_uid.as_deref(), Some(again.as_str()));
+        // And in the JSON form.
+        assert_eq!(c.to_json()["machineUid"], again);
+    }
+
     #[test]
     fn http_answers() {
         let ok = |status, body: &str| {
@@ -843,6 +1354,7 @@ mod tests {
             entries: vec!["conference.localhost".into()],
             jid: None,
             http: Some("http://127.0.0.1:9".into()),
+            data_dir: None,
         });
         join(&mut app, "/join r", JoinOptions::default());
         let Ok(SessionCmd::Http { url, body, .. }) = rx.try_recv() else {

@@ -185,7 +185,7 @@ pub struct App {
     call: call::CallSignals,
 }
 
-pub use focus::FocusConfig;
+pub use focus::{FocusConfig, machine_uid};
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
     Box::new(err_event(command, condition, text))
@@ -884,6 +884,8 @@ impl App {
         // MAM catch-up on joins, corrections into the archive.
         let more = self.after_events(&out);
         out.extend(more);
+        // Rooms entered through a Jitsi focus: rejoins ask it again.
+        self.focus_after_events(&out);
         // XEP-0194 publications.
         let more = self.contacts_after_events(&out);
         out.extend(more);

@@ -570,7 +570,7 @@ impl App {
     }
 
     /// Leaves a room without a command of its own.
-    fn leave_quietly(&mut self, room: &BareJid) {
+    pub(super) fn leave_quietly(&mut self, room: &BareJid) {
         self.store
             .apply(Input::Leaving { room: room.clone() }, Utc::now());
         let tag = self.wait("", Waiting::Left { room: room.clone() }, false);

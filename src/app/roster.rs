@@ -7,6 +7,7 @@ use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
 use super::{App, Exec, IqStep, IqThen, Waiting};
 use crate::command::Command;
+use crate::protocol::chatting;
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
 use crate::protocol::roster::{self, SubscriptionKind};
 use crate::session::SessionCmd;
@@ -107,10 +108,12 @@ impl App {
     pub fn fetch_roster(&mut self) {
         let then = IqThen::new(|app, _, r| {
             match r {
-                Ok(q) => app
-                    .store
-                    .contacts
-                    .set_roster(roster::parse_query(q.as_ref())),
+                Ok(q) => {
+                    app.store
+                        .contacts
+                        .set_roster(roster::parse_query(q.as_ref()));
+                    app.fetch_contacts_rooms();
+                }
                 Err(e) => {
                     return IqStep::Done(vec![Event::error(
                         &e.condition,
@@ -124,6 +127,26 @@ impl App {
             IqStep::Done(Vec::new())
         });
         self.start_iq("", None, roster::get(), false, then);
+    }
+
+    /// Each contact's chatting node (XEP-0194), read whole: after login
+    /// the server sends only the last item of each, and after a
+    /// reconnection what we knew may be stale. Quiet: a contact who never
+    /// published answers item-not-found (no rooms); other errors keep
+    /// what we knew.
+    fn fetch_contacts_rooms(&mut self) {
+        for jid in self.store.contacts.chatting_sources() {
+            let from = jid.clone();
+            let then = IqThen::new(move |app, _, r| {
+                let items = match r {
+                    Ok(p) => chatting::parse_fetch(p.as_ref()),
+                    Err(e) if e.condition == "item-not-found" => Vec::new(),
+                    Err(_) => return IqStep::Done(Vec::new()),
+                };
+                IqStep::Done(app.store.contacts.replace_rooms(&from, items))
+            });
+            self.start_iq("", Some(jid.into()), chatting::fetch(), false, then);
+        }
     }
 
     /// A roster push (RFC 6121 §2.1.6): only from our own account.

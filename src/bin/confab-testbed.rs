@@ -41,7 +41,7 @@ struct LegacyArgs {
     /// The component's JID.
     #[arg(long, default_value = "legacy.localhost")]
     jid: String,
-    /// A conference room: NODE[,public|private][,secret=S][,name=N][,topic=T]
+    /// A conference room: NODE[,public|private][,noprivacy][,secret=S][,name=N][,topic=T]
     /// (repeatable).
     #[arg(long = "room")]
     rooms: Vec<String>,

@@ -581,7 +581,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "call",
         aliases: &[],
         usage: "/call ROOM",
-        help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone",
+        help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone; \
+               a text room: its conference of the same name at call_service",
         args: &[arg("ROOM", ArgKind::Room)],
         options: &[],
     },

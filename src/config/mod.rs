@@ -211,6 +211,9 @@ pub struct Account {
     pub autojoin: Vec<AutoJoin>,
     /// An XEP-0433 channel search service `/search` asks (`search_service`).
     pub search_service: Option<jid::Jid>,
+    /// The A/V conference service (XEP-0521) whose rooms go with text rooms
+    /// of the same name: `/call` of a text room calls there (`call_service`).
+    pub call_service: Option<jid::Jid>,
     /// `focus`, `focus_jid`, `focus_http`: joins that go through a Jitsi
     /// focus without `/join --focus`.
     pub focus: FocusSettings,

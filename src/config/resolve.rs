@@ -54,6 +54,7 @@ struct Pending {
     resource: Option<String>,
     autojoin: Vec<AutoJoin>,
     search_service: Option<jid::Jid>,
+    call_service: Option<jid::Jid>,
     focus: super::FocusSettings,
 }
 
@@ -71,6 +72,7 @@ impl Pending {
             resource: None,
             autojoin: Vec::new(),
             search_service: None,
+            call_service: None,
             focus: Default::default(),
         }
     }
@@ -102,6 +104,7 @@ impl Pending {
             resource: self.resource,
             autojoin: self.autojoin,
             search_service: self.search_service,
+            call_service: self.call_service,
             focus: self.focus,
         }
     }
@@ -384,6 +387,11 @@ fn check_account(
         .as_ref()
         .map(|s| ctx.check(s, &key("search_service"), |s| parse_service_jid(s)))
         .transpose()?;
+    let call_service = raw
+        .call_service
+        .as_ref()
+        .map(|s| ctx.check(s, &key("call_service"), |s| parse_service_jid(s)))
+        .transpose()?;
 
     Ok(Pending {
         name,
@@ -397,6 +405,7 @@ fn check_account(
         resource,
         autojoin,
         search_service,
+        call_service,
         focus,
     })
 }

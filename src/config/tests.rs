@@ -378,6 +378,22 @@ fn search_service_is_a_jid() {
 }
 
 #[test]
+fn call_service_is_a_jid() {
+    let c =
+        load_str("[accounts.work]\njid = \"a@example.org\"\ncall_service = \"sfu.example.org\"\n")
+            .unwrap();
+    assert_eq!(
+        c.account.call_service.map(|j| j.to_string()).as_deref(),
+        Some("sfu.example.org")
+    );
+    let msg = err("[accounts.work]\njid = \"a@example.org\"\ncall_service = \"a@@b\"\n");
+    assert!(
+        msg.starts_with("config.toml:3: accounts.work.call_service: \"a@@b\" is not a valid JID"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn unknown_key_in_account() {
     let text = "[accounts.work]\njid = \"a@example.org\"\nnickk = \"alice\"\n";
     let e = load_str(text).unwrap_err();

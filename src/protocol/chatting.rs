@@ -380,6 +380,32 @@ mod tests {
     }
 
     #[test]
+    fn hostile_items_are_bounded_and_odd_ones_are_no_room() {
+        let long = "x".repeat(5000);
+        let mut xml = String::from(
+            "<items xmlns='http://jabber.org/protocol/pubsub#event' node='urn:xmpp:chatting:0'>",
+        );
+        xml.push_str(&format!(
+            "<item id='big'><room xmlns='urn:xmpp:chatting:0'><name>{long}</name><topic>\u{9b}2J\u{202e}evil</topic><uri>xmpp:r@c</uri></room></item>"
+        ));
+        // Another namespace, no room at all, a room without a URI.
+        xml.push_str("<item id='ns'><room xmlns='urn:other'><uri>xmpp:r@c</uri></room></item>");
+        xml.push_str("<item id='none'/>");
+        xml.push_str(
+            "<item id='nouri'><room xmlns='urn:xmpp:chatting:0'><name>n</name></room></item>",
+        );
+        for i in 0..100 {
+            xml.push_str(&format!("<item id='{i}'/>"));
+        }
+        xml.push_str("</items>");
+        let items = parse_items(&el(&xml), NS_PUBSUB_EVENT);
+        assert_eq!(items.len(), MAX_ITEMS);
+        let big = items[0].room.as_ref().unwrap();
+        assert_eq!(big.name.as_ref().unwrap().chars().count(), MAX_TEXT);
+        assert!(items[1..4].iter().all(|i| i.room.is_none()));
+    }
+
+    #[test]
     fn fetch_results_and_room_privacy() {
         let r = el(
             "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:chatting:0'>\

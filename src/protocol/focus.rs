@@ -248,6 +248,18 @@ pub fn visitor_muc_domain(muc: &str, vnode: &str) -> String {
     }
 }
 
+/// Whether an occupant's real JID is the trusted focus `trusted` (the
+/// `focusjid` of a `ready` answer): the same full JID when the focus was
+/// named with a resource, else any resource of that bare JID (as Jitsi
+/// clients match `focus@auth.example/…`).
+pub fn is_trusted_focus(trusted: &jid::Jid, real: &jid::Jid) -> bool {
+    if trusted.resource().is_some() {
+        trusted == real
+    } else {
+        trusted.to_bare() == real.to_bare()
+    }
+}
+
 /// The URL the HTTP form is posted to: `base` as given when it already
 /// ends in [`HTTP_PATH`], else with it appended.
 pub fn http_url(base: &str) -> String {
@@ -411,6 +423,69 @@ mod tests {
                 .contains("property a")
         );
         assert!(Conference::from_json(r#"{"properties": 1}"#).is_err());
+    }
+
+    #[test]
+    fn every_attribute_round_trips_in_xml_and_json() {
+        let full = Conference {
+            room: Some("r@conference.example".into()),
+            ready: Some(true),
+            focus_jid: Some("focus@auth.example/focus".into()),
+            session_id: Some("s-1".into()),
+            machine_uid: Some("0123abcd".into()),
+            identity: Some("id".into()),
+            vnode: Some("v1".into()),
+            token: Some("tok".into()),
+            properties: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
+        };
+        let el = full.to_element();
+        for (attr, value) in [
+            ("room", "r@conference.example"),
+            ("ready", "true"),
+            ("focusjid", "focus@auth.example/focus"),
+            ("session-id", "s-1"),
+            ("machine-uid", "0123abcd"),
+            ("identity", "id"),
+            ("vnode", "v1"),
+            ("token", "tok"),
+        ] {
+            assert_eq!(el.attr(attr), Some(value), "{attr}");
+        }
+        assert_eq!(Conference::from_element(&el).unwrap(), full);
+        // Reparsed from the serialized text, too.
+        let mut text = Vec::new();
+        el.write_to(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(Conference::from_element(&parse(&text)).unwrap(), full);
+        let json = full.to_json();
+        for (key, value) in [
+            ("room", "r@conference.example"),
+            ("focusJid", "focus@auth.example/focus"),
+            ("sessionId", "s-1"),
+            ("machineUid", "0123abcd"),
+            ("identity", "id"),
+            ("vnode", "v1"),
+            ("token", "tok"),
+        ] {
+            assert_eq!(json[key], value, "{key}");
+        }
+        assert_eq!(json["ready"], true);
+        // JSON properties come back sorted by name.
+        let mut sorted = full.clone();
+        sorted.properties.sort();
+        assert_eq!(Conference::from_json(&json.to_string()).unwrap(), sorted);
+    }
+
+    #[test]
+    fn the_trusted_focus_is_matched_by_real_jid() {
+        let j = |s: &str| jid::Jid::new(s).unwrap();
+        let full = j("focus@focus.example/focus");
+        assert!(is_trusted_focus(&full, &j("focus@focus.example/focus")));
+        assert!(!is_trusted_focus(&full, &j("focus@focus.example/other")));
+        assert!(!is_trusted_focus(&full, &j("mallory@focus.example/focus")));
+        let bare = j("focus@auth.example");
+        assert!(is_trusted_focus(&bare, &j("focus@auth.example/abc")));
+        assert!(!is_trusted_focus(&bare, &j("focus@evil.example/abc")));
     }
 
     #[test]

@@ -105,6 +105,11 @@ pub enum SessionCmd {
     /// The app catches this room up through its MAM archive (XEP-0313):
     /// rejoins ask the room for no MUC history.
     CatchUpByMam { room: BareJid },
+    /// After a reconnection the app enters this room again itself (a
+    /// Jitsi focus is asked first, `app/focus.rs`): the session keeps it
+    /// (messages for it wait) but sends no join presence until the app's
+    /// next [`SessionCmd::Join`]. Forgotten when the room is.
+    AppRejoins { room: BareJid },
     /// Answer an [`IqRequest`].
     Reply {
         to: Option<Jid>,

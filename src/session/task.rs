@@ -54,6 +54,9 @@ struct RoomJoin {
     plain: bool,
     /// groupchat 1.0: the nick asked for, until the room answers.
     nick_to: Option<String>,
+    /// [`SessionCmd::AppRejoins`]: no rejoin of our own after a
+    /// reconnection.
+    app_rejoins: bool,
 }
 
 /// Rejoins refused with these conditions are tried again: after a server
@@ -324,6 +327,7 @@ impl Task {
                 return;
             }
             SessionCmd::CatchUpByMam { .. }
+            | SessionCmd::AppRejoins { .. }
             | SessionCmd::Groupchat { .. }
             | SessionCmd::Reply { .. }
             | SessionCmd::Shutdown => {
@@ -414,6 +418,7 @@ impl Task {
                 });
             }
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            SessionCmd::AppRejoins { room } => self.app_rejoins(&room),
             http @ SessionCmd::Http { .. } => self.http(http),
             SessionCmd::Groupchat { room } => self.mark_groupchat(room),
             SessionCmd::Presence { tag, .. } => self.emit(SessionEvent::SendFailed {
@@ -459,12 +464,20 @@ impl Task {
             heard: Instant::now(),
             plain,
             nick_to: None,
+            app_rejoins: false,
         });
         entry.nick = nick;
         entry.password = password;
         entry.history = history;
         entry.joined = false;
         entry.plain = plain;
+    }
+
+    /// [`SessionCmd::AppRejoins`].
+    fn app_rejoins(&mut self, room: &BareJid) {
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.app_rejoins = true;
+        }
     }
 
     fn set_status(&mut self, room: Option<&BareJid>, show: Show, text: Option<String>) {
@@ -520,10 +533,11 @@ impl Task {
         if let Err(e) = Self::write(&mut stream, presence.into()).await {
             return Outcome::Lost(e);
         }
-        // Rejoin every room we were in.
+        // Rejoin every room we were in (but those the app rejoins).
         let joins: Vec<(BareJid, Result<Presence, ErrorInfo>)> = self
             .rooms
             .iter()
+            .filter(|(_, r)| !(r.app_rejoins && r.was_joined))
             .map(|(j, r)| (j.clone(), Self::join_presence(j, r)))
             .collect();
         for (room, p) in joins {
@@ -680,6 +694,21 @@ impl Task {
                 )
                 .with_to(from);
                 Self::write(stream, reply.into()).await?;
+            }
+            // An answer we cannot read (e.g. an old server's error with
+            // only a numeric code) still ends the request that waits for it.
+            let is_answer = matches!(header.type_.as_deref(), Some("result") | Some("error"));
+            if name.to_string() == "iq"
+                && is_answer
+                && let Some(p) = header.id.as_ref().and_then(|id| self.iqs.remove(id))
+            {
+                self.emit(SessionEvent::IqResponse {
+                    tag: p.tag,
+                    result: Err(err(
+                        "undefined-condition",
+                        format!("the answer could not be read: {text}"),
+                    )),
+                });
             }
             self.emit(SessionEvent::Malformed {
                 from: header.from.clone(),
@@ -1002,6 +1031,7 @@ impl Task {
                 Self::write(stream, iq.into()).await?;
             }
             SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            SessionCmd::AppRejoins { room } => self.app_rejoins(&room),
             SessionCmd::Reply { to, id, answer } => {
                 Self::write(stream, iq::reply(to, id, answer).into()).await?;
             }

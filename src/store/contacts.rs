@@ -8,7 +8,7 @@ use jid::{BareJid, FullJid};
 use serde::Serialize;
 
 use super::Event;
-use crate::protocol::chatting::{ChattingEvent, ChattingRoom};
+use crate::protocol::chatting::{ChattingEvent, ChattingItem, ChattingRoom};
 use crate::protocol::roster::{RosterItem, Subscription, SubscriptionKind, SubscriptionRequest};
 
 /// Most resources kept per contact, and most contacts kept that are not in
@@ -226,6 +226,60 @@ impl Contacts {
                 room: item.room,
             });
         }
+        self.trim();
+        out
+    }
+
+    /// Roster contacts whose presence we have, so whose chatting node we
+    /// may read (fetched after login and after a reconnection).
+    pub fn chatting_sources(&self) -> Vec<BareJid> {
+        self.contacts
+            .iter()
+            .filter(|(_, c)| c.item.as_ref().is_some_and(|i| i.subscription.to_them()))
+            .map(|(j, _)| j.clone())
+            .take(MAX_STRANGERS)
+            .collect()
+    }
+
+    /// A contact's whole chatting node as fetched now: it replaces what we
+    /// knew (events missed while offline). One `chatting` event per room
+    /// that changed: new or different content, or gone (`room: null`).
+    pub fn replace_rooms(&mut self, from: &BareJid, items: Vec<ChattingItem>) -> Vec<Event> {
+        let c = self.contacts.entry(from.clone()).or_default();
+        let mut fresh: Vec<(String, ChattingRoom)> = Vec::new();
+        for i in items {
+            if let Some(room) = i.room
+                && !fresh.iter().any(|(id, _)| *id == i.id)
+            {
+                fresh.push((i.id, room));
+            }
+        }
+        let mut out = Vec::new();
+        let event = |id: &str, room: Option<ChattingRoom>| Event::Chatting {
+            from: from.to_string(),
+            item: id.to_string(),
+            room,
+        };
+        // Known rooms keep their order (the newest last); new ones follow.
+        let mut rooms = Vec::new();
+        for (id, old) in &c.rooms {
+            match fresh.iter().position(|(f, _)| f == id) {
+                Some(at) => {
+                    let (id, room) = fresh.remove(at);
+                    if room != *old {
+                        out.push(event(&id, Some(room.clone())));
+                    }
+                    rooms.push((id, room));
+                }
+                None => out.push(event(id, None)),
+            }
+        }
+        for (id, room) in fresh {
+            out.push(event(&id, Some(room.clone())));
+            rooms.push((id, room));
+        }
+        let skip = rooms.len().saturating_sub(MAX_ROOMS);
+        c.rooms = rooms.into_iter().skip(skip).collect();
         self.trim();
         out
     }
@@ -493,6 +547,65 @@ mod tests {
             store.apply(own("bob@x"), now)[0].to_json()["event"],
             "chatting"
         );
+    }
+
+    #[test]
+    fn a_fetched_node_replaces_what_was_missed() {
+        let mut c = Contacts::new();
+        c.set_roster(vec![
+            RosterItem {
+                jid: jid("bob@x"),
+                name: None,
+                subscription: Subscription::Both,
+                pending_out: false,
+            },
+            RosterItem {
+                jid: jid("eve@x"),
+                name: None,
+                subscription: Subscription::From,
+                pending_out: false,
+            },
+        ]);
+        assert_eq!(c.chatting_sources(), vec![jid("bob@x")]);
+        let item = |id: &str, uri: Option<&str>| ChattingItem {
+            id: id.into(),
+            room: uri.map(room),
+        };
+        c.chatting(ChattingEvent {
+            from: jid("bob@x"),
+            items: vec![item("1", Some("xmpp:a@c")), item("2", Some("xmpp:b@c"))],
+        });
+        // While we were away: bob left b, moved on to d; a unchanged.
+        let out = c.replace_rooms(
+            &jid("bob@x"),
+            vec![
+                item("3", Some("xmpp:d@c")),
+                item("2", None),
+                item("1", Some("xmpp:a@c")),
+            ],
+        );
+        let json: Vec<_> = out.iter().map(Event::to_json).collect();
+        assert_eq!(
+            json,
+            vec![
+                serde_json::json!({"event":"chatting","from":"bob@x","item":"2","room":null}),
+                serde_json::json!({"event":"chatting","from":"bob@x","item":"3","room":{"topic":"t","uri":"xmpp:d@c"}}),
+            ]
+        );
+        assert_eq!(
+            c.get(&jid("bob@x")).unwrap().room().unwrap().uri,
+            "xmpp:d@c"
+        );
+        // Nothing new: nothing said; an empty node: every room gone.
+        assert!(
+            c.replace_rooms(
+                &jid("bob@x"),
+                vec![item("1", Some("xmpp:a@c")), item("3", Some("xmpp:d@c"))]
+            )
+            .is_empty()
+        );
+        assert_eq!(c.replace_rooms(&jid("bob@x"), vec![]).len(), 2);
+        assert!(c.get(&jid("bob@x")).unwrap().room().is_none());
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub enum Event {
         /// had when last seen in the room, if different.
         #[serde(skip_serializing_if = "Option::is_none")]
         was: Option<String>,
+        /// The room's trusted Jitsi focus (`app/focus.rs`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        focus: bool,
     },
     Message {
         #[serde(skip_serializing_if = "Option::is_none")]

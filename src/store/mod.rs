@@ -188,6 +188,13 @@ impl Store {
         self.rooms.get(jid)
     }
 
+    /// Sets the trusted Jitsi focus of a room (`app/focus.rs`).
+    pub fn set_trusted_focus(&mut self, jid: &BareJid, focus: Option<Jid>) {
+        if let Some(r) = self.rooms.get_mut(jid) {
+            r.focus = focus;
+        }
+    }
+
     /// Rooms in the order they were opened.
     pub fn rooms(&self) -> impl Iterator<Item = &Room> + '_ {
         self.order.iter().filter_map(|j| self.rooms.get(j))
@@ -241,6 +248,8 @@ impl Store {
                     r.protocol = protocol;
                     r.occupants.clear();
                     r.codes.clear();
+                    // Trusted again only if a focus says so (`app/focus.rs`).
+                    r.focus = None;
                 } else {
                     self.order.push(room.clone());
                     self.rooms
@@ -553,6 +562,7 @@ impl Store {
         let room_s = p.room.to_string();
         // Without muc#user (groupchat 1.0) "self" is our own nick.
         let is_self = p.is_self() || (!p.has_muc_user && p.nick == r.own_nick);
+        let trusted_focus = r.focus.clone();
         let occupant_event =
             |action, nick: &str, info: &crate::protocol::OccupantInfo, old_nick: Option<String>| {
                 Event::Occupant {
@@ -572,6 +582,10 @@ impl Store {
                     reason: p.reason.clone(),
                     actor: p.actor.clone(),
                     was: None,
+                    focus: match (&trusted_focus, &info.jid) {
+                        (Some(t), Some(j)) => crate::protocol::focus::is_trusted_focus(t, j),
+                        _ => false,
+                    },
                 }
             };
 
@@ -700,6 +714,7 @@ impl Store {
                 // Occupants who left while we were away.
                 for nick in r.occupants.stale(generation) {
                     if let Some(o) = r.occupants.remove(&nick) {
+                        let focus = r.is_focus(&o.info);
                         out.push(Event::Occupant {
                             room: room_s.clone(),
                             nick: o.nick,
@@ -716,6 +731,7 @@ impl Store {
                             reason: None,
                             actor: None,
                             was: None,
+                            focus,
                         });
                     }
                 }

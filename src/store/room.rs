@@ -376,6 +376,10 @@ pub struct Room {
     pub(super) generation: u32,
     /// XEP-0421 occupant-id -> the nick it was last seen with.
     pub occupant_ids: HashMap<String, String>,
+    /// The trusted focus of a Jitsi conference (the `focusjid` of the
+    /// focus's `ready` answer, `app/focus.rs`): the occupant with this
+    /// real JID is the focus.
+    pub focus: Option<jid::Jid>,
 }
 
 impl Room {
@@ -393,6 +397,16 @@ impl Room {
             codes: Vec::new(),
             generation: 0,
             occupant_ids: HashMap::new(),
+            focus: None,
+        }
+    }
+
+    /// Whether this occupant is the room's trusted focus (its real JID,
+    /// where the room shows it, is the focus's).
+    pub fn is_focus(&self, info: &OccupantInfo) -> bool {
+        match (&self.focus, &info.jid) {
+            (Some(trusted), Some(real)) => crate::protocol::focus::is_trusted_focus(trusted, real),
+            _ => false,
         }
     }
 }

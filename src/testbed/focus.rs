@@ -5,7 +5,8 @@
 //!
 //! On a request for a room it does not have yet, the focus joins the MUC
 //! room as `focus` from `focus@JID/focus` (creating it: it is the owner)
-//! and accepts the instant configuration, and only then answers
+//! and configures it (otherwise the defaults, but non-anonymous, as
+//! Jitsi rooms are: clients know the focus by its real JID), and only then answers
 //! `ready='true'` with `focusjid` = that JID. Its disco#info announces the
 //! focus namespace (clients find it so). Configurable
 //! ([`FocusOptions`]): `ready='false'` N times first (per room), a `vnode`
@@ -471,7 +472,12 @@ impl Core {
                         .attr(nc("to"), room.as_str())
                         .attr(nc("id"), id)
                         .attr(nc("type"), "set")
-                        .append(owner::submit_config(&[]))
+                        // Non-anonymous, as Jitsi rooms are: clients
+                        // know the focus by its real JID.
+                        .append(owner::submit_config(&[(
+                            "muc#roomconfig_whois".to_string(),
+                            "anyone".to_string(),
+                        )]))
                         .build(),
                 )];
             }
@@ -763,6 +769,17 @@ mod tests {
         let cfg = sent(&outs)[0].clone();
         assert!(cfg.is("iq", NS));
         assert!(cfg.has_child("query", owner::NS));
+        let form = cfg
+            .get_child("query", owner::NS)
+            .unwrap()
+            .children()
+            .next()
+            .unwrap();
+        assert!(
+            form.children()
+                .any(|f| f.attr("var") == Some("muc#roomconfig_whois")),
+            "non-anonymous: {form:?}"
+        );
         let result = stanza("iq")
             .attr(nc("from"), "r@conference.localhost")
             .attr(nc("id"), cfg.attr("id").unwrap())

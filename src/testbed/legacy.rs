@@ -13,17 +13,21 @@
 //!
 //! Conference rooms, as the seed says: browse gives type and name (and
 //! the participants of public rooms); the `get` lists the requirements
-//! (`<nick/>`, `<secret/>` when there is one, `<privacy/>`, `<name/>`,
-//! `<topic/>`), or to a participant the same as its `set` did; entering
-//! needs presence to the bare room first, then the `set` (secret checked,
-//! first free nick of the list, else `conflict`; without nicks the node
+//! (`<nick/>`, `<secret/>` when there is one, `<privacy/>` when the room
+//! offers it, `<name/>`, `<topic/>`), or to a participant the same as its
+//! `set` did; entering needs presence to the bare room first, then the
+//! `set` (secret checked, 401; `<privacy/>` where not offered, 406; first
+//! free nick of the list, else `conflict`, 409; without nicks the node
 //! of the JID); the result has `id` (the temporary JID) and `nick`; every
 //! change of the participants is pushed to all of them as a browse `set`;
 //! messages and presence are broadcast from the temporary JID; traffic to
 //! a temporary JID is relayed to the participant (only messages to those
 //! who asked for privacy); browsing a temporary JID gives the real JID
 //! unless privacy; unavailable presence (which the server also sends when
-//! the client's connection drops) removes a participant.
+//! the client's connection drops) removes a participant. A room created
+//! by a `set` offers privacy when that `set` had `<privacy/>`. Errors
+//! carry the condition and the old numeric `code` (404, 405, 401, 409…)
+//! that clients of the seed's time read.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,11 +48,14 @@ pub struct RoomSpec {
     pub secret: Option<String>,
     pub name: Option<String>,
     pub topic: Option<String>,
+    /// Privacy mode is offered (`<privacy/>` in the `get`); `noprivacy`
+    /// turns it off.
+    pub privacy: bool,
 }
 
 impl RoomSpec {
-    /// Parses `NODE[,public|private][,secret=S][,name=N][,topic=T]` (a
-    /// public conference room by default).
+    /// Parses `NODE[,public|private][,noprivacy][,secret=S][,name=N][,topic=T]`
+    /// (a public conference room offering privacy by default).
     pub fn parse(spec: &str, groupchat: bool) -> Result<RoomSpec, String> {
         let mut parts = spec.split(',');
         let node = parts.next().unwrap_or_default().trim().to_string();
@@ -62,9 +69,11 @@ impl RoomSpec {
             secret: None,
             name: None,
             topic: None,
+            privacy: true,
         };
         for p in parts {
             match p.split_once('=') {
+                None if p == "noprivacy" => r.privacy = false,
                 None if p == "public" => r.public = true,
                 None if p == "private" => r.public = false,
                 Some(("secret", v)) => r.secret = Some(v.to_string()),
@@ -123,6 +132,8 @@ struct ConfRoom {
     public: bool,
     secret: Option<String>,
     topic: Option<String>,
+    /// Participants may ask for privacy.
+    privacy: bool,
     /// In order of entry.
     participants: Vec<Participant>,
 }
@@ -168,9 +179,27 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The code of the old protocol (the seed's 404, 405…) that goes with a
+/// condition: clients older than the conditions read only the code.
+fn legacy_code(condition: &str) -> &'static str {
+    match condition {
+        "bad-request" | "jid-malformed" => "400",
+        "not-authorized" => "401",
+        "forbidden" => "403",
+        "item-not-found" => "404",
+        "not-allowed" => "405",
+        "not-acceptable" => "406",
+        "conflict" => "409",
+        "feature-not-implemented" => "501",
+        "service-unavailable" => "503",
+        _ => "500",
+    }
+}
+
 fn error_el(type_: &str, condition: &str, text: &str) -> Element {
     let mut e = stanza("error")
         .attr(nc("type"), type_)
+        .attr(nc("code"), legacy_code(condition))
         .append(Element::builder(condition, ns::STANZAS).build());
     if !text.is_empty() {
         e = e.append(Element::builder("text", ns::STANZAS).append(text).build());
@@ -278,6 +307,7 @@ impl Legacy {
                     public: r.public,
                     secret: r.secret.clone(),
                     topic: r.topic.clone(),
+                    privacy: r.privacy,
                     participants: Vec::new(),
                 })
             };
@@ -466,7 +496,9 @@ impl Legacy {
         if c.secret.is_some() {
             q = q.append(Element::builder("secret", CONFERENCE).build());
         }
-        q = q.append(Element::builder("privacy", CONFERENCE).build());
+        if c.privacy {
+            q = q.append(Element::builder("privacy", CONFERENCE).build());
+        }
         if let Some(n) = &c.name {
             q = q.append(
                 Element::builder("name", CONFERENCE)
@@ -542,6 +574,8 @@ impl Legacy {
                     public: true,
                     secret: secret.clone().filter(|s| !s.is_empty()),
                     topic: None,
+                    // The creator's <privacy/> lets the room offer it.
+                    privacy,
                     participants: Vec::new(),
                 }),
             );
@@ -551,6 +585,21 @@ impl Legacy {
         };
         let mut c = c.clone();
         let me = c.participants.iter().position(|p| p.real == from);
+        if me.is_none() {
+            // Entering: the secret first, then the rest.
+            if let Some(s) = &c.secret
+                && secret.as_deref() != Some(s.as_str())
+            {
+                return vec![bounce(el, "not-authorized", "wrong or missing secret")];
+            }
+            if privacy && !c.privacy {
+                return vec![bounce(
+                    el,
+                    "not-acceptable",
+                    "this room does not offer privacy",
+                )];
+            }
+        }
         let taken =
             |n: &str, c: &ConfRoom| c.participants.iter().any(|p| p.nick == n && p.real != from);
         if nicks.is_empty() {
@@ -589,11 +638,6 @@ impl Legacy {
                         "send presence to the room before the set",
                     )];
                 };
-                if let Some(s) = &c.secret
-                    && secret.as_deref() != Some(s.as_str())
-                {
-                    return vec![bounce(el, "not-authorized", "wrong or missing secret")];
-                }
                 let id = self.new_id(&c);
                 let p = Participant {
                     real: from.to_string(),
@@ -866,7 +910,34 @@ impl Legacy {
     ) -> Vec<Element> {
         let room = self.room_jid(node);
         match self.rooms.get(node) {
-            Some(Room::Conf(_)) => {
+            Some(Room::Conf(c)) => {
+                if let Some(target) = c.participants.iter().find(|p| p.id == nick) {
+                    // Directed presence to a participant: relayed, unless
+                    // they asked for privacy (only messages then).
+                    let Some(sender) = c.participants.iter().find(|p| p.real == from) else {
+                        return if gone {
+                            Vec::new()
+                        } else {
+                            vec![bounce(el, "not-acceptable", "you are not in the room")]
+                        };
+                    };
+                    if target.private {
+                        return if gone {
+                            Vec::new()
+                        } else {
+                            vec![bounce(
+                                el,
+                                "not-allowed",
+                                "this participant receives only messages",
+                            )]
+                        };
+                    }
+                    return vec![readdress(
+                        el,
+                        &format!("{room}/{}", sender.id),
+                        &target.real,
+                    )];
+                }
                 if gone {
                     return self.conf_presence(el, from, node, true, children);
                 }

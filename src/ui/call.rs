@@ -1,7 +1,8 @@
 //! The call panel: a strip above the messages while a call is on — the
 //! conference, state and duration, our microphone (level or MUTED), the
 //! notice that the SFU decrypts the audio, and one row per stream that
-//! arrives with a level meter and a speaking marker.
+//! arrives with a level meter and a speaking marker (`xmpp:` entities shown
+//! as their JID, others as they are).
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -12,6 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::sanitize;
 use super::theme::Theme;
+use crate::protocol::jingle::coin::display_entity;
 use crate::store::{Call, CallState};
 
 /// Stream rows shown at most; the rest are summed up in one line.
@@ -94,7 +96,10 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
             Span::styled(format!(" {mark} "), style),
             Span::styled(meter(s.level), style),
             Span::raw(" "),
-            Span::styled(sanitize(&s.entity, false).into_owned(), style),
+            Span::styled(
+                sanitize(display_entity(&s.entity), false).into_owned(),
+                style,
+            ),
         ]));
     }
     if call.streams.len() > MAX_STREAM_ROWS {
@@ -162,7 +167,7 @@ mod tests {
         insta::assert_snapshot!(text(c, t(93), 80), @r"
          Call  standup@sfu.localhost · connected 01:23 · mic ▮▮▮▮▮▯▯▯▯▯
          Not end-to-end encrypted: the conference service decrypts the audio.
-         ▶ ▮▮▮▮▮▮▮▮▯▯ xmpp:bob@localhost
+         ▶ ▮▮▮▮▮▮▮▮▯▯ bob@localhost
            ▯▯▯▯▯▯▯▯▯▯ sip:\u{1b}[31mcarol@example.org
         ────────────────────────────────────────────────────────────────────────────────
         ");

@@ -1,10 +1,24 @@
 //! The TUI side of generic conferencing: `/browse`, `/whois` and the
 //! conference `/info` as text, and a room that wants a secret (or a MUC
-//! password) puts `/join ROOM ` on an empty input line to type it after.
+//! password) that was not given, or refused the one given, asks for it:
+//! a one-field form (the secret shown as `•`), Enter joins with it, Esc
+//! gives up. The secret goes into the join only, never into the input
+//! history or the command text shown.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jid::BareJid;
+use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 
 use super::sanitize::sanitize;
 use super::state::{Overlay, UiState};
+use super::widgets::{FormEditor, FormOutcome};
+use crate::app::App;
+use crate::command::{self, Command, JoinOptions};
 use crate::store::Event;
+
+/// FORM_TYPE of the form that asks for a room's secret (a form of the
+/// TUI's own, never sent).
+const SECRET_FORM: &str = "urn:confab:tui:room-secret";
 
 /// `/browse`'s answer in words.
 pub fn describe_browse(
@@ -97,22 +111,293 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
             command: Some(command),
             room: Some(room),
             condition,
+            text,
             ..
         } if condition == "not-authorized"
             && (command.starts_with("/join ") || command.starts_with("/j "))
-            && ui.editor.is_empty() =>
+            && matches!(ui.overlay, Overlay::None) =>
         {
-            // The secret goes after the room.
-            ui.editor.set(format!("/join {room} "));
+            ask_secret(ui, room, command, text.as_deref());
         }
         _ => {}
     }
+}
+
+fn hidden(var: &str, value: &str) -> Field {
+    let mut f = Field::new(var, FieldType::Hidden);
+    f.values = vec![value.to_string()];
+    f
+}
+
+/// The join `command` (as typed) and the password it already carried.
+fn parse_join(command: &str) -> Option<(Command, Option<String>)> {
+    match command::parse(command).ok()? {
+        Command::Join {
+            room,
+            nick,
+            password,
+            options,
+        } => Some((
+            Command::Join {
+                room,
+                nick,
+                password: None,
+                options,
+            },
+            password,
+        )),
+        _ => None,
+    }
+}
+
+/// Opens the form asking for the secret of `room`, whose join `command`
+/// was refused for the want of it (or refused the one it had): `why`, the
+/// error's text, says which.
+pub fn ask_secret(ui: &mut UiState, room: &str, command: &str, why: Option<&str>) {
+    let mut secret = Field::new("secret", FieldType::TextPrivate);
+    secret.label = Some("Secret".into());
+    secret.required = true;
+    secret.desc = Some("Enter joins with it, Esc gives up".into());
+    let title = format!("The secret of {room}");
+    let form = DataForm {
+        type_: DataFormType::Form,
+        title: Some(sanitize(&title, false).into_owned()),
+        instructions: why.map(|w| sanitize(w, false).into_owned()),
+        fields: vec![
+            hidden("FORM_TYPE", SECRET_FORM),
+            hidden("room", room),
+            hidden("command", command),
+            secret,
+        ],
+    };
+    ui.overlay = Overlay::Form(FormEditor::new(form));
+    ui.set_status(
+        sanitize(
+            &format!("{room} wants a secret: type it, then Enter (Esc: not now)"),
+            false,
+        )
+        .into_owned(),
+        true,
+    );
+}
+
+fn value(f: &DataForm, var: &str) -> Option<String> {
+    f.fields
+        .iter()
+        .find(|x| x.var.as_deref() == Some(var))
+        .and_then(|x| x.values.first().cloned())
+}
+
+/// Keys for the secret form, when it is open (true: the key was its).
+/// Enter (or Ctrl-S) joins with the secret typed, Esc gives up.
+pub fn secret_form_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> bool {
+    let Overlay::Form(f) = &mut ui.overlay else {
+        return false;
+    };
+    if f.values("FORM_TYPE").as_deref() != Some(&[SECRET_FORM.to_string()][..]) {
+        return false;
+    }
+    let k = if k.code == KeyCode::Enter && k.modifiers == KeyModifiers::NONE {
+        KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)
+    } else {
+        k
+    };
+    match f.handle_key(k) {
+        FormOutcome::Cancel => {
+            let room = f.values("room").and_then(|v| v.first().cloned());
+            ui.overlay = Overlay::None;
+            let room = room.unwrap_or_default();
+            ui.set_status(
+                sanitize(&format!("not joining {room}: no secret given"), false).into_owned(),
+                false,
+            );
+        }
+        FormOutcome::Submit(form) => {
+            ui.overlay = Overlay::None;
+            join_with_secret(app, ui, &form);
+        }
+        _ => {}
+    }
+    true
+}
+
+/// The join again, with the secret from the form.
+fn join_with_secret(app: &mut App, ui: &mut UiState, form: &DataForm) {
+    let (Some(room), Some(command), Some(secret)) = (
+        value(form, "room"),
+        value(form, "command"),
+        value(form, "secret"),
+    ) else {
+        return;
+    };
+    let Ok(jid) = BareJid::new(&room) else {
+        return;
+    };
+    let (cmd, shown) = match parse_join(&command) {
+        // The text shown is the command as typed, unless it had a (wrong)
+        // secret in it.
+        Some((
+            Command::Join {
+                room,
+                nick,
+                options,
+                ..
+            },
+            None,
+        )) => (
+            Command::Join {
+                room,
+                nick,
+                password: Some(secret),
+                options,
+            },
+            command,
+        ),
+        Some((
+            Command::Join {
+                room,
+                nick,
+                options,
+                ..
+            },
+            Some(_),
+        )) => {
+            let at = nick.as_ref().map(|n| format!("/{n}")).unwrap_or_default();
+            let shown = format!("/join {room}{at}");
+            (
+                Command::Join {
+                    room,
+                    nick,
+                    password: Some(secret),
+                    options,
+                },
+                shown,
+            )
+        }
+        _ => (
+            Command::Join {
+                room: jid.clone(),
+                nick: None,
+                password: Some(secret),
+                options: JoinOptions::default(),
+            },
+            format!("/join {jid}"),
+        ),
+    };
+    ui.follow.push(jid);
+    let exec = app.execute(cmd, &shown);
+    ui.on_events(&app.store, &exec.events);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::conference::{Browse, BrowseItem, Requirements};
+    use crate::session::{SessionCmd, SessionEvent};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    const ROOM: &str = "demo@legacy.example";
+
+    /// The next IQ the app sends (answers to pushes and presence skipped
+    /// unless asked for): its tag and payload.
+    fn next_iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (crate::session::Tag, minidom::Element) {
+        loop {
+            match rx.try_recv().expect("a session command") {
+                SessionCmd::Iq { tag, payload, .. } => return (tag, payload),
+                _ => continue,
+            }
+        }
+    }
+
+    fn answer_requirements(app: &mut App, ui: &mut UiState, tag: crate::session::Tag) {
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Ok(Some(
+                "<query xmlns='jabber:iq:conference'><nick/><secret/><privacy/></query>"
+                    .parse()
+                    .unwrap(),
+            )),
+        });
+        ui.on_events(&app.store, &ev);
+    }
+
+    /// The open form as drawn.
+    fn screen(ui: &UiState) -> String {
+        let area = ratatui::layout::Rect::new(0, 0, 100, 10);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        let Overlay::Form(f) = &ui.overlay else {
+            panic!("no form open: status {:?}", ui.status)
+        };
+        f.render(area, &mut buf);
+        buf.content.iter().map(|c| c.symbol()).collect()
+    }
+
+    fn key(app: &mut App, ui: &mut UiState, code: KeyCode) {
+        super::super::handle_key(app, ui, KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    /// A room that wants a secret the join did not give: the TUI asks for
+    /// it (masked), Enter joins with it; the secret is not shown.
+    #[test]
+    fn a_room_that_wants_a_secret_asks_for_it() {
+        let (mut app, mut rx) = App::for_tests("dude@example.org", 0);
+        app.on_session(SessionEvent::Online {
+            jid: "dude@example.org/x".parse().unwrap(),
+            reconnect: false,
+        });
+        let mut ui = UiState::default();
+        let line = format!("/join {ROOM} --protocol conference --private");
+        super::super::submit_line(&mut app, &mut ui, &line);
+        let (tag, payload) = next_iq(&mut rx);
+        assert!(payload.is("query", "jabber:iq:conference"));
+        answer_requirements(&mut app, &mut ui, tag);
+        let Overlay::Form(f) = &ui.overlay else {
+            panic!("no question for the secret: status {:?}", ui.status)
+        };
+        assert_eq!(f.title(), Some("The secret of demo@legacy.example"));
+        // Why, in the app's words.
+        assert!(screen(&ui).contains("needs a secret"), "{}", screen(&ui));
+        assert!(ui.editor.is_empty());
+
+        for c in "open sesame".chars() {
+            key(&mut app, &mut ui, KeyCode::Char(c));
+        }
+        // The secret is masked on screen.
+        let shown = screen(&ui);
+        assert!(!shown.contains("sesame"), "{shown}");
+        assert!(shown.contains("•••"), "{shown}");
+
+        key(&mut app, &mut ui, KeyCode::Enter);
+        assert!(matches!(ui.overlay, Overlay::None));
+        // The join again, with the secret and the options it had.
+        let (tag, payload) = next_iq(&mut rx);
+        assert!(payload.is("query", "jabber:iq:conference"));
+        answer_requirements(&mut app, &mut ui, tag);
+        let (_, payload) = next_iq(&mut rx);
+        assert_eq!(
+            payload,
+            "<query xmlns='jabber:iq:conference'><secret>open sesame</secret><nick>dude</nick><privacy/></query>"
+                .parse::<minidom::Element>()
+                .unwrap()
+        );
+        assert!(!ui.status.contains("sesame"), "{}", ui.status);
+
+        // Refused: asked again, saying so; Esc gives up.
+        let ev = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(crate::protocol::ErrorInfo::new("not-authorized", None)),
+        });
+        ui.on_events(&app.store, &ev);
+        assert!(
+            screen(&ui).contains("refused the secret"),
+            "{}",
+            screen(&ui)
+        );
+        key(&mut app, &mut ui, KeyCode::Esc);
+        assert!(matches!(ui.overlay, Overlay::None));
+        assert!(ui.status.contains("not joining"), "{}", ui.status);
+        assert!(!ui.status.contains("sesame"));
+    }
 
     #[test]
     fn browse_and_requirements_in_words() {

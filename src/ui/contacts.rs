@@ -139,6 +139,22 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
     }
 }
 
+/// An open Contacts view follows presence, roster and room changes (the
+/// selection keeps its place).
+pub fn refresh(ui: &mut UiState, store: &Store, e: &Event) {
+    if !matches!(
+        e,
+        Event::Chatting { .. } | Event::Presence { .. } | Event::Contact(_)
+    ) {
+        return;
+    }
+    if let Overlay::Table(t) = &mut ui.overlay
+        && t.title() == CONTACTS
+    {
+        t.set_rows(store.contacts.items().iter().map(row).collect());
+    }
+}
+
 /// Enter in the Contacts view: join the selected contact's room.
 pub fn activate(app: &mut App, ui: &mut UiState, index: usize) {
     let Overlay::Table(t) = &ui.overlay else {
@@ -188,6 +204,52 @@ mod tests {
                 uri: u.into(),
             }),
         }
+    }
+
+    #[test]
+    fn hostile_room_names_and_topics_are_escaped() {
+        use crate::ui::widgets::testing::{HOSTILE, render};
+        let mut c = contact(Some(&format!("xmpp:{HOSTILE}")));
+        c.room.as_mut().unwrap().name = Some(HOSTILE.into());
+        c.room.as_mut().unwrap().topic = Some(format!("topic {HOSTILE}\nline"));
+        c.status = Some(HOSTILE.into());
+        let t = contacts_table(&[c]);
+        // `render` asserts that no control character reaches a cell.
+        let screen = render(140, 6, |area, buf| t.render(area, buf));
+        let text: String = screen
+            .buffer()
+            .content
+            .iter()
+            .map(|cell| cell.symbol())
+            .collect();
+        assert!(text.contains("\\u{1b}"), "{text}");
+    }
+
+    #[test]
+    fn an_open_view_follows_rooms_and_presence() {
+        use crate::protocol::chatting::{ChattingEvent, ChattingItem};
+        use crate::protocol::roster::{RosterItem, Subscription};
+        let mut store = Store::new();
+        store.contacts.set_roster(vec![RosterItem {
+            jid: BareJid::new("bob@localhost").unwrap(),
+            name: None,
+            subscription: Subscription::Both,
+            pending_out: false,
+        }]);
+        let mut ui = UiState::default();
+        open(&mut ui, &store);
+        let events = store.contacts.chatting(ChattingEvent {
+            from: BareJid::new("bob@localhost").unwrap(),
+            items: vec![ChattingItem {
+                id: "1".into(),
+                room: contact(Some("xmpp:lounge@conference.localhost")).room,
+            }],
+        });
+        refresh(&mut ui, &store, &events[0]);
+        let Overlay::Table(t) = &ui.overlay else {
+            panic!()
+        };
+        assert_eq!(t.rows()[0][4], "lounge@conference.localhost");
     }
 
     #[test]

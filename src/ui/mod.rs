@@ -152,6 +152,13 @@ pub async fn run(
                     }
                     dirty = true;
                 }
+                Some(Ok(TermEvent::Paste(text))) if matches!(ui.overlay, Overlay::Form(_)) => {
+                    // Into the open form (e.g. a room's secret).
+                    if let Overlay::Form(f) = &mut ui.overlay {
+                        f.paste(&text);
+                    }
+                    dirty = true;
+                }
                 Some(Ok(TermEvent::Paste(text))) => {
                     // A multi-line paste stays one message.
                     ui.editor.insert_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
@@ -275,6 +282,10 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
             return KeyOutcome::Continue;
         }
         widgets::PromptOutcome::Dismissed => return KeyOutcome::Continue,
+    }
+    // The form asking for a room's secret.
+    if conference::secret_form_key(app, ui, k) {
+        return KeyOutcome::Continue;
     }
     match &mut ui.overlay {
         Overlay::Table(t) => {

@@ -279,6 +279,7 @@ impl UiState {
             super::conference::on_event(self, e);
             // Contacts view, subscription requests, /where.
             super::contacts::on_event(self, e);
+            super::contacts::refresh(self, store, e);
             match e {
                 Event::Message {
                     room,

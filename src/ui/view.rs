@@ -354,6 +354,10 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
             Span::raw(affil),
             Span::styled(sanitize(&o.nick, false).into_owned(), nick_style),
         ];
+        if room.is_focus(&o.info) {
+            // The room's trusted Jitsi focus.
+            spans.push(Span::styled(" (focus)", theme.event));
+        }
         if let Some(s) = &o.info.status {
             spans.push(Span::styled(
                 format!(" {}", sanitize(s, false)),

@@ -71,16 +71,31 @@ fn stream_event(v: &Value, who: &str, state: &str) -> bool {
     v["event"] == "stream" && v["entity"] == entity(who) && v["state"] == state
 }
 
-/// Waits until `c` has seen `n` level reports of `who`'s stream with sound
-/// in them (four a second at most): audio has been flowing that long.
+/// Waits until `c` has seen `n` more level reports of `who`'s stream with
+/// sound in them (four a second at most): audio has been flowing that long.
+/// (`expect`, not `event`: `event` would find the same first report `n`
+/// times.)
 fn heard(c: &mut Client, who: &str, n: usize) {
     for _ in 0..n {
-        c.event(&format!("sound from {who}"), |v| {
+        c.expect(&format!("sound from {who}"), |v| {
             v["event"] == "audio-level"
                 && v["entity"] == entity(who)
                 && v["level"].as_f64().unwrap_or(0.0) > 0.05
         });
     }
+}
+
+/// The recording at `path` holds at least `secs` of sound (not just the
+/// first packets).
+fn at_least_seconds(path: &Path, secs: f32) {
+    let (samples, rate) =
+        confab::media::wav::read_mono(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let loud = samples.iter().filter(|x| x.abs() > 0.05).count() as f32 / rate as f32;
+    assert!(
+        loud >= secs * 0.5,
+        "{}: only {loud:.2} s of sound (expected {secs} s of a sine)",
+        path.display()
+    );
 }
 
 fn recording(home: &Path, who: &str) -> PathBuf {
@@ -113,6 +128,24 @@ fn three_callers_hear_each_other_never_themselves() {
     heard(&mut carol, "alice", 8);
     heard(&mut carol, "bob", 8);
     heard(&mut alice, "bob", 2);
+    // Carol sends silence: her stream's levels reach Alice, and they are
+    // never loud and never "speaking" (the panel shows no marker for her).
+    for _ in 0..4 {
+        alice.expect("a level of carol's stream", |v| {
+            v["event"] == "audio-level" && v["entity"] == entity("carol")
+        });
+    }
+    let carol_levels: Vec<&Value> = alice
+        .events
+        .iter()
+        .filter(|v| v["event"] == "audio-level" && v["entity"] == entity("carol"))
+        .collect();
+    assert!(
+        carol_levels
+            .iter()
+            .all(|v| v["speaking"] == false && v["level"].as_f64().unwrap_or(1.0) < 0.05),
+        "carol's silence: {carol_levels:?}"
+    );
 
     // Alice hangs up: the others lose her stream.
     alice.ok("/hangup");
@@ -137,6 +170,7 @@ fn three_callers_hear_each_other_never_themselves() {
     assert_eq!(carol.finish(), 0);
     for (who, hz) in [("alice", 440.0), ("bob", 660.0)] {
         let path = recording(homes[2].path(), who);
+        at_least_seconds(&path, 1.5);
         let f = wav_dominant_frequency(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             .unwrap_or_else(|| panic!("{}: no tone in it", path.display()));
@@ -150,6 +184,114 @@ fn three_callers_hear_each_other_never_themselves() {
     assert_eq!(bob.finish(), 0);
     alice.send("/quit");
     assert_eq!(alice.finish(), 0);
+}
+
+/// One second of a `hz` sine at −6 dBFS as a 16-bit WAV of `rate` Hz and
+/// `channels` channels (a whole number of periods, so it loops cleanly).
+fn tone_wav(path: &Path, hz: f32, rate: u32, channels: u16) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for i in 0..rate {
+        let t = i as f32 / rate as f32;
+        let v = ((t * hz * std::f32::consts::TAU).sin() * 16_384.0) as i16;
+        for _ in 0..channels {
+            w.write_sample(v).expect("sample");
+        }
+    }
+    w.finalize().expect("wav written");
+}
+
+#[test]
+fn a_wav_file_goes_through_a_whole_call_and_devices_are_listed() {
+    let server = server_with_sfu(&["alice", "bob"], 0);
+    let room = format!("wav@{SFU}");
+    let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    // 44.1 kHz stereo: mixed down and resampled to 48 kHz mono on the way.
+    let wav = homes[0].path().join("in.wav");
+    tone_wav(&wav, 500.0, 44_100, 2);
+    let mut alice = caller(
+        &server,
+        "alice",
+        &format!("file:{}", wav.display()),
+        homes[0].path(),
+    );
+    let mix = homes[1].path().join("mix.wav");
+    let rec = homes[1].path().join("received");
+    let mut bob = Client::start_in(
+        &server,
+        "bob",
+        homes[1].path(),
+        &[
+            "--audio-in",
+            "null",
+            "--audio-out",
+            &format!("file:{}", mix.display()),
+            "--audio-out-dir",
+            rec.to_str().expect("utf-8 path"),
+            "--rtc-bind",
+            "127.0.0.1:0",
+        ],
+    );
+    bob.connected();
+
+    // /devices answers with a listing (the host's; maybe no card at all).
+    bob.ok("/devices");
+    let listing = bob
+        .find(|v| v["event"] == "info")
+        .expect("a device listing");
+    let text = listing["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("Audio devices (")
+            && text.contains("Inputs:")
+            && text.contains("Outputs:"),
+        "{listing}"
+    );
+
+    for c in [&mut alice, &mut bob] {
+        c.ok(&format!("/call {room}"));
+    }
+    bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
+    heard(&mut bob, "alice", 8);
+    bob.send("/quit");
+    assert_eq!(bob.finish(), 0);
+    for path in [mix, rec.join("alice@localhost.wav")] {
+        at_least_seconds(&path, 1.5);
+        let f = wav_dominant_frequency(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .unwrap_or_else(|| panic!("{}: no tone in it", path.display()));
+        eprintln!(
+            "{}: {f:.1} Hz (sent 500 Hz from a WAV file)",
+            path.display()
+        );
+        assert!((f - 500.0).abs() <= 5.0, "{}: {f:.1} Hz", path.display());
+    }
+    alice.send("/quit");
+    assert_eq!(alice.finish(), 0);
+}
+
+#[test]
+fn a_wav_input_that_cannot_be_read_is_a_clear_error() {
+    let server = server_with_sfu(&["alice"], 0);
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing.wav");
+    let mut alice = caller(
+        &server,
+        "alice",
+        &format!("file:{}", missing.display()),
+        home.path(),
+    );
+    let e = alice.run(&format!("/call nowav@{SFU}"));
+    assert_eq!(e["event"], "error", "{e}");
+    let text = e["text"].as_str().unwrap_or_default();
+    assert!(text.contains("missing.wav"), "the file is named: {e}");
+    alice.event("call ended", |v| {
+        v["event"] == "call" && v["state"] == "ended"
+    });
 }
 
 #[test]
@@ -193,12 +335,70 @@ fn calling_something_that_is_not_an_av_conference_is_a_clear_error() {
 }
 
 #[test]
-fn the_tui_call_panel_shows_streams_mute_and_the_notice() {
+fn a_text_room_is_linked_to_the_conference_of_its_name_at_the_call_service() {
     let server = server_with_sfu(&["alice", "bob"], 0);
+    let mut bob = caller(
+        &server,
+        "bob",
+        "tone:660",
+        tempfile::tempdir().unwrap().path(),
+    );
+    bob.ok(&format!("/call talk@{SFU}"));
+
+    // Without a call service, /call of a text room says how to link one.
+    let mut alice = Client::online(&server, "alice");
+    alice.ok("/join talk@conference.localhost");
+    let e = alice.run("/call talk@conference.localhost");
+    let text = e["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("is a text chat room") && text.contains("call_service"),
+        "{e}"
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(
+        &server,
+        "alice",
+        home.path(),
+        &[
+            "--call-service",
+            SFU,
+            "--audio-in",
+            "null",
+            "--audio-out",
+            "null",
+            "--rtc-bind",
+            "127.0.0.1:0",
+        ],
+    );
+    alice.connected();
+    alice.ok("/join talk@conference.localhost");
+    alice.ok("/call talk@conference.localhost");
+    let linked = format!("talk@{SFU}");
+    alice.event("the linked conference is named", |v| {
+        v["event"] == "info"
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("calling its A/V conference {linked}")))
+    });
+    alice.event("connected to the linked conference", |v| {
+        v["event"] == "call" && v["state"] == "connected" && v["jid"] == linked.as_str()
+    });
+    alice.event("bob's stream there", |v| stream_event(v, "bob", "added"));
+    bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
+}
+
+#[test]
+fn the_tui_call_panel_shows_streams_mute_and_the_notice() {
+    let server = server_with_sfu(&["alice", "bob", "carol"], 0);
     let room = format!("panel@{SFU}");
     let bob_home = tempfile::tempdir().unwrap();
     let mut bob = caller(&server, "bob", "tone:660", bob_home.path());
     bob.ok(&format!("/call {room}"));
+    // Carol sends silence: she is listed, never marked as speaking.
+    let carol_home = tempfile::tempdir().unwrap();
+    let mut carol = caller(&server, "carol", "null", carol_home.path());
+    carol.ok(&format!("/call {room}"));
 
     let home = tempfile::tempdir().unwrap();
     let tmux = Tmux::start_with(
@@ -226,7 +426,21 @@ fn the_tui_call_panel_shows_streams_mute_and_the_notice() {
     bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
 
     tmux.send(&["/mute", "Enter"]);
-    tmux.wait_for("muted", |s| s.contains("mic MUTED"));
+    let s = tmux.wait_for("muted, carol listed", |s| {
+        s.contains("mic MUTED") && s.contains("carol@localhost")
+    });
+    let carol_row = s
+        .lines()
+        .find(|l| l.contains("carol@localhost"))
+        .expect("carol's row");
+    assert!(
+        !carol_row.contains('▶') && carol_row.contains("▯▯▯▯▯▯▯▯▯"),
+        "carol's silence is not speaking: {carol_row:?}\n{s}"
+    );
+    assert!(
+        !s.contains("xmpp:"),
+        "xmpp: entities are shown as JIDs:\n{s}"
+    );
     tmux.send(&["/hangup", "Enter"]);
     tmux.wait_for("the panel gone", |s| {
         !s.contains("Not end-to-end encrypted")

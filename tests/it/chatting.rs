@@ -227,3 +227,49 @@ fn roster_add_remove_and_deny() {
     assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
     assert_eq!(bob.finish(), 0, "{:#?}", bob.events);
 }
+
+/// Logging in reads each contact's whole chatting node (the server itself
+/// sends only the last item); after a reconnection (a server restart) the
+/// rooms rejoined are decided again: recreated by the rejoin with
+/// Prosody's defaults (hidden), they are no longer published and bob,
+/// reconnected too, learns it.
+#[test]
+fn login_reads_contacts_rooms_and_rejoined_rooms_are_decided_again() {
+    let mut server = prosody_with(&["alice", "bob"]);
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
+    befriend(&mut alice, &mut bob);
+    let rooms = ["one@conference.localhost", "two@conference.localhost"];
+    for room in rooms {
+        alice.ok(&format!("/create {room} muc#roomconfig_publicroom=1"));
+        chatting_event(&mut bob, "alice@localhost", room, |v| v["room"].is_object());
+    }
+    // bob again, from scratch: both rooms, not only the last.
+    assert_eq!(bob.finish(), 0, "{:#?}", bob.events);
+    let mut bob = Client::online(&server, "bob");
+    for room in rooms {
+        chatting_event(&mut bob, "alice@localhost", room, |v| v["room"].is_object());
+    }
+
+    server.stop();
+    alice.expect("disconnected", |v| is(v, "disconnected"));
+    bob.expect("disconnected", |v| is(v, "disconnected"));
+    server.restart().expect("prosody restarts");
+    alice.expect("reconnected", |v| is(v, "reconnected"));
+    for room in rooms {
+        let d = alice.event(&format!("{room} decided again"), move |v| {
+            is(v, "chatting-publish") && v["room"] == room && v["published"] == false
+        });
+        assert_eq!(d["reason"], "hidden room", "{d}");
+        // Told as an event, or read from the node after bob's own
+        // reconnection: either way bob learns alice left.
+        chatting_event(&mut bob, "alice@localhost", room, |v| v["room"].is_null());
+    }
+    let items = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(node_items(&server, "alice"));
+    assert!(items.iter().all(|i| i.room.is_none()), "{items:?}");
+    bob.event("reconnected", |v| is(v, "reconnected"));
+    assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
+    assert_eq!(bob.finish(), 0, "{:#?}", bob.events);
+}

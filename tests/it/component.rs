@@ -79,3 +79,52 @@ async fn a_wrong_component_secret_is_refused() {
     assert!(matches!(e, ComponentError::Refused { .. }), "{e}");
     assert!(e.to_string().contains("not-authorized"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_iq_answer_ends_the_command_at_once() {
+    // An old service answers with a numeric error code only (no
+    // condition): xmpp-parsers cannot read it, yet the request that waits
+    // for it must end now, not after its 30 s timeout.
+    let server = prosody_with(&["alice"]);
+    let mut comp = ComponentStream::connect(
+        server.component_port(),
+        DEFAULT_COMPONENT,
+        server.component_secret(),
+    )
+    .await
+    .expect("handshake accepted");
+    let mut alice = tokio::task::block_in_place(|| Client::online(&server, "alice"));
+    tokio::task::block_in_place(|| alice.send(&format!("/browse old@{DEFAULT_COMPONENT}")));
+    let iq = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let el = comp.next().await.expect("stream open");
+            if el.is("iq", NS) {
+                return el;
+            }
+        }
+    })
+    .await
+    .expect("the browse request");
+    let reply = stanza("iq")
+        .attr(nc("type"), "error")
+        .attr(nc("id"), iq.attr("id").unwrap())
+        .attr(nc("to"), iq.attr("from").unwrap())
+        .attr(nc("from"), iq.attr("to").unwrap())
+        .append(stanza("error").attr(nc("code"), "404").build())
+        .build();
+    comp.send(&reply).await.unwrap();
+    let started = std::time::Instant::now();
+    let e = tokio::task::block_in_place(|| {
+        alice.event("the command's error", |v| {
+            v["event"] == "error" && v["command"] == format!("/browse old@{DEFAULT_COMPONENT}")
+        })
+    });
+    assert!(
+        e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not be read"),
+        "{e}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

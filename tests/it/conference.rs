@@ -174,6 +174,12 @@ fn roster_nicks_privacy_messages_and_leaving() {
         .collect();
     names.sort();
     assert_eq!(names, ["alice", "bobby"]);
+    // The requirements and the topic.
+    carol.ok(&format!("/info {room}"));
+    let i = carol.event("conference-info", |v| is(v, "conference-info"));
+    assert_eq!(i["topic"], "Be nice", "{i}");
+    assert_eq!(i["name"], "Lounge");
+    assert_eq!(i["secret"], false);
     carol.ok(&format!("/join {room}/carol"));
     alice.event("carol arrives", |v| occupant(v, &room, "join", "carol"));
     bob.event("carol arrives", |v| occupant(v, &room, "join", "carol"));
@@ -311,6 +317,16 @@ fn groupchat_one_point_oh_rooms() {
     bob.event("left", |v| is(v, "left"));
     alice.event("robert leaves", |v| occupant(v, &room, "leave", "robert"));
 
+    // /create of a groupchat 1.0 room: made by entering it, unless someone
+    // is there (then it existed, and bob leaves again).
+    let e = bob.run(&format!("/create {room}"));
+    assert_eq!(e["condition"], "conflict", "{e}");
+    assert!(e["text"].as_str().unwrap().contains("room exists"), "{e}");
+    alice.event("bob came and went", |v| occupant(v, &room, "leave", "bob"));
+    let fresh = format!("newgc@{LEGACY}");
+    bob.ok(&format!("/join {fresh} --protocol gc"));
+    bob.event("joined", |v| is(v, "joined") && v["room"] == fresh.as_str());
+
     // XEP-0045 rooms are still XEP-0045.
     alice.ok("/join plain@conference.localhost");
     let j = alice.event("muc joined", |v| {
@@ -318,7 +334,8 @@ fn groupchat_one_point_oh_rooms() {
     });
     assert_eq!(j["protocol"], "muc");
     assert_eq!(alice.finish(), 0);
-    assert_eq!(bob.finish(), 0);
+    // Exit status 1: the refused /create.
+    assert_eq!(bob.finish(), 1);
 }
 
 /// A hand-driven client (seed 000 done by hand) checks the relays:

@@ -120,7 +120,19 @@ fn all_cases(form: Form, server: &Prosody, urls: &[(String, String)]) {
         .find(|v| is_event(v, "occupant", &room) && v["nick"] == "focus")
         .unwrap_or_else(|| panic!("the focus is in {room}"));
     assert_eq!(focus["affiliation"], "owner", "{focus}");
+    // Known by its real JID (the room is non-anonymous) as the trusted
+    // focus; nobody else is.
+    assert_eq!(focus["jid"], "focus@focus.localhost/focus", "{focus}");
+    assert_eq!(focus["focus"], true, "{focus}");
+    let me = alice
+        .find(|v| is_event(v, "occupant", &room) && v["self"] == true)
+        .unwrap();
+    assert!(me.get("focus").is_none(), "{me}");
     assert!(alice.saw(|v| is_event(v, "joined", &room)), "joined {room}");
+    // The installation's machine-uid (sent with the request) is kept.
+    let uid = std::fs::read_to_string(home.path().join("data/confab/machine-uid"))
+        .expect("the machine-uid file");
+    assert_eq!(uid.trim().len(), 32, "{uid}");
     // The conference-ready event came before the join.
     let pos = |pred: &dyn Fn(&Value) -> bool| alice.events.iter().position(pred).unwrap();
     assert!(
@@ -169,6 +181,7 @@ fn all_cases(form: Form, server: &Prosody, urls: &[(String, String)]) {
         .find(|v| is_event(v, "occupant", &visitor_room) && v["nick"] == "focus")
         .expect("the focus is in the visitor room");
     assert_eq!(focus["affiliation"], "owner");
+    assert_eq!(focus["focus"], true, "{focus}");
 
     // not-authorized: a room that does not exist yet, for a user the
     // focus does not count as authenticated (and HTTP never is).
@@ -281,6 +294,9 @@ async fn the_tui_joins_through_the_focus_and_shows_its_properties() {
         });
         assert!(s.contains("focus@focus.localhost/focus"), "{s}");
         tmux.send(&["Escape"]);
+        // The participant list marks the trusted focus.
+        let s = tmux.wait_for("the focus marked", |s| s.contains("focus (focus)"));
+        assert!(s.contains("~"), "{s}");
         tmux.send(&["/quit", "Enter"]);
         tmux.wait_exit();
     });
@@ -352,6 +368,79 @@ async fn a_focus_not_at_focus_domain_is_found_by_disco() {
             is_event(v, "conference-ready", room)
         });
         assert_eq!(ready["focus"], "focus@jicofo.localhost/focus");
+        assert_eq!(alice.finish(), 0);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnection_asks_the_focus_again_before_the_rejoin() {
+    // The server restarts: rooms and the focus are gone. Alice does not
+    // simply rejoin (she would create the room herself, as its owner): she
+    // asks the focus again (retrying while it is not back yet), it sets the
+    // room up again, and only then she rejoins.
+    let opts = ProsodyOptions::new()
+        .account("alice", password_of("alice"))
+        .component("focus.localhost", "");
+    let mut server = tokio::task::block_in_place(|| Prosody::start(opts).unwrap());
+    let start_focus = |server: &Prosody| {
+        let port = server.component_port();
+        let secret = server.component_secret().to_string();
+        async move {
+            let comp = ComponentStream::connect(port, "focus.localhost", &secret)
+                .await
+                .expect("the focus connects");
+            tokio::spawn(serve(comp, None, FocusOptions::new("focus.localhost")));
+        }
+    };
+    start_focus(&server).await;
+    let room = "again@conference.localhost";
+    let mut alice = tokio::task::block_in_place(|| {
+        let mut alice = Client::online(&server, "alice");
+        alice.ok(&format!("/join {room} --focus"));
+        alice.event("the focus", |v| {
+            is_event(v, "occupant", room) && v["focus"] == true
+        });
+        server.stop();
+        alice.expect("a reconnection attempt", |v| {
+            v["event"] == "reconnecting" && v["attempt"] == 2
+        });
+        server.restart().expect("prosody restarts");
+        alice
+    });
+    // The focus comes back a little after the server.
+    start_focus(&server).await;
+    tokio::task::block_in_place(|| {
+        let restart_at = alice.events.len();
+        let ready = alice.expect("the focus asked again", |v| {
+            is_event(v, "conference-ready", room)
+        });
+        assert_eq!(ready["focus"], "focus@focus.localhost/focus");
+        let joined = alice.expect("the rejoin", |v| is_event(v, "joined", room));
+        assert_eq!(joined["rejoined"], true, "{joined}");
+        // The focus set the room up again: it is there (never seen leaving),
+        // its owner; alice did not create it.
+        let after = &alice.events[restart_at..];
+        let occupant = |v: &Value| is_event(v, "occupant", room);
+        assert!(
+            !after
+                .iter()
+                .any(|v| occupant(v) && v["nick"] == "focus" && v["action"] == "leave"),
+            "{after:?}"
+        );
+        assert!(
+            !after
+                .iter()
+                .any(|v| occupant(v) && v["self"] == true && v["affiliation"] == "owner"),
+            "{after:?}"
+        );
+        assert_eq!(
+            alice
+                .events
+                .iter()
+                .filter(|v| is_event(v, "conference-ready", room))
+                .count(),
+            2
+        );
         assert_eq!(alice.finish(), 0);
     });
 }

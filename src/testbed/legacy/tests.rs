@@ -428,3 +428,109 @@ fn strangers_stanzas_are_bounced_not_panicked_on() {
         let _ = s.handle(&el(xml));
     }
 }
+
+fn code(e: &Element) -> String {
+    e.get_child("error", NS)
+        .and_then(|e| e.attr("code"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What an older client reads: the seed's numeric codes with the
+/// conditions; the secret is checked before the nicks; privacy only
+/// where the room offers it (a created room offers it when its creator
+/// asked for it).
+#[test]
+fn errors_carry_the_seeds_codes_and_privacy_is_offered_per_room() {
+    let mut s = Legacy::new(
+        Options::new("legacy.localhost")
+            .room(RoomSpec::parse("demo,secret=foo", false).unwrap())
+            .room(RoomSpec::parse("open,noprivacy", false).unwrap()),
+    );
+    let get = "<iq type='get' id='g' from='alice@localhost/a' to='new@legacy.localhost'><query xmlns='jabber:iq:conference'/></iq>";
+    let out = s.handle(&el(get));
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("item-not-found".into(), "404".into())
+    );
+    entered(
+        &enter(&mut s, A, "demo", "<secret>foo</secret><nick>dude</nick>"),
+        A,
+    );
+    // Wrong secret and a taken nick: the secret is what is wrong.
+    let out = enter(&mut s, B, "demo", "<secret>bar</secret><nick>dude</nick>");
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("not-authorized".into(), "401".into())
+    );
+    let out = enter(&mut s, B, "demo", "<secret>foo</secret><nick>dude</nick>");
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("conflict".into(), "409".into())
+    );
+
+    // A room without privacy: not in the get, refused in the set.
+    let out = s.handle(&el(&get.replace("new@", "open@")));
+    let r = conference::parse_requirements(out[0].children().next()).unwrap();
+    assert!(!r.privacy && r.nick);
+    let out = enter(&mut s, B, "open", "<nick>bob</nick><privacy/>");
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("not-acceptable".into(), "406".into())
+    );
+    entered(&enter(&mut s, B, "open", "<nick>bob</nick>"), B);
+
+    // Created rooms: privacy as the creator's set said.
+    entered(&enter(&mut s, A, "plain", "<nick>a</nick>"), A);
+    let out = s.handle(&el(&get.replace("new@", "plain@").replace(A, C)));
+    assert!(
+        !conference::parse_requirements(out[0].children().next())
+            .unwrap()
+            .privacy
+    );
+    entered(&enter(&mut s, A, "hush", "<nick>a</nick><privacy/>"), A);
+    let out = s.handle(&el(&get.replace("new@", "hush@").replace(A, C)));
+    assert!(
+        conference::parse_requirements(out[0].children().next())
+            .unwrap()
+            .privacy
+    );
+
+    let mut fixed = Legacy::new(Options::new("legacy.localhost").no_create());
+    let out = fixed.handle(&el(get));
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("not-allowed".into(), "405".into())
+    );
+}
+
+/// Presence to a participant's temporary JID is relayed (not taken for
+/// leaving the room), unless the participant asked for privacy.
+#[test]
+fn directed_presence_to_a_temporary_jid_is_relayed() {
+    let mut s = service();
+    let a = entered(
+        &enter(&mut s, A, "lounge", "<nick>alice</nick><privacy/>"),
+        A,
+    );
+    let b = entered(&enter(&mut s, B, "lounge", "<nick>bob</nick>"), B);
+    let out = s.handle(&el(&format!(
+        "<presence type='unavailable' from='{A}' to='{}'/>",
+        b.id
+    )));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].attr("to"), Some(B));
+    assert_eq!(out[0].attr("from"), Some(a.id.as_str()));
+    assert_eq!(out[0].attr("type"), Some("unavailable"));
+    // Alice is still in: a message of hers is broadcast.
+    let out = s.handle(&el(&format!(
+        "<message type='groupchat' from='{A}' to='lounge@legacy.localhost'><body>still here</body></message>"
+    )));
+    assert_eq!(to(&out, B).len(), 1);
+    // Alice receives only messages.
+    let out = s.handle(&el(&format!("<presence from='{B}' to='{}'/>", a.id)));
+    assert_eq!(
+        (condition(&out[0]), code(&out[0])),
+        ("not-allowed".into(), "405".into())
+    );
+}
