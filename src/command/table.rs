@@ -841,17 +841,27 @@ fn option_line(opt: &OptSpec) -> String {
 /// `None`: every command, one per line (synopsis and help). `Some(name)`
 /// (with or without `/`, aliases allowed): that command's usage, aliases,
 /// help and options. An unknown name is an error message.
+/// Widest synopsis that shares its line with the help text in `/help`.
+const HELP_COLUMN: usize = 52;
+
 pub fn help_text(topic: Option<&str>) -> Result<String, String> {
     let Some(topic) = topic else {
         let rows: Vec<(String, &str)> = COMMANDS.iter().map(|s| (synopsis(s), s.help)).collect();
+        // A few very long synopses (`/join` and its options) get a line of
+        // their own instead of pushing every help text to the right.
         let width = rows
             .iter()
             .map(|(u, _)| u.chars().count())
+            .filter(|&n| n <= HELP_COLUMN)
             .max()
             .unwrap_or(0);
         let mut out = String::from("Commands:\n");
         for (usage, help) in rows {
-            out.push_str(&format!("  {usage:<width$}  {help}\n"));
+            if usage.chars().count() > width {
+                out.push_str(&format!("  {usage}\n  {:width$}  {help}\n", ""));
+            } else {
+                out.push_str(&format!("  {usage:<width$}  {help}\n"));
+            }
         }
         out.push_str("Type /help COMMAND for details about one command.");
         return Ok(out);

@@ -196,17 +196,26 @@ fn suggestions() {
 #[test]
 fn help_lists_every_command() {
     let text = help_text(None).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = 0;
     for spec in COMMANDS {
-        let line = text
-            .lines()
-            .find(|l| l.trim_start().starts_with(&synopsis(spec)))
+        let i = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&synopsis(spec)))
             .unwrap_or_else(|| panic!("no line for /{} in\n{text}", spec.name));
-        assert!(line.contains(spec.help), "{line}");
+        if synopsis(spec).chars().count() > HELP_COLUMN {
+            // Too long to share: the help text goes on the next line.
+            long += 1;
+            assert!(lines[i + 1].trim_start().starts_with(spec.help), "{text}");
+        } else {
+            assert!(lines[i].contains(spec.help), "{}", lines[i]);
+        }
     }
+    assert!(long >= 1, "/join's synopsis is long");
     assert!(text.contains("/wait message|occupant|event ..."));
     assert!(text.contains("/status ROOM|all available|chat|away|xa|dnd [TEXT]"));
-    // One line per command, plus a header and a footer.
-    assert_eq!(text.lines().count(), COMMANDS.len() + 2);
+    // One line per command (two for the long ones), a header and a footer.
+    assert_eq!(text.lines().count(), COMMANDS.len() + long + 2);
 }
 
 #[test]
