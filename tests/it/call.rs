@@ -257,8 +257,24 @@ fn a_wav_file_goes_through_a_whole_call_and_devices_are_listed() {
     }
     bob.event("alice's stream", |v| stream_event(v, "alice", "added"));
     heard(&mut bob, "alice", 8);
+    // Deafened: the speaker (here the mix file) gets silence, while the
+    // stream is still received, metered and recorded.
+    bob.ok("/deafen");
+    heard(&mut bob, "alice", 5);
     bob.send("/quit");
     assert_eq!(bob.finish(), 0);
+    let tail = |path: &Path| {
+        let (samples, rate) = confab::media::wav::read_mono(path).unwrap();
+        let n = (rate as usize * 4) / 10;
+        samples[samples.len().saturating_sub(n)..]
+            .iter()
+            .fold(0f32, |m, x| m.max(x.abs()))
+    };
+    assert!(tail(&mix) < 0.01, "the mix is silent once deafened");
+    assert!(
+        tail(&rec.join("alice@localhost.wav")) > 0.1,
+        "the stream's recording goes on"
+    );
     for path in [mix, rec.join("alice@localhost.wav")] {
         at_least_seconds(&path, 1.5);
         let f = wav_dominant_frequency(&path)
