@@ -257,12 +257,10 @@ async fn run(
     app.set_search_service(config.account.search_service.clone());
     app.set_call_service(config.account.call_service.as_ref().map(|j| j.to_bare()));
     app.set_chatting(config.chatting.clone());
-    app.set_focus_config(confab::app::FocusConfig {
-        entries: config.account.focus.entries.clone(),
-        jid: config.account.focus.jid.clone(),
-        http: config.account.focus.http.clone(),
-        data_dir: Some(config.paths.data_dir.clone()),
-    });
+    app.set_focus_config(
+        config.account.focus.clone(),
+        Some(config.paths.data_dir.clone()),
+    );
     app.set_nicks(config.account.nicks.clone());
     let autojoin: Vec<String> = config
         .account

@@ -9,7 +9,6 @@
 //! task (`media::engine`), which does ICE, DTLS-SRTP, Opus and the audio.
 
 use std::collections::HashMap;
-use tokio::time::Instant;
 
 use chrono::Utc;
 use jid::{BareJid, Jid};
@@ -22,10 +21,10 @@ use crate::media::engine::{MediaCmd, MediaEvent, MediaHandle};
 use crate::protocol::iq::IqAnswer;
 use crate::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
 use crate::protocol::{ErrorInfo, adhoc, iq, ns, rooms};
-use crate::session::{SessionCmd, Tag};
+use crate::session::Tag;
 use crate::store::Event;
 
-use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, err_event, refuse};
+use super::{App, Exec, IqStep, IqThen, Waiting, err_event, refuse};
 
 /// One Jingle session of the call.
 #[derive(Debug, Clone)]
@@ -228,15 +227,7 @@ impl App {
                 pwd: None,
             },
         );
-        self.pending.insert(
-            tag,
-            Pending {
-                command,
-                waiting: Waiting::Call,
-                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                sent: true,
-            },
-        );
+        self.wait_as(tag, &command, Waiting::Call, true);
         self.call.tag = Some(tag);
         // Directed presence: if we vanish, the server tells the conference.
         self.call_presence(&jid, PresenceType::None);
@@ -246,11 +237,7 @@ impl App {
 
     fn call_presence(&mut self, to: &BareJid, type_: PresenceType) {
         let presence = Presence::new(type_).with_to(Jid::from(to.clone()));
-        let tag = self.wait("", Waiting::Sent, false);
-        self.session.send(SessionCmd::Presence {
-            presence: Box::new(presence),
-            tag,
-        });
+        self.send_presence("", presence);
     }
 
     /// Ends the call: session-terminate for every session, the media

@@ -335,14 +335,18 @@ impl App {
     /// Before quitting without leaving rooms one by one: every published
     /// room is published as left (the IQs go out before the stream closes).
     pub fn retract_chatting(&mut self) {
-        let list: Vec<Publication> = self
-            .store
+        let list = self.all_left();
+        self.publish_rooms("", list);
+    }
+
+    /// Every published room, published as left.
+    fn all_left(&self) -> Vec<Publication> {
+        self.store
             .publishing
             .published()
             .into_iter()
             .map(|(room, id)| (room, id, None))
-            .collect();
-        self.publish_rooms("", list);
+            .collect()
     }
 
     /// `/chatting ROOM|all on|off`.
@@ -388,13 +392,7 @@ impl App {
             (StatusTarget::All, false) => {
                 self.chatting.config.publish = false;
                 self.chatting.overrides.retain(|_, on| !*on);
-                let list: Vec<Publication> = self
-                    .store
-                    .publishing
-                    .published()
-                    .into_iter()
-                    .map(|(room, id)| (room, id, None))
-                    .collect();
+                let list = self.all_left();
                 let rooms: Vec<BareJid> = list.iter().map(|(r, ..)| r.clone()).collect();
                 let mut exec = self.publish_rooms(text, list);
                 for r in rooms {

@@ -19,17 +19,16 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use jid::{BareJid, Jid};
-use tokio::time::Instant;
 use xmpp_parsers::presence::{Presence, Type as PType};
 
-use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, refuse};
+use super::{App, Exec, IqStep, IqThen, Waiting, refuse};
 use crate::command::JoinOptions;
 use crate::protocol::conference::{self as proto, Entry};
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
 use crate::protocol::muc::{self, MucPresence, Role};
 use crate::protocol::{ErrorInfo, Incoming, OccupantInfo, rooms};
 use crate::session::{SessionCmd, SessionEvent, Tag};
-use crate::store::{Event, Input, JoinState, Protocol};
+use crate::store::{Event, Input, Protocol};
 
 /// What the app knows about the older protocols.
 #[derive(Debug, Default)]
@@ -189,19 +188,10 @@ impl App {
             Some(Protocol::Muc) => Ok(None),
             None if !online => Ok(None),
             Some(Protocol::Groupchat) => {
-                let events = self.joining(&plan, Protocol::Groupchat);
-                let waiting = match self.conference.creating.remove(room) {
-                    Some((_, fields)) => Waiting::JoinThen {
-                        room: room.clone(),
-                        then: gc_create_then(room.clone(), fields),
-                    },
-                    None => Waiting::Join { room: room.clone() },
-                };
-                let tag = self.wait(text, waiting, true);
+                let tag = self.tag();
                 let mut exec = Exec::pending(tag);
-                exec.events = events;
-                exec.events
-                    .extend(self.join_plainly(plan, Protocol::Groupchat, tag));
+                exec.events =
+                    self.continue_plainly(tag, text.to_string(), plan, Protocol::Groupchat);
                 Ok(Some(exec))
             }
             Some(Protocol::Conference) => {
@@ -269,10 +259,8 @@ impl App {
             self.session
                 .send(SessionCmd::Groupchat { room: room.clone() });
         }
-        let nick = plan
-            .nick
-            .clone()
-            .unwrap_or_else(|| self.opts.default_nick.clone());
+        // The nick the room window was opened with (the first of the list).
+        let nick = self.nicks_for(&plan).remove(0);
         let history = self.load_archive(&room, &mut events);
         self.store
             .invitations
@@ -301,15 +289,7 @@ impl App {
             },
             None => Waiting::Join { room },
         };
-        self.pending.insert(
-            tag,
-            Pending {
-                command,
-                waiting,
-                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                sent: true,
-            },
-        );
+        self.wait_as(tag, &command, waiting, true);
         self.join_plainly(plan, protocol, tag)
     }
 
@@ -348,11 +328,7 @@ impl App {
             Presence::new(PType::Unavailable)
         };
         p.to = Some(room.clone().into());
-        let tag = self.wait("", Waiting::Sent, false);
-        self.session.send(SessionCmd::Presence {
-            presence: Box::new(p),
-            tag,
-        });
+        self.send_presence("", p);
     }
 
     /// Presence to the room, then the `set` entering (or creating) it.
@@ -504,11 +480,7 @@ impl App {
             .apply(Input::Leaving { room: room.clone() }, Utc::now());
         let mut p = Presence::new(PType::Unavailable);
         p.to = Some(room.clone().into());
-        let tag = self.wait(text, Waiting::Sent, false);
-        self.session.send(SessionCmd::Presence {
-            presence: Box::new(p),
-            tag,
-        });
+        let tag = self.send_presence(text, p);
         let nick = self
             .store
             .room(room)
@@ -556,11 +528,7 @@ impl App {
             }
             let p = muc::status_presence(Some(r.into()), show, status);
             let command = if room.is_some() { text } else { "" };
-            let tag = self.wait(command, Waiting::Sent, false);
-            self.session.send(SessionCmd::Presence {
-                presence: Box::new(p),
-                tag,
-            });
+            let tag = self.send_presence(command, p);
             exec = room.is_some().then(|| Exec::pending(tag));
         }
         exec
@@ -597,17 +565,7 @@ impl App {
             None if !online => return self.start_create(text, room, nick, instant, fields),
             _ => {}
         }
-        if self
-            .store
-            .room(&room)
-            .is_some_and(|r| !matches!(r.state, JoinState::Left))
-        {
-            return Err(refuse(
-                text,
-                "conflict",
-                format!("room exists: you are in {room}"),
-            ));
-        }
+        self.refuse_if_in(text, &room)?;
         self.conference
             .creating
             .insert(room.clone(), (instant, fields));

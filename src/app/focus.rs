@@ -33,13 +33,14 @@ use tokio::time::Instant;
 
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, refuse};
 use crate::command::{FocusTarget, JoinOptions};
+use crate::config::FocusSettings;
 use crate::protocol::focus::{self as proto, Conference, ConferenceInfo};
 use crate::protocol::muc::HistoryRequest;
 use crate::protocol::{ErrorInfo, Incoming};
 use crate::protocol::{muc, rooms};
 use crate::session::http::HttpResponse;
 use crate::session::{SessionCmd, SessionEvent, Tag};
-use crate::store::{Event, Input, JoinState, Protocol};
+use crate::store::{Event, Input, JoinState};
 
 /// Requests made while the focus keeps answering `ready='false'`.
 pub(super) const MAX_ATTEMPTS: u32 = 10;
@@ -104,21 +105,6 @@ struct Entered {
     password: Option<String>,
 }
 
-/// Joins that go through a focus without `--focus` (the config's `focus`
-/// entries): MUC domains (every room there) and single rooms.
-#[derive(Debug, Clone, Default)]
-pub struct FocusConfig {
-    /// Room JIDs and MUC domains.
-    pub entries: Vec<String>,
-    /// The focus JID (default `focus.DOMAIN`).
-    pub jid: Option<Jid>,
-    /// The HTTP endpoint instead of the XMPP form.
-    pub http: Option<String>,
-    /// Where the installation's `machine-uid` is kept ([`machine_uid`]);
-    /// none: requests go without one.
-    pub data_dir: Option<PathBuf>,
-}
-
 /// The app's focus state (`App::focus`).
 #[derive(Debug, Default)]
 pub(super) struct FocusState {
@@ -134,7 +120,12 @@ pub(super) struct FocusState {
     entered: HashMap<BareJid, Entered>,
     /// The `machine-uid`, once read or made (inner `None`: not available).
     machine_uid: Option<Option<String>>,
-    config: FocusConfig,
+    /// Joins that go through a focus without `--focus` (the config's
+    /// `focus` entries: MUC domains, every room there, and single rooms).
+    config: FocusSettings,
+    /// Where the installation's `machine-uid` is kept ([`machine_uid`]);
+    /// none: requests go without one.
+    data_dir: Option<PathBuf>,
 }
 
 /// The file in the data directory holding the `machine-uid`.
@@ -182,9 +173,11 @@ fn random_hex128() -> String {
 }
 
 impl App {
-    /// Sets the joins that go through a focus without `--focus`.
-    pub fn set_focus_config(&mut self, config: FocusConfig) {
+    /// Sets the joins that go through a focus without `--focus`, and
+    /// where the `machine-uid` is kept.
+    pub fn set_focus_config(&mut self, config: FocusSettings, data_dir: Option<PathBuf>) {
         self.focus.config = config;
+        self.focus.data_dir = data_dir;
     }
 
     /// The conference a focus prepared for `room` (the trusted focus JID,
@@ -236,9 +229,6 @@ impl App {
         target: FocusTarget,
         properties: Vec<(String, String)>,
     ) -> Result<Exec, Box<Event>> {
-        if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
-            return Err(refuse(text, "conflict", format!("already in {room}")));
-        }
         let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
         muc::occupant_jid(&room, &nick)
             .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
@@ -282,7 +272,6 @@ impl App {
         if self.focus.machine_uid.is_none() {
             let id = self
                 .focus
-                .config
                 .data_dir
                 .as_deref()
                 .and_then(|d| machine_uid(d).ok());
@@ -301,15 +290,7 @@ impl App {
         c.session_id = self.focus.sessions.get(&r.target.key()).cloned();
         c.machine_uid = machine_uid;
         let target = r.target.clone();
-        self.pending.insert(
-            tag,
-            Pending {
-                command,
-                waiting: Waiting::Iq(focus_then(tag)),
-                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                sent: true,
-            },
-        );
+        self.wait_as(tag, &command, Waiting::Iq(focus_then(tag)), true);
         match target {
             Target::Xmpp(to) => {
                 self.session.send(SessionCmd::Iq {
@@ -395,7 +376,7 @@ impl App {
             }
             Err(e) if r.discover && NOT_THERE.contains(&e.condition.as_str()) => {
                 r.discover = false;
-                return self.discover_focus(tag, command, e);
+                return self.discover_focus(tag, e);
             }
             Err(e) => {
                 let r = self.focus.requests.remove(&tag).expect("request");
@@ -508,17 +489,10 @@ impl App {
             // The rejoin after a reconnection (unless we left meanwhile).
             if state == Some(JoinState::Rejoining) {
                 self.store.set_trusted_focus(&join_room, trusted);
-                self.pending.insert(
-                    tag,
-                    Pending {
-                        command: command.to_string(),
-                        waiting: Waiting::Join {
-                            room: join_room.clone(),
-                        },
-                        deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                        sent: true,
-                    },
-                );
+                let waiting = Waiting::Join {
+                    room: join_room.clone(),
+                };
+                self.wait_as(tag, command, waiting, true);
                 self.send_join(join_room, r.nick, r.password, HistoryRequest::Default, tag);
             }
             return IqStep::Done(events);
@@ -647,7 +621,7 @@ impl App {
     }
 
     /// `focus.DOMAIN` is not there: ask the domain for its services.
-    fn discover_focus(&mut self, tag: Tag, command: &str, first: ErrorInfo) -> IqStep {
+    fn discover_focus(&mut self, tag: Tag, first: ErrorInfo) -> IqStep {
         let domain = Jid::from(BareJid::from_parts(None, self.opts.account.domain()));
         let then = IqThen::new(move |app, command, result| {
             let candidates = match result.and_then(|p| rooms::parse_items(p.as_ref())) {
@@ -660,8 +634,13 @@ impl App {
             };
             app.probe_focus(tag, command, candidates, first.clone())
         });
-        self.continue_with(tag, command, domain, rooms::items_query(None, None), then);
-        IqStep::Done(Vec::new())
+        IqStep::Next {
+            events: Vec::new(),
+            to: Some(domain),
+            payload: rooms::items_query(None, None),
+            set: false,
+            then,
+        }
     }
 
     /// Asks the next candidate whether it is a focus (disco#info with the
@@ -706,64 +685,13 @@ impl App {
                 None => IqStep::Done(Vec::new()),
             }
         });
-        self.continue_with(tag, command, candidate, rooms::info_query(), then);
-        IqStep::Done(Vec::new())
-    }
-
-    /// Command `tag` goes on with an IQ get to `to`.
-    fn continue_with(&mut self, tag: Tag, command: &str, to: Jid, payload: Element, then: IqThen) {
-        self.pending.insert(
-            tag,
-            Pending {
-                command: command.to_string(),
-                waiting: Waiting::Iq(then),
-                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                sent: true,
-            },
-        );
-        self.session.send(SessionCmd::Iq {
-            to: Some(to),
-            payload,
+        IqStep::Next {
+            events: Vec::new(),
+            to: Some(candidate),
+            payload: rooms::info_query(),
             set: false,
-            timeout: OUTCOME_TIMEOUT,
-            tag,
-        });
-    }
-
-    /// The MUC join of a command that is under way as `tag` (the same steps
-    /// as `/join`'s: archive shown, password noted, MAM first if we have
-    /// history).
-    fn join_tagged(
-        &mut self,
-        tag: Tag,
-        command: &str,
-        room: BareJid,
-        nick: String,
-        password: Option<String>,
-    ) -> Vec<Event> {
-        let mut events = self.store.apply(
-            Input::Joining {
-                room: room.clone(),
-                nick: nick.clone(),
-                protocol: Protocol::Muc,
-            },
-            Utc::now(),
-        );
-        let history = self.load_archive(&room, &mut events);
-        self.store
-            .invitations
-            .note_password(&room, password.as_deref());
-        self.pending.insert(
-            tag,
-            Pending {
-                command: command.to_string(),
-                waiting: Waiting::Join { room: room.clone() },
-                deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                sent: true,
-            },
-        );
-        self.send_join(room, nick, password, history, tag);
-        events
+            then,
+        }
     }
 }
 

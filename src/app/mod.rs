@@ -185,7 +185,7 @@ pub struct App {
     call: call::CallSignals,
 }
 
-pub use focus::{FocusConfig, machine_uid};
+pub use focus::machine_uid;
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
     Box::new(err_event(command, condition, text))
@@ -300,15 +300,7 @@ impl App {
                 set,
                 then,
             } => {
-                self.pending.insert(
-                    tag,
-                    Pending {
-                        command,
-                        waiting: Waiting::Iq(then),
-                        deadline: Some(Instant::now() + OUTCOME_TIMEOUT),
-                        sent: true,
-                    },
-                );
+                self.wait_as(tag, &command, Waiting::Iq(then), true);
                 self.session.send(SessionCmd::Iq {
                     to,
                     payload,
@@ -368,6 +360,23 @@ impl App {
 
     fn wait(&mut self, command: &str, waiting: Waiting, sent: bool) -> Tag {
         let tag = self.tag();
+        self.wait_as(tag, command, waiting, sent);
+        tag
+    }
+
+    /// Sends a presence as it is; `command` (if any) ends when it is
+    /// written, a failure is reported.
+    fn send_presence(&mut self, command: &str, presence: xmpp_parsers::presence::Presence) -> Tag {
+        let tag = self.wait(command, Waiting::Sent, false);
+        self.session.send(SessionCmd::Presence {
+            presence: Box::new(presence),
+            tag,
+        });
+        tag
+    }
+
+    /// [`App::wait`] for a tag the command already has.
+    fn wait_as(&mut self, tag: Tag, command: &str, waiting: Waiting, sent: bool) {
         self.pending.insert(
             tag,
             Pending {
@@ -377,7 +386,35 @@ impl App {
                 sent,
             },
         );
-        tag
+    }
+
+    /// The MUC join of command `tag` (`/join`'s, or a focus's once it
+    /// named the room): archive shown, password noted, MAM first if we
+    /// have history.
+    fn join_tagged(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+    ) -> Vec<Event> {
+        let mut events = self.store.apply(
+            Input::Joining {
+                room: room.clone(),
+                nick: nick.clone(),
+                protocol: Protocol::Muc,
+            },
+            Utc::now(),
+        );
+        let history = self.load_archive(&room, &mut events);
+        self.store
+            .invitations
+            .note_password(&room, password.as_deref());
+        self.wait_as(tag, command, Waiting::Join { room: room.clone() }, true);
+        // Asks the room about MAM first when we hold its history.
+        self.send_join(room, nick, password, history, tag);
+        events
     }
 
     fn in_room(&self, room: &BareJid, command: &str) -> Result<(), Box<Event>> {
@@ -415,12 +452,12 @@ impl App {
                 options,
             } => {
                 self.note_chatting_join(&room, password.is_some(), options.private);
+                if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
+                    return Err(refuse(text, "conflict", format!("already in {room}")));
+                }
                 if let Some(focus) = self.focus_for(&room, &options) {
                     let props = options.focus_props;
                     return self.start_focus_join(text, room, nick, password, focus, props);
-                }
-                if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
-                    return Err(refuse(text, "conflict", format!("already in {room}")));
                 }
                 // Generic conferencing or groupchat 1.0 (`app/conference.rs`).
                 if let Some(exec) =
@@ -431,21 +468,8 @@ impl App {
                 let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
                 muc::occupant_jid(&room, &nick)
                     .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
-                let mut events = self.store.apply(
-                    Input::Joining {
-                        room: room.clone(),
-                        nick: nick.clone(),
-                        protocol: Protocol::Muc,
-                    },
-                    Utc::now(),
-                );
-                let history = self.load_archive(&room, &mut events);
-                self.store
-                    .invitations
-                    .note_password(&room, password.as_deref());
-                let tag = self.wait(text, Waiting::Join { room: room.clone() }, true);
-                // Asks the room about MAM first when we hold its history.
-                self.send_join(room, nick, password, history, tag);
+                let tag = self.tag();
+                let events = self.join_tagged(tag, text, room, nick, password);
                 Exec {
                     events,
                     pending: Some(tag),

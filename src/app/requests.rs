@@ -10,12 +10,9 @@ use super::App;
 
 impl App {
     /// Answers `req` (exactly once) and returns what the user should see.
-    // One arm per feature namespace as features arrive.
-    #[allow(clippy::match_single_binding)]
+    /// One arm per feature namespace.
     pub(super) fn on_iq_request(&mut self, req: IqRequest) -> Vec<Event> {
         let (answer, events): (IqAnswer, Vec<Event>) = match req.ns().as_str() {
-            // Feature modules add their namespaces here, e.g.
-            // `ns::ROSTER => self.on_roster_push(&req)`.
             crate::protocol::conference::BROWSE => self.on_browse_push(&req),
             crate::protocol::ns::JINGLE => self.on_jingle(req.from.as_ref(), &req.payload),
             crate::protocol::roster::NS_ROSTER => self.on_roster_push(&req),

@@ -492,6 +492,22 @@ impl App {
         self.start_iq(text, Some(room.into()), payload, true, IqThen::ok())
     }
 
+    /// `/create` of a room we are in (or entering) is refused.
+    pub(super) fn refuse_if_in(&self, text: &str, room: &BareJid) -> Result<(), Box<Event>> {
+        if self
+            .store
+            .room(room)
+            .is_some_and(|r| !matches!(r.state, JoinState::Left))
+        {
+            return Err(refuse(
+                text,
+                "conflict",
+                format!("room exists: you are in {room}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// `/create`: a join that must create the room (status 201), then the
     /// instant configuration, the given fields, or the form to edit.
     pub(super) fn start_create(
@@ -502,17 +518,7 @@ impl App {
         instant: bool,
         fields: Vec<(String, String)>,
     ) -> Result<Exec, Box<Event>> {
-        if self
-            .store
-            .room(&room)
-            .is_some_and(|r| !matches!(r.state, JoinState::Left))
-        {
-            return Err(refuse(
-                text,
-                "conflict",
-                format!("room exists: you are in {room}"),
-            ));
-        }
+        self.refuse_if_in(text, &room)?;
         let exec = self.start(
             Command::Join {
                 room: room.clone(),

@@ -20,7 +20,7 @@ use super::codec::{Encoder, EncoderConfig};
 use super::level::LevelMeter;
 use super::source::{FrameSource, frame_buffer, open_source};
 use super::spec::AudioIn;
-use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError};
+use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError, wait_for_tick};
 
 /// One encoded 20 ms frame.
 #[derive(Debug, Clone)]
@@ -81,9 +81,6 @@ pub struct Capture {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<Result<(), MediaError>>>,
 }
-
-/// How far behind its schedule a paced source may fall before it skips ahead.
-const MAX_LAG: Duration = Duration::from_millis(200);
 
 impl Capture {
     /// Opens the source `spec` names (a microphone that cannot be opened is
@@ -190,12 +187,7 @@ fn run(
     let mut seq = 0u64;
     while !shared.stop.load(Ordering::Relaxed) {
         if paced {
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            } else if now - next > MAX_LAG {
-                next = now;
-            }
+            wait_for_tick(&mut next);
         }
         source.next_frame(&mut frame[..])?;
         let captured = if paced { next } else { Instant::now() };

@@ -290,6 +290,20 @@ impl MicSource {
     }
 }
 
+/// A stream's error callback: anything but an xrun or a device change
+/// marks the stream `failed`.
+fn on_stream_error(failed: &Arc<AtomicBool>) -> impl FnMut(cpal::Error) + Send + 'static {
+    let failed = failed.clone();
+    move |e| {
+        if !matches!(
+            e.kind(),
+            cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged
+        ) {
+            failed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 fn build_input<T>(
     device: &cpal::Device,
     config: StreamConfig,
@@ -301,7 +315,6 @@ where
     T: SizedSample,
     f32: FromSample<T>,
 {
-    let failed = failed.clone();
     let scale = 1.0 / channels as f32;
     device.build_input_stream(
         config,
@@ -312,14 +325,7 @@ where
                     .map(|c| c.iter().map(|s| s.to_sample::<f32>()).sum::<f32>() * scale),
             );
         },
-        move |e: cpal::Error| {
-            if !matches!(
-                e.kind(),
-                cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged
-            ) {
-                failed.store(true, Ordering::Relaxed);
-            }
-        },
+        on_stream_error(failed),
         None,
     )
 }
@@ -448,7 +454,6 @@ fn build_output<T>(
 where
     T: SizedSample + FromSample<f32>,
 {
-    let failed = failed.clone();
     device.build_output_stream(
         config,
         // Real-time: no locks, no allocation.
@@ -466,14 +471,7 @@ where
                 *s = T::EQUILIBRIUM;
             }
         },
-        move |e: cpal::Error| {
-            if !matches!(
-                e.kind(),
-                cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged
-            ) {
-                failed.store(true, Ordering::Relaxed);
-            }
-        },
+        on_stream_error(failed),
         None,
     )
 }

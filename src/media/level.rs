@@ -1,7 +1,5 @@
-//! Level meter (RMS → dBFS → 0..1), a speaking detector with hysteresis,
-//! and throttles for "at most a few level reports per second".
-
-use std::time::{Duration, Instant};
+//! Level meter (RMS → dBFS → 0..1) and a speaking detector with hysteresis
+//! (the store throttles the level reports to a few per second).
 
 /// dBFS reported for digital silence.
 pub const FLOOR_DBFS: f32 = -100.0;
@@ -145,77 +143,6 @@ impl SpeakingDetector {
     }
 }
 
-/// At most one "yes" per interval.
-#[derive(Debug, Clone)]
-pub struct Throttle {
-    every: Duration,
-    last: Option<Instant>,
-}
-
-impl Throttle {
-    pub fn new(every: Duration) -> Throttle {
-        Throttle { every, last: None }
-    }
-
-    /// Whether to act now; if so, the interval restarts.
-    pub fn ready(&mut self, now: Instant) -> bool {
-        match self.last {
-            Some(last) if now.saturating_duration_since(last) < self.every => false,
-            _ => {
-                self.last = Some(now);
-                true
-            }
-        }
-    }
-}
-
-/// Decides when to send an `audio-level` report for one stream: at most once
-/// per `every` (default 250 ms: four a second), and then only if the level
-/// moved by `min_change` or more, the speaking state flipped, or `heartbeat`
-/// (default 1 s) passed since the last report.
-#[derive(Debug, Clone)]
-pub struct LevelThrottle {
-    every: Duration,
-    heartbeat: Duration,
-    min_change: f32,
-    last: Option<(Instant, f32, bool)>,
-}
-
-impl Default for LevelThrottle {
-    fn default() -> LevelThrottle {
-        LevelThrottle::new(Duration::from_millis(250), Duration::from_secs(1), 0.05)
-    }
-}
-
-impl LevelThrottle {
-    pub fn new(every: Duration, heartbeat: Duration, min_change: f32) -> LevelThrottle {
-        LevelThrottle {
-            every,
-            heartbeat,
-            min_change,
-            last: None,
-        }
-    }
-
-    /// Whether to report `level`/`speaking` now (and remember it if so).
-    pub fn should_report(&mut self, now: Instant, level: f32, speaking: bool) -> bool {
-        let report = match self.last {
-            None => true,
-            Some((at, last_level, last_speaking)) => {
-                let since = now.saturating_duration_since(at);
-                since >= self.every
-                    && ((level - last_level).abs() >= self.min_change
-                        || speaking != last_speaking
-                        || since >= self.heartbeat)
-            }
-        };
-        if report {
-            self.last = Some((now, level, speaking));
-        }
-        report
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,26 +204,5 @@ mod tests {
         for _ in 0..10 {
             assert!(!d.update(-45.0));
         }
-    }
-
-    #[test]
-    fn throttles_limit_the_rate() {
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
-        let mut t = Throttle::new(Duration::from_millis(250));
-        let fired: Vec<u64> = (0..50)
-            .map(|i| i * 20)
-            .filter(|&n| t.ready(ms(n)))
-            .collect();
-        assert_eq!(fired, vec![0, 260, 520, 780]);
-
-        let mut l = LevelThrottle::default();
-        assert!(l.should_report(ms(0), 0.5, false));
-        assert!(!l.should_report(ms(100), 0.9, true), "too soon");
-        assert!(!l.should_report(ms(300), 0.52, false), "no real change");
-        assert!(l.should_report(ms(300), 0.6, false), "moved enough");
-        assert!(l.should_report(ms(600), 0.6, true), "speaking flipped");
-        assert!(!l.should_report(ms(1500), 0.6, true));
-        assert!(l.should_report(ms(1600), 0.6, true), "heartbeat");
     }
 }

@@ -12,7 +12,7 @@
 //!   per-stream WAV) feeding a paced mixer that writes the sink ([`Playback`]).
 //! - [`codec`]: Opus encoder/decoder wrappers. [`resample`]: a streaming
 //!   resampler. [`mixer`]: mixing with soft clipping. [`level`]: level meter,
-//!   speaking detector, throttling. [`wav`]: WAV reading/writing.
+//!   speaking detector. [`wav`]: WAV reading/writing.
 //!   [`analysis`]: dominant frequencies (for tests). [`ring`]: the lock-free
 //!   SPSC ring between cpal callbacks and our threads.
 //! - [`device`]: cpal (microphone, speaker, `/devices`), with ALSA's stderr
@@ -22,7 +22,7 @@
 //! (atomics); no locks, no allocation. Everything else runs on our threads.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub mod analysis;
 pub mod capture;
@@ -42,7 +42,7 @@ pub mod wav;
 pub use capture::{Capture, CaptureOptions, EncodedFrame};
 pub use codec::{CodecError, Decoder, Encoder, EncoderConfig};
 pub use device::{DeviceInfo, DeviceList, devices};
-pub use level::{LevelMeter, LevelThrottle, SpeakingDetector, Throttle};
+pub use level::{LevelMeter, SpeakingDetector};
 pub use playback::{Playback, StreamLevel, StreamSink, StreamStats};
 pub use source::{FrameSource, open_source};
 pub use spec::{AudioIn, AudioOut, SpecError};
@@ -53,6 +53,20 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub const FRAME_SAMPLES: usize = 960;
 /// The duration of one frame.
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
+
+/// How far behind its schedule a frame clock may fall before it skips ahead.
+const MAX_LAG: Duration = Duration::from_millis(200);
+
+/// Sleeps until the frame clock's `next` tick; a clock more than
+/// [`MAX_LAG`] behind skips ahead to now instead of catching up.
+fn wait_for_tick(next: &mut Instant) {
+    let now = Instant::now();
+    if *next > now {
+        std::thread::sleep(*next - now);
+    } else if now - *next > MAX_LAG {
+        *next = now;
+    }
+}
 
 /// Microphone or speaker, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

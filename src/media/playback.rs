@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::codec::{Decoder, MAX_DECODED};
 use super::device::SpeakerSink;
@@ -25,7 +25,7 @@ use super::level::{LevelMeter, SpeakingDetector};
 use super::mixer::mix_into;
 use super::spec::AudioOut;
 use super::wav::{WavSink, stream_file_name};
-use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError};
+use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError, wait_for_tick};
 
 /// Frames a stream buffers before it starts playing (60 ms).
 pub const PREBUFFER: usize = 3;
@@ -275,12 +275,7 @@ fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
         if shared.stop.load(Ordering::Relaxed) {
             break Ok(());
         }
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else if now - next > Duration::from_millis(200) {
-            next = now;
-        }
+        wait_for_tick(&mut next);
         next += FRAME_DURATION;
         frames.clear();
         take_frames(&mut shared.slots(), &mut frames);
@@ -486,6 +481,7 @@ mod tests {
     use crate::media::codec::{Encoder, EncoderConfig};
     use crate::media::source::{FrameSource, ToneSource};
     use crate::media::wav::read_mono;
+    use std::time::Duration;
 
     fn packets(hz: f32, n: usize) -> Vec<Vec<u8>> {
         let mut enc = Encoder::new(EncoderConfig::default()).unwrap();

@@ -726,18 +726,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
 
-        let mut track = timeout(Duration::from_secs(10), async {
-            loop {
-                if let Some(t) = tracks.pop() {
-                    return t;
-                }
-                if let Some(RtcEvent::Track(t)) = rx_events.recv().await {
-                    return t;
-                }
-            }
-        })
-        .await
-        .expect("a remote track");
+        let mut track = first_track(&mut tracks, &mut rx_events).await;
         assert_eq!(track.ssrc, tx.local_ssrc().unwrap());
         let mut got = Vec::new();
         timeout(Duration::from_secs(10), async {

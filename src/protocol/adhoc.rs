@@ -9,7 +9,7 @@ use minidom::Element;
 use xmpp_parsers::data_forms::DataForm;
 
 use super::owner::DATA;
-use super::{ErrorInfo, nc, ns};
+use super::{ErrorInfo, bad, nc, ns};
 
 /// An action of a command request (or one offered in `<actions/>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,10 +187,6 @@ pub fn response(
         b = b.append(Element::from(f));
     }
     b.build()
-}
-
-fn bad(text: impl Into<String>) -> ErrorInfo {
-    ErrorInfo::new("bad-request", Some(text.into()))
 }
 
 /// Reads a `<command/>` (request or response). An unknown action or

@@ -99,12 +99,33 @@ fn form_field(var: &str, value: &str) -> Element {
 /// Publishes (adds or replaces) one bookmark (XEP-0402 §3.2), with the
 /// publish-options the XEP asks for.
 pub fn pep_publish(b: &Bookmark) -> Element {
+    publish_with_options(
+        NS_BOOKMARKS2,
+        b.room.as_str(),
+        conference2(b),
+        &[
+            ("pubsub#persist_items", "true"),
+            ("pubsub#max_items", "max"),
+            ("pubsub#send_last_published_item", "never"),
+            ("pubsub#access_model", "whitelist"),
+        ],
+    )
+}
+
+/// A PEP publish of item `id` (carrying `payload`) to `node`, with the
+/// publish-options `options` (XEP-0060 §7.1.5), in order.
+pub(crate) fn publish_with_options(
+    node: &str,
+    id: &str,
+    payload: Element,
+    options: &[(&str, &str)],
+) -> Element {
     let item = Element::builder("item", NS_PUBSUB)
-        .attr(nc("id"), b.room.as_str())
-        .append(conference2(b))
+        .attr(nc("id"), id)
+        .append(payload)
         .build();
     let publish = Element::builder("publish", NS_PUBSUB)
-        .attr(nc("node"), NS_BOOKMARKS2)
+        .attr(nc("node"), node)
         .append(item)
         .build();
     let form_type = Element::builder("field", NS_DATA)
@@ -119,10 +140,7 @@ pub fn pep_publish(b: &Bookmark) -> Element {
     let x = Element::builder("x", NS_DATA)
         .attr(nc("type"), "submit")
         .append(form_type)
-        .append(form_field("pubsub#persist_items", "true"))
-        .append(form_field("pubsub#max_items", "max"))
-        .append(form_field("pubsub#send_last_published_item", "never"))
-        .append(form_field("pubsub#access_model", "whitelist"))
+        .append_all(options.iter().map(|(var, value)| form_field(var, value)))
         .build();
     let options = Element::builder("publish-options", NS_PUBSUB)
         .append(x)

@@ -15,7 +15,6 @@ pub const NS_CHATTING: &str = "urn:xmpp:chatting:0";
 pub const NOTIFY: &str = "urn:xmpp:chatting:0+notify";
 pub const NS_PUBSUB: &str = "http://jabber.org/protocol/pubsub";
 pub const NS_PUBSUB_EVENT: &str = "http://jabber.org/protocol/pubsub#event";
-const NS_DATA: &str = "jabber:x:data";
 
 /// Longest name, topic or URI we keep from the network (characters).
 const MAX_TEXT: usize = 1024;
@@ -77,48 +76,19 @@ pub fn room_element(room: Option<&ChattingRoom>) -> Element {
     el.build()
 }
 
-fn form_field(var: &str, value: &str) -> Element {
-    Element::builder("field", NS_DATA)
-        .attr(nc("var"), var)
-        .append(Element::builder("value", NS_DATA).append(value).build())
-        .build()
-}
-
 /// Publishes item `id` (XEP-0194 listings 1 and 3) with publish-options:
 /// only contacts with a presence subscription may see it, and the node
 /// keeps one item per room.
 pub fn publish(id: &str, room: Option<&ChattingRoom>) -> Element {
-    let item = Element::builder("item", NS_PUBSUB)
-        .attr(nc("id"), id)
-        .append(room_element(room))
-        .build();
-    let publish = Element::builder("publish", NS_PUBSUB)
-        .attr(nc("node"), NS_CHATTING)
-        .append(item)
-        .build();
-    let form_type = Element::builder("field", NS_DATA)
-        .attr(nc("var"), "FORM_TYPE")
-        .attr(nc("type"), "hidden")
-        .append(
-            Element::builder("value", NS_DATA)
-                .append("http://jabber.org/protocol/pubsub#publish-options")
-                .build(),
-        )
-        .build();
-    let x = Element::builder("x", NS_DATA)
-        .attr(nc("type"), "submit")
-        .append(form_type)
-        .append(form_field("pubsub#access_model", "presence"))
-        .append(form_field("pubsub#max_items", "max"))
-        .build();
-    Element::builder("pubsub", NS_PUBSUB)
-        .append(publish)
-        .append(
-            Element::builder("publish-options", NS_PUBSUB)
-                .append(x)
-                .build(),
-        )
-        .build()
+    super::bookmarks::publish_with_options(
+        NS_CHATTING,
+        id,
+        room_element(room),
+        &[
+            ("pubsub#access_model", "presence"),
+            ("pubsub#max_items", "max"),
+        ],
+    )
 }
 
 /// Fetches the items of a chatting node (sent to the owner's bare JID).
@@ -250,6 +220,8 @@ pub fn disco_info() -> Element {
 mod tests {
     use super::*;
     use crate::protocol::{classify_message, tests::el};
+
+    const NS_DATA: &str = "jabber:x:data";
 
     fn message(xml: &str) -> Message {
         Message::try_from(el(xml)).unwrap()

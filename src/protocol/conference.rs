@@ -7,16 +7,12 @@
 use minidom::Element;
 use serde::Serialize;
 
-use super::{ErrorInfo, nc};
+use super::{ErrorInfo, bad, nc};
 
 /// `jabber:iq:conference`.
 pub const CONFERENCE: &str = "jabber:iq:conference";
 /// `jabber:iq:browse`.
 pub const BROWSE: &str = "jabber:iq:browse";
-
-fn bad(text: &str) -> ErrorInfo {
-    ErrorInfo::new("bad-request", Some(text.to_string()))
-}
 
 /// `<query xmlns='jabber:iq:conference'/>`: the `get` for a room's
 /// requirements (and, once inside, our id and nick again).

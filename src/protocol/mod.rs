@@ -70,6 +70,12 @@ pub struct ErrorInfo {
     pub text: Option<String>,
 }
 
+/// A `bad-request` with `text`: what the parsers answer to input they
+/// cannot read.
+pub(crate) fn bad(text: impl Into<String>) -> ErrorInfo {
+    ErrorInfo::new("bad-request", Some(text.into()))
+}
+
 impl ErrorInfo {
     pub fn new(condition: &str, text: impl Into<Option<String>>) -> ErrorInfo {
         ErrorInfo {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType, Option_};
 
 use super::owner::{self, DATA};
-use super::{ErrorInfo, nc, ns};
+use super::{ErrorInfo, bad, nc, ns};
 
 pub const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
 pub const RSM: &str = "http://jabber.org/protocol/rsm";
@@ -85,10 +85,6 @@ impl ItemsPage {
         }
         Some(last)
     }
-}
-
-fn bad(text: impl Into<String>) -> ErrorInfo {
-    ErrorInfo::new("bad-request", Some(text.into()))
 }
 
 /// Parses a disco#items result (the `<query/>` payload).

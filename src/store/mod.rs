@@ -582,10 +582,7 @@ impl Store {
                     reason: p.reason.clone(),
                     actor: p.actor.clone(),
                     was: None,
-                    focus: match (&trusted_focus, &info.jid) {
-                        (Some(t), Some(j)) => crate::protocol::focus::is_trusted_focus(t, j),
-                        _ => false,
-                    },
+                    focus: room::is_trusted_focus(trusted_focus.as_ref(), info),
                 }
             };
 

@@ -404,9 +404,15 @@ impl Room {
     /// Whether this occupant is the room's trusted focus (its real JID,
     /// where the room shows it, is the focus's).
     pub fn is_focus(&self, info: &OccupantInfo) -> bool {
-        match (&self.focus, &info.jid) {
-            (Some(trusted), Some(real)) => crate::protocol::focus::is_trusted_focus(trusted, real),
-            _ => false,
-        }
+        is_trusted_focus(self.focus.as_ref(), info)
+    }
+}
+
+/// Whether the occupant's real JID, where the room shows it, is that of
+/// the trusted focus.
+pub(super) fn is_trusted_focus(trusted: Option<&jid::Jid>, info: &OccupantInfo) -> bool {
+    match (trusted, &info.jid) {
+        (Some(trusted), Some(real)) => crate::protocol::focus::is_trusted_focus(trusted, real),
+        _ => false,
     }
 }

@@ -18,6 +18,8 @@ use tokio::net::TcpStream;
 use tokio_xmpp::xmlstream::{ReadError, StreamHeader, Timeouts, XmlStream, initiate_stream};
 use xmpp_parsers::sha1::{Digest, Sha1};
 
+use crate::protocol::{nc, ns};
+
 /// The namespace of component streams and their stanzas.
 pub const NS: &str = "jabber:component:accept";
 
@@ -313,6 +315,44 @@ impl tokio::io::AsyncWrite for HeaderShim {
 /// Starts an element in the component namespace: `<name xmlns=NS>`.
 pub fn stanza(name: &str) -> minidom::ElementBuilder {
     Element::builder(name, NS)
+}
+
+/// Starts the answer to `req`: the same stanza name and id, type `type_`,
+/// from and to swapped.
+pub fn reply(req: &Element, type_: &str) -> minidom::ElementBuilder {
+    let mut b = stanza(req.name()).attr(nc("type"), type_);
+    if let Some(f) = req.attr("to") {
+        b = b.attr(nc("from"), f);
+    }
+    if let Some(t) = req.attr("from") {
+        b = b.attr(nc("to"), t);
+    }
+    if let Some(id) = req.attr("id") {
+        b = b.attr(nc("id"), id);
+    }
+    b
+}
+
+/// The result answering IQ `req`, with `payload` if any.
+pub fn iq_result(req: &Element, payload: Option<Element>) -> Element {
+    let b = reply(req, "result");
+    match payload {
+        Some(p) => b.append(p).build(),
+        None => b.build(),
+    }
+}
+
+/// Starts a stanza `<error/>` of `type_` with `condition` and, unless
+/// empty, `text`.
+pub fn error(type_: &str, condition: &str, text: &str) -> minidom::ElementBuilder {
+    let e = stanza("error")
+        .attr(nc("type"), type_)
+        .append(Element::builder(condition, ns::STANZAS).build());
+    if text.is_empty() {
+        e
+    } else {
+        e.append(Element::builder("text", ns::STANZAS).append(text).build())
+    }
 }
 
 #[cfg(test)]

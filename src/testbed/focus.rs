@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
-use super::component::{ComponentStream, NS, stanza};
+use super::component::{ComponentStream, NS, error, stanza};
 use crate::protocol::focus::{self as proto, Conference, visitor_muc_domain};
 use crate::protocol::{nc, ns, owner};
 
@@ -292,15 +292,18 @@ impl Core {
                     Ok(c) => iq.attr(nc("type"), "result").append(c.to_element()).build(),
                     Err(r) => iq
                         .attr(nc("type"), "error")
-                        .append(error_element(
-                            if r.condition == "not-authorized" {
-                                "auth"
-                            } else {
-                                "modify"
-                            },
-                            r.condition,
-                            &r.text,
-                        ))
+                        .append(
+                            error(
+                                if r.condition == "not-authorized" {
+                                    "auth"
+                                } else {
+                                    "modify"
+                                },
+                                r.condition,
+                                &r.text,
+                            )
+                            .build(),
+                        )
                         .build(),
                 })
             }
@@ -387,7 +390,7 @@ impl Core {
                                 .attr(nc("to"), from.as_str())
                                 .attr(nc("id"), el.attr("id").unwrap_or_default())
                                 .attr(nc("type"), "error")
-                                .append(error_element("cancel", "service-unavailable", ""))
+                                .append(error("cancel", "service-unavailable", "").build())
                                 .build(),
                         )];
                     }
@@ -486,16 +489,6 @@ impl Core {
         }
         Vec::new()
     }
-}
-
-fn error_element(type_: &str, condition: &str, text: &str) -> Element {
-    let mut e = stanza("error")
-        .attr(nc("type"), type_)
-        .append(Element::builder(condition, ns::STANZAS).build());
-    if !text.is_empty() {
-        e = e.append(Element::builder("text", ns::STANZAS).append(text).build());
-    }
-    e.build()
 }
 
 /// A TLS acceptor for the endpoint from PEM files.

@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use minidom::Element;
 
-use super::component::{ComponentError, ComponentStream, NS, stanza};
+use super::component::{ComponentError, ComponentStream, NS, error, iq_result, reply, stanza};
 use crate::protocol::conference::{self, BROWSE, BrowseItem, CONFERENCE};
 use crate::protocol::{nc, ns};
 
@@ -197,14 +197,9 @@ fn legacy_code(condition: &str) -> &'static str {
 }
 
 fn error_el(type_: &str, condition: &str, text: &str) -> Element {
-    let mut e = stanza("error")
-        .attr(nc("type"), type_)
+    error(type_, condition, text)
         .attr(nc("code"), legacy_code(condition))
-        .append(Element::builder(condition, ns::STANZAS).build());
-    if !text.is_empty() {
-        e = e.append(Element::builder("text", ns::STANZAS).append(text).build());
-    }
-    e.build()
+        .build()
 }
 
 /// The error type that goes with a condition.
@@ -218,17 +213,8 @@ fn error_type(condition: &str) -> &'static str {
 
 /// The bounce of `el` with `condition`: addresses swapped, type error.
 fn bounce(el: &Element, condition: &str, text: &str) -> Element {
-    let mut b = stanza(el.name()).attr(nc("type"), "error");
-    if let Some(f) = el.attr("to") {
-        b = b.attr(nc("from"), f);
-    }
-    if let Some(t) = el.attr("from") {
-        b = b.attr(nc("to"), t);
-    }
-    if let Some(id) = el.attr("id") {
-        b = b.attr(nc("id"), id);
-    }
-    b.append(error_el(error_type(condition), condition, text))
+    reply(el, "error")
+        .append(error_el(error_type(condition), condition, text))
         .build()
 }
 
@@ -257,23 +243,6 @@ fn unavailable(from: &str, to: &str) -> Element {
         .attr(nc("to"), to)
         .attr(nc("type"), "unavailable")
         .build()
-}
-
-fn iq_result(req: &Element, payload: Option<Element>) -> Element {
-    let mut b = stanza("iq").attr(nc("type"), "result");
-    if let Some(f) = req.attr("to") {
-        b = b.attr(nc("from"), f);
-    }
-    if let Some(t) = req.attr("from") {
-        b = b.attr(nc("to"), t);
-    }
-    if let Some(id) = req.attr("id") {
-        b = b.attr(nc("id"), id);
-    }
-    if let Some(p) = payload {
-        b = b.append(p);
-    }
-    b.build()
 }
 
 /// `node@domain/resource` split into its parts (no node: the service).

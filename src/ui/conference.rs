@@ -129,27 +129,6 @@ fn hidden(var: &str, value: &str) -> Field {
     f
 }
 
-/// The join `command` (as typed) and the password it already carried.
-fn parse_join(command: &str) -> Option<(Command, Option<String>)> {
-    match command::parse(command).ok()? {
-        Command::Join {
-            room,
-            nick,
-            password,
-            options,
-        } => Some((
-            Command::Join {
-                room,
-                nick,
-                password: None,
-                options,
-            },
-            password,
-        )),
-        _ => None,
-    }
-}
-
 /// Opens the form asking for the secret of `room`, whose join `command`
 /// was refused for the want of it (or refused the one it had): `why`, the
 /// error's text, says which.
@@ -233,37 +212,22 @@ fn join_with_secret(app: &mut App, ui: &mut UiState, form: &DataForm) {
     let Ok(jid) = BareJid::new(&room) else {
         return;
     };
-    let (cmd, shown) = match parse_join(&command) {
-        // The text shown is the command as typed, unless it had a (wrong)
-        // secret in it.
-        Some((
-            Command::Join {
-                room,
-                nick,
-                options,
-                ..
-            },
-            None,
-        )) => (
-            Command::Join {
-                room,
-                nick,
-                password: Some(secret),
-                options,
-            },
-            command,
-        ),
-        Some((
-            Command::Join {
-                room,
-                nick,
-                options,
-                ..
-            },
-            Some(_),
-        )) => {
-            let at = nick.as_ref().map(|n| format!("/{n}")).unwrap_or_default();
-            let shown = format!("/join {room}{at}");
+    let (cmd, shown) = match command::parse(&command) {
+        Ok(Command::Join {
+            room,
+            nick,
+            password,
+            options,
+        }) => {
+            // The text shown is the command as typed, unless it had a
+            // (wrong) secret in it.
+            let shown = match password {
+                None => command,
+                Some(_) => {
+                    let at = nick.as_ref().map(|n| format!("/{n}")).unwrap_or_default();
+                    format!("/join {room}{at}")
+                }
+            };
             (
                 Command::Join {
                     room,

@@ -90,13 +90,12 @@ pub fn request_prompt(from: &str) -> Prompt {
     .option(KeyCode::Esc, "deny", format!("/deny {from}"))
 }
 
-fn has_prompt(ui: &mut UiState, p: &Prompt) -> bool {
-    let mut found = false;
-    ui.prompts.retain(|q| {
-        found |= q == p;
-        true
-    });
-    found
+/// Queues the prompt of `from`'s request, unless it is queued already.
+fn ask_once(ui: &mut UiState, from: &str) {
+    let p = request_prompt(from);
+    if !ui.prompts.contains(&p) {
+        ui.prompts.push(p);
+    }
 }
 
 /// Reacts to roster, subscription and `/where` events.
@@ -105,19 +104,11 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
         Event::Roster { contacts, requests } => {
             ui.overlay = Overlay::Table(contacts_table(contacts));
             for r in requests {
-                let p = request_prompt(&r.from);
-                if !has_prompt(ui, &p) {
-                    ui.prompts.push(p);
-                }
+                ask_once(ui, &r.from);
             }
         }
         Event::Subscription { from, kind, .. } => match *kind {
-            "subscribe" => {
-                let p = request_prompt(from);
-                if !has_prompt(ui, &p) {
-                    ui.prompts.push(p);
-                }
-            }
+            "subscribe" => ask_once(ui, from),
             "unsubscribe" => {
                 let p = request_prompt(from);
                 ui.prompts.retain(|q| *q != p);

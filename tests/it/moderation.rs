@@ -303,6 +303,9 @@ fn tui_grants_a_voice_request_and_shows_moderation() {
         s.contains(&format!("moderators of {ROOM} (1)")) && s.contains("alice@localhost")
     });
     tmux.send(&["Escape"]);
+    // An Escape followed at once by more keys reads as Alt-key: wait until
+    // the table is gone.
+    tmux.wait_for("the table closed", |s| !s.contains("moderators of"));
     tmux.send(&["/kick bob enough", "Enter"]);
     let left = bob.event("bob's left", |v| is(v, "left"));
     assert_eq!(left["kind"], "kicked");

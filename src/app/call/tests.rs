@@ -6,7 +6,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::*;
 use crate::protocol::iq::IqRequest;
 use crate::protocol::jingle::{CoinUser, ConferenceInfo};
-use crate::session::SessionEvent;
+use crate::session::{SessionCmd, SessionEvent};
 
 const ROOM: &str = "standup@sfu.localhost";
 

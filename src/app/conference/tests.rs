@@ -3,6 +3,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::*;
 use crate::command::Command;
 use crate::protocol::message::RoomMessage;
+use crate::store::JoinState;
 
 const ROOM: &str = "grp@gserv.example";
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::command::Command;
 use crate::session::SessionEvent;
+use crate::store::Protocol;
 
 fn join(app: &mut App, line: &str, options: JoinOptions) -> Exec {
     app.execute(
@@ -479,10 +480,7 @@ fn the_machine_uid_is_stable_and_sent() {
     assert_eq!(machine_uid(&data).unwrap(), again);
 
     let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
-    app.set_focus_config(FocusConfig {
-        data_dir: Some(data.clone()),
-        ..FocusConfig::default()
-    });
+    app.set_focus_config(FocusSettings::default(), Some(data.clone()));
     join(&mut app, "/join r", xmpp(None, &[]));
     let Ok(SessionCmd::Iq { payload, .. }) = rx.try_recv() else {
         panic!("the request")
@@ -518,12 +516,14 @@ fn http_answers() {
 #[test]
 fn the_config_routes_joins_through_the_focus() {
     let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
-    app.set_focus_config(FocusConfig {
-        entries: vec!["conference.localhost".into()],
-        jid: None,
-        http: Some("http://127.0.0.1:9".into()),
-        data_dir: None,
-    });
+    app.set_focus_config(
+        FocusSettings {
+            entries: vec!["conference.localhost".into()],
+            jid: None,
+            http: Some("http://127.0.0.1:9".into()),
+        },
+        None,
+    );
     join(&mut app, "/join r", JoinOptions::default());
     let Ok(SessionCmd::Http { url, body, .. }) = rx.try_recv() else {
         panic!("an HTTP request")

@@ -57,7 +57,7 @@ use xmpp_parsers::jingle_ice_udp::Type as CandidateType;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 use super::rooms::DiscoInfo;
-use super::{ErrorInfo, nc, ns};
+use super::{ErrorInfo, bad, nc, ns};
 
 pub use coin::{CoinUser, ConferenceInfo};
 pub use xmpp_parsers::jingle::{Creator, Reason, Senders};
@@ -232,10 +232,6 @@ impl JingleIq {
     pub fn info_understood(&self) -> bool {
         self.other.iter().all(|e| e.ns() == RTP_INFO)
     }
-}
-
-fn bad(text: impl Into<String>) -> ErrorInfo {
-    ErrorInfo::new("bad-request", Some(text.into()))
 }
 
 // ---------------------------------------------------------------- builders
@@ -648,14 +644,22 @@ pub(crate) fn candidate_type_name(t: &CandidateType) -> &'static str {
     }
 }
 
-/// A made-up candidate id, stable for the same candidate.
-pub(crate) fn candidate_id(foundation: &str, component: u8, ip: &IpAddr, port: u16) -> String {
+/// 64-bit FNV-1a of `s`: a stable hash for made-up ids.
+fn fnv(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("{foundation}/{component}/{ip}/{port}").bytes() {
+    for b in s.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("c{h:016x}")
+    h
+}
+
+/// A made-up candidate id, stable for the same candidate.
+pub(crate) fn candidate_id(foundation: &str, component: u8, ip: &IpAddr, port: u16) -> String {
+    format!(
+        "c{:016x}",
+        fnv(&format!("{foundation}/{component}/{ip}/{port}"))
+    )
 }
 
 fn parse_candidate(el: &Element) -> Result<Candidate, String> {

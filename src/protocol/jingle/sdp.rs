@@ -18,7 +18,7 @@ use xmpp_parsers::jingle_ssma::{self, Source};
 
 use super::{
     IceTransport, MediaContent, MediaSession, Role, candidate_id, candidate_type,
-    candidate_type_name, hex_colons, parse_hex_colons,
+    candidate_type_name, fnv, hex_colons, parse_hex_colons, setup_name,
 };
 
 /// A Jingle description that cannot be written as SDP, or SDP we cannot
@@ -53,23 +53,6 @@ pub fn senders(dir: &str, writer: Role) -> Senders {
     }
 }
 
-fn setup_name(s: &Setup) -> &'static str {
-    match s {
-        Setup::Active => "active",
-        Setup::Passive => "passive",
-        Setup::Actpass => "actpass",
-    }
-}
-
-fn setup_of(s: &str) -> Option<Setup> {
-    Some(match s {
-        "active" => Setup::Active,
-        "passive" => Setup::Passive,
-        "actpass" => Setup::Actpass,
-        _ => return None,
-    })
-}
-
 /// Clock rates of the static RTP payload types (RFC 3551) that a Jingle
 /// payload-type may leave out.
 fn static_clockrate(id: u8) -> Option<u32> {
@@ -82,15 +65,6 @@ fn static_clockrate(id: u8) -> Option<u32> {
         17 => Some(22050),
         _ => None,
     }
-}
-
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 // ------------------------------------------------------------- candidates
@@ -637,7 +611,9 @@ fn section_content(s: Section, inh: &Inherited, writer: Role) -> Result<MediaCon
         Some((hash, value)) => {
             let setup = match setup.as_deref() {
                 None => Setup::Actpass,
-                Some(s) => setup_of(s).ok_or_else(|| SdpError(format!("bad a=setup:{s}")))?,
+                Some(s) => s
+                    .parse::<Setup>()
+                    .map_err(|_| SdpError(format!("bad a=setup:{s}")))?,
             };
             Some(Fingerprint {
                 hash: hash

@@ -38,7 +38,7 @@ use minidom::Element;
 use tokio::sync::mpsc;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field};
 
-use super::component::{ComponentError, ComponentStream, NS, stanza};
+use super::component::{ComponentError, ComponentStream, NS, error, iq_result, reply, stanza};
 use crate::media::rtc::{AudioPeer, ConnectionState, RemoteAudio, RtcEvent, RtcOptions};
 use crate::protocol::adhoc;
 use crate::protocol::jingle::sdp;
@@ -125,12 +125,7 @@ fn error_type(condition: &str) -> &'static str {
 
 /// An IQ error answering `req` (`extra`: an application condition).
 fn iq_error(req: &Element, condition: &str, text: &str, extra: Option<Element>) -> Element {
-    let mut e = stanza("error")
-        .attr(nc("type"), error_type(condition))
-        .append(Element::builder(condition, ns::STANZAS).build());
-    if !text.is_empty() {
-        e = e.append(Element::builder("text", ns::STANZAS).append(text).build());
-    }
+    let mut e = error(error_type(condition), condition, text);
     if let Some(x) = extra {
         e = e.append(x);
     }
@@ -148,28 +143,6 @@ fn iq_stanza_error(req: &Element, err: xmpp_parsers::stanza_error::StanzaError) 
     }
     let e = e.append_all(el.children().cloned()).build();
     reply(req, "error").append(e).build()
-}
-
-fn reply(req: &Element, type_: &str) -> minidom::ElementBuilder {
-    let mut b = stanza("iq").attr(nc("type"), type_);
-    if let Some(f) = req.attr("to") {
-        b = b.attr(nc("from"), f);
-    }
-    if let Some(t) = req.attr("from") {
-        b = b.attr(nc("to"), t);
-    }
-    if let Some(id) = req.attr("id") {
-        b = b.attr(nc("id"), id);
-    }
-    b
-}
-
-fn iq_result(req: &Element, payload: Option<Element>) -> Element {
-    let b = reply(req, "result");
-    match payload {
-        Some(p) => b.append(p).build(),
-        None => b.build(),
-    }
 }
 
 fn feature(var: &str) -> Element {

@@ -207,6 +207,14 @@ impl<C: Clone> PromptQueue<C> {
         self.items.is_empty()
     }
 
+    /// Whether this prompt is queued (shown now or waiting).
+    pub fn contains(&self, prompt: &Prompt<C>) -> bool
+    where
+        C: PartialEq,
+    {
+        self.items.contains(prompt)
+    }
+
     /// Keeps only the prompts `keep` approves (e.g. drop an invitation to a
     /// room that was joined meanwhile).
     pub fn retain(&mut self, keep: impl FnMut(&Prompt<C>) -> bool) {
