@@ -25,6 +25,7 @@ const PEER_SECRET: &str = "sandbox-peer-secret";
 /// The SFU, the legacy conference service and the focus, on a runtime of
 /// their own (they live as long as the process).
 fn start_peers(server: &Prosody) -> Result<()> {
+    use crate::testbed::component::Link;
     use crate::testbed::{focus, legacy, sfu};
     let port = server.component_port();
     let mut legacy_opts = legacy::Options::new("legacy.localhost");
@@ -42,14 +43,10 @@ fn start_peers(server: &Prosody) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("a runtime for the peers")?;
     std::thread::spawn(move || {
         runtime.block_on(async move {
-            let sfu = sfu::run(port, PEER_SECRET, sfu::Options::new("sfu.localhost"));
-            let legacy = legacy::run(port, PEER_SECRET, legacy_opts);
-            let focus = focus::run(
-                port,
-                PEER_SECRET,
-                None,
-                focus::FocusOptions::new("focus.localhost"),
-            );
+            let link = Link::new(port, PEER_SECRET);
+            let sfu = sfu::run(&link, sfu::Options::new("sfu.localhost"));
+            let legacy = legacy::run(&link, legacy_opts);
+            let focus = focus::run(&link, None, focus::FocusOptions::new("focus.localhost"));
             let _ = tokio::join!(sfu, legacy, focus);
         })
     });

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
+use confab::testbed::component::Link;
 use confab::testbed::focus::{self, FocusOptions};
 use confab::testbed::sfu;
 
@@ -136,7 +137,7 @@ fn main() -> std::process::ExitCode {
                     tls: a.tls_cert.zip(a.tls_key),
                     ..FocusOptions::new(&a.jid)
                 };
-                focus::run(a.port, &a.secret, a.http, opts).await
+                focus::run(&Link::new(a.port, &a.secret), a.http, opts).await
             }
             Peer::Legacy(a) => {
                 use confab::testbed::legacy::{self, RoomSpec};
@@ -155,7 +156,7 @@ fn main() -> std::process::ExitCode {
                     "confab-testbed: legacy conferencing {} on component port {}",
                     a.jid, a.port
                 );
-                legacy::run(a.port, &a.secret, opts)
+                legacy::run(&Link::new(a.port, &a.secret), opts)
                     .await
                     .map_err(anyhow::Error::from)
             }
@@ -168,7 +169,7 @@ fn main() -> std::process::ExitCode {
                     ..sfu::Options::new(&a.jid)
                 };
                 eprintln!("confab-testbed: SFU {} on component port {}", a.jid, a.port);
-                sfu::run(a.port, &a.secret, opts)
+                sfu::run(&Link::new(a.port, &a.secret), opts)
                     .await
                     .map_err(anyhow::Error::from)
             }

@@ -43,33 +43,91 @@ pub enum ComponentError {
     Timeout { jid: String },
 }
 
-/// Connects to a component port on loopback as `jid` and runs `serve` on
-/// the stream until it ends (how every testbed peer runs).
+/// Where a testbed peer attaches: the server's component port on
+/// loopback, the shared secret, and how quiet the link may be.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub port: u16,
+    pub secret: String,
+    /// After `read_timeout` of silence the peer pings the server; no
+    /// answer within `response_timeout` ends the connection (then it
+    /// reconnects).
+    pub timeouts: Timeouts,
+}
+
+impl Link {
+    /// `port` and `secret` with tokio-xmpp's tight timeouts (60 s + 15 s).
+    pub fn new(port: u16, secret: &str) -> Link {
+        Link {
+            port,
+            secret: secret.to_string(),
+            timeouts: Timeouts::tight(),
+        }
+    }
+}
+
+/// First wait before connecting again after the link dropped.
+const RECONNECT_MIN: Duration = Duration::from_millis(500);
+/// Longest wait between connection attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// A connection that lasted this long starts the back-off afresh.
+const STABLE: Duration = Duration::from_secs(60);
+
+/// Connects to the server's component port as `jid` and runs `serve` on
+/// the stream; when the stream ends (the server restarted, the link
+/// broke) it connects again with back-off (0.5 s doubling up to 30 s) and
+/// serves a fresh stream — how every testbed peer runs, for days. Returns
+/// only when the server refuses the handshake (a wrong secret or an
+/// unknown component will not fix itself).
 pub async fn connect_and_serve<F, Fut>(
-    port: u16,
+    link: &Link,
     jid: &str,
-    secret: &str,
-    serve: F,
+    mut serve: F,
 ) -> Result<(), ComponentError>
 where
-    F: FnOnce(ComponentStream) -> Fut,
+    F: FnMut(ComponentStream) -> Fut,
     Fut: std::future::Future<Output = io::Result<()>>,
 {
-    let stream = ComponentStream::connect(port, jid, secret).await?;
-    serve(stream)
-        .await
-        .map_err(|source| ComponentError::Stream {
-            jid: jid.to_string(),
-            what: "serving",
-            source,
-        })
+    let mut delay = RECONNECT_MIN;
+    loop {
+        match ComponentStream::connect_with(link.port, jid, &link.secret, link.timeouts).await {
+            Ok(stream) => {
+                let started = tokio::time::Instant::now();
+                let why = match serve(stream).await {
+                    Ok(()) => "the stream ended".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                if started.elapsed() >= STABLE {
+                    delay = RECONNECT_MIN;
+                }
+                eprintln!(
+                    "component {jid}: disconnected ({why}); connecting again in {:.1} s",
+                    delay.as_secs_f32()
+                );
+            }
+            Err(e @ ComponentError::Refused { .. }) => return Err(e),
+            Err(e) => eprintln!(
+                "component {jid}: {e}; trying again in {:.1} s",
+                delay.as_secs_f32()
+            ),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RECONNECT_MAX);
+    }
 }
 
 /// A connected, authenticated component stream.
 pub struct ComponentStream {
     inner: XmlStream<BufStream<HeaderShim>, Element>,
     jid: String,
+    /// The server's domain: where keep-alive pings go.
+    server: String,
+    /// Ids of keep-alive pings in flight (their answers are ours).
+    pings: u64,
 }
+
+/// Id prefix of the keep-alive pings a component sends to its server.
+const KEEPALIVE_ID: &str = "testbed-keepalive-";
 
 /// `hex(sha1(stream id + secret))`, the XEP-0114 handshake value.
 pub fn handshake_digest(stream_id: &str, secret: &str) -> String {
@@ -80,11 +138,22 @@ pub fn handshake_digest(stream_id: &str, secret: &str) -> String {
 }
 
 impl ComponentStream {
-    /// Connects to a component port on loopback as `jid` with `secret`.
+    /// Connects to a component port on loopback as `jid` with `secret`,
+    /// with tokio-xmpp's tight timeouts.
     pub async fn connect(
         port: u16,
         jid: &str,
         secret: &str,
+    ) -> Result<ComponentStream, ComponentError> {
+        Self::connect_with(port, jid, secret, Timeouts::tight()).await
+    }
+
+    /// [`Self::connect`] with the given read/response timeouts.
+    pub async fn connect_with(
+        port: u16,
+        jid: &str,
+        secret: &str,
+        timeouts: Timeouts,
     ) -> Result<ComponentStream, ComponentError> {
         let tcp = TcpStream::connect(("127.0.0.1", port))
             .await
@@ -118,7 +187,7 @@ impl ComponentStream {
                 from: None,
                 id: None,
             },
-            Timeouts::tight(),
+            timeouts,
         )
         .await
         .map_err(stream_err("stream header"))?;
@@ -141,6 +210,12 @@ impl ComponentStream {
             Ok(Some(Ok(el))) if el.is("handshake", NS) => Ok(ComponentStream {
                 inner,
                 jid: jid.into(),
+                // sfu.localhost is served by localhost.
+                server: jid
+                    .split_once('.')
+                    .map_or(jid, |(_, parent)| parent)
+                    .to_string(),
+                pings: 0,
             }),
             Ok(Some(Ok(el))) => Err(ComponentError::Refused {
                 jid: jid.into(),
@@ -171,18 +246,45 @@ impl ComponentStream {
         self.inner.send(stanza).await
     }
 
-    /// The next stanza; `None` when the stream ended. Quiet periods are
-    /// waited through; a stream error or a broken connection ends it.
+    /// The next stanza; `None` when the stream ended. A quiet period is
+    /// answered with a ping to the server (XEP-0199), so the stream's
+    /// read timeout sees its answer; the answers are not returned. A
+    /// server that does not answer, a stream error or a broken connection
+    /// ends the stream.
     pub async fn next(&mut self) -> Option<Element> {
         loop {
             match self.inner.next().await? {
+                Ok(el) if self.is_keepalive_answer(&el) => continue,
                 Ok(el) => return Some(el),
-                Err(ReadError::SoftTimeout) | Err(ReadError::ParseError(_)) => continue,
+                Err(ReadError::SoftTimeout) => {
+                    if self.keepalive().await.is_err() {
+                        return None;
+                    }
+                }
+                Err(ReadError::ParseError(_)) => continue,
                 Err(ReadError::HardError(_)) | Err(ReadError::StreamFooterReceived) => {
                     return None;
                 }
             }
         }
+    }
+
+    async fn keepalive(&mut self) -> io::Result<()> {
+        self.pings += 1;
+        let ping = stanza("iq")
+            .attr(nc("type"), "get")
+            .attr(nc("id"), format!("{KEEPALIVE_ID}{}", self.pings))
+            .attr(nc("from"), self.jid.as_str())
+            .attr(nc("to"), self.server.as_str())
+            .append(Element::builder("ping", ns::PING).build())
+            .build();
+        self.inner.send(&ping).await
+    }
+
+    fn is_keepalive_answer(&self, el: &Element) -> bool {
+        el.is("iq", NS)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && el.attr("id").is_some_and(|i| i.starts_with(KEEPALIVE_ID))
     }
 }
 

@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
-use super::component::{ComponentStream, NS, error, stanza};
+use super::component::{ComponentStream, Link, NS, error, stanza};
 use crate::protocol::focus::{self as proto, Conference, visitor_muc_domain};
 use crate::protocol::{nc, ns, owner};
 
@@ -516,21 +516,42 @@ fn acceptor(cert: &Path, key: &Path) -> std::io::Result<TlsAcceptor> {
 /// Runs the focus until the component stream ends: requests over the
 /// stream and (with `http`) over HTTP (HTTPS with `opts.tls`).
 pub async fn serve(
-    mut component: ComponentStream,
+    component: ComponentStream,
     http: Option<TcpListener>,
     opts: FocusOptions,
 ) -> std::io::Result<()> {
+    let asks = http_asks(http, &opts)?;
+    serve_with(component, asks, opts).await
+}
+
+/// HTTP requests waiting for the focus, shared by the streams of one
+/// focus across reconnections.
+type Asks = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<HttpAsk>>>;
+
+/// Accepts HTTP(S) connections on `http` for as long as the process runs.
+fn http_asks(http: Option<TcpListener>, opts: &FocusOptions) -> std::io::Result<Option<Asks>> {
+    let Some(listener) = http else {
+        return Ok(None);
+    };
     let tls = match &opts.tls {
         Some((cert, key)) => Some(acceptor(cert, key)?),
         None => None,
     };
+    let (tx, rx) = mpsc::unbounded_channel::<HttpAsk>();
+    tokio::spawn(accept_http(listener, tls, tx));
+    Ok(Some(Arc::new(tokio::sync::Mutex::new(rx))))
+}
+
+async fn serve_with(
+    mut component: ComponentStream,
+    asks: Option<Asks>,
+    opts: FocusOptions,
+) -> std::io::Result<()> {
     let mut core = Core::new(opts);
-    let (tx, mut rx) = mpsc::unbounded_channel::<HttpAsk>();
-    if let Some(listener) = http {
-        tokio::spawn(accept_http(listener, tls, tx));
-    } else {
-        drop(tx);
-    }
+    let mut rx = match &asks {
+        Some(a) => Some(a.lock().await),
+        None => None,
+    };
     let mut waiting: HashMap<u64, oneshot::Sender<Result<Conference, Refusal>>> = HashMap::new();
     let mut next = 0u64;
     let mut http_open = true;
@@ -540,7 +561,8 @@ pub async fn serve(
                 Some(el) => core.stanza(&el),
                 None => return Ok(()),
             },
-            ask = rx.recv(), if http_open => match ask {
+            ask = async { rx.as_mut().expect("guarded").recv().await },
+                if http_open && rx.is_some() => match ask {
                 Some(ask) => {
                     next += 1;
                     waiting.insert(next, ask.reply);
@@ -565,19 +587,22 @@ pub async fn serve(
     }
 }
 
-/// Connects the component and binds the HTTP endpoint, then [`serve`]s.
+/// Binds the HTTP endpoint, then connects the component and [`serve`]s,
+/// connecting again whenever the stream ends
+/// ([`super::component::connect_and_serve`]).
 pub async fn run(
-    component_port: u16,
-    secret: &str,
+    link: &Link,
     http: Option<std::net::SocketAddr>,
     opts: FocusOptions,
 ) -> anyhow::Result<()> {
-    let component = ComponentStream::connect(component_port, &opts.jid, secret).await?;
     let listener = match http {
         Some(addr) => Some(TcpListener::bind(addr).await?),
         None => None,
     };
-    serve(component, listener, opts).await?;
+    let asks = http_asks(listener, &opts)?;
+    let jid = opts.jid.clone();
+    super::component::connect_and_serve(link, &jid, |s| serve_with(s, asks.clone(), opts.clone()))
+        .await?;
     Ok(())
 }
 

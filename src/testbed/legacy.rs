@@ -33,7 +33,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use minidom::Element;
 
-use super::component::{ComponentError, ComponentStream, NS, error, iq_result, reply, stanza};
+use super::component::{
+    ComponentError, ComponentStream, Link, NS, error, iq_result, reply, stanza,
+};
 use crate::protocol::conference::{self, BROWSE, BrowseItem, CONFERENCE};
 use crate::protocol::{nc, ns};
 
@@ -1080,10 +1082,12 @@ pub async fn serve(mut stream: ComponentStream, opts: Options) -> std::io::Resul
 }
 
 /// Connects to the server's component port on loopback as `opts.jid` and
-/// serves until the stream ends.
-pub async fn run(port: u16, secret: &str, opts: Options) -> Result<(), ComponentError> {
+/// serves, connecting again whenever the stream ends
+/// ([`super::component::connect_and_serve`]); returns only when the
+/// server refuses the component.
+pub async fn run(link: &Link, opts: Options) -> Result<(), ComponentError> {
     let jid = opts.jid.clone();
-    super::component::connect_and_serve(port, &jid, secret, |s| serve(s, opts)).await
+    super::component::connect_and_serve(link, &jid, |s| serve(s, opts.clone())).await
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use confab::media::analysis::wav_dominant_frequency;
+use confab::testbed::component::Link;
 use confab::testbed::sfu;
 
 use crate::common::*;
@@ -33,7 +34,7 @@ fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
             .build()
             .expect("runtime");
         rt.block_on(async {
-            if let Err(e) = sfu::run(port, SECRET, opts).await {
+            if let Err(e) = sfu::run(&Link::new(port, SECRET), opts).await {
                 eprintln!("sfu ended: {e}");
             }
         });

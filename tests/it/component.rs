@@ -128,3 +128,89 @@ async fn an_unreadable_iq_answer_ends_the_command_at_once() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+/// A browse (`jabber:iq:browse`) of the legacy service `to` from a fresh
+/// peer of `user`: is the service there?
+async fn answered(server: &Prosody, user: &str, to: &str) -> bool {
+    use xmpp_parsers::iq::Iq;
+    let mut alice = peer::peer(server, user).await;
+    let browse = Element::builder("query", "jabber:iq:browse").build();
+    let iq = Iq::Get {
+        from: None,
+        to: Some(to.parse().unwrap()),
+        id: "probe".into(),
+        payload: browse,
+    };
+    peer::send(&mut alice, iq).await;
+    matches!(peer::answer(&mut alice, "probe").await, Iq::Result { .. })
+}
+
+/// Whether `jid` answers within 20 s (asked every 200 ms).
+async fn attached(server: &Prosody, jid: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if answered(server, "alice", jid).await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_stays_attached_through_quiet_periods_and_server_restarts() {
+    use confab::testbed::component::Link;
+    use confab::testbed::legacy;
+    use std::time::Duration;
+    use tokio_xmpp::xmlstream::Timeouts;
+
+    const JID: &str = "legacy.localhost";
+    let mut server = Prosody::start(
+        ProsodyOptions::new()
+            .account("alice", password_of("alice"))
+            .component(JID, ""),
+    )
+    .unwrap_or_else(|e| panic!("Prosody: {e}"));
+    // A link that is declared dead after 1 s of silence plus 1 s without
+    // an answer: the peer must keep it busy itself.
+    let link = Link {
+        port: server.component_port(),
+        secret: server.component_secret().to_string(),
+        timeouts: Timeouts {
+            read_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(1),
+        },
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let e = legacy::run(&link, legacy::Options::new(JID)).await;
+            eprintln!("legacy service ended: {e:?}");
+        });
+    });
+    assert!(attached(&server, JID).await, "first attach");
+
+    // Quiet for twice the link's whole timeout: still there, at the first
+    // question (before, the stream timed out and nothing reconnected it).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        answered(&server, "alice", JID).await,
+        "detached after a quiet period:\n{}",
+        server.log_tail(20)
+    );
+    assert!(
+        !std::fs::read_to_string(server.log_path())
+            .unwrap_or_default()
+            .contains("component disconnected"),
+        "the link dropped while quiet:\n{}",
+        server.log_tail(20)
+    );
+
+    // The server restarts: the peer connects again by itself.
+    tokio::task::block_in_place(|| server.restart()).expect("restart");
+    assert!(
+        attached(&server, JID).await,
+        "not back after a restart:\n{}",
+        server.log_tail(20)
+    );
+}
