@@ -761,8 +761,10 @@ impl Task {
                 let Some(r) = self.rooms.get_mut(&p.room) else {
                     return Track::Nothing;
                 };
-                let is_self = p.is_self() || (!p.has_muc_user && p.nick == r.nick);
-                if !is_self {
+                // Our own occupant JID, 110 or not (nicks are unique in a
+                // room); a destroyed room ends for us whoever it is about.
+                let is_self = p.is_self() || p.nick == r.nick;
+                if !is_self && !(p.destroyed.is_some() && !p.available) {
                     return Track::Nothing;
                 }
                 if p.available {

@@ -560,8 +560,10 @@ impl Store {
             return;
         }
         let room_s = p.room.to_string();
-        // Without muc#user (groupchat 1.0) "self" is our own nick.
-        let is_self = p.is_self() || (!p.has_muc_user && p.nick == r.own_nick);
+        // A presence from our own occupant JID is ours, status 110 or not
+        // (ejabberd's destroy presence has none; groupchat 1.0 has no
+        // codes at all): nicks are unique in a room.
+        let is_self = p.is_self() || p.nick == r.own_nick;
         let trusted_focus = r.focus.clone();
         let occupant_event =
             |action, nick: &str, info: &crate::protocol::OccupantInfo, old_nick: Option<String>| {
@@ -592,7 +594,12 @@ impl Store {
             if p.codes.contains(&303)
                 && let Some(new_nick) = p.new_nick.clone()
             {
+                // The occupant stays as they were (the unavailable
+                // presence of a nick change says nothing of their show).
+                let mut info = p.info.clone();
                 if let Some(mut occ) = r.occupants.remove(&p.nick) {
+                    info.show = occ.info.show;
+                    info.status = occ.info.status.clone();
                     occ.nick = new_nick.clone();
                     r.occupants.insert(occ);
                 }
@@ -603,12 +610,14 @@ impl Store {
                 out.push(occupant_event(
                     OccupantAction::Nick,
                     &new_nick,
-                    &p.info,
+                    &info,
                     Some(p.nick.clone()),
                 ));
                 return;
             }
-            if is_self {
+            // The room is destroyed: it ends for us whoever the presence
+            // is about (ejabberd sends it from every occupant, without 110).
+            if is_self || p.destroyed.is_some() {
                 let kind = if p.destroyed.is_some() {
                     LeftKind::Destroyed
                 } else if p.codes.contains(&301) {

@@ -192,6 +192,53 @@ fn leave_kick_ban_destroy() {
 }
 
 #[test]
+fn destroy_without_status_110_ends_the_room() {
+    // ejabberd (and XEP-0045 §10.9's example) send the destroy presence
+    // without 110, from every occupant's JID: whichever comes first ends
+    // the room for us, as destroyed.
+    for from in ["bob", "alice"] {
+        let mut s = joined_store();
+        let mut p = pres(from, false, &[]);
+        p.destroyed = Some(Destroyed {
+            reason: Some("gone".into()),
+            venue: None,
+        });
+        let ev = s.apply(inc(Incoming::MucPresence(p.clone())), t0());
+        let j = ev.last().unwrap().to_json();
+        assert_eq!(j["event"], "left", "{from}: {ev:?}");
+        assert_eq!(j["kind"], "destroyed");
+        assert_eq!(j["reason"], "gone");
+        assert_eq!(s.room(&room()).unwrap().state, JoinState::Left);
+        // The presences that follow change nothing.
+        p.nick = "alice".into();
+        assert!(s.apply(inc(Incoming::MucPresence(p)), t0()).is_empty());
+    }
+}
+
+#[test]
+fn our_occupant_jid_is_ours_without_110() {
+    let mut s = joined_store();
+    let ev = s.apply(inc(Incoming::MucPresence(pres("alice", false, &[]))), t0());
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "left", "{ev:?}");
+    assert_eq!(j["kind"], "left");
+}
+
+#[test]
+fn a_nick_change_keeps_the_occupants_show() {
+    let mut s = joined_store();
+    let mut away = pres("bob", true, &[]);
+    away.info.show = "away";
+    s.apply(inc(Incoming::MucPresence(away)), t0());
+    let mut p = pres("bob", false, &[303]);
+    p.new_nick = Some("robert".into());
+    p.info.show = "unavailable";
+    let j = s.apply(inc(Incoming::MucPresence(p)), t0())[0].to_json();
+    assert_eq!(j["action"], "nick");
+    assert_eq!(j["show"], "away", "{j}");
+}
+
+#[test]
 fn join_error_reports_condition() {
     let mut s = Store::new();
     s.apply(
