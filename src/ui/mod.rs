@@ -44,7 +44,7 @@ use crate::store::{Event, Window};
 
 use complete::CompletionContext;
 use keymap::Action;
-pub use sanitize::sanitize;
+pub use sanitize::{is_unsafe, sanitize, sanitize_name};
 use state::{Overlay, UiState};
 
 /// Where the panes were drawn (for the mouse).
@@ -630,7 +630,7 @@ fn execute(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) {
 /// Asks for the password on the terminal without echo.
 pub fn prompt_password(jid: &str) -> io::Result<String> {
     use crossterm::event::{Event, read};
-    eprint!("Password for {}: ", sanitize(jid, false));
+    eprint!("Password for {}: ", sanitize_name(jid));
     io::stderr().flush()?;
     crossterm::terminal::enable_raw_mode()?;
     let mut pw = String::new();

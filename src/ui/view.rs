@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::messages::{self, MessageView};
 use super::state::{Overlay, UiState};
-use super::{PaneRects, sanitize};
+use super::{PaneRects, sanitize, sanitize_name};
 use crate::protocol::muc::{Affiliation, Role};
 use crate::store::{Connection, JoinState, Store, Window};
 
@@ -133,7 +133,7 @@ pub fn render_buf(
                 )
             }
         }
-        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize(j.as_str(), false)),
+        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize_name(j.as_str())),
         None => " confab — /join ROOM to start, F1 for help".into(),
     };
     Paragraph::new(title_text)
@@ -279,7 +279,7 @@ fn render_rooms(store: &Store, ui: &UiState, area: Rect, buf: &mut Buffer) {
             };
             let mut spans = vec![Span::raw(format!("{:>2}{mark}", i + 1))];
             spans.push(Span::styled(
-                sanitize(&name, false).into_owned(),
+                sanitize_name(&name).into_owned(),
                 if Some(w.jid()) == ui.current.as_ref() {
                     theme.selected
                 } else {
@@ -352,7 +352,7 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
         let mut spans = vec![
             show,
             Span::raw(affil),
-            Span::styled(sanitize(&o.nick, false).into_owned(), nick_style),
+            Span::styled(sanitize_name(&o.nick).into_owned(), nick_style),
         ];
         if room.is_focus(&o.info) {
             // The room's trusted Jitsi focus.
