@@ -29,6 +29,10 @@ use crate::protocol::muc::{MucPresence, status_code_text};
 use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
 use crate::session::SessionEvent;
 
+/// How long after logging in our server's offline messages (with its
+/// `<delay/>`) are expected.
+const OFFLINE_DELIVERY_SECS: i64 = 10;
+
 /// What the store takes in. (A transient value, never stored: the size
 /// difference between variants costs nothing.)
 #[derive(Debug, Clone)]
@@ -122,6 +126,10 @@ const MAX_ERRORS: usize = 200;
 pub struct Store {
     pub jid: Option<FullJid>,
     pub connection: Connection,
+    /// When the current connection came up: our server's offline messages
+    /// (XEP-0160) arrive just after, and only then is a `<delay/>` from
+    /// our server taken at its word.
+    online_at: Option<DateTime<Utc>>,
     rooms: HashMap<BareJid, Room>,
     /// Rooms and conversations in the order they were opened (the
     /// window list).
@@ -153,6 +161,7 @@ impl Store {
         Store {
             jid: None,
             connection: Connection::Offline,
+            online_at: None,
             rooms: HashMap::new(),
             order: Vec::new(),
             conversations: HashMap::new(),
@@ -373,6 +382,7 @@ impl Store {
             SessionEvent::Online { jid, reconnect } => {
                 self.connection = Connection::Online;
                 self.jid = Some(jid.clone());
+                self.online_at = Some(now);
                 if reconnect {
                     // Occupants not seen again after the rejoin are gone.
                     for r in self.rooms.values_mut() {
@@ -799,7 +809,15 @@ impl Store {
         });
     }
 
-    fn apply_chat(&mut self, c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+    fn apply_chat(&mut self, mut c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        // A live one-to-one message is shown when it arrived, whatever
+        // time it claims; only offline storage of our server, delivered
+        // right after we log in, may say when it was sent.
+        if let (Some(account), Some(since)) = (&self.jid, self.online_at)
+            && now - since <= chrono::Duration::seconds(OFFLINE_DELIVERY_SECS)
+        {
+            c.trust_delay(&account.to_bare());
+        }
         let bare = c.from.to_bare();
         let time = c.time.unwrap_or(now);
         let nick = c.from.resource().map(|r| r.to_string());

@@ -383,6 +383,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
             time: None,
             delayed: false,
             muc_user: false,
+            delays: Vec::new(),
         }))),
         t(600),
     );
