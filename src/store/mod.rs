@@ -10,6 +10,7 @@ mod contacts;
 mod continuity;
 mod event;
 mod invitations;
+mod lookalike;
 mod moderation;
 mod room;
 
@@ -593,6 +594,7 @@ impl Store {
                     actor: p.actor.clone(),
                     was: None,
                     focus: room::is_trusted_focus(trusted_focus.as_ref(), info),
+                    lookalike: None,
                 }
             };
 
@@ -610,12 +612,15 @@ impl Store {
                     r.own_nick = new_nick.clone();
                 }
                 Self::event_line(r, Kind::NickChange, &new_nick, Some(p.nick.clone()), now);
-                out.push(occupant_event(
+                let mut ev = occupant_event(
                     OccupantAction::Nick,
                     &new_nick,
                     &p.info,
                     Some(p.nick.clone()),
-                ));
+                );
+                lookalike::mark(r, &mut ev);
+                out.push(ev);
+                out.extend(lookalike::imitators_of(r, &room_s, &new_nick));
                 return;
             }
             if is_self {
@@ -692,7 +697,9 @@ impl Store {
                 if let Event::Occupant { was: w, .. } = &mut ev {
                     *w = was;
                 }
-                out.push(ev)
+                lookalike::mark(r, &mut ev);
+                out.push(ev);
+                out.extend(lookalike::imitators_of(r, &room_s, &p.nick));
             }
             Some(old) if old.info != p.info => {
                 if r.state == JoinState::Joined
@@ -700,12 +707,9 @@ impl Store {
                 {
                     Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
                 }
-                out.push(occupant_event(
-                    OccupantAction::Update,
-                    &p.nick,
-                    &p.info,
-                    None,
-                ))
+                let mut ev = occupant_event(OccupantAction::Update, &p.nick, &p.info, None);
+                lookalike::mark(r, &mut ev);
+                out.push(ev)
             }
             Some(old) if old.generation != generation => {
                 // Seen again after a rejoin, unchanged: nothing to say.
@@ -739,6 +743,7 @@ impl Store {
                             actor: None,
                             was: None,
                             focus,
+                            lookalike: None,
                         });
                     }
                 }

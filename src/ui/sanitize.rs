@@ -21,6 +21,8 @@ use std::borrow::Cow;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::names::is_default_ignorable;
+
 const ZWNJ: char = '\u{200C}';
 const ZWJ: char = '\u{200D}';
 /// The base of the RGI emoji tag sequences (subdivision flags).
@@ -33,17 +35,6 @@ fn is_bidi_control(c: char) -> bool {
         | '\u{2066}'..='\u{2069}'          // LRI, RLI, FSI, PDI
         | '\u{061C}'                       // ALM
     )
-}
-
-/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt):
-/// characters a renderer shows as nothing at all.
-pub fn is_default_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
-        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 fn is_variation_selector(c: char) -> bool {
