@@ -8,6 +8,7 @@
 //! take two columns and are never split.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use chrono::{FixedOffset, NaiveDate, Timelike};
 use ratatui::buffer::{Buffer, CellWidth};
@@ -36,6 +37,9 @@ pub struct MessageView<'a> {
     pub local_offset: FixedOffset,
     /// strftime format of timestamps (`None`: `HH:MM`).
     pub time_format: Option<&'a str>,
+    /// Occupants whose nick imitates another's → whom
+    /// ([`crate::names::lookalikes`]): marked `(≈nick)` after the nick.
+    pub lookalikes: Option<&'a HashMap<&'a str, &'a str>>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -301,9 +305,21 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         theme.nick
     };
     let highlight = !own && view.own_nick.is_some_and(|n| mentions(&body, n));
+    // An imitation of another occupant's nick says so.
+    let lookalike = m
+        .nick
+        .as_deref()
+        .and_then(|n| view.lookalikes?.get(n))
+        .map(|real| {
+            (
+                Cow::Owned(format!(" (≈{})", sanitize_name(real))),
+                theme.error,
+            )
+        });
     if body.starts_with(ME) {
         prefix.push(("* ".into(), theme.action));
         prefix.push((nick, nick_style.patch(theme.action)));
+        prefix.extend(lookalike);
         prefix.push((" ".into(), Style::default()));
         let body_style = if highlight {
             theme.action.patch(theme.highlight)
@@ -325,6 +341,7 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
     }
     prefix.push(("<".into(), Style::default()));
     prefix.push((nick, nick_style));
+    prefix.extend(lookalike);
     prefix.push(("> ".into(), Style::default()));
     Line {
         prefix,

@@ -1,6 +1,8 @@
 //! Rendering: reads the store and the UI state, draws what is visible. No
 //! side effects; what the loop needs to know comes back in [`Drawn`].
 
+use std::collections::HashMap;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -172,6 +174,7 @@ pub fn render_buf(
         Overlay::None => {
             if let Some(w) = window {
                 let v = ui.view(w.jid());
+                let lookalikes = room_lookalikes(w.room());
                 let own = w.room().map(|r| r.own_nick.as_str());
                 let view = MessageView {
                     theme,
@@ -185,6 +188,7 @@ pub fn render_buf(
                         .unwrap_or_else(|| *chrono::Local::now().offset()),
                     time_format: (ui.settings.time_format != "%H:%M")
                         .then_some(ui.settings.time_format.as_str()),
+                    lookalikes: Some(&lookalikes),
                 };
                 let r = messages::render(w.messages(), &view, messages_a, buf);
                 drawn.reached_top = r.reached_top;
@@ -307,8 +311,22 @@ fn role_title(role: Role) -> &'static str {
     }
 }
 
+/// Occupants of `room` whose nick imitates another's → whom.
+fn room_lookalikes(room: Option<&crate::store::Room>) -> HashMap<&str, &str> {
+    let Some(room) = room else {
+        return HashMap::new();
+    };
+    let nicks: Vec<&str> = room
+        .occupants
+        .iter_sorted()
+        .map(|o| o.nick.as_str())
+        .collect();
+    crate::names::lookalikes(&nicks)
+}
+
 fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut Buffer) {
     let theme = &ui.theme;
+    let lookalikes = room_lookalikes(Some(room));
     let block = Block::default()
         .borders(Borders::LEFT)
         .border_style(theme.border)
@@ -354,6 +372,13 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
             Span::raw(affil),
             Span::styled(sanitize_name(&o.nick).into_owned(), nick_style),
         ];
+        if let Some(real) = lookalikes.get(o.nick.as_str()) {
+            // Looks like another occupant's nick.
+            spans.push(Span::styled(
+                format!(" (≈{})", sanitize_name(real)),
+                theme.error,
+            ));
+        }
         if room.is_focus(&o.info) {
             // The room's trusted Jitsi focus.
             spans.push(Span::styled(" (focus)", theme.event));

@@ -62,6 +62,7 @@ fn view(theme: &Theme) -> MessageView<'_> {
         scroll: 0,
         local_offset: FixedOffset::east_opt(0).unwrap(),
         time_format: None,
+        lookalikes: None,
     }
 }
 
