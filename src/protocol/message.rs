@@ -78,7 +78,9 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
     let nick = from.resource().map(|r| r.as_str().to_string());
     // Only the room's own delay (history); Prosody strips occupants'
     // delays that claim to be the room's.
-    let (time, delayed) = trusted_delay(&m.payloads, |f| *f == Jid::from(room.clone()));
+    let (time, delayed) = trusted_delay(&m.payloads, |f| {
+        f.resource().is_none() && f.to_bare() == room
+    });
     let body = body_of(m);
     if body.is_none() {
         if let Some(subject) = m
