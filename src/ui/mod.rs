@@ -67,8 +67,9 @@ pub enum KeyOutcome {
 }
 
 /// Test-only: when this environment variable is set, F12 makes the TUI
-/// panic, so that the tests can check what a panic leaves on the terminal
-/// (`tests/it/tui_exit.rs`). Not for users; nothing else reads it.
+/// panic (F11: a task of the runtime), so that the tests can check what a
+/// panic leaves on the terminal (`tests/it/tui_exit.rs`). Not for users;
+/// nothing else reads it.
 pub const TEST_PANIC_ENV: &str = "CONFAB_TEST_PANIC";
 
 /// Puts the terminal back as it was: mouse tracking and bracketed paste
@@ -98,10 +99,16 @@ pub async fn run(
     let mut terminal = ratatui::init();
     // ratatui's own hook leaves the alternate screen and raw mode; the
     // mouse, bracketed paste and the cursor need putting back too.
+    // A panic elsewhere (a task, the media threads) leaves a TUI that
+    // cannot go on on a restored terminal: the process ends there.
     let previous = std::panic::take_hook();
+    let tui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
         leave_terminal();
         previous(info);
+        if std::thread::current().id() != tui_thread {
+            std::process::exit(101);
+        }
     }));
     let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some();
     let _ = crossterm::execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste);
@@ -202,6 +209,11 @@ pub async fn run(
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
                     if test_panic && k.code == KeyCode::F(12) {
                         panic!("test-only panic ({TEST_PANIC_ENV} is set)");
+                    }
+                    if test_panic && k.code == KeyCode::F(11) {
+                        tokio::spawn(async {
+                            panic!("test-only panic in a task ({TEST_PANIC_ENV} is set)")
+                        });
                     }
                     if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
                         break 0;

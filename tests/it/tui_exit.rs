@@ -146,6 +146,18 @@ fn a_panic_restores_the_terminal_and_exits_101() {
 }
 
 #[test]
+fn a_panic_in_a_task_restores_the_terminal_and_exits_101() {
+    let server = prosody_with(&["alice"]);
+    // Test-only: F11 panics in a task when CONFAB_TEST_PANIC is set.
+    let (t, _home) = running(&server, &["CONFAB_TEST_PANIC=1", "RUST_BACKTRACE=0"]);
+    t.send(&["F11"]);
+    assert_eq!(t.exit_status(), 101);
+    let s = t.screen();
+    assert!(s.contains("test-only panic in a task"), "{s}");
+    assert_restored(&t);
+}
+
+#[test]
 fn wrong_password_ends_the_tui_with_the_error_and_exit_1() {
     let server = prosody_with(&["alice"]);
     let home = tempfile::tempdir().unwrap();
