@@ -170,6 +170,26 @@ fn wrong_password_ends_the_tui_with_the_error_and_exit_1() {
 }
 
 #[test]
+fn a_fatal_error_after_being_online_keeps_the_tui_open_then_exits_1() {
+    let mut server = prosody_with(&["alice"]);
+    let (t, _home) = running(&server, &[]);
+    // The password changes while the server is down: the reconnection
+    // cannot log in.
+    server.stop();
+    server.register("alice", "changed-meanwhile").unwrap();
+    server.restart().expect("prosody restarts");
+    let s = t.wait_for("the error", |s| s.contains("not-authorized"));
+    // Still open, showing it.
+    assert_in_tui(&t);
+    assert!(s.contains("failed"), "{s}");
+    t.send(&["C-c"]);
+    assert_eq!(t.exit_status(), 1);
+    let s = t.screen();
+    assert!(s.contains("confab: not-authorized"), "{s}");
+    assert_restored(&t);
+}
+
+#[test]
 fn bad_certificate_ends_the_tui_with_the_error_and_exit_1() {
     let server = prosody_with(&["alice"]);
     let home = tempfile::tempdir().unwrap();
