@@ -268,7 +268,14 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         Kind::Chat => {}
         Kind::Join => {
             prefix.push(("→ ".into(), theme.event));
-            return event(prefix, format!("{who} joined{}", in_parens(&body)));
+            // An imitation of another occupant's nick says so.
+            let like = m
+                .nick
+                .as_deref()
+                .and_then(|n| view.lookalikes?.get(n))
+                .map(|real| format!(" (≈{})", sanitize_name(real)))
+                .unwrap_or_default();
+            return event(prefix, format!("{who}{like} joined{}", in_parens(&body)));
         }
         Kind::Leave => {
             prefix.push(("← ".into(), theme.event));
