@@ -576,6 +576,18 @@ fn text_goes_to_the_current_room_and_commands_default_to_it() {
 }
 
 #[test]
+fn ctrl_l_asks_for_a_full_repaint() {
+    let (mut app, mut ui, _rx) = joined_app();
+    assert!(!ui.repaint);
+    assert_eq!(
+        handle_key(&mut app, &mut ui, ctrl('l')),
+        KeyOutcome::Continue
+    );
+    // The loop then clears the terminal and ratatui's idea of it.
+    assert!(ui.repaint);
+}
+
+#[test]
 fn navigation_keys() {
     let (mut app, mut ui, _rx) = joined_app();
     handle_key(&mut app, &mut ui, alt('1'));
