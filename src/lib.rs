@@ -8,6 +8,7 @@ pub mod command;
 pub mod config;
 pub mod history;
 pub mod media;
+pub mod names;
 pub mod protocol;
 pub mod sandbox;
 pub mod session;

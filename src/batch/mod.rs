@@ -21,8 +21,10 @@ use crate::store::Event;
 pub use wait::matches as wait_matches;
 
 /// One event as a JSON line that is safe on a terminal: besides the C0
-/// controls JSON escapes anyway, DEL, the C1 controls and bidi overrides
-/// are written as `\uXXXX` escapes too (still the same JSON value).
+/// controls JSON escapes anyway, DEL, the C1 controls, bidi controls and
+/// invisible characters (zero-width, BOM, soft hyphen, tags, U+2028/9…:
+/// [`crate::ui::is_unsafe`]) are written as `\uXXXX` escapes too
+/// (surrogate pairs beyond the BMP; still the same JSON value).
 pub fn json_line(v: &Value) -> String {
     let raw = serde_json::to_string(v).expect("JSON values serialise");
     if !raw.chars().any(needs_escape) {
@@ -31,7 +33,10 @@ pub fn json_line(v: &Value) -> String {
     let mut out = String::with_capacity(raw.len() + 16);
     for c in raw.chars() {
         if needs_escape(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
         } else {
             out.push(c);
         }
@@ -40,8 +45,7 @@ pub fn json_line(v: &Value) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
+    crate::ui::is_unsafe(c)
 }
 
 pub struct BatchOptions {
@@ -381,6 +385,11 @@ mod tests {
         );
         let back: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(back, v);
+        // Invisible characters too, beyond the BMP as surrogate pairs.
+        let v = serde_json::json!({"nick":"ad\u{200b}min\u{e0041}\u{2028}"});
+        let line = json_line(&v);
+        assert_eq!(line, r#"{"nick":"ad\u200bmin\udb40\udc41\u2028"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), v);
         // Plain text is left alone.
         let plain = serde_json::json!({"event":"ok","command":"/say r@c ü"});
         assert_eq!(json_line(&plain), serde_json::to_string(&plain).unwrap());

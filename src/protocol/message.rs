@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 
-use super::{Incoming, delay_of, ns, stanza_id_by};
+use super::{Delay, Incoming, delays, ns, stanza_id_by, trusted_delay};
 
 /// A groupchat message as received from a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,8 @@ pub struct RoomMessage {
     pub id: Option<String>,
     /// XEP-0359 id assigned by the room.
     pub stanza_id: Option<String>,
-    /// Time from `<delay/>`; `None` means "now".
+    /// Time from the room's own `<delay/>` (MUC history); `None` means
+    /// "now" (a delay from anyone else is ignored).
     pub time: Option<DateTime<Utc>>,
     pub delayed: bool,
 }
@@ -28,10 +29,37 @@ pub struct ChatMessage {
     pub from: Jid,
     pub body: String,
     pub id: Option<String>,
+    /// A trusted time (`None`: "now"). The parser sets none: only the
+    /// store knows our server ([`ChatMessage::trust_delay`]).
     pub time: Option<DateTime<Utc>>,
     pub delayed: bool,
     /// Carried `<x xmlns='…muc#user'/>`: a private message in a room.
     pub muc_user: bool,
+    /// The `<delay/>`s it carried, trusted or not.
+    pub delays: Vec<Delay>,
+}
+
+impl ChatMessage {
+    /// Takes the time of the last `<delay/>` from our own server (XEP-0160
+    /// offline storage; `from` our domain or our bare JID), if any. The
+    /// caller decides when that is plausible (just after logging in):
+    /// the `from` of a delay is written by whoever sent the stanza.
+    pub fn trust_delay(&mut self, account: &BareJid) {
+        let ours = |f: &Jid| {
+            f.resource().is_none()
+                && (f.to_bare() == *account
+                    || (f.node().is_none() && f.domain() == account.domain()))
+        };
+        if let Some(d) = self
+            .delays
+            .iter()
+            .rev()
+            .find(|d| d.from.as_ref().is_some_and(ours))
+        {
+            self.time = d.stamp;
+            self.delayed = true;
+        }
+    }
 }
 
 fn body_of(m: &Message) -> Option<String> {
@@ -48,7 +76,11 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
     };
     let room = from.to_bare();
     let nick = from.resource().map(|r| r.as_str().to_string());
-    let (time, delayed) = delay_of(&m.payloads);
+    // Only the room's own delay (history); Prosody strips occupants'
+    // delays that claim to be the room's.
+    let (time, delayed) = trusted_delay(&m.payloads, |f| {
+        f.resource().is_none() && f.to_bare() == room
+    });
     let body = body_of(m);
     if body.is_none() {
         if let Some(subject) = m
@@ -104,14 +136,14 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
     let Some(body) = body_of(m) else {
         return Incoming::Ignored("message without body");
     };
-    let (time, delayed) = delay_of(&m.payloads);
     Incoming::Chat(ChatMessage {
         from,
         body,
         id: m.id.as_ref().map(|i| i.0.clone()),
-        time,
-        delayed,
+        time: None,
+        delayed: false,
         muc_user: m.payloads.iter().any(|p| p.is("x", ns::MUC_USER)),
+        delays: delays(&m.payloads),
     })
 }
 
@@ -174,6 +206,62 @@ mod tests {
         };
         assert!(rm.delayed);
         assert!(rm.time.is_some());
+    }
+
+    #[test]
+    fn a_delay_not_from_the_room_is_ignored() {
+        // An occupant's claim (the room relays it) is not history.
+        for delay in [
+            "<delay xmlns='urn:xmpp:delay' from='coven@chat.shakespeare.lit/secondwitch' stamp='1970-01-01T00:00:00Z'/>",
+            "<delay xmlns='urn:xmpp:delay' stamp='1970-01-01T00:00:00Z'/>",
+        ] {
+            let m = msg(&format!(
+                "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/secondwitch' type='groupchat'><body>x</body>{delay}</message>"
+            ));
+            let Incoming::RoomMessage(rm) = classify_message(&m) else {
+                panic!()
+            };
+            assert!(!rm.delayed && rm.time.is_none(), "{delay}");
+        }
+    }
+
+    #[test]
+    fn a_chat_delay_counts_only_from_our_server() {
+        let m = msg("<message xmlns='jabber:client' from='mallory@evil.example/x' type='chat'><body>old news</body>
+              <delay xmlns='urn:xmpp:delay' from='mallory@evil.example' stamp='1970-01-01T00:00:00Z'/></message>");
+        let Incoming::Chat(mut c) = classify_message(&m) else {
+            panic!()
+        };
+        // As parsed: "now".
+        assert!(!c.delayed && c.time.is_none());
+        let me = BareJid::new("alice@localhost").unwrap();
+        c.trust_delay(&me);
+        assert!(!c.delayed && c.time.is_none());
+        // Offline storage: the server's delay, appended after the sender's.
+        let m = msg("<message xmlns='jabber:client' from='bob@example.org/x' type='chat'><body>hi</body>
+              <delay xmlns='urn:xmpp:delay' from='bob@example.org' stamp='1970-01-01T00:00:00Z'/>
+              <delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-12-06T01:02:03Z'/></message>");
+        let Incoming::Chat(mut c) = classify_message(&m) else {
+            panic!()
+        };
+        c.trust_delay(&me);
+        assert!(c.delayed);
+        assert_eq!(c.time.unwrap().to_rfc3339(), "2026-12-06T01:02:03+00:00");
+        // Another server's, or a full JID of ours: no.
+        for from in [
+            "example.org",
+            "localhost/res",
+            "alice@localhost/phone",
+            "x@localhost",
+        ] {
+            let m = msg(&format!("<message xmlns='jabber:client' from='bob@example.org/x' type='chat'><body>hi</body>
+                  <delay xmlns='urn:xmpp:delay' from='{from}' stamp='1970-01-01T00:00:00Z'/></message>"));
+            let Incoming::Chat(mut c) = classify_message(&m) else {
+                panic!()
+            };
+            c.trust_delay(&me);
+            assert!(!c.delayed && c.time.is_none(), "{from}");
+        }
     }
 
     #[test]

@@ -248,6 +248,46 @@ pub fn delay_of(payloads: &[Element]) -> (Option<DateTime<Utc>>, bool) {
     (None, false)
 }
 
+/// A XEP-0203 `<delay/>` as found: the time it claims (`None`: a broken
+/// stamp) and who claims it. Anyone can put one in a stanza; it means
+/// something only from an entity that stored the stanza for us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delay {
+    pub stamp: Option<DateTime<Utc>>,
+    pub from: Option<Jid>,
+}
+
+/// The `<delay/>`s of a stanza, in document order.
+pub fn delays(payloads: &[Element]) -> Vec<Delay> {
+    payloads
+        .iter()
+        .filter(|p| p.is("delay", ns::DELAY))
+        .map(|p| Delay {
+            stamp: p
+                .attr("stamp")
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&Utc)),
+            from: p.attr("from").and_then(|f| Jid::new(f).ok()),
+        })
+        .collect()
+}
+
+/// Timestamp and "delayed" flag from the `<delay/>` that `trusted`
+/// accepts (the last one: a storing server appends its own), ignoring
+/// delays anyone else put there: `(None, false)` means "now". XEP-0045
+/// history carries the room's delay, XEP-0160 offline storage our
+/// server's; a delay from the sender is only a claim.
+pub fn trusted_delay(
+    payloads: &[Element],
+    trusted: impl Fn(&Jid) -> bool,
+) -> (Option<DateTime<Utc>>, bool) {
+    delays(payloads)
+        .into_iter()
+        .rev()
+        .find(|d| d.from.as_ref().is_some_and(&trusted))
+        .map_or((None, false), |d| (d.stamp, true))
+}
+
 /// The XEP-0359 stanza-id assigned by `by`, if any.
 pub fn stanza_id_by(payloads: &[Element], by: &BareJid) -> Option<String> {
     payloads
@@ -300,6 +340,38 @@ mod tests {
         let bad = vec![el("<delay xmlns='urn:xmpp:delay' stamp='yesterday'/>")];
         assert_eq!(delay_of(&bad), (None, true));
         assert_eq!(delay_of(&[]), (None, false));
+    }
+
+    #[test]
+    fn only_trusted_delays_count() {
+        let room = Jid::new("r@c").unwrap();
+        let p = vec![el(
+            "<delay xmlns='urn:xmpp:delay' from='r@c' stamp='2002-09-10T23:08:25Z'/>",
+        )];
+        let (t, d) = trusted_delay(&p, |f| *f == room);
+        assert!(d);
+        assert_eq!(t.unwrap().to_rfc3339(), "2002-09-10T23:08:25+00:00");
+        // From someone else, or from no one: "now".
+        for xml in [
+            "<delay xmlns='urn:xmpp:delay' from='r@c/nick' stamp='1970-01-01T00:00:00Z'/>",
+            "<delay xmlns='urn:xmpp:delay' from='mallory@evil' stamp='1970-01-01T00:00:00Z'/>",
+            "<delay xmlns='urn:xmpp:delay' stamp='1970-01-01T00:00:00Z'/>",
+        ] {
+            assert_eq!(
+                trusted_delay(&[el(xml)], |f| *f == room),
+                (None, false),
+                "{xml}"
+            );
+        }
+        // The trusted one wins over a claim before it.
+        let p = vec![
+            el("<delay xmlns='urn:xmpp:delay' from='mallory@evil' stamp='1970-01-01T00:00:00Z'/>"),
+            el("<delay xmlns='urn:xmpp:delay' from='r@c' stamp='2002-09-10T23:08:25Z'/>"),
+        ];
+        assert_eq!(
+            trusted_delay(&p, |f| *f == room).0.unwrap().to_rfc3339(),
+            "2002-09-10T23:08:25+00:00"
+        );
     }
 
     #[test]

@@ -204,7 +204,7 @@ mod tests {
         let again = apply(
             &mut s,
             message(
-                "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/romeo' type='groupchat' id='good1'><body>But soft, what light through yonder window breaks?</body><replace id='bad1' xmlns='urn:xmpp:message-correct:0'/><delay xmlns='urn:xmpp:delay' stamp='2023-11-14T22:13:20Z'/></message>",
+                "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/romeo' type='groupchat' id='good1'><body>But soft, what light through yonder window breaks?</body><replace id='bad1' xmlns='urn:xmpp:message-correct:0'/><delay xmlns='urn:xmpp:delay' from='coven@chat.shakespeare.lit' stamp='2023-11-14T22:13:20Z'/></message>",
             ),
         );
         assert!(again.is_empty(), "{again:?}");

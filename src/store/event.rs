@@ -82,6 +82,10 @@ pub enum Event {
         /// The room's trusted Jitsi focus (`app/focus.rs`).
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         focus: bool,
+        /// The occupant whose nick this one imitates (same look, mixed
+        /// scripts or invisible characters: `crate::names`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lookalike: Option<String>,
     },
     Message {
         #[serde(skip_serializing_if = "Option::is_none")]

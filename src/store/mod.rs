@@ -10,6 +10,7 @@ mod contacts;
 mod continuity;
 mod event;
 mod invitations;
+mod lookalike;
 mod moderation;
 mod room;
 
@@ -28,6 +29,10 @@ pub use room::{JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protoc
 use crate::protocol::muc::{MucPresence, status_code_text};
 use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
 use crate::session::SessionEvent;
+
+/// How long after logging in our server's offline messages (with its
+/// `<delay/>`) are expected.
+const OFFLINE_DELIVERY_SECS: i64 = 10;
 
 /// What the store takes in. (A transient value, never stored: the size
 /// difference between variants costs nothing.)
@@ -122,6 +127,10 @@ const MAX_ERRORS: usize = 200;
 pub struct Store {
     pub jid: Option<FullJid>,
     pub connection: Connection,
+    /// When the current connection came up: our server's offline messages
+    /// (XEP-0160) arrive just after, and only then is a `<delay/>` from
+    /// our server taken at its word.
+    online_at: Option<DateTime<Utc>>,
     rooms: HashMap<BareJid, Room>,
     /// Rooms and conversations in the order they were opened (the
     /// window list).
@@ -153,6 +162,7 @@ impl Store {
         Store {
             jid: None,
             connection: Connection::Offline,
+            online_at: None,
             rooms: HashMap::new(),
             order: Vec::new(),
             conversations: HashMap::new(),
@@ -373,6 +383,7 @@ impl Store {
             SessionEvent::Online { jid, reconnect } => {
                 self.connection = Connection::Online;
                 self.jid = Some(jid.clone());
+                self.online_at = Some(now);
                 if reconnect {
                     // Occupants not seen again after the rejoin are gone.
                     for r in self.rooms.values_mut() {
@@ -585,6 +596,7 @@ impl Store {
                     actor: p.actor.clone(),
                     was: None,
                     focus: room::is_trusted_focus(trusted_focus.as_ref(), info),
+                    lookalike: None,
                 }
             };
 
@@ -607,12 +619,15 @@ impl Store {
                     r.own_nick = new_nick.clone();
                 }
                 Self::event_line(r, Kind::NickChange, &new_nick, Some(p.nick.clone()), now);
-                out.push(occupant_event(
+                let mut ev = occupant_event(
                     OccupantAction::Nick,
                     &new_nick,
                     &info,
                     Some(p.nick.clone()),
-                ));
+                );
+                lookalike::mark(r, &mut ev);
+                out.push(ev);
+                out.extend(lookalike::imitators_of(r, &room_s, &new_nick));
                 return;
             }
             // The room is destroyed: it ends for us whoever the presence
@@ -691,7 +706,9 @@ impl Store {
                 if let Event::Occupant { was: w, .. } = &mut ev {
                     *w = was;
                 }
-                out.push(ev)
+                lookalike::mark(r, &mut ev);
+                out.push(ev);
+                out.extend(lookalike::imitators_of(r, &room_s, &p.nick));
             }
             Some(old) if old.info != p.info => {
                 if r.state == JoinState::Joined
@@ -699,12 +716,9 @@ impl Store {
                 {
                     Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
                 }
-                out.push(occupant_event(
-                    OccupantAction::Update,
-                    &p.nick,
-                    &p.info,
-                    None,
-                ))
+                let mut ev = occupant_event(OccupantAction::Update, &p.nick, &p.info, None);
+                lookalike::mark(r, &mut ev);
+                out.push(ev)
             }
             Some(old) if old.generation != generation => {
                 // Seen again after a rejoin, unchanged: nothing to say.
@@ -738,6 +752,7 @@ impl Store {
                             actor: None,
                             was: None,
                             focus,
+                            lookalike: None,
                         });
                     }
                 }
@@ -808,7 +823,15 @@ impl Store {
         });
     }
 
-    fn apply_chat(&mut self, c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+    fn apply_chat(&mut self, mut c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        // A live one-to-one message is shown when it arrived, whatever
+        // time it claims; only offline storage of our server, delivered
+        // right after we log in, may say when it was sent.
+        if let (Some(account), Some(since)) = (&self.jid, self.online_at)
+            && now - since <= chrono::Duration::seconds(OFFLINE_DELIVERY_SECS)
+        {
+            c.trust_delay(&account.to_bare());
+        }
         let bare = c.from.to_bare();
         let time = c.time.unwrap_or(now);
         let nick = c.from.resource().map(|r| r.to_string());

@@ -377,6 +377,7 @@ fn private_and_direct_messages() {
             time: None,
             delayed: false,
             muc_user: true,
+            delays: Vec::new(),
         })),
         t0(),
     );
@@ -392,6 +393,7 @@ fn private_and_direct_messages() {
             time: None,
             delayed: false,
             muc_user: false,
+            delays: Vec::new(),
         })),
         t0(),
     );
@@ -662,4 +664,46 @@ fn older_lines_are_prepended_with_smaller_seqs() {
     assert_eq!(got, vec![(-2, "oldest"), (-1, "older"), (0, "new")]);
     assert!(!log.more_in_archive);
     assert_eq!(log.since(-1).count(), 2);
+}
+
+#[test]
+fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
+    use crate::protocol::Delay;
+    let mut s = Store::new();
+    let jid = jid::FullJid::new("alice@localhost/confab").unwrap();
+    s.apply(
+        Input::Session(SessionEvent::Online {
+            jid,
+            reconnect: false,
+        }),
+        t0(),
+    );
+    let stamp = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 2, 3, 4, 5).unwrap();
+    let chat = |delay_from: &str| {
+        inc(Incoming::Chat(ChatMessage {
+            from: Jid::new("bob@example.org/x").unwrap(),
+            body: "hi".into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: false,
+            delays: vec![Delay {
+                stamp: Some(stamp),
+                from: Some(Jid::new(delay_from).unwrap()),
+            }],
+        }))
+    };
+    // Offline storage, delivered just after login: the stored time.
+    let ev = s.apply(chat("localhost"), t0() + chrono::Duration::seconds(2));
+    assert_eq!(ev[0].to_json()["time"], stamp.to_rfc3339());
+    assert_eq!(ev[0].to_json()["delayed"], true);
+    // The sender's own claim: the time it arrived.
+    let now = t0() + chrono::Duration::seconds(3);
+    let ev = s.apply(chat("example.org"), now);
+    assert_eq!(ev[0].to_json()["time"], now.to_rfc3339());
+    assert_eq!(ev[0].to_json()["delayed"], false);
+    // Our server's delay long after login is a forgery too.
+    let later = t0() + chrono::Duration::seconds(600);
+    let ev = s.apply(chat("localhost"), later);
+    assert_eq!(ev[0].to_json()["time"], later.to_rfc3339());
 }

@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::sanitize;
+use super::sanitize_name;
 use super::theme::Theme;
 use crate::protocol::jingle::coin::display_entity;
 use crate::store::{Call, CallState};
@@ -63,7 +63,7 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
     let mut head = vec![
         Span::styled(" Call ", theme.title),
         Span::raw(" "),
-        Span::styled(sanitize(call.jid.as_str(), false).into_owned(), theme.nick),
+        Span::styled(sanitize_name(call.jid.as_str()).into_owned(), theme.nick),
         Span::raw(format!(" · {state} · ")),
     ];
     if call.muted {
@@ -96,10 +96,7 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
             Span::styled(format!(" {mark} "), style),
             Span::styled(meter(s.level), style),
             Span::raw(" "),
-            Span::styled(
-                sanitize(display_entity(&s.entity), false).into_owned(),
-                style,
-            ),
+            Span::styled(sanitize_name(display_entity(&s.entity)).into_owned(), style),
         ]));
     }
     if call.streams.len() > MAX_STREAM_ROWS {

@@ -44,7 +44,7 @@ use crate::store::{Event, Window};
 
 use complete::CompletionContext;
 use keymap::Action;
-pub use sanitize::sanitize;
+pub use sanitize::{is_unsafe, sanitize, sanitize_name};
 use state::{Overlay, UiState};
 
 /// Where the panes were drawn (for the mouse).
@@ -66,7 +66,30 @@ pub enum KeyOutcome {
     Quit,
 }
 
-/// Runs the TUI until `/quit` or Ctrl-C; returns the exit status.
+/// Test-only: when this environment variable is set, F12 makes the TUI
+/// panic (F11: a task of the runtime), so that the tests can check what a
+/// panic leaves on the terminal (`tests/it/tui_exit.rs`). Not for users;
+/// nothing else reads it.
+pub const TEST_PANIC_ENV: &str = "CONFAB_TEST_PANIC";
+
+/// Puts the terminal back as it was: mouse tracking and bracketed paste
+/// off, cursor shown, raw mode off, out of the alternate screen. Safe to
+/// call more than once (the panic hook and the normal exit both do).
+fn leave_terminal() {
+    let _ = crossterm::execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        crossterm::cursor::Show
+    );
+    ratatui::restore();
+}
+
+/// Runs the TUI until `/quit`, Ctrl-C, SIGTERM/SIGHUP or a fatal login
+/// error; returns the exit status: 0 after `/quit` or Ctrl-C, 1 after a
+/// fatal error (wrong password, bad certificate; the error is printed on
+/// stderr once the terminal is restored), 128 + the signal's number after
+/// SIGTERM or SIGHUP.
 pub async fn run(
     mut app: App,
     mut events: UnboundedReceiver<SessionEvent>,
@@ -74,7 +97,25 @@ pub async fn run(
     autojoin: Vec<String>,
 ) -> i32 {
     let mut terminal = ratatui::init();
+    // ratatui's own hook leaves the alternate screen and raw mode; the
+    // mouse, bracketed paste and the cursor need putting back too.
+    // A panic elsewhere (a task, the media threads) leaves a TUI that
+    // cannot go on on a restored terminal: the process ends there.
+    let previous = std::panic::take_hook();
+    let tui_thread = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        leave_terminal();
+        previous(info);
+        if std::thread::current().id() != tui_thread {
+            std::process::exit(101);
+        }
+    }));
+    let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some();
     let _ = crossterm::execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste);
+    // A fatal login error, and whether we were ever online (before that,
+    // the TUI has nothing to show: it ends and prints the error).
+    let mut fatal: Option<crate::protocol::ErrorInfo> = None;
+    let mut ever_online = false;
     let mut keys = EventStream::new();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -86,6 +127,14 @@ pub async fn run(
     let mut term_signal = signal(tokio::signal::unix::SignalKind::terminate());
     let mut hup_signal = signal(tokio::signal::unix::SignalKind::hangup());
     let code = loop {
+        if ui.repaint {
+            // Ctrl-L: clear the screen and forget what ratatui thinks is
+            // on it, so that the next draw paints every cell.
+            ui.repaint = false;
+            let _ = terminal.clear();
+            dirty = true;
+            last_draw = Instant::now() - FRAME;
+        }
         if dirty && last_draw.elapsed() >= FRAME {
             match terminal.draw(|f| drawn = view::render(&app.store, &ui, f)) {
                 Ok(_) => {}
@@ -126,9 +175,20 @@ pub async fn run(
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { break 1 };
+                let note = |ev: &SessionEvent, fatal: &mut Option<crate::protocol::ErrorInfo>| {
+                    if let SessionEvent::Fatal(e) = ev {
+                        *fatal = Some(e.clone());
+                    }
+                };
+                note(&ev, &mut fatal);
                 let mut out = app.on_session(ev);
                 while let Ok(ev) = events.try_recv() {
+                    note(&ev, &mut fatal);
                     out.extend(app.on_session(ev));
+                }
+                ever_online |= out.iter().any(|e| matches!(e, Event::Connected { .. }));
+                if fatal.is_some() && !ever_online {
+                    break 1;
                 }
                 out.extend(app.flush_history());
                 if out.iter().any(|e| matches!(e, Event::Connected { .. }))
@@ -147,6 +207,14 @@ pub async fn run(
             }
             term = keys.next() => match term {
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
+                    if test_panic && k.code == KeyCode::F(12) {
+                        panic!("test-only panic ({TEST_PANIC_ENV} is set)");
+                    }
+                    if test_panic && k.code == KeyCode::F(11) {
+                        tokio::spawn(async {
+                            panic!("test-only panic in a task ({TEST_PANIC_ENV} is set)")
+                        });
+                    }
                     if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
                         break 0;
                     }
@@ -185,10 +253,13 @@ pub async fn run(
                 }
             }
             _ = frame_due, if dirty => {}
-            _ = recv_signal(&mut term_signal) => break 0,
-            _ = recv_signal(&mut hup_signal) => break 0,
+            _ = recv_signal(&mut term_signal) => break 128 + libc::SIGTERM,
+            _ = recv_signal(&mut hup_signal) => break 128 + libc::SIGHUP,
         }
     };
+    // After a fatal error, once online: the TUI stayed open to show it;
+    // leaving it is still a failure.
+    let code = if fatal.is_some() { 1 } else { code };
     // Leave rooms and close the stream, briefly (contacts are told first).
     let (_, media) = app.leave_call();
     if let Some(m) = media {
@@ -204,8 +275,11 @@ pub async fn run(
         }
     })
     .await;
-    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
-    ratatui::restore();
+    drop(terminal);
+    leave_terminal();
+    if let Some(e) = fatal {
+        eprintln!("confab: {}", sanitize(&e.to_string(), false));
+    }
     code
 }
 
@@ -399,7 +473,7 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::ToggleEvents) => ui.panes.show_events = !ui.panes.show_events,
         Some(Action::ToggleRooms) => ui.panes.rooms = !ui.panes.rooms,
         Some(Action::TogglePeople) => ui.panes.people = !ui.panes.people,
-        Some(Action::Redraw) => {}
+        Some(Action::Redraw) => ui.repaint = true,
         None => {
             if let KeyCode::Char(c) = k.code
                 && !k
@@ -568,7 +642,7 @@ fn execute(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) {
 /// Asks for the password on the terminal without echo.
 pub fn prompt_password(jid: &str) -> io::Result<String> {
     use crossterm::event::{Event, read};
-    eprint!("Password for {}: ", sanitize(jid, false));
+    eprint!("Password for {}: ", sanitize_name(jid));
     io::stderr().flush()?;
     crossterm::terminal::enable_raw_mode()?;
     let mut pw = String::new();

@@ -359,6 +359,7 @@ mod tests {
             scroll: 0,
             local_offset: chrono::FixedOffset::east_opt(0).unwrap(),
             time_format: None,
+            lookalikes: None,
         };
         let area = ratatui::layout::Rect::new(0, 0, 60, 4);
         let mut buf = ratatui::buffer::Buffer::empty(area);

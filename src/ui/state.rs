@@ -99,6 +99,8 @@ pub struct UiState {
     pub settings: UiSettings,
     /// A highlight arrived: ring the bell at the next draw.
     pub bell: bool,
+    /// Ctrl-L: clear the terminal and paint everything at the next draw.
+    pub repaint: bool,
     /// Rooms the user asked to join here: show them when they are joined.
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
@@ -163,6 +165,7 @@ impl UiState {
             theme,
             settings,
             bell: false,
+            repaint: false,
             follow: Vec::new(),
             page_rows: 20,
             rooms: Default::default(),

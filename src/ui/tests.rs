@@ -383,6 +383,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
             time: None,
             delayed: false,
             muc_user: false,
+            delays: Vec::new(),
         }))),
         t(600),
     );
@@ -399,6 +400,58 @@ fn hostile_strings_never_reach_the_terminal_raw() {
         scroll: 0,
     };
     assert_terminal_safe(&draw(&store, &ui, 100, 30));
+}
+
+#[test]
+fn snapshot_lookalike_and_invisible_nicks() {
+    let mut store = Store::new();
+    fixture(&mut store, &Names::default());
+    // Two imitations of bob: a Cyrillic о, a zero-width space.
+    for (k, nick) in ["b\u{43e}b", "b\u{200b}ob"].into_iter().enumerate() {
+        store.apply(
+            presence(
+                ROOM,
+                nick,
+                Role::Participant,
+                Affiliation::None,
+                "available",
+                None,
+                &[],
+            ),
+            t(700 + k as i64),
+        );
+        store.apply(
+            say(ROOM, nick, "I am bob, trust me", &format!("l{k}")),
+            t(710 + k as i64),
+        );
+    }
+    // Bodies: hidden characters shown, a line separator breaks the line,
+    // an emoji ZWJ sequence stays whole.
+    store.apply(
+        say(
+            ROOM,
+            "bob",
+            "pay\u{200b}pal\u{2028}next line 👩\u{200d}💻 \u{feff}",
+            "l9",
+        ),
+        t(720),
+    );
+    let ui = ui_state();
+    let buf = draw(&store, &ui, 100, 24);
+    for cell in buf.content() {
+        for c in cell.symbol().chars() {
+            assert!(
+                !matches!(
+                    c,
+                    '\u{200b}' | '\u{2028}' | '\u{feff}' | '\u{ad}' | '\u{2060}'
+                ),
+                "raw {c:?} reached the terminal buffer"
+            );
+        }
+    }
+    let screen = text(&buf);
+    assert!(screen.contains("👩\u{200d}💻"), "{screen}");
+    insta::assert_snapshot!("lookalikes_100x24", screen);
 }
 
 // ---- keys ----
@@ -520,6 +573,18 @@ fn text_goes_to_the_current_room_and_commands_default_to_it() {
     assert!(
         matches!(rx.try_recv().unwrap(), SessionCmd::Leave { room: r, .. } if r == room(ROOM2))
     );
+}
+
+#[test]
+fn ctrl_l_asks_for_a_full_repaint() {
+    let (mut app, mut ui, _rx) = joined_app();
+    assert!(!ui.repaint);
+    assert_eq!(
+        handle_key(&mut app, &mut ui, ctrl('l')),
+        KeyOutcome::Continue
+    );
+    // The loop then clears the terminal and ratatui's idea of it.
+    assert!(ui.repaint);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Rendering: reads the store and the UI state, draws what is visible. No
 //! side effects; what the loop needs to know comes back in [`Drawn`].
 
+use std::collections::HashMap;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::messages::{self, MessageView};
 use super::state::{Overlay, UiState};
-use super::{PaneRects, sanitize};
+use super::{PaneRects, sanitize, sanitize_name};
 use crate::protocol::muc::{Affiliation, Role};
 use crate::store::{Connection, JoinState, Store, Window};
 
@@ -133,7 +135,7 @@ pub fn render_buf(
                 )
             }
         }
-        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize(j.as_str(), false)),
+        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize_name(j.as_str())),
         None => " confab — /join ROOM to start, F1 for help".into(),
     };
     Paragraph::new(title_text)
@@ -172,6 +174,7 @@ pub fn render_buf(
         Overlay::None => {
             if let Some(w) = window {
                 let v = ui.view(w.jid());
+                let lookalikes = room_lookalikes(w.room());
                 let own = w.room().map(|r| r.own_nick.as_str());
                 let view = MessageView {
                     theme,
@@ -185,6 +188,7 @@ pub fn render_buf(
                         .unwrap_or_else(|| *chrono::Local::now().offset()),
                     time_format: (ui.settings.time_format != "%H:%M")
                         .then_some(ui.settings.time_format.as_str()),
+                    lookalikes: Some(&lookalikes),
                 };
                 let r = messages::render(w.messages(), &view, messages_a, buf);
                 drawn.reached_top = r.reached_top;
@@ -279,7 +283,7 @@ fn render_rooms(store: &Store, ui: &UiState, area: Rect, buf: &mut Buffer) {
             };
             let mut spans = vec![Span::raw(format!("{:>2}{mark}", i + 1))];
             spans.push(Span::styled(
-                sanitize(&name, false).into_owned(),
+                sanitize_name(&name).into_owned(),
                 if Some(w.jid()) == ui.current.as_ref() {
                     theme.selected
                 } else {
@@ -307,8 +311,22 @@ fn role_title(role: Role) -> &'static str {
     }
 }
 
+/// Occupants of `room` whose nick imitates another's → whom.
+fn room_lookalikes(room: Option<&crate::store::Room>) -> HashMap<&str, &str> {
+    let Some(room) = room else {
+        return HashMap::new();
+    };
+    let nicks: Vec<&str> = room
+        .occupants
+        .iter_sorted()
+        .map(|o| o.nick.as_str())
+        .collect();
+    crate::names::lookalikes(&nicks)
+}
+
 fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut Buffer) {
     let theme = &ui.theme;
+    let lookalikes = room_lookalikes(Some(room));
     let block = Block::default()
         .borders(Borders::LEFT)
         .border_style(theme.border)
@@ -352,8 +370,15 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
         let mut spans = vec![
             show,
             Span::raw(affil),
-            Span::styled(sanitize(&o.nick, false).into_owned(), nick_style),
+            Span::styled(sanitize_name(&o.nick).into_owned(), nick_style),
         ];
+        if let Some(real) = lookalikes.get(o.nick.as_str()) {
+            // Looks like another occupant's nick.
+            spans.push(Span::styled(
+                format!(" (≈{})", sanitize_name(real)),
+                theme.error,
+            ));
+        }
         if room.is_focus(&o.info) {
             // The room's trusted Jitsi focus.
             spans.push(Span::styled(" (focus)", theme.event));

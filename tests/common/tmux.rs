@@ -53,7 +53,61 @@ impl Tmux {
         Tmux::spawn(args, &[], home, width, height)
     }
 
-    fn spawn(args: &[&str], env: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
+    /// Runs confab as `user` with `password` (`None`: without `--ca-file`,
+    /// so that the test CA is not trusted), inside `sh`: when confab ends,
+    /// the shell prints `EXIT=<status>` and then runs `cat -v` in the same
+    /// terminal, so that what confab left behind can be inspected
+    /// ([`Tmux::exit_status`], [`Tmux::flags`], [`Tmux::pane_tty`]).
+    /// Does not wait for anything.
+    pub fn start_wrapped(
+        server: &Prosody,
+        user: &str,
+        password: &str,
+        trust_ca: bool,
+        home: &Path,
+        env: &[&str],
+    ) -> Tmux {
+        let jid = server.jid(user);
+        let addr = format!("127.0.0.1:{}", server.c2s_port());
+        let ca = server.ca_file().display().to_string();
+        let mut args = vec![
+            "--jid",
+            &jid,
+            "--server",
+            &addr,
+            "--password-env",
+            "CONFAB_TEST_PASSWORD",
+        ];
+        if trust_ca {
+            args.extend(["--ca-file", &ca]);
+        }
+        let password = format!("CONFAB_TEST_PASSWORD={password}");
+        let mut env = env.to_vec();
+        env.push(&password);
+        let tmux = Tmux::new_socket();
+        let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "confab", "-x", "100", "-y", "30"])
+            .args([
+                "sh",
+                "-c",
+                "env \"$@\"; echo \"EXIT=$?\"; exec cat -v",
+                "sh",
+            ])
+            .arg(dir("XDG_CONFIG_HOME", &home.join("config")))
+            .arg(dir("XDG_DATA_HOME", &home.join("data")))
+            .args(&env)
+            .arg("TERM=xterm-256color")
+            .arg(confab_bin())
+            .args(args)
+            .status()
+            .expect("tmux starts");
+        assert!(status.success());
+        tmux
+    }
+
+    fn new_socket() -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -63,9 +117,78 @@ impl Tmux {
         );
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmux = Tmux {
+        Tmux {
             socket: format!("confab-test-{}-{n}", std::process::id()),
-        };
+        }
+    }
+
+    /// tmux's format variables of the pane, e.g. `#{alternate_on}`.
+    pub fn format(&self, format: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "confab", format])
+            .output()
+            .expect("tmux display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The terminal modes a full-screen program changes, as
+    /// `name=value` pairs (see [`Tmux::start_wrapped`]).
+    pub fn flags(&self) -> String {
+        let names = [
+            "alternate_on",
+            "mouse_any_flag",
+            "mouse_button_flag",
+            "mouse_all_flag",
+            "mouse_standard_flag",
+            "mouse_sgr_flag",
+            "mouse_utf8_flag",
+            "cursor_flag",
+            "keypad_cursor_flag",
+            "keypad_flag",
+        ];
+        let format: Vec<String> = names.iter().map(|n| format!("{n}=#{{{n}}}")).collect();
+        self.format(&format.join(" "))
+    }
+
+    /// The pane's terminal device (`/dev/pts/N`).
+    pub fn pane_tty(&self) -> String {
+        self.format("#{pane_tty}")
+    }
+
+    /// The process started in the pane (the wrapping shell, or confab).
+    pub fn pane_pid(&self) -> u32 {
+        self.format("#{pane_pid}").parse().expect("a pane pid")
+    }
+
+    /// With [`Tmux::start_wrapped`]: confab's process id (the shell's
+    /// child).
+    pub fn confab_pid(&self) -> u32 {
+        let shell = self.pane_pid();
+        let until = Instant::now() + LONG;
+        loop {
+            let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+                .unwrap_or_default();
+            if let Some(pid) = children.split_whitespace().next() {
+                return pid.parse().expect("a pid");
+            }
+            assert!(Instant::now() < until, "confab never started");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// With [`Tmux::start_wrapped`]: waits for confab to end and returns
+    /// its exit status (as the shell saw it).
+    pub fn exit_status(&self) -> i32 {
+        let s = self.wait_for("EXIT=", |s| s.lines().any(|l| l.starts_with("EXIT=")));
+        s.lines()
+            .find_map(|l| l.strip_prefix("EXIT="))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no exit status on the screen:\n{s}"))
+    }
+
+    fn spawn(args: &[&str], env: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux::new_socket();
         let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
         let status = tmux
             .cmd()

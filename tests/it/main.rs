@@ -25,3 +25,4 @@ mod sandbox;
 mod session;
 mod sfu;
 mod tui;
+mod tui_exit;

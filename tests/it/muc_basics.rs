@@ -158,3 +158,28 @@ fn nick_change_to_a_taken_nick_fails_and_keeps_the_old_one() {
     assert!(!alice.saw(|v| is(v, "occupant") && v["action"] == "nick"));
     assert_eq!(bob.exit_status(), 1);
 }
+
+#[test]
+fn an_occupant_imitating_another_is_marked_lookalike() {
+    let server = prosody_with(&["alice", "bob", "mallory"]);
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
+    let mut mallory = Client::online(&server, "mallory");
+    alice.ok(&format!("/join {ROOM}/alice"));
+    bob.ok(&format!("/join {ROOM}/admin"));
+    alice.ok(&format!("/wait occupant {ROOM} admin"));
+    // A Cyrillic а in front of Latin letters.
+    mallory.ok(&format!("/join {ROOM}/\u{430}dmin"));
+    let e = alice.event("the imitation", |v| {
+        is(v, "occupant") && v["nick"] == "\u{430}dmin" && v["action"] == "join"
+    });
+    assert_eq!(e["lookalike"], "admin", "{e}");
+    // The original is not marked.
+    let orig = alice
+        .find(|v| is(v, "occupant") && v["nick"] == "admin")
+        .unwrap();
+    assert!(orig.get("lookalike").is_none(), "{orig}");
+    for c in [&mut alice, &mut bob, &mut mallory] {
+        assert_eq!(c.finish(), 0);
+    }
+}

@@ -129,3 +129,72 @@ async fn answers_disco_and_ping_and_survives_bad_stanzas() {
     alice.ok("/join after@conference.localhost");
     assert_eq!(alice.finish(), 0);
 }
+
+/// A live one-to-one message with `<delay/>`: `n`, sent by mallory.
+fn delayed_chat(to: &Jid, body: &str, delay_from: Option<&str>) -> Message {
+    let mut m = Message::new_with_type(MessageType::Chat, Some(to.clone()));
+    m.bodies.insert(Lang::new(), body.to_string());
+    let mut delay = Element::builder("delay", "urn:xmpp:delay").attr(
+        minidom::rxml::xml_ncname!("stamp").into(),
+        "1970-01-01T00:00:00Z",
+    );
+    if let Some(f) = delay_from {
+        delay = delay.attr(minidom::rxml::xml_ncname!("from").into(), f);
+    }
+    m.payloads.push(delay.build());
+    m
+}
+
+fn time_of(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(v["time"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_chat_is_shown_when_it_arrived_not_when_it_claims() {
+    let server = prosody_with(&["alice", "mallory"]);
+    let mut alice = Client::start(&server, "alice");
+    let alice_jid = Jid::new(alice.connected()["jid"].as_str().unwrap()).unwrap();
+    let mut mallory = peer(&server, "mallory").await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    send(&mut mallory, delayed_chat(&alice_jid, "from 1970", None)).await;
+    send(
+        &mut mallory,
+        delayed_chat(
+            &alice_jid,
+            "from 1970, says mallory",
+            Some("mallory@localhost"),
+        ),
+    )
+    .await;
+    for body in ["from 1970", "from 1970, says mallory"] {
+        let m = alice.event(body, |v| is(v, "message") && v["body"] == body);
+        assert!(time_of(&m) >= before, "claimed time shown: {m}");
+        assert_eq!(m["delayed"], false, "{m}");
+    }
+    assert_eq!(alice.finish(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_messages_keep_the_time_our_server_stored_them() {
+    let server = prosody_with(&["alice", "mallory"]);
+    let mut mallory = peer(&server, "mallory").await;
+    // Alice is offline: the server stores the message (XEP-0160).
+    let alice = Jid::new(&server.jid("alice")).unwrap();
+    let mut m = Message::new_with_type(MessageType::Chat, Some(alice));
+    m.bodies
+        .insert(Lang::new(), "while you were out".to_string());
+    send(&mut mallory, m).await;
+    // Stored before this (stamps have whole seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let login = chrono::Utc::now();
+    let mut alice = Client::start(&server, "alice");
+    let m = alice.event("the offline message", |v| {
+        is(v, "message") && v["body"] == "while you were out"
+    });
+    assert_eq!(m["delayed"], true, "{m}");
+    assert!(time_of(&m) < login, "{m}");
+    assert!(time_of(&m) > login - chrono::Duration::seconds(60), "{m}");
+    assert_eq!(alice.finish(), 0);
+}
