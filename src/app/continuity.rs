@@ -123,8 +123,10 @@ impl App {
 
     fn learn_mam(&mut self, room: &BareJid) {
         if self.catchup.mam_rooms.insert(room.clone()) {
-            self.session
-                .send(SessionCmd::CatchUpByMam { room: room.clone() });
+            self.session.send(SessionCmd::CatchUpByMam {
+                room: room.clone(),
+                mam: true,
+            });
         }
     }
 
