@@ -39,6 +39,30 @@ impl SentMessages {
             }
         }
     }
+
+    /// Judges an error with `id` from `from`; a trusted one answers its
+    /// message, which is forgotten.
+    fn judge(&mut self, id: &str, from: Option<&Jid>) -> Bounce {
+        match self.to.get(id) {
+            None => Bounce::Unknown,
+            Some((to, to_room)) if origin::bounces_message(to, *to_room, from) => {
+                self.to.remove(id);
+                Bounce::Trusted
+            }
+            Some((to, _)) => Bounce::Forged(to.clone()),
+        }
+    }
+}
+
+/// What a message error is to us.
+#[derive(Debug, PartialEq)]
+enum Bounce {
+    /// Not one of the messages we remember.
+    Unknown,
+    /// From where our message went.
+    Trusted,
+    /// From anyone else (our message went to this JID).
+    Forged(Jid),
 }
 
 /// Whether an answer may end its request.
@@ -94,13 +118,10 @@ impl Task {
         let Some(mid) = id.clone() else {
             return Some(inc);
         };
-        match self.sent.to.get(&mid) {
-            None => *id = None,
-            Some((to, to_room)) if origin::bounces_message(to, *to_room, from.as_ref()) => {
-                self.sent.to.remove(&mid);
-            }
-            Some((to, _)) => {
-                let to = to.clone();
+        match self.sent.judge(&mid, from.as_ref()) {
+            Bounce::Unknown => *id = None,
+            Bounce::Trusted => {}
+            Bounce::Forged(to) => {
                 self.forged(from.as_ref(), "an error for our message", Some(&to));
                 return None;
             }
@@ -132,5 +153,52 @@ impl Task {
             self.forged(from, "an answer to our request", p.to.as_ref());
             Origin::Forged
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn j(s: &str) -> Jid {
+        Jid::new(s).unwrap()
+    }
+
+    #[test]
+    fn message_errors_are_judged_by_where_the_message_went() {
+        let mut sent = SentMessages::default();
+        let room = j("r@conference.localhost");
+        sent.note("m1".into(), room.clone(), true);
+        sent.note("m2".into(), j("bob@localhost"), false);
+        // Someone else, an occupant of the room: forged, and the message
+        // still waits for its real error.
+        for forger in ["mallory@localhost/peer", "r@conference.localhost/mallory"] {
+            assert_eq!(
+                sent.judge("m1", Some(&j(forger))),
+                Bounce::Forged(room.clone())
+            );
+        }
+        assert_eq!(sent.judge("m1", None), Bounce::Forged(room.clone()));
+        assert_eq!(sent.judge("m1", Some(&room)), Bounce::Trusted);
+        // Answered: a second error is nobody's.
+        assert_eq!(sent.judge("m1", Some(&room)), Bounce::Unknown);
+        assert_eq!(
+            sent.judge("m2", Some(&j("bob@localhost/phone"))),
+            Bounce::Trusted
+        );
+        assert_eq!(sent.judge("guessed", Some(&room)), Bounce::Unknown);
+    }
+
+    #[test]
+    fn only_the_latest_messages_are_remembered() {
+        let mut sent = SentMessages::default();
+        let room = j("r@conference.localhost");
+        for i in 0..REMEMBERED + 10 {
+            sent.note(format!("m{i}"), room.clone(), true);
+        }
+        assert_eq!(sent.to.len(), REMEMBERED);
+        assert_eq!(sent.order.len(), REMEMBERED);
+        assert_eq!(sent.judge("m9", Some(&room)), Bounce::Unknown);
+        assert_eq!(sent.judge("m10", Some(&room)), Bounce::Trusted);
     }
 }
