@@ -477,3 +477,58 @@ fn a_room_that_did_not_exist_at_one_check_gets_mam_at_the_next_join() {
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 0);
 }
+
+/// Finding 2, XEP-0410: a hook holds alice's self-ping in the room;
+/// another account answers it with the error that would mean "the room
+/// dropped you". Nothing is dropped or rejoined; the held ping, let
+/// through, is answered by the room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_self_ping_answer_changes_nothing() {
+    const ROOM: &str = "pinged@conference.localhost";
+    let server = archive_server(None);
+    let out = server_lua(
+        &server,
+        "local h = prosody.hosts['conference.localhost']; prosody.confab_held = {}; \
+         h.events.add_handler('iq/full', function(e) \
+           local s = e.stanza; \
+           if not prosody.confab_held.ping and s.attr.type == 'get' and s:get_child('ping', 'urn:xmpp:ping') \
+              and s.attr.from:match('^alice@') then prosody.confab_held.ping = e; return true end \
+         end, 1000); return 'hooked'",
+    );
+    assert!(out.contains("hooked"), "{out}");
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&server, "alice", home.path(), &["--self-ping", "0.3"]);
+    let alice_jid = alice.connected()["jid"].as_str().unwrap().to_string();
+    alice.ok(&format!("/join {ROOM}/alice"));
+    let held = "prosody.confab_held.ping and prosody.confab_held.ping.stanza";
+    let id = server_value(&server, &format!("{held}.attr.id"));
+    assert_eq!(
+        server_value(&server, &format!("{held}.attr.to")),
+        format!("{ROOM}/alice")
+    );
+    let mut mallory = peer(&server, "mallory").await;
+    let answer: Element = format!(
+        "<iq xmlns='jabber:client' type='error' id='{id}' to='{alice_jid}'>\
+           <error type='cancel' by='{ROOM}'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+           <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>You are not currently connected to this chat</text>\
+           </error></iq>"
+    )
+    .parse()
+    .unwrap();
+    send(&mut mallory, Stanza::Iq(Iq::try_from(answer).unwrap())).await;
+    let e = alice.expect("forged answer reported", forged);
+    let text = e["text"].as_str().unwrap();
+    assert!(text.contains("mallory@localhost"), "{e}");
+    assert!(text.contains(&format!("{ROOM}/alice")), "{e}");
+    // Let the ping through: the room answers it, and alice stays.
+    let out = server_lua(
+        &server,
+        "local e = prosody.confab_held.ping; \
+         prosody.hosts['conference.localhost'].events.fire_event('iq/full', e); return 'released'",
+    );
+    assert!(out.contains("released"), "{out}");
+    alice.ok(&format!("/say {ROOM} still here"));
+    assert!(!alice.saw(|v| is(v, "dropped")), "{:?}", alice.events);
+    assert!(!alice.saw(|v| is(v, "joined") && v["rejoined"] == true));
+    assert_eq!(alice.finish(), 0);
+}
