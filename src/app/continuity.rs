@@ -4,19 +4,29 @@
 //!
 //! Catch-up: a room whose disco#info lists `urn:xmpp:mam:2` is asked for
 //! everything after the newest stanza-id we hold for it (from memory or
-//! the archive; a time when we have no stanza-id), page by page (RSM)
-//! until `<fin complete='true'/>`. Results count only when their
-//! `queryid` is one of ours and they come from the room. The forwarded
-//! messages enter the store as delayed messages with the result id as
-//! stanza-id, so the store's `MessageLog` drops what it already holds and
-//! the archive what it already has.
+//! the archive; a time when we have no stanza-id), page by page (RSM,
+//! [`PAGE`] asked for, the server gives what it allows) until `<fin
+//! complete='true'/>` — however many pages that takes. A page that ends
+//! nothing (no results yet not complete, no `<last/>`, or a `<last/>`
+//! already seen) ends the catch-up with an `error` saying how far it got;
+//! every catch-up ends with one `mam` event that says whether it was
+//! complete. Results count only when their `queryid` is one of ours and
+//! they come from the room; the page's own answer only when it comes from
+//! the room (the session checks that, `session/task/origin.rs`). The
+//! forwarded messages enter the store as delayed messages with the result
+//! id as stanza-id, so the store's `MessageLog` drops what it already
+//! holds and the archive what it already has.
 //!
-//! MUC history: when we know before joining that the room archives (we
-//! ask its disco#info first when we hold history of it) the join asks for
-//! no MUC history (`maxstanzas='0'`) and MAM alone fills the gap; the
-//! session does the same on every rejoin of such a room. A room joined
-//! for the first time gets the usual MUC history, and its disco#info is
-//! asked after the join only to learn whether later rejoins can use MAM.
+//! MUC history, decided per join: when we hold history of a room, every
+//! `/join` asks its disco#info first; if it archives, the join asks for no
+//! MUC history (`maxstanzas='0'`) and MAM alone fills the gap, and the
+//! session does the same on rejoins. A positive answer is kept for the
+//! session, a negative or failed one is not (a room that did not exist at
+//! one check may archive at the next). A room joined without such a
+//! check (the first join, a rejoin of a room not known to archive) gets
+//! the usual MUC history and is asked after the join; if it archives and
+//! we had something to catch up from, MAM fills what the MUC history did
+//! not.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +37,7 @@ use super::{App, Exec, IqStep, IqThen, refuse};
 use crate::protocol::correction;
 use crate::protocol::mam::{self, Anchor, MamResult};
 use crate::protocol::muc::HistoryRequest;
+use crate::protocol::origin::random_id;
 use crate::protocol::{ErrorInfo, Incoming};
 use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::{Event, Input, Kind};
@@ -35,24 +46,22 @@ use crate::store::{Event, Input, Kind};
 /// starts this much earlier (what we already saw is dropped by stanza-id).
 const CLOCK_SKEW_SECS: i64 = 300;
 
-/// Results asked for per page.
-const PAGE: u32 = 50;
-/// A catch-up stops after this many pages (the rest is the room's MUC
-/// history's or the user's business).
-const MAX_PAGES: u32 = 100;
+/// Results asked for per page; servers cap it (Prosody at 50 unless
+/// `max_archive_query_results` says more).
+pub(super) const PAGE: u32 = 250;
 
 #[derive(Debug, Default)]
 pub(crate) struct Catchup {
     /// Running queries by queryid.
     queries: HashMap<String, Query>,
-    /// Rooms whose disco#info lists MAM.
+    /// Rooms whose latest disco#info listed MAM.
     mam_rooms: HashSet<BareJid>,
-    /// Rooms whose disco#info was asked for.
-    asked: HashSet<BareJid>,
+    /// Rooms whose join under way was preceded by a disco#info check (the
+    /// `joined` that ends it need not ask again).
+    checked: HashSet<BareJid>,
     /// When we last entered each room: a rejoin of a room where nothing
     /// was said yet catches up from there.
     joined_at: HashMap<BareJid, DateTime<Utc>>,
-    next: u64,
 }
 
 #[derive(Debug)]
@@ -61,20 +70,59 @@ struct Query {
     anchor: Anchor,
     /// New messages so far.
     count: usize,
+    /// Results so far (new or not), and in the page under way.
+    results: usize,
+    page_results: usize,
     pages: u32,
+    /// The `<last/>` of every page so far: one seen again is a loop.
+    lasts: HashSet<String>,
 }
 
-impl Catchup {
-    fn queryid(&mut self) -> String {
-        self.next += 1;
-        format!("confab-mam-{}", self.next)
+impl Query {
+    fn new(room: BareJid, anchor: Anchor) -> Query {
+        Query {
+            room,
+            anchor,
+            count: 0,
+            results: 0,
+            page_results: 0,
+            pages: 1,
+            lasts: HashSet::new(),
+        }
+    }
+
+    fn done(&self, complete: bool) -> Event {
+        Event::Mam {
+            room: self.room.to_string(),
+            count: self.count,
+            complete,
+        }
+    }
+
+    /// The end of a catch-up that did not reach the end of the archive:
+    /// an `error` saying why and how far it got, then `mam`.
+    fn stopped(&self, condition: &str, why: &str) -> Vec<Event> {
+        vec![
+            Event::Error {
+                command: None,
+                room: Some(self.room.to_string()),
+                condition: condition.to_string(),
+                text: Some(format!(
+                    "archive catch-up of {} stopped after {} new messages ({} results in {} pages): \
+                     {why}; the rest was not fetched (join the room again to retry)",
+                    self.room, self.count, self.results, self.pages
+                )),
+                message_id: None,
+            },
+            self.done(false),
+        ]
     }
 }
 
 impl App {
     /// Sends the join of `/join`. A room we hold history of is asked
-    /// whether it archives first: then the join asks for no MUC history
-    /// and MAM catches up after it.
+    /// whether it archives first (every time: the answer is per join):
+    /// then the join asks for no MUC history and MAM catches up after it.
     pub(super) fn send_join(
         &mut self,
         room: BareJid,
@@ -83,13 +131,7 @@ impl App {
         history: HistoryRequest,
         tag: Tag,
     ) {
-        let anchor = self.mam_anchor(&room);
-        if anchor.is_none() || self.catchup.asked.contains(&room) {
-            let history = if anchor.is_some() && self.catchup.mam_rooms.contains(&room) {
-                HistoryRequest::MaxStanzas(0)
-            } else {
-                history
-            };
+        if self.mam_anchor(&room).is_none() {
             self.session.send(SessionCmd::Join {
                 room,
                 nick,
@@ -99,12 +141,12 @@ impl App {
             });
             return;
         }
-        self.catchup.asked.insert(room.clone());
+        self.catchup.checked.insert(room.clone());
         let to = room.clone();
         let then = IqThen::new(move |app, _, result| {
             let mam = mam::has_feature(result.ok().flatten().as_ref(), mam::MAM);
+            app.note_mam(&room, mam);
             let history = if mam {
-                app.learn_mam(&room);
                 HistoryRequest::MaxStanzas(0)
             } else {
                 history.clone()
@@ -121,10 +163,19 @@ impl App {
         self.start_iq("", Some(to.into()), mam::disco_info(), false, then);
     }
 
-    fn learn_mam(&mut self, room: &BareJid) {
-        if self.catchup.mam_rooms.insert(room.clone()) {
-            self.session
-                .send(SessionCmd::CatchUpByMam { room: room.clone() });
+    /// What the room's disco#info said about MAM; the session rejoins it
+    /// accordingly.
+    fn note_mam(&mut self, room: &BareJid, mam: bool) {
+        let changed = if mam {
+            self.catchup.mam_rooms.insert(room.clone())
+        } else {
+            self.catchup.mam_rooms.remove(room)
+        };
+        if changed {
+            self.session.send(SessionCmd::CatchUpByMam {
+                room: room.clone(),
+                mam,
+            });
         }
     }
 
@@ -167,12 +218,15 @@ impl App {
                         .joined_at
                         .insert(room.clone(), Utc::now())
                         .map(|t| Anchor::Start(t - chrono::Duration::seconds(CLOCK_SKEW_SECS)));
+                    // Before the MUC history of this join comes in.
+                    let from = self.mam_anchor(&room).or(since);
+                    let checked = self.catchup.checked.remove(&room);
                     if self.catchup.mam_rooms.contains(&room) {
-                        if let Some(anchor) = self.mam_anchor(&room).or(since) {
+                        if let Some(anchor) = from {
                             self.start_catchup(room, anchor);
                         }
-                    } else if self.catchup.asked.insert(room.clone()) {
-                        self.ask_features(room);
+                    } else if !checked {
+                        self.ask_features(room, from);
                     }
                 }
                 Event::Correction {
@@ -194,12 +248,16 @@ impl App {
         more
     }
 
-    /// disco#info of a room we just entered: does it archive?
-    fn ask_features(&mut self, room: BareJid) {
+    /// disco#info of a room we just entered with MUC history: does it
+    /// archive? Then later joins use MAM, and what the MUC history may
+    /// have missed since `from` is caught up now.
+    fn ask_features(&mut self, room: BareJid, from: Option<Anchor>) {
         let to = room.clone();
         let then = IqThen::new(move |app, _, result| {
-            if mam::has_feature(result.ok().flatten().as_ref(), mam::MAM) {
-                app.learn_mam(&room);
+            let mam = mam::has_feature(result.ok().flatten().as_ref(), mam::MAM);
+            app.note_mam(&room, mam);
+            if mam && let Some(anchor) = from.clone() {
+                app.start_catchup(room.clone(), anchor);
             }
             IqStep::Done(Vec::new())
         });
@@ -211,17 +269,11 @@ impl App {
         if self.catchup.queries.values().any(|q| q.room == room) {
             return;
         }
-        let queryid = self.catchup.queryid();
+        let queryid = random_id("mam");
         let payload = mam::query(&queryid, &anchor, PAGE);
-        self.catchup.queries.insert(
-            queryid.clone(),
-            Query {
-                room: room.clone(),
-                anchor,
-                count: 0,
-                pages: 1,
-            },
-        );
+        self.catchup
+            .queries
+            .insert(queryid.clone(), Query::new(room.clone(), anchor));
         self.start_iq("", Some(room.into()), payload, true, mam_then(queryid));
     }
 
@@ -231,20 +283,33 @@ impl App {
         queryid: &str,
         result: Result<Option<minidom::Element>, ErrorInfo>,
     ) -> IqStep {
-        let Some(q) = self.catchup.queries.remove(queryid) else {
+        let Some(mut q) = self.catchup.queries.remove(queryid) else {
             return IqStep::Done(Vec::new());
         };
         let next = match result {
             Ok(payload) => match payload.as_ref().and_then(mam::parse_fin) {
-                Some(mam::Fin {
-                    complete: false,
-                    last: Some(last),
-                }) if q.pages < MAX_PAGES => Anchor::After(last),
-                _ => {
-                    return IqStep::Done(vec![Event::Mam {
-                        room: q.room.to_string(),
-                        count: q.count,
-                    }]);
+                Some(mam::Fin { complete: true, .. }) => {
+                    return IqStep::Done(vec![q.done(true)]);
+                }
+                Some(mam::Fin { last, .. }) => {
+                    let why = match &last {
+                        _ if q.page_results == 0 => {
+                            "the archive sent an empty page without saying it was complete"
+                        }
+                        None => "the archive sent a page without its last id",
+                        Some(l) if !q.lasts.insert(l.clone()) => {
+                            "the archive sent a page it had sent before"
+                        }
+                        Some(_) => "",
+                    };
+                    match last {
+                        Some(last) if why.is_empty() => Anchor::After(last),
+                        _ => return IqStep::Done(q.stopped("undefined-condition", why)),
+                    }
+                }
+                None => {
+                    let why = "the archive's answer was not a <fin/>";
+                    return IqStep::Done(q.stopped("undefined-condition", why));
                 }
             },
             Err(e) => {
@@ -261,31 +326,22 @@ impl App {
                         Anchor::Start(t)
                     }
                     _ => {
-                        return IqStep::Done(vec![Event::Error {
-                            command: None,
-                            room: Some(q.room.to_string()),
-                            condition: e.condition,
-                            text: Some(format!(
-                                "archive catch-up failed: {}",
-                                e.text.unwrap_or_default()
-                            )),
-                            message_id: None,
-                        }]);
+                        let why = format!(
+                            "the archive answered with an error: {}",
+                            e.text.as_deref().unwrap_or(&e.condition)
+                        );
+                        return IqStep::Done(q.stopped(&e.condition, &why));
                     }
                 }
             }
         };
-        let queryid = self.catchup.queryid();
+        let queryid = random_id("mam");
         let payload = mam::query(&queryid, &next, PAGE);
         let room = q.room.clone();
-        self.catchup.queries.insert(
-            queryid.clone(),
-            Query {
-                anchor: next,
-                pages: q.pages + 1,
-                ..q
-            },
-        );
+        q.anchor = next;
+        q.pages += 1;
+        q.page_results = 0;
+        self.catchup.queries.insert(queryid.clone(), q);
         IqStep::Next {
             events: Vec::new(),
             to: Some(room.into()),
@@ -298,12 +354,14 @@ impl App {
     /// An archived message: it counts only as the answer to one of our
     /// queries, from the room we asked.
     pub(super) fn on_mam_result(&mut self, r: MamResult) -> Vec<Event> {
-        let Some(q) = self.catchup.queries.get(&r.queryid) else {
+        let Some(q) = self.catchup.queries.get_mut(&r.queryid) else {
             return Vec::new();
         };
         if !mam::from_archive(&r, &q.room) {
             return Vec::new();
         }
+        q.results += 1;
+        q.page_results += 1;
         let room = q.room.clone();
         let archived = |app: &App| {
             app.history
@@ -376,344 +434,4 @@ fn mam_then(queryid: String) -> IqThen {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::AppOptions;
-    use crate::command::Command;
-    use crate::protocol::muc::MucPresence;
-    use crate::protocol::{OccupantInfo, RoomMessage};
-    use crate::session::SessionHandle;
-    use tokio::sync::mpsc::UnboundedReceiver;
-
-    fn room() -> BareJid {
-        BareJid::new("r@conference.localhost").unwrap()
-    }
-
-    fn app() -> (App, UnboundedReceiver<SessionCmd>) {
-        App::for_tests("alice@localhost", 50)
-    }
-
-    fn self_presence() -> SessionEvent {
-        SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-            room: room(),
-            nick: "alice".into(),
-            available: true,
-            info: OccupantInfo::default(),
-            codes: vec![110],
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        }))
-    }
-
-    fn live(body: &str, sid: &str) -> SessionEvent {
-        SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-            room: room(),
-            nick: Some("bob".into()),
-            body: body.into(),
-            id: None,
-            stanza_id: Some(sid.into()),
-            time: None,
-            delayed: false,
-        }))
-    }
-
-    fn result(queryid: &str, id: &str, body: &str, from: &str) -> SessionEvent {
-        SessionEvent::Incoming(Incoming::MamResult(MamResult {
-            archive: Some(jid::Jid::new(from).unwrap()),
-            queryid: queryid.into(),
-            id: id.into(),
-            time: None,
-            message: Box::new(Incoming::RoomMessage(RoomMessage {
-                room: room(),
-                nick: Some("bob".into()),
-                body: body.into(),
-                id: None,
-                stanza_id: None,
-                time: None,
-                delayed: false,
-            })),
-        }))
-    }
-
-    /// The MAM query the app asked the session for: (tag, queryid, after).
-    fn mam_query(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Option<String>) {
-        while let Ok(cmd) = rx.try_recv() {
-            if let SessionCmd::Iq {
-                payload, tag, set, ..
-            } = cmd
-                && payload.is("query", mam::MAM)
-            {
-                assert!(set);
-                let after = payload
-                    .get_child("set", mam::RSM)
-                    .and_then(|s| s.get_child("after", mam::RSM))
-                    .map(|a| a.text());
-                return (tag, payload.attr("queryid").unwrap().to_string(), after);
-            }
-        }
-        panic!("no MAM query was sent")
-    }
-
-    fn fin(complete: bool, last: &str) -> Option<minidom::Element> {
-        Some(
-            format!("<fin xmlns='urn:xmpp:mam:2' complete='{complete}'><set xmlns='http://jabber.org/protocol/rsm'><last>{last}</last></set></fin>")
-                .parse()
-                .unwrap(),
-        )
-    }
-
-    #[test]
-    fn rejoin_catches_up_page_by_page_without_duplicates() {
-        let (mut app, mut rx) = app();
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        app.on_session(self_presence());
-        app.on_session(live("before", "s1"));
-        // The room archives.
-        app.catchup.mam_rooms.insert(room());
-        // Connection lost and back: the rejoin starts a catch-up after s1.
-        app.on_session(SessionEvent::Disconnected {
-            reason: "x".into(),
-            retry_in: std::time::Duration::from_secs(1),
-        });
-        let ev = app.on_session(self_presence());
-        assert!(ev.iter().any(|e| e.to_json()["rejoined"] == true));
-        let (tag, q1, after) = mam_query(&mut rx);
-        assert_eq!(after.as_deref(), Some("s1"));
-        // Someone else's queryid, or a result not from the room: ignored.
-        assert!(
-            app.on_session(result("other", "s2", "forged", "r@conference.localhost"))
-                .is_empty()
-        );
-        assert!(
-            app.on_session(result(&q1, "s2", "forged", "evil@localhost"))
-                .is_empty()
-        );
-        // A duplicate of what we hold is dropped; new ones are delayed
-        // messages.
-        assert!(
-            app.on_session(result(&q1, "s1", "before", "r@conference.localhost"))
-                .is_empty()
-        );
-        let ev = app.on_session(result(&q1, "s2", "missed 1", "r@conference.localhost"));
-        assert_eq!(ev[0].to_json()["delayed"], true);
-        assert_eq!(ev[0].to_json()["body"], "missed 1");
-        // Not complete: the next page, after the last id.
-        let ev = app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(fin(false, "s2")),
-        });
-        assert!(ev.is_empty(), "{ev:?}");
-        let (tag, q2, after) = mam_query(&mut rx);
-        assert_ne!(q1, q2);
-        assert_eq!(after.as_deref(), Some("s2"));
-        // A late result of the finished page is no longer ours.
-        assert!(
-            app.on_session(result(&q1, "s9", "late", "r@conference.localhost"))
-                .is_empty()
-        );
-        app.on_session(result(&q2, "s3", "missed 2", "r@conference.localhost"));
-        // The live copy of a message comes too: once only.
-        assert!(app.on_session(live("missed 2", "s3")).is_empty());
-        let ev = app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(fin(true, "s3")),
-        });
-        assert_eq!(ev.len(), 1, "{ev:?}");
-        assert_eq!(ev[0].to_json()["event"], "mam");
-        assert_eq!(ev[0].to_json()["count"], 2);
-        let bodies: Vec<String> = app
-            .store
-            .room(&room())
-            .unwrap()
-            .messages
-            .iter()
-            .map(|m| m.body.clone())
-            .collect();
-        assert_eq!(bodies, ["before", "missed 1", "missed 2"]);
-    }
-
-    #[test]
-    fn an_unknown_stanza_id_falls_back_to_time() {
-        let (mut app, mut rx) = app();
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        app.on_session(self_presence());
-        app.on_session(live("before", "s1"));
-        app.catchup.mam_rooms.insert(room());
-        app.on_session(SessionEvent::Disconnected {
-            reason: "x".into(),
-            retry_in: std::time::Duration::from_secs(1),
-        });
-        app.on_session(self_presence());
-        let (tag, _, _) = mam_query(&mut rx);
-        let ev = app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Err(ErrorInfo::new("item-not-found", None)),
-        });
-        assert!(ev.is_empty(), "{ev:?}");
-        // Asked again with a start time and no <after/>.
-        let (tag, _, after) = mam_query(&mut rx);
-        assert_eq!(after, None);
-        // Any other error is reported, naming the room.
-        let ev = app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Err(ErrorInfo::new("forbidden", Some("no".into()))),
-        });
-        assert_eq!(ev[0].to_json()["event"], "error");
-        assert_eq!(ev[0].to_json()["room"], "r@conference.localhost");
-    }
-
-    fn archived_app() -> (App, UnboundedReceiver<SessionCmd>) {
-        let mut h = crate::history::History::in_memory("alice@localhost").unwrap();
-        h.append(&[crate::history::Record {
-            conversation: room().to_string(),
-            message: crate::store::Message {
-                kind: Kind::Chat,
-                seq: 0,
-                id: None,
-                stanza_id: Some("s1".into()),
-                time: Utc::now(),
-                nick: Some("bob".into()),
-                body: "old".into(),
-                own: false,
-                private: false,
-                delayed: false,
-                archived: false,
-                edited: false,
-            },
-        }])
-        .unwrap();
-        let (handle, rx) = SessionHandle::pair();
-        let app = App::new(
-            handle,
-            Some(h),
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
-        (app, rx)
-    }
-
-    /// Joins a room we hold history of; answers the disco#info the app
-    /// asks first with `features`; returns the join's history request.
-    fn join_with_features(features: &str) -> (Vec<SessionCmd>, HistoryRequest) {
-        let (mut app, mut rx) = archived_app();
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        let Ok(SessionCmd::Iq {
-            payload, tag, set, ..
-        }) = rx.try_recv()
-        else {
-            panic!("disco#info first")
-        };
-        assert!(payload.is("query", crate::protocol::ns::DISCO_INFO) && !set);
-        assert!(rx.try_recv().is_err(), "no join before the answer");
-        let info =
-            format!("<query xmlns='http://jabber.org/protocol/disco#info'>{features}</query>");
-        app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(Some(info.parse().unwrap())),
-        });
-        let mut cmds = Vec::new();
-        while let Ok(c) = rx.try_recv() {
-            cmds.push(c);
-        }
-        let history = cmds
-            .iter()
-            .find_map(|c| match c {
-                SessionCmd::Join { history, .. } => Some(history.clone()),
-                _ => None,
-            })
-            .expect("the join");
-        (cmds, history)
-    }
-
-    #[test]
-    fn a_room_that_archives_is_joined_without_muc_history() {
-        let (cmds, history) = join_with_features(
-            "<feature var='http://jabber.org/protocol/muc'/><feature var='urn:xmpp:mam:2'/>",
-        );
-        assert_eq!(history, HistoryRequest::MaxStanzas(0));
-        // The session will rejoin it the same way.
-        assert!(matches!(cmds[0], SessionCmd::CatchUpByMam { .. }));
-        let (cmds, history) = join_with_features("<feature var='http://jabber.org/protocol/muc'/>");
-        assert!(matches!(history, HistoryRequest::Since(_)), "{history:?}");
-        assert_eq!(cmds.len(), 1);
-    }
-
-    #[test]
-    fn a_quiet_room_catches_up_from_when_we_entered_it() {
-        let (mut app, mut rx) = app();
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        app.on_session(self_presence());
-        app.catchup.mam_rooms.insert(room());
-        app.on_session(SessionEvent::Disconnected {
-            reason: "x".into(),
-            retry_in: std::time::Duration::from_secs(1),
-        });
-        app.on_session(self_presence());
-        let (_, _, after) = mam_query(&mut rx);
-        assert_eq!(after, None, "by time: nothing was said before");
-    }
-
-    #[test]
-    fn correct_needs_a_message_of_ours() {
-        let (mut app, _rx) = app();
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        app.on_session(self_presence());
-        let exec = app.execute(
-            Command::Correct {
-                room: room(),
-                text: "x".into(),
-            },
-            "/correct r@conference.localhost x",
-        );
-        let j = exec.events[0].to_json();
-        assert_eq!(j["event"], "error");
-        assert_eq!(j["condition"], "item-not-found");
-        assert_eq!(j["command"], "/correct r@conference.localhost x");
-    }
-}
+mod tests;

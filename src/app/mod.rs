@@ -167,7 +167,6 @@ pub struct App {
     history: Option<History>,
     opts: AppOptions,
     next_tag: Tag,
-    next_msg: u64,
     pending: HashMap<Tag, Pending>,
     /// Archive errors are reported once, then the archive is dropped.
     history_failed: bool,
@@ -209,7 +208,6 @@ impl App {
             history,
             opts,
             next_tag: 0,
-            next_msg: 0,
             pending: HashMap::new(),
             history_failed: false,
             rooms: rooms::RoomsState::default(),
@@ -353,9 +351,10 @@ impl App {
         self.next_tag
     }
 
+    /// A fresh message id (also the XEP-0359 origin-id): random, so that
+    /// nobody can aim an error at a message before seeing it.
     fn message_id(&mut self) -> String {
-        self.next_msg += 1;
-        format!("confab-{}-{}", std::process::id(), self.next_msg)
+        crate::protocol::origin::random_id("msg")
     }
 
     fn wait(&mut self, command: &str, waiting: Waiting, sent: bool) -> Tag {

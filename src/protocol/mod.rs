@@ -19,6 +19,7 @@ pub mod jingle;
 pub mod mam;
 pub mod message;
 pub mod muc;
+pub mod origin;
 pub mod owner;
 pub mod rooms;
 pub mod roster;

@@ -31,6 +31,10 @@ pub enum SessionEvent {
     Incoming(Incoming),
     /// A stanza that could not be parsed (it is dropped, never fatal).
     Malformed { from: Option<String>, text: String },
+    /// An answer (IQ result or error, self-ping answer, message error)
+    /// with the id of a request of ours but from someone the request did
+    /// not go to: dropped, and the request still waits for its answer.
+    Forged { from: Option<String>, text: String },
     /// The answer to an IQ the app sent with [`SessionCmd::Iq`].
     IqResponse {
         tag: Tag,
@@ -102,9 +106,10 @@ pub enum SessionCmd {
         timeout: Duration,
         tag: Tag,
     },
-    /// The app catches this room up through its MAM archive (XEP-0313):
-    /// rejoins ask the room for no MUC history.
-    CatchUpByMam { room: BareJid },
+    /// Whether the app catches this room up through its MAM archive
+    /// (XEP-0313): then rejoins ask the room for no MUC history. `false`
+    /// when the room's latest disco#info did not list MAM.
+    CatchUpByMam { room: BareJid, mam: bool },
     /// After a reconnection the app enters this room again itself (a
     /// Jitsi focus is asked first, `app/focus.rs`): the session keeps it
     /// (messages for it wait) but sends no join presence until the app's

@@ -25,6 +25,7 @@ use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
 mod legacy;
+mod origin;
 mod selfping;
 
 /// A room the session is in (or entering), kept to rejoin after a
@@ -84,6 +85,8 @@ struct Outgoing {
 struct PendingIq {
     tag: Tag,
     deadline: Instant,
+    /// Where the request went: only that entity may answer it.
+    to: Option<Jid>,
 }
 
 /// What a presence meant for the rejoin registry.
@@ -110,7 +113,11 @@ pub(super) struct Task {
     /// Messages for no room (or unknown rooms) waiting for the connection.
     outbox: VecDeque<Outgoing>,
     iqs: HashMap<String, PendingIq>,
-    next_id: u64,
+    /// Our full JID while connected (who may answer requests to our
+    /// account).
+    own: Option<FullJid>,
+    /// Where recent messages went (their errors must come from there).
+    sent: origin::SentMessages,
     ever_online: bool,
     /// Rooms the app catches up by MAM.
     mam_rooms: std::collections::HashSet<BareJid>,
@@ -139,7 +146,8 @@ impl Task {
             status: None,
             outbox: VecDeque::new(),
             iqs: HashMap::new(),
-            next_id: 0,
+            own: None,
+            sent: Default::default(),
             ever_online: false,
             mam_rooms: Default::default(),
             self_pings: HashMap::new(),
@@ -153,8 +161,7 @@ impl Task {
     }
 
     fn new_id(&mut self, prefix: &str) -> String {
-        self.next_id += 1;
-        format!("confab-{prefix}-{}", self.next_id)
+        crate::protocol::origin::random_id(prefix)
     }
 
     pub(super) async fn run(mut self) {
@@ -404,6 +411,7 @@ impl Task {
                 self.emit(SessionEvent::Sent { tag });
             }
             SessionCmd::Message { message, room, tag } => {
+                self.note_message(&message);
                 self.queue(Outgoing {
                     stanza: *message,
                     tag,
@@ -417,7 +425,7 @@ impl Task {
                     result: Err(err("remote-server-timeout", "not connected")),
                 });
             }
-            SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            SessionCmd::CatchUpByMam { room, mam } => self.catch_up_by_mam(room, mam),
             SessionCmd::AppRejoins { room } => self.app_rejoins(&room),
             http @ SessionCmd::Http { .. } => self.http(http),
             SessionCmd::Groupchat { room } => self.mark_groupchat(room),
@@ -526,7 +534,7 @@ impl Task {
     }
 
     async fn run_connected(&mut self, mut stream: Stream, jid: FullJid) -> Outcome {
-        let _ = jid;
+        self.own = Some(jid);
         // Initial presence with our capabilities.
         let mut presence = muc::status_presence(None, self.show, self.status.as_deref());
         presence.payloads.push(disco::caps());
@@ -698,9 +706,12 @@ impl Task {
             // An answer we cannot read (e.g. an old server's error with
             // only a numeric code) still ends the request that waits for it.
             let is_answer = matches!(header.type_.as_deref(), Some("result") | Some("error"));
+            let from = header.from.as_deref().and_then(|f| Jid::new(f).ok());
             if name.to_string() == "iq"
                 && is_answer
-                && let Some(p) = header.id.as_ref().and_then(|id| self.iqs.remove(id))
+                && let Some(id) = header.id.as_ref()
+                && matches!(self.iq_origin(id, from.as_ref()), origin::Origin::Trusted)
+                && let Some(p) = self.iqs.remove(id)
             {
                 self.emit(SessionEvent::IqResponse {
                     tag: p.tag,
@@ -748,7 +759,16 @@ impl Task {
                         r.last_seen = Some(t);
                     }
                 }
-                self.emit(SessionEvent::Incoming(classify_message(&m)));
+                let inc = if m.type_ == MessageType::Error {
+                    match self.message_error(&m) {
+                        Some(inc) => inc,
+                        // Forged: reported, not passed on.
+                        None => return Ok(()),
+                    }
+                } else {
+                    classify_message(&m)
+                };
+                self.emit(SessionEvent::Incoming(inc));
                 Ok(())
             }
         }
@@ -862,6 +882,12 @@ impl Task {
                 } else if let Some(req) = IqRequest::from_iq(&iq) {
                     self.emit(SessionEvent::IqRequest(req));
                 }
+                Ok(())
+            }
+            Iq::Result { id, from, .. } | Iq::Error { id, from, .. }
+                if !matches!(self.iq_origin(id, from.as_ref()), origin::Origin::Trusted) =>
+            {
+                // Nobody's, or forged (reported): the request still waits.
                 Ok(())
             }
             Iq::Result { id, .. } | Iq::Error { id, .. } if self.self_pings.contains_key(id) => {
@@ -993,6 +1019,7 @@ impl Task {
                 self.emit(SessionEvent::Sent { tag });
             }
             SessionCmd::Message { message, room, tag } => {
+                self.note_message(&message);
                 let o = Outgoing {
                     stanza: *message,
                     tag,
@@ -1022,17 +1049,18 @@ impl Task {
                 tag,
             } => {
                 let id = self.new_id("iq");
-                let iq = iq_request(id.clone(), to, payload, set);
+                let iq = iq_request(id.clone(), to.clone(), payload, set);
                 self.iqs.insert(
                     id,
                     PendingIq {
                         tag,
                         deadline: Instant::now() + timeout,
+                        to,
                     },
                 );
                 Self::write(stream, iq.into()).await?;
             }
-            SessionCmd::CatchUpByMam { room } => self.catch_up_by_mam(room),
+            SessionCmd::CatchUpByMam { room, mam } => self.catch_up_by_mam(room, mam),
             SessionCmd::AppRejoins { room } => self.app_rejoins(&room),
             SessionCmd::Reply { to, id, answer } => {
                 Self::write(stream, iq::reply(to, id, answer).into()).await?;

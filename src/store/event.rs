@@ -171,10 +171,12 @@ pub enum Event {
         id: Option<String>,
     },
     /// A XEP-0313 catch-up of a room's archive finished: `count` messages
-    /// were new (each came as a delayed `message` event).
+    /// were new (each came as a delayed `message` event); `complete`: up
+    /// to the end of the archive (else an `error` said where it stopped).
     Mam {
         room: String,
         count: usize,
+        complete: bool,
     },
     /// XEP-0410 self-ping found the room had silently dropped us; the
     /// session rejoins (a `joined` with `rejoined` follows).

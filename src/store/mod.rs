@@ -436,6 +436,12 @@ impl Store {
                 self.push_error(None, error.clone(), now);
                 out.push(Event::error(&error.condition, error.text));
             }
+            SessionEvent::Forged { text, .. } => {
+                // Like a malformed stanza: dropped, and said so.
+                let error = ErrorInfo::new("forged-answer", text);
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
             SessionEvent::Closed => {
                 self.connection = Connection::Offline;
             }

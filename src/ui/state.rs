@@ -396,7 +396,12 @@ impl UiState {
                     format!("{room}: the room had dropped you; rejoining…"),
                     true,
                 ),
-                Event::Mam { room, count } if *count > 0 => self.set_status(
+                // An incomplete one leaves its error on the status line.
+                Event::Mam {
+                    room,
+                    count,
+                    complete: true,
+                } if *count > 0 => self.set_status(
                     format!("{room}: {count} missed messages from the room's archive"),
                     false,
                 ),

@@ -372,7 +372,7 @@ fn self_ping_keeps_a_healthy_room_joined() {
 }
 
 /// Runs Lua inside the server through `prosodyctl shell` (mod_admin_shell).
-fn server_lua(server: &Prosody, lua: &str) -> String {
+pub(crate) fn server_lua(server: &Prosody, lua: &str) -> String {
     let out = std::process::Command::new("prosodyctl")
         .arg("--config")
         .arg(server.config_path())

@@ -14,6 +14,7 @@ mod component;
 mod conference;
 mod continuity;
 mod focus;
+mod hostile_answers;
 mod invite;
 mod invite_tui;
 mod moderation;

@@ -20,11 +20,16 @@ use crate::session::SessionEvent;
 const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
 impl Task {
-    pub(super) fn catch_up_by_mam(&mut self, room: BareJid) {
+    /// [`crate::session::SessionCmd::CatchUpByMam`].
+    pub(super) fn catch_up_by_mam(&mut self, room: BareJid, mam: bool) {
         if let Some(r) = self.rooms.get_mut(&room) {
-            r.mam = true;
+            r.mam = mam;
         }
-        self.mam_rooms.insert(room);
+        if mam {
+            self.mam_rooms.insert(room);
+        } else {
+            self.mam_rooms.remove(&room);
+        }
     }
 
     /// Notes that a room (the bare JID of the sender) spoke.
