@@ -31,6 +31,9 @@ pub enum SessionEvent {
     Incoming(Incoming),
     /// A stanza that could not be parsed (it is dropped, never fatal).
     Malformed { from: Option<String>, text: String },
+    /// A stanza past the parse limits (depth, size, attributes), dropped
+    /// unread by the guard (`session/guard.rs`).
+    StanzaDropped(super::guard::Dropped),
     /// The answer to an IQ the app sent with [`SessionCmd::Iq`].
     IqResponse {
         tag: Tag,

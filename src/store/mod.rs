@@ -425,6 +425,19 @@ impl Store {
                 self.push_error(None, error.clone(), now);
                 out.push(Event::error(&error.condition, error.text));
             }
+            SessionEvent::StanzaDropped(d) => {
+                self.push_error(
+                    None,
+                    ErrorInfo::new(d.limit.reason(), Some(d.text.clone())),
+                    now,
+                );
+                out.push(Event::StanzaDropped {
+                    stanza: d.stanza,
+                    from: d.from,
+                    reason: d.limit.reason().to_string(),
+                    text: d.text,
+                });
+            }
             SessionEvent::Closed => {
                 self.connection = Connection::Offline;
             }

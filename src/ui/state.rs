@@ -393,6 +393,7 @@ impl UiState {
                     format!("{room}: the room had dropped you; rejoining…"),
                     true,
                 ),
+                Event::StanzaDropped { text, .. } => self.set_status(text.clone(), true),
                 Event::Mam { room, count } if *count > 0 => self.set_status(
                     format!("{room}: {count} missed messages from the room's archive"),
                     false,
