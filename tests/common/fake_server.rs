@@ -1,8 +1,8 @@
 //! A fake XMPP server for login tests: STARTTLS with a certificate from a
 //! fresh test CA (so confab trusts it with `--ca-file`), SCRAM-SHA-1 far
 //! enough to send a valid server-first message, then a final message as
-//! the [`Finale`] says — a forged one, or a real one (then resource
-//! binding, so that a correct server is seen to log confab in).
+//! the [`Finale`] says — a forged one or a real one — and then, if confab
+//! goes on, resource binding (as an impostor would).
 //!
 //! Bytes are written and matched as text: the fake only needs to follow
 //! confab's side of the exchange.
@@ -112,7 +112,7 @@ impl Reader {
                 return Ok(text[..end].to_string());
             }
             let mut chunk = [0u8; 4096];
-            let n = s.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            let n = s.read(&mut chunk).await.unwrap_or(0);
             if n == 0 {
                 return Err(format!("closed while waiting for {needle:?}; got {text:?}"));
             }
@@ -217,9 +217,9 @@ async fn serve(
             let mut wrong = signature.clone();
             wrong[0] ^= 0x55;
             let text = format!("<success xmlns='{SASL}'>{}</success>", server_final(&wrong));
-            return send(&mut tls, &text).await;
+            send(&mut tls, &text).await?;
         }
-        Finale::NoData => return send(&mut tls, &format!("<success xmlns='{SASL}'/>")).await,
+        Finale::NoData => send(&mut tls, &format!("<success xmlns='{SASL}'/>")).await?,
         Finale::Valid => {
             let text = format!(
                 "<success xmlns='{SASL}'>{}</success>",
@@ -238,7 +238,8 @@ async fn serve(
             send(&mut tls, &format!("<success xmlns='{SASL}'/>")).await?;
         }
     }
-    // Logged in: the restart, then resource binding.
+    // Logged in (or so the impostor hopes): the restart, then resource
+    // binding.
     r.header(&mut tls).await?;
     send(
         &mut tls,
@@ -252,8 +253,9 @@ async fn serve(
          <jid>alice@localhost/fake</jid></bind></iq>",
     )
     .await?;
-    // Whatever comes next is read and ignored until confab leaves.
+    // Whatever comes next is read and ignored until confab leaves (killed
+    // or not).
     let mut sink = [0u8; 4096];
-    while tls.read(&mut sink).await.map_err(|e| e.to_string())? > 0 {}
+    while tls.read(&mut sink).await.is_ok_and(|n| n > 0) {}
     Ok(())
 }

@@ -29,6 +29,11 @@ async fn against(finale: Finale) -> (Client, FakeServer, tempfile::TempDir) {
 async fn refused(finale: Finale, what: &str) {
     let (mut c, server, _home) = against(finale).await;
     let e = tokio::task::block_in_place(|| c.event("login error", |v| is(v, "error")));
+    assert!(
+        !c.saw(|v| is(v, "connected")),
+        "logged in by an impostor: {:?}",
+        c.events
+    );
     assert_eq!(e["condition"], "bad-server-signature", "{e}");
     let text = e["text"].as_str().unwrap();
     assert!(text.contains("did not prove it knows the password"), "{e}");
@@ -36,13 +41,14 @@ async fn refused(finale: Finale, what: &str) {
     assert!(!e.to_string().contains(PASSWORD), "password leaked: {e}");
     let code = tokio::task::block_in_place(|| c.exit_status());
     assert_eq!(code, 1);
-    assert!(!c.saw(|v| is(v, "connected")), "{:?}", c.events);
     // Fatal: no second attempt.
     assert!(!c.saw(|v| is(v, "reconnecting")));
-    server
-        .outcome()
-        .await
-        .expect("the fake server got to its final message");
+    // confab hung up instead of restarting the stream after `<success>`.
+    let out = server.outcome().await.unwrap_err();
+    assert!(
+        out.contains("closed while waiting for \"<stream:stream\""),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
