@@ -122,3 +122,34 @@ async fn deep_stanzas_leave_the_tui_running() {
     tmux.send(&["/quit", "Enter"]);
     tmux.wait_exit();
 }
+
+/// The testbed's components (XEP-0114 peers that run for days) have the
+/// same guard: a deep stanza for one is dropped, the next one arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_drops_deep_stanzas_and_goes_on() {
+    use confab::testbed::component::{ComponentStream, NS};
+    let server = prosody_with(&["mallory"]);
+    let mut comp = ComponentStream::connect(
+        server.component_port(),
+        DEFAULT_COMPONENT,
+        server.component_secret(),
+    )
+    .await
+    .expect("handshake accepted");
+    let mallory = peer(&server, "mallory").await;
+    let _conn = attack(mallory, &format!("echo@{DEFAULT_COMPONENT}")).await;
+    let got = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let el = comp.next().await.expect("stream open");
+            if el.is("message", NS) {
+                return el;
+            }
+        }
+    })
+    .await
+    .expect("the message after the attack reached the component");
+    assert_eq!(
+        got.get_child("body", NS).unwrap().text(),
+        "still here after the attack"
+    );
+}
