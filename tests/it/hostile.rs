@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 
@@ -59,7 +59,7 @@ async fn deep_stanzas_are_dropped_and_batch_goes_on() {
     let mut alice = Client::start(&server, "alice");
     let alice_jid = alice.connected()["jid"].as_str().unwrap().to_string();
     let (mallory, mallory_jid) = peer_with_jid(&server, "mallory").await;
-    let _conn = attack(mallory, &alice_jid).await;
+    let mut conn = attack(mallory, &alice_jid).await;
 
     for stanza in ["iq", "presence", "message"] {
         let d = alice.event(&format!("a dropped {stanza}"), |v| dropped(v, stanza));
@@ -80,6 +80,33 @@ async fn deep_stanzas_are_dropped_and_batch_goes_on() {
         "{m}"
     );
     assert!(!alice.saw(|v| v["event"] == "disconnected"));
+    // The deep IQ request was answered with an error, not left hanging.
+    let answer = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some(i) = text
+                .find("id='deep-iq'")
+                .or_else(|| text.find("id=\"deep-iq\""))
+            {
+                let start = text[..i].rfind("<iq").unwrap_or(0);
+                if let Some(end) = text[i..].find("</iq>") {
+                    return text[start..i + end].to_string();
+                }
+            }
+            let n = conn.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "mallory's connection closed: {text}");
+            got.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("an answer to the deep IQ");
+    assert!(
+        answer.contains("type='error'") || answer.contains("type=\"error\""),
+        "{answer}"
+    );
+    assert!(answer.contains("policy-violation"), "{answer}");
     // Still alive and well.
     alice.ok("/join afterwards@conference.localhost");
     assert_eq!(alice.finish(), 0);
