@@ -18,13 +18,13 @@ use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
 use super::connect::{Stream, connect};
-use super::guard::Reports;
 use super::{SessionCmd, SessionEvent, SessionParams, Tag};
 use crate::command::Show;
 use crate::protocol::iq::{self, IqRequest};
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
+mod dropped;
 mod legacy;
 mod selfping;
 
@@ -668,39 +668,6 @@ impl Task {
                 _ => Ok(()),
             },
         }
-    }
-
-    /// Stanzas the guard dropped (past the parse limits): reported; an
-    /// IQ request among them is answered with an error.
-    async fn on_dropped(&mut self, reports: &Reports, stream: &mut Stream) -> Result<(), String> {
-        let (drops, lost) = reports.take();
-        for d in drops {
-            if d.stanza == "iq"
-                && matches!(d.type_.as_deref(), Some("get") | Some("set"))
-                && let (Some(id), Some(from)) =
-                    (&d.id, d.from.as_deref().and_then(|f| Jid::new(f).ok()))
-            {
-                let reply = Iq::from_error(
-                    id.clone(),
-                    xmpp_parsers::stanza_error::StanzaError::new(
-                        xmpp_parsers::stanza_error::ErrorType::Modify,
-                        xmpp_parsers::stanza_error::DefinedCondition::PolicyViolation,
-                        "en",
-                        d.text.clone(),
-                    ),
-                )
-                .with_to(from);
-                Self::write(stream, reply.into()).await?;
-            }
-            self.emit(SessionEvent::StanzaDropped(d));
-        }
-        if lost > 0 {
-            self.emit(SessionEvent::Malformed {
-                from: None,
-                text: format!("{lost} more stanzas past the parse limits were dropped unreported"),
-            });
-        }
-        Ok(())
     }
 
     async fn on_malformed(
