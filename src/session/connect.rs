@@ -6,7 +6,6 @@
 //! password forever.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,10 +26,13 @@ use xmpp_parsers::bind::{BindQuery, BindResponse};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::starttls;
 
+use super::guard::{Guard, Limits};
 use crate::config::{Secret, TlsMode};
 use crate::protocol::ns;
 
-pub type Io = BufStream<TlsStream<TcpStream>>;
+/// The TLS stream behind the guard that bounds every stanza's depth and
+/// size before the XML parser builds anything (`guard.rs`).
+pub type Io = BufStream<Guard<TlsStream<TcpStream>>>;
 pub type Stream = XmppStream<Io>;
 
 /// Where and how to connect.
@@ -57,14 +59,14 @@ pub struct ConnectError {
 }
 
 impl ConnectError {
-    fn retry(condition: &str, text: impl Into<String>) -> ConnectError {
+    pub(super) fn retry(condition: &str, text: impl Into<String>) -> ConnectError {
         ConnectError {
             fatal: false,
             condition: condition.into(),
             text: text.into(),
         }
     }
-    fn fatal(condition: &str, text: impl Into<String>) -> ConnectError {
+    pub(super) fn fatal(condition: &str, text: impl Into<String>) -> ConnectError {
         ConnectError {
             fatal: true,
             condition: condition.into(),
@@ -134,7 +136,7 @@ fn header(domain: &str) -> StreamHeader<'_> {
     }
 }
 
-fn io_error(e: io::Error) -> ConnectError {
+pub(super) fn io_error(e: io::Error) -> ConnectError {
     // A certificate problem is not going to fix itself: fatal.
     if let Some(inner) = e.get_ref()
         && let Some(tls) = inner.downcast_ref::<rustls::Error>()
@@ -159,7 +161,7 @@ fn io_error(e: io::Error) -> ConnectError {
     ConnectError::retry(condition, e.to_string())
 }
 
-fn read_error(e: ReadError) -> ConnectError {
+pub(super) fn read_error(e: ReadError) -> ConnectError {
     match e {
         ReadError::HardError(e) => io_error(e),
         ReadError::ParseError(e) => ConnectError::retry("bad-format", e.to_string()),
@@ -170,28 +172,8 @@ fn read_error(e: ReadError) -> ConnectError {
     }
 }
 
-fn xmpp_error(e: tokio_xmpp::Error) -> ConnectError {
-    use tokio_xmpp::error::AuthError;
-    match e {
-        tokio_xmpp::Error::Io(e) => io_error(e),
-        tokio_xmpp::Error::Auth(AuthError::Fail(cond)) => {
-            let name = format!("{cond:?}");
-            let condition = kebab(&name);
-            ConnectError::fatal(
-                &condition,
-                format!("the server refused the login ({condition}): check the JID and password"),
-            )
-        }
-        tokio_xmpp::Error::Auth(other) => ConnectError::fatal("auth-error", other.to_string()),
-        tokio_xmpp::Error::Disconnected => {
-            ConnectError::retry("connection-lost", "disconnected during login")
-        }
-        other => ConnectError::retry("protocol-error", other.to_string()),
-    }
-}
-
 /// `NotAuthorized` → `not-authorized`.
-fn kebab(name: &str) -> String {
+pub(super) fn kebab(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -243,7 +225,7 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
         .await
         .map_err(io_error)?;
     let stream = initiate_stream(
-        BufStream::new(tls),
+        BufStream::new(Guard::new(tls, Limits::default())),
         ns::JABBER_CLIENT,
         header(&domain),
         p.timeouts,
@@ -255,23 +237,9 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
 
-    // SCRAM only; never PLAIN, never the -PLUS variants (no channel
-    // binding data for TLS 1.2 and servers that do not offer them).
+    // SCRAM only, the server's signature checked (`sasl.rs`); never
+    // PLAIN, never the -PLUS variants yet.
     let offered: Vec<String> = features.sasl_mechanisms.iter().cloned().collect();
-    let mechs: BTreeSet<String> = offered
-        .iter()
-        .filter(|m| m.starts_with("SCRAM-SHA-") && !m.ends_with("-PLUS"))
-        .cloned()
-        .collect();
-    if mechs.is_empty() {
-        return Err(ConnectError::fatal(
-            "no-scram",
-            format!(
-                "the server offers no SCRAM login (offered: {})",
-                offered.join(", ")
-            ),
-        ));
-    }
     let local = p
         .jid
         .node()
@@ -280,9 +248,7 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
         .with_username(local.as_str())
         .with_password(p.password.expose())
         .with_channel_binding(ChannelBinding::None);
-    let initiating = tokio_xmpp::client_login(stream, mechs, creds)
-        .await
-        .map_err(xmpp_error)?;
+    let initiating = super::sasl::login(stream, &offered, creds).await?;
     let stream = initiating
         .send_header(header(&domain))
         .await
@@ -306,7 +272,7 @@ async fn starttls(
     timeouts: Timeouts,
 ) -> Result<TcpStream, ConnectError> {
     let stream = initiate_stream(
-        BufStream::new(tcp),
+        BufStream::new(Guard::new(tcp, Limits::default())),
         ns::JABBER_CLIENT,
         header(domain),
         timeouts,
@@ -353,10 +319,10 @@ async fn starttls(
             }
         }
     }
-    Ok(stream.into_inner().into_inner())
+    Ok(stream.into_inner().into_inner().into_inner())
 }
 
-type Stream2 = XmppStream<BufStream<TcpStream>>;
+type Stream2 = XmppStream<BufStream<Guard<TcpStream>>>;
 
 async fn bind(mut stream: Stream, resource: &str) -> Result<(Stream, FullJid), ConnectError> {
     const BIND_ID: &str = "confab-bind";

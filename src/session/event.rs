@@ -35,6 +35,9 @@ pub enum SessionEvent {
     /// with the id of a request of ours but from someone the request did
     /// not go to: dropped, and the request still waits for its answer.
     Forged { from: Option<String>, text: String },
+    /// A stanza past the parse limits (depth, size, attributes), dropped
+    /// unread by the guard (`session/guard.rs`).
+    StanzaDropped(super::guard::Dropped),
     /// The answer to an IQ the app sent with [`SessionCmd::Iq`].
     IqResponse {
         tag: Tag,

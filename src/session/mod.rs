@@ -7,7 +7,9 @@
 
 pub mod connect;
 mod event;
+pub mod guard;
 pub mod http;
+mod sasl;
 mod task;
 
 use std::time::Duration;

@@ -24,6 +24,7 @@ use crate::protocol::iq::{self, IqRequest};
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 
+mod dropped;
 mod legacy;
 mod origin;
 mod selfping;
@@ -579,10 +580,12 @@ impl Task {
             self.emit(SessionEvent::Sent { tag });
         }
 
+        let reports = stream.get_stream().get_ref().reports();
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             let step = tokio::select! {
                 item = stream.next() => self.on_item(item, &mut stream).await,
+                _ = reports.wait() => self.on_dropped(&reports, &mut stream).await,
                 cmd = self.cmd_rx.recv() => match cmd {
                     None | Some(SessionCmd::Shutdown) => {
                         self.close(&mut stream).await;

@@ -186,6 +186,19 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+    /// A stanza past the parse limits (depth, size, attributes) was
+    /// dropped unread (`session/guard.rs`); told apart from a room's drop
+    /// by its `stanza` field.
+    #[serde(rename = "dropped")]
+    StanzaDropped {
+        /// `iq`, `message`, `presence` (or another top-level element).
+        stanza: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// `too-deep`, `too-large` or `too-many-attributes`.
+        reason: String,
+        text: String,
+    },
     /// One page of a MUC service's room list (`/rooms`); `complete` on
     /// the last one.
     RoomList {
@@ -367,7 +380,7 @@ impl Event {
             Event::Bookmarks { .. } => "bookmarks",
             Event::Correction { .. } => "correction",
             Event::Mam { .. } => "mam",
-            Event::Dropped { .. } => "dropped",
+            Event::Dropped { .. } | Event::StanzaDropped { .. } => "dropped",
             Event::RoomList { .. } => "room-list",
             Event::RoomSearch { .. } => "room-search",
             Event::RoomInfo { .. } => "room-info",

@@ -442,6 +442,19 @@ impl Store {
                 self.push_error(None, error.clone(), now);
                 out.push(Event::error(&error.condition, error.text));
             }
+            SessionEvent::StanzaDropped(d) => {
+                self.push_error(
+                    None,
+                    ErrorInfo::new(d.limit.reason(), Some(d.text.clone())),
+                    now,
+                );
+                out.push(Event::StanzaDropped {
+                    stanza: d.stanza,
+                    from: d.from,
+                    reason: d.limit.reason().to_string(),
+                    text: d.text,
+                });
+            }
             SessionEvent::Closed => {
                 self.connection = Connection::Offline;
             }
@@ -625,12 +638,8 @@ impl Store {
                     r.own_nick = new_nick.clone();
                 }
                 Self::event_line(r, Kind::NickChange, &new_nick, Some(p.nick.clone()), now);
-                let mut ev = occupant_event(
-                    OccupantAction::Nick,
-                    &new_nick,
-                    &info,
-                    Some(p.nick.clone()),
-                );
+                let mut ev =
+                    occupant_event(OccupantAction::Nick, &new_nick, &info, Some(p.nick.clone()));
                 lookalike::mark(r, &mut ev);
                 out.push(ev);
                 out.extend(lookalike::imitators_of(r, &room_s, &new_nick));

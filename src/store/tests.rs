@@ -490,6 +490,30 @@ fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
 }
 
 #[test]
+fn a_stanza_dropped_by_the_guard_is_told_apart_from_a_room_drop() {
+    use crate::session::guard::{Dropped, Limit};
+    let mut s = Store::new();
+    let ev = s.apply(
+        Input::Session(SessionEvent::StanzaDropped(Dropped {
+            stanza: "presence".into(),
+            from: Some("evil@localhost/x".into()),
+            id: None,
+            type_: None,
+            limit: Limit::Depth,
+            text: "a presence from evil@localhost/x was dropped unread: …".into(),
+        })),
+        t0(),
+    );
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "dropped");
+    assert_eq!(j["stanza"], "presence");
+    assert_eq!(j["from"], "evil@localhost/x");
+    assert_eq!(j["reason"], "too-deep");
+    assert!(j.get("room").is_none(), "{j}");
+    assert_eq!(ev[0].name(), "dropped");
+}
+
+#[test]
 fn big_room_sorted_index_and_cap() {
     let mut s = joined_store();
     for i in 0..10_000 {

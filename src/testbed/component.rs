@@ -19,6 +19,7 @@ use tokio_xmpp::xmlstream::{ReadError, StreamHeader, Timeouts, XmlStream, initia
 use xmpp_parsers::sha1::{Digest, Sha1};
 
 use crate::protocol::{nc, ns};
+use crate::session::guard::{Guard, Limits};
 
 /// The namespace of component streams and their stanzas.
 pub const NS: &str = "jabber:component:accept";
@@ -118,7 +119,7 @@ where
 
 /// A connected, authenticated component stream.
 pub struct ComponentStream {
-    inner: XmlStream<BufStream<HeaderShim>, Element>,
+    inner: XmlStream<BufStream<Guard<HeaderShim>>, Element>,
     jid: String,
     /// The server's domain: where keep-alive pings go.
     server: String,
@@ -178,7 +179,10 @@ impl ComponentStream {
         let (tcp, server_header) = exchange_headers(tcp, jid)
             .await
             .map_err(stream_err("stream header"))?;
-        let io = HeaderShim::new(tcp, server_header);
+        // The same parse limits as confab's own connection: a stanza
+        // nested too deep or too big is dropped before minidom builds it
+        // (these peers run for days).
+        let io = Guard::new(HeaderShim::new(tcp, server_header), Limits::default());
         let pending = initiate_stream(
             BufStream::new(io),
             NS,

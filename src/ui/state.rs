@@ -396,6 +396,7 @@ impl UiState {
                     format!("{room}: the room had dropped you; rejoining…"),
                     true,
                 ),
+                Event::StanzaDropped { text, .. } => self.set_status(text.clone(), true),
                 // An incomplete one leaves its error on the status line.
                 Event::Mam {
                     room,

@@ -70,17 +70,32 @@ impl Client {
         pw: &str,
         ca: bool,
     ) -> Client {
+        let ca = ca.then(|| server.ca_file());
+        let addr = format!("127.0.0.1:{}", server.c2s_port());
+        Client::spawn_at(&server.jid(user), &addr, ca, home, extra, pw)
+    }
+
+    /// `jid` against any server at `addr` (e.g. a fake one), trusting `ca`.
+    pub fn spawn_at(
+        jid: &str,
+        addr: &str,
+        ca: Option<&Path>,
+        home: &Path,
+        extra: &[&str],
+        pw: &str,
+    ) -> Client {
+        let user = jid.split('@').next().unwrap_or(jid);
         let mut cmd = Command::new(confab_bin());
-        if ca {
-            cmd.arg("--ca-file").arg(server.ca_file());
+        if let Some(ca) = ca {
+            cmd.arg("--ca-file").arg(ca);
         }
         let mut child = cmd
             .arg("--batch")
             .arg("-")
             .arg("--jid")
-            .arg(server.jid(user))
+            .arg(jid)
             .arg("--server")
-            .arg(format!("127.0.0.1:{}", server.c2s_port()))
+            .arg(addr)
             .arg("--password-env")
             .arg("CONFAB_TEST_PASSWORD")
             .args(extra)

@@ -33,4 +33,5 @@ pub mod client;
 pub use client::{Client, LONG};
 pub mod tmux;
 pub use tmux::Tmux;
+pub mod fake_server;
 pub mod peer;

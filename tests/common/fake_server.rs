@@ -1,0 +1,261 @@
+//! A fake XMPP server for login tests: STARTTLS with a certificate from a
+//! fresh test CA (so confab trusts it with `--ca-file`), SCRAM-SHA-1 far
+//! enough to send a valid server-first message, then a final message as
+//! the [`Finale`] says — a forged one or a real one — and then, if confab
+//! goes on, resource binding (as an impostor would).
+//!
+//! Bytes are written and matched as text: the fake only needs to follow
+//! confab's side of the exchange.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sasl::common::Password;
+use sasl::common::scram::{ScramProvider, Sha1};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::{self, ServerConfig};
+
+/// How the fake server ends the SCRAM exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finale {
+    /// `<success>` with a `v=` that is not the server signature.
+    WrongSignature,
+    /// `<success/>` with no data at all.
+    NoData,
+    /// `<success>` with the right signature (then bind).
+    Valid,
+    /// The right signature in a last `<challenge>`, then an empty
+    /// `<success/>` (RFC 6120 §6.3.10), then bind.
+    ValidAsChallenge,
+}
+
+pub const PASSWORD: &str = "fake-pw";
+const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+
+pub struct FakeServer {
+    pub port: u16,
+    ca_file: PathBuf,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl FakeServer {
+    /// Listens on loopback and serves one connection.
+    pub async fn start(finale: Finale) -> FakeServer {
+        let certs = confab::testbed::certs::generate(&["localhost"]).expect("certs");
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, &certs.ca_pem).unwrap();
+        let chain: Vec<_> = rustls_pemfile::certs(&mut certs.leaf_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = rustls_pemfile::private_key(&mut certs.leaf_key_pem.as_bytes())
+            .unwrap()
+            .unwrap();
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let task = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
+            serve(tcp, acceptor, finale).await
+        });
+        FakeServer {
+            port,
+            ca_file,
+            _dir: dir,
+            task,
+        }
+    }
+
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    /// How the served connection ended (`Err` names the step that failed).
+    pub async fn outcome(self) -> Result<(), String> {
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
+            .await
+            .map_err(|_| "the fake server is still serving".to_string())?
+            .map_err(|e| e.to_string())?
+    }
+}
+
+/// Bytes read but not yet matched.
+struct Reader {
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    /// Reads until `needle` is held; returns the text up to and including
+    /// it.
+    async fn until<S: AsyncRead + Unpin>(
+        &mut self,
+        s: &mut S,
+        needle: &str,
+    ) -> Result<String, String> {
+        loop {
+            let text = String::from_utf8_lossy(&self.buf).into_owned();
+            if let Some(i) = text.find(needle) {
+                let end = i + needle.len();
+                self.buf.drain(..end);
+                return Ok(text[..end].to_string());
+            }
+            let mut chunk = [0u8; 4096];
+            let n = s.read(&mut chunk).await.unwrap_or(0);
+            if n == 0 {
+                return Err(format!("closed while waiting for {needle:?}; got {text:?}"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads a stream header (`<stream:stream …>`).
+    async fn header<S: AsyncRead + Unpin>(&mut self, s: &mut S) -> Result<(), String> {
+        self.until(s, "<stream:stream").await?;
+        self.until(s, ">").await?;
+        Ok(())
+    }
+}
+
+fn header(features: &str) -> String {
+    format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+         xmlns:stream='http://etherx.jabber.org/streams' id='fake-1' from='localhost' \
+         version='1.0'><stream:features>{features}</stream:features>"
+    )
+}
+
+/// The base64 text of the element ending in `close`.
+fn payload(element: &str, close: &str) -> Result<Vec<u8>, String> {
+    let body = element
+        .strip_suffix(close)
+        .and_then(|s| s.rsplit_once('>'))
+        .map(|(_, b)| b)
+        .ok_or_else(|| format!("no payload in {element:?}"))?;
+    B64.decode(body.trim())
+        .map_err(|e| format!("{e}: {element:?}"))
+}
+
+async fn send<S: AsyncWrite + Unpin>(s: &mut S, text: &str) -> Result<(), String> {
+    s.write_all(text.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    s.flush().await.map_err(|e| e.to_string())
+}
+
+async fn serve(
+    mut tcp: tokio::net::TcpStream,
+    acceptor: TlsAcceptor,
+    finale: Finale,
+) -> Result<(), String> {
+    let mut r = Reader { buf: Vec::new() };
+    r.header(&mut tcp).await?;
+    send(
+        &mut tcp,
+        &header("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"),
+    )
+    .await?;
+    r.until(&mut tcp, "<starttls").await?;
+    r.until(&mut tcp, ">").await?;
+    send(
+        &mut tcp,
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    )
+    .await?;
+    let mut tls = acceptor.accept(tcp).await.map_err(|e| e.to_string())?;
+    let mut r = Reader { buf: Vec::new() };
+
+    r.header(&mut tls).await?;
+    send(
+        &mut tls,
+        &header(&format!(
+            "<mechanisms xmlns='{SASL}'><mechanism>SCRAM-SHA-1</mechanism></mechanisms>"
+        )),
+    )
+    .await?;
+    let auth = r.until(&mut tls, "</auth>").await?;
+    if !auth.contains("mechanism='SCRAM-SHA-1'") && !auth.contains("mechanism=\"SCRAM-SHA-1\"") {
+        return Err(format!("not SCRAM-SHA-1: {auth}"));
+    }
+    let client_first = String::from_utf8(payload(&auth, "</auth>")?).unwrap();
+    let bare = client_first
+        .strip_prefix("n,,")
+        .ok_or("no gs2 header")?
+        .to_string();
+    let nonce = bare.split(",r=").nth(1).ok_or("no nonce")?.to_string();
+    let salt = b"fake-server-salt";
+    let server_first = format!("r={nonce}fake,s={},i=4096", B64.encode(salt));
+    send(
+        &mut tls,
+        &format!(
+            "<challenge xmlns='{SASL}'>{}</challenge>",
+            B64.encode(&server_first)
+        ),
+    )
+    .await?;
+    let response = r.until(&mut tls, "</response>").await?;
+    let client_final = String::from_utf8(payload(&response, "</response>")?).unwrap();
+    let (without_proof, _) = client_final.split_once(",p=").ok_or("no proof")?;
+    let salted = Sha1::derive(&Password::Plain(PASSWORD.into()), salt, 4096).unwrap();
+    let server_key = Sha1::hmac(b"Server Key", &salted).unwrap();
+    let auth_message = format!("{bare},{server_first},{without_proof}");
+    let signature = Sha1::hmac(auth_message.as_bytes(), &server_key).unwrap();
+    let server_final = |sig: &[u8]| B64.encode(format!("v={}", B64.encode(sig)));
+    match finale {
+        Finale::WrongSignature => {
+            let mut wrong = signature.clone();
+            wrong[0] ^= 0x55;
+            let text = format!("<success xmlns='{SASL}'>{}</success>", server_final(&wrong));
+            send(&mut tls, &text).await?;
+        }
+        Finale::NoData => send(&mut tls, &format!("<success xmlns='{SASL}'/>")).await?,
+        Finale::Valid => {
+            let text = format!(
+                "<success xmlns='{SASL}'>{}</success>",
+                server_final(&signature)
+            );
+            send(&mut tls, &text).await?;
+        }
+        Finale::ValidAsChallenge => {
+            let text = format!(
+                "<challenge xmlns='{SASL}'>{}</challenge>",
+                server_final(&signature)
+            );
+            send(&mut tls, &text).await?;
+            r.until(&mut tls, "<response").await?;
+            r.until(&mut tls, ">").await?;
+            send(&mut tls, &format!("<success xmlns='{SASL}'/>")).await?;
+        }
+    }
+    // Logged in (or so the impostor hopes): the restart, then resource
+    // binding.
+    r.header(&mut tls).await?;
+    send(
+        &mut tls,
+        &header("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"),
+    )
+    .await?;
+    r.until(&mut tls, "</iq>").await?;
+    send(
+        &mut tls,
+        "<iq type='result' id='confab-bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+         <jid>alice@localhost/fake</jid></bind></iq>",
+    )
+    .await?;
+    // Whatever comes next is read and ignored until confab leaves (killed
+    // or not).
+    let mut sink = [0u8; 4096];
+    while tls.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+    Ok(())
+}
