@@ -528,7 +528,7 @@ listen:
     port: {component}
     ip: "127.0.0.1"
     module: ejabberd_service
-    shaper_rule: none
+    shaper: none
     hosts:{services}
   -
     port: {http}
@@ -672,6 +672,13 @@ modules:{modules}
                 return Err(TestbedError::PortsInUse {
                     attempts: 1,
                     log_tail: self.log_tail(40),
+                });
+            }
+            // A crashed gen_server (e.g. the certificate store) leaves a
+            // VM that runs but refuses TLS: fail now, with the reason.
+            if log.contains("CRASH REPORT") {
+                return Err(TestbedError::StartCrashed {
+                    log_tail: self.log_tail(60),
                 });
             }
             // "ejabberd 23.01 is started in the node N in 1.9s", then

@@ -75,6 +75,12 @@ pub enum TestbedError {
         /// Status and output.
         output: String,
     },
+    /// The server runs but a part of it crashed while starting.
+    #[error("testbed: a part of the server crashed while starting; end of its log:\n{log_tail}")]
+    StartCrashed {
+        /// The last lines of its log.
+        log_tail: String,
+    },
     /// A filesystem or process operation failed.
     #[error("testbed: {context}: {source}")]
     Io {

@@ -22,6 +22,7 @@ mod prosody_smoke;
 mod raw_peer;
 mod rooms;
 mod sandbox;
+mod servers;
 mod session;
 mod sfu;
 mod tui;

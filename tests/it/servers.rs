@@ -1,0 +1,248 @@
+//! The same test bodies on both servers, Prosody 0.12 and ejabberd 23.01:
+//! login with SCRAM over STARTTLS and direct TLS, a wrong password, two
+//! clients in a room, MAM catch-up after an absence, a room destroyed
+//! under an occupant. Each body is run as `servers::<body>::prosody` and
+//! `servers::<body>::ejabberd`; where the servers legitimately differ the
+//! body says what it expects of which.
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const MUC: &str = "conference.localhost";
+
+fn is(v: &Value, event: &str) -> bool {
+    v["event"] == event
+}
+
+crate::on_both!(
+    harness_starts_and_registers,
+    logs_in_over_starttls_and_direct_tls,
+    wrong_password_is_a_clear_error_and_exit_1,
+    two_clients_chat_in_a_room,
+    mam_fills_the_gap_while_a_client_was_away,
+    destroy_is_seen_by_the_other_occupant,
+);
+
+fn harness_starts_and_registers(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
+    assert_eq!(server.kind(), kind);
+    assert_eq!(server.domain(), "localhost");
+    assert_eq!(server.muc_domain(), MUC);
+    assert_eq!(server.jid("alice"), "alice@localhost");
+    assert!(server.ca_file().exists());
+    assert!(server.pid().is_some());
+    let ports = [
+        server.c2s_port(),
+        server.c2s_direct_tls_port(),
+        server.component_port(),
+    ];
+    for port in ports {
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("{kind}: port {port} refused: {e}"));
+    }
+    assert_eq!(server.components()[0].0, DEFAULT_COMPONENT);
+    assert_eq!(server.components()[0].1, server.component_secret());
+    server
+        .register("bob", &password_of("bob"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut bob = Client::online(&*server, "bob");
+    assert_eq!(bob.finish(), 0);
+}
+
+fn logs_in_over_starttls_and_direct_tls(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
+    // STARTTLS on the c2s port (the command line names the server).
+    let mut alice = Client::start(&*server, "alice");
+    let c = alice.connected();
+    assert!(
+        c["jid"].as_str().unwrap().starts_with("alice@localhost/"),
+        "{kind}: {c}"
+    );
+    assert_eq!(alice.finish(), 0);
+
+    // Direct TLS (XEP-0368) on its own port, from the config file.
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_direct_tls(&*server, "alice", home.path());
+    let c = alice.connected();
+    assert!(
+        c["jid"].as_str().unwrap().starts_with("alice@localhost/"),
+        "{kind}: {c}"
+    );
+    alice.ok("/status all away direct");
+    assert_eq!(alice.finish(), 0);
+}
+
+fn wrong_password_is_a_clear_error_and_exit_1(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut c = Client::start_in_with_password(&*server, "alice", home.path(), "not-the-pw");
+    let e = c.event("login error", |v| is(v, "error"));
+    assert_eq!(e["condition"], "not-authorized", "{kind}: {e}");
+    assert!(e["text"].as_str().unwrap().contains("password"), "{e}");
+    assert!(
+        !e.to_string().contains("not-the-pw"),
+        "password leaked: {e}"
+    );
+    assert_eq!(c.exit_status(), 1);
+    assert!(!c.saw(|v| is(v, "connected")));
+    assert!(!c.saw(|v| is(v, "reconnecting")));
+}
+
+fn two_clients_chat_in_a_room(kind: ServerKind) {
+    let room = format!("coven@{MUC}");
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
+
+    alice.ok(&format!("/join {room}/alice"));
+    let j = alice.find(|v| is(v, "joined")).expect("joined before ok");
+    assert_eq!(j["room"], room.as_str());
+    assert_eq!(j["nick"], "alice");
+    bob.ok(&format!("/join {room}/bob"));
+    // Bob sees alice already there; alice sees bob arrive.
+    assert!(bob.saw(|v| is(v, "occupant") && v["nick"] == "alice" && v["action"] == "join"));
+    alice.ok(&format!("/wait occupant {room} bob"));
+
+    alice.ok(&format!("/say {room} hello bob"));
+    bob.ok(&format!(
+        "/wait message {room} --from alice --contains hello"
+    ));
+    let m = bob.event("alice's message", |v| {
+        is(v, "message") && v["nick"] == "alice"
+    });
+    assert_eq!(m["body"], "hello bob");
+    assert_eq!(m["delayed"], false);
+    assert_eq!(m["own"], false);
+    bob.ok(&format!("/say {room} hi alice"));
+    alice.ok(&format!(
+        "/wait message {room} --from bob --contains \"hi alice\""
+    ));
+    assert!(alice.saw(|v| is(v, "message") && v["own"] == true && v["body"] == "hello bob"));
+
+    // Occupant-id (XEP-0421): Prosody 0.12 (mod_muc's own) gives one;
+    // ejabberd only from 23.10, so 23.01 gives none.
+    let o = alice.event("bob as occupant", |v| {
+        is(v, "occupant") && v["nick"] == "bob" && v["action"] == "join"
+    });
+    match kind {
+        ServerKind::Prosody => assert!(o["occupant_id"].is_string(), "{o}"),
+        ServerKind::Ejabberd => assert!(
+            o.get("occupant_id").is_none_or(Value::is_null),
+            "ejabberd 23.01 has no occupant-id: {o}"
+        ),
+    }
+
+    bob.ok(&format!("/part {room} bye"));
+    let l = alice.event("bob leaves", |v| {
+        is(v, "occupant") && v["action"] == "leave"
+    });
+    assert_eq!(l["nick"], "bob");
+    let left = bob.event("left", |v| is(v, "left"));
+    assert_eq!(left["kind"], "left", "{kind}: {left}");
+    assert_eq!(bob.finish(), 0);
+    assert_eq!(alice.finish(), 0);
+}
+
+fn bodies(c: &Client, room: &str, prefix: &str) -> Vec<String> {
+    c.events
+        .iter()
+        .filter(|v| is(v, "message") && v["room"] == room)
+        .filter_map(|v| v["body"].as_str())
+        .filter(|b| b.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+fn mam_fills_the_gap_while_a_client_was_away(kind: ServerKind) {
+    let room = format!("annals@{MUC}");
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
+    let mut bob = Client::online(&*server, "bob");
+    alice.connected();
+    alice.ok(&format!("/join {room}/alice"));
+    bob.ok(&format!("/join {room}/bob"));
+    bob.ok(&format!("/say {room} before the gap"));
+    alice.ok(&format!("/wait message {room} --from bob --contains gap"));
+    assert_eq!(alice.finish(), 0);
+
+    // More than one page of the room's archive.
+    const N: usize = 60;
+    for i in 0..N {
+        bob.ok(&format!("/say {room} missed {i}"));
+    }
+
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
+    alice.connected();
+    alice.ok(&format!("/join {room}/alice"));
+    let m = alice.event("mam", |v| is(v, "mam") && v["room"] == room.as_str());
+    assert_eq!(m["count"], N, "{kind}: {m}");
+    let written: Vec<String> = (0..N).map(|i| format!("missed {i}")).collect();
+    assert_eq!(bodies(&alice, &room, "missed "), written, "{kind}");
+    assert!(
+        alice
+            .events
+            .iter()
+            .filter(|v| is(v, "message") && v["room"] == room.as_str())
+            .all(|v| v["delayed"] == true && v["nick"] == "bob"),
+        "{kind}: caught-up messages are delayed, from bob"
+    );
+    assert!(bodies(&alice, &room, "before the gap").is_empty(), "{kind}");
+    bob.ok(&format!("/say {room} live again"));
+    alice.ok(&format!(
+        "/wait message {room} --from bob --contains \"live again\""
+    ));
+    assert_eq!(bodies(&alice, &room, "live again").len(), 1);
+    assert_eq!(alice.finish(), 0);
+    assert_eq!(bob.finish(), 0);
+}
+
+fn destroy_is_seen_by_the_other_occupant(kind: ServerKind) {
+    let room = format!("old@{MUC}");
+    let server = server_with(kind, &["alice", "bob"]);
+    let home_a = tempfile::tempdir().unwrap();
+    let home_b = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&*server, "alice", home_a.path(), &["--keep-going"]);
+    let mut bob = Client::start_in(&*server, "bob", home_b.path(), &["--keep-going"]);
+    alice.connected();
+    bob.connected();
+    // Joining a room that does not exist creates it, alice its owner.
+    alice.ok(&format!("/join {room}/alice"));
+    bob.ok(&format!("/join {room}/bob"));
+    alice.ok(&format!("/wait occupant {room} bob"));
+
+    alice.ok(&format!("/destroy {room} --reason \"we moved\""));
+    let e = alice.run(&format!("/info {room}"));
+    assert_eq!(e["condition"], "item-not-found", "{kind}: gone: {e}");
+
+    // Each is told: `left`, kind `destroyed`, with the reason, or (the bug
+    // below) an occupant under their own nick leaving.
+    for (c, nick) in [(&mut alice, "alice"), (&mut bob, "bob")] {
+        let r = room.clone();
+        let told = c.event("the destroy", move |v| {
+            (is(v, "left") || (is(v, "occupant") && v["action"] == "leave" && v["nick"] == nick))
+                && v["room"] == r.as_str()
+        });
+        match kind {
+            ServerKind::Prosody => {
+                assert_eq!(told["event"], "left", "{kind}: {told}");
+                assert_eq!(told["kind"], "destroyed", "{told}");
+                assert_eq!(told["reason"], "we moved", "{told}");
+            }
+            // KNOWN CONFAB BUG, finding 3 of issue 14 (fixed separately):
+            // ejabberd's destroy presence carries no status 110 (neither
+            // does XEP-0045 §10.9's example), and confab only takes a
+            // presence with 110 as its own, so it reports an occupant
+            // named like us leaving instead of `left`/`destroyed`. Once
+            // fixed, this arm must read like Prosody's.
+            ServerKind::Ejabberd => {
+                assert_eq!(told["event"], "occupant", "{kind}: fixed? {told}");
+                assert_eq!(told["self"], false, "{told}");
+                assert!(!c.saw(|v| is(v, "left") && v["kind"] == "destroyed"));
+            }
+        }
+    }
+    alice.finish();
+    bob.finish();
+}
