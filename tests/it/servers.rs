@@ -22,6 +22,8 @@ crate::on_both!(
     two_clients_chat_in_a_room,
     mam_fills_the_gap_while_a_client_was_away,
     destroy_is_seen_by_the_other_occupant,
+    a_new_room_and_its_form,
+    reconnects_and_rejoins_after_a_server_restart,
 );
 
 fn harness_starts_and_registers(kind: ServerKind) {
@@ -245,4 +247,71 @@ fn destroy_is_seen_by_the_other_occupant(kind: ServerKind) {
     }
     alice.finish();
     bob.finish();
+}
+
+fn a_new_room_and_its_form(kind: ServerKind) {
+    let room = format!("draft@{MUC}");
+    let server = server_with(kind, &["alice", "bob"]);
+    let home_b = tempfile::tempdir().unwrap();
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::start_in(&*server, "bob", home_b.path(), &["--keep-going"]);
+    bob.connected();
+    // Without fields or --instant: the configuration form comes back.
+    alice.ok(&format!("/create {room}"));
+    let f = alice.event("the form", |v| is(v, "room-form"));
+    assert_eq!(f["purpose"], "create", "{kind}: {f}");
+    let r = bob.run(&format!("/join {room}/bob"));
+    match kind {
+        // Prosody locks a new room until its owner submits the form
+        // (XEP-0045 §10.1.2): nobody else may enter.
+        ServerKind::Prosody => assert_eq!(r["condition"], "item-not-found", "locked: {r}"),
+        // ejabberd does not lock it: bob is in at once.
+        ServerKind::Ejabberd => assert_eq!(r["event"], "ok", "{kind}: not locked: {r}"),
+    }
+    alice.ok(&format!("/config {room} muc#roomconfig_roomname=Drafted"));
+    bob.ok(&format!("/info {room}"));
+    let info = bob.event("info", |v| is(v, "room-info") && v["room"] == room.as_str());
+    assert_eq!(info["name"], "Drafted", "{kind}: {info}");
+    if kind == ServerKind::Prosody {
+        bob.ok(&format!("/join {room}/bob"));
+    }
+    alice.ok(&format!("/wait occupant {room} bob"));
+    assert_eq!(alice.finish(), 0);
+}
+
+fn reconnects_and_rejoins_after_a_server_restart(kind: ServerKind) {
+    let room = format!("lair@{MUC}");
+    let mut server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
+    alice.ok(&format!("/join {room}/alice"));
+    bob.ok(&format!("/join {room}/bob"));
+    alice.ok(&format!("/wait occupant {room} bob"));
+
+    server.stop();
+    alice.event("disconnected", |v| is(v, "disconnected"));
+    bob.event("disconnected", |v| is(v, "disconnected"));
+    // Given while offline: queued, sent once the room is rejoined.
+    alice.send(&format!("/say {room} written while the server was down"));
+    server
+        .restart()
+        .unwrap_or_else(|e| panic!("{kind} restarts: {e}"));
+
+    alice.event("reconnected", |v| is(v, "reconnected"));
+    bob.event("reconnected", |v| is(v, "reconnected"));
+    let j = alice.event("rejoined", |v| is(v, "joined") && v["rejoined"] == true);
+    assert_eq!(j["room"], room.as_str(), "{kind}: {j}");
+    bob.event("rejoined", |v| is(v, "joined") && v["rejoined"] == true);
+    let r = alice.event("result of the queued /say", |v| {
+        (is(v, "ok") || is(v, "error"))
+            && v["command"].as_str().is_some_and(|c| c.starts_with("/say"))
+    });
+    assert_eq!(r["event"], "ok", "{kind}: {r}");
+    bob.ok(&format!(
+        "/wait message {room} --from alice --contains \"while the server was down\""
+    ));
+    bob.ok(&format!("/say {room} back to normal"));
+    alice.ok(&format!("/wait message {room} --from bob --contains normal"));
+    assert_eq!(bob.finish(), 0);
+    assert_eq!(alice.finish(), 0);
 }
