@@ -5,7 +5,12 @@
 //! `servers::<body>::ejabberd`; where the servers legitimately differ the
 //! body says what it expects of which.
 
+use std::time::Duration;
+
 use serde_json::Value;
+
+use confab::protocol::nc;
+use confab::testbed::component::{ComponentError, ComponentStream, NS, stanza};
 
 use crate::common::*;
 
@@ -24,6 +29,7 @@ crate::on_both!(
     destroy_is_seen_by_the_other_occupant,
     a_new_room_and_its_form,
     reconnects_and_rejoins_after_a_server_restart,
+    a_component_talks_with_a_client,
 );
 
 fn harness_starts_and_registers(kind: ServerKind) {
@@ -311,7 +317,58 @@ fn reconnects_and_rejoins_after_a_server_restart(kind: ServerKind) {
         "/wait message {room} --from alice --contains \"while the server was down\""
     ));
     bob.ok(&format!("/say {room} back to normal"));
-    alice.ok(&format!("/wait message {room} --from bob --contains normal"));
+    alice.ok(&format!(
+        "/wait message {room} --from bob --contains normal"
+    ));
     assert_eq!(bob.finish(), 0);
+    assert_eq!(alice.finish(), 0);
+}
+
+fn a_component_talks_with_a_client(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let port = server.component_port();
+    let wrong = rt.block_on(ComponentStream::connect(port, DEFAULT_COMPONENT, "wrong"));
+    let e = wrong.err().expect("a wrong secret is refused");
+    assert!(matches!(e, ComponentError::Refused { .. }), "{kind}: {e}");
+    let secret = server.component_secret().to_string();
+    let mut comp = rt
+        .block_on(ComponentStream::connect(port, DEFAULT_COMPONENT, &secret))
+        .unwrap_or_else(|e| panic!("{kind}: handshake: {e}\n{}", server.log_tail(30)));
+
+    let mut alice = Client::online(&*server, "alice");
+    let alice_jid = alice.find(|v| is(v, "connected")).unwrap()["jid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let echo = format!("echo@{DEFAULT_COMPONENT}");
+    alice.ok(&format!("/msg {echo} ping through the component"));
+    let got = rt
+        .block_on(async {
+            let next = async {
+                loop {
+                    let el = comp.next().await.expect("stream open");
+                    if el.is("message", NS) {
+                        return el;
+                    }
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(20), next).await
+        })
+        .expect("the message reached the component");
+    assert_eq!(got.attr("from"), Some(alice_jid.as_str()), "{kind}");
+    let reply = stanza("message")
+        .attr(nc("from"), echo.clone())
+        .attr(nc("to"), alice_jid)
+        .attr(nc("type"), "chat")
+        .append(stanza("body").append("pong").build())
+        .build();
+    rt.block_on(comp.send(&reply)).unwrap();
+    let m = alice.event("the answer", |v| is(v, "message") && v["body"] == "pong");
+    assert_eq!(m["from"], echo.as_str(), "{kind}");
     assert_eq!(alice.finish(), 0);
 }
