@@ -1,7 +1,8 @@
 //! The same test bodies on both servers, Prosody 0.12 and ejabberd 23.01:
 //! login with SCRAM over STARTTLS and direct TLS, a wrong password, two
 //! clients in a room, MAM catch-up after an absence, a room destroyed
-//! under an occupant. Each body is run as `servers::<body>::prosody` and
+//! under its occupants, a new room and its form, a server restart, an
+//! XEP-0114 component, the TUI in tmux. Each body is run as `servers::<body>::prosody` and
 //! `servers::<body>::ejabberd`; where the servers legitimately differ the
 //! body says what it expects of which.
 
@@ -30,6 +31,7 @@ crate::on_both!(
     a_new_room_and_its_form,
     reconnects_and_rejoins_after_a_server_restart,
     a_component_talks_with_a_client,
+    the_tui_joins_and_chats,
 );
 
 fn harness_starts_and_registers(kind: ServerKind) {
@@ -371,4 +373,30 @@ fn a_component_talks_with_a_client(kind: ServerKind) {
     let m = alice.event("the answer", |v| is(v, "message") && v["body"] == "pong");
     assert_eq!(m["from"], echo.as_str(), "{kind}");
     assert_eq!(alice.finish(), 0);
+}
+
+fn the_tui_joins_and_chats(kind: ServerKind) {
+    let room = format!("tuiroom@{MUC}");
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut bob = Client::online(&*server, "bob");
+    bob.ok(&format!("/join {room}/bob"));
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&*server, "alice", home.path(), 110, 30);
+    tmux.send(&[&format!("/join {room}"), "Enter"]);
+    tmux.wait_for("both participants", |s| {
+        s.contains("bob") && s.contains("2 people")
+    });
+    tmux.send(&["hello from the terminal", "Enter"]);
+    bob.ok(&format!(
+        "/wait message {room} --from alice --contains terminal"
+    ));
+    bob.ok(&format!("/say {room} hi alice"));
+    let s = tmux.wait_for("bob's message", |s| s.contains("hi alice"));
+    assert!(s.contains("<bob>"), "{kind}: {s}");
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+    bob.event("alice leaves", |v| {
+        is(v, "occupant") && v["action"] == "leave" && v["nick"] == "alice"
+    });
+    assert_eq!(bob.finish(), 0);
 }
