@@ -1,5 +1,6 @@
-//! Bookmarks against a real Prosody (the round trip also on ejabberd): XEP-0402 (Prosody's mod_bookmarks
-//! announces `urn:xmpp:bookmarks:1#compat`) and, with mod_bookmarks
+//! Bookmarks against a real Prosody (the round trip also on ejabberd):
+//! XEP-0402 (Prosody's mod_bookmarks announces
+//! `urn:xmpp:bookmarks:1#compat`) and, with mod_bookmarks
 //! disabled, the XEP-0048 private storage fallback. Each check of what is
 //! stored is a fresh login (new process, fresh data dir).
 
