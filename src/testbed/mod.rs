@@ -1,4 +1,6 @@
-//! Real-server test harness: private, throw-away Prosody instances.
+//! Real-server test harness: private, throw-away Prosody and ejabberd
+//! instances ([`Prosody`], [`Ejabberd`]; [`TestServer`] is what both can do,
+//! for tests that run on either, [`ServerKind`]).
 //!
 //! Used by the integration tests (`tests/it`) and by the user-facing
 //! sandbox. Each [`Prosody::start`] creates a fresh temp dir holding a
@@ -16,13 +18,16 @@
 //!
 //! Environment knobs: `CONFAB_KEEP_PROSODY` keeps the temp dir after drop
 //! (the path is printed to stderr), `CONFAB_PROSODY_DEBUG` makes Prosody
-//! log at debug level.
+//! log at debug level; `CONFAB_KEEP_EJABBERD` and `CONFAB_EJABBERD_DEBUG`
+//! do the same for ejabberd.
 
 pub mod certs;
 pub mod component;
+mod ejabberd;
 pub mod focus;
 pub mod legacy;
 mod prosody;
+mod server;
 pub mod sfu;
 
 use std::io;
@@ -30,9 +35,13 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 pub use certs::TestCerts;
+pub use ejabberd::{
+    EJABBERD_DEBUG_ENV, EJABBERD_KEEP_ENV, Ejabberd, EjabberdOptions, EjabberdPorts,
+};
 pub use prosody::{
     DEBUG_ENV, DEFAULT_COMPONENT, DOMAIN, KEEP_ENV, MUC_DOMAIN, Ports, Prosody, ProsodyOptions,
 };
+pub use server::{ServerKind, TestServer};
 
 /// Everything that can go wrong while running a testbed server.
 ///
@@ -49,6 +58,28 @@ pub enum TestbedError {
     ProsodyNotFound {
         /// The missing executable.
         program: &'static str,
+    },
+    /// ejabberd (Debian's package) is not installed.
+    #[error(
+        "ejabberd was not found (/usr/sbin/ejabberdctl and its Erlang libraries); the \
+         confab testbed's second server is Debian's ejabberd. Install it with \
+         `apt-get install -y ejabberd` (prefix with `sudo` if you are not root) and stop \
+         the system daemon the package starts: `systemctl disable --now ejabberd`"
+    )]
+    EjabberdNotFound,
+    /// An ejabberd command (HTTP API or `ejabberdctl`) failed.
+    #[error("testbed: ejabberd command `{command}` failed: {output}")]
+    Api {
+        /// The command.
+        command: String,
+        /// Status and output.
+        output: String,
+    },
+    /// The server runs but a part of it crashed while starting.
+    #[error("testbed: a part of the server crashed while starting; end of its log:\n{log_tail}")]
+    StartCrashed {
+        /// The last lines of its log.
+        log_tail: String,
     },
     /// A filesystem or process operation failed.
     #[error("testbed: {context}: {source}")]
@@ -73,7 +104,7 @@ pub enum TestbedError {
         output: String,
     },
     /// Prosody exited before it became ready.
-    #[error("testbed: prosody exited during startup ({status}); end of its log:\n{log_tail}")]
+    #[error("testbed: the server exited during startup ({status}); end of its log:\n{log_tail}")]
     ExitedEarly {
         /// Its exit status.
         status: ExitStatus,
@@ -82,7 +113,7 @@ pub enum TestbedError {
     },
     /// Prosody could not bind its listening ports (someone else took them).
     #[error(
-        "testbed: prosody could not bind its loopback ports (tried {attempts} sets of \
+        "testbed: the server could not bind its loopback ports (tried {attempts} sets of \
          ports); end of its log:\n{log_tail}"
     )]
     PortsInUse {
@@ -92,7 +123,7 @@ pub enum TestbedError {
         log_tail: String,
     },
     /// Prosody did not open its ports in time.
-    #[error("testbed: prosody was not ready after {timeout:?}; end of its log:\n{log_tail}")]
+    #[error("testbed: the server was not ready after {timeout:?}; end of its log:\n{log_tail}")]
     StartTimeout {
         /// How long we waited.
         timeout: Duration,

@@ -653,7 +653,7 @@ impl Drop for Prosody {
 /// go, so forking from them would kill the server as soon as that thread
 /// finished. Forking from a dedicated immortal thread ties the server's life
 /// to the process instead.
-fn spawn_from_long_lived_thread(cmd: Command) -> io::Result<Child> {
+pub(super) fn spawn_from_long_lived_thread(cmd: Command) -> io::Result<Child> {
     type Request = (Command, mpsc::Sender<io::Result<Child>>);
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
@@ -687,13 +687,13 @@ fn find_on_path(program: &'static str) -> Result<PathBuf, TestbedError> {
         .ok_or(TestbedError::ProsodyNotFound { program })
 }
 
-fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), TestbedError> {
+pub(super) fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), TestbedError> {
     fs::write(path, contents)
         .and_then(|()| fs::set_permissions(path, fs::Permissions::from_mode(mode)))
         .map_err(|e| TestbedError::io(format!("writing {}", path.display()), e))
 }
 
-fn open_append(path: &Path) -> Result<fs::File, TestbedError> {
+pub(super) fn open_append(path: &Path) -> Result<fs::File, TestbedError> {
     fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -701,7 +701,7 @@ fn open_append(path: &Path) -> Result<fs::File, TestbedError> {
         .map_err(|e| TestbedError::io(format!("opening {}", path.display()), e))
 }
 
-fn read_from(path: &Path, offset: u64) -> String {
+pub(super) fn read_from(path: &Path, offset: u64) -> String {
     let mut buf = Vec::new();
     if let Ok(mut f) = fs::File::open(path)
         && f.seek(SeekFrom::Start(offset)).is_ok()
@@ -711,13 +711,13 @@ fn read_from(path: &Path, offset: u64) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-fn tail_of_file(path: &Path, offset: u64, lines: usize) -> String {
+pub(super) fn tail_of_file(path: &Path, offset: u64, lines: usize) -> String {
     let text = read_from(path, offset);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn random_hex(bytes: usize) -> Result<String, TestbedError> {
+pub(super) fn random_hex(bytes: usize) -> Result<String, TestbedError> {
     let mut buf = vec![0u8; bytes];
     fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Prosody, confab_bin, password_of};
+use super::{TestServer, confab_bin, password_of};
 
 /// Generous upper bound for anything to happen on loopback.
 pub const LONG: Duration = Duration::from_secs(40);
@@ -32,7 +32,7 @@ pub struct Client {
 
 impl Client {
     /// `user@localhost` with its own fresh data dirs.
-    pub fn start(server: &Prosody, user: &str) -> Client {
+    pub fn start(server: &dyn TestServer, user: &str) -> Client {
         let home = tempfile::tempdir().expect("temp home");
         let path = home.path().to_path_buf();
         let mut c = Client::start_in(server, user, &path, &[]);
@@ -41,38 +41,73 @@ impl Client {
     }
 
     /// Like [`Client::start`], then waits for `connected`.
-    pub fn online(server: &Prosody, user: &str) -> Client {
+    pub fn online(server: &dyn TestServer, user: &str) -> Client {
         let mut c = Client::start(server, user);
         c.connected();
         c
     }
 
     /// `user@localhost` with data dirs under `home` and extra arguments.
-    pub fn start_in(server: &Prosody, user: &str, home: &Path, extra: &[&str]) -> Client {
+    pub fn start_in(server: &dyn TestServer, user: &str, home: &Path, extra: &[&str]) -> Client {
         Client::spawn(server, user, home, extra, &password_of(user), true)
     }
 
+    /// Over direct TLS (XEP-0368) to the server's direct-TLS port: the
+    /// account in a config file says `tls = "direct"`.
+    pub fn start_direct_tls(server: &dyn TestServer, user: &str, home: &Path) -> Client {
+        let dir = home.join("config").join("confab");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        let config = format!(
+            "[accounts.test]\njid = \"{}\"\nserver = \"127.0.0.1:{}\"\ntls = \"direct\"\n",
+            server.jid(user),
+            server.c2s_direct_tls_port()
+        );
+        std::fs::write(dir.join("config.toml"), config).expect("config file");
+        Client::spawn_with(server, user, home, &[], &password_of(user), true, false)
+    }
+
     /// Logs in with the given (wrong) password.
-    pub fn start_in_with_password(server: &Prosody, user: &str, home: &Path, pw: &str) -> Client {
+    pub fn start_in_with_password(
+        server: &dyn TestServer,
+        user: &str,
+        home: &Path,
+        pw: &str,
+    ) -> Client {
         Client::spawn(server, user, home, &[], pw, true)
     }
 
     /// Without `--ca-file`: the test CA is not trusted.
-    pub fn start_in_without_ca(server: &Prosody, user: &str, home: &Path) -> Client {
+    pub fn start_in_without_ca(server: &dyn TestServer, user: &str, home: &Path) -> Client {
         Client::spawn(server, user, home, &[], &password_of(user), false)
     }
 
     fn spawn(
-        server: &Prosody,
+        server: &dyn TestServer,
         user: &str,
         home: &Path,
         extra: &[&str],
         pw: &str,
         ca: bool,
     ) -> Client {
+        Client::spawn_with(server, user, home, extra, pw, ca, true)
+    }
+
+    /// `account_args`: `--jid` and `--server` (STARTTLS port) on the
+    /// command line; without them the config file names the account.
+    fn spawn_with(
+        server: &dyn TestServer,
+        user: &str,
+        home: &Path,
+        extra: &[&str],
+        pw: &str,
+        ca: bool,
+        account_args: bool,
+    ) -> Client {
         let ca = ca.then(|| server.ca_file());
+        let jid = server.jid(user);
         let addr = format!("127.0.0.1:{}", server.c2s_port());
-        Client::spawn_at(&server.jid(user), &addr, ca, home, extra, pw)
+        let account = account_args.then_some((jid.as_str(), addr.as_str()));
+        Client::spawn_raw(user, account, ca, home, extra, pw)
     }
 
     /// `jid` against any server at `addr` (e.g. a fake one), trusting `ca`.
@@ -85,17 +120,29 @@ impl Client {
         pw: &str,
     ) -> Client {
         let user = jid.split('@').next().unwrap_or(jid);
+        Client::spawn_raw(user, Some((jid, addr)), ca, home, extra, pw)
+    }
+
+    /// `account`: `--jid` and `--server` on the command line; without it
+    /// the config file names the account.
+    fn spawn_raw(
+        user: &str,
+        account: Option<(&str, &str)>,
+        ca: Option<&Path>,
+        home: &Path,
+        extra: &[&str],
+        pw: &str,
+    ) -> Client {
         let mut cmd = Command::new(confab_bin());
         if let Some(ca) = ca {
             cmd.arg("--ca-file").arg(ca);
         }
+        if let Some((jid, addr)) = account {
+            cmd.arg("--jid").arg(jid).arg("--server").arg(addr);
+        }
         let mut child = cmd
             .arg("--batch")
             .arg("-")
-            .arg("--jid")
-            .arg(jid)
-            .arg("--server")
-            .arg(addr)
             .arg("--password-env")
             .arg("CONFAB_TEST_PASSWORD")
             .args(extra)

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests in `tests/it`.
 //!
-//! Every test gets its own private Prosody (see `confab::testbed`); tests
-//! never share a server, so they can run in parallel.
+//! Every test gets its own private Prosody (see `confab::testbed`), or
+//! ejabberd for tests that run on both ([`server_with`], [`on_both!`]);
+//! tests never share a server, so they can run in parallel.
 
 // Each test module uses a different subset of these helpers.
 #![allow(dead_code, unused_imports)]
@@ -22,6 +23,37 @@ pub fn prosody_with(users: &[&str]) -> Prosody {
         opts.account(*user, password_of(user))
     });
     Prosody::start(opts).unwrap_or_else(|e| panic!("starting the test Prosody failed: {e}"))
+}
+
+/// Start a private server of `kind` with accounts `user@localhost` /
+/// `"{user}-pw"`. Panics with the harness's error text on failure.
+pub fn server_with(kind: ServerKind, users: &[&str]) -> Box<dyn TestServer> {
+    let passwords: Vec<String> = users.iter().map(|u| password_of(u)).collect();
+    let accounts: Vec<(&str, &str)> = users
+        .iter()
+        .copied()
+        .zip(passwords.iter().map(String::as_str))
+        .collect();
+    kind.start(&accounts)
+        .unwrap_or_else(|e| panic!("starting the test {kind} failed: {e}"))
+}
+
+/// `on_both!(body)` for `fn body(kind: ServerKind)`: a module `body` with
+/// the tests `prosody` and `ejabberd` (filter with `test(ejabberd)`).
+#[macro_export]
+macro_rules! on_both {
+    ($($body:ident),+ $(,)?) => {$(
+        mod $body {
+            #[test]
+            fn prosody() {
+                super::$body(confab::testbed::ServerKind::Prosody)
+            }
+            #[test]
+            fn ejabberd() {
+                super::$body(confab::testbed::ServerKind::Ejabberd)
+            }
+        }
+    )+};
 }
 
 /// Path of the freshly built `confab` binary.

@@ -15,10 +15,10 @@ pub use confab::session::connect::Stream;
 use confab::session::connect::{ConnectParams, connect};
 use confab::session::tls_config;
 
-use super::{Prosody, password_of};
+use super::{TestServer, password_of};
 
 /// `user@localhost/peer`, online; its stream and full JID.
-pub async fn peer_with_jid(server: &Prosody, user: &str) -> (Stream, Jid) {
+pub async fn peer_with_jid(server: &dyn TestServer, user: &str) -> (Stream, Jid) {
     let params = ConnectParams {
         jid: BareJid::new(&server.jid(user)).unwrap(),
         password: Secret::new(password_of(user)),
@@ -36,7 +36,7 @@ pub async fn peer_with_jid(server: &Prosody, user: &str) -> (Stream, Jid) {
 }
 
 /// `user@localhost/peer`, online.
-pub async fn peer(server: &Prosody, user: &str) -> Stream {
+pub async fn peer(server: &dyn TestServer, user: &str) -> Stream {
     peer_with_jid(server, user).await.0
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{LONG, Prosody, confab_bin, password_of};
+use super::{LONG, TestServer, confab_bin, password_of};
 
 pub struct Tmux {
     socket: String,
@@ -14,13 +14,19 @@ pub struct Tmux {
 impl Tmux {
     /// Starts `confab` as `user` (data under `home`) in a `width`×`height`
     /// terminal and waits until it is online.
-    pub fn start(server: &Prosody, user: &str, home: &Path, width: u16, height: u16) -> Tmux {
+    pub fn start(
+        server: &dyn TestServer,
+        user: &str,
+        home: &Path,
+        width: u16,
+        height: u16,
+    ) -> Tmux {
         Tmux::start_with(server, user, home, width, height, &[])
     }
 
     /// Like [`Tmux::start`], with extra arguments for confab.
     pub fn start_with(
-        server: &Prosody,
+        server: &dyn TestServer,
         user: &str,
         home: &Path,
         width: u16,
@@ -60,7 +66,7 @@ impl Tmux {
     /// ([`Tmux::exit_status`], [`Tmux::flags`], [`Tmux::pane_tty`]).
     /// Does not wait for anything.
     pub fn start_wrapped(
-        server: &Prosody,
+        server: &dyn TestServer,
         user: &str,
         password: &str,
         trust_ca: bool,

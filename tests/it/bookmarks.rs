@@ -1,5 +1,6 @@
-//! Bookmarks against a real Prosody: XEP-0402 (Prosody's mod_bookmarks
-//! announces `urn:xmpp:bookmarks:1#compat`) and, with mod_bookmarks
+//! Bookmarks against a real Prosody (the round trip also on ejabberd):
+//! XEP-0402 (Prosody's mod_bookmarks announces
+//! `urn:xmpp:bookmarks:1#compat`) and, with mod_bookmarks
 //! disabled, the XEP-0048 private storage fallback. Each check of what is
 //! stored is a fresh login (new process, fresh data dir).
 
@@ -13,14 +14,14 @@ fn is(v: &Value, event: &str) -> bool {
 
 /// A new confab process for `user` with fresh data dirs; waits until the
 /// script may start (`/bookmarks` runs after the autojoin).
-fn fresh_login(server: &Prosody, user: &str) -> (Client, Value) {
+fn fresh_login(server: &dyn TestServer, user: &str) -> (Client, Value) {
     let mut c = Client::online(server, user);
     c.ok("/bookmarks");
     let list = c.event("bookmarks", |v| is(v, "bookmarks"));
     (c, list)
 }
 
-fn bookmark_round_trip(server: &Prosody) {
+fn bookmark_round_trip(server: &dyn TestServer) {
     let room = "den@conference.localhost";
     let mut alice = Client::online(server, "alice");
     alice.ok(&format!("/bookmark {room} --autojoin --nick ali"));
@@ -112,4 +113,12 @@ fn bookmarks_in_private_storage_without_bookmarks2() {
     assert!(stored.contains("storage:bookmarks"), "{stored}");
     assert!(stored.contains("hall@conference.localhost"), "{stored}");
     assert!(!stored.contains("den@conference.localhost"), "{stored}");
+}
+
+/// The same round trip on ejabberd 23.01 (mod_private beside PEP; what it
+/// announces decides between XEP-0402 and private storage).
+#[test]
+fn bookmarks_round_trip_on_ejabberd() {
+    let server = server_with(ServerKind::Ejabberd, &["alice"]);
+    bookmark_round_trip(&*server);
 }

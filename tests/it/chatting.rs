@@ -3,6 +3,10 @@
 //! published on join, the topic kept current, an empty item on leaving;
 //! private rooms are never published (checked on the PEP node itself);
 //! `/chatting ROOM off`; someone without a subscription sees nothing.
+//!
+//! `roster_add_remove_and_deny` also runs on ejabberd; the publishing
+//! tests do not yet: ejabberd 23.01 refuses `pubsub#max_items` in
+//! publish-options (finding 5 of issue 14).
 
 use minidom::Element;
 use serde_json::Value;
@@ -65,7 +69,7 @@ fn chatting_event(c: &mut Client, from: &str, room: &str, pred: fn(&Value) -> bo
 
 /// What the chatting node of `user` holds, read by a second resource of
 /// that account (the owner may always read it).
-async fn node_items(server: &Prosody, user: &str) -> Vec<ChattingItem> {
+async fn node_items(server: &dyn TestServer, user: &str) -> Vec<ChattingItem> {
     let mut own = peer(server, user).await;
     send(
         &mut own,
@@ -195,11 +199,12 @@ async fn contacts_see_where_we_chat_and_private_rooms_stay_private() {
     assert_eq!(carol.finish(), 0, "{:#?}", carol.events);
 }
 
-#[test]
-fn roster_add_remove_and_deny() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::online(&server, "alice");
-    let mut bob = Client::online(&server, "bob");
+crate::on_both!(roster_add_remove_and_deny);
+
+fn roster_add_remove_and_deny(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
     alice.ok("/add bob@localhost");
     alice.event("pending", |v| {
         is(v, "contact") && v["jid"] == "bob@localhost" && v["pending"] == true

@@ -1,7 +1,8 @@
 //! History and identity against a real Prosody: MAM (XEP-0313) catch-up
 //! after time offline, message corrections (XEP-0308, and a forged one
 //! from someone else), occupant-id (XEP-0421) across rejoins, and MUC
-//! self-ping (XEP-0410) in a healthy room.
+//! self-ping (XEP-0410) in a healthy room. The catch-up after a server
+//! restart and the corrections in the archive also run on ejabberd.
 
 use std::time::{Duration, Instant};
 
@@ -110,10 +111,11 @@ fn mam_fills_the_gap_while_a_client_was_away() {
     assert_eq!(bob.finish(), 0);
 }
 
-#[test]
-fn mam_catches_up_after_a_server_restart() {
-    let mut server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
+crate::on_both!(mam_catches_up_after_a_server_restart);
+
+fn mam_catches_up_after_a_server_restart(kind: ServerKind) {
+    let mut server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::start(&*server, "alice");
     alice.connected();
     alice.ok(&format!("/join {ROOM}/alice"));
     alice.ok(&format!("/say {ROOM} before the restart"));
@@ -123,9 +125,9 @@ fn mam_catches_up_after_a_server_restart() {
     alice.event("4th attempt", |v| {
         is(v, "reconnecting") && v["attempt"] == 4
     });
-    server.restart().expect("prosody restarts");
+    server.restart().expect("the server restarts");
     let started = Instant::now();
-    let mut bob = Client::online(&server, "bob");
+    let mut bob = Client::online(&*server, "bob");
     bob.ok(&format!("/join {ROOM}/bob"));
     const N: usize = 3;
     for i in 0..N {
@@ -250,12 +252,13 @@ async fn corrections_are_shown_and_forged_ones_ignored() {
     assert_eq!(bob.finish(), 0);
 }
 
-#[test]
-fn corrections_reach_the_archive_and_come_back_edited() {
-    let server = prosody_with(&["alice", "bob"]);
+crate::on_both!(corrections_reach_the_archive_and_come_back_edited);
+
+fn corrections_reach_the_archive_and_come_back_edited(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
     let home = tempfile::tempdir().unwrap();
-    let mut alice = Client::start_in(&server, "alice", home.path(), &[]);
-    let mut bob = Client::online(&server, "bob");
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
+    let mut bob = Client::online(&*server, "bob");
     alice.connected();
     alice.ok(&format!("/join {ROOM}/alice"));
     bob.ok(&format!("/join {ROOM}/bob"));
@@ -268,7 +271,7 @@ fn corrections_reach_the_archive_and_come_back_edited() {
 
     // The archive has the corrected text: the MAM copies (original and
     // correction) add nothing.
-    let mut alice = Client::start_in(&server, "alice", home.path(), &[]);
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
     alice.connected();
     alice.ok(&format!("/join {ROOM}/alice"));
     let m = alice.event("mam", |v| is(v, "mam") && v["room"] == ROOM);

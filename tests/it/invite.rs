@@ -3,6 +3,10 @@
 //! through the room with a decline coming back, legacy
 //! `jabber:x:conference` from a raw peer, and a members-only room where
 //! the inviter (owner) makes the invitee a member.
+//!
+//! The tests made with `on_both!` also run on ejabberd; it names a
+//! mediated invitation's inviter by their real JID, Prosody by their
+//! occupant JID.
 
 use jid::Jid;
 use minidom::Element;
@@ -18,7 +22,7 @@ fn is(v: &Value, event: &str) -> bool {
 }
 
 /// A client that goes on after a failed command (some are expected).
-fn keep_going(server: &Prosody, user: &str) -> (Client, tempfile::TempDir) {
+fn keep_going(server: &dyn TestServer, user: &str) -> (Client, tempfile::TempDir) {
     let home = tempfile::tempdir().expect("temp home");
     let mut c = Client::start_in(server, user, home.path(), &["--keep-going"]);
     c.connected();
@@ -32,12 +36,13 @@ fn invitation(c: &mut Client, room: &str) -> Value {
     })
 }
 
-#[test]
-fn direct_invitation_with_reason_and_password_is_accepted() {
-    let server = prosody_with(&["alice", "bob"]);
+crate::on_both!(direct_invitation_with_reason_and_password_is_accepted);
+
+fn direct_invitation_with_reason_and_password_is_accepted(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
     let room = "locked@conference.localhost";
-    let mut alice = Client::online(&server, "alice");
-    let (mut bob, _home) = keep_going(&server, "bob");
+    let mut alice = Client::online(&*server, "alice");
+    let (mut bob, _home) = keep_going(&*server, "bob");
     // A new room joined with a password is created password-protected.
     alice.ok(&format!("/join {room}/alice s3cret"));
     let refused = bob.run(&format!("/join {room}/bob"));
@@ -77,13 +82,14 @@ fn direct_invitation_with_reason_and_password_is_accepted() {
     assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
 }
 
-#[test]
-fn mediated_invitation_through_the_room_and_its_decline() {
-    let server = prosody_with(&["alice", "bob", "carol"]);
+crate::on_both!(mediated_invitation_through_the_room_and_its_decline);
+
+fn mediated_invitation_through_the_room_and_its_decline(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob", "carol"]);
     let room = "lair@conference.localhost";
-    let mut alice = Client::online(&server, "alice");
-    let mut bob = Client::online(&server, "bob");
-    let mut carol = Client::online(&server, "carol");
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
+    let mut carol = Client::online(&*server, "carol");
     alice.ok(&format!("/join {room}/alice pw42"));
 
     // Through the room: it passes on the reason and adds the password.
@@ -94,8 +100,15 @@ fn mediated_invitation_through_the_room_and_its_decline() {
     assert_eq!(i["kind"], "mediated", "{i}");
     assert_eq!(i["reason"], "join us");
     assert_eq!(i["password"], "pw42");
-    // Prosody names the inviter by their occupant JID in the room.
-    assert_eq!(i["from"], "lair@conference.localhost/alice", "{i}");
+    match kind {
+        // Prosody names the inviter by their occupant JID in the room.
+        ServerKind::Prosody => assert_eq!(i["from"], "lair@conference.localhost/alice", "{i}"),
+        // ejabberd by their real full JID (as XEP-0045 §7.8.2's example).
+        ServerKind::Ejabberd => assert!(
+            i["from"].as_str().unwrap().starts_with("alice@localhost/"),
+            "{i}"
+        ),
+    }
     bob.ok(&format!("/accept {}", i["id"]));
     assert!(bob.saw(|v| is(v, "joined") && v["room"] == room));
 
@@ -119,12 +132,13 @@ fn mediated_invitation_through_the_room_and_its_decline() {
     assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
 }
 
-#[test]
-fn members_only_room_makes_the_invitee_a_member() {
-    let server = prosody_with(&["alice", "bob"]);
+crate::on_both!(members_only_room_makes_the_invitee_a_member);
+
+fn members_only_room_makes_the_invitee_a_member(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
     let room = "club@conference.localhost";
-    let mut alice = Client::online(&server, "alice");
-    let (mut bob, _home) = keep_going(&server, "bob");
+    let mut alice = Client::online(&*server, "alice");
+    let (mut bob, _home) = keep_going(&*server, "bob");
     alice.ok(&format!("/join {room}/alice"));
     alice.ok(&format!("/config {room} muc#roomconfig_membersonly=1"));
     let refused = bob.run(&format!("/join {room}/bob"));

@@ -25,6 +25,7 @@ mod raw_peer;
 mod rooms;
 mod sandbox;
 mod scram;
+mod servers;
 mod session;
 mod sfu;
 mod tui;

@@ -1,6 +1,6 @@
-//! Two confab --batch processes in one room of a real Prosody: join,
-//! messages both ways, private message, nick change, subject, status,
-//! leave.
+//! Two confab --batch processes in one room of a real Prosody and of a
+//! real ejabberd (each test runs on both): join, messages both ways,
+//! private message, nick change, subject, status, leave.
 
 use serde_json::Value;
 
@@ -12,11 +12,12 @@ fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
 }
 
-#[test]
-fn two_clients_chat_in_a_room() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    let mut bob = Client::start(&server, "bob");
+crate::on_both!(two_clients_chat_in_a_room);
+
+fn two_clients_chat_in_a_room(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::start(&*server, "alice");
+    let mut bob = Client::start(&*server, "bob");
     let c = alice.connected();
     assert!(
         c["jid"].as_str().unwrap().starts_with("alice@localhost/"),
@@ -114,14 +115,15 @@ fn two_clients_chat_in_a_room() {
     );
 }
 
-#[test]
-fn wrong_room_password_is_an_error_and_exit_1() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::online(&server, "alice");
+crate::on_both!(wrong_room_password_is_an_error_and_exit_1);
+
+fn wrong_room_password_is_an_error_and_exit_1(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
     alice.ok("/join locked@conference.localhost/alice");
     // Make the room password-protected through its configuration form.
     alice.ok("/config locked@conference.localhost muc#roomconfig_passwordprotectedroom=1 muc#roomconfig_roomsecret=s3cret");
-    let mut bob = Client::online(&server, "bob");
+    let mut bob = Client::online(&*server, "bob");
     let e = bob.run("/join locked@conference.localhost/bob wrong");
     assert_eq!(e["event"], "error", "{e}");
     assert_eq!(e["condition"], "not-authorized");
@@ -129,11 +131,12 @@ fn wrong_room_password_is_an_error_and_exit_1() {
     assert_eq!(bob.exit_status(), 1);
 }
 
-#[test]
-fn nick_conflict_is_reported() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::online(&server, "alice");
-    let mut bob = Client::online(&server, "bob");
+crate::on_both!(nick_conflict_is_reported);
+
+fn nick_conflict_is_reported(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
     alice.ok(&format!("/join {ROOM}/witch"));
     let e = bob.run(&format!("/join {ROOM}/witch"));
     assert_eq!(e["event"], "error", "{e}");
@@ -142,11 +145,12 @@ fn nick_conflict_is_reported() {
     assert_eq!(bob.exit_status(), 1);
 }
 
-#[test]
-fn nick_change_to_a_taken_nick_fails_and_keeps_the_old_one() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::online(&server, "alice");
-    let mut bob = Client::online(&server, "bob");
+crate::on_both!(nick_change_to_a_taken_nick_fails_and_keeps_the_old_one);
+
+fn nick_change_to_a_taken_nick_fails_and_keeps_the_old_one(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::online(&*server, "alice");
+    let mut bob = Client::online(&*server, "bob");
     alice.ok(&format!("/join {ROOM}/alice"));
     bob.ok(&format!("/join {ROOM}/bob"));
     let e = bob.run(&format!("/nick {ROOM} alice"));

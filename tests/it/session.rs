@@ -1,5 +1,6 @@
 //! The session against a real Prosody: login errors, TLS verification,
-//! reconnection with rejoin and the offline queue, one-to-one chat.
+//! reconnection with rejoin and the offline queue, one-to-one chat. The
+//! tests made with `on_both!` also run on ejabberd.
 
 use serde_json::Value;
 
@@ -29,23 +30,25 @@ fn wrong_password_is_a_clear_error_and_exit_1() {
     assert!(!c.saw(|v| is(v, "reconnecting")));
 }
 
-#[test]
-fn unknown_certificate_authority_is_refused() {
-    let server = prosody_with(&["alice"]);
+crate::on_both!(unknown_certificate_authority_is_refused);
+
+fn unknown_certificate_authority_is_refused(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
     let home = tempfile::tempdir().unwrap();
     // No --ca-file: the test CA is not trusted.
-    let mut c = Client::start_in_without_ca(&server, "alice", home.path());
+    let mut c = Client::start_in_without_ca(&*server, "alice", home.path());
     let e = c.event("certificate error", |v| is(v, "error"));
     assert_eq!(e["condition"], "bad-certificate", "{e}");
     assert!(e["text"].as_str().unwrap().contains("--ca-file"), "{e}");
     assert_eq!(c.exit_status(), 1);
 }
 
-#[test]
-fn one_to_one_chat() {
-    let server = prosody_with(&["alice", "bob"]);
-    let mut alice = Client::start(&server, "alice");
-    let mut bob = Client::start(&server, "bob");
+crate::on_both!(one_to_one_chat);
+
+fn one_to_one_chat(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let mut alice = Client::start(&*server, "alice");
+    let mut bob = Client::start(&*server, "bob");
     alice.connected();
     let bob_jid = bob.connected()["jid"].as_str().unwrap().to_string();
     alice.ok(&format!("/msg {bob_jid} hi bob, direct"));
@@ -105,11 +108,12 @@ fn reconnects_rejoins_and_sends_what_was_queued() {
     assert_eq!(alice.finish(), 0);
 }
 
-#[test]
-fn message_for_a_dead_server_is_reported_failed_not_dropped() {
-    let mut server = prosody_with(&["alice"]);
+crate::on_both!(message_for_a_dead_server_is_reported_failed_not_dropped);
+
+fn message_for_a_dead_server_is_reported_failed_not_dropped(kind: ServerKind) {
+    let mut server = server_with(kind, &["alice"]);
     let home = tempfile::tempdir().unwrap();
-    let mut alice = Client::start_in(&server, "alice", home.path(), &["--outbox-ttl", "1"]);
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &["--outbox-ttl", "1"]);
     alice.connected();
     alice.ok(&format!("/join {ROOM}/alice"));
     server.stop();
