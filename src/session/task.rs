@@ -793,7 +793,8 @@ impl Task {
                 // Our own occupant JID, 110 or not (nicks are unique in a
                 // room); a destroyed room ends for us whoever it is about.
                 let is_self = p.is_self() || p.nick == r.nick;
-                if !is_self && !(p.destroyed.is_some() && !p.available) {
+                let destroyed = p.destroyed.is_some() && !p.available;
+                if !is_self && !destroyed {
                     return Track::Nothing;
                 }
                 if p.available {
