@@ -240,6 +240,10 @@ impl Harness {
         self.stats.max_depth = self.stats.max_depth.max(tree.depth());
         let el = tree.to_element();
         let before = weight(&self.app.store);
+        let lines_before = lines_by_window(&self.app.store);
+        let sender = (el.name() != "iq")
+            .then(|| el.attr("from").and_then(|f| Jid::new(f).ok()))
+            .flatten();
         let (elements, bytes) = (tree.count(), size(&tree));
         let shown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.deliver(el);
@@ -253,6 +257,14 @@ impl Harness {
             std::panic::resume_unwind(p);
         }
         let after = weight(&self.app.store);
+        // Lines from others only in the sender's window.
+        if let Some(sender) = sender {
+            for (jid, n) in lines_by_window(&self.app.store) {
+                if n > lines_before.get(&jid).copied().unwrap_or(0) {
+                    assert_eq!(jid, sender.to_bare(), "a line from {sender} in {jid}");
+                }
+            }
+        }
         assert!(
             after.0 <= before.0 + elements + 2,
             "one stanza of {elements} elements added {} store items:\n{}",
@@ -505,6 +517,16 @@ impl Harness {
         self.session(ev);
     }
 
+    /// A stanza as tokio-xmpp's stream parser hands it to the session.
+    pub fn deliver_stanza(&mut self, s: tokio_xmpp::Stanza) {
+        let el = match s {
+            tokio_xmpp::Stanza::Iq(i) => Element::from(i),
+            tokio_xmpp::Stanza::Message(m) => Element::from(m),
+            tokio_xmpp::Stanza::Presence(p) => Element::from(p),
+        };
+        self.deliver(el);
+    }
+
     /// The request an answer's id names (the session's id → tag map).
     fn take(&mut self, id: &str) -> Option<Tag> {
         let i = self
@@ -573,7 +595,7 @@ impl Harness {
 
     /// Draws the screen at the next size (now and then in another window)
     /// and checks every cell and the title.
-    fn draw(&mut self) {
+    pub fn draw(&mut self) {
         if self.rng.chance(10) {
             self.ui.cycle(&self.app.store, 1);
         }
@@ -725,6 +747,18 @@ fn weight(s: &Store) -> (usize, usize) {
     items += inv.len() + contacts.len() + bookmarks.len();
     bytes += format!("{inv:?}{contacts:?}{bookmarks:?}").len();
     (items, bytes)
+}
+
+/// Lines not our own, per window.
+fn lines_by_window(s: &Store) -> HashMap<BareJid, usize> {
+    s.windows()
+        .map(|w| {
+            (
+                w.jid().clone(),
+                w.messages().iter().filter(|m| !m.own).count(),
+            )
+        })
+        .collect()
 }
 
 /// Elements' and texts' bytes in a tree.
