@@ -9,8 +9,17 @@ use minidom::Element;
 pub enum Rng {
     Seeded(u64),
     /// Driven by a fuzzer's input (the `structured` cargo-fuzz target):
-    /// each draw takes the next 8 bytes, zeros once they run out.
-    Bytes(Vec<u8>, usize),
+    /// each draw takes the next 8 bytes; once they run out, SplitMix64
+    /// seeded by a hash of them (short inputs still reach deep cases).
+    Bytes(Vec<u8>, usize, u64),
+}
+
+fn splitmix(s: &mut u64) -> u64 {
+    *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *s;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl Rng {
@@ -19,19 +28,19 @@ impl Rng {
     }
 
     pub fn from_bytes(data: &[u8]) -> Rng {
-        Rng::Bytes(data.to_vec(), 0)
+        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Rng::Bytes(data.to_vec(), 0, hash)
     }
 
     pub fn next_u64(&mut self) -> u64 {
         match self {
-            Rng::Seeded(s) => {
-                *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = *s;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^ (z >> 31)
-            }
-            Rng::Bytes(data, pos) => {
+            Rng::Seeded(s) => splitmix(s),
+            Rng::Bytes(data, pos, state) => {
+                if *pos >= data.len() {
+                    return splitmix(state);
+                }
                 let mut b = [0u8; 8];
                 for x in b.iter_mut() {
                     if let Some(v) = data.get(*pos) {

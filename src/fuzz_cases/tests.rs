@@ -61,9 +61,16 @@ fn the_same_seed_gives_the_same_cases() {
     };
     let mut r = Rng::new(7);
     assert_eq!(a, (0..4).map(|_| r.next_u64()).collect::<Vec<_>>());
-    // Fuzzer bytes: read in order, zeros once used up.
-    let mut b = Rng::from_bytes(&[1, 0, 0, 0, 0, 0, 0, 0, 2]);
-    assert_eq!((b.next_u64(), b.next_u64(), b.next_u64()), (1, 2, 0));
+    // Fuzzer bytes: read in order, then a generator seeded by them.
+    let data = [1, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mut b = Rng::from_bytes(&data);
+    assert_eq!((b.next_u64(), b.next_u64()), (1, 2));
+    let rest = b.next_u64();
+    assert_eq!(Rng::from_bytes(&data).next_u64(), 1);
+    let mut c = Rng::from_bytes(&data);
+    c.next_u64();
+    c.next_u64();
+    assert_eq!(c.next_u64(), rest);
 }
 
 #[test]
