@@ -257,6 +257,14 @@ impl Harness {
             std::panic::resume_unwind(p);
         }
         let after = weight(&self.app.store);
+        // One window per JID.
+        let jids: Vec<&BareJid> = self.app.store.windows().map(|w| w.jid()).collect();
+        let distinct: std::collections::HashSet<&&BareJid> = jids.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            jids.len(),
+            "a window listed twice: {jids:?}"
+        );
         // Lines from others only in the sender's window.
         if let Some(sender) = sender {
             for (jid, n) in lines_by_window(&self.app.store) {
