@@ -19,6 +19,7 @@
 //! seed and world to replay (`CONFAB_FUZZ_WORLD`). The `structured`
 //! cargo-fuzz target (`fuzz/`) drives the same generator from fuzzer bytes.
 
+mod checks;
 pub mod r#gen;
 pub mod templates;
 
@@ -39,8 +40,11 @@ use crate::batch::json_line;
 use crate::protocol::iq::{self as proto_iq, IqRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
-use crate::store::{Event, Store};
+use crate::store::Event;
 use crate::ui::state::UiState;
+use checks::{
+    lines_by_window, sdp_stays_sdp, size, speaks_for_sender, terminal_safe, weight, written,
+};
 use r#gen::{El, Node, Rng};
 
 pub const DEFAULT_CASES: usize = 3000;
@@ -157,13 +161,6 @@ pub struct Harness {
     pub stats: Stats,
     /// `CONFAB_FUZZ_VERBOSE`: every event line on stderr (for replays).
     verbose: bool,
-}
-
-fn terminal_safe(s: &str) -> bool {
-    !s.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
-    })
 }
 
 impl Harness {
@@ -631,23 +628,6 @@ impl Harness {
     }
 }
 
-/// An answer serialised as the session writes it. (minidom's writer
-/// panics on characters XML cannot hold, but the stream parser never lets
-/// them in: the generator's C0 texts are for the display layers.)
-fn written(el: &Element) {
-    fn ok(e: &Element) -> bool {
-        let good = |s: &str| {
-            s.chars().all(|c| {
-                matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
-            })
-        };
-        e.attrs().into_iter().all(|(_, v)| good(v)) && e.texts().all(good) && e.children().all(ok)
-    }
-    if ok(el) {
-        let _ = String::from(el);
-    }
-}
-
 fn kind_name(ev: &SessionEvent) -> &'static str {
     match ev {
         SessionEvent::Incoming(i) => match i {
@@ -672,118 +652,6 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
         SessionEvent::Malformed { .. } => "malformed",
         _ => "other",
     }
-}
-
-/// A Jingle description from the network written as SDP (what the media
-/// task is given) is still SDP: one `x=` field a line, nothing injected;
-/// and it reads back.
-fn sdp_stays_sdp(payload: &Element) {
-    use crate::protocol::jingle::{self, Role, sdp};
-    if !payload.is("jingle", crate::protocol::ns::JINGLE) {
-        return;
-    }
-    let Ok(j) = jingle::parse(payload) else {
-        return;
-    };
-    for role in [Role::Initiator, Role::Responder] {
-        let Ok(text) = sdp::to_sdp(&j.session, role) else {
-            continue;
-        };
-        let body = text.strip_suffix("\r\n").unwrap_or(&text);
-        for line in body.split("\r\n") {
-            let b = line.as_bytes();
-            assert!(
-                b.len() >= 2 && b[0].is_ascii_lowercase() && b[1] == b'=',
-                "not an SDP line: {line:?}"
-            );
-            assert!(
-                !line.chars().any(char::is_control),
-                "control in SDP: {line:?}"
-            );
-        }
-        let _ = sdp::from_sdp(&text, role.other());
-    }
-}
-
-/// A stanza speaks only for its sender: what it says about a room comes
-/// from that room, a chat from its author.
-fn speaks_for_sender(inc: &Incoming, from: Option<&Jid>) {
-    let bare = from.map(|f| f.to_bare());
-    let room = match inc {
-        Incoming::MucPresence(p) => Some(&p.room),
-        Incoming::MucPresenceError { room, .. } => Some(room),
-        Incoming::RoomMessage(m) => Some(&m.room),
-        Incoming::Subject { room, .. } => Some(room),
-        Incoming::Correction(c) => Some(&c.room),
-        Incoming::VoiceRequest(v) => Some(&v.room),
-        Incoming::InvitationDeclined(d) => Some(&d.room),
-        Incoming::Chatting(c) => Some(&c.from),
-        Incoming::Subscription(s) => Some(&s.from),
-        Incoming::Chat(c) => {
-            assert_eq!(Some(&c.from), from, "a chat from someone else");
-            None
-        }
-        _ => None,
-    };
-    if let Some(room) = room {
-        assert_eq!(Some(room), bare.as_ref(), "{inc:?} from {from:?}");
-    }
-}
-
-/// Store items (rooms, windows, occupants, lines, errors, invitations,
-/// contacts, bookmarks) and the bytes of their texts.
-fn weight(s: &Store) -> (usize, usize) {
-    let mut items = s.windows().count() + s.errors.len();
-    let mut bytes = 0;
-    for w in s.windows() {
-        items += w.messages().len();
-        for m in w.messages().iter() {
-            bytes += m.body.len() + m.nick.as_ref().map_or(0, |n| n.len()) + 32;
-        }
-        if let Some(r) = w.room() {
-            items += r.occupants.len() + r.occupant_ids.len();
-            bytes += r.subject.as_ref().map_or(0, |t| t.len());
-            bytes += format!("{:?}", r.occupants).len();
-        }
-    }
-    for e in &s.errors {
-        bytes += e.error.text.as_ref().map_or(0, |t| t.len()) + e.error.condition.len();
-    }
-    let inv = s.invitations.pending();
-    let contacts = s.contacts.items();
-    let bookmarks = s.bookmarks.items();
-    items += inv.len() + contacts.len() + bookmarks.len();
-    bytes += format!("{inv:?}{contacts:?}{bookmarks:?}").len();
-    (items, bytes)
-}
-
-/// Lines not our own, per window.
-fn lines_by_window(s: &Store) -> HashMap<BareJid, usize> {
-    s.windows()
-        .map(|w| {
-            (
-                w.jid().clone(),
-                w.messages().iter().filter(|m| !m.own).count(),
-            )
-        })
-        .collect()
-}
-
-/// Elements' and texts' bytes in a tree.
-fn size(e: &El) -> usize {
-    e.name.len()
-        + e.ns.len()
-        + e.attrs
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum::<usize>()
-        + e.children
-            .iter()
-            .map(|c| match c {
-                Node::El(c) => size(c),
-                Node::Text(t) => t.len(),
-            })
-            .sum::<usize>()
 }
 
 fn xml_escape(s: &str) -> String {
