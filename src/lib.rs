@@ -6,6 +6,9 @@ pub mod app;
 pub mod batch;
 pub mod command;
 pub mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz_cases;
 pub mod history;
 pub mod media;
 pub mod names;

@@ -236,7 +236,8 @@ impl Store {
         conversations: &'s mut HashMap<BareJid, Conversation>,
         jid: &BareJid,
     ) -> &'s mut Conversation {
-        if !conversations.contains_key(jid) {
+        // (A room's JID is listed already: one window each.)
+        if !conversations.contains_key(jid) && !order.contains(jid) {
             order.push(jid.clone());
         }
         conversations.entry(jid.clone()).or_default()
@@ -883,6 +884,20 @@ impl Store {
                 id: c.id,
             });
             return;
+        }
+        if self.rooms.contains_key(&bare) {
+            // From the room itself (a service notice): a line of the room,
+            // not a conversation hidden behind the room's window.
+            let m = RoomMessage {
+                room: bare,
+                nick: None,
+                body: c.body,
+                id: c.id,
+                stanza_id: None,
+                time: c.time,
+                delayed: c.delayed,
+            };
+            return self.apply_room_message(m, now, out);
         }
         let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
         Self::add_message(

@@ -731,3 +731,40 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
     let ev = s.apply(chat("localhost"), later);
     assert_eq!(ev[0].to_json()["time"], later.to_rfc3339());
 }
+
+/// Found by the fuzzer (`src/fuzz_cases/`): a chat (or normal) message
+/// from a room's bare JID opened a conversation under the room's JID: the
+/// room was listed twice in the window list and the line was hidden
+/// behind the room's window.
+#[test]
+fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
+    let mut s = joined_store();
+    let before = s.room(&room()).unwrap().messages.len();
+    let ev = s.apply(
+        inc(Incoming::Chat(crate::protocol::ChatMessage {
+            from: Jid::from(room()),
+            body: "the room is closing".into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: false,
+            delays: vec![],
+        })),
+        t0(),
+    );
+    assert_eq!(s.windows().count(), 1, "one window for the room");
+    assert!(s.conversations.is_empty());
+    assert_eq!(s.room(&room()).unwrap().messages.len(), before + 1);
+    assert_eq!(ev[0].to_json()["room"], "r@conference.localhost");
+    // Sending to the room's JID does not list it twice either.
+    s.apply(
+        Input::SentChat {
+            to: Jid::from(room()),
+            body: "x".into(),
+            id: "i".into(),
+            private: false,
+        },
+        t0(),
+    );
+    assert_eq!(s.windows().count(), 1);
+}

@@ -673,8 +673,18 @@ fn parse_candidate(el: &Element) -> Result<Candidate, String> {
             .parse()
             .map_err(|_| format!("bad candidate {name} {v:?}"))
     }
+    // Foundation and protocol are written into SDP candidate lines as
+    // they are: ICE tokens only (RFC 8445 ice-char), no spaces or breaks.
+    fn token<'a>(name: &str, v: &'a str) -> Result<&'a str, String> {
+        let ok = !v.is_empty()
+            && v.len() <= 32
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
+        ok.then_some(v)
+            .ok_or_else(|| format!("bad candidate {name} {v:?}"))
+    }
     let component: u8 = num(el, "component")?;
-    let foundation = req(el, "foundation")?.to_string();
+    let foundation = token("foundation", req(el, "foundation")?)?.to_string();
     let ip: IpAddr = num(el, "ip")?;
     let port: u16 = num(el, "port")?;
     let type_name = req(el, "type")?;
@@ -694,7 +704,7 @@ fn parse_candidate(el: &Element) -> Result<Candidate, String> {
         ip,
         port,
         priority: num(el, "priority")?,
-        protocol: el.attr("protocol").unwrap_or("udp").to_ascii_lowercase(),
+        protocol: token("protocol", el.attr("protocol").unwrap_or("udp"))?.to_ascii_lowercase(),
         rel_addr: el.attr("rel-addr").and_then(|a| a.parse().ok()),
         rel_port: el.attr("rel-port").and_then(|a| a.parse().ok()),
         network: el.attr("network").and_then(|n| n.parse().ok()),

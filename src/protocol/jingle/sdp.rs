@@ -155,7 +155,13 @@ pub fn candidate_to_jingle(line: &str) -> Result<Candidate, SdpError> {
 /// 1 candidates are written.
 pub fn to_sdp(session: &MediaSession, writer: Role) -> Result<String, SdpError> {
     let mut out = String::new();
+    // Values come from the peer: one with a line break (or any control
+    // character) would add lines of its own to the SDP.
+    let mut broken = None;
     let mut line = |s: String| {
+        if broken.is_none() && s.chars().any(char::is_control) {
+            broken = Some(s.clone());
+        }
         out.push_str(&s);
         out.push_str("\r\n");
     };
@@ -186,6 +192,9 @@ pub fn to_sdp(session: &MediaSession, writer: Role) -> Result<String, SdpError> 
     line("a=msid-semantic: WMS *".into());
     for c in &session.contents {
         media_section(c, writer, &mut line)?;
+    }
+    if let Some(bad) = broken {
+        return err(format!("a control character in the SDP line {bad:?}"));
     }
     Ok(out)
 }

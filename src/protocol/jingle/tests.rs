@@ -420,3 +420,32 @@ fn session_info_payloads() {
     .unwrap();
     assert!(!odd.info_understood());
 }
+
+/// Found by the fuzzer (`src/fuzz_cases/`): a candidate's foundation (or
+/// protocol) with spaces or a line break went into the `candidate:` line
+/// given to the media task as it was, shifting or adding fields.
+#[test]
+fn fuzz_candidate_foundation_must_be_an_ice_token() {
+    let good = "foundation='1966762133'";
+    for bad in [
+        "foundation='1 2'",
+        "foundation='x&#10;a=ice-lite'",
+        "foundation=''",
+        "foundation='1966762133' protocol='udp typ relay'",
+    ] {
+        let xml = OPUS_INITIATE.replace(good, bad).replace(
+            "protocol='udp' type='host'",
+            if bad.contains("protocol") {
+                "type='host'"
+            } else {
+                "protocol='udp' type='host'"
+            },
+        );
+        let e = parse(&el(&xml)).unwrap_err();
+        assert!(
+            e.text.as_deref().unwrap_or("").contains("bad candidate"),
+            "{bad}: {e:?}"
+        );
+    }
+    assert!(parse(&el(OPUS_INITIATE)).is_ok());
+}

@@ -501,3 +501,32 @@ fn real_webrtc_offer_and_answer_through_jingle() {
         )
         .unwrap_or_else(|e| panic!("offerer rejects {answer_sdp}: {e}"));
 }
+
+/// Found by the fuzzer (`src/fuzz_cases/`): a value from the peer's
+/// Jingle (here a payload-type name and a ufrag carrying `&#13;&#10;`)
+/// was written into the SDP as it was, adding lines of the peer's choice.
+#[test]
+fn fuzz_sdp_line_injection_is_refused() {
+    for (from, to) in [
+        (
+            "name='opus'",
+            "name='opus/48000&#13;&#10;a=fingerprint:sha-256 00'",
+        ),
+        ("ufrag='hJGDKyXqvMkbSBdd'", "ufrag='u&#10;a=ice-lite'"),
+        (
+            "<content name='0'/>",
+            "<content name='0&#13;&#10;m=video'/>",
+        ),
+    ] {
+        let xml = OPUS_INITIATE.replace(from, to);
+        assert_ne!(xml, OPUS_INITIATE);
+        let j = jingle::parse(&el(&xml)).unwrap();
+        for role in [Role::Initiator, Role::Responder] {
+            let e = to_sdp(&j.session, role).unwrap_err();
+            assert!(e.0.contains("control character"), "{e:?}");
+        }
+    }
+    // The clean one still converts.
+    let j = jingle::parse(&el(OPUS_INITIATE)).unwrap();
+    assert!(to_sdp(&j.session, Role::Initiator).is_ok());
+}
