@@ -20,6 +20,7 @@
 
 pub mod certs;
 pub mod component;
+pub mod flood;
 pub mod focus;
 pub mod legacy;
 mod prosody;
