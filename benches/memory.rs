@@ -16,8 +16,12 @@
 //! and keeps no history here (`muc_log_by_default = false`,
 //! `max_history_messages = 0`), Prosody 0.12 has no rate limits unless
 //! `mod_limits` is loaded (it is not), and the flood is spread over
-//! several peer connections. The table shows messages written and, in
-//! batch, messages confab printed, so a lag would show.
+//! several peer connections. The table shows messages the peers wrote
+//! to their sockets and those confab received (batch: printed; TUI:
+//! archived — so the TUI is run with its archive), and the cost per
+//! message is per message received. On a loaded machine Prosody forwards
+//! fewer than are written (what it has not read when a peer closes is
+//! dropped): the figures per message received still hold.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -113,6 +117,9 @@ enum Subject {
     Tui {
         socket: String,
         pid: u32,
+        /// The TUI prints nothing: what it received is counted in its
+        /// archive (written after every burst).
+        archive: PathBuf,
     },
 }
 
@@ -123,10 +130,20 @@ impl Subject {
             Subject::Tui { pid, .. } => *pid,
         }
     }
+    /// Messages confab took in: printed (batch) or archived (TUI).
     fn printed(&self) -> Option<u64> {
         match self {
             Subject::Batch { printed, .. } => Some(printed.load(Ordering::Relaxed)),
-            Subject::Tui { .. } => None,
+            Subject::Tui { archive, .. } => {
+                let db = rusqlite::Connection::open_with_flags(
+                    find(archive, "history.sqlite3")?,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .ok()?;
+                db.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))
+                    .ok()
+                    .map(|n| n as u64)
+            }
         }
     }
 }
@@ -270,7 +287,28 @@ fn start_tui(s: &Settings, server: &Prosody, home: &Path, rooms: &[BareJid]) -> 
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
-    Subject::Tui { socket, pid }
+    let archive = home.to_path_buf();
+    Subject::Tui {
+        socket,
+        pid,
+        archive,
+    }
+}
+
+/// The file `name` under `dir`.
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+        if p.is_dir()
+            && let Some(f) = find(&p, name)
+        {
+            return Some(f);
+        }
+    }
+    None
 }
 
 /// VmRSS of a process, in KiB.
@@ -304,7 +342,7 @@ fn run(s: &Settings, mode: Mode) {
     );
     println!(
         "{:>6}  {:>10}  {:>10}  {:>9}  {:>10}",
-        "time s", "written", "printed", "RSS MiB", "B/message"
+        "time s", "written", "received", "RSS MiB", "B/message"
     );
 
     // The flood, on its own runtime thread.
