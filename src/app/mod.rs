@@ -29,6 +29,7 @@ mod moderation;
 mod requests;
 mod rooms;
 mod roster;
+mod window;
 
 /// How long a command may wait for its outcome once its stanza is out.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
@@ -771,6 +772,10 @@ impl App {
         let Some(ev) = self.conference_incoming(ev) else {
             return Vec::new();
         };
+        // A replayed line older than the room's window.
+        if self.known_in_archive(&ev) {
+            return Vec::new();
+        }
         let mut results = Vec::new();
         match &ev {
             SessionEvent::Sent { tag } => {
@@ -1083,7 +1088,7 @@ impl App {
                 None => return Vec::new(),
             },
         };
-        if !log.more_in_archive {
+        if !log.can_load_older() {
             return Vec::new();
         }
         let before = log.iter().next().map(|m| m.time).unwrap_or_else(Utc::now);

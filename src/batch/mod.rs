@@ -2,9 +2,9 @@
 //! outcome; every event printed as one JSON line on stdout.
 
 mod bookmarks;
+mod seen;
 mod wait;
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use crate::command::{self, Command};
 use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::Event;
 
+pub use seen::{SEEN_BYTES, SEEN_EVENTS, Seen};
 pub use wait::matches as wait_matches;
 
 /// One event as a JSON line that is safe on a terminal: besides the C0
@@ -57,14 +58,15 @@ pub struct BatchOptions {
     pub autojoin: Vec<String>,
 }
 
-/// Events seen since the previous `/wait`, for the next one to look at.
-const MAX_SEEN: usize = 200_000;
-
 struct Runner<W: Write> {
     app: App,
     events: UnboundedReceiver<SessionEvent>,
     out: W,
-    seen: VecDeque<Value>,
+    /// Events since the previous `/wait`, for the next one (bounded).
+    seen: Seen,
+    /// The `/wait` running, and the position of its first match once
+    /// printed: new events are checked as they are printed.
+    waiting: Option<(command::WaitKind, Option<u64>)>,
     closed: bool,
     failed: bool,
 }
@@ -82,7 +84,8 @@ pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
         app,
         events,
         out,
-        seen: VecDeque::new(),
+        seen: Seen::default(),
+        waiting: None,
         closed: false,
         failed: false,
     };
@@ -95,11 +98,14 @@ impl<W: Write> Runner<W> {
     fn print(&mut self, events: Vec<Event>) {
         for e in events {
             let v = e.to_json();
-            let _ = writeln!(self.out, "{}", json_line(&v));
-            if self.seen.len() >= MAX_SEEN {
-                self.seen.pop_front();
+            let line = json_line(&v);
+            let _ = writeln!(self.out, "{line}");
+            let pos = self.seen.push(line);
+            if let Some((kind, found @ None)) = &mut self.waiting
+                && wait::matches(kind, &v, &self.app.store)
+            {
+                *found = Some(pos);
             }
-            self.seen.push_back(v);
         }
         let _ = self.out.flush();
     }
@@ -168,9 +174,7 @@ impl<W: Write> Runner<W> {
     /// Whether the newest result event for `command` is `ok`.
     fn result_of(&self, command: &str) -> bool {
         self.seen
-            .iter()
-            .rev()
-            .find(|v| {
+            .rfind(|v| {
                 matches!(v["event"].as_str(), Some("ok") | Some("error"))
                     && v["command"].as_str() == Some(command)
             })
@@ -180,7 +184,7 @@ impl<W: Write> Runner<W> {
     async fn connect(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.seen.iter().any(|v| v["event"] == "connected") {
+            if self.seen.rfind(|v| v["event"] == "connected").is_some() {
                 return true;
             }
             if self.closed || self.app.store.connection == crate::store::Connection::Failed {
@@ -293,33 +297,21 @@ impl<W: Write> Runner<W> {
 
     async fn wait(&mut self, line: &str, w: command::Wait) -> bool {
         let deadline = Instant::now() + w.timeout;
-        let mut checked = 0;
-        loop {
-            if let Some(pos) = self
-                .seen
-                .iter()
-                .skip(checked)
-                .position(|v| wait::matches(&w.kind, v, &self.app.store))
-            {
-                // Consumed through the match; later events stay for the
-                // next /wait.
-                self.seen.drain(..=checked + pos);
-                self.print(vec![Event::Ok {
-                    command: line.to_string(),
-                }]);
-                self.seen.pop_back();
-                return true;
+        // Events before the /wait that are still held, then each new one
+        // as it is printed.
+        let earlier = self
+            .seen
+            .find_from(0, |v| wait::matches(&w.kind, v, &self.app.store));
+        self.waiting = Some((w.kind.clone(), earlier));
+        let matched = loop {
+            if let Some((_, Some(pos))) = &self.waiting {
+                break Some(*pos);
             }
             if wait::satisfied_now(&w.kind, &self.app.store) {
-                self.print(vec![Event::Ok {
-                    command: line.to_string(),
-                }]);
-                // Everything so far is behind this /wait.
-                self.seen.clear();
-                return true;
+                break None;
             }
-            checked = self.seen.len();
             if Instant::now() >= deadline || self.closed {
+                self.waiting = None;
                 self.print(vec![Event::Error {
                     command: Some(line.to_string()),
                     room: None,
@@ -333,7 +325,20 @@ impl<W: Write> Runner<W> {
                 return false;
             }
             self.step(deadline).await;
+        };
+        self.waiting = None;
+        match matched {
+            // Consumed through the match; later events stay for the next
+            // /wait.
+            Some(pos) => self.seen.consume_through(pos),
+            // Everything so far is behind this /wait.
+            None => self.seen.clear(),
         }
+        self.print(vec![Event::Ok {
+            command: line.to_string(),
+        }]);
+        self.seen.pop_back();
+        true
     }
 
     /// End of input: leave the rooms, close the stream.

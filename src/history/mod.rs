@@ -170,6 +170,34 @@ impl History {
         Ok(out)
     }
 
+    /// Whether a message from `nick` with this body is archived, stamped
+    /// within `secs` of `time` (a copy without a stanza-id).
+    pub fn has_copy(
+        &self,
+        conversation: &str,
+        nick: Option<&str>,
+        body: &str,
+        time: DateTime<Utc>,
+        secs: i64,
+    ) -> Result<bool, HistoryError> {
+        let ms = time.timestamp_millis();
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM messages
+                 WHERE account = ?1 AND conversation = ?2 AND time_ms BETWEEN ?3 AND ?4
+                   AND nick IS ?5 AND body = ?6",
+            )?
+            .exists(params![
+                self.account,
+                conversation,
+                ms - secs * 1000,
+                ms + secs * 1000,
+                nick,
+                body
+            ])?)
+    }
+
     /// Time of the newest archived message of a conversation.
     pub fn last_time(&self, conversation: &str) -> Result<Option<DateTime<Utc>>, HistoryError> {
         let ms: Option<i64> = self.conn.query_row(

@@ -10,10 +10,20 @@ use super::{Event, JoinState, Room, Store};
 use crate::protocol::correction::Correction;
 use crate::protocol::{ErrorInfo, OccupantInfo, RoomMessage};
 
+/// Occupant-ids remembered per room (beyond those present) at most.
+pub const MAX_OCCUPANT_IDS: usize = 10_000;
+
 /// Remembers which nick an occupant-id has now; returns the nick it had
 /// before, if that was another one.
 pub(super) fn note_occupant(r: &mut Room, nick: &str, info: &OccupantInfo) -> Option<String> {
     let id = info.occupant_id.as_ref()?;
+    // Bounded: past it only the ids of people present are kept.
+    let bound = MAX_OCCUPANT_IDS.max(2 * r.occupants.len());
+    if r.occupant_ids.len() >= bound && !r.occupant_ids.contains_key(id) {
+        let present = &r.occupants;
+        r.occupant_ids
+            .retain(|i, n| present.get(n).and_then(|o| o.info.occupant_id.as_ref()) == Some(i));
+    }
     let before = r.occupant_ids.insert(id.clone(), nick.to_string());
     before.filter(|b| b != nick)
 }

@@ -36,6 +36,10 @@ pub struct DeclineItem {
     pub reason: Option<String>,
 }
 
+/// Pending invitations kept at most (anyone can send them): past it the
+/// oldest is dropped.
+pub const MAX_PENDING: usize = 256;
+
 #[derive(Debug, Default)]
 pub struct Invitations {
     next_id: u32,
@@ -79,6 +83,9 @@ impl Invitations {
         };
         self.pending.push(item.clone());
         self.pending.sort_by_key(|p| p.id);
+        if self.pending.len() > MAX_PENDING {
+            self.pending.remove(0);
+        }
         Event::Invitation(item)
     }
 
@@ -156,6 +163,20 @@ mod tests {
             continue_chat: false,
             thread: None,
         }
+    }
+
+    #[test]
+    fn pending_invitations_are_bounded() {
+        let mut s = Invitations::new();
+        let now = Utc::now();
+        for i in 0..MAX_PENDING + 10 {
+            s.receive(
+                invitation(&format!("r{i}@c"), "spam@x", InviteKind::Direct),
+                now,
+            );
+        }
+        assert_eq!(s.pending().len(), MAX_PENDING);
+        assert_eq!(s.pending()[0].room, "r10@c", "the oldest went");
     }
 
     #[test]

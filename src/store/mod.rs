@@ -24,7 +24,10 @@ pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
 pub use event::{Event, LeftKind, OccupantAction};
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
-pub use room::{JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room};
+pub use room::{
+    JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room,
+    SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
+};
 
 use crate::protocol::muc::{MucPresence, status_code_text};
 use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
@@ -196,6 +199,26 @@ impl Store {
 
     pub fn room(&self, jid: &BareJid) -> Option<&Room> {
         self.rooms.get(jid)
+    }
+
+    /// Forgets what scrolling back loaded beyond the window, in every
+    /// room and conversation but `keep` (the one the user is reading
+    /// back in, if any).
+    pub fn shrink_windows(&mut self, keep: Option<&BareJid>) {
+        let logs = self
+            .rooms
+            .iter_mut()
+            .map(|(j, r)| (j, &mut r.messages))
+            .chain(
+                self.conversations
+                    .iter_mut()
+                    .map(|(j, c)| (j, &mut c.messages)),
+            );
+        for (jid, log) in logs {
+            if Some(jid) != keep {
+                log.shrink_to_window();
+            }
+        }
     }
 
     /// Sets the trusted Jitsi focus of a room (`app/focus.rs`).

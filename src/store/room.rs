@@ -147,15 +147,41 @@ impl Message {
     pub fn dedup_key(&self) -> Option<String> {
         self.stanza_id.as_ref().map(|s| format!("sid:{s}"))
     }
+    /// What the line costs in a window: its text and the line itself
+    /// (the indexes hold about the same again).
+    pub fn weight(&self) -> usize {
+        std::mem::size_of::<Message>()
+            + self.body.len()
+            + self.nick.as_ref().map_or(0, String::len)
+            + self.id.as_ref().map_or(0, String::len)
+            + self.stanza_id.as_ref().map_or(0, String::len)
+    }
     /// Fallback key for messages without a stanza-id: sender and body.
     pub fn content_key(&self) -> String {
         format!("{}\u{0}{}", self.nick.as_deref().unwrap_or(""), self.body)
     }
 }
 
+/// Lines of a room or conversation held in memory: the window. Older
+/// lines are in the archive (scrolling back loads them again); without
+/// an archive (`--no-history`) they are gone.
+pub const WINDOW_LINES: usize = 2_000;
+/// Text held in a window at most (bodies, nicks, ids and the line itself,
+/// see [`Message::weight`]): a room of very long messages holds fewer
+/// lines.
+pub const WINDOW_BYTES: usize = 2 * 1024 * 1024;
+/// Lines scrolling back may load beyond the window, until the view goes
+/// back to the newest line ([`MessageLog::shrink_to_window`]).
+pub const SCROLLBACK_LINES: usize = 20_000;
+/// Text scrolling back may load beyond the window.
+pub const SCROLLBACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// Messages in arrival order, with the indexes that keep duplicate checks
-/// O(1). Holds at most `cap` messages in memory (the oldest go first; the
-/// archive keeps them).
+/// O(1). Holds a window of the newest lines (at most `cap` lines and
+/// `max_bytes` of text; the oldest go first and the archive keeps them),
+/// plus what scrolling back loaded, up to [`SCROLLBACK_LINES`] more. The
+/// indexes cover exactly the lines held: a copy of a line that left the
+/// window is recognised by the archive (`App::known_in_archive`).
 #[derive(Debug, Clone)]
 pub struct MessageLog {
     messages: VecDeque<Message>,
@@ -163,6 +189,14 @@ pub struct MessageLog {
     /// Content key -> times, for messages without a stanza-id.
     by_content: HashMap<String, Vec<DateTime<Utc>>>,
     cap: usize,
+    max_bytes: usize,
+    /// [`Message::weight`] of the lines held.
+    bytes: usize,
+    /// Lines and bytes scrolling back loaded beyond the window.
+    extra: usize,
+    extra_bytes: usize,
+    /// Lines that left the window so far.
+    dropped: u64,
     /// Seq of the next line appended / of the oldest line held.
     next_seq: i64,
     first_seq: i64,
@@ -185,25 +219,66 @@ pub enum Correct {
 
 /// How far apart two copies of one message may be stamped (server delay
 /// stamp vs. our arrival time).
-const SAME_MESSAGE_WINDOW_SECS: i64 = 120;
+pub const SAME_MESSAGE_WINDOW_SECS: i64 = 120;
 
 impl Default for MessageLog {
     fn default() -> Self {
-        MessageLog::with_cap(200_000)
+        MessageLog::with_cap(WINDOW_LINES)
     }
 }
 
 impl MessageLog {
+    /// A log holding at most `cap` lines (and [`WINDOW_BYTES`]).
     pub fn with_cap(cap: usize) -> MessageLog {
+        MessageLog::with_limits(cap, WINDOW_BYTES)
+    }
+
+    /// A log holding at most `cap` lines and `max_bytes` of text (at least
+    /// one line, however long).
+    pub fn with_limits(cap: usize, max_bytes: usize) -> MessageLog {
         MessageLog {
             messages: VecDeque::new(),
             seen: HashSet::new(),
             by_content: HashMap::new(),
-            cap,
+            cap: cap.max(1),
+            max_bytes,
+            bytes: 0,
+            extra: 0,
+            extra_bytes: 0,
+            dropped: 0,
             next_seq: 0,
             first_seq: 0,
             more_in_archive: true,
         }
+    }
+
+    /// Lines that left the window since the log was made.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// [`Message::weight`] of the lines held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether scrolling back may load more: the archive may have older
+    /// lines and the scrollback bound is not reached.
+    pub fn can_load_older(&self) -> bool {
+        self.more_in_archive
+            && self.messages.len() < self.cap + SCROLLBACK_LINES
+            && self.bytes < self.max_bytes + SCROLLBACK_BYTES
+    }
+
+    /// Forgets what scrolling back loaded beyond the window (the view is
+    /// back at the newest line); returns how many lines left.
+    pub fn shrink_to_window(&mut self) -> usize {
+        if self.extra == 0 && self.extra_bytes == 0 {
+            return 0;
+        }
+        self.extra = 0;
+        self.extra_bytes = 0;
+        self.trim()
     }
 
     /// Lines from `seq` on (for the view: what is new since a marker).
@@ -229,18 +304,33 @@ impl MessageLog {
         if self.messages.is_empty() {
             self.first_seq = m.seq;
         }
+        self.bytes += m.weight();
         self.messages.push_back(m);
         self.trim();
     }
 
-    /// Puts older lines (oldest first) in front of what is held; returns
-    /// how many were new.
+    /// Puts older lines (oldest first) in front of what is held, beyond
+    /// the window up to the scrollback bound; returns how many were new.
     pub fn prepend(&mut self, older: Vec<Message>) -> usize {
         let mut added = 0;
         for mut m in older.into_iter().rev() {
             if self.contains(&m) {
                 continue;
             }
+            let w = m.weight();
+            let room_left = self.messages.len() < self.cap + SCROLLBACK_LINES
+                && self.bytes + w <= self.max_bytes + SCROLLBACK_BYTES;
+            if !room_left {
+                break;
+            }
+            // Held beyond the window while the view is scrolled back.
+            if self.messages.len() >= self.cap + self.extra {
+                self.extra += 1;
+            }
+            if self.bytes + w > self.max_bytes + self.extra_bytes {
+                self.extra_bytes = self.bytes + w - self.max_bytes;
+            }
+            self.bytes += w;
             self.index(&m);
             if self.messages.is_empty() {
                 m.seq = self.next_seq;
@@ -268,14 +358,23 @@ impl MessageLog {
         }
     }
 
-    fn trim(&mut self) {
-        if self.messages.len() > self.cap
+    /// Drops the oldest lines until the log is within its bounds (the
+    /// newest line always stays); returns how many went.
+    fn trim(&mut self) -> usize {
+        let mut gone = 0;
+        while self.messages.len() > 1
+            && (self.messages.len() > self.cap + self.extra
+                || self.bytes > self.max_bytes + self.extra_bytes)
             && let Some(old) = self.messages.pop_front()
         {
+            self.bytes -= old.weight();
             self.forget(&old);
             self.first_seq = old.seq + 1;
             self.more_in_archive = true;
+            self.dropped += 1;
+            gone += 1;
         }
+        gone
     }
     pub fn len(&self) -> usize {
         self.messages.len()
@@ -333,9 +432,13 @@ impl MessageLog {
             if m.edited && m.body == body {
                 return Correct::Unchanged;
             }
+            let before = m.weight();
             m.body = body.to_string();
             m.edited = true;
-            return Correct::Done(m.clone());
+            let done = m.clone();
+            self.bytes = self.bytes - before + done.weight();
+            self.trim();
+            return Correct::Done(done);
         }
         if other_sender {
             Correct::WrongSender
@@ -416,3 +519,6 @@ pub(super) fn is_trusted_focus(trusted: Option<&jid::Jid>, info: &OccupantInfo) 
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;

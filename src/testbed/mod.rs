@@ -24,6 +24,7 @@
 pub mod certs;
 pub mod component;
 mod ejabberd;
+pub mod flood;
 pub mod focus;
 pub mod legacy;
 mod prosody;

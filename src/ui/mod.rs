@@ -166,6 +166,10 @@ pub async fn run(
                     dirty = true;
                 }
             }
+            // Back at the newest line (or in another window): what
+            // scrolling back loaded beyond the window is let go.
+            let reading_back = ui.current.clone().filter(|c| ui.view(c).scroll > 0);
+            app.store.shrink_windows(reading_back.as_ref());
         }
         let frame_due = tokio::time::sleep(if dirty {
             FRAME.saturating_sub(last_draw.elapsed())

@@ -160,6 +160,11 @@ impl<C: Clone> Widget for &Prompt<C> {
     }
 }
 
+/// Prompts waiting at most (invitations, voice requests and notices come
+/// from the network): past it the oldest waiting one (not the one shown)
+/// is dropped.
+pub const MAX_PROMPTS: usize = 64;
+
 /// Prompts waiting their turn: the first is shown and answered, then the
 /// next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +188,9 @@ impl<C: Clone> PromptQueue<C> {
     /// Queues a prompt after the others.
     pub fn push(&mut self, prompt: Prompt<C>) {
         self.items.push_back(prompt);
+        if self.items.len() > MAX_PROMPTS {
+            self.items.remove(1);
+        }
     }
 
     /// The prompt shown now.
@@ -321,6 +329,18 @@ mod tests {
             ))),
             PromptOutcome::Ignored
         );
+    }
+
+    #[test]
+    fn the_queue_is_bounded_and_keeps_the_prompt_shown() {
+        let mut q = PromptQueue::new();
+        for i in 0..MAX_PROMPTS + 5 {
+            q.push(invite(&format!("u{i}"), "a@conf"));
+        }
+        assert_eq!(q.len(), MAX_PROMPTS);
+        assert_eq!(q.current().unwrap().text(), "u0 invites you to a@conf");
+        q.pop();
+        assert_eq!(q.current().unwrap().text(), "u6 invites you to a@conf");
     }
 
     #[test]
