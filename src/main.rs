@@ -217,9 +217,13 @@ async fn run(
             port: server.port,
             tls: config.account.tls,
             // No explicit server: DNS SRV first, then `server` (the domain).
-            discovery: config.account.server.is_none().then(|| session::Discovery {
-                resolver: config.account.resolver,
-            }),
+            discovery: config
+                .account
+                .server
+                .is_none()
+                .then_some(session::Discovery {
+                    resolver: config.account.resolver,
+                }),
             resource: resource(&config),
             tls_config,
             timeouts: keepalive_timeouts(args.keepalive),
