@@ -1061,7 +1061,10 @@ fn resolver_from_file_or_cli() {
     let a = load_str(&format!("{base}resolver = \"::1\"\n")).unwrap();
     assert_eq!(a.account.resolver, Some("[::1]:53".parse().unwrap()));
     let msg = err(&format!("{base}resolver = \"dns.example\"\n"));
-    assert!(msg.starts_with("config.toml:3: accounts.a.resolver: "), "{msg}");
+    assert!(
+        msg.starts_with("config.toml:3: accounts.a.resolver: "),
+        "{msg}"
+    );
     assert!(msg.contains("IP:PORT"), "{msg}");
     let cli = CliOverrides {
         resolver: Some("10.0.0.1:53".into()),

@@ -217,9 +217,21 @@ async fn srv_records(
     }
 }
 
-async fn addresses(resolver: &TokioResolver, host: &str) -> Result<Vec<IpAddr>, String> {
+/// A target's addresses: from the `--resolver` server when one is given,
+/// else from the system (getaddrinfo: /etc/hosts, nsswitch) as before.
+async fn addresses(
+    resolver: &TokioResolver,
+    discovery: &Discovery,
+    host: &str,
+) -> Result<Vec<IpAddr>, String> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
+    }
+    if discovery.resolver.is_none() {
+        return match tokio::net::lookup_host((host, 0)).await {
+            Ok(addrs) => Ok(addrs.map(|a| a.ip()).collect()),
+            Err(e) => Err(format!("no address: {e}")),
+        };
     }
     match resolver.lookup_ip(fqdn(host).as_str()).await {
         Ok(ips) => Ok(ips.iter().collect()),
@@ -266,7 +278,7 @@ pub(super) async fn open(p: &ConnectParams) -> Result<(TcpStream, TlsMode), Conn
     let mut tried = Vec::new();
     let mut condition = "remote-server-not-found";
     for target in &targets {
-        let ips = match addresses(&resolver, &target.host).await {
+        let ips = match addresses(&resolver, discovery, &target.host).await {
             Ok(ips) => ips,
             Err(why) => {
                 tried.push(format!("{}:{}: {why}", target.host, target.port));
