@@ -22,9 +22,14 @@ struct Args {
     /// Read the password from this environment variable.
     #[arg(long, value_name = "VAR")]
     password_env: Option<String>,
-    /// Connect to this host instead of the JID's domain.
+    /// Connect to this host instead of the JID's domain (no DNS SRV
+    /// discovery).
     #[arg(long, value_name = "HOST[:PORT]")]
     server: Option<String>,
+    /// Ask this DNS server for the domain's SRV records (and the targets'
+    /// addresses) instead of the system's (resolv.conf).
+    #[arg(long, value_name = "IP:PORT")]
+    resolver: Option<String>,
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
         jid: args.jid.clone(),
         password_env: args.password_env.clone(),
         server: args.server.clone(),
+        resolver: args.resolver.clone(),
         ca_file: args.ca_file.clone(),
         config: args.config.clone(),
         account: args.account.clone(),
@@ -210,6 +216,14 @@ async fn run(
             host: server.host.clone(),
             port: server.port,
             tls: config.account.tls,
+            // No explicit server: DNS SRV first, then `server` (the domain).
+            discovery: config
+                .account
+                .server
+                .is_none()
+                .then_some(session::Discovery {
+                    resolver: config.account.resolver,
+                }),
             resource: resource(&config),
             tls_config,
             timeouts: keepalive_timeouts(args.keepalive),

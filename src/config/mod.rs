@@ -39,6 +39,7 @@
 //! autojoin = ["room@conference.example.org", "dev@conference.example.org/alice2"]
 //! focus = ["conference.meet.example"]  # joins here ask a Jitsi focus first
 //! focus_jid = "focus.meet.example"     # default focus.DOMAIN; or focus_http = "https://…"
+//! resolver = "192.0.2.53:53"       # DNS server for SRV discovery (default: resolv.conf)
 //!
 //! [ui]
 //! bell = true                      # ring the bell on a highlight or private message
@@ -197,6 +198,9 @@ pub struct Account {
     /// Explicit server; `None` means "derive from the JID" (DNS SRV, then
     /// [`Account::server_addr`]).
     pub server: Option<ServerAddr>,
+    /// The DNS server SRV discovery asks (`resolver`, `--resolver`);
+    /// `None`: the system's (resolv.conf).
+    pub resolver: Option<std::net::SocketAddr>,
     /// Default nick in rooms.
     pub nick: String,
     /// `nicks = [..]`: the nicks a generic conferencing room is offered,
@@ -343,6 +347,8 @@ pub struct CliOverrides {
     pub password_env: Option<String>,
     /// `--server HOST[:PORT]`.
     pub server: Option<String>,
+    /// `--resolver IP[:PORT]`.
+    pub resolver: Option<String>,
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
     /// `--config`: read this file instead of the default one (must exist).

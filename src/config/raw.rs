@@ -67,6 +67,7 @@ pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "focus",
     "focus_jid",
     "focus_http",
+    "resolver",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +194,7 @@ pub(crate) struct RawAccount {
     pub focus: Option<Vec<Spanned<String>>>,
     pub focus_jid: Option<Spanned<String>>,
     pub focus_http: Option<Spanned<String>>,
+    pub resolver: Option<Spanned<String>>,
 }
 
 /// Parse `text` (the content of `file`).

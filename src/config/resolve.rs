@@ -46,6 +46,7 @@ struct Pending {
     name: String,
     jid: jid::BareJid,
     server: Option<(String, Option<u16>)>,
+    resolver: Option<std::net::SocketAddr>,
     nick: Option<String>,
     nicks: Vec<String>,
     password: PasswordSource,
@@ -64,6 +65,7 @@ impl Pending {
             name: jid.to_string(),
             jid,
             server: None,
+            resolver: None,
             nick: None,
             nicks: Vec::new(),
             password: PasswordSource::Prompt,
@@ -96,6 +98,7 @@ impl Pending {
                 host,
                 port: port.unwrap_or(tls.default_port()),
             }),
+            resolver: self.resolver,
             nick,
             nicks: self.nicks,
             password: self.password,
@@ -156,6 +159,11 @@ pub(crate) fn resolve(
         .as_deref()
         .map(|s| parse_server(s).map_err(|message| cli_error("--server", message)))
         .transpose()?;
+    let cli_resolver = cli
+        .resolver
+        .as_deref()
+        .map(|s| parse_resolver(s).map_err(|message| cli_error("--resolver", message)))
+        .transpose()?;
     if let Some(var) = &cli.password_env {
         check_env_name(var).map_err(|message| cli_error("--password-env", message))?;
     }
@@ -202,6 +210,9 @@ pub(crate) fn resolve(
     // The command line wins.
     if let Some(server) = cli_server {
         account.server = Some(server);
+    }
+    if let Some(resolver) = cli_resolver {
+        account.resolver = Some(resolver);
     }
     if let Some(ca) = &cli.ca_file {
         account.ca_file = Some(ca.clone());
@@ -298,6 +309,11 @@ fn check_account(
         .server
         .as_ref()
         .map(|s| ctx.check(s, &key("server"), |s| parse_server(s)))
+        .transpose()?;
+    let resolver = raw
+        .resolver
+        .as_ref()
+        .map(|s| ctx.check(s, &key("resolver"), |s| parse_resolver(s)))
         .transpose()?;
 
     let nick = raw
@@ -397,6 +413,7 @@ fn check_account(
         name,
         jid,
         server,
+        resolver,
         nick,
         nicks,
         password,
@@ -638,6 +655,20 @@ fn check_env_name(var: &str) -> Result<(), String> {
         Err(format!("{var:?} is not a valid environment variable name"))
     } else {
         Ok(())
+    }
+}
+
+/// A DNS server: `IP:PORT` (`[v6]:PORT`), or a bare IP on port 53.
+pub(crate) fn parse_resolver(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    match s.parse::<std::net::IpAddr>() {
+        Ok(ip) => Ok(std::net::SocketAddr::new(ip, 53)),
+        Err(_) => Err(format!(
+            "{s:?} is not a DNS server address (expected IP:PORT, e.g. 127.0.0.1:53)"
+        )),
     }
 }
 

@@ -1051,3 +1051,30 @@ fn chatting_section() {
         "{msg}"
     );
 }
+
+#[test]
+fn resolver_from_file_or_cli() {
+    let base = "[accounts.a]\njid = \"a@example.org\"\n";
+    assert_eq!(load_str(base).unwrap().account.resolver, None);
+    let a = load_str(&format!("{base}resolver = \"127.0.0.1:5353\"\n")).unwrap();
+    assert_eq!(a.account.resolver, Some("127.0.0.1:5353".parse().unwrap()));
+    let a = load_str(&format!("{base}resolver = \"::1\"\n")).unwrap();
+    assert_eq!(a.account.resolver, Some("[::1]:53".parse().unwrap()));
+    let msg = err(&format!("{base}resolver = \"dns.example\"\n"));
+    assert!(
+        msg.starts_with("config.toml:3: accounts.a.resolver: "),
+        "{msg}"
+    );
+    assert!(msg.contains("IP:PORT"), "{msg}");
+    let cli = CliOverrides {
+        resolver: Some("10.0.0.1:53".into()),
+        ..Default::default()
+    };
+    let a = load_cli(&format!("{base}resolver = \"127.0.0.1:5353\"\n"), &cli).unwrap();
+    assert_eq!(a.account.resolver, Some("10.0.0.1:53".parse().unwrap()));
+    let cli = CliOverrides {
+        resolver: Some("nope".into()),
+        ..Default::default()
+    };
+    assert!(err_cli(base, &cli).contains("--resolver"));
+}

@@ -40,9 +40,13 @@ pub type Stream = XmppStream<Io>;
 pub struct ConnectParams {
     pub jid: BareJid,
     pub password: Secret,
+    /// The explicit server; with `discovery`, what is tried when the
+    /// domain has no SRV record (the domain on the default port).
     pub host: String,
     pub port: u16,
     pub tls: TlsMode,
+    /// `Some`: DNS SRV discovery first (`resolve.rs`).
+    pub discovery: Option<super::resolve::Discovery>,
     pub resource: String,
     pub tls_config: Arc<ClientConfig>,
     pub timeouts: Timeouts,
@@ -194,27 +198,30 @@ pub async fn connect(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectErro
         Ok(r) => r,
         Err(_) => Err(ConnectError::retry(
             "connection-timeout",
-            format!(
-                "no session with {}:{} after {} s",
-                p.host,
-                p.port,
-                p.attempt_timeout.as_secs()
-            ),
+            match &p.discovery {
+                Some(_) => format!(
+                    "no session with {} after {} s",
+                    p.jid.domain(),
+                    p.attempt_timeout.as_secs()
+                ),
+                None => format!(
+                    "no session with {}:{} after {} s",
+                    p.host,
+                    p.port,
+                    p.attempt_timeout.as_secs()
+                ),
+            },
         )),
     }
 }
 
 async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectError> {
     let domain = p.jid.domain().as_str().to_string();
-    let tcp = TcpStream::connect((p.host.as_str(), p.port))
-        .await
-        .map_err(|e| {
-            let mut err = io_error(e);
-            err.text = format!("{}:{}: {}", p.host, p.port, err.text);
-            err
-        })?;
+    // The TLS mode is the SRV record's when discovered; the certificate is
+    // checked against `domain` whatever the target (RFC 7590).
+    let (tcp, tls_mode) = super::resolve::open(p).await?;
     let _ = tcp.set_nodelay(true);
-    let tcp = match p.tls {
+    let tcp = match tls_mode {
         TlsMode::StartTls => starttls(tcp, &domain, p.timeouts).await?,
         TlsMode::Direct => tcp,
     };

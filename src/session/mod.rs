@@ -9,6 +9,7 @@ pub mod connect;
 mod event;
 pub mod guard;
 pub mod http;
+pub mod resolve;
 mod sasl;
 mod task;
 
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 
 pub use connect::{ConnectError, ConnectParams, TlsSetupError, tls_config};
 pub use event::{SessionCmd, SessionEvent, Tag};
+pub use resolve::Discovery;
 
 /// Timing of the session (defaults suit a desktop on a normal network).
 #[derive(Debug, Clone)]

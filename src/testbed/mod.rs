@@ -23,6 +23,7 @@
 
 pub mod certs;
 pub mod component;
+pub mod dns;
 mod ejabberd;
 pub mod flood;
 pub mod focus;
@@ -36,6 +37,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 pub use certs::TestCerts;
+pub use dns::{DnsRecord, DnsServer};
 pub use ejabberd::{
     EJABBERD_DEBUG_ENV, EJABBERD_KEEP_ENV, Ejabberd, EjabberdOptions, EjabberdPorts,
 };

@@ -81,6 +81,12 @@ pub struct ProsodyOptions {
     pub extra_muc_domains: Vec<String>,
     /// Log at debug level (also enabled by env `CONFAB_PROSODY_DEBUG`).
     pub debug_log: bool,
+    /// More virtual hosts beside [`DOMAIN`] (made-up domains for the SRV
+    /// tests): in the certificate, with the same accounts.
+    pub extra_hosts: Vec<String>,
+    /// Virtual hosts served with the same accounts but *not* named in the
+    /// certificate (a client must refuse them).
+    pub uncertified_hosts: Vec<String>,
 }
 
 impl ProsodyOptions {
@@ -92,6 +98,18 @@ impl ProsodyOptions {
     /// Add an account `user@localhost` with `password`.
     pub fn account(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.accounts.push((user.into(), password.into()));
+        self
+    }
+
+    /// Serve `domain` too (certificate and accounts included).
+    pub fn host(mut self, domain: impl Into<String>) -> Self {
+        self.extra_hosts.push(domain.into());
+        self
+    }
+
+    /// Serve `domain` with a certificate that does not name it.
+    pub fn host_without_certificate(mut self, domain: impl Into<String>) -> Self {
+        self.uncertified_hosts.push(domain.into());
         self
     }
 
@@ -203,7 +221,11 @@ impl Prosody {
                 .map_err(|e| TestbedError::io(format!("creating {}", d.display()), e))?;
         }
 
-        let certs = certs::generate(&[DOMAIN, MUC_DOMAIN])?;
+        let names: Vec<&str> = [DOMAIN, MUC_DOMAIN]
+            .into_iter()
+            .chain(opts.extra_hosts.iter().map(String::as_str))
+            .collect();
+        let certs = certs::generate(&names)?;
         let ca_file = dir.join("ca.pem");
         let cert_file = certs_dir.join(format!("{DOMAIN}.crt"));
         let key_file = certs_dir.join(format!("{DOMAIN}.key"));
@@ -251,6 +273,9 @@ impl Prosody {
             if attempt == 0 {
                 for (user, password) in &opts.accounts {
                     prosody.register(user, password)?;
+                    for host in opts.extra_hosts.iter().chain(&opts.uncertified_hosts) {
+                        prosody.register_on(user, host, password)?;
+                    }
                 }
             }
             match prosody.spawn_and_wait() {
@@ -361,10 +386,15 @@ impl Prosody {
     /// Register (or re-password) `user@localhost` via `prosodyctl`. Works
     /// while the server is running or stopped.
     pub fn register(&self, user: &str, password: &str) -> Result<(), TestbedError> {
+        self.register_on(user, DOMAIN, password)
+    }
+
+    /// Register `user@host` (one of [`ProsodyOptions::extra_hosts`]).
+    pub fn register_on(&self, user: &str, host: &str, password: &str) -> Result<(), TestbedError> {
         let out = Command::new(&self.prosodyctl_bin)
             .arg("--config")
             .arg(&self.config_path)
-            .args(["register", user, DOMAIN, password])
+            .args(["register", user, host, password])
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
@@ -516,6 +546,9 @@ Component {muc} "muc"
 {muc_extra}
 "#
         );
+        for host in opts.extra_hosts.iter().chain(&opts.uncertified_hosts) {
+            let _ = write!(c, "\nVirtualHost {}\n    ssl = {ssl}\n", lua_str(host));
+        }
         for domain in &opts.extra_muc_domains {
             let _ = write!(
                 c,

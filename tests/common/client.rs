@@ -123,6 +123,21 @@ impl Client {
         Client::spawn_raw(user, Some((jid, addr)), ca, home, extra, pw)
     }
 
+    /// `jid` with `--jid` only: no `--server`, so confab discovers the
+    /// server through DNS SRV (`extra` gives `--resolver`).
+    pub fn spawn_discovering(
+        jid: &str,
+        ca: Option<&Path>,
+        home: &Path,
+        extra: &[&str],
+        pw: &str,
+    ) -> Client {
+        let user = jid.split('@').next().unwrap_or(jid);
+        let mut args = vec!["--jid", jid];
+        args.extend_from_slice(extra);
+        Client::spawn_raw(user, None, ca, home, &args, pw)
+    }
+
     /// `account`: `--jid` and `--server` on the command line; without it
     /// the config file names the account.
     fn spawn_raw(

@@ -25,6 +25,7 @@ pub async fn peer_with_jid(server: &dyn TestServer, user: &str) -> (Stream, Jid)
         host: "127.0.0.1".into(),
         port: server.c2s_port(),
         tls: TlsMode::StartTls,
+        discovery: None,
         resource: "peer".into(),
         tls_config: tls_config(Some(server.ca_file())).unwrap(),
         timeouts: Timeouts::tight(),

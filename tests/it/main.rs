@@ -13,6 +13,7 @@ mod chatting_tui;
 mod component;
 mod conference;
 mod continuity;
+mod discovery;
 mod focus;
 mod hostile;
 mod hostile_answers;
