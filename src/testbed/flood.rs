@@ -87,6 +87,7 @@ pub async fn flood(plan: FloodPlan, count: FloodCount) -> Result<(), String> {
         tls_config: tls_config(Some(&plan.ca_file)).map_err(|e| e.to_string())?,
         timeouts: Timeouts::tight(),
         attempt_timeout: Duration::from_secs(20),
+        discovery: None,
     };
     let (mut stream, _) = connect(&params).await.map_err(|e| e.to_string())?;
     for room in &plan.rooms {
