@@ -131,6 +131,8 @@ pub struct Store {
     /// (XEP-0160) arrive just after, and only then is a `<delay/>` from
     /// our server taken at its word.
     online_at: Option<DateTime<Utc>>,
+    /// The SASL mechanism of the current login.
+    sasl: Option<String>,
     rooms: HashMap<BareJid, Room>,
     /// Rooms and conversations in the order they were opened (the
     /// window list).
@@ -163,6 +165,7 @@ impl Store {
             jid: None,
             connection: Connection::Offline,
             online_at: None,
+            sasl: None,
             rooms: HashMap::new(),
             order: Vec::new(),
             conversations: HashMap::new(),
@@ -380,6 +383,7 @@ impl Store {
                     out.push(Event::Reconnecting { attempt });
                 }
             }
+            SessionEvent::LoggedIn { mechanism } => self.sasl = Some(mechanism),
             SessionEvent::Online { jid, reconnect } => {
                 self.connection = Connection::Online;
                 self.jid = Some(jid.clone());
@@ -395,10 +399,12 @@ impl Store {
                 out.push(if reconnect {
                     Event::Reconnected {
                         jid: jid.to_string(),
+                        sasl: self.sasl.take(),
                     }
                 } else {
                     Event::Connected {
                         jid: jid.to_string(),
+                        sasl: self.sasl.take(),
                     }
                 });
             }
