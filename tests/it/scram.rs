@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use crate::common::Client;
 use crate::common::fake_server::{FakeServer, Finale, Offer, PASSWORD};
+use crate::common::{Client, Prosody, ProsodyOptions, password_of};
 
 fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
@@ -143,4 +143,60 @@ async fn a_matching_downgrade_hash_logs_in() {
     assert!(first.starts_with("n,,n=alice,r="), "{first}");
     drop(c);
     server.outcome().await.expect("served to the end");
+}
+
+/// A real Prosody 0.12 with `tests/prosody-modules/mod_test_channel_binding.lua`,
+/// which announces (XEP-0440) and verifies the binding types it lacks: its
+/// own SCRAM code checks confab's `c=` against what the module computes.
+fn prosody_binding(types: &[&str], wrong: bool) -> Prosody {
+    let mut opts = ProsodyOptions::new().account("alice", password_of("alice"));
+    opts.extra_modules.push("test_channel_binding".into());
+    let list: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
+    opts.extra_global_config = format!(
+        "plugin_paths = {{ \"{}/tests/prosody-modules\" }}\n\
+         test_cb_types = {{ {} }}\ntest_cb_wrong = {wrong}",
+        env!("CARGO_MANIFEST_DIR"),
+        list.join(", ")
+    );
+    Prosody::start(opts).unwrap_or_else(|e| panic!("prosody: {e}"))
+}
+
+/// TLS 1.3 and tls-exporter offered: SCRAM-SHA-1-PLUS, and the server
+/// agrees on the binding data (RFC 9266).
+#[test]
+fn plus_with_tls_exporter_on_a_real_server() {
+    let server = prosody_binding(&["tls-exporter", "tls-server-end-point"], false);
+    let mut alice = Client::start(&server, "alice");
+    let c = alice.connected();
+    assert_eq!(c["sasl"], "SCRAM-SHA-1-PLUS", "{c}");
+    assert_eq!(alice.finish(), 0);
+}
+
+/// Only tls-server-end-point offered: bound to the certificate's hash
+/// (RFC 5929).
+#[test]
+fn plus_with_tls_server_end_point_on_a_real_server() {
+    let server = prosody_binding(&["tls-server-end-point"], false);
+    let mut alice = Client::start(&server, "alice");
+    let c = alice.connected();
+    assert_eq!(c["sasl"], "SCRAM-SHA-1-PLUS", "{c}");
+    assert_eq!(alice.finish(), 0);
+}
+
+/// The control: a server whose binding data differs from ours (as a
+/// machine in the middle's TLS would) refuses the login.
+#[test]
+fn a_binding_mismatch_is_refused_by_the_server() {
+    for kind in ["tls-exporter", "tls-server-end-point"] {
+        let server = prosody_binding(&[kind], true);
+        let home = tempfile::tempdir().unwrap();
+        let mut c =
+            Client::start_in_with_password(&server, "alice", home.path(), &password_of("alice"));
+        let e = c.event("login error", |v| is(v, "error"));
+        assert!(!c.saw(|v| is(v, "connected")), "{kind}: {:?}", c.events);
+        let text = e["text"].as_str().unwrap();
+        assert!(text.contains("SCRAM-SHA-1-PLUS"), "{kind}: {e}");
+        assert!(text.contains("channel binding"), "{kind}: {e}");
+        assert_eq!(c.exit_status(), 1);
+    }
 }
