@@ -315,7 +315,12 @@ fn reconnects_and_rejoins_after_a_server_restart(kind: ServerKind) {
         .restart()
         .unwrap_or_else(|e| panic!("{kind} restarts: {e}"));
 
-    alice.event("reconnected", |v| is(v, "reconnected"));
+    let r = alice.event("reconnected", |v| is(v, "reconnected"));
+    // Each login names its mechanism.
+    assert!(
+        r["sasl"].as_str().is_some_and(|m| m.starts_with("SCRAM-")),
+        "{kind}: {r}"
+    );
     bob.event("reconnected", |v| is(v, "reconnected"));
     let j = alice.event("rejoined", |v| is(v, "joined") && v["rejoined"] == true);
     assert_eq!(j["room"], room.as_str(), "{kind}: {j}");
