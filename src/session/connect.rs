@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use jid::{BareJid, FullJid};
-use sasl::common::{ChannelBinding, Credentials};
 use tokio::io::BufStream;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -26,6 +25,7 @@ use xmpp_parsers::bind::{BindQuery, BindResponse};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::starttls;
 
+use super::channel_binding::TlsBindings;
 use super::guard::{Guard, Limits};
 use crate::config::{Secret, TlsMode};
 use crate::protocol::ns;
@@ -192,8 +192,11 @@ pub(super) fn kebab(name: &str) -> String {
     out
 }
 
+/// A logged-in, bound stream: (stream, our JID, the SASL mechanism used).
+pub type Connected = (Stream, FullJid, &'static str);
+
 /// Runs one attempt with the overall time limit.
-pub async fn connect(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectError> {
+pub async fn connect(p: &ConnectParams) -> Result<Connected, ConnectError> {
     match tokio::time::timeout(p.attempt_timeout, connect_inner(p)).await {
         Ok(r) => r,
         Err(_) => Err(ConnectError::retry(
@@ -215,7 +218,7 @@ pub async fn connect(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectErro
     }
 }
 
-async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectError> {
+async fn connect_inner(p: &ConnectParams) -> Result<Connected, ConnectError> {
     let domain = p.jid.domain().as_str().to_string();
     // The TLS mode is the SRV record's when discovered; the certificate is
     // checked against `domain` whatever the target (RFC 7590).
@@ -231,6 +234,8 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
         .connect(server_name, tcp)
         .await
         .map_err(io_error)?;
+    // What SCRAM -PLUS can bind to (`channel_binding.rs`).
+    let bindings = TlsBindings::of(tls.get_ref().1);
     let stream = initiate_stream(
         BufStream::new(Guard::new(tls, Limits::default())),
         ns::JABBER_CLIENT,
@@ -244,18 +249,21 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
 
-    // SCRAM only, the server's signature checked (`sasl.rs`); never
-    // PLAIN, never the -PLUS variants yet.
-    let offered: Vec<String> = features.sasl_mechanisms.iter().cloned().collect();
+    // SCRAM only (-PLUS with channel binding when possible), the server's
+    // signature and XEP-0474 hash checked (`sasl.rs`); never PLAIN.
+    let offer = super::sasl::Offer::of(&features);
     let local = p
         .jid
         .node()
         .ok_or_else(|| ConnectError::fatal("bad-jid", "the account JID has no local part"))?;
-    let creds = Credentials::default()
-        .with_username(local.as_str())
-        .with_password(p.password.expose())
-        .with_channel_binding(ChannelBinding::None);
-    let initiating = super::sasl::login(stream, &offered, creds).await?;
+    let (initiating, mechanism) = super::sasl::login(
+        stream,
+        &offer,
+        &bindings,
+        local.as_str(),
+        p.password.expose(),
+    )
+    .await?;
     let stream = initiating
         .send_header(header(&domain))
         .await
@@ -270,7 +278,8 @@ async fn connect_inner(p: &ConnectParams) -> Result<(Stream, FullJid), ConnectEr
             "the server does not offer resource binding",
         ));
     }
-    bind(stream, &p.resource).await
+    let (stream, jid) = bind(stream, &p.resource).await?;
+    Ok((stream, jid, mechanism))
 }
 
 async fn starttls(

@@ -20,6 +20,8 @@ pub type Tag = u64;
 pub enum SessionEvent {
     /// A connection attempt starts (attempt 1 is the first).
     Connecting { attempt: u32 },
+    /// Logged in with this SASL mechanism (comes just before `Online`).
+    LoggedIn { mechanism: String },
     /// Logged in and bound. `reconnect` is false the first time.
     Online { jid: FullJid, reconnect: bool },
     /// The connection was lost or an attempt failed; the next attempt is

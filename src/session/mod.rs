@@ -5,12 +5,14 @@
 //! The app talks to it through a [`SessionHandle`] (never blocks) and hears
 //! from it through a channel of [`SessionEvent`]s.
 
+pub mod channel_binding;
 pub mod connect;
 mod event;
 pub mod guard;
 pub mod http;
 pub mod resolve;
 mod sasl;
+mod scram;
 mod task;
 
 use std::time::Duration;

@@ -188,11 +188,14 @@ impl Task {
                 }
             };
             match result {
-                Ok((stream, jid)) => {
+                Ok((stream, jid, mechanism)) => {
                     attempt = 0;
                     backoff = self.params.backoff_min;
                     let reconnect = self.ever_online;
                     self.ever_online = true;
+                    self.emit(SessionEvent::LoggedIn {
+                        mechanism: mechanism.to_string(),
+                    });
                     self.emit(SessionEvent::Online {
                         jid: jid.clone(),
                         reconnect,

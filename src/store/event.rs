@@ -30,6 +30,9 @@ pub enum LeftKind {
 pub enum Event {
     Connected {
         jid: String,
+        /// The SASL mechanism of the login, e.g. `SCRAM-SHA-256-PLUS`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sasl: Option<String>,
     },
     Disconnected {
         reason: String,
@@ -40,6 +43,8 @@ pub enum Event {
     },
     Reconnected {
         jid: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sasl: Option<String>,
     },
     Joined {
         room: String,

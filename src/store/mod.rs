@@ -134,6 +134,8 @@ pub struct Store {
     /// (XEP-0160) arrive just after, and only then is a `<delay/>` from
     /// our server taken at its word.
     online_at: Option<DateTime<Utc>>,
+    /// The SASL mechanism of the current login.
+    sasl: Option<String>,
     rooms: HashMap<BareJid, Room>,
     /// Rooms and conversations in the order they were opened (the
     /// window list).
@@ -166,6 +168,7 @@ impl Store {
             jid: None,
             connection: Connection::Offline,
             online_at: None,
+            sasl: None,
             rooms: HashMap::new(),
             order: Vec::new(),
             conversations: HashMap::new(),
@@ -404,6 +407,7 @@ impl Store {
                     out.push(Event::Reconnecting { attempt });
                 }
             }
+            SessionEvent::LoggedIn { mechanism } => self.sasl = Some(mechanism),
             SessionEvent::Online { jid, reconnect } => {
                 self.connection = Connection::Online;
                 self.jid = Some(jid.clone());
@@ -419,10 +423,12 @@ impl Store {
                 out.push(if reconnect {
                     Event::Reconnected {
                         jid: jid.to_string(),
+                        sasl: self.sasl.take(),
                     }
                 } else {
                     Event::Connected {
                         jid: jid.to_string(),
+                        sasl: self.sasl.take(),
                     }
                 });
             }

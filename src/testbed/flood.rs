@@ -89,7 +89,7 @@ pub async fn flood(plan: FloodPlan, count: FloodCount) -> Result<(), String> {
         attempt_timeout: Duration::from_secs(20),
         discovery: None,
     };
-    let (mut stream, _) = connect(&params).await.map_err(|e| e.to_string())?;
+    let (mut stream, _, _) = connect(&params).await.map_err(|e| e.to_string())?;
     for room in &plan.rooms {
         let join: Element = format!(
             "<presence xmlns='jabber:client' to='{room}/{}'>\

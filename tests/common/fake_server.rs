@@ -1,6 +1,8 @@
 //! A fake XMPP server for login tests: STARTTLS with a certificate from a
-//! fresh test CA (so confab trusts it with `--ca-file`), SCRAM-SHA-1 far
-//! enough to send a valid server-first message, then a final message as
+//! fresh test CA (so confab trusts it with `--ca-file`), the stream
+//! features of an [`Offer`] (mechanisms, XEP-0440 binding types), SCRAM-SHA-1
+//! far enough to send a valid server-first message (with a XEP-0474 `h=`
+//! if asked), then a final message as
 //! the [`Finale`] says — a forged one or a real one — and then, if confab
 //! goes on, resource binding (as an impostor would).
 //!
@@ -33,11 +35,41 @@ pub enum Finale {
     ValidAsChallenge,
 }
 
+/// What the fake's stream features offer, and what its XEP-0474 `h=`
+/// attribute says they were.
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    /// Advertised mechanisms (only SCRAM-SHA-1 is spoken); empty:
+    /// `SCRAM-SHA-1` alone.
+    pub mechanisms: Vec<&'static str>,
+    /// XEP-0440 channel-binding types, if advertised.
+    pub channel_bindings: Option<Vec<&'static str>>,
+    /// `h=` as the hash of these mechanisms and types (XEP-0474 0.4: sorted,
+    /// joined by 0x1E, 0x1F before the types), if sent.
+    pub ssdp_of: Option<(Vec<&'static str>, Option<Vec<&'static str>>)>,
+}
+
+/// XEP-0474's hash, written out independently of confab's.
+fn ssdp(mechanisms: &[&str], cb: &Option<Vec<&str>>) -> String {
+    let mut m = mechanisms.to_vec();
+    m.sort();
+    let mut s = m.join("\x1e");
+    if let Some(cb) = cb {
+        let mut cb = cb.clone();
+        cb.sort();
+        s.push('\x1f');
+        s.push_str(&cb.join("\x1e"));
+    }
+    B64.encode(Sha1::hash(s.as_bytes()))
+}
+
 pub const PASSWORD: &str = "fake-pw";
 const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 
 pub struct FakeServer {
     pub port: u16,
+    /// The client-first message, once received.
+    client_first: Arc<std::sync::Mutex<Option<String>>>,
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<Result<(), String>>,
@@ -46,6 +78,11 @@ pub struct FakeServer {
 impl FakeServer {
     /// Listens on loopback and serves one connection.
     pub async fn start(finale: Finale) -> FakeServer {
+        FakeServer::offering(finale, Offer::default()).await
+    }
+
+    /// The same, with these stream features and `h=`.
+    pub async fn offering(finale: Finale, offer: Offer) -> FakeServer {
         let certs = confab::testbed::certs::generate(&["localhost"]).expect("certs");
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("ca.pem");
@@ -66,16 +103,24 @@ impl FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let acceptor = TlsAcceptor::from(Arc::new(config));
+        let client_first = Arc::new(std::sync::Mutex::new(None));
+        let seen = client_first.clone();
         let task = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
-            serve(tcp, acceptor, finale).await
+            serve(tcp, acceptor, finale, offer, seen).await
         });
         FakeServer {
             port,
+            client_first,
             ca_file,
             _dir: dir,
             task,
         }
+    }
+
+    /// The client-first message confab sent (GS2 header included).
+    pub fn client_first(&self) -> Option<String> {
+        self.client_first.lock().unwrap().clone()
     }
 
     pub fn ca_file(&self) -> &Path {
@@ -158,6 +203,8 @@ async fn serve(
     mut tcp: tokio::net::TcpStream,
     acceptor: TlsAcceptor,
     finale: Finale,
+    offer: Offer,
+    seen: Arc<std::sync::Mutex<Option<String>>>,
 ) -> Result<(), String> {
     let mut r = Reader { buf: Vec::new() };
     r.header(&mut tcp).await?;
@@ -177,25 +224,40 @@ async fn serve(
     let mut r = Reader { buf: Vec::new() };
 
     r.header(&mut tls).await?;
-    send(
-        &mut tls,
-        &header(&format!(
-            "<mechanisms xmlns='{SASL}'><mechanism>SCRAM-SHA-1</mechanism></mechanisms>"
-        )),
-    )
-    .await?;
+    let mechanisms = if offer.mechanisms.is_empty() {
+        vec!["SCRAM-SHA-1"]
+    } else {
+        offer.mechanisms.clone()
+    };
+    let mut features = format!("<mechanisms xmlns='{SASL}'>");
+    for m in &mechanisms {
+        features.push_str(&format!("<mechanism>{m}</mechanism>"));
+    }
+    features.push_str("</mechanisms>");
+    if let Some(types) = &offer.channel_bindings {
+        features.push_str("<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>");
+        for t in types {
+            features.push_str(&format!("<channel-binding type='{t}'/>"));
+        }
+        features.push_str("</sasl-channel-binding>");
+    }
+    send(&mut tls, &header(&features)).await?;
     let auth = r.until(&mut tls, "</auth>").await?;
     if !auth.contains("mechanism='SCRAM-SHA-1'") && !auth.contains("mechanism=\"SCRAM-SHA-1\"") {
         return Err(format!("not SCRAM-SHA-1: {auth}"));
     }
     let client_first = String::from_utf8(payload(&auth, "</auth>")?).unwrap();
+    *seen.lock().unwrap() = Some(client_first.clone());
     let bare = client_first
-        .strip_prefix("n,,")
-        .ok_or("no gs2 header")?
-        .to_string();
+        .find("n=")
+        .map(|i| client_first[i..].to_string())
+        .ok_or("no gs2 header")?;
     let nonce = bare.split(",r=").nth(1).ok_or("no nonce")?.to_string();
     let salt = b"fake-server-salt";
-    let server_first = format!("r={nonce}fake,s={},i=4096", B64.encode(salt));
+    let mut server_first = format!("r={nonce}fake,s={},i=4096", B64.encode(salt));
+    if let Some((m, cb)) = &offer.ssdp_of {
+        server_first.push_str(&format!(",h={}", ssdp(m, cb)));
+    }
     send(
         &mut tls,
         &format!(

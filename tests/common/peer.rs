@@ -31,7 +31,7 @@ pub async fn peer_with_jid(server: &dyn TestServer, user: &str) -> (Stream, Jid)
         timeouts: Timeouts::tight(),
         attempt_timeout: Duration::from_secs(20),
     };
-    let (mut stream, jid) = connect(&params).await.expect("peer connects");
+    let (mut stream, jid, _) = connect(&params).await.expect("peer connects");
     send(&mut stream, Presence::available()).await;
     (stream, jid.into())
 }
