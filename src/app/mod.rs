@@ -26,6 +26,7 @@ mod continuity;
 mod focus;
 mod invite;
 mod moderation;
+mod pep;
 mod requests;
 mod rooms;
 mod roster;
@@ -180,6 +181,8 @@ pub struct App {
     conference: conference::ConferenceState,
     /// XEP-0194: which rooms we tell contacts about (`app/chatting.rs`).
     chatting: chatting::ChattingState,
+    /// What this session learnt about PEP publish-options (`app/pep.rs`).
+    pep: pep::PepState,
     /// Call signalling and the media task (`app/call.rs`).
     call: call::CallSignals,
 }
@@ -215,6 +218,7 @@ impl App {
             focus: focus::FocusState::default(),
             conference: conference::ConferenceState::default(),
             chatting: chatting::ChattingState::default(),
+            pep: pep::PepState::default(),
             call: call::CallSignals::default(),
         }
     }
