@@ -90,14 +90,14 @@ impl App {
 
     fn bookmarks_op(&mut self, text: &str, op: Op) -> Exec {
         if let Some(backend) = self.store.bookmarks.backend {
-            let r = request(backend, op);
+            let r = request(self, backend, op);
             return self.start_iq(text, r.to, r.payload, r.set, r.then);
         }
         let then = IqThen::new(move |app, command, info| match info {
             Ok(info) => {
                 let backend = bm::backend_from_disco(info.as_ref());
                 app.store.bookmarks.backend = Some(backend);
-                let r = request(backend, op.clone());
+                let r = request(app, backend, op.clone());
                 IqStep::Next {
                     events: Vec::new(),
                     to: r.to,
@@ -156,7 +156,7 @@ impl App {
 }
 
 /// The first request of an operation on a known backend.
-fn request(backend: Backend, op: Op) -> Request {
+fn request(app: &App, backend: Backend, op: Op) -> Request {
     match (backend, op) {
         (Backend::Pep, op @ (Op::List | Op::Autojoin)) => Request {
             to: None,
@@ -170,18 +170,25 @@ fn request(backend: Backend, op: Op) -> Request {
                 Err(e) => done(command, Err(e)),
             }),
         },
-        (Backend::Pep, Op::Put(b)) => Request {
-            to: None,
-            payload: bm::pep_publish(&b),
-            set: true,
-            then: IqThen::new(move |app, command, r| match r {
+        (Backend::Pep, Op::Put(b)) => {
+            // With the fallback of `app/pep.rs` for servers that refuse
+            // some publish-options.
+            let publication = bm::pep_publication(&b);
+            let then = IqThen::new(move |app, command, r| match r {
                 Ok(_) => {
                     app.store.bookmarks.put(b.clone());
                     done(command, Ok(()))
                 }
                 Err(e) => done(command, Err(e)),
-            }),
-        },
+            });
+            let (payload, then) = app.pep_publish(publication, then);
+            Request {
+                to: None,
+                payload,
+                set: true,
+                then,
+            }
+        }
         (Backend::Pep, Op::Remove(room)) => Request {
             to: None,
             payload: bm::pep_retract(&room),
@@ -394,5 +401,70 @@ mod tests {
         );
         assert_eq!(out[0].to_json()["condition"], "item-not-found");
         assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_refused_pep_publish_configures_the_node_and_keeps_it_private() {
+        // ejabberd 23.01 refuses `pubsub#max_items` as a publish-option.
+        let (mut app, mut rx) = app();
+        app.store.bookmarks.backend = Some(Backend::Pep);
+        app.execute(
+            Command::Bookmark {
+                room: Some(BareJid::new("den@c").unwrap()),
+                autojoin: true,
+                nick: None,
+                password: None,
+                name: None,
+            },
+            "/bookmark den@c --autojoin",
+        );
+        let (tag, _, payload, _) = iq(&mut rx);
+        assert!(
+            payload
+                .get_child("publish-options", bm::NS_PUBSUB)
+                .is_some()
+        );
+        let out = app.on_session(SessionEvent::IqResponse {
+            tag,
+            result: Err(ErrorInfo::new(
+                "resource-constraint",
+                Some("Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'".to_string()),
+            )),
+        });
+        assert!(out.is_empty(), "{out:?}");
+        // The node configured as XEP-0402 asks (whitelist, max, never).
+        let (tag, _, payload, set) = iq(&mut rx);
+        assert!(set && payload.is("pubsub", crate::protocol::pep::NS_PUBSUB_OWNER));
+        let form = payload
+            .get_child("configure", crate::protocol::pep::NS_PUBSUB_OWNER)
+            .unwrap();
+        let text = String::from(form);
+        for want in [
+            "whitelist",
+            "pubsub#max_items",
+            "never",
+            "pubsub#persist_items",
+        ] {
+            assert!(text.contains(want), "{text}");
+        }
+        assert!(answer(&mut app, tag, None).is_empty());
+        // Then published with the access model as the only precondition.
+        let (tag, _, payload, _) = iq(&mut rx);
+        let x = payload
+            .get_child("publish-options", bm::NS_PUBSUB)
+            .unwrap()
+            .get_child("x", "jabber:x:data")
+            .unwrap();
+        let vars: Vec<&str> = x.children().filter_map(|f| f.attr("var")).collect();
+        assert_eq!(vars, ["FORM_TYPE", "pubsub#access_model"]);
+        assert!(String::from(x).contains("whitelist"));
+        let out = answer(&mut app, tag, None);
+        assert_eq!(out, vec![App::result("/bookmark den@c --autojoin", Ok(()))]);
+        assert!(
+            app.store
+                .bookmarks
+                .get(&BareJid::new("den@c").unwrap())
+                .is_some()
+        );
     }
 }

@@ -240,8 +240,9 @@ impl App {
         }
         let (room, id, content) = list.remove(0);
         note_publication(self, &room, &id, content.as_ref());
-        let payload = chatting::publish(&id, content.as_ref());
+        let publication = chatting::publication(&id, content.as_ref());
         let then = publish_then(room, id, content.is_some(), list);
+        let (payload, then) = self.pep_publish(publication, then);
         self.start_iq(command, None, payload, true, then)
     }
 
@@ -254,6 +255,8 @@ impl App {
                 // After a reconnection: the roster and contacts' rooms
                 // again (missed while away), and the leaves not told.
                 Event::Reconnected { .. } => {
+                    // A new session: publish-options are tried again.
+                    self.pep_new_session();
                     self.fetch_roster();
                     let list: Vec<Publication> = std::mem::take(&mut self.chatting.unsent)
                         .into_iter()
@@ -509,12 +512,15 @@ fn publish_then(room: BareJid, id: String, published: bool, rest: Vec<Publicatio
         let mut rest = rest.clone();
         let (next, id, content) = rest.remove(0);
         note_publication(app, &next, &id, content.as_ref());
+        let publication = chatting::publication(&id, content.as_ref());
+        let then = publish_then(next, id, content.is_some(), rest);
+        let (payload, then) = app.pep_publish(publication, then);
         IqStep::Next {
             events,
             to: None,
-            payload: chatting::publish(&id, content.as_ref()),
+            payload,
             set: true,
-            then: publish_then(next, id, content.is_some(), rest),
+            then,
         }
     })
 }

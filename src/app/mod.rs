@@ -9,7 +9,7 @@ use chrono::Utc;
 use jid::{BareJid, Jid};
 use tokio::time::Instant;
 
-use crate::command::{Command, StatusTarget};
+use crate::command::{Command, Show, StatusTarget};
 use crate::history::{History, Record};
 use crate::protocol::ErrorInfo;
 use crate::protocol::message::chat;
@@ -26,6 +26,7 @@ mod continuity;
 mod focus;
 mod invite;
 mod moderation;
+mod pep;
 mod requests;
 mod rooms;
 mod roster;
@@ -181,6 +182,11 @@ pub struct App {
     conference: conference::ConferenceState,
     /// XEP-0194: which rooms we tell contacts about (`app/chatting.rs`).
     chatting: chatting::ChattingState,
+    /// What this session learnt about PEP publish-options (`app/pep.rs`).
+    pep: pep::PepState,
+    /// Our own broadcast show and status (`/status all`), for the
+    /// directed presence of `app/roster.rs`.
+    own_presence: (Show, Option<String>),
     /// Call signalling and the media task (`app/call.rs`).
     call: call::CallSignals,
 }
@@ -216,6 +222,8 @@ impl App {
             focus: focus::FocusState::default(),
             conference: conference::ConferenceState::default(),
             chatting: chatting::ChattingState::default(),
+            pep: pep::PepState::default(),
+            own_presence: (Show::Available, None),
             call: call::CallSignals::default(),
         }
     }
@@ -569,6 +577,7 @@ impl App {
             } => {
                 let room = match target {
                     StatusTarget::All => {
+                        self.own_presence = (show, status.clone());
                         self.conference_status(text, None, show, status.as_deref());
                         None
                     }

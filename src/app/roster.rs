@@ -7,9 +7,9 @@ use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
 use super::{App, Exec, IqStep, IqThen, Waiting};
 use crate::command::Command;
-use crate::protocol::chatting;
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
 use crate::protocol::roster::{self, SubscriptionKind};
+use crate::protocol::{chatting, disco, muc};
 use crate::session::SessionCmd;
 use crate::store::Event;
 
@@ -149,13 +149,40 @@ impl App {
         }
     }
 
+    /// Our presence (with caps), directed to a contact whose presence we
+    /// now receive. Their server sends us their PEP events (XEP-0194:
+    /// the rooms they are in) only once it has seen our caps: ejabberd
+    /// keeps the caps of a presence only if the subscription was already
+    /// mutual enough when it arrived, which the presence we sent before
+    /// this push was not.
+    fn present_to(&mut self, contact: &BareJid) {
+        let (show, status) = self.own_presence.clone();
+        let mut p = muc::status_presence(Some(contact.clone().into()), show, status.as_deref());
+        p.payloads.push(disco::caps());
+        let tag = self.tag();
+        self.session.send(SessionCmd::Presence {
+            presence: Box::new(p),
+            tag,
+        });
+    }
+
     /// A roster push (RFC 6121 §2.1.6): only from our own account.
     pub(super) fn on_roster_push(&mut self, req: &IqRequest) -> (IqAnswer, Vec<Event>) {
         if !req.set {
             return (Err(iq::unsupported()), Vec::new());
         }
         match roster::parse_push(req.from.as_ref(), &self.opts.account, &req.payload) {
-            Some(item) => (Ok(None), vec![self.store.contacts.push(item)]),
+            Some(item) => {
+                let saw_them = self
+                    .store
+                    .contacts
+                    .roster_item(&item.jid)
+                    .is_some_and(|i| i.subscription.to_them());
+                if item.subscription.to_them() && !saw_them {
+                    self.present_to(&item.jid);
+                }
+                (Ok(None), vec![self.store.contacts.push(item)])
+            }
             None if req
                 .from
                 .as_ref()
@@ -203,10 +230,25 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].to_json()["event"], "contact");
         assert_eq!(out[0].to_json()["subscription"], "both");
+        // We now see bob's presence: ours, with caps, goes to bob (so
+        // that his server sends us his PEP events).
+        let SessionCmd::Presence { presence, .. } = rx.try_recv().unwrap() else {
+            panic!()
+        };
+        let p = Element::from(*presence);
+        assert_eq!(p.attr("to"), Some("bob@localhost"));
+        assert_eq!(p.attr("type"), None);
+        assert!(
+            p.get_child("c", "http://jabber.org/protocol/caps")
+                .is_some()
+        );
         let SessionCmd::Reply { answer, .. } = rx.try_recv().unwrap() else {
             panic!()
         };
         assert!(answer.is_ok());
+        // Again (already both): no presence.
+        app.on_session(push("alice@localhost"));
+        assert!(matches!(rx.try_recv().unwrap(), SessionCmd::Reply { .. }));
         // From someone else: refused, nothing changes.
         let out = app.on_session(push("mallory@localhost"));
         assert!(out.is_empty());

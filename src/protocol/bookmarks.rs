@@ -6,6 +6,7 @@
 use jid::BareJid;
 use minidom::Element;
 
+use super::pep::Publication;
 use super::{ErrorInfo, nc, ns};
 
 pub const NS_BOOKMARKS2: &str = "urn:xmpp:bookmarks:1";
@@ -13,7 +14,6 @@ pub const NS_COMPAT: &str = "urn:xmpp:bookmarks:1#compat";
 pub const NS_STORAGE: &str = "storage:bookmarks";
 pub const NS_PRIVATE: &str = "jabber:iq:private";
 pub const NS_PUBSUB: &str = "http://jabber.org/protocol/pubsub";
-const NS_DATA: &str = "jabber:x:data";
 
 /// Where the bookmarks are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,66 +89,25 @@ fn conference2(b: &Bookmark) -> Element {
     c.build()
 }
 
-fn form_field(var: &str, value: &str) -> Element {
-    Element::builder("field", NS_DATA)
-        .attr(nc("var"), var)
-        .append(Element::builder("value", NS_DATA).append(value).build())
-        .build()
-}
-
-/// Publishes (adds or replaces) one bookmark (XEP-0402 §3.2), with the
+/// The publication of one bookmark (XEP-0402 §3.2), with the
 /// publish-options the XEP asks for.
-pub fn pep_publish(b: &Bookmark) -> Element {
-    publish_with_options(
-        NS_BOOKMARKS2,
-        b.room.as_str(),
-        conference2(b),
-        &[
+pub fn pep_publication(b: &Bookmark) -> Publication {
+    Publication {
+        node: NS_BOOKMARKS2,
+        id: b.room.to_string(),
+        payload: conference2(b),
+        options: vec![
             ("pubsub#persist_items", "true"),
             ("pubsub#max_items", "max"),
             ("pubsub#send_last_published_item", "never"),
             ("pubsub#access_model", "whitelist"),
         ],
-    )
+    }
 }
 
-/// A PEP publish of item `id` (carrying `payload`) to `node`, with the
-/// publish-options `options` (XEP-0060 §7.1.5), in order.
-pub(crate) fn publish_with_options(
-    node: &str,
-    id: &str,
-    payload: Element,
-    options: &[(&str, &str)],
-) -> Element {
-    let item = Element::builder("item", NS_PUBSUB)
-        .attr(nc("id"), id)
-        .append(payload)
-        .build();
-    let publish = Element::builder("publish", NS_PUBSUB)
-        .attr(nc("node"), node)
-        .append(item)
-        .build();
-    let form_type = Element::builder("field", NS_DATA)
-        .attr(nc("var"), "FORM_TYPE")
-        .attr(nc("type"), "hidden")
-        .append(
-            Element::builder("value", NS_DATA)
-                .append("http://jabber.org/protocol/pubsub#publish-options")
-                .build(),
-        )
-        .build();
-    let x = Element::builder("x", NS_DATA)
-        .attr(nc("type"), "submit")
-        .append(form_type)
-        .append_all(options.iter().map(|(var, value)| form_field(var, value)))
-        .build();
-    let options = Element::builder("publish-options", NS_PUBSUB)
-        .append(x)
-        .build();
-    Element::builder("pubsub", NS_PUBSUB)
-        .append(publish)
-        .append(options)
-        .build()
+/// Publishes (adds or replaces) one bookmark with every publish-option.
+pub fn pep_publish(b: &Bookmark) -> Element {
+    pep_publication(b).with_options()
 }
 
 /// Fetches every bookmark (XEP-0402 §3.3).
@@ -306,6 +265,8 @@ pub fn private_store(storage: Element) -> Element {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NS_DATA: &str = "jabber:x:data";
     use crate::protocol::tests::el;
 
     fn play() -> Bookmark {

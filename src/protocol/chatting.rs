@@ -9,6 +9,7 @@ use serde::Serialize;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::sha1::{Digest, Sha1};
 
+use super::pep::Publication;
 use super::{Incoming, nc, ns};
 
 pub const NS_CHATTING: &str = "urn:xmpp:chatting:0";
@@ -76,19 +77,24 @@ pub fn room_element(room: Option<&ChattingRoom>) -> Element {
     el.build()
 }
 
-/// Publishes item `id` (XEP-0194 listings 1 and 3) with publish-options:
-/// only contacts with a presence subscription may see it, and the node
-/// keeps one item per room.
-pub fn publish(id: &str, room: Option<&ChattingRoom>) -> Element {
-    super::bookmarks::publish_with_options(
-        NS_CHATTING,
-        id,
-        room_element(room),
-        &[
+/// The publication of item `id` (XEP-0194 listings 1 and 3) with its
+/// publish-options: only contacts with a presence subscription may see
+/// it, and the node keeps one item per room.
+pub fn publication(id: &str, room: Option<&ChattingRoom>) -> Publication {
+    Publication {
+        node: NS_CHATTING,
+        id: id.to_string(),
+        payload: room_element(room),
+        options: vec![
             ("pubsub#access_model", "presence"),
             ("pubsub#max_items", "max"),
         ],
-    )
+    }
+}
+
+/// Publishes item `id` with every publish-option.
+pub fn publish(id: &str, room: Option<&ChattingRoom>) -> Element {
+    publication(id, room).with_options()
 }
 
 /// Fetches the items of a chatting node (sent to the owner's bare JID).

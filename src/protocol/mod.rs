@@ -21,6 +21,7 @@ pub mod message;
 pub mod muc;
 pub mod origin;
 pub mod owner;
+pub mod pep;
 pub mod rooms;
 pub mod roster;
 pub mod selfping;

@@ -412,3 +412,82 @@ fn config_off_and_never_patterns() {
     );
     assert!(app.store.publishing.is_published(&y));
 }
+
+#[test]
+fn refused_publish_options_fall_back_and_a_refused_configuration_withholds() {
+    let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+    let refused = || {
+        Err(ErrorInfo::new(
+            "resource-constraint",
+            Some(
+                "Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'"
+                    .to_string(),
+            ),
+        ))
+    };
+    let respond =
+        |app: &mut App, tag, r| app.on_session(SessionEvent::IqResponse { tag, result: r });
+    // ejabberd 23.01: the options refused, the node configured, then
+    // the item published with the access model only.
+    join(&mut app, "lounge@c", None);
+    let (tag, _) = iqs(&mut rx)
+        .into_iter()
+        .rfind(|(_, p)| is_disco(p))
+        .unwrap();
+    answer(&mut app, tag, Some(OPEN));
+    let (tag, _) = iqs(&mut rx).pop().unwrap();
+    assert!(respond(&mut app, tag, refused()).is_empty());
+    let (tag, p) = iqs(&mut rx).pop().unwrap();
+    assert!(
+        p.is("pubsub", crate::protocol::pep::NS_PUBSUB_OWNER),
+        "{p:?}"
+    );
+    assert!(answer(&mut app, tag, None).is_empty());
+    let (tag, p) = iqs(&mut rx).pop().unwrap();
+    assert!(published_item(&p).is_some_and(|(_, empty)| !empty));
+    let out = answer(&mut app, tag, None);
+    assert_eq!(out[0].to_json()["published"], true, "{out:?}");
+    // Leaving: the empty item goes out at once, the node configured.
+    let exec = app.execute(
+        Command::Chatting {
+            target: StatusTarget::Room(BareJid::new("lounge@c").unwrap()),
+            publish: false,
+        },
+        "/chatting lounge@c off",
+    );
+    assert!(exec.pending.is_some());
+    let (tag, p) = iqs(&mut rx).pop().unwrap();
+    assert_eq!(
+        published_item(&p),
+        Some((chatting::item_id("xmpp:lounge@c"), true))
+    );
+    let out = answer(&mut app, tag, None);
+    assert_eq!(out.last().unwrap().to_json()["event"], "ok");
+
+    // Another session whose configuration is refused: not published,
+    // and the reason says so.
+    let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
+    join(&mut app, "hall@c", None);
+    let (tag, _) = iqs(&mut rx)
+        .into_iter()
+        .rfind(|(_, p)| is_disco(p))
+        .unwrap();
+    answer(&mut app, tag, Some(OPEN));
+    let (tag, _) = iqs(&mut rx).pop().unwrap();
+    respond(&mut app, tag, refused());
+    let (tag, p) = iqs(&mut rx).pop().unwrap();
+    assert!(p.is("pubsub", crate::protocol::pep::NS_PUBSUB_OWNER));
+    let out = respond(&mut app, tag, Err(ErrorInfo::new("forbidden", None)));
+    assert!(iqs(&mut rx).is_empty(), "nothing published");
+    let e = out[0].to_json();
+    assert_eq!(e["event"], "chatting-publish", "{out:?}");
+    assert_eq!(e["published"], false);
+    let reason = e["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("publishing failed (forbidden: the server refused the publish-options")
+            && reason.contains("not published"),
+        "{reason}"
+    );
+    let hall = BareJid::new("hall@c").unwrap();
+    assert!(!app.store.publishing.is_published(&hall));
+}
