@@ -793,7 +793,7 @@ impl Task {
                 // Our own occupant JID, 110 or not (nicks are unique in a
                 // room); a destroyed room ends for us whoever it is about.
                 let is_self = p.is_self() || p.nick == r.nick;
-                if !is_self && !(p.destroyed.is_some() && !p.available) {
+                if !is_self && (p.destroyed.is_none() || p.available) {
                     return Track::Nothing;
                 }
                 if p.available {
