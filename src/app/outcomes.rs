@@ -1,0 +1,156 @@
+//! Which pending command an event finishes, and the commands whose
+//! outcome did not come in time.
+
+use jid::BareJid;
+use tokio::time::Instant;
+
+use super::{App, OUTCOME_TIMEOUT, Waiting, err_event};
+use crate::session::Tag;
+use crate::store::{Event, OccupantAction, Protocol};
+
+impl App {
+    /// Which pending command an event finishes: (tag, success).
+    /// An exact match first (ids); else, in a room of the older
+    /// protocols, our echo by its body ([`App::echo_by_body`]).
+    pub(super) fn answers(&self, e: &Event) -> Option<(Tag, bool)> {
+        self.answers_exactly(e).or_else(|| self.echo_by_body(e))
+    }
+
+    fn answers_exactly(&self, e: &Event) -> Option<(Tag, bool)> {
+        self.pending.iter().find_map(|(tag, p)| {
+            let ok = match (&p.waiting, e) {
+                (
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
+                    Event::Joined { room: r, .. },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (
+                    Waiting::Nick { room },
+                    Event::Occupant {
+                        room: r,
+                        action: OccupantAction::Nick,
+                        is_self: true,
+                        ..
+                    },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Nick { room },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
+                // `/correct`: the room's echo of our correction.
+                (
+                    Waiting::Echo { room, id, .. },
+                    Event::Correction {
+                        room: r,
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
+                (
+                    Waiting::Echo { room, id, .. },
+                    Event::Message {
+                        room: Some(r),
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
+                (Waiting::Subject { room, .. }, Event::Subject { room: r, nick, .. })
+                    if room.as_str() == r
+                        && nick.as_deref()
+                            == self.store.room(room).map(|x| x.own_nick.as_str()) =>
+                {
+                    true
+                }
+                (
+                    Waiting::Echo { id, .. } | Waiting::Subject { id, .. },
+                    Event::Error {
+                        message_id: Some(mid),
+                        ..
+                    },
+                ) if mid == id => false,
+                _ => return None,
+            };
+            Some((*tag, ok))
+        })
+    }
+
+    /// Commands whose outcome did not come in time fail.
+    pub fn tick(&mut self) -> Vec<Event> {
+        self.focus_retries_due();
+        let now = Instant::now();
+        let late: Vec<Tag> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        late.into_iter()
+            .map(|tag| {
+                let p = self.pending.remove(&tag).expect("pending");
+                let what = match p.waiting {
+                    Waiting::Join { .. } | Waiting::JoinThen { .. } => {
+                        "the room did not answer the join"
+                    }
+                    Waiting::Echo { .. } => "the room did not echo the message",
+                    Waiting::Subject { .. } => "the room did not confirm the subject",
+                    Waiting::Nick { .. } => "the room did not confirm the nick change",
+                    Waiting::Left { .. } => "the room did not confirm the leave",
+                    Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
+                    Waiting::Iq { .. } => "no answer in time",
+                    Waiting::Call => "the call did not connect in time",
+                };
+                err_event(
+                    &p.command,
+                    "remote-server-timeout",
+                    format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
+                )
+            })
+            .collect()
+    }
+
+    /// Our echo in a generic conferencing or groupchat 1.0 room whose
+    /// service writes new message ids and drops our XEP-0359 origin-id
+    /// (services older than it): a message of ours — from our temporary
+    /// JID (`app/conference.rs` names it with our nick) or our
+    /// `room/nick` — with the body we sent. The oldest such `/say` first:
+    /// rooms echo in order. XEP-0045 rooms keep the id (or the
+    /// origin-id), and only those count there.
+    fn echo_by_body(&self, e: &Event) -> Option<(Tag, bool)> {
+        let Event::Message {
+            room: Some(r),
+            own: true,
+            private: false,
+            body: b,
+            ..
+        } = e
+        else {
+            return None;
+        };
+        let room = BareJid::new(r).ok()?;
+        if self.store.room(&room)?.protocol == Protocol::Muc {
+            return None;
+        }
+        self.pending
+            .iter()
+            .filter(|(_, p)| {
+                matches!(&p.waiting, Waiting::Echo { room: pr, body, .. } if *pr == room && body == b)
+            })
+            .map(|(tag, _)| *tag)
+            .min()
+            .map(|tag| (tag, true))
+    }
+}
