@@ -23,6 +23,7 @@ mod call;
 mod chatting;
 mod conference;
 mod continuity;
+mod drain;
 mod focus;
 mod invite;
 mod moderation;
@@ -190,6 +191,7 @@ pub struct App {
     call: call::CallSignals,
 }
 
+pub use drain::{DRAIN_TIMEOUT, Drained};
 pub use focus::machine_uid;
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::App;
+use crate::app::{App, DRAIN_TIMEOUT};
 use crate::command::{self, Command};
 use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::Event;
@@ -91,17 +91,22 @@ pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
     status
 }
 
+/// Prints events as JSON lines and keeps them for `/wait`.
+fn print_to(out: &mut impl Write, seen: &mut VecDeque<Value>, events: Vec<Event>) {
+    for e in events {
+        let v = e.to_json();
+        let _ = writeln!(out, "{}", json_line(&v));
+        if seen.len() >= MAX_SEEN {
+            seen.pop_front();
+        }
+        seen.push_back(v);
+    }
+    let _ = out.flush();
+}
+
 impl<W: Write> Runner<W> {
     fn print(&mut self, events: Vec<Event>) {
-        for e in events {
-            let v = e.to_json();
-            let _ = writeln!(self.out, "{}", json_line(&v));
-            if self.seen.len() >= MAX_SEEN {
-                self.seen.pop_front();
-            }
-            self.seen.push_back(v);
-        }
-        let _ = self.out.flush();
+        print_to(&mut self.out, &mut self.seen, events);
     }
 
     /// Handles one session event and everything already queued behind it,
@@ -336,7 +341,8 @@ impl<W: Write> Runner<W> {
         }
     }
 
-    /// End of input: leave the rooms, close the stream.
+    /// End of input: leave the rooms, let the app's own requests finish
+    /// (e.g. telling contacts we left), close the stream.
     async fn finish(&mut self) {
         if self.closed {
             return;
@@ -358,6 +364,19 @@ impl<W: Write> Runner<W> {
                         self.step(deadline).await;
                     }
                 }
+            }
+        }
+        if !self.closed {
+            let (out, seen) = (&mut self.out, &mut self.seen);
+            let drained = self
+                .app
+                .drain(&mut self.events, DRAIN_TIMEOUT, |_, events| {
+                    print_to(out, seen, events)
+                })
+                .await;
+            if drained.closed {
+                self.closed = true;
+                return;
             }
         }
         self.app.session().send(SessionCmd::Shutdown);
