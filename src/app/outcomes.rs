@@ -154,3 +154,97 @@ impl App {
             .map(|tag| (tag, true))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::command::Command;
+    use crate::protocol::message::RoomMessage;
+    use crate::protocol::muc::MucPresence;
+    use crate::protocol::{Incoming, OccupantInfo};
+    use crate::session::SessionEvent;
+    use crate::store::Input;
+
+    /// An app in `room` (joined over `protocol`) as `me`.
+    fn joined(room: &BareJid, protocol: Protocol) -> App {
+        let (mut app, _cmds) = App::for_tests("me@localhost", 0);
+        app.store.apply(
+            Input::Joining {
+                room: room.clone(),
+                nick: "me".into(),
+                protocol,
+            },
+            Utc::now(),
+        );
+        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+            room: room.clone(),
+            nick: "me".into(),
+            available: true,
+            info: OccupantInfo::default(),
+            codes: vec![110],
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        })));
+        app
+    }
+
+    fn say(app: &mut App, room: &BareJid, body: &str) -> (String, Tag) {
+        let line = format!("/say {room} {body}");
+        let cmd = Command::Say {
+            room: room.clone(),
+            text: body.into(),
+        };
+        let tag = app.execute(cmd, &line).pending.expect("pending");
+        (line, tag)
+    }
+
+    /// The room's echo with an id of its own, no origin-id.
+    fn echo(app: &mut App, room: &BareJid, body: &str) -> Vec<Event> {
+        app.on_session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
+            room: room.clone(),
+            nick: Some("me".into()),
+            body: body.into(),
+            id: Some(format!("room-{}", crate::protocol::origin::random_id("x"))),
+            stanza_id: None,
+            time: None,
+            delayed: false,
+        })))
+    }
+
+    fn oks(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Ok { command } => Some(command.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_old_protocol_rooms_new_ids_still_end_say_oldest_first() {
+        let room = BareJid::new("old@legacy.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Groupchat);
+        let (first, t1) = say(&mut app, &room, "same");
+        let (_, t2) = say(&mut app, &room, "same");
+        assert_eq!(oks(&echo(&mut app, &room, "same")), [first]);
+        assert!(!app.is_pending(t1) && app.is_pending(t2));
+        // Another body is not our echo.
+        assert!(oks(&echo(&mut app, &room, "other")).is_empty());
+        assert!(app.is_pending(t2));
+    }
+
+    #[test]
+    fn a_muc_room_echo_needs_our_id() {
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Muc);
+        let (_, tag) = say(&mut app, &room, "hello");
+        assert!(oks(&echo(&mut app, &room, "hello")).is_empty());
+        assert!(app.is_pending(tag));
+    }
+}
