@@ -17,7 +17,7 @@ use xmpp_parsers::data_forms::DataForm;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 
 use crate::command::Command;
-use crate::media::engine::{MediaCmd, MediaEvent, MediaHandle};
+use crate::media::engine::{EndCause, MediaCmd, MediaEvent, MediaHandle};
 use crate::protocol::iq::IqAnswer;
 use crate::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
 use crate::protocol::{ErrorInfo, adhoc, iq, ns, rooms};
@@ -326,18 +326,18 @@ impl App {
                     Vec::new()
                 }
             }
-            MediaEvent::Ended { sid, reason } => match self.call.sessions.get(&sid) {
-                // The media never started (no microphone…).
-                Some(s) if s.ours && !s.signalled => {
-                    self.end_call(Reason::FailedApplication, &reason)
-                }
-                Some(s) if s.ours => self.end_call(Reason::FailedTransport, &reason),
+            MediaEvent::Ended { sid, reason, cause } => match self.call.sessions.get(&sid) {
+                // Our session (a session never signalled — no microphone… —
+                // is not terminated: the conference never heard of it).
+                Some(s) if s.ours => self.end_call(jingle_reason(cause), &reason),
+                // A received stream (e.g. the speaker cannot open: the
+                // conference hears media-error, not a transport failure).
                 Some(_) => {
                     let mut events = vec![Event::error(
                         "undefined-condition",
                         Some(format!("a stream of the call ended: {reason}")),
                     )];
-                    events.extend(self.drop_stream(&sid, Reason::FailedTransport, &reason));
+                    events.extend(self.drop_stream(&sid, jingle_reason(cause), &reason));
                     events
                 }
                 None => Vec::new(),
@@ -759,6 +759,20 @@ impl App {
         }
         let events = self.end_call(Reason::Success, "hung up");
         (events, self.call.media.clone())
+    }
+}
+
+/// The XEP-0166 §7.4 reason for a session our media ended: our own
+/// audio (microphone, speaker, recording) is `media-error` ("media
+/// processing problems" — specific, and no retry of the connection will
+/// help); a WebRTC setup or description we could not use is
+/// `failed-application`; only a failed or closed connection is
+/// `failed-transport`.
+fn jingle_reason(cause: EndCause) -> Reason {
+    match cause {
+        EndCause::Audio => Reason::MediaError,
+        EndCause::Setup => Reason::FailedApplication,
+        EndCause::Connection => Reason::FailedTransport,
     }
 }
 

@@ -16,16 +16,18 @@ use crate::protocol::message::chat;
 use crate::protocol::muc::{self, HistoryRequest};
 use crate::protocol::owner;
 use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
-use crate::store::{Connection, Event, Input, JoinState, OccupantAction, Protocol, Store};
+use crate::store::{Connection, Event, Input, JoinState, Protocol, Store};
 
 mod bookmarks;
 mod call;
 mod chatting;
 mod conference;
 mod continuity;
+mod drain;
 mod focus;
 mod invite;
 mod moderation;
+mod outcomes;
 mod pep;
 mod requests;
 mod rooms;
@@ -53,8 +55,13 @@ enum Waiting {
     Nick { room: BareJid },
     /// The room confirming that we left.
     Left { room: BareJid },
-    /// The room's echo of our message (or an error for it).
-    Echo { room: BareJid, id: String },
+    /// The room's echo of our message (or an error for it); the body
+    /// for rooms that give the echo a new id (`app/outcomes.rs`).
+    Echo {
+        room: BareJid,
+        id: String,
+        body: String,
+    },
     /// The room's subject change by us (or an error for our message).
     Subject { room: BareJid, id: String },
     /// The answer to an IQ, handed to the continuation.
@@ -191,6 +198,7 @@ pub struct App {
     call: call::CallSignals,
 }
 
+pub use drain::{DRAIN_TIMEOUT, Drained};
 pub use focus::machine_uid;
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
@@ -329,11 +337,13 @@ impl App {
         message: xmpp_parsers::message::Message,
         id: String,
     ) -> Exec {
+        let body = message.bodies.values().next().cloned().unwrap_or_default();
         let tag = self.wait(
             command,
             Waiting::Echo {
                 room: room.clone(),
                 id,
+                body,
             },
             false,
         );
@@ -978,113 +988,6 @@ impl App {
     fn finish_ok(&mut self, tag: Tag) -> Option<Event> {
         let p = self.pending.remove(&tag).expect("pending command");
         (!p.command.is_empty()).then_some(Event::Ok { command: p.command })
-    }
-
-    /// Which pending command an event finishes: (tag, success).
-    fn answers(&self, e: &Event) -> Option<(Tag, bool)> {
-        self.pending.iter().find_map(|(tag, p)| {
-            let ok = match (&p.waiting, e) {
-                (
-                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
-                    Event::Joined { room: r, .. },
-                ) if room.as_str() == r => true,
-                (
-                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
-                    Event::Error {
-                        room: Some(r),
-                        message_id: None,
-                        ..
-                    },
-                ) if room.as_str() == r => false,
-                (
-                    Waiting::Nick { room },
-                    Event::Occupant {
-                        room: r,
-                        action: OccupantAction::Nick,
-                        is_self: true,
-                        ..
-                    },
-                ) if room.as_str() == r => true,
-                (
-                    Waiting::Nick { room },
-                    Event::Error {
-                        room: Some(r),
-                        message_id: None,
-                        ..
-                    },
-                ) if room.as_str() == r => false,
-                (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
-                // `/correct`: the room's echo of our correction.
-                (
-                    Waiting::Echo { room, id },
-                    Event::Correction {
-                        room: r,
-                        own: true,
-                        id: Some(mid),
-                        ..
-                    },
-                ) if room.as_str() == r && mid == id => true,
-                (
-                    Waiting::Echo { room, id },
-                    Event::Message {
-                        room: Some(r),
-                        own: true,
-                        id: Some(mid),
-                        ..
-                    },
-                ) if room.as_str() == r && mid == id => true,
-                (Waiting::Subject { room, .. }, Event::Subject { room: r, nick, .. })
-                    if room.as_str() == r
-                        && nick.as_deref()
-                            == self.store.room(room).map(|x| x.own_nick.as_str()) =>
-                {
-                    true
-                }
-                (
-                    Waiting::Echo { id, .. } | Waiting::Subject { id, .. },
-                    Event::Error {
-                        message_id: Some(mid),
-                        ..
-                    },
-                ) if mid == id => false,
-                _ => return None,
-            };
-            Some((*tag, ok))
-        })
-    }
-
-    /// Commands whose outcome did not come in time fail.
-    pub fn tick(&mut self) -> Vec<Event> {
-        self.focus_retries_due();
-        let now = Instant::now();
-        let late: Vec<Tag> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
-            .map(|(t, _)| *t)
-            .collect();
-        late.into_iter()
-            .map(|tag| {
-                let p = self.pending.remove(&tag).expect("pending");
-                let what = match p.waiting {
-                    Waiting::Join { .. } | Waiting::JoinThen { .. } => {
-                        "the room did not answer the join"
-                    }
-                    Waiting::Echo { .. } => "the room did not echo the message",
-                    Waiting::Subject { .. } => "the room did not confirm the subject",
-                    Waiting::Nick { .. } => "the room did not confirm the nick change",
-                    Waiting::Left { .. } => "the room did not confirm the leave",
-                    Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
-                    Waiting::Iq { .. } => "no answer in time",
-                    Waiting::Call => "the call did not connect in time",
-                };
-                err_event(
-                    &p.command,
-                    "remote-server-timeout",
-                    format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
-                )
-            })
-            .collect()
     }
 
     /// Loads up to `limit` lines older than what a room (or conversation)

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::App;
+use crate::app::{App, DRAIN_TIMEOUT};
 use crate::command::{self, Command};
 use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::Event;
@@ -92,6 +92,16 @@ pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
     let status = r.script(input, &opts).await;
     r.finish().await;
     status
+}
+
+/// Prints events as JSON lines and keeps them for `/wait`.
+fn print_to(out: &mut impl Write, seen: &mut Seen, events: Vec<Event>) {
+    for e in events {
+        let line = json_line(&e.to_json());
+        let _ = writeln!(out, "{line}");
+        seen.push(line);
+    }
+    let _ = out.flush();
 }
 
 impl<W: Write> Runner<W> {
@@ -341,7 +351,8 @@ impl<W: Write> Runner<W> {
         true
     }
 
-    /// End of input: leave the rooms, close the stream.
+    /// End of input: leave the rooms, let the app's own requests finish
+    /// (e.g. telling contacts we left), close the stream.
     async fn finish(&mut self) {
         if self.closed {
             return;
@@ -363,6 +374,19 @@ impl<W: Write> Runner<W> {
                         self.step(deadline).await;
                     }
                 }
+            }
+        }
+        if !self.closed {
+            let (out, seen) = (&mut self.out, &mut self.seen);
+            let drained = self
+                .app
+                .drain(&mut self.events, DRAIN_TIMEOUT, |_, events| {
+                    print_to(out, seen, events)
+                })
+                .await;
+            if drained.closed {
+                self.closed = true;
+                return;
             }
         }
         self.app.session().send(SessionCmd::Shutdown);

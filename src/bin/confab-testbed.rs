@@ -52,6 +52,11 @@ struct LegacyArgs {
     /// Do not create rooms on demand: answer 405 (not-allowed) instead.
     #[arg(long)]
     no_create: bool,
+    /// What rooms do to the ids of the messages they broadcast: keep
+    /// them, rewrite them (keeping the rest, XEP-0359 origin-id too), or
+    /// rewrite them and rebuild the message from body/subject/thread.
+    #[arg(long, value_enum, default_value = "keep")]
+    ids: confab::testbed::legacy::Ids,
 }
 
 #[derive(clap::Args)]
@@ -143,6 +148,7 @@ fn main() -> std::process::ExitCode {
                 use confab::testbed::legacy::{self, RoomSpec};
                 let mut opts = legacy::Options::new(&a.jid);
                 opts.create_rooms = !a.no_create;
+                opts.ids = a.ids;
                 for (spec, gc) in a
                     .rooms
                     .iter()

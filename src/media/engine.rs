@@ -84,6 +84,17 @@ pub enum MediaCmd {
     Deafen(bool),
 }
 
+/// Where a session's end came from (the app picks the Jingle reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndCause {
+    /// Our own audio: the microphone, the speaker, a recording file.
+    Audio,
+    /// The WebRTC setup, or a description it could not use.
+    Setup,
+    /// The connection (ICE, DTLS) failed or closed.
+    Connection,
+}
+
 /// What the media task reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaEvent {
@@ -98,8 +109,12 @@ pub enum MediaEvent {
     },
     /// Session `sid` is connected (ICE + DTLS).
     Connected { sid: String },
-    /// Session `sid` failed or closed by itself.
-    Ended { sid: String, reason: String },
+    /// Session `sid` failed or closed by itself; `cause` says where.
+    Ended {
+        sid: String,
+        reason: String,
+        cause: EndCause,
+    },
     /// The level of a received stream (0–1), ~10 times a second.
     Level {
         sid: String,
@@ -235,8 +250,8 @@ impl Engine {
     async fn handle(&mut self, cmd: MediaCmd) {
         match cmd {
             MediaCmd::StartSend { sid } => {
-                if let Err(reason) = self.start_send(&sid).await {
-                    self.emit(MediaEvent::Ended { sid, reason });
+                if let Err((cause, reason)) = self.start_send(&sid).await {
+                    self.emit(MediaEvent::Ended { sid, reason, cause });
                 }
             }
             MediaCmd::RemoteAnswer { sid, sdp } => {
@@ -249,6 +264,7 @@ impl Engine {
                     self.emit(MediaEvent::Ended {
                         sid,
                         reason: "the remote answer was unusable".into(),
+                        cause: EndCause::Setup,
                     });
                 }
             }
@@ -264,8 +280,8 @@ impl Engine {
                 }
             }
             MediaCmd::AcceptStream { sid, entity, offer } => {
-                if let Err(reason) = self.accept(&sid, &entity, &offer).await {
-                    self.emit(MediaEvent::Ended { sid, reason });
+                if let Err((cause, reason)) = self.accept(&sid, &entity, &offer).await {
+                    self.emit(MediaEvent::Ended { sid, reason, cause });
                 }
             }
             MediaCmd::Close { sid } => self.close(&sid).await,
@@ -290,7 +306,7 @@ impl Engine {
         }
     }
 
-    async fn start_send(&mut self, sid: &str) -> Result<(), String> {
+    async fn start_send(&mut self, sid: &str) -> Result<(), (EndCause, String)> {
         if let Some(old) = self.capture.take() {
             let _ = tokio::task::spawn_blocking(move || old.stop()).await;
         }
@@ -298,13 +314,16 @@ impl Engine {
         let (capture, mut frames) =
             tokio::task::spawn_blocking(move || Capture::open(&spec, CaptureOptions::default()))
                 .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| (EndCause::Setup, e.to_string()))?
+                .map_err(|e| (EndCause::Audio, e.to_string()))?;
         capture.set_muted(self.muted);
         let (peer, rtc_events) = AudioPeer::offer(self.options.rtc.clone())
             .await
-            .map_err(|e| format!("WebRTC: {e}"))?;
-        let peer = self.register(sid, peer, rtc_events, None).await?;
+            .map_err(|e| (EndCause::Setup, format!("WebRTC: {e}")))?;
+        let peer = self
+            .register(sid, peer, rtc_events, None)
+            .await
+            .map_err(|e| (EndCause::Setup, e))?;
         let pump = tokio::spawn({
             let events = self.events.clone();
             async move {
@@ -373,13 +392,24 @@ impl Engine {
         Ok(p)
     }
 
-    async fn accept(&mut self, sid: &str, entity: &str, offer: &str) -> Result<(), String> {
-        let playback = self.playback()?;
-        let sink = playback.add_stream(entity).map_err(|e| e.to_string())?;
+    async fn accept(
+        &mut self,
+        sid: &str,
+        entity: &str,
+        offer: &str,
+    ) -> Result<(), (EndCause, String)> {
+        // The speaker (or the recording) first: without it the stream
+        // cannot be played.
+        let playback = self.playback().map_err(|e| (EndCause::Audio, e))?;
+        let sink = playback
+            .add_stream(entity)
+            .map_err(|e| (EndCause::Audio, e.to_string()))?;
         let (peer, rtc_events) = AudioPeer::answer(self.options.rtc.clone(), offer)
             .await
-            .map_err(|e| format!("WebRTC: {e}"))?;
-        self.register(sid, peer, rtc_events, Some(sink)).await?;
+            .map_err(|e| (EndCause::Setup, format!("WebRTC: {e}")))?;
+        self.register(sid, peer, rtc_events, Some(sink))
+            .await
+            .map_err(|e| (EndCause::Setup, e))?;
         Ok(())
     }
 
@@ -447,6 +477,7 @@ async fn peer_events(
                 let _ = events.send(MediaEvent::Ended {
                     sid: sid.clone(),
                     reason: format!("connection {s}").to_lowercase(),
+                    cause: EndCause::Connection,
                 });
                 break;
             }

@@ -96,6 +96,22 @@ pub struct Options {
     /// Rooms are created on demand; `false`: 405 instead.
     pub create_rooms: bool,
     pub rooms: Vec<RoomSpec>,
+    /// What the room does to the id of a message it broadcasts.
+    pub ids: Ids,
+}
+
+/// What a room does to the message ids it broadcasts (`--ids`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ids {
+    /// The sender's id goes out unchanged.
+    #[default]
+    Keep,
+    /// A new id of the room's; the rest of the message (XEP-0359
+    /// `<origin-id/>` too) is kept.
+    Rewrite,
+    /// A new id, and the message rebuilt from its body, subject and
+    /// thread: what services that predate XEP-0359 do.
+    RewriteBare,
 }
 
 impl Options {
@@ -104,6 +120,7 @@ impl Options {
             jid: jid.into(),
             create_rooms: true,
             rooms: Vec::new(),
+            ids: Ids::Keep,
         }
     }
     pub fn room(mut self, spec: RoomSpec) -> Options {
@@ -112,6 +129,10 @@ impl Options {
     }
     pub fn no_create(mut self) -> Options {
         self.create_rooms = false;
+        self
+    }
+    pub fn ids(mut self, ids: Ids) -> Options {
+        self.ids = ids;
         self
     }
 }
@@ -993,81 +1014,6 @@ impl Legacy {
         }
         out
     }
-
-    // ---- messages ----
-
-    fn on_message(
-        &mut self,
-        el: &Element,
-        from: &str,
-        node: &str,
-        res: Option<String>,
-    ) -> Vec<Element> {
-        if el.attr("type") == Some("error") {
-            return Vec::new();
-        }
-        let room = self.room_jid(node);
-        let subject = el
-            .get_child("subject", NS)
-            .map(|s| s.text())
-            .filter(|_| res.is_none());
-        match (self.rooms.get_mut(node), res) {
-            (Some(Room::Conf(c)), None) => {
-                let Some(sender) = c.participants.iter().find(|p| p.real == from) else {
-                    return vec![bounce(el, "not-acceptable", "you are not in the room")];
-                };
-                let tmp = format!("{room}/{}", sender.id);
-                if let Some(s) = subject {
-                    c.topic = Some(s).filter(|s| !s.is_empty());
-                }
-                c.participants
-                    .iter()
-                    .map(|q| readdress(el, &tmp, &q.real))
-                    .collect()
-            }
-            (Some(Room::Gc(g)), None) => {
-                let Some(sender) = g.occupants.iter().find(|o| o.real == from) else {
-                    return vec![bounce(el, "not-acceptable", "you are not in the room")];
-                };
-                let at = format!("{room}/{}", sender.nick);
-                if let Some(s) = subject {
-                    g.topic = Some(s).filter(|s| !s.is_empty());
-                }
-                g.occupants
-                    .iter()
-                    .map(|q| readdress(el, &at, &q.real))
-                    .collect()
-            }
-            (Some(Room::Conf(c)), Some(res)) => {
-                let Some(sender) = c.participants.iter().find(|p| p.real == from) else {
-                    return vec![bounce(el, "not-acceptable", "you are not in the room")];
-                };
-                let Some(target) = c.participants.iter().find(|p| p.id == res) else {
-                    return vec![bounce(el, "item-not-found", "no such participant")];
-                };
-                // Messages are relayed even to those who asked for privacy.
-                vec![readdress(
-                    el,
-                    &format!("{room}/{}", sender.id),
-                    &target.real,
-                )]
-            }
-            (Some(Room::Gc(g)), Some(res)) => {
-                let Some(sender) = g.occupants.iter().find(|o| o.real == from) else {
-                    return vec![bounce(el, "not-acceptable", "you are not in the room")];
-                };
-                let Some(target) = g.occupants.iter().find(|o| o.nick == res) else {
-                    return vec![bounce(el, "item-not-found", "no such occupant")];
-                };
-                vec![readdress(
-                    el,
-                    &format!("{room}/{}", sender.nick),
-                    &target.real,
-                )]
-            }
-            (None, _) => vec![bounce(el, "item-not-found", "no such room")],
-        }
-    }
 }
 
 /// Runs the service on a connected component stream until it ends.
@@ -1090,5 +1036,6 @@ pub async fn run(link: &Link, opts: Options) -> Result<(), ComponentError> {
     super::component::connect_and_serve(link, &jid, |s| serve(s, opts.clone())).await
 }
 
+mod messages;
 #[cfg(test)]
 mod tests;

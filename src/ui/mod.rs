@@ -270,17 +270,33 @@ pub async fn run(
         m.shutdown(Duration::from_secs(2)).await;
     }
     app.retract_chatting();
-    app.session().send(SessionCmd::Shutdown);
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while let Some(ev) = events.recv().await {
-            if ev == SessionEvent::Closed {
-                break;
+    // Those publications (and other requests of the app's own) are
+    // answered before the stream closes, briefly.
+    let drained = app
+        .drain(&mut events, crate::app::DRAIN_TIMEOUT, |app, out| {
+            ui.on_events(&app.store, &out)
+        })
+        .await;
+    if !drained.closed {
+        app.session().send(SessionCmd::Shutdown);
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(ev) = events.recv().await {
+                if ev == SessionEvent::Closed {
+                    break;
+                }
             }
-        }
-    })
-    .await;
+        })
+        .await;
+    }
     drop(terminal);
     leave_terminal();
+    if drained.unanswered > 0 {
+        eprintln!(
+            "confab: closed with {} request(s) of our own unanswered after {} s",
+            drained.unanswered,
+            crate::app::DRAIN_TIMEOUT.as_secs()
+        );
+    }
     if let Some(e) = fatal {
         eprintln!("confab: {}", sanitize(&e.to_string(), false));
     }

@@ -509,3 +509,114 @@ fn a_microphone_that_cannot_be_opened_is_a_clear_error_and_alsa_stays_off_the_sc
     tmux.send(&["/quit", "Enter"]);
     tmux.wait_exit();
 }
+
+/// A Prosody with the SFU served here, on a loop that also reports every
+/// Jingle session-terminate the SFU receives: (sender, reason).
+fn server_with_tapped_sfu(
+    users: &[&str],
+) -> (Prosody, std::sync::mpsc::Receiver<(String, String)>) {
+    use confab::protocol::{jingle, ns};
+    use confab::testbed::component::ComponentStream;
+    let opts = users
+        .iter()
+        .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)))
+        .component(SFU, SECRET);
+    let server = Prosody::start(opts).unwrap_or_else(|e| panic!("Prosody: {e}"));
+    let port = server.component_port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let mut stream = ComponentStream::connect(port, SFU, SECRET)
+                .await
+                .expect("the SFU connects");
+            let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+            let mut sfu = sfu::Sfu::new(sfu::Options::new(SFU), events_tx);
+            loop {
+                let out = tokio::select! {
+                    el = stream.next() => match el {
+                        Some(el) => {
+                            if let Some(j) = el.get_child("jingle", ns::JINGLE)
+                                && let Ok(j) = jingle::parse(j)
+                                && j.action == jingle::Action::SessionTerminate
+                            {
+                                let from = el.attr("from").unwrap_or_default().to_string();
+                                let reason = j.reason.map(|r| r.condition).unwrap_or_default();
+                                let _ = tx.send((from, reason));
+                            }
+                            sfu.on_stanza(&el).await
+                        }
+                        None => break,
+                    },
+                    Some((key, ev)) = events.recv() => sfu.on_rtc(key, ev).await,
+                };
+                for el in out {
+                    if stream.send(&el).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    });
+    (server, rx)
+}
+
+/// A speaker that cannot be opened refuses the streams the conference
+/// forwards with `media-error` (XEP-0166 §7.4: media processing), not
+/// `failed-transport` (that would blame the connection).
+#[test]
+fn a_stream_the_speaker_cannot_play_is_refused_with_media_error() {
+    let (server, terminates) = server_with_tapped_sfu(&["alice", "bob"]);
+    let room = format!("nospeaker@{SFU}");
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(
+        &server,
+        "alice",
+        home.path(),
+        &[
+            "--audio-in",
+            "null",
+            "--audio-out",
+            "device:no-such-speaker",
+            "--rtc-bind",
+            "127.0.0.1:0",
+            "--keep-going",
+        ],
+    );
+    alice.connected();
+    let bob_home = tempfile::tempdir().unwrap();
+    let mut bob = caller(&server, "bob", "null", bob_home.path());
+    alice.ok(&format!("/call {room}"));
+    bob.ok(&format!("/call {room}"));
+    // Bob's stream reaches alice, whose speaker cannot open.
+    let e = alice.event("the stream refused", |v| {
+        v["event"] == "error"
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("a stream of the call ended"))
+    });
+    assert!(
+        e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no-such-speaker"),
+        "the speaker is named: {e}"
+    );
+    let deadline = std::time::Instant::now() + LONG;
+    let reason = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let (from, reason) = terminates
+            .recv_timeout(left)
+            .expect("alice's session-terminate reaches the SFU");
+        if from.starts_with("alice@localhost/") {
+            break reason;
+        }
+    };
+    assert_eq!(reason, "media-error");
+    // The call itself goes on.
+    assert!(!alice.saw(|v| v["event"] == "call" && v["state"] == "ended"));
+}

@@ -322,3 +322,41 @@ fn login_reads_contacts_rooms_and_rejoined_rooms_are_decided_again(kind: ServerK
     assert_eq!(alice.finish(), 0, "{:#?}", alice.events);
     assert_eq!(bob.finish(), 0, "{:#?}", bob.events);
 }
+
+/// A run that ends right after leaving a published room (and leaves the
+/// other one itself at the end): the empty items are answered before the
+/// stream closes (the app's own requests are drained at the end), so no
+/// `error`, exit 0, and the contact sees both. (Before, the session
+/// closed under the publications: "could not tell contacts about … the
+/// session was closed" — always for the room left at the end, whose
+/// leave is followed by the shutdown at once.)
+#[test]
+fn a_run_ending_right_after_a_leave_still_tells_contacts() {
+    let server = prosody_with(&["alice", "bob"]);
+    let mut alice = Client::online(&server, "alice");
+    let mut bob = Client::online(&server, "bob");
+    befriend(&mut alice, &mut bob);
+    let rooms = ["lounge@conference.localhost", "bar@conference.localhost"];
+    for room in rooms {
+        bob.ok(&format!("/create {room} muc#roomconfig_publicroom=1"));
+        alice.ok(&format!("/join {room}"));
+        let r = room.to_string();
+        alice.event("published", move |v| {
+            is(v, "chatting-publish") && v["room"] == r.as_str() && v["published"] == true
+        });
+        chatting_event(&mut bob, "alice@localhost", room, |v| v["room"].is_object());
+    }
+    // The last line of the script, then its end.
+    alice.send(&format!("/part {}", rooms[0]));
+    assert_eq!(alice.finish(), 0);
+    let errors: Vec<Value> = alice
+        .raw_lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| is(v, "error"))
+        .collect();
+    assert!(errors.is_empty(), "errors at the end: {errors:?}");
+    for room in rooms {
+        chatting_event(&mut bob, "alice@localhost", room, |v| v["room"].is_null());
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use serde_json::Value;
 
 use confab::testbed::component::ComponentStream;
-use confab::testbed::legacy::{self, Options, RoomSpec};
+use confab::testbed::legacy::{self, Ids, Options, RoomSpec};
 
 use crate::common::*;
 
@@ -28,14 +28,19 @@ fn services() -> Vec<Options> {
 
 /// A Prosody with the accounts and the legacy services running.
 fn setup(users: &[&str]) -> Prosody {
+    setup_with(users, services())
+}
+
+/// A Prosody with the accounts and these legacy services running.
+fn setup_with(users: &[&str], services: Vec<Options>) -> Prosody {
     let mut opts = users
         .iter()
         .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)));
-    for s in services() {
+    for s in &services {
         opts = opts.component(s.jid.clone(), "");
     }
     let server = Prosody::start(opts).unwrap_or_else(|e| panic!("starting Prosody: {e}"));
-    for s in services() {
+    for s in services {
         let port = server.component_port();
         let secret = server.component_secret().to_string();
         let (tx, rx) = mpsc::channel();
@@ -446,4 +451,59 @@ async fn privacy_lets_only_messages_through() {
         assert_eq!(alice.finish(), 0);
         assert_eq!(bob.finish(), 0);
     });
+}
+
+/// Services that give the messages they broadcast ids of their own: with
+/// our XEP-0359 origin-id kept, or rebuilt from the body (services older
+/// than XEP-0359). `/say` still ends `ok` with the room's echo, quickly,
+/// in conference and groupchat 1.0 rooms, and the echo is shown once.
+#[test]
+fn say_ends_with_the_echo_where_the_service_writes_new_ids() {
+    const REWRITE: &str = "rewrite.localhost";
+    const BARE: &str = "bare.localhost";
+    let rooms = |o: Options| {
+        o.room(RoomSpec::parse("lounge", false).unwrap())
+            .room(RoomSpec::parse("old", true).unwrap())
+    };
+    let server = setup_with(
+        &["alice", "bob"],
+        vec![
+            rooms(Options::new(REWRITE).ids(Ids::Rewrite)),
+            rooms(Options::new(BARE).ids(Ids::RewriteBare)),
+        ],
+    );
+    let mut alice = online(&server, "alice");
+    let mut bob = online(&server, "bob");
+    for service in [REWRITE, BARE] {
+        for node in ["lounge", "old"] {
+            let room = format!("{node}@{service}");
+            alice.ok(&format!("/join {room}"));
+            bob.ok(&format!("/join {room}"));
+            for n in 0..2 {
+                let body = format!("hello {room} {n}");
+                let started = std::time::Instant::now();
+                alice.ok(&format!("/say {room} {body}"));
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(5),
+                    "{room}: /say took {:?}",
+                    started.elapsed()
+                );
+                let m = bob.event("the message", |v| {
+                    is(v, "message") && v["room"] == room.as_str() && v["body"] == body.as_str()
+                });
+                // Without the origin-id the service's own id is all there is.
+                let id = m["id"].as_str().unwrap_or_default();
+                assert_eq!(service == BARE, id.starts_with("legacy-msg-"), "{m}");
+            }
+            let echoes = alice
+                .raw_lines()
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| is(v, "message") && v["room"] == room.as_str() && v["own"] == true)
+                .count();
+            assert_eq!(echoes, 2, "{room}: each echo shown once");
+        }
+    }
+    alice.send("/quit");
+    assert_eq!(alice.finish(), 0);
 }

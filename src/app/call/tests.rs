@@ -446,6 +446,7 @@ fn a_call_whose_media_cannot_start_fails_without_signalling() {
     let events = t.app.on_media(MediaEvent::Ended {
         sid,
         reason: "no microphone found".into(),
+        cause: EndCause::Audio,
     });
     assert_eq!(events[0].to_json()["state"], "ended");
     let e = events[1].to_json();

@@ -534,3 +534,36 @@ fn directed_presence_to_a_temporary_jid_is_relayed() {
         ("not-allowed".into(), "405".into())
     );
 }
+
+#[test]
+fn message_ids_are_kept_or_rewritten_as_configured() {
+    let origin = "<origin-id xmlns='urn:xmpp:sid:0' id='mine-1'/>";
+    let say = el(&format!(
+        "<message type='groupchat' id='mine-1' from='{A}' to='old@legacy.localhost'>\
+         <body>hi</body>{origin}</message>"
+    ));
+    for (ids, new_id, origin_kept) in [
+        (Ids::Keep, false, true),
+        (Ids::Rewrite, true, true),
+        (Ids::RewriteBare, true, false),
+    ] {
+        let mut s = Legacy::new(
+            Options::new("legacy.localhost")
+                .room(RoomSpec::parse("old", true).unwrap())
+                .ids(ids),
+        );
+        s.handle(&el(&format!(
+            "<presence from='{A}' to='old@legacy.localhost/alice'/>"
+        )));
+        let out = s.handle(&say);
+        let echo = &to(&out, A)[0];
+        assert_eq!(echo.attr("from"), Some("old@legacy.localhost/alice"));
+        assert_eq!(echo.attr("id") != Some("mine-1"), new_id, "{ids:?}");
+        assert_eq!(
+            echo.get_child("origin-id", "urn:xmpp:sid:0").is_some(),
+            origin_kept,
+            "{ids:?}"
+        );
+        assert_eq!(echo.get_child("body", NS).unwrap().text(), "hi");
+    }
+}

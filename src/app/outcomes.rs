@@ -1,0 +1,250 @@
+//! Which pending command an event finishes, and the commands whose
+//! outcome did not come in time.
+
+use jid::BareJid;
+use tokio::time::Instant;
+
+use super::{App, OUTCOME_TIMEOUT, Waiting, err_event};
+use crate::session::Tag;
+use crate::store::{Event, OccupantAction, Protocol};
+
+impl App {
+    /// Which pending command an event finishes: (tag, success).
+    /// An exact match first (ids); else, in a room of the older
+    /// protocols, our echo by its body ([`App::echo_by_body`]).
+    pub(super) fn answers(&self, e: &Event) -> Option<(Tag, bool)> {
+        self.answers_exactly(e).or_else(|| self.echo_by_body(e))
+    }
+
+    fn answers_exactly(&self, e: &Event) -> Option<(Tag, bool)> {
+        self.pending.iter().find_map(|(tag, p)| {
+            let ok = match (&p.waiting, e) {
+                (
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
+                    Event::Joined { room: r, .. },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Join { room } | Waiting::JoinThen { room, .. },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (
+                    Waiting::Nick { room },
+                    Event::Occupant {
+                        room: r,
+                        action: OccupantAction::Nick,
+                        is_self: true,
+                        ..
+                    },
+                ) if room.as_str() == r => true,
+                (
+                    Waiting::Nick { room },
+                    Event::Error {
+                        room: Some(r),
+                        message_id: None,
+                        ..
+                    },
+                ) if room.as_str() == r => false,
+                (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
+                // `/correct`: the room's echo of our correction.
+                (
+                    Waiting::Echo { room, id, .. },
+                    Event::Correction {
+                        room: r,
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
+                (
+                    Waiting::Echo { room, id, .. },
+                    Event::Message {
+                        room: Some(r),
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room.as_str() == r && mid == id => true,
+                (Waiting::Subject { room, .. }, Event::Subject { room: r, nick, .. })
+                    if room.as_str() == r
+                        && nick.as_deref()
+                            == self.store.room(room).map(|x| x.own_nick.as_str()) =>
+                {
+                    true
+                }
+                (
+                    Waiting::Echo { id, .. } | Waiting::Subject { id, .. },
+                    Event::Error {
+                        message_id: Some(mid),
+                        ..
+                    },
+                ) if mid == id => false,
+                _ => return None,
+            };
+            Some((*tag, ok))
+        })
+    }
+
+    /// Commands whose outcome did not come in time fail.
+    pub fn tick(&mut self) -> Vec<Event> {
+        self.focus_retries_due();
+        let now = Instant::now();
+        let late: Vec<Tag> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        late.into_iter()
+            .map(|tag| {
+                let p = self.pending.remove(&tag).expect("pending");
+                let what = match p.waiting {
+                    Waiting::Join { .. } | Waiting::JoinThen { .. } => {
+                        "the room did not answer the join"
+                    }
+                    Waiting::Echo { .. } => "the room did not echo the message",
+                    Waiting::Subject { .. } => "the room did not confirm the subject",
+                    Waiting::Nick { .. } => "the room did not confirm the nick change",
+                    Waiting::Left { .. } => "the room did not confirm the leave",
+                    Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
+                    Waiting::Iq { .. } => "no answer in time",
+                    Waiting::Call => "the call did not connect in time",
+                };
+                err_event(
+                    &p.command,
+                    "remote-server-timeout",
+                    format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
+                )
+            })
+            .collect()
+    }
+
+    /// Our echo in a generic conferencing or groupchat 1.0 room whose
+    /// service writes new message ids and drops our XEP-0359 origin-id
+    /// (services older than it): a message of ours — from our temporary
+    /// JID (`app/conference.rs` names it with our nick) or our
+    /// `room/nick` — with the body we sent. The oldest such `/say` first:
+    /// rooms echo in order. XEP-0045 rooms keep the id (or the
+    /// origin-id), and only those count there.
+    fn echo_by_body(&self, e: &Event) -> Option<(Tag, bool)> {
+        let Event::Message {
+            room: Some(r),
+            own: true,
+            private: false,
+            body: b,
+            ..
+        } = e
+        else {
+            return None;
+        };
+        let room = BareJid::new(r).ok()?;
+        if self.store.room(&room)?.protocol == Protocol::Muc {
+            return None;
+        }
+        self.pending
+            .iter()
+            .filter(|(_, p)| {
+                matches!(&p.waiting, Waiting::Echo { room: pr, body, .. } if *pr == room && body == b)
+            })
+            .map(|(tag, _)| *tag)
+            .min()
+            .map(|tag| (tag, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::command::Command;
+    use crate::protocol::message::RoomMessage;
+    use crate::protocol::muc::MucPresence;
+    use crate::protocol::{Incoming, OccupantInfo};
+    use crate::session::SessionEvent;
+    use crate::store::Input;
+
+    /// An app in `room` (joined over `protocol`) as `me`.
+    fn joined(room: &BareJid, protocol: Protocol) -> App {
+        let (mut app, _cmds) = App::for_tests("me@localhost", 0);
+        app.store.apply(
+            Input::Joining {
+                room: room.clone(),
+                nick: "me".into(),
+                protocol,
+            },
+            Utc::now(),
+        );
+        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+            room: room.clone(),
+            nick: "me".into(),
+            available: true,
+            info: OccupantInfo::default(),
+            codes: vec![110],
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        })));
+        app
+    }
+
+    fn say(app: &mut App, room: &BareJid, body: &str) -> (String, Tag) {
+        let line = format!("/say {room} {body}");
+        let cmd = Command::Say {
+            room: room.clone(),
+            text: body.into(),
+        };
+        let tag = app.execute(cmd, &line).pending.expect("pending");
+        (line, tag)
+    }
+
+    /// The room's echo with an id of its own, no origin-id.
+    fn echo(app: &mut App, room: &BareJid, body: &str) -> Vec<Event> {
+        app.on_session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
+            room: room.clone(),
+            nick: Some("me".into()),
+            body: body.into(),
+            id: Some(format!("room-{}", crate::protocol::origin::random_id("x"))),
+            stanza_id: None,
+            time: None,
+            delayed: false,
+        })))
+    }
+
+    fn oks(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Ok { command } => Some(command.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_old_protocol_rooms_new_ids_still_end_say_oldest_first() {
+        let room = BareJid::new("old@legacy.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Groupchat);
+        let (first, t1) = say(&mut app, &room, "same");
+        let (_, t2) = say(&mut app, &room, "same");
+        assert_eq!(oks(&echo(&mut app, &room, "same")), [first]);
+        assert!(!app.is_pending(t1) && app.is_pending(t2));
+        // Another body is not our echo.
+        assert!(oks(&echo(&mut app, &room, "other")).is_empty());
+        assert!(app.is_pending(t2));
+    }
+
+    #[test]
+    fn a_muc_room_echo_needs_our_id() {
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Muc);
+        let (_, tag) = say(&mut app, &room, "hello");
+        assert!(oks(&echo(&mut app, &room, "hello")).is_empty());
+        assert!(app.is_pending(tag));
+    }
+}
