@@ -25,7 +25,8 @@ use std::{env, fs, thread};
 use tempfile::TempDir;
 
 use super::prosody::{
-    open_append, random_hex, read_from, spawn_from_long_lived_thread, tail_of_file, write_file,
+    kill_child, log_tail, open_append, random_hex, read_from, spawn_from_long_lived_thread,
+    stop_child, write_file,
 };
 use super::{DEFAULT_COMPONENT, DOMAIN, MUC_DOMAIN, TestbedError, certs};
 
@@ -405,33 +406,12 @@ impl Ejabberd {
     /// Stop: SIGTERM (the VM shuts down cleanly), wait up to 10 s, then
     /// SIGKILL. Idempotent.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        // SAFETY: plain syscall on the pid of our own, not yet reaped child.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => thread::sleep(Duration::from_millis(10)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        stop_child(self.child.take(), STOP_TIMEOUT);
     }
 
     /// SIGKILL right away (a crash). Idempotent; `restart()` brings it back.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill_child(self.child.take());
     }
 
     /// Stop (if running) and start again: same node, config, ports and
@@ -443,14 +423,7 @@ impl Ejabberd {
 
     /// The last `lines` lines of the log (plus the VM's stdout/stderr).
     pub fn log_tail(&self, lines: usize) -> String {
-        let mut out = tail_of_file(&self.log_path(), 0, lines);
-        for name in ["ejabberd.stdout", "ejabberd.stderr"] {
-            let t = tail_of_file(&self.dir.join(name), 0, lines);
-            if !t.trim().is_empty() {
-                let _ = write!(out, "\n--- {name} ---\n{t}");
-            }
-        }
-        out
+        log_tail(&self.log_path(), &self.dir, "ejabberd", lines)
     }
 
     fn render_config(&self, opts: &EjabberdOptions) -> String {

@@ -416,35 +416,14 @@ impl Prosody {
 
     /// Stop the server: SIGTERM, wait up to 5 s, then SIGKILL. Idempotent.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        // SAFETY: plain syscall on the pid of our own, not yet reaped child.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => thread::sleep(Duration::from_millis(10)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        stop_child(self.child.take(), STOP_TIMEOUT);
     }
 
     /// Kill the server with SIGKILL right away (simulates a crash; no
     /// `<stream:error/>` for connected clients). Idempotent; `restart()`
     /// brings it back.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill_child(self.child.take());
     }
 
     /// Stop (if running) and start again with the same config, ports and
@@ -456,14 +435,7 @@ impl Prosody {
 
     /// The last `lines` lines of the log (plus anything on stdout/stderr).
     pub fn log_tail(&self, lines: usize) -> String {
-        let mut out = tail_of_file(&self.log_path(), 0, lines);
-        for name in ["prosody.stdout", "prosody.stderr"] {
-            let t = tail_of_file(&self.dir.join(name), 0, lines);
-            if !t.trim().is_empty() {
-                let _ = write!(out, "\n--- {name} ---\n{t}");
-            }
-        }
-        out
+        log_tail(&self.log_path(), &self.dir, "prosody", lines)
     }
 
     fn render_config(&self, opts: &ProsodyOptions, cert: &Path, key: &Path) -> String {
@@ -742,6 +714,51 @@ pub(super) fn read_from(path: &Path, offset: u64) -> String {
         let _ = f.read_to_end(&mut buf);
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// SIGTERM to a server process of ours, up to `timeout` for it to end,
+/// then SIGKILL. `None` (already stopped) does nothing.
+pub(super) fn stop_child(child: Option<Child>, timeout: Duration) {
+    let Some(mut child) = child else {
+        return;
+    };
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    // SAFETY: plain syscall on the pid of our own, not yet reaped child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) => thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// SIGKILL right away (a crash).
+pub(super) fn kill_child(child: Option<Child>) {
+    if let Some(mut child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The last `lines` lines of a server's log, plus anything on its
+/// `NAME.stdout`/`NAME.stderr` in `dir`.
+pub(super) fn log_tail(log: &Path, dir: &Path, name: &str, lines: usize) -> String {
+    let mut out = tail_of_file(log, 0, lines);
+    for stream in ["stdout", "stderr"] {
+        let t = tail_of_file(&dir.join(format!("{name}.{stream}")), 0, lines);
+        if !t.trim().is_empty() {
+            let _ = write!(out, "\n--- {name}.{stream} ---\n{t}");
+        }
+    }
+    out
 }
 
 pub(super) fn tail_of_file(path: &Path, offset: u64, lines: usize) -> String {
