@@ -294,6 +294,26 @@ impl App {
         (app, rx)
     }
 
+    /// Test fixture: the room's presence about us with status 110, which
+    /// ends our join of `room` as `nick`.
+    #[cfg(test)]
+    pub(crate) fn self_presence(room: &BareJid, nick: &str) -> SessionEvent {
+        SessionEvent::Incoming(crate::protocol::Incoming::MucPresence(
+            crate::protocol::MucPresence {
+                room: room.clone(),
+                nick: nick.into(),
+                available: true,
+                info: crate::protocol::OccupantInfo::default(),
+                codes: vec![110],
+                has_muc_user: true,
+                new_nick: None,
+                reason: None,
+                actor: None,
+                destroyed: None,
+            },
+        ))
+    }
+
     /// Carries out what a continuation returned for the command `tag`:
     /// its events (a request of our own, with an empty command, reports
     /// only failures), and for [`IqStep::Next`] the next request.
@@ -1045,8 +1065,6 @@ impl App {
 mod tests {
     use super::*;
     use crate::history::Record;
-    use crate::protocol::muc::MucPresence;
-    use crate::protocol::{Incoming, OccupantInfo};
     use crate::store::{Kind, Message};
 
     #[test]
@@ -1097,18 +1115,7 @@ mod tests {
             50,
             "the last 50 are shown on join"
         );
-        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-            room: room.clone(),
-            nick: "alice".into(),
-            available: true,
-            info: OccupantInfo::default(),
-            codes: vec![110],
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        })));
+        app.on_session(App::self_presence(&room, "alice"));
         let first = |app: &App| {
             app.store
                 .room(&room)

@@ -161,9 +161,8 @@ mod tests {
 
     use super::*;
     use crate::command::Command;
+    use crate::protocol::Incoming;
     use crate::protocol::message::RoomMessage;
-    use crate::protocol::muc::MucPresence;
-    use crate::protocol::{Incoming, OccupantInfo};
     use crate::session::SessionEvent;
     use crate::store::Input;
 
@@ -178,18 +177,7 @@ mod tests {
             },
             Utc::now(),
         );
-        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-            room: room.clone(),
-            nick: "me".into(),
-            available: true,
-            info: OccupantInfo::default(),
-            codes: vec![110],
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        })));
+        app.on_session(App::self_presence(room, "me"));
         app
     }
 

@@ -67,8 +67,7 @@ mod tests {
     use crate::app::AppOptions;
     use crate::command::Command;
     use crate::history::History;
-    use crate::protocol::muc::MucPresence;
-    use crate::protocol::{OccupantInfo, RoomMessage};
+    use crate::protocol::RoomMessage;
     use crate::session::SessionHandle;
     use crate::store::{Event, WINDOW_LINES};
 
@@ -101,18 +100,7 @@ mod tests {
             },
             "/join r@conference.localhost",
         );
-        app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-            room: room(),
-            nick: "alice".into(),
-            available: true,
-            info: OccupantInfo::default(),
-            codes: vec![110],
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        })));
+        app.on_session(App::self_presence(&room(), "alice"));
         app
     }
 

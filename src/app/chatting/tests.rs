@@ -3,8 +3,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
 use crate::command::Command;
-use crate::protocol::muc::MucPresence;
-use crate::protocol::{Incoming, OccupantInfo};
+
 use crate::session::{SessionCmd, SessionEvent, Tag};
 
 #[test]
@@ -32,18 +31,7 @@ fn join(app: &mut App, room: &str, password: Option<&str>) {
         },
         &format!("/join {room}"),
     );
-    app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-        room,
-        nick: "alice".into(),
-        available: true,
-        info: OccupantInfo::default(),
-        codes: vec![110],
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    })));
+    app.on_session(App::self_presence(&room, "alice"));
 }
 
 /// The IQs sent so far: (tag, payload).
@@ -162,18 +150,7 @@ fn public_rooms_are_published_private_ones_not() {
 }
 
 fn presence_of_self(app: &mut App, room: &str) -> Vec<Event> {
-    app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-        room: BareJid::new(room).unwrap(),
-        nick: "alice".into(),
-        available: true,
-        info: OccupantInfo::default(),
-        codes: vec![110],
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    })))
+    app.on_session(App::self_presence(&BareJid::new(room).unwrap(), "alice"))
 }
 
 fn is_disco(p: &Element) -> bool {

@@ -15,18 +15,7 @@ fn app() -> (App, UnboundedReceiver<SessionCmd>) {
 }
 
 fn self_presence() -> SessionEvent {
-    SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-        room: room(),
-        nick: "alice".into(),
-        available: true,
-        info: OccupantInfo::default(),
-        codes: vec![110],
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    App::self_presence(&room(), "alice")
 }
 
 fn live(body: &str, sid: &str) -> SessionEvent {
