@@ -11,6 +11,24 @@ pub struct Tmux {
     socket: String,
 }
 
+/// `--jid`, `--server` (STARTTLS port), `--password-env
+/// CONFAB_TEST_PASSWORD` and, with `trust_ca`, the test CA.
+fn account_args(server: &dyn TestServer, user: &str, trust_ca: bool) -> Vec<String> {
+    let mut args = vec![
+        "--jid".to_string(),
+        server.jid(user),
+        "--server".to_string(),
+        format!("127.0.0.1:{}", server.c2s_port()),
+        "--password-env".to_string(),
+        "CONFAB_TEST_PASSWORD".to_string(),
+    ];
+    if trust_ca {
+        args.push("--ca-file".to_string());
+        args.push(server.ca_file().display().to_string());
+    }
+    args
+}
+
 impl Tmux {
     /// Starts `confab` as `user` (data under `home`) in a `width`×`height`
     /// terminal and waits until it is online.
@@ -34,18 +52,8 @@ impl Tmux {
         extra: &[&str],
     ) -> Tmux {
         let jid = server.jid(user);
-        let addr = format!("127.0.0.1:{}", server.c2s_port());
-        let ca = server.ca_file().display().to_string();
-        let mut args = vec![
-            "--jid",
-            &jid,
-            "--server",
-            &addr,
-            "--ca-file",
-            &ca,
-            "--password-env",
-            "CONFAB_TEST_PASSWORD",
-        ];
+        let account = account_args(server, user, true);
+        let mut args: Vec<&str> = account.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
         let password = format!("CONFAB_TEST_PASSWORD={}", password_of(user));
         let tmux = Tmux::spawn(&args, &[&password], home, width, height);
@@ -73,20 +81,7 @@ impl Tmux {
         home: &Path,
         env: &[&str],
     ) -> Tmux {
-        let jid = server.jid(user);
-        let addr = format!("127.0.0.1:{}", server.c2s_port());
-        let ca = server.ca_file().display().to_string();
-        let mut args = vec![
-            "--jid",
-            &jid,
-            "--server",
-            &addr,
-            "--password-env",
-            "CONFAB_TEST_PASSWORD",
-        ];
-        if trust_ca {
-            args.extend(["--ca-file", &ca]);
-        }
+        let args = account_args(server, user, trust_ca);
         let password = format!("CONFAB_TEST_PASSWORD={password}");
         let mut env = env.to_vec();
         env.push(&password);
