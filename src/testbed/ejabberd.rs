@@ -25,8 +25,8 @@ use std::{env, fs, thread};
 use tempfile::TempDir;
 
 use super::prosody::{
-    kill_child, log_tail, open_append, random_hex, read_from, spawn_from_long_lived_thread,
-    stop_child, write_file,
+    kill_child, log_tail, open_append, random_hex, read_from, release_dir,
+    spawn_from_long_lived_thread, stop_child, write_file,
 };
 use super::{DEFAULT_COMPONENT, DOMAIN, MUC_DOMAIN, TestbedError, certs};
 
@@ -694,14 +694,7 @@ impl Drop for Ejabberd {
         } else {
             self.kill();
         }
-        if let Some(dir) = self.tempdir.take() {
-            if keep {
-                let path = dir.keep();
-                eprintln!("confab testbed: keeping ejabberd dir {}", path.display());
-            } else {
-                let _ = dir.close();
-            }
-        }
+        release_dir(self.tempdir.take(), keep, "ejabberd");
     }
 }
 

@@ -640,14 +640,7 @@ impl Drop for Prosody {
             // about a second per instance.
             self.kill();
         }
-        if let Some(dir) = self.tempdir.take() {
-            if keep {
-                let path = dir.keep();
-                eprintln!("confab testbed: keeping Prosody dir {}", path.display());
-            } else {
-                let _ = dir.close();
-            }
-        }
+        release_dir(self.tempdir.take(), keep, "Prosody");
     }
 }
 
@@ -738,6 +731,19 @@ pub(super) fn stop_child(child: Option<Child>, timeout: Duration) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// A server's temp dir at its end: kept (its path printed) or removed.
+pub(super) fn release_dir(dir: Option<TempDir>, keep: bool, what: &str) {
+    let Some(dir) = dir else {
+        return;
+    };
+    if keep {
+        let path = dir.keep();
+        eprintln!("confab testbed: keeping {what} dir {}", path.display());
+    } else {
+        let _ = dir.close();
+    }
 }
 
 /// SIGKILL right away (a crash).
