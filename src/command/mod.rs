@@ -11,40 +11,8 @@ use std::time::Duration;
 
 use jid::{BareJid, Jid};
 
+pub use crate::protocol::Show;
 pub use parse::{ParseError, Token, parse, tokenize};
-
-/// Presence "show" values a user can set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Show {
-    Available,
-    Chat,
-    Away,
-    Xa,
-    Dnd,
-}
-
-impl Show {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Show::Available => "available",
-            Show::Chat => "chat",
-            Show::Away => "away",
-            Show::Xa => "xa",
-            Show::Dnd => "dnd",
-        }
-    }
-
-    pub fn from_word(word: &str) -> Option<Show> {
-        Some(match word {
-            "available" | "online" => Show::Available,
-            "chat" => Show::Chat,
-            "away" => Show::Away,
-            "xa" => Show::Xa,
-            "dnd" => Show::Dnd,
-            _ => return None,
-        })
-    }
-}
 
 /// Which rooms a `/status` applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +71,7 @@ pub struct JoinOptions {
     pub focus_props: Vec<(String, String)>,
     /// `--protocol muc|conference|gc`: no detection, this protocol
     /// (issue 6, `app/conference.rs`).
-    pub protocol: Option<crate::store::Protocol>,
+    pub protocol: Option<crate::protocol::Protocol>,
     /// `--private`: generic conferencing with `<privacy/>` (real JID
     /// hidden, only messages relayed to us).
     pub private: bool,

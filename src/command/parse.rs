@@ -904,8 +904,8 @@ impl Parser<'_> {
     }
 
     /// `--protocol muc|conference|gc` of `/join`.
-    fn protocol_option(&self) -> Result<Option<crate::store::Protocol>, ParseError> {
-        use crate::store::Protocol;
+    fn protocol_option(&self) -> Result<Option<crate::protocol::Protocol>, ParseError> {
+        use crate::protocol::Protocol;
         self.option("--protocol")
             .map(|value| match value.text.as_str() {
                 "muc" => Ok(Protocol::Muc),

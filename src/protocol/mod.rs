@@ -22,9 +22,11 @@ pub mod muc;
 pub mod origin;
 pub mod owner;
 pub mod pep;
+mod room_protocol;
 pub mod rooms;
 pub mod roster;
 pub mod selfping;
+mod show;
 
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
@@ -35,6 +37,8 @@ use xmpp_parsers::stanza_error::StanzaError;
 
 pub use message::{ChatMessage, RoomMessage};
 pub use muc::{MucPresence, OccupantInfo};
+pub use room_protocol::Protocol;
+pub use show::Show;
 
 /// Namespaces this module works with that xmpp-parsers does not name.
 pub mod ns {

@@ -8,8 +8,7 @@ use serde::Serialize;
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::presence::{Presence, Show as PShow, Type as PType};
 
-use super::{ErrorInfo, Incoming, nc, ns};
-use crate::command::Show;
+use super::{ErrorInfo, Incoming, Show, nc, ns};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]

@@ -7,10 +7,9 @@ use minidom::Element;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::Presence;
 
-use crate::command::Show;
 use crate::protocol::iq::{IqAnswer, IqRequest};
 use crate::protocol::muc::HistoryRequest;
-use crate::protocol::{ErrorInfo, Incoming};
+use crate::protocol::{ErrorInfo, Incoming, Show};
 
 /// Tag the app puts on a request so that its outcome can be matched.
 pub type Tag = u64;

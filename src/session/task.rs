@@ -19,10 +19,9 @@ use xmpp_parsers::presence::Presence;
 
 use super::connect::{Stream, connect};
 use super::{SessionCmd, SessionEvent, SessionParams, Tag};
-use crate::command::Show;
 use crate::protocol::iq::{self, IqRequest};
 use crate::protocol::muc::{self, HistoryRequest};
-use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
+use crate::protocol::{ErrorInfo, Incoming, Show, classify_message, classify_presence, disco};
 
 mod dropped;
 mod legacy;

@@ -8,26 +8,7 @@ use jid::BareJid;
 use crate::protocol::OccupantInfo;
 use crate::protocol::muc::Role;
 
-/// Which protocol a room is spoken with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// XEP-0045 Multi-User Chat.
-    Muc,
-    /// Generic conferencing, `jabber:iq:conference`.
-    Conference,
-    /// groupchat 1.0 (plain presence).
-    Groupchat,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Muc => "muc",
-            Protocol::Conference => "conference",
-            Protocol::Groupchat => "gc",
-        }
-    }
-}
+pub use crate::protocol::Protocol;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinState {
