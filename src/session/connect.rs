@@ -27,7 +27,7 @@ use xmpp_parsers::starttls;
 
 use super::channel_binding::TlsBindings;
 use super::guard::{Guard, Limits};
-use crate::config::{Secret, TlsMode};
+use super::{Secret, TlsMode};
 use crate::protocol::ns;
 
 /// The TLS stream behind the guard that bounds every stanza's depth and

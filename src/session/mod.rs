@@ -10,6 +10,7 @@ pub mod connect;
 mod event;
 pub mod guard;
 pub mod http;
+mod params;
 pub mod resolve;
 mod sasl;
 mod scram;
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 
 pub use connect::{ConnectError, ConnectParams, TlsSetupError, tls_config};
 pub use event::{SessionCmd, SessionEvent, Tag};
+pub use params::{Secret, TlsMode};
 pub use resolve::Discovery;
 
 /// Timing of the session (defaults suit a desktop on a normal network).

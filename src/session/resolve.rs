@@ -20,8 +20,8 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use tokio::net::TcpStream;
 
+use super::TlsMode;
 use super::connect::{ConnectError, ConnectParams, io_error};
-use crate::config::TlsMode;
 
 /// How long one address may take to accept the TCP connection before the
 /// next one is tried (the whole attempt has its own limit).

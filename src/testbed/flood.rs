@@ -16,9 +16,8 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::{Timeouts, XmppStreamElement};
 
 use super::Prosody;
-use crate::config::{Secret, TlsMode};
 use crate::session::connect::{ConnectParams, Stream, connect};
-use crate::session::tls_config;
+use crate::session::{Secret, TlsMode, tls_config};
 
 /// What to flood, and where.
 #[derive(Debug, Clone)]
