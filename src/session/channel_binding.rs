@@ -159,6 +159,13 @@ mod tests {
             .to_vec()
     }
 
+    /// A self-signed certificate for `localhost` (rcgen: ECDSA P-256 with
+    /// SHA-256) and its private key, both PEM.
+    fn self_signed() -> (String, String) {
+        let c = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        (c.cert.pem(), c.signing_key.serialize_pem())
+    }
+
     /// Known certificates and their hashes as `openssl x509 -outform der |
     /// openssl dgst -sha256/-sha384` printed them: SHA-1 signatures are
     /// hashed with SHA-256, ECDSA-SHA384 ones with SHA-384.
@@ -174,9 +181,9 @@ mod tests {
             B64.encode(end_point_hash(&sha384).unwrap()),
             "Teerk4/9OfH501+9Y671RDI9O178/5Fug0ooq+YxYLUoIoHYWKssrvkXExHq0ail"
         );
-        // The testbed's (rcgen, ECDSA P-256 with SHA-256).
-        let certs = crate::testbed::certs::generate(&["localhost"]).unwrap();
-        let leaf = der(&certs.leaf_pem);
+        // rcgen's (ECDSA P-256 with SHA-256).
+        let (leaf_pem, _) = self_signed();
+        let leaf = der(&leaf_pem);
         assert_eq!(
             end_point_hash(&leaf).unwrap(),
             sha2::Sha256::digest(&leaf).to_vec()
@@ -192,16 +199,16 @@ mod tests {
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> (rustls::ClientConnection, rustls::ServerConnection, Vec<u8>) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let certs = crate::testbed::certs::generate(&["localhost"]).unwrap();
+        let (leaf_pem, key_pem) = self_signed();
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(der(&certs.ca_pem).into()).unwrap();
+        roots.add(der(&leaf_pem).into()).unwrap();
         let client = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let leaf = der(&certs.leaf_pem);
-        let key = rustls_pemfile::private_key(&mut certs.leaf_key_pem.as_bytes())
+        let leaf = der(&leaf_pem);
+        let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
             .unwrap()
             .unwrap();
         let server = rustls::ServerConfig::builder_with_provider(provider)
