@@ -9,7 +9,6 @@ use std::time::Instant;
 use chrono::Utc;
 use confab::history::{History, Record};
 use confab::protocol::{classify_message, classify_presence};
-use confab::session::SessionEvent;
 use confab::store::{Input, Protocol, Store};
 use jid::BareJid;
 use minidom::Element;
@@ -62,10 +61,7 @@ fn main() {
     for e in elems {
         let p = Presence::try_from(e).unwrap();
         events += store
-            .apply(
-                Input::Session(SessionEvent::Incoming(classify_presence(&p))),
-                Utc::now(),
-            )
+            .apply(Input::Incoming(classify_presence(&p)), Utc::now())
             .len();
     }
     let join = t.elapsed();
@@ -78,10 +74,7 @@ fn main() {
     // Grow the room to 10,000 occupants, then a 5,000-message backlog.
     for i in 2000..10_000 {
         let p = Presence::try_from(presence(i)).unwrap();
-        store.apply(
-            Input::Session(SessionEvent::Incoming(classify_presence(&p))),
-            Utc::now(),
-        );
+        store.apply(Input::Incoming(classify_presence(&p)), Utc::now());
     }
     let mut history = History::in_memory("me@localhost").unwrap();
     let elems: Vec<Element> = (0..5000).map(message).collect();
@@ -89,10 +82,7 @@ fn main() {
     for chunk in elems.chunks(256) {
         for e in chunk {
             let m = Message::try_from(e.clone()).unwrap();
-            store.apply(
-                Input::Session(SessionEvent::Incoming(classify_message(&m))),
-                Utc::now(),
-            );
+            store.apply(Input::Incoming(classify_message(&m)), Utc::now());
         }
         let records: Vec<Record> = store
             .take_journal()

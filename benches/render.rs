@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use confab::protocol::muc::{Affiliation, MucPresence, Role};
 use confab::protocol::{Incoming, OccupantInfo, RoomMessage};
-use confab::session::SessionEvent;
 use confab::store::{Input, Protocol, Store};
 use confab::ui::state::UiState;
 use confab::ui::view;
@@ -30,7 +29,7 @@ fn big_room() -> Store {
         t0,
     );
     let presence = |nick: String, role, codes: Vec<u16>| {
-        Input::Session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+        Input::Incoming(Incoming::MucPresence(MucPresence {
             room: room.clone(),
             nick,
             available: true,
@@ -48,7 +47,7 @@ fn big_room() -> Store {
             reason: None,
             actor: None,
             destroyed: None,
-        })))
+        }))
     };
     for i in 0..5000 {
         let role = if i % 100 == 0 {
@@ -61,7 +60,7 @@ fn big_room() -> Store {
     store.apply(presence("me".into(), Role::Participant, vec![110]), t0);
     for i in 0..100_000i64 {
         store.apply(
-            Input::Session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
+            Input::Incoming(Incoming::RoomMessage(RoomMessage {
                 room: room.clone(),
                 nick: Some(format!("user{:04}", i % 5000)),
                 body: format!(
@@ -71,7 +70,7 @@ fn big_room() -> Store {
                 stanza_id: Some(format!("s{i}")),
                 time: Some(t0 + chrono::Duration::seconds(i)),
                 delayed: true,
-            }))),
+            })),
             t0,
         );
     }

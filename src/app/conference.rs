@@ -299,11 +299,11 @@ impl App {
         self.conference.rooms.remove(room);
         self.conference.creating.remove(room);
         let events = self.store.apply(
-            Input::Session(SessionEvent::Incoming(Incoming::MucPresenceError {
+            Input::Incoming(Incoming::MucPresenceError {
                 room: room.clone(),
                 nick: None,
                 error: e.clone(),
-            })),
+            }),
             Utc::now(),
         );
         let mut out: Vec<Event> = events
@@ -404,12 +404,7 @@ impl App {
                 .and_then(|r| r.secret.as_deref()),
         );
         let mut events = self.store.apply(
-            Input::Session(SessionEvent::Incoming(occupant(
-                room,
-                &entered.nick,
-                true,
-                vec![110],
-            ))),
+            Input::Incoming(occupant(room, &entered.nick, true, vec![110])),
             Utc::now(),
         );
         if !command.is_empty() {
@@ -446,12 +441,7 @@ impl App {
                     }
                     if let Some(old) = old.filter(|o| *o != entered.nick) {
                         events = app.store.apply(
-                            Input::Session(SessionEvent::Incoming(renamed(
-                                room,
-                                &old,
-                                &entered.nick,
-                                true,
-                            ))),
+                            Input::Incoming(renamed(room, &old, &entered.nick, true)),
                             Utc::now(),
                         );
                     }
@@ -488,12 +478,7 @@ impl App {
             .or_else(|| r.id.and_then(|id| r.members.get(&id).cloned()))
             .unwrap_or_default();
         let events = self.store.apply(
-            Input::Session(SessionEvent::Incoming(occupant(
-                room,
-                &nick,
-                false,
-                vec![110],
-            ))),
+            Input::Incoming(occupant(room, &nick, false, vec![110])),
             Utc::now(),
         );
         let mut exec = Exec::pending(tag);
@@ -754,10 +739,7 @@ impl App {
         }
         let mut events = Vec::new();
         for inc in inputs {
-            events.extend(
-                self.store
-                    .apply(Input::Session(SessionEvent::Incoming(inc)), Utc::now()),
-            );
+            events.extend(self.store.apply(Input::Incoming(inc), Utc::now()));
         }
         (Ok(None), events)
     }

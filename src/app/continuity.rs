@@ -39,7 +39,7 @@ use crate::protocol::mam::{self, Anchor, MamResult};
 use crate::protocol::muc::HistoryRequest;
 use crate::protocol::origin::random_id;
 use crate::protocol::{ErrorInfo, Incoming};
-use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::session::{SessionCmd, Tag};
 use crate::store::{Event, Input, Kind};
 
 /// How far the server's clock may be behind ours: a catch-up by time
@@ -386,9 +386,7 @@ impl App {
             }
             _ => return Vec::new(),
         };
-        let mut events = self
-            .store
-            .apply(Input::Session(SessionEvent::Incoming(inc)), Utc::now());
+        let mut events = self.store.apply(Input::Incoming(inc), Utc::now());
         let new = events
             .iter()
             .filter(|e| matches!(e, Event::Message { .. } | Event::Correction { .. }))

@@ -39,7 +39,7 @@ use crate::protocol::muc::HistoryRequest;
 use crate::protocol::{ErrorInfo, Incoming};
 use crate::protocol::{muc, rooms};
 use crate::session::http::HttpResponse;
-use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::session::{SessionCmd, Tag};
 use crate::store::{Event, Input, JoinState};
 
 /// Requests made while the focus keeps answering `ready='false'`.
@@ -525,11 +525,11 @@ impl App {
         });
         let error = ErrorInfo::new(condition, format!("{text} (rejoining {room})"));
         IqStep::Done(self.store.apply(
-            Input::Session(SessionEvent::Incoming(Incoming::MucPresenceError {
+            Input::Incoming(Incoming::MucPresenceError {
                 room,
                 nick: None,
                 error,
-            })),
+            }),
             Utc::now(),
         ))
     }

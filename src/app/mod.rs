@@ -32,6 +32,7 @@ mod pep;
 mod requests;
 mod rooms;
 mod roster;
+mod store_input;
 mod window;
 
 /// How long a command may wait for its outcome once its stanza is out.
@@ -894,9 +895,10 @@ impl App {
             }
             _ => {}
         }
-        let events = self
-            .store
-            .apply(crate::store::Input::Session(ev), Utc::now());
+        let events = match store_input::store_input(ev) {
+            Some(input) => self.store.apply(input, Utc::now()),
+            None => Vec::new(),
+        };
         let mut out = Vec::with_capacity(events.len() + results.len());
         for e in events {
             match self.answers(&e) {

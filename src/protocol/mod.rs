@@ -12,6 +12,7 @@ pub mod chatting;
 pub mod conference;
 pub mod correction;
 pub mod disco;
+mod dropped;
 pub mod focus;
 pub mod invite;
 pub mod iq;
@@ -35,6 +36,7 @@ use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::StanzaError;
 
+pub use dropped::{Dropped, Limit};
 pub use message::{ChatMessage, RoomMessage};
 pub use muc::{MucPresence, OccupantInfo};
 pub use room_protocol::Protocol;

@@ -26,6 +26,8 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
+pub use crate::protocol::{Dropped, Limit};
+
 /// Bounds on one top-level element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -52,49 +54,16 @@ impl Default for Limits {
     }
 }
 
-/// Which limit a dropped element went past.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    Depth,
-    Size,
-    Attributes,
-}
-
-impl Limit {
-    /// The `reason` of the `dropped` event.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Limit::Depth => "too-deep",
-            Limit::Size => "too-large",
-            Limit::Attributes => "too-many-attributes",
-        }
+/// What went past `limit`, in words, for the user.
+fn limit_text(limit: Limit, limits: &Limits) -> String {
+    match limit {
+        Limit::Depth => format!("it nests elements deeper than {}", limits.max_depth),
+        Limit::Size => format!("it is larger than {} KiB", limits.max_size / 1024),
+        Limit::Attributes => format!(
+            "one of its elements has more than {} attributes",
+            limits.max_attrs
+        ),
     }
-
-    fn text(self, limits: &Limits) -> String {
-        match self {
-            Limit::Depth => format!("it nests elements deeper than {}", limits.max_depth),
-            Limit::Size => format!("it is larger than {} KiB", limits.max_size / 1024),
-            Limit::Attributes => format!(
-                "one of its elements has more than {} attributes",
-                limits.max_attrs
-            ),
-        }
-    }
-}
-
-/// A top-level element the guard dropped, described from its start tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dropped {
-    /// Its name as written (`iq`, `message`, `presence`, …).
-    pub stanza: String,
-    /// Its `from`, when that is a valid JID.
-    pub from: Option<String>,
-    /// Its `id` and `type` (an IQ request still deserves an error answer).
-    pub id: Option<String>,
-    pub type_: Option<String>,
-    pub limit: Limit,
-    /// In words, for the user.
-    pub text: String,
 }
 
 /// The side channel from the guard to the session task: a short queue of
@@ -446,7 +415,7 @@ fn describe(head: &[u8], limit: Limit, limits: &Limits) -> Dropped {
         from.as_deref()
             .map(|f| format!(" from {f}"))
             .unwrap_or_default(),
-        limit.text(limits)
+        limit_text(limit, limits)
     );
     Dropped {
         stanza,

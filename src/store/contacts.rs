@@ -481,21 +481,20 @@ mod tests {
         use crate::protocol::chatting::ChattingEvent;
         use crate::protocol::muc::MucPresence;
         use crate::protocol::{Incoming, OccupantInfo};
-        use crate::session::SessionEvent;
         use crate::store::{Input, Protocol, Store};
 
         let now = chrono::Utc::now();
         let mut store = Store::new();
         store.apply(
-            Input::Session(SessionEvent::Online {
+            Input::Online {
                 jid: full("alice@x/me"),
                 reconnect: false,
-            }),
+            },
             now,
         );
         let presence = |from: &str, muc: bool| {
             let f = full(from);
-            Input::Session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+            Input::Incoming(Incoming::MucPresence(MucPresence {
                 room: f.to_bare(),
                 nick: f.resource().as_str().into(),
                 available: true,
@@ -509,7 +508,7 @@ mod tests {
                 reason: None,
                 actor: None,
                 destroyed: None,
-            })))
+            }))
         };
         let out = store.apply(presence("bob@x/phone", false), now);
         assert_eq!(out[0].to_json()["event"], "presence");
@@ -534,13 +533,13 @@ mod tests {
         assert_eq!(out[0].to_json()["event"], "occupant");
         // Our own chatting events are not shown.
         let own = |from: &str| {
-            Input::Session(SessionEvent::Incoming(Incoming::Chatting(ChattingEvent {
+            Input::Incoming(Incoming::Chatting(ChattingEvent {
                 from: jid(from),
                 items: vec![ChattingItem {
                     id: "1".into(),
                     room: Some(room("xmpp:a@c")),
                 }],
-            })))
+            }))
         };
         assert!(store.apply(own("alice@x"), now).is_empty());
         assert_eq!(

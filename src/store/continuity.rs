@@ -122,7 +122,6 @@ impl Store {
 mod tests {
     use super::*;
     use crate::protocol::Incoming;
-    use crate::session::SessionEvent;
     use crate::store::{Input, Protocol};
     use xmpp_parsers::presence::Presence;
 
@@ -135,7 +134,7 @@ mod tests {
     }
 
     fn apply(s: &mut Store, inc: Incoming) -> Vec<Event> {
-        s.apply(Input::Session(SessionEvent::Incoming(inc)), t0())
+        s.apply(Input::Incoming(inc), t0())
     }
 
     fn joined() -> Store {

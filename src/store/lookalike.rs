@@ -56,7 +56,6 @@ mod tests {
 
     use crate::protocol::muc::MucPresence;
     use crate::protocol::{Incoming, OccupantInfo};
-    use crate::session::SessionEvent;
     use crate::store::{Input, Protocol, Store};
 
     fn arrive(s: &mut Store, nick: &str, codes: &[u16]) -> Vec<serde_json::Value> {
@@ -75,14 +74,11 @@ mod tests {
             actor: None,
             destroyed: None,
         };
-        s.apply(
-            Input::Session(SessionEvent::Incoming(Incoming::MucPresence(p))),
-            Utc::now(),
-        )
-        .iter()
-        .map(|e| e.to_json())
-        .filter(|v| v["event"] == "occupant")
-        .collect()
+        s.apply(Input::Incoming(Incoming::MucPresence(p)), Utc::now())
+            .iter()
+            .map(|e| e.to_json())
+            .filter(|v| v["event"] == "occupant")
+            .collect()
     }
 
     fn joined() -> Store {

@@ -15,6 +15,7 @@ mod moderation;
 mod room;
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jid::{BareJid, FullJid, Jid};
@@ -30,8 +31,7 @@ pub use room::{
 };
 
 use crate::protocol::muc::{MucPresence, status_code_text};
-use crate::protocol::{ChatMessage, ErrorInfo, Incoming, RoomMessage};
-use crate::session::SessionEvent;
+use crate::protocol::{ChatMessage, Dropped, ErrorInfo, Incoming, RoomMessage};
 
 /// How long after logging in our server's offline messages (with its
 /// `<delay/>`) are expected.
@@ -42,8 +42,28 @@ const OFFLINE_DELIVERY_SECS: i64 = 10;
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum Input {
-    /// Something the session task reported.
-    Session(SessionEvent),
+    /// A connection attempt starts (attempt 1 is the first).
+    Connecting { attempt: u32 },
+    /// Logged in with this SASL mechanism (comes just before `Online`).
+    LoggedIn { mechanism: String },
+    /// Logged in and bound. `reconnect` is false the first time.
+    Online { jid: FullJid, reconnect: bool },
+    /// The connection was lost or an attempt failed; the next attempt is
+    /// made after `retry_in`.
+    Disconnected { reason: String, retry_in: Duration },
+    /// The session gave up for good (wrong password, certificate error).
+    Fatal(ErrorInfo),
+    /// A stanza from the network, classified.
+    Incoming(Incoming),
+    /// A stanza that could not be parsed (it is dropped, never fatal).
+    Malformed { from: Option<String>, text: String },
+    /// An answer with the id of a request of ours from someone the request
+    /// did not go to (dropped).
+    Forged { from: Option<String>, text: String },
+    /// A stanza past the parse limits, dropped unread.
+    StanzaDropped(Dropped),
+    /// The stream was closed at the app's request.
+    Closed,
     /// The app starts joining a room.
     Joining {
         room: BareJid,
@@ -273,7 +293,94 @@ impl Store {
     pub fn apply(&mut self, input: Input, now: DateTime<Utc>) -> Vec<Event> {
         let mut out = Vec::new();
         match input {
-            Input::Session(ev) => self.apply_session(ev, now, &mut out),
+            Input::Connecting { attempt } => {
+                self.connection = Connection::Connecting;
+                // Every attempt after a failure or a lost connection.
+                if attempt > 1 || self.jid.is_some() {
+                    out.push(Event::Reconnecting { attempt });
+                }
+            }
+            Input::LoggedIn { mechanism } => self.sasl = Some(mechanism),
+            Input::Online { jid, reconnect } => {
+                self.connection = Connection::Online;
+                self.jid = Some(jid.clone());
+                self.online_at = Some(now);
+                if reconnect {
+                    // Occupants not seen again after the rejoin are gone.
+                    for r in self.rooms.values_mut() {
+                        if r.state == JoinState::Rejoining {
+                            r.generation += 1;
+                        }
+                    }
+                }
+                out.push(if reconnect {
+                    Event::Reconnected {
+                        jid: jid.to_string(),
+                        sasl: self.sasl.take(),
+                    }
+                } else {
+                    Event::Connected {
+                        jid: jid.to_string(),
+                        sasl: self.sasl.take(),
+                    }
+                });
+            }
+            Input::Disconnected { reason, retry_in } => {
+                let was_online = self.connection == Connection::Online;
+                self.connection = Connection::Offline;
+                self.contacts.offline();
+                for r in self.rooms.values_mut() {
+                    if r.state == JoinState::Joined || r.state == JoinState::Joining {
+                        r.state = JoinState::Rejoining;
+                    }
+                }
+                // Report a lost connection once, not every failed attempt.
+                if was_online || self.jid.is_none() {
+                    out.push(Event::Disconnected {
+                        reason,
+                        retry_in: retry_in.as_secs_f64(),
+                    });
+                }
+            }
+            Input::Fatal(error) => {
+                self.connection = Connection::Failed;
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
+            Input::Incoming(inc) => self.apply_incoming(inc, now, &mut out),
+            Input::Malformed { from, text } => {
+                let error = ErrorInfo::new(
+                    "malformed-stanza",
+                    match &from {
+                        Some(f) => format!("dropped a malformed stanza from {f}: {text}"),
+                        None => format!("dropped a malformed stanza: {text}"),
+                    },
+                );
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
+            Input::Forged { text, .. } => {
+                // Like a malformed stanza: dropped, and said so.
+                let error = ErrorInfo::new("forged-answer", text);
+                self.push_error(None, error.clone(), now);
+                out.push(Event::error(&error.condition, error.text));
+            }
+            Input::StanzaDropped(d) => {
+                self.push_error(
+                    None,
+                    ErrorInfo::new(d.limit.reason(), Some(d.text.clone())),
+                    now,
+                );
+                out.push(Event::StanzaDropped {
+                    stanza: d.stanza,
+                    from: d.from,
+                    reason: d.limit.reason().to_string(),
+                    text: d.text,
+                });
+            }
+            Input::Closed => {
+                self.connection = Connection::Offline;
+            }
             Input::Joining {
                 room,
                 nick,
@@ -396,106 +503,6 @@ impl Store {
         }
         self.invitations.forget_joined(&out);
         out
-    }
-
-    fn apply_session(&mut self, ev: SessionEvent, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        match ev {
-            SessionEvent::Connecting { attempt } => {
-                self.connection = Connection::Connecting;
-                // Every attempt after a failure or a lost connection.
-                if attempt > 1 || self.jid.is_some() {
-                    out.push(Event::Reconnecting { attempt });
-                }
-            }
-            SessionEvent::LoggedIn { mechanism } => self.sasl = Some(mechanism),
-            SessionEvent::Online { jid, reconnect } => {
-                self.connection = Connection::Online;
-                self.jid = Some(jid.clone());
-                self.online_at = Some(now);
-                if reconnect {
-                    // Occupants not seen again after the rejoin are gone.
-                    for r in self.rooms.values_mut() {
-                        if r.state == JoinState::Rejoining {
-                            r.generation += 1;
-                        }
-                    }
-                }
-                out.push(if reconnect {
-                    Event::Reconnected {
-                        jid: jid.to_string(),
-                        sasl: self.sasl.take(),
-                    }
-                } else {
-                    Event::Connected {
-                        jid: jid.to_string(),
-                        sasl: self.sasl.take(),
-                    }
-                });
-            }
-            SessionEvent::Disconnected { reason, retry_in } => {
-                let was_online = self.connection == Connection::Online;
-                self.connection = Connection::Offline;
-                self.contacts.offline();
-                for r in self.rooms.values_mut() {
-                    if r.state == JoinState::Joined || r.state == JoinState::Joining {
-                        r.state = JoinState::Rejoining;
-                    }
-                }
-                // Report a lost connection once, not every failed attempt.
-                if was_online || self.jid.is_none() {
-                    out.push(Event::Disconnected {
-                        reason,
-                        retry_in: retry_in.as_secs_f64(),
-                    });
-                }
-            }
-            SessionEvent::Fatal(error) => {
-                self.connection = Connection::Failed;
-                self.push_error(None, error.clone(), now);
-                out.push(Event::error(&error.condition, error.text));
-            }
-            SessionEvent::Incoming(inc) => self.apply_incoming(inc, now, out),
-            SessionEvent::Malformed { from, text } => {
-                let error = ErrorInfo::new(
-                    "malformed-stanza",
-                    match &from {
-                        Some(f) => format!("dropped a malformed stanza from {f}: {text}"),
-                        None => format!("dropped a malformed stanza: {text}"),
-                    },
-                );
-                self.push_error(None, error.clone(), now);
-                out.push(Event::error(&error.condition, error.text));
-            }
-            SessionEvent::Forged { text, .. } => {
-                // Like a malformed stanza: dropped, and said so.
-                let error = ErrorInfo::new("forged-answer", text);
-                self.push_error(None, error.clone(), now);
-                out.push(Event::error(&error.condition, error.text));
-            }
-            SessionEvent::StanzaDropped(d) => {
-                self.push_error(
-                    None,
-                    ErrorInfo::new(d.limit.reason(), Some(d.text.clone())),
-                    now,
-                );
-                out.push(Event::StanzaDropped {
-                    stanza: d.stanza,
-                    from: d.from,
-                    reason: d.limit.reason().to_string(),
-                    text: d.text,
-                });
-            }
-            SessionEvent::Closed => {
-                self.connection = Connection::Offline;
-            }
-            // Outcomes of requests are matched by the app.
-            SessionEvent::IqResponse { .. }
-            | SessionEvent::HttpResponse { .. }
-            | SessionEvent::IqRequest(_)
-            | SessionEvent::Media(_)
-            | SessionEvent::Sent { .. }
-            | SessionEvent::SendFailed { .. } => {}
-        }
     }
 
     fn event_line(r: &mut Room, kind: Kind, nick: &str, body: Option<String>, now: DateTime<Utc>) {

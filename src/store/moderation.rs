@@ -153,7 +153,6 @@ mod tests {
 
     fn joined() -> Store {
         use crate::protocol::Incoming;
-        use crate::session::SessionEvent;
         use crate::store::{Input, Protocol};
         let mut s = Store::new();
         s.apply(
@@ -173,19 +172,15 @@ mod tests {
             p.available = true;
             p.info.role = role;
             p.info.show = "available";
-            s.apply(
-                Input::Session(SessionEvent::Incoming(Incoming::MucPresence(p))),
-                Utc::now(),
-            );
+            s.apply(Input::Incoming(Incoming::MucPresence(p)), Utc::now());
         }
         s
     }
 
     fn apply(s: &mut Store, p: MucPresence) -> Vec<Event> {
         use crate::protocol::Incoming;
-        use crate::session::SessionEvent;
         s.apply(
-            crate::store::Input::Session(SessionEvent::Incoming(Incoming::MucPresence(p))),
+            crate::store::Input::Incoming(Incoming::MucPresence(p)),
             Utc::now(),
         )
     }

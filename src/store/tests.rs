@@ -39,7 +39,7 @@ fn pres(nick: &str, available: bool, codes: &[u16]) -> MucPresence {
 }
 
 fn inc(i: Incoming) -> Input {
-    Input::Session(SessionEvent::Incoming(i))
+    Input::Incoming(i)
 }
 
 fn joined_store() -> Store {
@@ -433,19 +433,19 @@ fn reconnect_rejoin_drops_occupants_who_left_meanwhile() {
     s.apply(inc(Incoming::MucPresence(pres("carol", true, &[]))), t0());
     let jid = FullJid::new("alice@localhost/confab").unwrap();
     let ev = s.apply(
-        Input::Session(SessionEvent::Disconnected {
+        Input::Disconnected {
             reason: "connection reset".into(),
             retry_in: Duration::from_secs(1),
-        }),
+        },
         t0(),
     );
     assert_eq!(ev[0].name(), "disconnected");
     assert_eq!(s.room(&room()).unwrap().state, JoinState::Rejoining);
     let ev = s.apply(
-        Input::Session(SessionEvent::Online {
+        Input::Online {
             jid,
             reconnect: true,
-        }),
+        },
         t0(),
     );
     assert_eq!(ev[0].name(), "reconnected");
@@ -480,10 +480,10 @@ fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
         .is_empty()
     );
     let ev = s.apply(
-        Input::Session(SessionEvent::Malformed {
+        Input::Malformed {
             from: Some("evil@localhost".into()),
             text: "bad show".into(),
-        }),
+        },
         t0(),
     );
     assert_eq!(ev[0].to_json()["condition"], "malformed-stanza");
@@ -491,17 +491,17 @@ fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
 
 #[test]
 fn a_stanza_dropped_by_the_guard_is_told_apart_from_a_room_drop() {
-    use crate::session::guard::{Dropped, Limit};
+    use crate::protocol::{Dropped, Limit};
     let mut s = Store::new();
     let ev = s.apply(
-        Input::Session(SessionEvent::StanzaDropped(Dropped {
+        Input::StanzaDropped(Dropped {
             stanza: "presence".into(),
             from: Some("evil@localhost/x".into()),
             id: None,
             type_: None,
             limit: Limit::Depth,
             text: "a presence from evil@localhost/x was dropped unread: …".into(),
-        })),
+        }),
         t0(),
     );
     let j = ev[0].to_json();
@@ -557,55 +557,43 @@ fn big_room_sorted_index_and_cap() {
 #[test]
 fn connection_steps_are_events() {
     let mut s = Store::new();
-    assert!(
-        s.apply(
-            Input::Session(SessionEvent::Connecting { attempt: 1 }),
-            t0()
-        )
-        .is_empty()
-    );
+    assert!(s.apply(Input::Connecting { attempt: 1 }, t0()).is_empty());
     // First attempt failed: each retry is reported.
     let ev = s.apply(
-        Input::Session(SessionEvent::Disconnected {
+        Input::Disconnected {
             reason: "connection-refused".into(),
             retry_in: Duration::from_millis(500),
-        }),
+        },
         t0(),
     );
     assert_eq!(ev[0].to_json()["retry_in"], 0.5);
-    let ev = s.apply(
-        Input::Session(SessionEvent::Connecting { attempt: 2 }),
-        t0(),
-    );
+    let ev = s.apply(Input::Connecting { attempt: 2 }, t0());
     assert_eq!(ev[0].to_json()["attempt"], 2);
     let jid = FullJid::new("alice@localhost/c").unwrap();
     let ev = s.apply(
-        Input::Session(SessionEvent::Online {
+        Input::Online {
             jid: jid.clone(),
             reconnect: false,
-        }),
+        },
         t0(),
     );
     assert_eq!(ev[0].to_json()["event"], "connected");
     // After a loss, even the first new attempt is a reconnection step.
     s.apply(
-        Input::Session(SessionEvent::Disconnected {
+        Input::Disconnected {
             reason: "connection-lost".into(),
             retry_in: Duration::from_millis(500),
-        }),
+        },
         t0(),
     );
-    let ev = s.apply(
-        Input::Session(SessionEvent::Connecting { attempt: 1 }),
-        t0(),
-    );
+    let ev = s.apply(Input::Connecting { attempt: 1 }, t0());
     assert_eq!(ev[0].name(), "reconnecting");
     // A fatal error marks the connection failed.
     let ev = s.apply(
-        Input::Session(SessionEvent::Fatal(ErrorInfo::new(
+        Input::Fatal(ErrorInfo::new(
             "not-authorized",
             Some("check the password".to_string()),
-        ))),
+        )),
         t0(),
     );
     assert_eq!(ev[0].to_json()["condition"], "not-authorized");
@@ -696,10 +684,10 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
     let mut s = Store::new();
     let jid = jid::FullJid::new("alice@localhost/confab").unwrap();
     s.apply(
-        Input::Session(SessionEvent::Online {
+        Input::Online {
             jid,
             reconnect: false,
-        }),
+        },
         t0(),
     );
     let stamp = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 2, 3, 4, 5).unwrap();

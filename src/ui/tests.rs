@@ -42,7 +42,7 @@ fn presence(
     status: Option<&str>,
     codes: &[u16],
 ) -> Input {
-    Input::Session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
+    Input::Incoming(Incoming::MucPresence(MucPresence {
         room: room(room_jid),
         nick: nick.into(),
         available: true,
@@ -60,11 +60,11 @@ fn presence(
         reason: None,
         actor: None,
         destroyed: None,
-    })))
+    }))
 }
 
 fn say(room_jid: &str, nick: &str, body: &str, sid: &str) -> Input {
-    Input::Session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
+    Input::Incoming(Incoming::RoomMessage(RoomMessage {
         room: room(room_jid),
         nick: Some(nick.into()),
         body: body.into(),
@@ -72,16 +72,16 @@ fn say(room_jid: &str, nick: &str, body: &str, sid: &str) -> Input {
         stanza_id: Some(sid.into()),
         time: None,
         delayed: false,
-    })))
+    }))
 }
 
 /// A store with two rooms: coven (joined, people of every role, messages
 /// across midnight, events) and heath.
 fn fixture(store: &mut Store, names: &Names) {
-    let online = Input::Session(SessionEvent::Online {
+    let online = Input::Online {
         jid: FullJid::new("alice@localhost/confab").unwrap(),
         reconnect: false,
-    });
+    };
     store.apply(online, t(0));
     for (r, n) in [(ROOM, &names.own), (ROOM2, &names.own)] {
         store.apply(
@@ -154,12 +154,12 @@ fn fixture(store: &mut Store, names: &Names) {
         t(1),
     );
     store.apply(
-        Input::Session(SessionEvent::Incoming(Incoming::Subject {
+        Input::Incoming(Incoming::Subject {
             room: room(ROOM),
             nick: Some(names.bob.clone()),
             subject: names.subject.clone(),
             delayed: false,
-        })),
+        }),
         t(2),
     );
     store.apply(say(ROOM, &names.bob, &names.body, "s1"), t(10));
@@ -376,7 +376,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
     ui.on_events(&store, &ev);
     // A one-to-one conversation with a hostile JID resource.
     store.apply(
-        Input::Session(SessionEvent::Incoming(Incoming::Chat(ChatMessage {
+        Input::Incoming(Incoming::Chat(ChatMessage {
             from: Jid::new("mallory@localhost/x").unwrap(),
             body: format!("pm{evil}"),
             id: None,
@@ -384,7 +384,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
             delayed: false,
             muc_user: false,
             delays: Vec::new(),
-        }))),
+        })),
         t(600),
     );
     for (w, h) in [(100, 30), (40, 12)] {
@@ -495,12 +495,12 @@ fn joined_app() -> (App, UiState, UnboundedReceiver<SessionCmd>) {
         ];
         for (nick, role) in occupants {
             let codes: &[u16] = if nick == "alice" { &[110] } else { &[] };
-            let Input::Session(ev) =
+            let Input::Incoming(inc) =
                 presence(r, nick, role, Affiliation::None, "available", None, codes)
             else {
                 unreachable!()
             };
-            let out = app.on_session(ev);
+            let out = app.on_session(SessionEvent::Incoming(inc));
             ui.on_events(&app.store, &out);
         }
     }
@@ -603,10 +603,10 @@ fn navigation_keys() {
     assert!(!submit_line(&mut app, &mut ui, "/win 1"));
     assert_eq!(ui.current, Some(room(ROOM)));
     // A highlight in the other room: counted, and Alt-A goes there.
-    let Input::Session(ev) = say(ROOM2, "bob", "alice: look here", "x1") else {
+    let Input::Incoming(inc) = say(ROOM2, "bob", "alice: look here", "x1") else {
         unreachable!()
     };
-    let out = app.on_session(ev);
+    let out = app.on_session(SessionEvent::Incoming(inc));
     ui.on_events(&app.store, &out);
     let v = ui.view(&room(ROOM2));
     assert_eq!((v.unread, v.highlights), (1, 1));
@@ -681,10 +681,10 @@ fn layout_and_event_lines() {
 fn scrolling_keys_and_unread_marker() {
     let (mut app, mut ui, _rx) = joined_app();
     for i in 0..100 {
-        let Input::Session(ev) = say(ROOM2, "bob", &format!("line {i}"), &format!("l{i}")) else {
+        let Input::Incoming(inc) = say(ROOM2, "bob", &format!("line {i}"), &format!("l{i}")) else {
             unreachable!()
         };
-        let out = app.on_session(ev);
+        let out = app.on_session(SessionEvent::Incoming(inc));
         ui.on_events(&app.store, &out);
     }
     ui.page_rows = 10;
@@ -694,10 +694,10 @@ fn scrolling_keys_and_unread_marker() {
     assert_eq!(ui.view(&room(ROOM2)).scroll, 0);
     // Lines arriving while scrolled back are unread; the marker is set.
     handle_key(&mut app, &mut ui, key(KeyCode::PageUp));
-    let Input::Session(ev) = say(ROOM2, "bob", "new one", "n1") else {
+    let Input::Incoming(inc) = say(ROOM2, "bob", "new one", "n1") else {
         unreachable!()
     };
-    let out = app.on_session(ev);
+    let out = app.on_session(SessionEvent::Incoming(inc));
     ui.on_events(&app.store, &out);
     let v = ui.view(&room(ROOM2));
     assert_eq!(v.unread, 1);

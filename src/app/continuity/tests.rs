@@ -3,7 +3,7 @@ use crate::app::AppOptions;
 use crate::command::Command;
 use crate::protocol::muc::MucPresence;
 use crate::protocol::{OccupantInfo, RoomMessage};
-use crate::session::SessionHandle;
+use crate::session::{SessionEvent, SessionHandle};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn room() -> BareJid {
