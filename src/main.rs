@@ -243,7 +243,7 @@ async fn run(
             udp_addrs: vec![args.rtc_bind.clone()],
         },
     });
-    let events = confab::media::engine::merge(events, media_events);
+    let events = confab::app::merge(events, media_events);
 
     let mut startup_errors = Vec::new();
     let history = if config.history_enabled {

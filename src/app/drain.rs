@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use super::App;
-use crate::session::SessionEvent;
+use super::{App, LoopEvent};
+use crate::session::SessionCmd;
 use crate::store::{Connection, Event};
 
 /// How long the app's own requests may still take when a run ends.
@@ -34,14 +34,19 @@ impl App {
             .count()
     }
 
-    /// Handles session events until the app's own requests are answered
+    /// Asks the session to close the stream (it answers with
+    /// [`crate::session::SessionEvent::Closed`]). After [`App::drain`].
+    pub fn shutdown(&self) {
+        self.session().send(SessionCmd::Shutdown);
+    }
+
+    /// Handles the loop's events until the app's own requests are answered
     /// (or `within` passes, which it then says with an `error` event);
     /// `show` gets every event on the way. Offline nothing can be
-    /// answered: it returns at once. Call it before
-    /// [`crate::session::SessionCmd::Shutdown`].
+    /// answered: it returns at once. Call it before [`App::shutdown`].
     pub async fn drain(
         &mut self,
-        events: &mut UnboundedReceiver<SessionEvent>,
+        events: &mut UnboundedReceiver<LoopEvent>,
         within: Duration,
         mut show: impl FnMut(&App, Vec<Event>),
     ) -> Drained {
@@ -74,8 +79,8 @@ impl App {
                     let Some(ev) = ev else {
                         return Drained { closed: true, unanswered: 0 };
                     };
-                    let closed = ev == SessionEvent::Closed;
-                    let mut out = self.on_session(ev);
+                    let closed = ev.is_closed();
+                    let mut out = self.on_event(ev);
                     out.extend(self.flush_history());
                     show(self, out);
                     if closed {
@@ -93,7 +98,7 @@ mod tests {
     use tokio::sync::mpsc;
 
     use super::*;
-    use crate::session::SessionCmd;
+    use crate::session::SessionEvent;
 
     /// An app online, with the roster asked for (a request of its own);
     /// the tag of that request.
@@ -117,10 +122,10 @@ mod tests {
     async fn the_apps_own_requests_are_answered_before_the_end() {
         let (mut app, _cmds, tag) = online_with_a_request();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        tx.send(SessionEvent::IqResponse {
+        tx.send(LoopEvent::Session(SessionEvent::IqResponse {
             tag,
             result: Ok(None),
-        })
+        }))
         .unwrap();
         let mut shown = Vec::new();
         let d = app

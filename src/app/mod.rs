@@ -26,6 +26,7 @@ mod continuity;
 mod drain;
 mod focus;
 mod invite;
+mod loop_event;
 mod moderation;
 mod outcomes;
 mod pep;
@@ -201,6 +202,7 @@ pub struct App {
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
 pub use focus::machine_uid;
+pub use loop_event::{LoopEvent, merge};
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
     Box::new(err_event(command, condition, text))
@@ -805,7 +807,6 @@ impl App {
                 return self.on_mam_result(r);
             }
             SessionEvent::IqRequest(req) => return self.on_iq_request(req),
-            SessionEvent::Media(m) => return self.on_media(m),
             ev => ev,
         };
         // Temporary JIDs of conference rooms become room/name.

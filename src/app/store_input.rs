@@ -5,8 +5,8 @@ use crate::session::SessionEvent;
 use crate::store::Input;
 
 /// The store's input for a session event; `None` for the outcomes of
-/// requests (matched by the app), IQ requests and media events, which the
-/// store does not see.
+/// requests (matched by the app) and IQ requests, which the store does not
+/// see.
 pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
     Some(match ev {
         SessionEvent::Connecting { attempt } => Input::Connecting { attempt },
@@ -22,7 +22,6 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::IqResponse { .. }
         | SessionEvent::HttpResponse { .. }
         | SessionEvent::IqRequest(_)
-        | SessionEvent::Media(_)
         | SessionEvent::Sent { .. }
         | SessionEvent::SendFailed { .. } => return None,
     })

@@ -13,9 +13,9 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::{App, DRAIN_TIMEOUT};
+use crate::app::{App, DRAIN_TIMEOUT, LoopEvent};
 use crate::command::{self, Command};
-use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::session::Tag;
 use crate::store::Event;
 
 pub use seen::{SEEN_BYTES, SEEN_EVENTS, Seen};
@@ -60,7 +60,7 @@ pub struct BatchOptions {
 
 struct Runner<W: Write> {
     app: App,
-    events: UnboundedReceiver<SessionEvent>,
+    events: UnboundedReceiver<LoopEvent>,
     out: W,
     /// Events since the previous `/wait`, for the next one (bounded).
     seen: Seen,
@@ -75,7 +75,7 @@ struct Runner<W: Write> {
 /// failed).
 pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
     app: App,
-    events: UnboundedReceiver<SessionEvent>,
+    events: UnboundedReceiver<LoopEvent>,
     input: R,
     out: W,
     opts: BatchOptions,
@@ -120,9 +120,9 @@ impl<W: Write> Runner<W> {
         let _ = self.out.flush();
     }
 
-    /// Handles one session event and everything already queued behind it,
-    /// then archives the burst in one go.
-    fn pump(&mut self, first: SessionEvent) {
+    /// Handles one event of the loop and everything already queued behind
+    /// it, then archives the burst in one go.
+    fn pump(&mut self, first: LoopEvent) {
         let mut batch = vec![first];
         while batch.len() < 1024 {
             match self.events.try_recv() {
@@ -131,10 +131,10 @@ impl<W: Write> Runner<W> {
             }
         }
         for ev in batch {
-            if ev == SessionEvent::Closed {
+            if ev.is_closed() {
                 self.closed = true;
             }
-            let out = self.app.on_session(ev);
+            let out = self.app.on_event(ev);
             self.print(out);
         }
         let out = self.app.flush_history();
@@ -152,7 +152,7 @@ impl<W: Write> Runner<W> {
             },
             _ = tokio::time::sleep_until(deadline) => false,
             _ = tick => {
-                let late = self.app.tick();
+                let late = self.app.on_event(LoopEvent::Tick);
                 self.print(late);
                 true
             }
@@ -389,7 +389,7 @@ impl<W: Write> Runner<W> {
                 return;
             }
         }
-        self.app.session().send(SessionCmd::Shutdown);
+        self.app.shutdown();
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.closed && Instant::now() < deadline {
             if !self.step(deadline).await {

@@ -19,7 +19,6 @@ use super::capture::{Capture, CaptureOptions};
 use super::playback::Playback;
 use super::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
 use super::spec::{AudioIn, AudioOut};
-use crate::session::SessionEvent;
 
 /// Frames between two level reports of one stream (5 × 20 ms = 100 ms; the
 /// store throttles further).
@@ -173,40 +172,6 @@ pub fn spawn(options: MediaOptions) -> (MediaHandle, mpsc::UnboundedReceiver<Med
         .run(rx),
     );
     (MediaHandle { tx }, ev_rx)
-}
-
-/// One stream of events for the app's loop: the session's, with the media
-/// task's merged in as [`SessionEvent::Media`]. It ends when the session's
-/// ends.
-pub fn merge(
-    mut session: mpsc::UnboundedReceiver<SessionEvent>,
-    mut media: mpsc::UnboundedReceiver<MediaEvent>,
-) -> mpsc::UnboundedReceiver<SessionEvent> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut media_open = true;
-        loop {
-            tokio::select! {
-                ev = session.recv() => match ev {
-                    Some(ev) => {
-                        if tx.send(ev).is_err() {
-                            break;
-                        }
-                    }
-                    None => break,
-                },
-                ev = media.recv(), if media_open => match ev {
-                    Some(ev) => {
-                        if tx.send(SessionEvent::Media(ev)).is_err() {
-                            break;
-                        }
-                    }
-                    None => media_open = false,
-                },
-            }
-        }
-    });
-    rx
 }
 
 struct Session {

@@ -53,9 +53,6 @@ pub enum SessionEvent {
     IqRequest(IqRequest),
     /// The session closed the stream at the app's request.
     Closed,
-    /// From the media task, merged into the same stream of events
-    /// ([`crate::media::engine::merge`]).
-    Media(crate::media::engine::MediaEvent),
     /// The outcome of a [`SessionCmd::Http`] POST (any status: the app
     /// judges it).
     HttpResponse {

@@ -37,9 +37,9 @@ use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::App;
+use crate::app::{App, LoopEvent};
 use crate::command::{self, Command, table};
-use crate::session::{SessionCmd, SessionEvent};
+use crate::session::SessionEvent;
 use crate::store::{Event, Window};
 
 use complete::CompletionContext;
@@ -92,7 +92,7 @@ fn leave_terminal() {
 /// SIGTERM or SIGHUP.
 pub async fn run(
     mut app: App,
-    mut events: UnboundedReceiver<SessionEvent>,
+    mut events: UnboundedReceiver<LoopEvent>,
     mut ui: UiState,
     autojoin: Vec<String>,
 ) -> i32 {
@@ -179,16 +179,16 @@ pub async fn run(
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { break 1 };
-                let note = |ev: &SessionEvent, fatal: &mut Option<crate::protocol::ErrorInfo>| {
-                    if let SessionEvent::Fatal(e) = ev {
+                let note = |ev: &LoopEvent, fatal: &mut Option<crate::protocol::ErrorInfo>| {
+                    if let LoopEvent::Session(SessionEvent::Fatal(e)) = ev {
                         *fatal = Some(e.clone());
                     }
                 };
                 note(&ev, &mut fatal);
-                let mut out = app.on_session(ev);
+                let mut out = app.on_event(ev);
                 while let Ok(ev) = events.try_recv() {
                     note(&ev, &mut fatal);
-                    out.extend(app.on_session(ev));
+                    out.extend(app.on_event(ev));
                 }
                 ever_online |= out.iter().any(|e| matches!(e, Event::Connected { .. }));
                 if fatal.is_some() && !ever_online {
@@ -246,7 +246,7 @@ pub async fn run(
                 None => break 0,
             },
             _ = tick.tick() => {
-                let late = app.tick();
+                let late = app.on_event(LoopEvent::Tick);
                 if !late.is_empty() {
                     ui.on_events(&app.store, &late);
                     dirty = true;
@@ -278,10 +278,10 @@ pub async fn run(
         })
         .await;
     if !drained.closed {
-        app.session().send(SessionCmd::Shutdown);
+        app.shutdown();
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
             while let Some(ev) = events.recv().await {
-                if ev == SessionEvent::Closed {
+                if ev.is_closed() {
                     break;
                 }
             }
