@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample, StreamConfig};
 
+use super::frame::FrameSource;
 use super::resample::Resampler;
 use super::ring::{Consumer, Producer, ring};
-use super::source::FrameSource;
 use super::{DeviceKind, FRAME_SAMPLES, MediaError, SAMPLE_RATE};
 
 /// Points stderr at /dev/null until dropped. One at a time process-wide (a

@@ -6,7 +6,7 @@
 //!
 //! - [`spec`]: `--audio-in` / `--audio-out` specs ([`AudioIn`], [`AudioOut`]).
 //! - [`source`]: frame sources (tone, WAV file, silence; the microphone is in
-//!   [`device`]). [`capture`]: a source paced to one frame per 20 ms, encoded,
+//!   [`device`]; the [`FrameSource`] trait both implement is in [`frame`]). [`capture`]: a source paced to one frame per 20 ms, encoded,
 //!   as a channel of timestamped Opus packets ([`Capture`]).
 //! - [`playback`]: per-stream decoders ([`StreamSink`]: FEC/PLC on loss, level,
 //!   per-stream WAV) feeding a paced mixer that writes the sink ([`Playback`]).
@@ -29,6 +29,7 @@ pub mod capture;
 pub mod codec;
 pub mod device;
 pub mod engine;
+pub mod frame;
 pub mod level;
 pub mod mixer;
 pub mod playback;

@@ -9,23 +9,9 @@
 
 use std::path::Path;
 
+pub use super::frame::FrameSource;
 use super::spec::AudioIn;
 use super::{FRAME_SAMPLES, MediaError, SAMPLE_RATE, device, wav};
-
-/// A producer of 20 ms frames.
-pub trait FrameSource: Send {
-    /// Fills `out` (960 samples) with the next frame.
-    fn next_frame(&mut self, out: &mut [f32]) -> Result<(), MediaError>;
-
-    /// Whether the caller must pace this source with a 20 ms timer (true for
-    /// synthetic sources; a device paces itself).
-    fn needs_pacing(&self) -> bool {
-        true
-    }
-
-    /// What this source is, for logs and `/devices`.
-    fn describe(&self) -> String;
-}
 
 /// Opens the source an `--audio-in` spec names. A microphone that cannot be
 /// opened is an error value (with ALSA's stderr noise silenced).
