@@ -1,6 +1,8 @@
 //! The service's state machine, stanza in, stanzas out.
 
 use super::*;
+use crate::protocol::conference::{self, CONFERENCE};
+use crate::protocol::ns;
 
 const A: &str = "alice@localhost/a";
 const B: &str = "bob@localhost/b";
