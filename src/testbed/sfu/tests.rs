@@ -2,7 +2,12 @@
 //! command, refusals. (Media paths are covered by `media::rtc` tests and
 //! the `tests/it/sfu.rs` integration test.)
 
+use jid::Jid;
+use xmpp_parsers::data_forms::{DataForm, DataFormType, Field};
+
 use super::*;
+use crate::protocol::adhoc;
+use crate::protocol::jingle::{self, Reason, Role, sdp};
 
 const SFU: &str = "sfu.localhost";
 const ROOM: &str = "lounge@sfu.localhost";
