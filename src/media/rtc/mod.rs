@@ -23,34 +23,35 @@
 //! For an SFU, [`AudioPeer::forward`] writes a packet received on one
 //! session into another without decoding it (`TrackLocalStaticRTP`), only
 //! rewriting the SSRC and payload type the outgoing session negotiated.
+//!
+//! `handler.rs` turns webrtc-rs callbacks into [`RtcEvent`]s and builds the
+//! peer connection.
+
+mod handler;
+#[cfg(test)]
+mod tests;
 
 use std::collections::hash_map::RandomState;
-use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCSessionDescription,
-    Registry, configure_rtcp_reports,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSessionDescription};
 
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 pub use webrtc::peer_connection::RTCPeerConnectionState as ConnectionState;
+
+use handler::{Handler, build_pc};
 
 /// The RTP payload type we offer Opus with (the same as browsers use).
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -228,142 +229,6 @@ pub fn first_mid(sdp: &str) -> Option<String> {
     sdp.lines()
         .find_map(|l| l.trim_end().strip_prefix("a=mid:"))
         .map(str::to_string)
-}
-
-type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-/// Turns webrtc-rs callbacks into [`RtcEvent`]s on a channel.
-///
-/// The trait is declared with `#[async_trait]`; these are its expanded
-/// signatures (confab does not depend on the `async-trait` macro crate).
-struct Handler {
-    events: mpsc::UnboundedSender<RtcEvent>,
-    mid: Arc<StdMutex<String>>,
-}
-
-impl PeerConnectionEventHandler for Handler {
-    fn on_ice_candidate<'life0, 'async_trait>(
-        &'life0 self,
-        event: RTCPeerConnectionIceEvent,
-    ) -> BoxFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
-            // Only component 1: we always use rtcp-mux.
-            if event.candidate.component > 1 {
-                return;
-            }
-            if let Ok(init) = event.candidate.to_json() {
-                let mid = self.mid.lock().map(|m| m.clone()).unwrap_or_default();
-                let _ = self.events.send(RtcEvent::LocalCandidate(LocalCandidate {
-                    candidate: init.candidate,
-                    mid,
-                }));
-            }
-        })
-    }
-
-    fn on_ice_gathering_state_change<'life0, 'async_trait>(
-        &'life0 self,
-        state: RTCIceGatheringState,
-    ) -> BoxFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
-            if state == RTCIceGatheringState::Complete {
-                let _ = self.events.send(RtcEvent::GatheringComplete);
-            }
-        })
-    }
-
-    fn on_connection_state_change<'life0, 'async_trait>(
-        &'life0 self,
-        state: ConnectionState,
-    ) -> BoxFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
-            let _ = self.events.send(RtcEvent::State(state));
-        })
-    }
-
-    fn on_track<'life0, 'async_trait>(
-        &'life0 self,
-        track: Arc<dyn TrackRemote>,
-    ) -> BoxFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
-            let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-            let mime_type = track.codec(ssrc).await.map(|c| c.mime_type);
-            let (tx, rx) = mpsc::unbounded_channel();
-            let _ = self.events.send(RtcEvent::Track(RemoteAudio {
-                ssrc,
-                mime_type,
-                rx,
-            }));
-            tokio::spawn(async move {
-                while let Some(event) = track.poll().await {
-                    match event {
-                        TrackRemoteEvent::OnRtpPacket(p) => {
-                            let audio = RtpAudio {
-                                ssrc: p.header.ssrc,
-                                sequence: p.header.sequence_number,
-                                timestamp: p.header.timestamp,
-                                payload_type: p.header.payload_type,
-                                marker: p.header.marker,
-                                payload: p.payload.to_vec(),
-                            };
-                            if tx.send(audio).is_err() {
-                                break;
-                            }
-                        }
-                        TrackRemoteEvent::OnEnded => break,
-                        _ => {}
-                    }
-                }
-            });
-        })
-    }
-}
-
-async fn build_pc(
-    options: &RtcOptions,
-    handler: Handler,
-) -> Result<Arc<dyn PeerConnection>, RtcError> {
-    let mut media = MediaEngine::default();
-    wrap(
-        "registering Opus",
-        media.register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: opus_codec(),
-                payload_type: OPUS_PAYLOAD_TYPE,
-            },
-            RtpCodecKind::Audio,
-        ),
-    )?;
-    // Sender/receiver reports only: no header extensions, no NACK/TWCC, so
-    // the SDP stays small and maps cleanly onto Jingle.
-    let registry = configure_rtcp_reports(Registry::new());
-    let pc = wrap(
-        "creating peer connection",
-        PeerConnectionBuilder::new()
-            .with_media_engine(media)
-            .with_interceptor_registry(registry)
-            .with_handler(Arc::new(handler))
-            .with_udp_addrs(options.udp_addrs.clone())
-            .build()
-            .await,
-    )?;
-    Ok(Arc::new(pc))
 }
 
 impl AudioPeer {
@@ -642,199 +507,5 @@ impl AudioPeer {
     /// Closes the connection (idempotent).
     pub async fn close(&self) -> Result<(), RtcError> {
         wrap("closing", self.pc.close().await)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::time::timeout;
-
-    #[test]
-    fn first_mid_finds_the_first_media_id() {
-        let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=mid:1\r\n";
-        assert_eq!(first_mid(sdp).as_deref(), Some("0"));
-        assert_eq!(first_mid("v=0\r\n"), None);
-    }
-
-    /// Waits for `want` on `events`, handing candidates to `other` meanwhile.
-    async fn pump_until_connected(
-        events: &mut mpsc::UnboundedReceiver<RtcEvent>,
-        other: &AudioPeer,
-        tracks: &mut Vec<RemoteAudio>,
-    ) {
-        loop {
-            match events.recv().await.expect("events end") {
-                RtcEvent::LocalCandidate(c) => {
-                    other
-                        .add_remote_candidate(&c.candidate, &c.mid)
-                        .await
-                        .expect("add candidate");
-                }
-                RtcEvent::State(ConnectionState::Connected) => return,
-                RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
-                    panic!("connection {s}")
-                }
-                RtcEvent::Track(t) => tracks.push(t),
-                _ => {}
-            }
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_loopback_peers_carry_opus_in_order() {
-        let (tx, mut tx_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
-        let offer = tx.local_sdp().await.unwrap();
-        assert!(offer.contains("a=sendonly"), "{offer}");
-        assert!(offer.contains("opus/48000/2"), "{offer}");
-        assert!(offer.contains("useinbandfec=1"), "{offer}");
-        let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
-            .await
-            .unwrap();
-        let answer = rx.local_sdp().await.unwrap();
-        assert!(answer.contains("a=recvonly"), "{answer}");
-        tx.set_remote_answer(&answer).await.unwrap();
-
-        // Trickle both ways until both ends are connected.
-        let mut tracks = Vec::new();
-        let mut no_tracks = Vec::new();
-        timeout(Duration::from_secs(20), async {
-            tokio::join!(
-                pump_until_connected(&mut tx_events, &rx, &mut no_tracks),
-                pump_until_connected(&mut rx_events, &tx, &mut tracks),
-            )
-        })
-        .await
-        .expect("both peers connect");
-
-        // 50 Opus packets of a 440 Hz tone, 20 ms each.
-        let mut encoder =
-            opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
-        let mut sent = Vec::new();
-        for n in 0..50usize {
-            let pcm: Vec<i16> = (0..960)
-                .map(|i| {
-                    let t = (n * 960 + i) as f32 / 48_000.0;
-                    ((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16
-                })
-                .collect();
-            let packet = encoder.encode_vec(&pcm, 1500).unwrap();
-            tx.send_opus(&packet, Duration::from_millis(20))
-                .await
-                .unwrap();
-            sent.push(packet);
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-
-        let mut track = first_track(&mut tracks, &mut rx_events).await;
-        assert_eq!(track.ssrc, tx.local_ssrc().unwrap());
-        let mut got = Vec::new();
-        timeout(Duration::from_secs(10), async {
-            while got.len() < sent.len() {
-                got.push(track.next().await.expect("packet"));
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("only {} of {} packets arrived", got.len(), sent.len()));
-        for w in got.windows(2) {
-            assert_eq!(w[1].sequence, w[0].sequence.wrapping_add(1), "in order");
-            assert_eq!(w[1].timestamp, w[0].timestamp.wrapping_add(960));
-        }
-        let payloads: Vec<Vec<u8>> = got.into_iter().map(|p| p.payload).collect();
-        assert_eq!(payloads, sent);
-        tx.close().await.unwrap();
-        rx.close().await.unwrap();
-    }
-
-    /// Offer from `tx`, answer from a new receiving peer, trickle both ways
-    /// until both are connected; returns the receiver and its events.
-    async fn connect(
-        tx: &AudioPeer,
-        tx_events: &mut mpsc::UnboundedReceiver<RtcEvent>,
-    ) -> (
-        AudioPeer,
-        mpsc::UnboundedReceiver<RtcEvent>,
-        Vec<RemoteAudio>,
-    ) {
-        let offer = tx.local_sdp().await.unwrap();
-        let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
-            .await
-            .unwrap();
-        tx.set_remote_answer(&rx.local_sdp().await.unwrap())
-            .await
-            .unwrap();
-        let mut tracks = Vec::new();
-        let mut none = Vec::new();
-        timeout(Duration::from_secs(20), async {
-            tokio::join!(
-                pump_until_connected(tx_events, &rx, &mut none),
-                pump_until_connected(&mut rx_events, tx, &mut tracks),
-            )
-        })
-        .await
-        .expect("both peers connect");
-        (rx, rx_events, tracks)
-    }
-
-    async fn first_track(
-        tracks: &mut Vec<RemoteAudio>,
-        events: &mut mpsc::UnboundedReceiver<RtcEvent>,
-    ) -> RemoteAudio {
-        timeout(Duration::from_secs(10), async {
-            loop {
-                if let Some(t) = tracks.pop() {
-                    return t;
-                }
-                if let Some(RtcEvent::Track(t)) = events.recv().await {
-                    return t;
-                }
-            }
-        })
-        .await
-        .expect("a remote track")
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn forwarded_packets_keep_payload_and_timing() {
-        // A sends to the SFU; the SFU forwards into its own session to B.
-        let (a, mut a_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
-        let (sfu_in, mut sfu_in_events, mut in_tracks) = connect(&a, &mut a_events).await;
-        let (sfu_out, mut out_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
-        let (b, mut b_events, mut b_tracks) = connect(&sfu_out, &mut out_events).await;
-
-        let payloads: Vec<Vec<u8>> = (0..20u8).map(|n| vec![0xf8, n, n, n]).collect();
-        for p in &payloads {
-            a.send_opus(p, Duration::from_millis(20)).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let mut incoming = first_track(&mut in_tracks, &mut sfu_in_events).await;
-        let mut received = Vec::new();
-        for _ in 0..payloads.len() {
-            let p = timeout(Duration::from_secs(5), incoming.next())
-                .await
-                .expect("packet at the SFU")
-                .expect("open");
-            sfu_out.forward(&p).await.unwrap();
-            received.push(p);
-        }
-        let mut outgoing = first_track(&mut b_tracks, &mut b_events).await;
-        assert_eq!(outgoing.ssrc, sfu_out.local_ssrc().unwrap());
-        for want in &received {
-            let got = timeout(Duration::from_secs(5), outgoing.next())
-                .await
-                .expect("packet at B")
-                .expect("open");
-            assert_eq!(got.payload, want.payload);
-            assert_eq!(got.sequence, want.sequence);
-            assert_eq!(got.timestamp, want.timestamp);
-            assert_eq!(got.ssrc, sfu_out.local_ssrc().unwrap());
-        }
-        assert_eq!(
-            received.into_iter().map(|p| p.payload).collect::<Vec<_>>(),
-            payloads
-        );
-        for p in [&a, &sfu_in, &sfu_out, &b] {
-            p.close().await.unwrap();
-        }
     }
 }

@@ -1,0 +1,194 @@
+//! Tests of the WebRTC layer: the first mid of an SDP, two loopback peers
+//! carrying Opus in order, and packets forwarded with payload and timing
+//! kept.
+
+use super::*;
+use tokio::time::timeout;
+
+#[test]
+fn first_mid_finds_the_first_media_id() {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=mid:1\r\n";
+    assert_eq!(first_mid(sdp).as_deref(), Some("0"));
+    assert_eq!(first_mid("v=0\r\n"), None);
+}
+
+/// Waits for `want` on `events`, handing candidates to `other` meanwhile.
+async fn pump_until_connected(
+    events: &mut mpsc::UnboundedReceiver<RtcEvent>,
+    other: &AudioPeer,
+    tracks: &mut Vec<RemoteAudio>,
+) {
+    loop {
+        match events.recv().await.expect("events end") {
+            RtcEvent::LocalCandidate(c) => {
+                other
+                    .add_remote_candidate(&c.candidate, &c.mid)
+                    .await
+                    .expect("add candidate");
+            }
+            RtcEvent::State(ConnectionState::Connected) => return,
+            RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
+                panic!("connection {s}")
+            }
+            RtcEvent::Track(t) => tracks.push(t),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_loopback_peers_carry_opus_in_order() {
+    let (tx, mut tx_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
+    let offer = tx.local_sdp().await.unwrap();
+    assert!(offer.contains("a=sendonly"), "{offer}");
+    assert!(offer.contains("opus/48000/2"), "{offer}");
+    assert!(offer.contains("useinbandfec=1"), "{offer}");
+    let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
+        .await
+        .unwrap();
+    let answer = rx.local_sdp().await.unwrap();
+    assert!(answer.contains("a=recvonly"), "{answer}");
+    tx.set_remote_answer(&answer).await.unwrap();
+
+    // Trickle both ways until both ends are connected.
+    let mut tracks = Vec::new();
+    let mut no_tracks = Vec::new();
+    timeout(Duration::from_secs(20), async {
+        tokio::join!(
+            pump_until_connected(&mut tx_events, &rx, &mut no_tracks),
+            pump_until_connected(&mut rx_events, &tx, &mut tracks),
+        )
+    })
+    .await
+    .expect("both peers connect");
+
+    // 50 Opus packets of a 440 Hz tone, 20 ms each.
+    let mut encoder =
+        opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+    let mut sent = Vec::new();
+    for n in 0..50usize {
+        let pcm: Vec<i16> = (0..960)
+            .map(|i| {
+                let t = (n * 960 + i) as f32 / 48_000.0;
+                ((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16
+            })
+            .collect();
+        let packet = encoder.encode_vec(&pcm, 1500).unwrap();
+        tx.send_opus(&packet, Duration::from_millis(20))
+            .await
+            .unwrap();
+        sent.push(packet);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let mut track = first_track(&mut tracks, &mut rx_events).await;
+    assert_eq!(track.ssrc, tx.local_ssrc().unwrap());
+    let mut got = Vec::new();
+    timeout(Duration::from_secs(10), async {
+        while got.len() < sent.len() {
+            got.push(track.next().await.expect("packet"));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("only {} of {} packets arrived", got.len(), sent.len()));
+    for w in got.windows(2) {
+        assert_eq!(w[1].sequence, w[0].sequence.wrapping_add(1), "in order");
+        assert_eq!(w[1].timestamp, w[0].timestamp.wrapping_add(960));
+    }
+    let payloads: Vec<Vec<u8>> = got.into_iter().map(|p| p.payload).collect();
+    assert_eq!(payloads, sent);
+    tx.close().await.unwrap();
+    rx.close().await.unwrap();
+}
+
+/// Offer from `tx`, answer from a new receiving peer, trickle both ways
+/// until both are connected; returns the receiver and its events.
+async fn connect(
+    tx: &AudioPeer,
+    tx_events: &mut mpsc::UnboundedReceiver<RtcEvent>,
+) -> (
+    AudioPeer,
+    mpsc::UnboundedReceiver<RtcEvent>,
+    Vec<RemoteAudio>,
+) {
+    let offer = tx.local_sdp().await.unwrap();
+    let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
+        .await
+        .unwrap();
+    tx.set_remote_answer(&rx.local_sdp().await.unwrap())
+        .await
+        .unwrap();
+    let mut tracks = Vec::new();
+    let mut none = Vec::new();
+    timeout(Duration::from_secs(20), async {
+        tokio::join!(
+            pump_until_connected(tx_events, &rx, &mut none),
+            pump_until_connected(&mut rx_events, tx, &mut tracks),
+        )
+    })
+    .await
+    .expect("both peers connect");
+    (rx, rx_events, tracks)
+}
+
+async fn first_track(
+    tracks: &mut Vec<RemoteAudio>,
+    events: &mut mpsc::UnboundedReceiver<RtcEvent>,
+) -> RemoteAudio {
+    timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(t) = tracks.pop() {
+                return t;
+            }
+            if let Some(RtcEvent::Track(t)) = events.recv().await {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("a remote track")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_packets_keep_payload_and_timing() {
+    // A sends to the SFU; the SFU forwards into its own session to B.
+    let (a, mut a_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
+    let (sfu_in, mut sfu_in_events, mut in_tracks) = connect(&a, &mut a_events).await;
+    let (sfu_out, mut out_events) = AudioPeer::offer(RtcOptions::loopback()).await.unwrap();
+    let (b, mut b_events, mut b_tracks) = connect(&sfu_out, &mut out_events).await;
+
+    let payloads: Vec<Vec<u8>> = (0..20u8).map(|n| vec![0xf8, n, n, n]).collect();
+    for p in &payloads {
+        a.send_opus(p, Duration::from_millis(20)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut incoming = first_track(&mut in_tracks, &mut sfu_in_events).await;
+    let mut received = Vec::new();
+    for _ in 0..payloads.len() {
+        let p = timeout(Duration::from_secs(5), incoming.next())
+            .await
+            .expect("packet at the SFU")
+            .expect("open");
+        sfu_out.forward(&p).await.unwrap();
+        received.push(p);
+    }
+    let mut outgoing = first_track(&mut b_tracks, &mut b_events).await;
+    assert_eq!(outgoing.ssrc, sfu_out.local_ssrc().unwrap());
+    for want in &received {
+        let got = timeout(Duration::from_secs(5), outgoing.next())
+            .await
+            .expect("packet at B")
+            .expect("open");
+        assert_eq!(got.payload, want.payload);
+        assert_eq!(got.sequence, want.sequence);
+        assert_eq!(got.timestamp, want.timestamp);
+        assert_eq!(got.ssrc, sfu_out.local_ssrc().unwrap());
+    }
+    assert_eq!(
+        received.into_iter().map(|p| p.payload).collect::<Vec<_>>(),
+        payloads
+    );
+    for p in [&a, &sfu_in, &sfu_out, &b] {
+        p.close().await.unwrap();
+    }
+}
