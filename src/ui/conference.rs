@@ -10,7 +10,8 @@ use jid::BareJid;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 
 use super::sanitize::sanitize;
-use super::state::{Overlay, UiState};
+use super::state::UiState;
+use super::views::Overlay;
 use super::widgets::{FormEditor, FormOutcome};
 use crate::app::App;
 use crate::command::{self, Command, JoinOptions};

@@ -8,9 +8,9 @@ use crossterm::event::KeyCode;
 use jid::BareJid;
 
 use super::sanitize;
-use super::state::{Overlay, UiState};
+use super::state::UiState;
+use super::views::{Item, Overlay, RowAction, Table, TableKind};
 use super::widgets::{Column, Prompt, TableView, Width};
-use crate::app::App;
 use crate::protocol::chatting::ChattingRoom;
 use crate::store::{ContactItem, Event, PublishState, Store};
 
@@ -35,7 +35,12 @@ fn describe_room(r: &ChattingRoom) -> String {
     s
 }
 
-fn row(c: &ContactItem) -> Vec<String> {
+/// A contact's row: the contact and the room they are in, and its cells.
+fn row(c: &ContactItem) -> (Item, Vec<String>) {
+    // The room of an `xmpp:` URI, or a room's JID given as is.
+    let joinable = c.room.as_ref().and_then(|r| {
+        room_of_uri(&r.uri).or_else(|| BareJid::new(&r.uri).ok().filter(|j| j.node().is_some()))
+    });
     let (room, about) = match &c.room {
         Some(r) => (
             room_of_uri(&r.uri)
@@ -50,19 +55,24 @@ fn row(c: &ContactItem) -> Vec<String> {
     } else {
         c.subscription.to_string()
     };
-    vec![
+    let item = Item::Contact {
+        jid: c.jid.clone(),
+        room: joinable,
+    };
+    let cells = vec![
         c.jid.clone(),
         c.name.clone().unwrap_or_default(),
         c.presence.to_string(),
         subscription,
         room,
         about,
-    ]
+    ];
+    (item, cells)
 }
 
 /// The Contacts table from these contacts.
-pub fn contacts_table(list: &[ContactItem]) -> TableView {
-    TableView::new(
+pub fn contacts_table(list: &[ContactItem]) -> Table {
+    let view = TableView::new(
         CONTACTS,
         vec![
             Column::new("Contact", Width::Fill),
@@ -73,7 +83,8 @@ pub fn contacts_table(list: &[ContactItem]) -> TableView {
             Column::new("About the room", Width::Fill),
         ],
     )
-    .with_rows(list.iter().map(row).collect())
+    .with_items(list.iter().map(row));
+    Table::new(TableKind::Contacts, view)
 }
 
 /// F5: the Contacts view from what the store knows now.
@@ -140,30 +151,24 @@ pub fn refresh(ui: &mut UiState, store: &Store, e: &Event) {
         return;
     }
     if let Overlay::Table(t) = &mut ui.overlay
-        && t.title() == CONTACTS
+        && t.kind == TableKind::Contacts
     {
-        t.set_rows(store.contacts.items().iter().map(row).collect());
+        t.set_items(store.contacts.items().iter().map(row));
     }
 }
 
 /// Enter in the Contacts view: join the selected contact's room.
-pub fn activate(app: &mut App, ui: &mut UiState, index: usize) {
-    let Overlay::Table(t) = &ui.overlay else {
-        return;
-    };
-    if t.title() != CONTACTS {
-        return;
+pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+    if t.kind != TableKind::Contacts {
+        return None;
     }
-    let Some(row) = t.rows().get(index) else {
-        return;
+    let Item::Contact { jid, room } = t.item(index)? else {
+        return None;
     };
-    let Ok(room) = BareJid::new(&row[4]) else {
-        ui.set_status(format!("{} is in no room you could join", row[0]), true);
-        return;
-    };
-    let line = format!("/join {room}");
-    ui.overlay = Overlay::None;
-    super::submit_line(app, ui, &line);
+    Some(match room {
+        Some(room) => RowAction::join(room.clone(), None),
+        None => RowAction::Refuse(format!("{jid} is in no room you could join")),
+    })
 }
 
 /// The title's marker for a room we are in: told to contacts or not.

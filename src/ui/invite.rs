@@ -5,9 +5,12 @@
 
 use crossterm::event::KeyCode;
 
-use super::state::{Overlay, UiState};
+use jid::{BareJid, ResourcePart};
+
+use super::state::UiState;
+use super::views::{Item, Overlay, RowAction, Table, TableKind};
 use super::widgets::{Column, Prompt, TableView, Width};
-use crate::app::App;
+use crate::command::Command;
 use crate::store::{BookmarkItem, Event, InvitationItem};
 
 const INVITATIONS: &str = "Invitations (Enter accepts)";
@@ -45,8 +48,8 @@ fn is_prompt_of(p: &Prompt, id: u32) -> bool {
         .any(|o| o.choice == format!("/accept {id}"))
 }
 
-pub fn invitations_table(list: &[InvitationItem]) -> TableView {
-    TableView::new(
+pub fn invitations_table(list: &[InvitationItem]) -> Table {
+    let view = TableView::new(
         INVITATIONS,
         vec![
             Column::new("ID", Width::Min(4)),
@@ -56,23 +59,31 @@ pub fn invitations_table(list: &[InvitationItem]) -> TableView {
             Column::new("Reason", Width::Fill),
         ],
     )
-    .with_rows(
-        list.iter()
-            .map(|i| {
-                vec![
-                    i.id.to_string(),
-                    i.room.clone(),
-                    who(&i.from, &i.room).to_string(),
-                    i.kind.as_str().to_string(),
-                    i.reason.clone().unwrap_or_default(),
-                ]
-            })
-            .collect(),
-    )
+    .with_items(list.iter().map(|i| {
+        let cells = vec![
+            i.id.to_string(),
+            i.room.clone(),
+            who(&i.from, &i.room).to_string(),
+            i.kind.as_str().to_string(),
+            i.reason.clone().unwrap_or_default(),
+        ];
+        (Item::Invitation { id: i.id }, cells)
+    }));
+    Table::new(TableKind::Invitations, view)
 }
 
-pub fn bookmarks_table(list: &[BookmarkItem]) -> TableView {
-    TableView::new(
+/// The room and nick a bookmark joins with (`None`: not valid ones).
+fn bookmark_join(b: &BookmarkItem) -> Option<(BareJid, Option<String>)> {
+    let room = BareJid::new(&b.room).ok().filter(|j| j.node().is_some())?;
+    let nick = match b.nick.as_deref().filter(|n| !n.is_empty()) {
+        Some(n) => Some(ResourcePart::new(n).ok()?.as_str().to_string()),
+        None => None,
+    };
+    Some((room, nick))
+}
+
+pub fn bookmarks_table(list: &[BookmarkItem]) -> Table {
+    let view = TableView::new(
         BOOKMARKS,
         vec![
             Column::new("Room", Width::Fill),
@@ -81,18 +92,20 @@ pub fn bookmarks_table(list: &[BookmarkItem]) -> TableView {
             Column::new("Autojoin", Width::Min(8)),
         ],
     )
-    .with_rows(
-        list.iter()
-            .map(|b| {
-                vec![
-                    b.room.clone(),
-                    b.name.clone().unwrap_or_default(),
-                    b.nick.clone().unwrap_or_default(),
-                    if b.autojoin { "yes" } else { "no" }.to_string(),
-                ]
-            })
-            .collect(),
-    )
+    .with_items(list.iter().map(|b| {
+        let cells = vec![
+            b.room.clone(),
+            b.name.clone().unwrap_or_default(),
+            b.nick.clone().unwrap_or_default(),
+            if b.autojoin { "yes" } else { "no" }.to_string(),
+        ];
+        let item = Item::Bookmark {
+            room: b.room.clone(),
+            join: bookmark_join(b),
+        };
+        (item, cells)
+    }));
+    Table::new(TableKind::Bookmarks, view)
 }
 
 /// Reacts to the invitation and bookmark events.
@@ -133,23 +146,20 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
     }
 }
 
-/// Enter in a table: accept the selected invitation, or join the selected
-/// bookmark's room.
-pub fn activate(app: &mut App, ui: &mut UiState, index: usize) {
-    let Overlay::Table(t) = &ui.overlay else {
-        return;
-    };
-    let Some(row) = t.rows().get(index) else {
-        return;
-    };
-    let line = match t.title() {
-        INVITATIONS => format!("/accept {}", row[0]),
-        BOOKMARKS if row[2].is_empty() => format!("/join {}", row[0]),
-        BOOKMARKS => format!("/join {}/{}", row[0], row[2]),
-        _ => return,
-    };
-    ui.overlay = Overlay::None;
-    super::submit_line(app, ui, &line);
+/// Enter in the invitations or bookmarks table: accept the selected
+/// invitation, or join the selected bookmark's room.
+pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+    match (&t.kind, t.item(index)?) {
+        (TableKind::Invitations, Item::Invitation { id }) => Some(RowAction::Run {
+            command: Command::Accept { id: id.to_string() },
+            shown: format!("/accept {id}"),
+        }),
+        (TableKind::Bookmarks, Item::Bookmark { join, room }) => Some(match join {
+            Some((room, nick)) => RowAction::join(room.clone(), nick.clone()),
+            None => RowAction::Refuse(format!("{room}: not a room you could join")),
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +269,7 @@ mod tests {
 
     #[test]
     fn enter_on_the_prompt_or_the_table_accepts() {
-        use crate::app::AppOptions;
+        use crate::app::{App, AppOptions};
         use crate::protocol::Incoming;
         use crate::protocol::invite::Invitation;
         use crate::session::{SessionCmd, SessionEvent, SessionHandle};

@@ -11,6 +11,7 @@ pub mod color;
 pub mod complete;
 mod conference;
 mod contacts;
+mod events;
 pub mod input;
 mod invite;
 pub mod keymap;
@@ -21,6 +22,7 @@ mod sanitize;
 pub mod state;
 pub mod theme;
 pub mod view;
+pub mod views;
 pub mod widgets;
 
 use std::io::{self, Write};
@@ -45,7 +47,8 @@ use crate::store::{Event, Window};
 use complete::CompletionContext;
 use keymap::Action;
 pub use sanitize::{is_unsafe, sanitize, sanitize_name};
-use state::{Overlay, UiState};
+use state::UiState;
+use views::{Overlay, RowAction, Table, TableKind};
 
 /// Where the panes were drawn (for the mouse).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -386,10 +389,9 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
             match t.handle_key(k) {
                 widgets::TableOutcome::Close => ui.overlay = Overlay::None,
                 widgets::TableOutcome::Activate(row) => {
-                    rooms::activate(app, ui, row);
-                    invite::activate(app, ui, row);
-                    contacts::activate(app, ui, row);
-                    moderation::activate(ui, row);
+                    if let Some(action) = row_action(t, row) {
+                        do_row_action(app, ui, action);
+                    }
                 }
                 widgets::TableOutcome::Handled | widgets::TableOutcome::Ignored => {}
             }
@@ -508,6 +510,32 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
     KeyOutcome::Continue
 }
 
+/// What Enter on row `index` of a table does, by what the table lists.
+fn row_action(t: &Table, index: usize) -> Option<RowAction> {
+    match t.kind {
+        TableKind::RoomList { .. } | TableKind::RoomSearch => rooms::activate(t, index),
+        TableKind::Invitations | TableKind::Bookmarks => invite::activate(t, index),
+        TableKind::Contacts => contacts::activate(t, index),
+        TableKind::AdminList { .. } => moderation::activate(t, index),
+        TableKind::Plain => None,
+    }
+}
+
+fn do_row_action(app: &mut App, ui: &mut UiState, action: RowAction) {
+    match action {
+        RowAction::Run { command, shown } => {
+            ui.overlay = Overlay::None;
+            // A row runs no /quit.
+            run_command(app, ui, command, &shown);
+        }
+        RowAction::Prefill(line) => {
+            ui.overlay = Overlay::None;
+            ui.editor.set(line);
+        }
+        RowAction::Refuse(why) => ui.set_status(why, true),
+    }
+}
+
 fn open_help(ui: &mut UiState, topic: Option<&str>) {
     let text = match topic {
         Some(t) => table::help_text(Some(t)).unwrap_or_else(|e| e),
@@ -598,6 +626,13 @@ pub fn submit_line(app: &mut App, ui: &mut UiState, line: &str) -> bool {
     } else {
         "message".to_string()
     };
+    run_command(app, ui, cmd, &shown)
+}
+
+/// Runs a command, shown as `shown` (its text as typed); returns true when
+/// it asks to quit.
+fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bool {
+    let current = ui.current.clone();
     match cmd {
         Command::Quit => return true,
         Command::Win(n) => {
@@ -616,7 +651,7 @@ pub fn submit_line(app: &mut App, ui: &mut UiState, line: &str) -> bool {
                         room,
                         text: format!("/me {text}"),
                     },
-                    &shown,
+                    shown,
                 ),
                 None => ui.set_status("/me: no room open", true),
             }
@@ -640,7 +675,7 @@ pub fn submit_line(app: &mut App, ui: &mut UiState, line: &str) -> bool {
                     ui.follow.push(to.to_bare());
                 }
             }
-            execute(app, ui, other, &shown);
+            execute(app, ui, other, shown);
         }
     }
     false

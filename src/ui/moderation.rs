@@ -3,28 +3,39 @@
 
 use crossterm::event::KeyCode;
 
-use super::state::{Overlay, UiState};
+use super::views::{Item, RowAction, Table, TableKind};
 use super::widgets::{Column, Prompt, PromptQueue, TableView, Width};
+use crate::command::admin::AdminList;
 use crate::protocol::admin::AdminItem;
-use crate::protocol::muc::Role;
+use crate::protocol::muc::{Affiliation, Role};
+
+/// The list an `admin-list` event names.
+fn admin_list(list: &str) -> Option<AdminList> {
+    Some(match list {
+        "members" => AdminList::Affiliation(Affiliation::Member),
+        "admins" => AdminList::Affiliation(Affiliation::Admin),
+        "owners" => AdminList::Affiliation(Affiliation::Owner),
+        "outcasts" => AdminList::Affiliation(Affiliation::Outcast),
+        "moderators" => AdminList::Role(Role::Moderator),
+        _ => return None,
+    })
+}
 
 /// The table shown for an `admin-list` event.
-pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> TableView {
-    let rows = items
-        .iter()
-        .map(|i| {
-            vec![
-                i.jid.clone().unwrap_or_default(),
-                i.nick.clone().unwrap_or_default(),
-                i.affiliation
-                    .map(|a| a.as_str().to_string())
-                    .unwrap_or_default(),
-                i.role.map(|r| r.as_str().to_string()).unwrap_or_default(),
-                i.reason.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    TableView::new(
+pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
+    let rows = items.iter().map(|i| {
+        let cells = vec![
+            i.jid.clone().unwrap_or_default(),
+            i.nick.clone().unwrap_or_default(),
+            i.affiliation
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
+            i.role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            i.reason.clone().unwrap_or_default(),
+        ];
+        (Item::Admin(i.clone()), cells)
+    });
+    let view = TableView::new(
         format!("{list} of {room} ({})", items.len()),
         vec![
             Column::new("JID", Width::Fill),
@@ -34,35 +45,41 @@ pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> TableView {
             Column::new("reason", Width::Fill),
         ],
     )
-    .with_rows(rows)
+    .with_items(rows);
+    Table::new(
+        TableKind::AdminList {
+            room: room.to_string(),
+            list: admin_list(list),
+        },
+        view,
+    )
 }
 
 /// Enter on a row of one of these tables: the input line gets the command
 /// that changes that entry, for the user to finish (`/affiliation ROOM
 /// JID ` or `/role ROOM NICK `).
-pub fn activate(ui: &mut UiState, index: usize) {
-    let Overlay::Table(t) = &ui.overlay else {
-        return;
-    };
-    let Some((list, room)) = t
-        .title()
-        .rsplit_once(" (")
-        .and_then(|(head, _)| head.split_once(" of "))
+pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+    let TableKind::AdminList {
+        room,
+        list: Some(list),
+    } = &t.kind
     else {
-        return;
+        return None;
     };
-    let Some(row) = t.rows().get(index) else {
-        return;
+    let Some(Item::Admin(item)) = t.item(index) else {
+        return None;
     };
     let line = match list {
-        "members" | "admins" | "owners" | "outcasts" if !row[0].is_empty() => {
-            format!("/affiliation {room} {} ", row[0])
+        AdminList::Affiliation(_) => {
+            let jid = item.jid.as_deref().filter(|j| !j.is_empty())?;
+            format!("/affiliation {room} {jid} ")
         }
-        "moderators" if !row[1].is_empty() => format!("/role {room} {} ", quote(&row[1])),
-        _ => return,
+        AdminList::Role(_) => {
+            let nick = item.nick.as_deref().filter(|n| !n.is_empty())?;
+            format!("/role {room} {} ", quote(nick))
+        }
     };
-    ui.overlay = Overlay::None;
-    ui.editor.set(line);
+    Some(RowAction::Prefill(line))
 }
 
 /// A word for the command line: quoted when it has to be.
@@ -288,7 +305,7 @@ mod tests {
         });
         assert_eq!(out.last().unwrap().name(), "ok");
         ui.on_events(&app.store, &out);
-        let super::super::state::Overlay::Table(t) = &ui.overlay else {
+        let super::super::views::Overlay::Table(t) = &ui.overlay else {
             panic!("no table")
         };
         assert_eq!(t.title(), "outcasts of r@c (1)");
@@ -297,31 +314,36 @@ mod tests {
         // Enter on the row: the command to change it, to be finished.
         let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
         super::super::handle_key(&mut app, &mut ui, enter);
-        assert!(matches!(ui.overlay, super::super::state::Overlay::None));
+        assert!(matches!(ui.overlay, super::super::views::Overlay::None));
         assert_eq!(ui.editor.text(), "/affiliation r@c eve@localhost ");
         assert!(rx.try_recv().is_err(), "nothing is sent");
     }
 
     #[test]
     fn enter_on_a_moderator_prefills_a_role_change() {
+        let (mut app, _rx) = crate::app::App::for_tests("alice@localhost", 0);
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        let mut activate = |ui: &mut super::super::state::UiState, _row: usize| {
+            super::super::handle_key(&mut app, ui, enter);
+        };
         let mut ui = super::super::state::UiState::default();
         let items = [AdminItem {
             nick: Some("Mister X".into()),
             role: Some(Role::Moderator),
             ..AdminItem::default()
         }];
-        ui.overlay = super::super::state::Overlay::Table(admin_table("r@c", "moderators", &items));
+        ui.overlay = super::super::views::Overlay::Table(admin_table("r@c", "moderators", &items));
         activate(&mut ui, 0);
         assert_eq!(ui.editor.text(), "/role r@c \"Mister X\" ");
         // Other tables are not ours.
-        ui.overlay = super::super::state::Overlay::Table(
+        ui.overlay = super::super::views::Overlay::Table(Table::plain(
             TableView::new("rooms on c", vec![Column::new("JID", Width::Fill)])
                 .with_rows(vec![vec!["a@c".into()]]),
-        );
+        ));
         ui.editor.set("");
         activate(&mut ui, 0);
         assert_eq!(ui.editor.text(), "");
-        assert!(matches!(ui.overlay, super::super::state::Overlay::Table(_)));
+        assert!(matches!(ui.overlay, super::super::views::Overlay::Table(_)));
     }
 
     #[test]

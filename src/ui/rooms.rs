@@ -7,23 +7,16 @@
 use jid::BareJid;
 use xmpp_parsers::data_forms::DataForm;
 
-use super::state::{Overlay, UiState};
+use super::state::UiState;
+use super::views::{Item, Overlay, RowAction, Table, TableKind};
 use super::widgets::{Column, FormEditor, Prompt, TableView, Width};
 use crate::app::App;
 use crate::protocol::rooms::{RoomItem, describe_room_info};
 use crate::store::Event;
 use crossterm::event::KeyCode;
 
-/// What the room directory shows.
-#[derive(Debug, Default)]
-pub struct RoomsUi {
-    /// Title of the room table shown (to know the overlay is ours).
-    table: Option<String>,
-    /// The room whose configuration form is open; true while creating.
-    form: Option<(BareJid, bool)>,
-}
-
-fn row(r: &RoomItem, description: bool) -> Vec<String> {
+/// A row of a room table: the room (as a JID to join) and its cells.
+fn row(r: &RoomItem, description: bool) -> (Item, Vec<String>) {
     let mut row = vec![
         r.name.clone().unwrap_or_default(),
         r.jid.clone(),
@@ -32,7 +25,14 @@ fn row(r: &RoomItem, description: bool) -> Vec<String> {
     if description {
         row.push(r.description.clone().unwrap_or_default());
     }
-    row
+    let room = BareJid::new(&r.jid).ok().filter(|j| j.node().is_some());
+    (
+        Item::Room {
+            jid: r.jid.clone(),
+            room,
+        },
+        row,
+    )
 }
 
 fn columns(description: bool) -> Vec<Column> {
@@ -57,16 +57,19 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
             ..
         } => {
             let title = format!("Rooms on {service}");
-            let ours = matches!(&ui.overlay, Overlay::Table(t) if Some(t.title()) == ui.rooms.table.as_deref());
+            let kind = TableKind::RoomList {
+                service: service.clone(),
+            };
             match &mut ui.overlay {
                 // The first page opens the table, the next ones fill it.
                 _ if *page == 0 => {
-                    let t = TableView::new(title.clone(), columns(false))
-                        .with_rows(rooms.iter().map(|r| row(r, false)).collect());
-                    ui.overlay = Overlay::Table(t);
-                    ui.rooms.table = Some(title);
+                    let t = TableView::new(title, columns(false))
+                        .with_items(rooms.iter().map(|r| row(r, false)));
+                    ui.overlay = Overlay::Table(Table::new(kind, t));
                 }
-                Overlay::Table(t) if ours => t.push_rows(rooms.iter().map(|r| row(r, false))),
+                Overlay::Table(t) if t.kind == kind => {
+                    t.push_items(rooms.iter().map(|r| row(r, false)))
+                }
                 // Closed while it was filling: it stays closed.
                 _ => {}
             }
@@ -89,10 +92,9 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
                     " (descriptions of {not_described} rooms not searched)"
                 ));
             }
-            let t = TableView::new(title.clone(), columns(true))
-                .with_rows(rooms.iter().map(|r| row(r, true)).collect());
-            ui.overlay = Overlay::Table(t);
-            ui.rooms.table = Some(title);
+            let t =
+                TableView::new(title, columns(true)).with_items(rooms.iter().map(|r| row(r, true)));
+            ui.overlay = Overlay::Table(Table::new(TableKind::RoomSearch, t));
         }
         Event::RoomInfo { room, info } => {
             ui.overlay = Overlay::Help {
@@ -132,20 +134,20 @@ pub fn destroyed(ui: &mut UiState, room: &str, reason: Option<&str>, venue: Opti
     ui.prompts.push(prompt);
 }
 
-/// Enter in a table: in a room list, join the selected room.
-pub fn activate(app: &mut App, ui: &mut UiState, index: usize) {
-    let Overlay::Table(t) = &ui.overlay else {
-        return;
-    };
-    if ui.rooms.table.as_deref() != Some(t.title()) {
-        return;
+/// Enter in a room list or search results: join the selected room.
+pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+    if !matches!(t.kind, TableKind::RoomList { .. } | TableKind::RoomSearch) {
+        return None;
     }
-    let Some(jid) = t.rows().get(index).and_then(|r| r.get(1)).cloned() else {
-        return;
-    };
-    ui.overlay = Overlay::None;
-    ui.rooms.table = None;
-    super::submit_line(app, ui, &format!("/join {jid}"));
+    match t.item(index)? {
+        Item::Room {
+            room: Some(room), ..
+        } => Some(RowAction::join(room.clone(), None)),
+        Item::Room { jid, room: None } => Some(RowAction::Refuse(format!(
+            "{jid} is not a room you could join"
+        ))),
+        _ => None,
+    }
 }
 
 /// Ctrl-S in the form editor: submit a room's configuration.
@@ -233,13 +235,13 @@ mod tests {
         ui.on_events(&app.store, &[page(3..6, 1, true)]);
         assert!(matches!(ui.overlay, Overlay::None));
         // Another engineer's table is not ours to fill or to act on.
-        ui.overlay = Overlay::Table(TableView::new("Members", columns(false)));
+        ui.overlay = Overlay::Table(Table::plain(TableView::new("Members", columns(false))));
         ui.on_events(&app.store, &[page(3..6, 1, true)]);
         let Overlay::Table(t) = &ui.overlay else {
             panic!("a table")
         };
         assert_eq!(t.len(), 0);
-        activate(&mut app, &mut ui, 0);
+        super::super::handle_key(&mut app, &mut ui, enter);
         assert!(rx.try_recv().is_err());
     }
 

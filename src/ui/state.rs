@@ -1,6 +1,7 @@
 //! What the TUI remembers besides the store: the current window, scroll
 //! positions, unread and highlight counts, panes, the input line, overlays.
-//! Changed by key handling and by events; read by the view.
+//! Changed by key handling and by events (`events.rs`); read by the view.
+//! The feature modules of the TUI import this one, never the other way.
 
 use std::collections::HashMap;
 
@@ -9,11 +10,11 @@ use jid::BareJid;
 use super::complete::Completer;
 use super::input::{InputHistory, LineEditor};
 use super::keymap::KeyMap;
-use super::messages::mentions;
 use super::theme::Theme;
-use super::widgets::{FormEditor, PromptQueue, TableView};
+use super::views::{Overlay, RoomsUi};
+use super::widgets::PromptQueue;
 use crate::command::LayoutSetting;
-use crate::store::{Event, Kind, Store};
+use crate::store::Store;
 
 /// Per-window view state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,18 +48,6 @@ impl Default for Panes {
             show_events: true,
         }
     }
-}
-
-/// What covers the message pane.
-pub enum Overlay {
-    None,
-    /// Help text (generated), scrolled by this many rows.
-    Help {
-        text: String,
-        scroll: u16,
-    },
-    Table(TableView),
-    Form(FormEditor),
 }
 
 /// Settings of the TUI from the config.
@@ -105,8 +94,8 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
-    /// The room directory's table and the open room form (`ui/rooms.rs`).
-    pub rooms: super::rooms::RoomsUi,
+    /// The open room form (`ui/rooms.rs`).
+    pub rooms: RoomsUi,
 }
 
 impl Default for UiState {
@@ -272,194 +261,6 @@ impl UiState {
         }
     }
 
-    /// Counts unread lines and highlights, follows rooms we joined here,
-    /// and puts results in the status line.
-    pub fn on_events(&mut self, store: &Store, events: &[Event]) {
-        for e in events {
-            // Invitations (prompts, tables) and bookmarks (table).
-            super::invite::on_event(self, e);
-            // Browse, whois, conference info; a secret to type.
-            super::conference::on_event(self, e);
-            // Contacts view, subscription requests, /where.
-            super::contacts::on_event(self, e);
-            super::contacts::refresh(self, store, e);
-            match e {
-                Event::Message {
-                    room,
-                    from,
-                    own,
-                    private,
-                    body,
-                    ..
-                } => {
-                    if *own {
-                        continue;
-                    }
-                    let key = room
-                        .as_deref()
-                        .or(from.as_deref())
-                        .and_then(|j| jid::Jid::new(j).ok())
-                        .map(|j| j.to_bare());
-                    let Some(key) = key else { continue };
-                    let own_nick = store.room(&key).map(|r| r.own_nick.clone());
-                    let highlight = *private
-                        || room.is_none()
-                        || own_nick.as_deref().is_some_and(|n| mentions(body, n));
-                    let looking = self.current.as_ref() == Some(&key);
-                    let seq = store.window(&key).and_then(|w| {
-                        w.messages()
-                            .iter()
-                            .rev()
-                            .find(|m| m.kind == Kind::Chat)
-                            .map(|m| m.seq)
-                    });
-                    if self.current.is_none() {
-                        self.current = Some(key.clone());
-                    }
-                    let v = self.view_mut(&key);
-                    if !looking || v.scroll > 0 {
-                        v.unread += 1;
-                        if highlight {
-                            v.highlights += 1;
-                        }
-                        if v.unread_from.is_none() {
-                            v.unread_from = seq;
-                        }
-                    }
-                    if highlight && !looking {
-                        self.bell = self.settings.bell;
-                    }
-                }
-                Event::Joined { room, .. } => {
-                    if let Ok(j) = BareJid::new(room) {
-                        if let Some(pos) = self.follow.iter().position(|f| f == &j) {
-                            self.follow.remove(pos);
-                            self.switch_to(store, j);
-                        } else if self.current.is_none() {
-                            self.current = Some(j);
-                        }
-                    }
-                }
-                Event::Error {
-                    command,
-                    condition,
-                    text,
-                    ..
-                } => {
-                    let mut s = String::new();
-                    if let Some(c) = command {
-                        s.push_str(c);
-                        s.push_str(": ");
-                    }
-                    s.push_str(condition);
-                    if let Some(t) = text {
-                        s.push_str(&format!(" ({t})"));
-                    }
-                    self.set_status(s, true);
-                }
-                Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
-                Event::ConferenceWaiting {
-                    room,
-                    focus,
-                    retry_in,
-                    ..
-                } => self.set_status(
-                    format!(
-                        "{room}: waiting for the focus {focus}; asking again in {retry_in:.1} s"
-                    ),
-                    false,
-                ),
-                Event::ConferenceReady { room, vnode, .. } => self.set_status(
-                    match vnode {
-                        Some(v) => {
-                            format!("the focus redirects to visitor node {v}: joining {room}")
-                        }
-                        None => format!("{room}: conference ready, joining"),
-                    },
-                    false,
-                ),
-                Event::Info { text } => {
-                    self.overlay = Overlay::Help {
-                        text: text.clone(),
-                        scroll: 0,
-                    }
-                }
-                Event::Disconnected { reason, retry_in } => self.set_status(
-                    format!("disconnected: {reason}; retrying in {retry_in:.1} s"),
-                    true,
-                ),
-                Event::Reconnecting { attempt } => {
-                    self.set_status(format!("reconnecting (attempt {attempt})…"), true)
-                }
-                Event::Reconnected { .. } => self.set_status("reconnected", false),
-                Event::Dropped { room, .. } => self.set_status(
-                    format!("{room}: the room had dropped you; rejoining…"),
-                    true,
-                ),
-                Event::StanzaDropped { text, .. } => self.set_status(text.clone(), true),
-                // An incomplete one leaves its error on the status line.
-                Event::Mam {
-                    room,
-                    count,
-                    complete: true,
-                } if *count > 0 => self.set_status(
-                    format!("{room}: {count} missed messages from the room's archive"),
-                    false,
-                ),
-                Event::AdminList { room, list, items } => {
-                    self.overlay =
-                        Overlay::Table(super::moderation::admin_table(room, list, items));
-                }
-                Event::VoiceRequest { room, nick, .. } => {
-                    super::moderation::ask_for_voice(&mut self.prompts, room, nick.as_deref())
-                }
-                Event::Occupant {
-                    room, nick, role, ..
-                } => super::moderation::voice_settled(&mut self.prompts, room, nick, *role),
-                Event::RoomList { .. }
-                | Event::RoomSearch { .. }
-                | Event::RoomInfo { .. }
-                | Event::RoomForm { .. } => super::rooms::on_event(self, e),
-                Event::Left {
-                    room,
-                    kind: crate::store::LeftKind::Destroyed,
-                    reason,
-                    venue,
-                    ..
-                } => super::rooms::destroyed(self, room, reason.as_deref(), venue.as_deref()),
-                Event::Left {
-                    room,
-                    kind,
-                    reason,
-                    actor,
-                    ..
-                } => self.set_status(
-                    format!(
-                        "{room}: {}{}{}",
-                        match kind {
-                            crate::store::LeftKind::Left => "left",
-                            crate::store::LeftKind::Kicked => "you were kicked",
-                            crate::store::LeftKind::Banned => "you were banned",
-                            crate::store::LeftKind::Removed => "you were removed",
-                            crate::store::LeftKind::Destroyed => "the room was destroyed",
-                        },
-                        actor
-                            .as_deref()
-                            .filter(|_| *kind != crate::store::LeftKind::Left)
-                            .map(|a| format!(" by {a}"))
-                            .unwrap_or_default(),
-                        reason
-                            .as_deref()
-                            .map(|r| format!(" ({r})"))
-                            .unwrap_or_default()
-                    ),
-                    !matches!(kind, crate::store::LeftKind::Left),
-                ),
-                _ => {}
-            }
-        }
-    }
-
     /// Terminal title: unread and highlight totals.
     pub fn title(&self) -> String {
         let (u, h) = self
@@ -476,7 +277,7 @@ impl UiState {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::messages::mentions;
 
     #[test]
     fn mention_is_a_word() {

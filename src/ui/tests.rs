@@ -10,7 +10,8 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc::UnboundedReceiver;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 
-use super::state::{Overlay, UiState};
+use super::state::UiState;
+use super::views::{Overlay, Table};
 use super::widgets::{Column, FormEditor, TableView, Width};
 use super::*;
 use crate::app::App;
@@ -328,7 +329,7 @@ fn snapshot_table_and_form_views() {
             ]
         })
         .collect();
-    ui.overlay = Overlay::Table(
+    ui.overlay = Overlay::Table(Table::plain(
         TableView::new(
             "rooms on conference.localhost",
             vec![
@@ -338,7 +339,7 @@ fn snapshot_table_and_form_views() {
             ],
         )
         .with_rows(rows),
-    );
+    ));
     insta::assert_snapshot!("table_80x20", text(&draw(&store, &ui, 80, 20)));
 
     let mut name = Field::new("muc#roomconfig_roomname", FieldType::TextSingle);

@@ -11,7 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::messages::{self, MessageView};
-use super::state::{Overlay, UiState};
+use super::state::UiState;
+use super::views::Overlay;
 use super::{PaneRects, sanitize, sanitize_name};
 use crate::protocol::muc::{Affiliation, Role};
 use crate::store::{Connection, JoinState, Store, Window};

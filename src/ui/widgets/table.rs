@@ -1,4 +1,6 @@
 //! A scrollable, filterable table: room lists, ban lists, member lists.
+//! Each row is its cells (strings, as drawn and filtered) and a payload of
+//! the caller's type (what the row stands for; `()` when nothing).
 //!
 //! Only the visible rows are looked at when drawing, so it stays fast with
 //! 100,000 rows; the filter (typed text, case-insensitive, over all cells)
@@ -53,10 +55,12 @@ const MARK: u16 = 2;
 /// `TableOutcome::Activate(index of the row in the unfiltered rows)`; Esc gives
 /// `TableOutcome::Close`.
 #[derive(Debug, Clone)]
-pub struct TableView {
+pub struct TableView<T = ()> {
     title: String,
     columns: Vec<Column>,
     rows: Vec<Vec<String>>,
+    /// The payload of each row, in the order of `rows`.
+    items: Vec<T>,
     /// The rows matching the filter, ascending; `None` when there is no
     /// filter (every row matches).
     matches: Option<Vec<usize>>,
@@ -69,7 +73,25 @@ pub struct TableView {
     view: Viewport,
 }
 
-impl TableView {
+impl<T: Default> TableView<T> {
+    /// Rows without a payload of their own (`T::default()`).
+    pub fn with_rows(self, rows: Vec<Vec<String>>) -> Self {
+        self.with_items(rows.into_iter().map(|r| (T::default(), r)))
+    }
+
+    /// Replaces the rows (each with `T::default()`); the selection keeps
+    /// its position (clamped).
+    pub fn set_rows(&mut self, rows: Vec<Vec<String>>) {
+        self.set_items(rows.into_iter().map(|r| (T::default(), r)));
+    }
+
+    /// Appends rows (each with `T::default()`).
+    pub fn push_rows(&mut self, rows: impl IntoIterator<Item = Vec<String>>) {
+        self.push_items(rows.into_iter().map(|r| (T::default(), r)));
+    }
+}
+
+impl<T> TableView<T> {
     /// An empty table. The title may contain network text (it is
     /// sanitised when drawn).
     pub fn new(title: impl Into<String>, columns: Vec<Column>) -> Self {
@@ -77,6 +99,7 @@ impl TableView {
             title: title.into(),
             columns,
             rows: Vec::new(),
+            items: Vec::new(),
             matches: None,
             selected: 0,
             offset: 0,
@@ -85,15 +108,17 @@ impl TableView {
         }
     }
 
-    pub fn with_rows(mut self, rows: Vec<Vec<String>>) -> Self {
-        self.set_rows(rows);
+    /// The rows: each its payload and its cells.
+    pub fn with_items(mut self, rows: impl IntoIterator<Item = (T, Vec<String>)>) -> Self {
+        self.set_items(rows);
         self
     }
 
-    /// Replaces the rows; the selection keeps its position (clamped).
-    pub fn set_rows(&mut self, rows: Vec<Vec<String>>) {
+    /// Replaces the rows (payload and cells); the selection keeps its
+    /// position (clamped).
+    pub fn set_items(&mut self, rows: impl IntoIterator<Item = (T, Vec<String>)>) {
         let position = self.selected;
-        self.rows = rows;
+        (self.items, self.rows) = rows.into_iter().unzip();
         self.matches = None;
         self.refilter(false);
         self.selected = position.min(self.len().saturating_sub(1));
@@ -102,9 +127,12 @@ impl TableView {
 
     /// Appends rows (the next page of a paged result); the selection and
     /// the filter stay.
-    pub fn push_rows(&mut self, rows: impl IntoIterator<Item = Vec<String>>) {
+    pub fn push_items(&mut self, rows: impl IntoIterator<Item = (T, Vec<String>)>) {
         let first = self.rows.len();
-        self.rows.extend(rows);
+        for (item, row) in rows {
+            self.items.push(item);
+            self.rows.push(row);
+        }
         if let Some(matches) = &mut self.matches {
             let needle = self.filter.to_lowercase();
             matches
@@ -127,6 +155,11 @@ impl TableView {
     /// All rows, unfiltered.
     pub fn rows(&self) -> &[Vec<String>] {
         &self.rows
+    }
+
+    /// The payload of row `index` (of the unfiltered rows).
+    pub fn item(&self, index: usize) -> Option<&T> {
+        self.items.get(index)
     }
 
     /// Number of rows matching the filter.
@@ -328,7 +361,7 @@ impl TableView {
     }
 }
 
-impl Widget for &TableView {
+impl<T> Widget for &TableView<T> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         TableView::render(self, area, buf);
     }
@@ -676,7 +709,7 @@ mod tests {
     fn snapshot_empty_and_no_match() {
         let mut t = rooms();
         type_str(&mut t, "zzz");
-        let empty = TableView::new("Bans", vec![Column::new("JID", Width::Fill)]);
+        let empty: TableView = TableView::new("Bans", vec![Column::new("JID", Width::Fill)]);
         let both = render(40, 8, |area, buf| {
             let (top, bottom) = (
                 Rect { height: 4, ..area },

@@ -1,0 +1,201 @@
+//! What the TUI makes of the store's events: unread counts and
+//! highlights, rooms to follow, the status line, and the events of each
+//! feature module (tables, prompts, forms). Above `state` and the feature
+//! modules: it imports them, they do not import it.
+
+use jid::BareJid;
+
+use super::messages::mentions;
+use super::state::UiState;
+use super::views::Overlay;
+use super::{conference, contacts, invite, moderation, rooms};
+use crate::store::{Event, Kind, Store};
+
+impl UiState {
+    /// Counts unread lines and highlights, follows rooms we joined here,
+    /// and puts results in the status line.
+    pub fn on_events(&mut self, store: &Store, events: &[Event]) {
+        for e in events {
+            // Invitations (prompts, tables) and bookmarks (table).
+            invite::on_event(self, e);
+            // Browse, whois, conference info; a secret to type.
+            conference::on_event(self, e);
+            // Contacts view, subscription requests, /where.
+            contacts::on_event(self, e);
+            contacts::refresh(self, store, e);
+            match e {
+                Event::Message {
+                    room,
+                    from,
+                    own,
+                    private,
+                    body,
+                    ..
+                } => {
+                    if *own {
+                        continue;
+                    }
+                    let key = room
+                        .as_deref()
+                        .or(from.as_deref())
+                        .and_then(|j| jid::Jid::new(j).ok())
+                        .map(|j| j.to_bare());
+                    let Some(key) = key else { continue };
+                    let own_nick = store.room(&key).map(|r| r.own_nick.clone());
+                    let highlight = *private
+                        || room.is_none()
+                        || own_nick.as_deref().is_some_and(|n| mentions(body, n));
+                    let looking = self.current.as_ref() == Some(&key);
+                    let seq = store.window(&key).and_then(|w| {
+                        w.messages()
+                            .iter()
+                            .rev()
+                            .find(|m| m.kind == Kind::Chat)
+                            .map(|m| m.seq)
+                    });
+                    if self.current.is_none() {
+                        self.current = Some(key.clone());
+                    }
+                    let v = self.view_mut(&key);
+                    if !looking || v.scroll > 0 {
+                        v.unread += 1;
+                        if highlight {
+                            v.highlights += 1;
+                        }
+                        if v.unread_from.is_none() {
+                            v.unread_from = seq;
+                        }
+                    }
+                    if highlight && !looking {
+                        self.bell = self.settings.bell;
+                    }
+                }
+                Event::Joined { room, .. } => {
+                    if let Ok(j) = BareJid::new(room) {
+                        if let Some(pos) = self.follow.iter().position(|f| f == &j) {
+                            self.follow.remove(pos);
+                            self.switch_to(store, j);
+                        } else if self.current.is_none() {
+                            self.current = Some(j);
+                        }
+                    }
+                }
+                Event::Error {
+                    command,
+                    condition,
+                    text,
+                    ..
+                } => {
+                    let mut s = String::new();
+                    if let Some(c) = command {
+                        s.push_str(c);
+                        s.push_str(": ");
+                    }
+                    s.push_str(condition);
+                    if let Some(t) = text {
+                        s.push_str(&format!(" ({t})"));
+                    }
+                    self.set_status(s, true);
+                }
+                Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
+                Event::ConferenceWaiting {
+                    room,
+                    focus,
+                    retry_in,
+                    ..
+                } => self.set_status(
+                    format!(
+                        "{room}: waiting for the focus {focus}; asking again in {retry_in:.1} s"
+                    ),
+                    false,
+                ),
+                Event::ConferenceReady { room, vnode, .. } => self.set_status(
+                    match vnode {
+                        Some(v) => {
+                            format!("the focus redirects to visitor node {v}: joining {room}")
+                        }
+                        None => format!("{room}: conference ready, joining"),
+                    },
+                    false,
+                ),
+                Event::Info { text } => {
+                    self.overlay = Overlay::Help {
+                        text: text.clone(),
+                        scroll: 0,
+                    }
+                }
+                Event::Disconnected { reason, retry_in } => self.set_status(
+                    format!("disconnected: {reason}; retrying in {retry_in:.1} s"),
+                    true,
+                ),
+                Event::Reconnecting { attempt } => {
+                    self.set_status(format!("reconnecting (attempt {attempt})…"), true)
+                }
+                Event::Reconnected { .. } => self.set_status("reconnected", false),
+                Event::Dropped { room, .. } => self.set_status(
+                    format!("{room}: the room had dropped you; rejoining…"),
+                    true,
+                ),
+                Event::StanzaDropped { text, .. } => self.set_status(text.clone(), true),
+                // An incomplete one leaves its error on the status line.
+                Event::Mam {
+                    room,
+                    count,
+                    complete: true,
+                } if *count > 0 => self.set_status(
+                    format!("{room}: {count} missed messages from the room's archive"),
+                    false,
+                ),
+                Event::AdminList { room, list, items } => {
+                    self.overlay = Overlay::Table(moderation::admin_table(room, list, items));
+                }
+                Event::VoiceRequest { room, nick, .. } => {
+                    moderation::ask_for_voice(&mut self.prompts, room, nick.as_deref())
+                }
+                Event::Occupant {
+                    room, nick, role, ..
+                } => moderation::voice_settled(&mut self.prompts, room, nick, *role),
+                Event::RoomList { .. }
+                | Event::RoomSearch { .. }
+                | Event::RoomInfo { .. }
+                | Event::RoomForm { .. } => rooms::on_event(self, e),
+                Event::Left {
+                    room,
+                    kind: crate::store::LeftKind::Destroyed,
+                    reason,
+                    venue,
+                    ..
+                } => rooms::destroyed(self, room, reason.as_deref(), venue.as_deref()),
+                Event::Left {
+                    room,
+                    kind,
+                    reason,
+                    actor,
+                    ..
+                } => self.set_status(
+                    format!(
+                        "{room}: {}{}{}",
+                        match kind {
+                            crate::store::LeftKind::Left => "left",
+                            crate::store::LeftKind::Kicked => "you were kicked",
+                            crate::store::LeftKind::Banned => "you were banned",
+                            crate::store::LeftKind::Removed => "you were removed",
+                            crate::store::LeftKind::Destroyed => "the room was destroyed",
+                        },
+                        actor
+                            .as_deref()
+                            .filter(|_| *kind != crate::store::LeftKind::Left)
+                            .map(|a| format!(" by {a}"))
+                            .unwrap_or_default(),
+                        reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ),
+                    !matches!(kind, crate::store::LeftKind::Left),
+                ),
+                _ => {}
+            }
+        }
+    }
+}
