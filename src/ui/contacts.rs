@@ -9,7 +9,7 @@ use jid::BareJid;
 
 use super::sanitize;
 use super::state::UiState;
-use super::views::{Item, Overlay, RowAction, Table, TableKind};
+use super::views::{Answer, Item, Overlay, Table, TableKind, ViewAction};
 use super::widgets::{Column, Prompt, TableView, Width};
 use crate::protocol::chatting::ChattingRoom;
 use crate::store::{ContactItem, Event, PublishState, Store};
@@ -92,13 +92,20 @@ pub fn open(ui: &mut UiState, store: &Store) {
     ui.overlay = Overlay::Table(contacts_table(&store.contacts.items()));
 }
 
-/// The prompt of a subscription request; its choices are command lines.
-pub fn request_prompt(from: &str) -> Prompt {
+/// The prompt of a subscription request: Enter approves, Esc denies.
+pub fn request_prompt(from: &str) -> Prompt<Answer> {
     Prompt::new(format!(
         "{from} asks to see your presence and the rooms you share"
     ))
-    .option(KeyCode::Enter, "approve", format!("/approve {from}"))
-    .option(KeyCode::Esc, "deny", format!("/deny {from}"))
+    .option(KeyCode::Enter, "approve", answer(from, true))
+    .option(KeyCode::Esc, "deny", answer(from, false))
+}
+
+fn answer(from: &str, approve: bool) -> Answer {
+    Answer::Subscription {
+        from: from.to_string(),
+        approve,
+    }
 }
 
 /// Queues the prompt of `from`'s request, unless it is queued already.
@@ -158,7 +165,7 @@ pub fn refresh(ui: &mut UiState, store: &Store, e: &Event) {
 }
 
 /// Enter in the Contacts view: join the selected contact's room.
-pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     if t.kind != TableKind::Contacts {
         return None;
     }
@@ -166,8 +173,8 @@ pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
         return None;
     };
     Some(match room {
-        Some(room) => RowAction::join(room.clone(), None),
-        None => RowAction::Refuse(format!("{jid} is in no room you could join")),
+        Some(room) => ViewAction::join(room.clone(), None),
+        None => ViewAction::Refuse(format!("{jid} is in no room you could join")),
     })
 }
 
@@ -183,6 +190,7 @@ pub fn marker(store: &Store, room: &BareJid) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::views::as_line;
     use crate::ui::widgets::PromptOutcome;
     use crossterm::event::{KeyEvent, KeyModifiers};
 
@@ -284,9 +292,10 @@ mod tests {
         on_event(&mut ui, &sub);
         on_event(&mut ui, &sub);
         assert_eq!(ui.prompts.len(), 1, "one prompt per request");
-        let out = ui
-            .prompts
-            .handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        let out = as_line(
+            ui.prompts
+                .handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        );
         assert_eq!(out, PromptOutcome::Chosen("/approve eve@localhost".into()));
     }
 }

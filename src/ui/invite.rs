@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use jid::{BareJid, ResourcePart};
 
 use super::state::UiState;
-use super::views::{Item, Overlay, RowAction, Table, TableKind};
+use super::views::{Answer, Item, Overlay, Table, TableKind, ViewAction};
 use super::widgets::{Column, Prompt, TableView, Width};
 use crate::command::Command;
 use crate::store::{BookmarkItem, Event, InvitationItem};
@@ -30,22 +30,32 @@ fn reason(r: Option<&str>) -> String {
     r.map(|r| format!(" ({r})")).unwrap_or_default()
 }
 
-/// The prompt of an invitation; its choices are command lines.
-pub fn invitation_prompt(i: &InvitationItem) -> Prompt {
+/// The prompt of an invitation: Enter accepts, Esc declines.
+pub fn invitation_prompt(i: &InvitationItem) -> Prompt<Answer> {
     Prompt::new(format!(
         "{} invites you to {}{}",
         who(&i.from, &i.room),
         i.room,
         reason(i.reason.as_deref())
     ))
-    .option(KeyCode::Enter, "accept", format!("/accept {}", i.id))
-    .option(KeyCode::Esc, "decline", format!("/decline {}", i.id))
+    .option(KeyCode::Enter, "accept", answer(i, true))
+    .option(KeyCode::Esc, "decline", answer(i, false))
 }
 
-fn is_prompt_of(p: &Prompt, id: u32) -> bool {
-    p.options()
-        .iter()
-        .any(|o| o.choice == format!("/accept {id}"))
+fn answer(i: &InvitationItem, accept: bool) -> Answer {
+    Answer::Invitation {
+        id: i.id,
+        room: i.room.clone(),
+        accept,
+    }
+}
+
+/// The prompt of invitation `id`, or of one to `room`.
+fn is_prompt_of(p: &Prompt<Answer>, id: Option<u32>, room: Option<&str>) -> bool {
+    p.options().iter().any(|o| match &o.choice {
+        Answer::Invitation { id: i, room: r, .. } => Some(*i) == id || Some(r.as_str()) == room,
+        _ => false,
+    })
 }
 
 pub fn invitations_table(list: &[InvitationItem]) -> Table {
@@ -113,7 +123,7 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
     match e {
         Event::Invitation(i) => {
             // The same invitation again replaces its prompt.
-            ui.prompts.retain(|p| !is_prompt_of(p, i.id));
+            ui.prompts.retain(|p| !is_prompt_of(p, Some(i.id), None));
             ui.prompts.push(invitation_prompt(i));
         }
         Event::InvitationDeclined(d) => ui.prompts.push(Prompt::notice(format!(
@@ -138,9 +148,7 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
         }
         Event::Joined { room, .. } => {
             // An invitation to a room we are now in is settled.
-            let text = format!(" invites you to {room}");
-            ui.prompts
-                .retain(|p| !p.text().contains(&text) || p.is_notice());
+            ui.prompts.retain(|p| !is_prompt_of(p, None, Some(room)));
         }
         _ => {}
     }
@@ -148,15 +156,15 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
 
 /// Enter in the invitations or bookmarks table: accept the selected
 /// invitation, or join the selected bookmark's room.
-pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     match (&t.kind, t.item(index)?) {
-        (TableKind::Invitations, Item::Invitation { id }) => Some(RowAction::Run {
+        (TableKind::Invitations, Item::Invitation { id }) => Some(ViewAction::Run {
             command: Command::Accept { id: id.to_string() },
             shown: format!("/accept {id}"),
         }),
         (TableKind::Bookmarks, Item::Bookmark { join, room }) => Some(match join {
-            Some((room, nick)) => RowAction::join(room.clone(), nick.clone()),
-            None => RowAction::Refuse(format!("{room}: not a room you could join")),
+            Some((room, nick)) => ViewAction::join(room.clone(), nick.clone()),
+            None => ViewAction::Refuse(format!("{room}: not a room you could join")),
         }),
         _ => None,
     }
@@ -166,6 +174,7 @@ pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
 mod tests {
     use super::*;
     use crate::protocol::invite::InviteKind;
+    use crate::ui::views::as_line;
     use crate::ui::widgets::PromptOutcome;
     use crossterm::event::{KeyEvent, KeyModifiers};
 
@@ -193,12 +202,12 @@ mod tests {
         );
         let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
         assert_eq!(
-            ui.prompts.current().unwrap().handle_key(enter),
+            as_line(ui.prompts.current().unwrap().handle_key(enter)),
             PromptOutcome::Chosen("/accept 3".to_string())
         );
         let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
         assert_eq!(
-            ui.prompts.current().unwrap().handle_key(esc),
+            as_line(ui.prompts.current().unwrap().handle_key(esc)),
             PromptOutcome::Chosen("/decline 3".to_string())
         );
         // Joining the room settles it.

@@ -48,7 +48,7 @@ use complete::CompletionContext;
 use keymap::Action;
 pub use sanitize::{is_unsafe, sanitize, sanitize_name};
 use state::UiState;
-use views::{Overlay, RowAction, Table, TableKind};
+use views::{Overlay, Table, TableKind, ViewAction};
 
 /// Where the panes were drawn (for the mouse).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -371,10 +371,9 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
     // A prompt (e.g. an invitation) takes its keys first.
     match ui.prompts.handle_key(k) {
         widgets::PromptOutcome::Ignored => {}
-        // A choice is a command line to run (empty: nothing to do).
-        widgets::PromptOutcome::Chosen(line) => {
-            if !line.is_empty() && submit_line(app, ui, &line) {
-                return KeyOutcome::Quit;
+        widgets::PromptOutcome::Chosen(answer) => {
+            if let Some(action) = answer.action() {
+                do_view_action(app, ui, action);
             }
             return KeyOutcome::Continue;
         }
@@ -390,7 +389,10 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
                 widgets::TableOutcome::Close => ui.overlay = Overlay::None,
                 widgets::TableOutcome::Activate(row) => {
                     if let Some(action) = row_action(t, row) {
-                        do_row_action(app, ui, action);
+                        if !matches!(action, ViewAction::Refuse(_)) {
+                            ui.overlay = Overlay::None;
+                        }
+                        do_view_action(app, ui, action);
                     }
                 }
                 widgets::TableOutcome::Handled | widgets::TableOutcome::Ignored => {}
@@ -511,7 +513,7 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
 }
 
 /// What Enter on row `index` of a table does, by what the table lists.
-fn row_action(t: &Table, index: usize) -> Option<RowAction> {
+fn row_action(t: &Table, index: usize) -> Option<ViewAction> {
     match t.kind {
         TableKind::RoomList { .. } | TableKind::RoomSearch => rooms::activate(t, index),
         TableKind::Invitations | TableKind::Bookmarks => invite::activate(t, index),
@@ -521,18 +523,14 @@ fn row_action(t: &Table, index: usize) -> Option<RowAction> {
     }
 }
 
-fn do_row_action(app: &mut App, ui: &mut UiState, action: RowAction) {
+/// Does what a table row or a prompt's key stands for (never a `/quit`).
+fn do_view_action(app: &mut App, ui: &mut UiState, action: ViewAction) {
     match action {
-        RowAction::Run { command, shown } => {
-            ui.overlay = Overlay::None;
-            // A row runs no /quit.
+        ViewAction::Run { command, shown } => {
             run_command(app, ui, command, &shown);
         }
-        RowAction::Prefill(line) => {
-            ui.overlay = Overlay::None;
-            ui.editor.set(line);
-        }
-        RowAction::Refuse(why) => ui.set_status(why, true),
+        ViewAction::Prefill(line) => ui.editor.set(line),
+        ViewAction::Refuse(why) => ui.set_status(why, true),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::views::{Item, RowAction, Table, TableKind};
+use super::views::{Answer, Item, Table, TableKind, ViewAction, quote};
 use super::widgets::{Column, Prompt, PromptQueue, TableView, Width};
 use crate::command::admin::AdminList;
 use crate::protocol::admin::AdminItem;
@@ -58,7 +58,7 @@ pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
 /// Enter on a row of one of these tables: the input line gets the command
 /// that changes that entry, for the user to finish (`/affiliation ROOM
 /// JID ` or `/role ROOM NICK `).
-pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     let TableKind::AdminList {
         room,
         list: Some(list),
@@ -79,35 +79,26 @@ pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
             format!("/role {room} {} ", quote(nick))
         }
     };
-    Some(RowAction::Prefill(line))
+    Some(ViewAction::Prefill(line))
 }
 
-/// A word for the command line: quoted when it has to be.
-fn quote(word: &str) -> String {
-    if word
-        .chars()
-        .any(|c| c.is_whitespace() || c == '"' || c == '\\')
-    {
-        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
-    } else {
-        word.to_string()
-    }
-}
-
-/// The prompt for a `voice-request` event: its choices are command lines
-/// (Enter grants with `/voice ROOM NICK`, Esc runs nothing). `None` when
-/// the request names nobody.
-pub fn voice_prompt(room: &str, nick: Option<&str>) -> Option<Prompt> {
+/// The prompt for a `voice-request` event: Enter grants with `/voice ROOM
+/// NICK`, Esc runs nothing. `None` when the request names nobody.
+pub fn voice_prompt(room: &str, nick: Option<&str>) -> Option<Prompt<Answer>> {
     let nick = nick.filter(|n| !n.is_empty())?;
+    let grant = Answer::Voice {
+        room: room.to_string(),
+        nick: nick.to_string(),
+    };
     Some(
         Prompt::new(format!("{nick} asks for voice in {room}"))
-            .option(KeyCode::Enter, "grant", voice_line(room, nick))
-            .option(KeyCode::Esc, "ignore", String::new()),
+            .option(KeyCode::Enter, "grant", grant)
+            .option(KeyCode::Esc, "ignore", Answer::Nothing),
     )
 }
 
 /// Queues the prompt for a voice request, once per room and nick.
-pub fn ask_for_voice(prompts: &mut PromptQueue, room: &str, nick: Option<&str>) {
+pub fn ask_for_voice(prompts: &mut PromptQueue<Answer>, room: &str, nick: Option<&str>) {
     if let Some(p) = voice_prompt(room, nick) {
         prompts.retain(|q| q != &p);
         prompts.push(p);
@@ -116,18 +107,12 @@ pub fn ask_for_voice(prompts: &mut PromptQueue, room: &str, nick: Option<&str>) 
 
 /// An occupant's role changed: a request for voice from them that got it
 /// (from any moderator) or that left is no longer a question.
-pub fn voice_settled(prompts: &mut PromptQueue, room: &str, nick: &str, role: Role) {
+pub fn voice_settled(prompts: &mut PromptQueue<Answer>, room: &str, nick: &str, role: Role) {
     if role != Role::Visitor
         && let Some(p) = voice_prompt(room, Some(nick))
     {
         prompts.retain(|q| q != &p);
     }
-}
-
-/// `/voice ROOM NICK`, the nick quoted so that any nick survives the
-/// command parser.
-fn voice_line(room: &str, nick: &str) -> String {
-    format!("/voice {room} {}", quote(nick))
 }
 
 #[cfg(test)]
@@ -144,7 +129,8 @@ mod tests {
         assert_eq!(p.text(), "Mister \"X\" asks for voice in r@c");
         let line = p
             .choose(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
-            .unwrap();
+            .unwrap()
+            .line();
         assert_eq!(
             parse(&line).unwrap(),
             Command::Moderate(Moderate::Voice {
@@ -154,7 +140,8 @@ mod tests {
         );
         let ignore = p
             .choose(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
-            .unwrap();
+            .unwrap()
+            .line();
         assert_eq!(ignore, "");
         assert!(voice_prompt("r@c", None).is_none());
     }

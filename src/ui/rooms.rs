@@ -8,7 +8,7 @@ use jid::BareJid;
 use xmpp_parsers::data_forms::DataForm;
 
 use super::state::UiState;
-use super::views::{Item, Overlay, RowAction, Table, TableKind};
+use super::views::{Answer, Item, Overlay, Table, TableKind, ViewAction};
 use super::widgets::{Column, FormEditor, Prompt, TableView, Width};
 use crate::app::App;
 use crate::protocol::rooms::{RoomItem, describe_room_info};
@@ -127,23 +127,27 @@ pub fn destroyed(ui: &mut UiState, room: &str, reason: Option<&str>, venue: Opti
     ui.set_status(text.clone(), true);
     let prompt = match venue {
         Some(v) => Prompt::new(text)
-            .option(KeyCode::Enter, format!("go to {v}"), format!("/join {v}"))
-            .option(KeyCode::Esc, "stay", String::new()),
+            .option(
+                KeyCode::Enter,
+                format!("go to {v}"),
+                Answer::GoTo(v.to_string()),
+            )
+            .option(KeyCode::Esc, "stay", Answer::Nothing),
         None => Prompt::notice(text),
     };
     ui.prompts.push(prompt);
 }
 
 /// Enter in a room list or search results: join the selected room.
-pub fn activate(t: &Table, index: usize) -> Option<RowAction> {
+pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     if !matches!(t.kind, TableKind::RoomList { .. } | TableKind::RoomSearch) {
         return None;
     }
     match t.item(index)? {
         Item::Room {
             room: Some(room), ..
-        } => Some(RowAction::join(room.clone(), None)),
-        Item::Room { jid, room: None } => Some(RowAction::Refuse(format!(
+        } => Some(ViewAction::join(room.clone(), None)),
+        Item::Room { jid, room: None } => Some(ViewAction::Refuse(format!(
             "{jid} is not a room you could join"
         ))),
         _ => None,

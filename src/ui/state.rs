@@ -11,7 +11,7 @@ use super::complete::Completer;
 use super::input::{InputHistory, LineEditor};
 use super::keymap::KeyMap;
 use super::theme::Theme;
-use super::views::{Overlay, RoomsUi};
+use super::views::{Answer, Overlay, RoomsUi};
 use super::widgets::PromptQueue;
 use crate::command::LayoutSetting;
 use crate::store::Store;
@@ -82,7 +82,7 @@ pub struct UiState {
     pub editor: LineEditor,
     pub history: InputHistory,
     pub completer: Completer,
-    pub prompts: PromptQueue,
+    pub prompts: PromptQueue<Answer>,
     pub keymap: KeyMap,
     pub theme: Theme,
     pub settings: UiSettings,

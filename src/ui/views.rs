@@ -1,17 +1,18 @@
-//! What the TUI's overlays show, as types: the [`Overlay`] over the message
-//! pane, a [`Table`] that knows what it lists ([`TableKind`]) and whose
-//! rows carry their typed [`Item`], and the [`RowAction`] that Enter on a
-//! row yields. The feature modules (`rooms`, `invite`, `contacts`,
+//! What the TUI's overlays and prompts show, as types: the [`Overlay`]
+//! over the message pane, a [`Table`] that knows what it lists
+//! ([`TableKind`]) and whose rows carry their typed [`Item`], the typed
+//! [`Answer`]s of the prompts, and the [`ViewAction`] that Enter on a row
+//! or a prompt's key yields. The feature modules (`rooms`, `invite`, `contacts`,
 //! `moderation`, `conference`) and `state` import this module; it imports
 //! none of them.
 
 use std::ops::{Deref, DerefMut};
 
-use jid::BareJid;
+use jid::{BareJid, Jid, ResourcePart};
 
 use super::widgets::{FormEditor, TableView};
 use crate::command::Command;
-use crate::command::admin::AdminList;
+use crate::command::admin::{AdminList, Moderate};
 use crate::protocol::admin::AdminItem;
 
 /// What covers the message pane.
@@ -71,27 +72,27 @@ pub enum Item {
     None,
 }
 
-/// What Enter on a row does.
+/// What Enter on a table's row or a prompt's key does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowAction {
+pub enum ViewAction {
     /// Close the table and run this command; `shown` is its text as
     /// typed (the `command` of its `ok`/`error` event).
     Run { command: Command, shown: String },
     /// Close the table and put this in the input line, for the user to
     /// finish.
     Prefill(String),
-    /// Keep the table open and say why nothing happens (an error).
+    /// Say why nothing happens (an error); a table stays open.
     Refuse(String),
 }
 
-impl RowAction {
+impl ViewAction {
     /// `/join ROOM[/NICK]`, shown as typed.
-    pub fn join(room: BareJid, nick: Option<String>) -> RowAction {
+    pub fn join(room: BareJid, nick: Option<String>) -> ViewAction {
         let shown = match &nick {
             Some(n) => format!("/join {room}/{n}"),
             None => format!("/join {room}"),
         };
-        RowAction::Run {
+        ViewAction::Run {
             command: Command::Join {
                 room,
                 nick,
@@ -146,4 +147,113 @@ impl DerefMut for Table {
 pub struct RoomsUi {
     /// The room whose configuration form is open; true while creating.
     pub form: Option<(BareJid, bool)>,
+}
+
+/// What a prompt's key stands for (the choice of the TUI's prompts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Accept (`/accept ID`) or decline (`/decline ID`) invitation `id`
+    /// to `room`.
+    Invitation { id: u32, room: String, accept: bool },
+    /// Approve (`/approve JID`) or deny (`/deny JID`) `from`'s
+    /// subscription request.
+    Subscription { from: String, approve: bool },
+    /// Grant `nick`'s voice request in `room` (`/voice ROOM NICK`).
+    Voice { room: String, nick: String },
+    /// Go to the room a destroyed room names (`/join ROOM`).
+    GoTo(String),
+    /// Nothing to do (ignore, stay).
+    Nothing,
+}
+
+impl Answer {
+    /// What the answer does: a command to run (`None`: nothing).
+    pub fn action(&self) -> Option<ViewAction> {
+        let refuse = |what: &str, why: String| Some(ViewAction::Refuse(format!("{what}: {why}")));
+        match self {
+            Answer::Invitation { id, accept, .. } => Some(ViewAction::Run {
+                command: if *accept {
+                    Command::Accept { id: id.to_string() }
+                } else {
+                    Command::Decline {
+                        id: id.to_string(),
+                        reason: None,
+                    }
+                },
+                shown: self.line(),
+            }),
+            Answer::Subscription { from, approve } => match Jid::new(from) {
+                Ok(jid) => {
+                    let jid = jid.to_bare();
+                    Some(ViewAction::Run {
+                        command: if *approve {
+                            Command::Approve { jid }
+                        } else {
+                            Command::Deny { jid }
+                        },
+                        shown: self.line(),
+                    })
+                }
+                Err(e) => refuse(from, e.to_string()),
+            },
+            Answer::Voice { room, nick } => {
+                let room = match BareJid::new(room) {
+                    Ok(r) if r.node().is_some() => r,
+                    _ => return refuse(room, "not a room JID".into()),
+                };
+                let nick = match ResourcePart::new(nick) {
+                    Ok(n) => n.as_str().to_string(),
+                    Err(e) => return refuse(nick, format!("not a valid nickname: {e}")),
+                };
+                Some(ViewAction::Run {
+                    command: Command::Moderate(Moderate::Voice { room, nick }),
+                    shown: self.line(),
+                })
+            }
+            Answer::GoTo(room) => match BareJid::new(room) {
+                Ok(r) if r.node().is_some() => Some(ViewAction::join(r, None)),
+                _ => refuse(room, "not a room JID".into()),
+            },
+            Answer::Nothing => None,
+        }
+    }
+
+    /// The answer as a command line (empty: nothing), as shown in the
+    /// command's `ok`/`error`.
+    pub fn line(&self) -> String {
+        match self {
+            Answer::Invitation { id, accept, .. } => {
+                format!("/{} {id}", if *accept { "accept" } else { "decline" })
+            }
+            Answer::Subscription { from, approve } => {
+                format!("/{} {from}", if *approve { "approve" } else { "deny" })
+            }
+            Answer::Voice { room, nick } => format!("/voice {room} {}", quote(nick)),
+            Answer::GoTo(room) => format!("/join {room}"),
+            Answer::Nothing => String::new(),
+        }
+    }
+}
+
+/// A prompt's outcome with its answer as a command line (tests).
+#[cfg(test)]
+pub fn as_line(o: super::widgets::PromptOutcome<Answer>) -> super::widgets::PromptOutcome<String> {
+    use super::widgets::PromptOutcome;
+    match o {
+        PromptOutcome::Ignored => PromptOutcome::Ignored,
+        PromptOutcome::Chosen(a) => PromptOutcome::Chosen(a.line()),
+        PromptOutcome::Dismissed => PromptOutcome::Dismissed,
+    }
+}
+
+/// A word for the command line: quoted when it has to be.
+pub fn quote(word: &str) -> String {
+    if word
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+    {
+        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        word.to_string()
+    }
 }
