@@ -11,7 +11,7 @@ use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 
 use super::sanitize::sanitize;
 use super::state::UiState;
-use super::views::Overlay;
+use super::views::{Form, FormKind, Overlay};
 use super::widgets::{FormEditor, FormOutcome};
 use crate::app::App;
 use crate::command::{self, Command, JoinOptions};
@@ -143,14 +143,20 @@ pub fn ask_secret(ui: &mut UiState, room: &str, command: &str, why: Option<&str>
         type_: DataFormType::Form,
         title: Some(sanitize(&title, false).into_owned()),
         instructions: why.map(|w| sanitize(w, false).into_owned()),
-        fields: vec![
-            hidden("FORM_TYPE", SECRET_FORM),
-            hidden("room", room),
-            hidden("command", command),
-            secret,
-        ],
+        fields: vec![hidden("FORM_TYPE", SECRET_FORM), secret],
     };
-    ui.overlay = Overlay::Form(FormEditor::new(form));
+    // The join that was refused (the error event names it by its text),
+    // to run again with the secret.
+    let join = match command::parse(command) {
+        Ok(join @ Command::Join { .. }) => Some(join),
+        _ => None,
+    };
+    let kind = FormKind::Secret {
+        room: room.to_string(),
+        join,
+        shown: command.to_string(),
+    };
+    ui.overlay = Overlay::Form(Form::new(kind, FormEditor::new(form)));
     ui.set_status(
         sanitize(
             &format!("{room} wants a secret: type it, then Enter (Esc: not now)"),
@@ -174,7 +180,7 @@ pub fn secret_form_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> bool {
     let Overlay::Form(f) = &mut ui.overlay else {
         return false;
     };
-    if f.values("FORM_TYPE").as_deref() != Some(&[SECRET_FORM.to_string()][..]) {
+    if !matches!(f.kind, FormKind::Secret { .. }) {
         return false;
     }
     let k = if k.code == KeyCode::Enter && k.modifiers == KeyModifiers::NONE {
@@ -182,39 +188,47 @@ pub fn secret_form_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> bool {
     } else {
         k
     };
-    match f.handle_key(k) {
+    let outcome = f.handle_key(k);
+    if !matches!(outcome, FormOutcome::Cancel | FormOutcome::Submit(_)) {
+        return true;
+    }
+    let Overlay::Form(Form {
+        kind: FormKind::Secret { room, join, shown },
+        ..
+    }) = std::mem::replace(&mut ui.overlay, Overlay::None)
+    else {
+        unreachable!("the secret form is open")
+    };
+    match outcome {
         FormOutcome::Cancel => {
-            let room = f.values("room").and_then(|v| v.first().cloned());
-            ui.overlay = Overlay::None;
-            let room = room.unwrap_or_default();
             ui.set_status(
                 sanitize(&format!("not joining {room}: no secret given"), false).into_owned(),
                 false,
             );
         }
-        FormOutcome::Submit(form) => {
-            ui.overlay = Overlay::None;
-            join_with_secret(app, ui, &form);
-        }
+        FormOutcome::Submit(form) => join_with_secret(app, ui, &room, join, shown, &form),
         _ => {}
     }
     true
 }
 
 /// The join again, with the secret from the form.
-fn join_with_secret(app: &mut App, ui: &mut UiState, form: &DataForm) {
-    let (Some(room), Some(command), Some(secret)) = (
-        value(form, "room"),
-        value(form, "command"),
-        value(form, "secret"),
-    ) else {
+fn join_with_secret(
+    app: &mut App,
+    ui: &mut UiState,
+    room: &str,
+    join: Option<Command>,
+    command: String,
+    form: &DataForm,
+) {
+    let Some(secret) = value(form, "secret") else {
         return;
     };
-    let Ok(jid) = BareJid::new(&room) else {
+    let Ok(jid) = BareJid::new(room) else {
         return;
     };
-    let (cmd, shown) = match command::parse(&command) {
-        Ok(Command::Join {
+    let (cmd, shown) = match join {
+        Some(Command::Join {
             room,
             nick,
             password,

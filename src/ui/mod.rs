@@ -402,12 +402,16 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Overlay::Form(f) => {
             match f.handle_key(k) {
                 widgets::FormOutcome::Cancel => {
-                    ui.overlay = Overlay::None;
-                    rooms::form_cancelled(app, ui);
+                    let Overlay::Form(f) = std::mem::replace(&mut ui.overlay, Overlay::None) else {
+                        unreachable!("a form is open")
+                    };
+                    rooms::form_cancelled(app, ui, f.kind);
                 }
                 widgets::FormOutcome::Submit(form) => {
-                    ui.overlay = Overlay::None;
-                    rooms::form_submitted(app, ui, form);
+                    let Overlay::Form(f) = std::mem::replace(&mut ui.overlay, Overlay::None) else {
+                        unreachable!("a form is open")
+                    };
+                    rooms::form_submitted(app, ui, f.kind, form);
                 }
                 _ => {}
             }

@@ -8,7 +8,7 @@ use jid::BareJid;
 use xmpp_parsers::data_forms::DataForm;
 
 use super::state::UiState;
-use super::views::{Answer, Item, Overlay, Table, TableKind, ViewAction};
+use super::views::{Answer, Form, FormKind, Item, Overlay, Table, TableKind, ViewAction};
 use super::widgets::{Column, FormEditor, Prompt, TableView, Width};
 use crate::app::App;
 use crate::protocol::rooms::{RoomItem, describe_room_info};
@@ -108,8 +108,11 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
             form,
         } => {
             if let Ok(jid) = BareJid::new(room) {
-                ui.overlay = Overlay::Form(FormEditor::new(form.to_data_form()));
-                ui.rooms.form = Some((jid, *purpose == "create"));
+                let kind = FormKind::RoomConfig {
+                    room: jid,
+                    creating: *purpose == "create",
+                };
+                ui.overlay = Overlay::Form(Form::new(kind, FormEditor::new(form.to_data_form())));
             }
         }
         _ => {}
@@ -154,18 +157,19 @@ pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     }
 }
 
-/// Ctrl-S in the form editor: submit a room's configuration.
-pub fn form_submitted(app: &mut App, ui: &mut UiState, form: DataForm) {
-    if let Some((room, _)) = ui.rooms.form.take() {
+/// Ctrl-S in a room's configuration form: submit it.
+pub fn form_submitted(app: &mut App, ui: &mut UiState, kind: FormKind, form: DataForm) {
+    if let FormKind::RoomConfig { room, .. } = kind {
         let text = format!("/config {room}");
         let exec = app.submit_room_form(room, form, &text);
         ui.on_events(&app.store, &exec.events);
     }
 }
 
-/// Esc in the form editor: cancel (a room being created is destroyed).
-pub fn form_cancelled(app: &mut App, ui: &mut UiState) {
-    if let Some((room, creating)) = ui.rooms.form.take() {
+/// Esc in a room's configuration form: cancel (a room being created is
+/// destroyed).
+pub fn form_cancelled(app: &mut App, ui: &mut UiState, kind: FormKind) {
+    if let FormKind::RoomConfig { room, creating } = kind {
         let text = if creating {
             format!("/destroy {room}")
         } else {

@@ -11,7 +11,7 @@ use super::complete::Completer;
 use super::input::{InputHistory, LineEditor};
 use super::keymap::KeyMap;
 use super::theme::Theme;
-use super::views::{Answer, Overlay, RoomsUi};
+use super::views::{Answer, Overlay};
 use super::widgets::PromptQueue;
 use crate::command::LayoutSetting;
 use crate::store::Store;
@@ -94,8 +94,6 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
-    /// The open room form (`ui/rooms.rs`).
-    pub rooms: RoomsUi,
 }
 
 impl Default for UiState {
@@ -157,7 +155,6 @@ impl UiState {
             repaint: false,
             follow: Vec::new(),
             page_rows: 20,
-            rooms: Default::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
 
 use super::state::UiState;
-use super::views::{Overlay, Table};
+use super::views::{Form, Overlay, Table};
 use super::widgets::{Column, FormEditor, TableView, Width};
 use super::*;
 use crate::app::App;
@@ -355,7 +355,7 @@ fn snapshot_table_and_form_views() {
         "http://jabber.org/protocol/muc#roomconfig",
         vec![name, public, secret],
     );
-    ui.overlay = Overlay::Form(FormEditor::new(form));
+    ui.overlay = Overlay::Form(Form::plain(FormEditor::new(form)));
     insta::assert_snapshot!("form_80x20", text(&draw(&store, &ui, 80, 20)));
 }
 

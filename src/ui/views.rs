@@ -1,7 +1,8 @@
 //! What the TUI's overlays and prompts show, as types: the [`Overlay`]
 //! over the message pane, a [`Table`] that knows what it lists
-//! ([`TableKind`]) and whose rows carry their typed [`Item`], the typed
-//! [`Answer`]s of the prompts, and the [`ViewAction`] that Enter on a row
+//! ([`TableKind`]) and whose rows carry their typed [`Item`], a [`Form`]
+//! that knows what it is for ([`FormKind`]), the typed [`Answer`]s of the
+//! prompts, and the [`ViewAction`] that Enter on a row
 //! or a prompt's key yields. The feature modules (`rooms`, `invite`, `contacts`,
 //! `moderation`, `conference`) and `state` import this module; it imports
 //! none of them.
@@ -24,7 +25,7 @@ pub enum Overlay {
         scroll: u16,
     },
     Table(Table),
-    Form(FormEditor),
+    Form(Form),
 }
 
 /// What a table lists.
@@ -142,11 +143,54 @@ impl DerefMut for Table {
     }
 }
 
-/// The room whose configuration form is open (`ui/rooms.rs`).
-#[derive(Debug, Default)]
-pub struct RoomsUi {
-    /// The room whose configuration form is open; true while creating.
-    pub form: Option<(BareJid, bool)>,
+/// What an open form is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    /// A room's configuration (or an A/V conference's, `/callconfig`)
+    /// (`ui/rooms.rs`); `creating` while the room is being created (Esc
+    /// then destroys it).
+    RoomConfig { room: BareJid, creating: bool },
+    /// The secret of `room`, for the join `join` (shown as `shown`) to
+    /// be run again with it (`ui/conference.rs`).
+    Secret {
+        room: String,
+        join: Option<Command>,
+        shown: String,
+    },
+    /// A form of no feature: Ctrl-S and Esc only close it.
+    Plain,
+}
+
+/// A form overlay: what it is for and the editor. Derefs to the
+/// [`FormEditor`].
+pub struct Form {
+    pub kind: FormKind,
+    pub editor: FormEditor,
+}
+
+impl Form {
+    pub fn new(kind: FormKind, editor: FormEditor) -> Form {
+        Form { kind, editor }
+    }
+
+    /// A form of no feature.
+    pub fn plain(editor: FormEditor) -> Form {
+        Form::new(FormKind::Plain, editor)
+    }
+}
+
+impl Deref for Form {
+    type Target = FormEditor;
+
+    fn deref(&self) -> &FormEditor {
+        &self.editor
+    }
+}
+
+impl DerefMut for Form {
+    fn deref_mut(&mut self) -> &mut FormEditor {
+        &mut self.editor
+    }
 }
 
 /// What a prompt's key stands for (the choice of the TUI's prompts).
