@@ -151,6 +151,31 @@ mod tests {
     use base64::engine::general_purpose::STANDARD as B64;
     use std::sync::Arc;
 
+    struct TestCerts {
+        ca_pem: String,
+        leaf_pem: String,
+        leaf_key_pem: String,
+    }
+
+    /// A CA and a leaf for `localhost` signed by it (rcgen's defaults:
+    /// ECDSA P-256 with SHA-256).
+    fn test_certs() -> TestCerts {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        leaf.is_ca = rcgen::IsCa::ExplicitNoCa;
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        TestCerts {
+            ca_pem: ca_cert.pem(),
+            leaf_pem: leaf_cert.pem(),
+            leaf_key_pem: leaf_key.serialize_pem(),
+        }
+    }
+
     fn der(pem: &str) -> Vec<u8> {
         rustls_pemfile::certs(&mut pem.as_bytes())
             .next()
@@ -174,8 +199,8 @@ mod tests {
             B64.encode(end_point_hash(&sha384).unwrap()),
             "Teerk4/9OfH501+9Y671RDI9O178/5Fug0ooq+YxYLUoIoHYWKssrvkXExHq0ail"
         );
-        // The testbed's (rcgen, ECDSA P-256 with SHA-256).
-        let certs = crate::testbed::certs::generate(&["localhost"]).unwrap();
+        // rcgen's (ECDSA P-256 with SHA-256).
+        let certs = test_certs();
         let leaf = der(&certs.leaf_pem);
         assert_eq!(
             end_point_hash(&leaf).unwrap(),
@@ -192,7 +217,7 @@ mod tests {
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> (rustls::ClientConnection, rustls::ServerConnection, Vec<u8>) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let certs = crate::testbed::certs::generate(&["localhost"]).unwrap();
+        let certs = test_certs();
         let mut roots = rustls::RootCertStore::empty();
         roots.add(der(&certs.ca_pem).into()).unwrap();
         let client = rustls::ClientConfig::builder_with_provider(provider.clone())
