@@ -13,7 +13,6 @@ pub mod history;
 pub mod media;
 pub mod names;
 pub mod protocol;
-pub mod sandbox;
 pub mod session;
 pub mod store;
 pub mod testbed;

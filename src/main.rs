@@ -73,10 +73,6 @@ struct Args {
     /// (XEP-0410) to find out whether it silently dropped us.
     #[arg(long, value_name = "SECS", default_value_t = 300.0, hide = true)]
     self_ping: f64,
-    /// Start a private Prosody with demo accounts and rooms, and open
-    /// confab in it.
-    #[arg(long)]
-    sandbox: bool,
     /// What calls send: tone:HZ, file:PATH.wav, null, default (the
     /// microphone) or device:NAME.
     #[arg(long, value_name = "SPEC", default_value = "default")]
@@ -97,15 +93,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.sandbox {
-        return match confab::sandbox::run() {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("confab: sandbox: {e:#}");
-                ExitCode::from(2)
-            }
-        };
-    }
     let cli = CliOverrides {
         jid: args.jid.clone(),
         password_env: args.password_env.clone(),

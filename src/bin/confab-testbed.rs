@@ -1,23 +1,36 @@
 //! The project's own testbed peers, run beside a (testbed) Prosody as
 //! XEP-0114 components. One subcommand per peer; each takes the server's
-//! component `--port`, the component `--secret` and its `--jid`.
+//! component `--port`, the component `--secret` and its `--jid`. And
+//! `sandbox`: a private Prosody with every peer and demo users, confab
+//! opened in it as alice (what `scripts/sandbox` runs).
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
 use confab::testbed::component::Link;
 use confab::testbed::focus::{self, FocusOptions};
-use confab::testbed::sfu;
+use confab::testbed::{sandbox, sfu};
 
 #[derive(Parser)]
 #[command(
     name = "confab-testbed",
-    about = "confab's testbed peers (XEP-0114 components beside a Prosody)"
+    about = "confab's testbed peers (XEP-0114 components beside a Prosody), and the sandbox"
 )]
 struct Cli {
     #[command(subcommand)]
-    peer: Peer,
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    #[command(flatten)]
+    Peer(Box<Peer>),
+    /// A private Prosody with demo accounts (alice, bob, carol), bob in a
+    /// demo room and a call, every peer, and confab opened as alice: the
+    /// `confab` executable beside this one, or $CONFAB_BIN.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -29,6 +42,17 @@ enum Peer {
     /// A legacy conference service: generic conferencing (jabber:iq:conference
     /// + jabber:iq:browse) and groupchat 1.0 rooms.
     Legacy(LegacyArgs),
+}
+
+#[derive(clap::Args)]
+struct SandboxArgs {
+    /// Arguments for confab (e.g. --audio-in tone:660).
+    #[arg(
+        value_name = "CONFAB ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    confab_args: Vec<OsString>,
 }
 
 #[derive(clap::Args)]
@@ -128,10 +152,24 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let peer = match Cli::parse().command {
+        Cmd::Peer(peer) => *peer,
+        // Synchronous: confab runs as a child; the peers have a runtime of
+        // their own.
+        Cmd::Sandbox(a) => {
+            let run = sandbox::confab_exe().and_then(|exe| sandbox::run(&exe, &a.confab_args));
+            return match run {
+                Ok(code) => std::process::ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("confab-testbed: sandbox: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let result = runtime.block_on(async {
-        match cli.peer {
+        match peer {
             Peer::Focus(a) => {
                 let opts = FocusOptions {
                     muc_domain: a.muc,

@@ -29,6 +29,7 @@ pub mod flood;
 pub mod focus;
 pub mod legacy;
 mod prosody;
+pub mod sandbox;
 mod server;
 pub mod sfu;
 

@@ -61,6 +61,12 @@ pub fn confab_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_confab"))
 }
 
+/// Path of the freshly built `confab-testbed` binary (the peers, the
+/// sandbox).
+pub fn testbed_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_confab-testbed"))
+}
+
 pub mod client;
 pub use client::{Client, LONG};
 pub mod tmux;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{LONG, TestServer, confab_bin, password_of};
+use super::{LONG, TestServer, confab_bin, password_of, testbed_bin};
 
 pub struct Tmux {
     socket: String,
@@ -61,10 +61,14 @@ impl Tmux {
         tmux
     }
 
-    /// Runs `confab ARGS` (no account given) in a `width`×`height`
-    /// terminal, with its config and data under `home`.
-    pub fn run(args: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
-        Tmux::spawn(args, &[], home, width, height)
+    /// Runs `confab-testbed sandbox ARGS` (confab with ARGS in the
+    /// sandbox; `CONFAB_BIN` names the freshly built confab) in a
+    /// `width`×`height` terminal, with its config and data under `home`.
+    pub fn sandbox(args: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
+        let confab = format!("CONFAB_BIN={}", confab_bin().display());
+        let mut args = args.to_vec();
+        args.insert(0, "sandbox");
+        Tmux::spawn_program(&testbed_bin(), &args, &[&confab], home, width, height)
     }
 
     /// Runs confab as `user` with `password` (`None`: without `--ca-file`,
@@ -189,6 +193,17 @@ impl Tmux {
     }
 
     fn spawn(args: &[&str], env: &[&str], home: &Path, width: u16, height: u16) -> Tmux {
+        Tmux::spawn_program(&confab_bin(), args, env, home, width, height)
+    }
+
+    fn spawn_program(
+        program: &Path,
+        args: &[&str],
+        env: &[&str],
+        home: &Path,
+        width: u16,
+        height: u16,
+    ) -> Tmux {
         let tmux = Tmux::new_socket();
         let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
         let status = tmux
@@ -202,7 +217,7 @@ impl Tmux {
             .arg(dir("XDG_DATA_HOME", &home.join("data")))
             .args(env)
             .arg("TERM=xterm-256color")
-            .arg(confab_bin())
+            .arg(program)
             .args(args)
             .status()
             .expect("tmux starts");

@@ -1,4 +1,5 @@
-//! `confab --sandbox` (the README's first command) works on its own: the
+//! `confab-testbed sandbox` (the README's first command, through
+//! `scripts/sandbox`) works on its own: the
 //! private Prosody comes up with the demo accounts and room, bob greets
 //! alice, and the project's peers are there — bob's call on the SFU can be
 //! joined and heard, the legacy service's rooms entered.
@@ -8,9 +9,8 @@ use crate::common::*;
 #[test]
 fn the_sandbox_has_bob_his_call_and_the_legacy_rooms() {
     let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::run(
+    let tmux = Tmux::sandbox(
         &[
-            "--sandbox",
             "--audio-in",
             "tone:660",
             "--audio-out",

@@ -96,7 +96,7 @@ pub struct RtcOptions {
 }
 
 impl RtcOptions {
-    /// Host candidates on 127.0.0.1 only (tests, a local testbed).
+    /// Host candidates on 127.0.0.1 only (tests, local peers).
     pub fn loopback() -> Self {
         RtcOptions {
             udp_addrs: vec!["127.0.0.1:0".to_string()],

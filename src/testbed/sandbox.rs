@@ -1,5 +1,7 @@
-//! `confab --sandbox`: a private Prosody with demo accounts and a demo
-//! room, a demo user (bob) in it, and confab opened as alice. The
+//! `confab-testbed sandbox [CONFAB ARGS…]` (what `scripts/sandbox` runs):
+//! a private Prosody with demo accounts and a demo room, a demo user (bob)
+//! in it, and confab opened as alice (the `confab` executable beside
+//! `confab-testbed`, or [`CONFAB_BIN_ENV`]; see [`confab_exe`]). The
 //! project's own peers run beside it: an A/V conference SFU
 //! (`sfu.localhost`, bob is in `standup@sfu.localhost` sending a 440 Hz
 //! tone), a legacy conference service (`legacy.localhost`: generic
@@ -7,15 +9,16 @@
 //! (`focus.localhost`). Everything lives in a temp dir that goes away on
 //! exit.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::testbed::{Prosody, ProsodyOptions};
+use super::{Prosody, ProsodyOptions};
 
 pub const DEMO_ROOM: &str = "demo@conference.localhost";
 /// bob's call in the sandbox.
@@ -25,8 +28,8 @@ const PEER_SECRET: &str = "sandbox-peer-secret";
 /// The SFU, the legacy conference service and the focus, on a runtime of
 /// their own (they live as long as the process).
 fn start_peers(server: &Prosody) -> Result<()> {
-    use crate::testbed::component::Link;
-    use crate::testbed::{focus, legacy, sfu};
+    use super::component::Link;
+    use super::{focus, legacy, sfu};
     let port = server.component_port();
     let mut legacy_opts = legacy::Options::new("legacy.localhost");
     for (spec, gc) in [
@@ -53,9 +56,32 @@ fn start_peers(server: &Prosody) -> Result<()> {
     Ok(())
 }
 const PASSWORD_VAR: &str = "CONFAB_SANDBOX_PASSWORD";
+/// The `confab` executable the sandbox runs, instead of the one beside
+/// the current executable.
+pub const CONFAB_BIN_ENV: &str = "CONFAB_BIN";
 
-fn confab(server: &Prosody, user: &str, home: &Path) -> Result<Command> {
-    let exe = std::env::current_exe().context("cannot find the confab executable")?;
+/// The `confab` executable: [`CONFAB_BIN_ENV`] if set, else `confab` in
+/// the directory of the current executable (the same target dir as
+/// `confab-testbed`). An error names the path when it is missing.
+pub fn confab_exe() -> Result<PathBuf> {
+    let exe = match std::env::var_os(CONFAB_BIN_ENV) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let me = std::env::current_exe().context("cannot find the current executable")?;
+            me.with_file_name(format!("confab{}", std::env::consts::EXE_SUFFIX))
+        }
+    };
+    if !exe.is_file() {
+        bail!(
+            "the confab executable {} is missing (build it with `cargo build --bin confab`, \
+             or name it with {CONFAB_BIN_ENV}=PATH)",
+            exe.display()
+        );
+    }
+    Ok(exe)
+}
+
+fn confab(exe: &Path, server: &Prosody, user: &str, home: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("--jid")
         .arg(server.jid(user))
@@ -69,11 +95,12 @@ fn confab(server: &Prosody, user: &str, home: &Path) -> Result<Command> {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CACHE_HOME", home.join("cache"));
-    Ok(cmd)
+    cmd
 }
 
-/// Runs the sandbox; returns confab's exit status.
-pub fn run() -> Result<u8> {
+/// Runs the sandbox with the `confab` executable `exe` (bob, then alice
+/// with `args` added); returns alice's exit status.
+pub fn run(exe: &Path, args: &[OsString]) -> Result<u8> {
     let server = Prosody::start(
         ProsodyOptions::new()
             .account("alice", "alice-pw")
@@ -88,7 +115,7 @@ pub fn run() -> Result<u8> {
 
     // bob joins the demo room, sets its subject and says hello, then stays
     // until we close his input.
-    let mut bob = confab(&server, "bob", &home)?
+    let mut bob = confab(exe, &server, "bob", &home)
         .arg("--batch")
         .arg("-")
         .args(["--audio-in", "tone:440", "--audio-out", "null"])
@@ -96,7 +123,7 @@ pub fn run() -> Result<u8> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .context("cannot start the demo user")?;
+        .with_context(|| format!("cannot start the demo user ({})", exe.display()))?;
     let mut bob_in = bob.stdin.take().context("no stdin for bob")?;
     let bob_out = bob.stdout.take().context("no stdout for bob")?;
     let (tx, rx) = mpsc::channel();
@@ -143,12 +170,12 @@ pub fn run() -> Result<u8> {
             "[accounts.alice]\njid = \"alice@localhost\"\nnick = \"alice\"\nautojoin = [\"{DEMO_ROOM}\"]\n"
         ),
     )?;
-    let status = confab(&server, "alice", &home)?
+    let status = confab(exe, &server, "alice", &home)
         .arg("--config")
         .arg(&config)
-        .args(std::env::args_os().skip(1).filter(|a| a != "--sandbox"))
+        .args(args)
         .status()
-        .context("cannot start confab")?;
+        .with_context(|| format!("cannot start confab ({})", exe.display()))?;
     drop(bob_in);
     let _ = bob.wait();
     Ok(status.code().unwrap_or(1).clamp(0, 255) as u8)
