@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use confab::testbed::flood::{FloodCount, FloodPlan, flood};
-use confab::testbed::{MUC_DOMAIN, Prosody, ProsodyOptions};
+use confab_testbed::flood::{FloodCount, FloodPlan, flood};
+use confab_testbed::{MUC_DOMAIN, Prosody, ProsodyOptions};
 use jid::BareJid;
 
 /// Peer connections the flood is spread over.

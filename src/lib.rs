@@ -4,16 +4,15 @@
 
 pub mod app;
 pub mod batch;
-pub mod command;
 pub mod config;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_cases;
-pub mod history;
-pub mod media;
-pub mod names;
-pub mod protocol;
-pub mod session;
-pub mod store;
-pub mod testbed;
 pub mod ui;
+
+// The layers below, each its own crate (see ARCHITECTURE.md), under the
+// module names the app and the tests use.
+pub use confab_core::{command, history, names, store};
+pub use confab_media as media;
+pub use confab_proto as protocol;
+pub use confab_session as session;

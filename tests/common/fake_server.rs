@@ -83,7 +83,7 @@ impl FakeServer {
 
     /// The same, with these stream features and `h=`.
     pub async fn offering(finale: Finale, offer: Offer) -> FakeServer {
-        let certs = confab::testbed::certs::generate(&["localhost"]).expect("certs");
+        let certs = confab_testbed::certs::generate(&["localhost"]).expect("certs");
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, &certs.ca_pem).unwrap();

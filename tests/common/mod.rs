@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests in `tests/it`.
 //!
-//! Every test gets its own private Prosody (see `confab::testbed`), or
+//! Every test gets its own private Prosody (see `confab_testbed`), or
 //! ejabberd for tests that run on both ([`server_with`], [`on_both!`]);
 //! tests never share a server, so they can run in parallel.
 
@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-pub use confab::testbed::*;
+pub use confab_testbed::*;
 
 /// The password [`prosody_with`] gives `user`: `"{user}-pw"`.
 pub fn password_of(user: &str) -> String {
@@ -46,11 +46,11 @@ macro_rules! on_both {
         mod $body {
             #[test]
             fn prosody() {
-                super::$body(confab::testbed::ServerKind::Prosody)
+                super::$body(confab_testbed::ServerKind::Prosody)
             }
             #[test]
             fn ejabberd() {
-                super::$body(confab::testbed::ServerKind::Ejabberd)
+                super::$body(confab_testbed::ServerKind::Ejabberd)
             }
         }
     )+};
@@ -64,7 +64,15 @@ pub fn confab_bin() -> PathBuf {
 /// Path of the freshly built `confab-testbed` binary (the peers, the
 /// sandbox).
 pub fn testbed_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_confab-testbed"))
+    // Another package's binary: cargo builds it with the workspace (its
+    // default members) into the same directory as confab.
+    let path = confab_bin().with_file_name("confab-testbed");
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace (`cargo build`)",
+        path.display()
+    );
+    path
 }
 
 pub mod client;

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use confab::media::analysis::wav_dominant_frequency;
-use confab::testbed::component::Link;
-use confab::testbed::sfu;
+use confab_testbed::component::Link;
+use confab_testbed::sfu;
 
 use crate::common::*;
 
@@ -516,7 +516,7 @@ fn server_with_tapped_sfu(
     users: &[&str],
 ) -> (Prosody, std::sync::mpsc::Receiver<(String, String)>) {
     use confab::protocol::{jingle, ns};
-    use confab::testbed::component::ComponentStream;
+    use confab_testbed::component::ComponentStream;
     let opts = users
         .iter()
         .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)))

@@ -4,7 +4,7 @@
 use minidom::Element;
 
 use confab::protocol::nc;
-use confab::testbed::component::{ComponentError, ComponentStream, NS, stanza};
+use confab_testbed::component::{ComponentError, ComponentStream, NS, stanza};
 
 use crate::common::*;
 
@@ -159,8 +159,8 @@ async fn attached(server: &Prosody, jid: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_stays_attached_through_quiet_periods_and_server_restarts() {
-    use confab::testbed::component::Link;
-    use confab::testbed::legacy;
+    use confab_testbed::component::Link;
+    use confab_testbed::legacy;
     use std::time::Duration;
     use tokio_xmpp::xmlstream::Timeouts;
 

@@ -1,14 +1,14 @@
 //! Issue 6: generic conferencing (`jabber:iq:conference` + browse) and
 //! groupchat 1.0, with `confab --batch` clients against the testbed's
-//! legacy conference service (`confab::testbed::legacy`, in-process as a
+//! legacy conference service (`confab_testbed::legacy`, in-process as a
 //! component of the test Prosody).
 
 use std::sync::mpsc;
 
 use serde_json::Value;
 
-use confab::testbed::component::ComponentStream;
-use confab::testbed::legacy::{self, Ids, Options, RoomSpec};
+use confab_testbed::component::ComponentStream;
+use confab_testbed::legacy::{self, Ids, Options, RoomSpec};
 
 use crate::common::*;
 

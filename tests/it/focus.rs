@@ -1,12 +1,12 @@
 //! Issue 8: `/join ROOM --focus` / `--focus-http URL` against the testbed
-//! Jitsi focus (`confab::testbed::focus`, run in-process as components of
+//! Jitsi focus (`confab_testbed::focus`, run in-process as components of
 //! the test Prosody), over XMPP and over HTTP.
 
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use confab::testbed::component::ComponentStream;
-use confab::testbed::focus::{FocusOptions, serve};
+use confab_testbed::component::ComponentStream;
+use confab_testbed::focus::{FocusOptions, serve};
 
 use crate::common::*;
 

@@ -154,7 +154,7 @@ async fn deep_stanzas_leave_the_tui_running() {
 /// same guard: a deep stanza for one is dropped, the next one arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_drops_deep_stanzas_and_goes_on() {
-    use confab::testbed::component::{ComponentStream, NS};
+    use confab_testbed::component::{ComponentStream, NS};
     let server = prosody_with(&["mallory"]);
     let mut comp = ComponentStream::connect(
         server.component_port(),

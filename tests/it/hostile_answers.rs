@@ -24,7 +24,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::{Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
-use confab::testbed::component::{ComponentStream, NS, iq_result};
+use confab_testbed::component::{ComponentStream, NS, iq_result};
 
 use crate::common::peer::*;
 use crate::common::*;

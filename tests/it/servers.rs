@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use confab::protocol::nc;
-use confab::testbed::component::{ComponentError, ComponentStream, NS, stanza};
+use confab_testbed::component::{ComponentError, ComponentStream, NS, stanza};
 
 use crate::common::*;
 

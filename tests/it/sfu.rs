@@ -21,8 +21,8 @@ use xmpp_parsers::presence::Presence;
 use confab::media::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
 use confab::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
 use confab::protocol::{adhoc, ns};
-use confab::testbed::component::ComponentStream;
-use confab::testbed::sfu;
+use confab_testbed::component::ComponentStream;
+use confab_testbed::sfu;
 
 use crate::common::peer::*;
 use crate::common::*;

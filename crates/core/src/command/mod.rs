@@ -1,0 +1,287 @@
+//! The one command language: the TUI input line and `--batch` both go
+//! through [`parse`]. The command table ([`table::COMMANDS`]) carries each
+//! command's name, aliases, usage, arguments and help, so parsing, `/help`
+//! and (later) completion never drift apart.
+
+pub mod admin;
+mod parse;
+pub mod table;
+
+use std::time::Duration;
+
+use jid::{BareJid, Jid};
+
+pub use confab_proto::Show;
+pub use parse::{ParseError, Token, parse, tokenize};
+
+/// Which rooms a `/status` applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusTarget {
+    All,
+    Room(BareJid),
+}
+
+/// What a `/wait` waits for. Every kind compiles to a predicate over the
+/// JSON form of events (see `batch::wait`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitKind {
+    /// `/wait message ROOM [--from NICK] [--contains TEXT]`
+    Message {
+        room: BareJid,
+        from: Option<String>,
+        contains: Option<String>,
+    },
+    /// `/wait occupant ROOM NICK`
+    Occupant { room: BareJid, nick: String },
+    /// `/wait event NAME [KEY=VALUE ...]`: any event whose fields equal the
+    /// given values (compared as text).
+    Event {
+        name: String,
+        fields: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub kind: WaitKind,
+    pub timeout: Duration,
+}
+
+/// Default timeout of `/wait` when `--timeout` is not given.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// What `/layout` does to a pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutSetting {
+    Show,
+    Hide,
+    Toggle,
+    Width(u16),
+}
+
+/// Options of `/join` beyond room, nick and password: how the room is
+/// entered (protocol, privacy) and what happens before (a conference focus).
+/// Every field's default is plain XEP-0045 behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JoinOptions {
+    /// `--focus [FOCUS-JID]` / `--focus-http URL`: ask a Jitsi focus for
+    /// the conference first (issue 8, `app/focus.rs`).
+    pub focus: Option<FocusTarget>,
+    /// `--prop KEY=VALUE` (repeatable): conference properties for the focus.
+    pub focus_props: Vec<(String, String)>,
+    /// `--protocol muc|conference|gc`: no detection, this protocol
+    /// (issue 6, `app/conference.rs`).
+    pub protocol: Option<confab_proto::Protocol>,
+    /// `--private`: generic conferencing with `<privacy/>` (real JID
+    /// hidden, only messages relayed to us).
+    pub private: bool,
+}
+
+/// Where a Jitsi conference request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FocusTarget {
+    /// A ConferenceIq to this JID (`None`: `focus.DOMAIN` of the account).
+    Xmpp(Option<Jid>),
+    /// A JSON POST to this URL (`/conference-request/v1` added if missing).
+    Http(String),
+}
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/join ROOM[/NICK] [PASSWORD]`
+    Join {
+        room: BareJid,
+        nick: Option<String>,
+        password: Option<String>,
+        /// The `--…` options of `/join` (protocol choice, privacy, focus).
+        options: JoinOptions,
+    },
+    /// `/part ROOM [REASON]`
+    Part {
+        room: BareJid,
+        reason: Option<String>,
+    },
+    /// `/say ROOM TEXT` (and plain text in the TUI, to the current room)
+    Say { room: BareJid, text: String },
+    /// `/correct ROOM TEXT`: replace our last message in the room (XEP-0308)
+    Correct { room: BareJid, text: String },
+    /// `/msg JID-or-ROOM/NICK TEXT`
+    Msg { to: Jid, text: String },
+    /// `/nick ROOM NEWNICK`
+    Nick { room: BareJid, nick: String },
+    /// `/topic ROOM TEXT`
+    Topic { room: BareJid, text: String },
+    /// `/status ROOM|all SHOW [TEXT]`
+    Status {
+        target: StatusTarget,
+        show: Show,
+        text: Option<String>,
+    },
+    /// `/config ROOM [FIELD=VALUE ...]`: show the room's configuration
+    /// form, or submit the given fields.
+    Config {
+        room: BareJid,
+        fields: Vec<(String, String)>,
+    },
+    /// `/rooms [SERVICE]`: the public rooms of a MUC service (paged).
+    Rooms { service: Option<Jid> },
+    /// `/search QUERY [SERVICE]`: rooms whose name, JID or description
+    /// contains QUERY.
+    Search { query: String, service: Option<Jid> },
+    /// `/info ROOM`: a room's public information (disco#info).
+    Info { room: BareJid },
+    /// `/create ROOM[/NICK] [--instant] [FIELD=VALUE ...]`
+    Create {
+        room: BareJid,
+        nick: Option<String>,
+        instant: bool,
+        fields: Vec<(String, String)>,
+    },
+    /// `/destroy ROOM [--reason TEXT] [--venue ROOM]`
+    Destroy {
+        room: BareJid,
+        reason: Option<String>,
+        venue: Option<BareJid>,
+    },
+    /// `/kick`, `/ban`, `/voice`, `/members`, … (see [`admin::Moderate`]).
+    Moderate(admin::Moderate),
+    /// `/wait ...`
+    Wait(Wait),
+    /// `/sleep SECS`
+    Sleep(Duration),
+    /// `/me TEXT` (TUI: an action in the current room)
+    Me { text: String },
+    /// `/win N` (TUI)
+    Win(usize),
+    /// `/layout rooms|people|events SETTING` (TUI)
+    Layout {
+        pane: String,
+        setting: LayoutSetting,
+    },
+    /// `/invite ROOM JID [REASON] [--mediated]`
+    Invite {
+        room: BareJid,
+        to: Jid,
+        reason: Option<String>,
+        mediated: bool,
+    },
+    /// `/invitations`
+    Invitations,
+    /// `/accept ID`
+    Accept { id: String },
+    /// `/decline ID [REASON]`
+    Decline { id: String, reason: Option<String> },
+    /// `/bookmark [ROOM] [--autojoin] [--nick N] [--password P]` (the TUI
+    /// fills in the current room; `name` is not set by the command line,
+    /// a replaced bookmark keeps its name).
+    Bookmark {
+        room: Option<BareJid>,
+        autojoin: bool,
+        nick: Option<String>,
+        password: Option<String>,
+        name: Option<String>,
+    },
+    /// `/bookmarks`
+    Bookmarks,
+    /// `/unbookmark ROOM`
+    Unbookmark { room: BareJid },
+    /// `/roster` (`/contacts`): contacts, presence, rooms, requests.
+    Roster,
+    /// `/add JID`: roster add and a subscription request.
+    AddContact { jid: BareJid },
+    /// `/remove JID`: roster remove (ends both subscriptions).
+    RemoveContact { jid: BareJid },
+    /// `/approve JID`: answer a subscription request with yes.
+    Approve { jid: BareJid },
+    /// `/deny JID`: answer a subscription request with no (or cancel it).
+    Deny { jid: BareJid },
+    /// `/where JID`: the room a contact is in (XEP-0194).
+    Where { contact: BareJid },
+    /// `/chatting ROOM|all on|off`: publish a room (or everything) to
+    /// contacts, or not.
+    Chatting { target: StatusTarget, publish: bool },
+    /// `/call ROOM`: join an A/V conference (XEP-0521).
+    Call { room: BareJid },
+    /// `/hangup`
+    Hangup,
+    /// `/mute`
+    Mute,
+    /// `/unmute`
+    Unmute,
+    /// `/deafen`
+    Deafen,
+    /// `/undeafen`
+    Undeafen,
+    /// `/devices`: the audio devices.
+    Devices,
+    /// `/callconfig ROOM [FIELD=VALUE ...]`: the conference's ad-hoc
+    /// configuration (XEP-0050, node `urn:xmpp:av-conferences:config`).
+    CallConfig {
+        room: BareJid,
+        fields: Vec<(String, String)>,
+    },
+    /// `/browse JID`: a `jabber:iq:browse` look (rooms, participants).
+    Browse { jid: Jid },
+    /// `/whois ROOM NICK`: the real JID of an occupant, where the room
+    /// tells it.
+    Whois { room: BareJid, nick: String },
+    /// `/help [COMMAND]`
+    Help { topic: Option<String> },
+    /// `/quit`
+    Quit,
+}
+
+impl Command {
+    /// The command's name as in the table (for events and errors).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Join { .. } => "join",
+            Command::Part { .. } => "part",
+            Command::Say { .. } => "say",
+            Command::Correct { .. } => "correct",
+            Command::Msg { .. } => "msg",
+            Command::Nick { .. } => "nick",
+            Command::Topic { .. } => "topic",
+            Command::Status { .. } => "status",
+            Command::Config { .. } => "config",
+            Command::Rooms { .. } => "rooms",
+            Command::Search { .. } => "search",
+            Command::Info { .. } => "info",
+            Command::Create { .. } => "create",
+            Command::Destroy { .. } => "destroy",
+            Command::Moderate(m) => m.name(),
+            Command::Wait(_) => "wait",
+            Command::Sleep(_) => "sleep",
+            Command::Me { .. } => "me",
+            Command::Win(_) => "win",
+            Command::Layout { .. } => "layout",
+            Command::Invite { .. } => "invite",
+            Command::Invitations => "invitations",
+            Command::Accept { .. } => "accept",
+            Command::Decline { .. } => "decline",
+            Command::Bookmark { .. } => "bookmark",
+            Command::Bookmarks => "bookmarks",
+            Command::Unbookmark { .. } => "unbookmark",
+            Command::Roster => "roster",
+            Command::AddContact { .. } => "add",
+            Command::RemoveContact { .. } => "remove",
+            Command::Approve { .. } => "approve",
+            Command::Deny { .. } => "deny",
+            Command::Where { .. } => "where",
+            Command::Chatting { .. } => "chatting",
+            Command::Call { .. } => "call",
+            Command::Hangup => "hangup",
+            Command::Mute => "mute",
+            Command::Unmute => "unmute",
+            Command::Deafen => "deafen",
+            Command::Undeafen => "undeafen",
+            Command::Devices => "devices",
+            Command::CallConfig { .. } => "callconfig",
+            Command::Browse { .. } => "browse",
+            Command::Whois { .. } => "whois",
+            Command::Help { .. } => "help",
+            Command::Quit => "quit",
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! confab-core: the state store, the command language and the local
+//! history. Plain data in, events out: no network, no terminal, no tokio.
+//! Depends on confab-proto only.
+
+pub mod command;
+pub mod history;
+pub mod names;
+pub mod store;

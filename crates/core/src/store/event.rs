@@ -1,0 +1,426 @@
+//! Events: what changed in the store (and results of commands). The TUI
+//! marks itself dirty on them; `--batch` prints each as one JSON line.
+
+use serde::Serialize;
+
+use confab_proto::muc::{Affiliation, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OccupantAction {
+    Join,
+    Leave,
+    Nick,
+    Update,
+}
+
+/// How we came to be out of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeftKind {
+    Left,
+    Kicked,
+    Banned,
+    Removed,
+    Destroyed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    Connected {
+        jid: String,
+        /// The SASL mechanism of the login, e.g. `SCRAM-SHA-256-PLUS`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sasl: Option<String>,
+    },
+    Disconnected {
+        reason: String,
+        retry_in: f64,
+    },
+    Reconnecting {
+        attempt: u32,
+    },
+    Reconnected {
+        jid: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sasl: Option<String>,
+    },
+    Joined {
+        room: String,
+        nick: String,
+        protocol: &'static str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        rejoined: bool,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notices: Vec<String>,
+    },
+    Occupant {
+        room: String,
+        nick: String,
+        action: OccupantAction,
+        role: Role,
+        affiliation: Affiliation,
+        show: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jid: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        occupant_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        old_nick: Option<String>,
+        #[serde(rename = "self")]
+        is_self: bool,
+        /// On `leave`: why (`left`, `kicked`, `banned`, `removed`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<LeftKind>,
+        /// Reason and actor of a kick, ban or role/affiliation change.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+        /// On `join`: the nick this person (same XEP-0421 occupant-id)
+        /// had when last seen in the room, if different.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        was: Option<String>,
+        /// The room's trusted Jitsi focus (`app/focus.rs`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        focus: bool,
+        /// The occupant whose nick this one imitates (same look, mixed
+        /// scripts or invisible characters: `crate::names`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lookalike: Option<String>,
+    },
+    Message {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        body: String,
+        private: bool,
+        delayed: bool,
+        own: bool,
+        time: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    Subject {
+        room: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        subject: String,
+    },
+    Left {
+        room: String,
+        kind: LeftKind,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        venue: Option<String>,
+    },
+    /// Archived messages shown on join (not repeated as message events).
+    History {
+        room: String,
+        count: usize,
+    },
+    /// A command finished well.
+    Ok {
+        command: String,
+    },
+    /// Something failed: a command (then `command` is set) or something
+    /// the network did.
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        condition: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", rename = "message-id")]
+        message_id: Option<String>,
+    },
+    /// Help or other text a command prints.
+    Info {
+        text: String,
+    },
+    /// An invitation to a room arrived (`id` for `/accept`, `/decline`).
+    Invitation(super::InvitationItem),
+    /// The pending invitations (`/invitations`).
+    Invitations {
+        invitations: Vec<super::InvitationItem>,
+    },
+    /// Someone declined our invitation (relayed by the room).
+    InvitationDeclined(super::DeclineItem),
+    /// The account's room bookmarks (`/bookmarks`).
+    Bookmarks {
+        bookmarks: Vec<super::BookmarkItem>,
+    },
+    /// A XEP-0308 correction: the message `replaces` (its id) of `nick`
+    /// now reads `body`.
+    Correction {
+        room: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        replaces: String,
+        body: String,
+        own: bool,
+        delayed: bool,
+        time: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// A XEP-0313 catch-up of a room's archive finished: `count` messages
+    /// were new (each came as a delayed `message` event); `complete`: up
+    /// to the end of the archive (else an `error` said where it stopped).
+    Mam {
+        room: String,
+        count: usize,
+        complete: bool,
+    },
+    /// XEP-0410 self-ping found the room had silently dropped us; the
+    /// session rejoins (a `joined` with `rejoined` follows).
+    Dropped {
+        room: String,
+        condition: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// A stanza past the parse limits (depth, size, attributes) was
+    /// dropped unread (`session/guard.rs`); told apart from a room's drop
+    /// by its `stanza` field.
+    #[serde(rename = "dropped")]
+    StanzaDropped {
+        /// `iq`, `message`, `presence` (or another top-level element).
+        stanza: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// `too-deep`, `too-large` or `too-many-attributes`.
+        reason: String,
+        text: String,
+    },
+    /// One page of a MUC service's room list (`/rooms`); `complete` on
+    /// the last one.
+    RoomList {
+        service: String,
+        /// 0 for the first page of a listing.
+        page: usize,
+        rooms: Vec<confab_proto::rooms::RoomItem>,
+        complete: bool,
+    },
+    /// The rooms `/search` found; `described` rooms were also looked up
+    /// for their description, `not_described` were not (over the limit).
+    /// `via`: `disco` (the MUC service's room list searched here) or
+    /// `xep-0433` (the search service's answer).
+    RoomSearch {
+        service: String,
+        via: &'static str,
+        query: String,
+        rooms: Vec<confab_proto::rooms::RoomItem>,
+        described: usize,
+        not_described: usize,
+    },
+    /// A room's public information (`/info`).
+    RoomInfo {
+        room: String,
+        #[serde(flatten)]
+        info: confab_proto::rooms::RoomInfo,
+    },
+    /// A room's configuration form (`/config ROOM`, `/create ROOM`);
+    /// `purpose` is `config` or `create` (the new room stays locked until
+    /// the form is submitted).
+    RoomForm {
+        room: String,
+        purpose: &'static str,
+        form: confab_proto::rooms::Form,
+    },
+    /// A room's list of affiliations or roles (`/members`, `/moderators`, …).
+    AdminList {
+        room: String,
+        /// `members`, `admins`, `owners`, `outcasts` or `moderators`.
+        list: String,
+        items: Vec<confab_proto::admin::AdminItem>,
+    },
+    /// `/browse JID`: a `jabber:iq:browse` answer (`category`, `jid`,
+    /// `name`, `type`, `items`, `namespaces`); `snapshot` when it lists
+    /// the participants of a room we are not in (no updates follow).
+    Browse {
+        target: String,
+        #[serde(flatten)]
+        browse: confab_proto::conference::Browse,
+        snapshot: bool,
+    },
+    /// `/whois ROOM NICK`: the occupant's real JID, if the room tells it.
+    Whois {
+        room: String,
+        nick: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jid: Option<String>,
+    },
+    /// `/info ROOM` of a generic conferencing room: what its `get` says
+    /// (`nick`, `secret`, `privacy`, `name`, `topic`; `id` and
+    /// `current_nick` once we are in).
+    ConferenceInfo {
+        room: String,
+        #[serde(flatten)]
+        requirements: confab_proto::conference::Requirements,
+    },
+    /// The roster (`/roster`, `/contacts`): contacts with presence and
+    /// current room, and the subscription requests waiting for an answer.
+    Roster {
+        contacts: Vec<super::ContactItem>,
+        requests: Vec<super::RequestItem>,
+    },
+    /// A roster item was added, changed or removed (`subscription`
+    /// `remove`) by a roster push.
+    Contact(super::ContactItem),
+    /// A contact's presence changed (the most available resource).
+    Presence {
+        from: String,
+        show: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A subscription presence: `subscribe` (answer with `/approve` or
+    /// `/deny`), `subscribed`, `unsubscribe`, `unsubscribed`.
+    Subscription {
+        from: String,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A contact says which room they are in (XEP-0194); `room` is null
+    /// when they left the room of item `item`.
+    Chatting {
+        from: String,
+        item: String,
+        room: Option<confab_proto::chatting::ChattingRoom>,
+    },
+    /// Whether one of our rooms is published to our contacts, and why not.
+    ChattingPublish {
+        room: String,
+        published: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// `/where CONTACT`: their presence and the room they are in (null:
+    /// none known).
+    Where {
+        contact: String,
+        presence: &'static str,
+        room: Option<confab_proto::chatting::ChattingRoom>,
+    },
+    /// A visitor asks the moderators for voice (XEP-0045 §7.13).
+    VoiceRequest {
+        room: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jid: Option<String>,
+    },
+    /// A Jitsi focus has the conference ready (`/join --focus`): the room
+    /// joined next (on the visitor node's MUC domain after a `vnode`
+    /// redirect), the focus to trust, and the conference's properties.
+    ConferenceReady {
+        room: String,
+        focus: Option<String>,
+        vnode: Option<String>,
+        properties: std::collections::BTreeMap<String, String>,
+    },
+    /// The focus answered `ready='false'`: request `attempt` (2, 3, …)
+    /// goes out in `retry_in` seconds.
+    ConferenceWaiting {
+        room: String,
+        focus: String,
+        attempt: u32,
+        retry_in: f64,
+    },
+    /// Our call changed state (`connecting`, `connected`, `ended`).
+    Call {
+        jid: String,
+        state: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A stream the conference forwards to us came or went.
+    Stream {
+        call: String,
+        entity: String,
+        state: &'static str,
+    },
+    /// The level (0–1) of a stream we receive, a few times a second.
+    AudioLevel {
+        entity: String,
+        level: f32,
+        speaking: bool,
+    },
+}
+
+impl Event {
+    /// The event's name as in the JSON `"event"` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Connected { .. } => "connected",
+            Event::Disconnected { .. } => "disconnected",
+            Event::Reconnecting { .. } => "reconnecting",
+            Event::Reconnected { .. } => "reconnected",
+            Event::Joined { .. } => "joined",
+            Event::Occupant { .. } => "occupant",
+            Event::Message { .. } => "message",
+            Event::Subject { .. } => "subject",
+            Event::Left { .. } => "left",
+            Event::History { .. } => "history",
+            Event::Ok { .. } => "ok",
+            Event::Error { .. } => "error",
+            Event::Info { .. } => "info",
+            Event::Invitation(_) => "invitation",
+            Event::Invitations { .. } => "invitations",
+            Event::InvitationDeclined(_) => "invitation-declined",
+            Event::Bookmarks { .. } => "bookmarks",
+            Event::Correction { .. } => "correction",
+            Event::Mam { .. } => "mam",
+            Event::Dropped { .. } | Event::StanzaDropped { .. } => "dropped",
+            Event::RoomList { .. } => "room-list",
+            Event::RoomSearch { .. } => "room-search",
+            Event::RoomInfo { .. } => "room-info",
+            Event::RoomForm { .. } => "room-form",
+            Event::AdminList { .. } => "admin-list",
+            Event::VoiceRequest { .. } => "voice-request",
+            Event::Roster { .. } => "roster",
+            Event::Contact(_) => "contact",
+            Event::Presence { .. } => "presence",
+            Event::Subscription { .. } => "subscription",
+            Event::Chatting { .. } => "chatting",
+            Event::ChattingPublish { .. } => "chatting-publish",
+            Event::Where { .. } => "where",
+            Event::Browse { .. } => "browse",
+            Event::Whois { .. } => "whois",
+            Event::ConferenceInfo { .. } => "conference-info",
+            Event::ConferenceReady { .. } => "conference-ready",
+            Event::ConferenceWaiting { .. } => "conference-waiting",
+            Event::Call { .. } => "call",
+            Event::Stream { .. } => "stream",
+            Event::AudioLevel { .. } => "audio-level",
+        }
+    }
+
+    pub fn error(condition: &str, text: Option<String>) -> Event {
+        Event::Error {
+            command: None,
+            room: None,
+            condition: condition.to_string(),
+            text,
+            message_id: None,
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("events serialise")
+    }
+}

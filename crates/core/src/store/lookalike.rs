@@ -1,0 +1,122 @@
+//! Occupants whose nick imitates another occupant's ([`crate::names`]):
+//! the `lookalike` field of their `occupant` events.
+
+use super::event::{Event, OccupantAction};
+use super::room::Room;
+
+/// Whom `nick` imitates in `r` (where it is an occupant already).
+fn imitated(r: &Room, nick: &str) -> Option<String> {
+    crate::names::imitated(nick, r.occupants.iter_sorted().map(|o| o.nick.as_str()))
+        .map(str::to_string)
+}
+
+/// Sets `lookalike` on an occupant event of `r` (join, nick, update).
+pub(super) fn mark(r: &Room, ev: &mut Event) {
+    if let Event::Occupant {
+        nick, lookalike, ..
+    } = ev
+    {
+        *lookalike = imitated(r, nick);
+    }
+}
+
+/// `nick` has just arrived: `update` events for the occupants already
+/// there who imitate it (they were not marked when they came).
+pub(super) fn imitators_of(r: &Room, room: &str, nick: &str) -> Vec<Event> {
+    r.occupants
+        .iter_sorted()
+        .filter(|o| o.nick != nick)
+        .filter(|o| crate::names::imitated(&o.nick, [nick]).is_some())
+        .map(|o| Event::Occupant {
+            room: room.to_string(),
+            nick: o.nick.clone(),
+            action: OccupantAction::Update,
+            role: o.info.role,
+            affiliation: o.info.affiliation,
+            show: o.info.show,
+            status: o.info.status.clone(),
+            jid: o.info.jid.as_ref().map(|j| j.to_string()),
+            occupant_id: o.info.occupant_id.clone(),
+            old_nick: None,
+            is_self: o.nick == r.own_nick,
+            kind: None,
+            reason: None,
+            actor: None,
+            was: None,
+            focus: r.is_focus(&o.info),
+            lookalike: Some(nick.to_string()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use jid::BareJid;
+
+    use crate::store::{Input, Protocol, Store};
+    use confab_proto::muc::MucPresence;
+    use confab_proto::{Incoming, OccupantInfo};
+
+    fn arrive(s: &mut Store, nick: &str, codes: &[u16]) -> Vec<serde_json::Value> {
+        let p = MucPresence {
+            room: BareJid::new("r@conference.localhost").unwrap(),
+            nick: nick.into(),
+            available: true,
+            info: OccupantInfo {
+                show: "available",
+                ..Default::default()
+            },
+            codes: codes.to_vec(),
+            has_muc_user: true,
+            new_nick: None,
+            reason: None,
+            actor: None,
+            destroyed: None,
+        };
+        s.apply(Input::Incoming(Incoming::MucPresence(p)), Utc::now())
+            .iter()
+            .map(|e| e.to_json())
+            .filter(|v| v["event"] == "occupant")
+            .collect()
+    }
+
+    fn joined() -> Store {
+        let mut s = Store::new();
+        s.apply(
+            Input::Joining {
+                room: BareJid::new("r@conference.localhost").unwrap(),
+                nick: "me".into(),
+                protocol: Protocol::Muc,
+            },
+            Utc::now(),
+        );
+        arrive(&mut s, "me", &[110]);
+        s
+    }
+
+    #[test]
+    fn an_imitation_is_marked_when_it_comes() {
+        let mut s = joined();
+        let ev = arrive(&mut s, "admin", &[]);
+        assert!(ev[0].get("lookalike").is_none(), "{ev:?}");
+        let ev = arrive(&mut s, "\u{430}dmin", &[]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0]["action"], "join");
+        assert_eq!(ev[0]["lookalike"], "admin");
+    }
+
+    #[test]
+    fn an_imitation_is_marked_when_the_original_comes() {
+        let mut s = joined();
+        let ev = arrive(&mut s, "ad\u{200b}min", &[]);
+        assert!(ev[0].get("lookalike").is_none(), "{ev:?}");
+        let ev = arrive(&mut s, "admin", &[]);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[0]["nick"], "admin");
+        assert!(ev[0].get("lookalike").is_none(), "{ev:?}");
+        assert_eq!(ev[1]["nick"], "ad\u{200b}min");
+        assert_eq!(ev[1]["action"], "update");
+        assert_eq!(ev[1]["lookalike"], "admin");
+    }
+}

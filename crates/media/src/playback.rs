@@ -1,0 +1,675 @@
+//! The receiving half of a call's audio.
+//!
+//! Each received stream gets a [`StreamSink`] (owned by whatever reads its
+//! RTP packets): it decodes Opus (mono or stereo packets → mono), recovers
+//! a lost packet from the next one's in-band FEC and conceals longer gaps,
+//! meters the level, tells speaking from silence, writes the stream's own
+//! WAV in `--audio-out-dir` and queues 20 ms frames for the mixer.
+//!
+//! [`Playback`] runs the mixer thread: every 20 ms (own timer) it takes
+//! one frame from each stream's small jitter queue, mixes with soft
+//! clipping and writes the sink (`--audio-out`: speaker, mix WAV, or
+//! nothing). Deafened, the sink gets silence (streams are still decoded,
+//! metered and recorded).
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::codec::{Decoder, MAX_DECODED};
+use super::device::SpeakerSink;
+use super::level::{LevelMeter, SpeakingDetector};
+use super::mixer::mix_into;
+use super::spec::AudioOut;
+use super::wav::{WavSink, stream_file_name};
+use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError, wait_for_tick};
+
+/// Frames a stream buffers before it starts playing (60 ms).
+pub const PREBUFFER: usize = 3;
+/// More than this many frames queued (200 ms): trimmed back to
+/// [`PREBUFFER`] (latency is bounded; the oldest audio goes).
+pub const MAX_QUEUE: usize = 10;
+/// Gaps up to this many packets (0.5 s) are concealed; longer ones (a pause
+/// in sending, a restart) are not filled in.
+pub const MAX_CONCEALED: u16 = 25;
+
+/// A stream's level for the TUI meter and `audio-level` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamLevel {
+    pub entity: String,
+    /// 0..1 (−60..0 dBFS).
+    pub level: f32,
+    pub speaking: bool,
+}
+
+/// What happened to a stream's packets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub packets: u64,
+    /// Packets that never came (by sequence number).
+    pub lost: u64,
+    /// Lost packets rebuilt from the next packet's FEC data.
+    pub recovered: u64,
+    /// Frames filled in by concealment (lost or undecodable packets).
+    pub concealed: u64,
+    /// Packets that did not decode.
+    pub invalid: u64,
+    /// Packets older than one already played (late or duplicated).
+    pub late: u64,
+    /// 20 ms frames produced.
+    pub frames: u64,
+}
+
+struct Slot {
+    id: u64,
+    entity: String,
+    queue: VecDeque<Vec<f32>>,
+    playing: bool,
+    level: f32,
+    speaking: bool,
+}
+
+struct Shared {
+    slots: Mutex<Vec<Slot>>,
+    names: Mutex<HashSet<String>>,
+    out_dir: Option<PathBuf>,
+    stop: AtomicBool,
+    deafened: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    fn slots(&self) -> MutexGuard<'_, Vec<Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+enum Sink {
+    Null,
+    File(WavSink),
+    Speaker(SpeakerSink),
+}
+
+impl Sink {
+    fn open(out: &AudioOut) -> Result<Sink, MediaError> {
+        Ok(match out {
+            AudioOut::Null => Sink::Null,
+            AudioOut::File(path) => Sink::File(WavSink::create(path)?),
+            AudioOut::Default => Sink::Speaker(SpeakerSink::open(None)?),
+            AudioOut::Device(name) => Sink::Speaker(SpeakerSink::open(Some(name))?),
+        })
+    }
+
+    fn write(&mut self, frame: &[f32]) -> Result<(), MediaError> {
+        match self {
+            Sink::Null => Ok(()),
+            Sink::File(w) => w.write(frame),
+            Sink::Speaker(s) => s.write(frame),
+        }
+    }
+
+    fn finish(self) -> Result<(), MediaError> {
+        match self {
+            Sink::File(w) => w.finish(),
+            Sink::Null | Sink::Speaker(_) => Ok(()),
+        }
+    }
+}
+
+/// The mixer thread and the streams feeding it. Dropping it stops the
+/// thread (use [`Playback::finish`] to see errors).
+pub struct Playback {
+    shared: Arc<Shared>,
+    sink: String,
+    thread: Option<JoinHandle<Result<(), MediaError>>>,
+}
+
+impl Playback {
+    /// Opens the sink `out` names (a speaker that cannot be opened is an
+    /// error here), creates `out_dir` for per-stream WAVs if given, and
+    /// starts the mixer.
+    pub fn start(out: &AudioOut, out_dir: Option<&Path>) -> Result<Playback, MediaError> {
+        if let Some(dir) = out_dir {
+            std::fs::create_dir_all(dir).map_err(|source| MediaError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let sink = Sink::open(out)?;
+        let shared = Arc::new(Shared {
+            slots: Mutex::new(Vec::new()),
+            names: Mutex::new(HashSet::new()),
+            out_dir: out_dir.map(Path::to_path_buf),
+            stop: AtomicBool::new(false),
+            deafened: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+        });
+        let thread = std::thread::Builder::new()
+            .name("confab-mixer".into())
+            .spawn({
+                let shared = shared.clone();
+                move || run_mixer(sink, &shared)
+            })
+            .map_err(MediaError::Thread)?;
+        Ok(Playback {
+            shared,
+            sink: out.to_string(),
+            thread: Some(thread),
+        })
+    }
+
+    /// The `--audio-out` spec being played to.
+    pub fn sink(&self) -> &str {
+        &self.sink
+    }
+
+    /// A new stream labelled `entity` (a Coin user entity such as
+    /// `xmpp:alice@localhost`). With an output directory its audio is
+    /// recorded to [`stream_file_name`]`(entity)` there (`-2`, `-3`, … when
+    /// the name was used before in this playback).
+    pub fn add_stream(&self, entity: &str) -> Result<StreamSink, MediaError> {
+        let wav = match &self.shared.out_dir {
+            Some(dir) => {
+                let name = {
+                    let mut names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
+                    let name = unique_name(&names, &stream_file_name(entity));
+                    names.insert(name.clone());
+                    name
+                };
+                Some(WavSink::create(&dir.join(name))?)
+            }
+            None => None,
+        };
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        self.shared.slots().push(Slot {
+            id,
+            entity: entity.to_string(),
+            queue: VecDeque::with_capacity(MAX_QUEUE + 1),
+            playing: false,
+            level: 0.0,
+            speaking: false,
+        });
+        Ok(StreamSink {
+            id,
+            entity: entity.to_string(),
+            shared: self.shared.clone(),
+            decoder: Decoder::new()?,
+            wav,
+            meter: LevelMeter::new(),
+            speaking: SpeakingDetector::default(),
+            next_seq: None,
+            last_samples: FRAME_SAMPLES,
+            pcm: vec![0.0; MAX_DECODED],
+            pending: Vec::with_capacity(MAX_DECODED + FRAME_SAMPLES),
+            stats: StreamStats::default(),
+        })
+    }
+
+    /// Every stream's current level, in the order they were added.
+    pub fn levels(&self) -> Vec<StreamLevel> {
+        self.shared
+            .slots()
+            .iter()
+            .map(|s| StreamLevel {
+                entity: s.entity.clone(),
+                level: s.level,
+                speaking: s.speaking,
+            })
+            .collect()
+    }
+
+    /// Streams currently feeding the mixer.
+    pub fn stream_count(&self) -> usize {
+        self.shared.slots().len()
+    }
+
+    /// Deafened: the sink gets silence.
+    pub fn set_deafened(&self, deafened: bool) {
+        self.shared.deafened.store(deafened, Ordering::Relaxed);
+    }
+
+    pub fn is_deafened(&self) -> bool {
+        self.shared.deafened.load(Ordering::Relaxed)
+    }
+
+    /// Stops the mixer and finishes the mix WAV; the error that stopped the
+    /// mixer early, if any (a speaker that failed, a full disk).
+    pub fn finish(mut self) -> Result<(), MediaError> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), MediaError> {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| MediaError::ThreadPanicked)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+fn unique_name(used: &HashSet<String>, name: &str) -> String {
+    if !used.contains(name) {
+        return name.to_string();
+    }
+    let stem = name.strip_suffix(".wav").unwrap_or(name);
+    (2..)
+        .map(|i| format!("{stem}-{i}.wav"))
+        .find(|n| !used.contains(n))
+        .expect("an unused name")
+}
+
+fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
+    let mut out = vec![0.0f32; FRAME_SAMPLES];
+    let mut frames: Vec<Vec<f32>> = Vec::new();
+    let mut next = Instant::now() + FRAME_DURATION;
+    let result = loop {
+        if shared.stop.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        wait_for_tick(&mut next);
+        next += FRAME_DURATION;
+        frames.clear();
+        take_frames(&mut shared.slots(), &mut frames);
+        if shared.deafened.load(Ordering::Relaxed) {
+            out.fill(0.0);
+        } else {
+            mix_into(&mut out, frames.iter().map(Vec::as_slice));
+        }
+        if let Err(e) = sink.write(&out) {
+            break Err(e);
+        }
+    };
+    let finished = sink.finish();
+    result.and(finished)
+}
+
+/// One mixer tick's jitter handling: a stream plays once it has
+/// [`PREBUFFER`] frames, gives one frame per tick, and goes back to
+/// buffering when it runs dry.
+fn take_frames(slots: &mut [Slot], frames: &mut Vec<Vec<f32>>) {
+    for slot in slots.iter_mut() {
+        if !slot.playing && slot.queue.len() >= PREBUFFER {
+            slot.playing = true;
+        }
+        if slot.playing {
+            match slot.queue.pop_front() {
+                Some(f) => frames.push(f),
+                None => slot.playing = false,
+            }
+        }
+    }
+}
+
+/// One received stream (see the module docs). Dropping it removes the
+/// stream from the mixer and finishes its WAV.
+pub struct StreamSink {
+    id: u64,
+    entity: String,
+    shared: Arc<Shared>,
+    decoder: Decoder,
+    wav: Option<WavSink>,
+    meter: LevelMeter,
+    speaking: SpeakingDetector,
+    next_seq: Option<u16>,
+    last_samples: usize,
+    pcm: Vec<f32>,
+    pending: Vec<f32>,
+    stats: StreamStats,
+}
+
+impl StreamSink {
+    pub fn entity(&self) -> &str {
+        &self.entity
+    }
+
+    /// Where this stream is recorded, if anywhere.
+    pub fn wav_path(&self) -> Option<&Path> {
+        self.wav.as_ref().map(WavSink::path)
+    }
+
+    /// Takes one RTP payload with its RTP sequence number. Loss (a gap in
+    /// the numbers) is recovered with FEC and concealed; late and duplicate
+    /// packets are dropped; undecodable packets are concealed. Errors only
+    /// come from writing the stream's WAV.
+    pub fn push(&mut self, seq: u16, payload: &[u8]) -> Result<(), MediaError> {
+        self.stats.packets += 1;
+        if let Some(expected) = self.next_seq {
+            let gap = seq.wrapping_sub(expected);
+            if gap >= 0x8000 {
+                self.stats.late += 1;
+                return Ok(());
+            }
+            if gap > 0 {
+                self.stats.lost += u64::from(gap);
+                if gap <= MAX_CONCEALED {
+                    for _ in 1..gap {
+                        self.conceal()?;
+                    }
+                    self.recover(payload)?;
+                }
+            }
+        }
+        self.next_seq = Some(seq.wrapping_add(1));
+        match self.decoder.decode(payload, &mut self.pcm) {
+            Ok(n) => {
+                self.last_samples = n.clamp(1, MAX_DECODED);
+                self.emit_pcm(n)
+            }
+            Err(_) => {
+                self.stats.invalid += 1;
+                self.conceal()
+            }
+        }
+    }
+
+    /// Takes the next payload of a stream without sequence numbers.
+    pub fn push_next(&mut self, payload: &[u8]) -> Result<(), MediaError> {
+        let seq = self.next_seq.unwrap_or(0);
+        self.push(seq, payload)
+    }
+
+    /// Conceals `frames` lost packets the caller knows of.
+    pub fn lost(&mut self, frames: u16) -> Result<(), MediaError> {
+        for _ in 0..frames {
+            self.stats.lost += 1;
+            self.conceal()?;
+        }
+        if let Some(seq) = self.next_seq.as_mut() {
+            *seq = seq.wrapping_add(frames);
+        }
+        Ok(())
+    }
+
+    fn conceal(&mut self) -> Result<(), MediaError> {
+        self.stats.concealed += 1;
+        let n = self.last_samples;
+        match self.decoder.conceal(&mut self.pcm[..n]) {
+            Ok(n) => self.emit_pcm(n),
+            Err(_) => {
+                self.pcm[..n].fill(0.0);
+                self.emit_pcm(n)
+            }
+        }
+    }
+
+    fn recover(&mut self, next: &[u8]) -> Result<(), MediaError> {
+        let n = self.last_samples;
+        match self.decoder.recover(next, &mut self.pcm[..n]) {
+            Ok(n) => {
+                self.stats.recovered += 1;
+                self.emit_pcm(n)
+            }
+            Err(_) => self.conceal(),
+        }
+    }
+
+    fn emit_pcm(&mut self, n: usize) -> Result<(), MediaError> {
+        self.pending.extend_from_slice(&self.pcm[..n]);
+        let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+        if whole == 0 {
+            return Ok(());
+        }
+        let mut frames = Vec::with_capacity(whole / FRAME_SAMPLES);
+        let mut level = 0.0;
+        let mut speaking = false;
+        for frame in self.pending[..whole].chunks_exact(FRAME_SAMPLES) {
+            level = self.meter.update(frame);
+            speaking = self.speaking.update(self.meter.dbfs());
+            frames.push(frame.to_vec());
+        }
+        let written = match self.wav.as_mut() {
+            Some(w) => w.write(&self.pending[..whole]),
+            None => Ok(()),
+        };
+        self.pending.drain(..whole);
+        self.stats.frames += frames.len() as u64;
+        let mut slots = self.shared.slots();
+        if let Some(slot) = slots.iter_mut().find(|s| s.id == self.id) {
+            slot.level = level;
+            slot.speaking = speaking;
+            slot.queue.extend(frames);
+            if slot.queue.len() > MAX_QUEUE {
+                let excess = slot.queue.len() - PREBUFFER;
+                slot.queue.drain(..excess);
+            }
+        }
+        written
+    }
+
+    /// The stream's level now.
+    pub fn level(&self) -> StreamLevel {
+        StreamLevel {
+            entity: self.entity.clone(),
+            level: self.meter.level(),
+            speaking: self.speaking.speaking(),
+        }
+    }
+
+    pub fn stats(&self) -> StreamStats {
+        self.stats
+    }
+
+    /// Removes the stream and finishes its WAV (errors of that last write).
+    pub fn finish(mut self) -> Result<(), MediaError> {
+        match self.wav.take() {
+            Some(w) => w.finish(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for StreamSink {
+    fn drop(&mut self) {
+        self.shared.slots().retain(|s| s.id != self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SAMPLE_RATE;
+    use crate::analysis::{dominant_frequency, spectrum_peaks, wav_dominant_frequency};
+    use crate::codec::{Encoder, EncoderConfig};
+    use crate::source::{FrameSource, ToneSource};
+    use crate::wav::read_mono;
+    use std::time::Duration;
+
+    fn packets(hz: f32, n: usize) -> Vec<Vec<u8>> {
+        let mut enc = Encoder::new(EncoderConfig::default()).unwrap();
+        let mut src = ToneSource::new(hz, 0.4);
+        let mut frame = [0.0f32; FRAME_SAMPLES];
+        (0..n)
+            .map(|_| {
+                src.next_frame(&mut frame).unwrap();
+                enc.encode(&frame).unwrap()
+            })
+            .collect()
+    }
+
+    fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn streams_are_recorded_mixed_and_metered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mix = dir.path().join("mix.wav");
+        let streams = dir.path().join("streams");
+        let playback = Playback::start(&AudioOut::File(mix.clone()), Some(&streams)).unwrap();
+        let mut a = playback.add_stream("xmpp:alice@localhost").unwrap();
+        let mut b = playback.add_stream("xmpp:bob@localhost").unwrap();
+        assert_eq!(playback.stream_count(), 2);
+        let (pa, pb) = (packets(440.0, 100), packets(660.0, 100));
+        // Fed in real time-ish bursts of 5 frames (100 ms).
+        for i in (0..100).step_by(5) {
+            for j in i..i + 5 {
+                a.push(j as u16, &pa[j]).unwrap();
+                b.push(j as u16 + 1000, &pb[j]).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let levels = playback.levels();
+        assert_eq!(levels.len(), 2);
+        assert_eq!(levels[0].entity, "xmpp:alice@localhost");
+        assert!(
+            levels.iter().all(|l| l.level > 0.7 && l.speaking),
+            "{levels:?}"
+        );
+        assert_eq!(a.stats().frames, 100);
+        assert_eq!(a.stats().lost, 0);
+        let path_a = a.wav_path().unwrap().to_path_buf();
+        a.finish().unwrap();
+        b.finish().unwrap();
+        assert_eq!(playback.stream_count(), 0);
+        playback.finish().unwrap();
+
+        assert_eq!(path_a, streams.join("alice@localhost.wav"));
+        let fa = wav_dominant_frequency(&path_a).unwrap().unwrap();
+        let fb = wav_dominant_frequency(&streams.join("bob@localhost.wav"))
+            .unwrap()
+            .unwrap();
+        assert!(
+            (fa - 440.0).abs() <= 2.0 && (fb - 660.0).abs() <= 2.0,
+            "{fa} {fb}"
+        );
+        let (mixed, rate) = read_mono(&mix).unwrap();
+        assert_eq!(rate, SAMPLE_RATE);
+        let peaks = spectrum_peaks(&mixed, rate);
+        let mut f: Vec<f32> = peaks.iter().take(2).map(|p| p.frequency).collect();
+        f.sort_by(f32::total_cmp);
+        assert!(
+            f.len() == 2 && (f[0] - 440.0).abs() <= 2.0 && (f[1] - 660.0).abs() <= 2.0,
+            "{peaks:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn capture_to_playback_keeps_the_tone() {
+        use crate::capture::{Capture, CaptureOptions};
+        use crate::spec::AudioIn;
+        let dir = tempfile::tempdir().unwrap();
+        let playback = Playback::start(&AudioOut::Null, Some(dir.path())).unwrap();
+        let mut sink = playback.add_stream("xmpp:tone@localhost").unwrap();
+        let (capture, mut rx) =
+            Capture::open(&AudioIn::Tone(660.0), CaptureOptions::default()).unwrap();
+        for _ in 0..60 {
+            let f = rx.recv().await.unwrap();
+            sink.push(f.seq as u16, &f.payload).unwrap();
+        }
+        capture.stop().unwrap();
+        assert_eq!(sink.stats().lost, 0);
+        let path = sink.wav_path().unwrap().to_path_buf();
+        sink.finish().unwrap();
+        playback.finish().unwrap();
+        let f = wav_dominant_frequency(&path).unwrap().unwrap();
+        assert!((f - 660.0).abs() <= 2.0, "{f}");
+    }
+
+    #[test]
+    fn loss_is_recovered_late_packets_dropped_garbage_concealed() {
+        let playback = Playback::start(&AudioOut::Null, None).unwrap();
+        let mut s = playback.add_stream("sip:carol@example.org").unwrap();
+        let p = packets(440.0, 60);
+        let mut pcm_frames = 0;
+        for (i, packet) in p.iter().enumerate() {
+            // Lose 10 and 20..23; 30 arrives twice; 40 arrives late (after 41).
+            match i {
+                10 | 20 | 21 | 22 | 40 => continue,
+                _ => {}
+            }
+            s.push((i as u16).wrapping_add(65_500), packet).unwrap(); // wraps around 65535
+            if i == 30 {
+                s.push((i as u16).wrapping_add(65_500), packet).unwrap();
+            }
+            if i == 41 {
+                s.push(40u16.wrapping_add(65_500), &p[40]).unwrap();
+            }
+            pcm_frames += 1;
+        }
+        s.push(60u16.wrapping_add(65_500), &[0xff, 0xff, 0xff])
+            .unwrap();
+        let st = s.stats();
+        assert_eq!(st.lost, 5, "{st:?}");
+        // One FEC recovery per gap, concealment for the rest and the garbage.
+        assert_eq!(st.recovered, 3, "{st:?}");
+        assert_eq!(st.concealed, 3, "{st:?}");
+        assert_eq!(st.late, 2, "{st:?}");
+        assert_eq!(st.invalid, 1);
+        assert_eq!(
+            st.frames, 61,
+            "{pcm_frames} decoded + 5 lost + garbage - late 40"
+        );
+        assert!(s.level().level > 0.5);
+        // A long pause in sending is not filled in.
+        s.push(500, &p[0]).unwrap();
+        assert_eq!(s.stats().frames, 62);
+        drop(s);
+        assert_eq!(playback.stream_count(), 0);
+    }
+
+    #[test]
+    fn jitter_queue_prebuffers_and_rebuffers_and_trims() {
+        let mut slots = vec![Slot {
+            id: 1,
+            entity: "x".into(),
+            queue: VecDeque::new(),
+            playing: false,
+            level: 0.0,
+            speaking: false,
+        }];
+        let mut out = Vec::new();
+        slots[0].queue.extend([vec![1.0], vec![2.0]]);
+        take_frames(&mut slots, &mut out);
+        assert!(out.is_empty(), "waits for {PREBUFFER} frames");
+        slots[0].queue.push_back(vec![3.0]);
+        for expect in [1.0, 2.0, 3.0] {
+            out.clear();
+            take_frames(&mut slots, &mut out);
+            assert_eq!(out, vec![vec![expect]]);
+        }
+        out.clear();
+        take_frames(&mut slots, &mut out);
+        assert!(out.is_empty() && !slots[0].playing);
+        assert_eq!(unique_name(&HashSet::new(), "a.wav"), "a.wav");
+        let used: HashSet<String> = ["a.wav".to_string(), "a-2.wav".to_string()].into();
+        assert_eq!(unique_name(&used, "a.wav"), "a-3.wav");
+    }
+
+    #[test]
+    fn same_entity_twice_gets_a_second_file_and_deafen_silences_the_mix() {
+        let dir = tempfile::tempdir().unwrap();
+        let mix = dir.path().join("mix.wav");
+        let playback = Playback::start(&AudioOut::File(mix.clone()), Some(dir.path())).unwrap();
+        playback.set_deafened(true);
+        assert!(playback.is_deafened());
+        let mut s1 = playback.add_stream("xmpp:a@b").unwrap();
+        let s2 = playback.add_stream("xmpp:a@b").unwrap();
+        assert_eq!(s2.wav_path().unwrap(), dir.path().join("a@b-2.wav"));
+        for (i, p) in packets(440.0, 50).iter().enumerate() {
+            s1.push(i as u16, p).unwrap();
+        }
+        wait_until("the mixer to take the frames", || {
+            playback.shared.slots().iter().all(|s| s.queue.is_empty())
+        });
+        drop((s1, s2));
+        playback.finish().unwrap();
+        let (mixed, _) = read_mono(&mix).unwrap();
+        assert!(mixed.iter().all(|&x| x == 0.0));
+        assert_eq!(dominant_frequency(&mixed, SAMPLE_RATE), None);
+        let (rec, _) = read_mono(&dir.path().join("a@b.wav")).unwrap();
+        assert_eq!(rec.len(), 50 * FRAME_SAMPLES, "recorded although deafened");
+    }
+}

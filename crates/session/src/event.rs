@@ -1,0 +1,141 @@
+//! What the session task reports, and what it is asked to do.
+
+use std::time::Duration;
+
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::Presence;
+
+use confab_proto::iq::{IqAnswer, IqRequest};
+use confab_proto::muc::HistoryRequest;
+use confab_proto::{ErrorInfo, Incoming, Show};
+
+/// Tag the app puts on a request so that its outcome can be matched.
+pub type Tag = u64;
+
+/// Reported by the session task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// A connection attempt starts (attempt 1 is the first).
+    Connecting { attempt: u32 },
+    /// Logged in with this SASL mechanism (comes just before `Online`).
+    LoggedIn { mechanism: String },
+    /// Logged in and bound. `reconnect` is false the first time.
+    Online { jid: FullJid, reconnect: bool },
+    /// The connection was lost or an attempt failed; the next attempt is
+    /// made after `retry_in`.
+    Disconnected { reason: String, retry_in: Duration },
+    /// The session gave up for good (wrong password, certificate error).
+    Fatal(ErrorInfo),
+    /// A stanza from the network, classified.
+    Incoming(Incoming),
+    /// A stanza that could not be parsed (it is dropped, never fatal).
+    Malformed { from: Option<String>, text: String },
+    /// An answer (IQ result or error, self-ping answer, message error)
+    /// with the id of a request of ours but from someone the request did
+    /// not go to: dropped, and the request still waits for its answer.
+    Forged { from: Option<String>, text: String },
+    /// A stanza past the parse limits (depth, size, attributes), dropped
+    /// unread by the guard (`session/guard.rs`).
+    StanzaDropped(super::guard::Dropped),
+    /// The answer to an IQ the app sent with [`SessionCmd::Iq`].
+    IqResponse {
+        tag: Tag,
+        result: Result<Option<Element>, ErrorInfo>,
+    },
+    /// A tagged stanza was written to the stream.
+    Sent { tag: Tag },
+    /// A tagged stanza could not be sent (and will not be).
+    SendFailed { tag: Tag, error: ErrorInfo },
+    /// An IQ get/set for us that the session does not answer itself; the
+    /// app answers it with [`SessionCmd::Reply`].
+    IqRequest(IqRequest),
+    /// The session closed the stream at the app's request.
+    Closed,
+    /// The outcome of a [`SessionCmd::Http`] POST (any status: the app
+    /// judges it).
+    HttpResponse {
+        tag: Tag,
+        result: Result<super::http::HttpResponse, ErrorInfo>,
+    },
+}
+
+/// What the app asks the session to do. Sending never blocks the app.
+#[derive(Debug, Clone)]
+pub enum SessionCmd {
+    /// Enter a room; the session remembers it and rejoins after a
+    /// reconnection until [`SessionCmd::Leave`].
+    Join {
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+        history: HistoryRequest,
+        tag: Tag,
+    },
+    /// Leave a room.
+    Leave {
+        room: BareJid,
+        reason: Option<String>,
+        tag: Tag,
+    },
+    /// Change the nick in a room.
+    Nick {
+        room: BareJid,
+        nick: String,
+        tag: Tag,
+    },
+    /// Set show/status in one room or (None) everywhere.
+    Status {
+        room: Option<BareJid>,
+        show: Show,
+        text: Option<String>,
+        tag: Tag,
+    },
+    /// Send a message. With `room` set, it waits until that room is joined
+    /// (after a reconnection) before it goes out.
+    Message {
+        message: Box<Message>,
+        room: Option<BareJid>,
+        tag: Tag,
+    },
+    /// Send an IQ get or set and report the answer.
+    Iq {
+        to: Option<Jid>,
+        payload: Element,
+        set: bool,
+        timeout: Duration,
+        tag: Tag,
+    },
+    /// Whether the app catches this room up through its MAM archive
+    /// (XEP-0313): then rejoins ask the room for no MUC history. `false`
+    /// when the room's latest disco#info did not list MAM.
+    CatchUpByMam { room: BareJid, mam: bool },
+    /// After a reconnection the app enters this room again itself (a
+    /// Jitsi focus is asked first, `app/focus.rs`): the session keeps it
+    /// (messages for it wait) but sends no join presence until the app's
+    /// next [`SessionCmd::Join`]. Forgotten when the room is.
+    AppRejoins { room: BareJid },
+    /// Answer an [`IqRequest`].
+    Reply {
+        to: Option<Jid>,
+        id: String,
+        answer: IqAnswer,
+    },
+    /// POST `body` (JSON) to `url` over HTTP(S) (rustls, our roots),
+    /// online or not; the outcome comes as [`SessionEvent::HttpResponse`].
+    Http {
+        url: String,
+        body: String,
+        timeout: Duration,
+        tag: Tag,
+    },
+    /// Send this presence as it is (generic conferencing: presence to
+    /// the bare room JID, unavailable to leave). Offline it fails.
+    Presence { presence: Box<Presence>, tag: Tag },
+    /// The room speaks groupchat 1.0 (sent before its `Join`): plain join
+    /// presence, and a nick change is unavailable + available presence.
+    Groupchat { room: BareJid },
+    /// Leave every room, close the stream and end the task.
+    Shutdown,
+}

@@ -1,0 +1,600 @@
+//! A byte-level guard between TLS and the XML parser: every top-level
+//! element of the stream (a stanza or nonza, depth 2 under
+//! `<stream:stream>`) is held back until it closes, and forwarded only if
+//! it is within [`Limits`]. One past a limit is skipped whole — its bytes
+//! are never buffered past the limit, only its depth is tracked until it
+//! closes — and reported through [`Reports`]; the stream goes on.
+//!
+//! Why here: minidom and xmpp-parsers build, convert and drop element
+//! trees recursively, so a stanza nested a few thousand deep overflows a
+//! tokio worker's stack (the debug build at ~1,000). Nothing recursive
+//! ever sees what this guard holds back.
+//!
+//! The tokenizer knows only what XMPP's restricted XML allows (RFC 6120
+//! §11): start, end and empty-element tags with quoted attribute values
+//! (which may hold `>`), the `<?xml …?>` declaration, and — so that they
+//! cannot confuse the count — comments and CDATA sections. A new
+//! `<stream:stream>` header (after STARTTLS or SASL) restarts the count.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
+
+pub use confab_proto::{Dropped, Limit};
+
+/// Bounds on one top-level element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Nesting levels, the stanza itself being level 1. 64 is far above
+    /// anything the XEPs nest (a MAM result around a pubsub event with an
+    /// Atom entry and XHTML-IM stays under 20) and far below the ~1,000
+    /// levels where the recursive code of the debug build overflows a
+    /// 2 MiB worker stack.
+    pub max_depth: usize,
+    /// Bytes of the element as received (Prosody's own default
+    /// `c2s_stanza_size_limit` is the same 256 KiB).
+    pub max_size: usize,
+    /// Attributes (namespace declarations included) on one element.
+    pub max_attrs: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 64,
+            max_size: 256 * 1024,
+            max_attrs: 128,
+        }
+    }
+}
+
+/// What went past `limit`, in words, for the user.
+fn limit_text(limit: Limit, limits: &Limits) -> String {
+    match limit {
+        Limit::Depth => format!("it nests elements deeper than {}", limits.max_depth),
+        Limit::Size => format!("it is larger than {} KiB", limits.max_size / 1024),
+        Limit::Attributes => format!(
+            "one of its elements has more than {} attributes",
+            limits.max_attrs
+        ),
+    }
+}
+
+/// The side channel from the guard to the session task: a short queue of
+/// drops and a count of those that did not fit, with a wake-up.
+#[derive(Debug, Default)]
+pub struct Reports {
+    queue: Mutex<VecDeque<Dropped>>,
+    lost: AtomicU64,
+    notify: Notify,
+}
+
+/// Reports kept until the session takes them; more are only counted.
+const MAX_REPORTS: usize = 64;
+
+impl Reports {
+    fn push(&self, d: Dropped) {
+        {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.len() < MAX_REPORTS {
+                q.push_back(d);
+            } else {
+                self.lost.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits until something was reported since the last [`Reports::take`].
+    pub async fn wait(&self) {
+        self.notify.notified().await
+    }
+
+    /// The drops reported so far, and how many more were only counted.
+    pub fn take(&self) -> (Vec<Dropped>, u64) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        (q.drain(..).collect(), self.lost.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// Bytes of a dropped element's start kept to describe it.
+const HEAD: usize = 4096;
+/// Bytes of a tag name kept (to recognise `stream:stream`).
+const NAME: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    Text,
+    /// Just after `<`.
+    Lt,
+    /// In a start or empty-element tag.
+    Start,
+    /// In an end tag.
+    End,
+    /// In `<?…?>`; `true` just after a `?`.
+    Pi(bool),
+    /// After `<!`: deciding between a comment, CDATA and a declaration.
+    Bang,
+    BangDash,
+    /// `n` bytes of `[CDATA[` seen.
+    BangCdata(u8),
+    /// Dashes (up to 2) just seen.
+    Comment(u8),
+    /// `]` (up to 2) just seen.
+    Cdata(u8),
+    /// `<!DOCTYPE …>` and the like (not XMPP; the parser refuses them).
+    Decl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    /// Outside any top-level element: bytes go straight through.
+    Pass,
+    /// A start tag at the top, not yet known to be a stream header or a
+    /// stanza: held.
+    Pending,
+    /// Inside a top-level element within the limits: held.
+    Element,
+    /// Inside a top-level element past a limit: dropped.
+    Skip(Limit),
+}
+
+/// The pure part: bytes in, bytes out, drops reported.
+#[derive(Debug)]
+pub struct Tokenizer {
+    limits: Limits,
+    /// Open elements, `<stream:stream>` included.
+    depth: usize,
+    lex: Lex,
+    cap: Capture,
+    buf: Vec<u8>,
+    head: Vec<u8>,
+    name: Vec<u8>,
+    in_name: bool,
+    quote: u8,
+    slash: bool,
+    attrs: usize,
+}
+
+impl Tokenizer {
+    pub fn new(limits: Limits) -> Tokenizer {
+        Tokenizer {
+            limits,
+            depth: 0,
+            lex: Lex::Text,
+            cap: Capture::Pass,
+            buf: Vec::new(),
+            head: Vec::new(),
+            name: Vec::new(),
+            in_name: false,
+            quote: 0,
+            slash: false,
+            attrs: 0,
+        }
+    }
+
+    /// Bytes held back (never more than the size limit plus one byte).
+    pub fn held(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Takes `input`; what may pass is appended to `out`, what was dropped
+    /// to `drops`.
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
+        for &b in input {
+            self.route(b, out);
+            self.lex(b, out, drops);
+        }
+    }
+
+    fn route(&mut self, b: u8, out: &mut Vec<u8>) {
+        match self.cap {
+            Capture::Pass => {
+                if self.lex == Lex::Text && b == b'<' {
+                    self.cap = Capture::Pending;
+                    self.buf.push(b);
+                } else {
+                    out.push(b);
+                }
+            }
+            Capture::Pending if self.lex == Lex::Lt && matches!(b, b'/' | b'?' | b'!') => {
+                // An end tag, declaration or comment at the top: not a
+                // stanza, let the parser have it.
+                out.append(&mut self.buf);
+                out.push(b);
+                self.cap = Capture::Pass;
+            }
+            Capture::Pending | Capture::Element => {
+                self.buf.push(b);
+                if self.buf.len() > self.limits.max_size {
+                    self.skip(Limit::Size);
+                }
+            }
+            Capture::Skip(_) => {}
+        }
+    }
+
+    fn lex(&mut self, b: u8, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
+        self.lex = match self.lex {
+            Lex::Text if b == b'<' => Lex::Lt,
+            Lex::Text => Lex::Text,
+            Lex::Lt => match b {
+                b'/' => Lex::End,
+                b'?' => Lex::Pi(false),
+                b'!' => Lex::Bang,
+                _ => {
+                    self.name.clear();
+                    self.name.push(b);
+                    self.in_name = true;
+                    self.quote = 0;
+                    self.slash = false;
+                    self.attrs = 0;
+                    if b == b'>' {
+                        // `<>`: not XML; the parser will say so.
+                        self.start_done(false, out, drops);
+                        Lex::Text
+                    } else {
+                        Lex::Start
+                    }
+                }
+            },
+            Lex::Start => self.start_byte(b, out, drops),
+            Lex::End if b == b'>' => {
+                self.end_done(out, drops);
+                Lex::Text
+            }
+            Lex::End => Lex::End,
+            Lex::Pi(true) if b == b'>' => Lex::Text,
+            Lex::Pi(_) => Lex::Pi(b == b'?'),
+            Lex::Bang => match b {
+                b'-' => Lex::BangDash,
+                b'[' => Lex::BangCdata(1),
+                b'>' => Lex::Text,
+                _ => Lex::Decl,
+            },
+            Lex::BangDash if b == b'-' => Lex::Comment(0),
+            Lex::BangCdata(n) if b == b"[CDATA["[n as usize] => {
+                if n == 6 {
+                    Lex::Cdata(0)
+                } else {
+                    Lex::BangCdata(n + 1)
+                }
+            }
+            Lex::BangDash | Lex::BangCdata(_) | Lex::Decl => {
+                if b == b'>' {
+                    Lex::Text
+                } else {
+                    Lex::Decl
+                }
+            }
+            Lex::Comment(n) => match b {
+                b'-' => Lex::Comment((n + 1).min(2)),
+                b'>' if n == 2 => Lex::Text,
+                _ => Lex::Comment(0),
+            },
+            Lex::Cdata(n) => match b {
+                b']' => Lex::Cdata((n + 1).min(2)),
+                b'>' if n == 2 => Lex::Text,
+                _ => Lex::Cdata(0),
+            },
+        };
+    }
+
+    fn start_byte(&mut self, b: u8, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) -> Lex {
+        if self.quote != 0 {
+            if b == self.quote {
+                self.quote = 0;
+            }
+            return Lex::Start;
+        }
+        match b {
+            b'>' => {
+                let empty = self.slash;
+                self.start_done(empty, out, drops);
+                return Lex::Text;
+            }
+            b'"' | b'\'' => self.quote = b,
+            b'=' => self.attrs += 1,
+            _ => {}
+        }
+        self.slash = b == b'/';
+        if self.in_name {
+            if b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'=') {
+                self.in_name = false;
+            } else if self.name.len() < NAME {
+                self.name.push(b);
+            }
+        }
+        Lex::Start
+    }
+
+    fn is_stream_header(&self) -> bool {
+        self.name == b"stream" || self.name.ends_with(b":stream")
+    }
+
+    /// A start tag ended (`empty`: `<…/>`).
+    fn start_done(&mut self, empty: bool, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
+        let level = self.depth; // of the new element, the stanza being 1
+        if level <= 1 {
+            if self.cap == Capture::Pending && (level == 0 || self.is_stream_header()) {
+                // The stream header (or a restart after STARTTLS/SASL).
+                out.append(&mut self.buf);
+                self.cap = Capture::Pass;
+                if !empty {
+                    self.depth = 1;
+                }
+                return;
+            }
+            if self.cap == Capture::Pending {
+                self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
+                self.cap = Capture::Element;
+            }
+        }
+        if self.attrs > self.limits.max_attrs {
+            self.skip(Limit::Attributes);
+        }
+        if level > self.limits.max_depth {
+            self.skip(Limit::Depth);
+        }
+        if empty {
+            if level <= 1 {
+                self.finish(out, drops);
+            }
+        } else {
+            self.depth += 1;
+        }
+    }
+
+    fn end_done(&mut self, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
+        if self.depth <= 1 {
+            // `</stream:stream>` (passed through already).
+            self.depth = 0;
+            return;
+        }
+        self.depth -= 1;
+        if self.depth == 1 {
+            self.finish(out, drops);
+        }
+    }
+
+    /// Past a limit: forget what was held, keep only the start tag's head.
+    fn skip(&mut self, limit: Limit) {
+        if matches!(self.cap, Capture::Skip(_)) {
+            return;
+        }
+        if self.cap == Capture::Pending {
+            self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
+        }
+        self.buf = Vec::new();
+        self.cap = Capture::Skip(limit);
+    }
+
+    /// A top-level element closed: forward it or report it.
+    fn finish(&mut self, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
+        match self.cap {
+            Capture::Element => out.append(&mut self.buf),
+            Capture::Skip(limit) => drops.push(describe(&self.head, limit, &self.limits)),
+            Capture::Pass | Capture::Pending => {}
+        }
+        self.buf.clear();
+        self.head = Vec::new();
+        self.cap = Capture::Pass;
+    }
+}
+
+/// Describes a dropped element from the start of its start tag.
+fn describe(head: &[u8], limit: Limit, limits: &Limits) -> Dropped {
+    let tag = parse_tag(head);
+    let stanza = match &tag {
+        Some((name, _)) => name.clone(),
+        None => "element".into(),
+    };
+    let attr = |key: &str| {
+        tag.as_ref()
+            .and_then(|(_, attrs)| attrs.iter().find(|(k, _)| k == key))
+            .map(|(_, v)| v.clone())
+    };
+    let from = attr("from").and_then(|f| jid::Jid::new(&f).ok().map(|j| j.to_string()));
+    let token =
+        |v: String| (v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic())).then_some(v);
+    let id = attr("id").and_then(token);
+    let type_ = attr("type").and_then(token);
+    let text = format!(
+        "a{} {stanza}{} was dropped unread: {}",
+        if stanza.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "n"
+        } else {
+            ""
+        },
+        from.as_deref()
+            .map(|f| format!(" from {f}"))
+            .unwrap_or_default(),
+        limit_text(limit, limits)
+    );
+    Dropped {
+        stanza,
+        from,
+        id,
+        type_,
+        limit,
+        text,
+    }
+}
+
+/// The name (letters, digits, `:_.-` only, else `element`) and the
+/// complete attributes of a start tag's beginning.
+fn parse_tag(head: &[u8]) -> Option<(String, Vec<(String, String)>)> {
+    let s = std::str::from_utf8(head)
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        .ok()?;
+    let s = s.strip_prefix('<')?;
+    let end = s
+        .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+        .unwrap_or(s.len());
+    let name = &s[..end];
+    let name = if !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-'))
+    {
+        name.to_string()
+    } else {
+        "element".to_string()
+    };
+    let mut attrs = Vec::new();
+    let mut rest = &s[end..];
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() || rest.starts_with(['/', '>']) {
+            break;
+        }
+        let Some(eq) = rest.find('=') else { break };
+        let key = rest[..eq].trim().to_string();
+        let after = rest[eq + 1..].trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            break;
+        };
+        let Some(close) = after[1..].find(q) else {
+            break; // cut off
+        };
+        attrs.push((key, unescape(&after[1..1 + close])));
+        rest = &after[close + 2..];
+    }
+    Some((name, attrs))
+}
+
+fn unescape(v: &str) -> String {
+    v.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&apos;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// The guard as a stream: reads go through the [`Tokenizer`], writes go
+/// straight to `inner`.
+#[derive(Debug)]
+pub struct Guard<T> {
+    inner: T,
+    tok: Tokenizer,
+    out: Vec<u8>,
+    out_pos: usize,
+    eof: bool,
+    scratch: Box<[u8]>,
+    reports: Arc<Reports>,
+}
+
+impl<T> Guard<T> {
+    pub fn new(inner: T, limits: Limits) -> Guard<T> {
+        Guard {
+            inner,
+            tok: Tokenizer::new(limits),
+            out: Vec::new(),
+            out_pos: 0,
+            eof: false,
+            scratch: vec![0; 8192].into_boxed_slice(),
+            reports: Arc::new(Reports::default()),
+        }
+    }
+
+    /// Where the drops are reported.
+    pub fn reports(&self) -> Arc<Reports> {
+        self.reports.clone()
+    }
+
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// The inner stream (what the guard held back is lost).
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Guard<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.out_pos < this.out.len() {
+                let n = (this.out.len() - this.out_pos).min(buf.remaining());
+                buf.put_slice(&this.out[this.out_pos..this.out_pos + n]);
+                this.out_pos += n;
+                if this.out_pos == this.out.len() {
+                    this.out.clear();
+                    this.out_pos = 0;
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if this.eof || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            // Nothing to give yet (e.g. a stanza is held or was dropped):
+            // read on until there is, or the inner stream has nothing.
+            let mut raw = ReadBuf::new(&mut this.scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut raw) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let n = raw.filled().len();
+            if n == 0 {
+                this.eof = true;
+                continue;
+            }
+            let mut drops = Vec::new();
+            this.tok.feed(&this.scratch[..n], &mut this.out, &mut drops);
+            for d in drops {
+                this.reports.push(d);
+            }
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Guard<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests;
