@@ -1,6 +1,9 @@
 //! confab: a terminal conferencing client for XMPP.
 //!
-//! See ARCHITECTURE.md for how the modules fit together.
+//! **confab** (this crate) — rule: the top layer. The `App` joins the
+//! session, the media task and the store; the TUI and the batch runner
+//! drive the App; the config is read here. Nothing below names it. See
+//! ARCHITECTURE.md for how the crates and modules fit together.
 
 pub mod app;
 pub mod batch;

@@ -1,6 +1,7 @@
-//! confab-core: the state store, the command language and the local
-//! history. Plain data in, events out: no network, no terminal, no tokio.
-//! Depends on confab-proto only.
+//! **confab-core** — rule: the state store (`Store::apply(Input) ->
+//! Vec<Event>`), the command language (table, parser, `Command`) and the
+//! local history (SQLite). Plain data in, events out: no network, no
+//! terminal, no tokio; depends on confab-proto only.
 
 pub mod command;
 pub mod history;

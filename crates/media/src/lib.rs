@@ -1,3 +1,7 @@
+//! **confab-media** — rule: audio and RTP (cpal, Opus, webrtc-rs);
+//! `MediaCmd` in, `MediaEvent` out; no XMPP and no other confab crate (the
+//! app maps Jingle to SDP and back).
+//!
 //! The media core: everything about audio that is not network.
 //!
 //! Audio inside confab is 48 kHz mono `f32` in 20 ms frames (960 samples).

@@ -1,3 +1,8 @@
+//! **confab-proto** — the bottom layer. Rule: pure functions and plain
+//! data over XMPP stanzas (xmpp-parsers/minidom); no I/O, no tokio, no
+//! state, and no other confab crate. It owns the types every layer shares
+//! (`Show`, `Protocol`, `ErrorInfo`, `Dropped`, `Incoming`).
+//!
 //! Pure protocol code: builds and parses stanzas. No tokio, no store.
 //!
 //! Incoming stanzas are classified by [`classify`] into [`Incoming`] values

@@ -1,3 +1,7 @@
+//! **confab-session** — rule: owns the socket and nothing else; speaks
+//! `SessionCmd` in and `SessionEvent` out; depends on confab-proto only
+//! (never on the store, the media, the app or the terminal).
+//!
 //! The session task: it owns the XMPP stream. Login, keep-alive,
 //! reconnection with backoff, rejoining rooms, IQ tracking with timeouts,
 //! and a queue for what is sent while offline.

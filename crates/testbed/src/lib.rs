@@ -1,3 +1,9 @@
+//! **confab-testbed** — rule: the project's own peers (A/V SFU, legacy
+//! conference service, Jitsi focus), the server harnesses and the sandbox,
+//! in the `confab-testbed` binary and as a dev-dependency of the tests;
+//! never a dependency of the `confab` binary. May use proto, session and
+//! media; never the core or the app.
+//!
 //! Real-server test harness: private, throw-away Prosody and ejabberd
 //! instances ([`Prosody`], [`Ejabberd`]; [`TestServer`] is what both can do,
 //! for tests that run on either, [`ServerKind`]).
