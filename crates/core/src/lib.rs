@@ -3,6 +3,8 @@
 //! Depends on confab-proto only.
 
 pub mod command;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod history;
 pub mod names;
 pub mod store;

@@ -1,8 +1,10 @@
 use std::time::Duration;
 
 use super::*;
-use confab_proto::muc::{Affiliation, Destroyed, Role};
-use confab_proto::{OccupantInfo, RoomMessage};
+use crate::fixtures::joining;
+use confab_proto::RoomMessage;
+use confab_proto::fixtures::occupant_in;
+use confab_proto::muc::{Destroyed, Role};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
@@ -15,27 +17,16 @@ fn room() -> BareJid {
 }
 
 fn pres(nick: &str, available: bool, codes: &[u16]) -> MucPresence {
-    MucPresence {
-        room: room(),
-        nick: nick.into(),
-        available,
-        info: OccupantInfo {
-            role: Role::Participant,
-            affiliation: Affiliation::None,
-            show: if available {
-                "available"
-            } else {
-                "unavailable"
-            },
-            ..Default::default()
-        },
-        codes: codes.to_vec(),
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }
+    occupant_in(&room(), nick)
+        .available(available)
+        .role(Role::Participant)
+        .show(if available {
+            "available"
+        } else {
+            "unavailable"
+        })
+        .codes(codes)
+        .build()
 }
 
 fn inc(i: Incoming) -> Input {
@@ -43,15 +34,7 @@ fn inc(i: Incoming) -> Input {
 }
 
 fn joined_store() -> Store {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
     let ev = s.apply(
         inc(Incoming::MucPresence(pres("alice", true, &[110, 201]))),
