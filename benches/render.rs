@@ -2,11 +2,12 @@
 //! scrollback (criterion): `cargo bench --bench render`.
 
 use chrono::{DateTime, Utc};
-use confab::protocol::muc::{Affiliation, MucPresence, Role};
-use confab::protocol::{Incoming, OccupantInfo, RoomMessage};
+use confab::protocol::muc::Role;
+use confab::protocol::{Incoming, RoomMessage};
 use confab::store::{Input, Protocol, Store};
 use confab::ui::state::UiState;
 use confab::ui::view;
+use confab_proto::fixtures::occupant_in;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jid::BareJid;
 use ratatui::buffer::Buffer;
@@ -29,25 +30,13 @@ fn big_room() -> Store {
         t0,
     );
     let presence = |nick: String, role, codes: Vec<u16>| {
-        Input::Incoming(Incoming::MucPresence(MucPresence {
-            room: room.clone(),
-            nick,
-            available: true,
-            info: OccupantInfo {
-                role,
-                affiliation: Affiliation::None,
-                jid: None,
-                show: "available",
-                status: None,
-                occupant_id: None,
-            },
-            codes,
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        }))
+        Input::Incoming(
+            occupant_in(&room, &nick)
+                .role(role)
+                .show("available")
+                .codes(&codes)
+                .incoming(),
+        )
     };
     for i in 0..5000 {
         let role = if i % 100 == 0 {

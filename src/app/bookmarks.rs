@@ -251,15 +251,12 @@ mod tests {
 
     use super::*;
 
+    use crate::app::fixtures::el;
     use crate::protocol::ns;
     use crate::session::{SessionCmd, SessionEvent, Tag};
 
     fn app() -> (App, UnboundedReceiver<SessionCmd>) {
         App::for_tests("alice@localhost", 0)
-    }
-
-    fn el(xml: &str) -> Element {
-        xml.parse().unwrap()
     }
 
     /// The next IQ the app sends: (tag, to, payload, set).

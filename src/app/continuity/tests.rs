@@ -1,9 +1,8 @@
 use super::*;
-use crate::app::AppOptions;
+use crate::app::fixtures::{self, occupant_in};
 use crate::command::Command;
-use crate::protocol::muc::MucPresence;
-use crate::protocol::{OccupantInfo, RoomMessage};
-use crate::session::{SessionEvent, SessionHandle};
+use crate::protocol::RoomMessage;
+use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn room() -> BareJid {
@@ -78,15 +77,7 @@ fn fin(complete: bool, last: &str) -> Option<minidom::Element> {
 #[test]
 fn rejoin_catches_up_page_by_page_without_duplicates() {
     let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     // The room archives.
@@ -156,15 +147,7 @@ fn rejoin_catches_up_page_by_page_without_duplicates() {
 #[test]
 fn an_unknown_stanza_id_falls_back_to_time() {
     let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     app.catchup.mam_rooms.insert(room());
@@ -211,32 +194,14 @@ fn archived_app() -> (App, UnboundedReceiver<SessionCmd>) {
         },
     }])
     .unwrap();
-    let (handle, rx) = SessionHandle::pair();
-    let app = App::new(
-        handle,
-        Some(h),
-        AppOptions {
-            account: BareJid::new("alice@localhost").unwrap(),
-            default_nick: "alice".into(),
-            history_load: 50,
-        },
-    );
-    (app, rx)
+    App::for_tests_with("alice@localhost", 50, Some(h))
 }
 
 /// Joins a room we hold history of; answers the disco#info the app
 /// asks first with `features`; returns the join's history request.
 fn join_with_features(features: &str) -> (Vec<SessionCmd>, HistoryRequest) {
     let (mut app, mut rx) = archived_app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     let Ok(SessionCmd::Iq {
         payload, tag, set, ..
     }) = rx.try_recv()
@@ -246,10 +211,7 @@ fn join_with_features(features: &str) -> (Vec<SessionCmd>, HistoryRequest) {
     assert!(payload.is("query", crate::protocol::ns::DISCO_INFO) && !set);
     assert!(rx.try_recv().is_err(), "no join before the answer");
     let info = format!("<query xmlns='http://jabber.org/protocol/disco#info'>{features}</query>");
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(info.parse().unwrap())),
-    });
+    fixtures::iq_result(&mut app, tag, &info);
     let mut cmds = Vec::new();
     while let Ok(c) = rx.try_recv() {
         cmds.push(c);
@@ -280,15 +242,7 @@ fn a_room_that_archives_is_joined_without_muc_history() {
 #[test]
 fn a_quiet_room_catches_up_from_when_we_entered_it() {
     let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.catchup.mam_rooms.insert(room());
     app.on_session(SessionEvent::Disconnected {
@@ -303,15 +257,7 @@ fn a_quiet_room_catches_up_from_when_we_entered_it() {
 #[test]
 fn correct_needs_a_message_of_ours() {
     let (mut app, _rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     let exec = app.execute(
         Command::Correct {
@@ -324,15 +270,6 @@ fn correct_needs_a_message_of_ours() {
     assert_eq!(j["event"], "error");
     assert_eq!(j["condition"], "item-not-found");
     assert_eq!(j["command"], "/correct r@conference.localhost x");
-}
-
-fn join_cmd() -> Command {
-    Command::Join {
-        room: room(),
-        nick: None,
-        password: None,
-        options: Default::default(),
-    }
 }
 
 fn drain(rx: &mut UnboundedReceiver<SessionCmd>) -> Vec<SessionCmd> {
@@ -405,18 +342,12 @@ fn mam_flag(cmds: &[SessionCmd]) -> Option<bool> {
 }
 
 fn self_left() -> SessionEvent {
-    SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-        room: room(),
-        nick: "alice".into(),
-        available: false,
-        info: OccupantInfo::default(),
-        codes: vec![110],
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    SessionEvent::Incoming(
+        occupant_in(&room(), "alice")
+            .unavailable()
+            .codes(&[110])
+            .incoming(),
+    )
 }
 
 /// Finding 6: a room that did not exist (or did not archive) when one
@@ -437,7 +368,7 @@ fn each_join_asks_again_whether_the_room_archives() {
         drain(rx);
     };
     // First join: the room does not exist yet.
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "disco#info before the join");
     let not_found = Err(ErrorInfo::new("item-not-found", None));
@@ -455,7 +386,7 @@ fn each_join_asks_again_whether_the_room_archives() {
     assert_eq!(mam_flag(&cmds), None, "{cmds:?}");
     part(&mut app, &mut rx);
     // The next join asks again: now the room archives.
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "asked again");
     let cmds = answer_discos(&mut app, &mut rx, &asked, info(true));
@@ -466,7 +397,7 @@ fn each_join_asks_again_whether_the_room_archives() {
     assert_eq!(after.as_deref(), Some("s1"), "after the archive's newest");
     part(&mut app, &mut rx);
     // And again: it no longer archives (say the server was wiped).
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "asked a third time");
     let cmds = answer_discos(&mut app, &mut rx, &asked, info(false));
@@ -483,7 +414,7 @@ fn each_join_asks_again_whether_the_room_archives() {
 #[test]
 fn a_rejoin_asks_again_and_catches_up_what_muc_history_missed() {
     let (mut app, mut rx) = app();
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     let asked = drain(&mut rx);
     let timeout = Err(ErrorInfo::new("remote-server-timeout", None));
@@ -532,7 +463,7 @@ fn query_max(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, u32) {
 /// An app rejoining a room that archives, its first page asked.
 fn catching_up() -> (App, UnboundedReceiver<SessionCmd>) {
     let (mut app, rx) = app();
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     app.catchup.mam_rooms.insert(room());

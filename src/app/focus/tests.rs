@@ -1,4 +1,5 @@
 use super::*;
+use crate::app::fixtures::{el, occupant};
 use crate::command::Command;
 use crate::session::SessionEvent;
 use crate::store::Protocol;
@@ -27,7 +28,7 @@ fn xmpp(focus: Option<&str>, props: &[(&str, &str)]) -> JoinOptions {
 }
 
 fn answer(xml: &str) -> Result<Option<Element>, ErrorInfo> {
-    Ok(Some(xml.parse().unwrap()))
+    Ok(Some(el(xml)))
 }
 
 const NOT_READY: &str =
@@ -248,22 +249,13 @@ const READY: &str = "<conference xmlns='http://jitsi.org/protocol/focus' ready='
                          focusjid='focus@focus.example/focus' session-id='s-9'/>";
 
 fn presence(nick: &str, jid: Option<&str>, codes: Vec<u16>) -> SessionEvent {
-    SessionEvent::Incoming(Incoming::MucPresence(muc::MucPresence {
-        room: BareJid::new("r@conference.localhost").unwrap(),
-        nick: nick.into(),
-        available: true,
-        info: muc::OccupantInfo {
-            jid: jid.map(|j| Jid::new(j).unwrap()),
-            affiliation: muc::Affiliation::Owner,
-            ..Default::default()
-        },
-        codes,
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    let mut p = occupant("r@conference.localhost", nick)
+        .affiliation(muc::Affiliation::Owner)
+        .codes(&codes);
+    if let Some(jid) = jid {
+        p = p.jid(jid);
+    }
+    SessionEvent::Incoming(p.incoming())
 }
 
 /// The commands to the session about the focus and the room (not the

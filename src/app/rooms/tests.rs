@@ -1,9 +1,7 @@
 use super::*;
 
+use crate::app::fixtures::iq_result as answer;
 use crate::protocol::ns;
-fn el(xml: &str) -> Element {
-    xml.parse().expect("test XML parses")
-}
 use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -19,13 +17,6 @@ fn iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Element) {
         }) => (tag, to.map(|t| t.to_string()).unwrap_or_default(), payload),
         other => panic!("expected an IQ, got {other:?}"),
     }
-}
-
-fn answer(app: &mut App, tag: Tag, xml: &str) -> Vec<Event> {
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(el(xml))),
-    })
 }
 
 #[test]
