@@ -1,0 +1,31 @@
+//! XEP-0114 components of the tests: one attached to the test server, and
+//! the stanzas it gets.
+
+use std::time::Duration;
+
+use confab_testbed::TestServer;
+use confab_testbed::component::{ComponentStream, NS};
+use minidom::Element;
+
+/// A component attached to `server` as `jid` with the server's secret;
+/// panics with `what` when the handshake fails.
+pub async fn attach(server: &dyn TestServer, jid: &str, what: &str) -> ComponentStream {
+    ComponentStream::connect(server.component_port(), jid, server.component_secret())
+        .await
+        .expect(what)
+}
+
+/// The next stanza named `name` (`message`, `iq`, …) the component gets,
+/// passing over the others; panics with `what` after 20 s without one.
+pub async fn received(comp: &mut ComponentStream, name: &str, what: &str) -> Element {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let el = comp.next().await.expect("stream open");
+            if el.is(name, NS) {
+                return el;
+            }
+        }
+    })
+    .await
+    .expect(what)
+}
