@@ -3,10 +3,11 @@
 //! the session's answers to their IQs. Stanza-shaped values (XML, an
 //! occupant's presence) come from `confab_proto::fixtures`.
 
-use jid::{BareJid, FullJid};
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-pub(crate) use crate::protocol::fixtures::{el, occupant, occupant_in};
+pub(crate) use crate::protocol::fixtures::{el, occupant, occupant_in, room_message};
 
 use super::{App, AppOptions, Exec};
 use crate::command::Command;
@@ -82,6 +83,33 @@ pub(crate) fn join(app: &mut App, room: &BareJid) -> Exec {
 pub(crate) fn joined(app: &mut App, room: &BareJid, nick: &str) {
     join(app, room);
     app.on_session(App::self_presence(room, nick));
+}
+
+/// An IQ the app asked the session to send.
+pub(crate) struct SentIq {
+    pub tag: Tag,
+    pub to: Option<Jid>,
+    pub payload: Element,
+    pub set: bool,
+}
+
+/// The next command to the session, which must be an IQ.
+pub(crate) fn next_iq(rx: &mut UnboundedReceiver<SessionCmd>) -> SentIq {
+    match rx.try_recv() {
+        Ok(SessionCmd::Iq {
+            tag,
+            to,
+            payload,
+            set,
+            ..
+        }) => SentIq {
+            tag,
+            to,
+            payload,
+            set,
+        },
+        other => panic!("expected an IQ, got {other:?}"),
+    }
 }
 
 /// The session's result of the IQ `tag`, with `xml` as its payload.

@@ -64,9 +64,8 @@ mod tests {
     use jid::BareJid;
 
     use super::*;
-    use crate::app::fixtures;
+    use crate::app::fixtures::{self, room_message};
     use crate::history::History;
-    use crate::protocol::RoomMessage;
     use crate::store::{Event, WINDOW_LINES};
 
     fn room() -> BareJid {
@@ -86,15 +85,13 @@ mod tests {
     }
 
     fn message(i: usize, sid: bool, delayed: bool) -> SessionEvent {
-        SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-            room: room(),
-            nick: Some("bob".into()),
-            body: format!("line {i}"),
-            id: None,
-            stanza_id: sid.then(|| format!("s{i}")),
-            time: Some(t(i)),
-            delayed,
-        }))
+        let mut m = room_message(&room(), "bob", &format!("line {i}"))
+            .time(t(i))
+            .delayed(delayed);
+        if sid {
+            m = m.stanza_id(&format!("s{i}"));
+        }
+        SessionEvent::Incoming(m.incoming())
     }
 
     fn shown(events: &[Event]) -> usize {

@@ -179,12 +179,8 @@ mod tests {
     fn next_iq(
         rx: &mut tokio::sync::mpsc::UnboundedReceiver<crate::session::SessionCmd>,
     ) -> (crate::session::Tag, minidom::Element, bool) {
-        match rx.try_recv().expect("a command for the session") {
-            crate::session::SessionCmd::Iq {
-                payload, set, tag, ..
-            } => (tag, payload, set),
-            other => panic!("not an IQ: {other:?}"),
-        }
+        let iq = crate::app::fixtures::next_iq(rx);
+        (iq.tag, iq.payload, iq.set)
     }
 
     #[test]

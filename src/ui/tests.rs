@@ -15,9 +15,9 @@ use super::views::{Form, Overlay, Table};
 use super::widgets::{Column, FormEditor, TableView, Width};
 use super::*;
 use crate::app::App;
-use crate::app::fixtures::occupant;
+use crate::app::fixtures::{occupant, room_message};
 use crate::protocol::muc::{Affiliation, Role};
-use crate::protocol::{ChatMessage, Incoming, RoomMessage};
+use crate::protocol::{ChatMessage, Incoming};
 use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
@@ -56,15 +56,11 @@ fn presence(
 }
 
 fn say(room_jid: &str, nick: &str, body: &str, sid: &str) -> Input {
-    Input::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(room_jid),
-        nick: Some(nick.into()),
-        body: body.into(),
-        id: None,
-        stanza_id: Some(sid.into()),
-        time: None,
-        delayed: false,
-    }))
+    Input::Incoming(
+        room_message(&room(room_jid), nick, body)
+            .stanza_id(sid)
+            .incoming(),
+    )
 }
 
 /// A store with two rooms: coven (joined, people of every role, messages

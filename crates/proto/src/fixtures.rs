@@ -1,11 +1,14 @@
 //! Test fixtures shared by the tests of this crate and, through the
 //! `test-support` feature, of the crates above it: XML parsed into an
-//! [`Element`], and a builder of occupant presences ([`MucPresence`]).
+//! [`Element`], and builders of occupant presences ([`MucPresence`]) and
+//! of room messages ([`RoomMessage`]).
 
+use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use minidom::Element;
 
 use crate::Incoming;
+use crate::message::RoomMessage;
 use crate::muc::{Affiliation, MucPresence, OccupantInfo, Role};
 
 /// `xml` parsed; panics on XML that does not parse.
@@ -131,5 +134,59 @@ impl Occupant {
     /// The presence as the classifier gives it.
     pub fn incoming(self) -> Incoming {
         Incoming::MucPresence(self.0)
+    }
+}
+
+/// A live message of `nick` in `room`: no id, no stanza-id, no time, not
+/// delayed; the methods change one part each.
+pub fn room_message(room: &BareJid, nick: &str, body: &str) -> Said {
+    Said(RoomMessage {
+        room: room.clone(),
+        nick: Some(nick.into()),
+        body: body.into(),
+        id: None,
+        stanza_id: None,
+        time: None,
+        delayed: false,
+    })
+}
+
+/// A [`RoomMessage`] being built; see [`room_message`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Said(RoomMessage);
+
+impl Said {
+    /// The sender's message id.
+    pub fn id(mut self, id: &str) -> Self {
+        self.0.id = Some(id.into());
+        self
+    }
+
+    /// The room's XEP-0359 stanza-id.
+    pub fn stanza_id(mut self, id: &str) -> Self {
+        self.0.stanza_id = Some(id.into());
+        self
+    }
+
+    /// The time of a `<delay/>`.
+    pub fn time(mut self, time: DateTime<Utc>) -> Self {
+        self.0.time = Some(time);
+        self
+    }
+
+    /// History (MUC history or a catch-up), not live.
+    pub fn delayed(mut self, delayed: bool) -> Self {
+        self.0.delayed = delayed;
+        self
+    }
+
+    pub fn build(self) -> RoomMessage {
+        self.0
+    }
+
+    /// The message as the classifier gives it.
+    pub fn incoming(self) -> Incoming {
+        Incoming::RoomMessage(self.0)
     }
 }

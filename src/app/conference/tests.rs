@@ -1,9 +1,8 @@
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
-use crate::app::fixtures::{self, el, iq_error as fail, iq_result as answer};
+use crate::app::fixtures::{self, el, iq_error as fail, iq_result as answer, room_message};
 use crate::command::Command;
-use crate::protocol::message::RoomMessage;
 use crate::store::JoinState;
 
 const ROOM: &str = "grp@gserv.example";
@@ -164,15 +163,8 @@ fn entering_a_conference_room_and_its_roster() {
     assert_eq!(names(&ev), ["join jer"]);
     assert!(reply(&mut rx));
     // Messages and presence from temporary JIDs are under names.
-    let ev = app.on_session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(),
-        nick: Some("d351".into()),
-        body: "hi".into(),
-        id: None,
-        stanza_id: None,
-        time: None,
-        delayed: false,
-    })));
+    let hi = room_message(&room(), "d351", "hi").incoming();
+    let ev = app.on_session(SessionEvent::Incoming(hi));
     assert_eq!(ev[0].to_json()["nick"], "jer");
     // Rename and leave in later pushes.
     let ev = push(&mut app, &[("d351", "jeremie"), ("a32d", "dude_")]);

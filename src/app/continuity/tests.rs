@@ -1,7 +1,6 @@
 use super::*;
-use crate::app::fixtures::{self, occupant_in};
+use crate::app::fixtures::{self, occupant_in, room_message};
 use crate::command::Command;
-use crate::protocol::RoomMessage;
 use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -18,15 +17,7 @@ fn self_presence() -> SessionEvent {
 }
 
 fn live(body: &str, sid: &str) -> SessionEvent {
-    SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(),
-        nick: Some("bob".into()),
-        body: body.into(),
-        id: None,
-        stanza_id: Some(sid.into()),
-        time: None,
-        delayed: false,
-    }))
+    SessionEvent::Incoming(room_message(&room(), "bob", body).stanza_id(sid).incoming())
 }
 
 fn result(queryid: &str, id: &str, body: &str, from: &str) -> SessionEvent {
@@ -35,15 +26,7 @@ fn result(queryid: &str, id: &str, body: &str, from: &str) -> SessionEvent {
         queryid: queryid.into(),
         id: id.into(),
         time: None,
-        message: Box::new(Incoming::RoomMessage(RoomMessage {
-            room: room(),
-            nick: Some("bob".into()),
-            body: body.into(),
-            id: None,
-            stanza_id: None,
-            time: None,
-            delayed: false,
-        })),
+        message: Box::new(room_message(&room(), "bob", body).incoming()),
     }))
 }
 

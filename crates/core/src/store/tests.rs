@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::fixtures::joining;
 use confab_proto::RoomMessage;
-use confab_proto::fixtures::occupant_in;
+use confab_proto::fixtures::{occupant_in, room_message};
 use confab_proto::muc::{Destroyed, Role};
 
 fn t0() -> DateTime<Utc> {
@@ -48,28 +48,19 @@ fn joined_store() -> Store {
 }
 
 fn msg(nick: &str, body: &str, sid: Option<&str>, delayed: bool) -> RoomMessage {
-    RoomMessage {
-        room: room(),
-        nick: Some(nick.into()),
-        body: body.into(),
-        id: None,
-        stanza_id: sid.map(str::to_string),
-        time: if delayed { Some(t0()) } else { None },
-        delayed,
+    let mut m = room_message(&room(), nick, body).delayed(delayed);
+    if let Some(sid) = sid {
+        m = m.stanza_id(sid);
     }
+    if delayed {
+        m = m.time(t0());
+    }
+    m.build()
 }
 
 #[test]
 fn join_completes_on_self_presence_with_notices() {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     let ev = s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].to_json()["action"], "join");
@@ -223,15 +214,7 @@ fn a_nick_change_keeps_the_occupants_show() {
 
 #[test]
 fn join_error_reports_condition() {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     let ev = s.apply(
         inc(Incoming::MucPresenceError {
             room: room(),
