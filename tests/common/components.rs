@@ -1,6 +1,7 @@
-//! XEP-0114 components of the tests: one attached to the test server, and
-//! the stanzas it gets.
+//! XEP-0114 components of the tests: one attached to the test server, the
+//! stanzas it gets, and a peer run on a thread of its own.
 
+use std::future::Future;
 use std::time::Duration;
 
 use confab_testbed::TestServer;
@@ -28,4 +29,18 @@ pub async fn received(comp: &mut ComponentStream, name: &str, what: &str) -> Ele
     })
     .await
     .expect(what)
+}
+
+/// Runs `peer` (a component's task: a service, the SFU) on a thread of its
+/// own with a tokio runtime of two worker threads, so that it goes on
+/// whatever the test body does (blocking on a client, or no runtime at all).
+pub fn run_peer(peer: impl Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(peer);
+    });
 }

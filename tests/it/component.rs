@@ -151,12 +151,9 @@ async fn a_peer_stays_attached_through_quiet_periods_and_server_restarts() {
             response_timeout: Duration::from_secs(1),
         },
     };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let e = legacy::run(&link, legacy::Options::new(JID)).await;
-            eprintln!("legacy service ended: {e:?}");
-        });
+    run_peer(async move {
+        let e = legacy::run(&link, legacy::Options::new(JID)).await;
+        eprintln!("legacy service ended: {e:?}");
     });
     assert!(attached(&server, JID).await, "first attach");
 
