@@ -12,6 +12,14 @@ fn app() -> (App, UnboundedReceiver<SessionCmd>) {
     App::for_tests("alice@localhost", 50)
 }
 
+/// The connection lost (the session reconnects in a second).
+fn connection_lost(app: &mut App) {
+    app.on_session(SessionEvent::Disconnected {
+        reason: "x".into(),
+        retry_in: std::time::Duration::from_secs(1),
+    });
+}
+
 fn self_presence() -> SessionEvent {
     App::self_presence(&room(), "alice")
 }
@@ -66,10 +74,7 @@ fn rejoin_catches_up_page_by_page_without_duplicates() {
     // The room archives.
     app.catchup.mam_rooms.insert(room());
     // Connection lost and back: the rejoin starts a catch-up after s1.
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     let ev = app.on_session(self_presence());
     assert!(ev.iter().any(|e| e.to_json()["rejoined"] == true));
     let (tag, q1, after) = mam_query(&mut rx);
@@ -129,16 +134,7 @@ fn rejoin_catches_up_page_by_page_without_duplicates() {
 
 #[test]
 fn an_unknown_stanza_id_falls_back_to_time() {
-    let (mut app, mut rx) = app();
-    fixtures::join(&mut app, &room());
-    app.on_session(self_presence());
-    app.on_session(live("before", "s1"));
-    app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
-    app.on_session(self_presence());
+    let (mut app, mut rx) = catching_up();
     let (tag, _, _) = mam_query(&mut rx);
     let ev = app.on_session(SessionEvent::IqResponse {
         tag,
@@ -228,10 +224,7 @@ fn a_quiet_room_catches_up_from_when_we_entered_it() {
     fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     let (_, _, after) = mam_query(&mut rx);
     assert_eq!(after, None, "by time: nothing was said before");
@@ -404,10 +397,7 @@ fn a_rejoin_asks_again_and_catches_up_what_muc_history_missed() {
     let cmds = answer_discos(&mut app, &mut rx, &asked, timeout);
     assert_eq!(mam_flag(&cmds), None);
     app.on_session(live("before", "s1"));
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     // The MUC history of the rejoin arrives before the answer.
     app.on_session(live("from muc history", "s9"));
@@ -450,10 +440,7 @@ fn catching_up() -> (App, UnboundedReceiver<SessionCmd>) {
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     (app, rx)
 }
