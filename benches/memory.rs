@@ -23,6 +23,7 @@
 //! fewer than are written (what it has not read when a peer closes is
 //! dropped): the figures per message received still hold.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -172,15 +173,27 @@ impl Drop for Subject {
     }
 }
 
+/// confab's arguments for alice on `server` (her password in
+/// `CONFAB_TEST_PASSWORD`), then the settings' own.
+fn alice_args(s: &Settings, server: &Prosody) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--jid".into(),
+        server.jid("alice").into(),
+        "--server".into(),
+        format!("127.0.0.1:{}", server.c2s_port()).into(),
+        "--ca-file".into(),
+        server.ca_file().into(),
+        "--password-env".into(),
+        "CONFAB_TEST_PASSWORD".into(),
+    ];
+    args.extend(s.args.iter().map(OsString::from));
+    args
+}
+
 fn start_batch(s: &Settings, server: &Prosody, home: &Path, rooms: &[BareJid]) -> Subject {
     let mut child = Command::new(&s.bin)
-        .args(["--batch", "-", "--jid", &server.jid("alice")])
-        .arg("--server")
-        .arg(format!("127.0.0.1:{}", server.c2s_port()))
-        .arg("--ca-file")
-        .arg(server.ca_file())
-        .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-        .args(&s.args)
+        .args(["--batch", "-"])
+        .args(alice_args(s, server))
         .env("CONFAB_TEST_PASSWORD", "alice-pw")
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
@@ -243,13 +256,7 @@ fn start_tui(s: &Settings, server: &Prosody, home: &Path, rooms: &[BareJid]) -> 
         .arg(dir("XDG_CACHE_HOME", home.join("cache")))
         .args(["CONFAB_TEST_PASSWORD=alice-pw", "TERM=xterm-256color"])
         .arg(&s.bin)
-        .args(["--jid", &server.jid("alice")])
-        .arg("--server")
-        .arg(format!("127.0.0.1:{}", server.c2s_port()))
-        .arg("--ca-file")
-        .arg(server.ca_file())
-        .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-        .args(&s.args)
+        .args(alice_args(s, server))
         .status()
         .expect("tmux starts");
     assert!(ok.success());

@@ -2,11 +2,11 @@
 //! scrollback (criterion): `cargo bench --bench render`.
 
 use chrono::{DateTime, Utc};
-use confab::protocol::muc::{Affiliation, MucPresence, Role};
-use confab::protocol::{Incoming, OccupantInfo, RoomMessage};
+use confab::protocol::muc::Role;
 use confab::store::{Input, Protocol, Store};
 use confab::ui::state::UiState;
 use confab::ui::view;
+use confab_proto::fixtures::{occupant_in, room_message};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jid::BareJid;
 use ratatui::buffer::Buffer;
@@ -29,25 +29,13 @@ fn big_room() -> Store {
         t0,
     );
     let presence = |nick: String, role, codes: Vec<u16>| {
-        Input::Incoming(Incoming::MucPresence(MucPresence {
-            room: room.clone(),
-            nick,
-            available: true,
-            info: OccupantInfo {
-                role,
-                affiliation: Affiliation::None,
-                jid: None,
-                show: "available",
-                status: None,
-                occupant_id: None,
-            },
-            codes,
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        }))
+        Input::Incoming(
+            occupant_in(&room, &nick)
+                .role(role)
+                .show("available")
+                .codes(&codes)
+                .incoming(),
+        )
     };
     for i in 0..5000 {
         let role = if i % 100 == 0 {
@@ -60,17 +48,19 @@ fn big_room() -> Store {
     store.apply(presence("me".into(), Role::Participant, vec![110]), t0);
     for i in 0..100_000i64 {
         store.apply(
-            Input::Incoming(Incoming::RoomMessage(RoomMessage {
-                room: room.clone(),
-                nick: Some(format!("user{:04}", i % 5000)),
-                body: format!(
-                    "message {i}: the quick brown fox jumps over the lazy dog, again and again"
-                ),
-                id: None,
-                stanza_id: Some(format!("s{i}")),
-                time: Some(t0 + chrono::Duration::seconds(i)),
-                delayed: true,
-            })),
+            Input::Incoming(
+                room_message(
+                    &room,
+                    &format!("user{:04}", i % 5000),
+                    &format!(
+                        "message {i}: the quick brown fox jumps over the lazy dog, again and again"
+                    ),
+                )
+                .stanza_id(&format!("s{i}"))
+                .time(t0 + chrono::Duration::seconds(i))
+                .delayed(true)
+                .incoming(),
+            ),
             t0,
         );
     }

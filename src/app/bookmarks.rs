@@ -251,6 +251,7 @@ mod tests {
 
     use super::*;
 
+    use crate::app::fixtures::{el, next_iq};
     use crate::protocol::ns;
     use crate::session::{SessionCmd, SessionEvent, Tag};
 
@@ -258,22 +259,10 @@ mod tests {
         App::for_tests("alice@localhost", 0)
     }
 
-    fn el(xml: &str) -> Element {
-        xml.parse().unwrap()
-    }
-
     /// The next IQ the app sends: (tag, to, payload, set).
     fn iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, Option<Jid>, Element, bool) {
-        match rx.try_recv().expect("an IQ") {
-            SessionCmd::Iq {
-                tag,
-                to,
-                payload,
-                set,
-                ..
-            } => (tag, to, payload, set),
-            other => panic!("{other:?}"),
-        }
+        let iq = next_iq(rx);
+        (iq.tag, iq.to, iq.payload, iq.set)
     }
 
     fn answer(app: &mut App, tag: Tag, payload: Option<Element>) -> Vec<Event> {

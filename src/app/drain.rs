@@ -103,11 +103,7 @@ mod tests {
     /// An app online, with the roster asked for (a request of its own);
     /// the tag of that request.
     fn online_with_a_request() -> (App, mpsc::UnboundedReceiver<SessionCmd>, u64) {
-        let (mut app, mut cmds) = App::for_tests("me@localhost", 0);
-        app.on_session(SessionEvent::Online {
-            jid: "me@localhost/r".parse().unwrap(),
-            reconnect: false,
-        });
+        let (mut app, mut cmds) = crate::app::fixtures::online("me@localhost/r");
         while cmds.try_recv().is_ok() {}
         app.fetch_roster();
         let tag = match cmds.try_recv() {

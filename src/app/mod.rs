@@ -24,6 +24,8 @@ mod chatting;
 mod conference;
 mod continuity;
 mod drain;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod focus;
 mod invite;
 mod loop_event;
@@ -273,48 +275,6 @@ impl App {
             tag,
         });
         Exec::pending(tag)
-    }
-
-    /// An app without a network for unit tests: `account` (`user@domain`,
-    /// nick = user) and the receiving end of what it asks the session.
-    #[cfg(test)]
-    pub(crate) fn for_tests(
-        account: &str,
-        history_load: usize,
-    ) -> (App, tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) {
-        let (handle, rx) = SessionHandle::pair();
-        let account = BareJid::new(account).expect("a bare JID");
-        let nick = account.node().map(|n| n.to_string()).unwrap_or_default();
-        let app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account,
-                default_nick: nick,
-                history_load,
-            },
-        );
-        (app, rx)
-    }
-
-    /// Test fixture: the room's presence about us with status 110, which
-    /// ends our join of `room` as `nick`.
-    #[cfg(test)]
-    pub(crate) fn self_presence(room: &BareJid, nick: &str) -> SessionEvent {
-        SessionEvent::Incoming(crate::protocol::Incoming::MucPresence(
-            crate::protocol::MucPresence {
-                room: room.clone(),
-                nick: nick.into(),
-                available: true,
-                info: crate::protocol::OccupantInfo::default(),
-                codes: vec![110],
-                has_muc_user: true,
-                new_nick: None,
-                reason: None,
-                actor: None,
-                destroyed: None,
-            },
-        ))
     }
 
     /// Carries out what a continuation returned for the command `tag`:
@@ -1094,25 +1054,8 @@ mod tests {
             })
             .collect();
         history.append(&old).unwrap();
-        let (handle, _rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            Some(history),
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
-        let exec = app.execute(
-            Command::Join {
-                room: room.clone(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
+        let (mut app, _rx) = App::for_tests_with("alice@localhost", 50, Some(history));
+        let exec = fixtures::join(&mut app, &room);
         assert_eq!(
             exec.events[0].to_json()["count"],
             50,

@@ -230,47 +230,27 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::AppOptions;
+    use crate::app::fixtures::occupant;
     use crate::command::{Command, parse};
-    use crate::protocol::muc::MucPresence;
-    use crate::protocol::{Incoming, OccupantInfo};
-    use crate::session::{SessionEvent, SessionHandle};
+    use crate::session::SessionEvent;
 
     fn app_with(
         occupants: &[(&str, Option<&str>)],
     ) -> (App, tokio::sync::mpsc::UnboundedReceiver<SessionCmd>) {
-        let (handle, mut rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 50);
         app.execute(parse("/join r@c/alice").unwrap(), "/join r@c/alice");
         let mut all: Vec<(&str, Option<&str>, Vec<u16>)> =
             occupants.iter().map(|(n, j)| (*n, *j, vec![])).collect();
         all.push(("alice", None, vec![110]));
         for (nick, jid, codes) in all {
-            app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-                room: BareJid::new("r@c").unwrap(),
-                nick: nick.into(),
-                available: true,
-                info: OccupantInfo {
-                    role: Role::Participant,
-                    jid: jid.map(|j| Jid::new(j).unwrap()),
-                    show: "available",
-                    ..OccupantInfo::default()
-                },
-                codes,
-                has_muc_user: true,
-                new_nick: None,
-                reason: None,
-                actor: None,
-                destroyed: None,
-            })));
+            let mut p = occupant("r@c", nick)
+                .role(Role::Participant)
+                .show("available")
+                .codes(&codes);
+            if let Some(jid) = jid {
+                p = p.jid(jid);
+            }
+            app.on_session(SessionEvent::Incoming(p.incoming()));
         }
         while rx.try_recv().is_ok() {}
         (app, rx)

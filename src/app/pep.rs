@@ -127,15 +127,9 @@ mod tests {
     use crate::session::{SessionCmd, SessionEvent, Tag};
 
     fn next_iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, Element) {
-        match rx.try_recv().expect("an IQ") {
-            SessionCmd::Iq {
-                tag, payload, set, ..
-            } => {
-                assert!(set);
-                (tag, payload)
-            }
-            other => panic!("{other:?}"),
-        }
+        let iq = crate::app::fixtures::next_iq(rx);
+        assert!(iq.set);
+        (iq.tag, iq.payload)
     }
 
     fn answer(app: &mut App, tag: Tag, r: Result<(), ErrorInfo>) -> Vec<Event> {

@@ -207,11 +207,8 @@ mod tests {
     use minidom::Element;
 
     use super::*;
+    use crate::app::fixtures::el;
     use crate::session::SessionEvent;
-
-    fn el(xml: &str) -> Element {
-        xml.parse().unwrap()
-    }
 
     #[test]
     fn pushes_from_the_account_change_the_roster() {

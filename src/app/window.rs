@@ -64,11 +64,8 @@ mod tests {
     use jid::BareJid;
 
     use super::*;
-    use crate::app::AppOptions;
-    use crate::command::Command;
+    use crate::app::fixtures::{self, room_message};
     use crate::history::History;
-    use crate::protocol::RoomMessage;
-    use crate::session::SessionHandle;
     use crate::store::{Event, WINDOW_LINES};
 
     fn room() -> BareJid {
@@ -81,39 +78,20 @@ mod tests {
 
     /// Alice in `r@conference.localhost`, with an archive.
     fn joined() -> App {
-        let (handle, _rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            Some(History::in_memory("alice@localhost").unwrap()),
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
-        app.on_session(App::self_presence(&room(), "alice"));
+        let history = History::in_memory("alice@localhost").unwrap();
+        let (mut app, _rx) = App::for_tests_with("alice@localhost", 50, Some(history));
+        fixtures::joined(&mut app, &room(), "alice");
         app
     }
 
     fn message(i: usize, sid: bool, delayed: bool) -> SessionEvent {
-        SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-            room: room(),
-            nick: Some("bob".into()),
-            body: format!("line {i}"),
-            id: None,
-            stanza_id: sid.then(|| format!("s{i}")),
-            time: Some(t(i)),
-            delayed,
-        }))
+        let mut m = room_message(&room(), "bob", &format!("line {i}"))
+            .time(t(i))
+            .delayed(delayed);
+        if sid {
+            m = m.stanza_id(&format!("s{i}"));
+        }
+        SessionEvent::Incoming(m.incoming())
     }
 
     fn shown(events: &[Event]) -> usize {
@@ -184,25 +162,8 @@ mod tests {
 
     #[test]
     fn without_an_archive_older_lines_are_simply_gone() {
-        let (handle, _rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
-        app.execute(
-            Command::Join {
-                room: room(),
-                nick: None,
-                password: None,
-                options: Default::default(),
-            },
-            "/join r@conference.localhost",
-        );
+        let (mut app, _rx) = App::for_tests("alice@localhost", 50);
+        fixtures::join(&mut app, &room());
         for i in 0..WINDOW_LINES + 10 {
             app.on_session(message(i, true, false));
             app.flush_history();

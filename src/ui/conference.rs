@@ -289,14 +289,11 @@ mod tests {
     }
 
     fn answer_requirements(app: &mut App, ui: &mut UiState, tag: crate::session::Tag) {
-        let ev = app.on_session(SessionEvent::IqResponse {
+        let ev = crate::app::fixtures::iq_result(
+            app,
             tag,
-            result: Ok(Some(
-                "<query xmlns='jabber:iq:conference'><nick/><secret/><privacy/></query>"
-                    .parse()
-                    .unwrap(),
-            )),
-        });
+            "<query xmlns='jabber:iq:conference'><nick/><secret/><privacy/></query>",
+        );
         ui.on_events(&app.store, &ev);
     }
 
@@ -319,11 +316,7 @@ mod tests {
     /// it (masked), Enter joins with it; the secret is not shown.
     #[test]
     fn a_room_that_wants_a_secret_asks_for_it() {
-        let (mut app, mut rx) = App::for_tests("dude@example.org", 0);
-        app.on_session(SessionEvent::Online {
-            jid: "dude@example.org/x".parse().unwrap(),
-            reconnect: false,
-        });
+        let (mut app, mut rx) = crate::app::fixtures::online("dude@example.org/x");
         let mut ui = UiState::default();
         let line = format!("/join {ROOM} --protocol conference --private");
         super::super::submit_line(&mut app, &mut ui, &line);

@@ -278,21 +278,12 @@ mod tests {
 
     #[test]
     fn enter_on_the_prompt_or_the_table_accepts() {
-        use crate::app::{App, AppOptions};
+        use crate::app::App;
         use crate::protocol::Incoming;
         use crate::protocol::invite::Invitation;
-        use crate::session::{SessionCmd, SessionEvent, SessionHandle};
+        use crate::session::{SessionCmd, SessionEvent};
 
-        let (handle, mut rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: jid::BareJid::new("bob@localhost").unwrap(),
-                default_nick: "bob".into(),
-                history_load: 0,
-            },
-        );
+        let (mut app, mut rx) = App::for_tests("bob@localhost", 0);
         let mut ui = UiState::default();
         for room in ["a@c", "b@c"] {
             let out = app.on_session(SessionEvent::Incoming(Incoming::Invitation(Invitation {

@@ -118,6 +118,7 @@ pub fn voice_settled(prompts: &mut PromptQueue<Answer>, room: &str, nick: &str, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::fixtures::occupant;
     use crate::command::admin::Moderate;
     use crate::command::{Command, parse};
     use crate::protocol::muc::{Affiliation, Role};
@@ -151,20 +152,9 @@ mod tests {
         super::super::state::UiState,
         tokio::sync::mpsc::UnboundedReceiver<crate::session::SessionCmd>,
     ) {
-        use crate::app::{App, AppOptions};
-        use crate::protocol::muc::MucPresence;
-        use crate::protocol::{Incoming, OccupantInfo};
-        use crate::session::{SessionEvent, SessionHandle};
-        let (handle, mut rx) = SessionHandle::pair();
-        let mut app = App::new(
-            handle,
-            None,
-            AppOptions {
-                account: jid::BareJid::new("alice@localhost").unwrap(),
-                default_nick: "alice".into(),
-                history_load: 50,
-            },
-        );
+        use crate::app::App;
+        use crate::session::SessionEvent;
+        let (mut app, mut rx) = App::for_tests("alice@localhost", 50);
         let mut ui = super::super::state::UiState::default();
         assert!(!super::super::submit_line(
             &mut app,
@@ -175,22 +165,11 @@ mod tests {
             ("bob", Role::Visitor, vec![]),
             ("alice", Role::Moderator, vec![110]),
         ] {
-            let out = app.on_session(SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-                room: jid::BareJid::new("r@c").unwrap(),
-                nick: nick.into(),
-                available: true,
-                info: OccupantInfo {
-                    role,
-                    show: "available",
-                    ..OccupantInfo::default()
-                },
-                codes,
-                has_muc_user: true,
-                new_nick: None,
-                reason: None,
-                actor: None,
-                destroyed: None,
-            })));
+            let p = occupant("r@c", nick)
+                .role(role)
+                .show("available")
+                .codes(&codes);
+            let out = app.on_session(SessionEvent::Incoming(p.incoming()));
             ui.on_events(&app.store, &out);
         }
         while rx.try_recv().is_ok() {}
@@ -200,12 +179,8 @@ mod tests {
     fn next_iq(
         rx: &mut tokio::sync::mpsc::UnboundedReceiver<crate::session::SessionCmd>,
     ) -> (crate::session::Tag, minidom::Element, bool) {
-        match rx.try_recv().expect("a command for the session") {
-            crate::session::SessionCmd::Iq {
-                payload, set, tag, ..
-            } => (tag, payload, set),
-            other => panic!("not an IQ: {other:?}"),
-        }
+        let iq = crate::app::fixtures::next_iq(rx);
+        (iq.tag, iq.payload, iq.set)
     }
 
     #[test]
@@ -239,22 +214,11 @@ mod tests {
         super::voice_settled(&mut ui.prompts, "r@c", "carol", Role::Visitor);
         assert_eq!(ui.prompts.len(), 3);
         let carol_has_voice = app.on_session(crate::session::SessionEvent::Incoming(
-            crate::protocol::Incoming::MucPresence(crate::protocol::muc::MucPresence {
-                room: jid::BareJid::new("r@c").unwrap(),
-                nick: "carol".into(),
-                available: true,
-                info: crate::protocol::OccupantInfo {
-                    role: Role::Participant,
-                    show: "available",
-                    ..Default::default()
-                },
-                codes: vec![],
-                has_muc_user: true,
-                new_nick: None,
-                reason: None,
-                actor: Some("dave".into()),
-                destroyed: None,
-            }),
+            occupant("r@c", "carol")
+                .role(Role::Participant)
+                .show("available")
+                .actor("dave")
+                .incoming(),
         ));
         ui.on_events(&app.store, &carol_has_voice);
         assert_eq!(ui.prompts.len(), 2);
@@ -335,27 +299,19 @@ mod tests {
 
     #[test]
     fn moderation_lines_in_the_message_pane() {
-        use crate::protocol::muc::MucPresence;
-        use crate::protocol::{Incoming, OccupantInfo};
         use crate::session::SessionEvent;
         let (mut app, _ui, _rx) = app_in_room();
         let bob = |available, role, codes: Vec<u16>, reason: Option<&str>| {
-            SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-                room: jid::BareJid::new("r@c").unwrap(),
-                nick: "bob".into(),
-                available,
-                info: OccupantInfo {
-                    role,
-                    show: "available",
-                    ..OccupantInfo::default()
-                },
-                codes,
-                has_muc_user: true,
-                new_nick: None,
-                reason: reason.map(str::to_string),
-                actor: Some("alice".into()),
-                destroyed: None,
-            }))
+            let mut p = occupant("r@c", "bob")
+                .available(available)
+                .role(role)
+                .show("available")
+                .codes(&codes)
+                .actor("alice");
+            if let Some(reason) = reason {
+                p = p.reason(reason);
+            }
+            SessionEvent::Incoming(p.incoming())
         };
         app.on_session(bob(true, Role::Participant, vec![], None));
         app.on_session(bob(false, Role::None, vec![307], Some("spam")));
@@ -403,18 +359,12 @@ mod tests {
     fn being_kicked_says_by_whom_and_why() {
         let (mut app, mut ui, _rx) = app_in_room();
         let out = app.on_session(crate::session::SessionEvent::Incoming(
-            crate::protocol::Incoming::MucPresence(crate::protocol::muc::MucPresence {
-                room: jid::BareJid::new("r@c").unwrap(),
-                nick: "alice".into(),
-                available: false,
-                info: crate::protocol::OccupantInfo::default(),
-                codes: vec![110, 307],
-                has_muc_user: true,
-                new_nick: None,
-                reason: Some("spam".into()),
-                actor: Some("bob".into()),
-                destroyed: None,
-            }),
+            occupant("r@c", "alice")
+                .unavailable()
+                .codes(&[110, 307])
+                .reason("spam")
+                .actor("bob")
+                .incoming(),
         ));
         ui.on_events(&app.store, &out);
         assert_eq!(ui.status, "r@c: you were kicked by bob (spam)");

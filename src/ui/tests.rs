@@ -15,8 +15,9 @@ use super::views::{Form, Overlay, Table};
 use super::widgets::{Column, FormEditor, TableView, Width};
 use super::*;
 use crate::app::App;
-use crate::protocol::muc::{Affiliation, MucPresence, Role};
-use crate::protocol::{ChatMessage, Incoming, OccupantInfo, RoomMessage};
+use crate::app::fixtures::{occupant, room_message};
+use crate::protocol::muc::{Affiliation, Role};
+use crate::protocol::{ChatMessage, Incoming};
 use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
@@ -43,37 +44,23 @@ fn presence(
     status: Option<&str>,
     codes: &[u16],
 ) -> Input {
-    Input::Incoming(Incoming::MucPresence(MucPresence {
-        room: room(room_jid),
-        nick: nick.into(),
-        available: true,
-        info: OccupantInfo {
-            role,
-            affiliation: affil,
-            jid: None,
-            show,
-            status: status.map(str::to_string),
-            occupant_id: None,
-        },
-        codes: codes.to_vec(),
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    let mut p = occupant(room_jid, nick)
+        .role(role)
+        .affiliation(affil)
+        .show(show)
+        .codes(codes);
+    if let Some(status) = status {
+        p = p.status(status);
+    }
+    Input::Incoming(p.incoming())
 }
 
 fn say(room_jid: &str, nick: &str, body: &str, sid: &str) -> Input {
-    Input::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(room_jid),
-        nick: Some(nick.into()),
-        body: body.into(),
-        id: None,
-        stanza_id: Some(sid.into()),
-        time: None,
-        delayed: false,
-    }))
+    Input::Incoming(
+        room_message(&room(room_jid), nick, body)
+            .stanza_id(sid)
+            .incoming(),
+    )
 }
 
 /// A store with two rooms: coven (joined, people of every role, messages

@@ -77,6 +77,8 @@ pub fn testbed_bin() -> PathBuf {
 
 pub mod client;
 pub use client::{Client, LONG};
+pub mod components;
+pub use components::{attach, received, run_peer};
 pub mod tmux;
 pub use tmux::Tmux;
 pub mod fake_server;

@@ -27,17 +27,10 @@ fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
     let port = server.component_port();
     let mut opts = sfu::Options::new(SFU);
     opts.max_participants = max_participants;
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            if let Err(e) = sfu::run(&Link::new(port, SECRET), opts).await {
-                eprintln!("sfu ended: {e}");
-            }
-        });
+    run_peer(async move {
+        if let Err(e) = sfu::run(&Link::new(port, SECRET), opts).await {
+            eprintln!("sfu ended: {e}");
+        }
     });
     server
 }
@@ -524,43 +517,36 @@ fn server_with_tapped_sfu(
     let server = Prosody::start(opts).unwrap_or_else(|e| panic!("Prosody: {e}"));
     let port = server.component_port();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let mut stream = ComponentStream::connect(port, SFU, SECRET)
-                .await
-                .expect("the SFU connects");
-            let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-            let mut sfu = sfu::Sfu::new(sfu::Options::new(SFU), events_tx);
-            loop {
-                let out = tokio::select! {
-                    el = stream.next() => match el {
-                        Some(el) => {
-                            if let Some(j) = el.get_child("jingle", ns::JINGLE)
-                                && let Ok(j) = jingle::parse(j)
-                                && j.action == jingle::Action::SessionTerminate
-                            {
-                                let from = el.attr("from").unwrap_or_default().to_string();
-                                let reason = j.reason.map(|r| r.condition).unwrap_or_default();
-                                let _ = tx.send((from, reason));
-                            }
-                            sfu.on_stanza(&el).await
+    run_peer(async move {
+        let mut stream = ComponentStream::connect(port, SFU, SECRET)
+            .await
+            .expect("the SFU connects");
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let mut sfu = sfu::Sfu::new(sfu::Options::new(SFU), events_tx);
+        loop {
+            let out = tokio::select! {
+                el = stream.next() => match el {
+                    Some(el) => {
+                        if let Some(j) = el.get_child("jingle", ns::JINGLE)
+                            && let Ok(j) = jingle::parse(j)
+                            && j.action == jingle::Action::SessionTerminate
+                        {
+                            let from = el.attr("from").unwrap_or_default().to_string();
+                            let reason = j.reason.map(|r| r.condition).unwrap_or_default();
+                            let _ = tx.send((from, reason));
                         }
-                        None => break,
-                    },
-                    Some((key, ev)) = events.recv() => sfu.on_rtc(key, ev).await,
-                };
-                for el in out {
-                    if stream.send(&el).await.is_err() {
-                        return;
+                        sfu.on_stanza(&el).await
                     }
+                    None => break,
+                },
+                Some((key, ev)) = events.recv() => sfu.on_rtc(key, ev).await,
+            };
+            for el in out {
+                if stream.send(&el).await.is_err() {
+                    return;
                 }
             }
-        });
+        }
     });
     (server, rx)
 }

@@ -11,13 +11,7 @@ use crate::common::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_exchanges_messages_with_a_client() {
     let server = prosody_with(&["alice"]);
-    let mut comp = ComponentStream::connect(
-        server.component_port(),
-        DEFAULT_COMPONENT,
-        server.component_secret(),
-    )
-    .await
-    .expect("handshake accepted");
+    let mut comp = attach(&server, DEFAULT_COMPONENT, "handshake accepted").await;
     assert_eq!(comp.jid(), DEFAULT_COMPONENT);
 
     let mut alice = tokio::task::block_in_place(|| Client::online(&server, "alice"));
@@ -32,16 +26,7 @@ async fn a_component_exchanges_messages_with_a_client() {
     });
 
     // The component gets it, from alice's full JID.
-    let got = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        loop {
-            let el = comp.next().await.expect("stream open");
-            if el.is("message", NS) {
-                return el;
-            }
-        }
-    })
-    .await
-    .expect("message reached the component");
+    let got = received(&mut comp, "message", "message reached the component").await;
     assert_eq!(got.attr("from"), Some(alice_jid.as_str()));
     assert_eq!(
         got.attr("to"),
@@ -86,25 +71,10 @@ async fn an_unreadable_iq_answer_ends_the_command_at_once() {
     // condition): xmpp-parsers cannot read it, yet the request that waits
     // for it must end now, not after its 30 s timeout.
     let server = prosody_with(&["alice"]);
-    let mut comp = ComponentStream::connect(
-        server.component_port(),
-        DEFAULT_COMPONENT,
-        server.component_secret(),
-    )
-    .await
-    .expect("handshake accepted");
+    let mut comp = attach(&server, DEFAULT_COMPONENT, "handshake accepted").await;
     let mut alice = tokio::task::block_in_place(|| Client::online(&server, "alice"));
     tokio::task::block_in_place(|| alice.send(&format!("/browse old@{DEFAULT_COMPONENT}")));
-    let iq = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        loop {
-            let el = comp.next().await.expect("stream open");
-            if el.is("iq", NS) {
-                return el;
-            }
-        }
-    })
-    .await
-    .expect("the browse request");
+    let iq = received(&mut comp, "iq", "the browse request").await;
     let reply = stanza("iq")
         .attr(nc("type"), "error")
         .attr(nc("id"), iq.attr("id").unwrap())
@@ -181,12 +151,9 @@ async fn a_peer_stays_attached_through_quiet_periods_and_server_restarts() {
             response_timeout: Duration::from_secs(1),
         },
     };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let e = legacy::run(&link, legacy::Options::new(JID)).await;
-            eprintln!("legacy service ended: {e:?}");
-        });
+    run_peer(async move {
+        let e = legacy::run(&link, legacy::Options::new(JID)).await;
+        eprintln!("legacy service ended: {e:?}");
     });
     assert!(attached(&server, JID).await, "first attach");
 

@@ -44,18 +44,12 @@ fn setup_with(users: &[&str], services: Vec<Options>) -> Prosody {
         let port = server.component_port();
         let secret = server.component_secret().to_string();
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                let stream = ComponentStream::connect(port, &s.jid, &secret)
-                    .await
-                    .expect("the service connects");
-                tx.send(()).unwrap();
-                let _ = legacy::serve(stream, s).await;
-            });
+        run_peer(async move {
+            let stream = ComponentStream::connect(port, &s.jid, &secret)
+                .await
+                .expect("the service connects");
+            tx.send(()).unwrap();
+            let _ = legacy::serve(stream, s).await;
         });
         rx.recv_timeout(LONG).expect("the service is up");
     }

@@ -79,6 +79,14 @@ fn connects_first_time(c: &mut Client) {
     assert_eq!(c.finish(), 0);
 }
 
+/// alice discovers `example.test` through `dns` (trusting the server's
+/// CA) and connects at the first attempt.
+fn alice_connects_first_time(server: &Prosody, dns: &DnsServer) {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = discovering("alice", DOMAIN, Some(server.ca_file()), dns, home.path());
+    connects_first_time(&mut c);
+}
+
 #[test]
 fn starttls_target_chosen_by_priority() {
     let server = server();
@@ -89,9 +97,7 @@ fn starttls_target_chosen_by_priority() {
         DnsRecord::xmpps(DOMAIN, 10, 0, TARGET, server.c2s_port()),
         DnsRecord::loopback(TARGET),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let mut c = discovering("alice", DOMAIN, Some(server.ca_file()), &dns, home.path());
-    connects_first_time(&mut c);
+    alice_connects_first_time(&server, &dns);
     let asked = dns.questions();
     assert!(
         asked.contains(&"_xmpp-client._tcp.example.test. SRV".to_owned()),
@@ -113,9 +119,7 @@ fn direct_tls_target_chosen_by_priority() {
         DnsRecord::xmpp(DOMAIN, 10, 0, TARGET, server.c2s_direct_tls_port()),
         DnsRecord::loopback(TARGET),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let mut c = discovering("alice", DOMAIN, Some(server.ca_file()), &dns, home.path());
-    connects_first_time(&mut c);
+    alice_connects_first_time(&server, &dns);
 }
 
 #[test]
@@ -127,9 +131,7 @@ fn a_refusing_first_target_is_skipped() {
         DnsRecord::loopback("dead.hosting.test"),
         DnsRecord::loopback(TARGET),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let mut c = discovering("alice", DOMAIN, Some(server.ca_file()), &dns, home.path());
-    connects_first_time(&mut c);
+    alice_connects_first_time(&server, &dns);
     let asked = dns.questions();
     assert!(
         asked.iter().any(|q| q.starts_with("dead.hosting.test. ")),

@@ -58,10 +58,7 @@ async fn setup() -> (Prosody, Vec<(String, String)>) {
     });
     let mut urls = Vec::new();
     for f in all {
-        let comp =
-            ComponentStream::connect(server.component_port(), &f.jid, server.component_secret())
-                .await
-                .expect("the focus connects");
+        let comp = attach(&server, &f.jid, "the focus connects").await;
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push((
             f.jid.clone(),
@@ -314,13 +311,7 @@ async fn the_http_form_over_https() {
         )),
         ..FocusOptions::new(DEFAULT_COMPONENT)
     };
-    let comp = ComponentStream::connect(
-        server.component_port(),
-        DEFAULT_COMPONENT,
-        server.component_secret(),
-    )
-    .await
-    .unwrap();
+    let comp = attach(&server, DEFAULT_COMPONENT, "the focus connects").await;
     let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = http.local_addr().unwrap().port();
     tokio::spawn(serve(comp, Some(http), opts));
@@ -352,13 +343,7 @@ async fn a_focus_not_at_focus_domain_is_found_by_disco() {
         .account("alice", password_of("alice"))
         .component("jicofo.localhost", "");
     let server = tokio::task::block_in_place(|| Prosody::start(opts).unwrap());
-    let comp = ComponentStream::connect(
-        server.component_port(),
-        "jicofo.localhost",
-        server.component_secret(),
-    )
-    .await
-    .unwrap();
+    let comp = attach(&server, "jicofo.localhost", "the focus connects").await;
     tokio::spawn(serve(comp, None, FocusOptions::new("jicofo.localhost")));
     tokio::task::block_in_place(|| {
         let mut alice = Client::online(&server, "alice");

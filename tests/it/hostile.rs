@@ -154,27 +154,17 @@ async fn deep_stanzas_leave_the_tui_running() {
 /// same guard: a deep stanza for one is dropped, the next one arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_drops_deep_stanzas_and_goes_on() {
-    use confab_testbed::component::{ComponentStream, NS};
+    use confab_testbed::component::NS;
     let server = prosody_with(&["mallory"]);
-    let mut comp = ComponentStream::connect(
-        server.component_port(),
-        DEFAULT_COMPONENT,
-        server.component_secret(),
-    )
-    .await
-    .expect("handshake accepted");
+    let mut comp = attach(&server, DEFAULT_COMPONENT, "handshake accepted").await;
     let mallory = peer(&server, "mallory").await;
     let _conn = attack(mallory, &format!("echo@{DEFAULT_COMPONENT}")).await;
-    let got = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let el = comp.next().await.expect("stream open");
-            if el.is("message", NS) {
-                return el;
-            }
-        }
-    })
-    .await
-    .expect("the message after the attack reached the component");
+    let got = received(
+        &mut comp,
+        "message",
+        "the message after the attack reached the component",
+    )
+    .await;
     assert_eq!(
         got.get_child("body", NS).unwrap().text(),
         "still here after the attack"

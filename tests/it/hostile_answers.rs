@@ -24,7 +24,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::{Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
 
-use confab_testbed::component::{ComponentStream, NS, iq_result};
+use confab_testbed::component::iq_result;
 
 use crate::common::peer::*;
 use crate::common::*;
@@ -163,13 +163,7 @@ fn muc_info(name: &str) -> Element {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_iq_answer_is_ignored_and_the_real_one_awaited() {
     let server = prosody_with(&["alice", "mallory"]);
-    let mut service = ComponentStream::connect(
-        server.component_port(),
-        DEFAULT_COMPONENT,
-        server.component_secret(),
-    )
-    .await
-    .expect("component attached");
+    let mut service = attach(&server, DEFAULT_COMPONENT, "component attached").await;
     let mut alice = Client::online(&server, "alice");
     let alice_jid = alice.find(|v| is(v, "connected")).unwrap()["jid"]
         .as_str()
@@ -179,16 +173,7 @@ async fn a_forged_iq_answer_is_ignored_and_the_real_one_awaited() {
     let silent = format!("silent@{DEFAULT_COMPONENT}");
     let info = format!("/info {silent}");
     alice.send(&info);
-    let request = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let el = service.next().await.expect("component stream open");
-            if el.is("iq", NS) {
-                return el;
-            }
-        }
-    })
-    .await
-    .expect("the request reached the service");
+    let request = received(&mut service, "iq", "the request reached the service").await;
     let id = request.attr("id").unwrap().to_string();
     assert!(
         id.len() > 32 && !id.ends_with("-1"),

@@ -6,12 +6,10 @@
 //! `servers::<body>::ejabberd`; where the servers legitimately differ the
 //! body says what it expects of which.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use confab::protocol::nc;
-use confab_testbed::component::{ComponentError, ComponentStream, NS, stanza};
+use confab_testbed::component::{ComponentError, ComponentStream, stanza};
 
 use crate::common::*;
 
@@ -364,19 +362,11 @@ fn a_component_talks_with_a_client(kind: ServerKind) {
         .to_string();
     let echo = format!("echo@{DEFAULT_COMPONENT}");
     alice.ok(&format!("/msg {echo} ping through the component"));
-    let got = rt
-        .block_on(async {
-            let next = async {
-                loop {
-                    let el = comp.next().await.expect("stream open");
-                    if el.is("message", NS) {
-                        return el;
-                    }
-                }
-            };
-            tokio::time::timeout(Duration::from_secs(20), next).await
-        })
-        .expect("the message reached the component");
+    let got = rt.block_on(received(
+        &mut comp,
+        "message",
+        "the message reached the component",
+    ));
     assert_eq!(got.attr("from"), Some(alice_jid.as_str()), "{kind}");
     let reply = stanza("message")
         .attr(nc("from"), echo.clone())

@@ -21,7 +21,6 @@ use xmpp_parsers::presence::Presence;
 use confab::media::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
 use confab::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
 use confab::protocol::{adhoc, ns};
-use confab_testbed::component::ComponentStream;
 use confab_testbed::sfu;
 
 use crate::common::peer::*;
@@ -393,10 +392,7 @@ async fn server_with_sfu(users: &[&str]) -> Prosody {
             o.account(*u, password_of(u))
         });
     let server = Prosody::start(opts).unwrap_or_else(|e| panic!("{e}"));
-    let component =
-        ComponentStream::connect(server.component_port(), SFU, server.component_secret())
-            .await
-            .expect("the SFU connects");
+    let component = attach(&server, SFU, "the SFU connects").await;
     tokio::spawn(sfu::serve(component, sfu::Options::new(SFU)));
     server
 }

@@ -4,6 +4,8 @@
 //! terminal, no tokio; depends on confab-proto only.
 
 pub mod command;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod history;
 pub mod names;
 pub mod store;

@@ -242,8 +242,8 @@ pub fn parse(el: &Element) -> Result<Command, ErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::el;
     use crate::rooms::{Form, apply_fields};
-    use crate::tests::el;
     use xmpp_parsers::data_forms::{DataFormType, Field, FieldType};
 
     const NODE: &str = "urn:xmpp:av-conferences:config";

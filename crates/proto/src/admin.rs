@@ -176,7 +176,7 @@ pub fn parse_voice_request(m: &Message) -> Option<VoiceRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     fn parses_as(built: &Element, xml: &str) {
         assert_eq!(built, &el(xml), "{}", String::from(built));

@@ -267,7 +267,7 @@ mod tests {
     use super::*;
 
     const NS_DATA: &str = "jabber:x:data";
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     fn play() -> Bookmark {
         Bookmark {

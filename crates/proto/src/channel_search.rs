@@ -102,10 +102,7 @@ pub fn parse_result(result: Option<&Element>) -> Result<ItemsPage, ErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn el(xml: &str) -> Element {
-        xml.parse().expect("test XML parses")
-    }
+    use crate::fixtures::el;
 
     fn values(form: &Element, var: &str) -> Vec<String> {
         form.children()

@@ -225,7 +225,7 @@ pub fn disco_info() -> Element {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{classify_message, tests::el};
+    use crate::{classify_message, fixtures::el};
 
     const NS_DATA: &str = "jabber:x:data";
 

@@ -233,7 +233,7 @@ pub fn browse_element(item: &BrowseItem, items: &[BrowseItem], namespaces: &[&st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn requirements_from_the_seed() {

@@ -77,7 +77,7 @@ pub fn correction(room: &BareJid, body: &str, id: &str, original: &str) -> Messa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{classify_message, tests::el};
+    use crate::{classify_message, fixtures::el};
 
     #[test]
     fn groupchat_correction_from_the_xep() {

@@ -98,7 +98,7 @@ fn error_reply(id: &str, condition: DefinedCondition, type_: ErrorType) -> Iq {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     fn iq(xml: &str) -> Iq {
         Iq::try_from(el(xml)).unwrap()

@@ -243,7 +243,7 @@ pub fn is_members_only(info: Option<&Element>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Incoming, classify_message, tests::el};
+    use crate::{Incoming, classify_message, fixtures::el};
 
     fn msg(xml: &str) -> Message {
         Message::try_from(el(xml)).expect("message parses")

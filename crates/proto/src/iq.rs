@@ -79,7 +79,7 @@ pub fn reply(to: Option<Jid>, id: String, answer: IqAnswer) -> Iq {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn request_round_trip_to_result_and_error() {

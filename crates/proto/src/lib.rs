@@ -18,6 +18,8 @@ pub mod conference;
 pub mod correction;
 pub mod disco;
 mod dropped;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixtures;
 pub mod focus;
 pub mod invite;
 pub mod iq;
@@ -317,10 +319,7 @@ pub fn stanza_id_by(payloads: &[Element], by: &BareJid) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn el(xml: &str) -> Element {
-        xml.parse().expect("test XML parses")
-    }
+    use crate::fixtures::el;
 
     #[test]
     fn error_info_from_element() {

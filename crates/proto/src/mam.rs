@@ -160,7 +160,7 @@ pub fn from_archive(r: &MamResult, archive: &BareJid) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn query_after_a_stanza_id() {

@@ -163,7 +163,7 @@ pub fn chat(to: Jid, body: &str, id: &str, private: bool) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{classify_message, tests::el};
+    use crate::{classify_message, fixtures::el};
 
     fn msg(xml: &str) -> Message {
         Message::try_from(el(xml)).expect("message parses")

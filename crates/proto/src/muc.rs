@@ -388,7 +388,7 @@ pub fn status_code_text(code: u16) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     fn presence(xml: &str) -> Presence {
         Presence::try_from(el(xml)).expect("presence parses")

@@ -74,7 +74,7 @@ pub fn describe_form(result: Option<&Element>) -> Result<String, ErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn instant_room_is_an_empty_submit() {

@@ -520,7 +520,7 @@ pub fn apply_fields(form: &DataForm, fields: &[(String, String)]) -> Result<Data
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn items_query_with_and_without_rsm() {

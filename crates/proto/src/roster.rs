@@ -206,7 +206,7 @@ pub fn parse_subscription(p: &Presence) -> Option<Incoming> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{classify_presence, tests::el};
+    use crate::{classify_presence, fixtures::el};
 
     #[test]
     fn roster_result_as_in_rfc_6121() {

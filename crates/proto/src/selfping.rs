@@ -43,7 +43,7 @@ pub fn classify(answer: &Result<Option<Element>, ErrorInfo>) -> SelfPing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     fn error(xml: &str) -> Result<Option<Element>, ErrorInfo> {
         Err(ErrorInfo::from_error_element(&el(xml)))

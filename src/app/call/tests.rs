@@ -4,6 +4,7 @@
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
+use crate::app::fixtures::iq_result;
 use crate::protocol::iq::IqRequest;
 use crate::protocol::jingle::{CoinUser, ConferenceInfo};
 use crate::session::{SessionCmd, SessionEvent};
@@ -76,10 +77,7 @@ impl T {
         let exec = self.run(&format!("/call {ROOM}"));
         let tag = exec.pending.expect("waits for disco");
         assert!(matches!(self.cmd(), SessionCmd::Iq { set: false, .. }));
-        let events = self.app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(Some(disco.parse().unwrap())),
-        });
+        let events = iq_result(&mut self.app, tag, disco);
         (tag, events)
     }
 }
@@ -341,10 +339,7 @@ fn call_text_room(t: &mut T) -> Vec<Event> {
         panic!()
     };
     assert_eq!(to.unwrap().to_string(), "talk@conference.localhost");
-    t.app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(MUC_ROOM.parse().unwrap())),
-    })
+    iq_result(&mut t.app, tag, MUC_ROOM)
 }
 
 #[test]
@@ -390,10 +385,7 @@ fn a_text_room_calls_the_conference_of_its_name_at_the_call_service() {
         panic!()
     };
     assert_eq!(to.unwrap().to_string(), "talk@sfu.localhost");
-    let events = t.app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(AV.parse().unwrap())),
-    });
+    let events = iq_result(&mut t.app, tag, AV);
     assert_eq!(
         events[0].to_json(),
         serde_json::json!({"event":"call","jid":"talk@sfu.localhost","state":"connecting"})
@@ -419,10 +411,7 @@ fn two_calls_racing_through_disco_make_one_call() {
     let second = t.run("/call other@sfu.localhost").pending.unwrap();
     for tag in [first, second] {
         let _ = t.cmd();
-        let events = t.app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: Ok(Some(AV.parse().unwrap())),
-        });
+        let events = iq_result(&mut t.app, tag, AV);
         if tag == second {
             let e = events[0].to_json();
             assert_eq!(e["event"], "error", "{e}");

@@ -1,23 +1,14 @@
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
+use crate::app::fixtures::{self, el, iq_error as fail, iq_result as answer, room_message};
 use crate::command::Command;
-use crate::protocol::message::RoomMessage;
 use crate::store::JoinState;
 
 const ROOM: &str = "grp@gserv.example";
 
-fn el(xml: &str) -> minidom::Element {
-    xml.parse().expect("test XML parses")
-}
-
 fn online() -> (App, UnboundedReceiver<SessionCmd>) {
-    let (mut app, rx) = App::for_tests("dude@example.org", 0);
-    app.on_session(SessionEvent::Online {
-        jid: "dude@example.org/x".parse().unwrap(),
-        reconnect: false,
-    });
-    (app, rx)
+    fixtures::online("dude@example.org/x")
 }
 
 fn room() -> BareJid {
@@ -59,20 +50,6 @@ fn iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, minidom::Element,
         ),
         other => panic!("expected an IQ, got {other:?}"),
     }
-}
-
-fn answer(app: &mut App, tag: Tag, xml: &str) -> Vec<Event> {
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(el(xml))),
-    })
-}
-
-fn fail(app: &mut App, tag: Tag, condition: &str) -> Vec<Event> {
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Err(ErrorInfo::new(condition, None)),
-    })
 }
 
 fn join(app: &mut App, line: &str, options: JoinOptions, password: Option<&str>) -> Exec {
@@ -186,15 +163,8 @@ fn entering_a_conference_room_and_its_roster() {
     assert_eq!(names(&ev), ["join jer"]);
     assert!(reply(&mut rx));
     // Messages and presence from temporary JIDs are under names.
-    let ev = app.on_session(SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(),
-        nick: Some("d351".into()),
-        body: "hi".into(),
-        id: None,
-        stanza_id: None,
-        time: None,
-        delayed: false,
-    })));
+    let hi = room_message(&room(), "d351", "hi").incoming();
+    let ev = app.on_session(SessionEvent::Incoming(hi));
     assert_eq!(ev[0].to_json()["nick"], "jer");
     // Rename and leave in later pushes.
     let ev = push(&mut app, &[("d351", "jeremie"), ("a32d", "dude_")]);

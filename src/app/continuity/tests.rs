@@ -1,9 +1,7 @@
 use super::*;
-use crate::app::AppOptions;
+use crate::app::fixtures::{self, occupant_in, room_message};
 use crate::command::Command;
-use crate::protocol::muc::MucPresence;
-use crate::protocol::{OccupantInfo, RoomMessage};
-use crate::session::{SessionEvent, SessionHandle};
+use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn room() -> BareJid {
@@ -14,20 +12,20 @@ fn app() -> (App, UnboundedReceiver<SessionCmd>) {
     App::for_tests("alice@localhost", 50)
 }
 
+/// The connection lost (the session reconnects in a second).
+fn connection_lost(app: &mut App) {
+    app.on_session(SessionEvent::Disconnected {
+        reason: "x".into(),
+        retry_in: std::time::Duration::from_secs(1),
+    });
+}
+
 fn self_presence() -> SessionEvent {
     App::self_presence(&room(), "alice")
 }
 
 fn live(body: &str, sid: &str) -> SessionEvent {
-    SessionEvent::Incoming(Incoming::RoomMessage(RoomMessage {
-        room: room(),
-        nick: Some("bob".into()),
-        body: body.into(),
-        id: None,
-        stanza_id: Some(sid.into()),
-        time: None,
-        delayed: false,
-    }))
+    SessionEvent::Incoming(room_message(&room(), "bob", body).stanza_id(sid).incoming())
 }
 
 fn result(queryid: &str, id: &str, body: &str, from: &str) -> SessionEvent {
@@ -36,15 +34,7 @@ fn result(queryid: &str, id: &str, body: &str, from: &str) -> SessionEvent {
         queryid: queryid.into(),
         id: id.into(),
         time: None,
-        message: Box::new(Incoming::RoomMessage(RoomMessage {
-            room: room(),
-            nick: Some("bob".into()),
-            body: body.into(),
-            id: None,
-            stanza_id: None,
-            time: None,
-            delayed: false,
-        })),
+        message: Box::new(room_message(&room(), "bob", body).incoming()),
     }))
 }
 
@@ -78,24 +68,13 @@ fn fin(complete: bool, last: &str) -> Option<minidom::Element> {
 #[test]
 fn rejoin_catches_up_page_by_page_without_duplicates() {
     let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     // The room archives.
     app.catchup.mam_rooms.insert(room());
     // Connection lost and back: the rejoin starts a catch-up after s1.
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     let ev = app.on_session(self_presence());
     assert!(ev.iter().any(|e| e.to_json()["rejoined"] == true));
     let (tag, q1, after) = mam_query(&mut rx);
@@ -155,24 +134,7 @@ fn rejoin_catches_up_page_by_page_without_duplicates() {
 
 #[test]
 fn an_unknown_stanza_id_falls_back_to_time() {
-    let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
-    app.on_session(self_presence());
-    app.on_session(live("before", "s1"));
-    app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
-    app.on_session(self_presence());
+    let (mut app, mut rx) = catching_up();
     let (tag, _, _) = mam_query(&mut rx);
     let ev = app.on_session(SessionEvent::IqResponse {
         tag,
@@ -211,32 +173,14 @@ fn archived_app() -> (App, UnboundedReceiver<SessionCmd>) {
         },
     }])
     .unwrap();
-    let (handle, rx) = SessionHandle::pair();
-    let app = App::new(
-        handle,
-        Some(h),
-        AppOptions {
-            account: BareJid::new("alice@localhost").unwrap(),
-            default_nick: "alice".into(),
-            history_load: 50,
-        },
-    );
-    (app, rx)
+    App::for_tests_with("alice@localhost", 50, Some(h))
 }
 
 /// Joins a room we hold history of; answers the disco#info the app
 /// asks first with `features`; returns the join's history request.
 fn join_with_features(features: &str) -> (Vec<SessionCmd>, HistoryRequest) {
     let (mut app, mut rx) = archived_app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     let Ok(SessionCmd::Iq {
         payload, tag, set, ..
     }) = rx.try_recv()
@@ -246,10 +190,7 @@ fn join_with_features(features: &str) -> (Vec<SessionCmd>, HistoryRequest) {
     assert!(payload.is("query", crate::protocol::ns::DISCO_INFO) && !set);
     assert!(rx.try_recv().is_err(), "no join before the answer");
     let info = format!("<query xmlns='http://jabber.org/protocol/disco#info'>{features}</query>");
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(info.parse().unwrap())),
-    });
+    fixtures::iq_result(&mut app, tag, &info);
     let mut cmds = Vec::new();
     while let Ok(c) = rx.try_recv() {
         cmds.push(c);
@@ -280,21 +221,10 @@ fn a_room_that_archives_is_joined_without_muc_history() {
 #[test]
 fn a_quiet_room_catches_up_from_when_we_entered_it() {
     let (mut app, mut rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     let (_, _, after) = mam_query(&mut rx);
     assert_eq!(after, None, "by time: nothing was said before");
@@ -303,15 +233,7 @@ fn a_quiet_room_catches_up_from_when_we_entered_it() {
 #[test]
 fn correct_needs_a_message_of_ours() {
     let (mut app, _rx) = app();
-    app.execute(
-        Command::Join {
-            room: room(),
-            nick: None,
-            password: None,
-            options: Default::default(),
-        },
-        "/join r@conference.localhost",
-    );
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     let exec = app.execute(
         Command::Correct {
@@ -324,15 +246,6 @@ fn correct_needs_a_message_of_ours() {
     assert_eq!(j["event"], "error");
     assert_eq!(j["condition"], "item-not-found");
     assert_eq!(j["command"], "/correct r@conference.localhost x");
-}
-
-fn join_cmd() -> Command {
-    Command::Join {
-        room: room(),
-        nick: None,
-        password: None,
-        options: Default::default(),
-    }
 }
 
 fn drain(rx: &mut UnboundedReceiver<SessionCmd>) -> Vec<SessionCmd> {
@@ -405,18 +318,12 @@ fn mam_flag(cmds: &[SessionCmd]) -> Option<bool> {
 }
 
 fn self_left() -> SessionEvent {
-    SessionEvent::Incoming(Incoming::MucPresence(MucPresence {
-        room: room(),
-        nick: "alice".into(),
-        available: false,
-        info: OccupantInfo::default(),
-        codes: vec![110],
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    SessionEvent::Incoming(
+        occupant_in(&room(), "alice")
+            .unavailable()
+            .codes(&[110])
+            .incoming(),
+    )
 }
 
 /// Finding 6: a room that did not exist (or did not archive) when one
@@ -437,7 +344,7 @@ fn each_join_asks_again_whether_the_room_archives() {
         drain(rx);
     };
     // First join: the room does not exist yet.
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "disco#info before the join");
     let not_found = Err(ErrorInfo::new("item-not-found", None));
@@ -455,7 +362,7 @@ fn each_join_asks_again_whether_the_room_archives() {
     assert_eq!(mam_flag(&cmds), None, "{cmds:?}");
     part(&mut app, &mut rx);
     // The next join asks again: now the room archives.
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "asked again");
     let cmds = answer_discos(&mut app, &mut rx, &asked, info(true));
@@ -466,7 +373,7 @@ fn each_join_asks_again_whether_the_room_archives() {
     assert_eq!(after.as_deref(), Some("s1"), "after the archive's newest");
     part(&mut app, &mut rx);
     // And again: it no longer archives (say the server was wiped).
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     let asked = drain(&mut rx);
     assert_eq!(disco_tags(&asked).len(), 1, "asked a third time");
     let cmds = answer_discos(&mut app, &mut rx, &asked, info(false));
@@ -483,17 +390,14 @@ fn each_join_asks_again_whether_the_room_archives() {
 #[test]
 fn a_rejoin_asks_again_and_catches_up_what_muc_history_missed() {
     let (mut app, mut rx) = app();
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     let asked = drain(&mut rx);
     let timeout = Err(ErrorInfo::new("remote-server-timeout", None));
     let cmds = answer_discos(&mut app, &mut rx, &asked, timeout);
     assert_eq!(mam_flag(&cmds), None);
     app.on_session(live("before", "s1"));
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     // The MUC history of the rejoin arrives before the answer.
     app.on_session(live("from muc history", "s9"));
@@ -532,14 +436,11 @@ fn query_max(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, u32) {
 /// An app rejoining a room that archives, its first page asked.
 fn catching_up() -> (App, UnboundedReceiver<SessionCmd>) {
     let (mut app, rx) = app();
-    app.execute(join_cmd(), "/join r@conference.localhost");
+    fixtures::join(&mut app, &room());
     app.on_session(self_presence());
     app.on_session(live("before", "s1"));
     app.catchup.mam_rooms.insert(room());
-    app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
-        retry_in: std::time::Duration::from_secs(1),
-    });
+    connection_lost(&mut app);
     app.on_session(self_presence());
     (app, rx)
 }

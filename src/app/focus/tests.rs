@@ -1,4 +1,5 @@
 use super::*;
+use crate::app::fixtures::{iq_result, occupant};
 use crate::command::Command;
 use crate::session::SessionEvent;
 use crate::store::Protocol;
@@ -24,10 +25,6 @@ fn xmpp(focus: Option<&str>, props: &[(&str, &str)]) -> JoinOptions {
             .collect(),
         ..Default::default()
     }
-}
-
-fn answer(xml: &str) -> Result<Option<Element>, ErrorInfo> {
-    Ok(Some(xml.parse().unwrap()))
 }
 
 const NOT_READY: &str =
@@ -67,10 +64,7 @@ fn not_ready_waits_then_asks_again_with_the_session_id() {
         .pending
         .unwrap();
     rx.try_recv().unwrap();
-    let ev = app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: answer(NOT_READY),
-    });
+    let ev = iq_result(&mut app, tag, NOT_READY);
     assert_eq!(
         ev[0].to_json(),
         serde_json::json!({"event": "conference-waiting", "room": "r@conference.localhost",
@@ -89,14 +83,13 @@ fn not_ready_waits_then_asks_again_with_the_session_id() {
     let c = Conference::from_element(&payload).unwrap();
     assert_eq!(c.session_id.as_deref(), Some("s-1"));
     // Ready: the event, then the join.
-    let ev = app.on_session(SessionEvent::IqResponse {
+    let ev = iq_result(
+        &mut app,
         tag,
-        result: answer(
-            "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' \
+        "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' \
                  focusjid='focus@focus.example/focus'>\
                  <property name='sipGatewayEnabled' value='true'/></conference>",
-        ),
-    });
+    );
     let ready = ev.iter().find(|e| e.name() == "conference-ready").unwrap();
     assert_eq!(
         ready.to_json(),
@@ -120,12 +113,11 @@ fn a_vnode_redirects_the_join() {
     let (mut app, mut rx) = App::for_tests("alice@localhost", 0);
     let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
     rx.try_recv().unwrap();
-    let ev = app.on_session(SessionEvent::IqResponse {
+    let ev = iq_result(
+        &mut app,
         tag,
-        result: answer(
-            "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
-        ),
-    });
+        "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
+    );
     let ready = ev.iter().find(|e| e.name() == "conference-ready").unwrap();
     assert_eq!(ready.to_json()["room"], "r@conference.v1.localhost");
     assert_eq!(ready.to_json()["vnode"], "v1");
@@ -136,12 +128,11 @@ fn a_vnode_redirects_the_join() {
     // A hostile vnode is an error, not a join.
     let tag = join(&mut app, "/join r2", xmpp(None, &[])).pending.unwrap();
     rx.try_recv().unwrap();
-    let ev = app.on_session(SessionEvent::IqResponse {
+    let ev = iq_result(
+        &mut app,
         tag,
-        result: answer(
-            "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='a@b/c'/>",
-        ),
-    });
+        "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='a@b/c'/>",
+    );
     assert_eq!(ev.last().unwrap().name(), "error");
     assert!(!app.is_pending(tag));
 }
@@ -167,10 +158,7 @@ fn errors_and_endless_not_ready_end_the_command() {
     let tag = join(&mut app, "/join r", xmpp(None, &[])).pending.unwrap();
     for _ in 0..MAX_ATTEMPTS {
         rx.try_recv().unwrap();
-        let ev = app.on_session(SessionEvent::IqResponse {
-            tag,
-            result: answer(NOT_READY),
-        });
+        let ev = iq_result(&mut app, tag, NOT_READY);
         if !app.is_pending(tag) {
             let e = ev.last().unwrap().to_json();
             assert_eq!(e["condition"], "remote-server-timeout");
@@ -199,30 +187,21 @@ fn an_absent_default_focus_is_found_by_disco() {
     assert_eq!(payload.name(), "query");
     let items = "<query xmlns='http://jabber.org/protocol/disco#items'>\
                      <item jid='conference.localhost'/><item jid='jicofo.localhost'/></query>";
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: answer(items),
-    });
+    iq_result(&mut app, tag, items);
     let Ok(SessionCmd::Iq { to, .. }) = rx.try_recv() else {
         panic!("disco#info")
     };
     assert_eq!(to.unwrap().to_string(), "conference.localhost");
     let muc = "<query xmlns='http://jabber.org/protocol/disco#info'>\
                    <feature var='http://jabber.org/protocol/muc'/></query>";
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: answer(muc),
-    });
+    iq_result(&mut app, tag, muc);
     let Ok(SessionCmd::Iq { to, .. }) = rx.try_recv() else {
         panic!("disco#info")
     };
     assert_eq!(to.unwrap().to_string(), "jicofo.localhost");
     let focus = "<query xmlns='http://jabber.org/protocol/disco#info'>\
                      <feature var='http://jitsi.org/protocol/focus'/></query>";
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: answer(focus),
-    });
+    iq_result(&mut app, tag, focus);
     let Ok(SessionCmd::Iq { to, payload, .. }) = rx.try_recv() else {
         panic!("the request again")
     };
@@ -248,22 +227,13 @@ const READY: &str = "<conference xmlns='http://jitsi.org/protocol/focus' ready='
                          focusjid='focus@focus.example/focus' session-id='s-9'/>";
 
 fn presence(nick: &str, jid: Option<&str>, codes: Vec<u16>) -> SessionEvent {
-    SessionEvent::Incoming(Incoming::MucPresence(muc::MucPresence {
-        room: BareJid::new("r@conference.localhost").unwrap(),
-        nick: nick.into(),
-        available: true,
-        info: muc::OccupantInfo {
-            jid: jid.map(|j| Jid::new(j).unwrap()),
-            affiliation: muc::Affiliation::Owner,
-            ..Default::default()
-        },
-        codes,
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }))
+    let mut p = occupant("r@conference.localhost", nick)
+        .affiliation(muc::Affiliation::Owner)
+        .codes(&codes);
+    if let Some(jid) = jid {
+        p = p.jid(jid);
+    }
+    SessionEvent::Incoming(p.incoming())
 }
 
 /// The commands to the session about the focus and the room (not the
@@ -286,10 +256,7 @@ fn joined_through_the_focus() -> (App, tokio::sync::mpsc::UnboundedReceiver<Sess
         .pending
         .unwrap();
     rx.try_recv().unwrap();
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: answer(READY),
-    });
+    iq_result(&mut app, tag, READY);
     let ev = app.on_session(presence("alice", None, vec![110]));
     assert!(ev.iter().any(|e| e.name() == "joined"), "{ev:?}");
     (app, rx)
@@ -383,10 +350,7 @@ fn a_reconnection_asks_the_focus_again_before_the_rejoin() {
         panic!("the request again: {cmds:?}")
     };
     // Ready: the rejoin, no command to finish.
-    let ev = app.on_session(SessionEvent::IqResponse {
-        tag: *tag,
-        result: answer(READY),
-    });
+    let ev = iq_result(&mut app, *tag, READY);
     assert!(ev.iter().any(|e| e.name() == "conference-ready"), "{ev:?}");
     let cmds = drain(&mut rx);
     assert!(
@@ -445,12 +409,11 @@ fn a_rejoin_redirected_elsewhere_is_not_followed() {
     let [SessionCmd::Iq { tag, .. }] = &cmds[..] else {
         panic!("the request again: {cmds:?}")
     };
-    let ev = app.on_session(SessionEvent::IqResponse {
-        tag: *tag,
-        result: answer(
-            "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
-        ),
-    });
+    let ev = iq_result(
+        &mut app,
+        *tag,
+        "<conference xmlns='http://jitsi.org/protocol/focus' ready='true' vnode='v1'/>",
+    );
     let e = ev.iter().find(|e| e.name() == "error").unwrap().to_json();
     assert_eq!(e["condition"], "redirect");
     assert!(

@@ -1,9 +1,7 @@
 use super::*;
 
+use crate::app::fixtures::{iq_result as answer, next_iq};
 use crate::protocol::ns;
-fn el(xml: &str) -> Element {
-    xml.parse().expect("test XML parses")
-}
 use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -13,19 +11,12 @@ fn app() -> (App, UnboundedReceiver<SessionCmd>) {
 
 /// The next IQ the app sends: (tag, to, payload).
 fn iq(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Element) {
-    match rx.try_recv() {
-        Ok(SessionCmd::Iq {
-            tag, to, payload, ..
-        }) => (tag, to.map(|t| t.to_string()).unwrap_or_default(), payload),
-        other => panic!("expected an IQ, got {other:?}"),
-    }
-}
-
-fn answer(app: &mut App, tag: Tag, xml: &str) -> Vec<Event> {
-    app.on_session(SessionEvent::IqResponse {
-        tag,
-        result: Ok(Some(el(xml))),
-    })
+    let iq = next_iq(rx);
+    (
+        iq.tag,
+        iq.to.map(|t| t.to_string()).unwrap_or_default(),
+        iq.payload,
+    )
 }
 
 #[test]

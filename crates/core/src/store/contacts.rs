@@ -479,9 +479,9 @@ mod tests {
     #[test]
     fn the_store_tells_contacts_from_occupants() {
         use crate::store::{Input, Protocol, Store};
+        use confab_proto::Incoming;
         use confab_proto::chatting::ChattingEvent;
-        use confab_proto::muc::MucPresence;
-        use confab_proto::{Incoming, OccupantInfo};
+        use confab_proto::fixtures::occupant_in;
 
         let now = chrono::Utc::now();
         let mut store = Store::new();
@@ -494,21 +494,12 @@ mod tests {
         );
         let presence = |from: &str, muc: bool| {
             let f = full(from);
-            Input::Incoming(Incoming::MucPresence(MucPresence {
-                room: f.to_bare(),
-                nick: f.resource().as_str().into(),
-                available: true,
-                info: OccupantInfo {
-                    show: "dnd",
-                    ..OccupantInfo::default()
-                },
-                codes: vec![],
-                has_muc_user: muc,
-                new_nick: None,
-                reason: None,
-                actor: None,
-                destroyed: None,
-            }))
+            Input::Incoming(
+                occupant_in(&f.to_bare(), f.resource().as_str())
+                    .show("dnd")
+                    .muc_user(muc)
+                    .incoming(),
+            )
         };
         let out = store.apply(presence("bob@x/phone", false), now);
         assert_eq!(out[0].to_json()["event"], "presence");

@@ -121,8 +121,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Input, Protocol};
+    use crate::store::Input;
     use confab_proto::Incoming;
+    use confab_proto::fixtures::el;
     use xmpp_parsers::presence::Presence;
 
     fn room() -> BareJid {
@@ -138,15 +139,7 @@ mod tests {
     }
 
     fn joined() -> Store {
-        let mut s = Store::new();
-        s.apply(
-            Input::Joining {
-                room: room(),
-                nick: "thirdwitch".into(),
-                protocol: Protocol::Muc,
-            },
-            t0(),
-        );
+        let mut s = crate::fixtures::joining(&room(), "thirdwitch", t0());
         apply(
             &mut s,
             presence(
@@ -157,13 +150,12 @@ mod tests {
     }
 
     fn presence(xml: &str) -> Incoming {
-        let p = Presence::try_from(xml.parse::<minidom::Element>().unwrap()).unwrap();
+        let p = Presence::try_from(el(xml)).unwrap();
         confab_proto::classify_presence(&p)
     }
 
     fn message(xml: &str) -> Incoming {
-        let m = xmpp_parsers::message::Message::try_from(xml.parse::<minidom::Element>().unwrap())
-            .unwrap();
+        let m = xmpp_parsers::message::Message::try_from(el(xml)).unwrap();
         confab_proto::classify_message(&m)
     }
 

@@ -54,27 +54,16 @@ mod tests {
     use chrono::Utc;
     use jid::BareJid;
 
-    use crate::store::{Input, Protocol, Store};
-    use confab_proto::muc::MucPresence;
-    use confab_proto::{Incoming, OccupantInfo};
+    use crate::fixtures::joining;
+    use crate::store::{Input, Store};
+    use confab_proto::fixtures::occupant;
 
     fn arrive(s: &mut Store, nick: &str, codes: &[u16]) -> Vec<serde_json::Value> {
-        let p = MucPresence {
-            room: BareJid::new("r@conference.localhost").unwrap(),
-            nick: nick.into(),
-            available: true,
-            info: OccupantInfo {
-                show: "available",
-                ..Default::default()
-            },
-            codes: codes.to_vec(),
-            has_muc_user: true,
-            new_nick: None,
-            reason: None,
-            actor: None,
-            destroyed: None,
-        };
-        s.apply(Input::Incoming(Incoming::MucPresence(p)), Utc::now())
+        let p = occupant("r@conference.localhost", nick)
+            .show("available")
+            .codes(codes)
+            .incoming();
+        s.apply(Input::Incoming(p), Utc::now())
             .iter()
             .map(|e| e.to_json())
             .filter(|v| v["event"] == "occupant")
@@ -82,15 +71,8 @@ mod tests {
     }
 
     fn joined() -> Store {
-        let mut s = Store::new();
-        s.apply(
-            Input::Joining {
-                room: BareJid::new("r@conference.localhost").unwrap(),
-                nick: "me".into(),
-                protocol: Protocol::Muc,
-            },
-            Utc::now(),
-        );
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut s = joining(&room, "me", Utc::now());
         arrive(&mut s, "me", &[110]);
         s
     }

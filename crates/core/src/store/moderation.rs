@@ -130,21 +130,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::joining;
+    use confab_proto::fixtures::occupant;
     use jid::BareJid;
 
     fn presence(codes: &[u16], actor: Option<&str>, reason: Option<&str>) -> MucPresence {
-        MucPresence {
-            room: BareJid::new("r@c").unwrap(),
-            nick: "bob".into(),
-            available: false,
-            info: OccupantInfo::default(),
-            codes: codes.to_vec(),
-            has_muc_user: true,
-            new_nick: None,
-            reason: reason.map(str::to_string),
-            actor: actor.map(str::to_string),
-            destroyed: None,
-        }
+        let mut p = occupant("r@c", "bob").unavailable().codes(codes).build();
+        p.reason = reason.map(str::to_string);
+        p.actor = actor.map(str::to_string);
+        p
     }
 
     fn room() -> BareJid {
@@ -152,17 +146,9 @@ mod tests {
     }
 
     fn joined() -> Store {
-        use crate::store::{Input, Protocol};
+        use crate::store::Input;
         use confab_proto::Incoming;
-        let mut s = Store::new();
-        s.apply(
-            Input::Joining {
-                room: room(),
-                nick: "alice".into(),
-                protocol: Protocol::Muc,
-            },
-            Utc::now(),
-        );
+        let mut s = joining(&room(), "alice", Utc::now());
         for (nick, role, codes) in [
             ("bob", Role::Visitor, vec![]),
             ("alice", Role::Moderator, vec![110]),

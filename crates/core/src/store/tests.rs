@@ -1,8 +1,10 @@
 use std::time::Duration;
 
 use super::*;
-use confab_proto::muc::{Affiliation, Destroyed, Role};
-use confab_proto::{OccupantInfo, RoomMessage};
+use crate::fixtures::joining;
+use confab_proto::RoomMessage;
+use confab_proto::fixtures::{occupant_in, room_message};
+use confab_proto::muc::{Destroyed, Role};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
@@ -15,27 +17,16 @@ fn room() -> BareJid {
 }
 
 fn pres(nick: &str, available: bool, codes: &[u16]) -> MucPresence {
-    MucPresence {
-        room: room(),
-        nick: nick.into(),
-        available,
-        info: OccupantInfo {
-            role: Role::Participant,
-            affiliation: Affiliation::None,
-            show: if available {
-                "available"
-            } else {
-                "unavailable"
-            },
-            ..Default::default()
-        },
-        codes: codes.to_vec(),
-        has_muc_user: true,
-        new_nick: None,
-        reason: None,
-        actor: None,
-        destroyed: None,
-    }
+    occupant_in(&room(), nick)
+        .available(available)
+        .role(Role::Participant)
+        .show(if available {
+            "available"
+        } else {
+            "unavailable"
+        })
+        .codes(codes)
+        .build()
 }
 
 fn inc(i: Incoming) -> Input {
@@ -43,15 +34,7 @@ fn inc(i: Incoming) -> Input {
 }
 
 fn joined_store() -> Store {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
     let ev = s.apply(
         inc(Incoming::MucPresence(pres("alice", true, &[110, 201]))),
@@ -65,28 +48,19 @@ fn joined_store() -> Store {
 }
 
 fn msg(nick: &str, body: &str, sid: Option<&str>, delayed: bool) -> RoomMessage {
-    RoomMessage {
-        room: room(),
-        nick: Some(nick.into()),
-        body: body.into(),
-        id: None,
-        stanza_id: sid.map(str::to_string),
-        time: if delayed { Some(t0()) } else { None },
-        delayed,
+    let mut m = room_message(&room(), nick, body).delayed(delayed);
+    if let Some(sid) = sid {
+        m = m.stanza_id(sid);
     }
+    if delayed {
+        m = m.time(t0());
+    }
+    m.build()
 }
 
 #[test]
 fn join_completes_on_self_presence_with_notices() {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     let ev = s.apply(inc(Incoming::MucPresence(pres("bob", true, &[]))), t0());
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].to_json()["action"], "join");
@@ -240,15 +214,7 @@ fn a_nick_change_keeps_the_occupants_show() {
 
 #[test]
 fn join_error_reports_condition() {
-    let mut s = Store::new();
-    s.apply(
-        Input::Joining {
-            room: room(),
-            nick: "alice".into(),
-            protocol: Protocol::Muc,
-        },
-        t0(),
-    );
+    let mut s = joining(&room(), "alice", t0());
     let ev = s.apply(
         inc(Incoming::MucPresenceError {
             room: room(),

@@ -103,7 +103,7 @@ pub fn parse(el: &Element) -> Option<ConferenceInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::el;
+    use crate::fixtures::el;
 
     #[test]
     fn xep_0298_focus_flag_without_users() {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::tests::el;
+use crate::fixtures::el;
 use xmpp_parsers::hashes::Algo;
 use xmpp_parsers::jingle_dtls_srtp::Setup;
 use xmpp_parsers::jingle_ice_udp::Type;

@@ -1,7 +1,7 @@
 use super::*;
+use crate::fixtures::el;
 use crate::jingle::tests::{OPUS_INITIATE, XEP_0167_INITIATE};
 use crate::jingle::{self, candidate_id};
-use crate::tests::el;
 use xmpp_parsers::jingle_ice_udp::Type;
 
 /// An offer as webrtc-rs writes it for one send-only Opus track
