@@ -140,16 +140,10 @@ impl App {
                 Some(n) => format!("/join {}/{n}", b.room),
                 None => format!("/join {}", b.room),
             };
-            let exec = self.execute(
-                Command::Join {
-                    room: b.room,
-                    nick: b.nick,
-                    password: b.password,
-                    options: Default::default(),
-                },
-                &line,
-            );
-            events.extend(exec.events);
+            match self.start_join(&line, b.room, b.nick, b.password, Default::default()) {
+                Ok(exec) => events.extend(exec.events),
+                Err(e) => events.push(*e),
+            }
         }
         IqStep::Done(events)
     }

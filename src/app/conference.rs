@@ -21,39 +21,39 @@ use chrono::Utc;
 use jid::{BareJid, Jid};
 use xmpp_parsers::presence::{Presence, Type as PType};
 
-use super::{App, Exec, IqStep, IqThen, Waiting, refuse};
-use crate::command::JoinOptions;
+use super::join::{JoinPlan, Occasion};
+use super::{App, Exec, IqStep, IqThen, refuse};
 use crate::protocol::conference::{self as proto, Entry};
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
 use crate::protocol::muc::{self, MucPresence, Role};
 use crate::protocol::{ErrorInfo, Incoming, OccupantInfo, rooms};
-use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::session::SessionEvent;
 use crate::store::{Event, Input, Protocol};
 
 /// What the app knows about the older protocols.
 #[derive(Debug, Default)]
 pub(super) struct ConferenceState {
     /// `nicks = [..]` of the account.
-    nicks: Vec<String>,
+    pub(super) nicks: Vec<String>,
     /// Service domains whose disco#info has the XEP-0045 feature.
-    muc_services: HashSet<String>,
+    pub(super) muc_services: HashSet<String>,
     /// Rooms known to speak generic conferencing or groupchat 1.0.
-    protocols: HashMap<BareJid, Protocol>,
+    pub(super) protocols: HashMap<BareJid, Protocol>,
     /// Generic conferencing rooms we are in (or entering).
-    rooms: HashMap<BareJid, ConfRoom>,
-    /// `/create` under way (protocol not yet known): `--instant` and its
-    /// FIELD=VALUE words.
-    creating: HashMap<BareJid, (bool, Vec<(String, String)>)>,
+    pub(super) rooms: HashMap<BareJid, ConfRoom>,
+    /// `/create` under way, until its room is entered
+    /// (`App::enter_room`): `--instant` and its FIELD=VALUE words.
+    pub(super) creating: HashMap<BareJid, (bool, Vec<(String, String)>)>,
 }
 
 #[derive(Debug, Clone, Default)]
-struct ConfRoom {
+pub(super) struct ConfRoom {
     /// The resource of our temporary JID, once entered.
-    id: Option<String>,
+    pub(super) id: Option<String>,
     /// The browse roster: temporary resource → name.
-    members: HashMap<String, String>,
-    secret: Option<String>,
-    private: bool,
+    pub(super) members: HashMap<String, String>,
+    pub(super) secret: Option<String>,
+    pub(super) private: bool,
 }
 
 impl ConfRoom {
@@ -65,17 +65,7 @@ impl ConfRoom {
     }
 }
 
-/// How a join goes on once the protocol is known.
-#[derive(Clone)]
-struct JoinPlan {
-    room: BareJid,
-    /// Given with `/join ROOM/NICK`.
-    nick: Option<String>,
-    password: Option<String>,
-    private: bool,
-}
-
-fn occupant(room: &BareJid, nick: &str, available: bool, codes: Vec<u16>) -> Incoming {
+pub(super) fn occupant(room: &BareJid, nick: &str, available: bool, codes: Vec<u16>) -> Incoming {
     Incoming::MucPresence(MucPresence {
         room: room.clone(),
         nick: nick.to_string(),
@@ -113,7 +103,7 @@ fn renamed(room: &BareJid, old: &str, new: &str, own: bool) -> Incoming {
 /// An error of the conference `get`/`set` in words a user can act on
 /// (`set`: of a `set`; a 405 to a `get`, or to the `set` creating a
 /// room, is the service not creating rooms, to another `set` a refusal).
-fn explain(room: &BareJid, e: ErrorInfo, creating: bool, set: bool) -> ErrorInfo {
+pub(super) fn explain(room: &BareJid, e: ErrorInfo, creating: bool, set: bool) -> ErrorInfo {
     let text = match e.condition.as_str() {
         "item-not-found" if !creating => format!("{room} does not exist (/create {room} makes it)"),
         "not-allowed" if set && !creating => format!("{room} does not allow it"),
@@ -131,7 +121,7 @@ fn explain(room: &BareJid, e: ErrorInfo, creating: bool, set: bool) -> ErrorInfo
     ErrorInfo::new(&e.condition, Some(text))
 }
 
-fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> Option<&'a str> {
     fields
         .iter()
         .find(|(k, _)| names.contains(&k.as_str()))
@@ -154,7 +144,7 @@ impl App {
                 .is_some_and(|s| s.as_str() == domain)
     }
 
-    fn known_protocol(&self, room: &BareJid) -> Option<Protocol> {
+    pub(super) fn known_protocol(&self, room: &BareJid) -> Option<Protocol> {
         self.conference
             .protocols
             .get(room)
@@ -162,166 +152,8 @@ impl App {
             .or_else(|| self.is_muc_service(room).then_some(Protocol::Muc))
     }
 
-    /// `/join` of a room that is not (known to be) XEP-0045: `None` lets
-    /// the MUC join go ahead.
-    pub(super) fn join_by_protocol(
-        &mut self,
-        text: &str,
-        room: &BareJid,
-        nick: &Option<String>,
-        password: &Option<String>,
-        options: &JoinOptions,
-    ) -> Result<Option<Exec>, Box<Event>> {
-        let protocol = options.protocol.or_else(|| self.known_protocol(room));
-        let online = self.store.connection == crate::store::Connection::Online;
-        let plan = JoinPlan {
-            room: room.clone(),
-            nick: nick.clone(),
-            password: password.clone(),
-            private: options.private,
-        };
-        if let Some(n) = nick {
-            muc::occupant_jid(room, n)
-                .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
-        }
-        match protocol {
-            Some(Protocol::Muc) => Ok(None),
-            None if !online => Ok(None),
-            Some(Protocol::Groupchat) => {
-                let tag = self.tag();
-                let mut exec = Exec::pending(tag);
-                exec.events =
-                    self.continue_plainly(tag, text.to_string(), plan, Protocol::Groupchat);
-                Ok(Some(exec))
-            }
-            Some(Protocol::Conference) => {
-                if !online {
-                    return Err(refuse(text, "not-acceptable", "not connected"));
-                }
-                let events = self.joining(&plan, Protocol::Conference);
-                let mut exec = self.start_iq(
-                    text,
-                    Some(room.clone().into()),
-                    proto::get(),
-                    false,
-                    conference_get_then(plan),
-                );
-                exec.events = events;
-                Ok(Some(exec))
-            }
-            None => {
-                // Which protocol: the service's disco#info first.
-                let events = self.joining(&plan, Protocol::Muc);
-                let service: Jid = BareJid::from_parts(None, room.domain()).into();
-                let mut exec = self.start_iq(
-                    text,
-                    Some(service),
-                    rooms::info_query(),
-                    false,
-                    detect_then(plan),
-                );
-                exec.events = events;
-                Ok(Some(exec))
-            }
-        }
-    }
-
-    fn nicks_for(&self, plan: &JoinPlan) -> Vec<String> {
-        match &plan.nick {
-            Some(n) => vec![n.clone()],
-            None if !self.conference.nicks.is_empty() => self.conference.nicks.clone(),
-            None => vec![self.opts.default_nick.clone()],
-        }
-    }
-
-    /// The room window, in the "joining" state.
-    fn joining(&mut self, plan: &JoinPlan, protocol: Protocol) -> Vec<Event> {
-        let nick = self.nicks_for(plan).remove(0);
-        self.store.apply(
-            Input::Joining {
-                room: plan.room.clone(),
-                nick,
-                protocol,
-            },
-            Utc::now(),
-        )
-    }
-
-    /// A MUC or groupchat 1.0 join with the command's `tag` (already
-    /// waiting for the room's self-presence).
-    fn join_plainly(&mut self, plan: JoinPlan, protocol: Protocol, tag: Tag) -> Vec<Event> {
-        let mut events = self.joining(&plan, protocol);
-        let room = plan.room.clone();
-        if protocol == Protocol::Groupchat {
-            self.conference
-                .protocols
-                .insert(room.clone(), Protocol::Groupchat);
-            self.session
-                .send(SessionCmd::Groupchat { room: room.clone() });
-        }
-        // The nick the room window was opened with (the first of the list).
-        let nick = self.nicks_for(&plan).remove(0);
-        let history = self.load_archive(&room, &mut events);
-        self.store
-            .invitations
-            .note_password(&room, plan.password.as_deref());
-        self.send_join(room, nick, plan.password, history, tag);
-        events
-    }
-
-    /// The command `tag` goes on as a MUC or groupchat 1.0 join.
-    fn continue_plainly(
-        &mut self,
-        tag: Tag,
-        command: String,
-        plan: JoinPlan,
-        protocol: Protocol,
-    ) -> Vec<Event> {
-        let room = plan.room.clone();
-        let waiting = match self.conference.creating.remove(&room) {
-            Some((instant, fields)) if protocol == Protocol::Muc => Waiting::JoinThen {
-                room: room.clone(),
-                then: super::rooms::create_then(room.clone(), instant, fields),
-            },
-            Some((_, fields)) => Waiting::JoinThen {
-                room: room.clone(),
-                then: gc_create_then(room.clone(), fields),
-            },
-            None => Waiting::Join { room },
-        };
-        self.wait_as(tag, &command, waiting, true);
-        self.join_plainly(plan, protocol, tag)
-    }
-
-    /// A join that failed before the room had us: the room window shows
-    /// it, the command ends with the error.
-    fn join_failed(&mut self, command: &str, room: &BareJid, e: ErrorInfo) -> IqStep {
-        self.conference.rooms.remove(room);
-        self.conference.creating.remove(room);
-        let events = self.store.apply(
-            Input::Incoming(Incoming::MucPresenceError {
-                room: room.clone(),
-                nick: None,
-                error: e.clone(),
-            }),
-            Utc::now(),
-        );
-        let mut out: Vec<Event> = events
-            .into_iter()
-            .filter(|e| !matches!(e, Event::Error { .. }))
-            .collect();
-        out.push(Event::Error {
-            command: (!command.is_empty()).then(|| command.to_string()),
-            room: Some(room.to_string()),
-            condition: e.condition,
-            text: e.text,
-            message_id: None,
-        });
-        IqStep::Done(out)
-    }
-
     /// A presence to the bare room JID (no command of its own).
-    fn room_presence(&mut self, room: &BareJid, available: bool) {
+    pub(super) fn room_presence(&mut self, room: &BareJid, available: bool) {
         let mut p = if available {
             Presence::available()
         } else {
@@ -329,90 +161,6 @@ impl App {
         };
         p.to = Some(room.clone().into());
         self.send_presence("", p);
-    }
-
-    /// Presence to the room, then the `set` entering (or creating) it.
-    fn enter(&mut self, plan: JoinPlan, creating: bool) -> IqStep {
-        let room = plan.room.clone();
-        let (_, fields) = self.conference.creating.remove(&room).unwrap_or_default();
-        let mut entry = Entry {
-            secret: plan.password.clone(),
-            nicks: self.nicks_for(&plan),
-            privacy: plan.private,
-            name: None,
-        };
-        if creating {
-            if let Some(s) = field(&fields, &["secret", "password"]) {
-                entry.secret = Some(s.to_string());
-            }
-            if let Some(n) = field(&fields, &["name", "muc#roomconfig_roomname"]) {
-                entry.name = Some(n.to_string());
-            }
-            if field(&fields, &["privacy"]).is_some_and(|v| matches!(v, "1" | "true" | "yes")) {
-                entry.privacy = true;
-            }
-        }
-        self.conference.rooms.insert(
-            room.clone(),
-            ConfRoom {
-                id: None,
-                members: HashMap::new(),
-                secret: entry.secret.clone(),
-                private: entry.privacy,
-            },
-        );
-        self.conference
-            .protocols
-            .insert(room.clone(), Protocol::Conference);
-        self.room_presence(&room, true);
-        let plan2 = plan.clone();
-        IqStep::Next {
-            events: Vec::new(),
-            to: Some(room.clone().into()),
-            payload: proto::set(&entry),
-            set: true,
-            then: IqThen::new(move |app, command, result| {
-                let room = &plan2.room;
-                match result.and_then(|r| proto::parse_entered(r.as_ref())) {
-                    Ok(entered) => IqStep::Done(app.entered(command, room, entered)),
-                    Err(e) => {
-                        app.room_presence(room, false);
-                        app.join_failed(command, room, explain(room, e, creating, true))
-                    }
-                }
-            }),
-        }
-    }
-
-    /// The `set` result: we are in the room as `entered.nick`.
-    fn entered(&mut self, command: &str, room: &BareJid, entered: proto::Entered) -> Vec<Event> {
-        let id = Jid::new(&entered.id)
-            .ok()
-            .filter(|j| j.to_bare() == *room)
-            .and_then(|j| j.resource().map(|r| r.to_string()));
-        if let Some(r) = self.conference.rooms.get_mut(room) {
-            if let Some(id) = &id {
-                r.members.insert(id.clone(), entered.nick.clone());
-            }
-            r.id = id;
-        }
-        self.store.invitations.note_password(
-            room,
-            self.conference
-                .rooms
-                .get(room)
-                .and_then(|r| r.secret.as_deref()),
-        );
-        let mut events = self.store.apply(
-            Input::Incoming(occupant(room, &entered.nick, true, vec![110])),
-            Utc::now(),
-        );
-        if !command.is_empty() {
-            events.push(Event::Ok {
-                command: command.to_string(),
-            });
-        }
-        events
     }
 
     /// Our own nick change in a conference room: a new `set`.
@@ -466,8 +214,6 @@ impl App {
     /// `/part` of a conference room: unavailable presence to the room.
     pub(super) fn conference_part(&mut self, text: &str, room: &BareJid) -> Option<Exec> {
         let r = self.conference.rooms.remove(room)?;
-        self.store
-            .apply(Input::Leaving { room: room.clone() }, Utc::now());
         let mut p = Presence::new(PType::Unavailable);
         p.to = Some(room.clone().into());
         let tag = self.send_presence(text, p);
@@ -478,7 +224,10 @@ impl App {
             .or_else(|| r.id.and_then(|id| r.members.get(&id).cloned()))
             .unwrap_or_default();
         let events = self.store.apply(
-            Input::Incoming(occupant(room, &nick, false, vec![110])),
+            Input::Batch(vec![
+                Input::Leaving { room: room.clone() },
+                Input::Incoming(occupant(room, &nick, false, vec![110])),
+            ]),
             Utc::now(),
         );
         let mut exec = Exec::pending(tag);
@@ -551,17 +300,21 @@ impl App {
             _ => {}
         }
         self.refuse_if_in(text, &room)?;
+        // The entry of the room creates it (`App::enter_room`).
         self.conference
             .creating
             .insert(room.clone(), (instant, fields));
-        let options = JoinOptions::default();
-        match self.join_by_protocol(text, &room, &nick, &None, &options)? {
-            Some(exec) => Ok(exec),
-            None => {
-                let (instant, fields) = self.conference.creating.remove(&room).unwrap_or_default();
-                self.start_create(text, room, nick, instant, fields)
-            }
+        let plan = JoinPlan {
+            room: room.clone(),
+            nick,
+            password: None,
+            private: false,
+        };
+        let exec = self.join_by_protocol(text, plan, None);
+        if exec.is_err() {
+            self.conference.creating.remove(&room);
         }
+        exec
     }
 
     /// SessionEvents about conference rooms, put in the terms of the
@@ -650,9 +403,9 @@ impl App {
                 password: r.secret.clone(),
                 private: r.private,
             };
-            let step = self.enter(plan, false);
+            let entering = self.entering(plan, Protocol::Conference);
             let tag = self.tag();
-            let events = self.follow_step(tag, String::new(), step);
+            let events = self.enter_room(tag, "", entering, Occasion::Again);
             debug_assert!(events.is_empty());
         }
     }
@@ -737,10 +490,14 @@ impl App {
             // The room dropped us.
             self.conference.rooms.remove(&room);
         }
-        let mut events = Vec::new();
-        for inc in inputs {
-            events.extend(self.store.apply(Input::Incoming(inc), Utc::now()));
-        }
+        // One push, one input of the store.
+        let events = match inputs.len() {
+            0 => Vec::new(),
+            _ => self.store.apply(
+                Input::Batch(inputs.into_iter().map(Input::Incoming).collect()),
+                Utc::now(),
+            ),
+        };
         (Ok(None), events)
     }
 
@@ -891,7 +648,7 @@ impl App {
 /// others were there already (their presence comes before ours): then it
 /// existed, and we leave it again, as `/create` of an XEP-0045 room does.
 /// Such rooms have no settings: FIELD=VALUE words are said to be unused.
-fn gc_create_then(room: BareJid, fields: Vec<(String, String)>) -> IqThen {
+pub(super) fn gc_create_then(room: BareJid, fields: Vec<(String, String)>) -> IqThen {
     IqThen::new(move |app, command, _| {
         let others = app
             .store
@@ -926,7 +683,7 @@ fn gc_create_then(room: BareJid, fields: Vec<(String, String)>) -> IqThen {
 }
 
 /// An error that says "I do not speak that" (a service older than disco).
-fn legacy_answer(e: &ErrorInfo) -> bool {
+pub(super) fn legacy_answer(e: &ErrorInfo) -> bool {
     matches!(
         e.condition.as_str(),
         "service-unavailable" | "feature-not-implemented" | "bad-request" | "undefined-condition"
@@ -956,99 +713,6 @@ fn info_then(room: BareJid) -> IqThen {
                 command,
                 Err(explain(&room, e, false, false)),
             )]),
-        }
-    })
-}
-
-/// The join's protocol from the service's disco#info; without a clear
-/// answer the room is asked the conference `get`.
-fn detect_then(plan: JoinPlan) -> IqThen {
-    IqThen::new(move |app, _, result| {
-        let domain = plan.room.domain().to_string();
-        let info = result.ok().and_then(|p| rooms::parse_info(p.as_ref()).ok());
-        let has = |f: &str| {
-            info.as_ref()
-                .is_some_and(|i| i.features.iter().any(|x| x == f))
-        };
-        if has(crate::protocol::ns::MUC) {
-            app.conference.muc_services.insert(domain);
-            let plan = plan.clone();
-            return IqStep::WithTag(Box::new(move |app: &mut App, tag, command| {
-                app.continue_plainly(tag, command, plan, Protocol::Muc)
-            }));
-        }
-        IqStep::Next {
-            events: Vec::new(),
-            to: Some(plan.room.clone().into()),
-            payload: proto::get(),
-            set: false,
-            then: conference_get_then(plan.clone()),
-        }
-    })
-}
-
-/// The answer to the conference `get` of a join (or `/create`).
-fn conference_get_then(plan: JoinPlan) -> IqThen {
-    IqThen::new(move |app, command, result| {
-        let room = plan.room.clone();
-        let creating = app.conference.creating.contains_key(&room);
-        match result.and_then(|r| proto::parse_requirements(r.as_ref())) {
-            Ok(req) => {
-                app.conference
-                    .protocols
-                    .insert(room.clone(), Protocol::Conference);
-                let events = app.joining(&plan, Protocol::Conference);
-                if creating {
-                    let mut step = app.join_failed(
-                        command,
-                        &room,
-                        ErrorInfo::new("conflict", Some(format!("room exists: {room}"))),
-                    );
-                    if let IqStep::Done(e) = &mut step {
-                        e.splice(0..0, events);
-                    }
-                    return step;
-                }
-                if req.secret && plan.password.is_none() {
-                    return app.join_failed(
-                        command,
-                        &room,
-                        ErrorInfo::new(
-                            "not-authorized",
-                            Some(format!(
-                                "{room} needs a secret: /join {room} SECRET (or --password SECRET)"
-                            )),
-                        ),
-                    );
-                }
-                let mut step = app.enter(plan.clone(), false);
-                if let IqStep::Next { events: e, .. } = &mut step {
-                    *e = events;
-                }
-                step
-            }
-            Err(e) if creating && e.condition == "item-not-found" => {
-                let events = app.joining(&plan, Protocol::Conference);
-                let mut step = app.enter(plan.clone(), true);
-                if let IqStep::Next { events: e, .. } = &mut step {
-                    *e = events;
-                }
-                step
-            }
-            Err(e) if matches!(e.condition.as_str(), "item-not-found" | "not-allowed") => {
-                app.conference
-                    .protocols
-                    .insert(room.clone(), Protocol::Conference);
-                app.join_failed(command, &room, explain(&room, e, creating, false))
-            }
-            Err(e) if legacy_answer(&e) => {
-                // Neither XEP-0045 nor generic conferencing.
-                let plan = plan.clone();
-                IqStep::WithTag(Box::new(move |app: &mut App, tag, command| {
-                    app.continue_plainly(tag, command, plan, Protocol::Groupchat)
-                }))
-            }
-            Err(e) => app.join_failed(command, &room, e),
         }
     })
 }

@@ -31,16 +31,16 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 use tokio::time::Instant;
 
+use super::join::{Occasion, RoomEntry};
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Pending, Waiting, refuse};
 use crate::command::{FocusTarget, JoinOptions};
 use crate::config::FocusSettings;
 use crate::protocol::focus::{self as proto, Conference, ConferenceInfo};
-use crate::protocol::muc::HistoryRequest;
 use crate::protocol::{ErrorInfo, Incoming};
 use crate::protocol::{muc, rooms};
 use crate::session::http::HttpResponse;
 use crate::session::{SessionCmd, Tag};
-use crate::store::{Event, Input, JoinState};
+use crate::store::{Event, Input, JoinState, Protocol};
 
 /// Requests made while the focus keeps answering `ready='false'`.
 pub(super) const MAX_ATTEMPTS: u32 = 10;
@@ -489,11 +489,15 @@ impl App {
             // The rejoin after a reconnection (unless we left meanwhile).
             if state == Some(JoinState::Rejoining) {
                 self.store.set_trusted_focus(&join_room, trusted);
-                let waiting = Waiting::Join {
-                    room: join_room.clone(),
+                let entering = RoomEntry {
+                    room: join_room,
+                    nicks: vec![r.nick],
+                    password: r.password,
+                    private: false,
+                    protocol: Protocol::Muc,
                 };
-                self.wait_as(tag, command, waiting, true);
-                self.send_join(join_room, r.nick, r.password, HistoryRequest::Default, tag);
+                // Nothing for the store: the room is rejoining already.
+                self.enter_room(tag, command, entering, Occasion::Again);
             }
             return IqStep::Done(events);
         }
@@ -504,7 +508,14 @@ impl App {
             });
             return IqStep::Done(events);
         }
-        events.extend(self.join_tagged(tag, command, join_room.clone(), r.nick, r.password));
+        let entering = RoomEntry {
+            room: join_room.clone(),
+            nicks: vec![r.nick],
+            password: r.password,
+            private: false,
+            protocol: Protocol::Muc,
+        };
+        events.extend(self.enter_room(tag, command, entering, Occasion::First));
         self.store.set_trusted_focus(&join_room, trusted);
         IqStep::Done(events)
     }

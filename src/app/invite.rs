@@ -33,15 +33,7 @@ impl App {
                     return Err(refuse(text, "conflict", format!("already in {room}")));
                 }
                 // Ends like /join; the invitation goes once the room is joined.
-                self.start(
-                    Command::Join {
-                        room,
-                        nick: None,
-                        password: inv.password,
-                        options: Default::default(),
-                    },
-                    text,
-                )
+                self.start_join(text, room, None, inv.password, Default::default())
             }
             Command::Decline { id, reason } => {
                 let inv = self.invitation(&id, text)?;

@@ -10,14 +10,15 @@ use jid::{BareJid, Jid};
 use tokio::time::Instant;
 
 use crate::command::{Command, Show, StatusTarget};
-use crate::history::{History, Record};
+use crate::history::History;
 use crate::protocol::ErrorInfo;
 use crate::protocol::message::chat;
-use crate::protocol::muc::{self, HistoryRequest};
+use crate::protocol::muc;
 use crate::protocol::owner;
-use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
-use crate::store::{Connection, Event, Input, JoinState, Protocol, Store};
+use crate::session::{SessionCmd, SessionHandle, Tag};
+use crate::store::{Event, Input, JoinState, Store};
 
+mod archive;
 mod bookmarks;
 mod call;
 mod chatting;
@@ -27,7 +28,9 @@ mod drain;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod focus;
+mod intake;
 mod invite;
+mod join;
 mod loop_event;
 mod moderation;
 mod outcomes;
@@ -389,35 +392,6 @@ impl App {
         );
     }
 
-    /// The MUC join of command `tag` (`/join`'s, or a focus's once it
-    /// named the room): archive shown, password noted, MAM first if we
-    /// have history.
-    fn join_tagged(
-        &mut self,
-        tag: Tag,
-        command: &str,
-        room: BareJid,
-        nick: String,
-        password: Option<String>,
-    ) -> Vec<Event> {
-        let mut events = self.store.apply(
-            Input::Joining {
-                room: room.clone(),
-                nick: nick.clone(),
-                protocol: Protocol::Muc,
-            },
-            Utc::now(),
-        );
-        let history = self.load_archive(&room, &mut events);
-        self.store
-            .invitations
-            .note_password(&room, password.as_deref());
-        self.wait_as(tag, command, Waiting::Join { room: room.clone() }, true);
-        // Asks the room about MAM first when we hold its history.
-        self.send_join(room, nick, password, history, tag);
-        events
-    }
-
     fn in_room(&self, room: &BareJid, command: &str) -> Result<(), Box<Event>> {
         match self.store.room(room).map(|r| r.state) {
             Some(JoinState::Joined | JoinState::Rejoining) => Ok(()),
@@ -451,31 +425,7 @@ impl App {
                 nick,
                 password,
                 options,
-            } => {
-                self.note_chatting_join(&room, password.is_some(), options.private);
-                if let Some(JoinState::Joined) = self.store.room(&room).map(|r| r.state) {
-                    return Err(refuse(text, "conflict", format!("already in {room}")));
-                }
-                if let Some(focus) = self.focus_for(&room, &options) {
-                    let props = options.focus_props;
-                    return self.start_focus_join(text, room, nick, password, focus, props);
-                }
-                // Generic conferencing or groupchat 1.0 (`app/conference.rs`).
-                if let Some(exec) =
-                    self.join_by_protocol(text, &room, &nick, &password, &options)?
-                {
-                    return Ok(exec);
-                }
-                let nick = nick.unwrap_or_else(|| self.opts.default_nick.clone());
-                muc::occupant_jid(&room, &nick)
-                    .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?;
-                let tag = self.tag();
-                let events = self.join_tagged(tag, text, room, nick, password);
-                Exec {
-                    events,
-                    pending: Some(tag),
-                }
-            }
+            } => self.start_join(text, room, nick, password, options)?,
             Command::Part { room, reason } => {
                 if self
                     .store
@@ -692,328 +642,6 @@ impl App {
 }
 
 impl App {
-    /// Shows the archived messages of a room and says which history to ask
-    /// the room for: what came after the archive, or the last few.
-    fn load_archive(&mut self, room: &BareJid, events: &mut Vec<Event>) -> HistoryRequest {
-        let fallback =
-            HistoryRequest::MaxStanzas(self.opts.history_load.min(u32::MAX as usize) as u32);
-        let Some(h) = self.history.as_ref() else {
-            return fallback;
-        };
-        let key = room.to_string();
-        let loaded = h
-            .recent(&key, self.opts.history_load)
-            .and_then(|msgs| Ok((msgs, h.last_time(&key)?)));
-        match loaded {
-            Ok((messages, last)) => {
-                events.extend(self.store.apply(
-                    Input::Archive {
-                        room: room.clone(),
-                        messages,
-                    },
-                    Utc::now(),
-                ));
-                match last {
-                    Some(t) => HistoryRequest::Since(t),
-                    None => fallback,
-                }
-            }
-            Err(e) => {
-                events.push(self.history_broken(e));
-                fallback
-            }
-        }
-    }
-
-    fn history_broken(&mut self, e: crate::history::HistoryError) -> Event {
-        self.history = None;
-        self.history_failed = true;
-        Event::error(
-            "history-unavailable",
-            Some(format!(
-                "{e}; messages are no longer archived in this session"
-            )),
-        )
-    }
-
-    /// Writes the messages that came in since the last call, in one
-    /// transaction. Call it when a burst of events has been handled.
-    pub fn flush_history(&mut self) -> Vec<Event> {
-        let journal = self.store.take_journal();
-        let Some(h) = self.history.as_mut() else {
-            return Vec::new();
-        };
-        if journal.is_empty() {
-            return Vec::new();
-        }
-        let records: Vec<Record> = journal
-            .into_iter()
-            .map(|(conv, message)| Record {
-                conversation: conv.to_string(),
-                message,
-            })
-            .collect();
-        match h.append(&records) {
-            Ok(_) => Vec::new(),
-            Err(e) => vec![self.history_broken(e)],
-        }
-    }
-
-    /// Takes a session event: updates the store, finishes the commands it
-    /// answers. Returns the events to show, in order.
-    pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
-        let ev = match ev {
-            SessionEvent::Incoming(crate::protocol::Incoming::MamResult(r)) => {
-                return self.on_mam_result(r);
-            }
-            SessionEvent::IqRequest(req) => return self.on_iq_request(req),
-            ev => ev,
-        };
-        // Temporary JIDs of conference rooms become room/name.
-        let Some(ev) = self.conference_incoming(ev) else {
-            return Vec::new();
-        };
-        // A replayed line older than the room's window.
-        if self.known_in_archive(&ev) {
-            return Vec::new();
-        }
-        let mut results = Vec::new();
-        match &ev {
-            SessionEvent::Sent { tag } => {
-                if let Some(p) = self.pending.get_mut(tag) {
-                    p.sent = true;
-                    p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
-                    let offline = self.store.connection != Connection::Online;
-                    match p.waiting.clone() {
-                        Waiting::Sent => results.extend(self.finish_ok(*tag)),
-                        Waiting::SentChat {
-                            to,
-                            body,
-                            id,
-                            private,
-                        } => {
-                            let p = self.pending.remove(tag).expect("pending");
-                            results.extend(self.store.apply(
-                                Input::SentChat {
-                                    to,
-                                    body,
-                                    id,
-                                    private,
-                                },
-                                Utc::now(),
-                            ));
-                            results.push(Event::Ok { command: p.command });
-                        }
-                        // Offline, a nick change is only remembered for the
-                        // rejoin: done.
-                        Waiting::Nick { .. } if offline => results.extend(self.finish_ok(*tag)),
-                        // Offline there is no room to confirm the leave.
-                        Waiting::Left { .. } if offline => results.extend(self.finish_ok(*tag)),
-                        _ => {}
-                    }
-                }
-                return results;
-            }
-            SessionEvent::HttpResponse { tag, result } => {
-                return self.on_http_response(*tag, result.clone());
-            }
-            SessionEvent::IqResponse { tag, result } => {
-                if let Some(p) = self.pending.remove(tag) {
-                    let Waiting::Iq(then) = p.waiting else {
-                        return results;
-                    };
-                    let step = (then.0)(self, &p.command, result.clone());
-                    results.extend(self.follow_step(*tag, p.command, step));
-                    // A new room configured: XEP-0194 may publish it now.
-                    let more = self.contacts_after_events(&results);
-                    results.extend(more);
-                }
-                return results;
-            }
-            SessionEvent::SendFailed { tag, error } => {
-                if let Some(p) = self.pending.remove(tag) {
-                    results.push(Event::Error {
-                        command: (!p.command.is_empty()).then_some(p.command),
-                        room: None,
-                        condition: error.condition.clone(),
-                        text: error.text.clone(),
-                        message_id: None,
-                    });
-                }
-                return results;
-            }
-            SessionEvent::Fatal(e) => {
-                // Nothing under way can finish now.
-                let tags: Vec<Tag> = self.pending.keys().copied().collect();
-                for tag in tags {
-                    let p = self.pending.remove(&tag).expect("pending");
-                    results.push(err_event(
-                        &p.command,
-                        &e.condition,
-                        e.text.clone().unwrap_or_default(),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        let events = match store_input::store_input(ev) {
-            Some(input) => self.store.apply(input, Utc::now()),
-            None => Vec::new(),
-        };
-        let mut out = Vec::with_capacity(events.len() + results.len());
-        for e in events {
-            match self.answers(&e) {
-                None if self.rejoined_new_room(&e) => {
-                    // After a server restart the room may be new: it stays
-                    // locked for the others until configured.
-                    let Event::Joined { room, .. } = &e else {
-                        unreachable!()
-                    };
-                    let room = BareJid::new(room).expect("store rooms are JIDs");
-                    out.push(e);
-                    let tag = self.wait("", Waiting::Join { room }, true);
-                    self.request_instant_config(tag);
-                }
-                Some((tag, true)) if self.needs_instant_config(tag, &e) => {
-                    // A new room stays locked until configured: accept the
-                    // defaults (XEP-0045 instant room) before saying ok.
-                    out.push(e);
-                    self.request_instant_config(tag);
-                }
-                Some((tag, true)) if self.joins_then(tag) => {
-                    out.push(e);
-                    out.extend(self.continue_join(tag));
-                }
-                Some((tag, true)) => {
-                    out.push(e);
-                    out.extend(self.finish_ok(tag));
-                }
-                Some((tag, false)) => {
-                    // The error is the command's result: say which command.
-                    let p = self.pending.remove(&tag).expect("pending");
-                    out.push(match e {
-                        Event::Error {
-                            room,
-                            condition,
-                            text,
-                            message_id,
-                            ..
-                        } => Event::Error {
-                            command: (!p.command.is_empty()).then_some(p.command),
-                            room,
-                            condition,
-                            text,
-                            message_id,
-                        },
-                        other => other,
-                    });
-                }
-                None => out.push(e),
-            }
-        }
-        // MAM catch-up on joins, corrections into the archive.
-        let more = self.after_events(&out);
-        out.extend(more);
-        // Rooms entered through a Jitsi focus: rejoins ask it again.
-        self.focus_after_events(&out);
-        // XEP-0194 publications.
-        let more = self.contacts_after_events(&out);
-        out.extend(more);
-        // A call does not survive the connection.
-        if self.store.connection != Connection::Online {
-            out.extend(self.call_lost());
-        }
-        out.extend(results);
-        out
-    }
-
-    fn rejoined_new_room(&self, e: &Event) -> bool {
-        let Event::Joined { room, .. } = e else {
-            return false;
-        };
-        BareJid::new(room)
-            .ok()
-            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
-            .unwrap_or(false)
-    }
-
-    fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
-        let Event::Joined { room, .. } = e else {
-            return false;
-        };
-        matches!(
-            self.pending.get(&tag).map(|p| &p.waiting),
-            Some(Waiting::Join { .. })
-        ) && BareJid::new(room)
-            .ok()
-            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
-            .unwrap_or(false)
-    }
-
-    fn request_instant_config(&mut self, tag: Tag) {
-        let Some(p) = self.pending.get_mut(&tag) else {
-            return;
-        };
-        let Waiting::Join { room } = p.waiting.clone() else {
-            return;
-        };
-        p.waiting = Waiting::Iq(IqThen::ok());
-        p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
-        self.session.send(SessionCmd::Iq {
-            to: Some(room.into()),
-            payload: owner::submit_config(&[]),
-            set: true,
-            timeout: OUTCOME_TIMEOUT,
-            tag,
-        });
-    }
-
-    fn finish_ok(&mut self, tag: Tag) -> Option<Event> {
-        let p = self.pending.remove(&tag).expect("pending command");
-        (!p.command.is_empty()).then_some(Event::Ok { command: p.command })
-    }
-
-    /// Loads up to `limit` lines older than what a room (or conversation)
-    /// holds from the archive; an empty result marks the archive exhausted.
-    pub fn load_older(&mut self, room: &BareJid, limit: usize) -> Vec<Event> {
-        let log = match self.store.room(room) {
-            Some(r) => &r.messages,
-            None => match self.store.conversations.get(room) {
-                Some(c) => &c.messages,
-                None => return Vec::new(),
-            },
-        };
-        if !log.can_load_older() {
-            return Vec::new();
-        }
-        let before = log.iter().next().map(|m| m.time).unwrap_or_else(Utc::now);
-        let Some(h) = self.history.as_ref() else {
-            // No archive: nothing older will ever come.
-            return self.store.apply(
-                Input::Older {
-                    room: room.clone(),
-                    messages: Vec::new(),
-                    complete: true,
-                },
-                Utc::now(),
-            );
-        };
-        match h.before(room.as_str(), before, limit) {
-            Ok(messages) => {
-                let complete = messages.len() < limit;
-                self.store.apply(
-                    Input::Older {
-                        room: room.clone(),
-                        messages,
-                        complete,
-                    },
-                    Utc::now(),
-                )
-            }
-            Err(e) => vec![self.history_broken(e)],
-        }
-    }
-
     /// Rooms we are in or entering (to leave at the end).
     pub fn active_rooms(&self) -> Vec<BareJid> {
         self.store
@@ -1021,76 +649,5 @@ impl App {
             .filter(|r| r.state != JoinState::Left && r.state != JoinState::Leaving)
             .map(|r| r.jid.clone())
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::history::Record;
-    use crate::store::{Kind, Message};
-
-    #[test]
-    fn scrolling_back_loads_older_lines_from_the_archive() {
-        let room = BareJid::new("r@conference.localhost").unwrap();
-        let mut history = History::in_memory("alice@localhost").unwrap();
-        let old: Vec<Record> = (0..300)
-            .map(|i| Record {
-                conversation: room.to_string(),
-                message: Message {
-                    kind: Kind::Chat,
-                    seq: 0,
-                    id: None,
-                    stanza_id: Some(format!("s{i}")),
-                    time: chrono::DateTime::from_timestamp(1_700_000_000 + i, 0).unwrap(),
-                    nick: Some("bob".into()),
-                    body: format!("old {i}"),
-                    own: false,
-                    private: false,
-                    delayed: true,
-                    archived: true,
-                    edited: false,
-                },
-            })
-            .collect();
-        history.append(&old).unwrap();
-        let (mut app, _rx) = App::for_tests_with("alice@localhost", 50, Some(history));
-        let exec = fixtures::join(&mut app, &room);
-        assert_eq!(
-            exec.events[0].to_json()["count"],
-            50,
-            "the last 50 are shown on join"
-        );
-        app.on_session(App::self_presence(&room, "alice"));
-        let first = |app: &App| {
-            app.store
-                .room(&room)
-                .unwrap()
-                .messages
-                .iter()
-                .next()
-                .unwrap()
-                .body
-                .clone()
-        };
-        assert_eq!(first(&app), "old 250");
-        let ev = app.load_older(&room, 200);
-        assert_eq!(ev[0].to_json()["count"], 200);
-        assert_eq!(first(&app), "old 50");
-        let ev = app.load_older(&room, 200);
-        assert_eq!(ev[0].to_json()["count"], 50);
-        assert_eq!(first(&app), "old 0");
-        // The archive is exhausted: no more queries.
-        assert!(app.load_older(&room, 200).is_empty());
-        assert!(!app.store.room(&room).unwrap().messages.more_in_archive);
-        let seqs: Vec<i64> = app
-            .store
-            .room(&room)
-            .unwrap()
-            .messages
-            .iter()
-            .map(|m| m.seq)
-            .collect();
-        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "lines stay in order");
     }
 }

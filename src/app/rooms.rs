@@ -14,7 +14,6 @@ use minidom::Element;
 use xmpp_parsers::data_forms::DataForm;
 
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, refuse};
-use crate::command::Command;
 use crate::protocol::rooms::{self as proto, RoomItem};
 use crate::protocol::{ErrorInfo, channel_search, owner};
 use crate::session::{SessionCmd, Tag};
@@ -519,22 +518,15 @@ impl App {
         fields: Vec<(String, String)>,
     ) -> Result<Exec, Box<Event>> {
         self.refuse_if_in(text, &room)?;
-        let exec = self.start(
-            Command::Join {
-                room: room.clone(),
-                nick,
-                password: None,
-                options: Default::default(),
-            },
-            text,
-        )?;
-        if let Some(p) = exec.pending.and_then(|tag| self.pending.get_mut(&tag)) {
-            p.waiting = Waiting::JoinThen {
-                room: room.clone(),
-                then: create_then(room, instant, fields),
-            };
+        // The join waits for the creation once in (`App::enter_room`).
+        self.conference
+            .creating
+            .insert(room.clone(), (instant, fields));
+        let exec = self.start_join(text, room.clone(), nick, None, Default::default());
+        if exec.is_err() {
+            self.conference.creating.remove(&room);
         }
-        Ok(exec)
+        exec
     }
 
     /// Whether the command `tag` continues after its join.

@@ -2,7 +2,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
 use crate::app::fixtures::{self, el, iq_error as fail, iq_result as answer, room_message};
-use crate::command::Command;
+use crate::command::{Command, JoinOptions};
+use crate::session::{SessionCmd, Tag};
 use crate::store::JoinState;
 
 const ROOM: &str = "grp@gserv.example";

@@ -1,6 +1,7 @@
 use super::*;
 
 use crate::app::fixtures::{iq_result as answer, next_iq};
+use crate::command::Command;
 use crate::protocol::ns;
 use crate::session::SessionEvent;
 use tokio::sync::mpsc::UnboundedReceiver;

@@ -91,6 +91,10 @@ pub enum Input {
         id: String,
         private: bool,
     },
+    /// Several inputs that one stanza or one step of the app means (a
+    /// browse push's occupant changes; a join's window and its archive),
+    /// applied in order as one.
+    Batch(Vec<Input>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,6 +384,11 @@ impl Store {
             }
             Input::Closed => {
                 self.connection = Connection::Offline;
+            }
+            Input::Batch(inputs) => {
+                for input in inputs {
+                    out.extend(self.apply(input, now));
+                }
             }
             Input::Joining {
                 room,

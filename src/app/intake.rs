@@ -1,0 +1,252 @@
+//! Session events into the app: the one place they are routed (to the
+//! commands waiting for them, to the features that answer IQ requests, to
+//! the store), and the commands their store events finish.
+
+use chrono::Utc;
+use jid::BareJid;
+use tokio::time::Instant;
+
+use super::{App, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, store_input};
+use crate::protocol::{ErrorInfo, Incoming, owner};
+use crate::session::{SessionCmd, SessionEvent, Tag};
+use crate::store::{Connection, Event, Input};
+
+impl App {
+    /// Takes a session event: updates the store, finishes the commands it
+    /// answers. Returns the events to show, in order.
+    ///
+    /// Each event reaches the store in at most one [`Store::apply`]
+    /// (`crate::store::Store::apply`): the outcomes of requests go to the
+    /// commands waiting for them, IQ requests to the features that answer
+    /// them (a browse push: one `Input::Batch`), archive results to the
+    /// catch-up; everything else is put in the store's terms first
+    /// (temporary JIDs of conference rooms, replays the archive has) and
+    /// applied once ([`App::intake`]).
+    pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
+        match ev {
+            SessionEvent::Sent { tag } => self.on_sent(tag),
+            SessionEvent::HttpResponse { tag, result } => self.on_http_response(tag, result),
+            SessionEvent::IqResponse { tag, result } => self.on_iq_response(tag, result),
+            SessionEvent::SendFailed { tag, error } => self.on_send_failed(tag, error),
+            SessionEvent::IqRequest(req) => self.on_iq_request(req),
+            SessionEvent::Incoming(Incoming::MamResult(r)) => self.on_mam_result(r),
+            ev => self.intake(ev),
+        }
+    }
+
+    /// Our stanza is written: commands that waited for that end (a chat
+    /// message enters the store now).
+    fn on_sent(&mut self, tag: Tag) -> Vec<Event> {
+        let mut results = Vec::new();
+        let Some(p) = self.pending.get_mut(&tag) else {
+            return results;
+        };
+        p.sent = true;
+        p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
+        let offline = self.store.connection != Connection::Online;
+        match p.waiting.clone() {
+            Waiting::Sent => results.extend(self.finish_ok(tag)),
+            Waiting::SentChat {
+                to,
+                body,
+                id,
+                private,
+            } => {
+                let p = self.pending.remove(&tag).expect("pending");
+                results.extend(self.store.apply(
+                    Input::SentChat {
+                        to,
+                        body,
+                        id,
+                        private,
+                    },
+                    Utc::now(),
+                ));
+                results.push(Event::Ok { command: p.command });
+            }
+            // Offline, a nick change is only remembered for the
+            // rejoin: done.
+            Waiting::Nick { .. } if offline => results.extend(self.finish_ok(tag)),
+            // Offline there is no room to confirm the leave.
+            Waiting::Left { .. } if offline => results.extend(self.finish_ok(tag)),
+            _ => {}
+        }
+        results
+    }
+
+    /// The answer to an IQ of ours: to its continuation.
+    fn on_iq_response(
+        &mut self,
+        tag: Tag,
+        result: Result<Option<minidom::Element>, ErrorInfo>,
+    ) -> Vec<Event> {
+        let mut results = Vec::new();
+        if let Some(p) = self.pending.remove(&tag) {
+            let Waiting::Iq(then) = p.waiting else {
+                return results;
+            };
+            let step = (then.0)(self, &p.command, result);
+            results.extend(self.follow_step(tag, p.command, step));
+            // A new room configured: XEP-0194 may publish it now.
+            let more = self.contacts_after_events(&results);
+            results.extend(more);
+        }
+        results
+    }
+
+    /// A stanza of ours could not be sent: its command fails.
+    fn on_send_failed(&mut self, tag: Tag, error: ErrorInfo) -> Vec<Event> {
+        let Some(p) = self.pending.remove(&tag) else {
+            return Vec::new();
+        };
+        vec![Event::Error {
+            command: (!p.command.is_empty()).then_some(p.command),
+            room: None,
+            condition: error.condition,
+            text: error.text,
+            message_id: None,
+        }]
+    }
+
+    /// A stanza or a change of the connection: into the store's terms,
+    /// one `apply`, then the commands it answers and what follows from
+    /// its events.
+    fn intake(&mut self, ev: SessionEvent) -> Vec<Event> {
+        // Temporary JIDs of conference rooms become room/name.
+        let Some(ev) = self.conference_incoming(ev) else {
+            return Vec::new();
+        };
+        // A replayed line older than the room's window.
+        if self.known_in_archive(&ev) {
+            return Vec::new();
+        }
+        let mut results = Vec::new();
+        if let SessionEvent::Fatal(e) = &ev {
+            // Nothing under way can finish now.
+            let tags: Vec<Tag> = self.pending.keys().copied().collect();
+            for tag in tags {
+                let p = self.pending.remove(&tag).expect("pending");
+                results.push(err_event(
+                    &p.command,
+                    &e.condition,
+                    e.text.clone().unwrap_or_default(),
+                ));
+            }
+        }
+        let events = match store_input::store_input(ev) {
+            Some(input) => self.store.apply(input, Utc::now()),
+            None => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(events.len() + results.len());
+        for e in events {
+            match self.answers(&e) {
+                None if self.rejoined_new_room(&e) => {
+                    // After a server restart the room may be new: it stays
+                    // locked for the others until configured.
+                    let Event::Joined { room, .. } = &e else {
+                        unreachable!()
+                    };
+                    let room = BareJid::new(room).expect("store rooms are JIDs");
+                    out.push(e);
+                    let tag = self.wait("", Waiting::Join { room }, true);
+                    self.request_instant_config(tag);
+                }
+                Some((tag, true)) if self.needs_instant_config(tag, &e) => {
+                    // A new room stays locked until configured: accept the
+                    // defaults (XEP-0045 instant room) before saying ok.
+                    out.push(e);
+                    self.request_instant_config(tag);
+                }
+                Some((tag, true)) if self.joins_then(tag) => {
+                    out.push(e);
+                    out.extend(self.continue_join(tag));
+                }
+                Some((tag, true)) => {
+                    out.push(e);
+                    out.extend(self.finish_ok(tag));
+                }
+                Some((tag, false)) => {
+                    // The error is the command's result: say which command.
+                    let p = self.pending.remove(&tag).expect("pending");
+                    out.push(match e {
+                        Event::Error {
+                            room,
+                            condition,
+                            text,
+                            message_id,
+                            ..
+                        } => Event::Error {
+                            command: (!p.command.is_empty()).then_some(p.command),
+                            room,
+                            condition,
+                            text,
+                            message_id,
+                        },
+                        other => other,
+                    });
+                }
+                None => out.push(e),
+            }
+        }
+        // MAM catch-up on joins, corrections into the archive.
+        let more = self.after_events(&out);
+        out.extend(more);
+        // Rooms entered through a Jitsi focus: rejoins ask it again.
+        self.focus_after_events(&out);
+        // XEP-0194 publications.
+        let more = self.contacts_after_events(&out);
+        out.extend(more);
+        // A call does not survive the connection.
+        if self.store.connection != Connection::Online {
+            out.extend(self.call_lost());
+        }
+        out.extend(results);
+        out
+    }
+
+    fn rejoined_new_room(&self, e: &Event) -> bool {
+        let Event::Joined { room, .. } = e else {
+            return false;
+        };
+        BareJid::new(room)
+            .ok()
+            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
+            .unwrap_or(false)
+    }
+
+    fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
+        let Event::Joined { room, .. } = e else {
+            return false;
+        };
+        matches!(
+            self.pending.get(&tag).map(|p| &p.waiting),
+            Some(Waiting::Join { .. })
+        ) && BareJid::new(room)
+            .ok()
+            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
+            .unwrap_or(false)
+    }
+
+    fn request_instant_config(&mut self, tag: Tag) {
+        let Some(p) = self.pending.get_mut(&tag) else {
+            return;
+        };
+        let Waiting::Join { room } = p.waiting.clone() else {
+            return;
+        };
+        p.waiting = Waiting::Iq(IqThen::ok());
+        p.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
+        self.session.send(SessionCmd::Iq {
+            to: Some(room.into()),
+            payload: owner::submit_config(&[]),
+            set: true,
+            timeout: OUTCOME_TIMEOUT,
+            tag,
+        });
+    }
+
+    fn finish_ok(&mut self, tag: Tag) -> Option<Event> {
+        let p = self.pending.remove(&tag).expect("pending command");
+        (!p.command.is_empty()).then_some(Event::Ok { command: p.command })
+    }
+}
