@@ -2,18 +2,16 @@
 //! `jabber:iq:conference` + `jabber:iq:browse`) and groupchat 1.0, shown
 //! in the same room view as XEP-0045 rooms.
 //!
-//! `/join` picks the protocol per room (`--protocol` forces one): a
-//! service whose disco#info has the XEP-0045 feature is MUC; otherwise a
-//! room that answers the conference `get` (or says 404/405 to it) speaks
-//! generic conferencing; otherwise groupchat 1.0. Entering a conference
-//! room: the `get` (requirements), presence to the bare room JID, the
-//! `set` (secret, the account's nicks in order, `<privacy/>` with
-//! `--private`); its result (`id`, `nick`) is our identity there. The
-//! roster comes from browse pushes (answered in `requests.rs`), kept as
-//! temporary JID → name; presence and messages from temporary JIDs reach
-//! the store under those names, as if from `room/name`, so the store and
-//! the views need not know. groupchat 1.0 rooms go through the session's
-//! room registry (plain presence, `SessionCmd::Groupchat`).
+//! `/join` picks the protocol per room and enters it (`app/join.rs`).
+//! Entering a conference room: the `get` (requirements), presence to the
+//! bare room JID, the `set` (secret, the account's nicks in order,
+//! `<privacy/>` with `--private`); its result (`id`, `nick`) is our
+//! identity there. The roster comes from browse pushes (answered in
+//! `requests.rs`, one store input per push), kept as temporary JID →
+//! name; presence and messages from temporary JIDs reach the store under
+//! those names, as if from `room/name`, so the store and the views need
+//! not know. groupchat 1.0 rooms go through the session's room registry
+//! (plain presence, `SessionCmd::Groupchat`).
 
 use std::collections::{HashMap, HashSet};
 

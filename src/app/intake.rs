@@ -15,13 +15,12 @@ impl App {
     /// Takes a session event: updates the store, finishes the commands it
     /// answers. Returns the events to show, in order.
     ///
-    /// Each event reaches the store in at most one [`Store::apply`]
-    /// (`crate::store::Store::apply`): the outcomes of requests go to the
-    /// commands waiting for them, IQ requests to the features that answer
-    /// them (a browse push: one `Input::Batch`), archive results to the
-    /// catch-up; everything else is put in the store's terms first
-    /// (temporary JIDs of conference rooms, replays the archive has) and
-    /// applied once ([`App::intake`]).
+    /// Each event reaches the store in at most one `Store::apply`: the
+    /// outcomes of requests go to the commands waiting for them, IQ
+    /// requests to the features that answer them (a browse push: one
+    /// `Input::Batch`), archive results to the catch-up; everything else
+    /// is put in the store's terms first (temporary JIDs of conference
+    /// rooms, replays the archive has) and applied once ([`App::intake`]).
     pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
         match ev {
             SessionEvent::Sent { tag } => self.on_sent(tag),

@@ -219,11 +219,11 @@ impl App {
         &mut self,
         tag: Tag,
         command: &str,
-        e: RoomEntry,
-        entry: Occasion,
+        entry: RoomEntry,
+        occasion: Occasion,
     ) -> Vec<Event> {
-        let room = e.room.clone();
-        let first = entry == Occasion::First;
+        let room = entry.room.clone();
+        let first = occasion == Occasion::First;
         let creating = if first {
             self.conference.creating.remove(&room)
         } else {
@@ -234,10 +234,10 @@ impl App {
         if first {
             let joining = Input::Joining {
                 room: room.clone(),
-                nick: e.nicks[0].clone(),
-                protocol: e.protocol,
+                nick: entry.nicks[0].clone(),
+                protocol: entry.protocol,
             };
-            let (archive, request, broken) = match e.protocol {
+            let (archive, request, broken) = match entry.protocol {
                 // A conference room shows no archive on entry.
                 Protocol::Conference => (None, history.clone(), None),
                 Protocol::Muc | Protocol::Groupchat => self.load_archive(&room),
@@ -250,13 +250,15 @@ impl App {
             events = self.store.apply(input, Utc::now());
             events.extend(broken);
         }
-        match e.protocol {
+        match entry.protocol {
             Protocol::Muc | Protocol::Groupchat => {
                 let waiting = match creating {
-                    Some((instant, fields)) if e.protocol == Protocol::Muc => Waiting::JoinThen {
-                        room: room.clone(),
-                        then: super::rooms::create_then(room.clone(), instant, fields),
-                    },
+                    Some((instant, fields)) if entry.protocol == Protocol::Muc => {
+                        Waiting::JoinThen {
+                            room: room.clone(),
+                            then: super::rooms::create_then(room.clone(), instant, fields),
+                        }
+                    }
                     Some((_, fields)) => Waiting::JoinThen {
                         room: room.clone(),
                         then: gc_create_then(room.clone(), fields),
@@ -264,7 +266,7 @@ impl App {
                     None => Waiting::Join { room: room.clone() },
                 };
                 self.wait_as(tag, command, waiting, true);
-                if e.protocol == Protocol::Groupchat {
+                if entry.protocol == Protocol::Groupchat {
                     // The session's room registry joins it by plain presence.
                     self.conference
                         .protocols
@@ -275,19 +277,19 @@ impl App {
                 if first {
                     self.store
                         .invitations
-                        .note_password(&room, e.password.as_deref());
+                        .note_password(&room, entry.password.as_deref());
                 }
                 // Asks the room about MAM first when we hold its history.
-                let nick = e.nicks.into_iter().next().unwrap_or_default();
-                self.send_join(room, nick, e.password, history, tag);
+                let nick = entry.nicks.into_iter().next().unwrap_or_default();
+                self.send_join(room, nick, entry.password, history, tag);
             }
             Protocol::Conference => {
                 let creating = creating.map(|(_, fields)| fields);
-                let set = self.enter_conference(e, creating);
-                self.wait_as(tag, command, Waiting::Iq(set.1), true);
+                let (payload, then) = self.enter_conference(entry, creating);
+                self.wait_as(tag, command, Waiting::Iq(then), true);
                 self.session.send(SessionCmd::Iq {
                     to: Some(room.into()),
-                    payload: set.0,
+                    payload,
                     set: true,
                     timeout: OUTCOME_TIMEOUT,
                     tag,
