@@ -523,9 +523,9 @@ impl App {
             .creating
             .insert(room.clone(), (instant, fields));
         let exec = self.start_join(text, room.clone(), nick, None, Default::default());
-        if exec.is_err() {
-            self.conference.creating.remove(&room);
-        }
+        // Entered at once, or refused; a join through a focus (which makes
+        // the room itself) stays a plain join.
+        self.conference.creating.remove(&room);
         exec
     }
 
