@@ -37,20 +37,12 @@ impl Store {
         body: Option<String>,
         now: DateTime<Utc>,
     ) {
-        r.messages.push_event(Message {
+        r.messages.push_event(Message::new(
             kind,
-            seq: 0,
-            id: None,
-            stanza_id: None,
-            time: now,
-            nick: Some(nick.to_string()),
-            body: body.unwrap_or_default(),
-            own: false,
-            private: false,
-            delayed: false,
-            archived: false,
-            edited: false,
-        });
+            now,
+            Some(nick.to_string()),
+            body.unwrap_or_default(),
+        ));
     }
 
     /// We sent a one-to-one or private message (no copy comes back).
@@ -64,18 +56,10 @@ impl Store {
         out: &mut Vec<Event>,
     ) {
         let m = Message {
-            kind: Kind::Chat,
-            seq: 0,
             id: Some(id.clone()),
-            stanza_id: None,
-            time: now,
-            nick: None,
-            body: body.clone(),
             own: true,
             private,
-            delayed: false,
-            archived: false,
-            edited: false,
+            ..Message::new(Kind::Chat, now, None, body.clone())
         };
         let bare = to.to_bare();
         if private {
@@ -125,18 +109,16 @@ impl Store {
         };
         let own = m.nick.as_deref() == Some(r.own_nick.as_str());
         let msg = Message {
-            kind: Kind::Chat,
-            seq: 0,
             id: m.id.clone(),
             stanza_id: m.stanza_id.clone(),
-            time: m.time.unwrap_or(now),
-            nick: m.nick.clone(),
-            body: m.body.clone(),
             own,
-            private: false,
             delayed: m.delayed,
-            archived: false,
-            edited: false,
+            ..Message::new(
+                Kind::Chat,
+                m.time.unwrap_or(now),
+                m.nick.clone(),
+                m.body.clone(),
+            )
         };
         let time = msg.time.to_rfc3339();
         if !Self::add_message(&mut self.journal, &mut r.messages, &m.room, msg) {
@@ -181,18 +163,10 @@ impl Store {
                 &mut r.messages,
                 &bare,
                 Message {
-                    kind: Kind::Chat,
-                    seq: 0,
                     id: c.id.clone(),
-                    stanza_id: None,
-                    time,
-                    nick: Some(nick.clone()),
-                    body: c.body.clone(),
-                    own: false,
                     private: true,
                     delayed: c.delayed,
-                    archived: false,
-                    edited: false,
+                    ..Message::new(Kind::Chat, time, Some(nick.clone()), c.body.clone())
                 },
             );
             out.push(Event::Message {
@@ -228,18 +202,9 @@ impl Store {
             log,
             &bare,
             Message {
-                kind: Kind::Chat,
-                seq: 0,
                 id: c.id.clone(),
-                stanza_id: None,
-                time,
-                nick: Some(c.from.to_string()),
-                body: c.body.clone(),
-                own: false,
-                private: false,
                 delayed: c.delayed,
-                archived: false,
-                edited: false,
+                ..Message::new(Kind::Chat, time, Some(c.from.to_string()), c.body.clone())
             },
         );
         out.push(Event::Message {
