@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use tokio_xmpp::xmlstream::ReadError;
 use xmpp_parsers::presence::Presence;
 
+use super::commands::Link;
 use super::{Outcome, Outgoing, Stream, Task, err};
 use crate::connect::connect;
 use crate::{SessionCmd, SessionEvent, Tag};
@@ -35,7 +36,10 @@ impl Task {
                             self.emit(SessionEvent::Closed);
                             return;
                         }
-                        Some(c) => self.handle_offline(c),
+                        Some(c) => {
+                            // Nothing is written offline: nothing to fail.
+                            let _ = self.handle(c, Link::Offline).await;
+                        }
                     },
                 }
             };
@@ -78,7 +82,8 @@ impl Task {
                         if matches!(cmd, SessionCmd::Shutdown) {
                             break;
                         }
-                        self.refuse(cmd, &e.text);
+                        // Refused: nothing is written.
+                        let _ = self.handle(cmd, Link::Gone(&e.text)).await;
                     }
                     self.emit(SessionEvent::Closed);
                     return;
@@ -103,7 +108,10 @@ impl Task {
                             self.emit(SessionEvent::Closed);
                             return;
                         }
-                        Some(c) => self.handle_offline(c),
+                        Some(c) => {
+                            // Nothing is written offline: nothing to fail.
+                            let _ = self.handle(c, Link::Offline).await;
+                        }
                     },
                 }
             }
@@ -231,7 +239,7 @@ impl Task {
                         self.close(&mut stream).await;
                         return Outcome::Shutdown;
                     }
-                    Some(c) => self.handle_online(c, &mut stream).await,
+                    Some(c) => self.handle(c, Link::Online(&mut stream)).await,
                 },
                 _ = tick.tick() => {
                     self.expire_iqs();
