@@ -15,7 +15,7 @@ const OFFLINE_DELIVERY_SECS: i64 = 10;
 impl Store {
     /// Adds a message to a log unless it holds it already, and to the
     /// journal; false for a duplicate.
-    pub(super) fn add_message(
+    fn add_message(
         journal: &mut Vec<(BareJid, Message)>,
         log: &mut MessageLog,
         key: &BareJid,

@@ -50,7 +50,7 @@ impl Task {
         }
     }
 
-    pub(super) async fn on_malformed(
+    async fn on_malformed(
         &mut self,
         e: StreamElementError,
         stream: &mut Stream,
@@ -106,7 +106,7 @@ impl Task {
         Ok(())
     }
 
-    pub(super) async fn on_stanza(&mut self, s: Stanza, stream: &mut Stream) -> Result<(), String> {
+    async fn on_stanza(&mut self, s: Stanza, stream: &mut Stream) -> Result<(), String> {
         self.heard_from(&s);
         match s {
             Stanza::Iq(iq) => self.on_iq(iq, stream).await,

@@ -120,7 +120,7 @@ impl Task {
     }
 
     /// After the stream died: IQs in flight fail, rooms need a rejoin.
-    pub(super) fn connection_lost(&mut self) {
+    fn connection_lost(&mut self) {
         self.self_pings.clear();
         for (_, iq) in self.iqs.drain() {
             let _ = self.ev_tx.send(SessionEvent::IqResponse {
@@ -135,7 +135,7 @@ impl Task {
         }
     }
 
-    pub(super) fn fail_all(&mut self, why: &str) {
+    fn fail_all(&mut self, why: &str) {
         let mut failed: Vec<Tag> = self.outbox.drain(..).map(|o| o.tag).collect();
         for r in self.rooms.values_mut() {
             failed.extend(r.pending.drain(..).map(|o| o.tag));
@@ -155,7 +155,7 @@ impl Task {
     }
 
     /// Messages that waited too long for the connection are failed.
-    pub(super) fn expire_outbox(&mut self) {
+    fn expire_outbox(&mut self) {
         let ttl = self.params.outbox_ttl;
         let now = Instant::now();
         let mut failed = Vec::new();
@@ -182,7 +182,7 @@ impl Task {
         }
     }
 
-    pub(super) async fn run_connected(&mut self, mut stream: Stream, jid: FullJid) -> Outcome {
+    async fn run_connected(&mut self, mut stream: Stream, jid: FullJid) -> Outcome {
         self.own = Some(jid);
         // Initial presence with our capabilities.
         let mut presence = muc::status_presence(None, self.show, self.status.as_deref());
@@ -258,7 +258,7 @@ impl Task {
 
     /// Orderly end: unavailable presence (the server tells the rooms),
     /// stream footer, and a short wait for the server's footer.
-    pub(super) async fn close(&mut self, stream: &mut Stream) {
+    async fn close(&mut self, stream: &mut Stream) {
         let _ = Self::write(stream, Presence::unavailable().into()).await;
         let _ = stream.shutdown().await;
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
