@@ -25,18 +25,15 @@ impl App {
             return false;
         };
         let line = Message {
-            kind: Kind::Chat,
-            seq: 0,
             id: m.id.clone(),
             stanza_id: m.stanza_id.clone(),
-            time: m.time.unwrap_or_else(Utc::now),
-            nick: m.nick.clone(),
-            body: m.body.clone(),
-            own: false,
-            private: false,
             delayed: true,
-            archived: false,
-            edited: false,
+            ..Message::new(
+                Kind::Chat,
+                m.time.unwrap_or_else(Utc::now),
+                m.nick.clone(),
+                m.body.clone(),
+            )
         };
         if room.messages.contains(&line) {
             // The store drops it itself.

@@ -211,19 +211,17 @@ impl History {
 
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let ms: i64 = row.get(2)?;
+    let time = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    let (stanza_id, id, nick, body) = (row.get(0)?, row.get(1)?, row.get(3)?, row.get(4)?);
     Ok(Message {
-        kind: Kind::Chat,
-        seq: 0,
-        stanza_id: row.get(0)?,
-        id: row.get(1)?,
-        time: DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default(),
-        nick: row.get(3)?,
-        body: row.get(4)?,
+        stanza_id,
+        id,
         own: row.get(5)?,
         private: row.get(6)?,
         delayed: true,
         archived: true,
         edited: row.get(7)?,
+        ..Message::new(Kind::Chat, time, nick, body)
     })
 }
 

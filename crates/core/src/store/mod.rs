@@ -9,9 +9,11 @@ pub mod calls;
 mod contacts;
 mod continuity;
 mod event;
+mod intake;
 mod invitations;
 mod lookalike;
 mod moderation;
+mod presence;
 mod room;
 
 use std::collections::{HashMap, VecDeque};
@@ -30,12 +32,7 @@ pub use room::{
     SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
 };
 
-use confab_proto::muc::{MucPresence, status_code_text};
-use confab_proto::{ChatMessage, Dropped, ErrorInfo, Incoming, RoomMessage};
-
-/// How long after logging in our server's offline messages (with its
-/// `<delay/>`) are expected.
-const OFFLINE_DELIVERY_SECS: i64 = 10;
+use confab_proto::{Dropped, ErrorInfo, Incoming};
 
 /// What the store takes in. (A transient value, never stored: the size
 /// difference between variants costs nothing.)
@@ -209,19 +206,6 @@ impl Store {
     /// Messages added since the last call, for the archive.
     pub fn take_journal(&mut self) -> Vec<(BareJid, Message)> {
         std::mem::take(&mut self.journal)
-    }
-
-    fn add_message(
-        journal: &mut Vec<(BareJid, Message)>,
-        log: &mut MessageLog,
-        key: &BareJid,
-        m: Message,
-    ) -> bool {
-        if log.contains(&m) {
-            return false;
-        }
-        journal.push((key.clone(), m.clone()));
-        log.push(m)
     }
 
     pub fn room(&self, jid: &BareJid) -> Option<&Room> {
@@ -458,77 +442,10 @@ impl Store {
                 body,
                 id,
                 private,
-            } => {
-                let m = Message {
-                    kind: Kind::Chat,
-                    seq: 0,
-                    id: Some(id.clone()),
-                    stanza_id: None,
-                    time: now,
-                    nick: None,
-                    body: body.clone(),
-                    own: true,
-                    private,
-                    delayed: false,
-                    archived: false,
-                    edited: false,
-                };
-                let bare = to.to_bare();
-                if private {
-                    if let Some(r) = self.rooms.get_mut(&bare) {
-                        let mut m = m;
-                        m.nick = Some(r.own_nick.clone());
-                        Self::add_message(&mut self.journal, &mut r.messages, &bare, m);
-                    }
-                    out.push(Event::Message {
-                        room: Some(bare.to_string()),
-                        nick: to.resource().map(|r| r.to_string()),
-                        from: None,
-                        body,
-                        private: true,
-                        delayed: false,
-                        own: true,
-                        time: now.to_rfc3339(),
-                        id: Some(id),
-                    });
-                } else {
-                    let log =
-                        &mut Self::conversation(&mut self.order, &mut self.conversations, &bare)
-                            .messages;
-                    Self::add_message(&mut self.journal, log, &bare, m);
-                    out.push(Event::Message {
-                        room: None,
-                        nick: None,
-                        from: Some(to.to_string()),
-                        body,
-                        private: false,
-                        delayed: false,
-                        own: true,
-                        time: now.to_rfc3339(),
-                        id: Some(id),
-                    });
-                }
-            }
+            } => self.apply_sent_chat(to, body, id, private, now, &mut out),
         }
         self.invitations.forget_joined(&out);
         out
-    }
-
-    fn event_line(r: &mut Room, kind: Kind, nick: &str, body: Option<String>, now: DateTime<Utc>) {
-        r.messages.push_event(Message {
-            kind,
-            seq: 0,
-            id: None,
-            stanza_id: None,
-            time: now,
-            nick: Some(nick.to_string()),
-            body: body.unwrap_or_default(),
-            own: false,
-            private: false,
-            delayed: false,
-            archived: false,
-            edited: false,
-        });
     }
 
     fn push_error(&mut self, room: Option<BareJid>, error: ErrorInfo, now: DateTime<Utc>) {
@@ -549,23 +466,7 @@ impl Store {
                 room,
                 nick: _,
                 error,
-            } => {
-                let Some(r) = self.rooms.get_mut(&room) else {
-                    return;
-                };
-                if matches!(r.state, JoinState::Joining | JoinState::Rejoining) {
-                    r.state = JoinState::Left;
-                    r.occupants.clear();
-                }
-                self.push_error(Some(room.clone()), error.clone(), now);
-                out.push(Event::Error {
-                    command: None,
-                    room: Some(room.to_string()),
-                    condition: error.condition,
-                    text: error.text,
-                    message_id: None,
-                });
-            }
+            } => self.apply_presence_error(room, error, now, out),
             Incoming::RoomMessage(m) => self.apply_room_message(m, now, out),
             Incoming::Subject {
                 room,
@@ -624,357 +525,6 @@ impl Store {
             Incoming::MamResult(_) => {}
             Incoming::Ignored(_) => {}
         }
-    }
-
-    fn apply_presence(&mut self, p: MucPresence, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        let Some(r) = self.rooms.get_mut(&p.room) else {
-            // Not a room of ours: a contact's presence.
-            self.apply_contact_presence(p, out);
-            return;
-        };
-        if r.state == JoinState::Left {
-            return;
-        }
-        let room_s = p.room.to_string();
-        // A presence from our own occupant JID is ours, status 110 or not
-        // (ejabberd's destroy presence has none; groupchat 1.0 has no
-        // codes at all): nicks are unique in a room.
-        let is_self = p.is_self() || p.nick == r.own_nick;
-        let trusted_focus = r.focus.clone();
-        let occupant_event =
-            |action, nick: &str, info: &confab_proto::OccupantInfo, old_nick: Option<String>| {
-                Event::Occupant {
-                    room: room_s.clone(),
-                    nick: nick.to_string(),
-                    action,
-                    role: info.role,
-                    affiliation: info.affiliation,
-                    show: info.show,
-                    status: info.status.clone(),
-                    jid: info.jid.as_ref().map(|j| j.to_string()),
-                    occupant_id: info.occupant_id.clone(),
-                    old_nick,
-                    is_self,
-                    kind: (action == OccupantAction::Leave)
-                        .then(|| moderation::leave_kind(&p.codes)),
-                    reason: p.reason.clone(),
-                    actor: p.actor.clone(),
-                    was: None,
-                    focus: room::is_trusted_focus(trusted_focus.as_ref(), info),
-                    lookalike: None,
-                }
-            };
-
-        if !p.available {
-            // Nick change: the occupant moves to the new nick now; the
-            // available presence under the new nick follows.
-            if p.codes.contains(&303)
-                && let Some(new_nick) = p.new_nick.clone()
-            {
-                // The occupant stays as they were (the unavailable
-                // presence of a nick change says nothing of their show).
-                let mut info = p.info.clone();
-                if let Some(mut occ) = r.occupants.remove(&p.nick) {
-                    info.show = occ.info.show;
-                    info.status = occ.info.status.clone();
-                    occ.nick = new_nick.clone();
-                    r.occupants.insert(occ);
-                }
-                if is_self {
-                    r.own_nick = new_nick.clone();
-                }
-                Self::event_line(r, Kind::NickChange, &new_nick, Some(p.nick.clone()), now);
-                let mut ev =
-                    occupant_event(OccupantAction::Nick, &new_nick, &info, Some(p.nick.clone()));
-                lookalike::mark(r, &mut ev);
-                out.push(ev);
-                out.extend(lookalike::imitators_of(r, &room_s, &new_nick));
-                return;
-            }
-            // The room is destroyed: it ends for us whoever the presence
-            // is about (ejabberd sends it from every occupant, without 110).
-            if is_self || p.destroyed.is_some() {
-                let kind = if p.destroyed.is_some() {
-                    LeftKind::Destroyed
-                } else if p.codes.contains(&301) {
-                    LeftKind::Banned
-                } else if p.codes.contains(&307) {
-                    LeftKind::Kicked
-                } else if p.codes.iter().any(|c| matches!(c, 321 | 322 | 332 | 333)) {
-                    LeftKind::Removed
-                } else {
-                    LeftKind::Left
-                };
-                if let Some(text) = moderation::leave_line(&p) {
-                    Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
-                }
-                r.state = JoinState::Left;
-                r.occupants.clear();
-                let (venue, dreason) = match &p.destroyed {
-                    Some(d) => (d.venue.clone(), d.reason.clone()),
-                    None => (None, None),
-                };
-                let reason = p.reason.clone().or(dreason).or_else(|| {
-                    p.codes
-                        .iter()
-                        .filter(|c| matches!(c, 321 | 322 | 332 | 333))
-                        .find_map(|c| status_code_text(*c).map(str::to_string))
-                });
-                out.push(Event::Left {
-                    room: room_s,
-                    kind,
-                    reason,
-                    actor: p.actor.clone(),
-                    venue,
-                });
-                return;
-            }
-            if r.occupants.remove(&p.nick).is_some() {
-                if r.state == JoinState::Joined {
-                    if let Some(text) = moderation::leave_line(&p) {
-                        Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
-                    } else {
-                        let why = p.reason.clone().or_else(|| p.info.status.clone());
-                        Self::event_line(r, Kind::Leave, &p.nick, why, now);
-                    }
-                }
-                out.push(occupant_event(
-                    OccupantAction::Leave,
-                    &p.nick,
-                    &p.info,
-                    None,
-                ));
-            }
-            return;
-        }
-
-        // Available presence: join or update.
-        let was = continuity::note_occupant(r, &p.nick, &p.info);
-        let generation = r.generation;
-        let previous = r.occupants.insert(Occupant {
-            nick: p.nick.clone(),
-            info: p.info.clone(),
-            generation,
-        });
-        match previous {
-            None => {
-                // Arrivals after our own join are lines in the timeline;
-                // the occupant list we get on joining is not.
-                if r.state == JoinState::Joined {
-                    Self::event_line(r, Kind::Join, &p.nick, p.info.status.clone(), now);
-                }
-                let mut ev = occupant_event(OccupantAction::Join, &p.nick, &p.info, None);
-                if let Event::Occupant { was: w, .. } = &mut ev {
-                    *w = was;
-                }
-                lookalike::mark(r, &mut ev);
-                out.push(ev);
-                out.extend(lookalike::imitators_of(r, &room_s, &p.nick));
-            }
-            Some(old) if old.info != p.info => {
-                if r.state == JoinState::Joined
-                    && let Some(text) = moderation::change_line(&old.info, &p)
-                {
-                    Self::event_line(r, Kind::Moderation, &p.nick, Some(text), now);
-                }
-                let mut ev = occupant_event(OccupantAction::Update, &p.nick, &p.info, None);
-                lookalike::mark(r, &mut ev);
-                out.push(ev)
-            }
-            Some(old) if old.generation != generation => {
-                // Seen again after a rejoin, unchanged: nothing to say.
-            }
-            Some(_) => {}
-        }
-        if is_self && matches!(r.state, JoinState::Joining | JoinState::Rejoining) {
-            let rejoined = r.state == JoinState::Rejoining;
-            r.state = JoinState::Joined;
-            r.own_nick = p.nick.clone();
-            r.codes = p.codes.clone();
-            if rejoined {
-                // Occupants who left while we were away.
-                for nick in r.occupants.stale(generation) {
-                    if let Some(o) = r.occupants.remove(&nick) {
-                        let focus = r.is_focus(&o.info);
-                        out.push(Event::Occupant {
-                            room: room_s.clone(),
-                            nick: o.nick,
-                            action: OccupantAction::Leave,
-                            role: o.info.role,
-                            affiliation: o.info.affiliation,
-                            show: "unavailable",
-                            status: None,
-                            jid: None,
-                            occupant_id: o.info.occupant_id,
-                            old_nick: None,
-                            is_self: false,
-                            kind: Some(LeftKind::Left),
-                            reason: None,
-                            actor: None,
-                            was: None,
-                            focus,
-                            lookalike: None,
-                        });
-                    }
-                }
-            }
-            let notices = p
-                .codes
-                .iter()
-                .filter(|c| **c != 110)
-                .filter_map(|c| status_code_text(*c).map(str::to_string))
-                .collect();
-            out.push(Event::Joined {
-                room: room_s,
-                nick: p.nick.clone(),
-                protocol: r.protocol.as_str(),
-                rejoined,
-                notices,
-            });
-        }
-    }
-
-    fn apply_contact_presence(&mut self, p: MucPresence, out: &mut Vec<Event>) {
-        let own = self.jid.as_ref().is_some_and(|j| j.to_bare() == p.room);
-        if own || p.has_muc_user {
-            return;
-        }
-        let Ok(from) = FullJid::new(&format!("{}/{}", p.room, p.nick)) else {
-            return;
-        };
-        out.extend(
-            self.contacts
-                .presence(&from, p.available, p.info.show, p.info.status),
-        );
-    }
-
-    fn apply_room_message(&mut self, m: RoomMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        let Some(r) = self.rooms.get_mut(&m.room) else {
-            return;
-        };
-        let own = m.nick.as_deref() == Some(r.own_nick.as_str());
-        let msg = Message {
-            kind: Kind::Chat,
-            seq: 0,
-            id: m.id.clone(),
-            stanza_id: m.stanza_id.clone(),
-            time: m.time.unwrap_or(now),
-            nick: m.nick.clone(),
-            body: m.body.clone(),
-            own,
-            private: false,
-            delayed: m.delayed,
-            archived: false,
-            edited: false,
-        };
-        let time = msg.time.to_rfc3339();
-        if !Self::add_message(&mut self.journal, &mut r.messages, &m.room, msg) {
-            return;
-        }
-        out.push(Event::Message {
-            room: Some(m.room.to_string()),
-            nick: m.nick,
-            from: None,
-            body: m.body,
-            private: false,
-            delayed: m.delayed,
-            own,
-            time,
-            id: m.id,
-        });
-    }
-
-    fn apply_chat(&mut self, mut c: ChatMessage, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        // A live one-to-one message is shown when it arrived, whatever
-        // time it claims; only offline storage of our server, delivered
-        // right after we log in, may say when it was sent.
-        if let (Some(account), Some(since)) = (&self.jid, self.online_at)
-            && now - since <= chrono::Duration::seconds(OFFLINE_DELIVERY_SECS)
-        {
-            c.trust_delay(&account.to_bare());
-        }
-        let bare = c.from.to_bare();
-        let time = c.time.unwrap_or(now);
-        let nick = c.from.resource().map(|r| r.to_string());
-        if let (Some(r), Some(nick)) = (self.rooms.get_mut(&bare), nick) {
-            // A private message from a room occupant.
-            Self::add_message(
-                &mut self.journal,
-                &mut r.messages,
-                &bare,
-                Message {
-                    kind: Kind::Chat,
-                    seq: 0,
-                    id: c.id.clone(),
-                    stanza_id: None,
-                    time,
-                    nick: Some(nick.clone()),
-                    body: c.body.clone(),
-                    own: false,
-                    private: true,
-                    delayed: c.delayed,
-                    archived: false,
-                    edited: false,
-                },
-            );
-            out.push(Event::Message {
-                room: Some(bare.to_string()),
-                nick: Some(nick),
-                from: None,
-                body: c.body,
-                private: true,
-                delayed: c.delayed,
-                own: false,
-                time: time.to_rfc3339(),
-                id: c.id,
-            });
-            return;
-        }
-        if self.rooms.contains_key(&bare) {
-            // From the room itself (a service notice): a line of the room,
-            // not a conversation hidden behind the room's window.
-            let m = RoomMessage {
-                room: bare,
-                nick: None,
-                body: c.body,
-                id: c.id,
-                stanza_id: None,
-                time: c.time,
-                delayed: c.delayed,
-            };
-            return self.apply_room_message(m, now, out);
-        }
-        let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
-        Self::add_message(
-            &mut self.journal,
-            log,
-            &bare,
-            Message {
-                kind: Kind::Chat,
-                seq: 0,
-                id: c.id.clone(),
-                stanza_id: None,
-                time,
-                nick: Some(c.from.to_string()),
-                body: c.body.clone(),
-                own: false,
-                private: false,
-                delayed: c.delayed,
-                archived: false,
-                edited: false,
-            },
-        );
-        out.push(Event::Message {
-            room: None,
-            nick: None,
-            from: Some(c.from.to_string()),
-            body: c.body,
-            private: false,
-            delayed: c.delayed,
-            own: false,
-            time: time.to_rfc3339(),
-            id: c.id,
-        });
     }
 }
 

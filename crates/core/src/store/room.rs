@@ -124,6 +124,27 @@ pub struct Message {
 }
 
 impl Message {
+    /// A line of `kind` by `nick` at `time`; the rest unset: no ids, not
+    /// ours, not private, not delayed, not from the archive, not edited
+    /// (`seq` is the log's to set). Set more with struct update syntax:
+    /// `Message { own: true, ..Message::new(Kind::Chat, now, nick, body) }`.
+    pub fn new(kind: Kind, time: DateTime<Utc>, nick: Option<String>, body: String) -> Message {
+        Message {
+            kind,
+            seq: 0,
+            id: None,
+            stanza_id: None,
+            time,
+            nick,
+            body,
+            own: false,
+            private: false,
+            delayed: false,
+            archived: false,
+            edited: false,
+        }
+    }
+
     /// Key under which duplicates are recognised.
     pub fn dedup_key(&self) -> Option<String> {
         self.stanza_id.as_ref().map(|s| format!("sid:{s}"))

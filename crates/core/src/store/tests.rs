@@ -2,9 +2,9 @@ use std::time::Duration;
 
 use super::*;
 use crate::fixtures::joining;
-use confab_proto::RoomMessage;
 use confab_proto::fixtures::{occupant_in, room_message};
-use confab_proto::muc::{Destroyed, Role};
+use confab_proto::muc::{Destroyed, MucPresence, Role};
+use confab_proto::{ChatMessage, RoomMessage};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")

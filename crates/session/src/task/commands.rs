@@ -1,0 +1,402 @@
+//! What the app asks of the session task ([`SessionCmd`]): one dispatch,
+//! and a handler per command that decides by the [`Link`] what to do —
+//! online it goes out now, offline it is remembered or queued, after a
+//! fatal error it is refused.
+
+use std::time::Duration;
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+use tokio::time::Instant;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::Presence;
+
+use super::iqs::iq_request;
+use super::{Outgoing, PendingIq, Stream, Task, err};
+use crate::{SessionCmd, SessionEvent, Tag};
+use confab_proto::Show;
+use confab_proto::disco;
+use confab_proto::iq;
+use confab_proto::muc::{self, HistoryRequest};
+
+/// Where a command finds the XMPP stream.
+pub(super) enum Link<'a> {
+    /// Connected: what the command asks goes out now.
+    Online(&'a mut Stream),
+    /// Between connections: remembered for the next one, or queued.
+    Offline,
+    /// The session gave up for good (the reason): refused.
+    Gone(&'a str),
+}
+
+impl Task {
+    /// Carries out one command. `Err` only when writing to the stream
+    /// failed (the connection is lost); offline and gone nothing is
+    /// written. [`SessionCmd::Shutdown`] ends the loops before it gets
+    /// here.
+    pub(super) async fn handle(&mut self, cmd: SessionCmd, link: Link<'_>) -> Result<(), String> {
+        match cmd {
+            SessionCmd::Join {
+                room,
+                nick,
+                password,
+                history,
+                tag,
+            } => self.join(room, nick, password, history, tag, link).await,
+            SessionCmd::Leave { room, reason, tag } => self.leave(room, reason, tag, link).await,
+            SessionCmd::Nick { room, nick, tag } => self.nick(room, nick, tag, link).await,
+            SessionCmd::Status {
+                room,
+                show,
+                text,
+                tag,
+            } => self.status(room, show, text, tag, link).await,
+            SessionCmd::Message { message, room, tag } => {
+                self.message(*message, room, tag, link).await
+            }
+            SessionCmd::Iq {
+                to,
+                payload,
+                set,
+                timeout,
+                tag,
+            } => self.iq(to, payload, set, timeout, tag, link).await,
+            SessionCmd::Presence { presence, tag } => match link {
+                Link::Online(stream) => self.send_presence(*presence, tag, stream).await,
+                Link::Offline => {
+                    self.emit(SessionEvent::SendFailed {
+                        tag,
+                        error: err("remote-server-not-found", "not connected"),
+                    });
+                    Ok(())
+                }
+                Link::Gone(why) => {
+                    self.refused(tag, why);
+                    Ok(())
+                }
+            },
+            SessionCmd::Reply { to, id, answer } => match link {
+                Link::Online(stream) => Self::write(stream, iq::reply(to, id, answer).into()).await,
+                // The request came over a stream that is gone: nobody to
+                // answer.
+                Link::Offline | Link::Gone(_) => Ok(()),
+            },
+            // What the session knows of rooms, with or without a stream.
+            SessionCmd::CatchUpByMam { room, mam } => {
+                self.catch_up_by_mam(room, mam);
+                Ok(())
+            }
+            SessionCmd::AppRejoins { room } => {
+                self.app_rejoins(&room);
+                Ok(())
+            }
+            SessionCmd::Groupchat { room } => {
+                self.mark_groupchat(room);
+                Ok(())
+            }
+            // HTTP does not need the XMPP stream.
+            SessionCmd::Http {
+                url,
+                body,
+                timeout,
+                tag,
+            } => {
+                self.http(url, body, timeout, tag);
+                Ok(())
+            }
+            SessionCmd::Shutdown => Ok(()),
+        }
+    }
+
+    /// A command that needs a connection after the session gave up.
+    fn refused(&self, tag: Tag, why: &str) {
+        self.emit(SessionEvent::SendFailed {
+            tag,
+            error: err("remote-server-not-found", format!("not connected: {why}")),
+        });
+    }
+
+    /// [`SessionCmd::Http`]: the POST runs on its own task.
+    fn http(&self, url: String, body: String, timeout: Duration, tag: Tag) {
+        crate::http::spawn(
+            url,
+            body,
+            timeout,
+            tag,
+            self.params.connect.tls_config.clone(),
+            self.ev_tx.clone(),
+        );
+    }
+
+    /// [`SessionCmd::Join`]: the room is remembered (and rejoined after a
+    /// reconnection); offline its join waits for the connection.
+    async fn join(
+        &mut self,
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+        history: HistoryRequest,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        let stream = match link {
+            Link::Online(stream) => stream,
+            Link::Offline => {
+                self.remember_room(room, nick, password, history);
+                return Ok(());
+            }
+            Link::Gone(why) => {
+                self.refused(tag, why);
+                return Ok(());
+            }
+        };
+        self.remember_room(room.clone(), nick, password, history);
+        let r = &self.rooms[&room];
+        match Self::join_presence(&room, r) {
+            Ok(p) => Self::write(stream, p.into()).await?,
+            Err(e) => {
+                self.rooms.remove(&room);
+                self.emit(SessionEvent::SendFailed { tag, error: e });
+            }
+        }
+        Ok(())
+    }
+
+    /// [`SessionCmd::Leave`]: the room is forgotten with the messages
+    /// that waited for it; offline that is all.
+    async fn leave(
+        &mut self,
+        room: BareJid,
+        reason: Option<String>,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        let stream = match link {
+            Link::Online(stream) => stream,
+            Link::Offline => {
+                if let Some(r) = self.rooms.remove(&room) {
+                    self.fail_pending(r, "left the room before it was sent");
+                }
+                self.emit(SessionEvent::Sent { tag });
+                return Ok(());
+            }
+            Link::Gone(why) => {
+                self.refused(tag, why);
+                return Ok(());
+            }
+        };
+        let Some(r) = self.rooms.remove(&room) else {
+            self.emit(SessionEvent::SendFailed {
+                tag,
+                error: err("item-not-found", format!("not in {room}")),
+            });
+            return Ok(());
+        };
+        let nick = r.nick.clone();
+        self.fail_pending(r, "left the room before it was sent");
+        match muc::leave(&room, &nick, reason.as_deref()) {
+            Ok(p) => {
+                Self::write(stream, p.into()).await?;
+                self.emit(SessionEvent::Sent { tag });
+            }
+            Err(e) => self.emit(SessionEvent::SendFailed { tag, error: e }),
+        }
+        Ok(())
+    }
+
+    /// [`SessionCmd::Nick`]: offline the nick of the next join changes.
+    async fn nick(
+        &mut self,
+        room: BareJid,
+        nick: String,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        let stream = match link {
+            Link::Online(stream) => stream,
+            Link::Offline => {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.nick = nick;
+                }
+                self.emit(SessionEvent::Sent { tag });
+                return Ok(());
+            }
+            Link::Gone(why) => {
+                self.refused(tag, why);
+                return Ok(());
+            }
+        };
+        let Some(r) = self.rooms.get(&room) else {
+            self.emit(SessionEvent::SendFailed {
+                tag,
+                error: err("item-not-found", format!("not in {room}")),
+            });
+            return Ok(());
+        };
+        match muc::occupant_presence(&room, &nick, r.show, r.status.as_deref()) {
+            Ok(p) => {
+                if r.plain
+                    && let Some(r) = self.rooms.get_mut(&room)
+                {
+                    r.nick_to = Some(nick.clone());
+                }
+                Self::write(stream, p.into()).await?;
+                self.emit(SessionEvent::Sent { tag });
+            }
+            Err(e) => self.emit(SessionEvent::SendFailed { tag, error: e }),
+        }
+        Ok(())
+    }
+
+    /// [`SessionCmd::Status`]: kept for the next presences; online sent
+    /// to one room, or broadcast and to every room.
+    async fn status(
+        &mut self,
+        room: Option<BareJid>,
+        show: Show,
+        text: Option<String>,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        let stream = match link {
+            Link::Online(stream) => stream,
+            Link::Offline => {
+                self.set_status(room.as_ref(), show, text);
+                self.emit(SessionEvent::Sent { tag });
+                return Ok(());
+            }
+            Link::Gone(why) => {
+                self.refused(tag, why);
+                return Ok(());
+            }
+        };
+        self.set_status(room.as_ref(), show, text.clone());
+        let mut out: Vec<Presence> = Vec::new();
+        match &room {
+            Some(j) => {
+                if let Some(r) = self.rooms.get(j) {
+                    let to = muc::occupant_presence(j, &r.nick, show, text.as_deref());
+                    match to {
+                        Ok(p) => out.push(p),
+                        Err(e) => {
+                            self.emit(SessionEvent::SendFailed { tag, error: e });
+                            return Ok(());
+                        }
+                    }
+                } else {
+                    self.emit(SessionEvent::SendFailed {
+                        tag,
+                        error: err("item-not-found", format!("not in {j}")),
+                    });
+                    return Ok(());
+                }
+            }
+            None => {
+                // Broadcast presence reaches contacts; rooms get
+                // directed presence.
+                let mut p = muc::status_presence(None, show, text.as_deref());
+                p.payloads.push(disco::caps());
+                out.push(p);
+                for (j, r) in &self.rooms {
+                    if let Ok(p) = muc::occupant_presence(j, &r.nick, show, text.as_deref()) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        for p in out {
+            Self::write(stream, p.into()).await?;
+        }
+        self.emit(SessionEvent::Sent { tag });
+        Ok(())
+    }
+
+    /// [`SessionCmd::Message`]: sent, or queued until the connection (and
+    /// its room's join) is there.
+    async fn message(
+        &mut self,
+        message: Message,
+        room: Option<BareJid>,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        if let Link::Gone(why) = link {
+            self.refused(tag, why);
+            return Ok(());
+        }
+        self.note_message(&message);
+        let o = Outgoing {
+            stanza: message,
+            tag,
+            room: room.clone(),
+            queued: Instant::now(),
+        };
+        let Link::Online(stream) = link else {
+            self.queue(o);
+            return Ok(());
+        };
+        let wait = room
+            .as_ref()
+            .and_then(|r| self.rooms.get(r))
+            .is_some_and(|r| !r.joined);
+        if wait {
+            self.queue(o);
+        } else {
+            let stanza = o.stanza.clone().into();
+            if let Err(e) = Self::write(stream, stanza).await {
+                self.queue(o);
+                return Err(e);
+            }
+            self.emit(SessionEvent::Sent { tag });
+        }
+        Ok(())
+    }
+
+    pub(super) fn queue(&mut self, o: Outgoing) {
+        match o.room.as_ref().and_then(|r| self.rooms.get_mut(r)) {
+            Some(r) => r.pending.push_back(o),
+            None => self.outbox.push_back(o),
+        }
+    }
+
+    /// [`SessionCmd::Iq`]: sent and remembered by id until its answer or
+    /// its deadline; without a stream it fails at once.
+    async fn iq(
+        &mut self,
+        to: Option<Jid>,
+        payload: Element,
+        set: bool,
+        timeout: Duration,
+        tag: Tag,
+        link: Link<'_>,
+    ) -> Result<(), String> {
+        let stream = match link {
+            Link::Online(stream) => stream,
+            Link::Offline => {
+                self.emit(SessionEvent::IqResponse {
+                    tag,
+                    result: Err(err("remote-server-timeout", "not connected")),
+                });
+                return Ok(());
+            }
+            Link::Gone(why) => {
+                self.emit(SessionEvent::IqResponse {
+                    tag,
+                    result: Err(err("remote-server-not-found", why)),
+                });
+                return Ok(());
+            }
+        };
+        let id = self.new_id("iq");
+        let iq = iq_request(id.clone(), to.clone(), payload, set);
+        self.iqs.insert(
+            id,
+            PendingIq {
+                tag,
+                deadline: Instant::now() + timeout,
+                to,
+            },
+        );
+        Self::write(stream, iq.into()).await
+    }
+}

@@ -1,0 +1,276 @@
+//! The connection life cycle of the session task: connect, run the
+//! stream until it is lost or closed, wait with backoff (still taking
+//! commands), and what is failed when a connection ends.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use jid::{BareJid, FullJid};
+use tokio::time::Instant;
+use tokio_xmpp::xmlstream::ReadError;
+use xmpp_parsers::presence::Presence;
+
+use super::commands::Link;
+use super::{Outcome, Outgoing, Stream, Task, err};
+use crate::connect::connect;
+use crate::{SessionCmd, SessionEvent, Tag};
+use confab_proto::muc;
+use confab_proto::{ErrorInfo, Incoming, disco};
+
+impl Task {
+    pub(crate) async fn run(mut self) {
+        let mut attempt: u32 = 0;
+        let mut backoff = self.params.backoff_min;
+        loop {
+            attempt += 1;
+            self.emit(SessionEvent::Connecting { attempt });
+            let params = self.params.connect.clone();
+            let conn = connect(&params);
+            tokio::pin!(conn);
+            let result = loop {
+                tokio::select! {
+                    r = &mut conn => break r,
+                    cmd = self.cmd_rx.recv() => match cmd {
+                        None | Some(SessionCmd::Shutdown) => {
+                            self.fail_all("the session was closed before it connected");
+                            self.emit(SessionEvent::Closed);
+                            return;
+                        }
+                        Some(c) => {
+                            // Nothing is written offline: nothing to fail.
+                            let _ = self.handle(c, Link::Offline).await;
+                        }
+                    },
+                }
+            };
+            match result {
+                Ok((stream, jid, mechanism)) => {
+                    attempt = 0;
+                    backoff = self.params.backoff_min;
+                    let reconnect = self.ever_online;
+                    self.ever_online = true;
+                    self.emit(SessionEvent::LoggedIn {
+                        mechanism: mechanism.to_string(),
+                    });
+                    self.emit(SessionEvent::Online {
+                        jid: jid.clone(),
+                        reconnect,
+                    });
+                    match self.run_connected(stream, jid).await {
+                        Outcome::Shutdown => {
+                            self.fail_all("the session was closed");
+                            self.emit(SessionEvent::Closed);
+                            return;
+                        }
+                        Outcome::Lost(reason) => {
+                            self.connection_lost();
+                            self.emit(SessionEvent::Disconnected {
+                                reason,
+                                retry_in: backoff,
+                            });
+                        }
+                    }
+                }
+                Err(e) if e.fatal => {
+                    self.emit(SessionEvent::Fatal(ErrorInfo::new(
+                        &e.condition,
+                        Some(e.text.clone()),
+                    )));
+                    self.fail_all(&format!("not connected: {}", e.text));
+                    // Answer whatever still comes, until told to stop.
+                    while let Some(cmd) = self.cmd_rx.recv().await {
+                        if matches!(cmd, SessionCmd::Shutdown) {
+                            break;
+                        }
+                        // Refused: nothing is written.
+                        let _ = self.handle(cmd, Link::Gone(&e.text)).await;
+                    }
+                    self.emit(SessionEvent::Closed);
+                    return;
+                }
+                Err(e) => {
+                    self.emit(SessionEvent::Disconnected {
+                        reason: e.to_string(),
+                        retry_in: backoff,
+                    });
+                }
+            }
+            // Wait before the next attempt, still taking commands.
+            let wake = Instant::now() + backoff;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => break,
+                    _ = tick.tick() => self.expire_outbox(),
+                    cmd = self.cmd_rx.recv() => match cmd {
+                        None | Some(SessionCmd::Shutdown) => {
+                            self.fail_all("the session was closed while offline");
+                            self.emit(SessionEvent::Closed);
+                            return;
+                        }
+                        Some(c) => {
+                            // Nothing is written offline: nothing to fail.
+                            let _ = self.handle(c, Link::Offline).await;
+                        }
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(self.params.backoff_max);
+        }
+    }
+
+    /// After the stream died: IQs in flight fail, rooms need a rejoin.
+    fn connection_lost(&mut self) {
+        self.self_pings.clear();
+        for (_, iq) in self.iqs.drain() {
+            let _ = self.ev_tx.send(SessionEvent::IqResponse {
+                tag: iq.tag,
+                result: Err(err("remote-server-timeout", "the connection was lost")),
+            });
+        }
+        for r in self.rooms.values_mut() {
+            r.joined = false;
+            r.retries = 0;
+            r.retry_at = None;
+        }
+    }
+
+    fn fail_all(&mut self, why: &str) {
+        let mut failed: Vec<Tag> = self.outbox.drain(..).map(|o| o.tag).collect();
+        for r in self.rooms.values_mut() {
+            failed.extend(r.pending.drain(..).map(|o| o.tag));
+        }
+        for tag in failed {
+            self.emit(SessionEvent::SendFailed {
+                tag,
+                error: err("recipient-unavailable", why),
+            });
+        }
+        for (_, iq) in self.iqs.drain() {
+            let _ = self.ev_tx.send(SessionEvent::IqResponse {
+                tag: iq.tag,
+                result: Err(err("remote-server-timeout", why)),
+            });
+        }
+    }
+
+    /// Messages that waited too long for the connection are failed.
+    fn expire_outbox(&mut self) {
+        let ttl = self.params.outbox_ttl;
+        let now = Instant::now();
+        let mut failed = Vec::new();
+        let keep = |o: &Outgoing, failed: &mut Vec<Tag>| {
+            if now.duration_since(o.queued) >= ttl {
+                failed.push(o.tag);
+                false
+            } else {
+                true
+            }
+        };
+        self.outbox.retain(|o| keep(o, &mut failed));
+        for r in self.rooms.values_mut() {
+            r.pending.retain(|o| keep(o, &mut failed));
+        }
+        for tag in failed {
+            self.emit(SessionEvent::SendFailed {
+                tag,
+                error: err(
+                    "recipient-unavailable",
+                    format!("not sent: offline for more than {} s", ttl.as_secs()),
+                ),
+            });
+        }
+    }
+
+    async fn run_connected(&mut self, mut stream: Stream, jid: FullJid) -> Outcome {
+        self.own = Some(jid);
+        // Initial presence with our capabilities.
+        let mut presence = muc::status_presence(None, self.show, self.status.as_deref());
+        presence.payloads.push(disco::caps());
+        if let Err(e) = Self::write(&mut stream, presence.into()).await {
+            return Outcome::Lost(e);
+        }
+        // Rejoin every room we were in (but those the app rejoins).
+        let joins: Vec<(BareJid, Result<Presence, ErrorInfo>)> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| !(r.app_rejoins && r.was_joined))
+            .map(|(j, r)| (j.clone(), Self::join_presence(j, r)))
+            .collect();
+        for (room, p) in joins {
+            match p {
+                Ok(p) => {
+                    if let Err(e) = Self::write(&mut stream, p.into()).await {
+                        return Outcome::Lost(e);
+                    }
+                }
+                Err(e) => {
+                    self.rooms.remove(&room);
+                    self.emit(SessionEvent::Incoming(Incoming::MucPresenceError {
+                        room,
+                        nick: None,
+                        error: e,
+                    }));
+                }
+            }
+        }
+        // Messages that waited for the connection (not for a room).
+        while let Some(o) = self.outbox.pop_front() {
+            if let Some(r) = o.room.as_ref().and_then(|r| self.rooms.get_mut(r)) {
+                r.pending.push_back(o);
+                continue;
+            }
+            let tag = o.tag;
+            if let Err(e) = Self::write(&mut stream, o.stanza.clone().into()).await {
+                self.outbox.push_front(o);
+                return Outcome::Lost(e);
+            }
+            self.emit(SessionEvent::Sent { tag });
+        }
+
+        let reports = stream.get_stream().get_ref().reports();
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            let step = tokio::select! {
+                item = stream.next() => self.on_item(item, &mut stream).await,
+                _ = reports.wait() => self.on_dropped(&reports, &mut stream).await,
+                cmd = self.cmd_rx.recv() => match cmd {
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.close(&mut stream).await;
+                        return Outcome::Shutdown;
+                    }
+                    Some(c) => self.handle(c, Link::Online(&mut stream)).await,
+                },
+                _ = tick.tick() => {
+                    self.expire_iqs();
+                    self.expire_outbox();
+                    match self.retry_joins(&mut stream).await {
+                        Ok(()) => self.self_ping_rooms(&mut stream).await,
+                        e => e,
+                    }
+                }
+            };
+            if let Err(reason) = step {
+                return Outcome::Lost(reason);
+            }
+        }
+    }
+
+    /// Orderly end: unavailable presence (the server tells the rooms),
+    /// stream footer, and a short wait for the server's footer.
+    async fn close(&mut self, stream: &mut Stream) {
+        let _ = Self::write(stream, Presence::unavailable().into()).await;
+        let _ = stream.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(item) = stream.next().await {
+                if matches!(
+                    item,
+                    Err(ReadError::StreamFooterReceived) | Err(ReadError::HardError(_))
+                ) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
