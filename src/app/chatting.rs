@@ -268,14 +268,12 @@ impl App {
                 // Rejoined after a reconnection: decided again, as the
                 // room may have changed (or be new: configured already).
                 Event::Joined { room, rejoined, .. } => {
-                    if let Ok(room) = BareJid::new(room) {
-                        let published = self.store.publishing.is_published(&room);
-                        if *rejoined {
-                            self.chatting.awaiting_config.remove(&room);
-                            more.extend(self.consider_room(room, true));
-                        } else if !published {
-                            more.extend(self.consider_room(room, false));
-                        }
+                    let published = self.store.publishing.is_published(room);
+                    if *rejoined {
+                        self.chatting.awaiting_config.remove(room);
+                        more.extend(self.consider_room(room.clone(), true));
+                    } else if !published {
+                        more.extend(self.consider_room(room.clone(), false));
                     }
                 }
                 // A new room is configured (`/join`, `/create`), or a
@@ -298,9 +296,7 @@ impl App {
                     }
                 }
                 Event::Subject { room, .. } => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     if let Some(PublishState::Published { id, room: old }) =
                         self.store.publishing.get(&room).cloned()
                     {
@@ -314,9 +310,7 @@ impl App {
                     }
                 }
                 Event::Left { room, .. } => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     self.chatting.joins.remove(&room);
                     self.chatting.awaiting_config.remove(&room);
                     let published = self

@@ -472,7 +472,7 @@ impl Store {
                         Self::add_message(&mut self.journal, &mut r.messages, &bare, m);
                     }
                     out.push(Event::Message {
-                        room: Some(bare.to_string()),
+                        room: Some(bare.clone()),
                         nick: to.resource().map(|r| r.to_string()),
                         from: None,
                         body,
@@ -551,7 +551,7 @@ impl Store {
                 self.push_error(Some(room.clone()), error.clone(), now);
                 out.push(Event::Error {
                     command: None,
-                    room: Some(room.to_string()),
+                    room: Some(room.clone()),
                     condition: error.condition,
                     text: error.text,
                     message_id: None,
@@ -579,7 +579,7 @@ impl Store {
                     );
                 }
                 out.push(Event::Subject {
-                    room: room.to_string(),
+                    room: room.clone(),
                     nick,
                     subject,
                 });
@@ -593,7 +593,7 @@ impl Store {
                 self.push_error(room.clone(), error.clone(), now);
                 out.push(Event::Error {
                     command: None,
-                    room: room.map(|r| r.to_string()),
+                    room: room,
                     condition: error.condition,
                     text: error.text,
                     message_id: id,
@@ -626,7 +626,7 @@ impl Store {
         if r.state == JoinState::Left {
             return;
         }
-        let room_s = p.room.to_string();
+        let room_s = p.room.clone();
         // A presence from our own occupant JID is ours, status 110 or not
         // (ejabberd's destroy presence has none; groupchat 1.0 has no
         // codes at all): nicks are unique in a room.
@@ -863,7 +863,7 @@ impl Store {
             return;
         }
         out.push(Event::Message {
-            room: Some(m.room.to_string()),
+            room: Some(m.room.clone()),
             nick: m.nick,
             from: None,
             body: m.body,
@@ -909,7 +909,7 @@ impl Store {
                 },
             );
             out.push(Event::Message {
-                room: Some(bare.to_string()),
+                room: Some(bare.clone()),
                 nick: Some(nick),
                 from: None,
                 body: c.body,
