@@ -593,7 +593,7 @@ impl Store {
                 self.push_error(room.clone(), error.clone(), now);
                 out.push(Event::Error {
                     command: None,
-                    room: room,
+                    room,
                     condition: error.condition,
                     text: error.text,
                     message_id: id,
