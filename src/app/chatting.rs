@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use jid::BareJid;
 
 use super::{App, Exec, IqStep, IqThen};
-use crate::command::StatusTarget;
+use crate::command::{Command, StatusTarget};
 use crate::config::ChattingConfig;
 use crate::protocol::ErrorInfo;
 use crate::protocol::chatting::{self, ChattingRoom};
@@ -279,19 +279,18 @@ impl App {
                 // A new room is configured (`/join`, `/create`), or a
                 // room's configuration changed (`/config`): decide again.
                 Event::Ok { command } => {
-                    let mut words = command.split_whitespace();
-                    let (Some(verb), Some(arg)) = (words.next(), words.next()) else {
+                    let Ok(command) = crate::command::parse(command) else {
                         continue;
                     };
-                    let Ok(room) = BareJid::new(arg.split('/').next().unwrap_or(arg)) else {
+                    let Some(room) = command.room().cloned() else {
                         continue;
                     };
                     let joined = self
                         .store
                         .room(&room)
                         .is_some_and(|r| r.state == JoinState::Joined);
-                    if self.chatting.awaiting_config.remove(&room) || (verb == "/config" && joined)
-                    {
+                    let config = matches!(command, Command::Config { .. });
+                    if self.chatting.awaiting_config.remove(&room) || (config && joined) {
                         more.extend(self.consider_room(room, true));
                     }
                 }

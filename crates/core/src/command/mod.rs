@@ -295,4 +295,65 @@ impl Command {
     pub fn name(&self) -> &'static str {
         self.spec().name
     }
+
+    /// The room a command is about: its first argument, where that is a
+    /// room (`ROOM`, `ROOM[/NICK]`, or `ROOM|all` naming one).
+    pub fn room(&self) -> Option<&BareJid> {
+        match self {
+            Command::Join { room, .. }
+            | Command::Part { room, .. }
+            | Command::Say { room, .. }
+            | Command::Correct { room, .. }
+            | Command::Nick { room, .. }
+            | Command::Topic { room, .. }
+            | Command::Config { room, .. }
+            | Command::Info { room }
+            | Command::Whois { room, .. }
+            | Command::Create { room, .. }
+            | Command::Destroy { room, .. }
+            | Command::Invite { room, .. }
+            | Command::Unbookmark { room }
+            | Command::Call { room }
+            | Command::CallConfig { room, .. }
+            | Command::Status {
+                target: StatusTarget::Room(room),
+                ..
+            }
+            | Command::Chatting {
+                target: StatusTarget::Room(room),
+                ..
+            } => Some(room),
+            Command::Moderate(m) => Some(m.room()),
+            Command::Bookmark { room, .. } => room.as_ref(),
+            Command::Status { .. }
+            | Command::Chatting { .. }
+            | Command::Msg { .. }
+            | Command::Rooms { .. }
+            | Command::Search { .. }
+            | Command::Browse { .. }
+            | Command::Wait(_)
+            | Command::Sleep(_)
+            | Command::Me { .. }
+            | Command::Win(_)
+            | Command::Layout { .. }
+            | Command::Invitations
+            | Command::Accept { .. }
+            | Command::Decline { .. }
+            | Command::Bookmarks
+            | Command::Roster
+            | Command::AddContact { .. }
+            | Command::RemoveContact { .. }
+            | Command::Approve { .. }
+            | Command::Deny { .. }
+            | Command::Where { .. }
+            | Command::Hangup
+            | Command::Mute
+            | Command::Unmute
+            | Command::Deafen
+            | Command::Undeafen
+            | Command::Devices
+            | Command::Help { .. }
+            | Command::Quit => None,
+        }
+    }
 }
