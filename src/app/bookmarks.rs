@@ -8,7 +8,6 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 
 use super::{App, Exec, IqStep, IqThen, refuse};
-use crate::command::Command;
 use crate::protocol::ErrorInfo;
 use crate::protocol::bookmarks::{self as bm, Backend, Bookmark};
 use crate::store::{Event, JoinState};
@@ -39,44 +38,49 @@ fn not_bookmarked(room: &BareJid) -> ErrorInfo {
 }
 
 impl App {
-    pub(super) fn start_bookmarks(&mut self, cmd: Command, text: &str) -> Result<Exec, Box<Event>> {
-        let op = match cmd {
-            Command::Bookmarks => Op::List,
-            Command::Unbookmark { room } => Op::Remove(room),
-            Command::Bookmark {
-                room,
-                autojoin,
-                nick,
-                password,
-                name,
-            } => {
-                let room = room.ok_or_else(|| {
-                    refuse(
-                        text,
-                        "bad-request",
-                        "which room? /bookmark ROOM [--autojoin] [--nick NICK] [--password PASSWORD] [--name NAME]",
-                    )
-                })?;
-                // Without --nick: the nick we have there now, if we are in.
-                let nick = nick.or_else(|| {
-                    self.store
-                        .room(&room)
-                        .filter(|r| r.state == JoinState::Joined)
-                        .map(|r| r.own_nick.clone())
-                });
-                // A name given by another client stays.
-                let name =
-                    name.or_else(|| self.store.bookmarks.get(&room).and_then(|b| b.name.clone()));
-                Op::Put(Bookmark {
-                    room,
-                    name,
-                    autojoin,
-                    nick,
-                    password,
-                })
-            }
-            _ => unreachable!("not a bookmark command"),
-        };
+    /// `/bookmarks`
+    pub(super) fn start_bookmark_list(&mut self, text: &str) -> Exec {
+        self.bookmarks_op(text, Op::List)
+    }
+
+    /// `/unbookmark ROOM`
+    pub(super) fn start_unbookmark(&mut self, text: &str, room: BareJid) -> Exec {
+        self.bookmarks_op(text, Op::Remove(room))
+    }
+
+    /// `/bookmark [ROOM] [--autojoin] [--nick N] [--password P]`
+    pub(super) fn start_bookmark(
+        &mut self,
+        text: &str,
+        room: Option<BareJid>,
+        autojoin: bool,
+        nick: Option<String>,
+        password: Option<String>,
+        name: Option<String>,
+    ) -> Result<Exec, Box<Event>> {
+        let room = room.ok_or_else(|| {
+            refuse(
+                text,
+                "bad-request",
+                "which room? /bookmark ROOM [--autojoin] [--nick NICK] [--password PASSWORD] [--name NAME]",
+            )
+        })?;
+        // Without --nick: the nick we have there now, if we are in.
+        let nick = nick.or_else(|| {
+            self.store
+                .room(&room)
+                .filter(|r| r.state == JoinState::Joined)
+                .map(|r| r.own_nick.clone())
+        });
+        // A name given by another client stays.
+        let name = name.or_else(|| self.store.bookmarks.get(&room).and_then(|b| b.name.clone()));
+        let op = Op::Put(Bookmark {
+            room,
+            name,
+            autojoin,
+            nick,
+            password,
+        });
         Ok(self.bookmarks_op(text, op))
     }
 
@@ -244,6 +248,7 @@ mod tests {
     use tokio::sync::mpsc::UnboundedReceiver;
 
     use super::*;
+    use crate::command::Command;
 
     use crate::app::fixtures::{el, next_iq};
     use crate::protocol::ns;

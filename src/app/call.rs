@@ -16,7 +16,6 @@ use minidom::Element;
 use xmpp_parsers::data_forms::DataForm;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 
-use crate::command::Command;
 use crate::media::engine::{EndCause, MediaCmd, MediaEvent, MediaHandle};
 use crate::protocol::iq::IqAnswer;
 use crate::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
@@ -74,92 +73,86 @@ impl App {
         self.store.calls.current.is_some()
     }
 
-    pub(super) fn start_call_command(
-        &mut self,
-        cmd: Command,
-        text: &str,
-    ) -> Result<Exec, Box<Event>> {
-        let no_call = || refuse(text, "item-not-found", "not in a call");
-        match cmd {
-            Command::Call { room } => {
-                if self.call.media.is_none() {
-                    return Err(refuse(
-                        text,
-                        "service-unavailable",
-                        "audio is not available in this session",
-                    ));
-                }
-                if let Some(c) = &self.store.calls.current {
-                    return Err(refuse(
-                        text,
-                        "conflict",
-                        format!("already in a call with {}; /hangup first", c.jid),
-                    ));
-                }
-                Ok(self.start_iq(
-                    text,
-                    Some(room.clone().into()),
-                    rooms::info_query(),
-                    false,
-                    call_checked(room, true),
-                ))
-            }
-            Command::Hangup => {
-                if self.store.calls.current.is_none() {
-                    return Err(no_call());
-                }
-                let mut events = self.end_call(Reason::Success, "hung up");
-                events.push(Event::Ok {
-                    command: text.to_string(),
-                });
-                Ok(Exec::done(events))
-            }
-            Command::Mute | Command::Unmute => {
-                let muted = matches!(cmd, Command::Mute);
-                if !self.store.calls.set_muted(muted) {
-                    return Err(no_call());
-                }
-                self.media(MediaCmd::Mute(muted));
-                Ok(Exec::done(vec![
-                    Event::Info {
-                        text: if muted {
-                            "microphone muted".into()
-                        } else {
-                            "microphone on".into()
-                        },
-                    },
-                    Event::Ok {
-                        command: text.to_string(),
-                    },
-                ]))
-            }
-            Command::Deafen | Command::Undeafen => {
-                let deafened = matches!(cmd, Command::Deafen);
-                if !self.store.calls.set_deafened(deafened) {
-                    return Err(no_call());
-                }
-                self.media(MediaCmd::Deafen(deafened));
-                Ok(Exec::done(vec![Event::Ok {
-                    command: text.to_string(),
-                }]))
-            }
-            Command::Devices => match crate::media::devices() {
-                Ok(list) => Ok(Exec::done(vec![
-                    Event::Info {
-                        text: describe_devices(&list),
-                    },
-                    Event::Ok {
-                        command: text.to_string(),
-                    },
-                ])),
-                Err(e) => Err(refuse(text, "service-unavailable", e.to_string())),
-            },
-            Command::CallConfig { room, fields } => Ok(self.call_config(text, room, fields)),
-            other => Err(refuse(
+    /// `/call ROOM`: the room's disco#info first (`call_checked`).
+    pub(super) fn start_call(&mut self, text: &str, room: BareJid) -> Result<Exec, Box<Event>> {
+        if self.call.media.is_none() {
+            return Err(refuse(
                 text,
-                "bad-request",
-                format!("/{} is not a call command", other.name()),
-            )),
+                "service-unavailable",
+                "audio is not available in this session",
+            ));
+        }
+        if let Some(c) = &self.store.calls.current {
+            return Err(refuse(
+                text,
+                "conflict",
+                format!("already in a call with {}; /hangup first", c.jid),
+            ));
+        }
+        Ok(self.start_iq(
+            text,
+            Some(room.clone().into()),
+            rooms::info_query(),
+            false,
+            call_checked(room, true),
+        ))
+    }
+
+    /// `/hangup`
+    pub(super) fn start_hangup(&mut self, text: &str) -> Result<Exec, Box<Event>> {
+        if self.store.calls.current.is_none() {
+            return Err(no_call(text));
+        }
+        let mut events = self.end_call(Reason::Success, "hung up");
+        events.push(Event::Ok {
+            command: text.to_string(),
+        });
+        Ok(Exec::done(events))
+    }
+
+    /// `/mute`, `/unmute`
+    pub(super) fn start_mute(&mut self, text: &str, muted: bool) -> Result<Exec, Box<Event>> {
+        if !self.store.calls.set_muted(muted) {
+            return Err(no_call(text));
+        }
+        self.media(MediaCmd::Mute(muted));
+        Ok(Exec::done(vec![
+            Event::Info {
+                text: if muted {
+                    "microphone muted".into()
+                } else {
+                    "microphone on".into()
+                },
+            },
+            Event::Ok {
+                command: text.to_string(),
+            },
+        ]))
+    }
+
+    /// `/deafen`, `/undeafen`
+    pub(super) fn start_deafen(&mut self, text: &str, deafened: bool) -> Result<Exec, Box<Event>> {
+        if !self.store.calls.set_deafened(deafened) {
+            return Err(no_call(text));
+        }
+        self.media(MediaCmd::Deafen(deafened));
+        Ok(Exec::done(vec![Event::Ok {
+            command: text.to_string(),
+        }]))
+    }
+
+    /// `/devices`
+    pub(super) fn start_devices(&mut self, text: &str) -> Result<Exec, Box<Event>> {
+        match crate::media::devices() {
+            Ok(list) => Ok(Exec::done(vec![
+                Event::Info {
+                    text: describe_devices(&list),
+                },
+                Event::Ok {
+                    command: text.to_string(),
+                },
+            ])),
+            Err(e) => Err(refuse(text, "service-unavailable", e.to_string())),
         }
     }
 
@@ -571,7 +564,12 @@ impl App {
 
     /// `/callconfig ROOM [FIELD=VALUE ...]`: the conference's options
     /// through XEP-0050 on `urn:xmpp:av-conferences:config`.
-    fn call_config(&mut self, text: &str, room: BareJid, fields: Vec<(String, String)>) -> Exec {
+    pub(super) fn call_config(
+        &mut self,
+        text: &str,
+        room: BareJid,
+        fields: Vec<(String, String)>,
+    ) -> Exec {
         let to: Jid = room.clone().into();
         self.start_iq(
             text,
@@ -774,6 +772,11 @@ fn jingle_reason(cause: EndCause) -> Reason {
         EndCause::Setup => Reason::FailedApplication,
         EndCause::Connection => Reason::FailedTransport,
     }
+}
+
+/// The refusal of a call command without a call.
+fn no_call(text: &str) -> Box<Event> {
+    refuse(text, "item-not-found", "not in a call")
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use jid::BareJid;
 
 use super::{App, Exec, IqStep, IqThen};
-use crate::command::StatusTarget;
+use crate::command::{Command, StatusTarget};
 use crate::config::ChattingConfig;
 use crate::protocol::ErrorInfo;
 use crate::protocol::chatting::{self, ChattingRoom};
@@ -268,39 +268,34 @@ impl App {
                 // Rejoined after a reconnection: decided again, as the
                 // room may have changed (or be new: configured already).
                 Event::Joined { room, rejoined, .. } => {
-                    if let Ok(room) = BareJid::new(room) {
-                        let published = self.store.publishing.is_published(&room);
-                        if *rejoined {
-                            self.chatting.awaiting_config.remove(&room);
-                            more.extend(self.consider_room(room, true));
-                        } else if !published {
-                            more.extend(self.consider_room(room, false));
-                        }
+                    let published = self.store.publishing.is_published(room);
+                    if *rejoined {
+                        self.chatting.awaiting_config.remove(room);
+                        more.extend(self.consider_room(room.clone(), true));
+                    } else if !published {
+                        more.extend(self.consider_room(room.clone(), false));
                     }
                 }
                 // A new room is configured (`/join`, `/create`), or a
                 // room's configuration changed (`/config`): decide again.
                 Event::Ok { command } => {
-                    let mut words = command.split_whitespace();
-                    let (Some(verb), Some(arg)) = (words.next(), words.next()) else {
+                    let Ok(command) = crate::command::parse(command) else {
                         continue;
                     };
-                    let Ok(room) = BareJid::new(arg.split('/').next().unwrap_or(arg)) else {
+                    let Some(room) = command.room().cloned() else {
                         continue;
                     };
                     let joined = self
                         .store
                         .room(&room)
                         .is_some_and(|r| r.state == JoinState::Joined);
-                    if self.chatting.awaiting_config.remove(&room) || (verb == "/config" && joined)
-                    {
+                    let config = matches!(command, Command::Config { .. });
+                    if self.chatting.awaiting_config.remove(&room) || (config && joined) {
                         more.extend(self.consider_room(room, true));
                     }
                 }
                 Event::Subject { room, .. } => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     if let Some(PublishState::Published { id, room: old }) =
                         self.store.publishing.get(&room).cloned()
                     {
@@ -314,9 +309,7 @@ impl App {
                     }
                 }
                 Event::Left { room, .. } => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     self.chatting.joins.remove(&room);
                     self.chatting.awaiting_config.remove(&room);
                     let published = self

@@ -105,7 +105,7 @@ impl Query {
         vec![
             Event::Error {
                 command: None,
-                room: Some(self.room.to_string()),
+                room: Some(self.room.clone()),
                 condition: condition.to_string(),
                 text: Some(format!(
                     "archive catch-up of {} stopped after {} new messages ({} results in {} pages): \
@@ -210,9 +210,7 @@ impl App {
         for e in events {
             match e {
                 Event::Joined { room, protocol, .. } if *protocol == "muc" => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     let since = self
                         .catchup
                         .joined_at
@@ -237,7 +235,7 @@ impl App {
                     ..
                 } => {
                     if let Some(h) = self.history.as_mut()
-                        && let Err(e) = h.correct(room, replaces, nick.as_deref(), body)
+                        && let Err(e) = h.correct(room.as_str(), replaces, nick.as_deref(), body)
                     {
                         more.push(self.history_broken(e));
                     }

@@ -553,18 +553,14 @@ impl App {
         for e in events {
             match e {
                 Event::Joined { room, .. } => {
-                    let Ok(room) = BareJid::new(room) else {
-                        continue;
-                    };
+                    let room = room.clone();
                     let trusted = self.store.room(&room).is_some_and(|r| r.focus.is_some());
                     if trusted && self.focus.entered.contains_key(&room) {
                         self.session.send(SessionCmd::AppRejoins { room });
                     }
                 }
                 Event::Left { room, .. } => {
-                    if let Ok(room) = BareJid::new(room) {
-                        self.focus.entered.remove(&room);
-                    }
+                    self.focus.entered.remove(room);
                 }
                 Event::Disconnected { .. } => {
                     let gone: Vec<Tag> = self
@@ -732,7 +728,7 @@ const REJOIN_RETRYABLE: &[&str] = &[
 fn focus_failed(command: &str, room: &BareJid, condition: &str, text: String) -> IqStep {
     IqStep::Done(vec![Event::Error {
         command: (!command.is_empty()).then(|| command.to_string()),
-        room: Some(room.to_string()),
+        room: Some(room.clone()),
         condition: condition.to_string(),
         text: Some(text),
         message_id: None,

@@ -3,7 +3,6 @@
 //! the store), and the commands their store events finish.
 
 use chrono::Utc;
-use jid::BareJid;
 use tokio::time::Instant;
 
 use super::{App, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, store_input};
@@ -145,7 +144,7 @@ impl App {
                     let Event::Joined { room, .. } = &e else {
                         unreachable!()
                     };
-                    let room = BareJid::new(room).expect("store rooms are JIDs");
+                    let room = room.clone();
                     out.push(e);
                     let tag = self.wait("", Waiting::Join { room }, true);
                     self.request_instant_config(tag);
@@ -207,10 +206,9 @@ impl App {
         let Event::Joined { room, .. } = e else {
             return false;
         };
-        BareJid::new(room)
-            .ok()
-            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
-            .unwrap_or(false)
+        self.store
+            .room(room)
+            .is_some_and(|r| r.codes.contains(&201))
     }
 
     fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
@@ -220,10 +218,10 @@ impl App {
         matches!(
             self.pending.get(&tag).map(|p| &p.waiting),
             Some(Waiting::Join { .. })
-        ) && BareJid::new(room)
-            .ok()
-            .and_then(|r| self.store.room(&r).map(|r| r.codes.contains(&201)))
-            .unwrap_or(false)
+        ) && self
+            .store
+            .room(room)
+            .is_some_and(|r| r.codes.contains(&201))
     }
 
     fn request_instant_config(&mut self, tag: Tag) {

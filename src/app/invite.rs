@@ -6,78 +6,79 @@
 use jid::{BareJid, Jid};
 
 use super::{App, Exec, IqStep, IqThen, Waiting, refuse};
-use crate::command::Command;
 use crate::protocol::invite::{self, InviteKind};
 use crate::protocol::muc::Affiliation;
 use crate::session::SessionCmd;
 use crate::store::{Event, JoinState};
 
 impl App {
-    pub(super) fn start_invite(&mut self, cmd: Command, text: &str) -> Result<Exec, Box<Event>> {
-        match cmd {
-            Command::Invitations => Ok(Exec::done(vec![
-                Event::Invitations {
-                    invitations: self.store.invitations.pending().to_vec(),
+    /// `/invitations`
+    pub(super) fn start_invitations(&mut self, text: &str) -> Exec {
+        Exec::done(vec![
+            Event::Invitations {
+                invitations: self.store.invitations.pending().to_vec(),
+            },
+            App::result(text, Ok(())),
+        ])
+    }
+
+    /// `/accept ID`: ends like `/join`; the invitation goes once the room
+    /// is joined.
+    pub(super) fn start_accept(&mut self, text: &str, id: String) -> Result<Exec, Box<Event>> {
+        let inv = self.invitation(&id, text)?;
+        let room = BareJid::new(&inv.room).expect("invitation rooms are JIDs");
+        if self
+            .store
+            .room(&room)
+            .is_some_and(|r| r.state == JoinState::Joined)
+        {
+            self.store.invitations.take(inv.id);
+            return Err(refuse(text, "conflict", format!("already in {room}")));
+        }
+        // Ends like /join; the invitation goes once the room is joined.
+        self.start_join(text, room, None, inv.password, Default::default())
+    }
+
+    /// `/decline ID [REASON]`
+    pub(super) fn start_decline(
+        &mut self,
+        text: &str,
+        id: String,
+        reason: Option<String>,
+    ) -> Result<Exec, Box<Event>> {
+        let inv = self.invitation(&id, text)?;
+        if inv.kind != InviteKind::Mediated {
+            self.store.invitations.take(inv.id);
+            return Ok(Exec::done(vec![
+                Event::Info {
+                    text: format!(
+                        "invitation {} to {} dropped (a {} invitation has no answer to send)",
+                        inv.id,
+                        inv.room,
+                        inv.kind.as_str()
+                    ),
                 },
                 App::result(text, Ok(())),
-            ])),
-            Command::Accept { id } => {
-                let inv = self.invitation(&id, text)?;
-                let room = BareJid::new(&inv.room).expect("invitation rooms are JIDs");
-                if self
-                    .store
-                    .room(&room)
-                    .is_some_and(|r| r.state == JoinState::Joined)
-                {
-                    self.store.invitations.take(inv.id);
-                    return Err(refuse(text, "conflict", format!("already in {room}")));
-                }
-                // Ends like /join; the invitation goes once the room is joined.
-                self.start_join(text, room, None, inv.password, Default::default())
-            }
-            Command::Decline { id, reason } => {
-                let inv = self.invitation(&id, text)?;
-                if inv.kind != InviteKind::Mediated {
-                    self.store.invitations.take(inv.id);
-                    return Ok(Exec::done(vec![
-                        Event::Info {
-                            text: format!(
-                                "invitation {} to {} dropped (a {} invitation has no answer to send)",
-                                inv.id,
-                                inv.room,
-                                inv.kind.as_str()
-                            ),
-                        },
-                        App::result(text, Ok(())),
-                    ]));
-                }
-                let room = BareJid::new(&inv.room).expect("invitation rooms are JIDs");
-                let inviter = Jid::new(&inv.from).map_err(|e| {
-                    refuse(
-                        text,
-                        "jid-malformed",
-                        format!("the inviter {}: {e}", inv.from),
-                    )
-                })?;
-                self.store.invitations.take(inv.id);
-                let id = self.message_id();
-                let message = invite::decline(&room, &inviter, reason.as_deref(), &id);
-                let tag = self.wait(text, Waiting::Sent, false);
-                self.session.send(SessionCmd::Message {
-                    message: Box::new(message),
-                    room: None,
-                    tag,
-                });
-                Ok(Exec::pending(tag))
-            }
-            Command::Invite {
-                room,
-                to,
-                reason,
-                mediated,
-            } => Ok(self.start_invite_send(text, room, to, reason, mediated)),
-            _ => unreachable!("not an invitation command"),
+            ]));
         }
+        let room = BareJid::new(&inv.room).expect("invitation rooms are JIDs");
+        let inviter = Jid::new(&inv.from).map_err(|e| {
+            refuse(
+                text,
+                "jid-malformed",
+                format!("the inviter {}: {e}", inv.from),
+            )
+        })?;
+        self.store.invitations.take(inv.id);
+        let id = self.message_id();
+        let message = invite::decline(&room, &inviter, reason.as_deref(), &id);
+        let tag = self.wait(text, Waiting::Sent, false);
+        self.session.send(SessionCmd::Message {
+            message: Box::new(message),
+            room: None,
+            tag,
+        });
+        Ok(Exec::pending(tag))
     }
 
     fn invitation(
@@ -94,7 +95,7 @@ impl App {
         })
     }
 
-    fn start_invite_send(
+    pub(super) fn start_invite_send(
         &mut self,
         text: &str,
         room: BareJid,
@@ -190,6 +191,7 @@ mod tests {
     use tokio::sync::mpsc::UnboundedReceiver;
 
     use super::*;
+    use crate::command::Command;
 
     use crate::protocol::Incoming;
     use crate::protocol::invite::{Invitation, NS_CONFERENCE};

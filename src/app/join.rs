@@ -410,7 +410,7 @@ impl App {
             .collect();
         out.push(Event::Error {
             command: (!command.is_empty()).then(|| command.to_string()),
-            room: Some(room.to_string()),
+            room: Some(room.clone()),
             condition: e.condition,
             text: e.text,
             message_id: None,

@@ -594,28 +594,39 @@ impl App {
                 venue,
             } => self.start_destroy(text, room, reason, venue),
             Command::Moderate(m) => self.moderate(m, text)?,
-            Command::Invite { .. }
-            | Command::Invitations
-            | Command::Accept { .. }
-            | Command::Decline { .. } => self.start_invite(cmd, text)?,
-            Command::Bookmark { .. } | Command::Bookmarks | Command::Unbookmark { .. } => {
-                self.start_bookmarks(cmd, text)?
-            }
-            Command::Roster
-            | Command::AddContact { .. }
-            | Command::RemoveContact { .. }
-            | Command::Approve { .. }
-            | Command::Deny { .. }
-            | Command::Where { .. } => self.start_roster_command(cmd, text),
+            Command::Invite {
+                room,
+                to,
+                reason,
+                mediated,
+            } => self.start_invite_send(text, room, to, reason, mediated),
+            Command::Invitations => self.start_invitations(text),
+            Command::Accept { id } => self.start_accept(text, id)?,
+            Command::Decline { id, reason } => self.start_decline(text, id, reason)?,
+            Command::Bookmark {
+                room,
+                autojoin,
+                nick,
+                password,
+                name,
+            } => self.start_bookmark(text, room, autojoin, nick, password, name)?,
+            Command::Bookmarks => self.start_bookmark_list(text),
+            Command::Unbookmark { room } => self.start_unbookmark(text, room),
+            Command::Roster => self.start_roster(text),
+            Command::AddContact { jid } => self.start_add_contact(text, jid),
+            Command::RemoveContact { jid } => self.start_remove_contact(text, jid),
+            Command::Approve { jid } => self.start_approve(text, jid),
+            Command::Deny { jid } => self.start_deny(text, jid),
+            Command::Where { contact } => self.start_where(text, contact),
             Command::Chatting { target, publish } => self.start_chatting(text, target, publish),
-            Command::Call { .. }
-            | Command::Hangup
-            | Command::Mute
-            | Command::Unmute
-            | Command::Deafen
-            | Command::Undeafen
-            | Command::Devices
-            | Command::CallConfig { .. } => self.start_call_command(cmd, text)?,
+            Command::Call { room } => self.start_call(text, room)?,
+            Command::Hangup => self.start_hangup(text)?,
+            Command::Mute => self.start_mute(text, true)?,
+            Command::Unmute => self.start_mute(text, false)?,
+            Command::Deafen => self.start_deafen(text, true)?,
+            Command::Undeafen => self.start_deafen(text, false)?,
+            Command::Devices => self.start_devices(text)?,
+            Command::CallConfig { room, fields } => self.call_config(text, room, fields),
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
                     Event::Info { text: help },

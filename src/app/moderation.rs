@@ -29,7 +29,7 @@ fn set_then(room: &BareJid, what: String) -> IqThen {
 /// An error names the room it is about.
 fn in_room(mut e: Event, room: &BareJid) -> Event {
     if let Event::Error { room: r, .. } = &mut e {
-        *r = Some(room.to_string());
+        *r = Some(room.clone());
     }
     e
 }

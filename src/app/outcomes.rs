@@ -1,7 +1,6 @@
 //! Which pending command an event finishes, and the commands whose
 //! outcome did not come in time.
 
-use jid::BareJid;
 use tokio::time::Instant;
 
 use super::{App, OUTCOME_TIMEOUT, Waiting, err_event};
@@ -22,7 +21,7 @@ impl App {
                 (
                     Waiting::Join { room } | Waiting::JoinThen { room, .. },
                     Event::Joined { room: r, .. },
-                ) if room.as_str() == r => true,
+                ) if room == r => true,
                 (
                     Waiting::Join { room } | Waiting::JoinThen { room, .. },
                     Event::Error {
@@ -30,7 +29,7 @@ impl App {
                         message_id: None,
                         ..
                     },
-                ) if room.as_str() == r => false,
+                ) if room == r => false,
                 (
                     Waiting::Nick { room },
                     Event::Occupant {
@@ -39,7 +38,7 @@ impl App {
                         is_self: true,
                         ..
                     },
-                ) if room.as_str() == r => true,
+                ) if room == r => true,
                 (
                     Waiting::Nick { room },
                     Event::Error {
@@ -47,8 +46,8 @@ impl App {
                         message_id: None,
                         ..
                     },
-                ) if room.as_str() == r => false,
-                (Waiting::Left { room }, Event::Left { room: r, .. }) if room.as_str() == r => true,
+                ) if room == r => false,
+                (Waiting::Left { room }, Event::Left { room: r, .. }) if room == r => true,
                 // `/correct`: the room's echo of our correction.
                 (
                     Waiting::Echo { room, id, .. },
@@ -58,7 +57,7 @@ impl App {
                         id: Some(mid),
                         ..
                     },
-                ) if room.as_str() == r && mid == id => true,
+                ) if room == r && mid == id => true,
                 (
                     Waiting::Echo { room, id, .. },
                     Event::Message {
@@ -67,9 +66,9 @@ impl App {
                         id: Some(mid),
                         ..
                     },
-                ) if room.as_str() == r && mid == id => true,
+                ) if room == r && mid == id => true,
                 (Waiting::Subject { room, .. }, Event::Subject { room: r, nick, .. })
-                    if room.as_str() == r
+                    if room == r
                         && nick.as_deref()
                             == self.store.room(room).map(|x| x.own_nick.as_str()) =>
                 {
@@ -140,14 +139,13 @@ impl App {
         else {
             return None;
         };
-        let room = BareJid::new(r).ok()?;
-        if self.store.room(&room)?.protocol == Protocol::Muc {
+        if self.store.room(r)?.protocol == Protocol::Muc {
             return None;
         }
         self.pending
             .iter()
             .filter(|(_, p)| {
-                matches!(&p.waiting, Waiting::Echo { room: pr, body, .. } if *pr == room && body == b)
+                matches!(&p.waiting, Waiting::Echo { room: pr, body, .. } if pr == r && body == b)
             })
             .map(|(tag, _)| *tag)
             .min()
@@ -158,6 +156,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
+    use jid::BareJid;
 
     use super::*;
     use crate::command::Command;

@@ -6,7 +6,6 @@ use jid::BareJid;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
 use super::{App, Exec, IqStep, IqThen, Waiting};
-use crate::command::Command;
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
 use crate::protocol::roster::{self, SubscriptionKind};
 use crate::protocol::{chatting, disco, muc};
@@ -14,66 +13,72 @@ use crate::session::SessionCmd;
 use crate::store::Event;
 
 impl App {
-    pub(super) fn start_roster_command(&mut self, cmd: Command, text: &str) -> Exec {
-        match cmd {
-            Command::Roster => {
-                let then = IqThen::new(|app, command, r| match r {
-                    Ok(q) => {
-                        app.store
-                            .contacts
-                            .set_roster(roster::parse_query(q.as_ref()));
-                        IqStep::Done(vec![app.roster_event(), App::result(command, Ok(()))])
-                    }
-                    Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
-                });
-                self.start_iq(text, None, roster::get(), false, then)
-            }
-            Command::AddContact { jid } => {
-                let to = jid.clone();
-                let then = IqThen::new(move |app, command, r| match r {
-                    Ok(_) => {
-                        // Then ask for their presence.
-                        app.send_subscription(&to, SubscriptionKind::Subscribe, "");
-                        IqStep::Done(vec![App::result(command, Ok(()))])
-                    }
-                    Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
-                });
-                self.start_iq(text, None, roster::add(&jid, None), true, then)
-            }
-            Command::RemoveContact { jid } => {
-                self.start_iq(text, None, roster::remove(&jid), true, IqThen::ok())
-            }
-            Command::Approve { jid } => {
-                self.store.contacts.take_request(&jid);
-                // Mutual by default: ask for theirs too unless we have it
-                // or asked already.
-                let have = self
-                    .store
+    /// `/roster`: the roster fetched, with the pending requests.
+    pub(super) fn start_roster(&mut self, text: &str) -> Exec {
+        let then = IqThen::new(|app, command, r| match r {
+            Ok(q) => {
+                app.store
                     .contacts
-                    .roster_item(&jid)
-                    .is_some_and(|i| i.subscription.to_them() || i.pending_out);
-                if !have {
-                    self.send_subscription(&jid, SubscriptionKind::Subscribe, "");
-                }
-                self.send_subscription(&jid, SubscriptionKind::Subscribed, text)
+                    .set_roster(roster::parse_query(q.as_ref()));
+                IqStep::Done(vec![app.roster_event(), App::result(command, Ok(()))])
             }
-            Command::Deny { jid } => {
-                self.store.contacts.take_request(&jid);
-                self.send_subscription(&jid, SubscriptionKind::Unsubscribed, text)
+            Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
+        });
+        self.start_iq(text, None, roster::get(), false, then)
+    }
+
+    /// `/add JID`: the roster item, then a subscription request.
+    pub(super) fn start_add_contact(&mut self, text: &str, jid: BareJid) -> Exec {
+        let to = jid.clone();
+        let then = IqThen::new(move |app, command, r| match r {
+            Ok(_) => {
+                // Then ask for their presence.
+                app.send_subscription(&to, SubscriptionKind::Subscribe, "");
+                IqStep::Done(vec![App::result(command, Ok(()))])
             }
-            Command::Where { contact } => {
-                let item = self.store.contacts.item(&contact);
-                Exec::done(vec![
-                    Event::Where {
-                        contact: contact.to_string(),
-                        presence: item.presence,
-                        room: item.room,
-                    },
-                    App::result(text, Ok(())),
-                ])
-            }
-            _ => unreachable!("not a roster command"),
+            Err(e) => IqStep::Done(vec![App::result(command, Err(e))]),
+        });
+        self.start_iq(text, None, roster::add(&jid, None), true, then)
+    }
+
+    /// `/remove JID`
+    pub(super) fn start_remove_contact(&mut self, text: &str, jid: BareJid) -> Exec {
+        self.start_iq(text, None, roster::remove(&jid), true, IqThen::ok())
+    }
+
+    /// `/approve JID`
+    pub(super) fn start_approve(&mut self, text: &str, jid: BareJid) -> Exec {
+        self.store.contacts.take_request(&jid);
+        // Mutual by default: ask for theirs too unless we have it
+        // or asked already.
+        let have = self
+            .store
+            .contacts
+            .roster_item(&jid)
+            .is_some_and(|i| i.subscription.to_them() || i.pending_out);
+        if !have {
+            self.send_subscription(&jid, SubscriptionKind::Subscribe, "");
         }
+        self.send_subscription(&jid, SubscriptionKind::Subscribed, text)
+    }
+
+    /// `/deny JID`
+    pub(super) fn start_deny(&mut self, text: &str, jid: BareJid) -> Exec {
+        self.store.contacts.take_request(&jid);
+        self.send_subscription(&jid, SubscriptionKind::Unsubscribed, text)
+    }
+
+    /// `/where JID`
+    pub(super) fn start_where(&mut self, text: &str, contact: BareJid) -> Exec {
+        let item = self.store.contacts.item(&contact);
+        Exec::done(vec![
+            Event::Where {
+                contact: contact.to_string(),
+                presence: item.presence,
+                room: item.room,
+            },
+            App::result(text, Ok(())),
+        ])
     }
 
     /// The roster and the pending requests, as one event.
@@ -208,6 +213,7 @@ mod tests {
 
     use super::*;
     use crate::app::fixtures::el;
+    use crate::command::Command;
     use crate::session::SessionEvent;
 
     #[test]

@@ -118,7 +118,7 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
             && (command.starts_with("/join ") || command.starts_with("/j "))
             && matches!(ui.overlay, Overlay::None) =>
         {
-            ask_secret(ui, room, command, text.as_deref());
+            ask_secret(ui, room.as_str(), command, text.as_deref());
         }
         _ => {}
     }

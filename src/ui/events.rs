@@ -3,8 +3,6 @@
 //! feature module (tables, prompts, forms). Above `state` and the feature
 //! modules: it imports them, they do not import it.
 
-use jid::BareJid;
-
 use super::messages::mentions;
 use super::state::UiState;
 use super::views::Overlay;
@@ -36,7 +34,8 @@ impl UiState {
                         continue;
                     }
                     let key = room
-                        .as_deref()
+                        .as_ref()
+                        .map(|r| r.as_str())
                         .or(from.as_deref())
                         .and_then(|j| jid::Jid::new(j).ok())
                         .map(|j| j.to_bare());
@@ -71,13 +70,11 @@ impl UiState {
                     }
                 }
                 Event::Joined { room, .. } => {
-                    if let Ok(j) = BareJid::new(room) {
-                        if let Some(pos) = self.follow.iter().position(|f| f == &j) {
-                            self.follow.remove(pos);
-                            self.switch_to(store, j);
-                        } else if self.current.is_none() {
-                            self.current = Some(j);
-                        }
+                    if let Some(pos) = self.follow.iter().position(|f| f == room) {
+                        self.follow.remove(pos);
+                        self.switch_to(store, room.clone());
+                    } else if self.current.is_none() {
+                        self.current = Some(room.clone());
                     }
                 }
                 Event::Error {
@@ -154,7 +151,7 @@ impl UiState {
                 }
                 Event::Occupant {
                     room, nick, role, ..
-                } => moderation::voice_settled(&mut self.prompts, room, nick, *role),
+                } => moderation::voice_settled(&mut self.prompts, room.as_str(), nick, *role),
                 Event::RoomList { .. }
                 | Event::RoomSearch { .. }
                 | Event::RoomInfo { .. }
@@ -165,7 +162,7 @@ impl UiState {
                     reason,
                     venue,
                     ..
-                } => rooms::destroyed(self, room, reason.as_deref(), venue.as_deref()),
+                } => rooms::destroyed(self, room.as_str(), reason.as_deref(), venue.as_deref()),
                 Event::Left {
                     room,
                     kind,

@@ -148,7 +148,8 @@ pub fn on_event(ui: &mut UiState, e: &Event) {
         }
         Event::Joined { room, .. } => {
             // An invitation to a room we are now in is settled.
-            ui.prompts.retain(|p| !is_prompt_of(p, None, Some(room)));
+            ui.prompts
+                .retain(|p| !is_prompt_of(p, None, Some(room.as_str())));
         }
         _ => {}
     }
@@ -214,7 +215,7 @@ mod tests {
         on_event(
             &mut ui,
             &Event::Joined {
-                room: "r@c".into(),
+                room: jid::BareJid::new("r@c").unwrap(),
                 nick: "me".into(),
                 protocol: "muc",
                 rejoined: false,

@@ -258,7 +258,7 @@ mod tests {
         let (mut app, mut rx) = app();
         let mut ui = UiState::default();
         let left = |venue: Option<&str>| Event::Left {
-            room: "old@c".into(),
+            room: jid::BareJid::new("old@c").unwrap(),
             kind: crate::store::LeftKind::Destroyed,
             reason: Some("we moved".into()),
             actor: None,

@@ -3,7 +3,9 @@
 
 use jid::{BareJid, Jid};
 
-use super::parse::Value;
+use super::Command;
+use super::parse::{Args, ParseError};
+use super::table::{ArgKind, CommandSpec, arg, opt_arg};
 use confab_proto::muc::{Affiliation, Role};
 
 /// Role words accepted by `/role`.
@@ -13,19 +15,19 @@ pub const AFFILIATIONS: &[&str] = &["owner", "admin", "member", "outcast", "none
 
 /// The names of the moderation commands in the table.
 pub const NAMES: &[&str] = &[
-    "kick",
-    "ban",
-    "unban",
-    "voice",
-    "devoice",
-    "role",
-    "affiliation",
-    "members",
-    "admins",
-    "owners",
-    "outcasts",
-    "moderators",
-    "request-voice",
+    KICK.name,
+    BAN.name,
+    UNBAN.name,
+    VOICE.name,
+    DEVOICE.name,
+    ROLE.name,
+    AFFILIATION.name,
+    MEMBERS.name,
+    ADMINS.name,
+    OWNERS.name,
+    OUTCASTS.name,
+    MODERATORS.name,
+    REQUEST_VOICE.name,
 ];
 
 /// Which list `/members`, `/admins`, `/owners`, `/outcasts` or
@@ -37,15 +39,23 @@ pub enum AdminList {
 }
 
 impl AdminList {
+    /// The table entry of the command that asks for this list.
+    pub fn spec(self) -> &'static CommandSpec {
+        match self {
+            AdminList::Affiliation(Affiliation::Owner) => &OWNERS,
+            AdminList::Affiliation(Affiliation::Admin) => &ADMINS,
+            // No command asks for the list of affiliation none.
+            AdminList::Affiliation(Affiliation::Member | Affiliation::None) => &MEMBERS,
+            AdminList::Affiliation(Affiliation::Outcast) => &OUTCASTS,
+            AdminList::Role(_) => &MODERATORS,
+        }
+    }
+
     /// The command's name, also the `list` field of the `admin-list` event.
     pub fn name(self) -> &'static str {
         match self {
-            AdminList::Affiliation(Affiliation::Owner) => "owners",
-            AdminList::Affiliation(Affiliation::Admin) => "admins",
-            AdminList::Affiliation(Affiliation::Member) => "members",
-            AdminList::Affiliation(Affiliation::Outcast) => "outcasts",
             AdminList::Affiliation(Affiliation::None) => "none",
-            AdminList::Role(_) => "moderators",
+            list => list.spec().name,
         }
     }
 }
@@ -91,18 +101,23 @@ pub enum Moderate {
 }
 
 impl Moderate {
-    pub fn name(&self) -> &'static str {
+    /// The command's table entry.
+    pub fn spec(&self) -> &'static CommandSpec {
         match self {
-            Moderate::Kick { .. } => "kick",
-            Moderate::Ban { .. } => "ban",
-            Moderate::Unban { .. } => "unban",
-            Moderate::Voice { .. } => "voice",
-            Moderate::Devoice { .. } => "devoice",
-            Moderate::Role { .. } => "role",
-            Moderate::Affiliation { .. } => "affiliation",
-            Moderate::List { list, .. } => list.name(),
-            Moderate::RequestVoice { .. } => "request-voice",
+            Moderate::Kick { .. } => &KICK,
+            Moderate::Ban { .. } => &BAN,
+            Moderate::Unban { .. } => &UNBAN,
+            Moderate::Voice { .. } => &VOICE,
+            Moderate::Devoice { .. } => &DEVOICE,
+            Moderate::Role { .. } => &ROLE,
+            Moderate::Affiliation { .. } => &AFFILIATION,
+            Moderate::List { list, .. } => list.spec(),
+            Moderate::RequestVoice { .. } => &REQUEST_VOICE,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec().name
     }
 
     pub fn room(&self) -> &BareJid {
@@ -120,77 +135,247 @@ impl Moderate {
     }
 }
 
-fn room(v: Option<(Value, usize)>) -> BareJid {
-    match v {
-        Some((Value::Room(r), _)) => r,
-        _ => unreachable!("the table says this argument is a required room"),
-    }
+pub const KICK: CommandSpec = CommandSpec {
+    name: "kick",
+    aliases: &[],
+    usage: "/kick ROOM NICK [REASON]",
+    help: "Kick an occupant out of a room (role none), optionally saying why",
+    args: &[
+        arg("ROOM", ArgKind::Room),
+        arg("NICK", ArgKind::Nick),
+        opt_arg("REASON", ArgKind::Rest),
+    ],
+    options: &[],
+    forms: &[],
+    build: kick,
+};
+
+pub const BAN: CommandSpec = CommandSpec {
+    name: "ban",
+    aliases: &[],
+    usage: "/ban ROOM NICK-or-JID [REASON]",
+    help: "Ban someone from a room (affiliation outcast); a nick is banned by its real JID",
+    args: &[
+        arg("ROOM", ArgKind::Room),
+        arg("NICK-or-JID", ArgKind::Nick),
+        opt_arg("REASON", ArgKind::Rest),
+    ],
+    options: &[],
+    forms: &[],
+    build: ban,
+};
+
+pub const UNBAN: CommandSpec = CommandSpec {
+    name: "unban",
+    aliases: &[],
+    usage: "/unban ROOM JID",
+    help: "Lift a ban (affiliation none)",
+    args: &[arg("ROOM", ArgKind::Room), arg("JID", ArgKind::Jid)],
+    options: &[],
+    forms: &[],
+    build: unban,
+};
+
+pub const VOICE: CommandSpec = CommandSpec {
+    name: "voice",
+    aliases: &[],
+    usage: "/voice ROOM NICK",
+    help: "Give an occupant voice (role participant); also grants a voice request",
+    args: &[arg("ROOM", ArgKind::Room), arg("NICK", ArgKind::Nick)],
+    options: &[],
+    forms: &[],
+    build: voice,
+};
+
+pub const DEVOICE: CommandSpec = CommandSpec {
+    name: "devoice",
+    aliases: &[],
+    usage: "/devoice ROOM NICK",
+    help: "Take an occupant's voice away (role visitor)",
+    args: &[arg("ROOM", ArgKind::Room), arg("NICK", ArgKind::Nick)],
+    options: &[],
+    forms: &[],
+    build: devoice,
+};
+
+pub const ROLE: CommandSpec = CommandSpec {
+    name: "role",
+    aliases: &[],
+    usage: "/role ROOM NICK ROLE",
+    help: "Set an occupant's role: moderator, participant, visitor or none",
+    args: &[
+        arg("ROOM", ArgKind::Room),
+        arg("NICK", ArgKind::Nick),
+        arg("ROLE", ArgKind::Choice(ROLES)),
+    ],
+    options: &[],
+    forms: &[],
+    build: role,
+};
+
+pub const AFFILIATION: CommandSpec = CommandSpec {
+    name: "affiliation",
+    aliases: &[],
+    usage: "/affiliation ROOM JID AFFILIATION",
+    help: "Set a JID's affiliation with a room: owner, admin, member, outcast or none",
+    args: &[
+        arg("ROOM", ArgKind::Room),
+        arg("JID", ArgKind::Jid),
+        arg("AFFILIATION", ArgKind::Choice(AFFILIATIONS)),
+    ],
+    options: &[],
+    forms: &[],
+    build: affiliation,
+};
+
+pub const MEMBERS: CommandSpec = CommandSpec {
+    name: "members",
+    aliases: &[],
+    usage: "/members ROOM",
+    help: "List a room's members",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: members,
+};
+
+pub const ADMINS: CommandSpec = CommandSpec {
+    name: "admins",
+    aliases: &[],
+    usage: "/admins ROOM",
+    help: "List a room's admins",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: admins,
+};
+
+pub const OWNERS: CommandSpec = CommandSpec {
+    name: "owners",
+    aliases: &[],
+    usage: "/owners ROOM",
+    help: "List a room's owners",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: owners,
+};
+
+pub const OUTCASTS: CommandSpec = CommandSpec {
+    name: "outcasts",
+    aliases: &[],
+    usage: "/outcasts ROOM",
+    help: "List the JIDs banned from a room",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: outcasts,
+};
+
+pub const MODERATORS: CommandSpec = CommandSpec {
+    name: "moderators",
+    aliases: &[],
+    usage: "/moderators ROOM",
+    help: "List a room's moderators",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: moderators,
+};
+
+pub const REQUEST_VOICE: CommandSpec = CommandSpec {
+    name: "request-voice",
+    aliases: &[],
+    usage: "/request-voice ROOM",
+    help: "Ask the moderators of a moderated room for voice",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: request_voice,
+};
+
+fn kick(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Kick {
+        room: a.room(),
+        nick: a.word(),
+        reason: a.text(),
+    }))
 }
 
-fn text(v: Option<(Value, usize)>) -> Option<String> {
-    match v {
-        Some((Value::Text(t), _)) => Some(t),
-        None => None,
-        _ => unreachable!("the table says this argument is text"),
-    }
+fn ban(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Ban {
+        room: a.room(),
+        target: a.word(),
+        reason: a.text(),
+    }))
 }
 
-fn jid(v: Option<(Value, usize)>) -> Jid {
-    match v {
-        Some((Value::Jid(j), _)) => j,
-        _ => unreachable!("the table says this argument is a required JID"),
-    }
+fn unban(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Unban {
+        room: a.room(),
+        jid: a.jid(),
+    }))
 }
 
-/// Builds the command `name` (one of [`NAMES`]) from its arguments in
-/// table order.
-pub(super) fn build(name: &str, mut next: impl FnMut() -> Option<(Value, usize)>) -> Moderate {
-    let r = room(next());
-    match name {
-        "kick" => Moderate::Kick {
-            room: r,
-            nick: text(next()).expect("required"),
-            reason: text(next()),
-        },
-        "ban" => Moderate::Ban {
-            room: r,
-            target: text(next()).expect("required"),
-            reason: text(next()),
-        },
-        "unban" => Moderate::Unban {
-            room: r,
-            jid: jid(next()),
-        },
-        "voice" => Moderate::Voice {
-            room: r,
-            nick: text(next()).expect("required"),
-        },
-        "devoice" => Moderate::Devoice {
-            room: r,
-            nick: text(next()).expect("required"),
-        },
-        "role" => Moderate::Role {
-            room: r,
-            nick: text(next()).expect("required"),
-            role: Role::parse(&text(next()).expect("required")),
-        },
-        "affiliation" => Moderate::Affiliation {
-            room: r,
-            jid: jid(next()),
-            affiliation: Affiliation::parse(&text(next()).expect("required")),
-        },
-        "members" => list(r, AdminList::Affiliation(Affiliation::Member)),
-        "admins" => list(r, AdminList::Affiliation(Affiliation::Admin)),
-        "owners" => list(r, AdminList::Affiliation(Affiliation::Owner)),
-        "outcasts" => list(r, AdminList::Affiliation(Affiliation::Outcast)),
-        "moderators" => list(r, AdminList::Role(Role::Moderator)),
-        "request-voice" => Moderate::RequestVoice { room: r },
-        other => unreachable!("/{other} is not a moderation command"),
-    }
+fn voice(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Voice {
+        room: a.room(),
+        nick: a.word(),
+    }))
 }
 
-fn list(room: BareJid, list: AdminList) -> Moderate {
-    Moderate::List { room, list }
+fn devoice(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Devoice {
+        room: a.room(),
+        nick: a.word(),
+    }))
+}
+
+fn role(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Role {
+        room: a.room(),
+        nick: a.word(),
+        role: Role::parse(&a.word()),
+    }))
+}
+
+fn affiliation(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::Affiliation {
+        room: a.room(),
+        jid: a.jid(),
+        affiliation: Affiliation::parse(&a.word()),
+    }))
+}
+
+fn list(a: &mut Args, list: AdminList) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::List {
+        room: a.room(),
+        list,
+    }))
+}
+
+fn members(a: &mut Args) -> Result<Command, ParseError> {
+    list(a, AdminList::Affiliation(Affiliation::Member))
+}
+
+fn admins(a: &mut Args) -> Result<Command, ParseError> {
+    list(a, AdminList::Affiliation(Affiliation::Admin))
+}
+
+fn owners(a: &mut Args) -> Result<Command, ParseError> {
+    list(a, AdminList::Affiliation(Affiliation::Owner))
+}
+
+fn outcasts(a: &mut Args) -> Result<Command, ParseError> {
+    list(a, AdminList::Affiliation(Affiliation::Outcast))
+}
+
+fn moderators(a: &mut Args) -> Result<Command, ParseError> {
+    list(a, AdminList::Role(Role::Moderator))
+}
+
+fn request_voice(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Moderate(Moderate::RequestVoice { room: a.room() }))
 }
 
 #[cfg(test)]

@@ -1,10 +1,16 @@
 //! The one command language: the TUI input line and `--batch` both go
 //! through [`parse`]. The command table ([`table::COMMANDS`]) carries each
-//! command's name, aliases, usage, arguments and help, so parsing, `/help`
-//! and (later) completion never drift apart.
+//! command's name, aliases, usage, arguments, help and builder, so
+//! parsing, `/help`, completion and [`Command::name`] never drift apart.
 
 pub mod admin;
+mod call;
+mod directory;
+mod lex;
 mod parse;
+mod rooms;
+mod script;
+mod social;
 pub mod table;
 
 use std::time::Duration;
@@ -12,7 +18,8 @@ use std::time::Duration;
 use jid::{BareJid, Jid};
 
 pub use confab_proto::Show;
-pub use parse::{ParseError, Token, parse, tokenize};
+pub use lex::{Token, tokenize};
+pub use parse::{Args, ParseError, parse};
 
 /// Which rooms a `/status` applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,55 +240,120 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's table entry.
+    pub fn spec(&self) -> &'static table::CommandSpec {
+        match self {
+            Command::Join { .. } => &rooms::JOIN,
+            Command::Part { .. } => &rooms::PART,
+            Command::Say { .. } => &rooms::SAY,
+            Command::Correct { .. } => &rooms::CORRECT,
+            Command::Msg { .. } => &rooms::MSG,
+            Command::Nick { .. } => &rooms::NICK,
+            Command::Topic { .. } => &rooms::TOPIC,
+            Command::Status { .. } => &rooms::STATUS,
+            Command::Config { .. } => &rooms::CONFIG,
+            Command::Rooms { .. } => &directory::ROOMS,
+            Command::Search { .. } => &directory::SEARCH,
+            Command::Info { .. } => &directory::INFO,
+            Command::Create { .. } => &directory::CREATE,
+            Command::Destroy { .. } => &directory::DESTROY,
+            Command::Moderate(m) => m.spec(),
+            Command::Wait(_) => &script::WAIT,
+            Command::Sleep(_) => &script::SLEEP,
+            Command::Me { .. } => &script::ME,
+            Command::Win(_) => &script::WIN,
+            Command::Layout { .. } => &script::LAYOUT,
+            Command::Invite { .. } => &social::INVITE,
+            Command::Invitations => &social::INVITATIONS,
+            Command::Accept { .. } => &social::ACCEPT,
+            Command::Decline { .. } => &social::DECLINE,
+            Command::Bookmark { .. } => &social::BOOKMARK,
+            Command::Bookmarks => &social::BOOKMARKS,
+            Command::Unbookmark { .. } => &social::UNBOOKMARK,
+            Command::Roster => &social::ROSTER,
+            Command::AddContact { .. } => &social::ADD,
+            Command::RemoveContact { .. } => &social::REMOVE,
+            Command::Approve { .. } => &social::APPROVE,
+            Command::Deny { .. } => &social::DENY,
+            Command::Where { .. } => &social::WHERE,
+            Command::Chatting { .. } => &social::CHATTING,
+            Command::Call { .. } => &call::CALL,
+            Command::Hangup => &call::HANGUP,
+            Command::Mute => &call::MUTE,
+            Command::Unmute => &call::UNMUTE,
+            Command::Deafen => &call::DEAFEN,
+            Command::Undeafen => &call::UNDEAFEN,
+            Command::Devices => &call::DEVICES,
+            Command::CallConfig { .. } => &call::CALLCONFIG,
+            Command::Browse { .. } => &directory::BROWSE,
+            Command::Whois { .. } => &directory::WHOIS,
+            Command::Help { .. } => &script::HELP,
+            Command::Quit => &script::QUIT,
+        }
+    }
     /// The command's name as in the table (for events and errors).
     pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The room a command is about: its first argument, where that is a
+    /// room (`ROOM`, `ROOM[/NICK]`, or `ROOM|all` naming one).
+    pub fn room(&self) -> Option<&BareJid> {
         match self {
-            Command::Join { .. } => "join",
-            Command::Part { .. } => "part",
-            Command::Say { .. } => "say",
-            Command::Correct { .. } => "correct",
-            Command::Msg { .. } => "msg",
-            Command::Nick { .. } => "nick",
-            Command::Topic { .. } => "topic",
-            Command::Status { .. } => "status",
-            Command::Config { .. } => "config",
-            Command::Rooms { .. } => "rooms",
-            Command::Search { .. } => "search",
-            Command::Info { .. } => "info",
-            Command::Create { .. } => "create",
-            Command::Destroy { .. } => "destroy",
-            Command::Moderate(m) => m.name(),
-            Command::Wait(_) => "wait",
-            Command::Sleep(_) => "sleep",
-            Command::Me { .. } => "me",
-            Command::Win(_) => "win",
-            Command::Layout { .. } => "layout",
-            Command::Invite { .. } => "invite",
-            Command::Invitations => "invitations",
-            Command::Accept { .. } => "accept",
-            Command::Decline { .. } => "decline",
-            Command::Bookmark { .. } => "bookmark",
-            Command::Bookmarks => "bookmarks",
-            Command::Unbookmark { .. } => "unbookmark",
-            Command::Roster => "roster",
-            Command::AddContact { .. } => "add",
-            Command::RemoveContact { .. } => "remove",
-            Command::Approve { .. } => "approve",
-            Command::Deny { .. } => "deny",
-            Command::Where { .. } => "where",
-            Command::Chatting { .. } => "chatting",
-            Command::Call { .. } => "call",
-            Command::Hangup => "hangup",
-            Command::Mute => "mute",
-            Command::Unmute => "unmute",
-            Command::Deafen => "deafen",
-            Command::Undeafen => "undeafen",
-            Command::Devices => "devices",
-            Command::CallConfig { .. } => "callconfig",
-            Command::Browse { .. } => "browse",
-            Command::Whois { .. } => "whois",
-            Command::Help { .. } => "help",
-            Command::Quit => "quit",
+            Command::Join { room, .. }
+            | Command::Part { room, .. }
+            | Command::Say { room, .. }
+            | Command::Correct { room, .. }
+            | Command::Nick { room, .. }
+            | Command::Topic { room, .. }
+            | Command::Config { room, .. }
+            | Command::Info { room }
+            | Command::Whois { room, .. }
+            | Command::Create { room, .. }
+            | Command::Destroy { room, .. }
+            | Command::Invite { room, .. }
+            | Command::Unbookmark { room }
+            | Command::Call { room }
+            | Command::CallConfig { room, .. }
+            | Command::Status {
+                target: StatusTarget::Room(room),
+                ..
+            }
+            | Command::Chatting {
+                target: StatusTarget::Room(room),
+                ..
+            } => Some(room),
+            Command::Moderate(m) => Some(m.room()),
+            Command::Bookmark { room, .. } => room.as_ref(),
+            Command::Status { .. }
+            | Command::Chatting { .. }
+            | Command::Msg { .. }
+            | Command::Rooms { .. }
+            | Command::Search { .. }
+            | Command::Browse { .. }
+            | Command::Wait(_)
+            | Command::Sleep(_)
+            | Command::Me { .. }
+            | Command::Win(_)
+            | Command::Layout { .. }
+            | Command::Invitations
+            | Command::Accept { .. }
+            | Command::Decline { .. }
+            | Command::Bookmarks
+            | Command::Roster
+            | Command::AddContact { .. }
+            | Command::RemoveContact { .. }
+            | Command::Approve { .. }
+            | Command::Deny { .. }
+            | Command::Where { .. }
+            | Command::Hangup
+            | Command::Mute
+            | Command::Unmute
+            | Command::Deafen
+            | Command::Undeafen
+            | Command::Devices
+            | Command::Help { .. }
+            | Command::Quit => None,
         }
     }
 }

@@ -1,4 +1,7 @@
-//! The command-line parser, driven by [`table::COMMANDS`].
+//! The command-line parser, driven by [`table::COMMANDS`]: it reads a
+//! line's arguments and options as the command's entry declares them and
+//! hands them ([`Args`]) to the entry's `build` (the words come from the
+//! tokenizer, `lex.rs`).
 //!
 //! A line is `/NAME` followed by arguments. Arguments are separated by
 //! whitespace; `"double quotes"` group words (`\"` and `\\` escape a quote
@@ -15,8 +18,9 @@ use std::time::Duration;
 
 use jid::{BareJid, Jid, ResourcePart};
 
+use super::lex::{Lexed, Lexer, Token};
 use super::table::{self, ArgKind, ArgSpec, CommandSpec, OptSpec};
-use super::{Command, DEFAULT_WAIT, LayoutSetting, Show, StatusTarget, Wait, WaitKind};
+use super::{Command, StatusTarget};
 
 /// Why a line is not a valid command, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,127 +33,11 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(column: usize, message: impl Into<String>) -> ParseError {
+    pub(super) fn new(column: usize, message: impl Into<String>) -> ParseError {
         ParseError {
             column,
             message: message.into(),
         }
-    }
-}
-
-/// One word of a line, after quote removal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    /// The word with quotes and escapes removed.
-    pub text: String,
-    /// 0-based character column of its first character.
-    pub column: usize,
-    /// 0-based character column just past its last character.
-    pub end: usize,
-    /// Whether it contained a quoted part (then it is never an option).
-    pub quoted: bool,
-}
-
-/// Splits a line into words: whitespace separates, double quotes group,
-/// `\"` and `\\` escape (any other backslash is kept). An unterminated quote
-/// is an error.
-pub fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut lexer = Lexer {
-        chars: &chars,
-        pos: 0,
-    };
-    let mut tokens = Vec::new();
-    while let Some(lexed) = lexer.next()? {
-        tokens.push(lexed.token);
-    }
-    Ok(tokens)
-}
-
-struct Lexed {
-    token: Token,
-    /// The token is exactly one quoted string: `"..."`.
-    whole_quoted: bool,
-}
-
-struct Lexer<'a> {
-    chars: &'a [char],
-    pos: usize,
-}
-
-impl Lexer<'_> {
-    fn skip_whitespace(&mut self) {
-        while self.pos < self.chars.len() && self.chars[self.pos].is_whitespace() {
-            self.pos += 1;
-        }
-    }
-
-    fn at_end(&mut self) -> bool {
-        self.skip_whitespace();
-        self.pos >= self.chars.len()
-    }
-
-    fn next(&mut self) -> Result<Option<Lexed>, ParseError> {
-        self.skip_whitespace();
-        let chars = self.chars;
-        let start = self.pos;
-        if start >= chars.len() {
-            return Ok(None);
-        }
-        let mut pos = start;
-        let mut text = String::new();
-        let mut open_quote: Option<usize> = None;
-        let mut sections = 0;
-        let mut last_close = None;
-        while pos < chars.len() {
-            let c = chars[pos];
-            if open_quote.is_none() && c.is_whitespace() {
-                break;
-            }
-            match c {
-                '\\' if matches!(chars.get(pos + 1), Some('"' | '\\')) => {
-                    text.push(chars[pos + 1]);
-                    pos += 2;
-                }
-                '"' => {
-                    if open_quote.take().is_some() {
-                        last_close = Some(pos);
-                    } else {
-                        open_quote = Some(pos);
-                        sections += 1;
-                    }
-                    pos += 1;
-                }
-                _ => {
-                    text.push(c);
-                    pos += 1;
-                }
-            }
-        }
-        if let Some(quote) = open_quote {
-            return Err(ParseError::new(
-                quote,
-                format!("unterminated quote starting at column {quote}"),
-            ));
-        }
-        self.pos = pos;
-        Ok(Some(Lexed {
-            whole_quoted: chars[start] == '"' && sections == 1 && last_close == Some(pos - 1),
-            token: Token {
-                text,
-                column: start,
-                end: pos,
-                quoted: sections > 0,
-            },
-        }))
-    }
-
-    /// The next token without consuming it.
-    fn peek(&mut self) -> Result<Option<Token>, ParseError> {
-        let saved = self.pos;
-        let next = self.next();
-        self.pos = saved;
-        Ok(next?.map(|lexed| lexed.token))
     }
 }
 
@@ -158,7 +46,7 @@ impl Lexer<'_> {
 const REPEATABLE: &str = "KEY=VALUE";
 
 /// A converted argument.
-pub(super) enum Value {
+enum Value {
     Room(BareJid),
     RoomNick(BareJid, Option<String>),
     Jid(Jid),
@@ -233,16 +121,20 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         options_done: false,
     };
     let values = parser.arguments()?;
-    parser.build(values)
+    let mut args = Args {
+        spec,
+        form: parser.form,
+        options: parser.options,
+        values: values.into_iter(),
+    };
+    // The table entry builds its command.
+    (spec.build)(&mut args)
 }
 
 impl Parser<'_> {
     /// `/wait` or `/wait message`, for messages.
     fn who(&self) -> String {
-        match self.form {
-            Some(form) => format!("/{} {}", self.spec.name, form.name),
-            None => format!("/{}", self.spec.name),
-        }
+        who(self.spec, self.form)
     }
 
     /// The spec whose arguments and options currently apply.
@@ -550,16 +442,168 @@ impl Parser<'_> {
         };
         Err(self.error(column, message))
     }
+}
 
-    /// The value of option `name`, if given.
-    fn option(&self, name: &str) -> Option<&Token> {
+/// What a table entry's `build` reads: the converted arguments of one
+/// line in table order (the command's, then its form's), and its options.
+pub struct Args {
+    spec: &'static CommandSpec,
+    form: Option<&'static CommandSpec>,
+    options: Vec<GivenOption>,
+    values: std::vec::IntoIter<Option<(Value, usize)>>,
+}
+
+impl Args {
+    /// The form the first argument chose (`/wait message`), if the
+    /// command has forms.
+    pub(super) fn form(&self) -> Option<&'static CommandSpec> {
+        self.form
+    }
+
+    /// The next argument (`None` if an optional one was not given).
+    fn next(&mut self) -> Option<(Value, usize)> {
+        self.values.next().flatten()
+    }
+
+    /// A builder read an argument as something its table entry does not
+    /// declare: a bug in the entry, found by the parser's tests.
+    fn mismatch(&self, what: &str) -> ! {
+        panic!("/{}: its table entry has no {what} here", self.spec.name)
+    }
+
+    /// A required [`ArgKind::Room`].
+    pub(super) fn room(&mut self) -> BareJid {
+        match self.next() {
+            Some((Value::Room(room), _)) => room,
+            _ => self.mismatch("required ROOM"),
+        }
+    }
+
+    /// An optional [`ArgKind::Room`].
+    pub(super) fn optional_room(&mut self) -> Option<BareJid> {
+        match self.next() {
+            Some((Value::Room(room), _)) => Some(room),
+            None => None,
+            _ => self.mismatch("ROOM"),
+        }
+    }
+
+    /// A required [`ArgKind::RoomNick`].
+    pub(super) fn room_nick(&mut self) -> (BareJid, Option<String>) {
+        match self.next() {
+            Some((Value::RoomNick(room, nick), _)) => (room, nick),
+            _ => self.mismatch("required ROOM[/NICK]"),
+        }
+    }
+
+    /// A required [`ArgKind::RoomOrAll`].
+    pub(super) fn target(&mut self) -> StatusTarget {
+        match self.next() {
+            Some((Value::All, _)) => StatusTarget::All,
+            Some((Value::Room(room), _)) => StatusTarget::Room(room),
+            _ => self.mismatch("required ROOM|all"),
+        }
+    }
+
+    /// An optional [`ArgKind::Jid`].
+    pub(super) fn optional_jid(&mut self) -> Option<Jid> {
+        match self.next() {
+            Some((Value::Jid(jid), _)) => Some(jid),
+            None => None,
+            _ => self.mismatch("JID"),
+        }
+    }
+
+    /// A required [`ArgKind::Jid`].
+    pub(super) fn jid(&mut self) -> Jid {
+        match self.next() {
+            Some((Value::Jid(jid), _)) => jid,
+            _ => self.mismatch("required JID"),
+        }
+    }
+
+    /// A contact: the bare part of a required [`ArgKind::Jid`].
+    pub(super) fn contact(&mut self) -> BareJid {
+        self.jid().to_bare()
+    }
+
+    /// An optional word, nick, choice or rest of the line.
+    pub(super) fn text(&mut self) -> Option<String> {
+        self.text_at().map(|(text, _)| text)
+    }
+
+    /// A required word, nick, choice or rest of the line.
+    pub(super) fn word(&mut self) -> String {
+        self.word_at().0
+    }
+
+    /// A required word with its column (for errors about its content).
+    pub(super) fn word_at(&mut self) -> (String, usize) {
+        self.text_at()
+            .unwrap_or_else(|| self.mismatch("required word"))
+    }
+
+    /// An optional word with its column.
+    pub(super) fn text_at(&mut self) -> Option<(String, usize)> {
+        match self.next() {
+            Some((Value::Text(text), column)) => Some((text, column)),
+            None => None,
+            _ => self.mismatch("word"),
+        }
+    }
+
+    /// [`ArgKind::KeyValues`] (none given: empty).
+    pub(super) fn fields(&mut self) -> Vec<(String, String)> {
+        match self.next() {
+            Some((Value::Fields(fields), _)) => fields,
+            None => Vec::new(),
+            _ => self.mismatch("FIELD=VALUE ..."),
+        }
+    }
+
+    /// A required [`ArgKind::Seconds`].
+    pub(super) fn seconds(&mut self) -> Duration {
+        match self.next() {
+            Some((Value::Seconds(duration), _)) => duration,
+            _ => self.mismatch("required SECS"),
+        }
+    }
+
+    /// `/wait` or `/wait message`, for messages.
+    fn who(&self) -> String {
+        who(self.spec, self.form)
+    }
+
+    /// An error about the argument at `column`, naming the command.
+    pub(super) fn error(&self, column: usize, message: impl std::fmt::Display) -> ParseError {
+        ParseError::new(column, format!("{}: {message}", self.who()))
+    }
+
+    /// Whether the flag (an option without a value) was given.
+    pub(super) fn flag(&self, name: &str) -> bool {
+        self.given(name).is_some()
+    }
+
+    /// Option `name` as given: its column and value.
+    pub(super) fn given(&self, name: &str) -> Option<(usize, Option<&Token>)> {
         self.options
             .iter()
             .find(|g| g.spec.name == name)
-            .and_then(|g| g.value.as_ref())
+            .map(|g| (g.column, g.value.as_ref()))
     }
 
-    fn option_error(&self, name: &str, value: &Token, what: &str, reason: &str) -> ParseError {
+    /// The value of option `name`, if given.
+    pub(super) fn option(&self, name: &str) -> Option<&Token> {
+        self.given(name).and_then(|(_, value)| value)
+    }
+
+    pub(super) fn option_error(
+        &self,
+        name: &str,
+        value: &Token,
+        what: &str,
+        reason: &str,
+    ) -> ParseError {
         let mut message = format!(
             "option {name} expects {what} at column {}, found {:?}",
             value.column, value.text
@@ -571,280 +615,7 @@ impl Parser<'_> {
         self.error(value.column, message)
     }
 
-    /// Builds the command from the converted arguments (in table order).
-    fn build(&self, values: Vec<Option<(Value, usize)>>) -> Result<Command, ParseError> {
-        let mut values = values.into_iter();
-        let mut next = move || values.next().flatten();
-        Ok(match self.spec.name {
-            "join" => {
-                let Some((Value::RoomNick(room, nick), _)) = next() else {
-                    unreachable!()
-                };
-                Command::Join {
-                    room,
-                    nick,
-                    password: text(next()).or(self.text_option("--password")?),
-                    options: super::JoinOptions {
-                        focus: self.focus_option()?,
-                        focus_props: self.key_value_options("--prop")?,
-                        protocol: self.protocol_option()?,
-                        private: self.options.iter().any(|g| g.spec.name == "--private"),
-                    },
-                }
-            }
-            "part" => Command::Part {
-                room: bare(next()),
-                reason: text(next()),
-            },
-            "say" => Command::Say {
-                room: bare(next()),
-                text: text(next()).expect("required"),
-            },
-            "correct" => Command::Correct {
-                room: bare(next()),
-                text: text(next()).expect("required"),
-            },
-            "msg" => {
-                let Some((Value::Jid(to), _)) = next() else {
-                    unreachable!()
-                };
-                Command::Msg {
-                    to,
-                    text: text(next()).expect("required"),
-                }
-            }
-            "nick" => Command::Nick {
-                room: bare(next()),
-                nick: text(next()).expect("required"),
-            },
-            "topic" => Command::Topic {
-                room: bare(next()),
-                text: text(next()).expect("required"),
-            },
-            "status" => {
-                let target = match next() {
-                    Some((Value::All, _)) => StatusTarget::All,
-                    Some((Value::Room(room), _)) => StatusTarget::Room(room),
-                    _ => unreachable!(),
-                };
-                let show = text(next()).expect("required");
-                Command::Status {
-                    target,
-                    show: Show::from_word(&show).expect("the table lists valid shows"),
-                    text: text(next()),
-                }
-            }
-            "wait" => {
-                let kind = text(next()).expect("required");
-                let kind = match kind.as_str() {
-                    "message" => WaitKind::Message {
-                        room: bare(next()),
-                        from: self.nick_option("--from")?,
-                        contains: self.text_option("--contains")?,
-                    },
-                    "occupant" => WaitKind::Occupant {
-                        room: bare(next()),
-                        nick: text(next()).expect("required"),
-                    },
-                    "event" => {
-                        let name = text(next()).expect("required");
-                        let Some((Value::Fields(fields), _)) = next() else {
-                            unreachable!()
-                        };
-                        WaitKind::Event { name, fields }
-                    }
-                    _ => unreachable!(),
-                };
-                let timeout = match self.option("--timeout") {
-                    Some(value) => seconds(&value.text).map_err(|reason| {
-                        self.option_error("--timeout", value, "SECS (a number of seconds)", &reason)
-                    })?,
-                    None => DEFAULT_WAIT,
-                };
-                Command::Wait(Wait { kind, timeout })
-            }
-            "config" => {
-                let room = bare(next());
-                let fields = match next() {
-                    Some((Value::Fields(fields), _)) => fields,
-                    _ => Vec::new(),
-                };
-                Command::Config { room, fields }
-            }
-            "rooms" => Command::Rooms {
-                service: jid_value(next()),
-            },
-            "search" => Command::Search {
-                query: text(next()).expect("required"),
-                service: jid_value(next()),
-            },
-            "info" => Command::Info { room: bare(next()) },
-            "browse" => Command::Browse {
-                jid: jid_value(next()).expect("required"),
-            },
-            "whois" => Command::Whois {
-                room: bare(next()),
-                nick: text(next()).expect("required"),
-            },
-            "create" => {
-                let Some((Value::RoomNick(room, nick), _)) = next() else {
-                    unreachable!()
-                };
-                let fields = match next() {
-                    Some((Value::Fields(fields), _)) => fields,
-                    _ => Vec::new(),
-                };
-                Command::Create {
-                    room,
-                    nick,
-                    instant: self.options.iter().any(|g| g.spec.name == "--instant"),
-                    fields,
-                }
-            }
-            "destroy" => Command::Destroy {
-                room: bare(next()),
-                reason: self.text_option("--reason")?,
-                venue: self
-                    .option("--venue")
-                    .map(|value| {
-                        room(&value.text).map_err(|reason| {
-                            self.option_error("--venue", value, "ROOM (a room JID)", &reason)
-                        })
-                    })
-                    .transpose()?,
-            },
-            name if super::admin::NAMES.contains(&name) => {
-                Command::Moderate(super::admin::build(name, &mut next))
-            }
-            "sleep" => {
-                let Some((Value::Seconds(duration), _)) = next() else {
-                    unreachable!()
-                };
-                Command::Sleep(duration)
-            }
-            "me" => Command::Me {
-                text: text(next()).expect("required"),
-            },
-            "win" => {
-                let Some((Value::Text(word), column)) = next() else {
-                    unreachable!()
-                };
-                match word.parse::<usize>() {
-                    Ok(n) if n >= 1 => Command::Win(n),
-                    _ => {
-                        return Err(self.error(
-                            column,
-                            format_args!(
-                                "/win: expected N (a room number from 1) at column {column}, found {word:?}"
-                            ),
-                        ));
-                    }
-                }
-            }
-            "layout" => {
-                let pane = text(next()).expect("required");
-                let Some((Value::Text(word), column)) = next() else {
-                    unreachable!()
-                };
-                let setting = match word.to_ascii_lowercase().as_str() {
-                    "show" => LayoutSetting::Show,
-                    "hide" => LayoutSetting::Hide,
-                    "toggle" => LayoutSetting::Toggle,
-                    w => match w.parse::<u16>() {
-                        Ok(n) if n <= 80 && pane != "events" => LayoutSetting::Width(n),
-                        _ => {
-                            return Err(self.error(
-                                column,
-                                format_args!(
-                                    "/layout: expected show, hide, toggle{} at column {column}, found {word:?}",
-                                    if pane == "events" { "" } else { " or a width from 0 to 80" }
-                                ),
-                            ));
-                        }
-                    },
-                };
-                Command::Layout { pane, setting }
-            }
-            "invite" => {
-                let room = bare(next());
-                let Some((Value::Jid(to), _)) = next() else {
-                    unreachable!()
-                };
-                Command::Invite {
-                    room,
-                    to,
-                    reason: text(next()),
-                    mediated: self.options.iter().any(|g| g.spec.name == "--mediated"),
-                }
-            }
-            "invitations" => Command::Invitations,
-            "call" => Command::Call { room: bare(next()) },
-            "hangup" => Command::Hangup,
-            "mute" => Command::Mute,
-            "unmute" => Command::Unmute,
-            "deafen" => Command::Deafen,
-            "undeafen" => Command::Undeafen,
-            "devices" => Command::Devices,
-            "callconfig" => {
-                let room = bare(next());
-                let fields = match next() {
-                    Some((Value::Fields(fields), _)) => fields,
-                    _ => Vec::new(),
-                };
-                Command::CallConfig { room, fields }
-            }
-            "accept" => Command::Accept {
-                id: text(next()).expect("required"),
-            },
-            "decline" => Command::Decline {
-                id: text(next()).expect("required"),
-                reason: text(next()),
-            },
-            "bookmark" => Command::Bookmark {
-                room: next().map(|v| bare(Some(v))),
-                autojoin: self.options.iter().any(|g| g.spec.name == "--autojoin"),
-                nick: self.nick_option("--nick")?,
-                password: self.text_option("--password")?,
-                name: None,
-            },
-            "bookmarks" => Command::Bookmarks,
-            "unbookmark" => Command::Unbookmark { room: bare(next()) },
-            "roster" => Command::Roster,
-            "add" => Command::AddContact {
-                jid: contact(next()),
-            },
-            "remove" => Command::RemoveContact {
-                jid: contact(next()),
-            },
-            "approve" => Command::Approve {
-                jid: contact(next()),
-            },
-            "deny" => Command::Deny {
-                jid: contact(next()),
-            },
-            "where" => Command::Where {
-                contact: contact(next()),
-            },
-            "chatting" => {
-                let target = match next() {
-                    Some((Value::All, _)) => StatusTarget::All,
-                    Some((Value::Room(room), _)) => StatusTarget::Room(room),
-                    _ => unreachable!(),
-                };
-                Command::Chatting {
-                    target,
-                    publish: text(next()).as_deref() == Some("on"),
-                }
-            }
-            "help" => Command::Help {
-                topic: self.help_topic(next())?,
-            },
-            "quit" => Command::Quit,
-            other => unreachable!("no parser for table entry /{other}"),
-        })
-    }
-
-    fn nick_option(&self, name: &str) -> Result<Option<String>, ParseError> {
+    pub(super) fn nick_option(&self, name: &str) -> Result<Option<String>, ParseError> {
         self.option(name)
             .map(|value| {
                 nick(&value.text)
@@ -853,8 +624,23 @@ impl Parser<'_> {
             .transpose()
     }
 
+    pub(super) fn text_option(&self, name: &str) -> Result<Option<String>, ParseError> {
+        self.option(name)
+            .map(|value| {
+                if value.text.is_empty() {
+                    Err(self.option_error(name, value, "TEXT", "it is empty"))
+                } else {
+                    Ok(value.text.clone())
+                }
+            })
+            .transpose()
+    }
+
     /// Every value of a repeatable `KEY=VALUE` option, in order.
-    fn key_value_options(&self, name: &str) -> Result<Vec<(String, String)>, ParseError> {
+    pub(super) fn key_value_options(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(String, String)>, ParseError> {
         self.options
             .iter()
             .filter(|g| g.spec.name == name)
@@ -870,113 +656,18 @@ impl Parser<'_> {
             })
             .collect()
     }
-
-    /// `/join --focus [FOCUS-JID]` or `--focus-http URL` (not both).
-    fn focus_option(&self) -> Result<Option<super::FocusTarget>, ParseError> {
-        let given = |name: &str| self.options.iter().find(|g| g.spec.name == name);
-        match (given("--focus"), given("--focus-http")) {
-            (Some(f), Some(_)) => Err(self.error(
-                f.column,
-                format_args!(
-                    "give either --focus or --focus-http, not both (at column {})",
-                    f.column
-                ),
-            )),
-            (Some(f), None) => match &f.value {
-                None => Ok(Some(super::FocusTarget::Xmpp(None))),
-                Some(value) => Jid::new(&value.text)
-                    .map(|j| Some(super::FocusTarget::Xmpp(Some(j))))
-                    .map_err(|e| {
-                        self.option_error("--focus", value, "FOCUS-JID (a JID)", &e.to_string())
-                    }),
-            },
-            (None, Some(h)) => {
-                let value = h.value.as_ref().expect("--focus-http takes a value");
-                let url = value.text.as_str();
-                if url.starts_with("http://") || url.starts_with("https://") {
-                    Ok(Some(super::FocusTarget::Http(url.to_string())))
-                } else {
-                    Err(self.option_error("--focus-http", value, "URL (http:// or https://)", ""))
-                }
-            }
-            (None, None) => Ok(None),
-        }
-    }
-
-    /// `--protocol muc|conference|gc` of `/join`.
-    fn protocol_option(&self) -> Result<Option<confab_proto::Protocol>, ParseError> {
-        use confab_proto::Protocol;
-        self.option("--protocol")
-            .map(|value| match value.text.as_str() {
-                "muc" => Ok(Protocol::Muc),
-                "conference" => Ok(Protocol::Conference),
-                "gc" | "groupchat" => Ok(Protocol::Groupchat),
-                _ => Err(self.option_error("--protocol", value, "muc, conference or gc", "")),
-            })
-            .transpose()
-    }
-
-    fn text_option(&self, name: &str) -> Result<Option<String>, ParseError> {
-        self.option(name)
-            .map(|value| {
-                if value.text.is_empty() {
-                    Err(self.option_error(name, value, "TEXT", "it is empty"))
-                } else {
-                    Ok(value.text.clone())
-                }
-            })
-            .transpose()
-    }
-
-    /// `/help [COMMAND]`: the command must exist; yields its canonical name.
-    fn help_topic(&self, value: Option<(Value, usize)>) -> Result<Option<String>, ParseError> {
-        let Some((Value::Text(word), column)) = value else {
-            return Ok(None);
-        };
-        let name = word.strip_prefix('/').unwrap_or(&word);
-        match table::lookup(name) {
-            Some(spec) => Ok(Some(spec.name.to_string())),
-            None => Err(self.error(
-                column,
-                format_args!("{} at column {column}", table::unknown_command(name)),
-            )),
-        }
-    }
 }
 
-fn bare(value: Option<(Value, usize)>) -> BareJid {
-    match value {
-        Some((Value::Room(room), _)) => room,
-        _ => unreachable!("the table says this argument is a required room"),
-    }
-}
-
-/// A contact: the bare part of a required JID argument.
-fn contact(value: Option<(Value, usize)>) -> BareJid {
-    match value {
-        Some((Value::Jid(jid), _)) => jid.to_bare(),
-        _ => unreachable!("the table says this argument is a required JID"),
-    }
-}
-
-fn jid_value(value: Option<(Value, usize)>) -> Option<Jid> {
-    match value {
-        Some((Value::Jid(jid), _)) => Some(jid),
-        None => None,
-        _ => unreachable!("the table says this argument is a JID"),
-    }
-}
-
-fn text(value: Option<(Value, usize)>) -> Option<String> {
-    match value {
-        Some((Value::Text(text), _)) => Some(text),
-        None => None,
-        _ => unreachable!("the table says this argument is text"),
+/// `/wait` or `/wait message`, for messages.
+fn who(spec: &CommandSpec, form: Option<&CommandSpec>) -> String {
+    match form {
+        Some(form) => format!("/{} {}", spec.name, form.name),
+        None => format!("/{}", spec.name),
     }
 }
 
 /// A room JID: bare, with a local part. `Err` is the reason.
-fn room(text: &str) -> Result<BareJid, String> {
+pub(super) fn room(text: &str) -> Result<BareJid, String> {
     if text.contains('/') {
         return Err("a room JID has no /NICK part here".into());
     }
@@ -988,7 +679,7 @@ fn room(text: &str) -> Result<BareJid, String> {
 }
 
 /// A nickname: non-empty and a valid resource. `Err` is the reason.
-fn nick(text: &str) -> Result<String, String> {
+pub(super) fn nick(text: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err("the nickname is empty".into());
     }
@@ -997,7 +688,7 @@ fn nick(text: &str) -> Result<String, String> {
 }
 
 /// A non-negative decimal number of seconds (`5`, `0.5`, `.5`, `5.`).
-fn seconds(text: &str) -> Result<Duration, String> {
+pub(super) fn seconds(text: &str) -> Result<Duration, String> {
     const REASON: &str = "it must be a non-negative number like 5 or 0.5";
     let (int, frac) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());

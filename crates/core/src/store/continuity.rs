@@ -49,7 +49,7 @@ impl Store {
                     }
                 }
                 out.push(Event::Correction {
-                    room: c.room.to_string(),
+                    room: c.room.clone(),
                     nick: c.nick,
                     replaces: c.replaces,
                     body: c.body,
@@ -62,7 +62,7 @@ impl Store {
             // A live correction is news even when it says the same
             // again; a replayed one (MUC history, archive) is not.
             Correct::Unchanged if !c.delayed => out.push(Event::Correction {
-                room: c.room.to_string(),
+                room: c.room.clone(),
                 nick: c.nick,
                 replaces: c.replaces,
                 body: c.body,

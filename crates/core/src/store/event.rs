@@ -1,6 +1,7 @@
 //! Events: what changed in the store (and results of commands). The TUI
 //! marks itself dirty on them; `--batch` prints each as one JSON line.
 
+use jid::BareJid;
 use serde::Serialize;
 
 use confab_proto::muc::{Affiliation, Role};
@@ -47,7 +48,7 @@ pub enum Event {
         sasl: Option<String>,
     },
     Joined {
-        room: String,
+        room: BareJid,
         nick: String,
         protocol: &'static str,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -56,7 +57,7 @@ pub enum Event {
         notices: Vec<String>,
     },
     Occupant {
-        room: String,
+        room: BareJid,
         nick: String,
         action: OccupantAction,
         role: Role,
@@ -94,7 +95,7 @@ pub enum Event {
     },
     Message {
         #[serde(skip_serializing_if = "Option::is_none")]
-        room: Option<String>,
+        room: Option<BareJid>,
         #[serde(skip_serializing_if = "Option::is_none")]
         nick: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,13 +109,13 @@ pub enum Event {
         id: Option<String>,
     },
     Subject {
-        room: String,
+        room: BareJid,
         #[serde(skip_serializing_if = "Option::is_none")]
         nick: Option<String>,
         subject: String,
     },
     Left {
-        room: String,
+        room: BareJid,
         kind: LeftKind,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -138,7 +139,7 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         command: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        room: Option<String>,
+        room: Option<BareJid>,
         condition: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<String>,
@@ -164,7 +165,7 @@ pub enum Event {
     /// A XEP-0308 correction: the message `replaces` (its id) of `nick`
     /// now reads `body`.
     Correction {
-        room: String,
+        room: BareJid,
         #[serde(skip_serializing_if = "Option::is_none")]
         nick: Option<String>,
         replaces: String,

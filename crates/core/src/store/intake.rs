@@ -69,7 +69,7 @@ impl Store {
                 Self::add_message(&mut self.journal, &mut r.messages, &bare, m);
             }
             out.push(Event::Message {
-                room: Some(bare.to_string()),
+                room: Some(bare.clone()),
                 nick: to.resource().map(|r| r.to_string()),
                 from: None,
                 body,
@@ -125,7 +125,7 @@ impl Store {
             return;
         }
         out.push(Event::Message {
-            room: Some(m.room.to_string()),
+            room: Some(m.room.clone()),
             nick: m.nick,
             from: None,
             body: m.body,
@@ -170,7 +170,7 @@ impl Store {
                 },
             );
             out.push(Event::Message {
-                room: Some(bare.to_string()),
+                room: Some(bare.clone()),
                 nick: Some(nick),
                 from: None,
                 body: c.body,

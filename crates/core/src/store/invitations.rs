@@ -127,7 +127,7 @@ impl Invitations {
     pub fn forget_joined(&mut self, events: &[Event]) {
         for e in events {
             if let Event::Joined { room, .. } = e {
-                self.pending.retain(|p| &p.room != room);
+                self.pending.retain(|p| p.room != room.as_str());
             }
         }
     }
@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(e.to_json()["id"], 4);
         // Joining a room settles its invitation.
         s.forget_joined(&[Event::Joined {
-            room: "c@c".into(),
+            room: BareJid::new("c@c").unwrap(),
             nick: "me".into(),
             protocol: "muc",
             rejoined: false,

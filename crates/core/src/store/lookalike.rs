@@ -3,6 +3,7 @@
 
 use super::event::{Event, OccupantAction};
 use super::room::Room;
+use jid::BareJid;
 
 /// Whom `nick` imitates in `r` (where it is an occupant already).
 fn imitated(r: &Room, nick: &str) -> Option<String> {
@@ -22,13 +23,13 @@ pub(super) fn mark(r: &Room, ev: &mut Event) {
 
 /// `nick` has just arrived: `update` events for the occupants already
 /// there who imitate it (they were not marked when they came).
-pub(super) fn imitators_of(r: &Room, room: &str, nick: &str) -> Vec<Event> {
+pub(super) fn imitators_of(r: &Room, room: &BareJid, nick: &str) -> Vec<Event> {
     r.occupants
         .iter_sorted()
         .filter(|o| o.nick != nick)
         .filter(|o| crate::names::imitated(&o.nick, [nick]).is_some())
         .map(|o| Event::Occupant {
-            room: room.to_string(),
+            room: room.clone(),
             nick: o.nick.clone(),
             action: OccupantAction::Update,
             role: o.info.role,

@@ -489,7 +489,7 @@ impl Store {
                     );
                 }
                 out.push(Event::Subject {
-                    room: room.to_string(),
+                    room: room.clone(),
                     nick,
                     subject,
                 });
@@ -503,7 +503,7 @@ impl Store {
                 self.push_error(room.clone(), error.clone(), now);
                 out.push(Event::Error {
                     command: None,
-                    room: room.map(|r| r.to_string()),
+                    room,
                     condition: error.condition,
                     text: error.text,
                     message_id: id,

@@ -31,7 +31,7 @@ impl Store {
         self.push_error(Some(room.clone()), error.clone(), now);
         out.push(Event::Error {
             command: None,
-            room: Some(room.to_string()),
+            room: Some(room.clone()),
             condition: error.condition,
             text: error.text,
             message_id: None,
@@ -54,7 +54,7 @@ impl Store {
         if r.state == JoinState::Left {
             return;
         }
-        let room_s = p.room.to_string();
+        let room_s = p.room.clone();
         // A presence from our own occupant JID is ours, status 110 or not
         // (ejabberd's destroy presence has none; groupchat 1.0 has no
         // codes at all): nicks are unique in a room.

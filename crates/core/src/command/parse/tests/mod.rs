@@ -8,6 +8,7 @@ mod table_and_parser;
 mod waiting;
 
 use super::*;
+use crate::command::{DEFAULT_WAIT, Show, Wait, WaitKind, tokenize};
 
 fn r(jid: &str) -> BareJid {
     BareJid::new(jid).unwrap()

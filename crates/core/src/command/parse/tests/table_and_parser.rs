@@ -295,3 +295,31 @@ fn every_missing_required_argument_is_reported() {
         assert!(e.message.contains(&named), "{line}: {e}");
     }
 }
+
+#[test]
+fn a_command_names_its_entry_and_its_room() {
+    for spec in table::COMMANDS {
+        for usage in spec.usage.lines() {
+            for line in examples(usage) {
+                let cmd = ok(&line);
+                assert_eq!(cmd.spec().usage, spec.usage, "{line}");
+                // The room is the first argument exactly when that is a room.
+                if matches!(
+                    spec.args.first().map(|a| a.kind),
+                    Some(ArgKind::Room | ArgKind::RoomNick)
+                ) && spec.args[0].required
+                {
+                    assert_eq!(
+                        cmd.room(),
+                        Some(&r("room@conference.example.org")),
+                        "{line}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(ok("/status all away").room(), None);
+    assert_eq!(ok("/status r@c away").room(), Some(&r("r@c")));
+    assert_eq!(ok("/msg r@c/bob hi").room(), None);
+    assert_eq!(ok("/bookmarks").room(), None);
+}

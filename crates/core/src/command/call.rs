@@ -1,0 +1,134 @@
+//! The commands of calls (XEP-0521): call, hangup, mute, unmute, deafen,
+//! undeafen, devices, callconfig — each command's table entry and its
+//! builder.
+
+use super::Command;
+use super::parse::{Args, ParseError};
+use super::table::{ArgKind, CommandSpec, arg, opt_arg};
+
+pub const CALL: CommandSpec = CommandSpec {
+    name: "call",
+    aliases: &[],
+    usage: "/call ROOM",
+    help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone; \
+           a text room: its conference of the same name at call_service",
+    args: &[arg("ROOM", ArgKind::Room)],
+    options: &[],
+    forms: &[],
+    build: call,
+};
+
+pub const HANGUP: CommandSpec = CommandSpec {
+    name: "hangup",
+    aliases: &[],
+    usage: "/hangup",
+    help: "Leave the call",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: hangup,
+};
+
+pub const MUTE: CommandSpec = CommandSpec {
+    name: "mute",
+    aliases: &[],
+    usage: "/mute",
+    help: "Stop sending your microphone in the call",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: mute,
+};
+
+pub const UNMUTE: CommandSpec = CommandSpec {
+    name: "unmute",
+    aliases: &[],
+    usage: "/unmute",
+    help: "Send your microphone again",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: unmute,
+};
+
+pub const DEAFEN: CommandSpec = CommandSpec {
+    name: "deafen",
+    aliases: &[],
+    usage: "/deafen",
+    help: "Stop playing the others in the call (they still hear you unless muted)",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: deafen,
+};
+
+pub const UNDEAFEN: CommandSpec = CommandSpec {
+    name: "undeafen",
+    aliases: &[],
+    usage: "/undeafen",
+    help: "Play the others in the call again",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: undeafen,
+};
+
+pub const DEVICES: CommandSpec = CommandSpec {
+    name: "devices",
+    aliases: &[],
+    usage: "/devices",
+    help: "List the audio input and output devices",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: devices,
+};
+
+pub const CALLCONFIG: CommandSpec = CommandSpec {
+    name: "callconfig",
+    aliases: &[],
+    usage: "/callconfig ROOM [FIELD=VALUE ...]",
+    help: "Show an A/V conference's options (XEP-0050 ad-hoc), or set fields of them",
+    args: &[
+        arg("ROOM", ArgKind::Room),
+        opt_arg("FIELD=VALUE ...", ArgKind::KeyValues),
+    ],
+    options: &[],
+    forms: &[],
+    build: callconfig,
+};
+
+fn call(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Call { room: a.room() })
+}
+
+fn hangup(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Hangup)
+}
+
+fn mute(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Mute)
+}
+
+fn unmute(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Unmute)
+}
+
+fn deafen(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Deafen)
+}
+
+fn undeafen(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Undeafen)
+}
+
+fn devices(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Devices)
+}
+
+fn callconfig(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::CallConfig {
+        room: a.room(),
+        fields: a.fields(),
+    })
+}
