@@ -5,7 +5,7 @@
 use minidom::Element;
 
 use super::owner::DATA;
-use super::rooms::{ItemsPage, RSM, RoomItem, RsmResult};
+use super::rooms::{ItemsPage, RoomItem, rsm_query, rsm_result};
 use super::{ErrorInfo, nc};
 
 /// The namespace of the search request and result.
@@ -49,13 +49,9 @@ pub fn search_request(q: &str, max: u32, after: Option<&str>) -> Element {
         .append(field("sinaddress", Some("boolean"), "true"))
         .append(field("sinaddr", Some("boolean"), "true"))
         .build();
-    let mut set = Element::builder("set", RSM).append(text_el("max", RSM, &max.to_string()));
-    if let Some(after) = after {
-        set = set.append(text_el("after", RSM, after));
-    }
     Element::builder("search", SEARCH)
         .append(form)
-        .append(set.build())
+        .append(rsm_query(max, after))
         .build()
 }
 
@@ -89,13 +85,7 @@ pub fn parse_result(result: Option<&Element>) -> Result<ItemsPage, ErrorInfo> {
             })
         })
         .collect();
-    let rsm = r.get_child("set", RSM).map(|s| RsmResult {
-        first: s.get_child("first", RSM).map(Element::text),
-        last: s.get_child("last", RSM).map(Element::text),
-        count: s
-            .get_child("count", RSM)
-            .and_then(|c| c.text().trim().parse().ok()),
-    });
+    let rsm = rsm_result(r);
     Ok(ItemsPage { items, rsm })
 }
 
@@ -103,6 +93,7 @@ pub fn parse_result(result: Option<&Element>) -> Result<ItemsPage, ErrorInfo> {
 mod tests {
     use super::*;
     use crate::fixtures::el;
+    use xmpp_parsers::ns::RSM;
 
     fn values(form: &Element, var: &str) -> Vec<String> {
         form.children()

@@ -7,10 +7,10 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 use xmpp_parsers::message::Message;
 
+use super::rooms::{rsm_query, rsm_result};
 use super::{Incoming, classify_message, delay_of, nc, ns};
 
 pub const MAM: &str = "urn:xmpp:mam:2";
-pub const RSM: &str = "http://jabber.org/protocol/rsm";
 pub const FORWARD: &str = "urn:xmpp:forward:0";
 pub const DATA_FORMS: &str = "jabber:x:data";
 
@@ -48,15 +48,14 @@ pub fn query(queryid: &str, anchor: &Anchor, max: u32) -> Element {
             false,
         ));
     }
-    let mut set = Element::builder("set", RSM)
-        .append(Element::builder("max", RSM).append(max.to_string()).build());
-    if let Anchor::After(id) = anchor {
-        set = set.append(Element::builder("after", RSM).append(id.clone()).build());
-    }
+    let after = match anchor {
+        Anchor::After(id) => Some(id.as_str()),
+        Anchor::Start(_) => None,
+    };
     Element::builder("query", MAM)
         .attr(nc("queryid"), queryid)
         .append(form.build())
-        .append(set.build())
+        .append(rsm_query(max, after))
         .build()
 }
 
@@ -75,10 +74,8 @@ pub fn parse_fin(payload: &Element) -> Option<Fin> {
         return None;
     }
     let complete = matches!(payload.attr("complete"), Some("true") | Some("1"));
-    let last = payload
-        .get_child("set", RSM)
-        .and_then(|s| s.get_child("last", RSM))
-        .map(|l| l.text())
+    let last = rsm_result(payload)
+        .and_then(|s| s.last)
         .filter(|l| !l.is_empty());
     Some(Fin { complete, last })
 }
@@ -161,6 +158,7 @@ pub fn from_archive(r: &MamResult, archive: &BareJid) -> bool {
 mod tests {
     use super::*;
     use crate::fixtures::el;
+    use xmpp_parsers::ns::RSM;
 
     #[test]
     fn query_after_a_stanza_id() {

@@ -7,16 +7,41 @@ use jid::Jid;
 use minidom::Element;
 use serde::Serialize;
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType, Option_};
+use xmpp_parsers::ns::RSM;
+use xmpp_parsers::rsm::{SetQuery, SetResult};
 
 use super::owner::{self, DATA};
 use super::{ErrorInfo, bad, nc, ns};
 
 pub const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
-pub const RSM: &str = "http://jabber.org/protocol/rsm";
 pub const ROOMINFO: &str = "http://jabber.org/protocol/muc#roominfo";
 
 fn text_el(name: &str, ns: &str, text: &str) -> Element {
     Element::builder(name, ns).append(text).build()
+}
+
+/// An RSM request `<set>`: at most `max` items, after `after` (XEP-0059
+/// §2.1, §2.2).
+pub(crate) fn rsm_query(max: u32, after: Option<&str>) -> Element {
+    SetQuery {
+        max: Some(max as usize),
+        after: after.map(str::to_string),
+        before: None,
+        index: None,
+    }
+    .into()
+}
+
+/// The RSM `<set>` among `parent`'s children; `None` without one, or when
+/// xmpp-parsers cannot read it (the page is then taken as the last).
+pub(crate) fn rsm_result(parent: &Element) -> Option<RsmResult> {
+    let set = parent.get_child("set", RSM)?;
+    let set = SetResult::try_from(set.clone()).ok()?;
+    Some(RsmResult {
+        first: set.first.map(|f| f.item),
+        last: set.last,
+        count: set.count,
+    })
 }
 
 /// `<query xmlns='…disco#items'>`, with an RSM `<set>` (`max`, and `after`
@@ -24,11 +49,7 @@ fn text_el(name: &str, ns: &str, text: &str) -> Element {
 pub fn items_query(max: Option<u32>, after: Option<&str>) -> Element {
     let mut q = Element::builder("query", DISCO_ITEMS);
     if let Some(max) = max {
-        let mut set = Element::builder("set", RSM).append(text_el("max", RSM, &max.to_string()));
-        if let Some(after) = after {
-            set = set.append(text_el("after", RSM, after));
-        }
-        q = q.append(set.build());
+        q = q.append(rsm_query(max, after));
     }
     q.build()
 }
@@ -52,7 +73,8 @@ pub struct RoomItem {
     pub description: Option<String>,
 }
 
-/// The RSM `<set>` of a result page.
+/// The RSM `<set>` of a result page (read with xmpp-parsers'
+/// [`SetResult`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RsmResult {
     pub first: Option<String>,
@@ -105,13 +127,7 @@ pub fn parse_items(result: Option<&Element>) -> Result<ItemsPage, ErrorInfo> {
             })
         })
         .collect();
-    let rsm = q.get_child("set", RSM).map(|s| RsmResult {
-        first: s.get_child("first", RSM).map(Element::text),
-        last: s.get_child("last", RSM).map(Element::text),
-        count: s
-            .get_child("count", RSM)
-            .and_then(|c| c.text().trim().parse().ok()),
-    });
+    let rsm = rsm_result(q);
     Ok(ItemsPage { items, rsm })
 }
 

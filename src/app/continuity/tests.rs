@@ -48,8 +48,8 @@ fn mam_query(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Option<Str
         {
             assert!(set);
             let after = payload
-                .get_child("set", mam::RSM)
-                .and_then(|s| s.get_child("after", mam::RSM))
+                .get_child("set", xmpp_parsers::ns::RSM)
+                .and_then(|s| s.get_child("after", xmpp_parsers::ns::RSM))
                 .map(|a| a.text());
             return (tag, payload.attr("queryid").unwrap().to_string(), after);
         }
@@ -407,8 +407,8 @@ fn a_rejoin_asks_again_and_catches_up_what_muc_history_missed() {
     let after = cmds.iter().find_map(|c| match c {
         SessionCmd::Iq { payload, .. } if payload.is("query", mam::MAM) => Some(
             payload
-                .get_child("set", mam::RSM)
-                .and_then(|s| s.get_child("after", mam::RSM))
+                .get_child("set", xmpp_parsers::ns::RSM)
+                .and_then(|s| s.get_child("after", xmpp_parsers::ns::RSM))
                 .map(|a| a.text()),
         ),
         _ => None,
@@ -423,8 +423,8 @@ fn query_max(rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, u32) {
             && payload.is("query", mam::MAM)
         {
             let max = payload
-                .get_child("set", mam::RSM)
-                .and_then(|s| s.get_child("max", mam::RSM))
+                .get_child("set", xmpp_parsers::ns::RSM)
+                .and_then(|s| s.get_child("max", xmpp_parsers::ns::RSM))
                 .map(|m| m.text().parse().unwrap())
                 .unwrap();
             return (tag, payload.attr("queryid").unwrap().to_string(), max);

@@ -58,8 +58,11 @@ fn discovers_the_muc_service_once_and_pages_with_rsm() {
     // Page 1 of 2.
     let (t, to, q) = iq(&mut rx);
     assert_eq!(to, "chat.example.org");
-    let set = q.get_child("set", proto::RSM).unwrap();
-    assert_eq!(set.get_child("max", proto::RSM).unwrap().text(), "100");
+    let set = q.get_child("set", xmpp_parsers::ns::RSM).unwrap();
+    assert_eq!(
+        set.get_child("max", xmpp_parsers::ns::RSM).unwrap().text(),
+        "100"
+    );
     let items: String = (0..100)
         .map(|i| format!("<item jid='r{i:03}@chat.example.org'/>"))
         .collect();
@@ -70,9 +73,11 @@ fn discovers_the_muc_service_once_and_pages_with_rsm() {
     assert_eq!(ev[0].to_json()["complete"], false);
     assert_eq!(ev[0].to_json()["page"], 0);
     let (t, _, q) = iq(&mut rx);
-    let set = q.get_child("set", proto::RSM).unwrap();
+    let set = q.get_child("set", xmpp_parsers::ns::RSM).unwrap();
     assert_eq!(
-        set.get_child("after", proto::RSM).unwrap().text(),
+        set.get_child("after", xmpp_parsers::ns::RSM)
+            .unwrap()
+            .text(),
         "r099@chat.example.org"
     );
     let ev = answer(&mut app, t, "<query xmlns='http://jabber.org/protocol/disco#items'>
@@ -116,13 +121,13 @@ fn a_service_refusing_rsm_is_asked_once_without_it() {
     let tag = exec.pending.unwrap();
     let (_, to, q) = iq(&mut rx);
     assert_eq!(to, "old.example.org");
-    assert!(q.get_child("set", proto::RSM).is_some());
+    assert!(q.get_child("set", xmpp_parsers::ns::RSM).is_some());
     assert!(error(&mut app, tag, "feature-not-implemented").is_empty());
     // Again, without <set/>: the whole list is the one complete page.
     let (t, to, q) = iq(&mut rx);
     assert_eq!((t, to.as_str()), (tag, "old.example.org"));
     assert!(q.is("query", proto::DISCO_ITEMS));
-    assert!(q.get_child("set", proto::RSM).is_none());
+    assert!(q.get_child("set", xmpp_parsers::ns::RSM).is_none());
     let ev = answer(
         &mut app,
         t,
@@ -180,7 +185,7 @@ fn a_service_refusing_rsm_is_asked_once_without_it() {
     let _ = iq(&mut rx);
     assert!(error(&mut app, tag, "feature-not-implemented").is_empty());
     let (t, _, q) = iq(&mut rx);
-    assert!(q.get_child("set", proto::RSM).is_none());
+    assert!(q.get_child("set", xmpp_parsers::ns::RSM).is_none());
     assert!(
         answer(
             &mut app,
@@ -223,9 +228,12 @@ fn search_uses_the_channel_search_service_and_pages() {
     let (t, to, q) = iq(&mut rx);
     assert_eq!((t, to.as_str()), (tag, "api@search.example"));
     assert!(q.is("search", channel_search::SEARCH));
-    let set = q.get_child("set", proto::RSM).unwrap();
-    assert_eq!(set.get_child("max", proto::RSM).unwrap().text(), "100");
-    assert!(set.get_child("after", proto::RSM).is_none());
+    let set = q.get_child("set", xmpp_parsers::ns::RSM).unwrap();
+    assert_eq!(
+        set.get_child("max", xmpp_parsers::ns::RSM).unwrap().text(),
+        "100"
+    );
+    assert!(set.get_child("after", xmpp_parsers::ns::RSM).is_none());
     let ev = answer(
             &mut app,
             t,
@@ -238,8 +246,13 @@ fn search_uses_the_channel_search_service_and_pages() {
     assert!(ev.is_empty(), "{ev:?}");
     let (t, to, q) = iq(&mut rx);
     assert_eq!(to, "api@search.example");
-    let set = q.get_child("set", proto::RSM).unwrap();
-    assert_eq!(set.get_child("after", proto::RSM).unwrap().text(), "o2");
+    let set = q.get_child("set", xmpp_parsers::ns::RSM).unwrap();
+    assert_eq!(
+        set.get_child("after", xmpp_parsers::ns::RSM)
+            .unwrap()
+            .text(),
+        "o2"
+    );
     let ev = answer(
             &mut app,
             t,
