@@ -17,6 +17,7 @@ use crate::command::{Command, StatusTarget};
 use crate::config::ChattingConfig;
 use crate::protocol::ErrorInfo;
 use crate::protocol::chatting::{self, ChattingRoom};
+use crate::protocol::muc::StatusCode;
 use crate::store::{Event, JoinState, Protocol, PublishState};
 
 /// How a room was joined, as far as privacy goes.
@@ -161,7 +162,7 @@ impl App {
         let new = self
             .store
             .room(&room)
-            .is_some_and(|r| r.codes.contains(&201));
+            .is_some_and(|r| r.codes.contains(&StatusCode::RoomHasBeenCreated));
         if new && !configured {
             self.chatting.awaiting_config.insert(room);
             return Vec::new();

@@ -23,7 +23,7 @@ use super::join::{JoinPlan, Occasion};
 use super::{App, Exec, IqStep, IqThen, refuse};
 use crate::protocol::conference::{self as proto, Entry};
 use crate::protocol::iq::{self, IqAnswer, IqRequest};
-use crate::protocol::muc::{self, MucPresence, Role};
+use crate::protocol::muc::{self, MucPresence, Role, StatusCode};
 use crate::protocol::{ErrorInfo, Incoming, OccupantInfo, rooms};
 use crate::session::SessionEvent;
 use crate::store::{Event, Input, Protocol};
@@ -63,7 +63,12 @@ impl ConfRoom {
     }
 }
 
-pub(super) fn occupant(room: &BareJid, nick: &str, available: bool, codes: Vec<u16>) -> Incoming {
+pub(super) fn occupant(
+    room: &BareJid,
+    nick: &str,
+    available: bool,
+    codes: Vec<StatusCode>,
+) -> Incoming {
     Incoming::MucPresence(MucPresence {
         room: room.clone(),
         nick: nick.to_string(),
@@ -87,9 +92,9 @@ pub(super) fn occupant(room: &BareJid, nick: &str, available: bool, codes: Vec<u
 }
 
 fn renamed(room: &BareJid, old: &str, new: &str, own: bool) -> Incoming {
-    let mut codes = vec![303];
+    let mut codes = vec![StatusCode::NewNick];
     if own {
-        codes.push(110);
+        codes.push(StatusCode::SelfPresence);
     }
     let Incoming::MucPresence(mut p) = occupant(room, old, false, codes) else {
         unreachable!()
@@ -224,7 +229,7 @@ impl App {
         let events = self.store.apply(
             Input::Batch(vec![
                 Input::Leaving { room: room.clone() },
-                Input::Incoming(occupant(room, &nick, false, vec![110])),
+                Input::Incoming(occupant(room, &nick, false, vec![StatusCode::SelfPresence])),
             ]),
             Utc::now(),
         );
@@ -467,7 +472,11 @@ impl App {
                     &room,
                     old,
                     false,
-                    if is_own { vec![110] } else { vec![] },
+                    if is_own {
+                        vec![StatusCode::SelfPresence]
+                    } else {
+                        vec![]
+                    },
                 )),
                 Some(new) if new != old => inputs.push(renamed(&room, old, new, is_own)),
                 Some(_) => {}

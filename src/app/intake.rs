@@ -6,6 +6,7 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use super::{App, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, store_input};
+use crate::protocol::muc::StatusCode;
 use crate::protocol::{ErrorInfo, Incoming, owner};
 use crate::session::{SessionCmd, SessionEvent, Tag};
 use crate::store::{Connection, Event, Input};
@@ -208,7 +209,7 @@ impl App {
         };
         self.store
             .room(room)
-            .is_some_and(|r| r.codes.contains(&201))
+            .is_some_and(|r| r.codes.contains(&StatusCode::RoomHasBeenCreated))
     }
 
     fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
@@ -221,7 +222,7 @@ impl App {
         ) && self
             .store
             .room(room)
-            .is_some_and(|r| r.codes.contains(&201))
+            .is_some_and(|r| r.codes.contains(&StatusCode::RoomHasBeenCreated))
     }
 
     fn request_instant_config(&mut self, tag: Tag) {

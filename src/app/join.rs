@@ -371,7 +371,12 @@ impl App {
                 .and_then(|r| r.secret.as_deref()),
         );
         let mut events = self.store.apply(
-            Input::Incoming(occupant(room, &entered.nick, true, vec![110])),
+            Input::Incoming(occupant(
+                room,
+                &entered.nick,
+                true,
+                vec![muc::StatusCode::SelfPresence],
+            )),
             Utc::now(),
         );
         if !command.is_empty() {

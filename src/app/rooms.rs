@@ -14,6 +14,7 @@ use minidom::Element;
 use xmpp_parsers::data_forms::DataForm;
 
 use super::{App, Exec, IqStep, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, refuse};
+use crate::protocol::muc::StatusCode;
 use crate::protocol::rooms::{self as proto, RoomItem};
 use crate::protocol::{ErrorInfo, channel_search, owner};
 use crate::session::{SessionCmd, Tag};
@@ -635,7 +636,7 @@ pub(super) fn create_then(room: BareJid, instant: bool, fields: Vec<(String, Str
         let new = app
             .store
             .room(&room)
-            .is_some_and(|r| r.codes.contains(&201));
+            .is_some_and(|r| r.codes.contains(&StatusCode::RoomHasBeenCreated));
         let to: Jid = room.clone().into();
         if !new {
             app.leave_quietly(&room);

@@ -101,7 +101,7 @@ impl Occupant {
 
     /// The status codes (110 self, 303 nick change, 307 kicked, …).
     pub fn codes(mut self, codes: &[u16]) -> Self {
-        self.0.codes = codes.to_vec();
+        self.0.codes = codes.iter().map(|&c| c.into()).collect();
         self
     }
 

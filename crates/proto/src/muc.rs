@@ -10,6 +10,9 @@ use xmpp_parsers::presence::{Presence, Show as PShow, Type as PType};
 
 use super::{ErrorInfo, Incoming, Show, nc, ns};
 
+mod status;
+pub use status::StatusCode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -100,7 +103,7 @@ pub struct MucPresence {
     pub available: bool,
     pub info: OccupantInfo,
     /// Status codes (110 self, 303 nick change, 307 kicked, ...).
-    pub codes: Vec<u16>,
+    pub codes: Vec<StatusCode>,
     /// The presence carried `muc#user` (false with groupchat 1.0 rooms).
     pub has_muc_user: bool,
     /// New nick on a 303 nick change.
@@ -113,7 +116,7 @@ pub struct MucPresence {
 
 impl MucPresence {
     pub fn is_self(&self) -> bool {
-        self.codes.contains(&110)
+        self.codes.contains(&StatusCode::SelfPresence)
     }
 }
 
@@ -321,7 +324,7 @@ fn parse_muc_user(x: &Element, mp: &mut MucPresence) {
         match child.name() {
             "status" => {
                 if let Some(code) = child.attr("code").and_then(|c| c.parse::<u16>().ok()) {
-                    mp.codes.push(code);
+                    mp.codes.push(code.into());
                 }
             }
             "item" => {
@@ -359,30 +362,8 @@ fn parse_muc_user(x: &Element, mp: &mut MucPresence) {
 }
 
 /// Words for the status codes a user may see (XEP-0045 §15.6).
-pub fn status_code_text(code: u16) -> Option<&'static str> {
-    Some(match code {
-        100 => "the room shows real JIDs to everyone",
-        101 => "your affiliation changed while you were away",
-        102 => "the room now shows unavailable members",
-        103 => "the room no longer shows unavailable members",
-        104 => "the room configuration changed",
-        110 => "this is you",
-        170 => "the room is being logged",
-        171 => "the room is no longer logged",
-        172 => "the room is now non-anonymous",
-        173 => "the room is now semi-anonymous",
-        174 => "the room is now fully anonymous",
-        201 => "a new room was created",
-        210 => "the service changed your nick",
-        301 => "banned",
-        303 => "nick changed",
-        307 => "kicked",
-        321 => "removed because of an affiliation change",
-        322 => "removed because the room became members-only",
-        332 => "removed because the service is shutting down",
-        333 => "removed because of a technical problem",
-        _ => return None,
-    })
+pub fn status_code_text(code: StatusCode) -> Option<&'static str> {
+    code.text()
 }
 
 #[cfg(test)]
@@ -546,7 +527,7 @@ mod tests {
         };
         assert_eq!(mp.reason.as_deref(), Some("Avaunt, you cullion!"));
         assert_eq!(mp.actor.as_deref(), Some("Fluellen"));
-        assert!(mp.codes.contains(&307));
+        assert!(mp.codes.contains(&StatusCode::Kicked));
     }
 
     #[test]
@@ -630,8 +611,8 @@ mod tests {
         for code in [
             100, 101, 110, 170, 171, 172, 173, 174, 201, 210, 301, 303, 307, 321, 322, 332, 333,
         ] {
-            assert!(status_code_text(code).is_some(), "{code}");
+            assert!(status_code_text(StatusCode::from(code)).is_some(), "{code}");
         }
-        assert!(status_code_text(999).is_none());
+        assert!(status_code_text(StatusCode::from(999)).is_none());
     }
 }

@@ -428,7 +428,7 @@ fn create_on_a_groupchat_service_enters_by_presence() {
         &room(),
         "dude",
         true,
-        vec![110],
+        vec![crate::protocol::muc::StatusCode::SelfPresence],
     )));
     let joined = ev.iter().find(|e| e.name() == "joined").unwrap().to_json();
     assert_eq!(joined["protocol"], "gc");
@@ -455,7 +455,7 @@ fn create_on_a_groupchat_service_enters_by_presence() {
         &room(),
         "dude",
         false,
-        vec![110],
+        vec![crate::protocol::muc::StatusCode::SelfPresence],
     )));
     while rx.try_recv().is_ok() {}
     let tag = create(&mut app).pending.unwrap();
@@ -472,7 +472,7 @@ fn create_on_a_groupchat_service_enters_by_presence() {
         &room(),
         "dude",
         true,
-        vec![110],
+        vec![crate::protocol::muc::StatusCode::SelfPresence],
     )));
     let e = ev.last().unwrap().to_json();
     assert_eq!(e["event"], "error", "{e}");

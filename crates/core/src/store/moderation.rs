@@ -7,16 +7,16 @@ use chrono::{DateTime, Utc};
 use super::{Event, JoinState, LeftKind, Store};
 use confab_proto::OccupantInfo;
 use confab_proto::admin::VoiceRequest;
-use confab_proto::muc::{Affiliation, MucPresence, Role, status_code_text};
+use confab_proto::muc::{Affiliation, MucPresence, Role, StatusCode, status_code_text};
 
 /// Why an occupant's unavailable presence took them out of the room
 /// (destruction aside): XEP-0045 status codes 301, 307, 321/322/332/333.
-pub fn leave_kind(codes: &[u16]) -> LeftKind {
-    if codes.contains(&301) {
+pub fn leave_kind(codes: &[StatusCode]) -> LeftKind {
+    if codes.contains(&StatusCode::Banned) {
         LeftKind::Banned
-    } else if codes.contains(&307) {
+    } else if codes.contains(&StatusCode::Kicked) {
         LeftKind::Kicked
-    } else if codes.iter().any(|c| matches!(c, 321 | 322 | 332 | 333)) {
+    } else if codes.iter().any(|c| c.is_removal()) {
         LeftKind::Removed
     } else {
         LeftKind::Left
@@ -49,9 +49,7 @@ pub fn leave_line(p: &MucPresence) -> Option<String> {
             p.reason.clone().or_else(|| {
                 p.codes
                     .iter()
-                    .find_map(|c| {
-                        status_code_text(*c).filter(|_| matches!(c, 321 | 322 | 332 | 333))
-                    })
+                    .find_map(|c| status_code_text(*c).filter(|_| c.is_removal()))
                     .map(str::to_string)
             }),
         ),
@@ -246,9 +244,12 @@ mod tests {
     #[test]
     fn leaves_in_words() {
         assert_eq!(leave_kind(&[]), LeftKind::Left);
-        assert_eq!(leave_kind(&[307]), LeftKind::Kicked);
-        assert_eq!(leave_kind(&[301]), LeftKind::Banned);
-        assert_eq!(leave_kind(&[321]), LeftKind::Removed);
+        assert_eq!(leave_kind(&[StatusCode::Kicked]), LeftKind::Kicked);
+        assert_eq!(leave_kind(&[StatusCode::Banned]), LeftKind::Banned);
+        assert_eq!(
+            leave_kind(&[StatusCode::RemovalFromRoom]),
+            LeftKind::Removed
+        );
         assert_eq!(leave_line(&presence(&[], None, None)), None);
         assert_eq!(
             leave_line(&presence(&[307], Some("alice"), Some("spam"))).as_deref(),

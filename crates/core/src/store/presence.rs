@@ -10,7 +10,7 @@ use super::{
     moderation, room,
 };
 use confab_proto::ErrorInfo;
-use confab_proto::muc::{MucPresence, status_code_text};
+use confab_proto::muc::{MucPresence, StatusCode, status_code_text};
 
 impl Store {
     /// An error presence from a room: a join that was under way ends.
@@ -87,7 +87,7 @@ impl Store {
         if !p.available {
             // Nick change: the occupant moves to the new nick now; the
             // available presence under the new nick follows.
-            if p.codes.contains(&303)
+            if p.codes.contains(&StatusCode::NewNick)
                 && let Some(new_nick) = p.new_nick.clone()
             {
                 // The occupant stays as they were (the unavailable
@@ -115,11 +115,11 @@ impl Store {
             if is_self || p.destroyed.is_some() {
                 let kind = if p.destroyed.is_some() {
                     LeftKind::Destroyed
-                } else if p.codes.contains(&301) {
+                } else if p.codes.contains(&StatusCode::Banned) {
                     LeftKind::Banned
-                } else if p.codes.contains(&307) {
+                } else if p.codes.contains(&StatusCode::Kicked) {
                     LeftKind::Kicked
-                } else if p.codes.iter().any(|c| matches!(c, 321 | 322 | 332 | 333)) {
+                } else if p.codes.iter().any(|c| c.is_removal()) {
                     LeftKind::Removed
                 } else {
                     LeftKind::Left
@@ -136,7 +136,7 @@ impl Store {
                 let reason = p.reason.clone().or(dreason).or_else(|| {
                     p.codes
                         .iter()
-                        .filter(|c| matches!(c, 321 | 322 | 332 | 333))
+                        .filter(|c| c.is_removal())
                         .find_map(|c| status_code_text(*c).map(str::to_string))
                 });
                 out.push(Event::Left {
@@ -240,7 +240,7 @@ impl Store {
             let notices = p
                 .codes
                 .iter()
-                .filter(|c| **c != 110)
+                .filter(|c| **c != StatusCode::SelfPresence)
                 .filter_map(|c| status_code_text(*c).map(str::to_string))
                 .collect();
             out.push(Event::Joined {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use jid::BareJid;
 
 use confab_proto::OccupantInfo;
-use confab_proto::muc::Role;
+use confab_proto::muc::{Role, StatusCode};
 
 pub use confab_proto::Protocol;
 
@@ -477,7 +477,7 @@ pub struct Room {
     pub occupants: Occupants,
     pub messages: MessageLog,
     /// Status codes seen on join (100, 170, 201, ...).
-    pub codes: Vec<u16>,
+    pub codes: Vec<StatusCode>,
     pub(super) generation: u32,
     /// XEP-0421 occupant-id -> the nick it was last seen with.
     pub occupant_ids: HashMap<String, String>,

@@ -8,7 +8,7 @@ use xmpp_parsers::presence::Presence;
 
 use super::{Stream, Task};
 use crate::{SessionEvent, Tag};
-use confab_proto::{Incoming, ns};
+use confab_proto::{Incoming, muc, ns};
 
 impl Task {
     /// Marks a room as groupchat 1.0 (before its join).
@@ -45,7 +45,7 @@ impl Task {
             && p.nick == r.nick
             && let Some(new) = r.nick_to.take()
         {
-            p.codes.push(303);
+            p.codes.push(muc::StatusCode::NewNick);
             p.new_nick = Some(new);
         }
         Incoming::MucPresence(p)

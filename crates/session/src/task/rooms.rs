@@ -134,7 +134,7 @@ impl Task {
                         r.retry_at = None;
                         return Track::Joined(p.room.clone());
                     }
-                } else if p.codes.contains(&303) {
+                } else if p.codes.contains(&muc::StatusCode::NewNick) {
                     if let Some(n) = &p.new_nick {
                         r.nick = n.clone();
                     }
