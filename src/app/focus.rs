@@ -245,7 +245,7 @@ impl App {
             FocusTarget::Http(url) => {
                 let url = proto::http_url(&url);
                 crate::session::http::parse_url(&url)
-                    .map_err(|e| refuse(text, "bad-request", e))?;
+                    .map_err(|e| refuse(text, "bad-request", e.to_string()))?;
                 Target::Http(url)
             }
         };

@@ -12,7 +12,10 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::Connecting { attempt } => Input::Connecting { attempt },
         SessionEvent::LoggedIn { mechanism } => Input::LoggedIn { mechanism },
         SessionEvent::Online { jid, reconnect } => Input::Online { jid, reconnect },
-        SessionEvent::Disconnected { reason, retry_in } => Input::Disconnected { reason, retry_in },
+        SessionEvent::Disconnected { reason, retry_in } => Input::Disconnected {
+            reason: reason.to_string(),
+            retry_in,
+        },
         SessionEvent::Fatal(error) => Input::Fatal(error),
         SessionEvent::Incoming(inc) => Input::Incoming(inc),
         SessionEvent::Malformed { from, text } => Input::Malformed { from, text },

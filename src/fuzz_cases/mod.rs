@@ -222,7 +222,7 @@ impl Harness {
         }
         if self.rng.chance(2) {
             self.session(SessionEvent::Disconnected {
-                reason: "gone".into(),
+                reason: crate::session::SessionError::Closed,
                 retry_in: std::time::Duration::from_secs(1),
             });
             self.session(SessionEvent::Online {

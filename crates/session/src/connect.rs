@@ -55,7 +55,8 @@ pub struct ConnectParams {
 }
 
 /// Why an attempt failed; `fatal` ones are not retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{condition}: {text}")]
 pub struct ConnectError {
     pub fatal: bool,
     pub condition: String,
@@ -76,12 +77,6 @@ impl ConnectError {
             condition: condition.into(),
             text: text.into(),
         }
-    }
-}
-
-impl std::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.condition, self.text)
     }
 }
 

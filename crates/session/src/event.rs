@@ -25,7 +25,10 @@ pub enum SessionEvent {
     Online { jid: FullJid, reconnect: bool },
     /// The connection was lost or an attempt failed; the next attempt is
     /// made after `retry_in`.
-    Disconnected { reason: String, retry_in: Duration },
+    Disconnected {
+        reason: super::SessionError,
+        retry_in: Duration,
+    },
     /// The session gave up for good (wrong password, certificate error).
     Fatal(ErrorInfo),
     /// A stanza from the network, classified.

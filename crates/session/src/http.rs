@@ -41,14 +41,58 @@ fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
     ErrorInfo::new(condition, Some(text.into()))
 }
 
+/// Why a focus URL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("{0:?} is not an http:// or https:// URL")]
+    NotHttp(String),
+    #[error("{0:?}: user names in URLs are not supported")]
+    UserName(String),
+    #[error("{0:?}: unclosed [ in the host")]
+    UnclosedBracket(String),
+    #[error("{url:?}: unexpected {after:?} after the host")]
+    AfterHost { url: String, after: String },
+    #[error("{0:?} has no valid host")]
+    NoHost(String),
+    #[error("{url:?}: {port:?} is not a port number")]
+    BadPort { url: String, port: String },
+    #[error("{0:?}: the path has spaces or control characters")]
+    BadPath(String),
+}
+
+/// Why an HTTP answer cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    #[error("the answer is not HTTP (no end of headers)")]
+    NoHeadersEnd,
+    #[error("the HTTP headers are not UTF-8")]
+    HeadersNotUtf8,
+    #[error("not an HTTP status line: {0:?}")]
+    StatusLine(String),
+    #[error("bad Content-Length {0:?}")]
+    ContentLength(String),
+    #[error("the answer ended after {got} of {length} body bytes")]
+    Truncated { got: usize, length: usize },
+    #[error("the HTTP body is not UTF-8")]
+    BodyNotUtf8,
+    #[error("a chunk size line is cut off")]
+    ChunkSizeLineCut,
+    #[error("bad chunk size")]
+    ChunkSizeNotUtf8,
+    #[error("bad chunk size {0:?}")]
+    ChunkSize(String),
+    #[error("a chunk is cut off")]
+    ChunkCut,
+}
+
 /// Parses `http[s]://host[:port][/path]` (IPv6 hosts in brackets).
-pub fn parse_url(url: &str) -> Result<Url, String> {
+pub fn parse_url(url: &str) -> Result<Url, UrlError> {
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(format!("{url:?} is not an http:// or https:// URL"));
+        return Err(UrlError::NotHttp(url.into()));
     };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
@@ -56,17 +100,22 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
         None => (rest, "/".to_string()),
     };
     if authority.contains('@') {
-        return Err(format!("{url:?}: user names in URLs are not supported"));
+        return Err(UrlError::UserName(url.into()));
     }
     let default_port = if https { 443 } else { 80 };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("{url:?}: unclosed [ in the host"))?;
+            .ok_or_else(|| UrlError::UnclosedBracket(url.into()))?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
-            None => return Err(format!("{url:?}: unexpected {after:?} after the host")),
+            None => {
+                return Err(UrlError::AfterHost {
+                    url: url.into(),
+                    after: after.into(),
+                });
+            }
         };
         (host.to_string(), port)
     } else {
@@ -76,7 +125,7 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
         }
     };
     if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{url:?} has no valid host"));
+        return Err(UrlError::NoHost(url.into()));
     }
     let port = match port {
         None => default_port,
@@ -84,12 +133,13 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or_else(|| format!("{url:?}: {p:?} is not a port number"))?,
+            .ok_or_else(|| UrlError::BadPort {
+                url: url.into(),
+                port: p.into(),
+            })?,
     };
     if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "{url:?}: the path has spaces or control characters"
-        ));
+        return Err(UrlError::BadPath(url.into()));
     }
     Ok(Url {
         https,
@@ -127,7 +177,7 @@ pub async fn post_json(
     body: &str,
     tls: Arc<ClientConfig>,
 ) -> Result<HttpResponse, ErrorInfo> {
-    let u = parse_url(url).map_err(|e| err("bad-request", e))?;
+    let u = parse_url(url).map_err(|e| err("bad-request", e.to_string()))?;
     let unreachable = |e: std::io::Error| err("remote-server-not-found", format!("{url}: {e}"));
     let tcp = TcpStream::connect((u.host.as_str(), u.port))
         .await
@@ -196,12 +246,12 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Parses a whole HTTP/1.x answer (status line, headers, body).
-pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
+pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, ResponseError> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or("the answer is not HTTP (no end of headers)")?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "the HTTP headers are not UTF-8")?;
+        .ok_or(ResponseError::NoHeadersEnd)?;
+    let head = std::str::from_utf8(&raw[..end]).map_err(|_| ResponseError::HeadersNotUtf8)?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
@@ -210,7 +260,7 @@ pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
         .next()
         .and_then(|s| s.parse::<u16>().ok())
         .filter(|_| version.starts_with("HTTP/1."))
-        .ok_or_else(|| format!("not an HTTP status line: {status_line:?}"))?;
+        .ok_or_else(|| ResponseError::StatusLine(status_line.into()))?;
     let mut chunked = false;
     let mut length = None;
     for line in lines {
@@ -224,7 +274,7 @@ pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
             length = Some(
                 value
                     .parse::<usize>()
-                    .map_err(|_| format!("bad Content-Length {value:?}"))?,
+                    .map_err(|_| ResponseError::ContentLength(value.into()))?,
             );
         }
     }
@@ -233,36 +283,37 @@ pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
         dechunk(rest)?
     } else if let Some(n) = length {
         if rest.len() < n {
-            return Err(format!(
-                "the answer ended after {} of {n} body bytes",
-                rest.len()
-            ));
+            return Err(ResponseError::Truncated {
+                got: rest.len(),
+                length: n,
+            });
         }
         rest[..n].to_vec()
     } else {
         rest.to_vec()
     };
-    let body = String::from_utf8(body).map_err(|_| "the HTTP body is not UTF-8".to_string())?;
+    let body = String::from_utf8(body).map_err(|_| ResponseError::BodyNotUtf8)?;
     Ok(HttpResponse { status, body })
 }
 
-fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
+fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, ResponseError> {
     let mut out = Vec::new();
     loop {
         let eol = rest
             .windows(2)
             .position(|w| w == b"\r\n")
-            .ok_or("a chunk size line is cut off")?;
-        let line = std::str::from_utf8(&rest[..eol]).map_err(|_| "bad chunk size")?;
+            .ok_or(ResponseError::ChunkSizeLineCut)?;
+        let line =
+            std::str::from_utf8(&rest[..eol]).map_err(|_| ResponseError::ChunkSizeNotUtf8)?;
         let size_text = line.split(';').next().unwrap_or_default().trim();
         let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+            .map_err(|_| ResponseError::ChunkSize(size_text.into()))?;
         rest = &rest[eol + 2..];
         if size == 0 {
             return Ok(out);
         }
         if rest.len() < size + 2 {
-            return Err("a chunk is cut off".into());
+            return Err(ResponseError::ChunkCut);
         }
         out.extend_from_slice(&rest[..size]);
         rest = &rest[size + 2..];

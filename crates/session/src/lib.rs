@@ -11,6 +11,7 @@
 
 pub mod channel_binding;
 pub mod connect;
+mod error;
 mod event;
 pub mod guard;
 pub mod http;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub use connect::{ConnectError, ConnectParams, TlsSetupError, tls_config};
+pub use error::SessionError;
 pub use event::{SessionCmd, SessionEvent, Tag};
 pub use params::{Secret, TlsMode};
 pub use resolve::Discovery;

@@ -19,7 +19,7 @@ use tokio_xmpp::xmlstream::XmppStreamElement;
 use xmpp_parsers::message::Message;
 
 use super::connect::Stream;
-use super::{SessionCmd, SessionEvent, SessionParams, Tag};
+use super::{SessionCmd, SessionError, SessionEvent, SessionParams, Tag};
 use confab_proto::muc::HistoryRequest;
 use confab_proto::{ErrorInfo, Show};
 
@@ -90,7 +90,7 @@ enum Track {
 
 enum Outcome {
     Shutdown,
-    Lost(String),
+    Lost(SessionError),
 }
 
 pub(super) struct Task {
@@ -154,10 +154,10 @@ impl Task {
         confab_proto::origin::random_id(prefix)
     }
 
-    async fn write(stream: &mut Stream, stanza: Stanza) -> Result<(), String> {
+    async fn write(stream: &mut Stream, stanza: Stanza) -> Result<(), SessionError> {
         stream
             .send(&XmppStreamElement::Stanza(stanza))
             .await
-            .map_err(|e| format!("write failed: {e}"))
+            .map_err(|e| SessionError::Write(e.to_string()))
     }
 }

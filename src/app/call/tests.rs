@@ -461,7 +461,7 @@ fn losing_the_server_ends_the_call_quietly() {
     });
     iq_payload(t.cmd());
     let events = t.app.on_session(SessionEvent::Disconnected {
-        reason: "connection reset".into(),
+        reason: crate::session::SessionError::Io("connection reset".into()),
         retry_in: std::time::Duration::from_secs(1),
     });
     let ended = events

@@ -196,7 +196,7 @@ fn after_a_reconnection_rooms_are_decided_again_and_missed_leaves_told() {
 
     // Offline: the hall's empty item cannot go out.
     app.on_session(SessionEvent::Disconnected {
-        reason: "connection lost".into(),
+        reason: crate::session::SessionError::Closed,
         retry_in: std::time::Duration::from_secs(1),
     });
     app.execute(

@@ -317,7 +317,7 @@ fn after_a_reconnection_the_room_is_entered_again() {
     );
     push(&mut app, &[("d351", "jer"), ("a32d", "dude_")]);
     app.on_session(SessionEvent::Disconnected {
-        reason: "gone".into(),
+        reason: crate::session::SessionError::Closed,
         retry_in: std::time::Duration::from_secs(1),
     });
     app.on_session(SessionEvent::Online {

@@ -15,7 +15,7 @@ fn app() -> (App, UnboundedReceiver<SessionCmd>) {
 /// The connection lost (the session reconnects in a second).
 fn connection_lost(app: &mut App) {
     app.on_session(SessionEvent::Disconnected {
-        reason: "x".into(),
+        reason: crate::session::SessionError::Closed,
         retry_in: std::time::Duration::from_secs(1),
     });
 }

@@ -308,7 +308,7 @@ fn the_trusted_focus_is_marked_and_no_other_occupant_is() {
 
 fn reconnect(app: &mut App) -> Vec<Event> {
     app.on_session(SessionEvent::Disconnected {
-        reason: "gone".into(),
+        reason: crate::session::SessionError::Closed,
         retry_in: Duration::from_millis(500),
     });
     app.on_session(SessionEvent::Connecting { attempt: 1 });

@@ -13,7 +13,7 @@ use xmpp_parsers::presence::Presence;
 
 use super::iqs::iq_request;
 use super::{Outgoing, PendingIq, Stream, Task, err};
-use crate::{SessionCmd, SessionEvent, Tag};
+use crate::{SessionCmd, SessionError, SessionEvent, Tag};
 use confab_proto::Show;
 use confab_proto::disco;
 use confab_proto::iq;
@@ -34,7 +34,11 @@ impl Task {
     /// failed (the connection is lost); offline and gone nothing is
     /// written. [`SessionCmd::Shutdown`] ends the loops before it gets
     /// here.
-    pub(super) async fn handle(&mut self, cmd: SessionCmd, link: Link<'_>) -> Result<(), String> {
+    pub(super) async fn handle(
+        &mut self,
+        cmd: SessionCmd,
+        link: Link<'_>,
+    ) -> Result<(), SessionError> {
         match cmd {
             SessionCmd::Join {
                 room,
@@ -138,7 +142,7 @@ impl Task {
         history: HistoryRequest,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
@@ -170,7 +174,7 @@ impl Task {
         reason: Option<String>,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
@@ -211,7 +215,7 @@ impl Task {
         nick: String,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
@@ -257,7 +261,7 @@ impl Task {
         text: Option<String>,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
@@ -319,7 +323,7 @@ impl Task {
         room: Option<BareJid>,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         if let Link::Gone(why) = link {
             self.refused(tag, why);
             return Ok(());
@@ -369,7 +373,7 @@ impl Task {
         timeout: Duration,
         tag: Tag,
         link: Link<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {

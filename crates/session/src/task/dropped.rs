@@ -6,8 +6,8 @@ use jid::Jid;
 use xmpp_parsers::iq::Iq;
 
 use super::{Stream, Task};
-use crate::SessionEvent;
 use crate::guard::Reports;
+use crate::{SessionError, SessionEvent};
 
 impl Task {
     /// Stanzas the guard dropped (past the parse limits): reported; an
@@ -16,7 +16,7 @@ impl Task {
         &mut self,
         reports: &Reports,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let (drops, lost) = reports.take();
         for d in drops {
             if d.stanza == "iq"

@@ -12,7 +12,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::MessageType;
 
 use super::{Stream, Task, Track, err, origin};
-use crate::SessionEvent;
+use crate::{SessionError, SessionEvent};
 use confab_proto::{classify_message, classify_presence};
 
 impl Task {
@@ -20,9 +20,9 @@ impl Task {
         &mut self,
         item: Option<Result<FallibleStreamElement, ReadError>>,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         match item {
-            None => Err("the connection was closed".into()),
+            None => Err(SessionError::Closed),
             Some(Err(ReadError::SoftTimeout)) => {
                 // Quiet for a while: a ping keeps the stream alive, and the
                 // stream's hard timeout ends it if nothing comes back.
@@ -30,10 +30,8 @@ impl Task {
                 let ping = Iq::from_get(id, xmpp_parsers::ping::Ping);
                 Self::write(stream, ping.into()).await
             }
-            Some(Err(ReadError::HardError(e))) => Err(format!("connection lost: {e}")),
-            Some(Err(ReadError::StreamFooterReceived)) => {
-                Err("the server closed the stream".into())
-            }
+            Some(Err(ReadError::HardError(e))) => Err(SessionError::Io(e.to_string())),
+            Some(Err(ReadError::StreamFooterReceived)) => Err(SessionError::ServerClosed),
             Some(Err(ReadError::ParseError(e))) => {
                 self.emit(SessionEvent::Malformed {
                     from: None,
@@ -44,7 +42,7 @@ impl Task {
             Some(Ok(FallibleStreamElement::Err(e))) => self.on_malformed(e, stream).await,
             Some(Ok(FallibleStreamElement::Ok(el))) => match el {
                 XmppStreamElement::Stanza(s) => self.on_stanza(s, stream).await,
-                XmppStreamElement::StreamError(e) => Err(format!("stream error: {e}")),
+                XmppStreamElement::StreamError(e) => Err(SessionError::Stream(e.0)),
                 _ => Ok(()),
             },
         }
@@ -54,7 +52,7 @@ impl Task {
         &mut self,
         e: StreamElementError,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let text = e.to_string();
         if let StreamElementError::InvalidStanza { header, name, .. } = &e {
             // An IQ request we cannot read still deserves an answer.
@@ -106,7 +104,7 @@ impl Task {
         Ok(())
     }
 
-    async fn on_stanza(&mut self, s: Stanza, stream: &mut Stream) -> Result<(), String> {
+    async fn on_stanza(&mut self, s: Stanza, stream: &mut Stream) -> Result<(), SessionError> {
         self.heard_from(&s);
         match s {
             Stanza::Iq(iq) => self.on_iq(iq, stream).await,

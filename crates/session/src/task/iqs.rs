@@ -8,12 +8,12 @@ use tokio::time::Instant;
 use xmpp_parsers::iq::Iq;
 
 use super::{Stream, Task, err, origin};
-use crate::SessionEvent;
+use crate::{SessionError, SessionEvent};
 use confab_proto::iq::IqRequest;
 use confab_proto::{ErrorInfo, disco};
 
 impl Task {
-    pub(super) async fn on_iq(&mut self, iq: Iq, stream: &mut Stream) -> Result<(), String> {
+    pub(super) async fn on_iq(&mut self, iq: Iq, stream: &mut Stream) -> Result<(), SessionError> {
         match &iq {
             Iq::Get { .. } | Iq::Set { .. } => {
                 if let Some(reply) = disco::answer_iq(&iq) {

@@ -7,7 +7,7 @@ use jid::BareJid;
 use xmpp_parsers::presence::Presence;
 
 use super::{Stream, Task};
-use crate::{SessionEvent, Tag};
+use crate::{SessionError, SessionEvent, Tag};
 use confab_proto::{Incoming, muc, ns};
 
 impl Task {
@@ -25,7 +25,7 @@ impl Task {
         presence: Presence,
         tag: Tag,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         Self::write(stream, presence.into()).await?;
         self.emit(SessionEvent::Sent { tag });
         Ok(())

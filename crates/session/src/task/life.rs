@@ -90,7 +90,7 @@ impl Task {
                 }
                 Err(e) => {
                     self.emit(SessionEvent::Disconnected {
-                        reason: e.to_string(),
+                        reason: e.into(),
                         retry_in: backoff,
                     });
                 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use xmpp_parsers::presence::Presence;
 
 use super::{RoomJoin, Stream, Task, Track, err, legacy};
-use crate::SessionEvent;
+use crate::{SessionError, SessionEvent};
 use confab_proto::muc::{self, HistoryRequest};
 use confab_proto::{ErrorInfo, Incoming, Show};
 
@@ -169,7 +169,7 @@ impl Task {
     }
 
     /// Sends the join presence again for refused rejoins whose time came.
-    pub(super) async fn retry_joins(&mut self, stream: &mut Stream) -> Result<(), String> {
+    pub(super) async fn retry_joins(&mut self, stream: &mut Stream) -> Result<(), SessionError> {
         let now = Instant::now();
         let due: Vec<BareJid> = self
             .rooms
@@ -202,7 +202,7 @@ impl Task {
         &mut self,
         room: &BareJid,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         while let Some(o) = self.rooms.get_mut(room).and_then(|r| r.pending.pop_front()) {
             let tag = o.tag;
             if let Err(e) = Self::write(stream, o.stanza.clone().into()).await {

@@ -11,7 +11,7 @@ use tokio_xmpp::Stanza;
 use xmpp_parsers::iq::Iq;
 
 use super::{Stream, Task};
-use crate::SessionEvent;
+use crate::{SessionError, SessionEvent};
 use confab_proto::selfping::{self, SelfPing};
 use confab_proto::{ErrorInfo, Incoming, muc};
 
@@ -51,7 +51,10 @@ impl Task {
 
     /// Pings ourselves in the joined rooms that have been quiet for the
     /// configured time.
-    pub(super) async fn self_ping_rooms(&mut self, stream: &mut Stream) -> Result<(), String> {
+    pub(super) async fn self_ping_rooms(
+        &mut self,
+        stream: &mut Stream,
+    ) -> Result<(), SessionError> {
         let now = Instant::now();
         // Unanswered pings: no decision, try again after another silence.
         self.self_pings
@@ -94,7 +97,7 @@ impl Task {
         &mut self,
         iq: &Iq,
         stream: &mut Stream,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         let (id, answer) = match iq {
             Iq::Result { id, payload, .. } => (id, Ok(payload.clone())),
             Iq::Error { id, error, .. } => (id, Err(ErrorInfo::from_stanza_error(error))),
