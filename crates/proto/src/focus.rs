@@ -105,18 +105,19 @@ impl Conference {
     /// (`focusJid` as in the seed's example is taken too; properties
     /// without a name are skipped); an element that is not a conference or
     /// a `ready` that is not a boolean is an error (the reason).
-    pub fn from_element(el: &Element) -> Result<Conference, String> {
+    pub fn from_element(el: &Element) -> Result<Conference, ConferenceError> {
         if !el.is("conference", NS) {
-            return Err(format!(
-                "expected <conference xmlns='{NS}'/>, got <{} xmlns='{}'/>",
-                el.name(),
-                el.ns()
-            ));
+            return Err(ConferenceError::NotConference {
+                name: el.name().to_string(),
+                ns: el.ns(),
+            });
         }
         let get = |n: &str| el.attr(n).map(str::to_string);
         let ready = match el.attr("ready") {
             None => None,
-            Some(v) => Some(parse_bool(v).ok_or_else(|| format!("ready={v:?} is not a boolean"))?),
+            Some(v) => {
+                Some(parse_bool(v).ok_or_else(|| ConferenceError::ReadyAttribute(v.to_string()))?)
+            }
         };
         let properties = el
             .children()
@@ -176,24 +177,26 @@ impl Conference {
     /// Parses the JSON form. Property values may be strings, booleans or
     /// numbers (the seed's example has `true`); `ready` a boolean (or the
     /// strings `"true"`/`"false"`). Anything else is an error (the reason).
-    pub fn from_json(text: &str) -> Result<Conference, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    pub fn from_json(text: &str) -> Result<Conference, ConferenceError> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(ConferenceError::NotJson)?;
         let serde_json::Value::Object(m) = v else {
-            return Err("not a JSON object".into());
+            return Err(ConferenceError::NotObject);
         };
-        let string = |k: &str| -> Result<Option<String>, String> {
+        let string = |k: &str| -> Result<Option<String>, ConferenceError> {
             match m.get(k) {
                 None | Some(serde_json::Value::Null) => Ok(None),
                 Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(format!("{k} is not a string: {other}")),
+                Some(other) => Err(ConferenceError::NotString {
+                    key: k.to_string(),
+                    value: other.clone(),
+                }),
             }
         };
         let ready = match m.get("ready") {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::Bool(b)) => Some(*b),
             Some(serde_json::Value::String(s)) if parse_bool(s).is_some() => parse_bool(s),
-            Some(other) => return Err(format!("ready is not a boolean: {other}")),
+            Some(other) => return Err(ConferenceError::ReadyField(other.clone())),
         };
         let mut properties = Vec::new();
         match m.get("properties") {
@@ -207,12 +210,17 @@ impl Conference {
                         serde_json::Value::Bool(b) => b.to_string(),
                         serde_json::Value::Number(n) => n.to_string(),
                         serde_json::Value::Null => String::new(),
-                        other => return Err(format!("property {k} is not a scalar: {other}")),
+                        other => {
+                            return Err(ConferenceError::PropertyNotScalar {
+                                name: k.clone(),
+                                value: other.clone(),
+                            });
+                        }
                     };
                     properties.push((k.clone(), v));
                 }
             }
-            Some(other) => return Err(format!("properties is not an object: {other}")),
+            Some(other) => return Err(ConferenceError::PropertiesNotObject(other.clone())),
         }
         Ok(Conference {
             room: string("room")?,
@@ -226,6 +234,34 @@ impl Conference {
             properties,
         })
     }
+}
+
+/// Why a conference request or answer cannot be read (the display text
+/// is the reason given to the user or the requester).
+#[derive(Debug, thiserror::Error)]
+pub enum ConferenceError {
+    #[error("expected <conference xmlns='{focus}'/>, got <{name} xmlns='{ns}'/>", focus = NS)]
+    NotConference { name: String, ns: String },
+    #[error("ready={0:?} is not a boolean")]
+    ReadyAttribute(String),
+    #[error("not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("{key} is not a string: {value}")]
+    NotString {
+        key: String,
+        value: serde_json::Value,
+    },
+    #[error("ready is not a boolean: {0}")]
+    ReadyField(serde_json::Value),
+    #[error("property {name} is not a scalar: {value}")]
+    PropertyNotScalar {
+        name: String,
+        value: serde_json::Value,
+    },
+    #[error("properties is not an object: {0}")]
+    PropertiesNotObject(serde_json::Value),
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -333,11 +369,11 @@ mod tests {
     #[test]
     fn hostile_xml_is_an_error_or_skipped_never_a_panic() {
         let e = Conference::from_element(&parse("<query xmlns='jabber:iq:version'/>"));
-        assert!(e.unwrap_err().contains("expected <conference"));
+        assert!(e.unwrap_err().to_string().contains("expected <conference"));
         let e = Conference::from_element(&parse(
             "<conference xmlns='http://jitsi.org/protocol/focus' ready='maybe'/>",
         ));
-        assert!(e.unwrap_err().contains("not a boolean"));
+        assert!(e.unwrap_err().to_string().contains("not a boolean"));
         let c = Conference::from_element(&parse(
             "<conference xmlns='http://jitsi.org/protocol/focus'>\
              <property value='x'/><property name=''/><property name='a'/></conference>",
@@ -401,25 +437,29 @@ mod tests {
         assert!(
             Conference::from_json("<html>")
                 .unwrap_err()
+                .to_string()
                 .starts_with("not JSON")
         );
         assert_eq!(
-            Conference::from_json("[1]").unwrap_err(),
+            Conference::from_json("[1]").unwrap_err().to_string(),
             "not a JSON object"
         );
         assert!(
             Conference::from_json(r#"{"ready": "soon"}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("ready")
         );
         assert!(
             Conference::from_json(r#"{"room": 5}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("room")
         );
         assert!(
             Conference::from_json(r#"{"properties": {"a": [1]}}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("property a")
         );
         assert!(Conference::from_json(r#"{"properties": 1}"#).is_err());

@@ -394,12 +394,16 @@ impl Core {
                                 .build(),
                         )];
                     }
-                    let req = match Conference::from_element(payload) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            return vec![self.answer(waiter, Err(Refusal::new("bad-request", e)))];
-                        }
-                    };
+                    let req =
+                        match Conference::from_element(payload) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                return vec![self.answer(
+                                    waiter,
+                                    Err(Refusal::new("bad-request", e.to_string())),
+                                )];
+                            }
+                        };
                     let domain = bare_from
                         .split_once('@')
                         .map_or(bare_from.as_str(), |(_, d)| d);
@@ -677,7 +681,7 @@ async fn http_connection<S: AsyncRead + AsyncWrite + Unpin>(
         (405, "{\"error\":\"use POST\"}".to_string())
     } else {
         match Conference::from_json(&String::from_utf8_lossy(&body)) {
-            Err(e) => (400, serde_json::json!({"error": e}).to_string()),
+            Err(e) => (400, serde_json::json!({"error": e.to_string()}).to_string()),
             Ok(request) => {
                 let (reply, answer) = oneshot::channel();
                 let _ = tx.send(HttpAsk { request, reply });

@@ -590,7 +590,7 @@ fn parse_content(el: &Element) -> Result<MediaContent, ErrorInfo> {
 
 /// Reads an ICE-UDP `<transport/>` (candidates leniently: `generation`
 /// defaults to 0, a missing `id` is made up).
-pub fn parse_transport(el: &Element) -> Result<IceTransport, String> {
+pub fn parse_transport(el: &Element) -> Result<IceTransport, TransportError> {
     let mut t = IceTransport {
         ufrag: el.attr("ufrag").map(str::to_string),
         pwd: el.attr("pwd").map(str::to_string),
@@ -606,20 +606,41 @@ pub fn parse_transport(el: &Element) -> Result<IceTransport, String> {
     Ok(t)
 }
 
-fn parse_fingerprint(el: &Element) -> Result<Fingerprint, String> {
+/// Why an ICE-UDP `<transport/>` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("fingerprint without hash")]
+    FingerprintWithoutHash,
+    #[error("bad fingerprint setup {0:?}")]
+    FingerprintSetup(String),
+    #[error("fingerprint is not colon-separated hex")]
+    FingerprintValue,
+    #[error("bad hash {0:?}")]
+    FingerprintHash(String),
+    #[error("candidate without {0}")]
+    CandidateWithout(&'static str),
+    #[error("bad candidate {name} {value:?}")]
+    Candidate { name: &'static str, value: String },
+    #[error("bad candidate type {0:?}")]
+    CandidateType(String),
+}
+
+fn parse_fingerprint(el: &Element) -> Result<Fingerprint, TransportError> {
     let hash = el
         .attr("hash")
         .filter(|h| !h.is_empty())
-        .ok_or("fingerprint without hash")?;
+        .ok_or(TransportError::FingerprintWithoutHash)?;
     let setup = match el.attr("setup") {
         Some(s) => s
             .parse()
-            .map_err(|_| format!("bad fingerprint setup {s:?}"))?,
+            .map_err(|_| TransportError::FingerprintSetup(s.to_string()))?,
         None => xmpp_parsers::jingle_dtls_srtp::Setup::Actpass,
     };
-    let value = parse_hex_colons(&el.text()).ok_or("fingerprint is not colon-separated hex")?;
+    let value = parse_hex_colons(&el.text()).ok_or(TransportError::FingerprintValue)?;
     Ok(Fingerprint {
-        hash: hash.parse().map_err(|_| format!("bad hash {hash:?}"))?,
+        hash: hash
+            .parse()
+            .map_err(|_| TransportError::FingerprintHash(hash.to_string()))?,
         setup,
         value,
     })
@@ -662,34 +683,36 @@ pub(crate) fn candidate_id(foundation: &str, component: u8, ip: &IpAddr, port: u
     )
 }
 
-fn parse_candidate(el: &Element) -> Result<Candidate, String> {
-    fn req<'a>(el: &'a Element, name: &'a str) -> Result<&'a str, String> {
-        el.attr(name)
-            .ok_or_else(|| format!("candidate without {name}"))
+fn parse_candidate(el: &Element) -> Result<Candidate, TransportError> {
+    fn req<'a>(el: &'a Element, name: &'static str) -> Result<&'a str, TransportError> {
+        el.attr(name).ok_or(TransportError::CandidateWithout(name))
     }
-    fn num<T: std::str::FromStr>(el: &Element, name: &str) -> Result<T, String> {
+    fn num<T: std::str::FromStr>(el: &Element, name: &'static str) -> Result<T, TransportError> {
         let v = req(el, name)?;
-        v.trim()
-            .parse()
-            .map_err(|_| format!("bad candidate {name} {v:?}"))
+        v.trim().parse().map_err(|_| TransportError::Candidate {
+            name,
+            value: v.to_string(),
+        })
     }
     // Foundation and protocol are written into SDP candidate lines as
     // they are: ICE tokens only (RFC 8445 ice-char), no spaces or breaks.
-    fn token<'a>(name: &str, v: &'a str) -> Result<&'a str, String> {
+    fn token<'a>(name: &'static str, v: &'a str) -> Result<&'a str, TransportError> {
         let ok = !v.is_empty()
             && v.len() <= 32
             && v.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
-        ok.then_some(v)
-            .ok_or_else(|| format!("bad candidate {name} {v:?}"))
+        ok.then_some(v).ok_or_else(|| TransportError::Candidate {
+            name,
+            value: v.to_string(),
+        })
     }
     let component: u8 = num(el, "component")?;
     let foundation = token("foundation", req(el, "foundation")?)?.to_string();
     let ip: IpAddr = num(el, "ip")?;
     let port: u16 = num(el, "port")?;
     let type_name = req(el, "type")?;
-    let type_ =
-        candidate_type(type_name).ok_or_else(|| format!("bad candidate type {type_name:?}"))?;
+    let type_ = candidate_type(type_name)
+        .ok_or_else(|| TransportError::CandidateType(type_name.to_string()))?;
     let id = match el.attr("id") {
         Some(i) if !i.is_empty() => i.to_string(),
         _ => candidate_id(&foundation, component, &ip, port),
