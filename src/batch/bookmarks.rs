@@ -11,7 +11,7 @@ use super::Runner;
 /// At most this long for the bookmarks and their joins.
 const AUTOJOIN_TIME: Duration = Duration::from_secs(60);
 
-impl<W: Write> Runner<W> {
+impl<W: Write> Runner<'_, W> {
     /// Fetches the bookmarks and joins the autojoin ones; waits until
     /// every join has its result. A failed join does not stop the script
     /// (its `error` says why).

@@ -9,11 +9,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::AsyncBufRead;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::{App, DRAIN_TIMEOUT, LoopEvent};
+use crate::app::{App, DRAIN_TIMEOUT, LoopEvent, LoopEvents};
 use crate::command::{self, Command};
 use crate::session::Tag;
 use crate::store::Event;
@@ -58,9 +58,12 @@ pub struct BatchOptions {
     pub autojoin: Vec<String>,
 }
 
-struct Runner<W: Write> {
+struct Runner<'a, W: Write> {
     app: App,
-    events: UnboundedReceiver<LoopEvent>,
+    /// The session's and the media task's events, the timer's and the
+    /// script's lines: the script is read only between commands, and the
+    /// timer ticks only while a command runs.
+    events: LoopEvents<'a>,
     out: W,
     /// Events since the previous `/wait`, for the next one (bounded).
     seen: Seen,
@@ -73,13 +76,16 @@ struct Runner<W: Write> {
 
 /// Runs a script; returns the exit status (0 all well, 1 a command
 /// failed).
-pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
+pub async fn run<R: AsyncBufRead + Unpin + Send, W: Write>(
     app: App,
     events: UnboundedReceiver<LoopEvent>,
     input: R,
     out: W,
     opts: BatchOptions,
 ) -> i32 {
+    let mut events = LoopEvents::new(events).with_lines(input);
+    // No line is read before the first connection and the autojoin rooms.
+    events.set_reading(false);
     let mut r = Runner {
         app,
         events,
@@ -89,7 +95,7 @@ pub async fn run<R: AsyncBufRead + Unpin, W: Write>(
         closed: false,
         failed: false,
     };
-    let status = r.script(input, &opts).await;
+    let status = r.script(&opts).await;
     r.finish().await;
     status
 }
@@ -104,7 +110,7 @@ fn print_to(out: &mut impl Write, seen: &mut Seen, events: Vec<Event>) {
     let _ = out.flush();
 }
 
-impl<W: Write> Runner<W> {
+impl<W: Write> Runner<'_, W> {
     fn print(&mut self, events: Vec<Event>) {
         for e in events {
             let v = e.to_json();
@@ -125,9 +131,9 @@ impl<W: Write> Runner<W> {
     fn pump(&mut self, first: LoopEvent) {
         let mut batch = vec![first];
         while batch.len() < 1024 {
-            match self.events.try_recv() {
-                Ok(ev) => batch.push(ev),
-                Err(_) => break,
+            match self.events.try_next_app() {
+                Some(ev) => batch.push(ev),
+                None => break,
             }
         }
         for ev in batch {
@@ -141,22 +147,53 @@ impl<W: Write> Runner<W> {
         self.print(out);
     }
 
-    /// Waits for the next session event (or the deadline); false when the
-    /// session is gone or the deadline passed.
+    /// Waits for the next event of the loop (or the deadline); false when
+    /// the session is gone or the deadline passed. The script is not read
+    /// meanwhile.
     async fn step(&mut self, deadline: Instant) -> bool {
-        let tick = tokio::time::sleep(Duration::from_millis(250));
         tokio::select! {
-            ev = self.events.recv() => match ev {
+            ev = self.events.next() => match ev {
+                Some(LoopEvent::Tick) => {
+                    let late = self.app.on_event(LoopEvent::Tick);
+                    self.print(late);
+                    true
+                }
                 Some(ev) => { self.pump(ev); true }
                 None => { self.closed = true; false }
             },
+            // The deadline of the command running (not an event of the loop).
             _ = tokio::time::sleep_until(deadline) => false,
-            _ = tick => {
-                let late = self.app.on_event(LoopEvent::Tick);
-                self.print(late);
-                true
-            }
         }
+    }
+
+    /// The next line of the script, handling the session's events while it
+    /// is read (without ticks, as no command runs); `Ok(None)` at its end.
+    async fn next_line(&mut self) -> Result<Option<String>, String> {
+        self.events.set_reading(true);
+        self.events.set_ticking(false);
+        let mut session_gone = false;
+        let line = loop {
+            match self.events.next().await {
+                Some(LoopEvent::Line(l)) => break Ok(Some(l)),
+                Some(LoopEvent::InputEnd) => break Ok(None),
+                Some(LoopEvent::InputError(e)) => break Err(e),
+                // Never while reading; none from a script.
+                Some(LoopEvent::Tick | LoopEvent::Term(_) | LoopEvent::TermError(_)) => {}
+                // After the session closed, nothing more of it is shown.
+                Some(_) if self.closed => {}
+                Some(ev) => self.pump(ev),
+                // The session is gone: only the script is left to read.
+                None if !session_gone => {
+                    session_gone = true;
+                    self.closed = true;
+                }
+                // Nothing is left to come.
+                None => break Ok(None),
+            }
+        };
+        self.events.set_reading(false);
+        self.events.set_ticking(true);
+        line
     }
 
     /// Runs until the command with `tag` has its result; true if `ok`.
@@ -211,7 +248,7 @@ impl<W: Write> Runner<W> {
         }
     }
 
-    async fn script<R: AsyncBufRead + Unpin>(&mut self, input: R, opts: &BatchOptions) -> i32 {
+    async fn script(&mut self, opts: &BatchOptions) -> i32 {
         if !self.connect(opts.connect_timeout).await {
             return 1;
         }
@@ -224,19 +261,9 @@ impl<W: Write> Runner<W> {
         // The roster (quietly), then the bookmarks' autojoin rooms.
         self.app.fetch_roster();
         self.autojoin_bookmarks().await;
-        let mut lines = input.lines();
         loop {
             // Keep handling events while waiting for the next line.
-            let line = loop {
-                tokio::select! {
-                    l = lines.next_line() => break l,
-                    ev = self.events.recv(), if !self.closed => match ev {
-                        Some(ev) => self.pump(ev),
-                        None => self.closed = true,
-                    },
-                }
-            };
-            let line = match line {
+            let line = match self.next_line().await {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
                 Err(e) => {
@@ -380,7 +407,7 @@ impl<W: Write> Runner<W> {
             let (out, seen) = (&mut self.out, &mut self.seen);
             let drained = self
                 .app
-                .drain(&mut self.events, DRAIN_TIMEOUT, |_, events| {
+                .drain(self.events.app_events(), DRAIN_TIMEOUT, |_, events| {
                     print_to(out, seen, events)
                 })
                 .await;

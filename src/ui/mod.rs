@@ -33,13 +33,12 @@ use crossterm::event::{
     Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent,
     MouseEventKind,
 };
-use futures::StreamExt;
 use jid::BareJid;
 use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::{App, LoopEvent};
+use crate::app::{App, LoopEvent, LoopEvents};
 use crate::command::{self, Command, table};
 use crate::session::SessionEvent;
 use crate::store::{Event, Window};
@@ -95,7 +94,7 @@ fn leave_terminal() {
 /// SIGTERM or SIGHUP.
 pub async fn run(
     mut app: App,
-    mut events: UnboundedReceiver<LoopEvent>,
+    events: UnboundedReceiver<LoopEvent>,
     mut ui: UiState,
     autojoin: Vec<String>,
 ) -> i32 {
@@ -119,11 +118,12 @@ pub async fn run(
     // the TUI has nothing to show: it ends and prints the error).
     let mut fatal: Option<crate::protocol::ErrorInfo> = None;
     let mut ever_online = false;
-    let mut keys = EventStream::new();
+    // One source of events: the session's, the media task's, the timer's
+    // and the terminal's.
+    let mut events = LoopEvents::new(events).with_terminal(EventStream::new());
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut drawn = view::Drawn::default();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut autojoin = Some(autojoin);
     let mut title = String::new();
     // SIGTERM / SIGHUP end the session like /quit (and restore the terminal).
@@ -180,85 +180,98 @@ pub async fn run(
             Duration::from_secs(3600)
         });
         tokio::select! {
-            ev = events.recv() => {
-                let Some(ev) = ev else { break 1 };
-                let note = |ev: &LoopEvent, fatal: &mut Option<crate::protocol::ErrorInfo>| {
-                    if let LoopEvent::Session(SessionEvent::Fatal(e)) = ev {
-                        *fatal = Some(e.clone());
-                    }
-                };
-                note(&ev, &mut fatal);
-                let mut out = app.on_event(ev);
-                while let Ok(ev) = events.try_recv() {
-                    note(&ev, &mut fatal);
-                    out.extend(app.on_event(ev));
-                }
-                ever_online |= out.iter().any(|e| matches!(e, Event::Connected { .. }));
-                if fatal.is_some() && !ever_online {
-                    break 1;
-                }
-                out.extend(app.flush_history());
-                if out.iter().any(|e| matches!(e, Event::Connected { .. }))
-                    && let Some(rooms) = autojoin.take()
-                {
-                    for r in rooms {
-                        submit_line(&mut app, &mut ui, &format!("/join {r}"));
-                    }
-                    // Then the bookmarked rooms marked autojoin.
-                    app.fetch_roster();
-                    let exec = app.autojoin_bookmarks();
-                    ui.on_events(&app.store, &exec.events);
-                }
-                ui.on_events(&app.store, &out);
-                dirty = true;
-            }
-            term = keys.next() => match term {
-                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
-                    if test_panic && k.code == KeyCode::F(12) {
-                        panic!("test-only panic ({TEST_PANIC_ENV} is set)");
-                    }
-                    if test_panic && k.code == KeyCode::F(11) {
-                        tokio::spawn(async {
-                            panic!("test-only panic in a task ({TEST_PANIC_ENV} is set)")
-                        });
-                    }
-                    if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
-                        break 0;
+            ev = events.next() => match ev {
+                None => break 1,
+                Some(LoopEvent::Term(TermEvent::Key(k))) => {
+                    if k.kind != KeyEventKind::Release {
+                        if test_panic && k.code == KeyCode::F(12) {
+                            panic!("test-only panic ({TEST_PANIC_ENV} is set)");
+                        }
+                        if test_panic && k.code == KeyCode::F(11) {
+                            tokio::spawn(async {
+                                panic!("test-only panic in a task ({TEST_PANIC_ENV} is set)")
+                            });
+                        }
+                        if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
+                            break 0;
+                        }
                     }
                     dirty = true;
                 }
-                Some(Ok(TermEvent::Paste(text))) if matches!(ui.overlay, Overlay::Form(_)) => {
+                Some(LoopEvent::Term(TermEvent::Paste(text)))
+                    if matches!(ui.overlay, Overlay::Form(_)) =>
+                {
                     // Into the open form (e.g. a room's secret).
                     if let Overlay::Form(f) = &mut ui.overlay {
                         f.paste(&text);
                     }
                     dirty = true;
                 }
-                Some(Ok(TermEvent::Paste(text))) => {
+                Some(LoopEvent::Term(TermEvent::Paste(text))) => {
                     // A multi-line paste stays one message.
                     ui.editor.insert_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
                     ui.completer.reset();
                     dirty = true;
                 }
-                Some(Ok(TermEvent::Mouse(m))) => {
+                Some(LoopEvent::Term(TermEvent::Mouse(m))) => {
                     handle_mouse(&app, &mut ui, m, &drawn.panes, drawn.max_scroll);
                     dirty = true;
                 }
-                Some(Ok(_)) => dirty = true,
-                Some(Err(e)) => { ui.set_status(format!("terminal: {e}"), true); dirty = true; }
-                None => break 0,
+                Some(LoopEvent::Term(_)) => dirty = true,
+                Some(LoopEvent::TermError(e)) => {
+                    ui.set_status(format!("terminal: {e}"), true);
+                    dirty = true;
+                }
+                Some(LoopEvent::InputEnd) => break 0,
+                // No script here.
+                Some(LoopEvent::Line(_) | LoopEvent::InputError(_)) => {}
+                Some(LoopEvent::Tick) => {
+                    let late = app.on_event(LoopEvent::Tick);
+                    if !late.is_empty() {
+                        ui.on_events(&app.store, &late);
+                        dirty = true;
+                    }
+                    // The call panel's clock and meters move on their own.
+                    if app.in_call() {
+                        dirty = true;
+                    }
+                }
+                Some(ev) => {
+                    // From the session or the media task, and what is
+                    // queued behind it, before the next draw.
+                    let note = |ev: &LoopEvent, fatal: &mut Option<crate::protocol::ErrorInfo>| {
+                        if let LoopEvent::Session(SessionEvent::Fatal(e)) = ev {
+                            *fatal = Some(e.clone());
+                        }
+                    };
+                    note(&ev, &mut fatal);
+                    let mut out = app.on_event(ev);
+                    while let Some(ev) = events.try_next_app() {
+                        note(&ev, &mut fatal);
+                        out.extend(app.on_event(ev));
+                    }
+                    ever_online |= out.iter().any(|e| matches!(e, Event::Connected { .. }));
+                    if fatal.is_some() && !ever_online {
+                        break 1;
+                    }
+                    out.extend(app.flush_history());
+                    if out.iter().any(|e| matches!(e, Event::Connected { .. }))
+                        && let Some(rooms) = autojoin.take()
+                    {
+                        for r in rooms {
+                            submit_line(&mut app, &mut ui, &format!("/join {r}"));
+                        }
+                        // Then the bookmarked rooms marked autojoin.
+                        app.fetch_roster();
+                        let exec = app.autojoin_bookmarks();
+                        ui.on_events(&app.store, &exec.events);
+                    }
+                    ui.on_events(&app.store, &out);
+                    dirty = true;
+                }
             },
-            _ = tick.tick() => {
-                let late = app.on_event(LoopEvent::Tick);
-                if !late.is_empty() {
-                    ui.on_events(&app.store, &late);
-                    dirty = true;
-                }
-                // The call panel's clock and meters move on their own.
-                if app.in_call() {
-                    dirty = true;
-                }
-            }
+            // Outside the loop's events: the frame timer of this loop's
+            // drawing, and the signals that end it.
             _ = frame_due, if dirty => {}
             _ = recv_signal(&mut term_signal) => break 128 + libc::SIGTERM,
             _ = recv_signal(&mut hup_signal) => break 128 + libc::SIGHUP,
@@ -276,14 +289,16 @@ pub async fn run(
     // Those publications (and other requests of the app's own) are
     // answered before the stream closes, briefly.
     let drained = app
-        .drain(&mut events, crate::app::DRAIN_TIMEOUT, |app, out| {
-            ui.on_events(&app.store, &out)
-        })
+        .drain(
+            events.app_events(),
+            crate::app::DRAIN_TIMEOUT,
+            |app, out| ui.on_events(&app.store, &out),
+        )
         .await;
     if !drained.closed {
         app.shutdown();
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(ev) = events.recv().await {
+            while let Some(ev) = events.app_events().recv().await {
                 if ev.is_closed() {
                     break;
                 }
