@@ -184,7 +184,7 @@ impl App {
                         Ok(items) => vec![
                             Event::AdminList {
                                 room: room2.to_string(),
-                                list: list.name().to_string(),
+                                list,
                                 items,
                             },
                             App::result(command, Ok(())),

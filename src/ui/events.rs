@@ -144,7 +144,7 @@ impl UiState {
                     false,
                 ),
                 Event::AdminList { room, list, items } => {
-                    self.overlay = Overlay::Table(moderation::admin_table(room, list, items));
+                    self.overlay = Overlay::Table(moderation::admin_table(room, *list, items));
                 }
                 Event::VoiceRequest { room, nick, .. } => {
                     moderation::ask_for_voice(&mut self.prompts, room, nick.as_deref())

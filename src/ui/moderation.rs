@@ -7,22 +7,10 @@ use super::views::{Answer, Item, Table, TableKind, ViewAction, quote};
 use super::widgets::{Column, Prompt, PromptQueue, TableView, Width};
 use crate::command::admin::AdminList;
 use crate::protocol::admin::AdminItem;
-use crate::protocol::muc::{Affiliation, Role};
-
-/// The list an `admin-list` event names.
-fn admin_list(list: &str) -> Option<AdminList> {
-    Some(match list {
-        "members" => AdminList::Affiliation(Affiliation::Member),
-        "admins" => AdminList::Affiliation(Affiliation::Admin),
-        "owners" => AdminList::Affiliation(Affiliation::Owner),
-        "outcasts" => AdminList::Affiliation(Affiliation::Outcast),
-        "moderators" => AdminList::Role(Role::Moderator),
-        _ => return None,
-    })
-}
+use crate::protocol::muc::Role;
 
 /// The table shown for an `admin-list` event.
-pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
+pub fn admin_table(room: &str, list: AdminList, items: &[AdminItem]) -> Table {
     let rows = items.iter().map(|i| {
         let cells = vec![
             i.jid.clone().unwrap_or_default(),
@@ -36,7 +24,7 @@ pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
         (Item::Admin(i.clone()), cells)
     });
     let view = TableView::new(
-        format!("{list} of {room} ({})", items.len()),
+        format!("{} of {room} ({})", list.name(), items.len()),
         vec![
             Column::new("JID", Width::Fill),
             Column::new("nick", Width::Min(12)),
@@ -49,7 +37,7 @@ pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
     Table::new(
         TableKind::AdminList {
             room: room.to_string(),
-            list: admin_list(list),
+            list,
         },
         view,
     )
@@ -61,7 +49,7 @@ pub fn admin_table(room: &str, list: &str, items: &[AdminItem]) -> Table {
 pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     let TableKind::AdminList {
         room,
-        list: Some(list),
+        list,
     } = &t.kind
     else {
         return None;
@@ -283,7 +271,7 @@ mod tests {
             role: Some(Role::Moderator),
             ..AdminItem::default()
         }];
-        ui.overlay = super::super::views::Overlay::Table(admin_table("r@c", "moderators", &items));
+        ui.overlay = super::super::views::Overlay::Table(admin_table("r@c", AdminList::Role(Role::Moderator), &items));
         activate(&mut ui, 0);
         assert_eq!(ui.editor.text(), "/role r@c \"Mister X\" ");
         // Other tables are not ours.
@@ -395,7 +383,7 @@ mod tests {
     fn the_table_has_a_row_per_item() {
         let t = admin_table(
             "r@c",
-            "outcasts",
+            AdminList::Affiliation(Affiliation::Outcast),
             &[AdminItem {
                 jid: Some("bob@localhost".into()),
                 affiliation: Some(Affiliation::Outcast),

@@ -45,7 +45,7 @@ pub enum TableKind {
     /// `list` is `None` for a list of no known kind.
     AdminList {
         room: String,
-        list: Option<AdminList>,
+        list: AdminList,
     },
     /// A table of no feature: Enter does nothing.
     Plain,

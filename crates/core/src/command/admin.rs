@@ -60,6 +60,13 @@ impl AdminList {
     }
 }
 
+/// In events (`admin-list`'s `list`): its name, e.g. `"members"`.
+impl serde::Serialize for AdminList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// A moderation command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Moderate {

@@ -243,8 +243,9 @@ pub enum Event {
     /// A room's list of affiliations or roles (`/members`, `/moderators`, …).
     AdminList {
         room: String,
-        /// `members`, `admins`, `owners`, `outcasts` or `moderators`.
-        list: String,
+        /// Serialised as its name: `members`, `admins`, `owners`,
+        /// `outcasts` or `moderators`.
+        list: crate::command::admin::AdminList,
         items: Vec<confab_proto::admin::AdminItem>,
     },
     /// `/browse JID`: a `jabber:iq:browse` answer (`category`, `jid`,
