@@ -38,6 +38,7 @@ use tokio_rustls::rustls;
 use super::component::{ComponentStream, Link, NS, error, stanza};
 use confab_proto::focus::{self as proto, Conference, visitor_muc_domain};
 use confab_proto::{nc, ns, owner};
+use confab_proto::muc::StatusCode;
 
 /// What the focus does.
 #[derive(Debug, Clone)]
@@ -456,19 +457,20 @@ impl Core {
                 );
                 return self.settle();
             }
-            let codes: Vec<&str> = el
+            let codes: Vec<StatusCode> = el
                 .get_child("x", ns::MUC_USER)
                 .map(|x| {
                     x.children()
                         .filter(|c| c.name() == "status")
-                        .filter_map(|c| c.attr("code"))
+                        .filter_map(|c| c.attr("code")?.parse::<u16>().ok())
+                        .map(StatusCode::from)
                         .collect()
                 })
                 .unwrap_or_default();
-            if !codes.contains(&"110") {
+            if !codes.contains(&StatusCode::SelfPresence) {
                 return Vec::new();
             }
-            if codes.contains(&"201") {
+            if codes.contains(&StatusCode::RoomHasBeenCreated) {
                 // A new room stays locked until configured: instant room.
                 let id = self.id();
                 self.configs.insert(id.clone(), room.clone());
