@@ -47,11 +47,7 @@ pub fn admin_table(room: &str, list: AdminList, items: &[AdminItem]) -> Table {
 /// that changes that entry, for the user to finish (`/affiliation ROOM
 /// JID ` or `/role ROOM NICK `).
 pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
-    let TableKind::AdminList {
-        room,
-        list,
-    } = &t.kind
-    else {
+    let TableKind::AdminList { room, list } = &t.kind else {
         return None;
     };
     let Some(Item::Admin(item)) = t.item(index) else {
@@ -271,7 +267,11 @@ mod tests {
             role: Some(Role::Moderator),
             ..AdminItem::default()
         }];
-        ui.overlay = super::super::views::Overlay::Table(admin_table("r@c", AdminList::Role(Role::Moderator), &items));
+        ui.overlay = super::super::views::Overlay::Table(admin_table(
+            "r@c",
+            AdminList::Role(Role::Moderator),
+            &items,
+        ));
         activate(&mut ui, 0);
         assert_eq!(ui.editor.text(), "/role r@c \"Mister X\" ");
         // Other tables are not ours.

@@ -43,10 +43,7 @@ pub enum TableKind {
     Contacts,
     /// An affiliation or role list of `room` (`/members`, `/moderators`, …);
     /// `list` is `None` for a list of no known kind.
-    AdminList {
-        room: String,
-        list: AdminList,
-    },
+    AdminList { room: String, list: AdminList },
     /// A table of no feature: Enter does nothing.
     Plain,
 }

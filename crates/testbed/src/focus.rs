@@ -37,8 +37,8 @@ use tokio_rustls::rustls;
 
 use super::component::{ComponentStream, Link, NS, error, stanza};
 use confab_proto::focus::{self as proto, Conference, visitor_muc_domain};
-use confab_proto::{nc, ns, owner};
 use confab_proto::muc::StatusCode;
+use confab_proto::{nc, ns, owner};
 
 /// What the focus does.
 #[derive(Debug, Clone)]
