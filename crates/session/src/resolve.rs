@@ -217,26 +217,40 @@ async fn srv_records(
     }
 }
 
+/// Why a target has no addresses (in the error listing the targets tried).
+#[derive(Debug, thiserror::Error)]
+enum AddressError {
+    /// The system's lookup failed.
+    #[error("no address: {0}")]
+    System(std::io::Error),
+    /// The `--resolver` server has no A/AAAA record for it.
+    #[error("no address (A/AAAA)")]
+    Absent,
+    /// The `--resolver` server could not be asked.
+    #[error("DNS lookup failed: {0}")]
+    Lookup(NetError),
+}
+
 /// A target's addresses: from the `--resolver` server when one is given,
 /// else from the system (getaddrinfo: /etc/hosts, nsswitch) as before.
 async fn addresses(
     resolver: &TokioResolver,
     discovery: &Discovery,
     host: &str,
-) -> Result<Vec<IpAddr>, String> {
+) -> Result<Vec<IpAddr>, AddressError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
     if discovery.resolver.is_none() {
         return match tokio::net::lookup_host((host, 0)).await {
             Ok(addrs) => Ok(addrs.map(|a| a.ip()).collect()),
-            Err(e) => Err(format!("no address: {e}")),
+            Err(e) => Err(AddressError::System(e)),
         };
     }
     match resolver.lookup_ip(fqdn(host).as_str()).await {
         Ok(ips) => Ok(ips.iter().collect()),
-        Err(e) if is_absent(&e) => Err("no address (A/AAAA)".to_owned()),
-        Err(e) => Err(format!("DNS lookup failed: {e}")),
+        Err(e) if is_absent(&e) => Err(AddressError::Absent),
+        Err(e) => Err(AddressError::Lookup(e)),
     }
 }
 

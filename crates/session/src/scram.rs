@@ -10,7 +10,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sasl::common::Password;
-use sasl::common::scram::{ScramProvider, Sha1, Sha256};
+use sasl::common::scram::{DeriveError, ScramProvider, Sha1, Sha256};
 
 use super::sasl::Sha512;
 
@@ -55,14 +55,13 @@ impl Hash {
         .expect("HMAC takes keys of any length")
     }
 
-    fn salted(self, password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>, String> {
+    fn salted(self, password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>, DeriveError> {
         let p = Password::Plain(password.to_string());
         match self {
             Hash::Sha1 => Sha1::derive(&p, salt, iterations),
             Hash::Sha256 => Sha256::derive(&p, salt, iterations),
             Hash::Sha512 => Sha512::derive(&p, salt, iterations),
         }
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -114,19 +113,25 @@ pub fn ssdp_hash(hash: Hash, mechanisms: &[String], cb_types: Option<&[String]>)
     B64.encode(hash.digest(s.as_bytes()))
 }
 
-/// Why the exchange failed on our side.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why the exchange failed on our side. (The login's error says more:
+/// `sasl.rs` words each with the offer it concerns.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScramError {
     /// The server's message is not SCRAM (or breaks a rule).
+    #[error("{0}")]
     Malformed(String),
     /// XEP-0474: the server's hash of what it offered is not that of what
     /// we saw.
+    #[error("the server's SCRAM downgrade protection (XEP-0474) does not match what we saw")]
     Downgrade,
     /// The server's final message has no `v=`.
+    #[error("the server's signature is missing")]
     SignatureMissing,
     /// The server's final message has the wrong `v=`.
+    #[error("the server's signature is wrong")]
     SignatureWrong,
     /// The server's final message came before ours.
+    #[error("the server's final message came before ours")]
     TooEarly,
 }
 
@@ -231,7 +236,7 @@ impl Scram {
         let salted = self
             .hash
             .salted(&self.password, &salt, iterations)
-            .map_err(ScramError::Malformed)?;
+            .map_err(|e| ScramError::Malformed(e.to_string()))?;
         let client_key = self.hash.hmac(&salted, b"Client Key");
         let server_key = self.hash.hmac(&salted, b"Server Key");
         let stored_key = self.hash.digest(&client_key);
