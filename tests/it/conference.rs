@@ -182,6 +182,11 @@ fn roster_nicks_privacy_messages_and_leaving() {
     carol.ok(&format!("/join {room}/carol"));
     alice.event("carol arrives", |v| occupant(v, &room, "join", "carol"));
     bob.event("carol arrives", |v| occupant(v, &room, "join", "carol"));
+    // The service answers the `set` before it pushes the participant
+    // list: carol knows alice once the push has come.
+    carol.event("alice in carol's roster", |v| {
+        occupant(v, &room, "join", "alice")
+    });
 
     // Real JIDs: alice's is shown, bob's is hidden.
     carol.ok(&format!("/whois {room} alice"));
