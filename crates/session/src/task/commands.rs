@@ -1,7 +1,7 @@
 //! What the app asks of the session task ([`SessionCmd`]): one dispatch,
 //! and a handler per command that decides by the [`Link`] what to do —
-//! online it goes out now, offline it is remembered or queued, after a
-//! fatal error it is refused.
+//! online it goes out now, offline it is remembered or queued; after a
+//! fatal error [`Task::refuse`] answers instead.
 
 use std::time::Duration;
 
@@ -25,8 +25,6 @@ pub(super) enum Link<'a> {
     Online(&'a mut Stream),
     /// Between connections: remembered for the next one, or queued.
     Offline,
-    /// The session gave up for good (the reason): refused.
-    Gone(&'a str),
 }
 
 impl Task {
@@ -74,16 +72,12 @@ impl Task {
                     });
                     Ok(())
                 }
-                Link::Gone(why) => {
-                    self.refused(tag, why);
-                    Ok(())
-                }
             },
             SessionCmd::Reply { to, id, answer } => match link {
                 Link::Online(stream) => Self::write(stream, iq::reply(to, id, answer).into()).await,
                 // The request came over a stream that is gone: nobody to
                 // answer.
-                Link::Offline | Link::Gone(_) => Ok(()),
+                Link::Offline => Ok(()),
             },
             // What the session knows of rooms, with or without a stream.
             SessionCmd::CatchUpByMam { room, mam } => {
@@ -112,8 +106,39 @@ impl Task {
         }
     }
 
-    /// A command that needs a connection after the session gave up.
-    fn refused(&self, tag: Tag, why: &str) {
+    /// A command after the session gave up for good (`why`): what needs
+    /// the stream is refused, nothing is written; HTTP still goes out.
+    pub(super) fn refuse(&self, cmd: SessionCmd, why: &str) {
+        let tag = match cmd {
+            SessionCmd::Join { tag, .. }
+            | SessionCmd::Leave { tag, .. }
+            | SessionCmd::Nick { tag, .. }
+            | SessionCmd::Status { tag, .. }
+            | SessionCmd::Presence { tag, .. }
+            | SessionCmd::Message { tag, .. } => tag,
+            SessionCmd::Iq { tag, .. } => {
+                self.emit(SessionEvent::IqResponse {
+                    tag,
+                    result: Err(err("remote-server-not-found", why)),
+                });
+                return;
+            }
+            SessionCmd::CatchUpByMam { .. }
+            | SessionCmd::AppRejoins { .. }
+            | SessionCmd::Groupchat { .. }
+            | SessionCmd::Reply { .. }
+            | SessionCmd::Shutdown => return,
+            // HTTP does not need the XMPP stream.
+            SessionCmd::Http {
+                url,
+                body,
+                timeout,
+                tag,
+            } => {
+                self.http(url, body, timeout, tag);
+                return;
+            }
+        };
         self.emit(SessionEvent::SendFailed {
             tag,
             error: err("remote-server-not-found", format!("not connected: {why}")),
@@ -149,10 +174,6 @@ impl Task {
                 self.remember_room(room, nick, password, history);
                 return Ok(());
             }
-            Link::Gone(why) => {
-                self.refused(tag, why);
-                return Ok(());
-            }
         };
         self.remember_room(room.clone(), nick, password, history);
         let r = &self.rooms[&room];
@@ -182,10 +203,6 @@ impl Task {
                     self.fail_pending(r, "left the room before it was sent");
                 }
                 self.emit(SessionEvent::Sent { tag });
-                return Ok(());
-            }
-            Link::Gone(why) => {
-                self.refused(tag, why);
                 return Ok(());
             }
         };
@@ -223,10 +240,6 @@ impl Task {
                     r.nick = nick;
                 }
                 self.emit(SessionEvent::Sent { tag });
-                return Ok(());
-            }
-            Link::Gone(why) => {
-                self.refused(tag, why);
                 return Ok(());
             }
         };
@@ -267,10 +280,6 @@ impl Task {
             Link::Offline => {
                 self.set_status(room.as_ref(), show, text);
                 self.emit(SessionEvent::Sent { tag });
-                return Ok(());
-            }
-            Link::Gone(why) => {
-                self.refused(tag, why);
                 return Ok(());
             }
         };
@@ -324,10 +333,6 @@ impl Task {
         tag: Tag,
         link: Link<'_>,
     ) -> Result<(), SessionError> {
-        if let Link::Gone(why) = link {
-            self.refused(tag, why);
-            return Ok(());
-        }
         self.note_message(&message);
         let o = Outgoing {
             stanza: message,
@@ -380,13 +385,6 @@ impl Task {
                 self.emit(SessionEvent::IqResponse {
                     tag,
                     result: Err(err("remote-server-timeout", "not connected")),
-                });
-                return Ok(());
-            }
-            Link::Gone(why) => {
-                self.emit(SessionEvent::IqResponse {
-                    tag,
-                    result: Err(err("remote-server-not-found", why)),
                 });
                 return Ok(());
             }

@@ -82,8 +82,7 @@ impl Task {
                         if matches!(cmd, SessionCmd::Shutdown) {
                             break;
                         }
-                        // Refused: nothing is written.
-                        let _ = self.handle(cmd, Link::Gone(&e.text)).await;
+                        self.refuse(cmd, &e.text);
                     }
                     self.emit(SessionEvent::Closed);
                     return;
