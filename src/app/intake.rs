@@ -139,7 +139,7 @@ impl App {
         let mut out = Vec::with_capacity(events.len() + results.len());
         for e in events {
             match self.answers(&e) {
-                None if self.rejoined_new_room(&e) => {
+                None if self.joined_new_room(&e) => {
                     // After a server restart the room may be new: it stays
                     // locked for the others until configured.
                     let Event::Joined { room, .. } = &e else {
@@ -203,7 +203,8 @@ impl App {
         out
     }
 
-    fn rejoined_new_room(&self, e: &Event) -> bool {
+    /// `e` says we are in a room that the join created (status 201).
+    fn joined_new_room(&self, e: &Event) -> bool {
         let Event::Joined { room, .. } = e else {
             return false;
         };
@@ -213,16 +214,10 @@ impl App {
     }
 
     fn needs_instant_config(&self, tag: Tag, e: &Event) -> bool {
-        let Event::Joined { room, .. } = e else {
-            return false;
-        };
         matches!(
             self.pending.get(&tag).map(|p| &p.waiting),
             Some(Waiting::Join { .. })
-        ) && self
-            .store
-            .room(room)
-            .is_some_and(|r| r.codes.contains(&StatusCode::RoomHasBeenCreated))
+        ) && self.joined_new_room(e)
     }
 
     fn request_instant_config(&mut self, tag: Tag) {
