@@ -57,8 +57,16 @@ impl App {
     }
 
     /// Writes the messages that came in since the last call, in one
-    /// transaction. Call it when a burst of events has been handled.
+    /// transaction; then the one-to-one windows they opened get their
+    /// archived lines (`app/conversations.rs`). Call it when a burst of
+    /// events has been handled.
     pub fn flush_history(&mut self) -> Vec<Event> {
+        let mut events = self.write_journal();
+        events.extend(self.windows_opened());
+        events
+    }
+
+    fn write_journal(&mut self) -> Vec<Event> {
         let journal = self.store.take_journal();
         let Some(h) = self.history.as_mut() else {
             return Vec::new();

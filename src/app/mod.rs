@@ -24,6 +24,7 @@ mod call;
 mod chatting;
 mod conference;
 mod continuity;
+mod conversations;
 mod drain;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -479,6 +480,9 @@ impl App {
                 });
                 Exec::pending(tag)
             }
+            Command::OpenChat { jid } => self.start_open_chat(text, jid)?,
+            Command::Close { jid } => self.start_close(text, jid)?,
+            Command::Read { jid } => self.start_read(text, jid)?,
             Command::Nick { room, nick } => {
                 self.in_room(&room, text)?;
                 if self.store.room(&room).is_some_and(|r| r.own_nick == nick) {

@@ -249,6 +249,9 @@ impl<W: Write> Runner<'_, W> {
     }
 
     async fn script(&mut self, opts: &BatchOptions) -> i32 {
+        // The one-to-one windows open when confab last ran.
+        let restored = self.app.restore_windows();
+        self.print(restored);
         if !self.connect(opts.connect_timeout).await {
             return 1;
         }

@@ -1,10 +1,10 @@
 //! Contacts in the TUI: the Contacts view (F5, or `/roster` / `/contacts`)
 //! lists each contact with presence, subscription and the room they are in
-//! (XEP-0194); Enter joins that room. A subscription request waits in the
-//! prompt queue (Enter approves, Esc denies); `/where` answers in the
-//! status line.
+//! (XEP-0194); Enter opens the conversation with them, Alt-J joins their
+//! room. A subscription request waits in the prompt queue (Enter approves,
+//! Esc denies); `/where` answers in the status line.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jid::BareJid;
 
 use super::sanitize;
@@ -14,7 +14,7 @@ use super::widgets::{Column, Prompt, TableView, Width};
 use crate::protocol::chatting::ChattingRoom;
 use crate::store::{ContactItem, Event, PublishState, Store};
 
-pub const CONTACTS: &str = "Contacts (Enter joins the room they are in)";
+pub const CONTACTS: &str = "Contacts (Enter: conversation; Alt-J: join the room they are in)";
 
 /// The room JID of an `xmpp:` URI (`xmpp:room@service?join`), if it is one.
 pub fn room_of_uri(uri: &str) -> Option<BareJid> {
@@ -164,12 +164,33 @@ pub fn refresh(ui: &mut UiState, store: &Store, e: &Event) {
     }
 }
 
-/// Enter in the Contacts view: join the selected contact's room.
+/// Enter in the Contacts view: the conversation with the selected
+/// contact (`/msg JID`).
 pub fn activate(t: &Table, index: usize) -> Option<ViewAction> {
     if t.kind != TableKind::Contacts {
         return None;
     }
-    let Item::Contact { jid, room } = t.item(index)? else {
+    let Item::Contact { jid, .. } = t.item(index)? else {
+        return None;
+    };
+    Some(match jid::Jid::new(jid) {
+        Ok(to) => ViewAction::Run {
+            command: crate::command::Command::OpenChat { jid: to },
+            shown: format!("/msg {jid}"),
+        },
+        Err(_) => ViewAction::Refuse(format!("{jid} is not a JID to write to")),
+    })
+}
+
+/// Alt-J in the Contacts view: join the selected contact's room.
+pub fn other_key(t: &Table, k: KeyEvent) -> Option<ViewAction> {
+    if t.kind != TableKind::Contacts
+        || k.code != KeyCode::Char('j') && k.code != KeyCode::Char('J')
+        || !k.modifiers.contains(KeyModifiers::ALT)
+    {
+        return None;
+    }
+    let Item::Contact { jid, room } = t.item(t.selected()?)? else {
         return None;
     };
     Some(match room {

@@ -69,6 +69,16 @@ impl UiState {
                         self.bell = self.settings.bell;
                     }
                 }
+                Event::WindowOpened { jid, unread, .. } => self.window_opened(store, jid, *unread),
+                Event::WindowClosed { jid } => {
+                    self.views.remove(jid);
+                    if self.current.as_ref() == Some(jid) {
+                        self.current = None;
+                        if let Some(w) = store.windows().next() {
+                            self.switch_to(store, w.jid().clone());
+                        }
+                    }
+                }
                 Event::Joined { room, .. } => {
                     if let Some(pos) = self.follow.iter().position(|f| f == room) {
                         self.follow.remove(pos);
@@ -194,5 +204,22 @@ impl UiState {
                 _ => {}
             }
         }
+    }
+
+    /// A one-to-one window opened (or came back at start): its unread
+    /// lines (every one a highlight) and the marker before the first,
+    /// unless it is looked at.
+    fn window_opened(&mut self, store: &Store, jid: &jid::BareJid, unread: usize) {
+        if self.current.as_ref() == Some(jid) {
+            return;
+        }
+        let first = store.conversations.get(jid).and_then(|c| c.first_unread());
+        let v = self.view_mut(jid);
+        v.unread = v.unread.max(unread);
+        v.highlights = v.highlights.max(unread);
+        v.unread_from = match (v.unread_from, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }

@@ -81,7 +81,9 @@ impl Action {
             Action::ScrollTop => "scroll to the oldest line",
             Action::ScrollBottom => "scroll to the newest line",
             Action::Help => "this help",
-            Action::Contacts => "contacts: presence and the rooms they are in (Enter joins)",
+            Action::Contacts => {
+                "contacts: presence and rooms (Enter: conversation; Alt-J: join their room)"
+            }
             Action::Close => "close help, tables and forms; clear a notice",
             Action::Complete => "complete nick, command or argument (repeat to cycle)",
             Action::HistoryUp => "previous input line of this room",

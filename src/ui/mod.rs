@@ -129,6 +129,9 @@ pub async fn run(
     // SIGTERM / SIGHUP end the session like /quit (and restore the terminal).
     let mut term_signal = signal(tokio::signal::unix::SignalKind::terminate());
     let mut hup_signal = signal(tokio::signal::unix::SignalKind::hangup());
+    // The one-to-one windows open when confab last ran.
+    let restored = app.restore_windows();
+    ui.on_events(&app.store, &restored);
     let code = loop {
         if ui.repaint {
             // Ctrl-L: clear the screen and forget what ratatui thinks is
@@ -168,6 +171,11 @@ pub async fn run(
                     ui.on_events(&app.store, &out);
                     dirty = true;
                 }
+            }
+            // A conversation looked at, at its newest line, is read.
+            let read = read_current(&mut app, &ui);
+            if !read.is_empty() {
+                ui.on_events(&app.store, &read);
             }
             // Back at the newest line (or in another window): what
             // scrolling back loaded beyond the window is let go.
@@ -335,6 +343,15 @@ async fn recv_signal(s: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
+/// Marks the current conversation read when it is shown at its newest
+/// line with nothing unread left (archive failures come back).
+pub fn read_current(app: &mut App, ui: &UiState) -> Vec<Event> {
+    match ui.current.as_ref() {
+        Some(cur) if ui.view(cur).scroll == 0 && ui.view(cur).unread == 0 => app.mark_read(cur),
+        _ => Vec::new(),
+    }
+}
+
 fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, max_scroll: usize) {
     let at = Position::new(m.column, m.row);
     match m.kind {
@@ -410,7 +427,16 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
                         do_view_action(app, ui, action);
                     }
                 }
-                widgets::TableOutcome::Handled | widgets::TableOutcome::Ignored => {}
+                widgets::TableOutcome::Ignored => {
+                    // A table's own keys beyond Enter (Alt-J in Contacts).
+                    if let Some(action) = contacts::other_key(t, k) {
+                        if !matches!(action, ViewAction::Refuse(_)) {
+                            ui.overlay = Overlay::None;
+                        }
+                        do_view_action(app, ui, action);
+                    }
+                }
+                widgets::TableOutcome::Handled => {}
             }
             return KeyOutcome::Continue;
         }
@@ -673,6 +699,18 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
                 None => ui.set_status("/me: no room open", true),
             }
         }
+        // The current window unless one is named.
+        Command::Close { jid: None } | Command::Read { jid: None } => {
+            let Some(jid) = current else {
+                ui.set_status(format!("/{}: no window open", cmd.name()), true);
+                return false;
+            };
+            let cmd = match cmd {
+                Command::Close { .. } => Command::Close { jid: Some(jid) },
+                _ => Command::Read { jid: Some(jid) },
+            };
+            execute(app, ui, cmd, shown);
+        }
         Command::Wait(_) | Command::Sleep(_) => {
             ui.set_status(format!("/{} is for scripts (--batch)", cmd.name()), true)
         }
@@ -686,7 +724,7 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
             {
                 ui.follow.push(room);
             }
-            if let Command::Msg { to, .. } = &other {
+            if let Command::Msg { to, .. } | Command::OpenChat { jid: to } = &other {
                 // A one-to-one conversation gets its window at once.
                 if to.resource().is_none() && app.store.room(&to.to_bare()).is_none() {
                     ui.follow.push(to.to_bare());

@@ -1,6 +1,6 @@
 //! Contacts and XEP-0194 in the real TUI (tmux) against the test Prosody:
 //! a subscription request is a prompt (Enter approves), the Contacts view
-//! (F5) shows the room a contact is in and Enter joins it, and the title
+//! (F5) shows the room a contact is in and Alt-J joins it, and the title
 //! says whether the room is told to contacts.
 
 use serde_json::Value;
@@ -34,7 +34,8 @@ fn tui_contacts_view_joins_a_contacts_room_and_shows_sharing() {
         is(v, "contact") && v["jid"] == "alice@localhost" && v["subscription"] == "both"
     });
 
-    // bob is in a public room: alice's Contacts view shows it, Enter joins.
+    // bob is in a public room: alice's Contacts view shows it, Alt-J joins
+    // (Enter opens the conversation: `tests/it/windows_tui.rs`).
     bob.ok(&format!(
         "/create {lounge} muc#roomconfig_roomname=Lounge muc#roomconfig_publicroom=1"
     ));
@@ -45,7 +46,7 @@ fn tui_contacts_view_joins_a_contacts_room_and_shows_sharing() {
     tmux.wait_for("bob's room in the Contacts view", |s| {
         s.contains("Contacts") && s.contains("bob@localhost") && s.contains(lounge)
     });
-    tmux.send(&["Enter"]);
+    tmux.send(&["M-j"]);
     bob.ok(&format!("/wait occupant {lounge} alice"));
     // A public room: alice tells her contacts too, and the title says so.
     tmux.wait_for("the shared marker", |s| {

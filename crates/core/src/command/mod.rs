@@ -115,6 +115,16 @@ pub enum Command {
     Correct { room: BareJid, text: String },
     /// `/msg JID-or-ROOM/NICK TEXT`
     Msg { to: Jid, text: String },
+    /// `/msg JID` (`/query JID`) without text: open the conversation with
+    /// JID (a full JID names its bare JID's conversation; a `ROOM/NICK`
+    /// is refused by the app).
+    OpenChat { jid: Jid },
+    /// `/close [JID]`: close a one-to-one window (the TUI fills in the
+    /// current one).
+    Close { jid: Option<BareJid> },
+    /// `/read [JID]`: mark a conversation read (the TUI fills in the
+    /// current one).
+    Read { jid: Option<BareJid> },
     /// `/nick ROOM NEWNICK`
     Nick { room: BareJid, nick: String },
     /// `/topic ROOM TEXT`
@@ -247,7 +257,9 @@ impl Command {
             Command::Part { .. } => &rooms::PART,
             Command::Say { .. } => &rooms::SAY,
             Command::Correct { .. } => &rooms::CORRECT,
-            Command::Msg { .. } => &rooms::MSG,
+            Command::Msg { .. } | Command::OpenChat { .. } => &rooms::MSG,
+            Command::Close { .. } => &rooms::CLOSE,
+            Command::Read { .. } => &rooms::READ,
             Command::Nick { .. } => &rooms::NICK,
             Command::Topic { .. } => &rooms::TOPIC,
             Command::Status { .. } => &rooms::STATUS,
@@ -328,6 +340,9 @@ impl Command {
             Command::Status { .. }
             | Command::Chatting { .. }
             | Command::Msg { .. }
+            | Command::OpenChat { .. }
+            | Command::Close { .. }
+            | Command::Read { .. }
             | Command::Rooms { .. }
             | Command::Search { .. }
             | Command::Browse { .. }

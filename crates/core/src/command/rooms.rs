@@ -1,5 +1,6 @@
-//! The commands of being in a room: join, part, say, correct, msg, nick,
-//! topic, status, config — each command's table entry and its builder.
+//! The commands of being in a room or a conversation: join, part, say,
+//! correct, msg, close, read, nick, topic, status, config — each command's
+//! table entry and its builder.
 
 use jid::Jid;
 
@@ -88,15 +89,37 @@ pub const CORRECT: CommandSpec = CommandSpec {
 pub const MSG: CommandSpec = CommandSpec {
     name: "msg",
     aliases: &["query"],
-    usage: "/msg JID-or-ROOM/NICK TEXT",
-    help: "Send a private message to a user, or to a room occupant by ROOM/NICK",
+    usage: "/msg JID-or-ROOM/NICK [TEXT]",
+    help: "Send a private message to a user, or to a room occupant by ROOM/NICK; without TEXT, open the conversation",
     args: &[
         arg("JID-or-ROOM/NICK", ArgKind::Jid),
-        arg("TEXT", ArgKind::Rest),
+        opt_arg("TEXT", ArgKind::Rest),
     ],
     options: &[],
     forms: &[],
     build: msg,
+};
+
+pub const CLOSE: CommandSpec = CommandSpec {
+    name: "close",
+    aliases: &[],
+    usage: "/close [JID]",
+    help: "Close a one-to-one window (TUI: the current one); its history stays. Rooms: /part",
+    args: &[opt_arg("JID", ArgKind::Jid)],
+    options: &[],
+    forms: &[],
+    build: close,
+};
+
+pub const READ: CommandSpec = CommandSpec {
+    name: "read",
+    aliases: &[],
+    usage: "/read [JID]",
+    help: "Mark a conversation read (the TUI does when you look at it; scripts only so)",
+    args: &[opt_arg("JID", ArgKind::Jid)],
+    options: &[],
+    forms: &[],
+    build: read,
 };
 
 pub const NICK: CommandSpec = CommandSpec {
@@ -226,9 +249,22 @@ fn correct(a: &mut Args) -> Result<Command, ParseError> {
 }
 
 fn msg(a: &mut Args) -> Result<Command, ParseError> {
-    Ok(Command::Msg {
-        to: a.jid(),
-        text: a.word(),
+    let to = a.jid();
+    Ok(match a.text() {
+        Some(text) => Command::Msg { to, text },
+        None => Command::OpenChat { jid: to },
+    })
+}
+
+fn close(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Close {
+        jid: a.optional_jid().map(|j| j.to_bare()),
+    })
+}
+
+fn read(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Read {
+        jid: a.optional_jid().map(|j| j.to_bare()),
     })
 }
 

@@ -112,7 +112,7 @@ pub const ROSTER: CommandSpec = CommandSpec {
     name: "roster",
     aliases: &["contacts"],
     usage: "/roster",
-    help: "List your contacts with their presence and the room they are in, and subscription requests (TUI: Enter joins a contact's room)",
+    help: "List your contacts with their presence and the room they are in, and subscription requests (TUI: Enter opens the conversation with a contact, Alt-J joins their room)",
     args: &[],
     options: &[],
     forms: &[],

@@ -145,6 +145,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     rooms::SAY,
     rooms::CORRECT,
     rooms::MSG,
+    rooms::CLOSE,
+    rooms::READ,
     rooms::NICK,
     rooms::TOPIC,
     rooms::STATUS,

@@ -1,5 +1,7 @@
 //! The local archive: messages of rooms and conversations in SQLite, in the
-//! data directory. Writes come in batches, one transaction each.
+//! data directory. Writes come in batches, one transaction each. The open
+//! one-to-one windows and their read markers live beside them
+//! (`windows.rs`).
 
 use std::path::Path;
 
@@ -9,6 +11,9 @@ use rusqlite::{Connection, params};
 use crate::store::{Kind, Message};
 
 mod edits;
+mod windows;
+
+pub use windows::{MAX_UNREAD, MAX_WINDOWS, OpenWindow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -75,6 +80,7 @@ impl History {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        windows::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -86,6 +92,7 @@ impl History {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        windows::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),

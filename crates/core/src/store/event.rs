@@ -124,6 +124,21 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         venue: Option<String>,
     },
+    /// A one-to-one conversation's window opened: by `/msg JID` (no
+    /// text), by a message in or out, or brought back at start
+    /// (`restored`). `unread`: its lines not read yet (`/read`, or looked
+    /// at in the TUI), counted in the archive.
+    WindowOpened {
+        jid: BareJid,
+        unread: usize,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        restored: bool,
+    },
+    /// A one-to-one conversation's window closed (`/close`); its history
+    /// stays in the archive.
+    WindowClosed {
+        jid: BareJid,
+    },
     /// Archived messages shown on join (not repeated as message events).
     History {
         room: String,
@@ -378,6 +393,8 @@ impl Event {
             Event::Subject { .. } => "subject",
             Event::Left { .. } => "left",
             Event::History { .. } => "history",
+            Event::WindowOpened { .. } => "window-opened",
+            Event::WindowClosed { .. } => "window-closed",
             Event::Ok { .. } => "ok",
             Event::Error { .. } => "error",
             Event::Info { .. } => "info",

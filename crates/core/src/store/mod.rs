@@ -8,6 +8,7 @@ mod bookmarks;
 pub mod calls;
 mod contacts;
 mod continuity;
+mod conversations;
 mod event;
 mod intake;
 mod invitations;
@@ -81,6 +82,21 @@ pub enum Input {
         room: BareJid,
         messages: Vec<Message>,
     },
+    /// Open the window of a one-to-one conversation with its archived
+    /// lines (oldest first), read up to `read`, with `unread` lines after
+    /// that in the archive; `restored`: it was open when confab last ran.
+    /// An open window only takes the lines it lacks.
+    OpenChat {
+        jid: BareJid,
+        messages: Vec<Message>,
+        read: Option<DateTime<Utc>>,
+        unread: usize,
+        restored: bool,
+    },
+    /// Close a conversation's window (its lines leave memory).
+    CloseChat { jid: BareJid },
+    /// The conversation is read up to its newest line.
+    ChatRead { jid: BareJid },
     /// We sent a one-to-one or private message (no copy comes back).
     SentChat {
         to: Jid,
@@ -135,6 +151,12 @@ impl<'a> Window<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     pub messages: MessageLog,
+    /// Read up to this time (its lines after it are unread); `None`:
+    /// nothing read yet.
+    pub read: Option<DateTime<Utc>>,
+    /// Its `window-opened` was told: a window a message opened is told
+    /// once the app has loaded its archive (`Store::take_opened`).
+    told: bool,
 }
 
 /// An error kept for the status line and `/errors`.
@@ -165,6 +187,9 @@ pub struct Store {
     pub errors: VecDeque<ErrorEntry>,
     /// New messages since the last [`Store::take_journal`] (to archive).
     journal: Vec<(BareJid, Message)>,
+    /// Conversations a message opened since the last
+    /// [`Store::take_opened`] (their archive is loaded by the app).
+    opened: Vec<BareJid>,
     /// Pending invitations to rooms.
     pub invitations: Invitations,
     /// The account's room bookmarks.
@@ -195,6 +220,7 @@ impl Store {
             conversations: HashMap::new(),
             errors: VecDeque::new(),
             journal: Vec::new(),
+            opened: Vec::new(),
             invitations: Invitations::new(),
             bookmarks: Bookmarks::new(),
             contacts: Contacts::new(),
@@ -280,6 +306,7 @@ impl Store {
     /// Applies one input; returns what changed, as events.
     pub fn apply(&mut self, input: Input, now: DateTime<Utc>) -> Vec<Event> {
         let mut out = Vec::new();
+        let windows = self.order.len();
         match input {
             Input::Connecting { attempt } => {
                 self.connection = Connection::Connecting;
@@ -443,7 +470,17 @@ impl Store {
                 id,
                 private,
             } => self.apply_sent_chat(to, body, id, private, now, &mut out),
+            Input::OpenChat {
+                jid,
+                messages,
+                read,
+                unread,
+                restored,
+            } => self.open_chat(jid, messages, read, unread, restored, &mut out),
+            Input::CloseChat { jid } => self.close_chat(&jid, &mut out),
+            Input::ChatRead { jid } => self.chat_read(&jid),
         }
+        self.note_opened(windows);
         self.invitations.forget_joined(&out);
         out
     }

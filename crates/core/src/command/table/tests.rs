@@ -15,6 +15,8 @@ fn has_every_command() {
             "say",
             "correct",
             "msg",
+            "close",
+            "read",
             "nick",
             "topic",
             "status",
@@ -82,7 +84,9 @@ fn usages_are_exact() {
     );
     assert_eq!(usage("part"), "/part ROOM [REASON]");
     assert_eq!(usage("say"), "/say ROOM TEXT");
-    assert_eq!(usage("msg"), "/msg JID-or-ROOM/NICK TEXT");
+    assert_eq!(usage("msg"), "/msg JID-or-ROOM/NICK [TEXT]");
+    assert_eq!(usage("close"), "/close [JID]");
+    assert_eq!(usage("read"), "/read [JID]");
     assert_eq!(usage("nick"), "/nick ROOM NEWNICK");
     assert_eq!(usage("topic"), "/topic ROOM TEXT");
     assert_eq!(

@@ -213,8 +213,49 @@ fn msg() {
         message.starts_with("/msg: expected JID-or-ROOM/NICK (a JID like user@example.org"),
         "{message}"
     );
-    assert_eq!(err("/msg bob@example.org").0, 21);
     assert_eq!(err("/msg").0, 5);
+}
+
+// ---- conversations: /msg without text, /close, /read ----
+
+#[test]
+fn msg_without_text_opens_the_conversation() {
+    assert_eq!(
+        ok("/msg bob@example.org"),
+        Command::OpenChat {
+            jid: Jid::new("bob@example.org").unwrap()
+        }
+    );
+    // irssi's /query.
+    assert_eq!(
+        ok("/query bob@example.org/phone"),
+        Command::OpenChat {
+            jid: Jid::new("bob@example.org/phone").unwrap()
+        }
+    );
+    assert_eq!(ok("/query bob@example.org").name(), "msg");
+    let (column, _) = err("/msg");
+    assert_eq!(column, 5);
+}
+
+#[test]
+fn close_and_read_take_an_optional_jid() {
+    assert_eq!(ok("/close"), Command::Close { jid: None });
+    assert_eq!(
+        ok("/close bob@example.org/phone"),
+        Command::Close {
+            jid: Some(r("bob@example.org"))
+        }
+    );
+    assert_eq!(ok("/read"), Command::Read { jid: None });
+    assert_eq!(
+        ok("/read bob@example.org"),
+        Command::Read {
+            jid: Some(r("bob@example.org"))
+        }
+    );
+    assert!(parse("/close @nobody").is_err());
+    assert!(parse("/close a@b c").is_err(), "one JID at most");
 }
 
 // ---- nick ----

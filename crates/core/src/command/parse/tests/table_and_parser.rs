@@ -14,6 +14,8 @@ fn every_command_variant_has_a_table_entry() {
         "/say r@c x",
         "/correct r@c x",
         "/msg u@d x",
+        "/close u@d",
+        "/read u@d",
         "/nick r@c n",
         "/topic r@c x",
         "/status all away",
@@ -78,6 +80,9 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Say { .. }
             | Command::Correct { .. }
             | Command::Msg { .. }
+            | Command::OpenChat { .. }
+            | Command::Close { .. }
+            | Command::Read { .. }
             | Command::Nick { .. }
             | Command::Topic { .. }
             | Command::Status { .. }
@@ -188,6 +193,7 @@ fn sample(word: &str) -> &'static str {
         "[--private]" => "--private",
         "NICK-or-JID" => "bob@example.org",
         "JID" => "bob@example.org",
+        "[JID]" => "bob@example.org",
         "on|off" => "off",
         "ROLE" => "visitor",
         "AFFILIATION" => "member",
