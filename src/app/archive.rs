@@ -66,7 +66,7 @@ impl App {
         events
     }
 
-    fn write_journal(&mut self) -> Vec<Event> {
+    pub(super) fn write_journal(&mut self) -> Vec<Event> {
         let journal = self.store.take_journal();
         let Some(h) = self.history.as_mut() else {
             return Vec::new();

@@ -88,20 +88,22 @@ impl App {
     }
 
     /// The conversation is read up to its newest line (the TUI calls it
-    /// while the window is looked at); archive failures come back.
+    /// while the window is looked at): in memory, and in the archive once
+    /// its lines are written there; archive failures come back.
     pub fn mark_read(&mut self, jid: &BareJid) -> Vec<Event> {
-        let Some(c) = self.store.conversations.get(jid) else {
-            return Vec::new();
-        };
-        let Some(newest) = c.newest() else {
-            return Vec::new();
-        };
-        if c.read.is_some_and(|r| r >= newest) {
+        if !self
+            .store
+            .conversations
+            .get(jid)
+            .is_some_and(|c| c.has_unread())
+        {
             return Vec::new();
         }
+        let mut events = self.write_journal();
         self.store
             .apply(Input::ChatRead { jid: jid.clone() }, Utc::now());
-        self.persist(|h| h.set_read(jid.as_str(), newest))
+        events.extend(self.persist(|h| h.set_read(jid.as_str())));
+        events
     }
 
     /// The windows open when confab last ran, back with their archived
@@ -149,24 +151,22 @@ impl App {
                 Some(t) => h.before(&key, t, limit)?,
                 None => h.recent(&key, limit)?,
             };
-            let read = h.read_marker(&key)?;
-            let unread = h.unread(&key, read)?;
-            Ok::<_, HistoryError>((messages, read, unread))
+            let unread = h.unread(&key, h.read_marker(&key)?)?;
+            Ok::<_, HistoryError>((messages, unread))
         });
         let mut events = Vec::new();
-        let (messages, read, unread) = match loaded {
+        let (messages, unread) = match loaded {
             Some(Ok(l)) => l,
             Some(Err(e)) => {
                 events.push(self.history_broken(e));
-                (Vec::new(), None, held)
+                (Vec::new(), held)
             }
-            None => (Vec::new(), None, held),
+            None => (Vec::new(), held),
         };
         events.extend(self.store.apply(
             Input::OpenChat {
                 jid: jid.clone(),
                 messages,
-                read,
                 unread: unread.max(held),
                 restored,
             },

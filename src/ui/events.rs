@@ -213,7 +213,10 @@ impl UiState {
         if self.current.as_ref() == Some(jid) {
             return;
         }
-        let first = store.conversations.get(jid).and_then(|c| c.first_unread());
+        let first = store
+            .conversations
+            .get(jid)
+            .and_then(|c| c.nth_newest_of_others(unread));
         let v = self.view_mut(jid);
         v.unread = v.unread.max(unread);
         v.highlights = v.highlights.max(unread);

@@ -31,3 +31,4 @@ mod session;
 mod sfu;
 mod tui;
 mod tui_exit;
+mod windows;

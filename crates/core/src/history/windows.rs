@@ -1,7 +1,8 @@
 //! One-to-one windows across restarts: which are open (in the order they
-//! were opened) and up to when each was read; unread lines are the
-//! archived lines of others after that time, counted by the time index
-//! and bounded.
+//! were opened) and up to which archived line each was read (its row id:
+//! a line that lands later — offline storage, the account's archive —
+//! is unread whatever time it claims); unread lines are the archived
+//! lines of others after it, counted on an index and bounded.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -14,9 +15,11 @@ CREATE TABLE IF NOT EXISTS windows (
     conversation TEXT NOT NULL,
     open INTEGER NOT NULL,
     opened_ms INTEGER NOT NULL,
-    read_ms INTEGER,
+    read_id INTEGER,
     PRIMARY KEY (account, conversation)
 );
+CREATE INDEX IF NOT EXISTS messages_conversation_id
+    ON messages(account, conversation, id);
 ";
 
 /// Unread lines are counted up to this many (a bounded query).
@@ -33,12 +36,8 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenWindow {
     pub conversation: String,
-    /// Read up to this time (`None`: nothing read).
-    pub read: Option<DateTime<Utc>>,
-}
-
-fn from_ms(ms: Option<i64>) -> Option<DateTime<Utc>> {
-    ms.and_then(DateTime::<Utc>::from_timestamp_millis)
+    /// Read up to this archived line (`None`: nothing read).
+    pub read: Option<i64>,
 }
 
 impl History {
@@ -68,62 +67,56 @@ impl History {
         Ok(())
     }
 
-    /// Moves the read marker of a conversation to `time` (never back).
-    pub fn set_read(
-        &mut self,
-        conversation: &str,
-        time: DateTime<Utc>,
-    ) -> Result<(), HistoryError> {
+    /// Moves the read marker of a conversation to its newest archived
+    /// line.
+    pub fn set_read(&mut self, conversation: &str) -> Result<(), HistoryError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO windows (account, conversation, open, opened_ms, read_ms)
-                 VALUES (?1, ?2, 0, ?3, ?3)
+                "INSERT INTO windows (account, conversation, open, opened_ms, read_id)
+                 VALUES (?1, ?2, 0, 0,
+                    (SELECT MAX(id) FROM messages WHERE account = ?1 AND conversation = ?2))
                  ON CONFLICT (account, conversation) DO UPDATE SET
-                    read_ms = MAX(COALESCE(windows.read_ms, ?3), ?3)",
+                    read_id = COALESCE(excluded.read_id, windows.read_id)",
             )?
-            .execute(params![self.account, conversation, time.timestamp_millis()])?;
+            .execute(params![self.account, conversation])?;
         Ok(())
     }
 
-    /// Where a conversation was read up to, if anywhere.
-    pub fn read_marker(&self, conversation: &str) -> Result<Option<DateTime<Utc>>, HistoryError> {
-        let ms: Option<Option<i64>> = self
+    /// Up to which archived line a conversation was read, if any.
+    pub fn read_marker(&self, conversation: &str) -> Result<Option<i64>, HistoryError> {
+        let id: Option<Option<i64>> = self
             .conn
-            .prepare_cached("SELECT read_ms FROM windows WHERE account = ?1 AND conversation = ?2")?
+            .prepare_cached("SELECT read_id FROM windows WHERE account = ?1 AND conversation = ?2")?
             .query_row(params![self.account, conversation], |row| row.get(0))
             .optional()?;
-        Ok(from_ms(ms.flatten()))
+        Ok(id.flatten())
     }
 
     /// The windows open when confab last ran, in the order they were
     /// opened (at most [`MAX_WINDOWS`]).
     pub fn open_windows(&self) -> Result<Vec<OpenWindow>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT conversation, read_ms FROM windows WHERE account = ?1 AND open = 1
+            "SELECT conversation, read_id FROM windows WHERE account = ?1 AND open = 1
              ORDER BY opened_ms, rowid LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![self.account, MAX_WINDOWS as i64], |row| {
             Ok(OpenWindow {
                 conversation: row.get(0)?,
-                read: from_ms(row.get(1)?),
+                read: row.get(1)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Archived lines of others after `read` (all of them for `None`), up
-    /// to [`MAX_UNREAD`].
-    pub fn unread(
-        &self,
-        conversation: &str,
-        read: Option<DateTime<Utc>>,
-    ) -> Result<usize, HistoryError> {
-        let after = read.map_or(i64::MIN, |t| t.timestamp_millis());
+    /// Archived lines of others after line `read` (all of them for
+    /// `None`), up to [`MAX_UNREAD`].
+    pub fn unread(&self, conversation: &str, read: Option<i64>) -> Result<usize, HistoryError> {
+        let after = read.unwrap_or(i64::MIN);
         let n: i64 = self
             .conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND time_ms > ?3 AND own = 0
+                 WHERE account = ?1 AND conversation = ?2 AND id > ?3 AND own = 0
                  LIMIT ?4)",
             )?
             .query_row(
@@ -166,32 +159,25 @@ mod tests {
         let path = dir.path().join("history.sqlite3");
         {
             let mut h = History::open(&path, "alice@localhost").unwrap();
+            h.append(&[rec("bob@localhost", "one", 1, false)]).unwrap();
             h.set_open("carol@localhost", true, t(1)).unwrap();
             h.set_open("bob@localhost", true, t(2)).unwrap();
             h.set_open("dave@localhost", true, t(3)).unwrap();
             h.set_open("dave@localhost", false, t(4)).unwrap();
             // Opened again: stays in its place.
             h.set_open("carol@localhost", true, t(5)).unwrap();
-            h.set_read("bob@localhost", t(20)).unwrap();
-            // Never back.
-            h.set_read("bob@localhost", t(10)).unwrap();
-            h.set_read("dave@localhost", t(7)).unwrap();
+            h.set_read("bob@localhost").unwrap();
+            // Nothing archived: no marker.
+            h.set_read("dave@localhost").unwrap();
         }
         let h = History::open(&path, "alice@localhost").unwrap();
-        assert_eq!(
-            h.open_windows().unwrap(),
-            vec![
-                OpenWindow {
-                    conversation: "carol@localhost".into(),
-                    read: None
-                },
-                OpenWindow {
-                    conversation: "bob@localhost".into(),
-                    read: Some(t(20))
-                },
-            ]
-        );
-        assert_eq!(h.read_marker("dave@localhost").unwrap(), Some(t(7)));
+        let windows = h.open_windows().unwrap();
+        let names: Vec<&str> = windows.iter().map(|w| w.conversation.as_str()).collect();
+        assert_eq!(names, ["carol@localhost", "bob@localhost"]);
+        assert_eq!(windows[0].read, None);
+        assert!(windows[1].read.is_some());
+        assert_eq!(h.unread("bob@localhost", windows[1].read).unwrap(), 0);
+        assert_eq!(h.read_marker("dave@localhost").unwrap(), None);
         assert_eq!(h.read_marker("eve@localhost").unwrap(), None);
         // Another account has none of them.
         let other = History::open(&path, "bob@localhost").unwrap();
@@ -199,23 +185,33 @@ mod tests {
     }
 
     #[test]
-    fn unread_counts_lines_of_others_after_the_marker() {
+    fn unread_counts_lines_of_others_that_landed_after_the_marker() {
         let mut h = History::in_memory("alice@localhost").unwrap();
         let bob = "bob@localhost";
         h.append(&[
             rec(bob, "one", 1, false),
             rec(bob, "mine", 2, true),
             rec(bob, "two", 3, false),
-            rec(bob, "three", 4, false),
-            rec("carol@localhost", "x", 5, false),
         ])
         .unwrap();
-        assert_eq!(h.unread(bob, None).unwrap(), 3);
-        assert_eq!(h.unread(bob, Some(t(1))).unwrap(), 2);
-        assert_eq!(h.unread(bob, Some(t(4))).unwrap(), 0);
-        // A line after the marker is unread, whenever it lands (offline
-        // storage, the account's archive).
-        h.append(&[rec(bob, "late", 5, false)]).unwrap();
-        assert_eq!(h.unread(bob, Some(t(4))).unwrap(), 1);
+        assert_eq!(h.unread(bob, None).unwrap(), 2);
+        h.set_read(bob).unwrap();
+        let read = h.read_marker(bob).unwrap();
+        assert_eq!(h.unread(bob, read).unwrap(), 0);
+        h.append(&[
+            rec(bob, "three", 4, false),
+            rec(bob, "four", 5, false),
+            rec("carol@localhost", "x", 6, false),
+        ])
+        .unwrap();
+        assert_eq!(h.unread(bob, read).unwrap(), 2);
+        // A line that lands later is unread whatever time it claims
+        // (offline storage, the account's archive).
+        h.append(&[rec(bob, "late", 0, false)]).unwrap();
+        assert_eq!(h.unread(bob, read).unwrap(), 3);
+        // The marker never goes back to nothing.
+        h.set_read("carol@localhost").unwrap();
+        h.set_read(bob).unwrap();
+        assert_eq!(h.unread(bob, h.read_marker(bob).unwrap()).unwrap(), 0);
     }
 }

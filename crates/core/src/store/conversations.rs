@@ -3,37 +3,38 @@
 //! out, whose archive the app then loads), closed (`/close`), read up to a
 //! time (the marker that unread counts start from).
 
-use chrono::{DateTime, Utc};
 use jid::BareJid;
 
 use super::{Conversation, Event, Kind, Message, Store};
 
 impl Conversation {
-    /// Time of the newest line (the read marker goes there).
-    pub fn newest(&self) -> Option<DateTime<Utc>> {
-        self.messages.last().map(|m| m.time)
-    }
-
-    /// Lines of others after the read marker, among those held.
+    /// Lines of others not read in this session, among those held.
     pub fn unread_held(&self) -> usize {
         self.messages
             .iter()
             .rev()
-            .take_while(|m| self.read.is_none_or(|r| m.time > r))
+            .take_while(|m| self.read.is_none_or(|r| m.seq > r))
             .filter(|m| m.kind == Kind::Chat && !m.own)
             .count()
     }
 
-    /// Seq of the first line of others after the read marker (where the
-    /// "new messages" line goes), among those held.
-    pub fn first_unread(&self) -> Option<i64> {
+    /// Seq of the `n`th newest line of others (where the "new messages"
+    /// line goes when `n` are unread), if held.
+    pub fn nth_newest_of_others(&self, n: usize) -> Option<i64> {
+        let n = n.checked_sub(1)?;
         self.messages
             .iter()
             .rev()
-            .take_while(|m| self.read.is_none_or(|r| m.time > r))
             .filter(|m| m.kind == Kind::Chat && !m.own)
-            .last()
+            .nth(n)
             .map(|m| m.seq)
+    }
+
+    /// Whether lines came since it was last read.
+    pub fn has_unread(&self) -> bool {
+        self.messages
+            .last()
+            .is_some_and(|m| self.read.is_none_or(|r| m.seq > r))
     }
 }
 
@@ -52,7 +53,6 @@ impl Store {
         &mut self,
         jid: BareJid,
         messages: Vec<Message>,
-        read: Option<DateTime<Utc>>,
         unread: usize,
         restored: bool,
         out: &mut Vec<Event>,
@@ -68,7 +68,6 @@ impl Store {
             return;
         }
         c.told = true;
-        c.read = read;
         // A window a message opened: its archived lines go before.
         let count = if c.messages.is_empty() {
             let mut n = 0;
@@ -103,10 +102,9 @@ impl Store {
 
     pub(super) fn chat_read(&mut self, jid: &BareJid) {
         if let Some(c) = self.conversations.get_mut(jid)
-            && let Some(t) = c.newest()
-            && c.read.is_none_or(|r| r < t)
+            && let Some(m) = c.messages.last()
         {
-            c.read = Some(t);
+            c.read = Some(m.seq);
         }
     }
 
@@ -125,6 +123,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::Input;
+    use chrono::{DateTime, Utc};
     use confab_proto::{ChatMessage, Incoming};
     use jid::Jid;
 
@@ -169,7 +168,6 @@ mod tests {
             Input::OpenChat {
                 jid: bob(),
                 messages: vec![line("one", 1, false), line("two", 2, true)],
-                read: Some(t(0)),
                 unread: 1,
                 restored: true,
             },
@@ -193,10 +191,13 @@ mod tests {
         assert_eq!(s.windows().count(), 1);
         let c = &s.conversations[&bob()];
         assert_eq!(c.unread_held(), 1, "our own line is not unread");
+        assert!(c.has_unread());
         assert_eq!(
-            c.first_unread(),
+            c.nth_newest_of_others(1),
             Some(c.messages.iter().next().unwrap().seq)
         );
+        assert_eq!(c.nth_newest_of_others(2), None);
+        assert_eq!(c.nth_newest_of_others(0), None);
         // Opened explicitly: nothing for the app to load.
         assert!(s.take_opened().is_empty());
         // Open already: nothing more.
@@ -204,7 +205,6 @@ mod tests {
             Input::OpenChat {
                 jid: bob(),
                 messages: vec![line("two", 2, true)],
-                read: None,
                 unread: 0,
                 restored: false,
             },
@@ -212,12 +212,10 @@ mod tests {
         );
         assert!(ev.is_empty(), "{ev:?}");
         assert_eq!(s.conversations[&bob()].messages.len(), 2);
-        assert_eq!(s.conversations[&bob()].read, Some(t(0)));
 
         s.apply(Input::ChatRead { jid: bob() }, t(11));
-        assert_eq!(s.conversations[&bob()].read, Some(t(2)));
         assert_eq!(s.conversations[&bob()].unread_held(), 0);
-        assert_eq!(s.conversations[&bob()].first_unread(), None);
+        assert!(!s.conversations[&bob()].has_unread());
 
         let ev = s.apply(Input::CloseChat { jid: bob() }, t(12));
         assert_eq!(ev, vec![Event::WindowClosed { jid: bob() }]);
@@ -250,7 +248,6 @@ mod tests {
             Input::OpenChat {
                 jid: bob(),
                 messages: vec![line("old", 1, false)],
-                read: None,
                 unread: 3,
                 restored: false,
             },
@@ -284,7 +281,6 @@ mod tests {
             Input::OpenChat {
                 jid: room.clone(),
                 messages: vec![],
-                read: None,
                 unread: 0,
                 restored: false,
             },

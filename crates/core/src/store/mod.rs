@@ -83,13 +83,12 @@ pub enum Input {
         messages: Vec<Message>,
     },
     /// Open the window of a one-to-one conversation with its archived
-    /// lines (oldest first), read up to `read`, with `unread` lines after
-    /// that in the archive; `restored`: it was open when confab last ran.
-    /// An open window only takes the lines it lacks.
+    /// lines (oldest first; before those it holds, for a window a message
+    /// opened), with `unread` lines not read in the archive; `restored`:
+    /// it was open when confab last ran. An open window stays as it is.
     OpenChat {
         jid: BareJid,
         messages: Vec<Message>,
-        read: Option<DateTime<Utc>>,
         unread: usize,
         restored: bool,
     },
@@ -151,9 +150,9 @@ impl<'a> Window<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     pub messages: MessageLog,
-    /// Read up to this time (its lines after it are unread); `None`:
-    /// nothing read yet.
-    pub read: Option<DateTime<Utc>>,
+    /// Read up to the line of this seq in this session (`None`: not yet;
+    /// the archive keeps the marker across restarts).
+    pub read: Option<i64>,
     /// Its `window-opened` was told: a window a message opened is told
     /// once the app has loaded its archive (`Store::take_opened`).
     told: bool,
@@ -473,10 +472,9 @@ impl Store {
             Input::OpenChat {
                 jid,
                 messages,
-                read,
                 unread,
                 restored,
-            } => self.open_chat(jid, messages, read, unread, restored, &mut out),
+            } => self.open_chat(jid, messages, unread, restored, &mut out),
             Input::CloseChat { jid } => self.close_chat(&jid, &mut out),
             Input::ChatRead { jid } => self.chat_read(&jid),
         }
