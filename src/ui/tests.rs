@@ -21,6 +21,8 @@ use crate::protocol::{ChatMessage, Incoming};
 use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
+mod windows;
+
 const ROOM: &str = "coven@conference.localhost";
 const ROOM2: &str = "heath@conference.localhost";
 
