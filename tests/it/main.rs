@@ -32,3 +32,4 @@ mod sfu;
 mod tui;
 mod tui_exit;
 mod windows;
+mod windows_tui;
