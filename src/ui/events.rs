@@ -206,10 +206,15 @@ impl UiState {
         }
     }
 
-    /// A one-to-one window opened (or came back at start): its unread
-    /// lines (every one a highlight) and the marker before the first,
-    /// unless it is looked at.
+    /// A one-to-one window opened (or came back at start): shown if we
+    /// asked for it here, else its unread lines (every one a highlight)
+    /// and the marker before the first.
     fn window_opened(&mut self, store: &Store, jid: &jid::BareJid, unread: usize) {
+        // Opened by our `/msg JID TEXT` here: shown.
+        if let Some(pos) = self.follow.iter().position(|f| f == jid) {
+            self.follow.remove(pos);
+            self.switch_to(store, jid.clone());
+        }
         if self.current.as_ref() == Some(jid) {
             return;
         }

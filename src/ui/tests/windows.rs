@@ -138,3 +138,23 @@ fn enter_in_contacts_opens_the_conversation_and_alt_j_joins_their_room() {
     }
     assert!(!ui.status_error, "{}", ui.status);
 }
+
+#[test]
+fn a_message_we_send_opens_its_window_and_shows_it() {
+    let (mut app, mut ui, mut rx) = online_with(History::in_memory("alice@localhost").unwrap());
+    assert!(!submit_line(&mut app, &mut ui, &format!("/join {ROOM}")));
+    let out = app.on_session(App::self_presence(&room(ROOM), "alice"));
+    ui.on_events(&app.store, &out);
+    while rx.try_recv().is_ok() {}
+    enter(&mut app, &mut ui, "/msg dave@localhost hello");
+    assert_eq!(ui.current, Some(room(ROOM)), "not before it is sent");
+    let tag = match rx.try_recv() {
+        Ok(SessionCmd::Message { tag, .. }) => tag,
+        other => panic!("not a message: {other:?}"),
+    };
+    let mut out = app.on_session(SessionEvent::Sent { tag });
+    out.extend(app.flush_history());
+    ui.on_events(&app.store, &out);
+    assert_eq!(ui.current, Some(BareJid::new("dave@localhost").unwrap()));
+    assert!(ui.follow.is_empty());
+}
