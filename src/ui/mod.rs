@@ -724,11 +724,16 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
             {
                 ui.follow.push(room);
             }
-            if let Command::Msg { to, .. } | Command::OpenChat { jid: to } = &other {
+            if let Command::Msg { to, .. } = &other {
                 // A one-to-one conversation gets its window at once.
                 if to.resource().is_none() && app.store.room(&to.to_bare()).is_none() {
                     ui.follow.push(to.to_bare());
                 }
+            }
+            if let Command::OpenChat { jid } = &other
+                && app.store.room(&jid.to_bare()).is_none()
+            {
+                ui.follow.push(jid.to_bare());
             }
             execute(app, ui, other, shown);
         }

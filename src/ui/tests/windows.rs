@@ -83,7 +83,7 @@ fn msg_without_text_goes_to_the_window_and_close_leaves_it() {
     ui.on_events(&app.store, &out);
     assert_eq!(ui.current, Some(room(ROOM)));
 
-    enter(&mut app, &mut ui, "/query carol@localhost");
+    enter(&mut app, &mut ui, "/query carol@localhost/phone");
     let carol = BareJid::new("carol@localhost").unwrap();
     assert_eq!(ui.current, Some(carol.clone()), "{}", ui.status);
     assert_eq!(app.store.windows().count(), 2);
