@@ -640,6 +640,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::VoiceRequest(_) => "voice-request",
             Incoming::Correction(_) => "correction",
             Incoming::MamResult(_) => "mam-result",
+            Incoming::Carbon(_) => "carbon",
             Incoming::MucDropped { .. } => "muc-dropped",
             Incoming::Invitation(_) => "invitation",
             Incoming::InvitationDeclined(_) => "decline",

@@ -26,13 +26,14 @@ pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
 pub use event::{Event, LeftKind, OccupantAction};
+pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
     JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room,
     SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
 };
 
-use confab_proto::{Dropped, ErrorInfo, Incoming};
+use confab_proto::{ChatMessage, Dropped, ErrorInfo, Incoming};
 
 /// What the store takes in. (A transient value, never stored: the size
 /// difference between variants costs nothing.)
@@ -80,6 +81,14 @@ pub enum Input {
     Archive {
         room: BareJid,
         messages: Vec<Message>,
+    },
+    /// A one-to-one message from our account's archive (XEP-0313), with
+    /// its archive id and the archive's time; the app checked that it
+    /// answers our query.
+    AccountArchive {
+        message: ChatMessage,
+        stanza_id: String,
+        time: Option<DateTime<Utc>>,
     },
     /// We sent a one-to-one or private message (no copy comes back).
     SentChat {
@@ -175,6 +184,9 @@ pub struct Store {
     pub publishing: Publishing,
     /// The call we are in, if any.
     pub calls: Calls,
+    /// The newest one-to-one message with our account's archive id
+    /// (live, carbon or archive): the account's catch-up starts after it.
+    pub account_mark: Option<ArchiveMark>,
 }
 
 impl Default for Store {
@@ -200,6 +212,7 @@ impl Store {
             contacts: Contacts::new(),
             publishing: Publishing::default(),
             calls: Calls::default(),
+            account_mark: None,
         }
     }
 
@@ -443,6 +456,11 @@ impl Store {
                 id,
                 private,
             } => self.apply_sent_chat(to, body, id, private, now, &mut out),
+            Input::AccountArchive {
+                message,
+                stanza_id,
+                time,
+            } => self.apply_forwarded(message, time, Some(stanza_id), true, now, &mut out),
         }
         self.invitations.forget_joined(&out);
         out
@@ -495,6 +513,11 @@ impl Store {
                 });
             }
             Incoming::Chat(c) => self.apply_chat(c, now, out),
+            // The session passed on only our own account's copies.
+            Incoming::Carbon(c) => {
+                let delayed = c.time.is_some();
+                self.apply_forwarded(c.message, c.time, None, delayed, now, out)
+            }
             Incoming::MessageError { from, id, error } => {
                 let room = from
                     .as_ref()
