@@ -9,6 +9,7 @@ use rusqlite::{Connection, params};
 use crate::store::{Kind, Message};
 
 mod edits;
+mod marks;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -75,6 +76,7 @@ impl History {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        marks::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -86,6 +88,7 @@ impl History {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        marks::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),

@@ -283,17 +283,23 @@ impl Store {
         });
     }
 
+    /// Moves [`Store::account_mark`] to this archive id unless it holds a
+    /// newer one.
+    pub fn advance_account_mark(&mut self, stanza_id: &str, time: DateTime<Utc>) {
+        if self.account_mark.as_ref().is_none_or(|m| m.time <= time) {
+            self.account_mark = Some(ArchiveMark {
+                stanza_id: stanza_id.to_string(),
+                time,
+            });
+        }
+    }
+
     /// The one intake of a one-to-one message (live, carbon, archive):
     /// added once to the conversation with `peer`, said once.
     fn add_direct(&mut self, d: Direct, out: &mut Vec<Event>) {
         let bare = d.peer.to_bare();
-        if let Some(sid) = &d.stanza_id
-            && self.account_mark.as_ref().is_none_or(|m| m.time <= d.time)
-        {
-            self.account_mark = Some(ArchiveMark {
-                stanza_id: sid.clone(),
-                time: d.time,
-            });
+        if let Some(sid) = &d.stanza_id {
+            self.advance_account_mark(sid, d.time);
         }
         // Ours: no nick, as [`Store::apply_sent_chat`] writes it.
         let nick = (!d.own).then(|| d.peer.to_string());
