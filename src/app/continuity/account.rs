@@ -172,3 +172,6 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
