@@ -8,7 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{History, HistoryError};
 use crate::store::ArchiveMark;
 
-/// Adds the `marks` table: one row per account and archive.
+/// Adds the `marks` table (one row per account and archive) and an index
+/// of the rows without an archive id by body (few: a look-up per result
+/// of a catch-up must not scan every row of its time window).
 pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS marks (
@@ -17,7 +19,9 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
              stanza_id TEXT NOT NULL,
              time_ms INTEGER NOT NULL,
              PRIMARY KEY (account, archive)
-         );",
+         );
+         CREATE INDEX IF NOT EXISTS messages_without_id
+             ON messages(account, conversation, body) WHERE stanza_id IS NULL;",
     )?;
     Ok(())
 }
@@ -72,9 +76,9 @@ impl History {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT 1 FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND time_ms BETWEEN ?3 AND ?4
-                   AND nick IS ?5 AND body = ?6 AND stanza_id IS NULL",
+                "SELECT 1 FROM messages INDEXED BY messages_without_id
+                 WHERE account = ?1 AND conversation = ?2 AND body = ?6
+                   AND stanza_id IS NULL AND time_ms BETWEEN ?3 AND ?4 AND nick IS ?5",
             )?
             .exists(params![
                 self.account,
