@@ -58,6 +58,7 @@ crate::on_both!(
     carbons_show_both_sides_on_every_client,
     forged_carbons_from_a_contact_are_dropped,
     messages_sent_while_away_appear_once_after_login,
+    the_account_is_caught_up_after_a_reconnection,
 );
 
 fn carbons_show_both_sides_on_every_client(kind: ServerKind) {
@@ -235,4 +236,59 @@ fn messages_sent_while_away_appear_once_after_login(kind: ServerKind) {
     assert_eq!(all(&b), 0, "{:?}", b.events);
     assert_eq!(b.finish(), 0);
     assert_eq!(bob.finish(), 0);
+}
+
+fn the_account_is_caught_up_after_a_reconnection(kind: ServerKind) {
+    let mut server = server_with(kind, &["alice", "bob"]);
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, _) = logged_in(&*server, "alice", home_a.path());
+    let mut bob = Client::online(&*server, "bob");
+    bob.ok("/msg alice@localhost before the restart");
+    once(&mut a, "before the restart", false, "bob@localhost");
+    assert_eq!(bob.finish(), 0);
+    server.stop();
+    // A retries with backoff (0.5, 1, 2, 4, 8 s): right after its 4th
+    // attempt it waits 8 s, time for bob to write to alice's phone (B)
+    // while A is away: only the archive has it for A then.
+    a.event("4th attempt", |v| {
+        is(v, "reconnecting") && v["attempt"] == 4
+    });
+    server.restart().expect("the server restarts");
+    let started = std::time::Instant::now();
+    let (mut b, _) = logged_in(&*server, "alice", home_b.path());
+    let mut bob = Client::online(&*server, "bob");
+    const N: usize = 3;
+    for i in 0..N {
+        bob.ok(&format!("/msg alice@localhost while A was away {i}"));
+        once(
+            &mut b,
+            &format!("while A was away {i}"),
+            false,
+            "bob@localhost",
+        );
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(7),
+        "too slow for the test's window"
+    );
+    a.event("reconnected", |v| is(v, "reconnected"));
+    let m = a.expect("the second catch-up", |v| is(v, "mam-account"));
+    assert_eq!(
+        (m["count"].clone(), m["complete"].clone()),
+        (N.into(), true.into()),
+        "{m}"
+    );
+    for i in 0..N {
+        let m = once(
+            &mut a,
+            &format!("while A was away {i}"),
+            false,
+            "bob@localhost",
+        );
+        assert_eq!(m["delayed"], true, "{m}");
+    }
+    assert_eq!(with_body(&a, "before the restart").len(), 1);
+    for c in [&mut a, &mut b, &mut bob] {
+        assert_eq!(c.finish(), 0);
+    }
 }
