@@ -1,6 +1,7 @@
 //! History and identity: XEP-0313 MAM catch-up of rooms on join and
-//! after a reconnection, XEP-0308 corrections (`/correct`, and the
-//! archive's rows), as `impl App` blocks.
+//! after a reconnection (and, by the same engine, of our account's
+//! archive after login: `continuity/account.rs`), XEP-0308 corrections
+//! (`/correct`, and the archive's rows), as `impl App` blocks.
 //!
 //! Catch-up: a room whose disco#info lists `urn:xmpp:mam:2` is asked for
 //! everything after the newest stanza-id we hold for it (from memory or
