@@ -68,23 +68,22 @@ impl App {
 
     pub(super) fn write_journal(&mut self) -> Vec<Event> {
         let journal = self.store.take_journal();
-        let Some(h) = self.history.as_mut() else {
-            return Vec::new();
-        };
-        if journal.is_empty() {
-            return Vec::new();
+        if let Some(h) = self.history.as_mut()
+            && !journal.is_empty()
+        {
+            let records: Vec<Record> = journal
+                .into_iter()
+                .map(|(conv, message)| Record {
+                    conversation: conv.to_string(),
+                    message,
+                })
+                .collect();
+            if let Err(e) = h.append(&records) {
+                return vec![self.history_broken(e)];
+            }
         }
-        let records: Vec<Record> = journal
-            .into_iter()
-            .map(|(conv, message)| Record {
-                conversation: conv.to_string(),
-                message,
-            })
-            .collect();
-        match h.append(&records) {
-            Ok(_) => Vec::new(),
-            Err(e) => vec![self.history_broken(e)],
-        }
+        // Then where the account's catch-up starts next time.
+        self.save_account_mark().into_iter().collect()
     }
 
     /// Loads up to `limit` lines older than what a room (or conversation)

@@ -1,6 +1,7 @@
 //! History and identity: XEP-0313 MAM catch-up of rooms on join and
-//! after a reconnection, XEP-0308 corrections (`/correct`, and the
-//! archive's rows), as `impl App` blocks.
+//! after a reconnection (and, by the same engine, of our account's
+//! archive after login: `continuity/account.rs`), XEP-0308 corrections
+//! (`/correct`, and the archive's rows), as `impl App` blocks.
 //!
 //! Catch-up: a room whose disco#info lists `urn:xmpp:mam:2` is asked for
 //! everything after the newest stanza-id we hold for it (from memory or
@@ -40,7 +41,9 @@ use crate::protocol::muc::HistoryRequest;
 use crate::protocol::origin::random_id;
 use crate::protocol::{ErrorInfo, Incoming};
 use crate::session::{SessionCmd, Tag};
-use crate::store::{Event, Input, Kind};
+use crate::store::{ArchiveMark, Event, Input, Kind};
+
+mod account;
 
 /// How far the server's clock may be behind ours: a catch-up by time
 /// starts this much earlier (what we already saw is dropped by stanza-id).
@@ -62,12 +65,49 @@ pub(crate) struct Catchup {
     /// When we last entered each room: a rejoin of a room where nothing
     /// was said yet catches up from there.
     joined_at: HashMap<BareJid, DateTime<Utc>>,
+    /// The account's mark as last saved in the history.
+    saved_mark: Option<ArchiveMark>,
+}
+
+/// Which archive a catch-up reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Archive {
+    /// A room's (the query goes to the room).
+    Room(BareJid),
+    /// Our account's, one-to-one conversations (the query goes to our
+    /// own account; `app/account_archive.rs`).
+    Account(BareJid),
+}
+
+impl Archive {
+    fn jid(&self) -> &BareJid {
+        match self {
+            Archive::Room(j) | Archive::Account(j) => j,
+        }
+    }
+
+    /// Where the query goes (`None`: our own account).
+    fn to(&self) -> Option<jid::Jid> {
+        match self {
+            Archive::Room(r) => Some(r.clone().into()),
+            Archive::Account(_) => None,
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Query {
-    room: BareJid,
+    archive: Archive,
     anchor: Anchor,
+    /// Where to go by time when the archive forgot the id we asked after
+    /// (the account's; a room's comes from its newest line).
+    since: Option<DateTime<Utc>>,
+    /// The id and time of the last result so far.
+    last: Option<(String, DateTime<Utc>)>,
+    /// The account's mark when the catch-up started (put back if it
+    /// stops before any result: live messages may have moved it past the
+    /// gap).
+    start_mark: Option<ArchiveMark>,
     /// New messages so far.
     count: usize,
     /// Results so far (new or not), and in the page under way.
@@ -79,10 +119,13 @@ struct Query {
 }
 
 impl Query {
-    fn new(room: BareJid, anchor: Anchor) -> Query {
+    fn new(archive: Archive, anchor: Anchor) -> Query {
         Query {
-            room,
+            archive,
             anchor,
+            since: None,
+            last: None,
+            start_mark: None,
             count: 0,
             results: 0,
             page_results: 0,
@@ -92,25 +135,39 @@ impl Query {
     }
 
     fn done(&self, complete: bool) -> Event {
-        Event::Mam {
-            room: self.room.to_string(),
-            count: self.count,
-            complete,
+        match &self.archive {
+            Archive::Room(room) => Event::Mam {
+                room: room.to_string(),
+                count: self.count,
+                complete,
+            },
+            Archive::Account(account) => Event::MamAccount {
+                account: account.to_string(),
+                count: self.count,
+                complete,
+            },
         }
     }
 
     /// The end of a catch-up that did not reach the end of the archive:
     /// an `error` saying why and how far it got, then `mam`.
     fn stopped(&self, condition: &str, why: &str) -> Vec<Event> {
+        let (room, retry) = match &self.archive {
+            Archive::Room(r) => (Some(r.clone()), "join the room again to retry"),
+            Archive::Account(_) => (None, "the next login or reconnection tries again"),
+        };
         vec![
             Event::Error {
                 command: None,
-                room: Some(self.room.clone()),
+                room,
                 condition: condition.to_string(),
                 text: Some(format!(
                     "archive catch-up of {} stopped after {} new messages ({} results in {} pages): \
-                     {why}; the rest was not fetched (join the room again to retry)",
-                    self.room, self.count, self.results, self.pages
+                     {why}; the rest was not fetched ({retry})",
+                    self.archive.jid(),
+                    self.count,
+                    self.results,
+                    self.pages
                 )),
                 message_id: None,
             },
@@ -221,7 +278,7 @@ impl App {
                     let checked = self.catchup.checked.remove(&room);
                     if self.catchup.mam_rooms.contains(&room) {
                         if let Some(anchor) = from {
-                            self.start_catchup(room, anchor);
+                            self.start_catchup(Archive::Room(room), anchor, None);
                         }
                     } else if !checked {
                         self.ask_features(room, from);
@@ -255,24 +312,44 @@ impl App {
             let mam = mam::has_feature(result.ok().flatten().as_ref(), mam::MAM);
             app.note_mam(&room, mam);
             if mam && let Some(anchor) = from.clone() {
-                app.start_catchup(room.clone(), anchor);
+                app.start_catchup(Archive::Room(room.clone()), anchor, None);
             }
             IqStep::Done(Vec::new())
         });
         self.start_iq("", Some(to.into()), mam::disco_info(), false, then);
     }
 
-    fn start_catchup(&mut self, room: BareJid, anchor: Anchor) {
-        // One catch-up per room at a time.
-        if self.catchup.queries.values().any(|q| q.room == room) {
+    /// The end of a catch-up short of the archive's end: `error`, `mam`.
+    /// The account's mark goes back to the last result (or where it
+    /// started), so that the next catch-up fetches the rest.
+    fn stop(&mut self, q: &Query, condition: &str, why: &str) -> Vec<Event> {
+        if let Archive::Account(_) = q.archive {
+            self.store.account_mark = match &q.last {
+                Some((id, time)) => Some(ArchiveMark {
+                    stanza_id: id.clone(),
+                    time: *time,
+                }),
+                None => q.start_mark.clone(),
+            };
+        }
+        q.stopped(condition, why)
+    }
+
+    /// Starts a catch-up of `archive` from `anchor` (`since`: where to go
+    /// by time if the archive forgot the anchor's id).
+    fn start_catchup(&mut self, archive: Archive, anchor: Anchor, since: Option<DateTime<Utc>>) {
+        // One catch-up per archive at a time.
+        if self.catchup.queries.values().any(|q| q.archive == archive) {
             return;
         }
         let queryid = random_id("mam");
         let payload = mam::query(&queryid, &anchor, PAGE);
-        self.catchup
-            .queries
-            .insert(queryid.clone(), Query::new(room.clone(), anchor));
-        self.start_iq("", Some(room.into()), payload, true, mam_then(queryid));
+        let to = archive.to();
+        let mut q = Query::new(archive, anchor);
+        q.since = since;
+        q.start_mark = self.store.account_mark.clone();
+        self.catchup.queries.insert(queryid.clone(), q);
+        self.start_iq("", to, payload, true, mam_then(queryid));
     }
 
     /// The answer to one page: the next page, or the end.
@@ -302,22 +379,24 @@ impl App {
                     };
                     match last {
                         Some(last) if why.is_empty() => Anchor::After(last),
-                        _ => return IqStep::Done(q.stopped("undefined-condition", why)),
+                        _ => return IqStep::Done(self.stop(&q, "undefined-condition", why)),
                     }
                 }
                 None => {
                     let why = "the archive's answer was not a <fin/>";
-                    return IqStep::Done(q.stopped("undefined-condition", why));
+                    return IqStep::Done(self.stop(&q, "undefined-condition", why));
                 }
             },
             Err(e) => {
                 // The archive no longer knows our stanza-id: go by time.
-                let by_time = self.store.room(&q.room).and_then(|r| {
-                    r.messages
-                        .iter()
-                        .rev()
-                        .find(|m| m.kind == Kind::Chat && !m.private)
-                        .map(|m| m.time)
+                let by_time = q.since.or_else(|| {
+                    self.store.room(q.archive.jid()).and_then(|r| {
+                        r.messages
+                            .iter()
+                            .rev()
+                            .find(|m| m.kind == Kind::Chat && !m.private)
+                            .map(|m| m.time)
+                    })
                 });
                 match (&q.anchor, by_time) {
                     (Anchor::After(_), Some(t)) if e.condition == "item-not-found" => {
@@ -328,21 +407,21 @@ impl App {
                             "the archive answered with an error: {}",
                             e.text.as_deref().unwrap_or(&e.condition)
                         );
-                        return IqStep::Done(q.stopped(&e.condition, &why));
+                        return IqStep::Done(self.stop(&q, &e.condition, &why));
                     }
                 }
             }
         };
         let queryid = random_id("mam");
         let payload = mam::query(&queryid, &next, PAGE);
-        let room = q.room.clone();
+        let to = q.archive.to();
         q.anchor = next;
         q.pages += 1;
         q.page_results = 0;
         self.catchup.queries.insert(queryid.clone(), q);
         IqStep::Next {
             events: Vec::new(),
-            to: Some(room.into()),
+            to,
             payload,
             set: true,
             then: mam_then(queryid),
@@ -355,12 +434,18 @@ impl App {
         let Some(q) = self.catchup.queries.get_mut(&r.queryid) else {
             return Vec::new();
         };
-        if !mam::from_archive(&r, &q.room) {
+        let room = match &q.archive {
+            Archive::Room(room) => room.clone(),
+            Archive::Account(account) => {
+                let account = account.clone();
+                return self.on_account_result(r, &account);
+            }
+        };
+        if !mam::from_archive(&r, &room) {
             return Vec::new();
         }
         q.results += 1;
         q.page_results += 1;
-        let room = q.room.clone();
         let archived = |app: &App| {
             app.history
                 .as_ref()

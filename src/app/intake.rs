@@ -195,6 +195,12 @@ impl App {
         // XEP-0194 publications.
         let more = self.contacts_after_events(&out);
         out.extend(more);
+        // Back after a lost connection (a resumed stream keeps both):
+        // carbons on, the account's archive caught up. (After the first
+        // login the loops ask, with the roster.)
+        if out.iter().any(|e| matches!(e, Event::Reconnected { .. })) {
+            self.account_online();
+        }
         // A call does not survive the connection.
         if self.store.connection != Connection::Online {
             out.extend(self.call_lost());

@@ -261,8 +261,10 @@ impl<W: Write> Runner<'_, W> {
                 return 1;
             }
         }
-        // The roster (quietly), then the bookmarks' autojoin rooms.
+        // The roster (quietly), carbons and the account's archive, then
+        // the bookmarks' autojoin rooms.
         self.app.fetch_roster();
+        self.app.account_online();
         self.autojoin_bookmarks().await;
         loop {
             // Keep handling events while waiting for the next line.

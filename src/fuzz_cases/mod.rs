@@ -262,8 +262,12 @@ impl Harness {
             jids.len(),
             "a window listed twice: {jids:?}"
         );
-        // Lines from others only in the sender's window.
-        if let Some(sender) = sender {
+        // Lines from others only in the sender's window (our own
+        // account's bare JID forwards carbons and archive results of
+        // any conversation).
+        if let Some(sender) =
+            sender.filter(|s| s.resource().is_some() || s.to_bare().as_str() != ME)
+        {
             for (jid, n) in lines_by_window(&self.app.store) {
                 if n > lines_before.get(&jid).copied().unwrap_or(0) {
                     assert_eq!(jid, sender.to_bare(), "a line from {sender} in {jid}");
@@ -455,8 +459,23 @@ impl Harness {
             "message" => match Message::try_from(el) {
                 Ok(m) => {
                     let inc = classify_message(&m);
-                    speaks_for_sender(&inc, m.from.as_ref());
-                    SessionEvent::Incoming(inc)
+                    let me = jid::BareJid::new(ME).expect("our JID");
+                    match &inc {
+                        // As the session does (`task/origin.rs`): only our
+                        // account forwards carbons.
+                        Incoming::Carbon(c)
+                            if !crate::protocol::carbons::from_account(c.from.as_ref(), &me) =>
+                        {
+                            SessionEvent::Forged {
+                                from: from.clone(),
+                                text: "ignored a forged carbon copy".into(),
+                            }
+                        }
+                        _ => {
+                            speaks_for_sender(&inc, m.from.as_ref());
+                            SessionEvent::Incoming(inc)
+                        }
+                    }
                 }
                 Err(e) => malformed(e.to_string()),
             },
@@ -640,6 +659,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::VoiceRequest(_) => "voice-request",
             Incoming::Correction(_) => "correction",
             Incoming::MamResult(_) => "mam-result",
+            Incoming::Carbon(_) => "carbon",
             Incoming::MucDropped { .. } => "muc-dropped",
             Incoming::Invitation(_) => "invitation",
             Incoming::InvitationDeclined(_) => "decline",

@@ -75,6 +75,21 @@ pub const STANZAS: &[&str] = &[
        <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='{stamp}'/>
        <message xmlns='jabber:client' from='{room}/{nick}' type='groupchat' id='{id}'><body>{text}</body>
        <replace xmlns='urn:xmpp:message-correct:0' id='{id}'/></message></forwarded></result></message>",
+    // ---- XEP-0280 carbons (from our account; forged from a contact) ----
+    "<message from='{me}' to='{mefull}' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>
+       <message xmlns='jabber:client' from='{contact}/phone' to='{me}/other' type='chat' id='{id}'><body>{text}</body>
+       <stanza-id xmlns='urn:xmpp:sid:0' id='{sid}' by='{me}'/></message></forwarded></received></message>",
+    "<message from='{me}' to='{mefull}'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>
+       <delay xmlns='urn:xmpp:delay' stamp='{stamp}'/>
+       <message xmlns='jabber:client' from='{me}/other' to='{room}/{nick}' type='chat' id='{id}'><body>{text}</body>
+       <x xmlns='http://jabber.org/protocol/muc#user'/></message></forwarded></sent></message>",
+    "<message from='{contact}/r' to='{mefull}'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>
+       <message xmlns='jabber:client' from='{me}/other' to='{contact}' type='chat'><body>{text}</body></message></forwarded></sent></message>",
+    // ---- XEP-0313 results of our account's archive ----
+    "<message to='{mefull}'><result xmlns='urn:xmpp:mam:2' queryid='{qid}' id='{sid}'>
+       <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='{stamp}'/>
+       <message xmlns='jabber:client' from='{me}/other' to='{contact}' type='chat' id='{id}'><body>{text}</body></message>
+       </forwarded></result></message>",
     // ---- IQ requests ----
     "<iq from='{me}' type='set' id='{id}'><query xmlns='jabber:iq:roster' ver='v1'>
        <item jid='{contact}' name='{text}' subscription='both' ask='subscribe'><group>{text}</group><group>g</group></item>

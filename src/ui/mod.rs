@@ -271,6 +271,7 @@ pub async fn run(
                         }
                         // Then the bookmarked rooms marked autojoin.
                         app.fetch_roster();
+                        app.account_online();
                         let exec = app.autojoin_bookmarks();
                         ui.on_events(&app.store, &exec.events);
                     }

@@ -368,12 +368,14 @@ fn hostile_strings_never_reach_the_terminal_raw() {
     store.apply(
         Input::Incoming(Incoming::Chat(ChatMessage {
             from: Jid::new("mallory@localhost/x").unwrap(),
+            to: None,
             body: format!("pm{evil}"),
             id: None,
             time: None,
             delayed: false,
             muc_user: false,
             delays: Vec::new(),
+            stanza_ids: Vec::new(),
         })),
         t(600),
     );

@@ -7,6 +7,7 @@ mod common;
 mod batch;
 mod bookmarks;
 mod call;
+mod carbons;
 mod channel_search;
 mod chatting;
 mod chatting_tui;

@@ -12,6 +12,7 @@
 pub mod adhoc;
 pub mod admin;
 pub mod bookmarks;
+pub mod carbons;
 pub mod channel_search;
 pub mod chatting;
 pub mod conference;
@@ -172,6 +173,9 @@ pub enum Incoming {
     },
     /// A chat/normal message: one-to-one, or private in a room (`room/nick`).
     Chat(ChatMessage),
+    /// A XEP-0280 carbon copy (the session passes on only those our own
+    /// account forwarded).
+    Carbon(carbons::Carbon),
     /// A message bounced with an error.
     MessageError {
         from: Option<Jid>,
@@ -227,6 +231,9 @@ pub fn classify_message(m: &Message) -> Incoming {
     }
     if let Some(result) = mam::parse_result(m) {
         return result;
+    }
+    if let Some(carbon) = carbons::parse(m) {
+        return carbon;
     }
     // PEP events (XEP-0194) before chat parsing: they have no body.
     if let Some(event) = chatting::parse_event(m) {

@@ -146,12 +146,17 @@ pub fn disco_info() -> Element {
     Element::builder("query", ns::DISCO_INFO).build()
 }
 
-/// Whether a result came from the archive we asked: the room (or, for
-/// our account's archive, no `from` / our bare JID).
+/// Whether a result came from the room archive we asked (its bare JID).
 pub fn from_archive(r: &MamResult, archive: &BareJid) -> bool {
     r.archive
         .as_ref()
         .is_some_and(|a| a.resource().is_none() && a.to_bare() == *archive)
+}
+
+/// Whether a result came from our account's archive: our bare JID, or no
+/// `from` (our server, on behalf of the account).
+pub fn from_account_archive(r: &MamResult, account: &BareJid) -> bool {
+    r.archive.is_none() || from_archive(r, account)
 }
 
 #[cfg(test)]
@@ -272,6 +277,40 @@ mod tests {
         assert_eq!(rm.body, "Thrice the brinded cat hath mew'd.");
         // classify_message sees the wrapper as a result, too.
         assert!(matches!(classify_message(&m), Incoming::MamResult(_)));
+    }
+
+    #[test]
+    fn result_of_our_account_archive() {
+        // XEP-0313 §4.2: our own message, from the account's archive.
+        let m = message("<message xmlns='jabber:client' to='alice@localhost/a'>
+              <result xmlns='urn:xmpp:mam:2' queryid='q1' id='S9'>
+                <forwarded xmlns='urn:xmpp:forward:0'>
+                  <delay xmlns='urn:xmpp:delay' stamp='2026-12-06T07:00:00Z'/>
+                  <message xmlns='jabber:client' from='alice@localhost/b' to='bob@localhost' type='chat'><body>yo</body></message>
+                </forwarded></result></message>");
+        let Some(Incoming::MamResult(r)) = parse_result(&m) else {
+            panic!("a MAM result")
+        };
+        let me = BareJid::new("alice@localhost").unwrap();
+        assert!(from_account_archive(&r, &me));
+        let Incoming::Chat(c) = *r.message.clone() else {
+            panic!("a chat message")
+        };
+        let (peer, own) = c.peer(&me).unwrap();
+        assert_eq!((peer.to_string().as_str(), own), ("bob@localhost", true));
+        // From our bare JID: ours too; from anyone else: not.
+        for (from, ok) in [
+            ("alice@localhost", true),
+            ("alice@localhost/b", false),
+            ("bob@localhost", false),
+            ("localhost", false),
+        ] {
+            let r = MamResult {
+                archive: Some(Jid::new(from).unwrap()),
+                ..r.clone()
+            };
+            assert_eq!(from_account_archive(&r, &me), ok, "{from}");
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct RoomMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
     pub from: Jid,
+    /// Its `to`: the contact, for a copy of our own message (a sent
+    /// carbon, our account's archive).
+    pub to: Option<Jid>,
     pub body: String,
     pub id: Option<String>,
     /// A trusted time (`None`: "now"). The parser sets none: only the
@@ -37,9 +40,47 @@ pub struct ChatMessage {
     pub muc_user: bool,
     /// The `<delay/>`s it carried, trusted or not.
     pub delays: Vec<Delay>,
+    /// The XEP-0359 `<stanza-id/>`s it carried as `(by, id)`: only the
+    /// one by our own account means anything ([`ChatMessage::stanza_id_by`]).
+    pub stanza_ids: Vec<(BareJid, String)>,
 }
 
 impl ChatMessage {
+    /// A message from `from` with `body`, nothing else set.
+    pub fn new(from: Jid, body: impl Into<String>) -> ChatMessage {
+        ChatMessage {
+            from,
+            to: None,
+            body: body.into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: false,
+            delays: Vec::new(),
+            stanza_ids: Vec::new(),
+        }
+    }
+
+    /// The stanza-id `by` gave it (our account's archive: our bare JID).
+    /// One added by anyone else is worthless.
+    pub fn stanza_id_by(&self, by: &BareJid) -> Option<&str> {
+        self.stanza_ids
+            .iter()
+            .find(|(b, _)| b == by)
+            .map(|(_, id)| id.as_str())
+    }
+
+    /// Who the message is with, seen from `account`, and whether it is
+    /// ours: from our account (any resource) it is ours and with its
+    /// `to`; else it is with its sender. `None`: ours without a `to`.
+    pub fn peer(&self, account: &BareJid) -> Option<(Jid, bool)> {
+        if self.from.to_bare() == *account {
+            self.to.clone().map(|to| (to, true))
+        } else {
+            Some((self.from.clone(), false))
+        }
+    }
+
     /// Takes the time of the last `<delay/>` from our own server (XEP-0160
     /// offline storage; `from` our domain or our bare JID), if any. The
     /// caller decides when that is plausible (just after logging in):
@@ -138,13 +179,27 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
     };
     Incoming::Chat(ChatMessage {
         from,
+        to: m.to.clone(),
         body,
         id: m.id.as_ref().map(|i| i.0.clone()),
         time: None,
         delayed: false,
         muc_user: m.payloads.iter().any(|p| p.is("x", ns::MUC_USER)),
         delays: delays(&m.payloads),
+        stanza_ids: stanza_ids(&m.payloads),
     })
+}
+
+/// Every `<stanza-id/>` with a readable `by` and an `id`.
+fn stanza_ids(payloads: &[minidom::Element]) -> Vec<(BareJid, String)> {
+    payloads
+        .iter()
+        .filter(|p| p.is("stanza-id", ns::STANZA_ID))
+        .filter_map(|p| {
+            let by = BareJid::new(p.attr("by")?).ok()?;
+            Some((by, p.attr("id")?.to_string()))
+        })
+        .collect()
 }
 
 /// A one-to-one chat message; `private` marks a private message to a room

@@ -90,6 +90,8 @@ fn from_bob(body: &str) -> SessionEvent {
         delayed: false,
         muc_user: false,
         delays: Vec::new(),
+        to: None,
+        stanza_ids: Vec::new(),
     }))
 }
 

@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use crate::store::{Kind, Message};
 
 mod edits;
+mod marks;
 mod windows;
 
 pub use windows::{MAX_UNREAD, MAX_WINDOWS, OpenWindow};
@@ -81,6 +82,7 @@ impl History {
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
         windows::migrate(&conn)?;
+        marks::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -93,6 +95,7 @@ impl History {
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
         windows::migrate(&conn)?;
+        marks::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),

@@ -158,6 +158,8 @@ mod tests {
             delayed: false,
             muc_user: false,
             delays: Vec::new(),
+            to: None,
+            stanza_ids: Vec::new(),
         }))
     }
 

@@ -199,6 +199,15 @@ pub enum Event {
         count: usize,
         complete: bool,
     },
+    /// A XEP-0313 catch-up of our account's archive (one-to-one
+    /// conversations, after login and each reconnection) finished: `count`
+    /// messages were new (each came as a delayed `message` event);
+    /// `complete` as for [`Event::Mam`].
+    MamAccount {
+        account: String,
+        count: usize,
+        complete: bool,
+    },
     /// XEP-0410 self-ping found the room had silently dropped us; the
     /// session rejoins (a `joined` with `rejoined` follows).
     Dropped {
@@ -404,6 +413,7 @@ impl Event {
             Event::Bookmarks { .. } => "bookmarks",
             Event::Correction { .. } => "correction",
             Event::Mam { .. } => "mam",
+            Event::MamAccount { .. } => "mam-account",
             Event::Dropped { .. } | Event::StanzaDropped { .. } => "dropped",
             Event::RoomList { .. } => "room-list",
             Event::RoomSearch { .. } => "room-search",

@@ -138,48 +138,27 @@ impl Store {
     }
 
     /// A one-to-one message, a private message from an occupant, or a
-    /// room's notice.
+    /// room's notice, as it arrived live.
     pub(super) fn apply_chat(
         &mut self,
         mut c: ChatMessage,
         now: DateTime<Utc>,
         out: &mut Vec<Event>,
     ) {
+        let account = self.jid.as_ref().map(|j| j.to_bare());
         // A live one-to-one message is shown when it arrived, whatever
         // time it claims; only offline storage of our server, delivered
         // right after we log in, may say when it was sent.
-        if let (Some(account), Some(since)) = (&self.jid, self.online_at)
+        if let (Some(account), Some(since)) = (&account, self.online_at)
             && now - since <= chrono::Duration::seconds(OFFLINE_DELIVERY_SECS)
         {
-            c.trust_delay(&account.to_bare());
+            c.trust_delay(account);
         }
         let bare = c.from.to_bare();
         let time = c.time.unwrap_or(now);
-        let nick = c.from.resource().map(|r| r.to_string());
-        if let (Some(r), Some(nick)) = (self.rooms.get_mut(&bare), nick) {
+        if c.from.resource().is_some() && self.rooms.contains_key(&bare) {
             // A private message from a room occupant.
-            Self::add_message(
-                &mut self.journal,
-                &mut r.messages,
-                &bare,
-                Message {
-                    id: c.id.clone(),
-                    private: true,
-                    delayed: c.delayed,
-                    ..Message::new(Kind::Chat, time, Some(nick.clone()), c.body.clone())
-                },
-            );
-            out.push(Event::Message {
-                room: Some(bare.clone()),
-                nick: Some(nick),
-                from: None,
-                body: c.body,
-                private: true,
-                delayed: c.delayed,
-                own: false,
-                time: time.to_rfc3339(),
-                id: c.id,
-            });
+            self.add_private(&c.from, false, c.body, c.id, time, c.delayed, out);
             return;
         }
         if self.rooms.contains_key(&bare) {
@@ -196,27 +175,179 @@ impl Store {
             };
             return self.apply_room_message(m, now, out);
         }
-        let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
-        Self::add_message(
-            &mut self.journal,
-            log,
-            &bare,
-            Message {
-                id: c.id.clone(),
+        // Our server's archive id, if it archived the message (the one
+        // dedup key shared with carbons and the account's archive).
+        let stanza_id = account.and_then(|a| c.stanza_id_by(&a).map(str::to_string));
+        self.add_direct(
+            Direct {
+                peer: c.from,
+                own: false,
+                body: c.body,
+                id: c.id,
+                stanza_id,
+                time,
                 delayed: c.delayed,
-                ..Message::new(Kind::Chat, time, Some(c.from.to_string()), c.body.clone())
             },
+            out,
         );
+    }
+
+    /// A one-to-one message our own server forwarded: a XEP-0280 carbon
+    /// (`stanza_id` none: the copy's own, if by our account) or a result
+    /// of our account's archive (`stanza_id` its archive id). `time` is
+    /// the forwarding's `<delay/>`, our server's and trusted. Ours when it
+    /// is from our account (any resource): then the conversation is with
+    /// its `to`. A private message in a room goes to that room if we are
+    /// in it, else nowhere.
+    pub(super) fn apply_forwarded(
+        &mut self,
+        c: ChatMessage,
+        time: Option<DateTime<Utc>>,
+        stanza_id: Option<String>,
+        delayed: bool,
+        now: DateTime<Utc>,
+        out: &mut Vec<Event>,
+    ) {
+        let Some(account) = self.jid.as_ref().map(|j| j.to_bare()) else {
+            return;
+        };
+        let Some((peer, own)) = c.peer(&account) else {
+            return;
+        };
+        let stanza_id = stanza_id.or_else(|| c.stanza_id_by(&account).map(str::to_string));
+        let time = time.unwrap_or(now);
+        let bare = peer.to_bare();
+        if c.muc_user || self.rooms.contains_key(&bare) {
+            if peer.resource().is_some() && self.rooms.contains_key(&bare) {
+                self.add_private(&peer, own, c.body, c.id, time, delayed, out);
+            }
+            return;
+        }
+        self.add_direct(
+            Direct {
+                peer,
+                own,
+                body: c.body,
+                id: c.id,
+                stanza_id,
+                time,
+                delayed,
+            },
+            out,
+        );
+    }
+
+    /// A private message in a room we are in, with `occupant`
+    /// (`room/nick`); ours or theirs.
+    #[allow(clippy::too_many_arguments)]
+    fn add_private(
+        &mut self,
+        occupant: &Jid,
+        own: bool,
+        body: String,
+        id: Option<String>,
+        time: DateTime<Utc>,
+        delayed: bool,
+        out: &mut Vec<Event>,
+    ) {
+        let bare = occupant.to_bare();
+        let (Some(r), Some(nick)) = (self.rooms.get_mut(&bare), occupant.resource()) else {
+            return;
+        };
+        let nick = nick.to_string();
+        let line_nick = if own {
+            r.own_nick.clone()
+        } else {
+            nick.clone()
+        };
+        let m = Message {
+            id: id.clone(),
+            own,
+            private: true,
+            delayed,
+            ..Message::new(Kind::Chat, time, Some(line_nick), body.clone())
+        };
+        if !Self::add_message(&mut self.journal, &mut r.messages, &bare, m) {
+            return;
+        }
+        out.push(Event::Message {
+            room: Some(bare),
+            nick: Some(nick),
+            from: None,
+            body,
+            private: true,
+            delayed,
+            own,
+            time: time.to_rfc3339(),
+            id,
+        });
+    }
+
+    /// Moves [`Store::account_mark`] to this archive id unless it holds a
+    /// newer one.
+    pub fn advance_account_mark(&mut self, stanza_id: &str, time: DateTime<Utc>) {
+        if self.account_mark.as_ref().is_none_or(|m| m.time <= time) {
+            self.account_mark = Some(ArchiveMark {
+                stanza_id: stanza_id.to_string(),
+                time,
+            });
+        }
+    }
+
+    /// The one intake of a one-to-one message (live, carbon, archive):
+    /// added once to the conversation with `peer`, said once.
+    fn add_direct(&mut self, d: Direct, out: &mut Vec<Event>) {
+        let bare = d.peer.to_bare();
+        if let Some(sid) = &d.stanza_id {
+            self.advance_account_mark(sid, d.time);
+        }
+        // Ours: no nick, as [`Store::apply_sent_chat`] writes it.
+        let nick = (!d.own).then(|| d.peer.to_string());
+        let m = Message {
+            id: d.id.clone(),
+            stanza_id: d.stanza_id,
+            own: d.own,
+            delayed: d.delayed,
+            ..Message::new(Kind::Chat, d.time, nick, d.body.clone())
+        };
+        let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
+        if !Self::add_message(&mut self.journal, log, &bare, m) {
+            return;
+        }
         out.push(Event::Message {
             room: None,
             nick: None,
-            from: Some(c.from.to_string()),
-            body: c.body,
+            from: Some(d.peer.to_string()),
+            body: d.body,
             private: false,
-            delayed: c.delayed,
-            own: false,
-            time: time.to_rfc3339(),
-            id: c.id,
+            delayed: d.delayed,
+            own: d.own,
+            time: d.time.to_rfc3339(),
+            id: d.id,
         });
     }
 }
+
+/// A one-to-one message in the store's terms.
+struct Direct {
+    /// The contact (its full JID when known).
+    peer: Jid,
+    own: bool,
+    body: String,
+    id: Option<String>,
+    /// The archive id our account's server gave it.
+    stanza_id: Option<String>,
+    time: DateTime<Utc>,
+    delayed: bool,
+}
+
+/// The newest message of our account's archive we hold: where the next
+/// catch-up of the archive starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveMark {
+    pub stanza_id: String,
+    pub time: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests;

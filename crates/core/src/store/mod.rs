@@ -27,13 +27,14 @@ pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
 pub use event::{Event, LeftKind, OccupantAction};
+pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
     JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room,
     SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
 };
 
-use confab_proto::{Dropped, ErrorInfo, Incoming};
+use confab_proto::{ChatMessage, Dropped, ErrorInfo, Incoming};
 
 /// What the store takes in. (A transient value, never stored: the size
 /// difference between variants costs nothing.)
@@ -96,6 +97,14 @@ pub enum Input {
     CloseChat { jid: BareJid },
     /// The conversation is read up to its newest line.
     ChatRead { jid: BareJid },
+    /// A one-to-one message from our account's archive (XEP-0313), with
+    /// its archive id and the archive's time; the app checked that it
+    /// answers our query.
+    AccountArchive {
+        message: ChatMessage,
+        stanza_id: String,
+        time: Option<DateTime<Utc>>,
+    },
     /// We sent a one-to-one or private message (no copy comes back).
     SentChat {
         to: Jid,
@@ -199,6 +208,9 @@ pub struct Store {
     pub publishing: Publishing,
     /// The call we are in, if any.
     pub calls: Calls,
+    /// The newest one-to-one message with our account's archive id
+    /// (live, carbon or archive): the account's catch-up starts after it.
+    pub account_mark: Option<ArchiveMark>,
 }
 
 impl Default for Store {
@@ -225,6 +237,7 @@ impl Store {
             contacts: Contacts::new(),
             publishing: Publishing::default(),
             calls: Calls::default(),
+            account_mark: None,
         }
     }
 
@@ -477,6 +490,11 @@ impl Store {
             } => self.open_chat(jid, messages, unread, restored, &mut out),
             Input::CloseChat { jid } => self.close_chat(&jid, &mut out),
             Input::ChatRead { jid } => self.chat_read(&jid),
+            Input::AccountArchive {
+                message,
+                stanza_id,
+                time,
+            } => self.apply_forwarded(message, time, Some(stanza_id), true, now, &mut out),
         }
         self.note_opened(windows);
         self.invitations.forget_joined(&out);
@@ -530,6 +548,11 @@ impl Store {
                 });
             }
             Incoming::Chat(c) => self.apply_chat(c, now, out),
+            // The session passed on only our own account's copies.
+            Incoming::Carbon(c) => {
+                let delayed = c.time.is_some();
+                self.apply_forwarded(c.message, c.time, None, delayed, now, out)
+            }
             Incoming::MessageError { from, id, error } => {
                 let room = from
                     .as_ref()

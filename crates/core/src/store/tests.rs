@@ -338,12 +338,14 @@ fn private_and_direct_messages() {
     let ev = s.apply(
         inc(Incoming::Chat(ChatMessage {
             from: Jid::new("r@conference.localhost/bob").unwrap(),
+            to: None,
             body: "psst".into(),
             id: None,
             time: None,
             delayed: false,
             muc_user: true,
             delays: Vec::new(),
+            stanza_ids: Vec::new(),
         })),
         t0(),
     );
@@ -354,12 +356,14 @@ fn private_and_direct_messages() {
     let ev = s.apply(
         inc(Incoming::Chat(ChatMessage {
             from: Jid::new("carol@localhost/phone").unwrap(),
+            to: None,
             body: "hello".into(),
             id: None,
             time: None,
             delayed: false,
             muc_user: false,
             delays: Vec::new(),
+            stanza_ids: Vec::new(),
         })),
         t0(),
     );
@@ -660,6 +664,7 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
     let chat = |delay_from: &str| {
         inc(Incoming::Chat(ChatMessage {
             from: Jid::new("bob@example.org/x").unwrap(),
+            to: None,
             body: "hi".into(),
             id: None,
             time: None,
@@ -669,6 +674,7 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
                 stamp: Some(stamp),
                 from: Some(Jid::new(delay_from).unwrap()),
             }],
+            stanza_ids: Vec::new(),
         }))
     };
     // Offline storage, delivered just after login: the stored time.
@@ -697,12 +703,14 @@ fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
     let ev = s.apply(
         inc(Incoming::Chat(confab_proto::ChatMessage {
             from: Jid::from(room()),
+            to: None,
             body: "the room is closing".into(),
             id: None,
             time: None,
             delayed: false,
             muc_user: false,
             delays: vec![],
+            stanza_ids: Vec::new(),
         })),
         t0(),
     );

@@ -147,6 +147,9 @@ impl Task {
                 } else {
                     classify_message(&m)
                 };
+                if self.forged_carbon(&inc) {
+                    return Ok(());
+                }
                 self.emit(SessionEvent::Incoming(inc));
                 Ok(())
             }

@@ -129,6 +129,31 @@ impl Task {
         Some(inc)
     }
 
+    /// A XEP-0280 carbon not forwarded by our own account (§11: the
+    /// classic carbon spoofing): reported and true, to drop it.
+    pub(super) fn forged_carbon(&self, inc: &Incoming) -> bool {
+        let Incoming::Carbon(c) = inc else {
+            return false;
+        };
+        let account = self.own.as_ref().map(|o| o.to_bare());
+        if account
+            .as_ref()
+            .is_some_and(|a| confab_proto::carbons::from_account(c.from.as_ref(), a))
+        {
+            return false;
+        }
+        let sender = c.from.as_ref().map(|f| f.to_string());
+        self.emit(SessionEvent::Forged {
+            text: format!(
+                "ignored a forged carbon copy from {}: only our own account {} forwards them",
+                sender.as_deref().unwrap_or("our server"),
+                account.map_or_else(|| "(not bound)".to_string(), |a| a.to_string())
+            ),
+            from: sender,
+        });
+        true
+    }
+
     /// Judges an IQ answer (`from` as sent) by the request with its id.
     pub(super) fn iq_origin(&self, id: &str, from: Option<&Jid>) -> Origin {
         if let Some((room, nick, _)) = self.self_pings.get(id) {
