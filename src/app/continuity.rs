@@ -50,6 +50,8 @@ const CLOCK_SKEW_SECS: i64 = 300;
 /// `max_archive_query_results` says more).
 pub(super) const PAGE: u32 = 250;
 
+mod unconfirmed;
+
 #[derive(Debug, Default)]
 pub(crate) struct Catchup {
     /// Running queries by queryid.
@@ -62,6 +64,9 @@ pub(crate) struct Catchup {
     /// When we last entered each room: a rejoin of a room where nothing
     /// was said yet catches up from there.
     joined_at: HashMap<BareJid, DateTime<Utc>>,
+    /// Our messages a lost stream left unacknowledged, until the catch-up
+    /// of their room says whether they arrived (`continuity/unconfirmed.rs`).
+    unconfirmed: unconfirmed::Unconfirmed,
 }
 
 #[derive(Debug)]
@@ -368,6 +373,7 @@ impl App {
         };
         let inc = match *r.message {
             Incoming::RoomMessage(mut m) if m.room == room => {
+                self.unconfirmed_seen(&room, m.id.as_deref());
                 if archived(self) {
                     return Vec::new();
                 }

@@ -18,7 +18,7 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::XmppStreamElement;
 use xmpp_parsers::message::Message;
 
-use super::connect::Stream;
+use super::sm::{Sm, Unacked};
 use super::{SessionCmd, SessionError, SessionEvent, SessionParams, Tag};
 use confab_proto::muc::HistoryRequest;
 use confab_proto::{ErrorInfo, Show};
@@ -32,6 +32,17 @@ mod life;
 mod origin;
 mod rooms;
 mod selfping;
+mod sm;
+
+/// A connected stream with its XEP-0198 state (when the server enabled
+/// it): every stanza goes through [`Task::write`], which counts it.
+pub(super) struct Stream {
+    xml: super::connect::Stream,
+    sm: Option<Sm>,
+    /// How long a write, or an `<r/>` waiting for its `<a/>`, may take
+    /// before the connection counts as dead.
+    ack_timeout: std::time::Duration,
+}
 
 /// A room the session is in (or entering), kept to rejoin after a
 /// reconnection.
@@ -115,6 +126,11 @@ pub(super) struct Task {
     self_pings: HashMap<String, (BareJid, String, Instant)>,
     /// groupchat 1.0 rooms (`task/legacy.rs`).
     plain_rooms: std::collections::HashSet<BareJid>,
+    /// XEP-0198: the lost stream we may still resume (`task/sm.rs`).
+    sm: Option<Sm>,
+    /// What a stream that could not be resumed left unacknowledged, for
+    /// the next one (`task/sm.rs`).
+    unacked: Vec<Unacked>,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -142,6 +158,8 @@ impl Task {
             mam_rooms: Default::default(),
             self_pings: HashMap::new(),
             plain_rooms: Default::default(),
+            sm: None,
+            unacked: Vec::new(),
         }
     }
 
@@ -155,9 +173,45 @@ impl Task {
     }
 
     async fn write(stream: &mut Stream, stanza: Stanza) -> Result<(), SessionError> {
-        stream
-            .send(&XmppStreamElement::Stanza(stanza))
-            .await
-            .map_err(|e| SessionError::Write(e.to_string()))
+        Self::write_tagged(stream, stanza, None).await
+    }
+
+    /// Writes a stanza (within the ack timeout: a peer that reads nothing
+    /// must not block us) and, under XEP-0198, counts it and asks for an
+    /// ack when the budget says so.
+    async fn write_tagged(
+        stream: &mut Stream,
+        stanza: Stanza,
+        tag: Option<Tag>,
+    ) -> Result<(), SessionError> {
+        if let Some(sm) = &stream.sm {
+            sm.check_room()?;
+        }
+        let kept = stream.sm.is_some().then(|| crate::sm::copy(&stanza));
+        Self::send_element(stream, &XmppStreamElement::Stanza(stanza)).await?;
+        if let (Some(sm), Some(stanza)) = (stream.sm.as_mut(), kept) {
+            let room = match &stanza {
+                Stanza::Message(m) if m.type_ == xmpp_parsers::message::MessageType::Groupchat => {
+                    m.to.as_ref().map(|j| j.to_bare())
+                }
+                _ => None,
+            };
+            let now = Instant::now();
+            sm.sent(Unacked { stanza, tag, room }, now)?;
+        }
+        // The stanza is out (and counted): a failed `<r/>` is the next
+        // read's or write's to notice, so the caller never writes it twice.
+        let _ = Self::request_ack(stream).await;
+        Ok(())
+    }
+
+    async fn send_element(stream: &mut Stream, el: &XmppStreamElement) -> Result<(), SessionError> {
+        match tokio::time::timeout(stream.ack_timeout, stream.xml.send(el)).await {
+            Ok(r) => r.map_err(|e| SessionError::Write(e.to_string())),
+            Err(_) => Err(SessionError::Write(format!(
+                "nothing could be written for {} s",
+                stream.ack_timeout.as_secs_f64()
+            ))),
+        }
     }
 }

@@ -352,7 +352,7 @@ impl Task {
             self.queue(o);
         } else {
             let stanza = o.stanza.clone().into();
-            if let Err(e) = Self::write(stream, stanza).await {
+            if let Err(e) = Self::write_tagged(stream, stanza, Some(tag)).await {
                 self.queue(o);
                 return Err(e);
             }

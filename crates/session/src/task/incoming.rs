@@ -39,9 +39,18 @@ impl Task {
                 });
                 Ok(())
             }
-            Some(Ok(FallibleStreamElement::Err(e))) => self.on_malformed(e, stream).await,
+            Some(Ok(FallibleStreamElement::Err(e))) => {
+                if matches!(e, StreamElementError::InvalidStanza { .. }) {
+                    Self::count_received(stream, 1);
+                }
+                self.on_malformed(e, stream).await
+            }
             Some(Ok(FallibleStreamElement::Ok(el))) => match el {
-                XmppStreamElement::Stanza(s) => self.on_stanza(s, stream).await,
+                XmppStreamElement::Stanza(s) => {
+                    Self::count_received(stream, 1);
+                    self.on_stanza(s, stream).await
+                }
+                XmppStreamElement::SM(n) => self.on_sm(n, stream).await,
                 XmppStreamElement::StreamError(e) => Err(SessionError::Stream(e.0)),
                 _ => Ok(()),
             },

@@ -205,7 +205,7 @@ impl Task {
     ) -> Result<(), SessionError> {
         while let Some(o) = self.rooms.get_mut(room).and_then(|r| r.pending.pop_front()) {
             let tag = o.tag;
-            if let Err(e) = Self::write(stream, o.stanza.clone().into()).await {
+            if let Err(e) = Self::write_tagged(stream, o.stanza.clone().into(), Some(tag)).await {
                 if let Some(r) = self.rooms.get_mut(room) {
                     r.pending.push_front(o);
                 }
