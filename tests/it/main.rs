@@ -29,5 +29,6 @@ mod scram;
 mod servers;
 mod session;
 mod sfu;
+mod stream_management;
 mod tui;
 mod tui_exit;

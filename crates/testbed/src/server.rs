@@ -29,17 +29,46 @@ impl ServerKind {
     /// Start a private instance of this kind with `(user, password)`
     /// accounts on `localhost`.
     pub fn start(self, accounts: &[(&str, &str)]) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_with(accounts, None)
+    }
+
+    /// Like [`start`](Self::start), with XEP-0198 stream management on
+    /// (off by default: other tests rely on a killed client leaving its
+    /// rooms at once) and resumable for `resume_secs` after a lost
+    /// connection: Prosody's `mod_smacks`, ejabberd's `mod_stream_mgmt`.
+    pub fn start_with_stream_management(
+        self,
+        accounts: &[(&str, &str)],
+        resume_secs: u32,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_with(accounts, Some(resume_secs))
+    }
+
+    fn start_with(
+        self,
+        accounts: &[(&str, &str)],
+        sm: Option<u32>,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
         Ok(match self {
             ServerKind::Prosody => {
-                let opts = accounts
+                let mut opts = accounts
                     .iter()
                     .fold(ProsodyOptions::new(), |o, (u, p)| o.account(*u, *p));
+                if let Some(secs) = sm {
+                    opts.extra_modules.push("smacks".into());
+                    opts.extra_global_config
+                        .push_str(&format!("smacks_hibernation_time = {secs}\n"));
+                }
                 Box::new(Prosody::start(opts)?)
             }
             ServerKind::Ejabberd => {
-                let opts = accounts
+                let mut opts = accounts
                     .iter()
                     .fold(EjabberdOptions::new(), |o, (u, p)| o.account(*u, *p));
+                if let Some(secs) = sm {
+                    opts.extra_modules
+                        .push(format!("mod_stream_mgmt: {{resume_timeout: {secs}}}"));
+                }
                 Box::new(Ejabberd::start(opts)?)
             }
         })
