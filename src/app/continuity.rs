@@ -371,11 +371,17 @@ impl App {
                 .as_ref()
                 .is_some_and(|h| h.has_stanza_id(room.as_str(), &r.id).unwrap_or(false))
         };
+        // One of ours a lost stream left unconfirmed: it arrived.
+        let confirmed = match &*r.message {
+            Incoming::RoomMessage(m) if m.room == room => {
+                self.unconfirmed_seen(&room, m.id.as_deref())
+            }
+            _ => Vec::new(),
+        };
         let inc = match *r.message {
             Incoming::RoomMessage(mut m) if m.room == room => {
-                self.unconfirmed_seen(&room, m.id.as_deref());
                 if archived(self) {
-                    return Vec::new();
+                    return confirmed;
                 }
                 m.stanza_id = Some(r.id.clone());
                 m.delayed = true;
@@ -388,9 +394,10 @@ impl App {
                 c.time = r.time.or(c.time);
                 Incoming::Correction(c)
             }
-            _ => return Vec::new(),
+            _ => return confirmed,
         };
         let mut events = self.store.apply(Input::Incoming(inc), Utc::now());
+        events.extend(confirmed);
         let new = events
             .iter()
             .filter(|e| matches!(e, Event::Message { .. } | Event::Correction { .. }))

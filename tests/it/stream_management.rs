@@ -22,15 +22,16 @@ fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
 }
 
-/// alice through the proxy: a dead connection is noticed 2 s after an
-/// unanswered ack request (or 3 s of silence).
+/// alice through the proxy: a dead connection is noticed 5 s after an
+/// unanswered ack request (or 7.5 s of silence). Shorter makes a busy
+/// ejabberd (it answers `<r/>` after the stanzas before it) look dead.
 fn alice_via(server: &dyn TestServer, proxy: &Proxy, home: &std::path::Path) -> Client {
     Client::spawn_at(
         &server.jid("alice"),
         &proxy.addr(),
         Some(server.ca_file()),
         home,
-        &["--keep-going", "--ack-timeout", "2", "--keepalive", "3"],
+        &["--keep-going", "--ack-timeout", "5", "--keepalive", "5"],
         &password_of("alice"),
     )
 }
@@ -48,6 +49,12 @@ fn wait_count(
         let have = c.events.iter().filter(|v| pred(v)).count();
         if have >= n {
             return;
+        }
+        if Instant::now() >= until {
+            // Everything, for the post-mortem (stderr is kept on failure).
+            for v in &c.events {
+                eprintln!("{}: {v}", c.user);
+            }
         }
         assert!(
             Instant::now() < until,
@@ -89,10 +96,18 @@ fn lost_and_doubled(
     (lost, doubled)
 }
 
+/// The `error` events, but XEP-0194's publication of the room to
+/// contacts, which is not under test (ejabberd refuses it after its
+/// restart: "Node already exists").
 fn errors(c: &Client) -> Vec<Value> {
     c.events
         .iter()
-        .filter(|v| is(v, "error"))
+        .filter(|v| {
+            is(v, "error")
+                && !v["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("could not tell contacts"))
+        })
         .cloned()
         .collect()
 }
@@ -126,33 +141,26 @@ fn resumes_across_two_cuts_mid_flood(kind: ServerKind) {
     alice.ok(&format!("/wait occupant {room} bob"));
     let started = Instant::now();
 
-    // The floods, all at once: alice to the room and to carol, bob to the
-    // room, carol to alice.
+    // The floods, all at once: alice to carol then to the room (a /msg is
+    // done once written, so the silent cut lands in a run of writes that
+    // only a resumption saves), bob to the room, carol to alice.
     for i in 0..N {
-        alice.send(&format!("/say {room} a{i}"));
         alice.send(&format!("/msg carol@localhost c{i}"));
         bob.send(&format!("/say {room} b{i}"));
         carol.send(&format!("/msg alice@localhost d{i}"));
     }
-    // A silent cut a third of the way in, a cut with FIN at two thirds.
-    wait_count(
-        &mut alice,
-        "commands done",
-        2 * N / 3,
-        Duration::from_secs(40),
-        |v| is(v, "ok"),
-    );
+    for i in 0..N {
+        alice.send(&format!("/say {room} a{i}"));
+    }
+    // A silent cut halfway through alice's chats, a cut with FIN halfway
+    // through her room messages.
+    let secs = Duration::from_secs(40);
+    wait_count(&mut alice, "commands done", N / 2, secs, |v| is(v, "ok"));
     proxy.freeze();
-    wait_count(&mut alice, "resumed", 1, Duration::from_secs(30), |v| {
-        is(v, "resumed")
+    wait_count(&mut alice, "resumed", 1, secs, |v| is(v, "resumed"));
+    wait_count(&mut alice, "commands done", 3 * N / 2, secs, |v| {
+        is(v, "ok")
     });
-    wait_count(
-        &mut alice,
-        "commands done",
-        4 * N / 3,
-        Duration::from_secs(40),
-        |v| is(v, "ok"),
-    );
     proxy.cut();
     wait_count(&mut alice, "resumed", 2, Duration::from_secs(30), |v| {
         is(v, "resumed")
@@ -275,6 +283,9 @@ fn refused_resumption_rejoins_and_catches_up(kind: ServerKind) {
     alice.connected();
     bob.connected();
     alice.ok(&format!("/join {room}/alice"));
+    // Persistent: Prosody deletes the archive of a room destroyed when its
+    // last occupant goes, which a shutdown does.
+    alice.ok(&format!("/config {room} muc#roomconfig_persistentroom=1"));
     bob.ok(&format!("/join {room}/bob"));
     alice.ok(&format!("/wait occupant {room} bob"));
     let started = Instant::now();

@@ -74,6 +74,9 @@ struct RoomJoin {
     /// [`SessionCmd::AppRejoins`]: no rejoin of our own after a
     /// reconnection.
     app_rejoins: bool,
+    /// When the room last removed us for a delivery error (XEP-0045 333):
+    /// rejoined then, but not twice within a minute.
+    error_kick: Option<Instant>,
 }
 
 struct Outgoing {
@@ -97,6 +100,9 @@ enum Track {
     Joined(BareJid),
     /// A refused rejoin that will be tried again: not worth reporting yet.
     Retrying,
+    /// The room removed us because stanzas to us could not be delivered
+    /// (333): a rejoin follows.
+    Dropped(BareJid),
 }
 
 enum Outcome {
@@ -179,26 +185,38 @@ impl Task {
     /// Writes a stanza (within the ack timeout: a peer that reads nothing
     /// must not block us) and, under XEP-0198, counts it and asks for an
     /// ack when the budget says so.
+    ///
+    /// Under XEP-0198 the stanza joins the unacknowledged ones *before*
+    /// the write: a write that fails or times out may still have reached
+    /// the server, whose `h` decides on resumption (so callers requeue a
+    /// stanza that failed only when `stream.sm` is `None`). Past the
+    /// queue's bound it is kept all the same, the write fails and the
+    /// stream is not resumed.
     async fn write_tagged(
         stream: &mut Stream,
         stanza: Stanza,
         tag: Option<Tag>,
     ) -> Result<(), SessionError> {
-        if let Some(sm) = &stream.sm {
-            sm.check_room()?;
-        }
-        let kept = stream.sm.is_some().then(|| crate::sm::copy(&stanza));
-        Self::send_element(stream, &XmppStreamElement::Stanza(stanza)).await?;
-        if let (Some(sm), Some(stanza)) = (stream.sm.as_mut(), kept) {
+        if let Some(sm) = stream.sm.as_mut() {
             let room = match &stanza {
                 Stanza::Message(m) if m.type_ == xmpp_parsers::message::MessageType::Groupchat => {
                     m.to.as_ref().map(|j| j.to_bare())
                 }
                 _ => None,
             };
-            let now = Instant::now();
-            sm.sent(Unacked { stanza, tag, room }, now)?;
+            let u = Unacked {
+                stanza: crate::sm::copy(&stanza),
+                tag,
+                room,
+            };
+            if let Err(e) = sm.check_room() {
+                sm.requeue([u]);
+                sm.forbid_resume();
+                return Err(e.into());
+            }
+            sm.sent(u, Instant::now())?;
         }
+        Self::send_element(stream, &XmppStreamElement::Stanza(stanza)).await?;
         // The stanza is out (and counted): a failed `<r/>` is the next
         // read's or write's to notice, so the caller never writes it twice.
         let _ = Self::request_ack(stream).await;

@@ -5,6 +5,10 @@ use std::path::Path;
 
 use super::{DOMAIN, Ejabberd, EjabberdOptions, MUC_DOMAIN, Prosody, ProsodyOptions, TestbedError};
 
+/// Stanzas a server with stream management keeps for a lost stream
+/// (Prosody's `smacks_max_queue_size`, ejabberd's `max_ack_queue`).
+const SM_QUEUE: u32 = 10_000;
+
 /// Which server implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServerKind {
@@ -56,8 +60,12 @@ impl ServerKind {
                     .fold(ProsodyOptions::new(), |o, (u, p)| o.account(*u, *p));
                 if let Some(secs) = sm {
                     opts.extra_modules.push("smacks".into());
-                    opts.extra_global_config
-                        .push_str(&format!("smacks_hibernation_time = {secs}\n"));
+                    // The queue for a lost stream holds a test's floods
+                    // (the default 500 makes a resumption after 500
+                    // stanzas to us impossible).
+                    opts.extra_global_config.push_str(&format!(
+                        "smacks_hibernation_time = {secs}\nsmacks_max_queue_size = {SM_QUEUE}\n"
+                    ));
                 }
                 Box::new(Prosody::start(opts)?)
             }
@@ -66,8 +74,9 @@ impl ServerKind {
                     .iter()
                     .fold(EjabberdOptions::new(), |o, (u, p)| o.account(*u, *p));
                 if let Some(secs) = sm {
-                    opts.extra_modules
-                        .push(format!("mod_stream_mgmt: {{resume_timeout: {secs}}}"));
+                    opts.extra_modules.push(format!(
+                        "mod_stream_mgmt: {{resume_timeout: {secs}, max_ack_queue: {SM_QUEUE}}}"
+                    ));
                 }
                 Box::new(Ejabberd::start(opts)?)
             }

@@ -41,8 +41,9 @@ impl App {
                 "the room keeps no archive to check it against",
             );
         }
-        let mut held = held;
-        held.retain(|(_, id, _)| !self.in_window(&room, id));
+        let (arrived, held): (Vec<_>, Vec<_>) = held
+            .into_iter()
+            .partition(|(_, id, _)| self.in_window(&room, id));
         if !held.is_empty() {
             self.catchup
                 .unconfirmed
@@ -51,15 +52,31 @@ impl App {
                 .or_default()
                 .extend(held);
         }
-        Vec::new()
+        arrived
+            .into_iter()
+            .filter_map(|(tag, _, _)| self.arrived(tag))
+            .collect()
     }
 
-    /// An archive result of `room` with our `id`: that message arrived.
-    pub(in crate::app) fn unconfirmed_seen(&mut self, room: &BareJid, id: Option<&str>) {
-        let Some(id) = id else { return };
-        if let Some(v) = self.catchup.unconfirmed.0.get_mut(room) {
-            v.retain(|(_, i, _)| i != id);
-        }
+    /// An archive result of `room` with our `id`: that message arrived
+    /// (its command, if it still waits for the echo the cut took, is done).
+    pub(in crate::app) fn unconfirmed_seen(
+        &mut self,
+        room: &BareJid,
+        id: Option<&str>,
+    ) -> Vec<Event> {
+        let Some(id) = id else {
+            return Vec::new();
+        };
+        let Some(v) = self.catchup.unconfirmed.0.get_mut(room) else {
+            return Vec::new();
+        };
+        let (arrived, kept): (Vec<_>, Vec<_>) = v.drain(..).partition(|(_, i, _)| i == id);
+        *v = kept;
+        arrived
+            .into_iter()
+            .filter_map(|(tag, _, _)| self.arrived(tag))
+            .collect()
     }
 
     /// The room's catch-up ended (`complete` or not): what was not found
@@ -72,16 +89,20 @@ impl App {
         let Some(held) = self.catchup.unconfirmed.0.remove(room) else {
             return Vec::new();
         };
-        let held: Vec<_> = held
+        let (arrived, held): (Vec<_>, Vec<_>) = held
             .into_iter()
-            .filter(|(_, id, _)| !self.in_window(room, id))
+            .partition(|(_, id, _)| self.in_window(room, id));
+        let mut events: Vec<Event> = arrived
+            .into_iter()
+            .filter_map(|(tag, _, _)| self.arrived(tag))
             .collect();
         if !complete {
-            return self.unconfirmed_failed(
+            events.extend(self.unconfirmed_failed(
                 room,
                 held,
                 "the room's archive catch-up did not complete",
-            );
+            ));
+            return events;
         }
         for (tag, _, m) in held {
             self.session.send(SessionCmd::Message {
@@ -90,7 +111,14 @@ impl App {
                 tag,
             });
         }
-        Vec::new()
+        events
+    }
+
+    /// A message found in the room: its command, if it still waits (for
+    /// an echo the cut took), is done.
+    fn arrived(&mut self, tag: Tag) -> Option<Event> {
+        let p = self.pending.remove(&tag)?;
+        (!p.command.is_empty()).then_some(Event::Ok { command: p.command })
     }
 
     fn in_window(&self, room: &BareJid, id: &str) -> bool {

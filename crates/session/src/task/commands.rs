@@ -353,7 +353,10 @@ impl Task {
         } else {
             let stanza = o.stanza.clone().into();
             if let Err(e) = Self::write_tagged(stream, stanza, Some(tag)).await {
-                self.queue(o);
+                // Under XEP-0198 it waits among the unacknowledged.
+                if stream.sm.is_none() {
+                    self.queue(o);
+                }
                 return Err(e);
             }
             self.emit(SessionEvent::Sent { tag });

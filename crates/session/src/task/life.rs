@@ -342,7 +342,10 @@ impl Task {
             }
             let tag = o.tag;
             if let Err(e) = Self::write_tagged(stream, o.stanza.clone().into(), Some(tag)).await {
-                self.outbox.push_front(o);
+                // Under XEP-0198 it waits among the unacknowledged.
+                if stream.sm.is_none() {
+                    self.outbox.push_front(o);
+                }
                 return Err(e);
             }
             self.emit(SessionEvent::Sent { tag });

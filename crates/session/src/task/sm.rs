@@ -110,13 +110,16 @@ impl Task {
     ) -> Result<(), SessionError> {
         let mut rest = rest.into_iter();
         while let Some(u) = rest.next() {
-            let stanza = crate::sm::copy(&u.stanza);
-            if let Err(e) = Self::write_tagged(stream, stanza, u.tag).await {
-                // Not written: kept as unacknowledged for the next try.
+            if let Err(e) = Self::write_tagged(stream, u.stanza, u.tag).await {
+                // Not written: kept as unacknowledged for the next try
+                // (that one already is).
                 if let Some(sm) = stream.sm.as_mut() {
-                    sm.requeue(std::iter::once(u).chain(rest));
+                    sm.requeue(rest);
                 }
                 return Err(e);
+            }
+            if let Some(tag) = u.tag {
+                self.emit(SessionEvent::Sent { tag });
             }
         }
         self.flush_outbox(stream).await?;
@@ -154,14 +157,20 @@ impl Task {
                 continue;
             }
             if let Err(e) = Self::write_tagged(stream, m.clone().into(), u.tag).await {
-                // Still not out: kept for the stream after this one.
-                self.unacked.push(Unacked {
-                    stanza: m.into(),
-                    tag: u.tag,
-                    room: None,
-                });
+                // Still not out: kept for the stream after this one (under
+                // XEP-0198 it already waits among the unacknowledged).
+                if stream.sm.is_none() {
+                    self.unacked.push(Unacked {
+                        stanza: m.into(),
+                        tag: u.tag,
+                        room: None,
+                    });
+                }
                 self.unacked.extend(iter);
                 return Err(e);
+            }
+            if let Some(tag) = u.tag {
+                self.emit(SessionEvent::Sent { tag });
             }
         }
         for (room, messages) in rooms {
