@@ -5,13 +5,16 @@
 //! Counted by body on every side: nothing lost, nothing doubled; resumed
 //! streams keep the room (no rejoin), and a resumption the server refuses
 //! (it was restarted meanwhile) falls back to rejoin + MAM, still without
-//! loss or duplicate. The counts are printed (`eprintln!`).
+//! loss or duplicate. The counts are printed (`eprintln!`). A fake server
+//! breaks the protocol (an ack of more than was sent, a resumption with a
+//! nonsense `h`): a clear error and a clean new stream.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::fake_server::{FakeServer, Finale, Offer, PASSWORD, SmScript};
 use crate::common::*;
 
 const MUC: &str = "conference.localhost";
@@ -367,4 +370,60 @@ fn refused_resumption_rejoins_and_catches_up(kind: ServerKind) {
     }
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 0);
+}
+
+/// confab against a fake server that plays `script`.
+async fn against_fake(script: SmScript) -> (Client, FakeServer, tempfile::TempDir) {
+    let offer = Offer {
+        sm: Some(script),
+        ..Default::default()
+    };
+    let server = FakeServer::offering(Finale::Valid, offer).await;
+    let home = tempfile::tempdir().unwrap();
+    let c = Client::spawn_at(
+        "alice@localhost",
+        &format!("127.0.0.1:{}", server.port),
+        Some(server.ca_file()),
+        home.path(),
+        &[],
+        PASSWORD,
+    );
+    (c, server, home)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_of_more_than_was_sent_ends_the_stream_with_a_clear_error() {
+    let (mut c, server, _home) = against_fake(SmScript::AckTooHigh).await;
+    tokio::task::block_in_place(|| {
+        c.connected();
+        let d = c.event("disconnected", |v| is(v, "disconnected"));
+        let reason = d["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("stream management: the server acknowledged 99 stanzas, but only"),
+            "{d}"
+        );
+        // And on to a new connection (the fake serves no more).
+        c.event("reconnecting", |v| is(v, "reconnecting"));
+    });
+    assert_eq!(server.sm_log(), vec!["bind".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumption_with_a_nonsense_h_is_dropped_for_a_new_stream() {
+    let (mut c, server, _home) = against_fake(SmScript::ResumedNonsense).await;
+    tokio::task::block_in_place(|| {
+        c.connected();
+        c.event("disconnected", |v| is(v, "disconnected"));
+        // The resumed stream is not believed: a new one, bound.
+        c.event("reconnected", |v| is(v, "reconnected"));
+    });
+    assert!(!c.saw(|v| is(v, "resumed")), "{:?}", c.events);
+    let log = server.sm_log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[0], "bind");
+    assert!(
+        log[1].starts_with("<resume") && log[1].contains("fake-sm"),
+        "{log:?}"
+    );
+    assert_eq!(log[2], "bind", "{log:?}");
 }
