@@ -427,3 +427,62 @@ async fn a_resumption_with_a_nonsense_h_is_dropped_for_a_new_stream() {
     );
     assert_eq!(log[2], "bind", "{log:?}");
 }
+
+crate::on_both!(what_was_asked_while_away_is_done_on_the_resumed_stream);
+
+/// While alice's lost stream waits to be resumed (her reconnections
+/// refused for a while), she leaves one room, enters another and changes
+/// her status: all done on the resumed stream.
+fn what_was_asked_while_away_is_done_on_the_resumed_stream(kind: ServerKind) {
+    let (one, two) = (format!("one@{MUC}"), format!("two@{MUC}"));
+    let server = kind
+        .start_with_stream_management(
+            &[
+                ("alice", &password_of("alice")),
+                ("bob", &password_of("bob")),
+            ],
+            RESUME_SECS,
+        )
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    let proxy = Proxy::start(([127, 0, 0, 1], server.c2s_port()).into()).expect("proxy");
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = alice_via(&*server, &proxy, home.path());
+    let mut bob = Client::online(&*server, "bob");
+    alice.connected();
+    alice.ok(&format!("/join {one}/alice"));
+    bob.ok(&format!("/join {one}/bob"));
+    bob.ok(&format!("/join {two}/bob"));
+    bob.ok(&format!("/wait occupant {one} alice"));
+
+    proxy.freeze();
+    proxy.refuse(true);
+    let long = Duration::from_secs(40);
+    wait_count(&mut alice, "disconnected", 1, long, |v| {
+        is(v, "disconnected")
+    });
+    alice.ok(&format!("/part {one}"));
+    alice.ok("/status all away out to lunch");
+    // (A /join waits for the room: its outcome comes after the resumption.)
+    alice.send(&format!("/join {two}/alice"));
+    proxy.refuse(false);
+    wait_count(&mut alice, "resumed", 1, long, |v| is(v, "resumed"));
+    wait_count(&mut alice, "joined two", 1, long, |v| {
+        is(v, "joined") && v["room"] == two.as_str()
+    });
+    assert!(!alice.saw(|v| is(v, "reconnected")), "{kind}: not resumed");
+    // bob sees her leave one, enter two, away.
+    wait_count(&mut bob, "alice leaving one", 1, long, |v| {
+        is(v, "occupant")
+            && v["room"] == one.as_str()
+            && v["nick"] == "alice"
+            && v["action"] == "leave"
+    });
+    wait_count(&mut bob, "alice in two, away", 1, long, |v| {
+        is(v, "occupant")
+            && v["room"] == two.as_str()
+            && v["nick"] == "alice"
+            && v["show"] == "away"
+    });
+    assert_eq!(alice.finish(), 0);
+    assert_eq!(bob.finish(), 0);
+}

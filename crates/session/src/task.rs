@@ -137,6 +137,8 @@ pub(super) struct Task {
     /// What a stream that could not be resumed left unacknowledged, for
     /// the next one (`task/sm.rs`).
     unacked: Vec<Unacked>,
+    /// Asked for while a lost stream waits to be resumed (`task/sm.rs`).
+    resume_todo: sm::ResumeTodo,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -166,6 +168,7 @@ impl Task {
             plain_rooms: Default::default(),
             sm: None,
             unacked: Vec::new(),
+            resume_todo: Default::default(),
         }
     }
 

@@ -13,11 +13,26 @@ use tokio::time::Instant;
 use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::XmppStreamElement;
 use xmpp_parsers::message::{Message, MessageType};
+use xmpp_parsers::presence::Presence;
 use xmpp_parsers::sm::{A, Nonza, R};
 
 use super::{Stream, Task};
 use crate::sm::{Sm, Unacked};
 use crate::{SessionError, SessionEvent, Tag};
+use confab_proto::{Incoming, disco, muc};
+
+/// What the app asked for while a lost stream waited to be resumed: done
+/// on the resumed stream (a new stream does it anyway: initial presence,
+/// rejoins of the rooms we are in).
+#[derive(Debug, Default)]
+pub(super) struct ResumeTodo {
+    /// Rooms entered meanwhile.
+    pub(super) joins: Vec<BareJid>,
+    /// Rooms left meanwhile: (room, nick, reason).
+    pub(super) leaves: Vec<(BareJid, String, Option<String>)>,
+    /// Our status or a nick changed meanwhile.
+    pub(super) presence: bool,
+}
 
 impl Task {
     /// A stream management nonza from the server.
@@ -96,6 +111,8 @@ impl Task {
     /// stream.
     pub(super) fn stream_over(&mut self, sm: Option<Sm>) {
         self.connection_lost();
+        // The new stream sends presence and joins anew.
+        self.resume_todo = ResumeTodo::default();
         if let Some(sm) = sm {
             self.unacked.extend(sm.into_unacked());
         }
@@ -122,6 +139,7 @@ impl Task {
                 self.emit(SessionEvent::Sent { tag });
             }
         }
+        self.resume_todo_now(stream).await?;
         self.flush_outbox(stream).await?;
         let rooms: Vec<BareJid> = self
             .rooms
@@ -131,6 +149,50 @@ impl Task {
             .collect();
         for room in rooms {
             self.flush_room(&room, stream).await?;
+        }
+        Ok(())
+    }
+
+    /// What was asked for while the stream waited: leaves, our presence
+    /// (status, nicks) everywhere, joins.
+    async fn resume_todo_now(&mut self, stream: &mut Stream) -> Result<(), SessionError> {
+        let todo = std::mem::take(&mut self.resume_todo);
+        for (room, nick, reason) in todo.leaves {
+            if let Ok(p) = muc::leave(&room, &nick, reason.as_deref()) {
+                Self::write(stream, p.into()).await?;
+            }
+        }
+        if todo.presence {
+            let mut p = muc::status_presence(None, self.show, self.status.as_deref());
+            p.payloads.push(disco::caps());
+            Self::write(stream, p.into()).await?;
+            let rooms: Vec<Presence> = self
+                .rooms
+                .iter()
+                .filter(|(_, r)| r.joined && !r.plain)
+                .filter_map(|(j, r)| {
+                    muc::occupant_presence(j, &r.nick, r.show, r.status.as_deref()).ok()
+                })
+                .collect();
+            for p in rooms {
+                Self::write(stream, p.into()).await?;
+            }
+        }
+        for room in todo.joins {
+            let Some(r) = self.rooms.get(&room).filter(|r| !r.joined) else {
+                continue;
+            };
+            match Self::join_presence(&room, r) {
+                Ok(p) => Self::write(stream, p.into()).await?,
+                Err(e) => {
+                    self.rooms.remove(&room);
+                    self.emit(SessionEvent::Incoming(Incoming::MucPresenceError {
+                        room,
+                        nick: None,
+                        error: e,
+                    }));
+                }
+            }
         }
         Ok(())
     }
