@@ -112,6 +112,7 @@ fn params(server: &dyn TestServer, user: &str) -> ConnectParams {
         tls_config: tls_config(Some(server.ca_file())).unwrap(),
         timeouts: Timeouts::tight(),
         attempt_timeout: Duration::from_secs(20),
+        stream_management: false,
     }
 }
 
@@ -121,9 +122,10 @@ fn params(server: &dyn TestServer, user: &str) -> ConnectParams {
 /// them all (no offline storage).
 async fn fill(server: &dyn TestServer, n: usize, phone: bool) {
     let phone = if phone {
-        let (mut s, _, _) = connect(&params(server, "alice"))
+        let mut s = connect(&params(server, "alice"), None)
             .await
-            .expect("alice's phone");
+            .expect("alice's phone")
+            .stream;
         let presence = xmpp_parsers::presence::Presence::available();
         s.send(&XmppStreamElement::Stanza(presence.into()))
             .await
@@ -144,7 +146,10 @@ async fn fill(server: &dyn TestServer, n: usize, phone: bool) {
     } else {
         None
     };
-    let (mut stream, _, _) = connect(&params(server, "bob")).await.expect("bob connects");
+    let mut stream = connect(&params(server, "bob"), None)
+        .await
+        .expect("bob connects")
+        .stream;
     let alice: Jid = server.jid("alice").parse().unwrap();
     for i in 0..n {
         let mut m = Message::new_with_type(MessageType::Chat, Some(alice.clone()));

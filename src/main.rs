@@ -65,6 +65,10 @@ struct Args {
     /// as long (at least 1 s) means the connection is dead.
     #[arg(long, value_name = "SECS", default_value_t = 60.0, hide = true)]
     keepalive: f64,
+    /// Seconds an XEP-0198 ack request (or a write) may go unanswered
+    /// before the connection counts as dead and is resumed.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0, hide = true)]
+    ack_timeout: f64,
     /// Seconds a message may wait for the connection before it is
     /// reported as failed.
     #[arg(long, value_name = "SECS", default_value_t = 300, hide = true)]
@@ -215,11 +219,13 @@ async fn run(
             tls_config,
             timeouts: keepalive_timeouts(args.keepalive),
             attempt_timeout: Duration::from_secs(30),
+            stream_management: true,
         },
         backoff_min: Duration::from_millis(500),
         backoff_max: Duration::from_secs(60),
         outbox_ttl: Duration::from_secs(args.outbox_ttl),
         self_ping: Duration::from_secs_f64(args.self_ping.clamp(0.2, 86_400.0)),
+        ack_timeout: Duration::from_secs_f64(args.ack_timeout.clamp(0.5, 3600.0)),
     };
     let (handle, events, task) = session::spawn(params);
     let (media, media_events) = confab::media::engine::spawn(confab::media::engine::MediaOptions {

@@ -53,6 +53,8 @@ const CLOCK_SKEW_SECS: i64 = 300;
 /// `max_archive_query_results` says more).
 pub(super) const PAGE: u32 = 250;
 
+mod unconfirmed;
+
 #[derive(Debug, Default)]
 pub(crate) struct Catchup {
     /// Running queries by queryid.
@@ -67,6 +69,9 @@ pub(crate) struct Catchup {
     joined_at: HashMap<BareJid, DateTime<Utc>>,
     /// The account's mark as last saved in the history.
     saved_mark: Option<ArchiveMark>,
+    /// Our messages a lost stream left unacknowledged, until the catch-up
+    /// of their room says whether they arrived (`continuity/unconfirmed.rs`).
+    unconfirmed: unconfirmed::Unconfirmed,
 }
 
 /// Which archive a catch-up reads.
@@ -451,10 +456,17 @@ impl App {
                 .as_ref()
                 .is_some_and(|h| h.has_stanza_id(room.as_str(), &r.id).unwrap_or(false))
         };
+        // One of ours a lost stream left unconfirmed: it arrived.
+        let confirmed = match &*r.message {
+            Incoming::RoomMessage(m) if m.room == room => {
+                self.unconfirmed_seen(&room, m.id.as_deref())
+            }
+            _ => Vec::new(),
+        };
         let inc = match *r.message {
             Incoming::RoomMessage(mut m) if m.room == room => {
                 if archived(self) {
-                    return Vec::new();
+                    return confirmed;
                 }
                 m.stanza_id = Some(r.id.clone());
                 m.delayed = true;
@@ -467,9 +479,10 @@ impl App {
                 c.time = r.time.or(c.time);
                 Incoming::Correction(c)
             }
-            _ => return Vec::new(),
+            _ => return confirmed,
         };
         let mut events = self.store.apply(Input::Incoming(inc), Utc::now());
+        events.extend(confirmed);
         let new = events
             .iter()
             .filter(|e| matches!(e, Event::Message { .. } | Event::Correction { .. }))

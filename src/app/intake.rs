@@ -3,6 +3,7 @@
 //! the store), and the commands their store events finish.
 
 use chrono::Utc;
+use jid::BareJid;
 use tokio::time::Instant;
 
 use super::{App, IqThen, OUTCOME_TIMEOUT, Waiting, err_event, store_input};
@@ -29,6 +30,7 @@ impl App {
             SessionEvent::SendFailed { tag, error } => self.on_send_failed(tag, error),
             SessionEvent::IqRequest(req) => self.on_iq_request(req),
             SessionEvent::Incoming(Incoming::MamResult(r)) => self.on_mam_result(r),
+            SessionEvent::Unconfirmed { room, messages } => self.on_unconfirmed(room, messages),
             ev => self.intake(ev),
         }
     }
@@ -86,6 +88,21 @@ impl App {
             };
             let step = (then.0)(self, &p.command, result);
             results.extend(self.follow_step(tag, p.command, step));
+            // A room's catch-up ended: our unconfirmed messages there are
+            // settled.
+            let ended: Vec<(BareJid, bool)> = results
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Mam { room, complete, .. } => {
+                        BareJid::new(room).ok().map(|r| (r, *complete))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (room, complete) in ended {
+                let more = self.unconfirmed_settle(&room, complete);
+                results.extend(more);
+            }
             // A new room configured: XEP-0194 may publish it now.
             let more = self.contacts_after_events(&results);
             results.extend(more);

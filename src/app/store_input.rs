@@ -12,6 +12,7 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::Connecting { attempt } => Input::Connecting { attempt },
         SessionEvent::LoggedIn { mechanism } => Input::LoggedIn { mechanism },
         SessionEvent::Online { jid, reconnect } => Input::Online { jid, reconnect },
+        SessionEvent::Resumed { jid } => Input::Resumed { jid },
         SessionEvent::Disconnected { reason, retry_in } => Input::Disconnected {
             reason: reason.to_string(),
             retry_in,
@@ -25,6 +26,7 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::IqResponse { .. }
         | SessionEvent::HttpResponse { .. }
         | SessionEvent::IqRequest(_)
+        | SessionEvent::Unconfirmed { .. }
         | SessionEvent::Sent { .. }
         | SessionEvent::SendFailed { .. } => return None,
     })

@@ -139,6 +139,7 @@ impl UiState {
                     self.set_status(format!("reconnecting (attempt {attempt})…"), true)
                 }
                 Event::Reconnected { .. } => self.set_status("reconnected", false),
+                Event::Resumed { .. } => self.set_status("resumed", false),
                 Event::Dropped { room, .. } => self.set_status(
                     format!("{room}: the room had dropped you; rejoining…"),
                     true,

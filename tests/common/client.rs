@@ -226,6 +226,11 @@ impl Client {
         }
     }
 
+    /// Takes in at most one more event, waiting up to `d` for it.
+    pub fn pump(&mut self, d: Duration) {
+        let _ = self.recv(Instant::now() + d);
+    }
+
     /// Waits for an event (after those already looked at) matching `pred`.
     pub fn expect(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let until = Instant::now() + LONG;

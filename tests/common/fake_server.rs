@@ -6,6 +6,9 @@
 //! the [`Finale`] says — a forged one or a real one — and then, if confab
 //! goes on, resource binding (as an impostor would).
 //!
+//! With an [`SmScript`] it also offers XEP-0198 stream management and
+//! breaks it on purpose, over as many connections as the script needs.
+//!
 //! Bytes are written and matched as text: the fake only needs to follow
 //! confab's side of the exchange.
 
@@ -35,10 +38,34 @@ pub enum Finale {
     ValidAsChallenge,
 }
 
+/// XEP-0198 misbehaviour, after a valid login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmScript {
+    /// Stream management enabled, then `<a h='99'/>` after the initial
+    /// presence: more than confab sent. One connection.
+    AckTooHigh,
+    /// Enabled; the first connection is closed after the initial
+    /// presence; the resumption on the second gets `<resumed
+    /// h='4000000000'/>`; the third connection is bound. Three
+    /// connections.
+    ResumedNonsense,
+}
+
+impl SmScript {
+    fn connections(self) -> usize {
+        match self {
+            SmScript::AckTooHigh => 1,
+            SmScript::ResumedNonsense => 3,
+        }
+    }
+}
+
 /// What the fake's stream features offer, and what its XEP-0474 `h=`
 /// attribute says they were.
 #[derive(Debug, Clone, Default)]
 pub struct Offer {
+    /// Offer XEP-0198 and misbehave so.
+    pub sm: Option<SmScript>,
     /// Advertised mechanisms (only SCRAM-SHA-1 is spoken); empty:
     /// `SCRAM-SHA-1` alone.
     pub mechanisms: Vec<&'static str>,
@@ -70,6 +97,9 @@ pub struct FakeServer {
     pub port: u16,
     /// The client-first message, once received.
     client_first: Arc<std::sync::Mutex<Option<String>>>,
+    /// Under an [`SmScript`]: per connection, `bind` or the `<resume …/>`
+    /// confab sent.
+    sm_log: Arc<std::sync::Mutex<Vec<String>>>,
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<Result<(), String>>,
@@ -105,13 +135,28 @@ impl FakeServer {
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let client_first = Arc::new(std::sync::Mutex::new(None));
         let seen = client_first.clone();
+        let sm_log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = sm_log.clone();
         let task = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
-            serve(tcp, acceptor, finale, offer, seen).await
+            let n = offer.sm.map_or(1, SmScript::connections);
+            for i in 0..n {
+                let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
+                let conn = Conn {
+                    acceptor: acceptor.clone(),
+                    finale,
+                    offer: offer.clone(),
+                    seen: seen.clone(),
+                    log: log.clone(),
+                    index: i,
+                };
+                serve(tcp, conn).await?;
+            }
+            Ok(())
         });
         FakeServer {
             port,
             client_first,
+            sm_log,
             ca_file,
             _dir: dir,
             task,
@@ -121,6 +166,11 @@ impl FakeServer {
     /// The client-first message confab sent (GS2 header included).
     pub fn client_first(&self) -> Option<String> {
         self.client_first.lock().unwrap().clone()
+    }
+
+    /// Under an [`SmScript`]: what each connection did after login.
+    pub fn sm_log(&self) -> Vec<String> {
+        self.sm_log.lock().unwrap().clone()
     }
 
     pub fn ca_file(&self) -> &Path {
@@ -199,13 +249,25 @@ async fn send<S: AsyncWrite + Unpin>(s: &mut S, text: &str) -> Result<(), String
     s.flush().await.map_err(|e| e.to_string())
 }
 
-async fn serve(
-    mut tcp: tokio::net::TcpStream,
+/// One connection to serve.
+struct Conn {
     acceptor: TlsAcceptor,
     finale: Finale,
     offer: Offer,
     seen: Arc<std::sync::Mutex<Option<String>>>,
-) -> Result<(), String> {
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+    index: usize,
+}
+
+async fn serve(mut tcp: tokio::net::TcpStream, conn: Conn) -> Result<(), String> {
+    let Conn {
+        acceptor,
+        finale,
+        offer,
+        seen,
+        ..
+    } = &conn;
+    let (finale, offer) = (*finale, offer.clone());
     let mut r = Reader { buf: Vec::new() };
     r.header(&mut tcp).await?;
     send(
@@ -303,6 +365,9 @@ async fn serve(
     // Logged in (or so the impostor hopes): the restart, then resource
     // binding.
     r.header(&mut tls).await?;
+    if let Some(script) = offer.sm {
+        return serve_sm(&mut tls, r, script, &conn).await;
+    }
     send(
         &mut tls,
         &header("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"),
@@ -319,5 +384,65 @@ async fn serve(
     // or not).
     let mut sink = [0u8; 4096];
     while tls.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+    Ok(())
+}
+
+const BOUND: &str = "<iq type='result' id='confab-bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                     <jid>alice@localhost/fake</jid></bind></iq>";
+
+/// After login under an [`SmScript`]: bind (or resume), enable, misbehave.
+async fn serve_sm<S: AsyncRead + AsyncWrite + Unpin>(
+    tls: &mut S,
+    mut r: Reader,
+    script: SmScript,
+    conn: &Conn,
+) -> Result<(), String> {
+    send(
+        tls,
+        &header("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>"),
+    )
+    .await?;
+    // A bind IQ or a resumption, whichever comes.
+    let mut head = String::new();
+    while !head.contains("<iq") && !head.contains("<resume") {
+        head.push_str(&r.until(tls, ">").await?);
+    }
+    if head.contains("<resume") {
+        conn.log.lock().unwrap().push(head.trim().to_string());
+        if script == SmScript::ResumedNonsense {
+            send(
+                tls,
+                "<resumed xmlns='urn:xmpp:sm:3' previd='fake-sm' h='4000000000'/>",
+            )
+            .await?;
+        }
+        return drain(tls).await;
+    }
+    conn.log.lock().unwrap().push("bind".into());
+    r.until(tls, "</iq>").await?;
+    send(tls, BOUND).await?;
+    r.until(tls, "<enable").await?;
+    r.until(tls, ">").await?;
+    send(
+        tls,
+        "<enabled xmlns='urn:xmpp:sm:3' id='fake-sm' resume='true' max='60'/>",
+    )
+    .await?;
+    r.until(tls, "</presence>").await?;
+    match (script, conn.index) {
+        (SmScript::AckTooHigh, _) => {
+            send(tls, "<a xmlns='urn:xmpp:sm:3' h='99'/>").await?;
+            drain(tls).await
+        }
+        // The first stream just ends.
+        (SmScript::ResumedNonsense, 0) => Ok(()),
+        (SmScript::ResumedNonsense, _) => drain(tls).await,
+    }
+}
+
+/// Reads and ignores whatever comes until confab leaves.
+async fn drain<S: AsyncRead + Unpin>(s: &mut S) -> Result<(), String> {
+    let mut sink = [0u8; 4096];
+    while s.read(&mut sink).await.is_ok_and(|n| n > 0) {}
     Ok(())
 }

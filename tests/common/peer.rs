@@ -30,8 +30,11 @@ pub async fn peer_with_jid(server: &dyn TestServer, user: &str) -> (Stream, Jid)
         tls_config: tls_config(Some(server.ca_file())).unwrap(),
         timeouts: Timeouts::tight(),
         attempt_timeout: Duration::from_secs(20),
+        // A raw peer answers no `<r/>`.
+        stream_management: false,
     };
-    let (mut stream, jid, _) = connect(&params).await.expect("peer connects");
+    let c = connect(&params, None).await.expect("peer connects");
+    let (mut stream, jid) = (c.stream, c.jid);
     send(&mut stream, Presence::available()).await;
     (stream, jid.into())
 }

@@ -30,6 +30,7 @@ mod scram;
 mod servers;
 mod session;
 mod sfu;
+mod stream_management;
 mod tui;
 mod tui_exit;
 mod windows;

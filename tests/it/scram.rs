@@ -103,6 +103,7 @@ async fn a_stripped_plus_is_caught_by_the_downgrade_hash() {
         mechanisms: vec!["SCRAM-SHA-1"],
         channel_bindings: None,
         ssdp_of: Some(had_plus()),
+        ..Default::default()
     };
     let (mut c, server, _home) = against_offer(Finale::Valid, offer).await;
     let e = tokio::task::block_in_place(|| c.event("login error", |v| is(v, "error")));
@@ -135,6 +136,7 @@ async fn a_matching_downgrade_hash_logs_in() {
         mechanisms: m.clone(),
         channel_bindings: Some(vec!["tls-unique"]),
         ssdp_of: Some((m, Some(vec!["tls-unique"]))),
+        ..Default::default()
     };
     let (mut c, server, _home) = against_offer(Finale::Valid, offer).await;
     let v = tokio::task::block_in_place(|| c.connected());

@@ -8,6 +8,17 @@ use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use super::{Delay, Incoming, delays, ns, stanza_id_by, trusted_delay};
 
 /// A groupchat message as received from a room.
+/// The id that identifies a message of ours in its room's reflection:
+/// its XEP-0359 origin-id first (some services rewrite the message id),
+/// else its id.
+pub fn origin_id_of(m: &Message) -> Option<String> {
+    m.payloads
+        .iter()
+        .find(|p| p.is("origin-id", ns::STANZA_ID))
+        .and_then(|p| p.attr("id").map(str::to_string))
+        .or_else(|| m.id.as_ref().map(|i| i.0.clone()))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomMessage {
     pub room: BareJid,
@@ -152,18 +163,11 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
         return Incoming::Ignored("groupchat without body");
     }
     let stanza_id = stanza_id_by(&m.payloads, &room);
-    // Our own echo is recognised by origin-id first: some services rewrite
-    // the message id.
-    let origin_id = m
-        .payloads
-        .iter()
-        .find(|p| p.is("origin-id", ns::STANZA_ID))
-        .and_then(|p| p.attr("id").map(str::to_string));
     Incoming::RoomMessage(RoomMessage {
         room,
         nick,
         body: body.unwrap_or_default(),
-        id: origin_id.or_else(|| m.id.as_ref().map(|i| i.0.clone())),
+        id: origin_id_of(m),
         stanza_id,
         time,
         delayed,

@@ -23,6 +23,7 @@ use tokio_xmpp::xmlstream::{
 };
 use xmpp_parsers::bind::{BindQuery, BindResponse};
 use xmpp_parsers::iq::Iq;
+use xmpp_parsers::sm::Enabled;
 use xmpp_parsers::starttls;
 
 use super::channel_binding::TlsBindings;
@@ -52,6 +53,8 @@ pub struct ConnectParams {
     pub timeouts: Timeouts,
     /// Limit for the whole attempt (TCP to bound resource).
     pub attempt_timeout: Duration,
+    /// Enable XEP-0198 stream management when the server offers it.
+    pub stream_management: bool,
 }
 
 /// Why an attempt failed; `fatal` ones are not retried.
@@ -187,12 +190,44 @@ pub(super) fn kebab(name: &str) -> String {
     out
 }
 
-/// A logged-in, bound stream: (stream, our JID, the SASL mechanism used).
-pub type Connected = (Stream, FullJid, &'static str);
+/// A logged-in stream, bound or resumed.
+pub struct Connected {
+    pub stream: Stream,
+    /// Our full JID (a resumed stream keeps the old one).
+    pub jid: FullJid,
+    /// The SASL mechanism used.
+    pub mechanism: &'static str,
+    pub sm: SmStart,
+}
+
+/// How XEP-0198 stream management began on this stream.
+#[derive(Debug)]
+pub enum SmStart {
+    /// The stream was bound anew; `enabled` when the server offered
+    /// stream management and enabled it; `refused`: why a resumption we
+    /// asked for failed.
+    Bound {
+        enabled: Option<Enabled>,
+        refused: Option<String>,
+    },
+    /// `<resumed h/>`: the old stream goes on (no bind).
+    Resumed { h: u32 },
+}
+
+/// A resumption to try instead of binding.
+#[derive(Debug, Clone)]
+pub struct ResumeReq {
+    pub previd: String,
+    pub h: u32,
+    pub jid: FullJid,
+}
 
 /// Runs one attempt with the overall time limit.
-pub async fn connect(p: &ConnectParams) -> Result<Connected, ConnectError> {
-    match tokio::time::timeout(p.attempt_timeout, connect_inner(p)).await {
+pub async fn connect(
+    p: &ConnectParams,
+    resume: Option<ResumeReq>,
+) -> Result<Connected, ConnectError> {
+    match tokio::time::timeout(p.attempt_timeout, connect_inner(p, resume)).await {
         Ok(r) => r,
         Err(_) => Err(ConnectError::retry(
             "connection-timeout",
@@ -213,7 +248,10 @@ pub async fn connect(p: &ConnectParams) -> Result<Connected, ConnectError> {
     }
 }
 
-async fn connect_inner(p: &ConnectParams) -> Result<Connected, ConnectError> {
+async fn connect_inner(
+    p: &ConnectParams,
+    resume: Option<ResumeReq>,
+) -> Result<Connected, ConnectError> {
     let domain = p.jid.domain().as_str().to_string();
     // The TLS mode is the SRV record's when discovered; the certificate is
     // checked against `domain` whatever the target (RFC 7590).
@@ -267,14 +305,45 @@ async fn connect_inner(p: &ConnectParams) -> Result<Connected, ConnectError> {
         .recv_features()
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
+    let offered = p.stream_management && features.stream_management.is_some();
+    let mut stream = stream;
+    let mut refused = None;
+    // XEP-0198: resume instead of binding when we hold a stream.
+    if let Some(req) = resume {
+        if offered {
+            match super::sm::handshake::resume(&mut stream, &req).await? {
+                Ok(h) => {
+                    return Ok(Connected {
+                        stream,
+                        jid: req.jid,
+                        mechanism,
+                        sm: SmStart::Resumed { h },
+                    });
+                }
+                Err(why) => refused = Some(why),
+            }
+        } else {
+            refused = Some("the server no longer offers stream management".to_string());
+        }
+    }
     if !features.can_bind() {
         return Err(ConnectError::retry(
             "bind-unsupported",
             "the server does not offer resource binding",
         ));
     }
-    let (stream, jid) = bind(stream, &p.resource).await?;
-    Ok((stream, jid, mechanism))
+    let (mut stream, jid) = bind(stream, &p.resource).await?;
+    let enabled = if offered {
+        super::sm::handshake::enable(&mut stream).await?
+    } else {
+        None
+    };
+    Ok(Connected {
+        stream,
+        jid,
+        mechanism,
+        sm: SmStart::Bound { enabled, refused },
+    })
 }
 
 async fn starttls(

@@ -25,6 +25,11 @@ pub enum SessionError {
     /// The server closed the stream (its footer).
     #[error("the server closed the stream")]
     ServerClosed,
+    /// XEP-0198: the server broke stream management (an ack beyond what
+    /// we sent), acknowledged nothing for too long, or left too many
+    /// stanzas unacknowledged.
+    #[error("stream management: {0}")]
+    Sm(#[from] crate::sm::SmError),
     /// The server ended the stream with a stream error.
     #[error("stream error: received stream error: {0}")]
     Stream(StreamError),

@@ -23,6 +23,18 @@ pub enum SessionEvent {
     LoggedIn { mechanism: String },
     /// Logged in and bound. `reconnect` is false the first time.
     Online { jid: FullJid, reconnect: bool },
+    /// XEP-0198: the lost stream was resumed — rooms are still joined,
+    /// nothing was missed, what the server had not acknowledged was
+    /// written again. Comes instead of `Online`.
+    Resumed { jid: FullJid },
+    /// After a stream that could not be resumed: our groupchat messages
+    /// to `room` the server never acknowledged. They may or may not have
+    /// reached the room; the app looks for them in the room's catch-up
+    /// and sends again only those it does not find (never doubled).
+    Unconfirmed {
+        room: BareJid,
+        messages: Vec<(Tag, Message)>,
+    },
     /// The connection was lost or an attempt failed; the next attempt is
     /// made after `retry_in`.
     Disconnected {

@@ -19,6 +19,7 @@ mod params;
 pub mod resolve;
 mod sasl;
 mod scram;
+pub mod sm;
 mod task;
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub use error::SessionError;
 pub use event::{SessionCmd, SessionEvent, Tag};
 pub use params::{Secret, TlsMode};
 pub use resolve::Discovery;
+pub use sm::SmError;
 
 /// Timing of the session (defaults suit a desktop on a normal network).
 #[derive(Debug, Clone)]
@@ -44,6 +46,9 @@ pub struct SessionParams {
     /// Silence from a room after which we ping our own occupant JID
     /// there (XEP-0410) to learn whether the room still has us.
     pub self_ping: Duration,
+    /// XEP-0198: an `<r/>` unanswered (or a write not done) for this long
+    /// means the connection is dead (a cut without FIN); it is resumed.
+    pub ack_timeout: Duration,
 }
 
 /// The app's side of the session: sending a command never blocks.

@@ -18,7 +18,7 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::XmppStreamElement;
 use xmpp_parsers::message::Message;
 
-use super::connect::Stream;
+use super::sm::{Sm, Unacked};
 use super::{SessionCmd, SessionError, SessionEvent, SessionParams, Tag};
 use confab_proto::muc::HistoryRequest;
 use confab_proto::{ErrorInfo, Show};
@@ -32,6 +32,17 @@ mod life;
 mod origin;
 mod rooms;
 mod selfping;
+mod sm;
+
+/// A connected stream with its XEP-0198 state (when the server enabled
+/// it): every stanza goes through [`Task::write`], which counts it.
+pub(super) struct Stream {
+    xml: super::connect::Stream,
+    sm: Option<Sm>,
+    /// How long a write, or an `<r/>` waiting for its `<a/>`, may take
+    /// before the connection counts as dead.
+    ack_timeout: std::time::Duration,
+}
 
 /// A room the session is in (or entering), kept to rejoin after a
 /// reconnection.
@@ -63,6 +74,9 @@ struct RoomJoin {
     /// [`SessionCmd::AppRejoins`]: no rejoin of our own after a
     /// reconnection.
     app_rejoins: bool,
+    /// When the room last removed us for a delivery error (XEP-0045 333):
+    /// rejoined then, but not twice within a minute.
+    error_kick: Option<Instant>,
 }
 
 struct Outgoing {
@@ -86,6 +100,9 @@ enum Track {
     Joined(BareJid),
     /// A refused rejoin that will be tried again: not worth reporting yet.
     Retrying,
+    /// The room removed us because stanzas to us could not be delivered
+    /// (333): a rejoin follows.
+    Dropped(BareJid),
 }
 
 enum Outcome {
@@ -115,6 +132,13 @@ pub(super) struct Task {
     self_pings: HashMap<String, (BareJid, String, Instant)>,
     /// groupchat 1.0 rooms (`task/legacy.rs`).
     plain_rooms: std::collections::HashSet<BareJid>,
+    /// XEP-0198: the lost stream we may still resume (`task/sm.rs`).
+    sm: Option<Sm>,
+    /// What a stream that could not be resumed left unacknowledged, for
+    /// the next one (`task/sm.rs`).
+    unacked: Vec<Unacked>,
+    /// Asked for while a lost stream waits to be resumed (`task/sm.rs`).
+    resume_todo: sm::ResumeTodo,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -142,6 +166,9 @@ impl Task {
             mam_rooms: Default::default(),
             self_pings: HashMap::new(),
             plain_rooms: Default::default(),
+            sm: None,
+            unacked: Vec::new(),
+            resume_todo: Default::default(),
         }
     }
 
@@ -155,9 +182,57 @@ impl Task {
     }
 
     async fn write(stream: &mut Stream, stanza: Stanza) -> Result<(), SessionError> {
-        stream
-            .send(&XmppStreamElement::Stanza(stanza))
-            .await
-            .map_err(|e| SessionError::Write(e.to_string()))
+        Self::write_tagged(stream, stanza, None).await
+    }
+
+    /// Writes a stanza (within the ack timeout: a peer that reads nothing
+    /// must not block us) and, under XEP-0198, counts it and asks for an
+    /// ack when the budget says so.
+    ///
+    /// Under XEP-0198 the stanza joins the unacknowledged ones *before*
+    /// the write: a write that fails or times out may still have reached
+    /// the server, whose `h` decides on resumption (so callers requeue a
+    /// stanza that failed only when `stream.sm` is `None`). Past the
+    /// queue's bound it is kept all the same, the write fails and the
+    /// stream is not resumed.
+    async fn write_tagged(
+        stream: &mut Stream,
+        stanza: Stanza,
+        tag: Option<Tag>,
+    ) -> Result<(), SessionError> {
+        if let Some(sm) = stream.sm.as_mut() {
+            let room = match &stanza {
+                Stanza::Message(m) if m.type_ == xmpp_parsers::message::MessageType::Groupchat => {
+                    m.to.as_ref().map(|j| j.to_bare())
+                }
+                _ => None,
+            };
+            let u = Unacked {
+                stanza: crate::sm::copy(&stanza),
+                tag,
+                room,
+            };
+            if let Err(e) = sm.check_room() {
+                sm.requeue([u]);
+                sm.forbid_resume();
+                return Err(e.into());
+            }
+            sm.sent(u, Instant::now())?;
+        }
+        Self::send_element(stream, &XmppStreamElement::Stanza(stanza)).await?;
+        // The stanza is out (and counted): a failed `<r/>` is the next
+        // read's or write's to notice, so the caller never writes it twice.
+        let _ = Self::request_ack(stream).await;
+        Ok(())
+    }
+
+    async fn send_element(stream: &mut Stream, el: &XmppStreamElement) -> Result<(), SessionError> {
+        match tokio::time::timeout(stream.ack_timeout, stream.xml.send(el)).await {
+            Ok(r) => r.map_err(|e| SessionError::Write(e.to_string())),
+            Err(_) => Err(SessionError::Write(format!(
+                "nothing could be written for {} s",
+                stream.ack_timeout.as_secs_f64()
+            ))),
+        }
     }
 }

@@ -87,8 +87,12 @@ pub async fn flood(plan: FloodPlan, count: FloodCount) -> Result<(), String> {
         timeouts: Timeouts::tight(),
         attempt_timeout: Duration::from_secs(20),
         discovery: None,
+        stream_management: false,
     };
-    let (mut stream, _, _) = connect(&params).await.map_err(|e| e.to_string())?;
+    let mut stream = connect(&params, None)
+        .await
+        .map_err(|e| e.to_string())?
+        .stream;
     for room in &plan.rooms {
         let join: Element = format!(
             "<presence xmlns='jabber:client' to='{room}/{}'>\

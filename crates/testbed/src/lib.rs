@@ -35,6 +35,7 @@ pub mod flood;
 pub mod focus;
 pub mod legacy;
 mod prosody;
+pub mod proxy;
 pub mod sandbox;
 mod server;
 pub mod sfu;
@@ -51,6 +52,7 @@ pub use ejabberd::{
 pub use prosody::{
     DEBUG_ENV, DEFAULT_COMPONENT, DOMAIN, KEEP_ENV, MUC_DOMAIN, Ports, Prosody, ProsodyOptions,
 };
+pub use proxy::Proxy;
 pub use server::{ServerKind, TestServer};
 
 /// Everything that can go wrong while running a testbed server.

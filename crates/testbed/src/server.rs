@@ -5,6 +5,10 @@ use std::path::Path;
 
 use super::{DOMAIN, Ejabberd, EjabberdOptions, MUC_DOMAIN, Prosody, ProsodyOptions, TestbedError};
 
+/// Stanzas a server with stream management keeps for a lost stream
+/// (Prosody's `smacks_max_queue_size`, ejabberd's `max_ack_queue`).
+const SM_QUEUE: u32 = 10_000;
+
 /// Which server implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServerKind {
@@ -29,17 +33,51 @@ impl ServerKind {
     /// Start a private instance of this kind with `(user, password)`
     /// accounts on `localhost`.
     pub fn start(self, accounts: &[(&str, &str)]) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_with(accounts, None)
+    }
+
+    /// Like [`start`](Self::start), with XEP-0198 stream management on
+    /// (off by default: other tests rely on a killed client leaving its
+    /// rooms at once) and resumable for `resume_secs` after a lost
+    /// connection: Prosody's `mod_smacks`, ejabberd's `mod_stream_mgmt`.
+    pub fn start_with_stream_management(
+        self,
+        accounts: &[(&str, &str)],
+        resume_secs: u32,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_with(accounts, Some(resume_secs))
+    }
+
+    fn start_with(
+        self,
+        accounts: &[(&str, &str)],
+        sm: Option<u32>,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
         Ok(match self {
             ServerKind::Prosody => {
-                let opts = accounts
+                let mut opts = accounts
                     .iter()
                     .fold(ProsodyOptions::new(), |o, (u, p)| o.account(*u, *p));
+                if let Some(secs) = sm {
+                    opts.extra_modules.push("smacks".into());
+                    // The queue for a lost stream holds a test's floods
+                    // (the default 500 makes a resumption after 500
+                    // stanzas to us impossible).
+                    opts.extra_global_config.push_str(&format!(
+                        "smacks_hibernation_time = {secs}\nsmacks_max_queue_size = {SM_QUEUE}\n"
+                    ));
+                }
                 Box::new(Prosody::start(opts)?)
             }
             ServerKind::Ejabberd => {
-                let opts = accounts
+                let mut opts = accounts
                     .iter()
                     .fold(EjabberdOptions::new(), |o, (u, p)| o.account(*u, *p));
+                if let Some(secs) = sm {
+                    opts.extra_modules.push(format!(
+                        "mod_stream_mgmt: {{resume_timeout: {secs}, max_ack_queue: {SM_QUEUE}}}"
+                    ));
+                }
                 Box::new(Ejabberd::start(opts)?)
             }
         })

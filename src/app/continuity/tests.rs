@@ -529,3 +529,113 @@ fn a_catch_up_that_goes_nowhere_stops_with_an_error_saying_how_far() {
         assert!(drain(&mut rx).is_empty(), "{says}: nothing more asked");
     }
 }
+
+/// One of our groupchat messages, as the session hands it back.
+fn ours(id: &str, body: &str) -> xmpp_parsers::message::Message {
+    let mut m = xmpp_parsers::message::Message::groupchat(Some(room().into()));
+    m.id = Some(xmpp_parsers::message::Id(id.into()));
+    m.bodies.insert(Default::default(), body.into());
+    m
+}
+
+fn resent(rx: &mut UnboundedReceiver<SessionCmd>) -> Vec<Tag> {
+    drain(rx)
+        .into_iter()
+        .filter_map(|c| match c {
+            SessionCmd::Message { tag, room: r, .. } if r == Some(room()) => Some(tag),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn unconfirmed_messages_are_sent_again_only_when_the_archive_lacks_them() {
+    let (mut app, mut rx) = app();
+    fixtures::join(&mut app, &room());
+    app.on_session(self_presence());
+    app.on_session(live("before", "s1"));
+    app.catchup.mam_rooms.insert(room());
+    connection_lost(&mut app);
+    // The stream was not resumed: two of ours were never acknowledged.
+    let ev = app.on_session(SessionEvent::Unconfirmed {
+        room: room(),
+        messages: vec![(901, ours("mine-1", "one")), (902, ours("mine-2", "two"))],
+    });
+    assert!(ev.is_empty(), "{ev:?}");
+    app.on_session(self_presence());
+    let (tag, q, _) = mam_query(&mut rx);
+    // The archive has the first (the cut only took its ack and echo).
+    let r = SessionEvent::Incoming(Incoming::MamResult(MamResult {
+        archive: Some(jid::Jid::new("r@conference.localhost").unwrap()),
+        queryid: q,
+        id: "s2".into(),
+        time: None,
+        message: Box::new(
+            room_message(&room(), "alice", "one")
+                .id("mine-1")
+                .incoming(),
+        ),
+    }));
+    app.on_session(r);
+    assert!(
+        resent(&mut rx).is_empty(),
+        "nothing before the catch-up ends"
+    );
+    app.on_session(SessionEvent::IqResponse {
+        tag,
+        result: Ok(fin(true, "s2")),
+    });
+    // Only the second goes out again, once, under its own tag.
+    assert_eq!(resent(&mut rx), vec![902]);
+    connection_lost(&mut app);
+    app.on_session(self_presence());
+    assert!(resent(&mut rx).is_empty());
+}
+
+#[test]
+fn unconfirmed_messages_that_cannot_be_checked_are_reported_failed() {
+    // A catch-up that stops short.
+    let (mut app, mut rx) = app();
+    fixtures::join(&mut app, &room());
+    app.on_session(self_presence());
+    app.on_session(live("before", "s1"));
+    app.catchup.mam_rooms.insert(room());
+    connection_lost(&mut app);
+    app.on_session(SessionEvent::Unconfirmed {
+        room: room(),
+        messages: vec![(903, ours("mine-3", "three"))],
+    });
+    app.on_session(self_presence());
+    let (tag, _, _) = mam_query(&mut rx);
+    let ev = app.on_session(SessionEvent::IqResponse {
+        tag,
+        result: Err(ErrorInfo::new("service-unavailable", None)),
+    });
+    let errors: Vec<_> = ev
+        .iter()
+        .map(|e| e.to_json())
+        .filter(|j| j["event"] == "error" && j["message-id"] == "mine-3")
+        .collect();
+    assert_eq!(errors.len(), 1, "{ev:?}");
+    assert!(
+        errors[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("may not have arrived"),
+        "{errors:?}"
+    );
+    assert!(resent(&mut rx).is_empty());
+
+    // A room that keeps no archive: at once.
+    let (mut app, mut rx) = self::app();
+    fixtures::join(&mut app, &room());
+    app.on_session(self_presence());
+    connection_lost(&mut app);
+    let ev = app.on_session(SessionEvent::Unconfirmed {
+        room: room(),
+        messages: vec![(904, ours("mine-4", "four"))],
+    });
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].to_json()["message-id"], "mine-4");
+    assert!(resent(&mut rx).is_empty());
+}

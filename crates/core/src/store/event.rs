@@ -47,6 +47,11 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         sasl: Option<String>,
     },
+    /// XEP-0198: the lost stream was resumed (rooms stay joined, no
+    /// rejoin, nothing missed).
+    Resumed {
+        jid: String,
+    },
     Joined {
         room: BareJid,
         nick: String,
@@ -396,6 +401,7 @@ impl Event {
             Event::Disconnected { .. } => "disconnected",
             Event::Reconnecting { .. } => "reconnecting",
             Event::Reconnected { .. } => "reconnected",
+            Event::Resumed { .. } => "resumed",
             Event::Joined { .. } => "joined",
             Event::Occupant { .. } => "occupant",
             Event::Message { .. } => "message",

@@ -47,6 +47,9 @@ pub enum Input {
     LoggedIn { mechanism: String },
     /// Logged in and bound. `reconnect` is false the first time.
     Online { jid: FullJid, reconnect: bool },
+    /// XEP-0198: the lost stream was resumed; rooms are still joined and
+    /// nothing was missed.
+    Resumed { jid: FullJid },
     /// The connection was lost or an attempt failed; the next attempt is
     /// made after `retry_in`.
     Disconnected { reason: String, retry_in: Duration },
@@ -350,6 +353,21 @@ impl Store {
                         jid: jid.to_string(),
                         sasl: self.sasl.take(),
                     }
+                });
+            }
+            Input::Resumed { jid } => {
+                self.connection = Connection::Online;
+                self.jid = Some(jid.clone());
+                self.online_at = Some(now);
+                self.sasl = None;
+                // The server kept us in the rooms: no rejoin follows.
+                for r in self.rooms.values_mut() {
+                    if r.state == JoinState::Rejoining {
+                        r.state = JoinState::Joined;
+                    }
+                }
+                out.push(Event::Resumed {
+                    jid: jid.to_string(),
                 });
             }
             Input::Disconnected { reason, retry_in } => {

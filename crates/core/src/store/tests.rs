@@ -436,6 +436,35 @@ fn reconnect_rejoin_drops_occupants_who_left_meanwhile() {
 }
 
 #[test]
+fn a_resumed_stream_keeps_the_rooms_and_their_occupants() {
+    let mut s = joined_store();
+    s.apply(inc(Incoming::MucPresence(pres("carol", true, &[]))), t0());
+    s.apply(
+        Input::Disconnected {
+            reason: "no acknowledgement".into(),
+            retry_in: Duration::from_secs(1),
+        },
+        t0(),
+    );
+    assert_eq!(s.room(&room()).unwrap().state, JoinState::Rejoining);
+    let jid = FullJid::new("alice@localhost/confab").unwrap();
+    let ev = s.apply(Input::Resumed { jid }, t0());
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].to_json()["event"], "resumed");
+    assert_eq!(ev[0].to_json()["jid"], "alice@localhost/confab");
+    assert_eq!(s.connection, Connection::Online);
+    let r = s.room(&room()).unwrap();
+    assert_eq!(r.state, JoinState::Joined);
+    // Nothing was missed: carol is still there, no rejoin expected.
+    assert!(r.occupants.get("carol").is_some());
+    // Her presence again changes nothing.
+    assert!(
+        s.apply(inc(Incoming::MucPresence(pres("carol", true, &[]))), t0())
+            .is_empty()
+    );
+}
+
+#[test]
 fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
     let mut s = Store::new();
     assert!(

@@ -171,6 +171,9 @@ impl Task {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
+                if self.sm.is_some() {
+                    self.resume_todo.joins.push(room.clone());
+                }
                 self.remember_room(room, nick, password, history);
                 return Ok(());
             }
@@ -200,6 +203,11 @@ impl Task {
             Link::Online(stream) => stream,
             Link::Offline => {
                 if let Some(r) = self.rooms.remove(&room) {
+                    // A stream to resume is still in the room.
+                    if self.sm.is_some() && r.joined {
+                        let leave = (room.clone(), r.nick.clone(), reason.clone());
+                        self.resume_todo.leaves.push(leave);
+                    }
                     self.fail_pending(r, "left the room before it was sent");
                 }
                 self.emit(SessionEvent::Sent { tag });
@@ -239,6 +247,7 @@ impl Task {
                 if let Some(r) = self.rooms.get_mut(&room) {
                     r.nick = nick;
                 }
+                self.resume_todo.presence |= self.sm.is_some();
                 self.emit(SessionEvent::Sent { tag });
                 return Ok(());
             }
@@ -278,6 +287,7 @@ impl Task {
         let stream = match link {
             Link::Online(stream) => stream,
             Link::Offline => {
+                self.resume_todo.presence |= self.sm.is_some();
                 self.set_status(room.as_ref(), show, text);
                 self.emit(SessionEvent::Sent { tag });
                 return Ok(());
@@ -352,8 +362,11 @@ impl Task {
             self.queue(o);
         } else {
             let stanza = o.stanza.clone().into();
-            if let Err(e) = Self::write(stream, stanza).await {
-                self.queue(o);
+            if let Err(e) = Self::write_tagged(stream, stanza, Some(tag)).await {
+                // Under XEP-0198 it waits among the unacknowledged.
+                if stream.sm.is_none() {
+                    self.queue(o);
+                }
                 return Err(e);
             }
             self.emit(SessionEvent::Sent { tag });

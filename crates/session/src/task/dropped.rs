@@ -18,6 +18,8 @@ impl Task {
         stream: &mut Stream,
     ) -> Result<(), SessionError> {
         let (drops, lost) = reports.take();
+        // The server counted them as stanzas it sent (XEP-0198).
+        Self::count_received(stream, drops.len() + lost as usize);
         for d in drops {
             if d.stanza == "iq"
                 && matches!(d.type_.as_deref(), Some("get") | Some("set"))

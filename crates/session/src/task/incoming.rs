@@ -13,7 +13,7 @@ use xmpp_parsers::message::MessageType;
 
 use super::{Stream, Task, Track, err, origin};
 use crate::{SessionError, SessionEvent};
-use confab_proto::{classify_message, classify_presence};
+use confab_proto::{Incoming, classify_message, classify_presence};
 
 impl Task {
     pub(super) async fn on_item(
@@ -39,9 +39,18 @@ impl Task {
                 });
                 Ok(())
             }
-            Some(Ok(FallibleStreamElement::Err(e))) => self.on_malformed(e, stream).await,
+            Some(Ok(FallibleStreamElement::Err(e))) => {
+                if matches!(e, StreamElementError::InvalidStanza { .. }) {
+                    Self::count_received(stream, 1);
+                }
+                self.on_malformed(e, stream).await
+            }
             Some(Ok(FallibleStreamElement::Ok(el))) => match el {
-                XmppStreamElement::Stanza(s) => self.on_stanza(s, stream).await,
+                XmppStreamElement::Stanza(s) => {
+                    Self::count_received(stream, 1);
+                    self.on_stanza(s, stream).await
+                }
+                XmppStreamElement::SM(n) => self.on_sm(n, stream).await,
                 XmppStreamElement::StreamError(e) => Err(SessionError::Stream(e.0)),
                 _ => Ok(()),
             },
@@ -112,6 +121,17 @@ impl Task {
                 let inc = self.groupchat_nick_change(classify_presence(&p));
                 let flush = match self.track_presence(&inc) {
                     Track::Retrying => return Ok(()),
+                    Track::Dropped(room) => {
+                        self.emit(SessionEvent::Incoming(Incoming::MucDropped {
+                            room,
+                            error: err(
+                                "undefined-condition",
+                                "the room removed you because of a technical problem \
+                                 (messages to you could not be delivered); rejoining",
+                            ),
+                        }));
+                        return Ok(());
+                    }
                     Track::Joined(room) => Some(room),
                     Track::Nothing => None,
                 };

@@ -12,8 +12,9 @@ use xmpp_parsers::presence::Presence;
 
 use super::commands::Link;
 use super::{Outcome, Outgoing, Stream, Task, err};
-use crate::connect::connect;
-use crate::{SessionCmd, SessionEvent, Tag};
+use crate::connect::{ResumeReq, SmStart, connect};
+use crate::sm::{Sm, Unacked};
+use crate::{SessionCmd, SessionError, SessionEvent, Tag};
 use confab_proto::muc;
 use confab_proto::{ErrorInfo, Incoming, disco};
 
@@ -25,7 +26,21 @@ impl Task {
             attempt += 1;
             self.emit(SessionEvent::Connecting { attempt });
             let params = self.params.connect.clone();
-            let conn = connect(&params);
+            let resume = self.sm.as_ref().and_then(|sm| {
+                sm.resume_token(Instant::now())
+                    .map(|(previd, h)| ResumeReq {
+                        previd,
+                        h,
+                        jid: sm.jid().clone(),
+                    })
+            });
+            if resume.is_none()
+                && let Some(old) = self.sm.take()
+            {
+                // The server's window is over: no resumption.
+                self.stream_over(Some(old));
+            }
+            let conn = connect(&params, resume);
             tokio::pin!(conn);
             let result = loop {
                 tokio::select! {
@@ -44,26 +59,72 @@ impl Task {
                 }
             };
             match result {
-                Ok((stream, jid, mechanism)) => {
+                Ok(c) => {
                     attempt = 0;
                     backoff = self.params.backoff_min;
+                    let jid = c.jid.clone();
+                    self.emit(SessionEvent::LoggedIn {
+                        mechanism: c.mechanism.to_string(),
+                    });
+                    let mut stream = Stream {
+                        xml: c.stream,
+                        sm: None,
+                        ack_timeout: self.params.ack_timeout,
+                    };
+                    let resumed = match c.sm {
+                        SmStart::Resumed { h } => {
+                            let mut sm = self.sm.take().expect("a resumption was asked for");
+                            match sm.resumed(h) {
+                                Ok(rest) => {
+                                    stream.sm = Some(sm);
+                                    Some(rest)
+                                }
+                                Err(e) => {
+                                    // A nonsense h: this stream cannot go on.
+                                    self.stream_over(Some(sm));
+                                    self.emit(SessionEvent::Disconnected {
+                                        reason: e.into(),
+                                        retry_in: backoff,
+                                    });
+                                    drop(stream);
+                                    if self.wait(backoff).await.is_none() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            }
+                        }
+                        SmStart::Bound {
+                            enabled,
+                            refused: _,
+                        } => {
+                            if let Some(old) = self.sm.take() {
+                                // Resumption refused: the stream is over.
+                                self.stream_over(Some(old));
+                            }
+                            stream.sm = enabled.map(|e| Sm::enabled(&e, jid.clone()));
+                            None
+                        }
+                    };
                     let reconnect = self.ever_online;
                     self.ever_online = true;
-                    self.emit(SessionEvent::LoggedIn {
-                        mechanism: mechanism.to_string(),
-                    });
-                    self.emit(SessionEvent::Online {
-                        jid: jid.clone(),
-                        reconnect,
-                    });
-                    match self.run_connected(stream, jid).await {
+                    match &resumed {
+                        Some(_) => self.emit(SessionEvent::Resumed { jid: jid.clone() }),
+                        None => self.emit(SessionEvent::Online {
+                            jid: jid.clone(),
+                            reconnect,
+                        }),
+                    }
+                    let outcome = self.run_connected(&mut stream, jid, resumed).await;
+                    let sm = stream.sm.take();
+                    match outcome {
                         Outcome::Shutdown => {
                             self.fail_all("the session was closed");
                             self.emit(SessionEvent::Closed);
                             return;
                         }
                         Outcome::Lost(reason) => {
-                            self.connection_lost();
+                            self.stream_lost(sm);
                             self.emit(SessionEvent::Disconnected {
                                 reason,
                                 retry_in: backoff,
@@ -94,32 +155,40 @@ impl Task {
                     });
                 }
             }
-            // Wait before the next attempt, still taking commands.
-            let wake = Instant::now() + backoff;
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => break,
-                    _ = tick.tick() => self.expire_outbox(),
-                    cmd = self.cmd_rx.recv() => match cmd {
-                        None | Some(SessionCmd::Shutdown) => {
-                            self.fail_all("the session was closed while offline");
-                            self.emit(SessionEvent::Closed);
-                            return;
-                        }
-                        Some(c) => {
-                            // Nothing is written offline: nothing to fail.
-                            let _ = self.handle(c, Link::Offline).await;
-                        }
-                    },
-                }
+            if self.wait(backoff).await.is_none() {
+                return;
             }
             backoff = (backoff * 2).min(self.params.backoff_max);
         }
     }
 
-    /// After the stream died: IQs in flight fail, rooms need a rejoin.
-    fn connection_lost(&mut self) {
+    /// Waits before the next attempt, still taking commands; `None` when
+    /// the session ended meanwhile.
+    async fn wait(&mut self, backoff: Duration) -> Option<()> {
+        let wake = Instant::now() + backoff;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => return Some(()),
+                _ = tick.tick() => self.expire_outbox(),
+                cmd = self.cmd_rx.recv() => match cmd {
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.fail_all("the session was closed while offline");
+                        self.emit(SessionEvent::Closed);
+                        return None;
+                    }
+                    Some(c) => {
+                        // Nothing is written offline: nothing to fail.
+                        let _ = self.handle(c, Link::Offline).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// After the stream died for good: IQs in flight fail, rooms need a
+    /// rejoin.
+    pub(super) fn connection_lost(&mut self) {
         self.self_pings.clear();
         for (_, iq) in self.iqs.drain() {
             let _ = self.ev_tx.send(SessionEvent::IqResponse {
@@ -181,14 +250,61 @@ impl Task {
         }
     }
 
-    async fn run_connected(&mut self, mut stream: Stream, jid: FullJid) -> Outcome {
+    /// Runs a stream: `resumed` with what the server had not
+    /// acknowledged, or new (presence, rejoins, what waited).
+    async fn run_connected(
+        &mut self,
+        stream: &mut Stream,
+        jid: FullJid,
+        resumed: Option<Vec<Unacked>>,
+    ) -> Outcome {
         self.own = Some(jid);
+        let ready = match resumed {
+            Some(rest) => self.after_resume(stream, rest).await,
+            None => self.start_stream(stream).await,
+        };
+        if let Err(e) = ready {
+            return Outcome::Lost(e);
+        }
+        let reports = stream.xml.get_stream().get_ref().reports();
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            let step = tokio::select! {
+                item = stream.xml.next() => self.on_item(item, stream).await,
+                _ = reports.wait() => self.on_dropped(&reports, stream).await,
+                cmd = self.cmd_rx.recv() => match cmd {
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.close(stream).await;
+                        return Outcome::Shutdown;
+                    }
+                    Some(c) => self.handle(c, Link::Online(stream)).await,
+                },
+                _ = tick.tick() => {
+                    self.expire_iqs();
+                    self.expire_outbox();
+                    match Self::sm_tick(stream).await {
+                        Ok(()) => match self.retry_joins(stream).await {
+                            Ok(()) => self.self_ping_rooms(stream).await,
+                            e => e,
+                        },
+                        e => e,
+                    }
+                }
+            };
+            if let Err(reason) = step {
+                return Outcome::Lost(reason);
+            }
+        }
+    }
+
+    /// A new stream: initial presence, rejoins, what the last stream left
+    /// unacknowledged, what waited for the connection.
+    async fn start_stream(&mut self, stream: &mut Stream) -> Result<(), SessionError> {
+        let stream = &mut *stream;
         // Initial presence with our capabilities.
         let mut presence = muc::status_presence(None, self.show, self.status.as_deref());
         presence.payloads.push(disco::caps());
-        if let Err(e) = Self::write(&mut stream, presence.into()).await {
-            return Outcome::Lost(e);
-        }
+        Self::write(stream, presence.into()).await?;
         // Rejoin every room we were in (but those the app rejoins).
         let joins: Vec<(BareJid, Result<Presence, ErrorInfo>)> = self
             .rooms
@@ -199,9 +315,7 @@ impl Task {
         for (room, p) in joins {
             match p {
                 Ok(p) => {
-                    if let Err(e) = Self::write(&mut stream, p.into()).await {
-                        return Outcome::Lost(e);
-                    }
+                    Self::write(stream, p.into()).await?;
                 }
                 Err(e) => {
                     self.rooms.remove(&room);
@@ -213,55 +327,40 @@ impl Task {
                 }
             }
         }
-        // Messages that waited for the connection (not for a room).
+        // What the last stream left unacknowledged.
+        self.after_new_stream(stream).await?;
+        self.flush_outbox(stream).await
+    }
+
+    /// Messages that waited for the connection (those for a room we are
+    /// in wait for its join).
+    pub(super) async fn flush_outbox(&mut self, stream: &mut Stream) -> Result<(), SessionError> {
         while let Some(o) = self.outbox.pop_front() {
             if let Some(r) = o.room.as_ref().and_then(|r| self.rooms.get_mut(r)) {
                 r.pending.push_back(o);
                 continue;
             }
             let tag = o.tag;
-            if let Err(e) = Self::write(&mut stream, o.stanza.clone().into()).await {
-                self.outbox.push_front(o);
-                return Outcome::Lost(e);
+            if let Err(e) = Self::write_tagged(stream, o.stanza.clone().into(), Some(tag)).await {
+                // Under XEP-0198 it waits among the unacknowledged.
+                if stream.sm.is_none() {
+                    self.outbox.push_front(o);
+                }
+                return Err(e);
             }
             self.emit(SessionEvent::Sent { tag });
         }
 
-        let reports = stream.get_stream().get_ref().reports();
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        loop {
-            let step = tokio::select! {
-                item = stream.next() => self.on_item(item, &mut stream).await,
-                _ = reports.wait() => self.on_dropped(&reports, &mut stream).await,
-                cmd = self.cmd_rx.recv() => match cmd {
-                    None | Some(SessionCmd::Shutdown) => {
-                        self.close(&mut stream).await;
-                        return Outcome::Shutdown;
-                    }
-                    Some(c) => self.handle(c, Link::Online(&mut stream)).await,
-                },
-                _ = tick.tick() => {
-                    self.expire_iqs();
-                    self.expire_outbox();
-                    match self.retry_joins(&mut stream).await {
-                        Ok(()) => self.self_ping_rooms(&mut stream).await,
-                        e => e,
-                    }
-                }
-            };
-            if let Err(reason) = step {
-                return Outcome::Lost(reason);
-            }
-        }
+        Ok(())
     }
 
     /// Orderly end: unavailable presence (the server tells the rooms),
     /// stream footer, and a short wait for the server's footer.
     async fn close(&mut self, stream: &mut Stream) {
         let _ = Self::write(stream, Presence::unavailable().into()).await;
-        let _ = stream.shutdown().await;
+        let _ = stream.xml.shutdown().await;
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(item) = stream.next().await {
+            while let Some(item) = stream.xml.next().await {
                 if matches!(
                     item,
                     Err(ReadError::StreamFooterReceived) | Err(ReadError::HardError(_))

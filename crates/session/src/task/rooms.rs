@@ -58,6 +58,7 @@ impl Task {
             plain,
             nick_to: None,
             app_rejoins: false,
+            error_kick: None,
         });
         entry.nick = nick;
         entry.password = password;
@@ -138,6 +139,20 @@ impl Task {
                     if let Some(n) = &p.new_nick {
                         r.nick = n.clone();
                     }
+                } else if p.codes.contains(&muc::StatusCode::ServiceErrorKick)
+                    && r.joined
+                    && r.error_kick
+                        .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
+                {
+                    // 333: stanzas to us could not be delivered (Prosody's
+                    // mod_smacks bounces what a closing stream had not
+                    // acknowledged) — nothing we did: join again shortly
+                    // (messages wait for it), on this stream or the next.
+                    r.joined = false;
+                    r.retries = 0;
+                    r.error_kick = Some(Instant::now());
+                    r.retry_at = Some(Instant::now() + Duration::from_millis(500));
+                    return Track::Dropped(p.room.clone());
                 } else if let Some(gone) = self.rooms.remove(&p.room) {
                     // Kicked, banned, destroyed or left: no rejoin.
                     self.fail_pending(gone, "you are no longer in the room");
@@ -205,8 +220,11 @@ impl Task {
     ) -> Result<(), SessionError> {
         while let Some(o) = self.rooms.get_mut(room).and_then(|r| r.pending.pop_front()) {
             let tag = o.tag;
-            if let Err(e) = Self::write(stream, o.stanza.clone().into()).await {
-                if let Some(r) = self.rooms.get_mut(room) {
+            if let Err(e) = Self::write_tagged(stream, o.stanza.clone().into(), Some(tag)).await {
+                // Under XEP-0198 it waits among the unacknowledged.
+                if stream.sm.is_none()
+                    && let Some(r) = self.rooms.get_mut(room)
+                {
                     r.pending.push_front(o);
                 }
                 return Err(e);
