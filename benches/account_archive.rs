@@ -18,6 +18,11 @@
 //! (`prosody,ejabberd`), `CONFAB_MAM_ONLINE` (`phone,nobody`),
 //! `CONFAB_BIN` (another binary).
 //!
+//! `floor s` is the server's own cost: a raw stream of alice's pages
+//! through the same archive (RSM, as many per page as the server gives)
+//! with nothing else to do; `confab CPU s` is the user + system time of
+//! the first login's process.
+//!
 //! The servers cap a page at 50 results (Prosody's
 //! `max_archive_query_results`, ejabberd's RSM limit), so 10,000
 //! messages are 200 pages, one round trip each.
@@ -59,8 +64,17 @@ fn main() {
         bin.display()
     );
     println!(
-        "{:<9} {:<7} {:>7} {:>7} {:>9} {:>11} {:>11} {:>8}",
-        "server", "online", "fill s", "shown", "from MAM", "catch-up s", "messages/s", "again s"
+        "{:<9} {:<7} {:>7} {:>7} {:>9} {:>11} {:>11} {:>8} {:>8} {:>13}",
+        "server",
+        "online",
+        "fill s",
+        "shown",
+        "from MAM",
+        "catch-up s",
+        "messages/s",
+        "again s",
+        "floor s",
+        "confab CPU s"
     );
     for name in servers.split(',') {
         let kind = match name.trim() {
@@ -82,13 +96,16 @@ fn run(kind: ServerKind, n: usize, phone: bool, bin: &Path) {
     let filled = Instant::now();
     rt.block_on(fill(&*server, n, phone));
     let fill_s = filled.elapsed().as_secs_f64();
+    let floor = rt.block_on(floor(&*server, n));
     let home = tempfile::tempdir().unwrap();
+    let cpu = children_cpu();
     let first = login(&*server, home.path(), bin);
+    let cpu = children_cpu() - cpu;
     assert_eq!(first.shown, n, "{kind}: every message once");
     let again = login(&*server, home.path(), bin);
     assert_eq!(again.shown, 0, "{kind}: nothing new the second time");
     println!(
-        "{:<9} {:<7} {:>7.1} {:>7} {:>9} {:>11.2} {:>11.0} {:>8.2}",
+        "{:<9} {:<7} {:>7.1} {:>7} {:>9} {:>11.2} {:>11.0} {:>8.2} {:>8.2} {:>13.2}",
         kind.to_string(),
         if phone { "phone" } else { "nobody" },
         fill_s,
@@ -97,6 +114,8 @@ fn run(kind: ServerKind, n: usize, phone: bool, bin: &Path) {
         first.catch_up.as_secs_f64(),
         n as f64 / first.catch_up.as_secs_f64(),
         again.catch_up.as_secs_f64(),
+        floor.as_secs_f64(),
+        cpu,
     );
 }
 
@@ -184,6 +203,85 @@ async fn fill(server: &dyn TestServer, n: usize, phone: bool) {
             .expect("the phone got every message")
             .unwrap();
     }
+}
+
+/// User + system seconds of the children waited for so far.
+fn children_cpu() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let u = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, u.as_mut_ptr());
+        u.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+/// The server's floor: a raw stream of alice pages through her whole
+/// archive, one page after the other, and only counts the results.
+async fn floor(server: &dyn TestServer, n: usize) -> Duration {
+    use xmpp_parsers::mam::{Fin, Query, QueryId};
+    use xmpp_parsers::rsm::SetQuery;
+    let mut s = connect(&params(server, "alice"), None)
+        .await
+        .expect("alice's raw stream")
+        .stream;
+    let started = Instant::now();
+    let (mut after, mut results) = (None::<String>, 0);
+    for page in 0.. {
+        let query = Query {
+            queryid: Some(QueryId(format!("q{page}"))),
+            node: None,
+            form: None,
+            set: Some(SetQuery {
+                max: Some(250),
+                after: after.clone(),
+                before: None,
+                index: None,
+            }),
+            flip_page: false,
+        };
+        let id = format!("page{page}");
+        s.send(&XmppStreamElement::Stanza(
+            Iq::from_set(id.clone(), query).into(),
+        ))
+        .await
+        .unwrap();
+        let fin = loop {
+            match s.next().await {
+                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(
+                    Stanza::Message(m),
+                )))) if m
+                    .payloads
+                    .iter()
+                    .any(|p| p.is("result", xmpp_parsers::ns::MAM)) =>
+                {
+                    results += 1
+                }
+                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(Stanza::Iq(
+                    Iq::Result {
+                        id: got,
+                        payload: Some(p),
+                        ..
+                    },
+                )))))
+                    if got == id =>
+                {
+                    break Fin::try_from(p).expect("a <fin/>");
+                }
+                Some(Ok(_)) | Some(Err(ReadError::SoftTimeout)) => {}
+                other => panic!("alice's raw stream: {other:?}"),
+            }
+        };
+        if fin.complete {
+            break;
+        }
+        after = Some(fin.set.last.expect("a page's <last/>"));
+    }
+    let took = started.elapsed();
+    assert_eq!(results, n, "the floor paged through every message");
+    let _ = SinkExt::<&XmppStreamElement>::close(&mut s).await;
+    took
 }
 
 struct Login {
