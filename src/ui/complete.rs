@@ -13,6 +13,9 @@ pub struct CompletionContext<'a> {
     pub nicks: Vec<&'a str>,
     /// Bare JIDs of the open rooms.
     pub rooms: Vec<&'a str>,
+    /// Bare JIDs of the open one-to-one windows, then of the roster's
+    /// other contacts (offered for JID arguments after the rooms).
+    pub contacts: Vec<&'a str>,
     /// Our nick in the current room: never offered.
     pub own_nick: Option<&'a str>,
 }
@@ -229,6 +232,7 @@ fn command_plan(before: &str, ctx: &CompletionContext) -> Option<Plan> {
                 let full = others(ctx).map(|nick| format!("{room}/{nick}"));
                 jids.extend(filter(full, prefix));
             }
+            jids.extend(filter(ctx.contacts.iter().copied(), prefix));
             dedup(jids)
         }
         ArgKind::Nick => nicks(ctx, prefix),

@@ -511,9 +511,27 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
             let ctx_nicks: Vec<String> = room
                 .map(|r| r.occupants.iter_sorted().map(|o| o.nick.clone()).collect())
                 .unwrap_or_default();
+            // Open conversations first, then the rest of the roster.
+            let mut contacts: Vec<String> = app
+                .store
+                .windows()
+                .filter(|w| w.room().is_none())
+                .map(|w| w.jid().to_string())
+                .collect();
+            let mut roster: Vec<String> = app
+                .store
+                .contacts
+                .items()
+                .into_iter()
+                .map(|c| c.jid)
+                .filter(|j| !contacts.contains(j))
+                .collect();
+            roster.sort();
+            contacts.extend(roster);
             let ctx = CompletionContext {
                 nicks: ctx_nicks.iter().map(String::as_str).collect(),
                 rooms: rooms.iter().map(String::as_str).collect(),
+                contacts: contacts.iter().map(String::as_str).collect(),
                 own_nick: room.map(|r| r.own_nick.as_str()),
             };
             ui.completer.complete(&mut ui.editor, &ctx);

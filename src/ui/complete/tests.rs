@@ -7,6 +7,7 @@ fn ctx() -> CompletionContext<'static> {
     CompletionContext {
         nicks: vec!["bob", "Bea", "alice", "bill", "Carol Ann"],
         rooms: vec![DEMO, DEV],
+        contacts: vec!["bob@localhost", "carol@localhost"],
         own_nick: Some("alice"),
     }
 }
@@ -184,7 +185,12 @@ fn choices() {
 fn jid_arguments() {
     assert_eq!(
         cycle("/msg "),
-        [format!("/msg {DEMO} "), format!("/msg {DEV} ")]
+        [
+            format!("/msg {DEMO} "),
+            format!("/msg {DEV} "),
+            "/msg bob@localhost ".to_string(),
+            "/msg carol@localhost ".to_string(),
+        ]
     );
     // After ROOM/: that room's occupants (the context's nicks).
     assert_eq!(
@@ -222,6 +228,7 @@ fn jid_arguments() {
     let empty = CompletionContext {
         rooms: vec![DEMO],
         nicks: vec![],
+        contacts: vec![],
         own_nick: None,
     };
     assert_eq!(tabs_with(&empty, "/msg ", 2)[1], format!("/msg {DEMO} "));
@@ -472,6 +479,7 @@ fn duplicates_and_control_characters_are_dropped() {
     let ctx = CompletionContext {
         nicks: vec!["bob", "bob", "b\u{1b}[2J", "", "bo"],
         rooms: vec![DEMO, DEMO],
+        contacts: vec![],
         own_nick: None,
     };
     assert_eq!(tabs_with(&ctx, "b", 3), ["bob: ", "bo: ", "bob: "]);
@@ -483,6 +491,7 @@ fn wide_and_non_ascii_nicks() {
     let ctx = CompletionContext {
         nicks: vec!["Émile", "日本", "éa"],
         rooms: vec![],
+        contacts: vec![],
         own_nick: None,
     };
     assert_eq!(tabs_with(&ctx, "é", 2), ["Émile: ", "éa: "]);
@@ -537,5 +546,20 @@ fn completed_commands_parse() {
     assert!(
         crate::command::parse(&format!("{line}hi")).is_ok(),
         "{line}"
+    );
+}
+
+#[test]
+fn jid_arguments_offer_conversations_and_contacts_after_rooms() {
+    assert_eq!(tab("/close b"), "/close bob@localhost ");
+    assert_eq!(tab("/read c"), "/read carol@localhost ");
+    assert_eq!(
+        cycle("/add "),
+        [
+            format!("/add {DEMO} "),
+            format!("/add {DEV} "),
+            "/add bob@localhost ".to_string(),
+            "/add carol@localhost ".to_string(),
+        ]
     );
 }
