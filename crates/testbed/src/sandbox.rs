@@ -101,15 +101,19 @@ fn confab(exe: &Path, server: &Prosody, user: &str, home: &Path) -> Command {
 /// Runs the sandbox with the `confab` executable `exe` (bob, then alice
 /// with `args` added); returns alice's exit status.
 pub fn run(exe: &Path, args: &[OsString]) -> Result<u8> {
-    let server = Prosody::start(
-        ProsodyOptions::new()
-            .account("alice", "alice-pw")
-            .account("bob", "bob-pw")
-            .account("carol", "carol-pw")
-            .component("sfu.localhost", PEER_SECRET)
-            .component("legacy.localhost", PEER_SECRET)
-            .component("focus.localhost", PEER_SECRET),
-    )?;
+    let mut opts = ProsodyOptions::new()
+        .account("alice", "alice-pw")
+        .account("bob", "bob-pw")
+        .account("carol", "carol-pw")
+        .component("sfu.localhost", PEER_SECRET)
+        .component("legacy.localhost", PEER_SECRET)
+        .component("focus.localhost", PEER_SECRET);
+    // Stream management (XEP-0198) as a real server would have it: a
+    // suspended laptop's confab resumes within 5 minutes.
+    opts.extra_modules.push("smacks".into());
+    opts.extra_global_config
+        .push_str("smacks_hibernation_time = 300\n");
+    let server = Prosody::start(opts)?;
     start_peers(&server)?;
     let home = server.dir().join("home");
 
