@@ -8,6 +8,7 @@
 pub mod app;
 pub mod batch;
 pub mod config;
+pub mod docs;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_cases;

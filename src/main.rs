@@ -1,10 +1,11 @@
 //! confab: arguments and config, then the TUI or `--batch`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand};
 use confab::app::{App, AppOptions};
 use confab::batch::{self, BatchOptions};
 use confab::config::{self, CliOverrides, Config, PasswordSource, Secret};
@@ -14,8 +15,15 @@ use tokio_xmpp::xmlstream::Timeouts;
 
 /// A terminal conferencing client for XMPP.
 #[derive(Parser, Debug)]
-#[command(name = "confab", version, about)]
+#[command(
+    name = "confab",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Account JID (user@domain); overrides the config's account.
     #[arg(long, value_name = "JID")]
     jid: Option<String>,
@@ -89,14 +97,43 @@ struct Args {
     /// named after its entity.
     #[arg(long, value_name = "DIR")]
     audio_out_dir: Option<PathBuf>,
+    /// Print the resolved configuration (the config file, these options,
+    /// the defaults) as TOML, passwords masked, and exit.
+    #[arg(long, conflicts_with_all = ["batch", "check_config"])]
+    print_config: bool,
+    /// Check the configuration and exit: "OK: FILE" (status 0), or the
+    /// error with its file:line (status 2).
+    #[arg(long, conflicts_with = "batch")]
+    check_config: bool,
     /// Local address for calls' UDP (ICE host candidates); 0.0.0.0:0 is
     /// every interface.
     #[arg(long, value_name = "IP:PORT", default_value = "0.0.0.0:0", hide = true)]
     rtc_bind: String,
 }
 
+/// Subcommands that print something and exit; without one confab runs
+/// (the TUI, or --batch).
+#[derive(Subcommand, Debug)]
+enum Tool {
+    /// Print the completion script for SHELL.
+    ///
+    /// E.g. `confab completions bash >
+    /// ~/.local/share/bash-completion/completions/confab`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    ///
+    /// E.g. `confab man | man -l -`.
+    Man,
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(tool) = &args.tool {
+        return print_tool(tool);
+    }
     let cli = CliOverrides {
         jid: args.jid.clone(),
         password_env: args.password_env.clone(),
@@ -107,30 +144,26 @@ fn main() -> ExitCode {
         account: args.account.clone(),
         no_history: args.no_history,
     };
-    let mut config = match config::load(&cli) {
+    let config = match load_config(&cli, &args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("confab: {e}");
             return ExitCode::from(2);
         }
     };
-    if let Some(s) = &args.search_service {
-        match jid::Jid::new(s) {
-            Ok(j) => config.account.search_service = Some(j),
-            Err(e) => {
-                eprintln!("confab: --search-service: {s:?} is not a valid JID: {e}");
-                return ExitCode::from(2);
-            }
-        }
+    if let Some(warning) = config::password_file_warning(&config) {
+        eprintln!("confab: warning: {warning}");
     }
-    if let Some(s) = &args.call_service {
-        match jid::Jid::new(s) {
-            Ok(j) => config.account.call_service = Some(j),
-            Err(e) => {
-                eprintln!("confab: --call-service: {s:?} is not a valid JID: {e}");
-                return ExitCode::from(2);
-            }
+    if args.check_config {
+        match &config.paths.config_file {
+            Some(file) => println!("OK: {}", file.display()),
+            None => println!("OK: no config file (the command line and the defaults)"),
         }
+        return ExitCode::SUCCESS;
+    }
+    if args.print_config {
+        print!("{}", config::render_config(&config));
+        return ExitCode::SUCCESS;
     }
     let password = match obtain_password(&config, args.batch.is_some()) {
         Ok(p) => p,
@@ -163,10 +196,48 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `confab completions SHELL`, `confab man`: to stdout, status 0.
+fn print_tool(tool: &Tool) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match tool {
+        Tool::Completions { shell } => {
+            confab::docs::completions(*shell, &mut Args::command(), &mut out);
+        }
+        Tool::Man => {
+            let written = confab::docs::man_page(Args::command(), &mut out);
+            if let Err(e) = written.and_then(|()| out.flush())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                eprintln!("confab: cannot write the man page: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The config file with the command line's overrides.
+fn load_config(cli: &CliOverrides, args: &Args) -> Result<Config, String> {
+    let mut config = config::load(cli).map_err(|e| e.to_string())?;
+    let service = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|s| jid::Jid::new(s).map_err(|e| format!("{flag}: {s:?} is not a valid JID: {e}")))
+            .transpose()
+    };
+    if let Some(j) = service("--search-service", &args.search_service)? {
+        config.account.search_service = Some(j);
+    }
+    if let Some(j) = service("--call-service", &args.call_service)? {
+        config.account.call_service = Some(j);
+    }
+    Ok(config)
+}
+
 fn obtain_password(config: &Config, batch: bool) -> Result<Secret, String> {
     match &config.account.password {
         PasswordSource::Prompt if batch => Err(format!(
-            "no password for {}: in --batch give --password-env VAR or password_command in the config",
+            "no password for {}: in --batch give --password-env VAR, or password_command (or password) in the config",
             config.account.jid
         )),
         PasswordSource::Prompt => confab::ui::prompt_password(config.account.jid.as_str())

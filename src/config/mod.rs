@@ -32,7 +32,8 @@
 //! nick = "alice"                   # default: the JID's local part
 //! nicks = ["alice", "alice_"]      # generic conferencing: nicks offered in order
 //! password_command = "pass show xmpp/alice"
-//! password_env = "CONFAB_PASSWORD" # (at most one of the two)
+//! password_env = "CONFAB_PASSWORD" # (at most one of password_command,
+//! password = "…"                   #  password_env, password; --password-env wins)
 //! tls = "starttls"                 # or "direct" (XEP-0368)
 //! ca_file = "/path/to/ca.pem"      # relative paths are relative to the config file
 //! resource = "confab"
@@ -63,6 +64,7 @@ mod error;
 mod password;
 mod raw;
 mod resolve;
+mod show;
 mod style;
 
 #[cfg(test)]
@@ -72,7 +74,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Location};
-pub use password::resolve_password;
+pub use password::{password_file_warning, resolve_password};
+pub use show::{MASK, render as render_config};
 
 pub use crate::session::{Secret, TlsMode};
 
@@ -114,9 +117,25 @@ pub enum PasswordSource {
     Env(String),
     /// The standard output of this shell command (`sh -c`).
     Command(String),
+    /// The account's `password = "…"` key itself (see
+    /// [`password_file_warning`]).
+    File(FilePassword),
     /// Nothing configured: ask on the terminal.
     Prompt,
 }
+
+/// A password written in the config file (`password = "…"`). Shown as
+/// `********` (`Debug`, `Display`, `--print-config`).
+#[derive(Debug, Clone)]
+pub struct FilePassword(pub Secret);
+
+impl PartialEq for FilePassword {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.expose() == other.0.expose()
+    }
+}
+
+impl Eq for FilePassword {}
 
 /// One fully resolved account.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,12 +3,44 @@
 use std::ffi::OsString;
 use std::process::{Command, Output, Stdio};
 
-use super::{ConfigError, PasswordSource, Secret};
+use super::{Config, ConfigError, PasswordSource, Secret};
 
 /// How many lines of a failed command's stderr go into the error.
 const STDERR_LINES: usize = 5;
 /// Longest stderr line kept (in characters).
 const STDERR_LINE_CHARS: usize = 200;
+
+/// A warning when the account's password is written in a config file that
+/// its group or others may read (mode & 0o077), e.g. `confab: warning:
+/// /home/u/.config/confab/config.toml holds a password and others may read
+/// it (mode 0644): chmod 600 it, or use password_command`.
+pub fn password_file_warning(config: &Config) -> Option<String> {
+    if !matches!(config.account.password, PasswordSource::File(_)) {
+        return None;
+    }
+    let path = config.paths.config_file.as_ref()?;
+    let mode = file_mode(path)?;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} holds the password of account {} and others may read it (mode {:04o}): \
+             chmod 600 it, or use password_command or password_env",
+            path.display(),
+            config.account.name,
+            mode & 0o7777
+        )
+    })
+}
+
+#[cfg(unix)]
+fn file_mode(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &std::path::Path) -> Option<u32> {
+    None
+}
 
 /// Fetch the password.
 ///
@@ -18,6 +50,7 @@ const STDERR_LINE_CHARS: usize = 200;
 ///   output, minus one trailing newline, is the password. A non-zero exit is
 ///   an error carrying the exit status and the first lines of stderr (never
 ///   stdout); empty output is an error.
+/// * `File(password)`: the config file's `password` key.
 /// * `Prompt`: `Err(ConfigError::NeedPrompt)`; the caller asks on the terminal.
 ///
 /// This blocks while the command runs.
@@ -44,6 +77,7 @@ pub(crate) fn resolve_with_env(
             Ok(Secret::new(value))
         }
         PasswordSource::Command(command) => run_command(command),
+        PasswordSource::File(password) => Ok(password.0.clone()),
         PasswordSource::Prompt => Err(ConfigError::NeedPrompt),
     }
 }

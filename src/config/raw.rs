@@ -56,6 +56,7 @@ pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "server",
     "nick",
     "nicks",
+    "password",
     "password_command",
     "password_env",
     "tls",
@@ -153,6 +154,11 @@ macro_rules! raw_theme {
             }
         }
 
+        /// Every style field of `theme` by name, in `Theme`'s order.
+        pub(crate) fn theme_styles(theme: &Theme) -> Vec<(&'static str, Style)> {
+            vec![$((stringify!($style), theme.$style),)*]
+        }
+
         #[cfg(test)]
         pub(crate) const THEME_STYLE_KEYS: &[&str] = &[$(stringify!($style)),*];
     };
@@ -183,6 +189,7 @@ pub(crate) struct RawAccount {
     pub server: Option<Spanned<String>>,
     pub nick: Option<Spanned<String>>,
     pub nicks: Option<Vec<Spanned<String>>>,
+    pub password: Option<Spanned<String>>,
     pub password_command: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub tls: Option<Spanned<String>>,

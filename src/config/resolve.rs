@@ -328,32 +328,7 @@ fn check_account(
         nicks.push(ctx.check(n, &k, |n| check_resourcepart(n, "nick"))?);
     }
 
-    let password = match (&raw.password_command, &raw.password_env) {
-        (Some(cmd), Some(env)) => {
-            // Report at whichever comes second.
-            let (offset, field) = if env.span().start > cmd.span().start {
-                (env.span().start, "password_env")
-            } else {
-                (cmd.span().start, "password_command")
-            };
-            return Err(ctx.invalid(
-                offset,
-                key(field),
-                "set either password_command or password_env, not both".to_owned(),
-            ));
-        }
-        (Some(cmd), None) => ctx.check(cmd, &key("password_command"), |c| {
-            if c.trim().is_empty() {
-                Err("the command is empty".to_owned())
-            } else {
-                Ok(PasswordSource::Command(c.clone()))
-            }
-        })?,
-        (None, Some(env)) => ctx.check(env, &key("password_env"), |v| {
-            check_env_name(v).map(|()| PasswordSource::Env(v.clone()))
-        })?,
-        (None, None) => PasswordSource::Prompt,
-    };
+    let password = check_password(ctx, &raw, &key)?;
 
     let tls = raw
         .tls
@@ -424,6 +399,49 @@ fn check_account(
         search_service,
         call_service,
         focus,
+    })
+}
+
+/// `password_command`, `password_env` or `password`: at most one of them;
+/// none means asking on the terminal.
+fn check_password(
+    ctx: &Ctx<'_>,
+    raw: &RawAccount,
+    key: &dyn Fn(&str) -> String,
+) -> Result<PasswordSource, ConfigError> {
+    let given: Vec<(&str, &Spanned<String>)> = [
+        ("password_command", &raw.password_command),
+        ("password_env", &raw.password_env),
+        ("password", &raw.password),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_ref().map(|v| (name, v)))
+    .collect();
+    if given.len() > 1 {
+        // Report at whichever comes second in the file.
+        let mut by_place = given.clone();
+        by_place.sort_by_key(|(_, v)| v.span().start);
+        let (field, value) = by_place[1];
+        let message = match by_place.as_slice() {
+            [(a, _), (b, _)] => format!("set either {a} or {b}, not both"),
+            _ => {
+                let names: Vec<&str> = by_place.iter().map(|(n, _)| *n).collect();
+                format!("set only one of {}", names.join(", "))
+            }
+        };
+        return Err(ctx.invalid(value.span().start, key(field), message));
+    }
+    let Some(&(field, value)) = given.first() else {
+        return Ok(PasswordSource::Prompt);
+    };
+    ctx.check(value, &key(field), |v| match field {
+        "password_command" if v.trim().is_empty() => Err("the command is empty".to_owned()),
+        "password_command" => Ok(PasswordSource::Command(v.clone())),
+        "password_env" => check_env_name(v).map(|()| PasswordSource::Env(v.clone())),
+        _ if v.is_empty() => Err("the password is empty".to_owned()),
+        _ => Ok(PasswordSource::File(super::FilePassword(
+            super::Secret::new(v.clone()),
+        ))),
     })
 }
 

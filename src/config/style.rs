@@ -162,3 +162,59 @@ fn bad_colour(word: &str, reason: &str) -> Bad {
         colours_expected()
     ))
 }
+
+/// The style string of `style`, as [`parse_style`] reads it back (for
+/// `--print-config`): `"yellow on blue bold"`, or `"default"`.
+pub(crate) fn format_style(style: Style) -> String {
+    let mut words: Vec<String> = Vec::new();
+    if let Some(fg) = style.fg {
+        words.push(colour_word(fg));
+    }
+    if let Some(bg) = style.bg {
+        if words.is_empty() {
+            words.push("default".to_owned());
+        }
+        words.push("on".to_owned());
+        words.push(colour_word(bg));
+    }
+    for (modifier, word) in [
+        (Modifier::BOLD, "bold"),
+        (Modifier::ITALIC, "italic"),
+        (Modifier::UNDERLINED, "underline"),
+        (Modifier::REVERSED, "reversed"),
+        (Modifier::DIM, "dim"),
+    ] {
+        if style.add_modifier.contains(modifier) {
+            words.push(word.to_owned());
+        }
+    }
+    if words.is_empty() {
+        "default".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+fn colour_word(colour: Color) -> String {
+    match colour {
+        Color::Reset => "reset".to_owned(),
+        Color::Black => "black".to_owned(),
+        Color::Red => "red".to_owned(),
+        Color::Green => "green".to_owned(),
+        Color::Yellow => "yellow".to_owned(),
+        Color::Blue => "blue".to_owned(),
+        Color::Magenta => "magenta".to_owned(),
+        Color::Cyan => "cyan".to_owned(),
+        Color::Gray => "gray".to_owned(),
+        Color::DarkGray => "darkgray".to_owned(),
+        Color::LightRed => "lightred".to_owned(),
+        Color::LightGreen => "lightgreen".to_owned(),
+        Color::LightYellow => "lightyellow".to_owned(),
+        Color::LightBlue => "lightblue".to_owned(),
+        Color::LightMagenta => "lightmagenta".to_owned(),
+        Color::LightCyan => "lightcyan".to_owned(),
+        Color::White => "white".to_owned(),
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        Color::Indexed(n) => n.to_string(),
+    }
+}

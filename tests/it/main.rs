@@ -11,6 +11,7 @@ mod carbons;
 mod channel_search;
 mod chatting;
 mod chatting_tui;
+mod cli;
 mod component;
 mod conference;
 mod continuity;

@@ -5,6 +5,7 @@
 mod accounts;
 mod connection;
 mod errors;
+mod show;
 mod ui;
 
 use std::path::{Path, PathBuf};
