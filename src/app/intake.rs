@@ -23,6 +23,12 @@ impl App {
     /// is put in the store's terms first (temporary JIDs of conference
     /// rooms, replays the archive has) and applied once ([`App::intake`]).
     pub fn on_session(&mut self, ev: SessionEvent) -> Vec<Event> {
+        if matches!(
+            ev,
+            SessionEvent::Online { .. } | SessionEvent::Resumed { .. }
+        ) {
+            self.restart_deadlines();
+        }
         match ev {
             SessionEvent::Sent { tag } => self.on_sent(tag),
             SessionEvent::HttpResponse { tag, result } => self.on_http_response(tag, result),
@@ -32,6 +38,18 @@ impl App {
             SessionEvent::Incoming(Incoming::MamResult(r)) => self.on_mam_result(r),
             SessionEvent::Unconfirmed { room, messages } => self.on_unconfirmed(room, messages),
             ev => self.intake(ev),
+        }
+    }
+
+    /// Back online: what was sent before the connection went gets a whole
+    /// outcome window again (offline, no deadline runs out: the session
+    /// writes it again, or reports it unconfirmed or failed).
+    fn restart_deadlines(&mut self) {
+        let fresh = Instant::now() + OUTCOME_TIMEOUT;
+        for p in self.pending.values_mut() {
+            if p.sent && p.deadline.is_some() {
+                p.deadline = Some(fresh);
+            }
         }
     }
 

@@ -1,11 +1,17 @@
 //! Which pending command an event finishes, and the commands whose
 //! outcome did not come in time.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::{App, OUTCOME_TIMEOUT, Waiting, err_event};
 use crate::session::Tag;
 use crate::store::{Event, OccupantAction, Protocol};
+
+/// How much longer a sent command waits while we are offline (as long as
+/// the session keeps a message for the connection).
+const OFFLINE_GRACE: Duration = Duration::from_secs(300);
 
 impl App {
     /// Which pending command an event finishes: (tag, success).
@@ -87,14 +93,28 @@ impl App {
         })
     }
 
-    /// Commands whose outcome did not come in time fail.
+    /// Commands whose outcome did not come in time fail. While offline,
+    /// what was sent before the connection went waits up to
+    /// [`OFFLINE_GRACE`] longer: the session writes it again or reports it
+    /// (unconfirmed, failed), and once we are back it gets a whole window
+    /// again (`App::restart_deadlines`).
     pub fn tick(&mut self) -> Vec<Event> {
         self.focus_retries_due();
         let now = Instant::now();
+        let online = self.store.connection == crate::store::Connection::Online;
         let late: Vec<Tag> = self
             .pending
             .iter()
-            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .filter(|(_, p)| {
+                p.deadline.is_some_and(|d| {
+                    let grace = if online || !p.sent {
+                        Duration::ZERO
+                    } else {
+                        OFFLINE_GRACE
+                    };
+                    d + grace <= now
+                })
+            })
             .map(|(t, _)| *t)
             .collect();
         late.into_iter()
@@ -233,5 +253,43 @@ mod tests {
         let (_, tag) = say(&mut app, &room, "hello");
         assert!(oks(&echo(&mut app, &room, "hello")).is_empty());
         assert!(app.is_pending(tag));
+    }
+
+    #[test]
+    fn a_sent_message_outlives_an_outage_and_gets_a_whole_window_when_back() {
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Muc);
+        let me: jid::FullJid = "me@localhost/r".parse().unwrap();
+        app.on_session(SessionEvent::Online {
+            jid: me.clone(),
+            reconnect: false,
+        });
+        let (line, tag) = say(&mut app, &room, "hello");
+        app.on_session(SessionEvent::Sent { tag });
+        let lost = || SessionEvent::Disconnected {
+            reason: crate::session::SessionError::Closed,
+            retry_in: Duration::from_secs(1),
+        };
+        app.on_session(lost());
+        // Its window ran out while offline: it waits.
+        app.pending.get_mut(&tag).unwrap().deadline = Some(Instant::now() - Duration::from_secs(1));
+        assert!(app.tick().is_empty());
+        assert!(app.is_pending(tag));
+        // Back: a whole window again.
+        app.on_session(SessionEvent::Online {
+            jid: me.clone(),
+            reconnect: true,
+        });
+        assert!(app.tick().is_empty());
+        let deadline = app.pending[&tag].deadline.unwrap();
+        assert!(deadline > Instant::now() + OUTCOME_TIMEOUT - Duration::from_secs(5));
+        // An outage longer than the grace fails it, with what it was.
+        app.on_session(lost());
+        app.pending.get_mut(&tag).unwrap().deadline =
+            Some(Instant::now() - OFFLINE_GRACE - Duration::from_secs(1));
+        let failed = app.tick();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].to_json()["command"], line.as_str());
+        assert!(!app.is_pending(tag));
     }
 }
