@@ -69,6 +69,12 @@ pub(crate) struct Catchup {
     joined_at: HashMap<BareJid, DateTime<Utc>>,
     /// The account's mark as last saved in the history.
     saved_mark: Option<ArchiveMark>,
+    /// From a new connection to the start of the account's catch-up: the
+    /// mark as the connection came up. Messages that arrive meanwhile
+    /// (our server's offline storage comes first) move the store's mark
+    /// past what the archive has not given us yet: the catch-up starts
+    /// from this one, and no mark is saved until it runs.
+    account_due: Option<Option<ArchiveMark>>,
     /// Our messages a lost stream left unacknowledged, until the catch-up
     /// of their room says whether they arrived (`continuity/unconfirmed.rs`).
     unconfirmed: unconfirmed::Unconfirmed,

@@ -29,6 +29,9 @@ impl App {
         ) {
             self.restart_deadlines();
         }
+        if let SessionEvent::Online { .. } = ev {
+            self.account_connected();
+        }
         match ev {
             SessionEvent::Sent { tag } => self.on_sent(tag),
             SessionEvent::HttpResponse { tag, result } => self.on_http_response(tag, result),

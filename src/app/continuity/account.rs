@@ -39,6 +39,12 @@ impl App {
         self.catch_up_account();
     }
 
+    /// A new connection (not a resumed one): the account's mark as it
+    /// stands is where its catch-up will start.
+    pub(crate) fn account_connected(&mut self) {
+        self.catchup.account_due = Some(self.store.account_mark.clone());
+    }
+
     /// Asks our server for carbons (this session only); a refusal is
     /// said once.
     fn enable_carbons(&mut self) {
@@ -61,16 +67,19 @@ impl App {
         let Some(account) = self.store.jid.as_ref().map(|j| j.to_bare()) else {
             return;
         };
-        let mark = match self.store.account_mark.clone() {
-            Some(m) => Some(m),
-            None => self
-                .history
-                .as_ref()
-                .and_then(|h| h.mark(account.as_str()).ok().flatten()),
+        let held = match self.catchup.account_due.take() {
+            Some(at_connection) => at_connection,
+            None => self.store.account_mark.clone(),
         };
-        if let Some(m) = &mark {
-            self.store.advance_account_mark(&m.stanza_id, m.time);
-        }
+        let mark = held.or_else(|| {
+            self.history
+                .as_ref()
+                .and_then(|h| h.mark(account.as_str()).ok().flatten())
+        });
+        // Back to where the archive is known to be complete: what arrived
+        // since the connection came up moves it again, and it is saved
+        // once the catch-up has filled the gap.
+        self.store.account_mark = mark.clone();
         let (anchor, since) = match mark {
             Some(m) => (
                 Anchor::After(m.stanza_id),
@@ -153,7 +162,8 @@ impl App {
     pub(crate) fn save_account_mark(&mut self) -> Option<Event> {
         let account = self.store.jid.as_ref()?.to_bare();
         let mark = self.store.account_mark.clone()?;
-        if self.catchup.saved_mark.as_ref() == Some(&mark)
+        if self.catchup.account_due.is_some()
+            || self.catchup.saved_mark.as_ref() == Some(&mark)
             || self
                 .catchup
                 .queries

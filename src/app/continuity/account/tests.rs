@@ -162,3 +162,33 @@ fn a_stopped_catch_up_puts_the_mark_back_to_its_last_result() {
     assert_eq!(names, ["error", "mam-account"]);
     assert_eq!(app.store.account_mark.as_ref().unwrap().stanza_id, "S1");
 }
+
+#[test]
+fn what_arrives_before_the_catch_up_starts_does_not_move_where_it_starts() {
+    let mut history = History::in_memory("alice@localhost").unwrap();
+    let t = Utc::now() - chrono::Duration::hours(1);
+    let s0 = ArchiveMark {
+        stanza_id: "S0".into(),
+        time: t,
+    };
+    history.set_mark("alice@localhost", &s0).unwrap();
+    let (mut app, mut rx) = online(Some(history));
+    // Our server's offline storage delivers at once, with its archive id,
+    // before the loop asks for the catch-up.
+    let mut offline = from_bob("while all were away");
+    offline
+        .stanza_ids
+        .push((BareJid::new("alice@localhost").unwrap(), "S9".into()));
+    app.on_session(SessionEvent::Incoming(Incoming::Chat(offline)));
+    app.flush_history();
+    let h = app.history.as_ref().unwrap();
+    let saved = h.mark("alice@localhost").unwrap().unwrap();
+    assert_eq!(saved.stanza_id, s0.stanza_id, "not saved yet");
+    app.account_online();
+    let (_, _, payload) = login_requests(&mut rx);
+    let after = payload
+        .get_child("set", xmpp_parsers::ns::RSM)
+        .and_then(|s| s.get_child("after", xmpp_parsers::ns::RSM))
+        .map(|a| a.text());
+    assert_eq!(after.as_deref(), Some("S0"), "from the mark at login");
+}
