@@ -13,6 +13,7 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::LoggedIn { mechanism } => Input::LoggedIn { mechanism },
         SessionEvent::Online { jid, reconnect } => Input::Online { jid, reconnect },
         SessionEvent::Resumed { jid } => Input::Resumed { jid },
+        SessionEvent::ResumeRefused { reason } => Input::ResumeRefused { reason },
         SessionEvent::Disconnected { reason, retry_in } => Input::Disconnected {
             reason: reason.to_string(),
             retry_in,

@@ -138,6 +138,10 @@ impl UiState {
                 Event::Reconnecting { attempt } => {
                     self.set_status(format!("reconnecting (attempt {attempt})…"), true)
                 }
+                Event::Reconnected {
+                    resume_refused: Some(why),
+                    ..
+                } => self.set_status(format!("reconnected (not resumed: {why})"), false),
                 Event::Reconnected { .. } => self.set_status("reconnected", false),
                 Event::Resumed { .. } => self.set_status("resumed", false),
                 Event::Dropped { room, .. } => self.set_status(

@@ -357,6 +357,13 @@ fn refused_resumption_rejoins_and_catches_up(kind: ServerKind) {
         !alice.saw(|v| is(v, "resumed")),
         "{kind}: resumed a dead stream?"
     );
+    let back = alice.find(|v| is(v, "reconnected")).unwrap();
+    assert!(
+        back["resume_refused"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("the server refused")),
+        "{kind}: why it was not resumed: {back}"
+    );
     assert!(
         alice.saw(|v| is(v, "joined") && v["room"] == room.as_str() && v["rejoined"] == true),
         "{kind}: alice did not rejoin"

@@ -27,6 +27,9 @@ pub enum SessionEvent {
     /// nothing was missed, what the server had not acknowledged was
     /// written again. Comes instead of `Online`.
     Resumed { jid: FullJid },
+    /// XEP-0198: the server would not resume the lost stream (why, in
+    /// words); the full reconnection follows (`Online` with `reconnect`).
+    ResumeRefused { reason: String },
     /// After a stream that could not be resumed: our groupchat messages
     /// to `room` the server never acknowledged. They may or may not have
     /// reached the room; the app looks for them in the room's catch-up

@@ -46,6 +46,9 @@ pub enum Event {
         jid: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         sasl: Option<String>,
+        /// XEP-0198: why the server would not resume the lost stream.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resume_refused: Option<String>,
     },
     /// XEP-0198: the lost stream was resumed (rooms stay joined, no
     /// rejoin, nothing missed).

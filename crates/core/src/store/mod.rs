@@ -47,6 +47,9 @@ pub enum Input {
     LoggedIn { mechanism: String },
     /// Logged in and bound. `reconnect` is false the first time.
     Online { jid: FullJid, reconnect: bool },
+    /// XEP-0198: the server would not resume the lost stream (said with
+    /// the `reconnected` that follows).
+    ResumeRefused { reason: String },
     /// XEP-0198: the lost stream was resumed; rooms are still joined and
     /// nothing was missed.
     Resumed { jid: FullJid },
@@ -190,6 +193,9 @@ pub struct Store {
     online_at: Option<DateTime<Utc>>,
     /// The SASL mechanism of the current login.
     sasl: Option<String>,
+    /// Why the server would not resume the lost stream (XEP-0198), for
+    /// the `reconnected` that follows.
+    resume_refused: Option<String>,
     rooms: HashMap<BareJid, Room>,
     /// Rooms and conversations in the order they were opened (the
     /// window list).
@@ -229,6 +235,7 @@ impl Store {
             connection: Connection::Offline,
             online_at: None,
             sasl: None,
+            resume_refused: None,
             rooms: HashMap::new(),
             order: Vec::new(),
             conversations: HashMap::new(),
@@ -347,6 +354,7 @@ impl Store {
                     Event::Reconnected {
                         jid: jid.to_string(),
                         sasl: self.sasl.take(),
+                        resume_refused: self.resume_refused.take(),
                     }
                 } else {
                     Event::Connected {
@@ -355,6 +363,7 @@ impl Store {
                     }
                 });
             }
+            Input::ResumeRefused { reason } => self.resume_refused = Some(reason),
             Input::Resumed { jid } => {
                 self.connection = Connection::Online;
                 self.jid = Some(jid.clone());

@@ -465,6 +465,34 @@ fn a_resumed_stream_keeps_the_rooms_and_their_occupants() {
 }
 
 #[test]
+fn a_refused_resumption_is_said_with_the_reconnection_once() {
+    let mut s = joined_store();
+    s.apply(
+        Input::Disconnected {
+            reason: "no acknowledgement".into(),
+            retry_in: Duration::from_secs(1),
+        },
+        t0(),
+    );
+    let refused = Input::ResumeRefused {
+        reason: "the server refused (item-not-found)".into(),
+    };
+    assert!(s.apply(refused, t0()).is_empty());
+    let jid = FullJid::new("alice@localhost/confab").unwrap();
+    let online = |jid: &FullJid| Input::Online {
+        jid: jid.clone(),
+        reconnect: true,
+    };
+    let ev = s.apply(online(&jid), t0());
+    let j = ev[0].to_json();
+    assert_eq!(j["event"], "reconnected");
+    assert_eq!(j["resume_refused"], "the server refused (item-not-found)");
+    // The next reconnection did not try to resume: nothing to say.
+    let ev = s.apply(online(&jid), t0());
+    assert!(ev[0].to_json().get("resume_refused").is_none(), "{ev:?}");
+}
+
+#[test]
 fn unknown_rooms_are_ignored_and_malformed_is_an_error() {
     let mut s = Store::new();
     assert!(

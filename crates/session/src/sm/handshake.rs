@@ -79,8 +79,11 @@ pub(crate) async fn resume(
             }
             Nonza::Failed(f) => {
                 let why = match f.error {
-                    Some(c) => format!("resumption refused: {c:?}"),
-                    None => "resumption refused".to_string(),
+                    Some(c) => format!(
+                        "the server refused ({})",
+                        crate::connect::kebab(&format!("{c:?}"))
+                    ),
+                    None => "the server refused".to_string(),
                 };
                 return Ok(Err(why));
             }

@@ -94,12 +94,12 @@ impl Task {
                                 }
                             }
                         }
-                        SmStart::Bound {
-                            enabled,
-                            refused: _,
-                        } => {
+                        SmStart::Bound { enabled, refused } => {
                             if let Some(old) = self.sm.take() {
                                 // Resumption refused: the stream is over.
+                                if let Some(reason) = refused {
+                                    self.emit(SessionEvent::ResumeRefused { reason });
+                                }
                                 self.stream_over(Some(old));
                             }
                             stream.sm = enabled.map(|e| Sm::enabled(&e, jid.clone()));
