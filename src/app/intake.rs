@@ -56,6 +56,21 @@ impl App {
         }
     }
 
+    /// A room rejoined after a lost connection: the messages and subject
+    /// we sent it before get a whole outcome window from now.
+    fn restart_room_deadlines(&mut self, room: &BareJid) {
+        let fresh = Instant::now() + OUTCOME_TIMEOUT;
+        for p in self.pending.values_mut() {
+            let to = match &p.waiting {
+                Waiting::Echo { room: r, .. } | Waiting::Subject { room: r, .. } => r,
+                _ => continue,
+            };
+            if p.sent && to == room && p.deadline.is_some_and(|d| d < fresh) {
+                p.deadline = Some(fresh);
+            }
+        }
+    }
+
     /// Our stanza is written: commands that waited for that end (a chat
     /// message enters the store now).
     fn on_sent(&mut self, tag: Tag) -> Vec<Event> {
@@ -223,6 +238,18 @@ impl App {
                     });
                 }
                 None => out.push(e),
+            }
+        }
+        // Our messages to a room we are back in wait from its rejoin (its
+        // catch-up brings the echoes a lost stream swallowed).
+        for e in &out {
+            if let Event::Joined {
+                room,
+                rejoined: true,
+                ..
+            } = e
+            {
+                self.restart_room_deadlines(room);
             }
         }
         // MAM catch-up on joins, corrections into the archive.

@@ -11,7 +11,7 @@ use crate::store::{Event, OccupantAction, Protocol};
 
 /// How much longer a sent command waits while we are offline (as long as
 /// the session keeps a message for the connection).
-const OFFLINE_GRACE: Duration = Duration::from_secs(300);
+pub(super) const OFFLINE_GRACE: Duration = Duration::from_secs(300);
 
 impl App {
     /// Which pending command an event finishes: (tag, success).
@@ -281,6 +281,13 @@ mod tests {
             reconnect: true,
         });
         assert!(app.tick().is_empty());
+        let deadline = app.pending[&tag].deadline.unwrap();
+        assert!(deadline > Instant::now() + OUTCOME_TIMEOUT - Duration::from_secs(5));
+        // The room's rejoin starts it again (its catch-up brings what the
+        // lost stream swallowed).
+        app.pending.get_mut(&tag).unwrap().deadline = Some(Instant::now() + Duration::from_secs(1));
+        let ev = app.on_session(App::self_presence(&room, "me"));
+        assert!(ev.iter().any(|e| e.to_json()["rejoined"] == true), "{ev:?}");
         let deadline = app.pending[&tag].deadline.unwrap();
         assert!(deadline > Instant::now() + OUTCOME_TIMEOUT - Duration::from_secs(5));
         // An outage longer than the grace fails it, with what it was.

@@ -45,6 +45,15 @@ impl App {
             .into_iter()
             .partition(|(_, id, _)| self.in_window(&room, id));
         if !held.is_empty() {
+            // The room's catch-up decides (found: ok; else written again,
+            // or an error): their commands wait for it, not for the
+            // outcome window that started with the reconnection.
+            let until = tokio::time::Instant::now() + crate::app::outcomes::OFFLINE_GRACE;
+            for (tag, _, _) in &held {
+                if let Some(p) = self.pending.get_mut(tag) {
+                    p.deadline = Some(until);
+                }
+            }
             self.catchup
                 .unconfirmed
                 .0
