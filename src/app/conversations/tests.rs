@@ -83,15 +83,8 @@ fn bodies(app: &App) -> Vec<String> {
 
 fn from_bob(body: &str) -> SessionEvent {
     SessionEvent::Incoming(Incoming::Chat(ChatMessage {
-        from: Jid::new("bob@localhost/phone").unwrap(),
-        body: body.into(),
         id: Some(format!("id-{body}")),
-        time: None,
-        delayed: false,
-        muc_user: false,
-        delays: Vec::new(),
-        to: None,
-        stanza_ids: Vec::new(),
+        ..ChatMessage::new(Jid::new("bob@localhost/phone").unwrap(), body)
     }))
 }
 

@@ -72,22 +72,14 @@ impl History {
         time: DateTime<Utc>,
         secs: i64,
     ) -> Result<bool, HistoryError> {
-        let ms = time.timestamp_millis();
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM messages INDEXED BY messages_without_id
-                 WHERE account = ?1 AND conversation = ?2 AND body = ?6
-                   AND stanza_id IS NULL AND time_ms BETWEEN ?3 AND ?4 AND nick IS ?5",
-            )?
-            .exists(params![
-                self.account,
-                conversation,
-                ms - secs * 1000,
-                ms + secs * 1000,
-                nick,
-                body
-            ])?)
+        self.copy_exists(
+            "SELECT 1 FROM messages INDEXED BY messages_without_id
+             WHERE account = ?1 AND conversation = ?2 AND body = ?6
+               AND stanza_id IS NULL AND time_ms BETWEEN ?3 AND ?4 AND nick IS ?5",
+            (conversation, nick, body),
+            time,
+            secs,
+        )
     }
 }
 

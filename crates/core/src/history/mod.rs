@@ -190,22 +190,34 @@ impl History {
         time: DateTime<Utc>,
         secs: i64,
     ) -> Result<bool, HistoryError> {
+        self.copy_exists(
+            "SELECT 1 FROM messages
+             WHERE account = ?1 AND conversation = ?2 AND time_ms BETWEEN ?3 AND ?4
+               AND nick IS ?5 AND body = ?6",
+            (conversation, nick, body),
+            time,
+            secs,
+        )
+    }
+
+    /// Whether `sql` finds a row for (account, conversation, from
+    /// `time - secs` to `time + secs` in ms, nick, body) as ?1 to ?6.
+    fn copy_exists(
+        &self,
+        sql: &str,
+        (conversation, nick, body): (&str, Option<&str>, &str),
+        time: DateTime<Utc>,
+        secs: i64,
+    ) -> Result<bool, HistoryError> {
         let ms = time.timestamp_millis();
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND time_ms BETWEEN ?3 AND ?4
-                   AND nick IS ?5 AND body = ?6",
-            )?
-            .exists(params![
-                self.account,
-                conversation,
-                ms - secs * 1000,
-                ms + secs * 1000,
-                nick,
-                body
-            ])?)
+        Ok(self.conn.prepare_cached(sql)?.exists(params![
+            self.account,
+            conversation,
+            ms - secs * 1000,
+            ms + secs * 1000,
+            nick,
+            body
+        ])?)
     }
 
     /// Time of the newest archived message of a conversation.

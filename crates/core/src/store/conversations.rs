@@ -151,15 +151,8 @@ mod tests {
 
     fn chat_from_bob(body: &str) -> Input {
         Input::Incoming(Incoming::Chat(ChatMessage {
-            from: Jid::new("bob@localhost/phone").unwrap(),
-            body: body.into(),
             id: Some(format!("id-{body}")),
-            time: None,
-            delayed: false,
-            muc_user: false,
-            delays: Vec::new(),
-            to: None,
-            stanza_ids: Vec::new(),
+            ..ChatMessage::new(Jid::new("bob@localhost/phone").unwrap(), body)
         }))
     }
 
