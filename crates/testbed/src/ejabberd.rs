@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read as _, Write as _};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,8 +25,8 @@ use std::{env, fs, thread};
 use tempfile::TempDir;
 
 use super::prosody::{
-    kill_child, log_tail, open_append, random_hex, read_from, release_dir,
-    spawn_from_long_lived_thread, stop_child, write_file,
+    free_loopback_ports, kill_child, log_tail, open_append, random_hex, read_from, release_dir,
+    retry_while_ports_in_use, spawn_from_long_lived_thread, stop_child, write_file,
 };
 use super::{DEFAULT_COMPONENT, DOMAIN, MUC_DOMAIN, TestbedError, certs};
 
@@ -131,16 +131,7 @@ pub struct EjabberdPorts {
 
 impl EjabberdPorts {
     fn pick() -> Result<EjabberdPorts, TestbedError> {
-        let err = |e| TestbedError::io("picking free loopback ports", e);
-        let listeners = (0..5)
-            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .collect::<io::Result<Vec<_>>>()
-            .map_err(err)?;
-        let ports = listeners
-            .iter()
-            .map(|l| l.local_addr().map(|a| a.port()))
-            .collect::<io::Result<Vec<_>>>()
-            .map_err(err)?;
+        let ports = free_loopback_ports(5)?;
         Ok(EjabberdPorts {
             c2s: ports[0],
             c2s_direct_tls: ports[1],
@@ -418,7 +409,7 @@ impl Ejabberd {
     /// Mnesia data (accounts, rooms, archives); returns once ready.
     pub fn restart(&mut self) -> Result<(), TestbedError> {
         self.stop();
-        self.spawn_and_wait()
+        retry_while_ports_in_use(|| self.spawn_and_wait())
     }
 
     /// The last `lines` lines of the log (plus the VM's stdout/stderr).

@@ -7,7 +7,7 @@ mod config;
 mod process;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,8 +20,8 @@ use super::TestbedError;
 use super::certs;
 use process::find_on_path;
 pub(super) use process::{
-    kill_child, log_tail, open_append, random_hex, read_from, release_dir,
-    spawn_from_long_lived_thread, stop_child, write_file,
+    free_loopback_ports, kill_child, log_tail, open_append, random_hex, read_from, release_dir,
+    retry_while_ports_in_use, spawn_from_long_lived_thread, stop_child, write_file,
 };
 
 /// The XMPP domain every testbed instance serves.
@@ -131,21 +131,12 @@ impl Ports {
     /// before returning, so a race with another process is possible; the
     /// caller retries on bind failure.
     fn pick() -> Result<Ports, TestbedError> {
-        let listeners = (0..4)
-            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .collect::<io::Result<Vec<_>>>()
-            .map_err(|e| TestbedError::io("picking free loopback ports", e))?;
-        let port = |i: usize| -> Result<u16, TestbedError> {
-            listeners[i]
-                .local_addr()
-                .map(|a| a.port())
-                .map_err(|e| TestbedError::io("picking free loopback ports", e))
-        };
+        let ports = free_loopback_ports(4)?;
         Ok(Ports {
-            c2s: port(0)?,
-            c2s_direct_tls: port(1)?,
-            component: port(2)?,
-            http: port(3)?,
+            c2s: ports[0],
+            c2s_direct_tls: ports[1],
+            component: ports[2],
+            http: ports[3],
         })
     }
 
@@ -416,7 +407,7 @@ impl Prosody {
     /// data; returns once ready.
     pub fn restart(&mut self) -> Result<(), TestbedError> {
         self.stop();
-        self.spawn_and_wait()
+        retry_while_ports_in_use(|| self.spawn_and_wait())
     }
 
     /// The last `lines` lines of the log (plus anything on stdout/stderr).

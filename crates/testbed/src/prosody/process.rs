@@ -158,3 +158,83 @@ pub(in super::super) fn random_hex(bytes: usize) -> Result<String, TestbedError>
         s
     }))
 }
+
+/// `n` distinct loopback ports that are free now, chosen at random *below*
+/// the kernel's ephemeral range (`ip_local_port_range`).
+///
+/// A port from the ephemeral range (what binding to port 0 gives) can be
+/// taken as the local end of any outgoing connection on the machine while
+/// the server is down for a `restart()`, and the restart then fails with
+/// `eaddrinuse`. Below that range only a listener can take it.
+pub(in super::super) fn free_loopback_ports(n: usize) -> Result<Vec<u16>, TestbedError> {
+    let low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    // Fall back to the ephemeral range if the one below it is too small.
+    let (start, end) = if low > 11_000 { (10_000, low) } else { (0, 0) };
+    let mut ports = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut found = None;
+        for _ in 0..200 {
+            let port = if start < end {
+                let mut b = [0u8; 2];
+                getrandom::fill(&mut b).map_err(|e| {
+                    TestbedError::io(
+                        "picking free loopback ports",
+                        io::Error::other(e.to_string()),
+                    )
+                })?;
+                start + u16::from_le_bytes(b) % (end - start)
+            } else {
+                0
+            };
+            if ports.contains(&port) && port != 0 {
+                continue;
+            }
+            if let Ok(l) = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)) {
+                let port = l
+                    .local_addr()
+                    .map_err(|e| TestbedError::io("picking free loopback ports", e))?
+                    .port();
+                held.push(l);
+                found = Some(port);
+                break;
+            }
+        }
+        let port = found.ok_or_else(|| {
+            TestbedError::io(
+                "picking free loopback ports",
+                io::Error::new(io::ErrorKind::AddrInUse, "no free port after 200 tries"),
+            )
+        })?;
+        ports.push(port);
+    }
+    drop(held);
+    Ok(ports)
+}
+
+/// A restart keeps its ports (clients reconnect to them), so when one is
+/// briefly held by someone else, wait for it rather than give up: up to
+/// 10 attempts, 1 s apart.
+pub(in super::super) fn retry_while_ports_in_use(
+    mut start: impl FnMut() -> Result<(), TestbedError>,
+) -> Result<(), TestbedError> {
+    let mut attempt = 1;
+    loop {
+        match start() {
+            Err(TestbedError::PortsInUse { .. }) if attempt < 10 => {
+                attempt += 1;
+                thread::sleep(Duration::from_secs(1));
+            }
+            Err(TestbedError::PortsInUse { log_tail, .. }) => {
+                return Err(TestbedError::PortsInUse {
+                    attempts: attempt,
+                    log_tail,
+                });
+            }
+            other => return other,
+        }
+    }
+}
