@@ -49,6 +49,10 @@
 //! rooms_width = 18                 # room list width, 0..=80 (0 hides it)
 //! people_width = 22                # participant list width, 0..=80 (0 hides it)
 //! time_format = "%H:%M"            # strftime format of message timestamps
+//! styling = true                   # XEP-0393 *strong* _emphasis_ ~strike~ `code` > quotes
+//! highlight_words = ["confab"]     # highlight these words too, besides our nick
+//! chat_states = true               # "typing…": send ours, show others' (XEP-0085)
+//! chat_states_max_occupants = 30   # never send ours in rooms bigger than this
 //!
 //! [theme]                          # any field of `Theme`; see `style` for the syntax
 //! highlight = "yellow bold"        # FG [on BG] [bold] [italic] [underline] [reversed] [dim]
@@ -220,6 +224,15 @@ pub struct UiConfig {
     pub people_width: u16,
     /// `strftime` format of message timestamps (checked to be valid for chrono).
     pub time_format: String,
+    /// Render XEP-0393 message styling.
+    pub styling: bool,
+    /// Words that highlight a message, besides our nick (whole words,
+    /// any case).
+    pub highlight_words: Vec<String>,
+    /// Send our chat states (XEP-0085) and show others'.
+    pub chat_states: bool,
+    /// Rooms with more occupants than this never get our chat states.
+    pub chat_states_max_occupants: usize,
     /// The default theme with the `[theme]` entries applied (each entry
     /// replaces that style wholly).
     pub theme: crate::ui::theme::Theme,
@@ -241,6 +254,10 @@ impl Default for UiConfig {
             rooms_width: 18,
             people_width: 22,
             time_format: "%H:%M".to_owned(),
+            styling: true,
+            highlight_words: Vec::new(),
+            chat_states: true,
+            chat_states_max_occupants: 30,
             theme: crate::ui::theme::Theme::default(),
             keys: Vec::new(),
         }

@@ -31,6 +31,10 @@ pub(crate) const UI_KEYS: &[&str] = &[
     "rooms_width",
     "people_width",
     "time_format",
+    "styling",
+    "highlight_words",
+    "chat_states",
+    "chat_states_max_occupants",
 ];
 /// The fields of `Theme`, in its order.
 pub(crate) const THEME_KEYS: &[&str] = &[
@@ -50,6 +54,8 @@ pub(crate) const THEME_KEYS: &[&str] = &[
     "unread",
     "mention",
     "error",
+    "quote",
+    "code",
 ];
 pub(crate) const ACCOUNT_KEYS: &[&str] = &[
     "jid",
@@ -117,6 +123,10 @@ pub(crate) struct RawUi {
     pub rooms_width: Option<Spanned<i64>>,
     pub people_width: Option<Spanned<i64>>,
     pub time_format: Option<Spanned<String>>,
+    pub styling: Option<bool>,
+    pub highlight_words: Option<Vec<Spanned<String>>>,
+    pub chat_states: Option<bool>,
+    pub chat_states_max_occupants: Option<Spanned<i64>>,
 }
 
 /// `[theme]`: one optional style string per `Theme` style field, and
@@ -180,6 +190,8 @@ raw_theme!(
     unread,
     mention,
     error,
+    quote,
+    code,
 );
 
 #[derive(Debug, Deserialize)]

@@ -486,6 +486,26 @@ fn check_ui(
     if let Some(format) = &r.time_format {
         ui.time_format = ctx.check(format, "ui.time_format", |f| check_time_format(f))?;
     }
+    ui.styling = r.styling.unwrap_or(ui.styling);
+    ui.chat_states = r.chat_states.unwrap_or(ui.chat_states);
+    if let Some(max) = &r.chat_states_max_occupants {
+        ui.chat_states_max_occupants = ctx.check(max, "ui.chat_states_max_occupants", |&n| {
+            usize::try_from(n).map_err(|_| format!("expected a number of occupants, found {n}"))
+        })?;
+    }
+    for word in r.highlight_words.iter().flatten() {
+        let word = ctx.check(word, "ui.highlight_words", |w| {
+            let w = w.trim();
+            if w.is_empty() {
+                Err("a highlight word is empty".to_owned())
+            } else if w.chars().any(char::is_control) {
+                Err("a highlight word has a control character".to_owned())
+            } else {
+                Ok(w.to_owned())
+            }
+        })?;
+        ui.highlight_words.push(word);
+    }
 
     for (name, value) in theme.styles() {
         let style = ctx.check(value, &format!("theme.{name}"), |s| parse_style(s))?;

@@ -119,6 +119,14 @@ pub fn render(config: &Config) -> String {
     let _ = writeln!(w, "rooms_width = {}", ui.rooms_width);
     let _ = writeln!(w, "people_width = {}", ui.people_width);
     let _ = writeln!(w, "time_format = {}", quote(&ui.time_format));
+    let _ = writeln!(w, "styling = {}", ui.styling);
+    let _ = writeln!(w, "highlight_words = {}", list(&ui.highlight_words));
+    let _ = writeln!(w, "chat_states = {}", ui.chat_states);
+    let _ = writeln!(
+        w,
+        "chat_states_max_occupants = {}",
+        ui.chat_states_max_occupants
+    );
 
     let _ = writeln!(w, "\n[theme]");
     for (name, style) in theme_styles(&ui.theme) {

@@ -3,7 +3,7 @@
 //! feature module (tables, prompts, forms). Above `state` and the feature
 //! modules: it imports them, they do not import it.
 
-use super::messages::mentions;
+use super::messages::highlights;
 use super::state::UiState;
 use super::views::Overlay;
 use super::{conference, contacts, invite, moderation, rooms};
@@ -43,7 +43,7 @@ impl UiState {
                     let own_nick = store.room(&key).map(|r| r.own_nick.clone());
                     let highlight = *private
                         || room.is_none()
-                        || own_nick.as_deref().is_some_and(|n| mentions(body, n));
+                        || highlights(body, own_nick.as_deref(), &self.settings.highlight_words);
                     let looking = self.current.as_ref() == Some(&key);
                     let seq = store.window(&key).and_then(|w| {
                         w.messages()

@@ -13,10 +13,11 @@ use std::collections::HashMap;
 use chrono::{FixedOffset, NaiveDate, Timelike};
 use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::color::nick_color;
+use super::styling::{self, Styles};
 use super::theme::Theme;
 use super::{sanitize, sanitize_name};
 use crate::store::{Kind, Message, MessageLog};
@@ -40,6 +41,10 @@ pub struct MessageView<'a> {
     /// Occupants whose nick imitates another's → whom
     /// ([`crate::names::lookalikes`]): marked `(≈nick)` after the nick.
     pub lookalikes: Option<&'a HashMap<&'a str, &'a str>>,
+    /// XEP-0393 styling of message bodies.
+    pub styling: bool,
+    /// Words that highlight a message besides our nick.
+    pub highlight_words: &'a [String],
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -183,13 +188,53 @@ fn layout_line(
         col: 0,
         gs: scratch,
     };
-    let mut body_lines = line.body.split('\n');
-    let mut first: Vec<(&str, Style)> = line.prefix.iter().map(|(t, s)| (&**t, *s)).collect();
-    first.push((body_lines.next().unwrap_or(""), line.body_style));
-    wrap.line(&first, 0);
-    for more in body_lines {
-        wrap.line(&[(more, line.body_style)], indent);
+    let styled = line.styled.then(|| styling::style_body(&line.body));
+    let count = line.body.split('\n').count();
+    let mut segments: Vec<(&str, Style)> = Vec::new();
+    for (k, text) in line.body.split('\n').enumerate() {
+        segments.clear();
+        if k == 0 {
+            segments.extend(line.prefix.iter().map(|(t, s)| (&**t, *s)));
+        }
+        match styled.as_ref().and_then(|runs| runs.get(k)) {
+            Some(runs) => segments.extend(
+                runs.iter()
+                    .map(|(r, s)| (&text[r.clone()], styled_as(line.body_style, *s, theme))),
+            ),
+            None => segments.push((text, line.body_style)),
+        }
+        if k + 1 == count
+            && let Some((suffix, style)) = &line.suffix
+        {
+            segments.push((suffix, *style));
+        }
+        wrap.line(&segments, if k == 0 { 0 } else { indent });
     }
+}
+
+/// `base` with the XEP-0393 styles of a run; directives are dim.
+fn styled_as(base: Style, s: Styles, theme: &Theme) -> Style {
+    let mut style = base;
+    if s.quote > 0 {
+        style = style.patch(theme.quote);
+    }
+    if s.pre {
+        style = style.patch(theme.code);
+    }
+    let mut m = Modifier::empty();
+    if s.strong {
+        m |= Modifier::BOLD;
+    }
+    if s.emphasis {
+        m |= Modifier::ITALIC;
+    }
+    if s.strike {
+        m |= Modifier::CROSSED_OUT;
+    }
+    if s.directive {
+        m |= Modifier::DIM;
+    }
+    style.add_modifier(m)
 }
 
 fn local_date(m: &Message, offset: FixedOffset) -> NaiveDate {
@@ -230,6 +275,10 @@ struct Line<'m> {
     prefix: Vec<(Cow<'m, str>, Style)>,
     body: Cow<'m, str>,
     body_style: Style,
+    /// The body gets XEP-0393 styling.
+    styled: bool,
+    /// After the body's last line, never styled: " (edited)".
+    suffix: Option<(&'static str, Style)>,
 }
 
 fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
@@ -253,15 +302,13 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         sanitize(&m.body, true)
     };
     // Corrected by its sender (XEP-0308).
-    let body = if m.edited && m.kind == Kind::Chat {
-        Cow::Owned(format!("{body} (edited)"))
-    } else {
-        body
-    };
+    let suffix = (m.edited && m.kind == Kind::Chat).then_some((" (edited)", theme.event));
     let event = |prefix: Vec<(Cow<'m, str>, Style)>, body: String| Line {
         prefix,
         body: body.into(),
         body_style: theme.event,
+        styled: false,
+        suffix: None,
     };
     let who = nick.as_deref().unwrap_or("the room");
     match m.kind {
@@ -301,6 +348,8 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
             prefix,
             body,
             body_style: theme.event,
+            styled: false,
+            suffix,
         };
     };
     let own = m.own || view.own_nick == m.nick.as_deref();
@@ -311,7 +360,7 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
     } else {
         theme.nick
     };
-    let highlight = !own && view.own_nick.is_some_and(|n| mentions(&body, n));
+    let highlight = !own && highlights(&body, view.own_nick, view.highlight_words);
     // An imitation of another occupant's nick says so.
     let lookalike = m
         .nick
@@ -344,6 +393,8 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
             prefix,
             body,
             body_style,
+            styled: view.styling,
+            suffix,
         };
     }
     prefix.push(("<".into(), Style::default()));
@@ -358,6 +409,8 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         } else {
             Style::default()
         },
+        styled: view.styling,
+        suffix,
     }
 }
 
@@ -370,6 +423,11 @@ fn in_parens(text: &str) -> String {
     } else {
         format!(" ({text})")
     }
+}
+
+/// Whether `body` mentions our nick or one of the highlight words.
+pub fn highlights(body: &str, own_nick: Option<&str>, words: &[String]) -> bool {
+    own_nick.is_some_and(|n| mentions(body, n)) || words.iter().any(|w| mentions(body, w))
 }
 
 /// Whether `body` mentions `nick` as a word, ignoring case.
@@ -552,5 +610,7 @@ impl Wrapper<'_> {
     }
 }
 
+#[cfg(test)]
+mod styled_tests;
 #[cfg(test)]
 mod tests;

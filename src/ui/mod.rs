@@ -20,6 +20,7 @@ mod moderation;
 pub mod rooms;
 mod sanitize;
 pub mod state;
+pub mod styling;
 pub mod theme;
 pub mod view;
 pub mod views;

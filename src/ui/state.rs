@@ -58,6 +58,13 @@ pub struct UiSettings {
     pub time_format: String,
     /// Timezone for times and day separators (`None`: the local one).
     pub utc_offset: Option<chrono::FixedOffset>,
+    /// XEP-0393 styling rendered.
+    pub styling: bool,
+    /// Words that highlight a message besides our nick.
+    pub highlight_words: Vec<String>,
+    /// Chat states sent and shown; never sent in rooms above the limit.
+    pub chat_states: bool,
+    pub chat_states_max_occupants: usize,
 }
 
 impl Default for UiSettings {
@@ -67,6 +74,10 @@ impl Default for UiSettings {
             set_title: true,
             time_format: "%H:%M".into(),
             utc_offset: None,
+            styling: true,
+            highlight_words: Vec::new(),
+            chat_states: true,
+            chat_states_max_occupants: 30,
         }
     }
 }
@@ -132,6 +143,10 @@ impl UiState {
             set_title: c.set_title,
             time_format: c.time_format.clone(),
             utc_offset: None,
+            styling: c.styling,
+            highlight_words: c.highlight_words.clone(),
+            chat_states: c.chat_states,
+            chat_states_max_occupants: c.chat_states_max_occupants,
         };
         Ok(UiState::new(keymap, c.theme.clone(), panes, settings))
     }

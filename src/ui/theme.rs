@@ -30,6 +30,10 @@ pub struct Theme {
     pub unread: Style,
     pub mention: Style,
     pub error: Style,
+    /// XEP-0393 quotes (`> text`).
+    pub quote: Style,
+    /// XEP-0393 preformatted spans and blocks.
+    pub code: Style,
 }
 
 impl Default for Theme {
@@ -57,6 +61,8 @@ impl Default for Theme {
                 .fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
             error: Style::default().fg(Color::Red),
+            quote: Style::default().fg(Color::Green),
+            code: Style::default().fg(Color::Magenta),
         }
     }
 }

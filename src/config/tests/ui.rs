@@ -148,9 +148,35 @@ fn theme_keys_are_the_theme_fields() {
         theme.unread,
         theme.mention,
         theme.error,
+        theme.quote,
+        theme.code,
     ];
     assert_eq!(all.len(), raw::THEME_STYLE_KEYS.len());
     assert!(all.iter().all(|s| *s == magenta), "{theme:?}");
+}
+
+#[test]
+fn styling_highlight_words_and_chat_states() {
+    let ui = load_str(&format!(
+        "{ACCOUNT}[ui]\nstyling = false\nhighlight_words = [\"release\", \" confab \"]\n\
+         chat_states = false\nchat_states_max_occupants = 5\n"
+    ))
+    .unwrap()
+    .ui;
+    assert!(!ui.styling && !ui.chat_states);
+    assert_eq!(ui.highlight_words, ["release", "confab"]);
+    assert_eq!(ui.chat_states_max_occupants, 5);
+    let d = UiConfig::default();
+    assert!(d.styling && d.chat_states && d.highlight_words.is_empty());
+    assert_eq!(d.chat_states_max_occupants, 30);
+    assert_eq!(
+        ui_err("[ui]\nhighlight_words = [\"ok\", \"  \"]\n"),
+        "config.toml:4: ui.highlight_words: a highlight word is empty"
+    );
+    assert_eq!(
+        ui_err("[ui]\nchat_states_max_occupants = -1\n"),
+        "config.toml:4: ui.chat_states_max_occupants: expected a number of occupants, found -1"
+    );
 }
 
 #[test]
@@ -182,13 +208,14 @@ fn unknown_ui_and_theme_keys() {
         e.to_string(),
         "config.toml:5: unknown key \"hilight\" in [theme] (expected one of timestamp, nick, \
          own_nick, nick_colors, highlight, action, event, day_separator, unread_marker, title, \
-         status_bar, border, selected, unread, mention, error)"
+         status_bar, border, selected, unread, mention, error, quote, code)"
     );
     assert!(matches!(e, ConfigError::UnknownKey { ref key, .. } if key == "hilight"));
     assert_eq!(
         ui_err("[ui]\nbeep = true\n"),
         "config.toml:4: unknown key \"beep\" in [ui] (expected one of bell, set_title, \
-         show_events, rooms_width, people_width, time_format)"
+         show_events, rooms_width, people_width, time_format, styling, highlight_words, \
+         chat_states, chat_states_max_occupants)"
     );
     let msg = ui_err("[tui]\nbell = true\n");
     assert!(
