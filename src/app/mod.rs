@@ -21,6 +21,7 @@ use crate::store::{Event, Input, JoinState, Store};
 mod archive;
 mod bookmarks;
 mod call;
+mod chat_states;
 mod chatting;
 mod conference;
 mod continuity;
@@ -204,6 +205,8 @@ pub struct App {
     own_presence: (Show, Option<String>),
     /// Call signalling and the media task (`app/call.rs`).
     call: call::CallSignals,
+    /// Our XEP-0085 chat states (`app/chat_states.rs`).
+    chat_states: chat_states::ChatStates,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -242,6 +245,7 @@ impl App {
             pep: pep::PepState::default(),
             own_presence: (Show::Available, None),
             call: call::CallSignals::default(),
+            chat_states: chat_states::ChatStates::default(),
         }
     }
 
@@ -452,6 +456,7 @@ impl App {
                 self.in_room(&room, text)?;
                 let id = self.message_id();
                 let message = muc::groupchat(&room, &body, &id);
+                let message = self.with_chat_state(&room, message);
                 self.send_echoed(text, room, message, id)
             }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
@@ -462,7 +467,10 @@ impl App {
                     self.in_room(&bare, text)?;
                 }
                 let id = self.message_id();
-                let message = chat(self.wire_address(&to), &body, &id, private);
+                let mut message = chat(self.wire_address(&to), &body, &id, private);
+                if !private {
+                    message = self.with_chat_state(&bare, message);
+                }
                 let tag = self.wait(
                     text,
                     Waiting::SentChat {

@@ -665,6 +665,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::InvitationDeclined(_) => "decline",
             Incoming::Chatting(_) => "chatting",
             Incoming::Subscription(_) => "subscription",
+            Incoming::ChatState(_) => "chat-state",
             Incoming::Ignored(_) => "ignored",
         },
         SessionEvent::IqRequest(_) => "iq-request",

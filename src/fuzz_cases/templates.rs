@@ -41,6 +41,11 @@ pub const STANZAS: &[&str] = &[
        <replace xmlns='urn:xmpp:message-correct:0' id='{id}'/><stanza-id xmlns='urn:xmpp:sid:0' id='{sid}' by='{room}'/></message>",
     "<message from='{room}/{nick}' type='chat'><body>{text}</body><x xmlns='http://jabber.org/protocol/muc#user'/></message>",
     "<message from='{room}' type='groupchat'><x xmlns='http://jabber.org/protocol/muc#user'><status code='104'/><status code='172'/></x></message>",
+    // ---- Chat states (XEP-0085) ----
+    "<message from='{room}/{nick}' type='groupchat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+    "<message from='{room}/{own}' type='groupchat'><paused xmlns='http://jabber.org/protocol/chatstates'/></message>",
+    "<message from='{contact}/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+    "<message from='{stranger}' type='chat'><gone xmlns='http://jabber.org/protocol/chatstates'/></message>",
     // ---- One-to-one ----
     "<message from='{contact}/phone' type='chat' id='{id}'><body>{text}</body><thread>t</thread>
        <delay xmlns='urn:xmpp:delay' stamp='{stamp}'/></message>",

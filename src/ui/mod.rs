@@ -22,6 +22,7 @@ mod sanitize;
 pub mod state;
 pub mod styling;
 pub mod theme;
+pub mod typing;
 pub mod view;
 pub mod views;
 pub mod widgets;
@@ -130,6 +131,11 @@ pub async fn run(
     // SIGTERM / SIGHUP end the session like /quit (and restore the terminal).
     let mut term_signal = signal(tokio::signal::unix::SignalKind::terminate());
     let mut hup_signal = signal(tokio::signal::unix::SignalKind::hangup());
+    app.set_chat_states(
+        ui.settings
+            .chat_states
+            .then_some(ui.settings.chat_states_max_occupants),
+    );
     // The one-to-one windows open when confab last ran.
     let restored = app.restore_windows();
     ui.on_events(&app.store, &restored);
@@ -204,6 +210,7 @@ pub async fn run(
                         if handle_key(&mut app, &mut ui, k) == KeyOutcome::Quit {
                             break 0;
                         }
+                        typing::after_input(&mut app, &ui);
                     }
                     dirty = true;
                 }
@@ -220,6 +227,7 @@ pub async fn run(
                     // A multi-line paste stays one message.
                     ui.editor.insert_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
                     ui.completer.reset();
+                    typing::after_input(&mut app, &ui);
                     dirty = true;
                 }
                 Some(LoopEvent::Term(TermEvent::Mouse(m))) => {

@@ -231,12 +231,20 @@ pub fn render_buf(
         } else {
             Style::default()
         };
-        Paragraph::new(Line::from(vec![
+        let mut spans = vec![
             Span::styled(format!(" {conn} {who}{pos} "), theme.status_bar),
             Span::raw(" "),
             Span::styled(sanitize(&ui.status, false).into_owned(), style),
-        ]))
-        .render(status, buf);
+        ];
+        // Who is typing in this window (XEP-0085).
+        if ui.settings.chat_states
+            && let Some(w) = &ui.current
+            && let Some(typing) = super::typing::line(store, w, chrono::Utc::now())
+        {
+            let gap = if ui.status.is_empty() { "" } else { "  " };
+            spans.push(Span::styled(format!("{gap}{typing}"), theme.event));
+        }
+        Paragraph::new(Line::from(spans)).render(status, buf);
     }
 
     // Input line.

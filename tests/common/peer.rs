@@ -70,3 +70,34 @@ pub async fn answer(stream: &mut Stream, id: &str) -> Iq {
     .await
     .expect("an answer in time")
 }
+
+/// Reads the peer's stream until a presence from `from` arrives.
+pub async fn presence_from(stream: &mut Stream, from: &str) {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(
+                    Stanza::Presence(p),
+                )))) if p.from.as_ref().map(|f| f.to_string()).as_deref() == Some(from) => {
+                    return;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("peer stream: {e}"),
+                None => panic!("peer stream closed"),
+            }
+        }
+    })
+    .await
+    .expect("presence in time")
+}
+
+/// Joins `room` as `nick` (a MUC join presence) and waits for the
+/// room's presence of the peer itself.
+pub async fn join_room(stream: &mut Stream, room: &str, nick: &str) {
+    let occupant = format!("{room}/{nick}");
+    let mut join = Presence::available().with_to(Jid::new(&occupant).unwrap());
+    join.payloads
+        .push(minidom::Element::builder("x", "http://jabber.org/protocol/muc").build());
+    send(stream, join).await;
+    presence_from(stream, &occupant).await;
+}

@@ -6,16 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use jid::Jid;
 use minidom::Element;
 use serde_json::Value;
-use tokio_xmpp::Stanza;
-use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::presence::Presence;
-
-use confab::session::connect::Stream;
 
 use crate::common::peer::*;
 use crate::common::*;
@@ -148,26 +143,6 @@ fn mam_catches_up_after_a_server_restart(kind: ServerKind) {
     assert_eq!(bodies(&alice, "before the restart").len(), 1);
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 0);
-}
-
-/// Reads the peer's stream until a presence from `from` arrives.
-async fn presence_from(stream: &mut Stream, from: &str) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match stream.next().await {
-                Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(
-                    Stanza::Presence(p),
-                )))) if p.from.as_ref().map(|f| f.to_string()).as_deref() == Some(from) => {
-                    return;
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => panic!("peer stream: {e}"),
-                None => panic!("peer stream closed"),
-            }
-        }
-    })
-    .await
-    .expect("presence in time")
 }
 
 fn groupchat(body: &str, id: &str, replace: Option<&str>) -> Message {

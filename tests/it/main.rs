@@ -9,6 +9,7 @@ mod bookmarks;
 mod call;
 mod carbons;
 mod channel_search;
+mod chat_states;
 mod chatting;
 mod chatting_tui;
 mod cli;

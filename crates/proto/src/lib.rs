@@ -14,6 +14,7 @@ pub mod admin;
 pub mod bookmarks;
 pub mod carbons;
 pub mod channel_search;
+pub mod chat_states;
 pub mod chatting;
 pub mod conference;
 pub mod correction;
@@ -198,6 +199,8 @@ pub enum Incoming {
     InvitationDeclined(invite::Decline),
     /// A XEP-0194 chatting event of a contact (PEP).
     Chatting(chatting::ChattingEvent),
+    /// XEP-0085: a bodyless chat state notice ("typing…").
+    ChatState(chat_states::ChatStateNotice),
     /// A subscription presence (`subscribe`, `subscribed`, …).
     Subscription(roster::SubscriptionRequest),
     /// Something we do not act on (kept for diagnostics).

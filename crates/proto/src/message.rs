@@ -160,6 +160,15 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
                 delayed,
             };
         }
+        if nick.is_some()
+            && let Some(state) = super::chat_states::of(m)
+        {
+            return Incoming::ChatState(super::chat_states::ChatStateNotice {
+                from: from.clone(),
+                room: Some(room),
+                state,
+            });
+        }
         return Incoming::Ignored("groupchat without body");
     }
     let stanza_id = stanza_id_by(&m.payloads, &room);
@@ -179,6 +188,15 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
         return Incoming::Ignored("message without sender");
     };
     let Some(body) = body_of(m) else {
+        // A private message's notice (from a room occupant) is not shown.
+        let private = m.payloads.iter().any(|p| p.is("x", ns::MUC_USER));
+        if !private && let Some(state) = super::chat_states::of(m) {
+            return Incoming::ChatState(super::chat_states::ChatStateNotice {
+                from,
+                room: None,
+                state,
+            });
+        }
         return Incoming::Ignored("message without body");
     };
     Incoming::Chat(ChatMessage {
@@ -349,10 +367,13 @@ mod tests {
         };
         assert!(c.muc_user);
         assert_eq!(c.body, "I'll give thee a wind.");
-        // Chat-state only: ignored.
+        // Chat-state only: a notice (XEP-0085), not a message.
         let m = msg(
             "<message xmlns='jabber:client' from='a@b/c' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>",
         );
+        assert!(matches!(classify_message(&m), Incoming::ChatState(_)));
+        // Without body or state: ignored.
+        let m = msg("<message xmlns='jabber:client' from='a@b/c' type='chat'/>");
         assert!(matches!(classify_message(&m), Incoming::Ignored(_)));
     }
 

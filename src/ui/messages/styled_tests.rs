@@ -84,8 +84,10 @@ fn draw(log: &MessageLog, v: &MessageView, w: u16, h: u16) -> Buffer {
 
 #[test]
 fn snapshot_styled_text() {
-    let mut theme = Theme::default();
-    theme.nick_colors = false;
+    let theme = Theme {
+        nick_colors: false,
+        ..Theme::default()
+    };
     let log = log_of(&[
         ("bob", "this is *strong*, _emphasis_ and ~struck~"),
         ("bob", "run `cargo test` now"),

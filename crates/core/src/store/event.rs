@@ -116,6 +116,18 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
+    /// XEP-0085: someone's chat state in a room (`nick`) or a
+    /// conversation (`from`) changed what is shown: `composing`,
+    /// `paused`, or `active`/`inactive`/`gone` (no longer shown).
+    ChatState {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<BareJid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        state: &'static str,
+    },
     Subject {
         room: BareJid,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,6 +421,7 @@ impl Event {
             Event::Occupant { .. } => "occupant",
             Event::Message { .. } => "message",
             Event::Subject { .. } => "subject",
+            Event::ChatState { .. } => "chat-state",
             Event::Left { .. } => "left",
             Event::History { .. } => "history",
             Event::WindowOpened { .. } => "window-opened",

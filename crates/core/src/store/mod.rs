@@ -16,6 +16,7 @@ mod lookalike;
 mod moderation;
 mod presence;
 mod room;
+mod typing;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use room::{
     JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room,
     SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
 };
+pub use typing::{ChatState, Typing, Typist};
 
 use confab_proto::{ChatMessage, Dropped, ErrorInfo, Incoming};
 
@@ -220,6 +222,8 @@ pub struct Store {
     /// The newest one-to-one message with our account's archive id
     /// (live, carbon or archive): the account's catch-up starts after it.
     pub account_mark: Option<ArchiveMark>,
+    /// Who is typing where (XEP-0085).
+    pub typing: Typing,
 }
 
 impl Default for Store {
@@ -248,6 +252,7 @@ impl Store {
             publishing: Publishing::default(),
             calls: Calls::default(),
             account_mark: None,
+            typing: Typing::default(),
         }
     }
 
@@ -382,6 +387,7 @@ impl Store {
             Input::Disconnected { reason, retry_in } => {
                 let was_online = self.connection == Connection::Online;
                 self.connection = Connection::Offline;
+                self.typing.clear_all();
                 self.contacts.offline();
                 for r in self.rooms.values_mut() {
                     if r.state == JoinState::Joined || r.state == JoinState::Joining {
@@ -539,6 +545,47 @@ impl Store {
         });
     }
 
+    /// A chat state notice: shown for joined rooms (not our own nick)
+    /// and open conversations; an event when what is shown changes.
+    fn apply_chat_state(
+        &mut self,
+        n: confab_proto::chat_states::ChatStateNotice,
+        now: DateTime<Utc>,
+        out: &mut Vec<Event>,
+    ) {
+        let (window, who, in_room) = match &n.room {
+            Some(room) => {
+                let Some(r) = self.rooms.get(room) else {
+                    return;
+                };
+                let Some(nick) = n.from.resource() else {
+                    return;
+                };
+                if r.state != JoinState::Joined || nick.as_str() == r.own_nick {
+                    return;
+                }
+                (room.clone(), nick.to_string(), true)
+            }
+            None => {
+                let bare = n.from.to_bare();
+                let ours = self.jid.as_ref().is_some_and(|j| j.to_bare() == bare);
+                if ours || !self.conversations.contains_key(&bare) {
+                    return;
+                }
+                let who = bare.to_string();
+                (bare, who, false)
+            }
+        };
+        if self.typing.set(&window, &who, n.state, now) {
+            out.push(Event::ChatState {
+                room: in_room.then(|| window.clone()),
+                nick: in_room.then(|| who.clone()),
+                from: (!in_room).then_some(who),
+                state: n.state.name(),
+            });
+        }
+    }
+
     fn apply_incoming(&mut self, inc: Incoming, now: DateTime<Utc>, out: &mut Vec<Event>) {
         match inc {
             Incoming::MucPresence(p) => self.apply_presence(p, now, out),
@@ -547,7 +594,12 @@ impl Store {
                 nick: _,
                 error,
             } => self.apply_presence_error(room, error, now, out),
-            Incoming::RoomMessage(m) => self.apply_room_message(m, now, out),
+            Incoming::RoomMessage(m) => {
+                if let Some(nick) = &m.nick {
+                    self.typing.clear(&m.room, nick);
+                }
+                self.apply_room_message(m, now, out)
+            }
             Incoming::Subject {
                 room,
                 nick,
@@ -574,7 +626,12 @@ impl Store {
                     subject,
                 });
             }
-            Incoming::Chat(c) => self.apply_chat(c, now, out),
+            Incoming::Chat(c) => {
+                let bare = c.from.to_bare();
+                self.typing.clear(&bare, bare.as_str());
+                self.apply_chat(c, now, out)
+            }
+            Incoming::ChatState(n) => self.apply_chat_state(n, now, out),
             // The session passed on only our own account's copies.
             Incoming::Carbon(c) => {
                 let delayed = c.time.is_some();
