@@ -329,6 +329,7 @@ async fn run(
             account: config.account.jid.clone(),
             default_nick: config.account.nick.clone(),
             history_load: config.history_load,
+            export_dir: config.paths.data_dir.join("exports"),
         },
     );
     let mut app = app.with_media(media);

@@ -42,6 +42,7 @@ impl App {
                 account,
                 default_nick: nick,
                 history_load,
+                export_dir: std::env::temp_dir().join("confab-test-exports"),
             },
         );
         (app, rx)

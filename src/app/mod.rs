@@ -20,6 +20,7 @@ use crate::store::{Event, Input, JoinState, Store};
 
 mod archive;
 mod bookmarks;
+mod buffer;
 mod call;
 mod chat_states;
 mod chatting;
@@ -177,6 +178,8 @@ pub struct AppOptions {
     /// Messages of archive shown on join (and history asked of the room
     /// the first time).
     pub history_load: usize,
+    /// Where `/export` writes without a FILE.
+    pub export_dir: std::path::PathBuf,
 }
 
 pub struct App {
@@ -229,7 +232,7 @@ fn err_event(command: &str, condition: &str, text: impl Into<String>) -> Event {
 
 impl App {
     pub fn new(session: SessionHandle, history: Option<History>, opts: AppOptions) -> App {
-        App {
+        let mut app = App {
             store: Store::new(),
             session,
             history,
@@ -246,7 +249,9 @@ impl App {
             own_presence: (Show::Available, None),
             call: call::CallSignals::default(),
             chat_states: chat_states::ChatStates::default(),
-        }
+        };
+        app.load_ignores();
+        app
     }
 
     pub fn session(&self) -> &SessionHandle {
@@ -631,6 +636,14 @@ impl App {
             Command::Deny { jid } => self.start_deny(text, jid),
             Command::Where { contact } => self.start_where(text, contact),
             Command::Chatting { target, publish } => self.start_chatting(text, target, publish),
+            Command::Find {
+                text: words,
+                within,
+            } => self.start_find(text, words, within)?,
+            Command::Export { of, file, json } => self.start_export(text, of, file, json)?,
+            Command::Ignore { jid, nick } => self.start_ignore(text, jid, nick)?,
+            Command::Unignore { jid, nick } => self.start_unignore(text, jid, nick)?,
+            Command::Ignored => self.start_ignored(text),
             Command::Call { room } => self.start_call(text, room)?,
             Command::Hangup => self.start_hangup(text)?,
             Command::Mute => self.start_mute(text, true)?,
@@ -651,6 +664,7 @@ impl App {
             Command::Wait(_)
             | Command::Sleep(_)
             | Command::Quit
+            | Command::Clear
             | Command::Me { .. }
             | Command::Win(_)
             | Command::Layout { .. } => {

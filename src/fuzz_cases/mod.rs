@@ -173,6 +173,7 @@ impl Harness {
                 account: BareJid::new(ME).expect("a bare JID"),
                 default_nick: OWN.into(),
                 history_load: 0,
+                export_dir: std::env::temp_dir().join("confab-fuzz-exports"),
             },
         );
         let mut ui = UiState::default();

@@ -21,6 +21,8 @@ impl UiState {
             // Contacts view, subscription requests, /where.
             contacts::on_event(self, e);
             contacts::refresh(self, store, e);
+            // /find's results; /export, /ignore said on the status line.
+            super::find::on_event(self, e);
             match e {
                 Event::Message {
                     room,

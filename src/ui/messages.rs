@@ -45,6 +45,8 @@ pub struct MessageView<'a> {
     pub styling: bool,
     /// Words that highlight a message besides our nick.
     pub highlight_words: &'a [String],
+    /// `/clear`: lines up to this seq are left out.
+    pub cleared: Option<i64>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -91,11 +93,7 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
     let mut scratch = Vec::new();
     let mut oldest_block = 0;
     let mut exhausted = true;
-    let mut lines = log
-        .iter()
-        .rev()
-        .filter(|m| view.show_events || m.kind == Kind::Chat)
-        .peekable();
+    let mut lines = log.iter().rev().filter(|m| shown(m, view)).peekable();
     while let Some(m) = lines.next() {
         let older = lines.peek().copied();
         block.clear();
@@ -119,9 +117,53 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
         draw_row(row, area, area.bottom() - 1 - k as u16, buf);
     }
     Rendered {
-        reached_top: exhausted && (total == 0 || scroll + height > total - oldest_block),
+        // After /clear the top is not the archive's business.
+        reached_top: view.cleared.is_none()
+            && exhausted
+            && (total == 0 || scroll + height > total - oldest_block),
         max_scroll,
     }
+}
+
+/// Whether a line of the log is shown: events only when asked for, and
+/// nothing `/clear` took away.
+fn shown(m: &Message, view: &MessageView) -> bool {
+    (view.show_events || m.kind == Kind::Chat) && view.cleared.is_none_or(|c| m.seq > c)
+}
+
+/// The scroll (rows back from the bottom) that shows the line `seq`
+/// in the middle of a `width`×`height` pane; `None` when the log does not
+/// hold it (or it is not shown). Lays out only the lines below it.
+pub fn focus_scroll(
+    log: &MessageLog,
+    view: &MessageView,
+    width: usize,
+    height: usize,
+    seq: i64,
+) -> Option<usize> {
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let mut below = 0;
+    let mut block = Vec::new();
+    let mut scratch = Vec::new();
+    let mut lines = log.iter().rev().filter(|m| shown(m, view)).peekable();
+    while let Some(m) = lines.next() {
+        block.clear();
+        layout_line(
+            m,
+            lines.peek().copied(),
+            view,
+            width,
+            &mut block,
+            &mut scratch,
+        );
+        if m.seq == seq {
+            return Some((below + block.len() / 2).saturating_sub(height / 2));
+        }
+        below += block.len();
+    }
+    None
 }
 
 /// One screen row: pieces of styled text from column `col` on.

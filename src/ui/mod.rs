@@ -12,6 +12,7 @@ pub mod complete;
 mod conference;
 mod contacts;
 mod events;
+mod find;
 pub mod input;
 mod invite;
 pub mod keymap;
@@ -156,6 +157,14 @@ pub async fn run(
             last_draw = Instant::now();
             dirty = false;
             ui.page_rows = drawn.panes.messages.height.max(3);
+            if let Some(current) = ui.current.clone() {
+                let v = ui.view_mut(&current);
+                if v.jump_to.take().is_some()
+                    && let Some(s) = drawn.jumped
+                {
+                    v.scroll = s;
+                }
+            }
             if ui.bell {
                 ui.bell = false;
                 let _ = io::stdout().write_all(b"\x07");
@@ -388,6 +397,10 @@ fn scroll(ui: &mut UiState, rows: isize, max_scroll: usize) {
         return;
     }
     let v = ui.view_mut(&cur);
+    // Scrolling back after /clear shows the lines again.
+    if rows > 0 && v.cleared.take().is_some() {
+        return;
+    }
     let next = (v.scroll as isize + rows).max(0) as usize;
     // Scrolling up past what was drawn is allowed by one page: the archive
     // may fill it.
@@ -592,6 +605,7 @@ fn row_action(t: &Table, index: usize) -> Option<ViewAction> {
         TableKind::Invitations | TableKind::Bookmarks => invite::activate(t, index),
         TableKind::Contacts => contacts::activate(t, index),
         TableKind::AdminList { .. } => moderation::activate(t, index),
+        TableKind::Found => find::activate(t, index),
         TableKind::Plain => None,
     }
 }
@@ -604,6 +618,7 @@ fn do_view_action(app: &mut App, ui: &mut UiState, action: ViewAction) {
         }
         ViewAction::Prefill(line) => ui.editor.set(line),
         ViewAction::Refuse(why) => ui.set_status(why, true),
+        ViewAction::Show(at) => find::show(app, ui, at),
     }
 }
 
@@ -739,6 +754,19 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
             };
             execute(app, ui, cmd, shown);
         }
+        Command::Clear => match current {
+            Some(jid) => {
+                let newest = app
+                    .store
+                    .window(&jid)
+                    .and_then(|w| w.messages().iter().last().map(|m| m.seq));
+                let v = ui.view_mut(&jid);
+                v.cleared = newest;
+                v.scroll = 0;
+                v.unread_from = None;
+            }
+            None => ui.set_status("/clear: no window open", true),
+        },
         Command::Wait(_) | Command::Sleep(_) => {
             ui.set_status(format!("/{} is for scripts (--batch)", cmd.name()), true)
         }

@@ -315,6 +315,7 @@ mod tests {
             lookalikes: None,
             styling: true,
             highlight_words: &[],
+            cleared: None,
         };
         let area = ratatui::layout::Rect::new(0, 0, 60, 4);
         let mut buf = ratatui::buffer::Buffer::empty(area);

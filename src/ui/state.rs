@@ -27,6 +27,10 @@ pub struct RoomView {
     pub highlights: usize,
     /// Seq of the first unread line (the "new messages" marker).
     pub unread_from: Option<i64>,
+    /// Seq of a line to bring into view at the next draw (`/find`).
+    pub jump_to: Option<i64>,
+    /// `/clear`: lines up to this seq are not shown (until scrolling back).
+    pub cleared: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

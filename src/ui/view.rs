@@ -25,6 +25,8 @@ pub struct Drawn {
     /// Rows available above what is shown (to bound scrolling).
     pub max_scroll: usize,
     pub panes: PaneRects,
+    /// The scroll a pending jump (`RoomView::jump_to`) was drawn at.
+    pub jumped: Option<usize>,
 }
 
 pub fn render(store: &Store, ui: &UiState, f: &mut Frame) -> Drawn {
@@ -192,7 +194,16 @@ pub fn render_buf(
                     lookalikes: Some(&lookalikes),
                     styling: ui.settings.styling,
                     highlight_words: &ui.settings.highlight_words,
+                    cleared: v.cleared,
                 };
+                let mut view = view;
+                if let Some(seq) = v.jump_to {
+                    let (w_, h_) = (messages_a.width as usize, messages_a.height as usize);
+                    if let Some(s) = messages::focus_scroll(w.messages(), &view, w_, h_, seq) {
+                        view.scroll = s;
+                        drawn.jumped = Some(s);
+                    }
+                }
                 let r = messages::render(w.messages(), &view, messages_a, buf);
                 drawn.reached_top = r.reached_top;
                 drawn.max_scroll = r.max_scroll;

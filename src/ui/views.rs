@@ -44,6 +44,8 @@ pub enum TableKind {
     /// An affiliation or role list of `room` (`/members`, `/moderators`, …);
     /// `list` is `None` for a list of no known kind.
     AdminList { room: String, list: AdminList },
+    /// `/find`: messages of the local history.
+    Found,
     /// A table of no feature: Enter does nothing.
     Plain,
 }
@@ -65,9 +67,21 @@ pub enum Item {
     Contact { jid: String, room: Option<BareJid> },
     /// An entry of an affiliation or role list.
     Admin(AdminItem),
+    /// A message `/find` found: where, and how to know it again.
+    Found(FoundAt),
     /// A row of a [`TableKind::Plain`] table.
     #[default]
     None,
+}
+
+/// A message of the archive to bring into view: its window, and its
+/// stanza-id, else its time and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundAt {
+    pub window: BareJid,
+    pub stanza_id: Option<String>,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub body: String,
 }
 
 /// What Enter on a table's row or a prompt's key does.
@@ -81,6 +95,8 @@ pub enum ViewAction {
     Prefill(String),
     /// Say why nothing happens (an error); a table stays open.
     Refuse(String),
+    /// Close the table and show this message in its window.
+    Show(FoundAt),
 }
 
 impl ViewAction {

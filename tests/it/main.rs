@@ -6,6 +6,7 @@ mod common;
 
 mod batch;
 mod bookmarks;
+mod buffer;
 mod call;
 mod carbons;
 mod channel_search;

@@ -17,6 +17,7 @@ fn view<'a>(theme: &'a Theme, words: &'a [String]) -> MessageView<'a> {
         lookalikes: None,
         styling: true,
         highlight_words: words,
+        cleared: None,
     }
 }
 

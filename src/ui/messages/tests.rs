@@ -65,6 +65,7 @@ fn view(theme: &Theme) -> MessageView<'_> {
         lookalikes: None,
         styling: true,
         highlight_words: &[],
+        cleared: None,
     }
 }
 

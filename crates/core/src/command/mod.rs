@@ -4,6 +4,7 @@
 //! parsing, `/help`, completion and [`Command::name`] never drift apart.
 
 pub mod admin;
+mod buffer;
 mod call;
 mod directory;
 mod lex;
@@ -245,6 +246,25 @@ pub enum Command {
     Whois { room: BareJid, nick: String },
     /// `/help [COMMAND]`
     Help { topic: Option<String> },
+    /// `/find [--in ROOM|JID] TEXT`: the local history's full-text search.
+    Find {
+        text: String,
+        within: Option<BareJid>,
+    },
+    /// `/export ROOM|JID [FILE] [--json]`
+    Export {
+        of: BareJid,
+        file: Option<String>,
+        json: bool,
+    },
+    /// `/clear`: the current window's pane (the TUI's; nothing in batch).
+    Clear,
+    /// `/ignore ROOM NICK` (an occupant) or `/ignore JID` (everywhere).
+    Ignore { jid: BareJid, nick: Option<String> },
+    /// `/unignore ROOM NICK` or `/unignore JID`.
+    Unignore { jid: BareJid, nick: Option<String> },
+    /// `/ignored`
+    Ignored,
     /// `/quit`
     Quit,
 }
@@ -300,6 +320,12 @@ impl Command {
             Command::Browse { .. } => &directory::BROWSE,
             Command::Whois { .. } => &directory::WHOIS,
             Command::Help { .. } => &script::HELP,
+            Command::Find { .. } => &buffer::FIND,
+            Command::Export { .. } => &buffer::EXPORT,
+            Command::Clear => &buffer::CLEAR,
+            Command::Ignore { .. } => &buffer::IGNORE,
+            Command::Unignore { .. } => &buffer::UNIGNORE,
+            Command::Ignored => &buffer::IGNORED,
             Command::Quit => &script::QUIT,
         }
     }
@@ -337,6 +363,9 @@ impl Command {
             } => Some(room),
             Command::Moderate(m) => Some(m.room()),
             Command::Bookmark { room, .. } => room.as_ref(),
+            Command::Export { of: room, .. }
+            | Command::Ignore { jid: room, .. }
+            | Command::Unignore { jid: room, .. } => Some(room),
             Command::Status { .. }
             | Command::Chatting { .. }
             | Command::Msg { .. }
@@ -361,6 +390,9 @@ impl Command {
             | Command::Approve { .. }
             | Command::Deny { .. }
             | Command::Where { .. }
+            | Command::Find { .. }
+            | Command::Clear
+            | Command::Ignored
             | Command::Hangup
             | Command::Mute
             | Command::Unmute

@@ -7,7 +7,7 @@
 //! apart.
 
 use super::parse::{Args, ParseError};
-use super::{Command, admin, call, directory, rooms, script, social};
+use super::{Command, admin, buffer, call, directory, rooms, script, social};
 
 /// One command of the command language.
 #[derive(Debug)]
@@ -185,6 +185,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     social::DENY,
     social::WHERE,
     social::CHATTING,
+    buffer::FIND,
+    buffer::EXPORT,
+    buffer::CLEAR,
+    buffer::IGNORE,
+    buffer::UNIGNORE,
+    buffer::IGNORED,
     call::CALL,
     call::HANGUP,
     call::MUTE,

@@ -11,9 +11,12 @@ use rusqlite::{Connection, params};
 use crate::store::{Kind, Message};
 
 mod edits;
+mod ignored;
 mod marks;
+mod search;
 mod windows;
 
+pub use search::{Found, MAX_FOUND};
 pub use windows::{MAX_UNREAD, MAX_WINDOWS, OpenWindow};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,8 @@ pub enum HistoryError {
     },
     #[error("history database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("writing: {0}")]
+    Write(std::io::Error),
 }
 
 /// One message to archive, under its room or contact (bare JID).
@@ -83,6 +88,8 @@ impl History {
         edits::migrate(&conn)?;
         windows::migrate(&conn)?;
         marks::migrate(&conn)?;
+        search::migrate(&conn)?;
+        ignored::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -96,6 +103,8 @@ impl History {
         edits::migrate(&conn)?;
         windows::migrate(&conn)?;
         marks::migrate(&conn)?;
+        search::migrate(&conn)?;
+        ignored::migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),

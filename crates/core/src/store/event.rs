@@ -26,6 +26,20 @@ pub enum LeftKind {
     Destroyed,
 }
 
+/// One message `/find` found, as the `found` event lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FoundLine {
+    /// The room or contact.
+    pub conversation: String,
+    pub time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nick: Option<String>,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stanza_id: Option<String>,
+    pub own: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -127,6 +141,23 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         from: Option<String>,
         state: &'static str,
+    },
+    /// `/find`: the newest matches (at most `history::MAX_FOUND`).
+    Found {
+        words: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        within: Option<BareJid>,
+        results: Vec<FoundLine>,
+    },
+    /// `/export`: `messages` lines of `of` written to `path`.
+    Exported {
+        of: BareJid,
+        path: String,
+        messages: usize,
+    },
+    /// `/ignore`, `/unignore`, `/ignored`: whom we ignore now.
+    Ignored {
+        entries: Vec<String>,
     },
     Subject {
         room: BareJid,
@@ -422,6 +453,9 @@ impl Event {
             Event::Message { .. } => "message",
             Event::Subject { .. } => "subject",
             Event::ChatState { .. } => "chat-state",
+            Event::Found { .. } => "found",
+            Event::Exported { .. } => "exported",
+            Event::Ignored { .. } => "ignored",
             Event::Left { .. } => "left",
             Event::History { .. } => "history",
             Event::WindowOpened { .. } => "window-opened",

@@ -10,6 +10,7 @@ mod contacts;
 mod continuity;
 mod conversations;
 mod event;
+mod ignore;
 mod intake;
 mod invitations;
 mod lookalike;
@@ -27,7 +28,8 @@ use jid::{BareJid, FullJid, Jid};
 pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
-pub use event::{Event, LeftKind, OccupantAction};
+pub use event::{Event, FoundLine, LeftKind, OccupantAction};
+pub use ignore::{IgnoreEntry, Ignores, MAX_IGNORED};
 pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
@@ -224,6 +226,8 @@ pub struct Store {
     pub account_mark: Option<ArchiveMark>,
     /// Who is typing where (XEP-0085).
     pub typing: Typing,
+    /// Whom we ignore (`/ignore`): dropped on the way in.
+    pub ignores: Ignores,
 }
 
 impl Default for Store {
@@ -253,6 +257,7 @@ impl Store {
             calls: Calls::default(),
             account_mark: None,
             typing: Typing::default(),
+            ignores: Ignores::default(),
         }
     }
 
@@ -523,6 +528,9 @@ impl Store {
             } => self.open_chat(jid, messages, unread, restored, &mut out),
             Input::CloseChat { jid } => self.close_chat(&jid, &mut out),
             Input::ChatRead { jid } => self.chat_read(&jid),
+            // From the account's archive: an ignored contact's too is dropped.
+            Input::AccountArchive { message, .. }
+                if self.ignores.blocks_jid(&message.from.to_bare()) => {}
             Input::AccountArchive {
                 message,
                 stanza_id,
@@ -586,7 +594,35 @@ impl Store {
         }
     }
 
+    /// Whether `inc` comes from someone we ignore (dropped unseen).
+    fn ignored(&self, inc: &Incoming) -> bool {
+        let in_room = |room: &BareJid, nick: Option<&str>| {
+            let (Some(r), Some(nick)) = (self.rooms.get(room), nick) else {
+                return false;
+            };
+            nick != r.own_nick && self.ignores.blocks_occupant(r, nick)
+        };
+        match inc {
+            Incoming::RoomMessage(m) => in_room(&m.room, m.nick.as_deref()),
+            Incoming::Correction(c) => in_room(&c.room, c.nick.as_deref()),
+            Incoming::Chat(c) if c.muc_user => {
+                in_room(&c.from.to_bare(), c.from.resource().map(|r| r.as_str()))
+            }
+            Incoming::Chat(c) => self.ignores.blocks_jid(&c.from.to_bare()),
+            // A copy of what an ignored contact sent to another client of ours.
+            Incoming::Carbon(c) => self.ignores.blocks_jid(&c.message.from.to_bare()),
+            Incoming::ChatState(n) => match &n.room {
+                Some(room) => in_room(room, n.from.resource().map(|r| r.as_str())),
+                None => self.ignores.blocks_jid(&n.from.to_bare()),
+            },
+            _ => false,
+        }
+    }
+
     fn apply_incoming(&mut self, inc: Incoming, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        if self.ignored(&inc) {
+            return;
+        }
         match inc {
             Incoming::MucPresence(p) => self.apply_presence(p, now, out),
             Incoming::MucPresenceError {

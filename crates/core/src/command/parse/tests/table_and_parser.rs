@@ -54,6 +54,12 @@ fn every_command_variant_has_a_table_entry() {
         "/deny u@d",
         "/where u@d",
         "/chatting r@c off",
+        "/find release",
+        "/export r@c",
+        "/clear",
+        "/ignore r@c bob",
+        "/unignore bob@example.org",
+        "/ignored",
         "/call r@sfu",
         "/hangup",
         "/mute",
@@ -109,6 +115,12 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deny { .. }
             | Command::Where { .. }
             | Command::Chatting { .. }
+            | Command::Find { .. }
+            | Command::Export { .. }
+            | Command::Clear
+            | Command::Ignore { .. }
+            | Command::Unignore { .. }
+            | Command::Ignored
             | Command::Call { .. }
             | Command::Hangup
             | Command::Mute
@@ -192,6 +204,12 @@ fn sample(word: &str) -> &'static str {
         "[--protocol muc|conference|gc]" => "--protocol conference",
         "[--private]" => "--private",
         "NICK-or-JID" => "bob@example.org",
+        "WORDS" => "\"release notes\"",
+        "[ROOM|JID]" => "room@conference.example.org",
+        "ROOM|JID" => "room@conference.example.org",
+        "[FILE]" => "out.txt",
+        "[--json]" => "--json",
+        "[NICK]" => "bob",
         "JID" => "bob@example.org",
         "[JID]" => "bob@example.org",
         "on|off" => "off",
@@ -328,4 +346,45 @@ fn a_command_names_its_entry_and_its_room() {
     assert_eq!(ok("/status r@c away").room(), Some(&r("r@c")));
     assert_eq!(ok("/msg r@c/bob hi").room(), None);
     assert_eq!(ok("/bookmarks").room(), None);
+}
+
+#[test]
+fn buffer_tools_parse() {
+    assert_eq!(
+        ok("/find \"release notes\" r@c.example"),
+        Command::Find {
+            text: "release notes".into(),
+            within: Some(jid::BareJid::new("r@c.example").unwrap()),
+        }
+    );
+    assert!(matches!(ok("/find x"), Command::Find { within: None, .. }));
+    assert!(parse("/find").is_err());
+    assert!(parse("/find x notajid").is_err());
+    assert_eq!(
+        ok("/export bob@example.org out.jsonl"),
+        Command::Export {
+            of: jid::BareJid::new("bob@example.org").unwrap(),
+            file: Some("out.jsonl".into()),
+            json: true,
+        }
+    );
+    assert!(matches!(
+        ok("/export r@c --json"),
+        Command::Export {
+            json: true,
+            file: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        ok("/ignore r@c mallory"),
+        Command::Ignore {
+            jid: jid::BareJid::new("r@c").unwrap(),
+            nick: Some("mallory".into()),
+        }
+    );
+    assert!(matches!(
+        ok("/unignore spam@evil.example"),
+        Command::Unignore { nick: None, .. }
+    ));
 }

@@ -1,0 +1,266 @@
+//! Full-text search over the whole archive (`/find`) with SQLite FTS5, and
+//! reading a conversation out in order (`/export`).
+//!
+//! The index is an external-content FTS5 table over `messages.body`, kept
+//! in step by triggers: whatever changes a body (an insert, a correction,
+//! a retraction that blanks or deletes a row) changes the index in the
+//! same transaction. An archive from before the index is indexed once
+//! when it is opened.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use super::{History, HistoryError, row_to_message};
+use crate::store::Message;
+
+/// Results of one `/find` at most.
+pub const MAX_FOUND: usize = 200;
+/// Words of a `/find` query used at most.
+const MAX_TERMS: usize = 16;
+
+const SCHEMA: &str = "
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    body, content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+END;
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+";
+
+/// Creates the index (and indexes what is archived) if it is missing.
+pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
+    let exists = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'")?
+        .exists([])?;
+    if !exists {
+        conn.execute_batch(&format!("BEGIN;{SCHEMA}COMMIT;"))?;
+    }
+    Ok(())
+}
+
+/// One message `/find` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The room or contact (bare JID) it belongs to.
+    pub conversation: String,
+    pub message: Message,
+}
+
+/// The FTS5 query for what the user typed: every word must occur (as a
+/// word, any case, accents ignored). Each word is quoted, so no input is
+/// FTS5 syntax; `None` when there is no word.
+fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .take(MAX_TERMS)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+impl History {
+    /// The newest messages (at most `limit`, newest first) whose body has
+    /// every word of `text`, in `conversation` or everywhere.
+    pub fn find(
+        &self,
+        text: &str,
+        conversation: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Found>, HistoryError> {
+        let Some(query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.stanza_id, m.message_id, m.time_ms, m.nick, m.body, m.own, m.private,
+                    m.edited, m.conversation
+             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+             WHERE messages_fts MATCH ?1 AND m.account = ?2
+               AND (?3 IS NULL OR m.conversation = ?3)
+             ORDER BY m.time_ms DESC, m.id DESC LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                query,
+                self.account,
+                conversation,
+                limit.min(MAX_FOUND) as i64
+            ],
+            |row| {
+                Ok(Found {
+                    message: row_to_message(row)?,
+                    conversation: row.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Every archived message of `conversation`, oldest first, handed to
+    /// `each` (streamed: an archive of any size costs one row at a time);
+    /// how many there were.
+    pub fn each_message(
+        &self,
+        conversation: &str,
+        mut each: impl FnMut(&Message) -> std::io::Result<()>,
+    ) -> Result<usize, HistoryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+             WHERE account = ?1 AND conversation = ?2 ORDER BY time_ms, id",
+        )?;
+        let mut rows = stmt.query(params![self.account, conversation])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            each(&row_to_message(row)?).map_err(HistoryError::Write)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The archived messages of `conversation` from `start` on (oldest
+    /// first, at most `limit`): the context of a message `/find` found.
+    pub fn from_time(
+        &self,
+        conversation: &str,
+        start: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Message>, HistoryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+             WHERE account = ?1 AND conversation = ?2 AND time_ms >= ?3
+             ORDER BY time_ms, id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                self.account,
+                conversation,
+                start.timestamp_millis(),
+                limit as i64
+            ],
+            row_to_message,
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Record;
+    use super::*;
+    use crate::store::Kind;
+
+    fn rec(conv: &str, sid: &str, body: &str, secs: i64) -> Record {
+        Record {
+            conversation: conv.into(),
+            message: Message {
+                stanza_id: Some(sid.into()),
+                id: Some(format!("id-{sid}")),
+                ..Message::new(
+                    Kind::Chat,
+                    DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
+                    Some("bob".into()),
+                    body.into(),
+                )
+            },
+        }
+    }
+
+    const ROOM: &str = "r@conference.localhost";
+
+    #[test]
+    fn words_anywhere_newest_first_any_case_and_accent() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[
+            rec(ROOM, "a", "The release is out", 1),
+            rec(ROOM, "b", "nothing to see", 2),
+            rec("bob@localhost", "c", "Release notes: café ready", 3),
+            rec(ROOM, "d", "released? not the same word", 4),
+        ])
+        .unwrap();
+        let found = h.find("release", None, 10).unwrap();
+        let bodies: Vec<&str> = found.iter().map(|f| f.message.body.as_str()).collect();
+        assert_eq!(bodies, ["Release notes: café ready", "The release is out"]);
+        assert_eq!(found[0].conversation, "bob@localhost");
+        // Every word; accents ignored; one conversation.
+        assert_eq!(h.find("CAFE release", None, 10).unwrap().len(), 1);
+        assert_eq!(h.find("release", Some(ROOM), 10).unwrap().len(), 1);
+        assert!(h.find("   ", None, 10).unwrap().is_empty());
+        // Another account's archive is not searched.
+        let mut other = History::in_memory("carol@localhost").unwrap();
+        other.append(&[rec(ROOM, "z", "release", 9)]).unwrap();
+        assert_eq!(other.find("release", None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn fts_syntax_in_the_query_is_just_text() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[rec(ROOM, "a", "say \"NEAR\" or (x) AND y*", 1)])
+            .unwrap();
+        for q in [
+            "\"NEAR\"", "(x)", "AND", "y*", "\"", "body:x", "NOT", "^x", "-x",
+        ] {
+            assert!(h.find(q, None, 10).is_ok(), "{q}");
+        }
+        assert_eq!(h.find("NEAR AND", None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_correction_changes_what_is_found() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[rec(ROOM, "a", "the cat sat", 1)]).unwrap();
+        assert!(h.correct(ROOM, "id-a", Some("bob"), "the dog sat").unwrap());
+        assert!(h.find("cat", None, 10).unwrap().is_empty());
+        assert_eq!(h.find("dog", None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_archive_from_before_the_index_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite3");
+        {
+            let mut h = History::open(&path, "alice@localhost").unwrap();
+            h.append(&[rec(ROOM, "a", "old words", 1)]).unwrap();
+            h.conn
+                .execute_batch(
+                    "DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_delete;
+                     DROP TRIGGER messages_fts_update; DROP TABLE messages_fts;",
+                )
+                .unwrap();
+        }
+        let h = History::open(&path, "alice@localhost").unwrap();
+        assert_eq!(h.find("old", None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_message_streams_in_order_and_from_time_gives_context() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[
+            rec(ROOM, "b", "two", 2),
+            rec(ROOM, "a", "one", 1),
+            rec(ROOM, "c", "three", 3),
+        ])
+        .unwrap();
+        let mut seen = Vec::new();
+        let n = h
+            .each_message(ROOM, |m| {
+                seen.push(m.body.clone());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            (n, seen),
+            (3, vec!["one".to_string(), "two".into(), "three".into()])
+        );
+        let t2 = DateTime::<Utc>::from_timestamp(1_700_000_002, 0).unwrap();
+        let ctx = h.from_time(ROOM, t2, 10).unwrap();
+        assert_eq!(ctx.len(), 2);
+        assert_eq!(ctx[0].body, "two");
+    }
+}
