@@ -208,3 +208,54 @@ fn ignore_hides_and_is_remembered(kind: ServerKind) {
     assert_eq!(bob.finish(), 0);
     assert_eq!(carol.finish(), 0);
 }
+
+#[test]
+fn the_tui_finds_a_message_far_back_and_shows_it_in_its_room() {
+    let server = prosody_with(&["alice", "bob"]);
+    let room = "haystack@conference.localhost";
+    let home = tempfile::tempdir().unwrap();
+    // A first run (batch): the needle, then a screenful and more.
+    let mut alice = Client::start_in(&server, "alice", home.path(), &[]);
+    alice.connected();
+    let mut bob = Client::online(&server, "bob");
+    alice.ok(&format!("/join {room}/alice"));
+    bob.ok(&format!("/join {room}/bob"));
+    bob.ok(&format!("/say {room} the needle is here"));
+    for i in 0..80 {
+        bob.ok(&format!("/say {room} filler {i}"));
+    }
+    alice.ok(&format!(
+        "/wait message {room} --from bob --contains \"filler 79\""
+    ));
+    assert_eq!(alice.finish(), 0);
+
+    // The TUI shows 20 lines of its archive on join: the needle is not
+    // among them until /find brings it.
+    let dir = home.path().join("config").join("confab");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "[history]\nload = 20\n").unwrap();
+    let tmux = Tmux::start(&server, "alice", home.path(), 110, 24);
+    tmux.send(&[&format!("/join {room}"), "Enter"]);
+    tmux.wait_for("the room's last lines", |s| {
+        s.contains("filler 79") && !s.contains("needle")
+    });
+    tmux.send(&["/find needle", "Enter"]);
+    tmux.wait_for("the result table", |s| {
+        s.contains("Found: needle") && s.contains("the needle is here")
+    });
+    tmux.send(&["Enter"]);
+    let s = tmux.wait_for("the needle in the room's pane", |s| {
+        !s.contains("Found: needle") && s.contains("<bob> the needle is here")
+    });
+    assert!(s.contains("filler 0"), "{s}");
+    // /clear empties the pane; scrolling back brings the lines again.
+    tmux.send(&["/clear", "Enter"]);
+    tmux.wait_for("an empty pane", |s| {
+        !s.contains("filler") && !s.contains("the needle is here")
+    });
+    tmux.send(&["PPage"]);
+    tmux.wait_for("the lines back", |s| s.contains("filler 79"));
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+    assert_eq!(bob.finish(), 0);
+}
