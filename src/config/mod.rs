@@ -53,6 +53,10 @@
 //! highlight_words = ["confab"]     # highlight these words too, besides our nick
 //! chat_states = true               # "typing…": send ours, show others' (XEP-0085)
 //! chat_states_max_occupants = 30   # never send ours in rooms bigger than this
+//! notify = "osc777"                # desktop notifications through the terminal: osc777, osc9, none
+//! notify_command = ["/usr/local/bin/my-notify"]  # run (no shell) with the event as JSON on stdin
+//! notify_all = ["team@conference.example.org"]   # rooms where every message notifies
+//! notify_none = ["noisy@conference.example.org"] # rooms that never do (default: mentions)
 //!
 //! [theme]                          # any field of `Theme`; see `style` for the syntax
 //! highlight = "yellow bold"        # FG [on BG] [bold] [italic] [underline] [reversed] [dim]
@@ -233,6 +237,8 @@ pub struct UiConfig {
     pub chat_states: bool,
     /// Rooms with more occupants than this never get our chat states.
     pub chat_states_max_occupants: usize,
+    /// Notifications: where, what runs, which rooms always/never.
+    pub notify: crate::ui::notify::NotifySettings,
     /// The default theme with the `[theme]` entries applied (each entry
     /// replaces that style wholly).
     pub theme: crate::ui::theme::Theme,
@@ -258,6 +264,7 @@ impl Default for UiConfig {
             highlight_words: Vec::new(),
             chat_states: true,
             chat_states_max_occupants: 30,
+            notify: crate::ui::notify::NotifySettings::default(),
             theme: crate::ui::theme::Theme::default(),
             keys: Vec::new(),
         }

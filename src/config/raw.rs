@@ -35,6 +35,10 @@ pub(crate) const UI_KEYS: &[&str] = &[
     "highlight_words",
     "chat_states",
     "chat_states_max_occupants",
+    "notify",
+    "notify_command",
+    "notify_all",
+    "notify_none",
 ];
 /// The fields of `Theme`, in its order.
 pub(crate) const THEME_KEYS: &[&str] = &[
@@ -127,6 +131,10 @@ pub(crate) struct RawUi {
     pub highlight_words: Option<Vec<Spanned<String>>>,
     pub chat_states: Option<bool>,
     pub chat_states_max_occupants: Option<Spanned<i64>>,
+    pub notify: Option<Spanned<String>>,
+    pub notify_command: Option<Vec<Spanned<String>>>,
+    pub notify_all: Option<Vec<Spanned<String>>>,
+    pub notify_none: Option<Vec<Spanned<String>>>,
 }
 
 /// `[theme]`: one optional style string per `Theme` style field, and

@@ -493,6 +493,44 @@ fn check_ui(
             usize::try_from(n).map_err(|_| format!("expected a number of occupants, found {n}"))
         })?;
     }
+    if let Some(via) = &r.notify {
+        ui.notify.via = ctx.check(via, "ui.notify", |v| crate::ui::notify::Via::parse(v))?;
+    }
+    for arg in r.notify_command.iter().flatten() {
+        ui.notify.command.push(arg.get_ref().clone());
+    }
+    if let (Some(first), true) = (
+        r.notify_command.as_ref().and_then(|c| c.first()),
+        ui.notify
+            .command
+            .first()
+            .is_some_and(|p| p.trim().is_empty()),
+    ) {
+        return Err(ctx.invalid(
+            first.span().start,
+            "ui.notify_command".to_owned(),
+            "the program is empty".to_owned(),
+        ));
+    }
+    for (list, key, level) in [
+        (
+            &r.notify_all,
+            "ui.notify_all",
+            crate::ui::notify::Level::All,
+        ),
+        (
+            &r.notify_none,
+            "ui.notify_none",
+            crate::ui::notify::Level::None,
+        ),
+    ] {
+        for room in list.iter().flatten() {
+            let jid = ctx.check(room, key, |j| {
+                jid::BareJid::new(j).map_err(|e| format!("expected a room JID: {e}"))
+            })?;
+            ui.notify.rooms.insert(jid, level);
+        }
+    }
     for word in r.highlight_words.iter().flatten() {
         let word = ctx.check(word, "ui.highlight_words", |w| {
             let w = w.trim();

@@ -3,7 +3,10 @@
 //! feature module (tables, prompts, forms). Above `state` and the feature
 //! modules: it imports them, they do not import it.
 
+use std::time::Instant;
+
 use super::messages::highlights;
+use super::notify::{Level, Notification};
 use super::state::UiState;
 use super::views::Overlay;
 use super::{conference, contacts, invite, moderation, rooms};
@@ -27,9 +30,11 @@ impl UiState {
                 Event::Message {
                     room,
                     from,
+                    nick,
                     own,
                     private,
                     body,
+                    delayed,
                     ..
                 } => {
                     if *own {
@@ -70,7 +75,54 @@ impl UiState {
                     if highlight && !looking {
                         self.bell = self.settings.bell;
                     }
+                    // Live messages only: not what a catch-up brings.
+                    let personal = *private || room.is_none();
+                    let level = self.notifier.settings.level(&key);
+                    let notify = !*delayed
+                        && (personal
+                            || level == Level::All
+                            || (level == Level::Mentions && highlight));
+                    if notify {
+                        let who = nick.as_deref().or(from.as_deref()).unwrap_or("");
+                        self.notifier.raise(
+                            Notification {
+                                kind: if personal { "message" } else { "highlight" },
+                                window: key.to_string(),
+                                from: who.to_string(),
+                                text: body.clone(),
+                            },
+                            looking,
+                            Instant::now(),
+                        );
+                    }
                 }
+                Event::Invitation(i) => self.notifier.raise(
+                    Notification {
+                        kind: "invitation",
+                        window: i.room.clone(),
+                        from: i.from.clone(),
+                        text: match &i.reason {
+                            Some(r) => format!("invites you to {}: {r}", i.room),
+                            None => format!("invites you to {}", i.room),
+                        },
+                    },
+                    false,
+                    Instant::now(),
+                ),
+                Event::Stream {
+                    call,
+                    entity,
+                    state: "added",
+                } => self.notifier.raise(
+                    Notification {
+                        kind: "call",
+                        window: call.clone(),
+                        from: entity.clone(),
+                        text: format!("speaks in {call}"),
+                    },
+                    false,
+                    Instant::now(),
+                ),
                 Event::WindowOpened { jid, unread, .. } => self.window_opened(store, jid, *unread),
                 Event::WindowClosed { jid } => {
                     self.views.remove(jid);

@@ -18,6 +18,7 @@ mod invite;
 pub mod keymap;
 pub mod messages;
 mod moderation;
+pub mod notify;
 pub mod rooms;
 mod sanitize;
 pub mod state;
@@ -85,6 +86,7 @@ fn leave_terminal() {
         io::stdout(),
         DisableMouseCapture,
         DisableBracketedPaste,
+        crossterm::event::DisableFocusChange,
         crossterm::cursor::Show
     );
     ratatui::restore();
@@ -116,7 +118,12 @@ pub async fn run(
         }
     }));
     let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some();
-    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        EnableMouseCapture,
+        EnableBracketedPaste,
+        crossterm::event::EnableFocusChange
+    );
     // A fatal login error, and whether we were ever online (before that,
     // the TUI has nothing to show: it ends and prints the error).
     let mut fatal: Option<crate::protocol::ErrorInfo> = None;
@@ -157,6 +164,12 @@ pub async fn run(
             last_draw = Instant::now();
             dirty = false;
             ui.page_rows = drawn.panes.messages.height.max(3);
+            // Terminal notifications (OSC 777/9), between frames.
+            if !ui.notifier.osc.is_empty() {
+                let mut out = io::stdout();
+                let _ = out.write_all(&std::mem::take(&mut ui.notifier.osc));
+                let _ = out.flush();
+            }
             if let Some(current) = ui.current.clone() {
                 let v = ui.view_mut(&current);
                 if v.jump_to.take().is_some()
@@ -243,6 +256,10 @@ pub async fn run(
                     handle_mouse(&app, &mut ui, m, &drawn.panes, drawn.max_scroll);
                     dirty = true;
                 }
+                // Notifications about the current window only while the
+                // terminal is not focused.
+                Some(LoopEvent::Term(TermEvent::FocusLost)) => ui.notifier.unfocused = true,
+                Some(LoopEvent::Term(TermEvent::FocusGained)) => ui.notifier.unfocused = false,
                 Some(LoopEvent::Term(_)) => dirty = true,
                 Some(LoopEvent::TermError(e)) => {
                     ui.set_status(format!("terminal: {e}"), true);

@@ -109,6 +109,8 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
+    /// Desktop notifications (`notify.rs`).
+    pub notifier: super::notify::Notifier,
 }
 
 impl Default for UiState {
@@ -152,7 +154,9 @@ impl UiState {
             chat_states: c.chat_states,
             chat_states_max_occupants: c.chat_states_max_occupants,
         };
-        Ok(UiState::new(keymap, c.theme.clone(), panes, settings))
+        let mut ui = UiState::new(keymap, c.theme.clone(), panes, settings);
+        ui.notifier = super::notify::Notifier::new(c.notify.clone());
+        Ok(ui)
     }
 
     pub fn new(keymap: KeyMap, theme: Theme, panes: Panes, settings: UiSettings) -> UiState {
@@ -174,6 +178,7 @@ impl UiState {
             repaint: false,
             follow: Vec::new(),
             page_rows: 20,
+            notifier: super::notify::Notifier::default(),
         }
     }
 

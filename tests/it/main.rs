@@ -25,6 +25,7 @@ mod invite;
 mod invite_tui;
 mod moderation;
 mod muc_basics;
+mod notify;
 mod prosody_smoke;
 mod raw_peer;
 mod rooms;

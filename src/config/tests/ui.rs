@@ -180,6 +180,28 @@ fn styling_highlight_words_and_chat_states() {
 }
 
 #[test]
+fn notifications() {
+    use crate::ui::notify::{Level, Via};
+    let ui = load_str(&format!(
+        "{ACCOUNT}[ui]\nnotify = \"osc9\"\nnotify_command = [\"/bin/n\", \"-x\"]\n\
+         notify_all = [\"team@c.example\"]\nnotify_none = [\"noise@c.example\"]\n"
+    ))
+    .unwrap()
+    .ui;
+    assert_eq!(ui.notify.via, Via::Osc9);
+    assert_eq!(ui.notify.command, ["/bin/n", "-x"]);
+    let j = |s: &str| jid::BareJid::new(s).unwrap();
+    assert_eq!(ui.notify.level(&j("team@c.example")), Level::All);
+    assert_eq!(ui.notify.level(&j("noise@c.example")), Level::None);
+    assert_eq!(ui.notify.level(&j("other@c.example")), Level::Mentions);
+    assert_eq!(
+        ui_err("[ui]\nnotify = \"dbus\"\n"),
+        "config.toml:4: ui.notify: expected osc777, osc9 or none, found \"dbus\""
+    );
+    assert!(ui_err("[ui]\nnotify_all = [\"@@\"]\n").starts_with("config.toml:4: ui.notify_all"));
+}
+
+#[test]
 fn bad_width() {
     assert_eq!(
         ui_err("[ui]\nbell = true\nrooms_width = 81\n"),
@@ -215,7 +237,7 @@ fn unknown_ui_and_theme_keys() {
         ui_err("[ui]\nbeep = true\n"),
         "config.toml:4: unknown key \"beep\" in [ui] (expected one of bell, set_title, \
          show_events, rooms_width, people_width, time_format, styling, highlight_words, \
-         chat_states, chat_states_max_occupants)"
+         chat_states, chat_states_max_occupants, notify, notify_command, notify_all, notify_none)"
     );
     let msg = ui_err("[tui]\nbell = true\n");
     assert!(

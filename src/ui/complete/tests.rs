@@ -87,7 +87,7 @@ fn command_names() {
         ["/say ", "/status ", "/search ", "/sleep ", "/subject "]
     );
     assert_eq!(cycle("/le"), ["/leave "]);
-    assert_eq!(cycle("/ex"), ["/exit "]);
+    assert_eq!(cycle("/ex"), ["/export ", "/exit "]);
 }
 
 #[test]

@@ -68,7 +68,10 @@ fn fts_query(text: &str) -> Option<String> {
 
 impl History {
     /// The newest messages (at most `limit`, newest first) whose body has
-    /// every word of `text`, in `conversation` or everywhere.
+    /// every word of `text`, in `conversation` or everywhere. "Newest" is
+    /// the latest archived (FTS5 walks its index backwards and stops at
+    /// `limit`, so a word in every message costs no more than a rare one);
+    /// those are then ordered by time.
     pub fn find(
         &self,
         text: &str,
@@ -84,7 +87,7 @@ impl History {
              FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
              WHERE messages_fts MATCH ?1 AND m.account = ?2
                AND (?3 IS NULL OR m.conversation = ?3)
-             ORDER BY m.time_ms DESC, m.id DESC LIMIT ?4",
+             ORDER BY messages_fts.rowid DESC LIMIT ?4",
         )?;
         let rows = stmt.query_map(
             params![
@@ -100,7 +103,9 @@ impl History {
                 })
             },
         )?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut found = rows.collect::<Result<Vec<_>, _>>()?;
+        found.sort_by(|a, b| b.message.time.cmp(&a.message.time));
+        Ok(found)
     }
 
     /// Every archived message of `conversation`, oldest first, handed to
