@@ -104,7 +104,7 @@ impl History {
             },
         )?;
         let mut found = rows.collect::<Result<Vec<_>, _>>()?;
-        found.sort_by(|a, b| b.message.time.cmp(&a.message.time));
+        found.sort_by_key(|f| std::cmp::Reverse(f.message.time));
         Ok(found)
     }
 
