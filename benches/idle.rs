@@ -71,7 +71,11 @@ fn main() {
     std::thread::sleep(Duration::from_secs(secs));
     let after = threads(pid);
     let elapsed = started.elapsed().as_secs_f64();
-    assert!(tui.alive(), "confab ended during the window:\n{}", tui.screen());
+    assert!(
+        tui.alive(),
+        "confab ended during the window:\n{}",
+        tui.screen()
+    );
 
     // Per thread: the switches in the window (a thread born meanwhile
     // counts from 0; one that ended meanwhile is listed apart).
@@ -86,12 +90,12 @@ fn main() {
         .collect();
     let total: u64 = rows.iter().map(|r| r.2).sum();
     println!();
-    println!("{:>8}  {:<16} {:>10} {:>10}", "tid", "thread", "switches", "per s");
+    println!(
+        "{:>8}  {:<16} {:>10} {:>10}",
+        "tid", "thread", "switches", "per s"
+    );
     for (tid, comm, n) in &rows {
-        println!(
-            "{tid:>8}  {comm:<16} {n:>10} {:>10.2}",
-            *n as f64 / elapsed
-        );
+        println!("{tid:>8}  {comm:<16} {n:>10} {:>10.2}", *n as f64 / elapsed);
     }
     for (tid, (comm, _)) in &ended {
         println!("{tid:>8}  {comm:<16} (ended during the window: not counted)");
@@ -103,7 +107,10 @@ fn main() {
         e.1 += n;
     }
     println!();
-    println!("{:<16} {:>7} {:>10} {:>10}", "by name", "threads", "switches", "per s");
+    println!(
+        "{:<16} {:>7} {:>10} {:>10}",
+        "by name", "threads", "switches", "per s"
+    );
     for (name, (count, n)) in &by_name {
         println!(
             "{name:<16} {count:>7} {n:>10} {:>10.2}",
@@ -127,7 +134,10 @@ fn main() {
 fn threads(pid: u32) -> BTreeMap<u32, (String, u64)> {
     let mut out = BTreeMap::new();
     let dir = format!("/proc/{pid}/task");
-    for e in std::fs::read_dir(&dir).expect("the process's threads").flatten() {
+    for e in std::fs::read_dir(&dir)
+        .expect("the process's threads")
+        .flatten()
+    {
         let Some(tid) = e.file_name().to_str().and_then(|t| t.parse::<u32>().ok()) else {
             continue;
         };
@@ -237,7 +247,17 @@ impl Tui {
         let dir = |name: &str, p: PathBuf| format!("{name}={}", p.display());
         let ok = tui
             .tmux()
-            .args(["new-session", "-d", "-s", "confab", "-x", "120", "-y", "35", "env"])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "confab",
+                "-x",
+                "120",
+                "-y",
+                "35",
+                "env",
+            ])
             .arg(dir("XDG_CONFIG_HOME", home.join("config")))
             .arg(dir("XDG_DATA_HOME", home.join("data")))
             .arg(dir("XDG_CACHE_HOME", home.join("cache")))
@@ -261,12 +281,20 @@ impl Tui {
         .expect("the pane's pid");
         let ok = tui
             .tmux()
-            .args(["send-keys", "-t", "confab", &format!("/join {room}"), "Enter"])
+            .args([
+                "send-keys",
+                "-t",
+                "confab",
+                &format!("/join {room}"),
+                "Enter",
+            ])
             .status()
             .expect("tmux send-keys");
         assert!(ok.success());
         // Joined, with bob among the participants.
-        tui.wait_for("the room with bob", |s| s.contains("idle") && s.contains("bob"));
+        tui.wait_for("the room with bob", |s| {
+            s.contains("idle") && s.contains("bob")
+        });
         tui
     }
 
