@@ -72,6 +72,11 @@ impl Task {
             .collect();
         for (room, nick) in due {
             let Ok(to) = muc::occupant_jid(&room, &nick) else {
+                // Not pingable: not due again before another silence
+                // (the task's timer must not fire over and over).
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.heard = now;
+                }
                 continue;
             };
             let id = self.new_id("selfping");
