@@ -151,6 +151,26 @@ mod tests {
     }
 
     #[test]
+    fn quiet_rooms_are_pinged_together() {
+        let mut t = task();
+        let now = Instant::now();
+        let quiet = t.params.self_ping;
+        let a = room(&mut t, "a", true, now - quiet);
+        let b = room(&mut t, "b", true, now - quiet * 4 / 5);
+        room(&mut t, "c", true, now - quiet / 2);
+        room(&mut t, "joining", false, now - quiet);
+        // Nothing quiet long enough: no ping, however close.
+        assert!(t.self_pings_due(now - quiet / 5).is_empty());
+        // One is due: those nearly due come along; the others wait.
+        let mut due: Vec<BareJid> = t.self_pings_due(now).into_iter().map(|(j, _)| j).collect();
+        due.sort();
+        assert_eq!(due, [a.clone(), b]);
+        // A room with a ping in flight is not pinged twice.
+        t.self_pings.insert("p".into(), (a, "me".into(), now));
+        assert!(t.self_pings_due(now).is_empty());
+    }
+
+    #[test]
     fn iqs_and_waiting_messages_have_their_deadlines() {
         let mut t = task();
         let now = Instant::now();
