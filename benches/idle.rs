@@ -13,7 +13,9 @@
 //! --bench idle` (the debug one: an idle process wakes as often either
 //! way, and it builds much quicker). Environment: `CONFAB_IDLE_SECS`
 //! (the window, 60), `CONFAB_IDLE_SETTLE` (seconds left to settle after
-//! the join, 5), `CONFAB_IDLE_ARGS` (extra confab arguments),
+//! the join, 5), `CONFAB_IDLE_ROOMS` (rooms joined, each with bob, 1),
+//! `CONFAB_IDLE_ARGS` (extra confab arguments, e.g. `--self-ping 20` to
+//! see quiet rooms' self-pings within the window),
 //! `CONFAB_BIN` (another binary, e.g. a copy of an older build). The
 //! goal (issue 18): at most 0.2 wake-ups a second.
 
@@ -22,7 +24,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use confab_testbed::{MUC_DOMAIN, Prosody, ProsodyOptions};
@@ -41,6 +43,7 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing else to read.
     let secs: u64 = env_or("CONFAB_IDLE_SECS", 60);
     let settle: u64 = env_or("CONFAB_IDLE_SETTLE", 5);
+    let n_rooms: usize = env_or("CONFAB_IDLE_ROOMS", 1).max(1);
     let extra: Vec<String> = std::env::var("CONFAB_IDLE_ARGS")
         .map(|a| a.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
@@ -48,7 +51,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_confab")));
     println!(
-        "idle at rest: confab TUI joined to a room with a peer, {settle} s to settle, \
+        "idle at rest: confab TUI joined to {n_rooms} room(s) with a peer, {settle} s to settle, \
          then {secs} s counted; binary {} {}",
         bin.display(),
         extra.join(" ")
@@ -60,9 +63,11 @@ fn main() {
     )
     .expect("the test Prosody starts");
     let home = tempfile::tempdir().expect("a temporary home");
-    let room = format!("idle@{MUC_DOMAIN}");
-    let _bob = Peer::start(&bin, &server, &home.path().join("bob"), &room);
-    let tui = Tui::start(&bin, &server, &home.path().join("alice"), &extra, &room);
+    let rooms: Vec<String> = (0..n_rooms)
+        .map(|i| format!("idle{i}@{MUC_DOMAIN}"))
+        .collect();
+    let _bob = Peer::start(&bin, &server, &home.path().join("bob"), &rooms);
+    let tui = Tui::start(&bin, &server, &home.path().join("alice"), &extra, &rooms);
     std::thread::sleep(Duration::from_secs(settle));
 
     let pid = tui.pid;
@@ -181,7 +186,7 @@ struct Peer {
 }
 
 impl Peer {
-    fn start(bin: &Path, server: &Prosody, home: &Path, room: &str) -> Peer {
+    fn start(bin: &Path, server: &Prosody, home: &Path, rooms: &[String]) -> Peer {
         let mut child = Command::new(bin)
             .args(["--batch", "-", "--no-history"])
             .args(account(server, "bob"))
@@ -193,23 +198,25 @@ impl Peer {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the peer starts");
-        let joined = Arc::new(AtomicBool::new(false));
+        let joined = Arc::new(AtomicUsize::new(0));
         let stdout = child.stdout.take().expect("its stdout");
         let j = joined.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if line.contains("\"event\":\"joined\"") {
-                    j.store(true, Ordering::Relaxed);
+                    j.fetch_add(1, Ordering::Relaxed);
                 }
             }
         });
         let mut stdin = child.stdin.take();
         let w = stdin.as_mut().expect("its stdin");
-        writeln!(w, "/join {room}").expect("the peer reads");
+        for room in rooms {
+            writeln!(w, "/join {room}").expect("the peer reads");
+        }
         w.flush().expect("the peer reads");
         let until = Instant::now() + Duration::from_secs(60);
-        while !joined.load(Ordering::Relaxed) {
+        while joined.load(Ordering::Relaxed) < rooms.len() {
             assert!(Instant::now() < until, "the peer did not join");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -239,7 +246,7 @@ struct Tui {
 }
 
 impl Tui {
-    fn start(bin: &Path, server: &Prosody, home: &Path, extra: &[String], room: &str) -> Tui {
+    fn start(bin: &Path, server: &Prosody, home: &Path, extra: &[String], rooms: &[String]) -> Tui {
         let mut tui = Tui {
             socket: format!("confab-idlebench-{}", std::process::id()),
             pid: 0,
@@ -279,21 +286,22 @@ impl Tui {
         .trim()
         .parse()
         .expect("the pane's pid");
-        let ok = tui
-            .tmux()
-            .args([
-                "send-keys",
-                "-t",
-                "confab",
-                &format!("/join {room}"),
-                "Enter",
-            ])
-            .status()
-            .expect("tmux send-keys");
-        assert!(ok.success());
-        // Joined, with bob among the participants.
-        tui.wait_for("the room with bob", |s| {
-            s.contains("idle") && s.contains("bob")
+        for room in rooms {
+            let join = format!("/join {room}");
+            let ok = tui
+                .tmux()
+                .args(["send-keys", "-t", "confab", &join, "Enter"])
+                .status()
+                .expect("tmux send-keys");
+            assert!(ok.success());
+        }
+        // Joined (the last room listed), with bob among the participants.
+        let last = rooms
+            .last()
+            .and_then(|r| r.split('@').next())
+            .unwrap_or("idle");
+        tui.wait_for("the rooms with bob", |s| {
+            s.contains(last) && s.contains("bob")
         });
         tui
     }
