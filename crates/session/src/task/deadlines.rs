@@ -7,9 +7,48 @@
 //! something. The stream's keep-alive after a silence is the XML stream's
 //! own read timeout (`Timeouts`, `incoming.rs`), a deadline too.
 
-use tokio::time::Instant;
+use std::pin::Pin;
+
+use tokio::time::{Instant, Sleep};
 
 use super::{Outgoing, Stream, Task};
+
+/// The one timer of a loop: reset only when its deadline changes, not
+/// registered anew for every stanza handled.
+pub(super) struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    at: Option<Instant>,
+}
+
+impl Timer {
+    pub(super) fn new() -> Timer {
+        Timer {
+            sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+            at: None,
+        }
+    }
+
+    /// Fires at `at` (none: never).
+    pub(super) fn set(&mut self, at: Option<Instant>) {
+        if at != self.at {
+            if let Some(t) = at {
+                self.sleep.as_mut().reset(t);
+            }
+            self.at = at;
+        }
+    }
+
+    /// Until the deadline set (once; never without one).
+    pub(super) async fn fired(&mut self) {
+        match self.at {
+            Some(_) => {
+                self.sleep.as_mut().await;
+                self.at = None;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
 
 impl Task {
     /// The earliest deadline of the connected stream (`life.rs` sleeps
@@ -148,6 +187,31 @@ mod tests {
         let retry = now + Duration::from_millis(500);
         t.rooms.get_mut(&r).unwrap().retry_at = Some(retry);
         assert_eq!(due(&t), Some(retry));
+    }
+
+    #[tokio::test]
+    async fn the_timer_fires_once_at_its_deadline_and_never_without_one() {
+        let wait = |ms| Duration::from_millis(ms);
+        let mut timer = Timer::new();
+        let quiet = tokio::time::timeout(wait(200), timer.fired()).await;
+        assert!(quiet.is_err(), "no deadline: never");
+        let at = Instant::now() + wait(100);
+        timer.set(Some(at));
+        timer.fired().await;
+        assert!(Instant::now() >= at);
+        let quiet = tokio::time::timeout(wait(200), timer.fired()).await;
+        assert!(quiet.is_err(), "once");
+        // Set again (even to the same moment): it fires again.
+        timer.set(Some(at));
+        tokio::time::timeout(wait(200), timer.fired())
+            .await
+            .expect("set again");
+        // Moved: the new deadline counts.
+        timer.set(Some(Instant::now() + Duration::from_secs(60)));
+        timer.set(Some(Instant::now() + wait(50)));
+        tokio::time::timeout(wait(500), timer.fired())
+            .await
+            .expect("moved sooner");
     }
 
     #[test]

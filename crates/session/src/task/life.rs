@@ -11,6 +11,7 @@ use tokio_xmpp::xmlstream::ReadError;
 use xmpp_parsers::presence::Presence;
 
 use super::commands::Link;
+use super::deadlines::Timer;
 use super::{Outcome, Outgoing, Stream, Task, err};
 use crate::connect::{ResumeReq, SmStart, connect};
 use crate::sm::{Sm, Unacked};
@@ -268,10 +269,11 @@ impl Task {
             return Outcome::Lost(e);
         }
         let reports = stream.xml.get_stream().get_ref().reports();
+        // No tick: a timer at the earliest deadline, recomputed after
+        // everything handled (`deadlines.rs`); none when idle.
+        let mut timer = Timer::new();
         loop {
-            // No tick: a timer at the earliest deadline, recomputed after
-            // everything handled (`deadlines.rs`); none when idle.
-            let due = self.next_deadline(stream);
+            timer.set(self.next_deadline(stream));
             let step = tokio::select! {
                 item = stream.xml.next() => self.on_item(item, stream).await,
                 _ = reports.wait() => self.on_dropped(&reports, stream).await,
@@ -282,7 +284,7 @@ impl Task {
                     }
                     Some(c) => self.handle(c, Link::Online(stream)).await,
                 },
-                _ = sleep_until(due), if due.is_some() => {
+                _ = timer.fired() => {
                     self.expire_iqs();
                     self.expire_outbox();
                     match Self::sm_tick(stream).await {
