@@ -250,8 +250,8 @@ impl<'a> LoopEvents<'a> {
     }
 }
 
-/// Sleeps until `at`; never, without one.
-async fn sleep_until(at: Option<Instant>) {
+/// Sleeps until `at`; never, without one (a loop's optional timer).
+pub async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

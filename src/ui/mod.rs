@@ -38,7 +38,7 @@ use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::{App, LoopEvent, LoopEvents};
+use crate::app::{App, LoopEvent, LoopEvents, sleep_until};
 use crate::command::{self, Command, table};
 use crate::session::SessionEvent;
 use crate::store::{Event, Window};
@@ -336,14 +336,6 @@ pub async fn run(
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
     tokio::signal::unix::signal(kind).ok()
-}
-
-/// Sleeps until `at` (forever without one).
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Waits for a signal (forever if it could not be installed).
