@@ -328,6 +328,11 @@ impl App {
         }
     }
 
+    /// When the next back-off ends ([`App::next_deadline`]).
+    pub(super) fn focus_next_retry(&self) -> Option<Instant> {
+        self.focus.retries.iter().map(|(at, _)| *at).min()
+    }
+
     /// An HTTP answer (the JSON form): judged like the ConferenceIq's.
     pub(super) fn on_http_response(
         &mut self,

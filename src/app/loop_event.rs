@@ -1,21 +1,24 @@
 //! One type for everything the app's loops (the TUI's, the batch runner's,
 //! the drain at the end of a run) wait on: the session task's events, the
-//! media task's, the timer's ticks, and the loop's input (the terminal's
-//! keys, mouse, pastes and resizes; a script's lines). The session and the
-//! media task know nothing of each other; their channels meet here
-//! ([`merge`]), and [`LoopEvents`] adds the timer and the input, so that a
-//! loop has one source of events.
+//! media task's, the app's next deadline, and the loop's input (the
+//! terminal's keys, mouse, pastes and resizes; a script's lines). The
+//! session and the media task know nothing of each other; their channels
+//! meet here ([`merge`]), and [`LoopEvents`] adds the deadline and the
+//! input, so that a loop has one source of events.
 //!
-//! The [`App`] takes the session's, the media task's and the timer's
+//! There is no periodic tick: the loop sets the timer to
+//! [`App::next_deadline`] after each event it handled, and with nothing
+//! due an idle app sleeps until something comes.
+//!
+//! The [`App`] takes the session's, the media task's and the deadline's
 //! ([`App::on_event`]); the input is the loop's own: the TUI and the batch
 //! runner turn it into commands themselves ([`App::execute`]).
 
 use std::pin::Pin;
-use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::App;
 use crate::media::engine::MediaEvent;
@@ -32,7 +35,8 @@ pub enum LoopEvent {
     Session(SessionEvent),
     /// From the media task of a call.
     Media(MediaEvent),
-    /// The loop's timer (every 250 ms): command deadlines, focus back-offs.
+    /// The deadline the loop set came ([`App::next_deadline`]: a command
+    /// deadline, a focus back-off): the app's [`App::tick`] is due.
     Tick,
     /// From the terminal: a key, the mouse, a paste, a resize, a focus
     /// change (the TUI).
@@ -112,41 +116,39 @@ pub fn merge(
     rx
 }
 
-/// How often the loop's timer ticks.
-pub const TICK: Duration = Duration::from_millis(250);
-
 /// The loop's input as events: the terminal's, or a script's lines.
 pub type LoopInput<'a> = Pin<Box<dyn Stream<Item = LoopEvent> + Send + 'a>>;
 
 /// The one source of events of a loop: the session's and the media task's
-/// (from [`merge`]), the timer's ticks and the loop's input, in the order
-/// they come (none is preferred: a flood of stanzas does not starve the
-/// keys). It ends when the session's events end.
+/// (from [`merge`]), the deadline the loop set ([`LoopEvents::set_deadline`],
+/// from [`App::next_deadline`]) and the loop's input, in the order they
+/// come (none is preferred: a flood of stanzas does not starve the keys).
+/// It ends when the session's events end.
 ///
 /// The timer and the input can be paused: the batch runner reads the next
-/// line of its script only once a command has its outcome, and ticks only
-/// while a command runs. The end of a run ([`App::drain`]) takes the
-/// session's and the media task's events alone ([`LoopEvents::app_events`]).
+/// line of its script only once a command has its outcome, and minds the
+/// deadline only while a command runs. The end of a run ([`App::drain`])
+/// takes the session's and the media task's events alone
+/// ([`LoopEvents::app_events`]).
 pub struct LoopEvents<'a> {
     events: mpsc::UnboundedReceiver<LoopEvent>,
     /// The session's events have not ended yet.
     open: bool,
-    tick: Interval,
+    /// When [`LoopEvent::Tick`] comes; none: never.
+    deadline: Option<Instant>,
     ticking: bool,
     input: Option<LoopInput<'a>>,
     reading: bool,
 }
 
 impl<'a> LoopEvents<'a> {
-    /// The session's and the media task's events, and a tick every
-    /// [`TICK`] (the first at once); no input yet.
+    /// The session's and the media task's events; no deadline, no input
+    /// yet.
     pub fn new(events: mpsc::UnboundedReceiver<LoopEvent>) -> Self {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         LoopEvents {
             events,
             open: true,
-            tick,
+            deadline: None,
             ticking: true,
             input: None,
             reading: true,
@@ -195,18 +197,25 @@ impl<'a> LoopEvents<'a> {
         self.reading = on;
     }
 
-    /// Whether the timer ticks (it does at first). When it ticks again,
-    /// a tick missed meanwhile comes at once.
+    /// Whether the deadline is minded (it is at first). When it is again,
+    /// a deadline passed meanwhile comes at once.
     pub fn set_ticking(&mut self, on: bool) {
         self.ticking = on;
     }
 
+    /// When the next [`LoopEvent::Tick`] comes (once; `None`: none). The
+    /// loop sets it to [`App::next_deadline`] before it waits.
+    pub fn set_deadline(&mut self, at: Option<Instant>) {
+        self.deadline = at;
+    }
+
     /// The next event; `None` when the session's events have ended (once;
-    /// after that only ticks and input come), or when nothing is left that
-    /// could come.
+    /// after that only the deadline and input come), or when nothing is
+    /// left that could come.
     pub async fn next(&mut self) -> Option<LoopEvent> {
         loop {
             let reading = self.reading && self.input.is_some();
+            let due = self.deadline.filter(|_| self.ticking);
             tokio::select! {
                 ev = self.events.recv(), if self.open => {
                     if ev.is_none() {
@@ -214,7 +223,10 @@ impl<'a> LoopEvents<'a> {
                     }
                     return ev;
                 }
-                _ = self.tick.tick(), if self.ticking => return Some(LoopEvent::Tick),
+                _ = sleep_until(due), if due.is_some() => {
+                    self.deadline = None;
+                    return Some(LoopEvent::Tick);
+                }
                 ev = next_input(&mut self.input), if reading => match ev {
                     Some(ev) => return Some(ev),
                     // The input has ended (and said so): nothing more to read.
@@ -235,6 +247,14 @@ impl<'a> LoopEvents<'a> {
     /// run ([`App::drain`]), when neither input nor ticks are wanted.
     pub fn app_events(&mut self) -> &mut mpsc::UnboundedReceiver<LoopEvent> {
         &mut self.events
+    }
+}
+
+/// Sleeps until `at`; never, without one (a loop's optional timer).
+pub async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -294,13 +314,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ticks_while_ticking() {
+    async fn the_deadline_comes_once_and_no_tick_without_one() {
+        use std::time::Duration;
         let (_tx, rx) = mpsc::unbounded_channel();
         let mut events = LoopEvents::new(rx);
-        assert_eq!(events.next().await, Some(LoopEvent::Tick));
-        assert_eq!(events.next().await, Some(LoopEvent::Tick));
-        events.set_ticking(false);
-        let quiet = tokio::time::timeout(TICK * 2, events.next()).await;
+        // No deadline: nothing comes.
+        let quiet = tokio::time::timeout(Duration::from_millis(400), events.next()).await;
         assert!(quiet.is_err(), "{quiet:?}");
+        let at = Instant::now() + Duration::from_millis(200);
+        events.set_deadline(Some(at));
+        assert_eq!(events.next().await, Some(LoopEvent::Tick));
+        assert!(Instant::now() >= at);
+        // Once: then quiet again until the loop sets another.
+        let quiet = tokio::time::timeout(Duration::from_millis(400), events.next()).await;
+        assert!(quiet.is_err(), "{quiet:?}");
+        // Not minded meanwhile: it comes when minded again.
+        events.set_deadline(Some(Instant::now() + Duration::from_millis(50)));
+        events.set_ticking(false);
+        let quiet = tokio::time::timeout(Duration::from_millis(300), events.next()).await;
+        assert!(quiet.is_err(), "{quiet:?}");
+        events.set_ticking(true);
+        assert_eq!(events.next().await, Some(LoopEvent::Tick));
     }
 }

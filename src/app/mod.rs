@@ -214,7 +214,7 @@ pub struct App {
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
 pub use focus::machine_uid;
-pub use loop_event::{LoopEvent, LoopEvents, LoopInput, TICK, merge};
+pub use loop_event::{LoopEvent, LoopEvents, LoopInput, merge, sleep_until};
 
 fn refuse(command: &str, condition: &str, text: impl Into<String>) -> Box<Event> {
     Box::new(err_event(command, condition, text))

@@ -97,24 +97,16 @@ impl App {
     /// what was sent before the connection went waits up to
     /// [`OFFLINE_GRACE`] longer: the session writes it again or reports it
     /// (unconfirmed, failed), and once we are back it gets a whole window
-    /// again (`App::restart_deadlines`).
+    /// again (`App::restart_deadlines`). Focus requests whose back-off is
+    /// over go out again. The loops call it when [`App::next_deadline`]
+    /// comes (no tick: an idle app has no deadline and is never woken).
     pub fn tick(&mut self) -> Vec<Event> {
         self.focus_retries_due();
         let now = Instant::now();
-        let online = self.store.connection == crate::store::Connection::Online;
         let late: Vec<Tag> = self
             .pending
             .iter()
-            .filter(|(_, p)| {
-                p.deadline.is_some_and(|d| {
-                    let grace = if online || !p.sent {
-                        Duration::ZERO
-                    } else {
-                        OFFLINE_GRACE
-                    };
-                    d + grace <= now
-                })
-            })
+            .filter(|(_, p)| self.fails_at(p).is_some_and(|d| d <= now))
             .map(|(t, _)| *t)
             .collect();
         late.into_iter()
@@ -139,6 +131,27 @@ impl App {
                 )
             })
             .collect()
+    }
+
+    /// The next moment [`App::tick`] has something to do: the earliest
+    /// command deadline (with the offline grace) or focus back-off;
+    /// `None` when nothing waits on time (then the loops sleep until an
+    /// event comes). It changes only with the events the app takes and
+    /// the commands it runs: the loops ask again after each of them.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let commands = self.pending.values().filter_map(|p| self.fails_at(p));
+        commands.chain(self.focus_next_retry()).min()
+    }
+
+    /// When a pending command fails for want of its outcome.
+    fn fails_at(&self, p: &super::Pending) -> Option<Instant> {
+        let online = self.store.connection == crate::store::Connection::Online;
+        let grace = if online || !p.sent {
+            Duration::ZERO
+        } else {
+            OFFLINE_GRACE
+        };
+        p.deadline.map(|d| d + grace)
     }
 
     /// Our echo in a generic conferencing or groupchat 1.0 room whose
@@ -298,5 +311,51 @@ mod tests {
         assert_eq!(failed.len(), 1, "{failed:?}");
         assert_eq!(failed[0].to_json()["command"], line.as_str());
         assert!(!app.is_pending(tag));
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_earliest_outcome_due_and_none_when_idle() {
+        let room = BareJid::new("r@conference.localhost").unwrap();
+        let mut app = joined(&room, Protocol::Muc);
+        let me: jid::FullJid = "me@localhost/r".parse().unwrap();
+        app.on_session(SessionEvent::Online {
+            jid: me,
+            reconnect: false,
+        });
+        // The join's own requests (disco#info, the catch-up) wait on
+        // time too; once they are answered (here: forgotten) nothing is
+        // under way: nothing due, no timer.
+        assert!(app.next_deadline().is_some());
+        app.pending.clear();
+        assert_eq!(app.next_deadline(), None, "{:?}", app.pending);
+        // Held by the session (not sent yet): no deadline runs.
+        let (_, first) = say(&mut app, &room, "one");
+        assert_eq!(app.next_deadline(), None);
+        app.on_session(SessionEvent::Sent { tag: first });
+        let d1 = app.pending[&first].deadline.unwrap();
+        assert_eq!(app.next_deadline(), Some(d1));
+        // The earliest of two.
+        let (_, second) = say(&mut app, &room, "two");
+        app.on_session(SessionEvent::Sent { tag: second });
+        app.pending.get_mut(&second).unwrap().deadline = Some(d1 - Duration::from_secs(10));
+        assert_eq!(app.next_deadline(), Some(d1 - Duration::from_secs(10)));
+        // Offline, sent ones wait the grace longer.
+        app.on_session(SessionEvent::Disconnected {
+            reason: crate::session::SessionError::Closed,
+            retry_in: Duration::from_secs(1),
+        });
+        assert_eq!(
+            app.next_deadline(),
+            Some(d1 - Duration::from_secs(10) + OFFLINE_GRACE)
+        );
+        // Past it, the tick fails the command, and the next deadline is
+        // the other one's.
+        app.pending.get_mut(&second).unwrap().deadline =
+            Some(Instant::now() - OFFLINE_GRACE - Duration::from_secs(1));
+        let due = app.next_deadline().unwrap();
+        assert!(due <= Instant::now());
+        assert_eq!(app.tick().len(), 1);
+        assert!(!app.is_pending(second));
+        assert_eq!(app.next_deadline(), Some(d1 + OFFLINE_GRACE));
     }
 }

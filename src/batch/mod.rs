@@ -151,6 +151,9 @@ impl<W: Write> Runner<'_, W> {
     /// the session is gone or the deadline passed. The script is not read
     /// meanwhile.
     async fn step(&mut self, deadline: Instant) -> bool {
+        // The app's own next deadline (a command's, a focus back-off):
+        // no tick, so an idle run sleeps until something comes.
+        self.events.set_deadline(self.app.next_deadline());
         tokio::select! {
             ev = self.events.next() => match ev {
                 Some(LoopEvent::Tick) => {
@@ -167,7 +170,8 @@ impl<W: Write> Runner<'_, W> {
     }
 
     /// The next line of the script, handling the session's events while it
-    /// is read (without ticks, as no command runs); `Ok(None)` at its end.
+    /// is read (the app's deadlines not minded, as no command runs);
+    /// `Ok(None)` at its end.
     async fn next_line(&mut self) -> Result<Option<String>, String> {
         self.events.set_reading(true);
         self.events.set_ticking(false);

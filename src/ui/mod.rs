@@ -42,7 +42,7 @@ use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::app::{App, LoopEvent, LoopEvents};
+use crate::app::{App, LoopEvent, LoopEvents, sleep_until};
 use crate::command::{self, Command, table};
 use crate::session::SessionEvent;
 use crate::store::{Event, Window};
@@ -62,6 +62,8 @@ pub struct PaneRects {
 }
 
 const FRAME: Duration = Duration::from_millis(16);
+/// How often the call panel (its clock, the meters) is redrawn in a call.
+const CALL_REFRESH: Duration = Duration::from_millis(250);
 /// Lines loaded from the archive per step when scrolling past the top.
 const OLDER_BATCH: usize = 200;
 
@@ -211,11 +213,17 @@ pub async fn run(
             let reading_back = ui.current.clone().filter(|c| ui.view(c).scroll > 0);
             app.store.shrink_windows(reading_back.as_ref());
         }
-        let frame_due = tokio::time::sleep(if dirty {
-            FRAME.saturating_sub(last_draw.elapsed())
+        // The next frame: soon when something changed; in a call, the
+        // panel's clock and meters move on their own; else none (an idle
+        // TUI is not woken: no tick, the app's next deadline only).
+        let frame_due = if dirty {
+            Some(last_draw + FRAME)
+        } else if app.in_call() {
+            Some(last_draw + CALL_REFRESH)
         } else {
-            Duration::from_secs(3600)
-        });
+            None
+        };
+        events.set_deadline(app.next_deadline());
         tokio::select! {
             ev = events.next() => match ev {
                 None => break 1,
@@ -274,10 +282,6 @@ pub async fn run(
                         ui.on_events(&app.store, &late);
                         dirty = true;
                     }
-                    // The call panel's clock and meters move on their own.
-                    if app.in_call() {
-                        dirty = true;
-                    }
                 }
                 Some(ev) => {
                     // From the session or the media task, and what is
@@ -316,7 +320,7 @@ pub async fn run(
             },
             // Outside the loop's events: the frame timer of this loop's
             // drawing, and the signals that end it.
-            _ = frame_due, if dirty => {}
+            _ = sleep_until(frame_due), if frame_due.is_some() => dirty = true,
             _ = recv_signal(&mut term_signal) => break 128 + libc::SIGTERM,
             _ = recv_signal(&mut hup_signal) => break 128 + libc::SIGHUP,
         }

@@ -1,6 +1,7 @@
 //! The session task: its state (the rooms to rejoin, the offline queue,
 //! the IQs in flight) and where each concern lives: `life.rs` the
-//! connection life cycle (connect, run, back off, reconnect), `commands.rs`
+//! connection life cycle (connect, run, back off, reconnect),
+//! `deadlines.rs` its one timer (no tick), `commands.rs`
 //! what the app asks ([`SessionCmd`]), `incoming.rs` what the stream
 //! brings, `iqs.rs` IQ requests and answers, `rooms.rs` the rejoin
 //! registry, `legacy.rs` groupchat 1.0 rooms, `selfping.rs` XEP-0410,
@@ -24,6 +25,7 @@ use confab_proto::muc::HistoryRequest;
 use confab_proto::{ErrorInfo, Show};
 
 mod commands;
+mod deadlines;
 mod dropped;
 mod incoming;
 mod iqs;

@@ -73,6 +73,8 @@ fn not_ready_waits_then_asks_again_with_the_session_id() {
     assert!(app.is_pending(tag), "still under way");
     assert!(app.tick().is_empty(), "no deadline while waiting");
     assert!(rx.try_recv().is_err(), "not at once");
+    // The loop's timer is set to the back-off's end.
+    assert_eq!(app.next_deadline(), Some(app.focus.retries[0].0));
     // Make the retry due.
     app.focus.retries[0].0 = Instant::now();
     app.tick();

@@ -190,6 +190,24 @@ impl Sm {
         Ok(n)
     }
 
+    /// An `<r/>` of ours waits for its `<a/>`.
+    pub fn awaiting_ack(&self) -> bool {
+        self.request_out.is_some()
+    }
+
+    /// When the stream has something to do on its own: the ack deadline
+    /// of the `<r/>` out ([`Sm::overdue`]), else when the budget wants an
+    /// `<r/>` ([`Sm::wants_request`]); `None` while nothing waits for an
+    /// ack (an idle stream needs no timer).
+    pub fn next_deadline(&self, timeout: Duration) -> Option<Instant> {
+        match (self.request_out, self.first_unrequested) {
+            (Some(t), _) => Some(t + timeout),
+            (None, Some(_)) if self.unrequested >= REQUEST_EVERY => self.first_unrequested,
+            (None, Some(t)) => Some(t + REQUEST_AFTER),
+            (None, None) => None,
+        }
+    }
+
     /// Our `<r/>` went unanswered for `timeout`: the connection is dead.
     pub fn overdue(&self, now: Instant, timeout: Duration) -> Result<(), SmError> {
         match self.request_out {
@@ -356,6 +374,31 @@ mod tests {
                 .is_ok()
         );
         assert!(sm.wants_request(t0));
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_budget_then_the_ack_and_none_when_idle() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_secs(15);
+        let mut sm = Sm::enabled(&enabled(true, None), jid());
+        assert_eq!(sm.next_deadline(timeout), None, "nothing sent: no timer");
+        sm.sent(msg(1), t0).unwrap();
+        assert_eq!(sm.next_deadline(timeout), Some(t0 + REQUEST_AFTER));
+        for n in 2..=REQUEST_EVERY as u64 {
+            sm.sent(msg(n), t0 + Duration::from_millis(10)).unwrap();
+        }
+        // The budget is spent: due now (since the first write).
+        assert_eq!(sm.next_deadline(timeout), Some(t0));
+        assert!(sm.wants_request(t0));
+        let asked = t0 + Duration::from_millis(20);
+        sm.requested(asked);
+        assert!(sm.awaiting_ack());
+        assert_eq!(sm.next_deadline(timeout), Some(asked + timeout));
+        assert!(sm.overdue(asked + timeout, timeout).is_err());
+        // Acknowledged: idle again.
+        sm.acked(REQUEST_EVERY).unwrap();
+        assert!(!sm.awaiting_ack());
+        assert_eq!(sm.next_deadline(timeout), None);
     }
 
     #[test]

@@ -28,7 +28,8 @@ impl Task {
                 // stream's hard timeout ends it if nothing comes back.
                 let id = self.new_id("ping");
                 let ping = Iq::from_get(id, xmpp_parsers::ping::Ping);
-                Self::write(stream, ping.into()).await
+                Self::write(stream, ping.into()).await?;
+                Self::request_ack_now(stream).await
             }
             Some(Err(ReadError::HardError(e))) => Err(SessionError::Io(e.to_string())),
             Some(Err(ReadError::StreamFooterReceived)) => Err(SessionError::ServerClosed),

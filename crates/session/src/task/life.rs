@@ -11,6 +11,7 @@ use tokio_xmpp::xmlstream::ReadError;
 use xmpp_parsers::presence::Presence;
 
 use super::commands::Link;
+use super::deadlines::Timer;
 use super::{Outcome, Outgoing, Stream, Task, err};
 use crate::connect::{ResumeReq, SmStart, connect};
 use crate::sm::{Sm, Unacked};
@@ -162,15 +163,16 @@ impl Task {
         }
     }
 
-    /// Waits before the next attempt, still taking commands; `None` when
-    /// the session ended meanwhile.
+    /// Waits before the next attempt, still taking commands (and failing
+    /// messages that waited too long: a timer at the oldest one's
+    /// expiry, no tick); `None` when the session ended meanwhile.
     async fn wait(&mut self, backoff: Duration) -> Option<()> {
         let wake = Instant::now() + backoff;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
+            let expiry = self.next_outbox_expiry();
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => return Some(()),
-                _ = tick.tick() => self.expire_outbox(),
+                _ = sleep_until(expiry), if expiry.is_some() => self.expire_outbox(),
                 cmd = self.cmd_rx.recv() => match cmd {
                     None | Some(SessionCmd::Shutdown) => {
                         self.fail_all("the session was closed while offline");
@@ -267,8 +269,11 @@ impl Task {
             return Outcome::Lost(e);
         }
         let reports = stream.xml.get_stream().get_ref().reports();
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        // No tick: a timer at the earliest deadline, recomputed after
+        // everything handled (`deadlines.rs`); none when idle.
+        let mut timer = Timer::new();
         loop {
+            timer.set(self.next_deadline(stream));
             let step = tokio::select! {
                 item = stream.xml.next() => self.on_item(item, stream).await,
                 _ = reports.wait() => self.on_dropped(&reports, stream).await,
@@ -279,7 +284,7 @@ impl Task {
                     }
                     Some(c) => self.handle(c, Link::Online(stream)).await,
                 },
-                _ = tick.tick() => {
+                _ = timer.fired() => {
                     self.expire_iqs();
                     self.expire_outbox();
                     match Self::sm_tick(stream).await {
@@ -370,5 +375,13 @@ impl Task {
             }
         })
         .await;
+    }
+}
+
+/// Sleeps until `at` (never without one).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

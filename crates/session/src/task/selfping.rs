@@ -49,8 +49,29 @@ impl Task {
         }
     }
 
+    /// The joined rooms to ping now (none in flight): those quiet for the
+    /// configured time and, with them, those quiet for three quarters of
+    /// it, so that the quiet rooms' pings fall together (one wake-up for
+    /// all, not one per room).
+    pub(super) fn self_pings_due(&self, now: Instant) -> Vec<(BareJid, String)> {
+        let quiet = self.params.self_ping;
+        let silent = |r: &super::RoomJoin, d| r.joined && now.duration_since(r.heard) >= d;
+        let idle: Vec<(&BareJid, &super::RoomJoin)> = self
+            .rooms
+            .iter()
+            .filter(|(j, _)| !self.self_pings.values().any(|(room, _, _)| room == *j))
+            .collect();
+        if !idle.iter().any(|(_, r)| silent(r, quiet)) {
+            return Vec::new();
+        }
+        idle.into_iter()
+            .filter(|(_, r)| silent(r, quiet * 3 / 4))
+            .map(|(j, r)| (j.clone(), r.nick.clone()))
+            .collect()
+    }
+
     /// Pings ourselves in the joined rooms that have been quiet for the
-    /// configured time.
+    /// configured time ([`Task::self_pings_due`]).
     pub(super) async fn self_ping_rooms(
         &mut self,
         stream: &mut Stream,
@@ -59,19 +80,14 @@ impl Task {
         // Unanswered pings: no decision, try again after another silence.
         self.self_pings
             .retain(|_, (_, _, deadline)| *deadline > now);
-        let quiet = self.params.self_ping;
-        let due: Vec<(BareJid, String)> = self
-            .rooms
-            .iter()
-            .filter(|(j, r)| {
-                r.joined
-                    && now.duration_since(r.heard) >= quiet
-                    && !self.self_pings.values().any(|(room, _, _)| room == *j)
-            })
-            .map(|(j, r)| (j.clone(), r.nick.clone()))
-            .collect();
+        let due = self.self_pings_due(now);
         for (room, nick) in due {
             let Ok(to) = muc::occupant_jid(&room, &nick) else {
+                // Not pingable: not due again before another silence
+                // (the task's timer must not fire over and over).
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.heard = now;
+                }
                 continue;
             };
             let id = self.new_id("selfping");

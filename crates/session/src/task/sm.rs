@@ -76,8 +76,23 @@ impl Task {
         Ok(())
     }
 
-    /// The tick: an unanswered `<r/>` past the deadline means a dead
-    /// connection (a cut without FIN); else maybe a request.
+    /// An `<r/>` now (unless one waits for its `<a/>`), whatever the
+    /// budget: with the keep-alive ping, so that both answers come back
+    /// together (one wake-up, not two a second apart) and the ack
+    /// deadline watches the link.
+    pub(super) async fn request_ack_now(stream: &mut Stream) -> Result<(), SessionError> {
+        if stream.sm.as_ref().is_some_and(|sm| !sm.awaiting_ack()) {
+            Self::send_element(stream, &XmppStreamElement::SM(Nonza::Req(R))).await?;
+            if let Some(sm) = stream.sm.as_mut() {
+                sm.requested(Instant::now());
+            }
+        }
+        Ok(())
+    }
+
+    /// When a deadline came (`deadlines.rs`): an unanswered `<r/>` past
+    /// the deadline means a dead connection (a cut without FIN); else
+    /// maybe a request.
     pub(super) async fn sm_tick(stream: &mut Stream) -> Result<(), SessionError> {
         if let Some(sm) = &stream.sm {
             sm.overdue(Instant::now(), stream.ack_timeout)?;
