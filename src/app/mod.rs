@@ -15,6 +15,7 @@ use crate::protocol::ErrorInfo;
 use crate::protocol::message::chat;
 use crate::protocol::muc;
 use crate::protocol::owner;
+use crate::protocol::reply::Reply;
 use crate::session::{SessionCmd, SessionHandle, Tag};
 use crate::store::{Event, Input, JoinState, Store};
 
@@ -26,6 +27,7 @@ mod conference;
 mod continuity;
 mod conversations;
 mod drain;
+mod fasten;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod focus;
@@ -58,6 +60,8 @@ enum Waiting {
         body: String,
         id: String,
         private: bool,
+        /// XEP-0461: the message it answers.
+        reply: Option<Reply>,
     },
     /// Our nick change confirmed by the room (or an error).
     Nick { room: BareJid },
@@ -324,8 +328,23 @@ impl App {
         message: xmpp_parsers::message::Message,
         id: String,
     ) -> Exec {
+        let tag = self.tag();
+        self.send_echoed_as(tag, command, room, message, id);
+        Exec::pending(tag)
+    }
+
+    /// [`App::send_echoed`] under a tag the command has already.
+    pub(crate) fn send_echoed_as(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        room: BareJid,
+        message: xmpp_parsers::message::Message,
+        id: String,
+    ) {
         let body = message.bodies.values().next().cloned().unwrap_or_default();
-        let tag = self.wait(
+        self.wait_as(
+            tag,
             command,
             Waiting::Echo {
                 room: room.clone(),
@@ -339,7 +358,6 @@ impl App {
             room: Some(room),
             tag,
         });
-        Exec::pending(tag)
     }
 
     /// Whether the command with this tag still waits for its outcome.
@@ -455,6 +473,20 @@ impl App {
                 self.send_echoed(text, room, message, id)
             }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
+            Command::React { to, target, emojis } => {
+                self.start_react(text, &to, &target, emojis)?
+            }
+            Command::Reply {
+                to,
+                target,
+                text: body,
+            } => self.start_reply(text, &to, &target, body)?,
+            Command::Retract { to, target } => self.start_retract(text, &to, &target)?,
+            Command::RemoveMessage {
+                room,
+                target,
+                reason,
+            } => self.start_remove_message(text, room, &target, reason)?,
             Command::Msg { to, text: body } => {
                 let bare = to.to_bare();
                 let private = to.resource().is_some() && self.store.room(&bare).is_some();
@@ -470,6 +502,7 @@ impl App {
                         body,
                         id,
                         private,
+                        reply: None,
                     },
                     false,
                 );

@@ -658,6 +658,8 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::MessageError { .. } => "message-error",
             Incoming::VoiceRequest(_) => "voice-request",
             Incoming::Correction(_) => "correction",
+            Incoming::Reactions(_) => "reactions",
+            Incoming::Retraction(_) => "retraction",
             Incoming::MamResult(_) => "mam-result",
             Incoming::Carbon(_) => "carbon",
             Incoming::MucDropped { .. } => "muc-dropped",

@@ -16,6 +16,7 @@ mod component;
 mod conference;
 mod continuity;
 mod discovery;
+mod fasten;
 mod focus;
 mod hostile;
 mod hostile_answers;
