@@ -325,3 +325,151 @@ fn retraction_and_moderation_reach_screen_and_archive(kind: ServerKind) {
     let reason = moderates.then(|| "spam, sorry".to_string());
     assert_eq!(rows[2], (String::new(), true, by, reason));
 }
+
+/// A room that speaks `urn:xmpp:message-moderate:1` (XEP-0425 0.3), played
+/// by a component: `/moderate` sends the `:1` request the room's disco#info
+/// asks for, the room's `:1` broadcast removes the message, and the same
+/// broadcast from an occupant (forged) is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderation_version_1_with_a_room_that_speaks_it() {
+    use confab::protocol::{nc, retract};
+    use confab_testbed::component::{iq_result, stanza};
+
+    let server = prosody_with(&["alice"]);
+    let mut comp = attach(&server, DEFAULT_COMPONENT, "the room connects").await;
+    let room = format!("mod1@{DEFAULT_COMPONENT}");
+    let mut alice = tokio::task::block_in_place(|| Client::online(&server, "alice"));
+    let join = format!("/join {room}/alice --protocol muc");
+    alice.send(&join);
+    // Our presence: the room answers with alice's self-presence (moderator).
+    let p = received(&mut comp, "presence", "the join").await;
+    let me = p.attr("from").unwrap().to_string();
+    let self_presence = stanza("presence")
+        .attr(nc("from"), format!("{room}/alice"))
+        .attr(nc("to"), me.clone())
+        .append(
+            Element::builder("x", "http://jabber.org/protocol/muc#user")
+                .append(
+                    Element::builder("item", "http://jabber.org/protocol/muc#user")
+                        .attr(nc("affiliation"), "owner")
+                        .attr(nc("role"), "moderator")
+                        .build(),
+                )
+                .append(
+                    Element::builder("status", "http://jabber.org/protocol/muc#user")
+                        .attr(nc("code"), "110")
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    comp.send(&self_presence).await.unwrap();
+    let subject = stanza("message")
+        .attr(nc("from"), room.clone())
+        .attr(nc("to"), me.clone())
+        .attr(nc("type"), "groupchat")
+        .append(stanza("subject").build())
+        .build();
+    comp.send(&subject).await.unwrap();
+    tokio::task::block_in_place(|| {
+        alice.expect("joined", |v| {
+            v["event"] == "ok" && v["command"] == join.as_str()
+        })
+    });
+    // Spam from an occupant, with the room's stanza-id.
+    let spam = |sid: &str| {
+        stanza("message")
+            .attr(nc("from"), format!("{room}/spammer"))
+            .attr(nc("to"), me.clone())
+            .attr(nc("type"), "groupchat")
+            .attr(nc("id"), format!("m-{sid}"))
+            .append(stanza("body").append(format!("spam {sid}")).build())
+            .append(
+                Element::builder("stanza-id", "urn:xmpp:sid:0")
+                    .attr(nc("id"), sid)
+                    .attr(nc("by"), room.clone())
+                    .build(),
+            )
+            .build()
+    };
+    comp.send(&spam("s1")).await.unwrap();
+    comp.send(&spam("s2")).await.unwrap();
+    tokio::task::block_in_place(|| alice.expect("spam", |v| v["body"] == "spam s2"));
+
+    // A forged `:1` moderation, from an occupant: nothing happens.
+    let broadcast = |from: &str, by: &str, reason: &str| {
+        stanza("message")
+            .attr(nc("from"), from)
+            .attr(nc("to"), me.clone())
+            .attr(nc("type"), "groupchat")
+            .attr(nc("id"), "mod-1")
+            .append(
+                Element::builder("retract", retract::RETRACT)
+                    .attr(nc("id"), "s1")
+                    .append(
+                        Element::builder("moderated", retract::MODERATE)
+                            .attr(nc("by"), by)
+                            .build(),
+                    )
+                    .append(
+                        Element::builder("reason", retract::RETRACT)
+                            .append(reason)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    };
+    let forged = broadcast(
+        &format!("{room}/mallory"),
+        &format!("{room}/mallory"),
+        "forged",
+    );
+    comp.send(&forged).await.unwrap();
+
+    let cmd = format!("/moderate {room} s1 rude");
+    alice.send(&cmd);
+    // The room's disco#info announces `:1` only; then the request.
+    let iq = loop {
+        let iq = received(&mut comp, "iq", "the moderation request").await;
+        if iq.has_child("moderate", retract::MODERATE) {
+            break iq;
+        }
+        assert!(!iq.has_child("apply-to", retract::FASTEN), "{iq:?}");
+        let q = iq
+            .has_child("query", "http://jabber.org/protocol/disco#info")
+            .then(|| {
+                Element::builder("query", "http://jabber.org/protocol/disco#info")
+                    .append(
+                        Element::builder("feature", "http://jabber.org/protocol/disco#info")
+                            .attr(nc("var"), retract::MODERATE)
+                            .build(),
+                    )
+                    .build()
+            });
+        comp.send(&iq_result(&iq, q)).await.unwrap();
+    };
+    let m = iq.get_child("moderate", retract::MODERATE).unwrap();
+    assert_eq!(m.attr("id"), Some("s1"));
+    assert!(m.has_child("retract", retract::RETRACT));
+    assert_eq!(
+        m.get_child("reason", retract::MODERATE).unwrap().text(),
+        "rude"
+    );
+    comp.send(&iq_result(&iq, None)).await.unwrap();
+    let b = broadcast(&room, &format!("{room}/alice"), "rude");
+    comp.send(&b).await.unwrap();
+    let r = tokio::task::block_in_place(|| {
+        alice.expect("/moderate ok", |v| {
+            v["event"] == "ok" && v["command"] == cmd.as_str()
+        });
+        alice.event("the moderation", |v| is(v, "retracted"))
+    });
+    assert_eq!(r["target"], "s1");
+    assert_eq!(r["by"], "alice");
+    assert_eq!(r["reason"], "rude");
+    assert_eq!(r["nick"], "spammer");
+    // Only one: the forged one changed nothing.
+    assert!(!alice.saw(|v| is(v, "retracted") && v["reason"] == "forged"));
+    assert_eq!(tokio::task::block_in_place(|| alice.finish()), 0);
+}
