@@ -94,7 +94,7 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
     while let Some(m) = lines.next() {
         let older = lines.peek().copied();
         block.clear();
-        layout_line(m, older, view, width, &mut block, &mut scratch);
+        layout_line(m, older, log, view, width, &mut block, &mut scratch);
         oldest_block = block.len();
         rows.extend(block.drain(..).rev());
         if rows.len() >= need {
@@ -150,6 +150,7 @@ fn draw_row(row: &Row, area: Rect, y: u16, buf: &mut Buffer) {
 fn layout_line(
     m: &Message,
     older: Option<&Message>,
+    log: &MessageLog,
     view: &MessageView,
     width: usize,
     out: &mut Vec<Row>,
@@ -183,12 +184,22 @@ fn layout_line(
         col: 0,
         gs: scratch,
     };
+    // A reply: what it answers, on a row of its own above it.
+    if let Some((author, text)) = fasten::quote(m, log) {
+        let head = format!("↪ {author}: ");
+        let room = width.saturating_sub(indent + text_width(&head));
+        let text = fasten::fit(&text, room);
+        wrap.line(&[(&head, theme.event), (&text, theme.event)], indent);
+    }
     let mut body_lines = line.body.split('\n');
     let mut first: Vec<(&str, Style)> = line.prefix.iter().map(|(t, s)| (&**t, *s)).collect();
     first.push((body_lines.next().unwrap_or(""), line.body_style));
     wrap.line(&first, 0);
     for more in body_lines {
         wrap.line(&[(more, line.body_style)], indent);
+    }
+    if let Some(r) = fasten::reactions(m) {
+        wrap.line(&[(&r, theme.event)], indent);
     }
 }
 
@@ -323,6 +334,18 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
                 theme.error,
             )
         });
+    // Removed (retracted by its sender, or by a moderator): its text is
+    // gone, the line says so.
+    if let Some(text) = fasten::removed(m) {
+        prefix.push(("<".into(), Style::default()));
+        prefix.push((nick, nick_style));
+        prefix.push(("> ".into(), Style::default()));
+        return Line {
+            prefix,
+            body: text.into(),
+            body_style: theme.event,
+        };
+    }
     if body.starts_with(ME) {
         prefix.push(("* ".into(), theme.action));
         prefix.push((nick, nick_style.patch(theme.action)));
@@ -552,5 +575,6 @@ impl Wrapper<'_> {
     }
 }
 
+mod fasten;
 #[cfg(test)]
 mod tests;

@@ -35,7 +35,7 @@ pub const REACT: CommandSpec = CommandSpec {
     name: "react",
     aliases: &[],
     usage: "/react ROOM-or-JID ID|@NICK [EMOJI ...]",
-    help: "React to a message (XEP-0444): each EMOJI is added to your reactions to it, or taken back if you had it; without EMOJI all of yours are withdrawn. ID: the message's stanza_id (rooms) or id (chats); @NICK: NICK's last message (@: the contact's, @me: yours)",
+    help: "React to a message (XEP-0444): toggle each EMOJI; none: withdraw yours (ID: its stanza_id or id; @NICK: their last)",
     args: &[
         arg("ROOM-or-JID", ArgKind::Jid),
         arg("ID|@NICK", ArgKind::Word),
@@ -50,7 +50,7 @@ pub const REPLY: CommandSpec = CommandSpec {
     name: "reply",
     aliases: &[],
     usage: "/reply ROOM-or-JID ID|@NICK TEXT",
-    help: "Answer a message (XEP-0461): TEXT, quoting its first line for clients without replies",
+    help: "Answer a message (XEP-0461), quoting its first line",
     args: &[
         arg("ROOM-or-JID", ArgKind::Jid),
         arg("ID|@NICK", ArgKind::Word),
@@ -65,7 +65,7 @@ pub const RETRACT: CommandSpec = CommandSpec {
     name: "retract",
     aliases: &[],
     usage: "/retract ROOM-or-JID [ID]",
-    help: "Take back one of your messages (XEP-0424; default: your last one there): it is removed for everyone whose client supports it",
+    help: "Take back your message (XEP-0424; default: your last one)",
     args: &[
         arg("ROOM-or-JID", ArgKind::Jid),
         opt_arg("ID", ArgKind::Word),
@@ -79,7 +79,7 @@ pub const MODERATE: CommandSpec = CommandSpec {
     name: "moderate",
     aliases: &[],
     usage: "/moderate ROOM ID|@NICK [REASON]",
-    help: "As a moderator, remove anyone's message from a room and its archive (XEP-0425), saying why",
+    help: "Remove anyone's message as a moderator (XEP-0425)",
     args: &[
         arg("ROOM", ArgKind::Room),
         arg("ID|@NICK", ArgKind::Word),
