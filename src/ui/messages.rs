@@ -40,6 +40,8 @@ pub struct MessageView<'a> {
     /// Occupants whose nick imitates another's → whom
     /// ([`crate::names::lookalikes`]): marked `(≈nick)` after the nick.
     pub lookalikes: Option<&'a HashMap<&'a str, &'a str>>,
+    /// Seq of the message selected to act on: drawn reversed.
+    pub selected: Option<i64>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -170,6 +172,7 @@ fn layout_line(
         let iso = date.format("%Y-%m-%d").to_string();
         out.push(rule_row(&[&long, &short, &iso], width, theme.day_separator));
     }
+    let first_row = out.len();
     let line = format_line(m, view);
     let prefix_width: usize = line.prefix.iter().map(|(t, _)| text_width(t)).sum();
     let indent = if width >= NARROW && width >= prefix_width + MIN_BODY {
@@ -200,6 +203,14 @@ fn layout_line(
     }
     if let Some(r) = fasten::reactions(m) {
         wrap.line(&[(&r, theme.event)], indent);
+    }
+    if view.selected == Some(m.seq) {
+        let selected = Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+        for row in &mut out[first_row..] {
+            for (_, style) in &mut row.pieces {
+                *style = style.patch(selected);
+            }
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod messages;
 mod moderation;
 pub mod rooms;
 mod sanitize;
+mod select;
 pub mod state;
 pub mod theme;
 pub mod view;
@@ -461,6 +462,9 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         }
         _ => {}
     }
+    if select::key(ui, &app.store, &k) {
+        return KeyOutcome::Continue;
+    }
     let action = ui.keymap.action(&k);
     if action != Some(Action::Complete) {
         ui.completer.reset();
@@ -559,6 +563,8 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::KillToStart) => ui.editor.kill_to_start(),
         Some(Action::KillToEnd) => ui.editor.kill_to_end(),
         Some(Action::ToggleEvents) => ui.panes.show_events = !ui.panes.show_events,
+        Some(Action::SelectUp) => select::step(ui, &app.store, true),
+        Some(Action::SelectDown) => select::step(ui, &app.store, false),
         Some(Action::ToggleRooms) => ui.panes.rooms = !ui.panes.rooms,
         Some(Action::TogglePeople) => ui.panes.people = !ui.panes.people,
         Some(Action::Redraw) => ui.repaint = true,

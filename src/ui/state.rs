@@ -27,6 +27,8 @@ pub struct RoomView {
     pub highlights: usize,
     /// Seq of the first unread line (the "new messages" marker).
     pub unread_from: Option<i64>,
+    /// Seq of the message selected to act on (`ui/select.rs`).
+    pub selected: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,6 +190,7 @@ pub fn render_buf(
                     time_format: (ui.settings.time_format != "%H:%M")
                         .then_some(ui.settings.time_format.as_str()),
                     lookalikes: Some(&lookalikes),
+                    selected: v.selected,
                 };
                 let r = messages::render(w.messages(), &view, messages_a, buf);
                 drawn.reached_top = r.reached_top;

@@ -17,6 +17,7 @@ mod conference;
 mod continuity;
 mod discovery;
 mod fasten;
+mod fasten_tui;
 mod focus;
 mod hostile;
 mod hostile_answers;

@@ -75,6 +75,10 @@ fn room() -> MessageLog {
 }
 
 fn snapshot(w: u16, h: u16) -> String {
+    snapshot_selected(w, h, None).0
+}
+
+fn snapshot_selected(w: u16, h: u16, selected: Option<i64>) -> (String, ratatui::buffer::Buffer) {
     let theme = Theme::default();
     let log = room();
     let v = MessageView {
@@ -86,6 +90,7 @@ fn snapshot(w: u16, h: u16) -> String {
         local_offset: FixedOffset::east_opt(0).unwrap(),
         time_format: None,
         lookalikes: None,
+        selected,
     };
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
@@ -94,7 +99,10 @@ fn snapshot(w: u16, h: u16) -> String {
             render(&log, &v, area, f.buffer_mut());
         })
         .unwrap();
-    terminal.backend().to_string()
+    (
+        terminal.backend().to_string(),
+        terminal.backend().buffer().clone(),
+    )
 }
 
 #[test]
@@ -109,4 +117,19 @@ fn snapshot_reactions_replies_removals_60x12() {
 #[test]
 fn snapshot_reactions_replies_removals_narrow() {
     insta::assert_snapshot!(snapshot(30, 16));
+}
+
+#[test]
+fn the_selected_message_is_drawn_reversed() {
+    use ratatui::style::Modifier;
+    // Bob's reply (seq 1): its quote row and its line, nothing else.
+    let (s, buf) = snapshot_selected(60, 12, Some(1));
+    let rows: Vec<&str> = s.lines().collect();
+    let reversed = |y: u16| buf[(14, y)].modifier.contains(Modifier::REVERSED);
+    let quote = rows.iter().position(|r| r.contains("↪ anna")).unwrap() as u16;
+    let line = rows.iter().position(|r| r.contains("Great idea")).unwrap() as u16;
+    assert!(reversed(quote) && reversed(line), "{s}");
+    let other = rows.iter().position(|r| r.contains("me too")).unwrap() as u16;
+    assert!(!reversed(other));
+    assert!(!reversed(2));
 }
