@@ -121,6 +121,65 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
     }
 }
 
+/// The message drawn on screen row `y` of `area` by [`render`] with the
+/// same log and view (a mouse click): its seq, if a message is there.
+pub fn line_at(log: &MessageLog, view: &MessageView, area: Rect, y: u16) -> Option<i64> {
+    let (width, height) = (area.width as usize, area.height as usize);
+    if width == 0 || height == 0 || y < area.top() || y >= area.bottom() {
+        return None;
+    }
+    let need = view.scroll.saturating_add(height).saturating_add(1);
+    let mut seqs: Vec<Option<i64>> = Vec::new();
+    let (mut block, mut scratch) = (Vec::new(), Vec::new());
+    let mut exhausted = true;
+    let mut lines = log
+        .iter()
+        .rev()
+        .filter(|m| view.show_events || m.kind == Kind::Chat)
+        .peekable();
+    while let Some(m) = lines.next() {
+        let older = lines.peek().copied();
+        block.clear();
+        layout_line(m, older, log, view, width, &mut block, &mut scratch);
+        // Rules above a line (unread, day) are not the line.
+        let rules = block.len() - line_rows(m, log, view, width, &mut scratch);
+        seqs.extend(
+            (0..block.len())
+                .rev()
+                .map(|i| (i >= rules).then_some(m.seq)),
+        );
+        if seqs.len() >= need {
+            exhausted = lines.peek().is_none();
+            break;
+        }
+    }
+    let scroll = if exhausted {
+        view.scroll.min(seqs.len().saturating_sub(height))
+    } else {
+        view.scroll
+    };
+    let k = (area.bottom() - 1 - y) as usize;
+    seqs.get(scroll + k).copied().flatten()
+}
+
+/// How many rows `m` itself takes (without the rules above it).
+fn line_rows(
+    m: &Message,
+    log: &MessageLog,
+    view: &MessageView,
+    width: usize,
+    scratch: &mut Vec<G>,
+) -> usize {
+    let mut rows = Vec::new();
+    // With itself as the line above, no rule goes before it.
+    let unmarked = MessageView {
+        unread_from: None,
+        ..view.clone()
+    };
+    layout_line(m, Some(m), log, &unmarked, width, &mut rows, scratch);
+    rows.len()
+}
+
 /// One screen row: pieces of styled text from column `col` on.
 #[derive(Debug, Default)]
 struct Row {

@@ -150,6 +150,8 @@ pub async fn run(
             last_draw = Instant::now();
             dirty = false;
             ui.page_rows = drawn.panes.messages.height.max(3);
+            // A click found its message: selected, drawn so at once.
+            dirty |= select::clicked(&mut ui, drawn.clicked);
             if ui.bell {
                 ui.bell = false;
                 let _ = io::stdout().write_all(b"\x07");
@@ -359,6 +361,11 @@ fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, m
     match m.kind {
         MouseEventKind::ScrollUp if panes.messages.contains(at) => scroll(ui, 3, max_scroll),
         MouseEventKind::ScrollDown if panes.messages.contains(at) => scroll(ui, -3, max_scroll),
+        MouseEventKind::Down(crossterm::event::MouseButton::Left)
+            if panes.messages.contains(at) =>
+        {
+            ui.click = Some(m.row);
+        }
         MouseEventKind::Down(_) if panes.rooms.contains(at) => {
             let row = (m.row - panes.rooms.y) as usize;
             let skip = ui

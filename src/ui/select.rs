@@ -3,7 +3,7 @@
 //! Alt-Up takes the newest); with the input line empty, `r` starts a
 //! `/reply`, `+` a `/react`, `d` a `/retract` of ours (a `/moderate` of
 //! someone else's in a room), each naming the message by its reference;
-//! Esc leaves the selection.
+//! Esc leaves the selection. A left click on a message selects it too.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -36,12 +36,28 @@ pub fn step(ui: &mut UiState, store: &Store, older: bool) {
     };
     ui.view_mut(&jid).selected = next;
     if next.is_some() {
-        ui.set_status(
-            "selected: r reply, + react, d retract/moderate, Esc leave",
-            false,
-        );
+        ui.set_status(HINT, false);
     }
 }
+
+/// After a draw: a click in the message pane selects the message there
+/// (none there: the selection ends). True when the pane needs drawing
+/// again.
+pub fn clicked(ui: &mut UiState, seq: Option<i64>) -> bool {
+    if ui.click.take().is_none() {
+        return false;
+    }
+    let Some(jid) = ui.current.clone() else {
+        return false;
+    };
+    ui.view_mut(&jid).selected = seq;
+    if seq.is_some() {
+        ui.set_status(HINT, false);
+    }
+    true
+}
+
+const HINT: &str = "selected: r reply, + react, d retract/moderate, Esc leave";
 
 /// A key while a message is selected and the input line is empty: true
 /// when it acted (the command is put on the input line to finish).

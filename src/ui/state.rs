@@ -96,6 +96,9 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
+    /// A click in the message pane at this screen row, for the next draw
+    /// to find the message there (`ui/select.rs`).
+    pub click: Option<u16>,
 }
 
 impl Default for UiState {
@@ -157,6 +160,7 @@ impl UiState {
             repaint: false,
             follow: Vec::new(),
             page_rows: 20,
+            click: None,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Drawn {
     /// Rows available above what is shown (to bound scrolling).
     pub max_scroll: usize,
     pub panes: PaneRects,
+    /// The message under a mouse click ([`UiState::click`]), by seq.
+    pub clicked: Option<i64>,
 }
 
 pub fn render(store: &Store, ui: &UiState, f: &mut Frame) -> Drawn {
@@ -193,6 +195,9 @@ pub fn render_buf(
                     selected: v.selected,
                 };
                 let r = messages::render(w.messages(), &view, messages_a, buf);
+                drawn.clicked = ui
+                    .click
+                    .and_then(|y| messages::line_at(w.messages(), &view, messages_a, y));
                 drawn.reached_top = r.reached_top;
                 drawn.max_scroll = r.max_scroll;
             }

@@ -1,7 +1,8 @@
 //! Acting on a message in the real TUI (tmux) against the test Prosody:
 //! Alt-Up selects the newest message, `+` starts a `/react` naming it by
 //! the room's stanza-id, `r` a `/reply`; the reactions row and the quote
-//! are drawn, and a batch client in the room gets both.
+//! are drawn, and a batch client in the room gets both; a mouse click
+//! selects a message and `d` moderates it.
 
 use serde_json::Value;
 
@@ -62,6 +63,33 @@ fn tui_selects_a_message_and_reacts_and_replies() {
     assert_eq!(m["reply_to"]["id"], sid.as_str());
     tmux.wait_for("the quote above the reply", |s| {
         s.contains("↪ bob: cake time") && s.contains("<alice> yes please")
+    });
+
+    // A click on bob's line selects it; d: alice (the room's owner) may
+    // remove it, so /moderate comes on the input line.
+    let screen = tmux.screen();
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("<bob> cake time"))
+        .expect("bob's line on screen");
+    let x = line.find("cake time").unwrap();
+    // SGR mouse reports (1-based): left button down, then up.
+    tmux.send(&["-l", &format!("\x1b[<0;{};{}M", x + 1, y + 1)]);
+    tmux.send(&["-l", &format!("\x1b[<0;{};{}m", x + 1, y + 1)]);
+    tmux.wait_for("selected by the click", |s| s.contains("r reply, + react"));
+    tmux.send(&["d"]);
+    tmux.wait_for("the moderation on the input line", |s| {
+        s.contains(&format!("/moderate {room} {sid}"))
+    });
+    tmux.send(&["-l", "off topic"]);
+    tmux.send(&["Enter"]);
+    let r = bob.expect("the moderation", |v| is(v, "retracted"));
+    assert_eq!(r["moderated"], true);
+    assert_eq!(r["by"], "alice");
+    assert_eq!(r["reason"], "off topic");
+    tmux.wait_for("the removed line", |s| {
+        s.contains("<bob> removed by alice: off topic") && !s.contains("<bob> cake time")
     });
     tmux.send(&["/quit", "Enter"]);
     tmux.wait_exit();

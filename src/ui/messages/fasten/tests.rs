@@ -133,3 +133,39 @@ fn the_selected_message_is_drawn_reversed() {
     assert!(!reversed(other));
     assert!(!reversed(2));
 }
+
+#[test]
+fn a_click_finds_the_message_on_its_row() {
+    let theme = Theme::default();
+    let log = room();
+    let v = MessageView {
+        theme: &theme,
+        own_nick: Some("alice"),
+        show_events: true,
+        unread_from: None,
+        scroll: 0,
+        local_offset: FixedOffset::east_opt(0).unwrap(),
+        time_format: None,
+        lookalikes: None,
+        selected: None,
+    };
+    let area = ratatui::layout::Rect::new(3, 2, 60, 12);
+    let (s, _) = snapshot_selected(60, 12, None);
+    let rows: Vec<&str> = s.lines().collect();
+    let at = |needle: &str| {
+        let y = rows.iter().position(|r| r.contains(needle)).unwrap() as u16;
+        super::super::line_at(&log, &v, area, area.y + y)
+    };
+    // Anna's line, its wrapped row and its reactions row: seq 0.
+    assert_eq!(at("We should bake a cake   "), Some(0));
+    assert_eq!(at("with cherries"), Some(0));
+    assert_eq!(at("👍 4 bob"), Some(0));
+    // Bob's reply and its quote row: seq 1.
+    assert_eq!(at("↪ anna"), Some(1));
+    assert_eq!(at("Great idea"), Some(1));
+    assert_eq!(at("removed by alice"), Some(4));
+    // The day separator, and outside the pane: nothing.
+    assert_eq!(at("Saturday"), None);
+    assert_eq!(super::super::line_at(&log, &v, area, 0), None);
+    assert_eq!(super::super::line_at(&log, &v, area, 14), None);
+}
