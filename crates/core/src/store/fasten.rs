@@ -97,13 +97,7 @@ impl Store {
         })
     }
 
-    pub(super) fn apply_reactions(
-        &mut self,
-        r: Reactions,
-        now: DateTime<Utc>,
-        out: &mut Vec<Event>,
-    ) {
-        let _ = now;
+    pub(super) fn apply_reactions(&mut self, r: Reactions, out: &mut Vec<Event>) {
         let Some(t) = self.target(&r.from, r.to.as_ref(), r.groupchat) else {
             return;
         };
@@ -229,12 +223,11 @@ impl Store {
             return;
         }
         let nick = line.nick.clone();
-        let Fastened::Done(m) = t.log.remove(at, removed.clone()) else {
-            return;
-        };
         // The archive: the removal pushed above runs after the journal is
         // written, so a line not yet archived loses its text there too.
-        let _ = m;
+        let Fastened::Done(_) = t.log.remove(at, removed.clone()) else {
+            return;
+        };
         let mut e = retracted(&t, target, &r, removed, own_nick.as_deref());
         if let Event::Retracted { nick: n, .. } = &mut e
             && t.room

@@ -613,7 +613,7 @@ impl Store {
             Incoming::Invitation(i) => out.push(self.invitations.receive(i, now)),
             Incoming::InvitationDeclined(d) => out.extend(self.invitations.declined(d)),
             Incoming::Correction(c) => self.apply_correction(c, now, out),
-            Incoming::Reactions(r) => self.apply_reactions(r, now, out),
+            Incoming::Reactions(r) => self.apply_reactions(r, out),
             Incoming::Retraction(r) => self.apply_retraction(r, now, out),
             Incoming::MucDropped { room, error } => self.apply_dropped(room, error, now, out),
             Incoming::Chatting(e) => {
