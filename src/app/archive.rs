@@ -82,6 +82,16 @@ impl App {
                 return vec![self.history_broken(e)];
             }
         }
+        // Then what retractions and moderations removed: the text goes
+        // from the archive too.
+        let removals = self.store.take_removals();
+        if let Some(h) = self.history.as_mut() {
+            for r in &removals {
+                if let Err(e) = h.remove(r) {
+                    return vec![self.history_broken(e)];
+                }
+            }
+        }
         // Then where the account's catch-up starts next time.
         self.save_account_mark().into_iter().collect()
     }
@@ -155,6 +165,7 @@ mod tests {
                     delayed: true,
                     archived: true,
                     edited: false,
+                    meta: Default::default(),
                 },
             })
             .collect();

@@ -485,6 +485,29 @@ impl App {
                 c.time = r.time.or(c.time);
                 Incoming::Correction(c)
             }
+            Incoming::Reactions(mut x) if x.groupchat && x.from.to_bare() == room => {
+                x.delayed = true;
+                x.time = r.time.or(x.time);
+                Incoming::Reactions(x)
+            }
+            // A tombstone names the message it stands for by the
+            // archive's id: trusted here only, from the archive we asked.
+            Incoming::Retraction(mut x) if x.groupchat && x.from.to_bare() == room => {
+                if x.tombstone {
+                    x.target = Some(r.id.clone());
+                    // Archived but no longer held: the archive's row only.
+                    let held = self
+                        .store
+                        .room(&room)
+                        .is_some_and(|rm| rm.messages.find_ref(&r.id, true).is_some());
+                    if archived(self) && !held {
+                        return self.remove_archived(&room, &r.id, &x, confirmed);
+                    }
+                }
+                x.delayed = true;
+                x.time = r.time.or(x.time);
+                Incoming::Retraction(x)
+            }
             _ => return confirmed,
         };
         let mut events = self.store.apply(Input::Incoming(inc), Utc::now());
@@ -498,6 +521,33 @@ impl App {
         }
         let more = self.after_events(&events);
         events.extend(more);
+        events
+    }
+
+    /// A tombstone for a line the archive has and memory no longer
+    /// holds: its row loses the text.
+    fn remove_archived(
+        &mut self,
+        room: &BareJid,
+        id: &str,
+        x: &crate::protocol::retract::Retraction,
+        mut events: Vec<Event>,
+    ) -> Vec<Event> {
+        let removal = crate::store::Removal {
+            conversation: room.clone(),
+            target: id.to_string(),
+            room: true,
+            sender: crate::store::SenderCheck::Any,
+            removed: crate::store::Removed {
+                by: x.moderation.as_ref().and_then(|m| m.by_nick()),
+                reason: x.moderation.as_ref().and_then(|m| m.reason.clone()),
+            },
+        };
+        if let Some(h) = self.history.as_mut()
+            && let Err(e) = h.remove(&removal)
+        {
+            events.push(self.history_broken(e));
+        }
         events
     }
 

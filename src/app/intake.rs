@@ -88,6 +88,7 @@ impl App {
                 body,
                 id,
                 private,
+                reply,
             } => {
                 let p = self.pending.remove(&tag).expect("pending");
                 results.extend(self.store.apply(
@@ -96,6 +97,7 @@ impl App {
                         body,
                         id,
                         private,
+                        reply,
                     },
                     Utc::now(),
                 ));

@@ -15,6 +15,7 @@ use crate::protocol::ErrorInfo;
 use crate::protocol::message::chat;
 use crate::protocol::muc;
 use crate::protocol::owner;
+use crate::protocol::reply::Reply;
 use crate::session::{SessionCmd, SessionHandle, Tag};
 use crate::store::{Event, Input, JoinState, Store};
 
@@ -28,6 +29,7 @@ mod conference;
 mod continuity;
 mod conversations;
 mod drain;
+mod fasten;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod focus;
@@ -60,6 +62,8 @@ enum Waiting {
         body: String,
         id: String,
         private: bool,
+        /// XEP-0461: the message it answers.
+        reply: Option<Reply>,
     },
     /// Our nick change confirmed by the room (or an error).
     Nick { room: BareJid },
@@ -333,8 +337,23 @@ impl App {
         message: xmpp_parsers::message::Message,
         id: String,
     ) -> Exec {
+        let tag = self.tag();
+        self.send_echoed_as(tag, command, room, message, id);
+        Exec::pending(tag)
+    }
+
+    /// [`App::send_echoed`] under a tag the command has already.
+    pub(crate) fn send_echoed_as(
+        &mut self,
+        tag: Tag,
+        command: &str,
+        room: BareJid,
+        message: xmpp_parsers::message::Message,
+        id: String,
+    ) {
         let body = message.bodies.values().next().cloned().unwrap_or_default();
-        let tag = self.wait(
+        self.wait_as(
+            tag,
             command,
             Waiting::Echo {
                 room: room.clone(),
@@ -348,7 +367,6 @@ impl App {
             room: Some(room),
             tag,
         });
-        Exec::pending(tag)
     }
 
     /// Whether the command with this tag still waits for its outcome.
@@ -465,6 +483,20 @@ impl App {
                 self.send_echoed(text, room, message, id)
             }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
+            Command::React { to, target, emojis } => {
+                self.start_react(text, &to, &target, emojis)?
+            }
+            Command::Reply {
+                to,
+                target,
+                text: body,
+            } => self.start_reply(text, &to, &target, body)?,
+            Command::Retract { to, target } => self.start_retract(text, &to, &target)?,
+            Command::RemoveMessage {
+                room,
+                target,
+                reason,
+            } => self.start_remove_message(text, room, &target, reason)?,
             Command::Msg { to, text: body } => {
                 let bare = to.to_bare();
                 let private = to.resource().is_some() && self.store.room(&bare).is_some();
@@ -483,6 +515,7 @@ impl App {
                         body,
                         id,
                         private,
+                        reply: None,
                     },
                     false,
                 );

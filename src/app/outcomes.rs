@@ -64,6 +64,22 @@ impl App {
                         ..
                     },
                 ) if room == r && mid == id => true,
+                // `/react`, `/retract` in a room: the room's echo.
+                (
+                    Waiting::Echo { room, id, .. },
+                    Event::Reactions {
+                        room: Some(r),
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    }
+                    | Event::Retracted {
+                        room: Some(r),
+                        own: true,
+                        id: Some(mid),
+                        ..
+                    },
+                ) if room == r && mid == id => true,
                 (
                     Waiting::Echo { room, id, .. },
                     Event::Message {
@@ -233,6 +249,8 @@ mod tests {
             stanza_id: None,
             time: None,
             delayed: false,
+            occupant_id: None,
+            reply: None,
         })))
     }
 

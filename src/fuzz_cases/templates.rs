@@ -46,6 +46,27 @@ pub const STANZAS: &[&str] = &[
     "<message from='{room}/{own}' type='groupchat'><paused xmlns='http://jabber.org/protocol/chatstates'/></message>",
     "<message from='{contact}/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
     "<message from='{stranger}' type='chat'><gone xmlns='http://jabber.org/protocol/chatstates'/></message>",
+    // ---- Reactions, replies, retraction, moderation (XEP-0444/0461/0424/0425) ----
+    "<message from='{room}/{nick}' type='groupchat' id='{id}'><reactions xmlns='urn:xmpp:reactions:0' id='{sid}'>
+       <reaction>{text}</reaction><reaction>👍</reaction></reactions><store xmlns='urn:xmpp:hints'/>
+       <occupant-id xmlns='urn:xmpp:occupant-id:0' id='{sid}'/></message>",
+    "<message from='{contact}/phone' type='chat' id='{id}'><reactions xmlns='urn:xmpp:reactions:0' id='{id}'><reaction>{text}</reaction></reactions></message>",
+    "<message from='{room}/{nick}' type='groupchat' id='{id}'><body>&gt; {nick} wrote:\n&gt; {text}\n{text}</body>
+       <reply xmlns='urn:xmpp:reply:0' to='{room}/{nick}' id='{sid}'/>
+       <fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='12'/></fallback>
+       <stanza-id xmlns='urn:xmpp:sid:0' id='{id}' by='{room}'/></message>",
+    "<message from='{contact}/phone' type='chat' id='{id}'><body>{text}</body><reply xmlns='urn:xmpp:reply:0' id='{id}'/>
+       <fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='3' end='99'/></fallback></message>",
+    "<message from='{room}/{nick}' type='groupchat' id='{id}'><retract xmlns='urn:xmpp:message-retract:1' id='{sid}'/>
+       <fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><body>{text}</body></message>",
+    "<message from='{room}' type='groupchat' id='{id}'><retract xmlns='urn:xmpp:message-retract:1' id='{sid}'>
+       <moderated xmlns='urn:xmpp:message-moderate:1' by='{room}/{nick}'><occupant-id xmlns='urn:xmpp:occupant-id:0' id='{sid}'/></moderated>
+       <reason>{text}</reason></retract></message>",
+    "<message from='{room}' type='groupchat' id='{id}'><apply-to xmlns='urn:xmpp:fasten:0' id='{sid}'>
+       <moderated xmlns='urn:xmpp:message-moderate:0' by='{room}/{nick}'><retract xmlns='urn:xmpp:message-retract:0'/><reason>{text}</reason></moderated></apply-to></message>",
+    "<message from='{room}/{nick}' type='groupchat' id='{id}'><moderated xmlns='urn:xmpp:message-moderate:0' by='{text}'>
+       <retracted xmlns='urn:xmpp:message-retract:0' stamp='{stamp}'/><reason>{text}</reason></moderated></message>",
+    "<message from='{contact}/phone' type='chat' id='{id}'><retract xmlns='urn:xmpp:message-retract:1' id='{id}'/></message>",
     // ---- One-to-one ----
     "<message from='{contact}/phone' type='chat' id='{id}'><body>{text}</body><thread>t</thread>
        <delay xmlns='urn:xmpp:delay' stamp='{stamp}'/></message>",

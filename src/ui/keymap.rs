@@ -39,6 +39,9 @@ pub enum Action {
     KillToStart,
     KillToEnd,
     ToggleEvents,
+    /// Select the message above (or the newest) to act on it.
+    SelectUp,
+    SelectDown,
     ToggleRooms,
     TogglePeople,
     Redraw,
@@ -100,6 +103,10 @@ impl Action {
             Action::KillToStart => "delete to the start of the line",
             Action::KillToEnd => "delete to the end of the line",
             Action::ToggleEvents => "show/hide join, leave and nick lines",
+            Action::SelectUp => {
+                "select a message (older): then r reply, + react, d retract/moderate"
+            }
+            Action::SelectDown => "select the next newer message (past the newest: none)",
             Action::ToggleRooms => "show/hide the room list",
             Action::TogglePeople => "show/hide the participant list",
             Action::Redraw => "redraw the screen",
@@ -135,6 +142,8 @@ const NAMES: &[(&str, Action)] = &[
     ("kill-to-start", Action::KillToStart),
     ("kill-to-end", Action::KillToEnd),
     ("toggle-events", Action::ToggleEvents),
+    ("select-up", Action::SelectUp),
+    ("select-down", Action::SelectDown),
     ("toggle-rooms", Action::ToggleRooms),
     ("toggle-people", Action::TogglePeople),
     ("redraw", Action::Redraw),
@@ -306,6 +315,8 @@ impl Default for KeyMap {
         bind(Char('u'), c, Action::KillToStart);
         bind(Char('k'), c, Action::KillToEnd);
         bind(F(2), n, Action::ToggleEvents);
+        bind(Up, a, Action::SelectUp);
+        bind(Down, a, Action::SelectDown);
         bind(F(3), n, Action::ToggleRooms);
         bind(F(4), n, Action::TogglePeople);
         bind(Char('l'), c, Action::Redraw);

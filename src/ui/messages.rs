@@ -47,6 +47,8 @@ pub struct MessageView<'a> {
     pub highlight_words: &'a [String],
     /// `/clear`: lines up to this seq are left out.
     pub cleared: Option<i64>,
+    /// Seq of the message selected to act on: drawn reversed.
+    pub selected: Option<i64>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -97,7 +99,7 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
     while let Some(m) = lines.next() {
         let older = lines.peek().copied();
         block.clear();
-        layout_line(m, older, view, width, &mut block, &mut scratch);
+        layout_line(m, older, log, view, width, &mut block, &mut scratch);
         oldest_block = block.len();
         rows.extend(block.drain(..).rev());
         if rows.len() >= need {
@@ -153,6 +155,7 @@ pub fn focus_scroll(
         layout_line(
             m,
             lines.peek().copied(),
+            log,
             view,
             width,
             &mut block,
@@ -164,6 +167,61 @@ pub fn focus_scroll(
         below += block.len();
     }
     None
+}
+
+/// The message drawn on screen row `y` of `area` by [`render`] with the
+/// same log and view (a mouse click): its seq, if a message is there.
+pub fn line_at(log: &MessageLog, view: &MessageView, area: Rect, y: u16) -> Option<i64> {
+    let (width, height) = (area.width as usize, area.height as usize);
+    if width == 0 || height == 0 || y < area.top() || y >= area.bottom() {
+        return None;
+    }
+    let need = view.scroll.saturating_add(height).saturating_add(1);
+    let mut seqs: Vec<Option<i64>> = Vec::new();
+    let (mut block, mut scratch) = (Vec::new(), Vec::new());
+    let mut exhausted = true;
+    let mut lines = log.iter().rev().filter(|m| shown(m, view)).peekable();
+    while let Some(m) = lines.next() {
+        let older = lines.peek().copied();
+        block.clear();
+        layout_line(m, older, log, view, width, &mut block, &mut scratch);
+        // Rules above a line (unread, day) are not the line.
+        let rules = block.len() - line_rows(m, log, view, width, &mut scratch);
+        seqs.extend(
+            (0..block.len())
+                .rev()
+                .map(|i| (i >= rules).then_some(m.seq)),
+        );
+        if seqs.len() >= need {
+            exhausted = lines.peek().is_none();
+            break;
+        }
+    }
+    let scroll = if exhausted {
+        view.scroll.min(seqs.len().saturating_sub(height))
+    } else {
+        view.scroll
+    };
+    let k = (area.bottom() - 1 - y) as usize;
+    seqs.get(scroll + k).copied().flatten()
+}
+
+/// How many rows `m` itself takes (without the rules above it).
+fn line_rows(
+    m: &Message,
+    log: &MessageLog,
+    view: &MessageView,
+    width: usize,
+    scratch: &mut Vec<G>,
+) -> usize {
+    let mut rows = Vec::new();
+    // With itself as the line above, no rule goes before it.
+    let unmarked = MessageView {
+        unread_from: None,
+        ..view.clone()
+    };
+    layout_line(m, Some(m), log, &unmarked, width, &mut rows, scratch);
+    rows.len()
 }
 
 /// One screen row: pieces of styled text from column `col` on.
@@ -197,6 +255,7 @@ fn draw_row(row: &Row, area: Rect, y: u16, buf: &mut Buffer) {
 fn layout_line(
     m: &Message,
     older: Option<&Message>,
+    log: &MessageLog,
     view: &MessageView,
     width: usize,
     out: &mut Vec<Row>,
@@ -216,6 +275,7 @@ fn layout_line(
         let iso = date.format("%Y-%m-%d").to_string();
         out.push(rule_row(&[&long, &short, &iso], width, theme.day_separator));
     }
+    let first_row = out.len();
     let line = format_line(m, view);
     let prefix_width: usize = line.prefix.iter().map(|(t, _)| text_width(t)).sum();
     let indent = if width >= NARROW && width >= prefix_width + MIN_BODY {
@@ -230,6 +290,13 @@ fn layout_line(
         col: 0,
         gs: scratch,
     };
+    // A reply: what it answers, on a row of its own above it.
+    if let Some((author, text)) = fasten::quote(m, log) {
+        let head = format!("↪ {author}: ");
+        let room = width.saturating_sub(indent + text_width(&head));
+        let text = fasten::fit(&text, room);
+        wrap.line(&[(&head, theme.event), (&text, theme.event)], indent);
+    }
     let styled = line.styled.then(|| styling::style_body(&line.body));
     let count = line.body.split('\n').count();
     let mut segments: Vec<(&str, Style)> = Vec::new();
@@ -251,6 +318,17 @@ fn layout_line(
             segments.push((suffix, *style));
         }
         wrap.line(&segments, if k == 0 { 0 } else { indent });
+    }
+    if let Some(r) = fasten::reactions(m) {
+        wrap.line(&[(&r, theme.event)], indent);
+    }
+    if view.selected == Some(m.seq) {
+        let selected = Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+        for row in &mut out[first_row..] {
+            for (_, style) in &mut row.pieces {
+                *style = style.patch(selected);
+            }
+        }
     }
 }
 
@@ -414,6 +492,20 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
                 theme.error,
             )
         });
+    // Removed (retracted by its sender, or by a moderator): its text is
+    // gone, the line says so.
+    if let Some(text) = fasten::removed(m) {
+        prefix.push(("<".into(), Style::default()));
+        prefix.push((nick, nick_style));
+        prefix.push(("> ".into(), Style::default()));
+        return Line {
+            prefix,
+            body: text.into(),
+            body_style: theme.event,
+            styled: false,
+            suffix: None,
+        };
+    }
     if body.starts_with(ME) {
         prefix.push(("* ".into(), theme.action));
         prefix.push((nick, nick_style.patch(theme.action)));
@@ -652,6 +744,7 @@ impl Wrapper<'_> {
     }
 }
 
+mod fasten;
 #[cfg(test)]
 mod styled_tests;
 #[cfg(test)]

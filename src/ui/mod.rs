@@ -21,6 +21,7 @@ mod moderation;
 pub mod notify;
 pub mod rooms;
 mod sanitize;
+mod select;
 pub mod state;
 pub mod styling;
 pub mod theme;
@@ -180,6 +181,8 @@ pub async fn run(
                     v.scroll = s;
                 }
             }
+            // A click found its message: selected, drawn so at once.
+            dirty |= select::clicked(&mut ui, drawn.clicked);
             if ui.bell {
                 ui.bell = false;
                 let _ = io::stdout().write_all(b"\x07");
@@ -397,6 +400,11 @@ fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, m
     match m.kind {
         MouseEventKind::ScrollUp if panes.messages.contains(at) => scroll(ui, 3, max_scroll),
         MouseEventKind::ScrollDown if panes.messages.contains(at) => scroll(ui, -3, max_scroll),
+        MouseEventKind::Down(crossterm::event::MouseButton::Left)
+            if panes.messages.contains(at) =>
+        {
+            ui.click = Some(m.row);
+        }
         MouseEventKind::Down(_) if panes.rooms.contains(at) => {
             let row = (m.row - panes.rooms.y) as usize;
             let skip = ui
@@ -504,6 +512,9 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         }
         _ => {}
     }
+    if select::key(ui, &app.store, &k) {
+        return KeyOutcome::Continue;
+    }
     let action = ui.keymap.action(&k);
     if action != Some(Action::Complete) {
         ui.completer.reset();
@@ -602,6 +613,8 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::KillToStart) => ui.editor.kill_to_start(),
         Some(Action::KillToEnd) => ui.editor.kill_to_end(),
         Some(Action::ToggleEvents) => ui.panes.show_events = !ui.panes.show_events,
+        Some(Action::SelectUp) => select::step(ui, &app.store, true),
+        Some(Action::SelectDown) => select::step(ui, &app.store, false),
         Some(Action::ToggleRooms) => ui.panes.rooms = !ui.panes.rooms,
         Some(Action::TogglePeople) => ui.panes.people = !ui.panes.people,
         Some(Action::Redraw) => ui.repaint = true,

@@ -316,6 +316,7 @@ mod tests {
             styling: true,
             highlight_words: &[],
             cleared: None,
+            selected: None,
         };
         let area = ratatui::layout::Rect::new(0, 0, 60, 4);
         let mut buf = ratatui::buffer::Buffer::empty(area);

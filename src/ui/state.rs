@@ -31,6 +31,8 @@ pub struct RoomView {
     pub jump_to: Option<i64>,
     /// `/clear`: lines up to this seq are not shown (until scrolling back).
     pub cleared: Option<i64>,
+    /// Seq of the message selected to act on (`ui/select.rs`).
+    pub selected: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +113,9 @@ pub struct UiState {
     pub page_rows: u16,
     /// Desktop notifications (`notify.rs`).
     pub notifier: super::notify::Notifier,
+    /// A click in the message pane at this screen row, for the next draw
+    /// to find the message there (`ui/select.rs`).
+    pub click: Option<u16>,
 }
 
 impl Default for UiState {
@@ -179,6 +184,7 @@ impl UiState {
             follow: Vec::new(),
             page_rows: 20,
             notifier: super::notify::Notifier::default(),
+            click: None,
         }
     }
 

@@ -376,6 +376,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
             muc_user: false,
             delays: Vec::new(),
             stanza_ids: Vec::new(),
+            reply: None,
         })),
         t(600),
     );

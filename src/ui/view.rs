@@ -27,6 +27,8 @@ pub struct Drawn {
     pub panes: PaneRects,
     /// The scroll a pending jump (`RoomView::jump_to`) was drawn at.
     pub jumped: Option<usize>,
+    /// The message under a mouse click ([`UiState::click`]), by seq.
+    pub clicked: Option<i64>,
 }
 
 pub fn render(store: &Store, ui: &UiState, f: &mut Frame) -> Drawn {
@@ -195,6 +197,7 @@ pub fn render_buf(
                     styling: ui.settings.styling,
                     highlight_words: &ui.settings.highlight_words,
                     cleared: v.cleared,
+                    selected: v.selected,
                 };
                 let mut view = view;
                 if let Some(seq) = v.jump_to {
@@ -205,6 +208,9 @@ pub fn render_buf(
                     }
                 }
                 let r = messages::render(w.messages(), &view, messages_a, buf);
+                drawn.clicked = ui
+                    .click
+                    .and_then(|y| messages::line_at(w.messages(), &view, messages_a, y));
                 drawn.reached_top = r.reached_top;
                 drawn.max_scroll = r.max_scroll;
             }

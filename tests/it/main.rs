@@ -18,6 +18,8 @@ mod component;
 mod conference;
 mod continuity;
 mod discovery;
+mod fasten;
+mod fasten_tui;
 mod focus;
 mod hostile;
 mod hostile_answers;

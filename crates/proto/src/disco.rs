@@ -32,6 +32,11 @@ pub const FEATURES: &[&str] = &[
     ns::JINGLE_ICE_UDP,
     ns::JINGLE_DTLS,
     ns::JINGLE_AV_CONFERENCES,
+    // XEP-0444, XEP-0461 (with XEP-0428), XEP-0424.
+    super::reactions::REACTIONS,
+    super::reply::REPLY,
+    super::reply::FALLBACK,
+    super::retract::RETRACT,
 ];
 
 /// The disco#info result for confab (node echoed back when asked).

@@ -148,6 +148,8 @@ pub fn room_message(room: &BareJid, nick: &str, body: &str) -> Said {
         stanza_id: None,
         time: None,
         delayed: false,
+        occupant_id: None,
+        reply: None,
     })
 }
 

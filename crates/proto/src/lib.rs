@@ -32,6 +32,9 @@ pub mod muc;
 pub mod origin;
 pub mod owner;
 pub mod pep;
+pub mod reactions;
+pub mod reply;
+pub mod retract;
 mod room_protocol;
 pub mod rooms;
 pub mod roster;
@@ -187,6 +190,10 @@ pub enum Incoming {
     VoiceRequest(admin::VoiceRequest),
     /// A XEP-0308 correction of an earlier message in a room.
     Correction(correction::Correction),
+    /// XEP-0444 reactions to a message (a room's or a chat's).
+    Reactions(reactions::Reactions),
+    /// XEP-0424 retraction, XEP-0425 moderation, or an archive's tombstone.
+    Retraction(retract::Retraction),
     /// A XEP-0313 archive result (the app checks that it answers one of
     /// its queries).
     MamResult(mam::MamResult),
@@ -241,6 +248,13 @@ pub fn classify_message(m: &Message) -> Incoming {
     // PEP events (XEP-0194) before chat parsing: they have no body.
     if let Some(event) = chatting::parse_event(m) {
         return event;
+    }
+    // Bodyless (or with a fallback body) and about an earlier message.
+    if let Some(r) = retract::parse(m) {
+        return r;
+    }
+    if let Some(r) = reactions::parse(m) {
+        return r;
     }
     if m.type_ == MessageType::Groupchat {
         return correction::refine(m, message::parse_groupchat(m));

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 
+use super::reply::{self, Reply};
 use super::{Delay, Incoming, delays, ns, stanza_id_by, trusted_delay};
 
 /// A groupchat message as received from a room.
@@ -32,6 +33,11 @@ pub struct RoomMessage {
     /// "now" (a delay from anyone else is ignored).
     pub time: Option<DateTime<Utc>>,
     pub delayed: bool,
+    /// XEP-0421 occupant-id the room gave the sender.
+    pub occupant_id: Option<String>,
+    /// XEP-0461: the message it answers (its fallback quote taken out of
+    /// `body`).
+    pub reply: Option<Reply>,
 }
 
 /// A `chat` or `normal` message with a body.
@@ -54,6 +60,9 @@ pub struct ChatMessage {
     /// The XEP-0359 `<stanza-id/>`s it carried as `(by, id)`: only the
     /// one by our own account means anything ([`ChatMessage::stanza_id_by`]).
     pub stanza_ids: Vec<(BareJid, String)>,
+    /// XEP-0461: the message it answers (its fallback quote taken out of
+    /// `body`).
+    pub reply: Option<Reply>,
 }
 
 impl ChatMessage {
@@ -69,6 +78,7 @@ impl ChatMessage {
             muc_user: false,
             delays: Vec::new(),
             stanza_ids: Vec::new(),
+            reply: None,
         }
     }
 
@@ -172,10 +182,13 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
         return Incoming::Ignored("groupchat without body");
     }
     let stanza_id = stanza_id_by(&m.payloads, &room);
+    let (reply, body) = reply::split(m, body.unwrap_or_default());
     Incoming::RoomMessage(RoomMessage {
         room,
         nick,
-        body: body.unwrap_or_default(),
+        body,
+        occupant_id: super::reactions::occupant_id(m),
+        reply,
         id: origin_id_of(m),
         stanza_id,
         time,
@@ -199,10 +212,12 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
         }
         return Incoming::Ignored("message without body");
     };
+    let (reply, body) = reply::split(m, body);
     Incoming::Chat(ChatMessage {
         from,
         to: m.to.clone(),
         body,
+        reply,
         id: m.id.as_ref().map(|i| i.0.clone()),
         time: None,
         delayed: false,

@@ -170,6 +170,7 @@ fn archived_app() -> (App, UnboundedReceiver<SessionCmd>) {
             delayed: false,
             archived: false,
             edited: false,
+            meta: Default::default(),
         },
     }])
     .unwrap();

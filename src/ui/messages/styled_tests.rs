@@ -18,6 +18,7 @@ fn view<'a>(theme: &'a Theme, words: &'a [String]) -> MessageView<'a> {
         styling: true,
         highlight_words: words,
         cleared: None,
+        selected: None,
     }
 }
 

@@ -19,6 +19,7 @@ fn message(kind: Kind, (d, h, min): (u32, u32, u32), nick: &str, body: &str) -> 
         delayed: false,
         archived: false,
         edited: false,
+        meta: Default::default(),
     }
 }
 
@@ -66,6 +67,7 @@ fn view(theme: &Theme) -> MessageView<'_> {
         styling: true,
         highlight_words: &[],
         cleared: None,
+        selected: None,
     }
 }
 

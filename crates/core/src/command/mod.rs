@@ -7,6 +7,7 @@ pub mod admin;
 mod buffer;
 mod call;
 mod directory;
+mod fasten;
 mod lex;
 mod parse;
 mod rooms;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use jid::{BareJid, Jid};
 
 pub use confab_proto::Show;
+pub use fasten::MessageRef;
 pub use lex::{Token, tokenize};
 pub use parse::{Args, ParseError, parse};
 
@@ -116,6 +118,28 @@ pub enum Command {
     Correct { room: BareJid, text: String },
     /// `/msg JID-or-ROOM/NICK TEXT`
     Msg { to: Jid, text: String },
+    /// `/react ROOM-or-JID REF [EMOJI ...]`: toggle our reactions to a
+    /// message (XEP-0444); none given: withdraw all of ours.
+    React {
+        to: Jid,
+        target: MessageRef,
+        emojis: Vec<String>,
+    },
+    /// `/reply ROOM-or-JID REF TEXT` (XEP-0461)
+    Reply {
+        to: Jid,
+        target: MessageRef,
+        text: String,
+    },
+    /// `/retract ROOM-or-JID [ID]`: take back our message (XEP-0424)
+    Retract { to: Jid, target: MessageRef },
+    /// `/moderate ROOM REF [REASON]`: a moderator removes a message
+    /// (XEP-0425)
+    RemoveMessage {
+        room: BareJid,
+        target: MessageRef,
+        reason: Option<String>,
+    },
     /// `/msg JID` (`/query JID`) without text: open the conversation with
     /// JID (a full JID names its bare JID's conversation; a `ROOM/NICK`
     /// is refused by the app).
@@ -278,6 +302,10 @@ impl Command {
             Command::Say { .. } => &rooms::SAY,
             Command::Correct { .. } => &rooms::CORRECT,
             Command::Msg { .. } | Command::OpenChat { .. } => &rooms::MSG,
+            Command::React { .. } => &fasten::REACT,
+            Command::Reply { .. } => &fasten::REPLY,
+            Command::Retract { .. } => &fasten::RETRACT,
+            Command::RemoveMessage { .. } => &fasten::MODERATE,
             Command::Close { .. } => &rooms::CLOSE,
             Command::Read { .. } => &rooms::READ,
             Command::Nick { .. } => &rooms::NICK,
@@ -342,6 +370,7 @@ impl Command {
             | Command::Part { room, .. }
             | Command::Say { room, .. }
             | Command::Correct { room, .. }
+            | Command::RemoveMessage { room, .. }
             | Command::Nick { room, .. }
             | Command::Topic { room, .. }
             | Command::Config { room, .. }
@@ -369,6 +398,9 @@ impl Command {
             Command::Status { .. }
             | Command::Chatting { .. }
             | Command::Msg { .. }
+            | Command::React { .. }
+            | Command::Reply { .. }
+            | Command::Retract { .. }
             | Command::OpenChat { .. }
             | Command::Close { .. }
             | Command::Read { .. }

@@ -7,7 +7,7 @@
 //! apart.
 
 use super::parse::{Args, ParseError};
-use super::{Command, admin, buffer, call, directory, rooms, script, social};
+use super::{Command, admin, buffer, call, directory, fasten, rooms, script, social};
 
 /// One command of the command language.
 #[derive(Debug)]
@@ -145,6 +145,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     rooms::SAY,
     rooms::CORRECT,
     rooms::MSG,
+    fasten::REACT,
+    fasten::REPLY,
+    fasten::RETRACT,
+    fasten::MODERATE,
     rooms::CLOSE,
     rooms::READ,
     rooms::NICK,

@@ -92,6 +92,7 @@ mod tests {
                 delayed: false,
                 archived: false,
                 edited: false,
+                meta: Default::default(),
             },
         }
     }

@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use crate::store::{Kind, Message};
 
 mod edits;
+mod fasten;
 mod ignored;
 mod marks;
 mod search;
@@ -86,6 +87,7 @@ impl History {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        fasten::migrate(&conn)?;
         windows::migrate(&conn)?;
         marks::migrate(&conn)?;
         search::migrate(&conn)?;
@@ -101,6 +103,7 @@ impl History {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         edits::migrate(&conn)?;
+        fasten::migrate(&conn)?;
         windows::migrate(&conn)?;
         marks::migrate(&conn)?;
         search::migrate(&conn)?;
@@ -123,8 +126,10 @@ impl History {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO messages
                  (account, conversation, stanza_id, message_id, time_ms, nick, body, own, private,
-                  edited)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                  edited, occupant_id, reply_id, reply_to, reply_quote, removed, removed_by,
+                  removed_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                  ?17)",
             )?;
             for r in records {
                 let m = &r.message;
@@ -139,6 +144,13 @@ impl History {
                     m.own,
                     m.private,
                     m.edited,
+                    m.meta.occupant_id,
+                    m.meta.reply.as_ref().map(|r| &r.id),
+                    m.meta.reply.as_ref().and_then(|r| r.to.as_ref()),
+                    m.meta.reply.as_ref().and_then(|r| r.quote.as_ref()),
+                    m.meta.removed.is_some(),
+                    m.meta.removed.as_ref().and_then(|r| r.by.as_ref()),
+                    m.meta.removed.as_ref().and_then(|r| r.reason.as_ref()),
                 ])?;
             }
         }
@@ -149,7 +161,9 @@ impl History {
     /// The last `limit` messages of a conversation, oldest first.
     pub fn recent(&self, conversation: &str, limit: usize) -> Result<Vec<Message>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited, occupant_id,
+                    reply_id, reply_to, reply_quote, removed, removed_by, removed_reason
+             FROM messages
              WHERE account = ?1 AND conversation = ?2
              ORDER BY time_ms DESC, id DESC LIMIT ?3",
         )?;
@@ -171,7 +185,9 @@ impl History {
         limit: usize,
     ) -> Result<Vec<Message>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited, occupant_id,
+                    reply_id, reply_to, reply_quote, removed, removed_by, removed_reason
+             FROM messages
              WHERE account = ?1 AND conversation = ?2 AND time_ms < ?3
              ORDER BY time_ms DESC, id DESC LIMIT ?4",
         )?;
@@ -244,7 +260,30 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let ms: i64 = row.get(2)?;
     let time = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
     let (stanza_id, id, nick, body) = (row.get(0)?, row.get(1)?, row.get(3)?, row.get(4)?);
+    let reply_id: Option<String> = row.get(9)?;
+    let removed: bool = row.get(12)?;
+    let meta = crate::store::Meta {
+        occupant_id: row.get(8)?,
+        reply: match reply_id {
+            Some(id) => Some(Box::new(confab_proto::reply::Reply {
+                id,
+                to: row.get(10)?,
+                quote: row.get(11)?,
+            })),
+            None => None,
+        },
+        reactions: Vec::new(),
+        removed: if removed {
+            Some(Box::new(crate::store::Removed {
+                by: row.get(13)?,
+                reason: row.get(14)?,
+            }))
+        } else {
+            None
+        },
+    };
     Ok(Message {
+        meta,
         stanza_id,
         id,
         own: row.get(5)?,
@@ -274,6 +313,7 @@ mod tests {
             delayed: false,
             archived: false,
             edited: false,
+            meta: Default::default(),
         }
     }
 

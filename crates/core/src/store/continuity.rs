@@ -85,6 +85,8 @@ impl Store {
                         stanza_id: c.stanza_id,
                         time: c.time,
                         delayed: c.delayed,
+                        occupant_id: None,
+                        reply: None,
                     },
                     now,
                     out,

@@ -40,6 +40,36 @@ pub struct FoundLine {
     pub own: bool,
 }
 
+/// XEP-0461: what a message answers, in a `message` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplyTo {
+    pub id: String,
+    /// Its author, as the replier names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The quote the replier sent along (the fallback), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+}
+
+impl From<&confab_proto::reply::Reply> for ReplyTo {
+    fn from(r: &confab_proto::reply::Reply) -> ReplyTo {
+        ReplyTo {
+            id: r.id.clone(),
+            to: r.to.clone(),
+            quote: r.quote.clone(),
+        }
+    }
+}
+
+/// One emoji of a message's reactions: how many reacted with it, and who.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: usize,
+    pub by: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -129,6 +159,13 @@ pub enum Event {
         time: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// The reference others use for it in a room (XEP-0359, by the
+        /// room); `/react`, `/reply`, `/moderate` take it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stanza_id: Option<String>,
+        /// XEP-0461: the message it answers.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reply_to: Option<ReplyTo>,
     },
     /// XEP-0085: someone's chat state in a room (`nick`) or a
     /// conversation (`from`) changed what is shown: `composing`,
@@ -239,6 +276,47 @@ pub enum Event {
         own: bool,
         delayed: bool,
         time: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// XEP-0444: `nick` (in a room) or `from` (a contact) now reacts to
+    /// message `target` with `emojis` (empty: withdrawn), replacing what
+    /// they had; `reactions`: the message's reactions now, grouped.
+    Reactions {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<BareJid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        target: String,
+        emojis: Vec<String>,
+        reactions: Vec<ReactionCount>,
+        own: bool,
+        delayed: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// XEP-0424/0425: message `target` (of `nick` in a room, or in the
+    /// conversation with `from`) was removed: by its sender, or by the
+    /// moderator `by` with `reason`; `tombstone`: an archive said so.
+    Retracted {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<BareJid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        target: String,
+        moderated: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// We removed it (our retraction, or our moderation).
+        own: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        tombstone: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
@@ -468,6 +546,8 @@ impl Event {
             Event::InvitationDeclined(_) => "invitation-declined",
             Event::Bookmarks { .. } => "bookmarks",
             Event::Correction { .. } => "correction",
+            Event::Reactions { .. } => "reactions",
+            Event::Retracted { .. } => "retracted",
             Event::Mam { .. } => "mam",
             Event::MamAccount { .. } => "mam-account",
             Event::Dropped { .. } | Event::StanzaDropped { .. } => "dropped",

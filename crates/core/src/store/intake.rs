@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 
-use super::{Event, Kind, Message, MessageLog, Room, Store};
+use super::{Event, Kind, Message, MessageLog, ReplyTo, Room, Store};
+use confab_proto::reply::Reply;
 use confab_proto::{ChatMessage, RoomMessage};
 
 /// How long after logging in our server's offline messages (with its
@@ -46,21 +47,25 @@ impl Store {
     }
 
     /// We sent a one-to-one or private message (no copy comes back).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn apply_sent_chat(
         &mut self,
         to: Jid,
         body: String,
         id: String,
         private: bool,
+        reply: Option<Reply>,
         now: DateTime<Utc>,
         out: &mut Vec<Event>,
     ) {
-        let m = Message {
+        let reply_to = reply.as_ref().map(ReplyTo::from);
+        let mut m = Message {
             id: Some(id.clone()),
             own: true,
             private,
             ..Message::new(Kind::Chat, now, None, body.clone())
         };
+        m.meta.reply = reply.map(Box::new);
         let bare = to.to_bare();
         if private {
             if let Some(r) = self.rooms.get_mut(&bare) {
@@ -78,6 +83,8 @@ impl Store {
                 own: true,
                 time: now.to_rfc3339(),
                 id: Some(id),
+                stanza_id: None,
+                reply_to: reply_to.clone(),
             });
         } else {
             let log =
@@ -93,6 +100,8 @@ impl Store {
                 own: true,
                 time: now.to_rfc3339(),
                 id: Some(id),
+                stanza_id: None,
+                reply_to,
             });
         }
     }
@@ -108,7 +117,7 @@ impl Store {
             return;
         };
         let own = m.nick.as_deref() == Some(r.own_nick.as_str());
-        let msg = Message {
+        let mut msg = Message {
             id: m.id.clone(),
             stanza_id: m.stanza_id.clone(),
             own,
@@ -120,6 +129,9 @@ impl Store {
                 m.body.clone(),
             )
         };
+        msg.meta.occupant_id = m.occupant_id.clone();
+        let reply_to = m.reply.as_ref().map(ReplyTo::from);
+        msg.meta.reply = m.reply.map(Box::new);
         let time = msg.time.to_rfc3339();
         if !Self::add_message(&mut self.journal, &mut r.messages, &m.room, msg) {
             return;
@@ -134,6 +146,8 @@ impl Store {
             own,
             time,
             id: m.id,
+            stanza_id: m.stanza_id,
+            reply_to,
         });
     }
 
@@ -172,6 +186,8 @@ impl Store {
                 stanza_id: None,
                 time: c.time,
                 delayed: c.delayed,
+                occupant_id: None,
+                reply: None,
             };
             return self.apply_room_message(m, now, out);
         }
@@ -187,6 +203,7 @@ impl Store {
                 stanza_id,
                 time,
                 delayed: c.delayed,
+                reply: c.reply,
             },
             out,
         );
@@ -232,6 +249,7 @@ impl Store {
                 stanza_id,
                 time,
                 delayed,
+                reply: c.reply,
             },
             out,
         );
@@ -280,6 +298,8 @@ impl Store {
             own,
             time: time.to_rfc3339(),
             id,
+            stanza_id: None,
+            reply_to: None,
         });
     }
 
@@ -303,13 +323,15 @@ impl Store {
         }
         // Ours: no nick, as [`Store::apply_sent_chat`] writes it.
         let nick = (!d.own).then(|| d.peer.to_string());
-        let m = Message {
+        let mut m = Message {
             id: d.id.clone(),
-            stanza_id: d.stanza_id,
+            stanza_id: d.stanza_id.clone(),
             own: d.own,
             delayed: d.delayed,
             ..Message::new(Kind::Chat, d.time, nick, d.body.clone())
         };
+        let reply_to = d.reply.as_ref().map(ReplyTo::from);
+        m.meta.reply = d.reply.map(Box::new);
         let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
         if !Self::add_message(&mut self.journal, log, &bare, m) {
             return;
@@ -324,6 +346,8 @@ impl Store {
             own: d.own,
             time: d.time.to_rfc3339(),
             id: d.id,
+            stanza_id: d.stanza_id,
+            reply_to,
         });
     }
 }
@@ -339,6 +363,7 @@ struct Direct {
     stanza_id: Option<String>,
     time: DateTime<Utc>,
     delayed: bool,
+    reply: Option<Reply>,
 }
 
 /// The newest message of our account's archive we hold: where the next

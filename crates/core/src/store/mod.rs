@@ -10,6 +10,7 @@ mod contacts;
 mod continuity;
 mod conversations;
 mod event;
+mod fasten;
 mod ignore;
 mod intake;
 mod invitations;
@@ -28,13 +29,15 @@ use jid::{BareJid, FullJid, Jid};
 pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
-pub use event::{Event, FoundLine, LeftKind, OccupantAction};
+pub use event::{Event, FoundLine, LeftKind, OccupantAction, ReactionCount, ReplyTo};
+pub use fasten::{Removal, SenderCheck};
 pub use ignore::{IgnoreEntry, Ignores, MAX_IGNORED};
 pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
-    JoinState, Kind, Message, MessageLog, Occupant, Occupants, Protocol, Room,
-    SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES, WINDOW_BYTES, WINDOW_LINES,
+    JoinState, Kind, MAX_REACTORS, Message, MessageLog, Meta, Occupant, Occupants, Protocol,
+    Reacted, Removed, Room, SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES,
+    WINDOW_BYTES, WINDOW_LINES,
 };
 pub use typing::{ChatState, Typing, Typist};
 
@@ -121,6 +124,8 @@ pub enum Input {
         body: String,
         id: String,
         private: bool,
+        /// XEP-0461: the message it answers.
+        reply: Option<confab_proto::reply::Reply>,
     },
     /// Several inputs that one stanza or one step of the app means (a
     /// browse push's occupant changes; a join's window and its archive),
@@ -208,6 +213,8 @@ pub struct Store {
     pub errors: VecDeque<ErrorEntry>,
     /// New messages since the last [`Store::take_journal`] (to archive).
     journal: Vec<(BareJid, Message)>,
+    /// Removals since the last [`Store::take_removals`] (for the archive).
+    removals: Vec<fasten::Removal>,
     /// Conversations a message opened since the last
     /// [`Store::take_opened`] (their archive is loaded by the app).
     opened: Vec<BareJid>,
@@ -249,6 +256,7 @@ impl Store {
             conversations: HashMap::new(),
             errors: VecDeque::new(),
             journal: Vec::new(),
+            removals: Vec::new(),
             opened: Vec::new(),
             invitations: Invitations::new(),
             bookmarks: Bookmarks::new(),
@@ -264,6 +272,12 @@ impl Store {
     /// Messages added since the last call, for the archive.
     pub fn take_journal(&mut self) -> Vec<(BareJid, Message)> {
         std::mem::take(&mut self.journal)
+    }
+
+    /// Retractions and moderations since the last call, for the archive
+    /// (after [`Store::take_journal`]).
+    pub fn take_removals(&mut self) -> Vec<Removal> {
+        std::mem::take(&mut self.removals)
     }
 
     pub fn room(&self, jid: &BareJid) -> Option<&Room> {
@@ -519,7 +533,8 @@ impl Store {
                 body,
                 id,
                 private,
-            } => self.apply_sent_chat(to, body, id, private, now, &mut out),
+                reply,
+            } => self.apply_sent_chat(to, body, id, private, reply, now, &mut out),
             Input::OpenChat {
                 jid,
                 messages,
@@ -691,6 +706,8 @@ impl Store {
             Incoming::Invitation(i) => out.push(self.invitations.receive(i, now)),
             Incoming::InvitationDeclined(d) => out.extend(self.invitations.declined(d)),
             Incoming::Correction(c) => self.apply_correction(c, now, out),
+            Incoming::Reactions(r) => self.apply_reactions(r, out),
+            Incoming::Retraction(r) => self.apply_retraction(r, now, out),
             Incoming::MucDropped { room, error } => self.apply_dropped(room, error, now, out),
             Incoming::Chatting(e) => {
                 // Our own account's events: we know what we publish.

@@ -9,6 +9,9 @@ use confab_proto::OccupantInfo;
 use confab_proto::muc::{Role, StatusCode};
 
 pub use confab_proto::Protocol;
+pub use fasten::{MAX_REACTORS, Meta, Reacted, Removed};
+
+pub(super) mod fasten;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinState {
@@ -121,6 +124,9 @@ pub struct Message {
     pub archived: bool,
     /// The body was replaced by a XEP-0308 correction from its sender.
     pub edited: bool,
+    /// What later stanzas and the sender added: the message answered,
+    /// reactions, removal (`room/fasten.rs`).
+    pub meta: Meta,
 }
 
 impl Message {
@@ -142,6 +148,7 @@ impl Message {
             delayed: false,
             archived: false,
             edited: false,
+            meta: Meta::default(),
         }
     }
 
@@ -157,6 +164,7 @@ impl Message {
             + self.nick.as_ref().map_or(0, String::len)
             + self.id.as_ref().map_or(0, String::len)
             + self.stanza_id.as_ref().map_or(0, String::len)
+            + self.meta.weight()
     }
     /// Fallback key for messages without a stanza-id: sender and body.
     pub fn content_key(&self) -> String {
@@ -352,7 +360,8 @@ impl MessageLog {
         if let Some(k) = m.dedup_key() {
             self.seen.insert(k);
         }
-        if m.kind == Kind::Chat {
+        // A removed line has no content left to recognise it by.
+        if m.kind == Kind::Chat && m.meta.removed.is_none() {
             self.by_content
                 .entry(m.content_key())
                 .or_default()
@@ -399,6 +408,7 @@ impl MessageLog {
             return true;
         }
         if (m.delayed || m.archived)
+            && m.meta.removed.is_none()
             && let Some(times) = self.by_content.get(&m.content_key())
         {
             return times
@@ -454,6 +464,9 @@ impl MessageLog {
             self.seen.remove(&k);
         }
         let key = old.content_key();
+        if old.meta.removed.is_some() {
+            return;
+        }
         if let Some(times) = self.by_content.get_mut(&key) {
             if let Some(pos) = times.iter().position(|t| *t == old.time) {
                 times.swap_remove(pos);

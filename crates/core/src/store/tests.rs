@@ -281,6 +281,7 @@ fn archive_then_history_has_no_duplicates() {
             delayed: true,
             archived: true,
             edited: false,
+            meta: Default::default(),
         },
         Message {
             kind: Kind::Chat,
@@ -295,6 +296,7 @@ fn archive_then_history_has_no_duplicates() {
             delayed: true,
             archived: true,
             edited: false,
+            meta: Default::default(),
         },
     ];
     let ev = s.apply(
@@ -346,6 +348,7 @@ fn private_and_direct_messages() {
             muc_user: true,
             delays: Vec::new(),
             stanza_ids: Vec::new(),
+            reply: None,
         })),
         t0(),
     );
@@ -364,6 +367,7 @@ fn private_and_direct_messages() {
             muc_user: false,
             delays: Vec::new(),
             stanza_ids: Vec::new(),
+            reply: None,
         })),
         t0(),
     );
@@ -575,6 +579,7 @@ fn big_room_sorted_index_and_cap() {
             delayed: false,
             archived: false,
             edited: false,
+            meta: Default::default(),
         });
     }
     assert_eq!(log.len(), 3);
@@ -688,6 +693,7 @@ fn older_lines_are_prepended_with_smaller_seqs() {
         delayed: true,
         archived: true,
         edited: false,
+        meta: Default::default(),
     };
     let ev = s.apply(
         Input::Older {
@@ -732,6 +738,7 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
                 from: Some(Jid::new(delay_from).unwrap()),
             }],
             stanza_ids: Vec::new(),
+            reply: None,
         }))
     };
     // Offline storage, delivered just after login: the stored time.
@@ -768,6 +775,7 @@ fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
             muc_user: false,
             delays: vec![],
             stanza_ids: Vec::new(),
+            reply: None,
         })),
         t0(),
     );
@@ -782,6 +790,7 @@ fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
             body: "x".into(),
             id: "i".into(),
             private: false,
+            reply: None,
         },
         t0(),
     );

@@ -103,7 +103,7 @@ VirtualHost {domain}
     ssl = {ssl}
 
 Component {muc} "muc"
-    modules_enabled = {{ "muc_mam" }}
+    modules_enabled = {{ "muc_mam", "muc_moderation" }}
     restrict_room_creation = false
     max_history_messages = 50
     muc_log_by_default = true

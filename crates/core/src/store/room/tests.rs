@@ -22,6 +22,7 @@ fn line(i: i64) -> Message {
         delayed: false,
         archived: false,
         edited: false,
+        meta: Default::default(),
     }
 }
 

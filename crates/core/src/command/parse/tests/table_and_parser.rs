@@ -14,6 +14,10 @@ fn every_command_variant_has_a_table_entry() {
         "/say r@c x",
         "/correct r@c x",
         "/msg u@d x",
+        "/react r@c s1 x",
+        "/reply r@c s1 x",
+        "/retract r@c",
+        "/moderate r@c s1",
         "/close u@d",
         "/read u@d",
         "/nick r@c n",
@@ -86,6 +90,10 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Say { .. }
             | Command::Correct { .. }
             | Command::Msg { .. }
+            | Command::React { .. }
+            | Command::Reply { .. }
+            | Command::Retract { .. }
+            | Command::RemoveMessage { .. }
             | Command::OpenChat { .. }
             | Command::Close { .. }
             | Command::Read { .. }
@@ -214,6 +222,10 @@ fn sample(word: &str) -> &'static str {
         "[JID]" => "bob@example.org",
         "on|off" => "off",
         "ROLE" => "visitor",
+        "ROOM-or-JID" => "room@conference.example.org",
+        "ID|@NICK" => "@bob",
+        "[EMOJI ...]" => "👍 🎉",
+        "[ID]" => "s-1",
         "AFFILIATION" => "member",
         other => panic!("no sample for usage word {other:?}"),
     }

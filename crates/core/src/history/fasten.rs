@@ -1,0 +1,193 @@
+//! The archive's side of replies, retractions and moderations: the
+//! columns that keep what a line answers and how it was removed, and the
+//! removal itself — the text goes, the row stays as a tombstone.
+
+use rusqlite::{Connection, params};
+
+use super::{History, HistoryError};
+use crate::store::{Removal, SenderCheck};
+
+/// The columns older archives lack.
+const COLUMNS: &[(&str, &str)] = &[
+    ("occupant_id", "TEXT"),
+    ("reply_id", "TEXT"),
+    ("reply_to", "TEXT"),
+    ("reply_quote", "TEXT"),
+    ("removed", "INTEGER NOT NULL DEFAULT 0"),
+    ("removed_by", "TEXT"),
+    ("removed_reason", "TEXT"),
+];
+
+pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
+    for (name, ty) in COLUMNS {
+        let has = conn
+            .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = ?1")?
+            .exists([name])?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE messages ADD COLUMN {name} {ty};"))?;
+        }
+    }
+    Ok(())
+}
+
+impl History {
+    /// A retraction or moderation: the newest row the reference names
+    /// (in a room its stanza-id, else its id; in a chat its id) loses its
+    /// text and keeps who removed it and why — if the sender check allows
+    /// it. Returns whether a row changed.
+    pub fn remove(&mut self, r: &Removal) -> Result<bool, HistoryError> {
+        let (check, nick, oid, own) = match &r.sender {
+            SenderCheck::Any => (0, None, None, false),
+            SenderCheck::Occupant { nick, occupant_id } => {
+                (1, Some(nick.as_str()), occupant_id.as_deref(), false)
+            }
+            SenderCheck::Chat { own } => (2, None, None, *own),
+        };
+        let n = self.conn.execute(
+            "UPDATE messages SET body = '', edited = 0, removed = 1, removed_by = ?5,
+                 removed_reason = ?6, reply_id = NULL, reply_to = NULL, reply_quote = NULL
+             WHERE id = (
+                 SELECT id FROM messages
+                 WHERE account = ?1 AND conversation = ?2
+                   AND (message_id = ?3 OR (?4 AND stanza_id = ?3))
+                   AND (NOT ?4 OR private = 0)
+                 ORDER BY (stanza_id IS ?3) DESC, time_ms DESC, id DESC LIMIT 1)
+               AND (?7 = 0
+                    OR (?7 = 1 AND CASE WHEN ?9 IS NOT NULL AND occupant_id IS NOT NULL
+                                        THEN occupant_id = ?9 ELSE nick IS ?8 END)
+                    OR (?7 = 2 AND own = ?10))",
+            params![
+                self.account,
+                r.conversation.as_str(),
+                r.target,
+                r.room,
+                r.removed.by,
+                r.removed.reason,
+                check,
+                nick,
+                oid,
+                own,
+            ],
+        )?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Record;
+    use super::*;
+    use crate::store::{Kind, Message, Removed};
+    use chrono::{DateTime, Utc};
+    use jid::BareJid;
+
+    const ROOM: &str = "r@conference.localhost";
+
+    fn rec(sid: &str, nick: &str, body: &str, oid: Option<&str>) -> Record {
+        let mut m = Message {
+            id: Some(format!("id-{sid}")),
+            stanza_id: Some(sid.into()),
+            ..Message::new(
+                Kind::Chat,
+                DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap(),
+                Some(nick.into()),
+                body.into(),
+            )
+        };
+        m.meta.occupant_id = oid.map(str::to_string);
+        m.meta.reply = Some(Box::new(confab_proto::reply::Reply {
+            id: "s0".into(),
+            to: Some(format!("{ROOM}/x")),
+            quote: Some("quoted".into()),
+        }));
+        Record {
+            conversation: ROOM.into(),
+            message: m,
+        }
+    }
+
+    fn removal(target: &str, sender: SenderCheck) -> Removal {
+        Removal {
+            conversation: BareJid::new(ROOM).unwrap(),
+            target: target.into(),
+            room: true,
+            sender,
+            removed: Removed {
+                by: Some("mod".into()),
+                reason: Some("spam".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn a_removal_leaves_a_tombstone_and_checks_the_sender() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[
+            rec("s1", "bob", "buy now", None),
+            rec("s2", "carol", "hers", Some("o-carol")),
+        ])
+        .unwrap();
+        let r = h.recent(ROOM, 10).unwrap();
+        assert_eq!(
+            r[0].meta.reply.as_ref().unwrap().quote.as_deref(),
+            Some("quoted")
+        );
+        // Not bob's to remove by someone else; carol's id decides, not her nick.
+        let other = |nick: &str, oid: Option<&str>| SenderCheck::Occupant {
+            nick: nick.into(),
+            occupant_id: oid.map(str::to_string),
+        };
+        assert!(!h.remove(&removal("s1", other("mallory", None))).unwrap());
+        assert!(
+            !h.remove(&removal("s2", other("carol", Some("o-evil"))))
+                .unwrap()
+        );
+        assert!(
+            h.remove(&removal("s2", other("caroline", Some("o-carol"))))
+                .unwrap()
+        );
+        assert!(h.remove(&removal("s1", SenderCheck::Any)).unwrap());
+        assert!(!h.remove(&removal("s9", SenderCheck::Any)).unwrap());
+        let r = h.recent(ROOM, 10).unwrap();
+        for m in &r {
+            assert!(m.body.is_empty());
+            assert!(m.meta.reply.is_none());
+            let rm = m.meta.removed.as_deref().unwrap();
+            assert_eq!(rm.reason.as_deref(), Some("spam"));
+        }
+        // No trace of the text in the file.
+        let n: i64 = h
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE body LIKE '%buy%'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn an_old_archive_gets_the_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                 conversation TEXT NOT NULL, stanza_id TEXT, message_id TEXT,
+                 time_ms INTEGER NOT NULL, nick TEXT, body TEXT NOT NULL,
+                 own INTEGER NOT NULL, private INTEGER NOT NULL);
+                 INSERT INTO messages VALUES (1, 'alice@localhost', 'r@conference.localhost',
+                 's1', 'm1', 1700000000000, 'bob', 'old', 0, 0);",
+            )
+            .unwrap();
+        }
+        let mut h = History::open(&path, "alice@localhost").unwrap();
+        assert!(h.recent(ROOM, 1).unwrap()[0].meta.removed.is_none());
+        assert!(h.remove(&removal("m1", SenderCheck::Any)).unwrap());
+        drop(h);
+        let h = History::open(&path, "alice@localhost").unwrap();
+        assert!(h.recent(ROOM, 1).unwrap()[0].meta.removed.is_some());
+    }
+}
