@@ -160,13 +160,12 @@ impl History {
 
     /// The last `limit` messages of a conversation, oldest first.
     pub fn recent(&self, conversation: &str, limit: usize) -> Result<Vec<Message>, HistoryError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited, occupant_id,
-                    reply_id, reply_to, reply_quote, removed, removed_by, removed_reason
-             FROM messages
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM messages
              WHERE account = ?1 AND conversation = ?2
              ORDER BY time_ms DESC, id DESC LIMIT ?3",
-        )?;
+            message_columns("")
+        ))?;
         let rows = stmt.query_map(
             params![self.account, conversation, limit as i64],
             row_to_message,
@@ -184,13 +183,12 @@ impl History {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Message>, HistoryError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited, occupant_id,
-                    reply_id, reply_to, reply_quote, removed, removed_by, removed_reason
-             FROM messages
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM messages
              WHERE account = ?1 AND conversation = ?2 AND time_ms < ?3
              ORDER BY time_ms DESC, id DESC LIMIT ?4",
-        )?;
+            message_columns("")
+        ))?;
         let rows = stmt.query_map(
             params![
                 self.account,
@@ -254,6 +252,30 @@ impl History {
         )?;
         Ok(ms.and_then(DateTime::<Utc>::from_timestamp_millis))
     }
+}
+
+/// The columns [`row_to_message`] reads, in its order (`prefix`: a table
+/// alias and its dot, or nothing).
+pub(super) fn message_columns(prefix: &str) -> String {
+    [
+        "stanza_id",
+        "message_id",
+        "time_ms",
+        "nick",
+        "body",
+        "own",
+        "private",
+        "edited",
+        "occupant_id",
+        "reply_id",
+        "reply_to",
+        "reply_quote",
+        "removed",
+        "removed_by",
+        "removed_reason",
+    ]
+    .map(|c| format!("{prefix}{c}"))
+    .join(", ")
 }
 
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {

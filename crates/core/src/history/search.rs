@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::{History, HistoryError, row_to_message};
+use super::{History, HistoryError, message_columns, row_to_message};
 use crate::store::Message;
 
 /// Results of one `/find` at most.
@@ -81,14 +81,14 @@ impl History {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.stanza_id, m.message_id, m.time_ms, m.nick, m.body, m.own, m.private,
-                    m.edited, m.conversation
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {}, m.conversation
              FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
              WHERE messages_fts MATCH ?1 AND m.account = ?2
                AND (?3 IS NULL OR m.conversation = ?3)
              ORDER BY messages_fts.rowid DESC LIMIT ?4",
-        )?;
+            message_columns("m.")
+        ))?;
         let rows = stmt.query_map(
             params![
                 query,
@@ -99,7 +99,7 @@ impl History {
             |row| {
                 Ok(Found {
                     message: row_to_message(row)?,
-                    conversation: row.get(8)?,
+                    conversation: row.get(15)?,
                 })
             },
         )?;
@@ -116,10 +116,11 @@ impl History {
         conversation: &str,
         mut each: impl FnMut(&Message) -> std::io::Result<()>,
     ) -> Result<usize, HistoryError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM messages
              WHERE account = ?1 AND conversation = ?2 ORDER BY time_ms, id",
-        )?;
+            message_columns("")
+        ))?;
         let mut rows = stmt.query(params![self.account, conversation])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
@@ -137,11 +138,12 @@ impl History {
         start: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Message>, HistoryError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stanza_id, message_id, time_ms, nick, body, own, private, edited FROM messages
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM messages
              WHERE account = ?1 AND conversation = ?2 AND time_ms >= ?3
              ORDER BY time_ms, id LIMIT ?4",
-        )?;
+            message_columns("")
+        ))?;
         let rows = stmt.query_map(
             params![
                 self.account,
