@@ -21,6 +21,9 @@ use super::theme::Theme;
 use super::{sanitize, sanitize_name};
 use crate::store::{Kind, Message, MessageLog};
 
+mod rows;
+pub use rows::RowCache;
+
 /// What the pane shows, besides the log.
 #[derive(Debug, Clone)]
 pub struct MessageView<'a> {
@@ -40,6 +43,9 @@ pub struct MessageView<'a> {
     /// Occupants whose nick imitates another's → whom
     /// ([`crate::names::lookalikes`]): marked `(≈nick)` after the nick.
     pub lookalikes: Option<&'a HashMap<&'a str, &'a str>>,
+    /// The window's row layout, kept between frames (`None`: laid out
+    /// afresh, as far as this frame needs).
+    pub rows: Option<&'a RowCache>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -78,43 +84,46 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
         };
     }
 
-    // Rows, bottom first, until the visible ones, those scrolled past and
-    // one more (so that max_scroll tells whether there is more) are known.
+    // Lines laid out (or known from the cache) back to the visible ones,
+    // those scrolled past and one row more (so that max_scroll tells
+    // whether there is more).
     let need = view.scroll.saturating_add(height).saturating_add(1);
-    let mut rows: Vec<Row> = Vec::with_capacity(need.min(4096));
-    let mut block = Vec::new();
-    let mut scratch = Vec::new();
-    let mut oldest_block = 0;
-    let mut exhausted = true;
-    let mut lines = log
-        .iter()
-        .rev()
-        .filter(|m| view.show_events || m.kind == Kind::Chat)
-        .peekable();
-    while let Some(m) = lines.next() {
-        let older = lines.peek().copied();
-        block.clear();
-        layout_line(m, older, view, width, &mut block, &mut scratch);
-        oldest_block = block.len();
-        rows.extend(block.drain(..).rev());
-        if rows.len() >= need {
-            exhausted = lines.peek().is_none();
-            break;
-        }
-    }
-
-    let total = rows.len();
-    let (scroll, max_scroll) = if exhausted {
+    let fresh = RowCache::default();
+    let mut rows = view.rows.unwrap_or(&fresh).borrow_mut();
+    let span = rows.cover(log, view, width, need);
+    let total = span.total;
+    let (scroll, max_scroll) = if span.exhausted {
         let max = total.saturating_sub(height);
         (view.scroll.min(max), max)
     } else {
         (view.scroll, total - height)
     };
-    for (k, row) in rows.iter().skip(scroll).take(height).enumerate() {
-        draw_row(row, area, area.bottom() - 1 - k as u16, buf);
+    let seqs: Vec<(i64, usize)> = rows
+        .lines_from(scroll)
+        .take_while(|(_, below)| *below < scroll + height)
+        .collect();
+    let mut block = Vec::new();
+    for (seq, below) in seqs {
+        rows.layout(log, seq, view, &mut block);
+        // The line's bottom row is `below` rows up from the bottom.
+        for (k, row) in block.iter().rev().enumerate() {
+            let from_bottom = below + k;
+            if from_bottom < scroll {
+                continue;
+            }
+            if from_bottom >= scroll + height {
+                break;
+            }
+            draw_row(
+                row,
+                area,
+                area.bottom() - 1 - (from_bottom - scroll) as u16,
+                buf,
+            );
+        }
     }
     Rendered {
-        reached_top: exhausted && (total == 0 || scroll + height > total - oldest_block),
+        reached_top: span.exhausted && (total == 0 || scroll + height > total - span.oldest_block),
         max_scroll,
     }
 }

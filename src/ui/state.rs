@@ -3,13 +3,16 @@
 //! Changed by key handling and by events (`events.rs`); read by the view.
 //! The feature modules of the TUI import this one, never the other way.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use jid::BareJid;
 
 use super::complete::Completer;
 use super::input::{InputHistory, LineEditor};
 use super::keymap::KeyMap;
+use super::messages::RowCache;
 use super::theme::Theme;
 use super::views::{Answer, Overlay};
 use super::widgets::PromptQueue;
@@ -27,6 +30,8 @@ pub struct RoomView {
     pub highlights: usize,
     /// Seq of the first unread line (the "new messages" marker).
     pub unread_from: Option<i64>,
+    /// Occupants scrolled past at the top of the participant list.
+    pub people_scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +99,59 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
+    /// Each window's row layout, kept between frames.
+    pub layouts: Layouts,
+}
+
+/// What drawing keeps between frames, by window: the row layout of the
+/// message pane ([`RowCache`]) and a room's look-alike nicks (as of the
+/// occupants' revision).
+#[derive(Debug, Default)]
+pub struct Layouts {
+    rows: RefCell<HashMap<BareJid, Rc<RowCache>>>,
+    lookalikes: RefCell<HashMap<BareJid, (u64, Rc<Lookalikes>)>>,
+}
+
+/// Nick → the occupant's nick it imitates.
+pub type Lookalikes = HashMap<String, String>;
+
+impl Layouts {
+    /// `jid`'s row layout (a new one the first time).
+    pub fn rows(&self, jid: &BareJid) -> Rc<RowCache> {
+        self.rows
+            .borrow_mut()
+            .entry(jid.clone())
+            .or_default()
+            .clone()
+    }
+    /// The look-alike nicks among `room`'s occupants, found again only
+    /// when they changed.
+    pub fn lookalikes(&self, room: &crate::store::Room) -> Rc<Lookalikes> {
+        let revision = room.occupants.revision();
+        let mut map = self.lookalikes.borrow_mut();
+        if let Some((r, l)) = map.get(&room.jid)
+            && *r == revision
+        {
+            return l.clone();
+        }
+        let nicks: Vec<&str> = room
+            .occupants
+            .iter_sorted()
+            .map(|o| o.nick.as_str())
+            .collect();
+        let found: Lookalikes = crate::names::lookalikes(&nicks)
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let found = Rc::new(found);
+        map.insert(room.jid.clone(), (revision, found.clone()));
+        found
+    }
+    /// Forgets what belongs to windows for which `keep` is false.
+    pub fn retain(&self, keep: impl Fn(&BareJid) -> bool) {
+        self.rows.borrow_mut().retain(|j, _| keep(j));
+        self.lookalikes.borrow_mut().retain(|j, _| keep(j));
+    }
 }
 
 impl Default for UiState {
@@ -155,6 +213,7 @@ impl UiState {
             repaint: false,
             follow: Vec::new(),
             page_rows: 20,
+            layouts: Layouts::default(),
         }
     }
 

@@ -63,6 +63,7 @@ fn view(theme: &Theme) -> MessageView<'_> {
         local_offset: FixedOffset::east_opt(0).unwrap(),
         time_format: None,
         lookalikes: None,
+        rows: None,
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Occupant {
 pub struct Occupants {
     by_nick: HashMap<String, Occupant>,
     sorted: BTreeSet<(Role, String)>,
+    /// Bumped by every change: what a view derived from the occupants
+    /// (look-alike nicks) is stale when it moves.
+    revision: u64,
 }
 
 impl Occupants {
@@ -49,7 +52,12 @@ impl Occupants {
     pub fn is_empty(&self) -> bool {
         self.by_nick.is_empty()
     }
+    /// Changes so far.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
     pub(super) fn insert(&mut self, occ: Occupant) -> Option<Occupant> {
+        self.revision += 1;
         let old = self.remove(&occ.nick);
         self.sorted.insert((occ.info.role, occ.nick.clone()));
         self.by_nick.insert(occ.nick.clone(), occ);
@@ -57,10 +65,12 @@ impl Occupants {
     }
     pub(super) fn remove(&mut self, nick: &str) -> Option<Occupant> {
         let old = self.by_nick.remove(nick)?;
+        self.revision += 1;
         self.sorted.remove(&(old.info.role, old.nick.clone()));
         Some(old)
     }
     pub(super) fn clear(&mut self) {
+        self.revision += 1;
         self.by_nick.clear();
         self.sorted.clear();
     }
@@ -74,8 +84,14 @@ impl Occupants {
     }
     /// Occupants sorted by role (moderators first), then nick.
     pub fn iter_sorted(&self) -> impl DoubleEndedIterator<Item = &Occupant> + '_ {
+        self.iter_sorted_from(0)
+    }
+    /// [`Self::iter_sorted`] past the first `skip` (skipped in the index,
+    /// without looking them up).
+    pub fn iter_sorted_from(&self, skip: usize) -> impl DoubleEndedIterator<Item = &Occupant> + '_ {
         self.sorted
             .iter()
+            .skip(skip)
             .filter_map(|(_, nick)| self.by_nick.get(nick))
     }
 }
@@ -202,6 +218,9 @@ pub struct MessageLog {
     /// Seq of the next line appended / of the oldest line held.
     next_seq: i64,
     first_seq: i64,
+    /// Bumped whenever a line held changes in place (a correction): what
+    /// was laid out from it is stale.
+    revision: u64,
     /// Whether older lines than those held exist in the archive (unknown
     /// until a load comes back short).
     pub more_in_archive: bool,
@@ -250,6 +269,7 @@ impl MessageLog {
             dropped: 0,
             next_seq: 0,
             first_seq: 0,
+            revision: 0,
             more_in_archive: true,
         }
     }
@@ -297,6 +317,13 @@ impl MessageLog {
     /// Seq of the next line to be appended.
     pub fn next_seq(&self) -> i64 {
         self.next_seq
+    }
+
+    /// Changes in place so far (corrections): a view that laid out lines
+    /// lays them out again when this moves. Appended, prepended and
+    /// dropped lines change the seqs held instead.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Appends an event line (no duplicate check, never archived).
@@ -437,6 +464,7 @@ impl MessageLog {
             let before = m.weight();
             m.body = body.to_string();
             m.edited = true;
+            self.revision += 1;
             let done = m.clone();
             self.bytes = self.bytes - before + done.weight();
             self.trim();
