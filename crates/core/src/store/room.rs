@@ -37,6 +37,10 @@ pub struct Occupant {
 pub struct Occupants {
     by_nick: HashMap<String, Occupant>,
     sorted: BTreeSet<(Role, String)>,
+    /// The entries of `sorted` whose nick may imitate another's
+    /// ([`crate::names::likely_imitation`]): only they can, so an arrival
+    /// is checked against them, not against the whole room.
+    suspects: BTreeSet<(Role, String)>,
     /// Bumped by every change: what a view derived from the occupants
     /// (look-alike nicks) is stale when it moves.
     revision: u64,
@@ -60,19 +64,25 @@ impl Occupants {
         self.revision += 1;
         let old = self.remove(&occ.nick);
         self.sorted.insert((occ.info.role, occ.nick.clone()));
+        if crate::names::likely_imitation(&occ.nick) {
+            self.suspects.insert((occ.info.role, occ.nick.clone()));
+        }
         self.by_nick.insert(occ.nick.clone(), occ);
         old
     }
     pub(super) fn remove(&mut self, nick: &str) -> Option<Occupant> {
         let old = self.by_nick.remove(nick)?;
         self.revision += 1;
-        self.sorted.remove(&(old.info.role, old.nick.clone()));
+        let key = (old.info.role, old.nick.clone());
+        self.sorted.remove(&key);
+        self.suspects.remove(&key);
         Some(old)
     }
     pub(super) fn clear(&mut self) {
         self.revision += 1;
         self.by_nick.clear();
         self.sorted.clear();
+        self.suspects.clear();
     }
     /// Nicks of occupants from an older generation.
     pub(super) fn stale(&self, generation: u32) -> Vec<String> {
@@ -85,6 +95,13 @@ impl Occupants {
     /// Occupants sorted by role (moderators first), then nick.
     pub fn iter_sorted(&self) -> impl DoubleEndedIterator<Item = &Occupant> + '_ {
         self.iter_sorted_from(0)
+    }
+    /// The occupants whose nick may imitate another's, in the order of
+    /// [`Self::iter_sorted`].
+    pub fn suspects(&self) -> impl Iterator<Item = &Occupant> + '_ {
+        self.suspects
+            .iter()
+            .filter_map(|(_, nick)| self.by_nick.get(nick))
     }
     /// [`Self::iter_sorted`] past the first `skip` (skipped in the index,
     /// without looking them up).
