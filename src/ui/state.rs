@@ -134,15 +134,21 @@ impl Layouts {
         {
             return l.clone();
         }
-        let nicks: Vec<&str> = room
-            .occupants
-            .iter_sorted()
-            .map(|o| o.nick.as_str())
-            .collect();
-        let found: Lookalikes = crate::names::lookalikes(&nicks)
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        // Only a nick that may imitate anyone does: in a room of ASCII
+        // nicks, nothing to look for.
+        let found: Lookalikes = if room.occupants.suspects().next().is_none() {
+            Lookalikes::new()
+        } else {
+            let nicks: Vec<&str> = room
+                .occupants
+                .iter_sorted()
+                .map(|o| o.nick.as_str())
+                .collect();
+            crate::names::lookalikes(&nicks)
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
         let found = Rc::new(found);
         map.insert(room.jid.clone(), (revision, found.clone()));
         found
