@@ -365,18 +365,21 @@ async fn run(
                 connect_timeout: Duration::from_secs(args.connect_timeout),
                 autojoin,
             };
-            // Lines go out a burst at a time (the runner flushes after
-            // each), not one write per line: a 10,000-occupant join is
-            // 10,000 lines.
             let stdout = std::io::stdout();
-            let out = || std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
             if source == "-" {
                 let input = tokio::io::BufReader::new(tokio::io::stdin());
-                batch::run(app, events, input, out(), opts).await
+                batch::run(app, events, input, stdout.lock(), opts).await
             } else {
                 match tokio::fs::File::open(source).await {
                     Ok(f) => {
-                        batch::run(app, events, tokio::io::BufReader::new(f), out(), opts).await
+                        batch::run(
+                            app,
+                            events,
+                            tokio::io::BufReader::new(f),
+                            stdout.lock(),
+                            opts,
+                        )
+                        .await
                     }
                     Err(e) => {
                         eprintln!("confab: cannot read batch file {source}: {e}");
