@@ -22,6 +22,9 @@ use super::theme::Theme;
 use super::{sanitize, sanitize_name};
 use crate::store::{Kind, Message, MessageLog};
 
+mod rows;
+pub use rows::RowCache;
+
 /// What the pane shows, besides the log.
 #[derive(Debug, Clone)]
 pub struct MessageView<'a> {
@@ -49,6 +52,9 @@ pub struct MessageView<'a> {
     pub cleared: Option<i64>,
     /// Seq of the message selected to act on: drawn reversed.
     pub selected: Option<i64>,
+    /// The window's row layout, kept between frames (`None`: laid out
+    /// afresh, as far as this frame needs).
+    pub rows: Option<&'a RowCache>,
 }
 
 /// What a render found out, for the caller's scrolling.
@@ -87,49 +93,56 @@ pub fn render(log: &MessageLog, view: &MessageView, area: Rect, buf: &mut Buffer
         };
     }
 
-    // Rows, bottom first, until the visible ones, those scrolled past and
-    // one more (so that max_scroll tells whether there is more) are known.
+    // Lines laid out (or known from the cache) back to the visible ones,
+    // those scrolled past and one row more (so that max_scroll tells
+    // whether there is more).
     let need = view.scroll.saturating_add(height).saturating_add(1);
-    let mut rows: Vec<Row> = Vec::with_capacity(need.min(4096));
-    let mut block = Vec::new();
-    let mut scratch = Vec::new();
-    let mut oldest_block = 0;
-    let mut exhausted = true;
-    let mut lines = log.iter().rev().filter(|m| shown(m, view)).peekable();
-    while let Some(m) = lines.next() {
-        let older = lines.peek().copied();
-        block.clear();
-        layout_line(m, older, log, view, width, &mut block, &mut scratch);
-        oldest_block = block.len();
-        rows.extend(block.drain(..).rev());
-        if rows.len() >= need {
-            exhausted = lines.peek().is_none();
-            break;
-        }
-    }
-
-    let total = rows.len();
-    let (scroll, max_scroll) = if exhausted {
+    let fresh = RowCache::default();
+    let mut rows = view.rows.unwrap_or(&fresh).borrow_mut();
+    let span = rows.cover(log, view, width, need);
+    let total = span.total;
+    let (scroll, max_scroll) = if span.exhausted {
         let max = total.saturating_sub(height);
         (view.scroll.min(max), max)
     } else {
         (view.scroll, total - height)
     };
-    for (k, row) in rows.iter().skip(scroll).take(height).enumerate() {
-        draw_row(row, area, area.bottom() - 1 - k as u16, buf);
+    let seqs: Vec<(i64, usize)> = rows
+        .lines_from(scroll)
+        .take_while(|(_, below)| *below < scroll + height)
+        .collect();
+    let mut block = Vec::new();
+    for (seq, below) in seqs {
+        rows.layout(log, seq, view, &mut block);
+        // The line's bottom row is `below` rows up from the bottom.
+        for (k, row) in block.iter().rev().enumerate() {
+            let from_bottom = below + k;
+            if from_bottom < scroll {
+                continue;
+            }
+            if from_bottom >= scroll + height {
+                break;
+            }
+            draw_row(
+                row,
+                area,
+                area.bottom() - 1 - (from_bottom - scroll) as u16,
+                buf,
+            );
+        }
     }
     Rendered {
         // After /clear the top is not the archive's business.
         reached_top: view.cleared.is_none()
-            && exhausted
-            && (total == 0 || scroll + height > total - oldest_block),
+            && span.exhausted
+            && (total == 0 || scroll + height > total - span.oldest_block),
         max_scroll,
     }
 }
 
 /// Whether a line of the log is shown: events only when asked for, and
 /// nothing `/clear` took away.
-fn shown(m: &Message, view: &MessageView) -> bool {
+pub(super) fn shown(m: &Message, view: &MessageView) -> bool {
     (view.show_events || m.kind == Kind::Chat) && view.cleared.is_none_or(|c| m.seq > c)
 }
 

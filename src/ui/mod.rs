@@ -405,6 +405,8 @@ fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, m
         {
             ui.click = Some(m.row);
         }
+        MouseEventKind::ScrollUp if panes.people.contains(at) => scroll_people(app, ui, -3),
+        MouseEventKind::ScrollDown if panes.people.contains(at) => scroll_people(app, ui, 3),
         MouseEventKind::Down(_) if panes.rooms.contains(at) => {
             let row = (m.row - panes.rooms.y) as usize;
             let skip = ui
@@ -415,6 +417,21 @@ fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, m
         }
         _ => {}
     }
+}
+
+/// Moves the participant list `rows` down (up when negative), within the
+/// room's occupants.
+fn scroll_people(app: &App, ui: &mut UiState, rows: isize) {
+    let Some(cur) = ui.current.clone() else {
+        return;
+    };
+    let len = app
+        .store
+        .window(&cur)
+        .and_then(|w| w.room().map(|r| r.occupants.len()))
+        .unwrap_or(0);
+    let v = ui.view_mut(&cur);
+    v.people_scroll = (v.people_scroll as isize + rows).clamp(0, len as isize) as usize;
 }
 
 fn scroll(ui: &mut UiState, rows: isize, max_scroll: usize) {

@@ -317,6 +317,7 @@ mod tests {
             highlight_words: &[],
             cleared: None,
             selected: None,
+            rows: None,
         };
         let area = ratatui::layout::Rect::new(0, 0, 60, 4);
         let mut buf = ratatui::buffer::Buffer::empty(area);

@@ -3,13 +3,16 @@
 //! Changed by key handling and by events (`events.rs`); read by the view.
 //! The feature modules of the TUI import this one, never the other way.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use jid::BareJid;
 
 use super::complete::Completer;
 use super::input::{InputHistory, LineEditor};
 use super::keymap::KeyMap;
+use super::messages::RowCache;
 use super::theme::Theme;
 use super::views::{Answer, Overlay};
 use super::widgets::PromptQueue;
@@ -33,6 +36,8 @@ pub struct RoomView {
     pub cleared: Option<i64>,
     /// Seq of the message selected to act on (`ui/select.rs`).
     pub selected: Option<i64>,
+    /// Occupants scrolled past at the top of the participant list.
+    pub people_scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +121,65 @@ pub struct UiState {
     /// A click in the message pane at this screen row, for the next draw
     /// to find the message there (`ui/select.rs`).
     pub click: Option<u16>,
+    /// Each window's row layout, kept between frames.
+    pub layouts: Layouts,
+}
+
+/// What drawing keeps between frames, by window: the row layout of the
+/// message pane ([`RowCache`]) and a room's look-alike nicks (as of the
+/// occupants' revision).
+#[derive(Debug, Default)]
+pub struct Layouts {
+    rows: RefCell<HashMap<BareJid, Rc<RowCache>>>,
+    lookalikes: RefCell<HashMap<BareJid, (u64, Rc<Lookalikes>)>>,
+}
+
+/// Nick → the occupant's nick it imitates.
+pub type Lookalikes = HashMap<String, String>;
+
+impl Layouts {
+    /// `jid`'s row layout (a new one the first time).
+    pub fn rows(&self, jid: &BareJid) -> Rc<RowCache> {
+        self.rows
+            .borrow_mut()
+            .entry(jid.clone())
+            .or_default()
+            .clone()
+    }
+    /// The look-alike nicks among `room`'s occupants, found again only
+    /// when they changed.
+    pub fn lookalikes(&self, room: &crate::store::Room) -> Rc<Lookalikes> {
+        let revision = room.occupants.revision();
+        let mut map = self.lookalikes.borrow_mut();
+        if let Some((r, l)) = map.get(&room.jid)
+            && *r == revision
+        {
+            return l.clone();
+        }
+        // Only a nick that may imitate anyone does: in a room of ASCII
+        // nicks, nothing to look for.
+        let found: Lookalikes = if room.occupants.suspects().next().is_none() {
+            Lookalikes::new()
+        } else {
+            let nicks: Vec<&str> = room
+                .occupants
+                .iter_sorted()
+                .map(|o| o.nick.as_str())
+                .collect();
+            crate::names::lookalikes(&nicks)
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let found = Rc::new(found);
+        map.insert(room.jid.clone(), (revision, found.clone()));
+        found
+    }
+    /// Forgets what belongs to windows for which `keep` is false.
+    pub fn retain(&self, keep: impl Fn(&BareJid) -> bool) {
+        self.rows.borrow_mut().retain(|j, _| keep(j));
+        self.lookalikes.borrow_mut().retain(|j, _| keep(j));
+    }
 }
 
 impl Default for UiState {
@@ -185,6 +249,7 @@ impl UiState {
             page_rows: 20,
             notifier: super::notify::Notifier::default(),
             click: None,
+            layouts: Layouts::default(),
         }
     }
 

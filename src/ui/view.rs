@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::messages::{self, MessageView};
-use super::state::UiState;
+use super::state::{Lookalikes, UiState};
 use super::views::Overlay;
 use super::{PaneRects, sanitize, sanitize_name};
 use crate::protocol::muc::{Affiliation, Role};
@@ -179,8 +179,11 @@ pub fn render_buf(
         Overlay::None => {
             if let Some(w) = window {
                 let v = ui.view(w.jid());
-                let lookalikes = room_lookalikes(w.room());
+                ui.layouts.retain(|j| store.window(j).is_some());
+                let found = w.room().map(|r| ui.layouts.lookalikes(r));
+                let lookalikes = borrowed(found.as_deref());
                 let own = w.room().map(|r| r.own_nick.as_str());
+                let rows = ui.layouts.rows(w.jid());
                 let view = MessageView {
                     theme,
                     own_nick: own,
@@ -198,6 +201,7 @@ pub fn render_buf(
                     highlight_words: &ui.settings.highlight_words,
                     cleared: v.cleared,
                     selected: v.selected,
+                    rows: Some(&rows),
                 };
                 let mut view = view;
                 if let Some(seq) = v.jump_to {
@@ -339,22 +343,18 @@ fn role_title(role: Role) -> &'static str {
     }
 }
 
-/// Occupants of `room` whose nick imitates another's → whom.
-fn room_lookalikes(room: Option<&crate::store::Room>) -> HashMap<&str, &str> {
-    let Some(room) = room else {
-        return HashMap::new();
-    };
-    let nicks: Vec<&str> = room
-        .occupants
-        .iter_sorted()
-        .map(|o| o.nick.as_str())
-        .collect();
-    crate::names::lookalikes(&nicks)
+/// Occupants whose nick imitates another's → whom, as the views take it.
+fn borrowed(found: Option<&Lookalikes>) -> HashMap<&str, &str> {
+    found
+        .into_iter()
+        .flatten()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect()
 }
 
 fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut Buffer) {
     let theme = &ui.theme;
-    let lookalikes = room_lookalikes(Some(room));
+    let lookalikes = ui.layouts.lookalikes(room);
     let block = Block::default()
         .borders(Borders::LEFT)
         .border_style(theme.border)
@@ -364,8 +364,15 @@ fn render_people(room: &crate::store::Room, ui: &UiState, area: Rect, buf: &mut 
     let height = inner.height as usize;
     let mut lines: Vec<Line> = Vec::with_capacity(height);
     let mut last_role = None;
+    // Scrolled at most so far that the last occupant is at the bottom
+    // (with its role's title above the first row).
+    let skip = ui.view(&room.jid).people_scroll.min(
+        room.occupants
+            .len()
+            .saturating_sub(height.saturating_sub(1)),
+    );
     // Only as many occupants as fit are visited.
-    for o in room.occupants.iter_sorted() {
+    for o in room.occupants.iter_sorted_from(skip) {
         if lines.len() >= height {
             break;
         }

@@ -34,7 +34,7 @@ pub fn skeleton(name: &str) -> String {
 
 /// Whether `nick` could be an imitation (see the module's text); cheap
 /// for ASCII nicks, which never are.
-fn likely_imitation(nick: &str) -> bool {
+pub fn likely_imitation(nick: &str) -> bool {
     if nick.is_ascii() {
         return false;
     }

@@ -29,6 +29,7 @@
 
 pub mod certs;
 pub mod component;
+pub mod crowd;
 pub mod dns;
 mod ejabberd;
 pub mod flood;

@@ -19,6 +19,7 @@ fn view<'a>(theme: &'a Theme, words: &'a [String]) -> MessageView<'a> {
         highlight_words: words,
         cleared: None,
         selected: None,
+        rows: None,
     }
 }
 

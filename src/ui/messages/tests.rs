@@ -68,6 +68,7 @@ fn view(theme: &Theme) -> MessageView<'_> {
         highlight_words: &[],
         cleared: None,
         selected: None,
+        rows: None,
     }
 }
 

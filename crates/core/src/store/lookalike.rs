@@ -22,10 +22,12 @@ pub(super) fn mark(r: &Room, ev: &mut Event) {
 }
 
 /// `nick` has just arrived: `update` events for the occupants already
-/// there who imitate it (they were not marked when they came).
+/// there who imitate it (they were not marked when they came). Only nicks
+/// that may imitate anyone are looked at: an arrival costs nothing more
+/// in a room of ASCII nicks, however big.
 pub(super) fn imitators_of(r: &Room, room: &BareJid, nick: &str) -> Vec<Event> {
     r.occupants
-        .iter_sorted()
+        .suspects()
         .filter(|o| o.nick != nick)
         .filter(|o| crate::names::imitated(&o.nick, [nick]).is_some())
         .map(|o| Event::Occupant {

@@ -40,6 +40,13 @@ pub struct Occupant {
 pub struct Occupants {
     by_nick: HashMap<String, Occupant>,
     sorted: BTreeSet<(Role, String)>,
+    /// The entries of `sorted` whose nick may imitate another's
+    /// ([`crate::names::likely_imitation`]): only they can, so an arrival
+    /// is checked against them, not against the whole room.
+    suspects: BTreeSet<(Role, String)>,
+    /// Bumped by every change: what a view derived from the occupants
+    /// (look-alike nicks) is stale when it moves.
+    revision: u64,
 }
 
 impl Occupants {
@@ -52,20 +59,33 @@ impl Occupants {
     pub fn is_empty(&self) -> bool {
         self.by_nick.is_empty()
     }
+    /// Changes so far.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
     pub(super) fn insert(&mut self, occ: Occupant) -> Option<Occupant> {
+        self.revision += 1;
         let old = self.remove(&occ.nick);
         self.sorted.insert((occ.info.role, occ.nick.clone()));
+        if crate::names::likely_imitation(&occ.nick) {
+            self.suspects.insert((occ.info.role, occ.nick.clone()));
+        }
         self.by_nick.insert(occ.nick.clone(), occ);
         old
     }
     pub(super) fn remove(&mut self, nick: &str) -> Option<Occupant> {
         let old = self.by_nick.remove(nick)?;
-        self.sorted.remove(&(old.info.role, old.nick.clone()));
+        self.revision += 1;
+        let key = (old.info.role, old.nick.clone());
+        self.sorted.remove(&key);
+        self.suspects.remove(&key);
         Some(old)
     }
     pub(super) fn clear(&mut self) {
+        self.revision += 1;
         self.by_nick.clear();
         self.sorted.clear();
+        self.suspects.clear();
     }
     /// Nicks of occupants from an older generation.
     pub(super) fn stale(&self, generation: u32) -> Vec<String> {
@@ -77,8 +97,21 @@ impl Occupants {
     }
     /// Occupants sorted by role (moderators first), then nick.
     pub fn iter_sorted(&self) -> impl DoubleEndedIterator<Item = &Occupant> + '_ {
+        self.iter_sorted_from(0)
+    }
+    /// The occupants whose nick may imitate another's, in the order of
+    /// [`Self::iter_sorted`].
+    pub fn suspects(&self) -> impl Iterator<Item = &Occupant> + '_ {
+        self.suspects
+            .iter()
+            .filter_map(|(_, nick)| self.by_nick.get(nick))
+    }
+    /// [`Self::iter_sorted`] past the first `skip` (skipped in the index,
+    /// without looking them up).
+    pub fn iter_sorted_from(&self, skip: usize) -> impl DoubleEndedIterator<Item = &Occupant> + '_ {
         self.sorted
             .iter()
+            .skip(skip)
             .filter_map(|(_, nick)| self.by_nick.get(nick))
     }
 }
@@ -210,6 +243,9 @@ pub struct MessageLog {
     /// Seq of the next line appended / of the oldest line held.
     next_seq: i64,
     first_seq: i64,
+    /// Bumped whenever a line held changes in place (a correction): what
+    /// was laid out from it is stale.
+    revision: u64,
     /// Whether older lines than those held exist in the archive (unknown
     /// until a load comes back short).
     pub more_in_archive: bool,
@@ -258,6 +294,7 @@ impl MessageLog {
             dropped: 0,
             next_seq: 0,
             first_seq: 0,
+            revision: 0,
             more_in_archive: true,
         }
     }
@@ -305,6 +342,13 @@ impl MessageLog {
     /// Seq of the next line to be appended.
     pub fn next_seq(&self) -> i64 {
         self.next_seq
+    }
+
+    /// Changes in place so far (corrections, reactions, removals): a view that laid out lines
+    /// lays them out again when this moves. Appended, prepended and
+    /// dropped lines change the seqs held instead.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Appends an event line (no duplicate check, never archived).
@@ -447,6 +491,7 @@ impl MessageLog {
             let before = m.weight();
             m.body = body.to_string();
             m.edited = true;
+            self.revision += 1;
             let done = m.clone();
             self.bytes = self.bytes - before + done.weight();
             self.trim();

@@ -94,6 +94,7 @@ fn snapshot_selected(w: u16, h: u16, selected: Option<i64>) -> (String, ratatui:
         highlight_words: &[],
         cleared: None,
         selected,
+        rows: None,
     };
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
@@ -154,6 +155,7 @@ fn a_click_finds_the_message_on_its_row() {
         highlight_words: &[],
         cleared: None,
         selected: None,
+        rows: None,
     };
     let area = ratatui::layout::Rect::new(3, 2, 60, 12);
     let (s, _) = snapshot_selected(60, 12, None);

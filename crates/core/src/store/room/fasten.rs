@@ -140,6 +140,8 @@ impl MessageLog {
         }
         let done = m.clone();
         self.bytes = self.bytes - before + done.weight();
+        // A row of reactions more or less: views lay the lines out again.
+        self.revision += 1;
         self.trim();
         Fastened::Done(done)
     }
@@ -164,6 +166,7 @@ impl MessageLog {
         let done = m.clone();
         self.index(&done);
         self.bytes = self.bytes - old.weight() + done.weight();
+        self.revision += 1;
         Fastened::Done(done)
     }
 }
