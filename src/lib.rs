@@ -9,6 +9,7 @@ pub mod app;
 pub mod batch;
 pub mod config;
 pub mod docs;
+pub mod logging;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_cases;

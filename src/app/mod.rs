@@ -41,6 +41,7 @@ mod rooms;
 mod roster;
 mod store_input;
 mod window;
+mod xml_console;
 
 /// How long a command may wait for its outcome once its stanza is out.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
@@ -204,6 +205,8 @@ pub struct App {
     own_presence: (Show, Option<String>),
     /// Call signalling and the media task (`app/call.rs`).
     call: call::CallSignals,
+    /// `/xmlconsole` (`app/xml_console.rs`).
+    xml: xml_console::XmlConsole,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -242,6 +245,7 @@ impl App {
             pep: pep::PepState::default(),
             own_presence: (Show::Available, None),
             call: call::CallSignals::default(),
+            xml: Default::default(),
         }
     }
 
@@ -631,6 +635,7 @@ impl App {
             Command::Undeafen => self.start_deafen(text, false)?,
             Command::Devices => self.start_devices(text)?,
             Command::CallConfig { room, fields } => self.call_config(text, room, fields),
+            Command::XmlConsole { on, filter } => self.start_xml_console(text, on, filter),
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
                     Event::Info { text: help },

@@ -21,6 +21,7 @@ mod hostile;
 mod hostile_answers;
 mod invite;
 mod invite_tui;
+mod logs;
 mod moderation;
 mod muc_basics;
 mod prosody_smoke;

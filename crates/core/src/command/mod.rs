@@ -246,6 +246,13 @@ pub enum Command {
     /// `/help [COMMAND]`
     Help { topic: Option<String> },
     /// `/quit`
+    /// `/xmlconsole [on|off] [--filter TEXT]`: the live stanza stream
+    /// (redacted) in a TUI view, or as `xml` events in `--batch`; no
+    /// argument toggles.
+    XmlConsole {
+        on: Option<bool>,
+        filter: Option<String>,
+    },
     Quit,
 }
 
@@ -301,6 +308,7 @@ impl Command {
             Command::Whois { .. } => &directory::WHOIS,
             Command::Help { .. } => &script::HELP,
             Command::Quit => &script::QUIT,
+            Command::XmlConsole { .. } => &script::XMLCONSOLE,
         }
     }
     /// The command's name as in the table (for events and errors).
@@ -368,6 +376,7 @@ impl Command {
             | Command::Undeafen
             | Command::Devices
             | Command::Help { .. }
+            | Command::XmlConsole { .. }
             | Command::Quit => None,
         }
     }

@@ -68,6 +68,7 @@ fn has_every_command() {
             "me",
             "win",
             "layout",
+            "xmlconsole",
             "help",
             "quit"
         ]
