@@ -9,10 +9,10 @@ pub mod app;
 pub mod batch;
 pub mod config;
 pub mod docs;
-pub mod logging;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_cases;
+pub mod logging;
 pub mod ui;
 
 // The layers below, each its own crate (see ARCHITECTURE.md), under the

@@ -282,10 +282,14 @@ mod tests {
 
     #[test]
     fn the_flag_wins_over_rust_log() {
-        let f = filter(&opts(Some("trace"), Some("off"))).unwrap().to_string();
+        let f = filter(&opts(Some("trace"), Some("off")))
+            .unwrap()
+            .to_string();
         assert!(f.contains("confab_session=trace"), "{f}");
         assert!(f.ends_with(",warn"), "{f}");
-        let f = filter(&opts(None, Some("confab::xml=trace"))).unwrap().to_string();
+        let f = filter(&opts(None, Some("confab::xml=trace")))
+            .unwrap()
+            .to_string();
         assert_eq!(f, "confab::xml=trace");
         let f = filter(&opts(None, None)).unwrap().to_string();
         assert!(f.contains("confab=info") && f.contains("warn"), "{f}");
@@ -295,11 +299,20 @@ mod tests {
     #[test]
     fn pruning_keeps_the_newest_within_the_cap() {
         let dir = tempfile::tempdir().unwrap();
-        for (i, day) in ["2026-01-01", "2026-01-02", "2026-01-03"].iter().enumerate() {
+        for (i, day) in ["2026-01-01", "2026-01-02", "2026-01-03"]
+            .iter()
+            .enumerate()
+        {
             let p = dir.path().join(file_name(day));
             fs::write(&p, vec![b'x'; 1000]).unwrap();
-            let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64);
-            File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+            let t =
+                std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64);
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
         }
         fs::write(dir.path().join("other.txt"), vec![b'y'; 5000]).unwrap();
         assert_eq!(prune(dir.path(), 2000), 1);
@@ -319,7 +332,10 @@ mod tests {
         w.write_all(b"and this one\n").unwrap();
         w.flush().unwrap();
         let text = fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("12345\nconfab: this run's log reached"), "{text}");
+        assert!(
+            text.starts_with("12345\nconfab: this run's log reached"),
+            "{text}"
+        );
         assert!(!text.contains("past the cap"), "{text}");
         #[cfg(unix)]
         {

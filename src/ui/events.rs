@@ -21,6 +21,8 @@ impl UiState {
             // Contacts view, subscription requests, /where.
             contacts::on_event(self, e);
             contacts::refresh(self, store, e);
+            // The XML console.
+            super::xml_console::on_event(self, e);
             match e {
                 Event::Message {
                     room,

@@ -24,6 +24,7 @@ pub mod theme;
 pub mod view;
 pub mod views;
 pub mod widgets;
+pub mod xml_console;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -371,6 +372,12 @@ fn handle_mouse(app: &App, ui: &mut UiState, m: MouseEvent, panes: &PaneRects, m
 }
 
 fn scroll(ui: &mut UiState, rows: isize, max_scroll: usize) {
+    if let Overlay::XmlConsole { scroll } = &mut ui.overlay {
+        // By elements; never past the oldest.
+        let most = ui.xml.len().saturating_sub(1) as isize;
+        *scroll = (*scroll as isize + rows).clamp(0, most) as usize;
+        return;
+    }
     let Some(cur) = ui.current.clone() else {
         return;
     };
@@ -498,6 +505,14 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::ScrollBottom) => scroll(ui, isize::MIN / 4, 0),
         Some(Action::Help) => open_help(ui, None),
         Some(Action::Contacts) => contacts::open(ui, &app.store),
+        Some(Action::Close) if matches!(ui.overlay, Overlay::XmlConsole { .. }) => {
+            // The session stops copying.
+            let off = Command::XmlConsole {
+                on: Some(false),
+                filter: None,
+            };
+            run_command(app, ui, off, "/xmlconsole off");
+        }
         Some(Action::Close) => {
             if !matches!(ui.overlay, Overlay::None) {
                 ui.overlay = Overlay::None;

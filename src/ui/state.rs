@@ -94,6 +94,8 @@ pub struct UiState {
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
     pub page_rows: u16,
+    /// What the XML console shows (`xml_console.rs`).
+    pub xml: super::xml_console::XmlLog,
 }
 
 impl Default for UiState {
@@ -155,6 +157,7 @@ impl UiState {
             repaint: false,
             follow: Vec::new(),
             page_rows: 20,
+            xml: Default::default(),
         }
     }
 

@@ -28,7 +28,12 @@ fn daily_log(dir: &Path) -> PathBuf {
             n.starts_with("confab.") && n.ends_with(".log")
         })
         .collect();
-    assert_eq!(files.len(), 1, "one log file in {}: {files:?}", dir.display());
+    assert_eq!(
+        files.len(),
+        1,
+        "one log file in {}: {files:?}",
+        dir.display()
+    );
     files.into_iter().next().unwrap()
 }
 
@@ -131,7 +136,9 @@ fn a_traced_session_keeps_its_secrets(kind: ServerKind) {
     bob.ok(&format!("/say {den} {body}"));
     alice.expect("bob's message", |v| is(v, "message") && v["body"] == body);
     alice.ok(&format!("/say {den} and back"));
-    bob.expect("alice's answer", |v| is(v, "message") && v["body"] == "and back");
+    bob.expect("alice's answer", |v| {
+        is(v, "message") && v["body"] == "and back"
+    });
     assert_eq!(bob.finish(), 0);
     assert_eq!(alice.finish(), 0);
 
@@ -140,15 +147,26 @@ fn a_traced_session_keeps_its_secrets(kind: ServerKind) {
         let log = std::fs::read_to_string(path).unwrap();
         // The trace is there: the login (masked), the message both ways.
         assert!(
-            log.contains("confab::xml") && log.contains("dir=\"out\"") && log.contains("dir=\"in\""),
+            log.contains("confab::xml")
+                && log.contains("dir=\"out\"")
+                && log.contains("dir=\"in\""),
             "{who}: no protocol trace in {}:\n{}",
             path.display(),
             &log[..log.len().min(2000)]
         );
         assert!(log.contains(body), "{who}: the message is not traced");
-        assert!(log.contains(MASK), "{who}: nothing was masked (no SASL traced?)");
-        assert!(contents(&log, "auth").len() == 1, "{who}: one <auth> traced");
-        assert!(log.contains(" INFO ") && log.contains("joined"), "{who}: no events");
+        assert!(
+            log.contains(MASK),
+            "{who}: nothing was masked (no SASL traced?)"
+        );
+        assert!(
+            contents(&log, "auth").len() == 1,
+            "{who}: one <auth> traced"
+        );
+        assert!(
+            log.contains(" INFO ") && log.contains("joined"),
+            "{who}: no events"
+        );
         assert_clean(&log, who, &[&password_of(who), room_pw]);
         #[cfg(unix)]
         {
@@ -168,7 +186,8 @@ fn a_traced_session_keeps_its_secrets(kind: ServerKind) {
     // alice's room form carried the secret: traced, masked.
     let log = std::fs::read_to_string(&alice_log).unwrap();
     assert!(
-        log.contains("muc#roomconfig_roomsecret") && log.contains(&format!("<value>{MASK}</value>")),
+        log.contains("muc#roomconfig_roomsecret")
+            && log.contains(&format!("<value>{MASK}</value>")),
         "alice's room form is not in the trace, masked"
     );
 }
@@ -190,11 +209,21 @@ fn xmlconsole_in_batch_shows_the_stream_while_on(kind: ServerKind) {
     alice.ok(&format!("/join {lobby}"));
     alice.ok(&format!("/say {lobby} seen on the console"));
     let out = alice.event("our message out", |v| {
-        is(v, "xml") && v["dir"] == "out" && v["xml"].as_str().unwrap_or("").contains("seen on the console")
+        is(v, "xml")
+            && v["dir"] == "out"
+            && v["xml"]
+                .as_str()
+                .unwrap_or("")
+                .contains("seen on the console")
     });
     assert!(out["at"].as_str().is_some_and(|t| t.contains('T')), "{out}");
     alice.event("its echo in", |v| {
-        is(v, "xml") && v["dir"] == "in" && v["xml"].as_str().unwrap_or("").contains("seen on the console")
+        is(v, "xml")
+            && v["dir"] == "in"
+            && v["xml"]
+                .as_str()
+                .unwrap_or("")
+                .contains("seen on the console")
     });
     // Off: nothing more; a filter shows only what matches.
     alice.ok("/xmlconsole off");
@@ -213,7 +242,10 @@ fn xmlconsole_in_batch_shows_the_stream_while_on(kind: ServerKind) {
         .filter(|v| is(v, "xml"))
         .filter_map(|v| v["xml"].as_str())
         .collect();
-    assert!(!xml.iter().any(|x| x.contains("after the console")), "{xml:?}");
+    assert!(
+        !xml.iter().any(|x| x.contains("after the console")),
+        "{xml:?}"
+    );
     assert!(!xml.iter().any(|x| x.contains("filtered out")), "{xml:?}");
     let all = xml.join("\n");
     assert_clean(&all, "alice", &[&password_of("alice")]);

@@ -37,3 +37,4 @@ mod tui;
 mod tui_exit;
 mod windows;
 mod windows_tui;
+mod xmlconsole_tui;

@@ -393,7 +393,10 @@ async fn starttls(
     stream.send(&request).await.map_err(io_error)?;
     loop {
         match stream.next().await {
-            Some(Ok(el)) => match el.into_read_error().inspect(|el| tap.record(XmlDir::In, el)) {
+            Some(Ok(el)) => match el
+                .into_read_error()
+                .inspect(|el| tap.record(XmlDir::In, el))
+            {
                 Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_))) => break,
                 Ok(XmppStreamElement::Starttls(_)) => {
                     return Err(ConnectError::fatal(

@@ -267,7 +267,9 @@ fn log_event(ev: &SessionEvent) {
         SessionEvent::Forged { from, text } => {
             tracing::warn!(from = from.as_deref().unwrap_or("-"), %text, "forged answer dropped")
         }
-        SessionEvent::StanzaDropped(d) => tracing::warn!(dropped = ?d, "stanza past the limits dropped"),
+        SessionEvent::StanzaDropped(d) => {
+            tracing::warn!(dropped = ?d, "stanza past the limits dropped")
+        }
         SessionEvent::SendFailed { tag, error } => tracing::debug!(tag, %error, "send failed"),
         SessionEvent::Closed => tracing::info!("session closed"),
         _ => {}

@@ -135,8 +135,8 @@ const NS_OMEMO: &str = "urn:xmpp:omemo:2";
 pub fn redact(el: &mut Element) {
     // SASL and SASL2: the whole exchange is secret (the SCRAM proof, a
     // PLAIN password, the server signature), whatever the element.
-    if el.ns() == NS_SASL || el.ns() == NS_SASL2 {
-        if matches!(
+    if (el.ns() == NS_SASL || el.ns() == NS_SASL2)
+        && matches!(
             el.name(),
             "auth"
                 | "challenge"
@@ -145,9 +145,9 @@ pub fn redact(el: &mut Element) {
                 | "initial-response"
                 | "additional-data"
                 | "authenticate"
-        ) {
-            mask_text(el);
-        }
+        )
+    {
+        mask_text(el);
     }
     if secret_element(el) || omemo_key_material(el) {
         mask_text(el);
@@ -161,9 +161,9 @@ pub fn redact(el: &mut Element) {
         }
     }
     if el.is("header", NS_UPLOAD)
-        && el
-            .attr("name")
-            .is_some_and(|n| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie"))
+        && el.attr("name").is_some_and(|n| {
+            n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie")
+        })
     {
         mask_text(el);
     }

@@ -110,25 +110,46 @@ pub enum Command {
         reason: Option<String>,
     },
     /// `/say ROOM TEXT` (and plain text in the TUI, to the current room)
-    Say { room: BareJid, text: String },
+    Say {
+        room: BareJid,
+        text: String,
+    },
     /// `/correct ROOM TEXT`: replace our last message in the room (XEP-0308)
-    Correct { room: BareJid, text: String },
+    Correct {
+        room: BareJid,
+        text: String,
+    },
     /// `/msg JID-or-ROOM/NICK TEXT`
-    Msg { to: Jid, text: String },
+    Msg {
+        to: Jid,
+        text: String,
+    },
     /// `/msg JID` (`/query JID`) without text: open the conversation with
     /// JID (a full JID names its bare JID's conversation; a `ROOM/NICK`
     /// is refused by the app).
-    OpenChat { jid: Jid },
+    OpenChat {
+        jid: Jid,
+    },
     /// `/close [JID]`: close a one-to-one window (the TUI fills in the
     /// current one).
-    Close { jid: Option<BareJid> },
+    Close {
+        jid: Option<BareJid>,
+    },
     /// `/read [JID]`: mark a conversation read (the TUI fills in the
     /// current one).
-    Read { jid: Option<BareJid> },
+    Read {
+        jid: Option<BareJid>,
+    },
     /// `/nick ROOM NEWNICK`
-    Nick { room: BareJid, nick: String },
+    Nick {
+        room: BareJid,
+        nick: String,
+    },
     /// `/topic ROOM TEXT`
-    Topic { room: BareJid, text: String },
+    Topic {
+        room: BareJid,
+        text: String,
+    },
     /// `/status ROOM|all SHOW [TEXT]`
     Status {
         target: StatusTarget,
@@ -142,12 +163,19 @@ pub enum Command {
         fields: Vec<(String, String)>,
     },
     /// `/rooms [SERVICE]`: the public rooms of a MUC service (paged).
-    Rooms { service: Option<Jid> },
+    Rooms {
+        service: Option<Jid>,
+    },
     /// `/search QUERY [SERVICE]`: rooms whose name, JID or description
     /// contains QUERY.
-    Search { query: String, service: Option<Jid> },
+    Search {
+        query: String,
+        service: Option<Jid>,
+    },
     /// `/info ROOM`: a room's public information (disco#info).
-    Info { room: BareJid },
+    Info {
+        room: BareJid,
+    },
     /// `/create ROOM[/NICK] [--instant] [FIELD=VALUE ...]`
     Create {
         room: BareJid,
@@ -168,7 +196,9 @@ pub enum Command {
     /// `/sleep SECS`
     Sleep(Duration),
     /// `/me TEXT` (TUI: an action in the current room)
-    Me { text: String },
+    Me {
+        text: String,
+    },
     /// `/win N` (TUI)
     Win(usize),
     /// `/layout rooms|people|events SETTING` (TUI)
@@ -186,9 +216,14 @@ pub enum Command {
     /// `/invitations`
     Invitations,
     /// `/accept ID`
-    Accept { id: String },
+    Accept {
+        id: String,
+    },
     /// `/decline ID [REASON]`
-    Decline { id: String, reason: Option<String> },
+    Decline {
+        id: String,
+        reason: Option<String>,
+    },
     /// `/bookmark [ROOM] [--autojoin] [--nick N] [--password P]` (the TUI
     /// fills in the current room; `name` is not set by the command line,
     /// a replaced bookmark keeps its name).
@@ -202,24 +237,41 @@ pub enum Command {
     /// `/bookmarks`
     Bookmarks,
     /// `/unbookmark ROOM`
-    Unbookmark { room: BareJid },
+    Unbookmark {
+        room: BareJid,
+    },
     /// `/roster` (`/contacts`): contacts, presence, rooms, requests.
     Roster,
     /// `/add JID`: roster add and a subscription request.
-    AddContact { jid: BareJid },
+    AddContact {
+        jid: BareJid,
+    },
     /// `/remove JID`: roster remove (ends both subscriptions).
-    RemoveContact { jid: BareJid },
+    RemoveContact {
+        jid: BareJid,
+    },
     /// `/approve JID`: answer a subscription request with yes.
-    Approve { jid: BareJid },
+    Approve {
+        jid: BareJid,
+    },
     /// `/deny JID`: answer a subscription request with no (or cancel it).
-    Deny { jid: BareJid },
+    Deny {
+        jid: BareJid,
+    },
     /// `/where JID`: the room a contact is in (XEP-0194).
-    Where { contact: BareJid },
+    Where {
+        contact: BareJid,
+    },
     /// `/chatting ROOM|all on|off`: publish a room (or everything) to
     /// contacts, or not.
-    Chatting { target: StatusTarget, publish: bool },
+    Chatting {
+        target: StatusTarget,
+        publish: bool,
+    },
     /// `/call ROOM`: join an A/V conference (XEP-0521).
-    Call { room: BareJid },
+    Call {
+        room: BareJid,
+    },
     /// `/hangup`
     Hangup,
     /// `/mute`
@@ -239,12 +291,19 @@ pub enum Command {
         fields: Vec<(String, String)>,
     },
     /// `/browse JID`: a `jabber:iq:browse` look (rooms, participants).
-    Browse { jid: Jid },
+    Browse {
+        jid: Jid,
+    },
     /// `/whois ROOM NICK`: the real JID of an occupant, where the room
     /// tells it.
-    Whois { room: BareJid, nick: String },
+    Whois {
+        room: BareJid,
+        nick: String,
+    },
     /// `/help [COMMAND]`
-    Help { topic: Option<String> },
+    Help {
+        topic: Option<String>,
+    },
     /// `/quit`
     /// `/xmlconsole [on|off] [--filter TEXT]`: the live stanza stream
     /// (redacted) in a TUI view, or as `xml` events in `--batch`; no

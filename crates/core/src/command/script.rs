@@ -4,8 +4,8 @@
 
 use super::parse::{Args, ParseError, seconds};
 use super::table::{
-    self, ArgKind, OptSpec, CommandSpec, LAYOUT_PANES, OPT_CONTAINS, OPT_FROM, OPT_TIMEOUT, WAIT_KINDS, arg,
-    opt_arg,
+    self, ArgKind, CommandSpec, LAYOUT_PANES, OPT_CONTAINS, OPT_FROM, OPT_TIMEOUT, OptSpec,
+    WAIT_KINDS, arg, opt_arg,
 };
 use super::{Command, DEFAULT_WAIT, LayoutSetting, Wait, WaitKind};
 

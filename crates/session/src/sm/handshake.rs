@@ -12,11 +12,7 @@ use crate::{Tap, XmlDir};
 
 /// The next stream management nonza (other elements are not expected
 /// before the answer and are skipped).
-async fn next_nonza(
-    stream: &mut Stream,
-    during: &str,
-    tap: &Tap,
-) -> Result<Nonza, ConnectError> {
+async fn next_nonza(stream: &mut Stream, during: &str, tap: &Tap) -> Result<Nonza, ConnectError> {
     loop {
         let item = match stream.next().await {
             Some(Ok(item)) => item,
