@@ -22,6 +22,7 @@ use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
 mod windows;
+mod xml_console;
 
 const ROOM: &str = "coven@conference.localhost";
 const ROOM2: &str = "heath@conference.localhost";
