@@ -21,7 +21,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
 
@@ -59,9 +58,8 @@ pub struct LogOptions {
     pub dir: PathBuf,
 }
 
-/// Keeps the writer thread; dropping it flushes what is queued.
+/// The log is on.
 pub struct LogGuard {
-    _worker: WorkerGuard,
     /// Where the log goes.
     pub path: PathBuf,
 }
@@ -132,18 +130,18 @@ pub fn init(opts: &LogOptions) -> Result<Option<LogGuard>, String> {
             )
         }
     };
-    let (writer, worker) = tracing_appender::non_blocking(writer);
+    // Written where the event happens, under a lock: nothing is lost at
+    // exit or in a crash, and nothing of the writer's own reaches stdout
+    // (tracing-appender's non-blocking guard prints there when its queue
+    // is stuck at exit).
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(std::sync::Mutex::new(writer))
         .with_ansi(false)
         .with_target(true)
         .try_init()
         .map_err(|e| format!("cannot start the log: {e}"))?;
-    Ok(Some(LogGuard {
-        _worker: worker,
-        path,
-    }))
+    Ok(Some(LogGuard { path }))
 }
 
 fn today() -> String {
@@ -209,8 +207,8 @@ enum Sink {
     File(File),
 }
 
-/// The writer under the non-blocking queue: at most [`RUN_CAP`] bytes a
-/// run, and each day's file created 0600 before the appender rolls to it.
+/// The writer: at most [`RUN_CAP`] bytes a run, and each day's file
+/// created 0600 before the appender rolls to it.
 pub struct Capped {
     sink: Sink,
     written: u64,

@@ -228,7 +228,6 @@ fn main() -> ExitCode {
     // Don't wait for stray blocking tasks (e.g. a stdin read).
     runtime.shutdown_timeout(Duration::from_millis(100));
     tracing::info!(code, "confab exits");
-    // Flushes what the log's writer thread still holds.
     drop(log);
     ExitCode::from(code)
 }
