@@ -101,9 +101,6 @@ fn main() {
         backlog.as_secs_f64() * 1e3,
         backlog.as_secs_f64() * 1e6 / 5000.0
     );
-    let room = store.room(&BareJid::new(ROOM).unwrap()).unwrap();
-    assert_eq!(room.occupants.len(), 10_000);
-    assert_eq!(room.messages.len(), 5000);
 
     // The protocol trace (`session/xml.rs`): nothing listening (no log
     // subscriber, console off), then redacted and rendered as for the log.
@@ -126,4 +123,7 @@ fn main() {
         on.as_secs_f64() * 1e6 / 5000.0,
         bytes
     );
+    let room = store.room(&BareJid::new(ROOM).unwrap()).unwrap();
+    assert_eq!(room.occupants.len(), 10_000);
+    assert_eq!(room.messages.len(), 5000);
 }
