@@ -12,6 +12,7 @@ pub mod docs;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_cases;
+pub mod logging;
 pub mod ui;
 
 // The layers below, each its own crate (see ARCHITECTURE.md), under the

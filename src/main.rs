@@ -105,6 +105,19 @@ struct Args {
     /// error with its file:line (status 2).
     #[arg(long, conflicts_with = "batch")]
     check_config: bool,
+    /// How much the log tells: off, error, warn, info (default), debug or
+    /// trace (with the protocol trace, secrets masked); for confab, other
+    /// crates stay at warn. Wins over RUST_LOG.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::builder::PossibleValuesParser::new(confab::logging::LEVELS))]
+    log_level: Option<String>,
+    /// Write the log to FILE (default: confab.DATE.log in the state
+    /// directory, a new file each day).
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Show the stanzas in and out from the start, secrets masked (TUI:
+    /// the XML console; --batch: xml events), like /xmlconsole on.
+    #[arg(long)]
+    debug_xml: bool,
     /// Local address for calls' UDP (ICE host candidates); 0.0.0.0:0 is
     /// every interface.
     #[arg(long, value_name = "IP:PORT", default_value = "0.0.0.0:0", hide = true)]
@@ -165,6 +178,27 @@ fn main() -> ExitCode {
         print!("{}", config::render_config(&config));
         return ExitCode::SUCCESS;
     }
+    // The log starts once the config is known (its directory), before
+    // anything talks to the network; never on the terminal.
+    let log = match confab::logging::init(&confab::logging::LogOptions {
+        level: args.log_level.clone(),
+        env: std::env::var("RUST_LOG").ok(),
+        file: args.log_file.clone(),
+        dir: config.paths.log_dir.clone(),
+    }) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("confab: warning: {e}; running without a log");
+            None
+        }
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        mode = if args.batch.is_some() { "batch" } else { "tui" },
+        account = %config.account.jid,
+        log = ?log.as_ref().map(|l| l.path.display().to_string()),
+        "confab starting"
+    );
     let password = match obtain_password(&config, args.batch.is_some()) {
         Ok(p) => p,
         Err(e) => {
@@ -193,6 +227,8 @@ fn main() -> ExitCode {
     let code = runtime.block_on(run(args, config, password, tls_config));
     // Don't wait for stray blocking tasks (e.g. a stdin read).
     runtime.shutdown_timeout(Duration::from_millis(100));
+    tracing::info!(code, "confab exits");
+    drop(log);
     ExitCode::from(code)
 }
 
@@ -341,6 +377,11 @@ async fn run(
         Some(config.paths.data_dir.clone()),
     );
     app.set_nicks(config.account.nicks.clone());
+    let console = if args.debug_xml {
+        app.set_xml_console(true, None)
+    } else {
+        Vec::new()
+    };
     let autojoin: Vec<String> = config
         .account
         .autojoin
@@ -360,6 +401,9 @@ async fn run(
                         &serde_json::json!({"event":"error","condition":"history-unavailable","text":e})
                     )
                 );
+            }
+            for e in &console {
+                println!("{}", batch::json_line(&e.to_json()));
             }
             let opts = BatchOptions {
                 keep_going: args.keep_going,
@@ -398,6 +442,7 @@ async fn run(
                 }
             };
             ui.set_status(startup_errors.join("; "), !startup_errors.is_empty());
+            ui.on_events(&app.store, &console);
             confab::ui::run(app, events, ui, autojoin).await
         }
     };

@@ -41,7 +41,7 @@ _confab() {
 
     case "${cmd}" in
         confab)
-            opts="-h -V --jid --password-env --server --resolver --ca-file --config --account --search-service --call-service --batch --keep-going --no-history --connect-timeout --keepalive --ack-timeout --outbox-ttl --self-ping --audio-in --audio-out --audio-out-dir --print-config --check-config --rtc-bind --help --version completions man help"
+            opts="-h -V --jid --password-env --server --resolver --ca-file --config --account --search-service --call-service --batch --keep-going --no-history --connect-timeout --keepalive --ack-timeout --outbox-ttl --self-ping --audio-in --audio-out --audio-out-dir --print-config --check-config --log-level --log-file --debug-xml --rtc-bind --help --version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +116,14 @@ _confab() {
                     return 0
                     ;;
                 --audio-out-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "off error warn info debug trace" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_confab_global_optspecs
-    string join \n jid= password-env= server= resolver= ca-file= config= account= search-service= call-service= batch= keep-going no-history connect-timeout= keepalive= ack-timeout= outbox-ttl= self-ping= audio-in= audio-out= audio-out-dir= print-config check-config rtc-bind= h/help V/version
+    string join \n jid= password-env= server= resolver= ca-file= config= account= search-service= call-service= batch= keep-going no-history connect-timeout= keepalive= ack-timeout= outbox-ttl= self-ping= audio-in= audio-out= audio-out-dir= print-config check-config log-level= log-file= debug-xml rtc-bind= h/help V/version
 end
 
 function __fish_confab_needs_command
@@ -42,11 +42,19 @@ complete -c confab -n "__fish_confab_needs_command" -l self-ping -d 'Seconds of 
 complete -c confab -n "__fish_confab_needs_command" -l audio-in -d 'What calls send: tone:HZ, file:PATH.wav, null, default (the microphone) or device:NAME' -r
 complete -c confab -n "__fish_confab_needs_command" -l audio-out -d 'Where calls play: file:PATH.wav, null, default (the speaker) or device:NAME' -r
 complete -c confab -n "__fish_confab_needs_command" -l audio-out-dir -d 'Also record each received stream of a call to its own WAV in DIR, named after its entity' -r -F
+complete -c confab -n "__fish_confab_needs_command" -l log-level -d 'How much the log tells: off, error, warn, info (default), debug or trace (with the protocol trace, secrets masked); for confab, other crates stay at warn. Wins over RUST_LOG' -r -f -a "off\t''
+error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''"
+complete -c confab -n "__fish_confab_needs_command" -l log-file -d 'Write the log to FILE (default: confab.DATE.log in the state directory, a new file each day)' -r -F
 complete -c confab -n "__fish_confab_needs_command" -l rtc-bind -d 'Local address for calls\' UDP (ICE host candidates); 0.0.0.0:0 is every interface' -r
 complete -c confab -n "__fish_confab_needs_command" -l keep-going -d 'In --batch, go on after a failed command'
 complete -c confab -n "__fish_confab_needs_command" -l no-history -d 'Keep no message history on disk'
 complete -c confab -n "__fish_confab_needs_command" -l print-config -d 'Print the resolved configuration (the config file, these options, the defaults) as TOML, passwords masked, and exit'
 complete -c confab -n "__fish_confab_needs_command" -l check-config -d 'Check the configuration and exit: "OK: FILE" (status 0), or the error with its file:line (status 2)'
+complete -c confab -n "__fish_confab_needs_command" -l debug-xml -d 'Show the stanzas in and out from the start, secrets masked (TUI: the XML console; --batch: xml events), like /xmlconsole on'
 complete -c confab -n "__fish_confab_needs_command" -s h -l help -d 'Print help'
 complete -c confab -n "__fish_confab_needs_command" -s V -l version -d 'Print version'
 complete -c confab -n "__fish_confab_needs_command" -f -a "completions" -d 'Print the completion script for SHELL'

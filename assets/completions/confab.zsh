@@ -33,11 +33,14 @@ _confab() {
 '--audio-in=[What calls send\: tone\:HZ, file\:PATH.wav, null, default (the microphone) or device\:NAME]:SPEC:_default' \
 '--audio-out=[Where calls play\: file\:PATH.wav, null, default (the speaker) or device\:NAME]:SPEC:_default' \
 '--audio-out-dir=[Also record each received stream of a call to its own WAV in DIR, named after its entity]:DIR:_files' \
+'--log-level=[How much the log tells\: off, error, warn, info (default), debug or trace (with the protocol trace, secrets masked); for confab, other crates stay at warn. Wins over RUST_LOG]:LEVEL:(off error warn info debug trace)' \
+'--log-file=[Write the log to FILE (default\: confab.DATE.log in the state directory, a new file each day)]:FILE:_files' \
 '--rtc-bind=[Local address for calls'\'' UDP (ICE host candidates); 0.0.0.0\:0 is every interface]:IP:PORT:_default' \
 '--keep-going[In --batch, go on after a failed command]' \
 '--no-history[Keep no message history on disk]' \
 '(--batch --check-config)--print-config[Print the resolved configuration (the config file, these options, the defaults) as TOML, passwords masked, and exit]' \
 '(--batch)--check-config[Check the configuration and exit\: "OK\: FILE" (status 0), or the error with its file\:line (status 2)]' \
+'--debug-xml[Show the stanzas in and out from the start, secrets masked (TUI\: the XML console; --batch\: xml events), like /xmlconsole on]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

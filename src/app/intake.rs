@@ -40,6 +40,7 @@ impl App {
             SessionEvent::IqRequest(req) => self.on_iq_request(req),
             SessionEvent::Incoming(Incoming::MamResult(r)) => self.on_mam_result(r),
             SessionEvent::Unconfirmed { room, messages } => self.on_unconfirmed(room, messages),
+            SessionEvent::Xml { dir, xml } => self.on_xml(dir, xml),
             ev => self.intake(ev),
         }
     }

@@ -45,6 +45,7 @@ mod rooms;
 mod roster;
 mod store_input;
 mod window;
+mod xml_console;
 
 /// How long a command may wait for its outcome once its stanza is out.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(30);
@@ -214,6 +215,8 @@ pub struct App {
     call: call::CallSignals,
     /// Our XEP-0085 chat states (`app/chat_states.rs`).
     chat_states: chat_states::ChatStates,
+    /// `/xmlconsole` (`app/xml_console.rs`).
+    xml: xml_console::XmlConsole,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -253,6 +256,7 @@ impl App {
             own_presence: (Show::Available, None),
             call: call::CallSignals::default(),
             chat_states: chat_states::ChatStates::default(),
+            xml: Default::default(),
         };
         app.load_ignores();
         app
@@ -685,6 +689,7 @@ impl App {
             Command::Undeafen => self.start_deafen(text, false)?,
             Command::Devices => self.start_devices(text)?,
             Command::CallConfig { room, fields } => self.call_config(text, room, fields),
+            Command::XmlConsole { on, filter } => self.start_xml_console(text, on, filter),
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {
                 Ok(help) => Exec::done(vec![
                     Event::Info { text: help },

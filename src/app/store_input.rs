@@ -29,6 +29,7 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         | SessionEvent::IqRequest(_)
         | SessionEvent::Unconfirmed { .. }
         | SessionEvent::Sent { .. }
+        | SessionEvent::Xml { .. }
         | SessionEvent::SendFailed { .. } => return None,
     })
 }

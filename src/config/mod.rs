@@ -211,6 +211,9 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// For caches.
     pub cache_dir: PathBuf,
+    /// For the log (`logging.rs`): the state directory, else the cache
+    /// directory (explicit directories: the cache directory).
+    pub log_dir: PathBuf,
 }
 
 /// The TUI settings: the `[ui]`, `[theme]` and `[keys]` tables.

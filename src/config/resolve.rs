@@ -221,15 +221,16 @@ pub(crate) fn resolve(
         account.password = PasswordSource::Env(var.clone());
     }
 
-    let (data_dir, cache_dir) = match dirs {
+    let (data_dir, cache_dir, log_dir) = match dirs {
         DirsOverride::System => {
             let dirs = super::project_dirs()?;
-            (dirs.data_dir().to_owned(), dirs.cache_dir().to_owned())
+            let log = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_owned();
+            (dirs.data_dir().to_owned(), dirs.cache_dir().to_owned(), log)
         }
         DirsOverride::Explicit {
             data_dir,
             cache_dir,
-        } => (data_dir, cache_dir),
+        } => (data_dir, cache_dir.clone(), cache_dir),
     };
 
     Ok(Config {
@@ -240,6 +241,7 @@ pub(crate) fn resolve(
             config_file: file_read.then(|| file.to_owned()),
             data_dir,
             cache_dir,
+            log_dir,
         },
         ui,
         chatting,

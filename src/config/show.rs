@@ -48,6 +48,7 @@ pub fn render(config: &Config) -> String {
     }
     let _ = writeln!(w, "# data directory: {}", paths.data_dir.display());
     let _ = writeln!(w, "# cache directory: {}", paths.cache_dir.display());
+    let _ = writeln!(w, "# log directory: {}", paths.log_dir.display());
 
     let _ = writeln!(w, "\n[history]");
     let _ = writeln!(w, "enabled = {}", config.history_enabled);

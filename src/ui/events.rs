@@ -26,6 +26,8 @@ impl UiState {
             contacts::refresh(self, store, e);
             // /find's results; /export, /ignore said on the status line.
             super::find::on_event(self, e);
+            // The XML console.
+            super::xml_console::on_event(self, e);
             match e {
                 Event::Message {
                     room,

@@ -29,6 +29,7 @@ pub mod typing;
 pub mod view;
 pub mod views;
 pub mod widgets;
+pub mod xml_console;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -435,6 +436,12 @@ fn scroll_people(app: &App, ui: &mut UiState, rows: isize) {
 }
 
 fn scroll(ui: &mut UiState, rows: isize, max_scroll: usize) {
+    if let Overlay::XmlConsole { scroll } = &mut ui.overlay {
+        // By elements; never past the oldest.
+        let most = ui.xml.len().saturating_sub(1) as isize;
+        *scroll = (*scroll as isize + rows).clamp(0, most) as usize;
+        return;
+    }
     let Some(cur) = ui.current.clone() else {
         return;
     };
@@ -569,6 +576,14 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::ScrollBottom) => scroll(ui, isize::MIN / 4, 0),
         Some(Action::Help) => open_help(ui, None),
         Some(Action::Contacts) => contacts::open(ui, &app.store),
+        Some(Action::Close) if matches!(ui.overlay, Overlay::XmlConsole { .. }) => {
+            // The session stops copying.
+            let off = Command::XmlConsole {
+                on: Some(false),
+                filter: None,
+            };
+            run_command(app, ui, off, "/xmlconsole off");
+        }
         Some(Action::Close) => {
             if !matches!(ui.overlay, Overlay::None) {
                 ui.overlay = Overlay::None;

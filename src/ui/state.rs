@@ -123,6 +123,8 @@ pub struct UiState {
     pub click: Option<u16>,
     /// Each window's row layout, kept between frames.
     pub layouts: Layouts,
+    /// What the XML console shows (`xml_console.rs`).
+    pub xml: super::xml_console::XmlLog,
 }
 
 /// What drawing keeps between frames, by window: the row layout of the
@@ -250,6 +252,7 @@ impl UiState {
             notifier: super::notify::Notifier::default(),
             click: None,
             layouts: Layouts::default(),
+            xml: Default::default(),
         }
     }
 

@@ -23,6 +23,7 @@ use crate::store::{Input, Protocol, Store};
 
 mod people;
 mod windows;
+mod xml_console;
 
 const ROOM: &str = "coven@conference.localhost";
 const ROOM2: &str = "heath@conference.localhost";

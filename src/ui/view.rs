@@ -176,6 +176,9 @@ pub fn render_buf(
         }
         Overlay::Table(t) => t.render(cover, buf),
         Overlay::Form(form) => form.render(cover, buf),
+        Overlay::XmlConsole { scroll } => {
+            super::xml_console::render(&ui.xml, *scroll, theme, cover, buf)
+        }
         Overlay::None => {
             if let Some(w) = window {
                 let v = ui.view(w.jid());

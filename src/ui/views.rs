@@ -26,6 +26,11 @@ pub enum Overlay {
     },
     Table(Table),
     Form(Form),
+    /// The XML console (`ui/xml_console.rs`; its lines are
+    /// `UiState::xml`), scrolled back by this many elements.
+    XmlConsole {
+        scroll: usize,
+    },
 }
 
 /// What a table lists.

@@ -28,7 +28,7 @@ use xmpp_parsers::starttls;
 
 use super::channel_binding::TlsBindings;
 use super::guard::{Guard, Limits};
-use super::{Secret, TlsMode};
+use super::{Secret, Tap, TlsMode, XmlDir};
 use confab_proto::ns;
 
 /// The TLS stream behind the guard that bounds every stanza's depth and
@@ -222,12 +222,21 @@ pub struct ResumeReq {
     pub jid: FullJid,
 }
 
-/// Runs one attempt with the overall time limit.
+/// Runs one attempt with the overall time limit (traced to the log only).
 pub async fn connect(
     p: &ConnectParams,
     resume: Option<ResumeReq>,
 ) -> Result<Connected, ConnectError> {
-    match tokio::time::timeout(p.attempt_timeout, connect_inner(p, resume)).await {
+    connect_tapped(p, resume, &Tap::default()).await
+}
+
+/// [`connect`], every element in and out recorded by `tap` (`xml.rs`).
+pub async fn connect_tapped(
+    p: &ConnectParams,
+    resume: Option<ResumeReq>,
+    tap: &Tap,
+) -> Result<Connected, ConnectError> {
+    match tokio::time::timeout(p.attempt_timeout, connect_inner(p, resume, tap)).await {
         Ok(r) => r,
         Err(_) => Err(ConnectError::retry(
             "connection-timeout",
@@ -251,6 +260,7 @@ pub async fn connect(
 async fn connect_inner(
     p: &ConnectParams,
     resume: Option<ResumeReq>,
+    tap: &Tap,
 ) -> Result<Connected, ConnectError> {
     let domain = p.jid.domain().as_str().to_string();
     // The TLS mode is the SRV record's when discovered; the certificate is
@@ -258,7 +268,7 @@ async fn connect_inner(
     let (tcp, tls_mode) = super::resolve::open(p).await?;
     let _ = tcp.set_nodelay(true);
     let tcp = match tls_mode {
-        TlsMode::StartTls => starttls(tcp, &domain, p.timeouts).await?,
+        TlsMode::StartTls => starttls(tcp, &domain, p.timeouts, tap).await?,
         TlsMode::Direct => tcp,
     };
     let server_name = ServerName::try_from(domain.clone())
@@ -267,6 +277,7 @@ async fn connect_inner(
         .connect(server_name, tcp)
         .await
         .map_err(io_error)?;
+    tracing::debug!(%domain, "TLS established");
     // What SCRAM -PLUS can bind to (`channel_binding.rs`).
     let bindings = TlsBindings::of(tls.get_ref().1);
     let stream = initiate_stream(
@@ -281,6 +292,7 @@ async fn connect_inner(
         .recv_features()
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
+    tap.record(XmlDir::In, &features);
 
     // SCRAM only (-PLUS with channel binding when possible), the server's
     // signature and XEP-0474 hash checked (`sasl.rs`); never PLAIN.
@@ -295,8 +307,10 @@ async fn connect_inner(
         &bindings,
         local.as_str(),
         p.password.expose(),
+        tap,
     )
     .await?;
+    tracing::info!(%mechanism, "logged in");
     let stream = initiating
         .send_header(header(&domain))
         .await
@@ -305,13 +319,14 @@ async fn connect_inner(
         .recv_features()
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
+    tap.record(XmlDir::In, &features);
     let offered = p.stream_management && features.stream_management.is_some();
     let mut stream = stream;
     let mut refused = None;
     // XEP-0198: resume instead of binding when we hold a stream.
     if let Some(req) = resume {
         if offered {
-            match super::sm::handshake::resume(&mut stream, &req).await? {
+            match super::sm::handshake::resume(&mut stream, &req, tap).await? {
                 Ok(h) => {
                     return Ok(Connected {
                         stream,
@@ -332,9 +347,10 @@ async fn connect_inner(
             "the server does not offer resource binding",
         ));
     }
-    let (mut stream, jid) = bind(stream, &p.resource).await?;
+    let (mut stream, jid) = bind(stream, &p.resource, tap).await?;
+    tracing::info!(%jid, "bound");
     let enabled = if offered {
-        super::sm::handshake::enable(&mut stream).await?
+        super::sm::handshake::enable(&mut stream, tap).await?
     } else {
         None
     };
@@ -350,6 +366,7 @@ async fn starttls(
     tcp: TcpStream,
     domain: &str,
     timeouts: Timeouts,
+    tap: &Tap,
 ) -> Result<TcpStream, ConnectError> {
     let stream = initiate_stream(
         BufStream::new(Guard::new(tcp, Limits::default())),
@@ -363,6 +380,7 @@ async fn starttls(
         .recv_features()
         .await
         .map_err(|e| ConnectError::retry("stream-error", e.to_string()))?;
+    tap.record(XmlDir::In, &features);
     if !features.can_starttls() {
         // Never fall back to an unencrypted stream.
         return Err(ConnectError::fatal(
@@ -370,15 +388,15 @@ async fn starttls(
             "the server does not offer STARTTLS; refusing to log in without TLS",
         ));
     }
-    stream
-        .send(&XmppStreamElement::Starttls(starttls::Nonza::Request(
-            starttls::Request,
-        )))
-        .await
-        .map_err(io_error)?;
+    let request = XmppStreamElement::Starttls(starttls::Nonza::Request(starttls::Request));
+    tap.record(XmlDir::Out, &request);
+    stream.send(&request).await.map_err(io_error)?;
     loop {
         match stream.next().await {
-            Some(Ok(el)) => match el.into_read_error() {
+            Some(Ok(el)) => match el
+                .into_read_error()
+                .inspect(|el| tap.record(XmlDir::In, el))
+            {
                 Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_))) => break,
                 Ok(XmppStreamElement::Starttls(_)) => {
                     return Err(ConnectError::fatal(
@@ -404,13 +422,16 @@ async fn starttls(
 
 type Stream2 = XmppStream<BufStream<Guard<TcpStream>>>;
 
-async fn bind(mut stream: Stream, resource: &str) -> Result<(Stream, FullJid), ConnectError> {
+async fn bind(
+    mut stream: Stream,
+    resource: &str,
+    tap: &Tap,
+) -> Result<(Stream, FullJid), ConnectError> {
     const BIND_ID: &str = "confab-bind";
     let iq = Iq::from_set(BIND_ID, BindQuery::new(Some(resource.to_string())));
-    stream
-        .send(&XmppStreamElement::Stanza(iq.into()))
-        .await
-        .map_err(io_error)?;
+    let request = XmppStreamElement::Stanza(iq.into());
+    tap.record(XmlDir::Out, &request);
+    stream.send(&request).await.map_err(io_error)?;
     loop {
         let item = match stream.next().await {
             Some(Ok(item)) => item,
@@ -422,6 +443,7 @@ async fn bind(mut stream: Stream, resource: &str) -> Result<(Stream, FullJid), C
             Ok(el) => el,
             Err(e) => return Err(read_error(e)),
         };
+        tap.record(XmlDir::In, &el);
         if let XmppStreamElement::Stanza(tokio_xmpp::Stanza::Iq(iq)) = el {
             match iq {
                 Iq::Result {

@@ -71,6 +71,9 @@ pub enum SessionEvent {
     IqRequest(IqRequest),
     /// The session closed the stream at the app's request.
     Closed,
+    /// One element in or out of the stream, redacted (`xml.rs`), while
+    /// the app listens ([`SessionCmd::XmlConsole`]).
+    Xml { dir: super::XmlDir, xml: String },
     /// The outcome of a [`SessionCmd::Http`] POST (any status: the app
     /// judges it).
     HttpResponse {
@@ -154,6 +157,9 @@ pub enum SessionCmd {
     /// The room speaks groupchat 1.0 (sent before its `Join`): plain join
     /// presence, and a nick change is unavailable + available presence.
     Groupchat { room: BareJid },
+    /// Copy every element in and out of the stream (redacted) to the app
+    /// as [`SessionEvent::Xml`], or stop copying (the default: no cost).
+    XmlConsole { on: bool },
     /// Leave every room, close the stream and end the task.
     Shutdown,
 }

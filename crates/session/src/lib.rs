@@ -21,6 +21,7 @@ mod sasl;
 mod scram;
 pub mod sm;
 mod task;
+pub mod xml;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub use event::{SessionCmd, SessionEvent, Tag};
 pub use params::{Secret, TlsMode};
 pub use resolve::Discovery;
 pub use sm::SmError;
+pub use xml::{Tap, XmlDir};
 
 /// Timing of the session (defaults suit a desktop on a normal network).
 #[derive(Debug, Clone)]

@@ -257,6 +257,7 @@ async fn addresses(
 /// The TCP connection for this attempt and the TLS mode to use on it.
 pub(super) async fn open(p: &ConnectParams) -> Result<(TcpStream, TlsMode), ConnectError> {
     let Some(discovery) = &p.discovery else {
+        tracing::debug!(host = %p.host, port = p.port, tls = ?p.tls, "connecting to the given server");
         let tcp = TcpStream::connect((p.host.as_str(), p.port))
             .await
             .map_err(|e| {
@@ -269,6 +270,7 @@ pub(super) async fn open(p: &ConnectParams) -> Result<(TcpStream, TlsMode), Conn
     let domain = p.jid.domain().as_str();
     let resolver = resolver(discovery)?;
     let records = srv_records(&resolver, domain).await?;
+    tracing::debug!(domain, records = records.len(), "SRV records");
     let (targets, srv) = match plan(&records, system_random) {
         Plan::Targets(t) => (t, true),
         Plan::Fallback => (
@@ -303,7 +305,10 @@ pub(super) async fn open(p: &ConnectParams) -> Result<(TcpStream, TlsMode), Conn
             let addr = SocketAddr::new(ip, target.port);
             let result = tokio::time::timeout(PER_ADDRESS, TcpStream::connect(addr)).await;
             let err = match result {
-                Ok(Ok(tcp)) => return Ok((tcp, target.tls)),
+                Ok(Ok(tcp)) => {
+                    tracing::debug!(host = %target.host, %addr, tls = ?target.tls, "TCP connected");
+                    return Ok((tcp, target.tls));
+                }
                 Ok(Err(e)) => io_error(e),
                 Err(_) => ConnectError::retry(
                     "connection-timeout",

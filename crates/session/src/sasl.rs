@@ -220,7 +220,9 @@ pub async fn login<S: AsyncBufRead + AsyncWrite + Unpin>(
     tls: &TlsBindings,
     user: &str,
     password: &str,
+    tap: &crate::Tap,
 ) -> Result<(InitiatingStream<S>, &'static str), ConnectError> {
+    use crate::XmlDir;
     let plan = plan(offer, tls).ok_or_else(|| {
         ConnectError::fatal(
             "no-scram",
@@ -236,15 +238,21 @@ pub async fn login<S: AsyncBufRead + AsyncWrite + Unpin>(
         &offer.mechanisms,
         offer.channel_bindings.as_deref(),
     );
+    tracing::debug!(mechanism, offered = ?offer.mechanisms, "SASL mechanism chosen");
     let mut scram = Scram::new(plan.hash, plan.flag, user, password, ssdp);
+    let first = auth(mechanism, &scram.initial());
+    tap.record(XmlDir::Out, &first);
     stream
-        .send(&auth(mechanism, &scram.initial()))
+        .send(&first)
         .await
         .map_err(super::connect::io_error)?;
     let mut step = Step::First;
     loop {
         let el = match stream.next().await {
-            Some(Ok(item)) => item.into_read_error().map_err(read_error)?,
+            Some(Ok(item)) => item
+                .into_read_error()
+                .map_err(read_error)
+                .inspect(|el| tap.record(XmlDir::In, el))?,
             Some(Err(ReadError::SoftTimeout)) => continue,
             Some(Err(e)) => return Err(read_error(e)),
             None => {
@@ -313,10 +321,10 @@ pub async fn login<S: AsyncBufRead + AsyncWrite + Unpin>(
             }
             _ => continue,
         };
+        let response = XmppStreamElement::Sasl(Nonza::Response(Response { data: reply }));
+        tap.record(XmlDir::Out, &response);
         stream
-            .send(&XmppStreamElement::Sasl(Nonza::Response(Response {
-                data: reply,
-            })))
+            .send(&response)
             .await
             .map_err(super::connect::io_error)?;
     }

@@ -44,6 +44,8 @@ pub(super) struct Stream {
     /// How long a write, or an `<r/>` waiting for its `<a/>`, may take
     /// before the connection counts as dead.
     ack_timeout: std::time::Duration,
+    /// The protocol trace (`xml.rs`).
+    tap: crate::Tap,
 }
 
 /// A room the session is in (or entering), kept to rejoin after a
@@ -141,6 +143,8 @@ pub(super) struct Task {
     unacked: Vec<Unacked>,
     /// Asked for while a lost stream waits to be resumed (`task/sm.rs`).
     resume_todo: sm::ResumeTodo,
+    /// The protocol trace: the log, and the app's console when open.
+    tap: crate::Tap,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -156,6 +160,7 @@ impl Task {
         Task {
             params,
             cmd_rx,
+            tap: crate::Tap::new(ev_tx.clone()),
             ev_tx,
             rooms: HashMap::new(),
             show: Show::Available,
@@ -175,6 +180,7 @@ impl Task {
     }
 
     fn emit(&self, ev: SessionEvent) {
+        log_event(&ev);
         // The app going away ends us through the command channel.
         let _ = self.ev_tx.send(ev);
     }
@@ -229,6 +235,7 @@ impl Task {
     }
 
     async fn send_element(stream: &mut Stream, el: &XmppStreamElement) -> Result<(), SessionError> {
+        stream.tap.record(crate::XmlDir::Out, el);
         match tokio::time::timeout(stream.ack_timeout, stream.xml.send(el)).await {
             Ok(r) => r.map_err(|e| SessionError::Write(e.to_string())),
             Err(_) => Err(SessionError::Write(format!(
@@ -236,5 +243,37 @@ impl Task {
                 stream.ack_timeout.as_secs_f64()
             ))),
         }
+    }
+}
+
+/// The life of the connection in the log (no stanza contents: those are
+/// the protocol trace's, redacted, `xml.rs`).
+fn log_event(ev: &SessionEvent) {
+    match ev {
+        SessionEvent::Connecting { attempt } => tracing::info!(attempt, "connecting"),
+        SessionEvent::Online { jid, reconnect } => tracing::info!(%jid, reconnect, "online"),
+        SessionEvent::Resumed { jid } => tracing::info!(%jid, "stream resumed (XEP-0198)"),
+        SessionEvent::ResumeRefused { reason } => {
+            tracing::warn!(%reason, "resumption refused; reconnecting anew")
+        }
+        SessionEvent::Unconfirmed { room, messages } => {
+            tracing::warn!(%room, count = messages.len(), "messages left unacknowledged")
+        }
+        SessionEvent::Disconnected { reason, retry_in } => {
+            tracing::warn!(%reason, retry_in_s = retry_in.as_secs_f64(), "disconnected")
+        }
+        SessionEvent::Fatal(e) => tracing::error!(error = %e, "session gave up"),
+        SessionEvent::Malformed { from, text } => {
+            tracing::debug!(from = from.as_deref().unwrap_or("-"), %text, "malformed stanza dropped")
+        }
+        SessionEvent::Forged { from, text } => {
+            tracing::warn!(from = from.as_deref().unwrap_or("-"), %text, "forged answer dropped")
+        }
+        SessionEvent::StanzaDropped(d) => {
+            tracing::warn!(dropped = ?d, "stanza past the limits dropped")
+        }
+        SessionEvent::SendFailed { tag, error } => tracing::debug!(tag, %error, "send failed"),
+        SessionEvent::Closed => tracing::info!("session closed"),
+        _ => {}
     }
 }

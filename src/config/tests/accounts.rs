@@ -52,6 +52,7 @@ fn full_valid_file() {
             config_file: Some(PathBuf::from("/home/u/.config/confab/config.toml")),
             data_dir: PathBuf::from("/nonexistent/confab-test/data"),
             cache_dir: PathBuf::from("/nonexistent/confab-test/cache"),
+            log_dir: PathBuf::from("/nonexistent/confab-test/cache"),
         }
     );
 }

@@ -113,11 +113,20 @@ pub enum Command {
         reason: Option<String>,
     },
     /// `/say ROOM TEXT` (and plain text in the TUI, to the current room)
-    Say { room: BareJid, text: String },
+    Say {
+        room: BareJid,
+        text: String,
+    },
     /// `/correct ROOM TEXT`: replace our last message in the room (XEP-0308)
-    Correct { room: BareJid, text: String },
+    Correct {
+        room: BareJid,
+        text: String,
+    },
     /// `/msg JID-or-ROOM/NICK TEXT`
-    Msg { to: Jid, text: String },
+    Msg {
+        to: Jid,
+        text: String,
+    },
     /// `/react ROOM-or-JID REF [EMOJI ...]`: toggle our reactions to a
     /// message (XEP-0444); none given: withdraw all of ours.
     React {
@@ -132,7 +141,10 @@ pub enum Command {
         text: String,
     },
     /// `/retract ROOM-or-JID [ID]`: take back our message (XEP-0424)
-    Retract { to: Jid, target: MessageRef },
+    Retract {
+        to: Jid,
+        target: MessageRef,
+    },
     /// `/moderate ROOM REF [REASON]`: a moderator removes a message
     /// (XEP-0425)
     RemoveMessage {
@@ -143,17 +155,29 @@ pub enum Command {
     /// `/msg JID` (`/query JID`) without text: open the conversation with
     /// JID (a full JID names its bare JID's conversation; a `ROOM/NICK`
     /// is refused by the app).
-    OpenChat { jid: Jid },
+    OpenChat {
+        jid: Jid,
+    },
     /// `/close [JID]`: close a one-to-one window (the TUI fills in the
     /// current one).
-    Close { jid: Option<BareJid> },
+    Close {
+        jid: Option<BareJid>,
+    },
     /// `/read [JID]`: mark a conversation read (the TUI fills in the
     /// current one).
-    Read { jid: Option<BareJid> },
+    Read {
+        jid: Option<BareJid>,
+    },
     /// `/nick ROOM NEWNICK`
-    Nick { room: BareJid, nick: String },
+    Nick {
+        room: BareJid,
+        nick: String,
+    },
     /// `/topic ROOM TEXT`
-    Topic { room: BareJid, text: String },
+    Topic {
+        room: BareJid,
+        text: String,
+    },
     /// `/status ROOM|all SHOW [TEXT]`
     Status {
         target: StatusTarget,
@@ -167,12 +191,19 @@ pub enum Command {
         fields: Vec<(String, String)>,
     },
     /// `/rooms [SERVICE]`: the public rooms of a MUC service (paged).
-    Rooms { service: Option<Jid> },
+    Rooms {
+        service: Option<Jid>,
+    },
     /// `/search QUERY [SERVICE]`: rooms whose name, JID or description
     /// contains QUERY.
-    Search { query: String, service: Option<Jid> },
+    Search {
+        query: String,
+        service: Option<Jid>,
+    },
     /// `/info ROOM`: a room's public information (disco#info).
-    Info { room: BareJid },
+    Info {
+        room: BareJid,
+    },
     /// `/create ROOM[/NICK] [--instant] [FIELD=VALUE ...]`
     Create {
         room: BareJid,
@@ -193,7 +224,9 @@ pub enum Command {
     /// `/sleep SECS`
     Sleep(Duration),
     /// `/me TEXT` (TUI: an action in the current room)
-    Me { text: String },
+    Me {
+        text: String,
+    },
     /// `/win N` (TUI)
     Win(usize),
     /// `/layout rooms|people|events SETTING` (TUI)
@@ -211,9 +244,14 @@ pub enum Command {
     /// `/invitations`
     Invitations,
     /// `/accept ID`
-    Accept { id: String },
+    Accept {
+        id: String,
+    },
     /// `/decline ID [REASON]`
-    Decline { id: String, reason: Option<String> },
+    Decline {
+        id: String,
+        reason: Option<String>,
+    },
     /// `/bookmark [ROOM] [--autojoin] [--nick N] [--password P]` (the TUI
     /// fills in the current room; `name` is not set by the command line,
     /// a replaced bookmark keeps its name).
@@ -227,24 +265,41 @@ pub enum Command {
     /// `/bookmarks`
     Bookmarks,
     /// `/unbookmark ROOM`
-    Unbookmark { room: BareJid },
+    Unbookmark {
+        room: BareJid,
+    },
     /// `/roster` (`/contacts`): contacts, presence, rooms, requests.
     Roster,
     /// `/add JID`: roster add and a subscription request.
-    AddContact { jid: BareJid },
+    AddContact {
+        jid: BareJid,
+    },
     /// `/remove JID`: roster remove (ends both subscriptions).
-    RemoveContact { jid: BareJid },
+    RemoveContact {
+        jid: BareJid,
+    },
     /// `/approve JID`: answer a subscription request with yes.
-    Approve { jid: BareJid },
+    Approve {
+        jid: BareJid,
+    },
     /// `/deny JID`: answer a subscription request with no (or cancel it).
-    Deny { jid: BareJid },
+    Deny {
+        jid: BareJid,
+    },
     /// `/where JID`: the room a contact is in (XEP-0194).
-    Where { contact: BareJid },
+    Where {
+        contact: BareJid,
+    },
     /// `/chatting ROOM|all on|off`: publish a room (or everything) to
     /// contacts, or not.
-    Chatting { target: StatusTarget, publish: bool },
+    Chatting {
+        target: StatusTarget,
+        publish: bool,
+    },
     /// `/call ROOM`: join an A/V conference (XEP-0521).
-    Call { room: BareJid },
+    Call {
+        room: BareJid,
+    },
     /// `/hangup`
     Hangup,
     /// `/mute`
@@ -264,12 +319,19 @@ pub enum Command {
         fields: Vec<(String, String)>,
     },
     /// `/browse JID`: a `jabber:iq:browse` look (rooms, participants).
-    Browse { jid: Jid },
+    Browse {
+        jid: Jid,
+    },
     /// `/whois ROOM NICK`: the real JID of an occupant, where the room
     /// tells it.
-    Whois { room: BareJid, nick: String },
+    Whois {
+        room: BareJid,
+        nick: String,
+    },
     /// `/help [COMMAND]`
-    Help { topic: Option<String> },
+    Help {
+        topic: Option<String>,
+    },
     /// `/find [--in ROOM|JID] TEXT`: the local history's full-text search.
     Find {
         text: String,
@@ -284,12 +346,25 @@ pub enum Command {
     /// `/clear`: the current window's pane (the TUI's; nothing in batch).
     Clear,
     /// `/ignore ROOM NICK` (an occupant) or `/ignore JID` (everywhere).
-    Ignore { jid: BareJid, nick: Option<String> },
+    Ignore {
+        jid: BareJid,
+        nick: Option<String>,
+    },
     /// `/unignore ROOM NICK` or `/unignore JID`.
-    Unignore { jid: BareJid, nick: Option<String> },
+    Unignore {
+        jid: BareJid,
+        nick: Option<String>,
+    },
     /// `/ignored`
     Ignored,
     /// `/quit`
+    /// `/xmlconsole [on|off] [--filter TEXT]`: the live stanza stream
+    /// (redacted) in a TUI view, or as `xml` events in `--batch`; no
+    /// argument toggles.
+    XmlConsole {
+        on: Option<bool>,
+        filter: Option<String>,
+    },
     Quit,
 }
 
@@ -355,6 +430,7 @@ impl Command {
             Command::Unignore { .. } => &buffer::UNIGNORE,
             Command::Ignored => &buffer::IGNORED,
             Command::Quit => &script::QUIT,
+            Command::XmlConsole { .. } => &script::XMLCONSOLE,
         }
     }
     /// The command's name as in the table (for events and errors).
@@ -432,6 +508,7 @@ impl Command {
             | Command::Undeafen
             | Command::Devices
             | Command::Help { .. }
+            | Command::XmlConsole { .. }
             | Command::Quit => None,
         }
     }

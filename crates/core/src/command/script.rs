@@ -4,8 +4,8 @@
 
 use super::parse::{Args, ParseError, seconds};
 use super::table::{
-    self, ArgKind, CommandSpec, LAYOUT_PANES, OPT_CONTAINS, OPT_FROM, OPT_TIMEOUT, WAIT_KINDS, arg,
-    opt_arg,
+    self, ArgKind, CommandSpec, LAYOUT_PANES, OPT_CONTAINS, OPT_FROM, OPT_TIMEOUT, OptSpec,
+    WAIT_KINDS, arg, opt_arg,
 };
 use super::{Command, DEFAULT_WAIT, LayoutSetting, Wait, WaitKind};
 
@@ -78,6 +78,21 @@ pub const HELP: CommandSpec = CommandSpec {
     options: &[],
     forms: &[],
     build: help,
+};
+
+pub const XMLCONSOLE: CommandSpec = CommandSpec {
+    name: "xmlconsole",
+    aliases: &[],
+    usage: "/xmlconsole [on|off] [--filter TEXT]",
+    help: "Show the stanzas in and out as they pass, secrets masked (TUI: a view; batch: xml events); no argument toggles",
+    args: &[opt_arg("on|off", ArgKind::Choice(&["on", "off"]))],
+    options: &[OptSpec {
+        name: "--filter",
+        value: Some("TEXT"),
+        help: "only the stanzas that contain TEXT",
+    }],
+    forms: &[],
+    build: xmlconsole,
 };
 
 pub const QUIT: CommandSpec = CommandSpec {
@@ -239,4 +254,12 @@ fn help(a: &mut Args) -> Result<Command, ParseError> {
 
 fn quit(_: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Quit)
+}
+
+fn xmlconsole(a: &mut Args) -> Result<Command, ParseError> {
+    let on = a.text().map(|w| w == "on");
+    Ok(Command::XmlConsole {
+        on,
+        filter: a.text_option("--filter")?,
+    })
 }

@@ -208,6 +208,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     script::ME,
     script::WIN,
     script::LAYOUT,
+    script::XMLCONSOLE,
     script::HELP,
     script::QUIT,
 ];

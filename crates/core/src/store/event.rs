@@ -471,6 +471,20 @@ pub enum Event {
         presence: &'static str,
         room: Option<confab_proto::chatting::ChattingRoom>,
     },
+    /// `/xmlconsole`: the stanza stream is (no longer) shown.
+    XmlConsole {
+        on: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        filter: Option<String>,
+    },
+    /// One element in (`in`) or out (`out`) of the stream while the XML
+    /// console is on; secrets masked by the session (`session/xml.rs`),
+    /// on one line. `at`: RFC 3339 time it passed.
+    Xml {
+        dir: &'static str,
+        at: String,
+        xml: String,
+    },
     /// A visitor asks the moderators for voice (XEP-0045 §7.13).
     VoiceRequest {
         room: String,
@@ -572,6 +586,8 @@ impl Event {
             Event::Call { .. } => "call",
             Event::Stream { .. } => "stream",
             Event::AudioLevel { .. } => "audio-level",
+            Event::XmlConsole { .. } => "xml-console",
+            Event::Xml { .. } => "xml",
         }
     }
 

@@ -8,10 +8,11 @@ use tokio_xmpp::xmlstream::{
 use xmpp_parsers::sm::{Enable, Enabled, Failed, Nonza, Resume, StreamId};
 
 use crate::connect::{ConnectError, ResumeReq, Stream, io_error, read_error};
+use crate::{Tap, XmlDir};
 
 /// The next stream management nonza (other elements are not expected
 /// before the answer and are skipped).
-async fn next_nonza(stream: &mut Stream, during: &str) -> Result<Nonza, ConnectError> {
+async fn next_nonza(stream: &mut Stream, during: &str, tap: &Tap) -> Result<Nonza, ConnectError> {
     loop {
         let item = match stream.next().await {
             Some(Ok(item)) => item,
@@ -24,6 +25,9 @@ async fn next_nonza(stream: &mut Stream, during: &str) -> Result<Nonza, ConnectE
                 ));
             }
         };
+        if let FallibleStreamElement::Ok(el) = &item {
+            tap.record(XmlDir::In, el);
+        }
         match item {
             FallibleStreamElement::Ok(XmppStreamElement::SM(n)) => return Ok(n),
             FallibleStreamElement::Ok(XmppStreamElement::StreamError(e)) => {
@@ -55,17 +59,17 @@ async fn next_nonza(stream: &mut Stream, during: &str) -> Result<Nonza, ConnectE
 pub(crate) async fn resume(
     stream: &mut Stream,
     req: &ResumeReq,
+    tap: &Tap,
 ) -> Result<Result<u32, String>, ConnectError> {
     let ask = Nonza::Resume(Resume {
         h: req.h,
         previd: StreamId(req.previd.clone()),
     });
-    stream
-        .send(&XmppStreamElement::SM(ask))
-        .await
-        .map_err(io_error)?;
+    let ask = XmppStreamElement::SM(ask);
+    tap.record(XmlDir::Out, &ask);
+    stream.send(&ask).await.map_err(io_error)?;
     loop {
-        match next_nonza(stream, "resumption").await? {
+        match next_nonza(stream, "resumption", tap).await? {
             Nonza::Resumed(r) if r.previd.0 == req.previd => return Ok(Ok(r.h)),
             Nonza::Resumed(r) => {
                 // Another stream than ours: not believed.
@@ -95,17 +99,23 @@ pub(crate) async fn resume(
 
 /// `<enable resume='true'/>` after binding: `Some` when enabled, `None`
 /// when the server said `<failed/>`.
-pub(crate) async fn enable(stream: &mut Stream) -> Result<Option<Enabled>, ConnectError> {
-    stream
-        .send(&XmppStreamElement::SM(Nonza::Enable(
-            Enable::new().with_resume(),
-        )))
-        .await
-        .map_err(io_error)?;
+pub(crate) async fn enable(
+    stream: &mut Stream,
+    tap: &Tap,
+) -> Result<Option<Enabled>, ConnectError> {
+    let ask = XmppStreamElement::SM(Nonza::Enable(Enable::new().with_resume()));
+    tap.record(XmlDir::Out, &ask);
+    stream.send(&ask).await.map_err(io_error)?;
     loop {
-        match next_nonza(stream, "stream management").await? {
-            Nonza::Enabled(e) => return Ok(Some(e)),
-            Nonza::Failed(_) => return Ok(None),
+        match next_nonza(stream, "stream management", tap).await? {
+            Nonza::Enabled(e) => {
+                tracing::info!(resume = e.resume, "stream management enabled (XEP-0198)");
+                return Ok(Some(e));
+            }
+            Nonza::Failed(_) => {
+                tracing::info!("the server refused stream management");
+                return Ok(None);
+            }
             _ => continue,
         }
     }

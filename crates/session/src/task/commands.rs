@@ -92,6 +92,11 @@ impl Task {
                 self.mark_groupchat(room);
                 Ok(())
             }
+            // The tap is shared with the stream and the attempt under way.
+            SessionCmd::XmlConsole { on } => {
+                self.tap.set(on);
+                Ok(())
+            }
             // HTTP does not need the XMPP stream.
             SessionCmd::Http {
                 url,
@@ -128,6 +133,10 @@ impl Task {
             | SessionCmd::Groupchat { .. }
             | SessionCmd::Reply { .. }
             | SessionCmd::Shutdown => return,
+            SessionCmd::XmlConsole { on } => {
+                self.tap.set(on);
+                return;
+            }
             // HTTP does not need the XMPP stream.
             SessionCmd::Http {
                 url,
@@ -222,6 +231,7 @@ impl Task {
             return Ok(());
         };
         let nick = r.nick.clone();
+        tracing::info!(%room, "leaving");
         self.fail_pending(r, "left the room before it was sent");
         match muc::leave(&room, &nick, reason.as_deref()) {
             Ok(p) => {

@@ -46,15 +46,18 @@ impl Task {
                 }
                 self.on_malformed(e, stream).await
             }
-            Some(Ok(FallibleStreamElement::Ok(el))) => match el {
-                XmppStreamElement::Stanza(s) => {
-                    Self::count_received(stream, 1);
-                    self.on_stanza(s, stream).await
+            Some(Ok(FallibleStreamElement::Ok(el))) => {
+                stream.tap.record(crate::XmlDir::In, &el);
+                match el {
+                    XmppStreamElement::Stanza(s) => {
+                        Self::count_received(stream, 1);
+                        self.on_stanza(s, stream).await
+                    }
+                    XmppStreamElement::SM(n) => self.on_sm(n, stream).await,
+                    XmppStreamElement::StreamError(e) => Err(SessionError::Stream(e.0)),
+                    _ => Ok(()),
                 }
-                XmppStreamElement::SM(n) => self.on_sm(n, stream).await,
-                XmppStreamElement::StreamError(e) => Err(SessionError::Stream(e.0)),
-                _ => Ok(()),
-            },
+            }
         }
     }
 
@@ -123,6 +126,7 @@ impl Task {
                 let flush = match self.track_presence(&inc) {
                     Track::Retrying => return Ok(()),
                     Track::Dropped(room) => {
+                        tracing::warn!(%room, "removed from the room (delivery errors); rejoining");
                         self.emit(SessionEvent::Incoming(Incoming::MucDropped {
                             room,
                             error: err(
@@ -133,7 +137,10 @@ impl Task {
                         }));
                         return Ok(());
                     }
-                    Track::Joined(room) => Some(room),
+                    Track::Joined(room) => {
+                        tracing::info!(%room, "joined");
+                        Some(room)
+                    }
                     Track::Nothing => None,
                 };
                 self.emit(SessionEvent::Incoming(inc));

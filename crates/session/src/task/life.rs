@@ -13,7 +13,7 @@ use xmpp_parsers::presence::Presence;
 use super::commands::Link;
 use super::deadlines::Timer;
 use super::{Outcome, Outgoing, Stream, Task, err};
-use crate::connect::{ResumeReq, SmStart, connect};
+use crate::connect::{ResumeReq, SmStart, connect_tapped};
 use crate::sm::{Sm, Unacked};
 use crate::{SessionCmd, SessionError, SessionEvent, Tag};
 use confab_proto::muc;
@@ -41,7 +41,8 @@ impl Task {
                 // The server's window is over: no resumption.
                 self.stream_over(Some(old));
             }
-            let conn = connect(&params, resume);
+            let tap = self.tap.clone();
+            let conn = connect_tapped(&params, resume, &tap);
             tokio::pin!(conn);
             let result = loop {
                 tokio::select! {
@@ -71,6 +72,7 @@ impl Task {
                         xml: c.stream,
                         sm: None,
                         ack_timeout: self.params.ack_timeout,
+                        tap: self.tap.clone(),
                     };
                     let resumed = match c.sm {
                         SmStart::Resumed { h } => {

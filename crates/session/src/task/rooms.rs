@@ -155,6 +155,7 @@ impl Task {
                     return Track::Dropped(p.room.clone());
                 } else if let Some(gone) = self.rooms.remove(&p.room) {
                     // Kicked, banned, destroyed or left: no rejoin.
+                    tracing::info!(room = %p.room, "out of the room");
                     self.fail_pending(gone, "you are no longer in the room");
                 }
                 Track::Nothing

@@ -78,6 +78,7 @@ fn has_every_command() {
             "me",
             "win",
             "layout",
+            "xmlconsole",
             "help",
             "quit"
         ]

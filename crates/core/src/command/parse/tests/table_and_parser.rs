@@ -77,6 +77,7 @@ fn every_command_variant_has_a_table_entry() {
         "/me waves",
         "/win 2",
         "/layout rooms hide",
+        "/xmlconsole on",
         "/help",
         "/quit",
     ];
@@ -142,6 +143,7 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Layout { .. }
             | Command::Wait(_)
             | Command::Sleep(_)
+            | Command::XmlConsole { .. }
             | Command::Help { .. }
             | Command::Quit => {}
         }
@@ -221,6 +223,8 @@ fn sample(word: &str) -> &'static str {
         "JID" => "bob@example.org",
         "[JID]" => "bob@example.org",
         "on|off" => "off",
+        "[on|off]" => "on",
+        "[--filter TEXT]" => "--filter \"<message\"",
         "ROLE" => "visitor",
         "ROOM-or-JID" => "room@conference.example.org",
         "ID|@NICK" => "@bob",
