@@ -57,6 +57,30 @@ pub struct MessageView<'a> {
     pub rows: Option<&'a RowCache>,
 }
 
+#[cfg(test)]
+impl<'a> MessageView<'a> {
+    /// The view the tests start from: alice's, events shown, at the
+    /// bottom, UTC, `HH:MM`, styling on, nothing cleared or selected, no
+    /// cache; a test changes what it is about with struct update syntax.
+    pub(crate) fn for_tests(theme: &'a Theme) -> MessageView<'a> {
+        MessageView {
+            theme,
+            own_nick: Some("alice"),
+            show_events: true,
+            unread_from: None,
+            scroll: 0,
+            local_offset: FixedOffset::east_opt(0).expect("UTC"),
+            time_format: None,
+            lookalikes: None,
+            styling: true,
+            highlight_words: &[],
+            cleared: None,
+            selected: None,
+            rows: None,
+        }
+    }
+}
+
 /// What a render found out, for the caller's scrolling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rendered {

@@ -304,21 +304,7 @@ mod tests {
         app.on_session(bob(true, Role::Participant, vec![], None));
         app.on_session(bob(false, Role::None, vec![307], Some("spam")));
         let theme = crate::ui::theme::Theme::default();
-        let view = crate::ui::messages::MessageView {
-            theme: &theme,
-            own_nick: Some("alice"),
-            show_events: true,
-            unread_from: None,
-            scroll: 0,
-            local_offset: chrono::FixedOffset::east_opt(0).unwrap(),
-            time_format: None,
-            lookalikes: None,
-            styling: true,
-            highlight_words: &[],
-            cleared: None,
-            selected: None,
-            rows: None,
-        };
+        let view = crate::ui::messages::MessageView::for_tests(&theme);
         let area = ratatui::layout::Rect::new(0, 0, 60, 4);
         let mut buf = ratatui::buffer::Buffer::empty(area);
         let log = &app

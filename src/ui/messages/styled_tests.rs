@@ -7,19 +7,8 @@ use super::*;
 
 fn view<'a>(theme: &'a Theme, words: &'a [String]) -> MessageView<'a> {
     MessageView {
-        theme,
-        own_nick: Some("alice"),
-        show_events: true,
-        unread_from: None,
-        scroll: 0,
-        local_offset: FixedOffset::east_opt(0).unwrap(),
-        time_format: None,
-        lookalikes: None,
-        styling: true,
         highlight_words: words,
-        cleared: None,
-        selected: None,
-        rows: None,
+        ..MessageView::for_tests(theme)
     }
 }
 

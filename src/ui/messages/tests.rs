@@ -55,21 +55,7 @@ fn event(log: &mut MessageLog, kind: Kind, t: (u32, u32, u32), nick: &str, body:
 }
 
 fn view(theme: &Theme) -> MessageView<'_> {
-    MessageView {
-        theme,
-        own_nick: Some("alice"),
-        show_events: true,
-        unread_from: None,
-        scroll: 0,
-        local_offset: FixedOffset::east_opt(0).unwrap(),
-        time_format: None,
-        lookalikes: None,
-        styling: true,
-        highlight_words: &[],
-        cleared: None,
-        selected: None,
-        rows: None,
-    }
+    MessageView::for_tests(theme)
 }
 
 /// Renders into a fresh buffer; returns the rows (right-trimmed) and

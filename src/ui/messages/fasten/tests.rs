@@ -1,4 +1,4 @@
-use chrono::{FixedOffset, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -82,19 +82,8 @@ fn snapshot_selected(w: u16, h: u16, selected: Option<i64>) -> (String, ratatui:
     let theme = Theme::default();
     let log = room();
     let v = MessageView {
-        theme: &theme,
-        own_nick: Some("alice"),
-        show_events: true,
-        unread_from: None,
-        scroll: 0,
-        local_offset: FixedOffset::east_opt(0).unwrap(),
-        time_format: None,
-        lookalikes: None,
-        styling: true,
-        highlight_words: &[],
-        cleared: None,
         selected,
-        rows: None,
+        ..MessageView::for_tests(&theme)
     };
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
@@ -142,21 +131,7 @@ fn the_selected_message_is_drawn_reversed() {
 fn a_click_finds_the_message_on_its_row() {
     let theme = Theme::default();
     let log = room();
-    let v = MessageView {
-        theme: &theme,
-        own_nick: Some("alice"),
-        show_events: true,
-        unread_from: None,
-        scroll: 0,
-        local_offset: FixedOffset::east_opt(0).unwrap(),
-        time_format: None,
-        lookalikes: None,
-        styling: true,
-        highlight_words: &[],
-        cleared: None,
-        selected: None,
-        rows: None,
-    };
+    let v = MessageView::for_tests(&theme);
     let area = ratatui::layout::Rect::new(3, 2, 60, 12);
     let (s, _) = snapshot_selected(60, 12, None);
     let rows: Vec<&str> = s.lines().collect();

@@ -1,7 +1,7 @@
 //! The cached layout draws exactly what a fresh one draws, whatever
 //! happened to the log or the pane in between.
 
-use chrono::{FixedOffset, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
@@ -41,19 +41,9 @@ fn log_of(n: i64) -> MessageLog {
 
 fn view<'a>(theme: &'a Theme, scroll: usize, rows: Option<&'a RowCache>) -> MessageView<'a> {
     MessageView {
-        theme,
-        own_nick: Some("alice"),
-        show_events: true,
-        unread_from: None,
         scroll,
-        local_offset: FixedOffset::east_opt(0).unwrap(),
-        time_format: None,
-        lookalikes: None,
-        styling: true,
-        highlight_words: &[],
-        cleared: None,
-        selected: None,
         rows,
+        ..MessageView::for_tests(theme)
     }
 }
 
