@@ -56,6 +56,30 @@ macro_rules! on_both {
     )+};
 }
 
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The first file called `name` under `dir` (e.g. a confab home's
+/// `history.sqlite3`).
+pub fn find_file(dir: &std::path::Path, name: &str) -> Option<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == name))
+}
+
 /// Path of the freshly built `confab` binary.
 pub fn confab_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_confab"))

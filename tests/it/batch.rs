@@ -134,28 +134,13 @@ fn history_is_shown_on_rejoin_without_duplicates() {
     carol.ok(&format!("/join {room}/bob2"));
     carol.ok(&format!("/say {room} not archived"));
     assert_eq!(carol.finish(), 0);
-    let files: Vec<_> = walk(home2.path());
+    let files: Vec<_> = files_under(home2.path());
     assert!(
         !files
             .iter()
             .any(|p| p.to_string_lossy().contains("history")),
         "{files:?}"
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]

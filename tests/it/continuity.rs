@@ -251,8 +251,9 @@ fn corrections_reach_the_archive_and_come_back_edited(kind: ServerKind) {
     alice.ok(&format!("/join {ROOM}/alice"));
     let m = alice.event("mam", |v| is(v, "mam") && v["room"] == ROOM);
     assert_eq!(m["count"], 0, "{m}");
-    let db = rusqlite::Connection::open(walk(home.path(), "history.sqlite3").expect("an archive"))
-        .unwrap();
+    let db =
+        rusqlite::Connection::open(find_file(home.path(), "history.sqlite3").expect("an archive"))
+            .unwrap();
     let (body, edited): (String, bool) = db
         .query_row(
             "SELECT body, edited FROM messages WHERE nick = 'alice' AND body LIKE 'hel%'",
@@ -267,20 +268,6 @@ fn corrections_reach_the_archive_and_come_back_edited(kind: ServerKind) {
     assert_eq!(r["event"], "error", "{r}");
     assert_eq!(r["condition"], "item-not-found", "{r}");
     assert_eq!(bob.exit_status(), 1);
-}
-
-fn walk(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
-    for e in std::fs::read_dir(dir).ok()?.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if let Some(f) = walk(&p, name) {
-                return Some(f);
-            }
-        } else if p.file_name().is_some_and(|n| n == name) {
-            return Some(p);
-        }
-    }
-    None
 }
 
 #[test]

@@ -199,27 +199,13 @@ fn db_rows(
     home: &std::path::Path,
     sql: &str,
 ) -> Vec<(String, bool, Option<String>, Option<String>)> {
-    let path = walk(home, "history.sqlite3").expect("an archive");
+    let path = find_file(home, "history.sqlite3").expect("an archive");
     let db = rusqlite::Connection::open(path).unwrap();
     let mut stmt = db.prepare(sql).unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
-}
-
-fn walk(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
-    for e in std::fs::read_dir(dir).ok()?.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if let Some(f) = walk(&p, name) {
-                return Some(f);
-            }
-        } else if p.file_name().is_some_and(|n| n == name) {
-            return Some(p);
-        }
-    }
-    None
 }
 
 const ROWS: &str = "SELECT body, removed, removed_by, removed_reason FROM messages
