@@ -144,18 +144,7 @@ mod tests {
     fn an_old_archive_gets_the_edited_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite3");
-        {
-            let c = Connection::open(&path).unwrap();
-            c.execute_batch(
-                "CREATE TABLE messages (id INTEGER PRIMARY KEY, account TEXT NOT NULL,
-                 conversation TEXT NOT NULL, stanza_id TEXT, message_id TEXT,
-                 time_ms INTEGER NOT NULL, nick TEXT, body TEXT NOT NULL,
-                 own INTEGER NOT NULL, private INTEGER NOT NULL);
-                 INSERT INTO messages VALUES (1, 'alice@localhost', 'r@conference.localhost',
-                 's1', 'm1', 1700000000000, 'bob', 'old', 0, 0);",
-            )
-            .unwrap();
-        }
+        super::super::old_archive(&path);
         let mut h = History::open(&path, "alice@localhost").unwrap();
         let r = h.recent("r@conference.localhost", 10).unwrap();
         assert_eq!(r[0].body, "old");

@@ -278,6 +278,25 @@ pub(super) fn message_columns(prefix: &str) -> String {
     .join(", ")
 }
 
+/// An archive as the first confab wrote it (no later column), holding
+/// bob's "old" (stanza-id `s1`, id `m1`) in `r@conference.localhost`:
+/// what the migrations start from.
+#[cfg(test)]
+pub(super) fn old_archive(path: &Path) {
+    Connection::open(path)
+        .and_then(|c| {
+            c.execute_batch(
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                 conversation TEXT NOT NULL, stanza_id TEXT, message_id TEXT,
+                 time_ms INTEGER NOT NULL, nick TEXT, body TEXT NOT NULL,
+                 own INTEGER NOT NULL, private INTEGER NOT NULL);
+                 INSERT INTO messages VALUES (1, 'alice@localhost', 'r@conference.localhost',
+                 's1', 'm1', 1700000000000, 'bob', 'old', 0, 0);",
+            )
+        })
+        .expect("an old archive");
+}
+
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let ms: i64 = row.get(2)?;
     let time = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
