@@ -27,9 +27,10 @@
 //! `max_archive_query_results`, ejabberd's RSM limit), so 10,000
 //! messages are 200 pages, one round trip each.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -296,20 +297,7 @@ struct Login {
 
 /// `confab --batch` as alice in `home`, until its account catch-up ends.
 fn login(server: &dyn TestServer, home: &Path, bin: &Path) -> Login {
-    let mut child = Command::new(bin)
-        .args(["--batch", "-", "--jid", &server.jid("alice")])
-        .arg("--server")
-        .arg(format!("127.0.0.1:{}", server.c2s_port()))
-        .arg("--ca-file")
-        .arg(server.ca_file())
-        .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-        .env("CONFAB_TEST_PASSWORD", "alice-pw")
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+    let mut child = common::batch(bin, server, "alice", home, &[])
         .spawn()
         .expect("confab starts");
     let stdout = child.stdout.take().unwrap();

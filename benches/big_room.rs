@@ -33,9 +33,11 @@
 //! for 250),
 //! `CONFAB_BIN` (another binary).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -195,20 +197,7 @@ struct Measure {
 
 impl Confab {
     fn start(server: &Prosody, home: &Path, bin: &Path) -> Confab {
-        let mut child = Command::new(bin)
-            .args(["--batch", "-", "--jid", &server.jid("alice")])
-            .arg("--server")
-            .arg(format!("127.0.0.1:{}", server.c2s_port()))
-            .arg("--ca-file")
-            .arg(server.ca_file())
-            .args(["--password-env", "CONFAB_TEST_PASSWORD"])
-            .env("CONFAB_TEST_PASSWORD", "alice-pw")
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+        let mut child = common::batch(bin, server, "alice", home, &[])
             .spawn()
             .expect("confab starts");
         let stdout = child.stdout.take().unwrap();

@@ -19,10 +19,12 @@
 //! `CONFAB_BIN` (another binary, e.g. a copy of an older build). The
 //! goal (issue 18): at most 0.2 wake-ups a second.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -164,21 +166,6 @@ fn threads(pid: u32) -> BTreeMap<u32, (String, u64)> {
     out
 }
 
-/// confab's account arguments for `user` (password `"{user}-pw"` in
-/// `CONFAB_TEST_PASSWORD`).
-fn account(server: &Prosody, user: &str) -> Vec<String> {
-    vec![
-        "--jid".into(),
-        server.jid(user),
-        "--server".into(),
-        format!("127.0.0.1:{}", server.c2s_port()),
-        "--ca-file".into(),
-        server.ca_file().display().to_string(),
-        "--password-env".into(),
-        "CONFAB_TEST_PASSWORD".into(),
-    ]
-}
-
 /// bob, a `confab --batch` in the room, until dropped.
 struct Peer {
     child: Child,
@@ -187,15 +174,7 @@ struct Peer {
 
 impl Peer {
     fn start(bin: &Path, server: &Prosody, home: &Path, rooms: &[String]) -> Peer {
-        let mut child = Command::new(bin)
-            .args(["--batch", "-", "--no-history"])
-            .args(account(server, "bob"))
-            .env("CONFAB_TEST_PASSWORD", "bob-pw")
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+        let mut child = common::batch(bin, server, "bob", home, &["--no-history"])
             .spawn()
             .expect("the peer starts");
         let joined = Arc::new(AtomicUsize::new(0));
@@ -251,7 +230,6 @@ impl Tui {
             socket: format!("confab-idlebench-{}", std::process::id()),
             pid: 0,
         };
-        let dir = |name: &str, p: PathBuf| format!("{name}={}", p.display());
         let ok = tui
             .tmux()
             .args([
@@ -265,12 +243,10 @@ impl Tui {
                 "35",
                 "env",
             ])
-            .arg(dir("XDG_CONFIG_HOME", home.join("config")))
-            .arg(dir("XDG_DATA_HOME", home.join("data")))
-            .arg(dir("XDG_CACHE_HOME", home.join("cache")))
+            .args(confab_testbed::confab_xdg_env(home))
             .args(["CONFAB_TEST_PASSWORD=alice-pw", "TERM=xterm-256color"])
             .arg(bin)
-            .args(account(server, "alice"))
+            .args(common::account_args(server, "alice"))
             .args(extra)
             .status()
             .expect("tmux runs (apt-get install -y tmux)");

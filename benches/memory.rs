@@ -23,10 +23,11 @@
 //! fewer than are written (what it has not read when a peer closes is
 //! dropped): the figures per message received still hold.
 
-use std::ffi::OsString;
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -173,34 +174,9 @@ impl Drop for Subject {
     }
 }
 
-/// confab's arguments for alice on `server` (her password in
-/// `CONFAB_TEST_PASSWORD`), then the settings' own.
-fn alice_args(s: &Settings, server: &Prosody) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec![
-        "--jid".into(),
-        server.jid("alice").into(),
-        "--server".into(),
-        format!("127.0.0.1:{}", server.c2s_port()).into(),
-        "--ca-file".into(),
-        server.ca_file().into(),
-        "--password-env".into(),
-        "CONFAB_TEST_PASSWORD".into(),
-    ];
-    args.extend(s.args.iter().map(OsString::from));
-    args
-}
-
 fn start_batch(s: &Settings, server: &Prosody, home: &Path, rooms: &[BareJid]) -> Subject {
-    let mut child = Command::new(&s.bin)
-        .args(["--batch", "-"])
-        .args(alice_args(s, server))
-        .env("CONFAB_TEST_PASSWORD", "alice-pw")
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+    let extra: Vec<&str> = s.args.iter().map(String::as_str).collect();
+    let mut child = common::batch(&s.bin, server, "alice", home, &extra)
         .spawn()
         .expect("confab starts");
     let printed = Arc::new(AtomicU64::new(0));
@@ -247,16 +223,14 @@ fn start_tui(s: &Settings, server: &Prosody, home: &Path, rooms: &[BareJid]) -> 
             .output()
             .expect("tmux runs (apt-get install -y tmux)")
     };
-    let dir = |name: &str, p: PathBuf| format!("{name}={}", p.display());
     let ok = Command::new("tmux")
         .args(["-L", &socket, "new-session", "-d", "-s", "confab"])
         .args(["-x", "160", "-y", "50", "env"])
-        .arg(dir("XDG_CONFIG_HOME", home.join("config")))
-        .arg(dir("XDG_DATA_HOME", home.join("data")))
-        .arg(dir("XDG_CACHE_HOME", home.join("cache")))
+        .args(confab_testbed::confab_xdg_env(home))
         .args(["CONFAB_TEST_PASSWORD=alice-pw", "TERM=xterm-256color"])
         .arg(&s.bin)
-        .args(alice_args(s, server))
+        .args(common::account_args(server, "alice"))
+        .args(&s.args)
         .status()
         .expect("tmux starts");
     assert!(ok.success());

@@ -90,7 +90,6 @@ impl Tmux {
         let mut env = env.to_vec();
         env.push(&password);
         let tmux = Tmux::new_socket();
-        let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
         let status = tmux
             .cmd()
             .args(["new-session", "-d", "-s", "confab", "-x", "100", "-y", "30"])
@@ -100,10 +99,7 @@ impl Tmux {
                 "env \"$@\"; echo \"EXIT=$?\"; exec cat -v",
                 "sh",
             ])
-            .arg(dir("XDG_CONFIG_HOME", &home.join("config")))
-            .arg(dir("XDG_DATA_HOME", &home.join("data")))
-            .arg(dir("XDG_CACHE_HOME", &home.join("cache")))
-            .arg(dir("XDG_STATE_HOME", &home.join("state")))
+            .args(confab_testbed::confab_xdg_env(home))
             .args(&env)
             .arg("TERM=xterm-256color")
             .arg(confab_bin())
@@ -207,7 +203,6 @@ impl Tmux {
         height: u16,
     ) -> Tmux {
         let tmux = Tmux::new_socket();
-        let dir = |name: &str, p: &Path| format!("{name}={}", p.display());
         let status = tmux
             .cmd()
             .args(["new-session", "-d", "-s", "confab", "-x"])
@@ -215,10 +210,7 @@ impl Tmux {
             .arg("-y")
             .arg(height.to_string())
             .arg("env")
-            .arg(dir("XDG_CONFIG_HOME", &home.join("config")))
-            .arg(dir("XDG_DATA_HOME", &home.join("data")))
-            .arg(dir("XDG_CACHE_HOME", &home.join("cache")))
-            .arg(dir("XDG_STATE_HOME", &home.join("state")))
+            .args(confab_testbed::confab_xdg_env(home))
             .args(env)
             .arg("TERM=xterm-256color")
             .arg(program)

@@ -71,8 +71,7 @@ fn config_errors_exit_2_naming_file_line_and_key() {
         .arg(&cfg)
         .arg("--batch")
         .arg("-")
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path())
+        .envs(confab_testbed::confab_xdg_dirs(dir.path()))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -83,8 +82,7 @@ fn config_errors_exit_2_naming_file_line_and_key() {
     // No password source in batch: a usage error, not a hang.
     let out = Command::new(confab_bin())
         .args(["--jid", "me@localhost", "--batch", "-"])
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path())
+        .envs(confab_testbed::confab_xdg_dirs(dir.path()))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -163,7 +161,7 @@ fn config_file_account_with_autojoin() {
         .arg("--config")
         .arg(&cfg)
         .args(["--batch", "-"])
-        .env("XDG_DATA_HOME", home.path())
+        .envs(confab_testbed::confab_xdg_dirs(home.path()))
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

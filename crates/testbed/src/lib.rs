@@ -56,6 +56,27 @@ pub use prosody::{
 pub use proxy::Proxy;
 pub use server::{ServerKind, TestServer};
 
+/// The XDG directories of a confab that lives in `home` (the sandbox's,
+/// a test's, a benchmark's): its config, data, cache and state (the log)
+/// there, never in the real home.
+pub fn confab_xdg_dirs(home: &std::path::Path) -> [(&'static str, std::path::PathBuf); 4] {
+    [
+        ("XDG_CONFIG_HOME", home.join("config")),
+        ("XDG_DATA_HOME", home.join("data")),
+        ("XDG_CACHE_HOME", home.join("cache")),
+        ("XDG_STATE_HOME", home.join("state")),
+    ]
+}
+
+/// [`confab_xdg_dirs`] as `NAME=DIR` words, for `env` (a TUI that tmux
+/// starts).
+pub fn confab_xdg_env(home: &std::path::Path) -> Vec<String> {
+    confab_xdg_dirs(home)
+        .into_iter()
+        .map(|(name, dir)| format!("{name}={}", dir.display()))
+        .collect()
+}
+
 /// Everything that can go wrong while running a testbed server.
 ///
 /// `Debug` prints the same text as `Display`, so `.unwrap()` and

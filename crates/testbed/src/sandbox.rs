@@ -92,9 +92,7 @@ fn confab(exe: &Path, server: &Prosody, user: &str, home: &Path) -> Command {
         .arg("--password-env")
         .arg(PASSWORD_VAR)
         .env(PASSWORD_VAR, format!("{user}-pw"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"));
+        .envs(crate::confab_xdg_dirs(home));
     cmd
 }
 
