@@ -199,6 +199,22 @@ impl Message {
             + self.stanza_id.as_ref().map_or(0, String::len)
             + self.meta.weight()
     }
+    /// Key under which a copy of a message with an id is recognised
+    /// however it came (a resent stanza a server delivered twice after a
+    /// stream resumption, a history replay): sender and id; the key
+    /// maps to [`Message::body_hash`], since some clients reuse ids.
+    pub fn id_key(&self) -> Option<String> {
+        let id = self.id.as_deref()?;
+        (self.kind == Kind::Chat)
+            .then(|| format!("{}\u{0}{id}", self.nick.as_deref().unwrap_or("")))
+    }
+    /// A hash of the body, for [`Message::id_key`].
+    pub fn body_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.body.hash(&mut h);
+        h.finish()
+    }
     /// Fallback key for messages without a stanza-id: sender and body.
     pub fn content_key(&self) -> String {
         format!("{}\u{0}{}", self.nick.as_deref().unwrap_or(""), self.body)
@@ -231,6 +247,8 @@ pub struct MessageLog {
     seen: HashSet<String>,
     /// Content key -> times, for messages without a stanza-id.
     by_content: HashMap<String, Vec<DateTime<Utc>>>,
+    /// [`Message::id_key`] -> [`Message::body_hash`].
+    by_id: HashMap<String, u64>,
     cap: usize,
     max_bytes: usize,
     /// [`Message::weight`] of the lines held.
@@ -286,6 +304,7 @@ impl MessageLog {
             messages: VecDeque::new(),
             seen: HashSet::new(),
             by_content: HashMap::new(),
+            by_id: HashMap::new(),
             cap: cap.max(1),
             max_bytes,
             bytes: 0,
@@ -405,11 +424,20 @@ impl MessageLog {
             self.seen.insert(k);
         }
         // A removed line has no content left to recognise it by.
+        if m.meta.removed.is_none() {
+            self.index_id(m);
+        }
         if m.kind == Kind::Chat && m.meta.removed.is_none() {
             self.by_content
                 .entry(m.content_key())
                 .or_default()
                 .push(m.time);
+        }
+    }
+
+    pub(super) fn index_id(&mut self, m: &Message) {
+        if let Some(k) = m.id_key() {
+            self.by_id.insert(k, m.body_hash());
         }
     }
 
@@ -448,6 +476,12 @@ impl MessageLog {
     pub fn contains(&self, m: &Message) -> bool {
         if let Some(k) = m.dedup_key()
             && self.seen.contains(&k)
+        {
+            return true;
+        }
+        if m.meta.removed.is_none()
+            && let Some(k) = m.id_key()
+            && self.by_id.get(&k) == Some(&m.body_hash())
         {
             return true;
         }
@@ -507,6 +541,11 @@ impl MessageLog {
     fn forget(&mut self, old: &Message) {
         if let Some(k) = old.dedup_key() {
             self.seen.remove(&k);
+        }
+        if let Some(k) = old.id_key()
+            && self.by_id.get(&k) == Some(&old.body_hash())
+        {
+            self.by_id.remove(&k);
         }
         let key = old.content_key();
         if old.meta.removed.is_some() {

@@ -165,6 +165,8 @@ impl MessageLog {
         m.meta.removed = Some(Box::new(removed));
         let done = m.clone();
         self.index(&done);
+        // A copy of what was removed, come again, stays removed.
+        self.index_id(&old);
         self.bytes = self.bytes - old.weight() + done.weight();
         self.revision += 1;
         Fastened::Done(done)

@@ -66,6 +66,35 @@ fn the_window_holds_the_newest_lines_and_indexes_only_those() {
 }
 
 #[test]
+fn a_copy_with_the_same_id_sender_and_text_is_a_duplicate() {
+    // A live copy (a stanza resent after a stream resumption that the
+    // server had delivered already) carries no stanza-id of ours and no
+    // delay: only its id tells.
+    let with_id = |i: i64, id: &str, nick: &str, body: &str| Message {
+        id: Some(id.into()),
+        stanza_id: None,
+        nick: Some(nick.into()),
+        body: body.into(),
+        ..line(i)
+    };
+    let mut log = MessageLog::with_cap(3);
+    assert!(log.push(with_id(1, "m1", "bob", "hello")));
+    assert!(!log.push(with_id(5, "m1", "bob", "hello")));
+    // Some clients reuse ids: another text is another message; so is
+    // another sender's.
+    assert!(log.push(with_id(6, "m1", "bob", "hello again")));
+    assert!(log.push(with_id(7, "m1", "carol", "hello")));
+    // The index follows the window.
+    assert!(log.push(with_id(8, "m2", "bob", "bye")));
+    assert_eq!(log.by_id.len(), 3);
+    assert!(!log.contains(&with_id(9, "m1", "bob", "hello")));
+    // A retracted line's copy stays retracted.
+    let at = log.len() - 1;
+    log.remove(at, Default::default());
+    assert!(log.contains(&with_id(9, "m2", "bob", "bye")));
+}
+
+#[test]
 fn long_lines_fill_the_window_sooner_but_the_newest_stays() {
     let big = |i: i64| Message {
         body: "x".repeat(10_000),
