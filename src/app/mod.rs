@@ -444,6 +444,18 @@ impl App {
     /// the result event). `/wait`, `/sleep` and `/quit` belong to the
     /// caller (batch or TUI) and are refused here.
     pub fn execute(&mut self, cmd: Command, text: &str) -> Exec {
+        // What XML cannot carry can reach no server (and would be kept,
+        // e.g. as our status, for every presence after it).
+        if let Some(c) = confab_proto::xml_chars::forbidden_in(text) {
+            return Exec::done(vec![*refuse(
+                text,
+                "not-acceptable",
+                format!(
+                    "U+{:04X} cannot be sent: XML does not allow this control character",
+                    c as u32
+                ),
+            )]);
+        }
         match self.start(cmd, text) {
             Ok(exec) => exec,
             Err(e) => Exec::done(vec![*e]),

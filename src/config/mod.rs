@@ -53,7 +53,7 @@
 //! highlight_words = ["confab"]     # highlight these words too, besides our nick
 //! chat_states = true               # "typing…": send ours, show others' (XEP-0085)
 //! chat_states_max_occupants = 30   # never send ours in rooms bigger than this
-//! notify = "osc777"                # desktop notifications through the terminal: osc777, osc9, none
+//! notify = "desktop"               # notifications: desktop (D-Bus), osc777, osc9 (the terminal), none
 //! notify_command = ["/usr/local/bin/my-notify"]  # run (no shell) with the event as JSON on stdin
 //! notify_all = ["team@conference.example.org"]   # rooms where every message notifies
 //! notify_none = ["noisy@conference.example.org"] # rooms that never do (default: mentions)

@@ -1,7 +1,9 @@
 //! Notifications: a highlight, a one-to-one or private message, an
 //! invitation or a voice stream that starts raises one — unless it is
 //! about the window in focus (the current window of a terminal that has
-//! the focus). Through the terminal (OSC 777 `notify`, or OSC 9) and/or a
+//! the focus). Through the desktop's notification server (freedesktop
+//! notifications over D-Bus, `notify-rust`), the terminal (OSC 777
+//! `notify`, or OSC 9) and/or a
 //! `notify_command`: run directly (never through a shell) with the kind
 //! and the window as arguments and the notification as JSON on stdin.
 //! At most one per window every [`MIN_GAP`]: a spam wave forks nothing.
@@ -29,6 +31,8 @@ pub enum Via {
     Osc777,
     /// `ESC ] 9 ; TEXT BEL` (iTerm2, Windows Terminal, …).
     Osc9,
+    /// `org.freedesktop.Notifications` on the session bus (D-Bus).
+    Desktop,
 }
 
 impl Via {
@@ -37,7 +41,10 @@ impl Via {
             "none" => Ok(Via::None),
             "osc777" => Ok(Via::Osc777),
             "osc9" => Ok(Via::Osc9),
-            _ => Err(format!("expected osc777, osc9 or none, found {s:?}")),
+            "desktop" | "dbus" => Ok(Via::Desktop),
+            _ => Err(format!(
+                "expected desktop, osc777, osc9 or none, found {s:?}"
+            )),
         }
     }
 
@@ -46,6 +53,7 @@ impl Via {
             Via::None => "none",
             Via::Osc777 => "osc777",
             Via::Osc9 => "osc9",
+            Via::Desktop => "desktop",
         }
     }
 }
@@ -143,6 +151,7 @@ impl Notifier {
             Via::Osc9 => {
                 let _ = write!(self.osc, "\x1b]9;{title}: {body}\x07");
             }
+            Via::Desktop => desktop(title, markup_escaped(&body)),
         }
         if let Some((program, args)) = self.settings.command.split_first() {
             run(program, args, &n);
@@ -159,6 +168,37 @@ fn one_line(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Notification servers may read the body as markup (`<b>`, `<a>`, …):
+/// what someone else wrote is only text.
+fn markup_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Sends a notification to the desktop's server on the session bus, in
+/// the background (on the tokio runtime the TUI runs on); a failure (no
+/// session bus, no server) is logged, once.
+fn desktop(summary: String, body: String) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    rt.spawn(async move {
+        let sent = notify_rust::Notification::new()
+            .appname("confab")
+            .summary(&summary)
+            .body(&body)
+            .show_async()
+            .await;
+        if let Err(e) = sent
+            && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!("desktop notification failed: {e}");
+        }
+    });
 }
 
 /// Runs the command (no shell): `PROGRAM ARGS… KIND WINDOW`, the
@@ -239,6 +279,8 @@ mod tests {
         );
         assert_eq!(inner.matches(';').count(), 3, "{s:?}");
         assert_eq!(Via::parse("osc9"), Ok(Via::Osc9));
-        assert!(Via::parse("dbus").is_err());
+        assert_eq!(Via::parse("dbus"), Ok(Via::Desktop));
+        assert!(Via::parse("kde").is_err());
+        assert_eq!(markup_escaped("<b>a&b</b>"), "&lt;b&gt;a&amp;b&lt;/b&gt;");
     }
 }

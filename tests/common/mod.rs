@@ -105,5 +105,6 @@ pub mod components;
 pub use components::{attach, received, run_peer};
 pub mod tmux;
 pub use tmux::Tmux;
+pub mod desktop;
 pub mod fake_server;
 pub mod peer;

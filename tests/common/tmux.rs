@@ -51,12 +51,27 @@ impl Tmux {
         height: u16,
         extra: &[&str],
     ) -> Tmux {
+        Tmux::start_with_env(server, user, home, (width, height), extra, &[])
+    }
+
+    /// Like [`Tmux::start_with`], with `NAME=VALUE` pairs in confab's
+    /// environment.
+    pub fn start_with_env(
+        server: &dyn TestServer,
+        user: &str,
+        home: &Path,
+        (width, height): (u16, u16),
+        extra: &[&str],
+        env: &[&str],
+    ) -> Tmux {
         let jid = server.jid(user);
         let account = account_args(server, user, true);
         let mut args: Vec<&str> = account.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
         let password = format!("CONFAB_TEST_PASSWORD={}", password_of(user));
-        let tmux = Tmux::spawn(&args, &[&password], home, width, height);
+        let mut env = env.to_vec();
+        env.push(&password);
+        let tmux = Tmux::spawn(&args, &env, home, width, height);
         tmux.wait_for("the connection", |s| s.contains(&format!("online {jid}")));
         tmux
     }

@@ -102,3 +102,39 @@ fn the_notify_command_gets_what_is_not_in_focus() {
     tmux.wait_exit();
     assert_eq!(bob.finish(), 0);
 }
+
+#[test]
+fn desktop_notifications_reach_the_freedesktop_server() {
+    let desktop = crate::common::desktop::Desktop::start();
+    let server = prosody_with(&["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config").join("confab");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "[ui]\nnotify = \"desktop\"\n").unwrap();
+    let bus = format!("DBUS_SESSION_BUS_ADDRESS={}", desktop.bus_address);
+    let tmux = Tmux::start_with_env(&server, "alice", home.path(), (110, 24), &[], &[&bus]);
+    let mut bob = Client::online(&server, "bob");
+    // Looking at bob's window: nothing.
+    tmux.send(&["/msg bob@localhost", "Enter"]);
+    tmux.wait_for("bob's window", |s| s.contains("bob@localhost"));
+    bob.ok("/msg alice@localhost seen already");
+    tmux.wait_for("the first message", |s| s.contains("seen already"));
+    // Elsewhere: the server shows it, as text (markup and control
+    // characters are someone else's words, not instructions).
+    tmux.send(&["/msg carol@localhost", "Enter"]);
+    tmux.wait_for("carol's window", |s| s.contains("carol@localhost"));
+    bob.ok("/msg alice@localhost \"a <b>bold</b> & \u{9b}2Jword\"");
+    let all = desktop.wait_shown("bob's message", |(_, _, body)| body.contains("word"));
+    let (app, summary, body) = all.iter().find(|(_, _, b)| b.contains("word")).unwrap();
+    assert_eq!(app, "confab");
+    assert!(summary.starts_with("confab: bob@localhost"), "{summary}");
+    assert!(body.contains("&lt;b&gt;bold&lt;/b&gt; &amp;"), "{body}");
+    assert!(!body.contains('\u{9b}'), "{body:?}");
+    assert!(
+        !all.iter().any(|(_, _, b)| b.contains("seen already")),
+        "{all:?}"
+    );
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+    assert_eq!(bob.finish(), 0);
+}

@@ -67,6 +67,40 @@ fn one_to_one_chat(kind: ServerKind) {
     assert_eq!(bob.finish(), 0);
 }
 
+crate::on_both!(a_character_xml_cannot_carry_is_refused_and_the_stream_kept);
+
+fn a_character_xml_cannot_carry_is_refused_and_the_stream_kept(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &["--keep-going"]);
+    let mut bob = Client::start(&*server, "bob");
+    alice.connected();
+    bob.connected();
+    // ESC in a message, BEL in a status: XML has no way to write them.
+    let line = "/msg bob@localhost \"clear \u{1b}[2Jscreen\"";
+    let e = alice.run(line);
+    assert_eq!(e["event"], "error", "{e}");
+    let text = e["text"].as_str().unwrap_or_default();
+    assert!(text.contains("U+001B cannot be sent"), "{e}");
+    let e = alice.run("/status all away \"ring \u{7}\"");
+    assert_eq!(e["event"], "error", "{e}");
+    // The stream is still up, and what follows goes out.
+    alice.ok("/msg bob@localhost after that");
+    bob.event("the next message", |v| {
+        is(v, "message") && v["body"] == "after that"
+    });
+    assert!(
+        !alice.saw(|v| is(v, "disconnected") || is(v, "reconnecting")),
+        "{:?}",
+        alice.raw_lines()
+    );
+    assert!(
+        !bob.saw(|v| is(v, "message") && v["body"].as_str().is_some_and(|b| b.contains("clear")))
+    );
+    assert_eq!(alice.finish(), 1, "two commands failed");
+    assert_eq!(bob.finish(), 0);
+}
+
 #[test]
 fn reconnects_rejoins_and_sends_what_was_queued() {
     let mut server = prosody_with(&["alice", "bob"]);

@@ -195,8 +195,8 @@ fn notifications() {
     assert_eq!(ui.notify.level(&j("noise@c.example")), Level::None);
     assert_eq!(ui.notify.level(&j("other@c.example")), Level::Mentions);
     assert_eq!(
-        ui_err("[ui]\nnotify = \"dbus\"\n"),
-        "config.toml:4: ui.notify: expected osc777, osc9 or none, found \"dbus\""
+        ui_err("[ui]\nnotify = \"kde\"\n"),
+        "config.toml:4: ui.notify: expected desktop, osc777, osc9 or none, found \"kde\""
     );
     assert!(ui_err("[ui]\nnotify_all = [\"@@\"]\n").starts_with("config.toml:4: ui.notify_all"));
 }

@@ -37,6 +37,18 @@ impl Task {
         cmd: SessionCmd,
         link: Link<'_>,
     ) -> Result<(), SessionError> {
+        if let Some(c) = unwritable(&cmd) {
+            let why = format!(
+                "U+{:04X} cannot be sent: XML does not allow this control character",
+                c as u32
+            );
+            self.refuse_with(
+                cmd,
+                err("not-acceptable", why.clone()),
+                err("not-acceptable", why),
+            );
+            return Ok(());
+        }
         match cmd {
             SessionCmd::Join {
                 room,
@@ -114,6 +126,21 @@ impl Task {
     /// A command after the session gave up for good (`why`): what needs
     /// the stream is refused, nothing is written; HTTP still goes out.
     pub(super) fn refuse(&self, cmd: SessionCmd, why: &str) {
+        self.refuse_with(
+            cmd,
+            err("remote-server-not-found", why),
+            err("remote-server-not-found", format!("not connected: {why}")),
+        );
+    }
+
+    /// Answers a command that is not carried out: an IQ with `iq_error`,
+    /// what else has a tag with `error`.
+    fn refuse_with(
+        &self,
+        cmd: SessionCmd,
+        iq_error: confab_proto::ErrorInfo,
+        error: confab_proto::ErrorInfo,
+    ) {
         let tag = match cmd {
             SessionCmd::Join { tag, .. }
             | SessionCmd::Leave { tag, .. }
@@ -124,7 +151,7 @@ impl Task {
             SessionCmd::Iq { tag, .. } => {
                 self.emit(SessionEvent::IqResponse {
                     tag,
-                    result: Err(err("remote-server-not-found", why)),
+                    result: Err(iq_error),
                 });
                 return;
             }
@@ -148,10 +175,7 @@ impl Task {
                 return;
             }
         };
-        self.emit(SessionEvent::SendFailed {
-            tag,
-            error: err("remote-server-not-found", format!("not connected: {why}")),
-        });
+        self.emit(SessionEvent::SendFailed { tag, error });
     }
 
     /// [`SessionCmd::Http`]: the POST runs on its own task.
@@ -423,5 +447,60 @@ impl Task {
             },
         );
         Self::write(stream, iq.into()).await
+    }
+}
+
+/// The first character of what `cmd` would write that XML cannot carry
+/// (a stanza with one cannot be written: the stream would be lost, and
+/// under XEP-0198 the stanza resent after every reconnection).
+fn unwritable(cmd: &SessionCmd) -> Option<char> {
+    use confab_proto::xml_chars::{forbidden, forbidden_in};
+    let text = |s: Option<&String>| s.and_then(|s| forbidden_in(s));
+    match cmd {
+        SessionCmd::Join { nick, password, .. } => {
+            forbidden_in(nick).or_else(|| text(password.as_ref()))
+        }
+        SessionCmd::Leave { reason, .. } => text(reason.as_ref()),
+        SessionCmd::Nick { nick, .. } => forbidden_in(nick),
+        SessionCmd::Status { text: t, .. } => text(t.as_ref()),
+        SessionCmd::Message { message, .. } => forbidden(&Element::from((**message).clone())),
+        SessionCmd::Iq { payload, .. } => forbidden(payload),
+        SessionCmd::Presence { presence, .. } => forbidden(&Element::from((**presence).clone())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_xml_cannot_carry_is_found_before_the_write() {
+        let to: Jid = "bob@example.org".parse().unwrap();
+        let mut m = Message::chat(Some(to));
+        m.bodies.insert(Default::default(), "clear \u{1b}[2J".into());
+        let cmd = |message: Message| SessionCmd::Message {
+            message: Box::new(message),
+            room: None,
+            tag: 1,
+        };
+        assert_eq!(unwritable(&cmd(m.clone())), Some('\u{1b}'));
+        m.bodies.insert(Default::default(), "fine\ttab\nline".into());
+        assert_eq!(unwritable(&cmd(m)), None);
+        let join = SessionCmd::Join {
+            room: "r@c.example.org".parse().unwrap(),
+            nick: "bell\u{7}".into(),
+            password: None,
+            history: HistoryRequest::Default,
+            tag: 2,
+        };
+        assert_eq!(unwritable(&join), Some('\u{7}'));
+        let status = SessionCmd::Status {
+            room: None,
+            show: Show::Away,
+            text: Some("\u{FFFF}".into()),
+            tag: 3,
+        };
+        assert_eq!(unwritable(&status), Some('\u{FFFF}'));
     }
 }
