@@ -59,7 +59,37 @@ crate::on_both!(
     forged_carbons_from_a_contact_are_dropped,
     messages_sent_while_away_appear_once_after_login,
     the_account_is_caught_up_after_a_reconnection,
+    reactions_and_retractions_from_another_client_are_ours,
 );
+
+fn reactions_and_retractions_from_another_client_are_ours(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, _) = logged_in(&*server, "alice", home_a.path());
+    let (mut b, _) = logged_in(&*server, "alice", home_b.path());
+    let mut bob = Client::online(&*server, "bob");
+    bob.ok("/msg alice@localhost react to this");
+    let m = once(&mut a, "react to this", false, "bob@localhost");
+    once(&mut b, "react to this", false, "bob@localhost");
+    let id = m["id"].as_str().unwrap().to_string();
+    // B reacts: A shows the reaction as alice's own.
+    b.ok(&format!("/react bob@localhost {id} 👍"));
+    let r = a.event("B's reaction", |v| is(v, "reactions"));
+    assert_eq!(r["target"], id.as_str(), "{r}");
+    assert_eq!(r["own"], true, "{r}");
+    assert_eq!(r["emojis"], serde_json::json!(["👍"]), "{r}");
+    bob.event("the reaction", |v| is(v, "reactions") && v["own"] == false);
+    // A writes, B takes it back: gone on A too.
+    a.ok("/msg bob@localhost oops");
+    once(&mut b, "oops", true, "bob@localhost");
+    b.ok("/retract bob@localhost");
+    let r = a.event("B's retraction", |v| is(v, "retracted"));
+    assert_eq!(r["own"], true, "{r}");
+    bob.event("the retraction", |v| is(v, "retracted"));
+    for c in [&mut a, &mut b, &mut bob] {
+        assert_eq!(c.finish(), 0);
+    }
+}
 
 fn carbons_show_both_sides_on_every_client(kind: ServerKind) {
     let server = server_with(kind, &["alice", "bob"]);

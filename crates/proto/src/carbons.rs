@@ -31,8 +31,29 @@ pub struct Carbon {
     pub direction: Direction,
     /// The time of the `<delay/>` inside `<forwarded/>` (our server's).
     pub time: Option<DateTime<Utc>>,
-    /// The forwarded message (a `chat` or `normal` one with a body).
-    pub message: ChatMessage,
+    /// The forwarded message.
+    pub message: Copied,
+}
+
+/// What a carbon may carry: a one-to-one message (`chat` or `normal`)
+/// with a body, or reactions to or the retraction of one (XEP-0444,
+/// XEP-0424) — ours, from another of our clients, or the contact's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copied {
+    Chat(ChatMessage),
+    Reactions(super::reactions::Reactions),
+    Retraction(super::retract::Retraction),
+}
+
+impl Copied {
+    /// Who sent the forwarded message.
+    pub fn from(&self) -> &Jid {
+        match self {
+            Copied::Chat(c) => &c.from,
+            Copied::Reactions(r) => &r.from,
+            Copied::Retraction(r) => &r.from,
+        }
+    }
 }
 
 /// The IQ set payload that enables carbons for this session.
@@ -49,8 +70,8 @@ pub fn from_account(from: Option<&Jid>, account: &BareJid) -> bool {
 
 /// Reads a `<message>` wrapping `<received/>` or `<sent/>`; `None` when it
 /// carries neither. A copy of anything but a one-to-one message with a
-/// body (chat states, receipts, groupchat, errors, nested wrappers) is
-/// [`Incoming::Ignored`].
+/// body, reactions or a retraction (chat states, receipts, groupchat,
+/// errors, tombstones, nested wrappers) is [`Incoming::Ignored`].
 pub(super) fn parse(m: &Message) -> Option<Incoming> {
     let (el, direction) = m.payloads.iter().find_map(|p| {
         if p.ns() != CARBONS {
@@ -80,8 +101,17 @@ pub(super) fn parse(m: &Message) -> Option<Incoming> {
     {
         return Some(Incoming::Ignored("nested carbon"));
     }
-    let Incoming::Chat(message) = message::parse_chat(&inner) else {
-        return Some(Incoming::Ignored("carbon without body"));
+    let message = match super::retract::parse(&inner)
+        .or_else(|| super::reactions::parse(&inner))
+        .unwrap_or_else(|| message::parse_chat(&inner))
+    {
+        Incoming::Chat(c) => Copied::Chat(c),
+        Incoming::Reactions(r) if !r.groupchat => Copied::Reactions(r),
+        // Only an archive we asked may say a message is gone for good.
+        Incoming::Retraction(r) if !r.groupchat && !r.tombstone && r.moderation.is_none() => {
+            Copied::Retraction(r)
+        }
+        _ => return Some(Incoming::Ignored("carbon without body")),
     };
     Some(Incoming::Carbon(Carbon {
         from: m.from.clone(),
@@ -118,10 +148,13 @@ mod tests {
         };
         assert_eq!(c.direction, Direction::Received);
         assert!(from_account(c.from.as_ref(), &alice()));
-        assert_eq!(c.message.body, "hi");
-        assert_eq!(c.message.id.as_deref(), Some("m1"));
-        assert_eq!(c.message.stanza_id_by(&alice()), Some("S1"));
-        let (peer, own) = c.message.peer(&alice()).unwrap();
+        let Copied::Chat(m) = &c.message else {
+            panic!("a chat message")
+        };
+        assert_eq!(m.body, "hi");
+        assert_eq!(m.id.as_deref(), Some("m1"));
+        assert_eq!(m.stanza_id_by(&alice()), Some("S1"));
+        let (peer, own) = m.peer(&alice()).unwrap();
         assert_eq!(
             (peer.to_string().as_str(), own),
             ("bob@localhost/pda", false)
@@ -137,8 +170,43 @@ mod tests {
         };
         assert_eq!(c.direction, Direction::Sent);
         assert_eq!(c.time.unwrap().to_rfc3339(), "2026-12-06T01:02:03+00:00");
-        let (peer, own) = c.message.peer(&alice()).unwrap();
+        let Copied::Chat(m) = &c.message else {
+            panic!("a chat message")
+        };
+        let (peer, own) = m.peer(&alice()).unwrap();
         assert_eq!((peer.to_string().as_str(), own), ("bob@localhost", true));
+    }
+
+    #[test]
+    fn copies_of_reactions_and_retractions() {
+        let wrap = |inner: &str| {
+            msg(&format!(
+                "<message xmlns='jabber:client' from='alice@localhost' to='alice@localhost/a' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>{inner}</forwarded></sent></message>"
+            ))
+        };
+        let m = wrap(
+            "<message xmlns='jabber:client' from='alice@localhost/b' to='bob@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>\u{1F44D}</reaction></reactions></message>",
+        );
+        let Incoming::Carbon(c) = classify_message(&m) else {
+            panic!("a carbon")
+        };
+        let Copied::Reactions(r) = &c.message else {
+            panic!("reactions")
+        };
+        assert_eq!((r.target.as_str(), r.emojis.len()), ("m1", 1));
+        assert_eq!(c.message.from().to_string(), "alice@localhost/b");
+        let m = wrap(
+            "<message xmlns='jabber:client' from='alice@localhost/b' to='bob@localhost' type='chat'><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><body>/me retracted</body></message>",
+        );
+        let Incoming::Carbon(c) = classify_message(&m) else {
+            panic!("a carbon")
+        };
+        assert!(matches!(&c.message, Copied::Retraction(r) if r.target.as_deref() == Some("m1")));
+        // A tombstone is an archive's word, not a copy's.
+        let m = wrap(
+            "<message xmlns='jabber:client' from='bob@localhost/x' to='alice@localhost' type='chat'><retracted xmlns='urn:xmpp:message-retract:1' id='m1'/></message>",
+        );
+        assert!(matches!(classify_message(&m), Incoming::Ignored(_)));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub use room::{
 };
 pub use typing::{ChatState, Typing, Typist};
 
+use confab_proto::carbons::Copied;
 use confab_proto::{ChatMessage, Dropped, ErrorInfo, Incoming};
 
 /// What the store takes in. (A transient value, never stored: the size
@@ -625,7 +626,7 @@ impl Store {
             }
             Incoming::Chat(c) => self.ignores.blocks_jid(&c.from.to_bare()),
             // A copy of what an ignored contact sent to another client of ours.
-            Incoming::Carbon(c) => self.ignores.blocks_jid(&c.message.from.to_bare()),
+            Incoming::Carbon(c) => self.ignores.blocks_jid(&c.message.from().to_bare()),
             Incoming::ChatState(n) => match &n.room {
                 Some(room) => in_room(room, n.from.resource().map(|r| r.as_str())),
                 None => self.ignores.blocks_jid(&n.from.to_bare()),
@@ -686,7 +687,11 @@ impl Store {
             // The session passed on only our own account's copies.
             Incoming::Carbon(c) => {
                 let delayed = c.time.is_some();
-                self.apply_forwarded(c.message, c.time, None, delayed, now, out)
+                match c.message {
+                    Copied::Chat(m) => self.apply_forwarded(m, c.time, None, delayed, now, out),
+                    Copied::Reactions(r) => self.apply_reactions(r, out),
+                    Copied::Retraction(r) => self.apply_retraction(r, now, out),
+                }
             }
             Incoming::MessageError { from, id, error } => {
                 let room = from

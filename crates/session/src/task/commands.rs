@@ -478,14 +478,16 @@ mod tests {
     fn what_xml_cannot_carry_is_found_before_the_write() {
         let to: Jid = "bob@example.org".parse().unwrap();
         let mut m = Message::chat(Some(to));
-        m.bodies.insert(Default::default(), "clear \u{1b}[2J".into());
+        m.bodies
+            .insert(Default::default(), "clear \u{1b}[2J".into());
         let cmd = |message: Message| SessionCmd::Message {
             message: Box::new(message),
             room: None,
             tag: 1,
         };
         assert_eq!(unwritable(&cmd(m.clone())), Some('\u{1b}'));
-        m.bodies.insert(Default::default(), "fine\ttab\nline".into());
+        m.bodies
+            .insert(Default::default(), "fine\ttab\nline".into());
         assert_eq!(unwritable(&cmd(m)), None);
         let join = SessionCmd::Join {
             room: "r@c.example.org".parse().unwrap(),

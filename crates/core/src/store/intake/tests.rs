@@ -46,7 +46,7 @@ fn carbon(direction: Direction, message: ChatMessage) -> Input {
         from: Some(j("alice@localhost")),
         direction,
         time: None,
-        message,
+        message: confab_proto::carbons::Copied::Chat(message),
     }))
 }
 
