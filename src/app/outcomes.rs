@@ -119,6 +119,7 @@ impl App {
     pub fn tick(&mut self) -> Vec<Event> {
         self.focus_retries_due();
         let now = Instant::now();
+        self.chat_state_due(now);
         let late: Vec<Tag> = self
             .pending
             .iter()
@@ -156,7 +157,10 @@ impl App {
     /// the commands it runs: the loops ask again after each of them.
     pub fn next_deadline(&self) -> Option<Instant> {
         let commands = self.pending.values().filter_map(|p| self.fails_at(p));
-        commands.chain(self.focus_next_retry()).min()
+        commands
+            .chain(self.focus_next_retry())
+            .chain(self.chat_state_deadline())
+            .min()
     }
 
     /// When a pending command fails for want of its outcome.
