@@ -92,6 +92,15 @@ impl App {
                 }
             }
         }
+        // And reactions, kept with their line.
+        let reactions = self.store.take_reaction_writes();
+        if let Some(h) = self.history.as_mut() {
+            for w in &reactions {
+                if let Err(e) = h.react(w) {
+                    return vec![self.history_broken(e)];
+                }
+            }
+        }
         // Then where the account's catch-up starts next time.
         self.save_account_mark().into_iter().collect()
     }

@@ -219,14 +219,29 @@ impl App {
 /// indented) or a JSON object.
 fn export_line(out: &mut impl Write, m: &Message, json: bool) -> std::io::Result<()> {
     if json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "time": m.time.to_rfc3339(),
             "nick": m.nick,
             "body": m.body,
             "own": m.own,
+            "id": m.id,
             "stanza_id": m.stanza_id,
             "edited": m.edited,
         });
+        if let Some(r) = &m.meta.reply {
+            v["reply_to"] = serde_json::json!({"id": r.id, "to": r.to});
+        }
+        if !m.meta.reactions.is_empty() {
+            v["reactions"] = m
+                .meta
+                .reactions
+                .iter()
+                .map(|r| serde_json::json!({"nick": r.nick, "emojis": r.emojis, "own": r.own}))
+                .collect();
+        }
+        if let Some(r) = &m.meta.removed {
+            v["removed"] = serde_json::json!({"by": r.by, "reason": r.reason});
+        }
         return writeln!(out, "{v}");
     }
     let time = m.time.format("%Y-%m-%d %H:%M:%S");

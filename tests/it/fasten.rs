@@ -25,6 +25,80 @@ fn sid_of(c: &mut Client, body: &str) -> String {
     m["stanza_id"].as_str().expect("a stanza-id").to_string()
 }
 
+crate::on_both!(reactions_outlive_a_restart);
+
+/// Reactions are kept in the local archive with their line: after a
+/// restart they are still there (here: in the JSON export), and a
+/// removal takes them away with the text.
+fn reactions_outlive_a_restart(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
+    alice.connected();
+    let mut bob = Client::online(&*server, "bob");
+    alice.ok(&format!("/join {ROOM}/alice"));
+    bob.ok(&format!("/join {ROOM}/bob"));
+    bob.ok(&format!("/say {ROOM} shall we keep this"));
+    bob.ok(&format!("/say {ROOM} and this one"));
+    alice.ok(&format!(
+        "/wait message {ROOM} --from bob --contains \"this one\""
+    ));
+    let keep = sid_of(&mut alice, "shall we keep this");
+    alice.ok(&format!("/react {ROOM} {keep} 👍"));
+    bob.ok(&format!("/react {ROOM} {keep} 🎉 👍"));
+    bob.ok(&format!("/react {ROOM} @bob 🐢"));
+    alice.expect("bob's reactions", |v| {
+        is(v, "reactions") && v["nick"] == "bob"
+    });
+    alice.expect("bob's second", |v| {
+        is(v, "reactions") && v["emojis"] == serde_json::json!(["🐢"])
+    });
+    bob.ok(&format!("/retract {ROOM}"));
+    alice.expect("the retraction", |v| is(v, "retracted"));
+    assert_eq!(alice.finish(), 0);
+
+    let mut alice = Client::start_in(&*server, "alice", home.path(), &[]);
+    alice.connected();
+    let out = home.path().join("room.jsonl");
+    alice.ok(&format!("/export {ROOM} {}", out.display()));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kept = lines
+        .iter()
+        .find(|l| l["body"] == "shall we keep this")
+        .unwrap();
+    let mut r: Vec<(String, Value, bool)> = kept["reactions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{kept}"))
+        .iter()
+        .map(|x| {
+            (
+                x["nick"].as_str().unwrap().to_string(),
+                x["emojis"].clone(),
+                x["own"] == true,
+            )
+        })
+        .collect();
+    r.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        r,
+        [
+            ("alice".into(), serde_json::json!(["👍"]), true),
+            ("bob".into(), serde_json::json!(["🎉", "👍"]), false),
+        ]
+    );
+    let gone = lines.iter().find(|l| l["removed"].is_object()).unwrap();
+    assert!(
+        gone.get("reactions").is_none() && gone["body"] == "",
+        "{gone}"
+    );
+    assert_eq!(alice.finish(), 0);
+    assert_eq!(bob.finish(), 0);
+}
+
 #[test]
 fn reactions_and_replies_in_a_room() {
     let server = prosody_with(&["alice", "bob"]);

@@ -1,11 +1,12 @@
-//! The archive's side of replies, retractions and moderations: the
-//! columns that keep what a line answers and how it was removed, and the
-//! removal itself — the text goes, the row stays as a tombstone.
+//! The archive's side of replies, reactions, retractions and moderations:
+//! the columns that keep what a line answers, its reactions (JSON) and
+//! how it was removed, and the removal itself — the text goes, the row
+//! stays as a tombstone.
 
 use rusqlite::{Connection, params};
 
 use super::{History, HistoryError};
-use crate::store::{Removal, SenderCheck};
+use crate::store::{Reacted, ReactionWrite, Removal, SenderCheck, set_reactions};
 
 /// The columns older archives lack.
 const COLUMNS: &[(&str, &str)] = &[
@@ -16,7 +17,22 @@ const COLUMNS: &[(&str, &str)] = &[
     ("removed", "INTEGER NOT NULL DEFAULT 0"),
     ("removed_by", "TEXT"),
     ("removed_reason", "TEXT"),
+    ("reactions", "TEXT"),
 ];
+
+/// The row a reference names: in a room its stanza-id, else its id; in a
+/// chat its id (the newest, as for a removal).
+const TARGET_ROW: &str = "SELECT id FROM messages
+    WHERE account = ?1 AND conversation = ?2
+      AND (message_id = ?3 OR (?4 AND stanza_id = ?3))
+      AND (NOT ?4 OR private = 0)
+    ORDER BY (stanza_id IS ?3) DESC, time_ms DESC, id DESC LIMIT 1";
+
+/// The `reactions` column as read (JSON; what cannot be read is none).
+pub(super) fn reactions_of(json: Option<String>) -> Vec<Reacted> {
+    json.and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
+}
 
 pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
     for (name, ty) in COLUMNS {
@@ -44,18 +60,16 @@ impl History {
             SenderCheck::Chat { own } => (2, None, None, *own),
         };
         let n = self.conn.execute(
-            "UPDATE messages SET body = '', edited = 0, removed = 1, removed_by = ?5,
-                 removed_reason = ?6, reply_id = NULL, reply_to = NULL, reply_quote = NULL
-             WHERE id = (
-                 SELECT id FROM messages
-                 WHERE account = ?1 AND conversation = ?2
-                   AND (message_id = ?3 OR (?4 AND stanza_id = ?3))
-                   AND (NOT ?4 OR private = 0)
-                 ORDER BY (stanza_id IS ?3) DESC, time_ms DESC, id DESC LIMIT 1)
+            &format!(
+                "UPDATE messages SET body = '', edited = 0, removed = 1, removed_by = ?5,
+                 removed_reason = ?6, reply_id = NULL, reply_to = NULL, reply_quote = NULL,
+                 reactions = NULL
+             WHERE id = ({TARGET_ROW})
                AND (?7 = 0
                     OR (?7 = 1 AND CASE WHEN ?9 IS NOT NULL AND occupant_id IS NOT NULL
                                         THEN occupant_id = ?9 ELSE nick IS ?8 END)
-                    OR (?7 = 2 AND own = ?10))",
+                    OR (?7 = 2 AND own = ?10))"
+            ),
             params![
                 self.account,
                 r.conversation.as_str(),
@@ -70,6 +84,37 @@ impl History {
             ],
         )?;
         Ok(n > 0)
+    }
+
+    /// A sender's reactions to the row the reference names, unless it was
+    /// removed. Returns whether the row changed.
+    pub fn react(&mut self, w: &ReactionWrite) -> Result<bool, HistoryError> {
+        use rusqlite::OptionalExtension;
+        let tx = self.conn.transaction()?;
+        let row: Option<(i64, Option<String>)> = tx
+            .query_row(
+                &format!(
+                    "SELECT id, reactions FROM messages WHERE id = ({TARGET_ROW}) AND removed = 0"
+                ),
+                params![self.account, w.conversation.as_str(), w.target, w.room],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((id, json)) = row else {
+            return Ok(false);
+        };
+        let mut list = reactions_of(json);
+        if !set_reactions(&mut list, w.who.clone()) {
+            return Ok(false);
+        }
+        let json =
+            (!list.is_empty()).then(|| serde_json::to_string(&list).expect("reactions serialize"));
+        tx.execute(
+            "UPDATE messages SET reactions = ?1 WHERE id = ?2",
+            params![json, id],
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 }
 
@@ -165,6 +210,49 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn reactions_are_kept_with_their_line_until_it_is_removed() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[rec("s1", "bob", "cake?", None)]).unwrap();
+        let react = |sender: &str, emojis: &[&str]| ReactionWrite {
+            conversation: BareJid::new(ROOM).unwrap(),
+            target: "s1".into(),
+            room: true,
+            who: Reacted {
+                sender: format!("name:{sender}"),
+                nick: sender.into(),
+                emojis: emojis.iter().map(|e| e.to_string()).collect(),
+                own: sender == "alice",
+            },
+        };
+        assert!(h.react(&react("carol", &["🎂"])).unwrap());
+        assert!(h.react(&react("alice", &["👍", "🎂"])).unwrap());
+        assert!(
+            !h.react(&react("alice", &["👍", "🎂"])).unwrap(),
+            "unchanged"
+        );
+        assert!(h.react(&react("carol", &[])).unwrap(), "withdrawn");
+        let r = &h.recent(ROOM, 1).unwrap()[0].meta.reactions;
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].nick.as_str(), r[0].own), ("alice", true));
+        assert_eq!(r[0].emojis, ["👍", "🎂"]);
+        // By the id too (a room without stanza-ids); not another line's.
+        let mut by_id = react("dave", &["🐢"]);
+        by_id.target = "id-s1".into();
+        assert!(h.react(&by_id).unwrap());
+        by_id.target = "s9".into();
+        assert!(!h.react(&by_id).unwrap());
+        // Removed: the reactions go with the text, and none come back.
+        assert!(h.remove(&removal("s1", SenderCheck::Any)).unwrap());
+        assert!(h.recent(ROOM, 1).unwrap()[0].meta.reactions.is_empty());
+        assert!(!h.react(&react("carol", &["🎂"])).unwrap());
+        // Garbage in the column reads as none.
+        h.conn
+            .execute("UPDATE messages SET reactions = 'not json'", [])
+            .unwrap();
+        assert!(h.recent(ROOM, 1).unwrap()[0].meta.reactions.is_empty());
     }
 
     #[test]

@@ -257,26 +257,30 @@ impl History {
 /// The columns [`row_to_message`] reads, in its order (`prefix`: a table
 /// alias and its dot, or nothing).
 pub(super) fn message_columns(prefix: &str) -> String {
-    [
-        "stanza_id",
-        "message_id",
-        "time_ms",
-        "nick",
-        "body",
-        "own",
-        "private",
-        "edited",
-        "occupant_id",
-        "reply_id",
-        "reply_to",
-        "reply_quote",
-        "removed",
-        "removed_by",
-        "removed_reason",
-    ]
-    .map(|c| format!("{prefix}{c}"))
-    .join(", ")
+    MESSAGE_COLUMNS.map(|c| format!("{prefix}{c}")).join(", ")
 }
+
+/// What [`row_to_message`] reads; a query's own columns come after them,
+/// from index [`MESSAGE_COLUMN_COUNT`].
+const MESSAGE_COLUMNS: [&str; 16] = [
+    "stanza_id",
+    "message_id",
+    "time_ms",
+    "nick",
+    "body",
+    "own",
+    "private",
+    "edited",
+    "occupant_id",
+    "reply_id",
+    "reply_to",
+    "reply_quote",
+    "removed",
+    "removed_by",
+    "removed_reason",
+    "reactions",
+];
+pub(super) const MESSAGE_COLUMN_COUNT: usize = MESSAGE_COLUMNS.len();
 
 /// An archive as the first confab wrote it (no later column), holding
 /// bob's "old" (stanza-id `s1`, id `m1`) in `r@conference.localhost`:
@@ -313,7 +317,7 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
             })),
             None => None,
         },
-        reactions: Vec::new(),
+        reactions: fasten::reactions_of(row.get(15)?),
         removed: if removed {
             Some(Box::new(crate::store::Removed {
                 by: row.get(13)?,

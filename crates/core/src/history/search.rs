@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::{History, HistoryError, message_columns, row_to_message};
+use super::{History, HistoryError, MESSAGE_COLUMN_COUNT, message_columns, row_to_message};
 use crate::store::Message;
 
 /// Results of one `/find` at most.
@@ -99,7 +99,7 @@ impl History {
             |row| {
                 Ok(Found {
                     message: row_to_message(row)?,
-                    conversation: row.get(15)?,
+                    conversation: row.get(MESSAGE_COLUMN_COUNT)?,
                 })
             },
         )?;

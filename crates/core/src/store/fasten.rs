@@ -25,6 +25,17 @@ pub struct Removal {
     pub removed: Removed,
 }
 
+/// A sender's reactions for the archive to keep (`History::react`),
+/// whether or not the line is still in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionWrite {
+    pub conversation: BareJid,
+    /// The reference: a room's stanza-id (else id), a chat's id.
+    pub target: String,
+    pub room: bool,
+    pub who: Reacted,
+}
+
 /// Whose line a removal may touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SenderCheck {
@@ -45,6 +56,7 @@ struct Target<'s> {
     log: &'s mut MessageLog,
     journal: &'s mut Vec<(BareJid, Message)>,
     removals: &'s mut Vec<Removal>,
+    reaction_writes: &'s mut Vec<ReactionWrite>,
     conv: BareJid,
     room: bool,
     /// The sender's name: nick in a room, bare JID in a chat.
@@ -66,6 +78,7 @@ impl Store {
                 log: &mut r.messages,
                 journal: &mut self.journal,
                 removals: &mut self.removals,
+                reaction_writes: &mut self.reaction_writes,
                 conv: room,
                 room: true,
                 sender,
@@ -85,6 +98,7 @@ impl Store {
             log: &mut c.messages,
             journal: &mut self.journal,
             removals: &mut self.removals,
+            reaction_writes: &mut self.reaction_writes,
             sender: if own {
                 account.to_string()
             } else {
@@ -104,9 +118,6 @@ impl Store {
         if t.room && t.sender.is_empty() {
             return;
         }
-        let Some(at) = t.log.find_ref(&r.target, t.room) else {
-            return;
-        };
         // Tell senders apart as XEP-0444 says: occupant-id where the room
         // gives one, else the nick; in a chat the bare JID.
         let key = match (&r.occupant_id, t.room) {
@@ -118,6 +129,16 @@ impl Store {
             nick: t.sender.clone(),
             emojis: r.emojis.clone(),
             own: t.own,
+        };
+        // The archive keeps them too, for lines it holds beyond memory.
+        t.reaction_writes.push(ReactionWrite {
+            conversation: t.conv.clone(),
+            target: r.target.clone(),
+            room: t.room,
+            who: who.clone(),
+        });
+        let Some(at) = t.log.find_ref(&r.target, t.room) else {
+            return;
         };
         let Fastened::Done(m) = t.log.react(at, who) else {
             return;

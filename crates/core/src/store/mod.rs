@@ -30,14 +30,14 @@ pub use bookmarks::{BookmarkItem, Bookmarks};
 pub use calls::{Call, CallState, Calls};
 pub use contacts::{ContactItem, Contacts, PublishState, Publishing, RequestItem};
 pub use event::{Event, FoundLine, LeftKind, OccupantAction, ReactionCount, ReplyTo};
-pub use fasten::{Removal, SenderCheck};
+pub use fasten::{ReactionWrite, Removal, SenderCheck};
 pub use ignore::{IgnoreEntry, Ignores, MAX_IGNORED};
 pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
     JoinState, Kind, MAX_REACTORS, Message, MessageLog, Meta, Occupant, Occupants, Protocol,
     Reacted, Removed, Room, SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES,
-    WINDOW_BYTES, WINDOW_LINES,
+    WINDOW_BYTES, WINDOW_LINES, set_reactions,
 };
 pub use typing::{ChatState, Typing, Typist};
 
@@ -216,6 +216,8 @@ pub struct Store {
     journal: Vec<(BareJid, Message)>,
     /// Removals since the last [`Store::take_removals`] (for the archive).
     removals: Vec<fasten::Removal>,
+    /// Reactions since the last [`Store::take_reaction_writes`].
+    reaction_writes: Vec<ReactionWrite>,
     /// Conversations a message opened since the last
     /// [`Store::take_opened`] (their archive is loaded by the app).
     opened: Vec<BareJid>,
@@ -258,6 +260,7 @@ impl Store {
             errors: VecDeque::new(),
             journal: Vec::new(),
             removals: Vec::new(),
+            reaction_writes: Vec::new(),
             opened: Vec::new(),
             invitations: Invitations::new(),
             bookmarks: Bookmarks::new(),
@@ -279,6 +282,12 @@ impl Store {
     /// (after [`Store::take_journal`]).
     pub fn take_removals(&mut self) -> Vec<Removal> {
         std::mem::take(&mut self.removals)
+    }
+
+    /// Reactions since the last call, for the archive (after
+    /// [`Store::take_journal`]).
+    pub fn take_reaction_writes(&mut self) -> Vec<ReactionWrite> {
+        std::mem::take(&mut self.reaction_writes)
     }
 
     pub fn room(&self, jid: &BareJid) -> Option<&Room> {

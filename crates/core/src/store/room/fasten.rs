@@ -25,7 +25,7 @@ pub struct Meta {
 }
 
 /// One sender's reactions to a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reacted {
     /// Who, as the XEP says to tell senders apart: the occupant-id in a
     /// room that gives one, else the nick; the bare JID in a chat.
@@ -35,6 +35,22 @@ pub struct Reacted {
     pub emojis: Vec<String>,
     /// Ours.
     pub own: bool,
+}
+
+/// A sender's reactions to a line now are `who.emojis` (empty: none):
+/// they replace what that sender had; a new sender past
+/// [`MAX_REACTORS`] is not kept. Returns whether the list changed.
+pub fn set_reactions(list: &mut Vec<Reacted>, who: Reacted) -> bool {
+    match list.iter().position(|r| r.sender == who.sender) {
+        Some(i) if list[i].emojis == who.emojis => return false,
+        Some(i) if who.emojis.is_empty() => {
+            list.remove(i);
+        }
+        Some(i) => list[i] = who,
+        None if who.emojis.is_empty() || list.len() >= MAX_REACTORS => return false,
+        None => list.push(who),
+    }
+    true
 }
 
 /// How a line was removed.
@@ -126,17 +142,8 @@ impl MessageLog {
             return Fastened::Unchanged;
         }
         let before = m.weight();
-        let list = &mut m.meta.reactions;
-        match list.iter().position(|r| r.sender == who.sender) {
-            Some(i) if list[i].emojis == who.emojis => return Fastened::Unchanged,
-            Some(i) if who.emojis.is_empty() => {
-                list.remove(i);
-            }
-            Some(i) => list[i] = who,
-            None if who.emojis.is_empty() || list.len() >= MAX_REACTORS => {
-                return Fastened::Unchanged;
-            }
-            None => list.push(who),
+        if !set_reactions(&mut m.meta.reactions, who) {
+            return Fastened::Unchanged;
         }
         let done = m.clone();
         self.bytes = self.bytes - before + done.weight();
