@@ -18,8 +18,12 @@ through the libraries' own XML serializer and parser). Requests:
                                     -> remember a peer device's bundle
   {"op": "encrypt", "jid", "device", "text"}
                                     -> {"key", "kex", "iv", "payload"}
+  {"op": "encrypt", "jid", "device", "empty": true}
+                                    -> {"key", "kex"}: an empty OMEMO message
+                                       (key transport / heartbeat)
   {"op": "decrypt", "jid", "device", "key", "kex", "iv", "payload"}
-                                    -> {"text"} or {"error"}
+                                    -> {"text"}, or {"empty": true} without
+                                       "payload"
 
 Every answer has "ok": true, or "ok": false and "error" (a failure to
 decrypt is an answer, not a crash).
@@ -149,7 +153,10 @@ class Peer:
 
     async def op_encrypt(self, req):
         key = (req["jid"], req["device"])
-        content, plain = await self.backend.encrypt_plaintext(req["text"].encode("utf-8"))
+        if req.get("empty"):
+            content, plain = await self.backend.encrypt_empty()
+        else:
+            content, plain = await self.backend.encrypt_plaintext(req["text"].encode("utf-8"))
         session = self.sessions.get(key)
         if session is None:
             session, encrypted = await self.backend.build_session_active(
@@ -163,7 +170,10 @@ class Peer:
             data = session.key_exchange.serialize(data)
             if FLAVOUR == "oldmemo":
                 data = data[0]
-        answer = {"key": b64(data), "kex": kex, "payload": b64(content.ciphertext)}
+        answer = {"key": b64(data), "kex": kex}
+        if content.empty:
+            return answer
+        answer["payload"] = b64(content.ciphertext)
         if FLAVOUR == "oldmemo":
             answer["iv"] = b64(content.initialization_vector)
         return answer
@@ -193,6 +203,8 @@ class Peer:
                 raise RuntimeError("no session with this device")
             encrypted = EncryptedKeyMaterialImpl.parse(data, key[0], key[1])
             plain = await self.backend.decrypt_key_material(session, encrypted)
+        if "payload" not in req:
+            return {"empty": True}
         if FLAVOUR == "oldmemo":
             content = ContentImpl(unb64(req["payload"]), unb64(req["iv"]))
         else:

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Version;
 use crate::keys::{IdentityKeyPair, KeyPair};
 use crate::x3dh::{Bundle, own_identity_public};
-use crate::Version;
 
 #[derive(Clone, Serialize, Deserialize)]
 struct SignedPreKey {
@@ -73,8 +73,17 @@ impl DeviceKeys {
             identity_key: self.identity_public(),
             signed_prekey_id: self.signed_prekey.id,
             signed_prekey: self.signed_prekey.key.public(),
-            signed_prekey_signature: self.signed_prekey.signature.clone().try_into().expect("64 bytes"),
-            prekeys: self.prekeys.iter().map(|(id, k)| (*id, k.public())).collect(),
+            signed_prekey_signature: self
+                .signed_prekey
+                .signature
+                .clone()
+                .try_into()
+                .expect("64 bytes"),
+            prekeys: self
+                .prekeys
+                .iter()
+                .map(|(id, k)| (*id, k.public()))
+                .collect(),
         }
     }
 
@@ -104,7 +113,8 @@ impl DeviceKeys {
     pub fn replenish(&mut self, target: usize) -> usize {
         let mut added = 0;
         while self.prekeys.len() < target {
-            self.prekeys.insert(self.next_prekey_id, KeyPair::generate());
+            self.prekeys
+                .insert(self.next_prekey_id, KeyPair::generate());
             self.next_prekey_id = self.next_prekey_id.wrapping_add(1).max(1);
             added += 1;
         }
@@ -129,11 +139,17 @@ mod tests {
         for version in [Version::Legacy, Version::V2] {
             let mut d = DeviceKeys::generate(version, IdentityKeyPair::generate(), 3);
             d.bundle().verify(version).unwrap();
-            assert_eq!(d.bundle().prekeys.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+            assert_eq!(
+                d.bundle().prekeys.iter().map(|p| p.0).collect::<Vec<_>>(),
+                vec![1, 2, 3]
+            );
             assert!(d.remove_prekey(2));
             assert!(!d.remove_prekey(2));
             assert_eq!(d.replenish(3), 1);
-            assert_eq!(d.bundle().prekeys.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 3, 4]);
+            assert_eq!(
+                d.bundle().prekeys.iter().map(|p| p.0).collect::<Vec<_>>(),
+                vec![1, 3, 4]
+            );
             let old = d.bundle().signed_prekey_id;
             d.rotate_signed_prekey();
             d.bundle().verify(version).unwrap();

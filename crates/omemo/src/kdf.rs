@@ -47,7 +47,9 @@ mod tests {
         hkdf_sha256(&salt, &ikm, &info, &mut okm);
         assert_eq!(
             okm.to_vec(),
-            hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865")
+            hex(
+                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+            )
         );
     }
 

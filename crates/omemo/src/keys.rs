@@ -30,7 +30,9 @@ impl std::fmt::Debug for IdentityKeyPair {
 
 impl IdentityKeyPair {
     pub fn generate() -> Self {
-        Self { seed: random_bytes() }
+        Self {
+            seed: random_bytes(),
+        }
     }
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Self { seed }
@@ -45,11 +47,16 @@ impl IdentityKeyPair {
     /// The Curve25519 public key (OMEMO 0.3's `identityKey`, without the
     /// 0x05 type byte).
     pub fn curve25519_public(&self) -> [u8; 32] {
-        self.signing_key().verifying_key().to_montgomery().to_bytes()
+        self.signing_key()
+            .verifying_key()
+            .to_montgomery()
+            .to_bytes()
     }
     /// The X25519 secret scalar of the same key.
     pub(crate) fn x25519_secret(&self) -> KeyPair {
-        KeyPair { secret: self.signing_key().to_scalar_bytes() }
+        KeyPair {
+            secret: self.signing_key().to_scalar_bytes(),
+        }
     }
     /// An Ed25519 signature (OMEMO 2).
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
@@ -70,7 +77,8 @@ pub fn verify(ed25519_public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -
     let Ok(key) = VerifyingKey::from_bytes(ed25519_public) else {
         return false;
     };
-    key.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
+    key.verify_strict(message, &Signature::from_bytes(signature))
+        .is_ok()
 }
 
 /// Verifies a libsignal/XEdDSA signature made for a Curve25519 key.
@@ -113,7 +121,9 @@ impl std::fmt::Debug for KeyPair {
 
 impl KeyPair {
     pub fn generate() -> Self {
-        Self { secret: random_bytes() }
+        Self {
+            secret: random_bytes(),
+        }
     }
     pub fn public(&self) -> [u8; 32] {
         x25519_dalek::x25519(self.secret, x25519_dalek::X25519_BASEPOINT_BYTES)
@@ -175,7 +185,8 @@ mod tests {
             bob.public(),
             unhex::<32>("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
         );
-        let shared = unhex::<32>("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+        let shared =
+            unhex::<32>("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
         assert_eq!(alice.agree(&bob.public()).unwrap(), shared);
         assert_eq!(bob.agree(&alice.public()).unwrap(), shared);
     }
@@ -198,9 +209,15 @@ mod tests {
             unhex::<32>("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
         );
         assert_eq!(id.x25519_secret().public(), id.curve25519_public());
-        assert_eq!(ed_to_curve(&id.ed25519_public()), Some(id.curve25519_public()));
+        assert_eq!(
+            ed_to_curve(&id.ed25519_public()),
+            Some(id.curve25519_public())
+        );
         let sign = id.ed25519_public()[31] >> 7;
-        assert_eq!(curve_to_ed(&id.curve25519_public(), sign), Some(id.ed25519_public()));
+        assert_eq!(
+            curve_to_ed(&id.curve25519_public(), sign),
+            Some(id.ed25519_public())
+        );
     }
 
     #[test]
@@ -223,6 +240,40 @@ mod tests {
             assert!(verify(&id.ed25519_public(), msg, &id.sign(msg)));
         }
         assert_eq!(signs, [true, true]);
+    }
+
+    /// Signatures made by libxeddsa (python-xeddsa 1.2.0, which python-oldmemo
+    /// uses) with a fixed nonce over 0x05 ‖ 32×0x42, for the clamped private
+    /// keys 0..32 and 100..132, whose Edwards forms have sign 0 and 1:
+    /// XEdDSA proper (sign forced to 0) and libsignal's form as
+    /// python-oldmemo publishes it (the sign bit in byte 63; for sign 0 the
+    /// two are the same).
+    #[test]
+    fn libxeddsa_vectors() {
+        let mut msg = vec![0x05];
+        msg.extend_from_slice(&[0x42; 32]);
+        let cases: [(&str, &str, &str); 2] = [
+            (
+                "8f40c5adb68f25624ae5b214ea767a6ec94d829d3d7b5e1ad1ba6f3e2138285f",
+                "f1f7602c430b0ce9ae9424dfacd50318f273f76927e1dfc078ca7a03d2c99f251a67fd31b0d542a0858105820c3489660b9bb70e2f6a4c2b44732b67661ffb0c",
+                "f1f7602c430b0ce9ae9424dfacd50318f273f76927e1dfc078ca7a03d2c99f251a67fd31b0d542a0858105820c3489660b9bb70e2f6a4c2b44732b67661ffb0c",
+            ),
+            (
+                "7d9c24316539825c1896e57f28197746793ce60cbee3ad47da9d07b85fa55e2a",
+                "ebe813a8041f9847a04e7cadf6b20d8dab396df743f17b72f4fc76a26a9b467fd42fa1161b2a9e4b50b372ac14f58d470e0edbb814e96f77b7e70c0a66abd200",
+                "855a21cf1816b0a55bf33c3efc86fa4eea65836d4ad1ffad8cce35e0ef6246c4a3a2aa5addec2e3c5852ba5cf6494dd86c18cb2accce31e47a2d3f4da540ab89",
+            ),
+        ];
+        for (public, xeddsa, libsignal) in cases {
+            let public = unhex::<32>(public);
+            for sig in [unhex::<64>(xeddsa), unhex::<64>(libsignal)] {
+                assert!(verify_legacy(&public, &msg, &sig));
+                let mut bad = sig;
+                bad[10] ^= 1;
+                assert!(!verify_legacy(&public, &msg, &bad));
+                assert!(!verify_legacy(&public, &msg[1..], &sig));
+            }
+        }
     }
 
     #[test]

@@ -77,7 +77,9 @@ pub enum Error {
     BadSignature,
     #[error("the bundle has no one-time prekey")]
     NoPreKey,
-    #[error("the key exchange names a prekey this device does not have (used already, or never published)")]
+    #[error(
+        "the key exchange names a prekey this device does not have (used already, or never published)"
+    )]
     UnknownPreKey,
     #[error("the key exchange names a signed prekey this device does not have")]
     UnknownSignedPreKey,

@@ -22,10 +22,15 @@ type Aes128Gcm12 = AesGcm<Aes128, aes_gcm::aead::consts::U12>;
 type Aes128Gcm16 = AesGcm<Aes128, aes_gcm::aead::consts::U16>;
 
 pub(crate) fn aes256_cbc_encrypt(key: &[u8; 32], iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
-    cbc::Encryptor::<aes::Aes256>::new(key.into(), iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext)
+    cbc::Encryptor::<aes::Aes256>::new(key.into(), iv.into())
+        .encrypt_padded_vec_mut::<Pkcs7>(plaintext)
 }
 
-pub(crate) fn aes256_cbc_decrypt(key: &[u8; 32], iv: &[u8; 16], ciphertext: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn aes256_cbc_decrypt(
+    key: &[u8; 32],
+    iv: &[u8; 16],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>> {
     cbc::Decryptor::<aes::Aes256>::new(key.into(), iv.into())
         .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
         .map_err(|_| Error::Malformed("the AES-CBC padding is wrong"))
@@ -58,7 +63,11 @@ pub fn encrypt(version: Version, plaintext: &[u8]) -> Encrypted {
             let mut key_material = key.to_vec();
             key_material.extend_from_slice(&tag);
             key.zeroize();
-            Encrypted { iv: iv.to_vec(), ciphertext: sealed, key_material }
+            Encrypted {
+                iv: iv.to_vec(),
+                ciphertext: sealed,
+                key_material,
+            }
         }
         Version::V2 => {
             let mut key: [u8; 32] = random_bytes();
@@ -70,7 +79,11 @@ pub fn encrypt(version: Version, plaintext: &[u8]) -> Encrypted {
             key.zeroize();
             enc.zeroize();
             auth.zeroize();
-            Encrypted { iv: Vec::new(), ciphertext, key_material }
+            Encrypted {
+                iv: Vec::new(),
+                ciphertext,
+                key_material,
+            }
         }
     }
 }
@@ -89,7 +102,12 @@ fn v2_keys(key: &[u8]) -> ([u8; 32], [u8; 32], [u8; 16]) {
 
 /// Decrypts a message body with the key material from this device's key
 /// element.
-pub fn decrypt(version: Version, key_material: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+pub fn decrypt(
+    version: Version,
+    key_material: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>> {
     if ciphertext.len() > MAX_PAYLOAD_BYTES {
         return Err(Error::Malformed("an OMEMO payload is too large"));
     }
@@ -97,12 +115,17 @@ pub fn decrypt(version: Version, key_material: &[u8], iv: &[u8], ciphertext: &[u
         Version::Legacy => {
             // key ‖ tag; some old clients sent a 16-byte IV.
             if key_material.len() != 32 {
-                return Err(Error::Malformed("0.3 key material is not a 16-byte key and a 16-byte tag"));
+                return Err(Error::Malformed(
+                    "0.3 key material is not a 16-byte key and a 16-byte tag",
+                ));
             }
             let (key, tag) = key_material.split_at(16);
             let mut sealed = ciphertext.to_vec();
             sealed.extend_from_slice(tag);
-            let payload = Payload { msg: &sealed, aad: b"" };
+            let payload = Payload {
+                msg: &sealed,
+                aad: b"",
+            };
             let opened = match iv.len() {
                 12 => Aes128Gcm12::new(key.into()).decrypt(Nonce::from_slice(iv), payload),
                 16 => Aes128Gcm16::new(key.into()).decrypt(iv.into(), payload),
@@ -112,7 +135,9 @@ pub fn decrypt(version: Version, key_material: &[u8], iv: &[u8], ciphertext: &[u
         }
         Version::V2 => {
             if key_material.len() != 48 {
-                return Err(Error::Malformed("OMEMO 2 key material is not a 32-byte key and a 16-byte tag"));
+                return Err(Error::Malformed(
+                    "OMEMO 2 key material is not a 32-byte key and a 16-byte tag",
+                ));
             }
             let (key, tag) = key_material.split_at(32);
             let (mut enc, mut auth, iv) = v2_keys(key);
@@ -147,14 +172,23 @@ mod tests {
     fn round_trip_and_tamper_both_versions() {
         for version in [Version::Legacy, Version::V2] {
             let e = encrypt(version, "héllo ✓".as_bytes());
-            assert_eq!(decrypt(version, &e.key_material, &e.iv, &e.ciphertext).unwrap(), "héllo ✓".as_bytes());
+            assert_eq!(
+                decrypt(version, &e.key_material, &e.iv, &e.ciphertext).unwrap(),
+                "héllo ✓".as_bytes()
+            );
             let mut ct = e.ciphertext.clone();
             ct[0] ^= 1;
-            assert_eq!(decrypt(version, &e.key_material, &e.iv, &ct), Err(Error::Authentication));
+            assert_eq!(
+                decrypt(version, &e.key_material, &e.iv, &ct),
+                Err(Error::Authentication)
+            );
             let mut km = e.key_material.clone();
             let last = km.len() - 1;
             km[last] ^= 1;
-            assert_eq!(decrypt(version, &km, &e.iv, &e.ciphertext), Err(Error::Authentication));
+            assert_eq!(
+                decrypt(version, &km, &e.iv, &e.ciphertext),
+                Err(Error::Authentication)
+            );
             assert!(decrypt(version, &km[1..], &e.iv, &e.ciphertext).is_err());
         }
         let e = encrypt(Version::Legacy, b"x");
@@ -169,10 +203,16 @@ mod tests {
         let mut km = vec![0u8; 16];
         km.extend(unhex("ab6e47d42cec13bdf53a67b21257bddf"));
         let ct = unhex("0388dace60b6a392f328c2b971b2fe78");
-        assert_eq!(decrypt(Version::Legacy, &km, &[0u8; 12], &ct).unwrap(), vec![0u8; 16]);
+        assert_eq!(
+            decrypt(Version::Legacy, &km, &[0u8; 12], &ct).unwrap(),
+            vec![0u8; 16]
+        );
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 }

@@ -83,12 +83,20 @@ impl Drop for Ratchet {
     }
 }
 
-fn root_step(version: Version, root: &mut [u8; 32], own: &KeyPair, their: &[u8; 32]) -> Result<Chain> {
+fn root_step(
+    version: Version,
+    root: &mut [u8; 32],
+    own: &KeyPair,
+    their: &[u8; 32],
+) -> Result<Chain> {
     let dh = own.agree(their)?;
     let mut out = [0u8; 64];
     hkdf_sha256(root, &dh, version.root_info(), &mut out);
     root.copy_from_slice(&out[..32]);
-    let chain = Chain { key: out[32..].try_into().expect("32 bytes"), len: 0 };
+    let chain = Chain {
+        key: out[32..].try_into().expect("32 bytes"),
+        len: 0,
+    };
     out.zeroize();
     Ok(chain)
 }
@@ -105,7 +113,11 @@ struct Parsed {
 impl Ratchet {
     /// The initiator's ratchet, from X3DH's secret and the responder's
     /// signed prekey (its first ratchet key).
-    pub fn initiate(version: Version, shared_secret: [u8; 32], their_signed_prekey: [u8; 32]) -> Result<Self> {
+    pub fn initiate(
+        version: Version,
+        shared_secret: [u8; 32],
+        their_signed_prekey: [u8; 32],
+    ) -> Result<Self> {
         let mut root = shared_secret;
         let own = KeyPair::generate();
         let send = root_step(version, &mut root, &own, &their_signed_prekey)?;
@@ -123,7 +135,12 @@ impl Ratchet {
 
     /// The responder's ratchet, from X3DH's secret, its signed prekey and
     /// the ratchet key in the initiator's first message.
-    pub fn respond(version: Version, shared_secret: [u8; 32], signed_prekey: &KeyPair, their_ratchet_pub: [u8; 32]) -> Result<Self> {
+    pub fn respond(
+        version: Version,
+        shared_secret: [u8; 32],
+        signed_prekey: &KeyPair,
+        their_ratchet_pub: [u8; 32],
+    ) -> Result<Self> {
         let mut root = shared_secret;
         let recv = root_step(version, &mut root, signed_prekey, &their_ratchet_pub)?;
         let own = KeyPair::generate();
@@ -154,7 +171,11 @@ impl Ratchet {
     /// OMEMOAuthenticatedMessage. `identities` are the two identity keys in
     /// the order this version's MAC takes them.
     pub fn encrypt(&mut self, plaintext: &[u8], identities: &[u8]) -> Vec<u8> {
-        let header = Header { ratchet_pub: self.own.public(), pn: self.prev_send, n: self.send.len };
+        let header = Header {
+            ratchet_pub: self.own.public(),
+            pn: self.prev_send,
+            n: self.send.len,
+        };
         let mut message_key = self.send.step();
         let (mut enc, mut auth, iv) = message_keys(self.version, &message_key);
         message_key.zeroize();
@@ -176,10 +197,19 @@ impl Ratchet {
                 msg
             }
             Version::V2 => {
-                let msg = V2Message { n: header.n, pn: header.pn, dh_pub: header.ratchet_pub.to_vec(), ciphertext: Some(ciphertext) }
-                    .encode_to_vec();
+                let msg = V2Message {
+                    n: header.n,
+                    pn: header.pn,
+                    dh_pub: header.ratchet_pub.to_vec(),
+                    ciphertext: Some(ciphertext),
+                }
+                .encode_to_vec();
                 let mac = hmac_sha256(&auth, &[identities, &msg]);
-                V2AuthenticatedMessage { mac: mac[..self.version.mac_len()].to_vec(), message: msg }.encode_to_vec()
+                V2AuthenticatedMessage {
+                    mac: mac[..self.version.mac_len()].to_vec(),
+                    message: msg,
+                }
+                .encode_to_vec()
             }
         };
         auth.zeroize();
@@ -191,7 +221,11 @@ impl Ratchet {
     pub fn decrypt(&mut self, message: &[u8], identities: &[u8]) -> Result<Vec<u8>> {
         let parsed = parse(self.version, message)?;
         let h = parsed.header;
-        if let Some(i) = self.skipped.iter().position(|k| k.ratchet_pub == h.ratchet_pub && k.n == h.n) {
+        if let Some(i) = self
+            .skipped
+            .iter()
+            .position(|k| k.ratchet_pub == h.ratchet_pub && k.n == h.n)
+        {
             let plaintext = open(self.version, &self.skipped[i].key, &parsed, identities)?;
             self.skipped.remove(i);
             return Ok(plaintext);
@@ -222,25 +256,40 @@ impl Ratchet {
                 if num <= MAX_SKIP {
                     for _ in 0..num {
                         let n = recv.len;
-                        skipped.push(SkippedKey { ratchet_pub: self.their, n, key: recv.step() });
+                        skipped.push(SkippedKey {
+                            ratchet_pub: self.their,
+                            n,
+                            key: recv.step(),
+                        });
                     }
                 }
             }
             self.their = h.ratchet_pub;
-            self.recv = Some(root_step(self.version, &mut self.root, &self.own, &self.their)?);
+            self.recv = Some(root_step(
+                self.version,
+                &mut self.root,
+                &self.own,
+                &self.their,
+            )?);
             self.own = KeyPair::generate();
             self.prev_send = self.send.len;
             self.send = root_step(self.version, &mut self.root, &self.own, &self.their)?;
         }
         let their = self.their;
-        let recv = self.recv.as_mut().ok_or(Error::Malformed("a message on a chain that was never opened"))?;
+        let recv = self.recv.as_mut().ok_or(Error::Malformed(
+            "a message on a chain that was never opened",
+        ))?;
         let num = h.n.saturating_sub(recv.len);
         if num > MAX_SKIP {
             return Err(Error::TooManySkipped(MAX_SKIP));
         }
         for _ in 0..num {
             let n = recv.len;
-            skipped.push(SkippedKey { ratchet_pub: their, n, key: recv.step() });
+            skipped.push(SkippedKey {
+                ratchet_pub: their,
+                n,
+                key: recv.step(),
+            });
         }
         if h.n < recv.len {
             return Err(Error::Duplicate);
@@ -251,7 +300,12 @@ impl Ratchet {
 
 fn message_keys(version: Version, message_key: &[u8; 32]) -> ([u8; 32], [u8; 32], [u8; 16]) {
     let mut out = [0u8; 80];
-    hkdf_sha256(&[0u8; 32], message_key, version.message_key_info(), &mut out);
+    hkdf_sha256(
+        &[0u8; 32],
+        message_key,
+        version.message_key_info(),
+        &mut out,
+    );
     let keys = (
         out[..32].try_into().expect("32 bytes"),
         out[32..64].try_into().expect("32 bytes"),
@@ -271,11 +325,17 @@ fn parse(version: Version, message: &[u8]) -> Result<Parsed> {
             }
             let (authenticated, mac) = message.split_at(message.len() - mac_len);
             if authenticated[0] != wire::LEGACY_VERSION_BYTE {
-                return Err(Error::Malformed("a 0.3 message has an unknown version byte"));
+                return Err(Error::Malformed(
+                    "a 0.3 message has an unknown version byte",
+                ));
             }
             let m: LegacyMessage = wire::decode(&authenticated[1..])?;
             Ok(Parsed {
-                header: Header { ratchet_pub: wire::parse_legacy_public(&m.dh_pub)?, pn: m.pn, n: m.n },
+                header: Header {
+                    ratchet_pub: wire::parse_legacy_public(&m.dh_pub)?,
+                    pn: m.pn,
+                    n: m.n,
+                },
                 authenticated: authenticated.to_vec(),
                 mac: mac.to_vec(),
                 ciphertext: m.ciphertext.unwrap_or_default(),
@@ -288,7 +348,11 @@ fn parse(version: Version, message: &[u8]) -> Result<Parsed> {
             }
             let m: V2Message = wire::decode(&outer.message)?;
             Ok(Parsed {
-                header: Header { ratchet_pub: wire::parse_public(version, &m.dh_pub)?, pn: m.pn, n: m.n },
+                header: Header {
+                    ratchet_pub: wire::parse_public(version, &m.dh_pub)?,
+                    pn: m.pn,
+                    n: m.n,
+                },
                 authenticated: outer.message,
                 mac: outer.mac,
                 ciphertext: m.ciphertext.unwrap_or_default(),
@@ -303,7 +367,12 @@ pub fn peek_header(version: Version, message: &[u8]) -> Result<Header> {
     parse(version, message).map(|p| p.header)
 }
 
-fn open(version: Version, message_key: &[u8; 32], parsed: &Parsed, identities: &[u8]) -> Result<Vec<u8>> {
+fn open(
+    version: Version,
+    message_key: &[u8; 32],
+    parsed: &Parsed,
+    identities: &[u8],
+) -> Result<Vec<u8>> {
     let (mut enc, mut auth, iv) = message_keys(version, message_key);
     let mac = hmac_sha256(&auth, &[identities, &parsed.authenticated]);
     auth.zeroize();

@@ -107,7 +107,10 @@ fn skipped_keys_are_bounded() {
         let (mut a, mut b, ids) = pair(v);
         // More than MAX_SKIP in one message: refused, nothing stored.
         let far: Vec<_> = (0..=MAX_SKIP + 1).map(|_| a.encrypt(b"f", &ids)).collect();
-        assert_eq!(b.decrypt(far.last().unwrap(), &ids), Err(Error::TooManySkipped(MAX_SKIP)));
+        assert_eq!(
+            b.decrypt(far.last().unwrap(), &ids),
+            Err(Error::TooManySkipped(MAX_SKIP))
+        );
         assert_eq!(b.skipped_keys(), 0);
         // Exactly MAX_SKIP is fine.
         assert_eq!(b.decrypt(&far[MAX_SKIP as usize], &ids).unwrap(), b"f");
@@ -120,7 +123,10 @@ fn skipped_keys_are_bounded() {
             b.decrypt(burst.last().unwrap(), &ids).unwrap();
         }
         assert_eq!(b.skipped_keys(), MAX_SKIPPED_KEYS);
-        assert!(b.decrypt(&far[0], &ids).is_err(), "the oldest skipped key was dropped");
+        assert!(
+            b.decrypt(&far[0], &ids).is_err(),
+            "the oldest skipped key was dropped"
+        );
     }
 }
 

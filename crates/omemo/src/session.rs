@@ -33,7 +33,9 @@ impl KeyExchange {
         match version {
             Version::Legacy => {
                 let [wire::LEGACY_VERSION_BYTE, rest @ ..] = bytes else {
-                    return Err(Error::Malformed("a 0.3 key exchange has an unknown version byte"));
+                    return Err(Error::Malformed(
+                        "a 0.3 key exchange has an unknown version byte",
+                    ));
                 };
                 let k: LegacyKeyExchange = wire::decode(rest)?;
                 Ok(Self {
@@ -147,11 +149,18 @@ impl Session {
     pub fn accept(own: &mut DeviceKeys, kex: &KeyExchange) -> Result<(Self, Vec<u8>)> {
         let version = own.version();
         let h = &kex.header;
-        let signed_prekey = own.signed_prekey(h.signed_prekey_id).ok_or(Error::UnknownSignedPreKey)?;
+        let signed_prekey = own
+            .signed_prekey(h.signed_prekey_id)
+            .ok_or(Error::UnknownSignedPreKey)?;
         let prekey = own.prekey(h.prekey_id).ok_or(Error::UnknownPreKey)?;
         let agreement = x3dh::respond(version, own.identity(), signed_prekey, prekey, h)?;
         let first = peek_header(version, &kex.message)?;
-        let ratchet = Ratchet::respond(version, agreement.shared_secret, signed_prekey, first.ratchet_pub)?;
+        let ratchet = Ratchet::respond(
+            version,
+            agreement.shared_secret,
+            signed_prekey,
+            first.ratchet_pub,
+        )?;
         let mut session = Self {
             version,
             initiation: Initiation::Passive,
@@ -206,10 +215,19 @@ impl Session {
         let identities = self.identities(true);
         let message = self.ratchet.encrypt(key_material, &identities);
         if self.initiation == Initiation::Active && !self.confirmed {
-            let kex = KeyExchange { header: self.key_exchange.clone(), message };
-            return Ok(KeyElement { data: kex.encode(self.version)?, key_exchange: true });
+            let kex = KeyExchange {
+                header: self.key_exchange.clone(),
+                message,
+            };
+            return Ok(KeyElement {
+                data: kex.encode(self.version)?,
+                key_exchange: true,
+            });
         }
-        Ok(KeyElement { data: message, key_exchange: false })
+        Ok(KeyElement {
+            data: message,
+            key_exchange: false,
+        })
     }
 
     /// Decrypts the key material of a ratchet message from this device.

@@ -37,7 +37,10 @@ fn key_exchange_until_answered_then_plain_messages() {
         // The repeated key exchange belongs to the same session.
         let kex2 = KeyExchange::parse(v, &k2.data).unwrap();
         assert!(b.built_from(&kex2));
-        assert_eq!(Session::accept(&mut bob, &kex2).err(), Some(Error::UnknownPreKey));
+        assert_eq!(
+            Session::accept(&mut bob, &kex2).err(),
+            Some(Error::UnknownPreKey)
+        );
         assert_eq!(open(v, &b.decrypt(&kex2.message).unwrap(), &e2), "again");
         // A replayed key exchange shows nothing twice.
         assert_eq!(b.decrypt(&kex1.message).err(), Some(Error::Duplicate));
@@ -61,10 +64,16 @@ fn a_key_exchange_for_someone_else_fails_and_keeps_the_prekey() {
         let mut kex = KeyExchange::parse(v, &k.data).unwrap();
         // Claim another identity: the MAC over the identities fails.
         kex.header.identity_key = device(v).identity_public();
-        assert_eq!(Session::accept(&mut bob, &kex).err(), Some(Error::Authentication));
+        assert_eq!(
+            Session::accept(&mut bob, &kex).err(),
+            Some(Error::Authentication)
+        );
         assert_eq!(bob.prekey_count(), 5);
         kex.header.signed_prekey_id = 99;
-        assert_eq!(Session::accept(&mut bob, &kex).err(), Some(Error::UnknownSignedPreKey));
+        assert_eq!(
+            Session::accept(&mut bob, &kex).err(),
+            Some(Error::UnknownSignedPreKey)
+        );
         assert!(KeyExchange::parse(v, &k.data[1..]).is_err() || v == Version::V2);
     }
 }

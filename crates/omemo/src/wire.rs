@@ -101,7 +101,9 @@ pub fn parse_legacy_public(bytes: &[u8]) -> Result<[u8; 32]> {
     match bytes {
         [LEGACY_KEY_TYPE, rest @ ..] if rest.len() == 32 => Ok(rest.try_into().expect("32 bytes")),
         _ if bytes.len() == 32 => Ok(bytes.try_into().expect("32 bytes")),
-        _ => Err(Error::Malformed("a public key is not 33 bytes with the 0x05 type")),
+        _ => Err(Error::Malformed(
+            "a public key is not 33 bytes with the 0x05 type",
+        )),
     }
 }
 
@@ -145,12 +147,22 @@ mod tests {
     /// fields are present, fields in tag order.
     #[test]
     fn required_zero_fields_are_encoded() {
-        let m = LegacyMessage { dh_pub: legacy_public(&[1; 32]), n: 0, pn: 0, ciphertext: None };
+        let m = LegacyMessage {
+            dh_pub: legacy_public(&[1; 32]),
+            n: 0,
+            pn: 0,
+            ciphertext: None,
+        };
         let mut expected = vec![0x0a, 33, 0x05];
         expected.extend_from_slice(&[1; 32]);
         expected.extend_from_slice(&[0x10, 0, 0x18, 0]);
         assert_eq!(m.encode_to_vec(), expected);
-        let v2 = V2Message { n: 1, pn: 2, dh_pub: vec![7; 32], ciphertext: Some(vec![9]) };
+        let v2 = V2Message {
+            n: 1,
+            pn: 2,
+            dh_pub: vec![7; 32],
+            ciphertext: Some(vec![9]),
+        };
         let bytes = v2.encode_to_vec();
         assert_eq!(&bytes[..6], &[0x08, 1, 0x10, 2, 0x1a, 32]);
         assert_eq!(decode::<V2Message>(&bytes).unwrap(), v2);
@@ -158,7 +170,10 @@ mod tests {
 
     #[test]
     fn public_key_encodings() {
-        assert_eq!(parse_legacy_public(&legacy_public(&[3; 32])).unwrap(), [3; 32]);
+        assert_eq!(
+            parse_legacy_public(&legacy_public(&[3; 32])).unwrap(),
+            [3; 32]
+        );
         assert_eq!(parse_legacy_public(&[3; 32]).unwrap(), [3; 32]);
         assert!(parse_legacy_public(&[6; 33]).is_err());
         assert!(parse_public(Version::V2, &[1; 33]).is_err());

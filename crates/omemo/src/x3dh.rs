@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{self, IdentityKeyPair, KeyPair};
 use crate::kdf::hkdf_sha256;
+use crate::keys::{self, IdentityKeyPair, KeyPair};
 use crate::wire;
 use crate::{Error, Result, Version};
 
@@ -43,14 +43,20 @@ impl Bundle {
     pub fn verify(&self, version: Version) -> Result<()> {
         let msg = Self::signed_message(version, &self.signed_prekey);
         let ok = match version {
-            Version::Legacy => keys::verify_legacy(&self.identity_key, &msg, &self.signed_prekey_signature),
+            Version::Legacy => {
+                keys::verify_legacy(&self.identity_key, &msg, &self.signed_prekey_signature)
+            }
             Version::V2 => keys::verify(&self.identity_key, &msg, &self.signed_prekey_signature),
         };
         if ok { Ok(()) } else { Err(Error::BadSignature) }
     }
 
     /// Signs `signed_prekey` as the version asks.
-    pub(crate) fn sign(version: Version, identity: &IdentityKeyPair, signed_prekey: &[u8; 32]) -> [u8; 64] {
+    pub(crate) fn sign(
+        version: Version,
+        identity: &IdentityKeyPair,
+        signed_prekey: &[u8; 32],
+    ) -> [u8; 64] {
         let msg = Self::signed_message(version, signed_prekey);
         match version {
             Version::Legacy => identity.sign_legacy(&msg),
@@ -71,7 +77,8 @@ pub fn own_identity_public(version: Version, identity: &IdentityKeyPair) -> [u8;
 fn identity_curve(version: Version, identity_key: &[u8; 32]) -> Result<[u8; 32]> {
     match version {
         Version::Legacy => Ok(*identity_key),
-        Version::V2 => keys::ed_to_curve(identity_key).ok_or(Error::Malformed("an identity key is not an Ed25519 point")),
+        Version::V2 => keys::ed_to_curve(identity_key)
+            .ok_or(Error::Malformed("an identity key is not an Ed25519 point")),
     }
 }
 
@@ -112,7 +119,11 @@ fn associated_data(version: Version, initiator: &[u8; 32], responder: &[u8; 32])
 
 /// The initiator's side: verifies the bundle, picks one of its prekeys at
 /// random and agrees on the shared secret.
-pub fn initiate(version: Version, identity: &IdentityKeyPair, bundle: &Bundle) -> Result<(Agreement, KeyExchangeHeader)> {
+pub fn initiate(
+    version: Version,
+    identity: &IdentityKeyPair,
+    bundle: &Bundle,
+) -> Result<(Agreement, KeyExchangeHeader)> {
     bundle.verify(version)?;
     if bundle.prekeys.is_empty() {
         return Err(Error::NoPreKey);
@@ -155,7 +166,11 @@ pub fn respond(
     let dh4 = prekey.agree(&header.ephemeral_key)?;
     Ok(Agreement {
         shared_secret: derive(version, &[dh1, dh2, dh3, dh4]),
-        associated_data: associated_data(version, &header.identity_key, &own_identity_public(version, identity)),
+        associated_data: associated_data(
+            version,
+            &header.identity_key,
+            &own_identity_public(version, identity),
+        ),
     })
 }
 
@@ -166,7 +181,8 @@ mod sig_bytes {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let v: Vec<u8> = Deserialize::deserialize(d)?;
-        v.try_into().map_err(|_| serde::de::Error::custom("a signature is 64 bytes"))
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom("a signature is 64 bytes"))
     }
 }
 
@@ -198,10 +214,16 @@ mod tests {
             let bob = DeviceKeys::generate(version, IdentityKeyPair::generate(), 1);
             let mut bundle = bob.bundle();
             bundle.signed_prekey[0] ^= 1;
-            assert_eq!(initiate(version, &IdentityKeyPair::generate(), &bundle).err(), Some(Error::BadSignature));
+            assert_eq!(
+                initiate(version, &IdentityKeyPair::generate(), &bundle).err(),
+                Some(Error::BadSignature)
+            );
             let mut empty = bob.bundle();
             empty.prekeys.clear();
-            assert_eq!(initiate(version, &IdentityKeyPair::generate(), &empty).err(), Some(Error::NoPreKey));
+            assert_eq!(
+                initiate(version, &IdentityKeyPair::generate(), &empty).err(),
+                Some(Error::NoPreKey)
+            );
         }
     }
 }

@@ -25,7 +25,9 @@ fn workspace() -> PathBuf {
 }
 
 fn python() -> PathBuf {
-    let venv = std::env::var_os("CONFAB_PY_VENV").map(PathBuf::from).unwrap_or_else(|| workspace().join("target/py"));
+    let venv = std::env::var_os("CONFAB_PY_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/py"));
     let python = venv.join("bin/python");
     assert!(
         python.exists(),
@@ -58,7 +60,11 @@ impl Peer {
             .expect("start the Python peer");
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self { child, stdin, stdout }
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     /// One request, one answer. `Err` is the peer's refusal.
@@ -68,9 +74,16 @@ impl Peer {
         let mut line = String::new();
         // The peer answers every request (a failure is an answer); EOF
         // means it died, and its stderr is in the test output.
-        assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the Python peer exited");
+        assert!(
+            self.stdout.read_line(&mut line).unwrap() > 0,
+            "the Python peer exited"
+        );
         let answer: Value = serde_json::from_str(&line).unwrap();
-        if answer["ok"] == true { Ok(answer) } else { Err(answer["error"].as_str().unwrap_or("").to_owned()) }
+        if answer["ok"] == true {
+            Ok(answer)
+        } else {
+            Err(answer["error"].as_str().unwrap_or("").to_owned())
+        }
     }
 }
 
@@ -135,7 +148,12 @@ impl Rust {
                 break id;
             }
         };
-        Self { version, device_id, keys: DeviceKeys::generate(version, identity, 10), session: None }
+        Self {
+            version,
+            device_id,
+            keys: DeviceKeys::generate(version, identity, 10),
+            session: None,
+        }
     }
 
     fn introduce(&self, py: &mut Peer) {
@@ -146,7 +164,12 @@ impl Rust {
     /// A message as the Python peer would put it in a stanza.
     fn send(&mut self, text: &str) -> Value {
         let e = payload::encrypt(self.version, text.as_bytes());
-        let key = self.session.as_mut().unwrap().encrypt(&e.key_material).unwrap();
+        let key = self
+            .session
+            .as_mut()
+            .unwrap()
+            .encrypt(&e.key_material)
+            .unwrap();
         json!({
             "op": "decrypt", "jid": RUST_JID, "device": self.device_id,
             "key": b64(&key.data), "kex": key.key_exchange,
@@ -154,8 +177,32 @@ impl Rust {
         })
     }
 
+    /// An empty OMEMO message (key transport, heartbeat): a key element and
+    /// no payload.
+    fn send_empty(&mut self) -> Value {
+        let key = self
+            .session
+            .as_mut()
+            .unwrap()
+            .encrypt(&payload::empty_key_material(self.version))
+            .unwrap();
+        json!({"op": "decrypt", "jid": RUST_JID, "device": self.device_id, "key": b64(&key.data), "kex": key.key_exchange})
+    }
+
     /// Reads a message from the Python peer, as the XMPP layer will.
     fn receive(&mut self, m: &Value) -> Result<String, Error> {
+        let key_material = self.receive_key(m)?;
+        let iv = if m["iv"].is_string() {
+            unb64(&m["iv"])
+        } else {
+            Vec::new()
+        };
+        let body = payload::decrypt(self.version, &key_material, &iv, &unb64(&m["payload"]))?;
+        Ok(String::from_utf8(body).unwrap())
+    }
+
+    /// The key material of this device's key element.
+    fn receive_key(&mut self, m: &Value) -> Result<Vec<u8>, Error> {
         let data = unb64(&m["key"]);
         let key_material = if m["kex"] == true {
             let kex = KeyExchange::parse(self.version, &data)?;
@@ -168,20 +215,23 @@ impl Rust {
                 }
             }
         } else {
-            self.session.as_mut().ok_or(Error::Malformed("no session"))?.decrypt(&data)?
+            self.session
+                .as_mut()
+                .ok_or(Error::Malformed("no session"))?
+                .decrypt(&data)?
         };
-        let iv = if m["iv"].is_string() { unb64(&m["iv"]) } else { Vec::new() };
-        let body = payload::decrypt(self.version, &key_material, &iv, &unb64(&m["payload"]))?;
-        Ok(String::from_utf8(body).unwrap())
+        Ok(key_material)
     }
 }
 
 fn py_send(py: &mut Peer, to: &Rust, text: &str) -> Value {
-    py.ask(json!({"op": "encrypt", "jid": RUST_JID, "device": to.device_id, "text": text})).unwrap()
+    py.ask(json!({"op": "encrypt", "jid": RUST_JID, "device": to.device_id, "text": text}))
+        .unwrap()
 }
 
 fn py_receive(py: &mut Peer, m: &Value) -> Result<String, String> {
-    py.ask(m.clone()).map(|a| a["text"].as_str().unwrap().to_owned())
+    py.ask(m.clone())
+        .map(|a| a["text"].as_str().unwrap().to_owned())
 }
 
 fn flip(m: &Value, field: &str, byte: usize) -> Value {
@@ -234,10 +284,22 @@ fn python_initiates(version: Version) {
     // Python refuses a replay and a message altered in transit.
     let e = rust.send("once only");
     assert_eq!(py_receive(&mut py, &e).unwrap(), "once only");
-    assert!(py_receive(&mut py, &e).is_err(), "python decrypted a replay");
+    assert!(
+        py_receive(&mut py, &e).is_err(),
+        "python decrypted a replay"
+    );
     let f = rust.send("tampered");
     assert!(py_receive(&mut py, &flip(&f, "payload", 0)).is_err());
     assert!(py_receive(&mut py, &flip(&f, "key", 40)).is_err());
+    // Empty messages (key transport, heartbeat) both ways move the ratchet.
+    let empty = py
+        .ask(json!({"op": "encrypt", "jid": RUST_JID, "device": rust.device_id, "empty": true}))
+        .unwrap();
+    assert!(empty.get("payload").is_none());
+    let km = rust.receive_key(&empty).unwrap();
+    assert_eq!(km.len(), if version == Version::Legacy { 16 } else { 32 });
+    let empty = rust.send_empty();
+    assert_eq!(py.ask(empty).unwrap()["empty"], true);
     // The session survives a serialization on the Rust side.
     let s = rust.session.take().unwrap();
     rust.session = Some(serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap());
@@ -253,16 +315,24 @@ fn rust_initiates(version: Version) {
     let mut rust = Rust::new(version, 2, 0);
     rust.introduce(&mut py);
     let bundle = bundle_from_json(version, &py.ask(json!({"op": "bundle"})).unwrap()["bundle"]);
-    bundle.verify(version).expect("the Python bundle's signature verifies");
+    bundle
+        .verify(version)
+        .expect("the Python bundle's signature verifies");
     let mut forged = bundle.clone();
     forged.signed_prekey_signature[0] ^= 1;
-    assert_eq!(Session::initiate(&rust.keys, &forged).err(), Some(Error::BadSignature));
+    assert_eq!(
+        Session::initiate(&rust.keys, &forged).err(),
+        Some(Error::BadSignature)
+    );
     rust.session = Some(Session::initiate(&rust.keys, &bundle).unwrap());
 
     let m1 = rust.send("hello python, from rust");
     let m2 = rust.send("second before any answer");
     assert_eq!(m1["kex"], true);
-    assert_eq!(py_receive(&mut py, &m2).unwrap(), "second before any answer");
+    assert_eq!(
+        py_receive(&mut py, &m2).unwrap(),
+        "second before any answer"
+    );
     assert_eq!(py_receive(&mut py, &m1).unwrap(), "hello python, from rust");
     let a = py_send(&mut py, &rust, "answer from python");
     assert_eq!(a["kex"], false);
