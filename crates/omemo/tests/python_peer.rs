@@ -1,8 +1,10 @@
 //! confab-omemo against an independent implementation: python-oldmemo and
 //! python-twomemo (the libraries under slixmpp-omemo), driven by
-//! tests/peers/omemo_crypto_peer.py with bundles and key elements as their
-//! XML carries them. Sessions are built both ways for both versions, then
-//! ratchet steps, out-of-order delivery, tampering and replays.
+//! tests/peers/omemo_crypto_peer.py. Bundles and `<encrypted/>` elements
+//! travel as XML: confab-proto's `omemo` builds and reads confab's side, the
+//! libraries' own serializers and schema-validating parsers the other.
+//! Sessions are built both ways for both versions, then ratchet steps,
+//! out-of-order delivery, empty messages, tampering and replays.
 //!
 //! The Python venv comes from `scripts/ensure-deps test` (target/py, or
 //! $CONFAB_PY_VENV).
@@ -11,13 +13,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use confab_omemo::device::DeviceKeys;
 use confab_omemo::keys::IdentityKeyPair;
 use confab_omemo::session::{KeyExchange, Session};
 use confab_omemo::x3dh::Bundle;
 use confab_omemo::{Error, Version, payload, wire};
+use confab_proto::omemo::{self as omemo_xml, Encrypted};
 use serde_json::{Value, json};
 
 fn workspace() -> PathBuf {
@@ -94,41 +95,60 @@ impl Drop for Peer {
     }
 }
 
-fn b64(data: &[u8]) -> String {
-    B64.encode(data)
-}
-fn unb64(v: &Value) -> Vec<u8> {
-    B64.decode(v.as_str().expect("a base64 string")).unwrap()
+/// Serializes an element for the peer.
+fn xml(el: &minidom::Element) -> String {
+    String::from(el)
 }
 
-/// A bundle as the XML elements carry it (0.3's keys with the 0x05 byte).
-fn bundle_json(version: Version, b: &Bundle) -> Value {
-    json!({
-        "ik": b64(&wire::encode_public(version, &b.identity_key)),
-        "spk": b64(&wire::encode_public(version, &b.signed_prekey)),
-        "spk_id": b.signed_prekey_id,
-        "spk_sig": b64(&b.signed_prekey_signature),
-        "prekeys": b.prekeys.iter().map(|(id, k)| json!([id, b64(&wire::encode_public(version, k))])).collect::<Vec<_>>(),
-    })
+fn parse_xml(v: &Value) -> minidom::Element {
+    v.as_str()
+        .expect("an XML string")
+        .parse()
+        .expect("the peer's XML parses")
 }
 
-fn bundle_from_json(version: Version, j: &Value) -> Bundle {
-    let key = |v: &Value| wire::parse_public(version, &unb64(v)).unwrap();
+/// A bundle as confab publishes it (confab-proto's element).
+fn bundle_xml(version: Version, b: &Bundle) -> String {
+    xml(&omemo_xml::bundle_element(
+        omemo_ns(version),
+        &omemo_xml::Bundle {
+            identity_key: wire::encode_public(version, &b.identity_key),
+            signed_prekey_id: b.signed_prekey_id,
+            signed_prekey: wire::encode_public(version, &b.signed_prekey),
+            signed_prekey_signature: b.signed_prekey_signature.to_vec(),
+            prekeys: b
+                .prekeys
+                .iter()
+                .map(|(id, k)| (*id, wire::encode_public(version, k)))
+                .collect(),
+        },
+    ))
+}
+
+/// A bundle the peer published, read as confab will.
+fn bundle_from_xml(version: Version, v: &Value) -> Bundle {
+    let (ns, b) = omemo_xml::parse_bundle(&parse_xml(v)).unwrap();
+    assert_eq!(ns, omemo_ns(version));
+    let key = |k: &[u8]| wire::parse_public(version, k).unwrap();
     Bundle {
-        identity_key: key(&j["ik"]),
-        signed_prekey_id: j["spk_id"].as_u64().unwrap() as u32,
-        signed_prekey: key(&j["spk"]),
-        signed_prekey_signature: unb64(&j["spk_sig"]).try_into().unwrap(),
-        prekeys: j["prekeys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p[0].as_u64().unwrap() as u32, key(&p[1])))
-            .collect(),
+        identity_key: key(&b.identity_key),
+        signed_prekey_id: b.signed_prekey_id,
+        signed_prekey: key(&b.signed_prekey),
+        signed_prekey_signature: b.signed_prekey_signature.try_into().unwrap(),
+        prekeys: b.prekeys.iter().map(|(id, k)| (*id, key(k))).collect(),
+    }
+}
+
+fn omemo_ns(version: Version) -> omemo_xml::Omemo {
+    match version {
+        Version::Legacy => omemo_xml::Omemo::Legacy,
+        Version::V2 => omemo_xml::Omemo::V2,
     }
 }
 
 const RUST_JID: &str = "rust@peer.test";
+const PY_JID: &str = "python@peer.test";
+const PY_DEVICE: u32 = 31337;
 
 /// A confab-side device talking to the Python peer.
 struct Rust {
@@ -157,89 +177,118 @@ impl Rust {
     }
 
     fn introduce(&self, py: &mut Peer) {
-        py.ask(json!({"op": "peer", "jid": RUST_JID, "device": self.device_id, "bundle": bundle_json(self.version, &self.keys.bundle())}))
+        py.ask(json!({"op": "peer", "jid": RUST_JID, "device": self.device_id, "xml": bundle_xml(self.version, &self.keys.bundle())}))
             .unwrap();
     }
 
-    /// A message as the Python peer would put it in a stanza.
-    fn send(&mut self, text: &str) -> Value {
-        let e = payload::encrypt(self.version, text.as_bytes());
+    fn encrypted(
+        &mut self,
+        key_material: &[u8],
+        iv: Vec<u8>,
+        payload: Option<Vec<u8>>,
+    ) -> Encrypted {
         let key = self
             .session
             .as_mut()
             .unwrap()
-            .encrypt(&e.key_material)
+            .encrypt(key_material)
             .unwrap();
-        json!({
-            "op": "decrypt", "jid": RUST_JID, "device": self.device_id,
-            "key": b64(&key.data), "kex": key.key_exchange,
-            "iv": b64(&e.iv), "payload": b64(&e.ciphertext),
-        })
+        Encrypted {
+            omemo: omemo_ns(self.version),
+            sid: self.device_id,
+            keys: vec![omemo_xml::Key {
+                jid: (self.version == Version::V2).then(|| PY_JID.parse().unwrap()),
+                rid: PY_DEVICE,
+                kex: key.key_exchange,
+                data: key.data,
+            }],
+            iv,
+            payload,
+        }
+    }
+
+    /// A message for the Python peer's device.
+    fn send(&mut self, text: &str) -> Encrypted {
+        let e = payload::encrypt(self.version, text.as_bytes());
+        self.encrypted(&e.key_material, e.iv, Some(e.ciphertext))
     }
 
     /// An empty OMEMO message (key transport, heartbeat): a key element and
-    /// no payload.
-    fn send_empty(&mut self) -> Value {
-        let key = self
-            .session
-            .as_mut()
-            .unwrap()
-            .encrypt(&payload::empty_key_material(self.version))
-            .unwrap();
-        json!({"op": "decrypt", "jid": RUST_JID, "device": self.device_id, "key": b64(&key.data), "kex": key.key_exchange})
-    }
-
-    /// Reads a message from the Python peer, as the XMPP layer will.
-    fn receive(&mut self, m: &Value) -> Result<String, Error> {
-        let key_material = self.receive_key(m)?;
-        let iv = if m["iv"].is_string() {
-            unb64(&m["iv"])
+    /// no payload (0.3 still sends an IV).
+    fn send_empty(&mut self) -> Encrypted {
+        let iv = if self.version == Version::Legacy {
+            vec![0; 12]
         } else {
             Vec::new()
         };
-        let body = payload::decrypt(self.version, &key_material, &iv, &unb64(&m["payload"]))?;
+        self.encrypted(&payload::empty_key_material(self.version), iv, None)
+    }
+
+    /// Reads a message from the Python peer, as the XMPP layer will.
+    fn receive(&mut self, m: &Encrypted) -> Result<String, Error> {
+        let key_material = self.receive_key(m)?;
+        let body = payload::decrypt(
+            self.version,
+            &key_material,
+            &m.iv,
+            m.payload.as_deref().unwrap(),
+        )?;
         Ok(String::from_utf8(body).unwrap())
     }
 
     /// The key material of this device's key element.
-    fn receive_key(&mut self, m: &Value) -> Result<Vec<u8>, Error> {
-        let data = unb64(&m["key"]);
-        let key_material = if m["kex"] == true {
-            let kex = KeyExchange::parse(self.version, &data)?;
-            match self.session.as_mut() {
+    fn receive_key(&mut self, m: &Encrypted) -> Result<Vec<u8>, Error> {
+        assert_eq!(m.sid, PY_DEVICE);
+        let own: jid::BareJid = RUST_JID.parse().unwrap();
+        let key = m
+            .key_for(&own, self.device_id)
+            .expect("a key for this device");
+        if key.kex {
+            let kex = KeyExchange::parse(self.version, &key.data)?;
+            Ok(match self.session.as_mut() {
                 Some(s) if s.built_from(&kex) => s.decrypt(&kex.message)?,
                 _ => {
                     let (s, km) = Session::accept(&mut self.keys, &kex)?;
                     self.session = Some(s);
                     km
                 }
-            }
+            })
         } else {
             self.session
                 .as_mut()
                 .ok_or(Error::Malformed("no session"))?
-                .decrypt(&data)?
-        };
-        Ok(key_material)
+                .decrypt(&key.data)
+        }
     }
 }
 
-fn py_send(py: &mut Peer, to: &Rust, text: &str) -> Value {
-    py.ask(json!({"op": "encrypt", "jid": RUST_JID, "device": to.device_id, "text": text}))
-        .unwrap()
+/// The Python peer encrypts for `to`; the `<encrypted/>` it serialized,
+/// read by confab-proto.
+fn py_send(py: &mut Peer, to: &Rust, text: &str) -> Encrypted {
+    let a = py
+        .ask(json!({"op": "encrypt", "jid": RUST_JID, "device": to.device_id, "text": text}))
+        .unwrap();
+    let e = Encrypted::parse(&parse_xml(&a["xml"])).unwrap();
+    assert_eq!(a["kex"], e.keys[0].kex);
+    e
 }
 
-fn py_receive(py: &mut Peer, m: &Value) -> Result<String, String> {
-    py.ask(m.clone())
-        .map(|a| a["text"].as_str().unwrap().to_owned())
+/// The Python peer reads confab-proto's `<encrypted/>`.
+fn py_receive(py: &mut Peer, from: &Rust, m: &Encrypted) -> Result<String, String> {
+    py.ask(json!({"op": "decrypt", "jid": RUST_JID, "device": from.device_id, "xml": xml(&m.to_element())}))
+        .map(|a| a["text"].as_str().unwrap_or("").to_owned())
 }
 
-fn flip(m: &Value, field: &str, byte: usize) -> Value {
-    let mut data = unb64(&m[field]);
+/// `m` with one byte of its key (`in_key`) or payload flipped.
+fn flip(m: &Encrypted, in_key: bool, byte: usize) -> Encrypted {
+    let mut t = m.clone();
+    let data = if in_key {
+        &mut t.keys[0].data
+    } else {
+        t.payload.as_mut().unwrap()
+    };
     let i = byte.min(data.len() - 1);
     data[i] ^= 0x01;
-    let mut t = m.clone();
-    t[field] = json!(b64(&data));
     t
 }
 
@@ -252,11 +301,10 @@ fn python_initiates(version: Version) {
 
     let m1 = py_send(&mut py, &rust, "hello from python");
     let m2 = py_send(&mut py, &rust, "still unanswered");
-    assert_eq!(m1["kex"], true);
-    assert_eq!(m2["kex"], true);
+    assert!(m1.keys[0].kex && m2.keys[0].kex);
     // A key exchange altered in transit builds nothing and costs no prekey.
     let before = rust.keys.prekey_count();
-    assert!(rust.receive(&flip(&m1, "key", 60)).is_err());
+    assert!(rust.receive(&flip(&m1, true, 60)).is_err());
     assert_eq!(rust.keys.prekey_count(), before);
     assert_eq!(rust.receive(&m1).unwrap(), "hello from python");
     assert_eq!(rust.keys.prekey_count(), before - 1);
@@ -266,46 +314,54 @@ fn python_initiates(version: Version) {
     assert_eq!(rust.receive(&m1), Err(Error::Duplicate));
 
     let r1 = rust.send("hello from rust");
-    assert_eq!(r1["kex"], false);
-    assert_eq!(py_receive(&mut py, &r1).unwrap(), "hello from rust");
+    assert!(!r1.keys[0].kex);
+    assert_eq!(py_receive(&mut py, &rust, &r1).unwrap(), "hello from rust");
     // Python has heard back: no more key exchanges.
     for round in 0..4 {
         let a = py_send(&mut py, &rust, &format!("py {round}a"));
         let b = py_send(&mut py, &rust, &format!("py {round}b"));
-        assert_eq!(a["kex"], false);
+        assert!(!a.keys[0].kex);
         // Out of order.
         assert_eq!(rust.receive(&b).unwrap(), format!("py {round}b"));
         assert_eq!(rust.receive(&a).unwrap(), format!("py {round}a"));
         let c = rust.send(&format!("rust {round}c"));
         let d = rust.send(&format!("rust {round}d"));
-        assert_eq!(py_receive(&mut py, &d).unwrap(), format!("rust {round}d"));
-        assert_eq!(py_receive(&mut py, &c).unwrap(), format!("rust {round}c"));
+        assert_eq!(
+            py_receive(&mut py, &rust, &d).unwrap(),
+            format!("rust {round}d")
+        );
+        assert_eq!(
+            py_receive(&mut py, &rust, &c).unwrap(),
+            format!("rust {round}c")
+        );
     }
     // Python refuses a replay and a message altered in transit.
     let e = rust.send("once only");
-    assert_eq!(py_receive(&mut py, &e).unwrap(), "once only");
+    assert_eq!(py_receive(&mut py, &rust, &e).unwrap(), "once only");
     assert!(
-        py_receive(&mut py, &e).is_err(),
+        py_receive(&mut py, &rust, &e).is_err(),
         "python decrypted a replay"
     );
     let f = rust.send("tampered");
-    assert!(py_receive(&mut py, &flip(&f, "payload", 0)).is_err());
-    assert!(py_receive(&mut py, &flip(&f, "key", 40)).is_err());
+    assert!(py_receive(&mut py, &rust, &flip(&f, false, 0)).is_err());
+    assert!(py_receive(&mut py, &rust, &flip(&f, true, 40)).is_err());
     // Empty messages (key transport, heartbeat) both ways move the ratchet.
     let empty = py
         .ask(json!({"op": "encrypt", "jid": RUST_JID, "device": rust.device_id, "empty": true}))
         .unwrap();
-    assert!(empty.get("payload").is_none());
+    let empty = Encrypted::parse(&parse_xml(&empty["xml"])).unwrap();
+    assert_eq!(empty.payload, None);
     let km = rust.receive_key(&empty).unwrap();
     assert_eq!(km.len(), if version == Version::Legacy { 16 } else { 32 });
     let empty = rust.send_empty();
-    assert_eq!(py.ask(empty).unwrap()["empty"], true);
+    let answer = py.ask(json!({"op": "decrypt", "jid": RUST_JID, "device": rust.device_id, "xml": xml(&empty.to_element())}));
+    assert_eq!(answer.unwrap()["empty"], true);
     // The session survives a serialization on the Rust side.
     let s = rust.session.take().unwrap();
     rust.session = Some(serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap());
     let g = py_send(&mut py, &rust, "after a restart ✓");
     assert_eq!(rust.receive(&g).unwrap(), "after a restart ✓");
-    let t = flip(&py_send(&mut py, &rust, "tampered"), "payload", 3);
+    let t = flip(&py_send(&mut py, &rust, "tampered"), false, 3);
     assert_eq!(rust.receive(&t), Err(Error::Authentication));
 }
 
@@ -314,7 +370,7 @@ fn rust_initiates(version: Version) {
     let mut py = Peer::start(version, 1);
     let mut rust = Rust::new(version, 2, 0);
     rust.introduce(&mut py);
-    let bundle = bundle_from_json(version, &py.ask(json!({"op": "bundle"})).unwrap()["bundle"]);
+    let bundle = bundle_from_xml(version, &py.ask(json!({"op": "bundle"})).unwrap()["xml"]);
     bundle
         .verify(version)
         .expect("the Python bundle's signature verifies");
@@ -328,20 +384,26 @@ fn rust_initiates(version: Version) {
 
     let m1 = rust.send("hello python, from rust");
     let m2 = rust.send("second before any answer");
-    assert_eq!(m1["kex"], true);
+    assert!(m1.keys[0].kex && m2.keys[0].kex);
     assert_eq!(
-        py_receive(&mut py, &m2).unwrap(),
+        py_receive(&mut py, &rust, &m2).unwrap(),
         "second before any answer"
     );
-    assert_eq!(py_receive(&mut py, &m1).unwrap(), "hello python, from rust");
+    assert_eq!(
+        py_receive(&mut py, &rust, &m1).unwrap(),
+        "hello python, from rust"
+    );
     let a = py_send(&mut py, &rust, "answer from python");
-    assert_eq!(a["kex"], false);
+    assert!(!a.keys[0].kex);
     assert_eq!(rust.receive(&a).unwrap(), "answer from python");
     assert!(rust.session.as_ref().unwrap().confirmed());
     for round in 0..4 {
         let m = rust.send(&format!("rust {round}"));
-        assert_eq!(m["kex"], false);
-        assert_eq!(py_receive(&mut py, &m).unwrap(), format!("rust {round}"));
+        assert!(!m.keys[0].kex);
+        assert_eq!(
+            py_receive(&mut py, &rust, &m).unwrap(),
+            format!("rust {round}")
+        );
         let skipped = py_send(&mut py, &rust, &format!("py {round} late"));
         let b = py_send(&mut py, &rust, &format!("py {round}"));
         assert_eq!(rust.receive(&b).unwrap(), format!("py {round}"));

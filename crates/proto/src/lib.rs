@@ -29,6 +29,7 @@ pub mod jingle;
 pub mod mam;
 pub mod message;
 pub mod muc;
+pub mod omemo;
 pub mod origin;
 pub mod owner;
 pub mod pep;
