@@ -21,12 +21,18 @@ Bundles and messages travel as the XML the libraries serialize and parse
            key transport / heartbeat, no payload)
   {"op": "decrypt", "jid", "device", "xml"} -> {"text"}, or {"empty": true}
 
+OMEMO 2's plaintext is a XEP-0420 envelope (<content> with the body,
+<rpad>, <from>, <to>), which neither python-twomemo nor slixmpp-omemo
+implements: this script wraps and checks it with ElementTree (prefixed
+namespaces, unlike confab's minidom output).
+
 Every answer has "ok": true, or "ok": false and "error" (a failure to
 decrypt is an answer, not a crash).
 """
 
 import asyncio
 import json
+import secrets
 import sys
 import xml.etree.ElementTree as ET
 
@@ -48,6 +54,37 @@ else:
 OWN_JID = "python@peer.test"
 OWN_DEVICE = 31337
 ET.register_namespace("", NAMESPACE)
+
+
+SCE = "urn:xmpp:sce:1"
+
+
+def sce_wrap(text, sender, recipient):
+    env = ET.Element("{%s}envelope" % SCE)
+    content = ET.SubElement(env, "{%s}content" % SCE)
+    ET.SubElement(content, "{jabber:client}body").text = text
+    ET.SubElement(env, "{%s}rpad" % SCE).text = secrets.token_urlsafe(secrets.randbelow(150))
+    ET.SubElement(env, "{%s}to" % SCE, jid=recipient)
+    ET.SubElement(env, "{%s}from" % SCE, jid=sender + "/peer")
+    return ET.tostring(env)
+
+
+def sce_unwrap(data, sender, recipient):
+    env = ET.fromstring(data.decode("utf-8"))
+    if env.tag != "{%s}envelope" % SCE:
+        raise ValueError("not an SCE envelope")
+    frm = env.find("{%s}from" % SCE)
+    if frm is None or frm.get("jid", "").split("/")[0] != sender:
+        raise ValueError("SCE <from/> is not the sender")
+    to = env.find("{%s}to" % SCE)
+    if to is not None and to.get("jid", "").split("/")[0] != recipient:
+        raise ValueError("SCE <to/> is not this device's account")
+    if env.find("{%s}rpad" % SCE) is None:
+        raise ValueError("SCE envelope without <rpad/>")
+    body = env.find("{%s}content/{jabber:client}body" % SCE)
+    if body is None:
+        raise ValueError("SCE content without a body")
+    return body.text or ""
 
 
 class MemoryStorage(Storage):
@@ -116,7 +153,10 @@ class Peer:
         if req.get("empty"):
             content, plain = await self.backend.encrypt_empty()
         else:
-            content, plain = await self.backend.encrypt_plaintext(req["text"].encode("utf-8"))
+            text = req["text"]
+            plaintext = (sce_wrap(text, OWN_JID, req["jid"]) if FLAVOUR == "twomemo"
+                         else text.encode("utf-8"))
+            content, plain = await self.backend.encrypt_plaintext(plaintext)
         session = self.sessions.get(key)
         if session is None:
             session, encrypted = await self.backend.build_session_active(
@@ -154,8 +194,10 @@ class Peer:
             plain = await self.backend.decrypt_key_material(session, encrypted)
         if message.content.empty:
             return {"empty": True}
-        text = await self.backend.decrypt_plaintext(message.content, plain)
-        return {"text": text.decode("utf-8")}
+        plaintext = await self.backend.decrypt_plaintext(message.content, plain)
+        if FLAVOUR == "twomemo":
+            return {"text": sce_unwrap(plaintext, key[0], OWN_JID)}
+        return {"text": plaintext.decode("utf-8")}
 
 
 async def main():

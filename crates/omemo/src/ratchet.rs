@@ -161,6 +161,11 @@ impl Ratchet {
         self.version
     }
 
+    /// Messages received on the current receiving chain (None before any).
+    pub fn receiving_chain_length(&self) -> Option<u32> {
+        self.recv.as_ref().map(|c| c.len)
+    }
+
     /// How many skipped message keys are kept.
     pub fn skipped_keys(&self) -> usize {
         self.skipped.len()

@@ -11,6 +11,10 @@ use crate::wire::{self, LegacyKeyExchange, V2AuthenticatedMessage, V2KeyExchange
 use crate::x3dh::{self, Bundle, KeyExchangeHeader};
 use crate::{Error, Result, Version};
 
+/// Messages received on one ratchet key before a heartbeat is due
+/// (XEP-0384; python-omemo's STALENESS_MAGIC_NUMBER).
+pub const HEARTBEAT_AFTER: u32 = 53;
+
 /// Who started the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Initiation {
@@ -195,6 +199,15 @@ impl Session {
     }
     pub fn confirmed(&self) -> bool {
         self.confirmed
+    }
+
+    /// Whether to send an empty message (a heartbeat) now: more than
+    /// [`HEARTBEAT_AFTER`] messages arrived on this ratchet key without an
+    /// answer (XEP-0384's staleness rule). After answering a key exchange
+    /// an empty message is due too (python-omemo sends one), so the
+    /// initiator stops repeating its key exchange.
+    pub fn needs_heartbeat(&self) -> bool {
+        self.ratchet.receiving_chain_length().unwrap_or(0) > HEARTBEAT_AFTER
     }
 
     /// The identity keys as the MAC of a message in this direction takes

@@ -100,3 +100,32 @@ fn session_survives_serialization() {
         assert_eq!(open(v, &a.decrypt(&r.data).unwrap(), &er), "after restore");
     }
 }
+
+#[test]
+fn heartbeat_due_after_53_unanswered() {
+    for v in BOTH {
+        let alice = device(v);
+        let mut bob = device(v);
+        let mut a = Session::initiate(&alice, &bob.bundle()).unwrap();
+        let (k, _) = send(v, &mut a, "x");
+        let (mut b, _) =
+            Session::accept(&mut bob, &KeyExchange::parse(v, &k.data).unwrap()).unwrap();
+        let r = b.encrypt(&payload::empty_key_material(v)).unwrap();
+        assert_eq!(
+            a.decrypt(&r.data).unwrap().len(),
+            payload::empty_key_material(v).len()
+        );
+        for i in 0..=HEARTBEAT_AFTER {
+            assert!(!b.needs_heartbeat(), "after {i}");
+            let (k, _) = send(v, &mut a, "x");
+            b.decrypt(&k.data).unwrap();
+        }
+        assert!(b.needs_heartbeat());
+        // The heartbeat moves Alice to a new chain: Bob's count restarts.
+        let h = b.encrypt(&payload::empty_key_material(v)).unwrap();
+        a.decrypt(&h.data).unwrap();
+        let (k, _) = send(v, &mut a, "x");
+        b.decrypt(&k.data).unwrap();
+        assert!(!b.needs_heartbeat());
+    }
+}

@@ -3,8 +3,10 @@
 //! tests/peers/omemo_crypto_peer.py. Bundles and `<encrypted/>` elements
 //! travel as XML: confab-proto's `omemo` builds and reads confab's side, the
 //! libraries' own serializers and schema-validating parsers the other.
-//! Sessions are built both ways for both versions, then ratchet steps,
-//! out-of-order delivery, empty messages, tampering and replays.
+//! OMEMO 2's plaintext is a XEP-0420 envelope (confab-proto's `sce`; the
+//! script's own, as the Python libraries have none). Sessions are built
+//! both ways for both versions, then ratchet steps, out-of-order delivery,
+//! empty messages, tampering and replays.
 //!
 //! The Python venv comes from `scripts/ensure-deps test` (target/py, or
 //! $CONFAB_PY_VENV).
@@ -19,6 +21,7 @@ use confab_omemo::session::{KeyExchange, Session};
 use confab_omemo::x3dh::Bundle;
 use confab_omemo::{Error, Version, payload, wire};
 use confab_proto::omemo::{self as omemo_xml, Encrypted};
+use confab_proto::sce::Envelope;
 use serde_json::{Value, json};
 
 fn workspace() -> PathBuf {
@@ -93,6 +96,10 @@ impl Drop for Peer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }
 
 /// Serializes an element for the peer.
@@ -207,9 +214,17 @@ impl Rust {
         }
     }
 
-    /// A message for the Python peer's device.
+    /// A message for the Python peer's device: 0.3 encrypts the body,
+    /// OMEMO 2 a XEP-0420 envelope.
     fn send(&mut self, text: &str) -> Encrypted {
-        let e = payload::encrypt(self.version, text.as_bytes());
+        let plaintext = match self.version {
+            Version::Legacy => text.as_bytes().to_vec(),
+            Version::V2 => {
+                let from = jid::Jid::new(&format!("{RUST_JID}/confab")).unwrap();
+                Envelope::body(text, from, jid::Jid::new(PY_JID).unwrap(), chrono_now()).to_bytes()
+            }
+        };
+        let e = payload::encrypt(self.version, &plaintext);
         self.encrypted(&e.key_material, e.iv, Some(e.ciphertext))
     }
 
@@ -233,7 +248,15 @@ impl Rust {
             &m.iv,
             m.payload.as_deref().unwrap(),
         )?;
-        Ok(String::from_utf8(body).unwrap())
+        Ok(match self.version {
+            Version::Legacy => String::from_utf8(body).unwrap(),
+            Version::V2 => {
+                let env = Envelope::parse(&body).expect("the peer's SCE envelope parses");
+                env.check(&PY_JID.parse().unwrap(), &RUST_JID.parse().unwrap(), false)
+                    .expect("the envelope's affixes match");
+                env.body_text().expect("a body in the envelope")
+            }
+        })
     }
 
     /// The key material of this device's key element.

@@ -39,6 +39,7 @@ pub mod retract;
 mod room_protocol;
 pub mod rooms;
 pub mod roster;
+pub mod sce;
 pub mod selfping;
 mod show;
 
