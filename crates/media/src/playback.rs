@@ -23,6 +23,7 @@ use super::codec::{Decoder, MAX_DECODED};
 use super::device::SpeakerSink;
 use super::level::{LevelMeter, SpeakingDetector};
 use super::mixer::mix_into;
+use super::recording::Recorder;
 use super::spec::AudioOut;
 use super::wav::{WavSink, stream_file_name};
 use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError, wait_for_tick};
@@ -79,6 +80,8 @@ struct Shared {
     stop: AtomicBool,
     deafened: AtomicBool,
     next_id: AtomicU64,
+    /// `/record`: gets every mixed frame (deafened or not).
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl Shared {
@@ -132,6 +135,16 @@ impl Playback {
     /// error here), creates `out_dir` for per-stream WAVs if given, and
     /// starts the mixer.
     pub fn start(out: &AudioOut, out_dir: Option<&Path>) -> Result<Playback, MediaError> {
+        Playback::start_recorded(out, out_dir, None)
+    }
+
+    /// [`Playback::start`], the mix also going to `recorder` (which writes
+    /// it while it records).
+    pub fn start_recorded(
+        out: &AudioOut,
+        out_dir: Option<&Path>,
+        recorder: Option<Arc<Recorder>>,
+    ) -> Result<Playback, MediaError> {
         if let Some(dir) = out_dir {
             std::fs::create_dir_all(dir).map_err(|source| MediaError::Io {
                 path: dir.to_path_buf(),
@@ -146,6 +159,7 @@ impl Playback {
             stop: AtomicBool::new(false),
             deafened: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
+            recorder,
         });
         let thread = std::thread::Builder::new()
             .name("confab-mixer".into())
@@ -279,10 +293,12 @@ fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
         next += FRAME_DURATION;
         frames.clear();
         take_frames(&mut shared.slots(), &mut frames);
+        mix_into(&mut out, frames.iter().map(Vec::as_slice));
+        if let Some(r) = &shared.recorder {
+            r.mix(&out);
+        }
         if shared.deafened.load(Ordering::Relaxed) {
             out.fill(0.0);
-        } else {
-            mix_into(&mut out, frames.iter().map(Vec::as_slice));
         }
         if let Err(e) = sink.write(&out) {
             break Err(e);
