@@ -52,8 +52,8 @@ pub use capture::{Capture, CaptureOptions, EncodedFrame};
 pub use codec::{CodecError, Decoder, Encoder, EncoderConfig};
 pub use device::{DeviceInfo, DeviceList, devices};
 pub use level::{LevelMeter, SpeakingDetector};
-pub use recording::{Recorder, RecordingReport};
 pub use playback::{Playback, StreamLevel, StreamSink, StreamStats};
+pub use recording::{Recorder, RecordingReport};
 pub use source::{FrameSource, open_source};
 pub use spec::{AudioIn, AudioOut, SpecError};
 

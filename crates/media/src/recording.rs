@@ -235,14 +235,7 @@ impl Recorder {
     }
 
     /// [`Recorder::packet`] with the arrival time given.
-    pub fn packet_at(
-        &self,
-        key: &str,
-        entity: &str,
-        timestamp: u32,
-        payload: &[u8],
-        now: Instant,
-    ) {
+    pub fn packet_at(&self, key: &str, entity: &str, timestamp: u32, payload: &[u8], now: Instant) {
         if !self.is_recording() {
             return;
         }
@@ -360,9 +353,7 @@ impl Recorder {
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {
-            a.report
-                .errors
-                .push(format!("{}: {e}", m.path.display()));
+            a.report.errors.push(format!("{}: {e}", m.path.display()));
             m.writer = None;
         }
     }
