@@ -31,6 +31,7 @@ mod muc_basics;
 mod notify;
 mod prosody_smoke;
 mod raw_peer;
+mod recording;
 mod rooms;
 mod sandbox;
 mod scram;
