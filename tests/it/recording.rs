@@ -4,7 +4,7 @@
 //! checks every page's CRC), their headers checked against RFC 7845, their
 //! packets decoded with confab's Opus decoder, and the tones found in them:
 //! Alice's 440 Hz and Bob's 660 Hz in their own files and in the mix,
-//! Carol's own 880 Hz in hers.
+//! Carol's own 880 Hz in hers. opus-tools' `opusinfo` reads them too.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -97,6 +97,28 @@ fn read_opus(path: &Path) -> OpusFile {
 
 /// The `recording` event in `state` that came after event number `mark`
 /// (it may come before or after the command's `ok`).
+/// opus-tools' `opusinfo` (an independent reader, `scripts/ensure-deps
+/// test` installs it) finds nothing wrong with `path`; its report.
+fn opusinfo(path: &Path) -> String {
+    let out = std::process::Command::new("opusinfo")
+        .arg(path)
+        .output()
+        .expect("opusinfo (opus-tools; scripts/ensure-deps test installs it)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{}: {text}", path.display());
+    let lower = text.to_lowercase();
+    assert!(
+        !lower.contains("warning") && !lower.contains("error") && !lower.contains("hole"),
+        "{}: {text}",
+        path.display()
+    );
+    text
+}
+
 fn recording_event(c: &mut Client, mark: usize, state: &'static str) -> Value {
     let pred = move |v: &Value| v["event"] == "recording" && v["state"] == state;
     if let Some(v) = c.events[mark..].iter().find(|v| pred(v)) {
@@ -194,6 +216,8 @@ fn a_recorded_call_is_ogg_opus_that_decodes_back_to_each_speakers_tone() {
             );
         }
         has_tone(name, &f.pcm, hz, 20.0);
+        let info = opusinfo(&dir.join(format!("{name}.opus")));
+        assert!(info.contains("Playback length: 0m:0"), "{info}");
     }
     let mix = read_opus(&dir.join("mix.opus"));
     assert!(mix.pre_skip > 0);
@@ -202,6 +226,7 @@ fn a_recorded_call_is_ogg_opus_that_decodes_back_to_each_speakers_tone() {
         (secs - elapsed).abs() < 0.5,
         "the mix runs in real time: {secs:.2} s of {elapsed:.2} s"
     );
+    opusinfo(&dir.join("mix.opus"));
     let peaks = spectrum_peaks(trim_quiet(&mix.pcm, 0.05), 48_000);
     let mut top: Vec<f32> = peaks.iter().take(2).map(|p| p.frequency).collect();
     top.sort_by(f32::total_cmp);
@@ -224,8 +249,10 @@ fn a_recorded_call_is_ogg_opus_that_decodes_back_to_each_speakers_tone() {
         files_of(&v).contains(&dir.join("alice@localhost-2.opus")),
         "{v}"
     );
-    read_opus(&dir.join("alice@localhost-2.opus"));
-    read_opus(&dir.join("mix-2.opus"));
+    for name in ["alice@localhost-2.opus", "mix-2.opus"] {
+        read_opus(&dir.join(name));
+        opusinfo(&dir.join(name));
+    }
 
     for mut c in [alice, bob, carol] {
         c.send("/quit");
