@@ -250,7 +250,9 @@ impl Recorder {
         if !a.tracks.contains_key(key) {
             let stem = stream_file_name(entity);
             let stem = stem.strip_suffix(".wav").unwrap_or(&stem).to_string();
-            let comment = format!("ARTIST={entity}");
+            // Hostile input in a file others' tools print: no controls.
+            let shown: String = entity.chars().filter(|c| !c.is_control()).collect();
+            let comment = format!("ARTIST={shown}");
             match open_writer(&a.dir, &mut a.names, &stem, RECEIVED_PRE_SKIP, &[comment]) {
                 Ok((writer, path)) => {
                     a.report.files.push(path.clone());
@@ -468,6 +470,12 @@ mod tests {
         let evil = dir.path().join("_._.._evil__2J@x.opus");
         assert_eq!(report.files, vec![mix.clone(), evil.clone()]);
 
+        let bytes = std::fs::read(&evil).unwrap();
+        let tag = b"ARTIST=xmpp:../../evil[2J@x";
+        assert!(
+            bytes.windows(tag.len()).any(|w| w == tag),
+            "the speaker in OpusTags, without control characters"
+        );
         let (pre_skip, granule, pcm) = decode(&evil);
         assert_eq!(pre_skip, RECEIVED_PRE_SKIP);
         assert_eq!(granule, (100 + 1 + 50 + 1) * 960);
