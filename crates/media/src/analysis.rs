@@ -1,5 +1,6 @@
 //! Spectral analysis for tests: the strong frequencies in a buffer or WAV,
-//! and the SNR of a known tone ([`tone_snr`]).
+//! and the SNR of a known tone ([`tone_snr`], strict: time-domain, per
+//! 100 ms phase) and its SINAD ([`tone_sinad`], spectral).
 //!
 //! A Hann-windowed FFT of the whole buffer (zero-padded to a power of two,
 //! at most 2^19 samples: ~11 s at 48 kHz), local maxima of the magnitude,
@@ -163,6 +164,56 @@ pub fn tone_snr(samples: &[f32], rate: u32, hz: f32) -> Option<f32> {
     Some((10.0 * (signal / noise.max(1e-20)).log10()) as f32)
 }
 
+/// Half-width of the band around the tone that [`tone_sinad`] counts as
+/// the signal (Hz): slow level changes (≤ 10 Hz) stay in it.
+pub const SINAD_BAND: f32 = 10.0;
+
+/// SINAD (dB) of a tone of `hz`: the power within [`SINAD_BAND`] Hz of
+/// the tone over the power of everything else from 20 Hz to 20 kHz
+/// (noise and distortion, what concealment and gaps add), from a
+/// Hann-windowed FFT of the whole buffer (the middle 2^19 samples of a
+/// longer one). Unlike [`tone_snr`] it does not care about the phase at
+/// all — the classic measure of a channel carrying a test tone. `None`
+/// without a tone.
+pub fn tone_sinad(samples: &[f32], rate: u32, hz: f32) -> Option<f32> {
+    if samples.len() < 1024 {
+        return None;
+    }
+    let samples = if samples.len() > MAX_FFT {
+        let start = (samples.len() - MAX_FFT) / 2;
+        &samples[start..start + MAX_FFT]
+    } else {
+        samples
+    };
+    let n = samples.len().next_power_of_two();
+    let len = samples.len();
+    let mut re = vec![0.0f64; n];
+    let mut im = vec![0.0f64; n];
+    for (i, &x) in samples.iter().enumerate() {
+        let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / (len - 1) as f64).cos();
+        re[i] = f64::from(x) * w;
+    }
+    fft(&mut re, &mut im);
+    let bin_hz = f64::from(rate) / n as f64;
+    let (mut signal, mut noise) = (0.0, 0.0);
+    for k in 1..n / 2 {
+        let f = k as f64 * bin_hz;
+        if !(f64::from(MIN_FREQUENCY)..=20_000.0).contains(&f) {
+            continue;
+        }
+        let p = re[k] * re[k] + im[k] * im[k];
+        if (f - f64::from(hz)).abs() <= f64::from(SINAD_BAND) {
+            signal += p;
+        } else {
+            noise += p;
+        }
+    }
+    if signal <= 1e-9 {
+        return None;
+    }
+    Some((10.0 * (signal / noise.max(1e-20)).log10()) as f32)
+}
+
 /// `samples` without the quiet at its two ends (below `threshold`).
 pub fn trim_quiet(samples: &[f32], threshold: f32) -> &[f32] {
     let start = samples.iter().position(|x| x.abs() > threshold);
@@ -249,6 +300,12 @@ mod tests {
         let snr = tone_snr(&gappy, 48_000, 440.0).unwrap();
         assert!((snr - 9.5).abs() < 1.0, "{snr}");
         assert_eq!(tone_snr(&[0.0; 9600], 48_000, 440.0), None);
+        // SINAD: the same noise reads about the same (a little less of it
+        // lies between 20 Hz and 20 kHz).
+        let sinad = tone_sinad(&noisy, 48_000, 440.0).unwrap();
+        assert!((sinad - 40.0).abs() < 1.5, "{sinad}");
+        assert!(tone_sinad(&clean, 48_000, 440.0).unwrap() > 60.0);
+        assert_eq!(tone_sinad(&[0.0; 9600], 48_000, 440.0), None);
         assert_eq!(
             trim_quiet(&[0.0, 0.5, 0.0, -0.5, 0.0], 0.1),
             &[0.5, 0.0, -0.5]

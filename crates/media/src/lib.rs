@@ -36,6 +36,7 @@ pub mod codec;
 pub mod device;
 pub mod engine;
 pub mod frame;
+pub mod jitter;
 pub mod level;
 pub mod mixer;
 pub mod oggopus;
