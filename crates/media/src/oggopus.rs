@@ -206,7 +206,7 @@ mod tests {
         // The long comment is cut on a char boundary, at most MAX_COMMENT.
         let second = 22 + 4 + 3;
         let n = u32::from_le_bytes(t[second..second + 4].try_into().unwrap()) as usize;
-        assert!(n <= MAX_COMMENT && n % 2 == 0);
+        assert!(n <= MAX_COMMENT && n.is_multiple_of(2));
         assert!(std::str::from_utf8(&t[second + 4..]).is_ok());
     }
 
