@@ -17,8 +17,8 @@
 
 use std::collections::VecDeque;
 
-/// Depth when a stream starts (2 packets: 40 ms of overtaking).
-pub const START_DEPTH: usize = 2;
+/// Depth when a stream starts (3 packets: 60 ms of overtaking).
+pub const START_DEPTH: usize = 3;
 /// The deepest it gets (8 packets: 160 ms).
 pub const MAX_DEPTH: usize = 8;
 /// Packets without lateness before the depth shrinks by one.
@@ -199,29 +199,30 @@ mod tests {
         let mut r = Reorder::new();
         r.push(10, p(10));
         drain(&mut r);
-        r.push(12, p(12));
-        r.push(13, p(13));
-        assert_eq!(drain(&mut r), vec![], "two behind the hole: still waiting");
-        r.push(14, p(14));
+        let d = START_DEPTH as u8;
+        for s in 12..12 + d {
+            r.push(u16::from(s), p(s));
+        }
         assert_eq!(
             drain(&mut r),
-            vec![
-                Out::Lost { next: Some(p(12)) },
-                Out::Packet(p(12)),
-                Out::Packet(p(13)),
-                Out::Packet(p(14))
-            ]
+            vec![],
+            "depth behind the hole: still waiting"
         );
-        // 11 shows up now, overtaken by three: the depth grows to cover
-        // that, and one more.
+        r.push(u16::from(12 + d), p(12 + d));
+        let mut want = vec![Out::Lost { next: Some(p(12)) }];
+        want.extend((12..=12 + d).map(|s| Out::Packet(p(s))));
+        assert_eq!(drain(&mut r), want);
+        // 11 shows up now, overtaken by depth + 1: the depth grows to
+        // cover that, and one more.
         assert_eq!(r.push(11, p(11)), Pushed::Late);
-        assert_eq!(r.depth(), 4);
+        assert_eq!(r.depth(), START_DEPTH + 2);
         // A long run in order relaxes it again, one step at a time.
-        for s in 15..15 + RELAX_AFTER as u16 {
+        let first = 13 + u16::from(d);
+        for s in first..first + RELAX_AFTER as u16 {
             r.push(s, p(0));
             drain(&mut r);
         }
-        assert_eq!(r.depth(), 3);
+        assert_eq!(r.depth(), START_DEPTH + 1);
     }
 
     #[test]

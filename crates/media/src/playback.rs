@@ -496,6 +496,9 @@ impl StreamSink {
         if let Some(slot) = slots.iter_mut().find(|s| s.id == self.id) {
             slot.level = level;
             slot.speaking = speaking;
+            // A hole holds frames back for up to `depth` packets, then
+            // lets them all out: the playout covers that wait.
+            slot.target = slot.target.max((self.reorder.depth() + 2).min(MAX_TARGET));
             slot.queue.extend(frames);
             if slot.queue.len() > slot.target + MAX_EXCESS {
                 let excess = slot.queue.len() - slot.target;
