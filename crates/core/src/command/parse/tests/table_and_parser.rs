@@ -234,6 +234,7 @@ fn sample(word: &str) -> &'static str {
         "[EMOJI ...]" => "👍 🎉",
         "[ID]" => "s-1",
         "AFFILIATION" => "member",
+        "[DIR|stop]" => "stop",
         other => panic!("no sample for usage word {other:?}"),
     }
 }
