@@ -55,6 +55,8 @@ pub(super) struct CallSignals {
     /// Stanzas that must follow our answer to the request being handled
     /// (a session-terminate after the ack of a session-initiate).
     after_reply: Vec<(Jid, Element)>,
+    /// The `/record` (or `/record stop`) waiting for the media task.
+    record_tag: Option<Tag>,
     /// The A/V conference service whose rooms are linked to text rooms of
     /// the same name (`call_service`): `/call talk@conference.example.org`
     /// calls `talk@SERVICE`.
@@ -344,6 +346,12 @@ impl App {
                 self.store.calls.own_level(level);
                 Vec::new()
             }
+            MediaEvent::Recording {
+                active,
+                dir,
+                files,
+                error,
+            } => self.recording(active, dir, files, error),
             MediaEvent::Error { sid: _, text } => {
                 vec![Event::error(
                     "undefined-condition",
@@ -779,5 +787,6 @@ fn no_call(text: &str) -> Box<Event> {
     refuse(text, "item-not-found", "not in a call")
 }
 
+mod record;
 #[cfg(test)]
 mod tests;

@@ -43,6 +43,7 @@ impl App {
                 default_nick: nick,
                 history_load,
                 export_dir: std::env::temp_dir().join("confab-test-exports"),
+                recordings_dir: std::env::temp_dir().join("confab-test-recordings"),
             },
         );
         (app, rx)

@@ -86,6 +86,8 @@ enum Waiting {
     JoinThen { room: BareJid, then: IqThen },
     /// `/call`: our session connected (or the call ended first).
     Call,
+    /// `/record`: the media task started or stopped the recording.
+    Record,
 }
 
 /// What a command does with the answer to its IQ: the events to show, and
@@ -185,6 +187,8 @@ pub struct AppOptions {
     pub history_load: usize,
     /// Where `/export` writes without a FILE.
     pub export_dir: std::path::PathBuf,
+    /// Where `/record` makes its folder without a DIR.
+    pub recordings_dir: std::path::PathBuf,
 }
 
 pub struct App {
@@ -700,6 +704,8 @@ impl App {
             Command::Deafen => self.start_deafen(text, true)?,
             Command::Undeafen => self.start_deafen(text, false)?,
             Command::Devices => self.start_devices(text)?,
+            Command::Record { dir } => self.start_record(text, dir)?,
+            Command::RecordStop => self.start_record_stop(text)?,
             Command::CallConfig { room, fields } => self.call_config(text, room, fields),
             Command::XmlConsole { on, filter } => self.start_xml_console(text, on, filter),
             Command::Help { topic } => match crate::command::table::help_text(topic.as_deref()) {

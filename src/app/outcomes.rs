@@ -140,6 +140,7 @@ impl App {
                     Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
                     Waiting::Iq { .. } => "no answer in time",
                     Waiting::Call => "the call did not connect in time",
+                    Waiting::Record => "the recording did not answer in time",
                 };
                 err_event(
                     &p.command,

@@ -180,6 +180,7 @@ impl Harness {
                 default_nick: OWN.into(),
                 history_load: 0,
                 export_dir: std::env::temp_dir().join("confab-fuzz-exports"),
+                recordings_dir: std::env::temp_dir().join("confab-fuzz-recordings"),
             },
         );
         let mut ui = UiState::default();

@@ -1,6 +1,7 @@
 //! The call panel: a strip above the messages while a call is on — the
 //! conference, state and duration, our microphone (level or MUTED), the
-//! notice that the SFU decrypts the audio, and one row per stream that
+//! notice that the SFU decrypts the audio, the notice that the call is
+//! being recorded (`/record`), and one row per stream that
 //! arrives with a level meter and a speaking marker (`xmpp:` entities shown
 //! as their JID, others as they are).
 
@@ -27,7 +28,8 @@ pub fn height(call: &Call) -> u16 {
     let streams = call.streams.len().min(MAX_STREAM_ROWS);
     let more = usize::from(call.streams.len() > MAX_STREAM_ROWS);
     let empty = usize::from(call.streams.is_empty());
-    (2 + streams + more + empty + 1) as u16
+    let recording = usize::from(call.recording.is_some());
+    (2 + streams + more + empty + recording + 1) as u16
 }
 
 /// `▮▮▮▯▯▯▯▯▯▯` for a level of 0.3.
@@ -83,6 +85,15 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
             theme.event,
         ),
     ];
+    if let Some(dir) = &call.recording {
+        lines.push(Line::from(vec![
+            Span::styled(" ● REC ", theme.error.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!(" recording the call to {}", sanitize_name(dir)),
+                theme.error,
+            ),
+        ]));
+    }
     if call.streams.is_empty() {
         lines.push(Line::styled(" (nobody else is sending audio)", theme.event));
     }
@@ -173,6 +184,26 @@ mod tests {
         let c = calls.current.as_ref().unwrap();
         let shown = text(c, t(93), 80);
         assert!(shown.contains("mic MUTED · deafened"), "{shown}");
+
+        // Recording: a notice (the folder is shown safely), one row more.
+        let before = height(calls.current.as_ref().unwrap());
+        let ev = calls.recording(
+            true,
+            "/tmp/rec\u{1b}[2J".into(),
+            vec!["/tmp/rec/mix.opus".into()],
+        );
+        assert_eq!(ev[0].name(), "recording");
+        let c = calls.current.as_ref().unwrap();
+        assert_eq!(height(c), before + 1);
+        let shown = text(c, t(93), 80);
+        assert!(
+            shown.contains("● REC  recording the call to /tmp/rec") && !shown.contains('\u{1b}'),
+            "{shown}"
+        );
+        calls.recording(false, "/tmp/rec".into(), Vec::new());
+        let c = calls.current.as_ref().unwrap();
+        assert_eq!(height(c), before);
+        assert!(!text(c, t(93), 80).contains("REC"));
     }
 
     #[test]

@@ -15,10 +15,10 @@ use confab_testbed::sfu;
 
 use crate::common::*;
 
-const SFU: &str = "sfu.localhost";
+pub(crate) const SFU: &str = "sfu.localhost";
 const SECRET: &str = "sfu-secret";
 
-fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
+pub(crate) fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
     let opts = users
         .iter()
         .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)))
@@ -36,7 +36,7 @@ fn server_with_sfu(users: &[&str], max_participants: usize) -> Prosody {
 }
 
 /// A client whose calls send `audio_in` and record what arrives in `dir`.
-fn caller(server: &Prosody, user: &str, audio_in: &str, home: &Path) -> Client {
+pub(crate) fn caller(server: &Prosody, user: &str, audio_in: &str, home: &Path) -> Client {
     let rec = home.join("received");
     let mut c = Client::start_in(
         server,
@@ -57,7 +57,7 @@ fn caller(server: &Prosody, user: &str, audio_in: &str, home: &Path) -> Client {
     c
 }
 
-fn entity(user: &str) -> String {
+pub(crate) fn entity(user: &str) -> String {
     format!("xmpp:{user}@localhost")
 }
 
@@ -69,7 +69,7 @@ fn stream_event(v: &Value, who: &str, state: &str) -> bool {
 /// sound in them (four a second at most): audio has been flowing that long.
 /// (`expect`, not `event`: `event` would find the same first report `n`
 /// times.)
-fn heard(c: &mut Client, who: &str, n: usize) {
+pub(crate) fn heard(c: &mut Client, who: &str, n: usize) {
     for _ in 0..n {
         c.expect(&format!("sound from {who}"), |v| {
             v["event"] == "audio-level"

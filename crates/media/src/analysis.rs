@@ -1,4 +1,6 @@
-//! Spectral analysis for tests: the strong frequencies in a buffer or WAV.
+//! Spectral analysis for tests: the strong frequencies in a buffer or WAV,
+//! and the SNR of a known tone ([`tone_snr`], strict: time-domain, per
+//! 100 ms phase) and its SINAD ([`tone_sinad`], spectral).
 //!
 //! A Hann-windowed FFT of the whole buffer (zero-padded to a power of two,
 //! at most 2^19 samples: ~11 s at 48 kHz), local maxima of the magnitude,
@@ -99,6 +101,129 @@ pub fn wav_dominant_frequency(path: &Path) -> Result<Option<f32>, MediaError> {
     Ok(wav_peaks(path)?.first().map(|p| p.frequency))
 }
 
+/// Blocks over which [`tone_snr`] fits the tone (100 ms at 48 kHz).
+pub const SNR_BLOCK: usize = 4800;
+
+/// The signal-to-noise ratio (dB) of a tone of `hz` in `samples`: the
+/// tone's amplitude is the median over blocks of [`SNR_BLOCK`] samples of
+/// a least-squares fit, its phase is fitted per block; the sine so made is
+/// the signal, what is left is the noise — distortion, concealment's
+/// errors, gaps (silence where the tone should be) and level changes all
+/// count. The per-block phase means a receiver's resynchronisation (a
+/// frame more or less in a jitter buffer) does not count against it.
+/// `None` when there is no tone at all.
+pub fn tone_snr(samples: &[f32], rate: u32, hz: f32) -> Option<f32> {
+    let w = 2.0 * PI * f64::from(hz) / f64::from(rate);
+    let mut fits = Vec::new();
+    for (b, block) in samples.chunks(SNR_BLOCK).enumerate() {
+        let start = b * SNR_BLOCK;
+        // Normal equations of x ≈ a·sin + c·cos.
+        let (mut ss, mut cc, mut sc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (i, &x) in block.iter().enumerate() {
+            let t = w * (start + i) as f64;
+            let (s, c) = t.sin_cos();
+            let x = f64::from(x);
+            ss += s * s;
+            cc += c * c;
+            sc += s * c;
+            xs += x * s;
+            xc += x * c;
+        }
+        let det = ss * cc - sc * sc;
+        let (a, c) = if det.abs() > 1e-9 {
+            ((xs * cc - xc * sc) / det, (xc * ss - xs * sc) / det)
+        } else {
+            (0.0, 0.0)
+        };
+        fits.push((a, c));
+    }
+    let mut amplitudes: Vec<f64> = fits.iter().map(|(a, c)| a.hypot(*c)).collect();
+    amplitudes.sort_by(f64::total_cmp);
+    let amplitude = amplitudes.get(amplitudes.len() / 2).copied().unwrap_or(0.0);
+    let (mut signal, mut noise) = (0.0f64, 0.0f64);
+    for (b, block) in samples.chunks(SNR_BLOCK).enumerate() {
+        let (a, c) = fits[b];
+        let norm = a.hypot(c);
+        // The block's phase (any phase for a silent block), the median
+        // amplitude.
+        let (a, c) = if norm > 1e-12 {
+            (a / norm * amplitude, c / norm * amplitude)
+        } else {
+            (amplitude, 0.0)
+        };
+        for (i, &x) in block.iter().enumerate() {
+            let t = w * (b * SNR_BLOCK + i) as f64;
+            let fit = a * t.sin() + c * t.cos();
+            signal += fit * fit;
+            noise += (f64::from(x) - fit).powi(2);
+        }
+    }
+    if amplitude <= 1e-6 {
+        return None;
+    }
+    Some((10.0 * (signal / noise.max(1e-20)).log10()) as f32)
+}
+
+/// Half-width of the band around the tone that [`tone_sinad`] counts as
+/// the signal (Hz): slow level changes (≤ 10 Hz) stay in it.
+pub const SINAD_BAND: f32 = 10.0;
+
+/// SINAD (dB) of a tone of `hz`: the power within [`SINAD_BAND`] Hz of
+/// the tone over the power of everything else from 20 Hz to 20 kHz
+/// (noise and distortion, what concealment and gaps add), from a
+/// Hann-windowed FFT of the whole buffer (the middle 2^19 samples of a
+/// longer one). Unlike [`tone_snr`] it does not care about the phase at
+/// all — the classic measure of a channel carrying a test tone. `None`
+/// without a tone.
+pub fn tone_sinad(samples: &[f32], rate: u32, hz: f32) -> Option<f32> {
+    if samples.len() < 1024 {
+        return None;
+    }
+    let samples = if samples.len() > MAX_FFT {
+        let start = (samples.len() - MAX_FFT) / 2;
+        &samples[start..start + MAX_FFT]
+    } else {
+        samples
+    };
+    let n = samples.len().next_power_of_two();
+    let len = samples.len();
+    let mut re = vec![0.0f64; n];
+    let mut im = vec![0.0f64; n];
+    for (i, &x) in samples.iter().enumerate() {
+        let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / (len - 1) as f64).cos();
+        re[i] = f64::from(x) * w;
+    }
+    fft(&mut re, &mut im);
+    let bin_hz = f64::from(rate) / n as f64;
+    let (mut signal, mut noise) = (0.0, 0.0);
+    for k in 1..n / 2 {
+        let f = k as f64 * bin_hz;
+        if !(f64::from(MIN_FREQUENCY)..=20_000.0).contains(&f) {
+            continue;
+        }
+        let p = re[k] * re[k] + im[k] * im[k];
+        if (f - f64::from(hz)).abs() <= f64::from(SINAD_BAND) {
+            signal += p;
+        } else {
+            noise += p;
+        }
+    }
+    if signal <= 1e-9 {
+        return None;
+    }
+    Some((10.0 * (signal / noise.max(1e-20)).log10()) as f32)
+}
+
+/// `samples` without the quiet at its two ends (below `threshold`).
+pub fn trim_quiet(samples: &[f32], threshold: f32) -> &[f32] {
+    let start = samples.iter().position(|x| x.abs() > threshold);
+    let end = samples.iter().rposition(|x| x.abs() > threshold);
+    match (start, end) {
+        (Some(s), Some(e)) => &samples[s..=e],
+        _ => &[],
+    }
+}
+
 /// In-place iterative radix-2 FFT; `re.len()` is a power of two.
 fn fft(re: &mut [f64], im: &mut [f64]) {
     let n = re.len();
@@ -146,6 +271,46 @@ mod tests {
         (0..(f64::from(rate) * secs) as usize)
             .map(|i| (amp * (2.0 * PI * freq * i as f64 / f64::from(rate)).sin()) as f32)
             .collect()
+    }
+
+    #[test]
+    fn tone_snr_measures_noise_and_gaps_not_phase() {
+        let clean = sine(440.0, 0.5, 48_000, 2.0);
+        assert!(tone_snr(&clean, 48_000, 440.0).unwrap() > 80.0);
+        // White-ish noise 40 dB below the tone.
+        let mut seed = 1u32;
+        let noisy: Vec<f32> = clean
+            .iter()
+            .map(|&x| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let u = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                x + u * 0.0122 // uniform: rms 0.0122/√12 ≈ 0.00354 = 0.354/100
+            })
+            .collect();
+        let snr = tone_snr(&noisy, 48_000, 440.0).unwrap();
+        assert!((snr - 40.0).abs() < 1.0, "{snr}");
+        // A phase jump between blocks costs nothing; 10 % silence ≈ 10 dB.
+        let mut jumped = sine(440.0, 0.5, 48_000, 1.0);
+        jumped.extend(sine(440.0, -0.5, 48_000, 1.0));
+        assert!(tone_snr(&jumped, 48_000, 440.0).unwrap() > 40.0);
+        let mut gappy = clean.clone();
+        for block in gappy.chunks_mut(SNR_BLOCK * 10) {
+            block[..SNR_BLOCK].fill(0.0);
+        }
+        let snr = tone_snr(&gappy, 48_000, 440.0).unwrap();
+        assert!((snr - 9.5).abs() < 1.0, "{snr}");
+        assert_eq!(tone_snr(&[0.0; 9600], 48_000, 440.0), None);
+        // SINAD: the same noise reads about the same (a little less of it
+        // lies between 20 Hz and 20 kHz).
+        let sinad = tone_sinad(&noisy, 48_000, 440.0).unwrap();
+        assert!((sinad - 40.0).abs() < 1.5, "{sinad}");
+        assert!(tone_sinad(&clean, 48_000, 440.0).unwrap() > 60.0);
+        assert_eq!(tone_sinad(&[0.0; 9600], 48_000, 440.0), None);
+        assert_eq!(
+            trim_quiet(&[0.0, 0.5, 0.0, -0.5, 0.0], 0.1),
+            &[0.5, 0.0, -0.5]
+        );
+        assert!(trim_quiet(&[0.0; 4], 0.1).is_empty());
     }
 
     #[test]

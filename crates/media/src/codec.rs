@@ -91,6 +91,12 @@ impl Encoder {
     pub fn fec(&mut self) -> Result<bool, CodecError> {
         Ok(self.inner.get_inband_fec()?)
     }
+
+    /// The encoder's lookahead in samples: the pre-skip of an Ogg Opus
+    /// file of its packets (RFC 7845 §4.2).
+    pub fn lookahead(&mut self) -> Result<i32, CodecError> {
+        Ok(self.inner.get_lookahead()?)
+    }
 }
 
 /// Decoder producing 48 kHz mono from mono or stereo Opus packets.

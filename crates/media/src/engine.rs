@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::capture::{Capture, CaptureOptions};
 use super::playback::Playback;
+use super::recording::{OWN_NAME, Recorder};
 use super::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
 use super::spec::{AudioIn, AudioOut};
 
@@ -81,6 +82,9 @@ pub enum MediaCmd {
     },
     Mute(bool),
     Deafen(bool),
+    /// `/record DIR` (`Some`): record the call into DIR as Ogg Opus;
+    /// `/record stop` (`None`). Answered with [`MediaEvent::Recording`].
+    Record(Option<PathBuf>),
 }
 
 /// Where a session's end came from (the app picks the Jingle reason).
@@ -122,6 +126,15 @@ pub enum MediaEvent {
     },
     /// Our microphone's level, ~10 times a second.
     OwnLevel { level: f32 },
+    /// The recording started (`active`, the files so far) or stopped (every
+    /// file written); `error` when the command could not be carried out
+    /// (nothing changed) or when writing failed.
+    Recording {
+        active: bool,
+        dir: Option<PathBuf>,
+        files: Vec<PathBuf>,
+        error: Option<String>,
+    },
     /// Something failed for session `sid` (or the call: the microphone,
     /// the speaker); the call goes on where it can.
     Error { sid: Option<String>, text: String },
@@ -168,6 +181,7 @@ pub fn spawn(options: MediaOptions) -> (MediaHandle, mpsc::UnboundedReceiver<Med
             playback: None,
             muted: false,
             deafened: false,
+            recorder: Arc::new(Recorder::new()),
         }
         .run(rx),
     );
@@ -191,6 +205,9 @@ struct Engine {
     playback: Option<Arc<Playback>>,
     muted: bool,
     deafened: bool,
+    /// `/record`: shared with the stream readers, the send pump and the
+    /// mixer.
+    recorder: Arc<Recorder>,
 }
 
 impl Engine {
@@ -262,6 +279,17 @@ impl Engine {
                     c.set_muted(m);
                 }
             }
+            MediaCmd::Record(Some(dir)) => self.start_recording(dir),
+            MediaCmd::Record(None) => {
+                if !self.stop_recording() {
+                    self.emit(MediaEvent::Recording {
+                        active: false,
+                        dir: None,
+                        files: Vec::new(),
+                        error: Some("not recording".into()),
+                    });
+                }
+            }
             MediaCmd::Deafen(d) => {
                 self.deafened = d;
                 if let Some(p) = &self.playback {
@@ -291,9 +319,14 @@ impl Engine {
             .map_err(|e| (EndCause::Setup, e))?;
         let pump = tokio::spawn({
             let events = self.events.clone();
+            let recorder = self.recorder.clone();
+            let sid = sid.to_string();
             async move {
                 let mut n = 0u64;
                 while let Some(frame) = frames.recv().await {
+                    // The RTP timestamp's offset: the file only needs
+                    // its steps.
+                    recorder.packet(&sid, OWN_NAME, frame.timestamp as u32, &frame.payload);
                     n += 1;
                     if n.is_multiple_of(LEVEL_EVERY) {
                         let _ = events.send(MediaEvent::OwnLevel { level: frame.level });
@@ -332,6 +365,7 @@ impl Engine {
             rtc_events,
             self.events.clone(),
             sink,
+            self.recorder.clone(),
         ));
         self.sessions.insert(
             sid.to_string(),
@@ -349,8 +383,12 @@ impl Engine {
             return Ok(p.clone());
         }
         let p = Arc::new(
-            Playback::start(&self.options.audio_out, self.options.out_dir.as_deref())
-                .map_err(|e| e.to_string())?,
+            Playback::start_recorded(
+                &self.options.audio_out,
+                self.options.out_dir.as_deref(),
+                Some(self.recorder.clone()),
+            )
+            .map_err(|e| e.to_string())?,
         );
         p.set_deafened(self.deafened);
         self.playback = Some(p.clone());
@@ -386,6 +424,7 @@ impl Engine {
             let _ = s.peer.close().await;
             // The reader ends with the peer and finishes its recording.
             let _ = tokio::time::timeout(Duration::from_secs(2), s.task).await;
+            self.recorder.end_stream(sid);
         }
         if !self.sessions.values().any(|s| s.pump.is_some())
             && let Some(c) = self.capture.take()
@@ -394,11 +433,50 @@ impl Engine {
         }
     }
 
+    /// `/record DIR`: the speaker (or sink) is opened if no stream has
+    /// done it yet, so that the mix is written from now on.
+    fn start_recording(&mut self, dir: PathBuf) {
+        let started = self
+            .playback()
+            .and_then(|_| self.recorder.start(&dir).map_err(|e| e.to_string()));
+        self.emit(match started {
+            Ok(mix) => MediaEvent::Recording {
+                active: true,
+                dir: Some(dir),
+                files: vec![mix],
+                error: None,
+            },
+            Err(e) => MediaEvent::Recording {
+                active: self.recorder.is_recording(),
+                dir: self.recorder.dir(),
+                files: Vec::new(),
+                error: Some(e),
+            },
+        });
+    }
+
+    /// Finishes the recording's files and reports them; false when
+    /// nothing was being recorded.
+    fn stop_recording(&mut self) -> bool {
+        let Some(report) = self.recorder.stop() else {
+            return false;
+        };
+        let error = (!report.errors.is_empty()).then(|| report.errors.join("; "));
+        self.emit(MediaEvent::Recording {
+            active: false,
+            dir: Some(report.dir),
+            files: report.files,
+            error,
+        });
+        true
+    }
+
     async fn hangup(&mut self) {
         let sids: Vec<String> = self.sessions.keys().cloned().collect();
         for sid in sids {
             self.close(&sid).await;
         }
+        self.stop_recording();
         if let Some(p) = self.playback.take() {
             match Arc::try_unwrap(p) {
                 Ok(p) => {
@@ -417,12 +495,14 @@ impl Engine {
 }
 
 /// Translates one peer's events; on a receiving session also reads the
-/// track's packets into `sink` (decode, level, recording).
+/// track's packets into `sink` (decode, level, recording) and `recorder`
+/// (`/record`).
 async fn peer_events(
     sid: String,
     mut rtc: mpsc::UnboundedReceiver<RtcEvent>,
     events: mpsc::UnboundedSender<MediaEvent>,
     mut sink: Option<super::playback::StreamSink>,
+    recorder: Arc<Recorder>,
 ) {
     let mut reader: Option<JoinHandle<Option<super::playback::StreamSink>>> = None;
     while let Some(ev) = rtc.recv().await {
@@ -453,9 +533,11 @@ async fn peer_events(
                 };
                 let events = events.clone();
                 let sid = sid.clone();
+                let recorder = recorder.clone();
                 reader = Some(tokio::spawn(async move {
                     let mut n = 0u64;
                     while let Some(p) = track.next().await {
+                        recorder.packet(&sid, s.entity(), p.timestamp, &p.payload);
                         if let Err(e) = s.push(p.sequence, &p.payload) {
                             let _ = events.send(MediaEvent::Error {
                                 sid: Some(sid.clone()),
@@ -473,6 +555,7 @@ async fn peer_events(
                             });
                         }
                     }
+                    recorder.end_stream(&sid);
                     Some(s)
                 }));
             }

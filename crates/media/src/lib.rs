@@ -19,6 +19,8 @@
 //!   speaking detector. [`wav`]: WAV reading/writing.
 //!   [`analysis`]: dominant frequencies (for tests). [`ring`]: the lock-free
 //!   SPSC ring between cpal callbacks and our threads.
+//! - [`recording`]: `/record`, the call as Ogg Opus files (received packets
+//!   as they came, the mix encoded once); [`oggopus`] writes RFC 7845.
 //! - [`device`]: cpal (microphone, speaker, `/devices`), with ALSA's stderr
 //!   noise silenced around every probe and open ([`device::QuietStderr`]).
 //!
@@ -34,9 +36,12 @@ pub mod codec;
 pub mod device;
 pub mod engine;
 pub mod frame;
+pub mod jitter;
 pub mod level;
 pub mod mixer;
+pub mod oggopus;
 pub mod playback;
+pub mod recording;
 pub mod resample;
 pub mod ring;
 pub mod rtc;
@@ -49,6 +54,7 @@ pub use codec::{CodecError, Decoder, Encoder, EncoderConfig};
 pub use device::{DeviceInfo, DeviceList, devices};
 pub use level::{LevelMeter, SpeakingDetector};
 pub use playback::{Playback, StreamLevel, StreamSink, StreamStats};
+pub use recording::{Recorder, RecordingReport};
 pub use source::{FrameSource, open_source};
 pub use spec::{AudioIn, AudioOut, SpecError};
 

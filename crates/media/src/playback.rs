@@ -1,13 +1,16 @@
 //! The receiving half of a call's audio.
 //!
 //! Each received stream gets a [`StreamSink`] (owned by whatever reads its
-//! RTP packets): it decodes Opus (mono or stereo packets → mono), recovers
-//! a lost packet from the next one's in-band FEC and conceals longer gaps,
+//! RTP packets): it puts packets back in sequence order ([`super::jitter`],
+//! an adaptive reordering depth), decodes Opus (mono or stereo packets →
+//! mono), recovers a lost packet from the next one's in-band FEC and
+//! conceals longer gaps,
 //! meters the level, tells speaking from silence, writes the stream's own
 //! WAV in `--audio-out-dir` and queues 20 ms frames for the mixer.
 //!
 //! [`Playback`] runs the mixer thread: every 20 ms (own timer) it takes
-//! one frame from each stream's small jitter queue, mixes with soft
+//! one frame from each stream's playout queue (its target adapts to the
+//! jitter seen: [`take_frames`]), mixes with soft
 //! clipping and writes the sink (`--audio-out`: speaker, mix WAV, or
 //! nothing). Deafened, the sink gets silence (streams are still decoded,
 //! metered and recorded).
@@ -21,20 +24,25 @@ use std::time::Instant;
 
 use super::codec::{Decoder, MAX_DECODED};
 use super::device::SpeakerSink;
+use super::jitter::{Out, Pushed, Reorder};
 use super::level::{LevelMeter, SpeakingDetector};
 use super::mixer::mix_into;
+use super::recording::Recorder;
 use super::spec::AudioOut;
 use super::wav::{WavSink, stream_file_name};
 use super::{FRAME_DURATION, FRAME_SAMPLES, MediaError, wait_for_tick};
 
-/// Frames a stream buffers before it starts playing (60 ms).
+/// Frames a stream buffers before it starts playing (60 ms); its playout
+/// target starts here and adapts (see [`take_frames`]).
 pub const PREBUFFER: usize = 3;
-/// More than this many frames queued (200 ms): trimmed back to
-/// [`PREBUFFER`] (latency is bounded; the oldest audio goes).
-pub const MAX_QUEUE: usize = 10;
-/// Gaps up to this many packets (0.5 s) are concealed; longer ones (a pause
-/// in sending, a restart) are not filled in.
-pub const MAX_CONCEALED: u16 = 25;
+/// The largest playout target (240 ms).
+pub const MAX_TARGET: usize = 12;
+/// Frames queued beyond the target before the queue is trimmed back to
+/// it (latency is bounded; the oldest audio goes).
+pub const MAX_EXCESS: usize = 7;
+/// Mixer ticks (20 ms) without running dry before the target shrinks by
+/// one frame (10 s).
+pub const RELAX_TICKS: u32 = 500;
 
 /// A stream's level for the TUI meter and `audio-level` events.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +76,12 @@ struct Slot {
     entity: String,
     queue: VecDeque<Vec<f32>>,
     playing: bool,
+    /// Frames to have queued before playing (adaptive).
+    target: usize,
+    /// Ticks played since the queue last ran dry.
+    calm: u32,
+    /// Times it ran dry while playing.
+    underruns: u64,
     level: f32,
     speaking: bool,
 }
@@ -79,6 +93,8 @@ struct Shared {
     stop: AtomicBool,
     deafened: AtomicBool,
     next_id: AtomicU64,
+    /// `/record`: gets every mixed frame (deafened or not).
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl Shared {
@@ -132,6 +148,16 @@ impl Playback {
     /// error here), creates `out_dir` for per-stream WAVs if given, and
     /// starts the mixer.
     pub fn start(out: &AudioOut, out_dir: Option<&Path>) -> Result<Playback, MediaError> {
+        Playback::start_recorded(out, out_dir, None)
+    }
+
+    /// [`Playback::start`], the mix also going to `recorder` (which writes
+    /// it while it records).
+    pub fn start_recorded(
+        out: &AudioOut,
+        out_dir: Option<&Path>,
+        recorder: Option<Arc<Recorder>>,
+    ) -> Result<Playback, MediaError> {
         if let Some(dir) = out_dir {
             std::fs::create_dir_all(dir).map_err(|source| MediaError::Io {
                 path: dir.to_path_buf(),
@@ -146,6 +172,7 @@ impl Playback {
             stop: AtomicBool::new(false),
             deafened: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
+            recorder,
         });
         let thread = std::thread::Builder::new()
             .name("confab-mixer".into())
@@ -187,8 +214,11 @@ impl Playback {
         self.shared.slots().push(Slot {
             id,
             entity: entity.to_string(),
-            queue: VecDeque::with_capacity(MAX_QUEUE + 1),
+            queue: VecDeque::with_capacity(MAX_TARGET + MAX_EXCESS + 1),
             playing: false,
+            target: PREBUFFER,
+            calm: 0,
+            underruns: 0,
             level: 0.0,
             speaking: false,
         });
@@ -200,7 +230,7 @@ impl Playback {
             wav,
             meter: LevelMeter::new(),
             speaking: SpeakingDetector::default(),
-            next_seq: None,
+            reorder: Reorder::new(),
             last_samples: FRAME_SAMPLES,
             pcm: vec![0.0; MAX_DECODED],
             pending: Vec::with_capacity(MAX_DECODED + FRAME_SAMPLES),
@@ -279,10 +309,12 @@ fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
         next += FRAME_DURATION;
         frames.clear();
         take_frames(&mut shared.slots(), &mut frames);
+        mix_into(&mut out, frames.iter().map(Vec::as_slice));
+        if let Some(r) = &shared.recorder {
+            r.mix(&out);
+        }
         if shared.deafened.load(Ordering::Relaxed) {
             out.fill(0.0);
-        } else {
-            mix_into(&mut out, frames.iter().map(Vec::as_slice));
         }
         if let Err(e) = sink.write(&out) {
             break Err(e);
@@ -292,18 +324,33 @@ fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
     result.and(finished)
 }
 
-/// One mixer tick's jitter handling: a stream plays once it has
-/// [`PREBUFFER`] frames, gives one frame per tick, and goes back to
-/// buffering when it runs dry.
+/// One mixer tick's playout: a stream plays once it has its target of
+/// frames queued, gives one frame per tick, and goes back to buffering
+/// when it runs dry. Running dry while playing raises the target by two
+/// frames (up to [`MAX_TARGET`]): the jitter seen is larger than the
+/// buffer. [`RELAX_TICKS`] ticks without running dry lower it by one
+/// (down to [`PREBUFFER`]): the latency follows the network back down.
 fn take_frames(slots: &mut [Slot], frames: &mut Vec<Vec<f32>>) {
     for slot in slots.iter_mut() {
-        if !slot.playing && slot.queue.len() >= PREBUFFER {
+        if !slot.playing && slot.queue.len() >= slot.target {
             slot.playing = true;
         }
         if slot.playing {
             match slot.queue.pop_front() {
-                Some(f) => frames.push(f),
-                None => slot.playing = false,
+                Some(f) => {
+                    frames.push(f);
+                    slot.calm += 1;
+                    if slot.calm >= RELAX_TICKS && slot.target > PREBUFFER {
+                        slot.target -= 1;
+                        slot.calm = 0;
+                    }
+                }
+                None => {
+                    slot.playing = false;
+                    slot.underruns += 1;
+                    slot.calm = 0;
+                    slot.target = (slot.target + 2).min(MAX_TARGET);
+                }
             }
         }
     }
@@ -319,7 +366,7 @@ pub struct StreamSink {
     wav: Option<WavSink>,
     meter: LevelMeter,
     speaking: SpeakingDetector,
-    next_seq: Option<u16>,
+    reorder: Reorder,
     last_samples: usize,
     pcm: Vec<f32>,
     pending: Vec<f32>,
@@ -336,29 +383,54 @@ impl StreamSink {
         self.wav.as_ref().map(WavSink::path)
     }
 
-    /// Takes one RTP payload with its RTP sequence number. Loss (a gap in
-    /// the numbers) is recovered with FEC and concealed; late and duplicate
-    /// packets are dropped; undecodable packets are concealed. Errors only
-    /// come from writing the stream's WAV.
+    /// Takes one RTP payload with its RTP sequence number, through the
+    /// reordering buffer ([`super::jitter`]): packets are decoded in
+    /// sequence order; a missing one, once [`Reorder::depth`] later ones
+    /// have arrived, is recovered with the next one's FEC or concealed;
+    /// late and duplicate packets are dropped; undecodable packets are
+    /// concealed; a jump far ahead (a pause in sending, a restart) is not
+    /// filled in. Errors only come from writing the stream's WAV.
     pub fn push(&mut self, seq: u16, payload: &[u8]) -> Result<(), MediaError> {
         self.stats.packets += 1;
-        if let Some(expected) = self.next_seq {
-            let gap = seq.wrapping_sub(expected);
-            if gap >= 0x8000 {
+        match self.reorder.push(seq, payload.to_vec()) {
+            Pushed::Held => {}
+            Pushed::Late => {
                 self.stats.late += 1;
                 return Ok(());
             }
-            if gap > 0 {
-                self.stats.lost += u64::from(gap);
-                if gap <= MAX_CONCEALED {
-                    for _ in 1..gap {
-                        self.conceal()?;
+            Pushed::Jump => {
+                self.drain(true)?;
+                self.reorder.restart(seq);
+                self.reorder.push(seq, payload.to_vec());
+            }
+        }
+        self.drain(false)
+    }
+
+    /// Decodes what the reordering buffer lets out (everything held when
+    /// `flush`).
+    fn drain(&mut self, flush: bool) -> Result<(), MediaError> {
+        loop {
+            let out = if flush {
+                self.reorder.flush()
+            } else {
+                self.reorder.pop()
+            };
+            match out {
+                None => return Ok(()),
+                Some(Out::Packet(p)) => self.decode(&p)?,
+                Some(Out::Lost { next }) => {
+                    self.stats.lost += 1;
+                    match next {
+                        Some(n) => self.recover(&n)?,
+                        None => self.conceal()?,
                     }
-                    self.recover(payload)?;
                 }
             }
         }
-        self.next_seq = Some(seq.wrapping_add(1));
+    }
+
+    fn decode(&mut self, payload: &[u8]) -> Result<(), MediaError> {
         match self.decoder.decode(payload, &mut self.pcm) {
             Ok(n) => {
                 self.last_samples = n.clamp(1, MAX_DECODED);
@@ -371,22 +443,10 @@ impl StreamSink {
         }
     }
 
-    /// Takes the next payload of a stream without sequence numbers.
-    pub fn push_next(&mut self, payload: &[u8]) -> Result<(), MediaError> {
-        let seq = self.next_seq.unwrap_or(0);
-        self.push(seq, payload)
-    }
-
-    /// Conceals `frames` lost packets the caller knows of.
-    pub fn lost(&mut self, frames: u16) -> Result<(), MediaError> {
-        for _ in 0..frames {
-            self.stats.lost += 1;
-            self.conceal()?;
-        }
-        if let Some(seq) = self.next_seq.as_mut() {
-            *seq = seq.wrapping_add(frames);
-        }
-        Ok(())
+    /// Packets a hole in the sequence waits for now (the reordering
+    /// depth, adapted to the lateness seen).
+    pub fn reorder_depth(&self) -> usize {
+        self.reorder.depth()
     }
 
     fn conceal(&mut self) -> Result<(), MediaError> {
@@ -436,9 +496,12 @@ impl StreamSink {
         if let Some(slot) = slots.iter_mut().find(|s| s.id == self.id) {
             slot.level = level;
             slot.speaking = speaking;
+            // A hole holds frames back for up to `depth` packets, then
+            // lets them all out: the playout covers that wait.
+            slot.target = slot.target.max((self.reorder.depth() + 2).min(MAX_TARGET));
             slot.queue.extend(frames);
-            if slot.queue.len() > MAX_QUEUE {
-                let excess = slot.queue.len() - PREBUFFER;
+            if slot.queue.len() > slot.target + MAX_EXCESS {
+                let excess = slot.queue.len() - slot.target;
                 slot.queue.drain(..excess);
             }
         }
@@ -460,9 +523,10 @@ impl StreamSink {
 
     /// Removes the stream and finishes its WAV (errors of that last write).
     pub fn finish(mut self) -> Result<(), MediaError> {
+        let drained = self.drain(true);
         match self.wav.take() {
-            Some(w) => w.finish(),
-            None => Ok(()),
+            Some(w) => drained.and(w.finish()),
+            None => drained,
         }
     }
 }
@@ -579,15 +643,16 @@ mod tests {
     }
 
     #[test]
-    fn loss_is_recovered_late_packets_dropped_garbage_concealed() {
+    fn loss_is_recovered_reordering_undone_late_packets_dropped_garbage_concealed() {
         let playback = Playback::start(&AudioOut::Null, None).unwrap();
         let mut s = playback.add_stream("sip:carol@example.org").unwrap();
         let p = packets(440.0, 60);
         let mut pcm_frames = 0;
         for (i, packet) in p.iter().enumerate() {
-            // Lose 10 and 20..23; 30 arrives twice; 40 arrives late (after 41).
+            // Lose 10 and 20..23; 30 arrives twice; 40 is overtaken by 41
+            // (put back in order); 45 by 46..=50 (too late: lost by then).
             match i {
-                10 | 20 | 21 | 22 | 40 => continue,
+                10 | 20 | 21 | 22 | 40 | 45 => continue,
                 _ => {}
             }
             s.push((i as u16).wrapping_add(65_500), packet).unwrap(); // wraps around 65535
@@ -596,6 +661,10 @@ mod tests {
             }
             if i == 41 {
                 s.push(40u16.wrapping_add(65_500), &p[40]).unwrap();
+            }
+            if i == 50 {
+                assert_eq!(s.reorder_depth(), crate::jitter::START_DEPTH);
+                s.push(45u16.wrapping_add(65_500), &p[45]).unwrap();
             }
             pcm_frames += 1;
         }
@@ -610,8 +679,10 @@ mod tests {
         assert_eq!(st.invalid, 1);
         assert_eq!(
             st.frames, 61,
-            "{pcm_frames} decoded + 5 lost + garbage - late 40"
+            "{pcm_frames} decoded + 5 lost + garbage - late 45"
         );
+        // 45 was overtaken by five: the reordering depth grew to cover it.
+        assert_eq!(s.reorder_depth(), 6);
         assert!(s.level().level > 0.5);
         // A long pause in sending is not filled in.
         s.push(500, &p[0]).unwrap();
@@ -621,12 +692,15 @@ mod tests {
     }
 
     #[test]
-    fn jitter_queue_prebuffers_and_rebuffers_and_trims() {
+    fn playout_prebuffers_rebuffers_and_adapts_its_target() {
         let mut slots = vec![Slot {
             id: 1,
             entity: "x".into(),
             queue: VecDeque::new(),
             playing: false,
+            target: PREBUFFER,
+            calm: 0,
+            underruns: 0,
             level: 0.0,
             speaking: false,
         }];
@@ -643,6 +717,27 @@ mod tests {
         out.clear();
         take_frames(&mut slots, &mut out);
         assert!(out.is_empty() && !slots[0].playing);
+        // Ran dry while playing: the target grows, up to its maximum.
+        assert_eq!((slots[0].target, slots[0].underruns), (PREBUFFER + 2, 1));
+        slots[0]
+            .queue
+            .extend((0..PREBUFFER + 1).map(|i| vec![i as f32]));
+        take_frames(&mut slots, &mut out);
+        assert!(out.is_empty(), "waits for the new target");
+        for _ in 0..10 {
+            slots[0].playing = true;
+            slots[0].queue.clear();
+            take_frames(&mut slots, &mut out);
+        }
+        assert_eq!(slots[0].target, MAX_TARGET);
+        // A long calm lowers it again, one frame at a time.
+        slots[0]
+            .queue
+            .extend((0..RELAX_TICKS as usize * 2).map(|_| vec![0.0]));
+        for _ in 0..RELAX_TICKS * 2 {
+            take_frames(&mut slots, &mut out);
+        }
+        assert_eq!(slots[0].target, MAX_TARGET - 2);
         assert_eq!(unique_name(&HashSet::new(), "a.wav"), "a.wav");
         let used: HashSet<String> = ["a.wav".to_string(), "a-2.wav".to_string()].into();
         assert_eq!(unique_name(&used, "a.wav"), "a-3.wav");

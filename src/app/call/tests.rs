@@ -516,3 +516,76 @@ fn callconfig_form_is_edited_then_submitted_by_adhoc() {
     assert_eq!(submit.attr("sessionid"), Some("cfg-1"));
     assert_eq!(submit.attr("action"), Some("complete"));
 }
+
+#[test]
+fn record_starts_and_stops_through_the_media_task_and_ends_with_its_answer() {
+    let mut t = T::new();
+    let e = t.run("/record");
+    assert_eq!(e.events[0].to_json()["condition"], "item-not-found");
+    t.call(AV);
+    assert!(matches!(t.media(), MediaCmd::StartSend { .. }));
+    let e = t.run("/record stop");
+    assert_eq!(e.events[0].to_json()["condition"], "item-not-found");
+
+    // Without a DIR: a new folder named after the conference.
+    let exec = t.run("/record");
+    let tag = exec.pending.expect("waits for the media task");
+    let dir = match t.media() {
+        MediaCmd::Record(Some(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.starts_with("standup-"), "{name}");
+    assert!(dir.starts_with(std::env::temp_dir().join("confab-test-recordings")));
+    // A second /record while the first waits is refused.
+    let e = t.run("/record /tmp/x");
+    assert_eq!(e.events[0].to_json()["condition"], "conflict");
+    let mix = dir.join("mix.opus");
+    let events = t.app.on_media(MediaEvent::Recording {
+        active: true,
+        dir: Some(dir.clone()),
+        files: vec![mix.clone()],
+        error: None,
+    });
+    let json: Vec<_> = events.iter().map(Event::to_json).collect();
+    assert_eq!(json[0]["event"], "recording");
+    assert_eq!(json[0]["state"], "started");
+    assert_eq!(json[0]["files"][0], mix.display().to_string());
+    assert_eq!(json[1]["event"], "ok");
+    assert!(!t.app.pending.contains_key(&tag));
+    assert!(t.app.store.calls.is_recording());
+
+    // Stopped with a write error: the files and the error are both told.
+    t.run("/record stop");
+    assert!(matches!(t.media(), MediaCmd::Record(None)));
+    let events = t.app.on_media(MediaEvent::Recording {
+        active: false,
+        dir: Some(dir.clone()),
+        files: vec![mix.clone(), dir.join("bob@localhost.opus")],
+        error: Some("disk full".into()),
+    });
+    let json: Vec<_> = events.iter().map(Event::to_json).collect();
+    assert!(json.iter().any(|v| v["event"] == "recording"
+        && v["state"] == "stopped"
+        && v["files"].as_array().map(Vec::len) == Some(2)));
+    assert!(
+        json.last().unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .contains("disk full")
+    );
+    assert!(!t.app.store.calls.is_recording());
+
+    // A start the media task refused: the command fails, nothing changes.
+    t.run("/record /nonexistent/x");
+    t.media();
+    let events = t.app.on_media(MediaEvent::Recording {
+        active: false,
+        dir: None,
+        files: Vec::new(),
+        error: Some("permission denied".into()),
+    });
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].to_json()["event"], "error");
+    assert!(!t.app.store.calls.is_recording());
+}

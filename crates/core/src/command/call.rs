@@ -1,5 +1,5 @@
 //! The commands of calls (XEP-0521): call, hangup, mute, unmute, deafen,
-//! undeafen, devices, callconfig — each command's table entry and its
+//! undeafen, devices, callconfig, record — each command's table entry and its
 //! builder.
 
 use super::Command;
@@ -84,6 +84,19 @@ pub const DEVICES: CommandSpec = CommandSpec {
     build: devices,
 };
 
+pub const RECORD: CommandSpec = CommandSpec {
+    name: "record",
+    aliases: &[],
+    usage: "/record [DIR|stop]",
+    help: "Record the call as Ogg Opus files in DIR (default: a new folder under the \
+           recordings folder of the data directory): one per speaker, as received, and \
+           the mix; /record stop finishes them",
+    args: &[opt_arg("DIR|stop", ArgKind::Word)],
+    options: &[],
+    forms: &[],
+    build: record,
+};
+
 pub const CALLCONFIG: CommandSpec = CommandSpec {
     name: "callconfig",
     aliases: &[],
@@ -124,6 +137,13 @@ fn undeafen(_: &mut Args) -> Result<Command, ParseError> {
 
 fn devices(_: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Devices)
+}
+
+fn record(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(match a.text() {
+        Some(w) if w == "stop" => Command::RecordStop,
+        dir => Command::Record { dir },
+    })
 }
 
 fn callconfig(a: &mut Args) -> Result<Command, ParseError> {

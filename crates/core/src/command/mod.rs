@@ -312,6 +312,13 @@ pub enum Command {
     Undeafen,
     /// `/devices`: the audio devices.
     Devices,
+    /// `/record [DIR]`: record the call (Ogg Opus) in DIR, or a new
+    /// folder under the recordings folder.
+    Record {
+        dir: Option<String>,
+    },
+    /// `/record stop`
+    RecordStop,
     /// `/callconfig ROOM [FIELD=VALUE ...]`: the conference's ad-hoc
     /// configuration (XEP-0050, node `urn:xmpp:av-conferences:config`).
     CallConfig {
@@ -419,6 +426,7 @@ impl Command {
             Command::Deafen => &call::DEAFEN,
             Command::Undeafen => &call::UNDEAFEN,
             Command::Devices => &call::DEVICES,
+            Command::Record { .. } | Command::RecordStop => &call::RECORD,
             Command::CallConfig { .. } => &call::CALLCONFIG,
             Command::Browse { .. } => &directory::BROWSE,
             Command::Whois { .. } => &directory::WHOIS,
@@ -507,6 +515,8 @@ impl Command {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::Record { .. }
+            | Command::RecordStop
             | Command::Help { .. }
             | Command::XmlConsole { .. }
             | Command::Quit => None,

@@ -202,6 +202,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     call::DEAFEN,
     call::UNDEAFEN,
     call::DEVICES,
+    call::RECORD,
     call::CALLCONFIG,
     script::WAIT,
     script::SLEEP,

@@ -62,6 +62,8 @@ pub struct Call {
     pub own_level: f32,
     /// In the order they arrived.
     pub streams: Vec<Stream>,
+    /// `/record`: the directory being recorded to.
+    pub recording: Option<String>,
 }
 
 impl Call {
@@ -103,6 +105,7 @@ impl Calls {
             deafened: false,
             own_level: 0.0,
             streams: Vec::new(),
+            recording: None,
         });
         vec![event]
     }
@@ -221,6 +224,25 @@ impl Calls {
         if let Some(c) = &mut self.current {
             c.own_level = if c.muted { 0.0 } else { level.clamp(0.0, 1.0) };
         }
+    }
+
+    /// The recording into `dir` started (`files`: the mix so far) or
+    /// stopped (every file); the event either way, with or without a call
+    /// (the recording stops as the call ends).
+    pub fn recording(&mut self, active: bool, dir: String, files: Vec<String>) -> Vec<Event> {
+        if let Some(c) = &mut self.current {
+            c.recording = active.then(|| dir.clone());
+        }
+        vec![Event::Recording {
+            state: if active { "started" } else { "stopped" },
+            dir,
+            files,
+        }]
+    }
+
+    /// Whether the call is being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.current.as_ref().is_some_and(|c| c.recording.is_some())
     }
 
     /// Returns false when there is no call.

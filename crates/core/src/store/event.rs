@@ -529,6 +529,13 @@ pub enum Event {
         level: f32,
         speaking: bool,
     },
+    /// `/record`: the recording `started` (the files so far: the mix) or
+    /// `stopped` (every file written; also when the call ends).
+    Recording {
+        state: &'static str,
+        dir: String,
+        files: Vec<String>,
+    },
 }
 
 impl Event {
@@ -586,6 +593,7 @@ impl Event {
             Event::Call { .. } => "call",
             Event::Stream { .. } => "stream",
             Event::AudioLevel { .. } => "audio-level",
+            Event::Recording { .. } => "recording",
             Event::XmlConsole { .. } => "xml-console",
             Event::Xml { .. } => "xml",
         }

@@ -72,6 +72,7 @@ fn has_every_command() {
             "deafen",
             "undeafen",
             "devices",
+            "record",
             "callconfig",
             "wait",
             "sleep",

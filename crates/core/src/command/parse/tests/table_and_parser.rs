@@ -71,6 +71,7 @@ fn every_command_variant_has_a_table_entry() {
         "/deafen",
         "/undeafen",
         "/devices",
+        "/record",
         "/callconfig r@sfu muc#max=2",
         "/wait event x",
         "/sleep 1",
@@ -137,6 +138,8 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::Record { .. }
+            | Command::RecordStop
             | Command::CallConfig { .. }
             | Command::Me { .. }
             | Command::Win(_)
@@ -231,6 +234,7 @@ fn sample(word: &str) -> &'static str {
         "[EMOJI ...]" => "👍 🎉",
         "[ID]" => "s-1",
         "AFFILIATION" => "member",
+        "[DIR|stop]" => "stop",
         other => panic!("no sample for usage word {other:?}"),
     }
 }
@@ -403,4 +407,17 @@ fn buffer_tools_parse() {
         ok("/unignore spam@evil.example"),
         Command::Unignore { nick: None, .. }
     ));
+}
+
+#[test]
+fn record_takes_a_directory_or_stop() {
+    assert_eq!(ok("/record"), Command::Record { dir: None });
+    assert_eq!(
+        ok("/record /tmp/calls"),
+        Command::Record {
+            dir: Some("/tmp/calls".into())
+        }
+    );
+    assert_eq!(ok("/record stop"), Command::RecordStop);
+    assert_eq!(ok("/record stop").name(), "record");
 }

@@ -1,0 +1,218 @@
+//! Call quality through an impaired path: a tone sent by one WebRTC peer
+//! (confab-media's capture, encoder and sending session) to another
+//! through an [`impair::Relay`](crate::impair::Relay), received with
+//! confab-media's stream sink and mixer (FEC, concealment, jitter
+//! handling) into a WAV, and measured: the tone's SNR
+//! ([`confab_media::analysis::tone_snr`]) and SINAD
+//! ([`confab_media::analysis::tone_sinad`]) in what was played and in the
+//! stream as decoded, and what the stream sink counted.
+//!
+//! The receiver's candidates reach the sender rewritten to relays in front
+//! of them; the sender's candidates are not given to the receiver, which
+//! learns the way back through the relay (peer-reflexive). So every
+//! packet of the call crosses the relay.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use confab_media::analysis::{tone_sinad, tone_snr, trim_quiet};
+use confab_media::capture::{Capture, CaptureOptions};
+use confab_media::playback::{Playback, StreamStats};
+use confab_media::rtc::{AudioPeer, ConnectionState, RemoteAudio, RtcEvent, RtcOptions};
+use confab_media::spec::{AudioIn, AudioOut};
+
+use crate::impair::{Impairment, Relay, candidate_addr, rewrite_candidate};
+
+/// `sdp` without its `a=candidate` lines (and end-of-candidates).
+fn without_candidates(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
+        .collect()
+}
+
+/// What one impaired call measured.
+#[derive(Debug, Clone)]
+pub struct Quality {
+    /// The tone's SNR in what was played (dB).
+    pub snr_db: f32,
+    /// Its SINAD ([`tone_sinad`]: spectral, blind to phase).
+    pub sinad_db: f32,
+    /// The SNR of the stream as decoded, before the playout queue (its
+    /// timing: waits and dropped frames, not counted here).
+    pub decoded_snr_db: f32,
+    /// RTP packets the relay saw and dropped.
+    pub sent: u64,
+    pub dropped: u64,
+    /// The receiving stream sink's counters.
+    pub stream: StreamStats,
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// Sends a `hz` tone for `secs` seconds through a relay impaired as `imp`
+/// and measures what is played (the first half second, where the jitter
+/// handling settles, is left out).
+pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality, String> {
+    let (tx, mut tx_events) = AudioPeer::offer(RtcOptions::loopback())
+        .await
+        .map_err(|e| fail("offer", e))?;
+    let offer = without_candidates(&tx.local_sdp().await.map_err(|e| fail("offer", e))?);
+    let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
+        .await
+        .map_err(|e| fail("answer", e))?;
+    let answer = rx.local_sdp().await.map_err(|e| fail("answer", e))?;
+    // The answer's own candidates would lead past the relay: they go
+    // through it like the trickled ones.
+    let early: Vec<String> = answer
+        .lines()
+        .filter_map(|l| l.trim_end().strip_prefix("a="))
+        .filter(|l| l.starts_with("candidate:"))
+        .map(str::to_string)
+        .collect();
+    let mid = confab_media::rtc::first_mid(&answer).unwrap_or_else(|| "0".into());
+    tx.set_remote_answer(&without_candidates(&answer))
+        .await
+        .map_err(|e| fail("answer", e))?;
+    let mut relays: Vec<Relay> = Vec::new();
+    for c in early {
+        if let Some(addr) = candidate_addr(&c) {
+            let relay = Relay::start(addr, imp)
+                .await
+                .map_err(|e| fail("relay", e))?;
+            let _ = tx
+                .add_remote_candidate(&rewrite_candidate(&c, relay.addr), &mid)
+                .await;
+            relays.push(relay);
+        }
+    }
+
+    let mut track: Option<RemoteAudio> = None;
+    let (mut tx_up, mut rx_up) = (false, false);
+    timeout(Duration::from_secs(20), async {
+        while !(tx_up && rx_up) {
+            tokio::select! {
+                Some(ev) = tx_events.recv() => match ev {
+                    RtcEvent::State(ConnectionState::Connected) => tx_up = true,
+                    RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
+                        return Err(format!("sender: connection {s}"));
+                    }
+                    _ => {}
+                },
+                Some(ev) = rx_events.recv() => match ev {
+                    RtcEvent::LocalCandidate(c) => {
+                        if let Some(addr) = candidate_addr(&c.candidate) {
+                            let relay = Relay::start(addr, imp).await.map_err(|e| fail("relay", e))?;
+                            let _ = tx
+                                .add_remote_candidate(&rewrite_candidate(&c.candidate, relay.addr), &c.mid)
+                                .await;
+                            relays.push(relay);
+                        }
+                    }
+                    RtcEvent::State(ConnectionState::Connected) => rx_up = true,
+                    RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
+                        return Err(format!("receiver: connection {s}"));
+                    }
+                    RtcEvent::Track(t) => track = Some(t),
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|_| "the peers did not connect through the relay".to_string())??;
+
+    let dir = tempfile::tempdir().map_err(|e| fail("temp dir", e))?;
+    let wav = dir.path().join("played.wav");
+    let playback = Playback::start(&AudioOut::File(wav.clone()), Some(dir.path()))
+        .map_err(|e| fail("playback", e))?;
+    let mut sink = playback
+        .add_stream("xmpp:tone@quality.test")
+        .map_err(|e| fail("stream", e))?;
+    let (capture, mut frames) = Capture::open(&AudioIn::Tone(hz), CaptureOptions::default())
+        .map_err(|e| fail("capture", e))?;
+    let (stop_tx, mut stop_rx) = mpsc::channel::<()>(1);
+    let sender = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                f = frames.recv() => match f {
+                    Some(f) => { let _ = tx.send_opus(&f.payload, f.duration()).await; }
+                    None => break,
+                },
+                _ = stop_rx.recv() => break,
+            }
+        }
+        tx
+    });
+
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let mut track = match track {
+        Some(t) => t,
+        None => timeout(Duration::from_secs(5), async {
+            loop {
+                match rx_events.recv().await {
+                    Some(RtcEvent::Track(t)) => return Some(t),
+                    Some(_) => {}
+                    None => return None,
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or("no track arrived")?,
+    };
+    while Instant::now() < end {
+        let left = end.saturating_duration_since(Instant::now());
+        match timeout(left, track.next()).await {
+            Ok(Some(p)) => sink
+                .push(p.sequence, &p.payload)
+                .map_err(|e| fail("sink", e))?,
+            Ok(None) => return Err("the track ended".into()),
+            Err(_) => break,
+        }
+    }
+    let _ = stop_tx.send(()).await;
+    let tx = sender.await.map_err(|e| fail("sender", e))?;
+    let _ = capture.stop();
+    let stream = sink.stats();
+    let decoded_wav = sink.wav_path().map(|p| p.to_path_buf());
+    sink.finish().map_err(|e| fail("sink", e))?;
+    playback.finish().map_err(|e| fail("playback", e))?;
+    let _ = tx.close().await;
+    let _ = rx.close().await;
+    let (sent, dropped) = relays.iter().fold((0, 0), |(s, d), r| {
+        (
+            s + r.stats.rtp.load(std::sync::atomic::Ordering::Relaxed),
+            d + r.stats.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    });
+
+    let measure = |path: &std::path::Path| -> Result<(f32, f32), String> {
+        let (pcm, rate) = confab_media::wav::read_mono(path).map_err(|e| fail("wav", e))?;
+        let pcm = trim_quiet(&pcm, 0.05);
+        let settle = (rate as usize / 2).min(pcm.len());
+        let pcm = &pcm[settle..];
+        Ok((
+            tone_snr(pcm, rate, hz).unwrap_or(f32::NEG_INFINITY),
+            tone_sinad(pcm, rate, hz).unwrap_or(f32::NEG_INFINITY),
+        ))
+    };
+    let (snr_db, sinad_db) = measure(&wav)?;
+    let decoded_snr_db = match decoded_wav {
+        Some(p) => measure(&p)?.0,
+        None => f32::NEG_INFINITY,
+    };
+    Ok(Quality {
+        snr_db,
+        sinad_db,
+        decoded_snr_db,
+        sent,
+        dropped,
+        stream,
+    })
+}

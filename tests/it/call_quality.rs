@@ -1,0 +1,62 @@
+//! The floor of call quality under loss and jitter: a 440 Hz tone through
+//! the testbed's impaired relay (20 % seeded loss, 20 ms delay + 0–40 ms
+//! jitter, so packets overtake each other) between two WebRTC peers of
+//! confab-media, played through its stream sink and mixer, keeps its
+//! floor of SNR and SINAD. The figures for every loss rate are the
+//! `call_quality` benchmark's.
+
+use std::time::Duration;
+
+use confab_testbed::impair::{Impairment, Loss};
+use confab_testbed::quality::tone_through;
+
+fn measure(loss: Loss, seed: u64) -> confab_testbed::quality::Quality {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let imp = Impairment {
+        loss,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(40),
+        seed,
+    };
+    let q = rt
+        .block_on(tone_through(imp, 440.0, 5.0))
+        .unwrap_or_else(|e| panic!("{loss:?}: {e}"));
+    eprintln!("{loss:?}: {q:?}");
+    let lost = q.dropped as f64 / q.sent.max(1) as f64;
+    assert!(q.sent > 200, "the tone was sent: {q:?}");
+    assert!((0.12..0.28).contains(&lost), "the relay lost ~20 %: {q:?}");
+    assert!(q.stream.recovered > 0, "FEC rebuilt some: {q:?}");
+    q
+}
+
+// The floors are what confab holds today, with some margin for a loaded
+// machine (the table is the benchmark's): a pure tone is the hardest case
+// for Opus' concealment, and the strict SNR counts every phase slip. The
+// issue's 20 dB at 20 % loss is reached by neither measure yet (SNR
+// ≈ 11–14 dB, SINAD ≈ 16–18 dB; a decoder fed the same losses offline
+// gives the same: concealed frames, not the jitter handling, set them).
+
+#[test]
+fn a_tone_keeps_its_floor_at_20_percent_uniform_loss_with_40_ms_jitter() {
+    let q = measure(Loss::Uniform(0.2), 20);
+    assert!(q.snr_db >= 8.0 && q.sinad_db >= 13.0, "{q:?}");
+    // Playout adds little to what decoding left: jitter is absorbed.
+    assert!(q.snr_db >= q.decoded_snr_db - 3.0, "{q:?}");
+}
+
+#[test]
+fn a_tone_keeps_its_floor_at_20_percent_bursty_loss_with_40_ms_jitter() {
+    let q = measure(
+        Loss::Bursty {
+            loss: 0.2,
+            mean_burst: 3.0,
+        },
+        21,
+    );
+    assert!(q.snr_db >= 5.0 && q.sinad_db >= 12.0, "{q:?}");
+    assert!(q.snr_db >= q.decoded_snr_db - 3.0, "{q:?}");
+}
