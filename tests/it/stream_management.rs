@@ -257,7 +257,20 @@ fn resumes_across_two_cuts_mid_flood(kind: ServerKind) {
             <= 1,
         "{kind}: bob saw alice join again"
     );
-    assert_eq!(proxy.accepted(), 3, "{kind}: one connection per resumption");
+    // One connection per attempt: the first, then each resumption's
+    // (an attempt that fails on a loaded machine is retried; it is
+    // announced like any other).
+    let attempts = alice
+        .events
+        .iter()
+        .filter(|v| is(v, "reconnecting"))
+        .count();
+    assert!(attempts >= 2, "{kind}: {attempts} attempts");
+    assert_eq!(
+        proxy.accepted(),
+        1 + attempts,
+        "{kind}: one connection per attempt"
+    );
     for c in [&alice, &bob, &carol] {
         assert!(errors(c).is_empty(), "{kind}: {}: {:?}", c.user, errors(c));
     }
