@@ -237,7 +237,9 @@ fn resumes_across_two_cuts_mid_flood(kind: ServerKind) {
         assert_eq!((lost, doubled), (0, 0), "{kind}: {what}: lost, duplicated");
     }
     // Resumed twice: never reconnected, the room never rejoined.
-    assert_eq!(alice.events.iter().filter(|v| is(v, "resumed")).count(), 2);
+    // (A third resumption happens when the 5 s ack timeout this test
+    // uses fires on a loaded machine: resumed all the same.)
+    assert!(alice.events.iter().filter(|v| is(v, "resumed")).count() >= 2);
     assert!(!alice.saw(|v| is(v, "reconnected")), "{kind}: not resumed");
     let joins = alice
         .events
