@@ -366,6 +366,7 @@ async fn run(
             default_nick: config.account.nick.clone(),
             history_load: config.history_load,
             export_dir: config.paths.data_dir.join("exports"),
+            files: config.files.clone(),
         },
     );
     let mut app = app.with_media(media);

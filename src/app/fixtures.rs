@@ -43,6 +43,7 @@ impl App {
                 default_nick: nick,
                 history_load,
                 export_dir: std::env::temp_dir().join("confab-test-exports"),
+                files: crate::app::files::FilesOptions::with_download_dir(std::env::temp_dir().join("confab-test-downloads")),
             },
         );
         (app, rx)

@@ -30,6 +30,7 @@ mod continuity;
 mod conversations;
 mod drain;
 mod fasten;
+pub mod files;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod focus;
@@ -86,6 +87,9 @@ enum Waiting {
     JoinThen { room: BareJid, then: IqThen },
     /// `/call`: our session connected (or the call ended first).
     Call,
+    /// `/upload`, `/save`: the transfer's end (no deadline: files take
+    /// what they take; `/cancel` stops them).
+    Transfer,
 }
 
 /// What a command does with the answer to its IQ: the events to show, and
@@ -185,6 +189,8 @@ pub struct AppOptions {
     pub history_load: usize,
     /// Where `/export` writes without a FILE.
     pub export_dir: std::path::PathBuf,
+    /// `[files]`: downloads and the opener.
+    pub files: files::FilesOptions,
 }
 
 pub struct App {
@@ -217,6 +223,8 @@ pub struct App {
     chat_states: chat_states::ChatStates,
     /// `/xmlconsole` (`app/xml_console.rs`).
     xml: xml_console::XmlConsole,
+    /// The upload service and the transfers under way (`app/files.rs`).
+    files: files::FilesState,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -257,6 +265,7 @@ impl App {
             call: call::CallSignals::default(),
             chat_states: chat_states::ChatStates::default(),
             xml: Default::default(),
+            files: Default::default(),
         };
         app.load_ignores();
         app
@@ -681,6 +690,12 @@ impl App {
             Command::Ignore { jid, nick } => self.start_ignore(text, jid, nick)?,
             Command::Unignore { jid, nick } => self.start_unignore(text, jid, nick)?,
             Command::Ignored => self.start_ignored(text),
+            Command::Upload { to, path } => self.start_upload(text, to, &path)?,
+            Command::Save { of, target, path } => {
+                self.start_save(text, &of, &target, path.as_deref())?
+            }
+            Command::Open { of, target } => self.open_url(text, &of, &target)?,
+            Command::Cancel => self.cancel_transfers(text),
             Command::Call { room } => self.start_call(text, room)?,
             Command::Hangup => self.start_hangup(text)?,
             Command::Mute => self.start_mute(text, true)?,

@@ -139,6 +139,7 @@ impl App {
                     Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
                     Waiting::Iq { .. } => "no answer in time",
                     Waiting::Call => "the call did not connect in time",
+                    Waiting::Transfer => "the transfer did not end in time",
                 };
                 err_event(
                     &p.command,

@@ -40,6 +40,7 @@ pub mod rooms;
 pub mod roster;
 pub mod selfping;
 mod show;
+pub mod upload;
 
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
