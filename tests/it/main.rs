@@ -40,6 +40,7 @@ mod sfu;
 mod stream_management;
 mod tui;
 mod tui_exit;
+mod upload;
 mod windows;
 mod windows_tui;
 mod xmlconsole_tui;
