@@ -64,6 +64,10 @@ fn every_command_variant_has_a_table_entry() {
         "/ignore r@c bob",
         "/unignore bob@example.org",
         "/ignored",
+        "/upload r@c /tmp/x.png",
+        "/save r@c @bob",
+        "/open r@c abc",
+        "/cancel",
         "/call r@sfu",
         "/hangup",
         "/mute",
@@ -126,6 +130,10 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Chatting { .. }
             | Command::Find { .. }
             | Command::Export { .. }
+            | Command::Upload { .. }
+            | Command::Save { .. }
+            | Command::Open { .. }
+            | Command::Cancel
             | Command::Clear
             | Command::Ignore { .. }
             | Command::Unignore { .. }
@@ -403,4 +411,32 @@ fn buffer_tools_parse() {
         ok("/unignore spam@evil.example"),
         Command::Unignore { nick: None, .. }
     ));
+}
+
+#[test]
+fn file_commands() {
+    use crate::command::MessageRef;
+    assert_eq!(
+        ok("/upload r@c \"/tmp/a b.png\""),
+        Command::Upload {
+            to: "r@c".parse().unwrap(),
+            path: "/tmp/a b.png".into()
+        }
+    );
+    assert_eq!(
+        ok("/save u@d @bob ~/x"),
+        Command::Save {
+            of: "u@d".parse().unwrap(),
+            target: MessageRef::LastOf(Some("bob".into())),
+            path: Some("~/x".into())
+        }
+    );
+    assert_eq!(
+        ok("/open r@c id1"),
+        Command::Open {
+            of: "r@c".parse().unwrap(),
+            target: MessageRef::Id("id1".into())
+        }
+    );
+    assert!(parse("/upload r@c").is_err());
 }
