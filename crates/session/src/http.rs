@@ -156,10 +156,13 @@ pub(super) fn spawn(
     });
 }
 
-/// The words for a failed request: what reqwest knows, with its causes.
-pub fn describe(url: &str, e: &reqwest::Error) -> ErrorInfo {
+/// The words for a failed request: what reqwest knows, with its causes;
+/// the URL as the caller shows it (reqwest's own, with its query, is
+/// left out).
+pub fn describe(url: &str, e: reqwest::Error) -> ErrorInfo {
+    let e = e.without_url();
     let mut text = format!("{url}: {e}");
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         text.push_str(&format!(": {s}"));
         source = s.source();
@@ -189,10 +192,10 @@ pub async fn post_json(
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| describe(url, &e))?;
+        .map_err(|e| describe(url, e))?;
     let status = response.status().as_u16();
     let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(url, &e))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(url, e))? {
         if out.len() + chunk.len() > MAX_RESPONSE {
             return Err(err(
                 "undefined-condition",

@@ -225,7 +225,7 @@ async fn upload(
         .body(reqwest::Body::wrap_stream(body))
         .send()
         .await
-        .map_err(|e| crate::http::describe(url_for_errors(url), &e))?;
+        .map_err(|e| crate::http::describe(url_for_errors(url), e))?;
     let status = response.status();
     if !status.is_success() {
         return Err(err(
@@ -255,7 +255,7 @@ async fn download(
         .get(url)
         .send()
         .await
-        .map_err(|e| crate::http::describe(shown, &e))?;
+        .map_err(|e| crate::http::describe(shown, e))?;
     let status = response.status();
     if !status.is_success() {
         return Err(err(
@@ -284,7 +284,7 @@ async fn download(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| crate::http::describe(shown, &e))?
+        .map_err(|e| crate::http::describe(shown, e))?
     {
         got += chunk.len() as u64;
         if got > max {
