@@ -102,9 +102,8 @@ impl App {
             self.in_room(&to, text)?;
         }
         let path = expand(path);
-        let meta = std::fs::metadata(&path).map_err(|e| {
-            refuse(text, "item-not-found", format!("{}: {e}", path.display()))
-        })?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| refuse(text, "item-not-found", format!("{}: {e}", path.display())))?;
         if !meta.is_file() {
             return Err(refuse(
                 text,
@@ -129,7 +128,13 @@ impl App {
             Some((service, limit)) => {
                 over_limit(&job, limit).map_err(|e| refuse(text, "not-acceptable", e))?;
                 let request = upload::slot_request(&job.name, job.size, guess_type(&job.name));
-                self.start_iq(text, Some(service.clone()), request, false, slot_then(job, service))
+                self.start_iq(
+                    text,
+                    Some(service.clone()),
+                    request,
+                    false,
+                    slot_then(job, service),
+                )
             }
             None => {
                 let domain = Jid::from(BareJid::from_parts(None, self.opts.account.domain()));
@@ -145,7 +150,13 @@ impl App {
     }
 
     /// The slot is ours: the PUT starts under the command's tag.
-    fn begin_upload(&mut self, tag: Tag, command: String, job: UploadJob, slot: upload::Slot) -> Vec<Event> {
+    fn begin_upload(
+        &mut self,
+        tag: Tag,
+        command: String,
+        job: UploadJob,
+        slot: upload::Slot,
+    ) -> Vec<Event> {
         self.wait_as(tag, &command, Waiting::Transfer, false);
         self.session.send(SessionCmd::Transfer(TransferCmd::Upload {
             tag,
@@ -156,7 +167,9 @@ impl App {
             content_type: guess_type(&job.name).to_string(),
         }));
         let ev = upload_event(&job, "started", 0, None);
-        self.files.running.insert(tag, Transfer::Upload(job, slot.get));
+        self.files
+            .running
+            .insert(tag, Transfer::Upload(job, slot.get));
         vec![ev]
     }
 
@@ -180,7 +193,10 @@ impl App {
             return Err(refuse(
                 text,
                 "not-acceptable",
-                format!("{}: only https:// and aesgcm:// files are saved", shown(&url)),
+                format!(
+                    "{}: only https:// and aesgcm:// files are saved",
+                    shown(&url)
+                ),
             ));
         };
         let name = file_name(&url);
@@ -197,16 +213,19 @@ impl App {
             ));
         }
         let tag = self.wait(text, Waiting::Transfer, false);
-        self.session.send(SessionCmd::Transfer(TransferCmd::Download {
-            tag,
-            url: fetch,
-            path: dest.clone(),
-            max: self.opts.files.max_download,
-            key,
-        }));
+        self.session
+            .send(SessionCmd::Transfer(TransferCmd::Download {
+                tag,
+                url: fetch,
+                path: dest.clone(),
+                max: self.opts.files.max_download,
+                key,
+            }));
         let url = shown(&url);
         let ev = download_event(&url, &dest, "started", 0, None);
-        self.files.running.insert(tag, Transfer::Download { url, path: dest });
+        self.files
+            .running
+            .insert(tag, Transfer::Download { url, path: dest });
         Ok(Exec {
             events: vec![ev],
             pending: Some(tag),
@@ -243,7 +262,11 @@ impl App {
     /// `/cancel`: every transfer under way.
     pub(super) fn cancel_transfers(&mut self, text: &str) -> Exec {
         if self.files.running.is_empty() {
-            return Exec::done(vec![err_event(text, "item-not-found", "no transfer is under way")]);
+            return Exec::done(vec![err_event(
+                text,
+                "item-not-found",
+                "no transfer is under way",
+            )]);
         }
         for tag in self.files.running.keys() {
             self.session
@@ -274,11 +297,17 @@ impl App {
             },
         };
         let room = self.store.room(of).is_some();
-        let has_url = |m: &&Message| m.kind == Kind::Chat && m.meta.removed.is_none() && !attachments::urls(&m.body).is_empty();
+        let has_url = |m: &&Message| {
+            m.kind == Kind::Chat
+                && m.meta.removed.is_none()
+                && !attachments::urls(&m.body).is_empty()
+        };
         let line = match r {
             MessageRef::Id(id) => log.find_ref(id, room).and_then(|i| log.get(i)),
             MessageRef::LastOf(None) => log.iter().rev().find(has_url),
-            MessageRef::LastOf(Some(me)) if me == "me" => log.iter().rev().filter(has_url).find(|m| m.own),
+            MessageRef::LastOf(Some(me)) if me == "me" => {
+                log.iter().rev().filter(has_url).find(|m| m.own)
+            }
             MessageRef::LastOf(Some(nick)) => log
                 .iter()
                 .rev()
@@ -286,7 +315,11 @@ impl App {
                 .find(|m| m.nick.as_deref() == Some(nick.as_str())),
         };
         let Some(line) = line else {
-            return Err(refuse(text, "item-not-found", format!("no such message with a link in {of}")));
+            return Err(refuse(
+                text,
+                "item-not-found",
+                format!("no such message with a link in {of}"),
+            ));
         };
         attachments::urls(&line.body)
             .into_iter()
@@ -304,7 +337,11 @@ impl App {
         }
     }
 
-    pub(super) fn on_transfer_done(&mut self, tag: Tag, result: Result<u64, ErrorInfo>) -> Vec<Event> {
+    pub(super) fn on_transfer_done(
+        &mut self,
+        tag: Tag,
+        result: Result<u64, ErrorInfo>,
+    ) -> Vec<Event> {
         let Some(t) = self.files.running.remove(&tag) else {
             return Vec::new();
         };
@@ -312,7 +349,13 @@ impl App {
             return Vec::new();
         };
         let command = p.command;
-        let failed = |e: &ErrorInfo| if e.condition == "cancelled" { "cancelled" } else { "failed" };
+        let failed = |e: &ErrorInfo| {
+            if e.condition == "cancelled" {
+                "cancelled"
+            } else {
+                "failed"
+            }
+        };
         match (t, result) {
             (Transfer::Upload(job, get), Ok(bytes)) => {
                 let mut events = vec![upload_event(&job, "done", bytes, Some(get.clone()))];
@@ -380,7 +423,13 @@ fn upload_event(job: &UploadJob, state: &'static str, bytes: u64, url: Option<St
     }
 }
 
-fn download_event(url: &str, path: &Path, state: &'static str, bytes: u64, total: Option<u64>) -> Event {
+fn download_event(
+    url: &str,
+    path: &Path,
+    state: &'static str,
+    bytes: u64,
+    total: Option<u64>,
+) -> Event {
     Event::Download {
         url: url.to_string(),
         path: path.display().to_string(),
@@ -410,7 +459,12 @@ fn items_then(job: UploadJob, domain: Jid) -> IqThen {
     IqThen::new(move |_, command, result| {
         let mut candidates = vec![domain.clone()];
         if let Ok(page) = rooms::parse_items(result.ok().flatten().as_ref()) {
-            candidates.extend(page.items.iter().filter_map(|i| Jid::new(&i.jid).ok()).take(32));
+            candidates.extend(
+                page.items
+                    .iter()
+                    .filter_map(|i| Jid::new(&i.jid).ok())
+                    .take(32),
+            );
         }
         probe(job.clone(), candidates, command)
     })

@@ -43,7 +43,9 @@ impl App {
                 default_nick: nick,
                 history_load,
                 export_dir: std::env::temp_dir().join("confab-test-exports"),
-                files: crate::app::files::FilesOptions::with_download_dir(std::env::temp_dir().join("confab-test-downloads")),
+                files: crate::app::files::FilesOptions::with_download_dir(
+                    std::env::temp_dir().join("confab-test-downloads"),
+                ),
             },
         );
         (app, rx)

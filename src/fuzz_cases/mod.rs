@@ -180,7 +180,9 @@ impl Harness {
                 default_nick: OWN.into(),
                 history_load: 0,
                 export_dir: std::env::temp_dir().join("confab-fuzz-exports"),
-                files: crate::app::files::FilesOptions::with_download_dir(std::env::temp_dir().join("confab-test-downloads")),
+                files: crate::app::files::FilesOptions::with_download_dir(
+                    std::env::temp_dir().join("confab-test-downloads"),
+                ),
             },
         );
         let mut ui = UiState::default();

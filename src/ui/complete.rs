@@ -286,7 +286,11 @@ fn paths(prefix: &str) -> Vec<String> {
             if !name.starts_with(start) || (name.starts_with('.') && !start.starts_with('.')) {
                 return None;
             }
-            let slash = if e.file_type().ok()?.is_dir() { "/" } else { "" };
+            let slash = if e.file_type().ok()?.is_dir() {
+                "/"
+            } else {
+                ""
+            };
             Some(format!("{dir}{name}{slash}"))
         })
         .take(500)

@@ -10,7 +10,13 @@ use crate::store::attachments;
 const BAR: usize = 20;
 
 /// `upload report.pdf [########............] 40% 2.8/7.0 MB`
-pub fn progress_line(what: &str, name: &str, state: &str, bytes: u64, total: Option<u64>) -> String {
+pub fn progress_line(
+    what: &str,
+    name: &str,
+    state: &str,
+    bytes: u64,
+    total: Option<u64>,
+) -> String {
     let mb = |n: u64| format!("{:.1}", n as f64 / 1e6);
     match (state, total) {
         ("progress" | "started", Some(t)) if t > 0 => {
@@ -73,7 +79,10 @@ mod tests {
         let b = with_attachments("see\nhttps://h/x/a.png?token=1".into());
         assert_eq!(b, "see\n[file] a.png · image/png · https://h/x/a.png");
         let b = with_attachments("aesgcm://h/x/a.txt#00112233".into());
-        assert_eq!(b, "[file] a.txt · text/plain · encrypted · aesgcm://h/x/a.txt");
+        assert_eq!(
+            b,
+            "[file] a.txt · text/plain · encrypted · aesgcm://h/x/a.txt"
+        );
         assert_eq!(with_attachments("no link here".into()), "no link here");
     }
 }

@@ -41,7 +41,9 @@ fn upload_server(kind: ServerKind, users: &[&str], limit: u64) -> Box<dyn TestSe
 
 /// Bytes that are not all alike (so a shifted or cut copy differs).
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 31 % 251) as u8 ^ (i >> 12) as u8).collect()
+    (0..len)
+        .map(|i| (i * 31 % 251) as u8 ^ (i >> 12) as u8)
+        .collect()
 }
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> String {
@@ -97,7 +99,11 @@ fn a_file_goes_up_and_comes_back_identical(kind: ServerKind) {
         .filter(|v| is(v, "upload"))
         .cloned()
         .collect();
-    assert_eq!(progress.first().unwrap()["state"], "started", "{progress:?}");
+    assert_eq!(
+        progress.first().unwrap()["state"],
+        "started",
+        "{progress:?}"
+    );
     assert_eq!(progress.last().unwrap()["bytes"], 700_000);
     assert!(progress.len() < 40, "{kind}: too many progress events");
     // Our own echo is the message, with the URL as its attachment.
@@ -113,9 +119,15 @@ fn a_file_goes_up_and_comes_back_identical(kind: ServerKind) {
 
     let dest = bob.home.join("saved.pdf");
     bob.ok(&format!("/save {room} @alice {}", dest.display()));
-    let d = bob.event("download done", |v| is(v, "download") && v["state"] == "done");
+    let d = bob.event("download done", |v| {
+        is(v, "download") && v["state"] == "done"
+    });
     assert_eq!(d["bytes"], 700_000, "{d}");
-    assert_eq!(std::fs::read(&dest).unwrap(), data, "{kind}: the bytes differ");
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        data,
+        "{kind}: the bytes differ"
+    );
     // No second copy over the first.
     let again = bob.run(&format!("/save {room} @alice {}", dest.display()));
     assert_eq!(again["condition"], "conflict", "{again}");
@@ -164,7 +176,10 @@ fn an_interrupted_upload_is_an_error_and_no_message(kind: ServerKind) {
     });
     server.kill();
     let e = alice.expect("the upload's error", |v| {
-        is(v, "error") && v["command"].as_str().is_some_and(|c| c.starts_with("/upload"))
+        is(v, "error")
+            && v["command"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("/upload"))
     });
     assert!(e["text"].as_str().is_some(), "{kind}: {e}");
     assert!(
@@ -204,15 +219,26 @@ fn aesgcm_links_decrypt_and_tampering_is_refused(kind: ServerKind) {
     let link = |url: &str| format!("aesgcm://{}#{hex}", url.strip_prefix("https://").unwrap());
     alice.ok(&format!("/say {room} {}", link(&good)));
     let m = bob.expect("the aesgcm link", |v| {
-        is(v, "message") && v["body"].as_str().is_some_and(|b| b.starts_with("aesgcm://"))
+        is(v, "message")
+            && v["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("aesgcm://"))
     });
     assert_eq!(m["attachments"][0]["encrypted"], true, "{m}");
     assert_eq!(m["attachments"][0]["name"], "photo.jpg");
     let dest = bob.home.join("photo.jpg");
     bob.ok(&format!("/save {room} @alice {}", dest.display()));
-    assert_eq!(std::fs::read(&dest).unwrap(), plain, "{kind}: not decrypted");
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        plain,
+        "{kind}: not decrypted"
+    );
     // The key never shows in events.
-    assert!(!bob.raw_lines().iter().any(|l| l.contains(&hex) && l.contains("download")));
+    assert!(
+        !bob.raw_lines()
+            .iter()
+            .any(|l| l.contains(&hex) && l.contains("download"))
+    );
 
     alice.ok(&format!("/say {room} {}", link(&bad)));
     let m = bob.event("the tampered file's link", |v| {
@@ -255,7 +281,10 @@ fn open_runs_the_opener_without_a_shell_and_only_for_web_links() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("config.toml"),
-        format!("[files]\nopener = [{:?}, \"--x\"]\n", opener.display().to_string()),
+        format!(
+            "[files]\nopener = [{:?}, \"--x\"]\n",
+            opener.display().to_string()
+        ),
     )
     .unwrap();
     let room = format!("open@{MUC}");
@@ -264,9 +293,14 @@ fn open_runs_the_opener_without_a_shell_and_only_for_web_links() {
     alice.ok(&format!("/join {room}/alice"));
     bob.ok(&format!("/join {room}/bob"));
     let pwned = home.path().join("pwned");
-    let url = format!("https://localhost/a;touch${{IFS}}{};`id`$(id)", pwned.display());
+    let url = format!(
+        "https://localhost/a;touch${{IFS}}{};`id`$(id)",
+        pwned.display()
+    );
     alice.ok(&format!("/say {room} {url}"));
-    bob.ok(&format!("/wait message {room} --from alice --contains touch"));
+    bob.ok(&format!(
+        "/wait message {room} --from alice --contains touch"
+    ));
     bob.ok(&format!("/open {room} @alice"));
     let deadline = std::time::Instant::now() + LONG;
     while !args_file.exists() && std::time::Instant::now() < deadline {
@@ -277,7 +311,9 @@ fn open_runs_the_opener_without_a_shell_and_only_for_web_links() {
     assert!(!pwned.exists(), "a shell ran the URL");
     // Not a web link: no attachment, and /open refuses it.
     alice.ok(&format!("/say {room} file:///etc/passwd"));
-    bob.ok(&format!("/wait message {room} --from alice --contains passwd"));
+    bob.ok(&format!(
+        "/wait message {room} --from alice --contains passwd"
+    ));
     let m = bob
         .find(|v| is(v, "message") && v["body"] == "file:///etc/passwd")
         .unwrap();
@@ -285,7 +321,10 @@ fn open_runs_the_opener_without_a_shell_and_only_for_web_links() {
     let id = m["stanza_id"].as_str().unwrap().to_string();
     let e = bob.run(&format!("/open {room} {id}"));
     assert_eq!(e["event"], "error", "{e}");
-    assert_eq!(std::fs::read_to_string(&args_file).unwrap(), format!("--x\n{url}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&args_file).unwrap(),
+        format!("--x\n{url}\n")
+    );
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 1);
 }

@@ -4,8 +4,8 @@
 
 use minidom::Element;
 
-use super::{ErrorInfo, nc};
 use super::rooms::DiscoInfo;
+use super::{ErrorInfo, nc};
 
 /// XEP-0363's namespace (feature, slot request, slot).
 pub const NS: &str = "urn:xmpp:http:upload:0";
@@ -61,9 +61,7 @@ fn bad(text: impl Into<String>) -> ErrorInfo {
 /// when `http` is), bounded, no whitespace or control characters.
 pub fn acceptable_url(url: &str, http: bool) -> bool {
     let scheme_ok = url.starts_with("https://") || (http && url.starts_with("http://"));
-    scheme_ok
-        && url.len() <= MAX_URL
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    scheme_ok && url.len() <= MAX_URL && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Parses the slot answer (the `<slot/>` payload).
@@ -186,7 +184,10 @@ mod tests {
     fn oob_urls() {
         let m = vec![oob("https://x/f.txt")];
         assert_eq!(oob_url(&m).as_deref(), Some("https://x/f.txt"));
-        assert_eq!(body_with_oob(&m, "https://x/f.txt".into()), "https://x/f.txt");
+        assert_eq!(
+            body_with_oob(&m, "https://x/f.txt".into()),
+            "https://x/f.txt"
+        );
         assert_eq!(body_with_oob(&m, "look".into()), "look\nhttps://x/f.txt");
         for bad in ["file:///etc/passwd", "https://x/\u{1b}[2J", "javascript:x"] {
             assert_eq!(oob_url(&[oob(bad)]), None, "{bad:?}");

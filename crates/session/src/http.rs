@@ -204,8 +204,12 @@ pub async fn post_json(
         }
         out.extend_from_slice(&chunk);
     }
-    let body = String::from_utf8(out)
-        .map_err(|_| err("undefined-condition", format!("{url}: the HTTP body is not UTF-8")))?;
+    let body = String::from_utf8(out).map_err(|_| {
+        err(
+            "undefined-condition",
+            format!("{url}: the HTTP body is not UTF-8"),
+        )
+    })?;
     Ok(HttpResponse { status, body })
 }
 

@@ -166,7 +166,11 @@ async fn run(
             upload(client, &url, headers, path, size, &content_type, count).await
         }
         TransferCmd::Download {
-            url, path, max, key, ..
+            url,
+            path,
+            max,
+            key,
+            ..
         } => download(client, &url, path, max, key, count, total).await,
         TransferCmd::Cancel { .. } => Ok(0),
     }
@@ -273,7 +277,8 @@ async fn download(
         total.store(len, Ordering::Relaxed);
     }
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let local = |e: std::io::Error| err("internal-server-error", format!("{}: {e}", path.display()));
+    let local =
+        |e: std::io::Error| err("internal-server-error", format!("{}: {e}", path.display()));
     tokio::fs::create_dir_all(dir).await.map_err(local)?;
     let part = tempfile::Builder::new()
         .prefix(".confab-download-")
@@ -304,17 +309,16 @@ async fn download(
         tokio::fs::write(part.path(), &plain).await.map_err(local)?;
         got = plain.len() as u64;
     }
-    part.persist_noclobber(&path)
-        .map_err(|e| local(e.error))?;
+    part.persist_noclobber(&path).map_err(|e| local(e.error))?;
     Ok(got)
 }
 
 /// XEP-0454: AES-256-GCM, the tag the last 16 bytes of the file.
 pub fn decrypt(key: &AesGcmKey, data: &[u8]) -> Result<Vec<u8>, ErrorInfo> {
+    use aes_gcm::aead::consts::{U12, U16};
     use aes_gcm::aead::generic_array::GenericArray;
     use aes_gcm::aead::{Aead, KeyInit};
     use aes_gcm::aes::Aes256;
-    use aes_gcm::aead::consts::{U12, U16};
     let refused = || {
         err(
             "not-acceptable",
@@ -334,10 +338,10 @@ pub fn decrypt(key: &AesGcmKey, data: &[u8]) -> Result<Vec<u8>, ErrorInfo> {
 
 /// XEP-0454 encryption (tests and the testbed make such files).
 pub fn encrypt(key: &AesGcmKey, data: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::consts::U12;
     use aes_gcm::aead::generic_array::GenericArray;
     use aes_gcm::aead::{Aead, KeyInit};
     use aes_gcm::aes::Aes256;
-    use aes_gcm::aead::consts::U12;
     aes_gcm::AesGcm::<Aes256, U12>::new(GenericArray::from_slice(&key.key))
         .encrypt(GenericArray::from_slice(&key.iv[..12]), data)
         .expect("AES-GCM encrypts any length we have")

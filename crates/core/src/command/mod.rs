@@ -339,7 +339,10 @@ pub enum Command {
         within: Option<BareJid>,
     },
     /// `/upload ROOM|JID PATH` (XEP-0363)
-    Upload { to: BareJid, path: String },
+    Upload {
+        to: BareJid,
+        path: String,
+    },
     /// `/save ROOM|JID REF [PATH]`
     Save {
         of: BareJid,
@@ -347,7 +350,10 @@ pub enum Command {
         path: Option<String>,
     },
     /// `/open ROOM|JID REF`
-    Open { of: BareJid, target: MessageRef },
+    Open {
+        of: BareJid,
+        target: MessageRef,
+    },
     /// `/cancel`: every transfer under way
     Cancel,
     /// `/export ROOM|JID [FILE] [--json]`

@@ -84,7 +84,8 @@ fn percent_decode(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'%'
             && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            && let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
         {
             out.push(v);
             i += 3;
@@ -167,7 +168,10 @@ mod tests {
         assert!(of("javascript:alert(1)").is_empty());
         assert!(of("https://x/\u{1b}[2Jbad").is_empty());
         assert!(of("https:///etc/passwd").is_empty());
-        assert_eq!(file_name("https://x/a/..%2F..%2Fetc%2Fpasswd"), "_.._etc_passwd");
+        assert_eq!(
+            file_name("https://x/a/..%2F..%2Fetc%2Fpasswd"),
+            "_.._etc_passwd"
+        );
         assert_eq!(file_name("https://x/%2e%2e"), "download");
         assert_eq!(file_name("https://x/.bashrc"), "bashrc");
         assert_eq!(file_name("https://x/a%1b%5b2Jb%0a"), "a_[2Jb_");
