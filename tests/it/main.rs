@@ -41,6 +41,7 @@ mod stream_management;
 mod tui;
 mod tui_exit;
 mod upload;
+mod upload_tui;
 mod windows;
 mod windows_tui;
 mod xmlconsole_tui;

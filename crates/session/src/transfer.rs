@@ -101,7 +101,7 @@ impl Transfers {
                     h.abort();
                     let _ = events.send(SessionEvent::TransferDone {
                         tag,
-                        result: Err(err("cancelled", "cancelled")),
+                        result: Err(err("cancelled", "stopped by /cancel")),
                     });
                 }
                 return;
