@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use jid::{BareJid, Jid};
 
 use super::{App, Exec, IqStep, IqThen, Waiting, err_event, refuse};
@@ -128,13 +127,7 @@ impl App {
             Some((service, limit)) => {
                 over_limit(&job, limit).map_err(|e| refuse(text, "not-acceptable", e))?;
                 let request = upload::slot_request(&job.name, job.size, guess_type(&job.name));
-                self.start_iq(
-                    text,
-                    Some(service.clone()),
-                    request,
-                    false,
-                    slot_then(job, service),
-                )
+                self.start_iq(text, Some(service), request, false, slot_then(job))
             }
             None => {
                 let domain = Jid::from(BareJid::from_parts(None, self.opts.account.domain()));
@@ -407,7 +400,6 @@ impl App {
             room: None,
             tag,
         });
-        let _ = Utc::now();
         Vec::new()
     }
 }
@@ -502,13 +494,13 @@ fn probe(job: UploadJob, mut candidates: Vec<Jid>, command: &str) -> IqStep {
                 to: Some(asked.clone()),
                 payload: upload::slot_request(&job.name, job.size, guess_type(&job.name)),
                 set: false,
-                then: slot_then(job.clone(), asked.clone()),
+                then: slot_then(job.clone()),
             }
         }),
     }
 }
 
-fn slot_then(job: UploadJob, _service: Jid) -> IqThen {
+fn slot_then(job: UploadJob) -> IqThen {
     IqThen::new(move |_, command, result| {
         let slot = match result.and_then(|p| upload::parse_slot(p.as_ref())) {
             Ok(s) => s,

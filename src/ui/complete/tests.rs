@@ -84,7 +84,15 @@ fn command_names() {
     assert_eq!(cycle("/q"), ["/quit ", "/query "]);
     assert_eq!(
         cycle("/s"),
-        ["/say ", "/status ", "/search ", "/sleep ", "/subject "]
+        [
+            "/say ",
+            "/status ",
+            "/search ",
+            "/save ",
+            "/sleep ",
+            "/subject ",
+            "/sendfile "
+        ]
     );
     assert_eq!(cycle("/le"), ["/leave "]);
     assert_eq!(cycle("/ex"), ["/export ", "/exit "]);

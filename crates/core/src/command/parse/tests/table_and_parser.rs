@@ -173,6 +173,7 @@ fn every_alias_parses_as_its_command() {
                 "msg" | "topic" | "correct" => format!("/{alias} r@c x"),
                 "quit" | "roster" => format!("/{alias}"),
                 "win" => format!("/{alias} 3"),
+                "upload" => format!("/{alias} r@c /tmp/a.png"),
                 other => panic!("no sample for /{other}"),
             };
             assert_eq!(ok(&line).name(), spec.name, "{line}");
@@ -239,6 +240,8 @@ fn sample(word: &str) -> &'static str {
         "[EMOJI ...]" => "👍 🎉",
         "[ID]" => "s-1",
         "AFFILIATION" => "member",
+        "PATH" => "\"/tmp/a file.png\"",
+        "[PATH]" => "~/Downloads",
         other => panic!("no sample for usage word {other:?}"),
     }
 }
