@@ -367,6 +367,7 @@ async fn run(
             history_load: config.history_load,
             export_dir: config.paths.data_dir.join("exports"),
             recordings_dir: config.paths.data_dir.join("recordings"),
+            files: config.files.clone(),
         },
     );
     let mut app = app.with_media(media);

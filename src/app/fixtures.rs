@@ -44,6 +44,9 @@ impl App {
                 history_load,
                 export_dir: std::env::temp_dir().join("confab-test-exports"),
                 recordings_dir: std::env::temp_dir().join("confab-test-recordings"),
+                files: crate::app::files::FilesOptions::with_download_dir(
+                    std::env::temp_dir().join("confab-test-downloads"),
+                ),
             },
         );
         (app, rx)

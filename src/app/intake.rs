@@ -41,6 +41,10 @@ impl App {
             SessionEvent::Incoming(Incoming::MamResult(r)) => self.on_mam_result(r),
             SessionEvent::Unconfirmed { room, messages } => self.on_unconfirmed(room, messages),
             SessionEvent::Xml { dir, xml } => self.on_xml(dir, xml),
+            SessionEvent::TransferProgress { tag, progress } => {
+                self.on_transfer_progress(tag, progress)
+            }
+            SessionEvent::TransferDone { tag, result } => self.on_transfer_done(tag, result),
             ev => self.intake(ev),
         }
     }

@@ -30,6 +30,7 @@ mod continuity;
 mod conversations;
 mod drain;
 mod fasten;
+pub mod files;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod focus;
@@ -88,6 +89,9 @@ enum Waiting {
     Call,
     /// `/record`: the media task started or stopped the recording.
     Record,
+    /// `/upload`, `/save`: the transfer's end (no deadline: files take
+    /// what they take; `/cancel` stops them).
+    Transfer,
 }
 
 /// What a command does with the answer to its IQ: the events to show, and
@@ -189,6 +193,8 @@ pub struct AppOptions {
     pub export_dir: std::path::PathBuf,
     /// Where `/record` makes its folder without a DIR.
     pub recordings_dir: std::path::PathBuf,
+    /// `[files]`: downloads and the opener.
+    pub files: files::FilesOptions,
 }
 
 pub struct App {
@@ -221,6 +227,8 @@ pub struct App {
     chat_states: chat_states::ChatStates,
     /// `/xmlconsole` (`app/xml_console.rs`).
     xml: xml_console::XmlConsole,
+    /// The upload service and the transfers under way (`app/files.rs`).
+    files: files::FilesState,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -261,6 +269,7 @@ impl App {
             call: call::CallSignals::default(),
             chat_states: chat_states::ChatStates::default(),
             xml: Default::default(),
+            files: Default::default(),
         };
         app.load_ignores();
         app
@@ -697,6 +706,19 @@ impl App {
             Command::Ignore { jid, nick } => self.start_ignore(text, jid, nick)?,
             Command::Unignore { jid, nick } => self.start_unignore(text, jid, nick)?,
             Command::Ignored => self.start_ignored(text),
+            Command::Upload { to: Some(to), path } => self.start_upload(text, to, &path)?,
+            Command::Upload { to: None, .. } => {
+                return Err(refuse(
+                    text,
+                    "bad-request",
+                    "name the room or contact: /upload PATH ROOM|JID",
+                ));
+            }
+            Command::Save { of, target, path } => {
+                self.start_save(text, &of, &target, path.as_deref())?
+            }
+            Command::Open { of, target } => self.open_url(text, &of, &target)?,
+            Command::Cancel => self.cancel_transfers(text),
             Command::Call { room } => self.start_call(text, room)?,
             Command::Hangup => self.start_hangup(text)?,
             Command::Mute => self.start_mute(text, true)?,

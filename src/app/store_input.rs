@@ -26,6 +26,8 @@ pub(crate) fn store_input(ev: SessionEvent) -> Option<Input> {
         SessionEvent::Closed => Input::Closed,
         SessionEvent::IqResponse { .. }
         | SessionEvent::HttpResponse { .. }
+        | SessionEvent::TransferProgress { .. }
+        | SessionEvent::TransferDone { .. }
         | SessionEvent::IqRequest(_)
         | SessionEvent::Unconfirmed { .. }
         | SessionEvent::Sent { .. }

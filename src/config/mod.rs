@@ -23,6 +23,7 @@
 //! load = 50                        # messages of history shown on join
 //!
 //! [chatting]                       # XEP-0194: tell contacts which rooms you are in
+//! [files]                          # /save and /open: download_dir, max_download_bytes, opener
 //! publish = true                   # false = never
 //! never = ["*@conference.work.example"]  # rooms never told (`*` = anything)
 //!
@@ -288,6 +289,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// `[chatting]`: which rooms are told to contacts (XEP-0194).
     pub chatting: ChattingConfig,
+    /// `[files]`: `/save` and `/open`.
+    pub files: crate::app::files::FilesOptions,
 }
 
 /// `[chatting]`: publish the rooms we are in to our contacts (XEP-0194).

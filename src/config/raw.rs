@@ -21,7 +21,9 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "theme",
     "keys",
     "chatting",
+    "files",
 ];
+pub(crate) const FILES_KEYS: &[&str] = &["download_dir", "max_download_bytes", "opener"];
 pub(crate) const CHATTING_KEYS: &[&str] = &["publish", "never"];
 pub(crate) const HISTORY_KEYS: &[&str] = &["enabled", "load"];
 pub(crate) const UI_KEYS: &[&str] = &[
@@ -100,6 +102,20 @@ pub(crate) struct RawConfig {
     pub keys: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub chatting: RawChatting,
+    #[serde(default)]
+    pub files: RawFiles,
+}
+
+/// `[files]`: where `/save` writes, how much it takes, what `/open` runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table with keys download_dir, max_download_bytes and opener"
+)]
+pub(crate) struct RawFiles {
+    pub download_dir: Option<Spanned<String>>,
+    pub max_download_bytes: Option<Spanned<u64>>,
+    pub opener: Option<Spanned<Vec<String>>>,
 }
 
 /// `[chatting]` (XEP-0194): publish the rooms we are in, except these.
@@ -294,6 +310,7 @@ fn de_error(err: &toml::de::Error, doc: &DeTable<'_>, text: &str, file: &Path) -
             [Seg::Key(h)] if h == "history" => Some(HISTORY_KEYS),
             [Seg::Key(h)] if h == "ui" => Some(UI_KEYS),
             [Seg::Key(h)] if h == "chatting" => Some(CHATTING_KEYS),
+            [Seg::Key(h)] if h == "files" => Some(FILES_KEYS),
             [Seg::Key(h)] if h == "theme" => Some(THEME_KEYS),
             [Seg::Key(a), Seg::Key(_)] if a == "accounts" => Some(ACCOUNT_KEYS),
             _ => None,

@@ -234,6 +234,7 @@ pub(crate) fn resolve(
         } => (data_dir, cache_dir.clone(), cache_dir),
     };
 
+    let files = check_files(&ctx, &raw.files, &data_dir)?;
     Ok(Config {
         account: account.finish(),
         history_enabled: raw.history.enabled.unwrap_or(true) && !cli.no_history,
@@ -246,7 +247,50 @@ pub(crate) fn resolve(
         },
         ui,
         chatting,
+        files,
     })
+}
+
+/// `[files]`: the download folder (default: the XDG download folder,
+/// else `downloads` in the data directory), the size cap, the opener (a
+/// program and its first arguments; the URL is added as one argument).
+fn check_files(
+    ctx: &Ctx<'_>,
+    raw: &super::raw::RawFiles,
+    data_dir: &std::path::Path,
+) -> Result<crate::app::files::FilesOptions, ConfigError> {
+    let default_dir = directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(std::path::Path::to_owned))
+        .unwrap_or_else(|| data_dir.join("downloads"));
+    let mut files = crate::app::files::FilesOptions::with_download_dir(default_dir);
+    if let Some(d) = &raw.download_dir {
+        files.download_dir = ctx.check(d, "files.download_dir", |d| {
+            if d.trim().is_empty() {
+                Err("empty folder".to_owned())
+            } else {
+                Ok(std::path::PathBuf::from(d))
+            }
+        })?;
+    }
+    if let Some(m) = &raw.max_download_bytes {
+        files.max_download = ctx.check(m, "files.max_download_bytes", |m| {
+            if *m == 0 {
+                Err("0 would refuse every file".to_owned())
+            } else {
+                Ok(*m)
+            }
+        })?;
+    }
+    if let Some(o) = &raw.opener {
+        files.opener = ctx.check(o, "files.opener", |o| {
+            if o.first().is_none_or(|p| p.trim().is_empty()) {
+                Err("name a program, e.g. [\"xdg-open\"]".to_owned())
+            } else {
+                Ok(o.clone())
+            }
+        })?;
+    }
+    Ok(files)
 }
 
 /// `[chatting]`: `never` patterns must not be empty.

@@ -58,6 +58,15 @@ pub fn render(config: &Config) -> String {
     let _ = writeln!(w, "publish = {}", config.chatting.publish);
     let _ = writeln!(w, "never = {}", list(&config.chatting.never));
 
+    let _ = writeln!(w, "\n[files]");
+    let _ = writeln!(
+        w,
+        "download_dir = {}",
+        quote(&config.files.download_dir.to_string_lossy())
+    );
+    let _ = writeln!(w, "max_download_bytes = {}", config.files.max_download);
+    let _ = writeln!(w, "opener = {}", list(&config.files.opener));
+
     let _ = writeln!(w, "\n[accounts.{}]", key(&a.name));
     let _ = writeln!(w, "jid = {}", quote(a.jid.as_str()));
     match &a.server {

@@ -181,6 +181,9 @@ impl Harness {
                 history_load: 0,
                 export_dir: std::env::temp_dir().join("confab-fuzz-exports"),
                 recordings_dir: std::env::temp_dir().join("confab-fuzz-recordings"),
+                files: crate::app::files::FilesOptions::with_download_dir(
+                    std::env::temp_dir().join("confab-test-downloads"),
+                ),
             },
         );
         let mut ui = UiState::default();

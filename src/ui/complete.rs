@@ -220,6 +220,7 @@ fn command_plan(before: &str, ctx: &CompletionContext) -> Option<Plan> {
     };
     let rooms = || filter(ctx.rooms.iter().copied(), prefix);
     Some(plan(match arg.kind {
+        ArgKind::Word if arg.name == "PATH" => paths(prefix),
         ArgKind::Room | ArgKind::RoomNick => rooms(),
         ArgKind::RoomOrAll => {
             let mut all = rooms();
@@ -255,6 +256,41 @@ fn command_plan(before: &str, ctx: &CompletionContext) -> Option<Plan> {
         }
         ArgKind::Word | ArgKind::Seconds | ArgKind::KeyValues => Vec::new(),
     }))
+}
+
+/// Files and folders (`name/`) whose path starts with `prefix` (`~/`
+/// for the home folder); hidden ones only for a prefix naming them.
+fn paths(prefix: &str) -> Vec<String> {
+    let (dir, start) = match prefix.rfind('/') {
+        Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+        None => ("", prefix),
+    };
+    let on_disk = match (dir.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ if dir.is_empty() => std::path::PathBuf::from("."),
+        _ => std::path::PathBuf::from(dir),
+    };
+    let Ok(entries) = std::fs::read_dir(on_disk) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.starts_with(start) || (name.starts_with('.') && !start.starts_with('.')) {
+                return None;
+            }
+            let slash = if e.file_type().ok()?.is_dir() {
+                "/"
+            } else {
+                ""
+            };
+            Some(format!("{dir}{name}{slash}"))
+        })
+        .take(500)
+        .collect();
+    out.sort();
+    out
 }
 
 /// Where in a command's arguments the word being completed is.

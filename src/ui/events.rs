@@ -161,6 +161,32 @@ impl UiState {
                     self.set_status(s, true);
                 }
                 Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
+                Event::Upload {
+                    name,
+                    state,
+                    bytes,
+                    total,
+                    ..
+                } => self.set_status(
+                    super::transfer::progress_line("upload", name, state, *bytes, Some(*total)),
+                    false,
+                ),
+                Event::Download {
+                    path,
+                    state,
+                    bytes,
+                    total,
+                    ..
+                } => {
+                    let name = std::path::Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    self.set_status(
+                        super::transfer::progress_line("download", &name, state, *bytes, *total),
+                        false,
+                    )
+                }
                 Event::ConferenceWaiting {
                     room,
                     focus,

@@ -213,6 +213,8 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::Close) => {
             if !matches!(ui.overlay, Overlay::None) {
                 ui.overlay = Overlay::None;
+            } else if app.transferring() {
+                run_command(app, ui, Command::Cancel, "/cancel");
             } else {
                 ui.set_status("", false);
             }

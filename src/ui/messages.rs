@@ -453,10 +453,10 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
     ];
     let nick = m.nick.as_deref().map(sanitize_name);
     // A nick change's body is the old nick.
-    let body = if m.kind == Kind::NickChange {
-        sanitize_name(&m.body)
-    } else {
-        sanitize(&m.body, true)
+    let body = match m.kind {
+        Kind::NickChange => sanitize_name(&m.body),
+        Kind::Chat => super::transfer::with_attachments(sanitize(&m.body, true)),
+        _ => sanitize(&m.body, true),
     };
     // Corrected by its sender (XEP-0308).
     let suffix = (m.edited && m.kind == Kind::Chat).then_some((" (edited)", theme.event));

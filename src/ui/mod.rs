@@ -26,7 +26,8 @@ mod select;
 pub mod state;
 pub mod styling;
 pub mod theme;
-pub mod typing;
+pub mod transfer;
+mod typing;
 pub mod view;
 pub mod views;
 pub mod widgets;
@@ -532,6 +533,13 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
             }
         }
         // The current window unless one is named.
+        Command::Upload { to: None, path } => match current {
+            Some(to) => execute(app, ui, Command::Upload { to: Some(to), path }, shown),
+            None => ui.set_status(
+                "/upload: no window open (or name one: /upload PATH ROOM|JID)",
+                true,
+            ),
+        },
         Command::Close { jid: None } | Command::Read { jid: None } => {
             let Some(jid) = current else {
                 ui.set_status(format!("/{}: no window open", cmd.name()), true);

@@ -42,6 +42,8 @@ mod sfu;
 mod stream_management;
 mod tui;
 mod tui_exit;
+mod upload;
+mod upload_tui;
 mod windows;
 mod windows_tui;
 mod xmlconsole_tui;

@@ -42,6 +42,7 @@ pub mod roster;
 pub mod sce;
 pub mod selfping;
 mod show;
+pub mod upload;
 pub mod xml_chars;
 
 use chrono::{DateTime, Utc};

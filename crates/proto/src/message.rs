@@ -183,6 +183,7 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
     }
     let stanza_id = stanza_id_by(&m.payloads, &room);
     let (reply, body) = reply::split(m, body.unwrap_or_default());
+    let body = super::upload::body_with_oob(&m.payloads, body);
     Incoming::RoomMessage(RoomMessage {
         room,
         nick,
@@ -213,6 +214,7 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
         return Incoming::Ignored("message without body");
     };
     let (reply, body) = reply::split(m, body);
+    let body = super::upload::body_with_oob(&m.payloads, body);
     Incoming::Chat(ChatMessage {
         from,
         to: m.to.clone(),

@@ -80,6 +80,18 @@ pub enum SessionEvent {
         tag: Tag,
         result: Result<super::http::HttpResponse, ErrorInfo>,
     },
+    /// A transfer ([`SessionCmd::Transfer`]) under way: at most a few
+    /// of these a second.
+    TransferProgress {
+        tag: Tag,
+        progress: super::transfer::Progress,
+    },
+    /// A transfer ended: the bytes moved (a download: written), or why
+    /// not (`cancelled` after a cancel).
+    TransferDone {
+        tag: Tag,
+        result: Result<u64, ErrorInfo>,
+    },
 }
 
 /// What the app asks the session to do. Sending never blocks the app.
@@ -151,6 +163,9 @@ pub enum SessionCmd {
         timeout: Duration,
         tag: Tag,
     },
+    /// An HTTPS upload or download (`transfer.rs`), online or not, or
+    /// the cancel of one.
+    Transfer(super::transfer::TransferCmd),
     /// Send this presence as it is (generic conferencing: presence to
     /// the bare room JID, unavailable to leave). Offline it fails.
     Presence { presence: Box<Presence>, tag: Tag },

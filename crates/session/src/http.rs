@@ -1,23 +1,20 @@
-//! One HTTP/1.1 JSON POST, for requests that go over HTTP(S) instead of
-//! the XMPP stream (the Jitsi conference request, `/join --focus-http`).
-//! Hand-rolled on tokio: `http://` over TCP, `https://` with rustls and
-//! the same root store as the XMPP connection. `Connection: close`, the
-//! answer read to its end (at most [`MAX_RESPONSE`] bytes), chunked or
-//! `Content-Length` bodies.
+//! HTTP(S) beside the XMPP stream, on reqwest (hyper, rustls): the JSON
+//! POST of the Jitsi conference request (`/join --focus-http`) and the
+//! one [`client`] every transfer (`transfer.rs`) uses. TLS is the XMPP
+//! connection's own `ClientConfig` (ring, the system roots plus
+//! `--ca-file`), so a certificate the stream would refuse is refused
+//! here too. No proxies from the environment (the stream uses none).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{ClientConfig, pki_types::ServerName};
+use tokio_rustls::rustls::ClientConfig;
 
 use super::{SessionEvent, Tag};
 use confab_proto::ErrorInfo;
 
-/// The largest answer read (headers and body).
+/// The largest answer body read.
 pub const MAX_RESPONSE: usize = 1 << 20;
 
 /// An HTTP answer: its status and body (as text).
@@ -58,31 +55,6 @@ pub enum UrlError {
     BadPort { url: String, port: String },
     #[error("{0:?}: the path has spaces or control characters")]
     BadPath(String),
-}
-
-/// Why an HTTP answer cannot be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResponseError {
-    #[error("the answer is not HTTP (no end of headers)")]
-    NoHeadersEnd,
-    #[error("the HTTP headers are not UTF-8")]
-    HeadersNotUtf8,
-    #[error("not an HTTP status line: {0:?}")]
-    StatusLine(String),
-    #[error("bad Content-Length {0:?}")]
-    ContentLength(String),
-    #[error("the answer ended after {got} of {length} body bytes")]
-    Truncated { got: usize, length: usize },
-    #[error("the HTTP body is not UTF-8")]
-    BodyNotUtf8,
-    #[error("a chunk size line is cut off")]
-    ChunkSizeLineCut,
-    #[error("bad chunk size")]
-    ChunkSizeNotUtf8,
-    #[error("bad chunk size {0:?}")]
-    ChunkSize(String),
-    #[error("a chunk is cut off")]
-    ChunkCut,
 }
 
 /// Parses `http[s]://host[:port][/path]` (IPv6 hosts in brackets).
@@ -149,6 +121,19 @@ pub fn parse_url(url: &str) -> Result<Url, UrlError> {
     })
 }
 
+/// The HTTP client on the stream's TLS configuration. Redirects are not
+/// followed (an upload slot or a focus answers where it was asked).
+pub fn client(tls: &Arc<ClientConfig>) -> Result<reqwest::Client, ErrorInfo> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(ClientConfig::clone(tls))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("confab/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| err("internal-server-error", format!("HTTP client: {e}")))
+}
+
 /// Starts the POST on its own task; its outcome comes back as
 /// [`SessionEvent::HttpResponse`] with `tag`.
 pub(super) fn spawn(
@@ -171,158 +156,67 @@ pub(super) fn spawn(
     });
 }
 
-/// POSTs `body` (JSON) to `url` and reads the whole answer.
+/// The words for a failed request: what reqwest knows, with its causes;
+/// the URL as the caller shows it (reqwest's own, with its query, is
+/// left out).
+pub fn describe(url: &str, e: reqwest::Error) -> ErrorInfo {
+    let e = e.without_url();
+    let mut text = format!("{url}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    let condition = if e.is_timeout() {
+        "remote-server-timeout"
+    } else if e.is_connect() {
+        "remote-server-not-found"
+    } else {
+        "undefined-condition"
+    };
+    err(condition, text)
+}
+
+/// POSTs `body` (JSON) to `url` and reads the whole answer (at most
+/// [`MAX_RESPONSE`] bytes of body, UTF-8).
 pub async fn post_json(
     url: &str,
     body: &str,
     tls: Arc<ClientConfig>,
 ) -> Result<HttpResponse, ErrorInfo> {
-    let u = parse_url(url).map_err(|e| err("bad-request", e.to_string()))?;
-    let unreachable = |e: std::io::Error| err("remote-server-not-found", format!("{url}: {e}"));
-    let tcp = TcpStream::connect((u.host.as_str(), u.port))
+    parse_url(url).map_err(|e| err("bad-request", e.to_string()))?;
+    let mut response = client(&tls)?
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .body(body.to_string())
+        .send()
         .await
-        .map_err(unreachable)?;
-    let host_header = if u.host.contains(':') {
-        format!("[{}]", u.host)
-    } else {
-        u.host.clone()
-    };
-    let default_port = if u.https { 443 } else { 80 };
-    let host_header = if u.port == default_port {
-        host_header
-    } else {
-        format!("{host_header}:{}", u.port)
-    };
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: confab/{}\r\n\
-         Content-Type: application/json\r\nAccept: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        u.path,
-        env!("CARGO_PKG_VERSION"),
-        body.len()
-    );
-    let raw = if u.https {
-        let name = ServerName::try_from(u.host.clone())
-            .map_err(|e| err("bad-request", format!("{url}: {e}")))?;
-        let stream = TlsConnector::from(tls)
-            .connect(name, tcp)
-            .await
-            .map_err(unreachable)?;
-        exchange(stream, request.as_bytes()).await
-    } else {
-        exchange(tcp, request.as_bytes()).await
-    }
-    .map_err(unreachable)?;
-    parse_response(&raw).map_err(|e| err("undefined-condition", format!("{url}: {e}")))
-}
-
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    mut s: S,
-    request: &[u8],
-) -> std::io::Result<Vec<u8>> {
-    s.write_all(request).await?;
-    s.flush().await?;
+        .map_err(|e| describe(url, e))?;
+    let status = response.status().as_u16();
     let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = match s.read(&mut buf).await {
-            Ok(n) => n,
-            // Servers that close without TLS close_notify: what we have
-            // is checked by the parser (lengths, chunks).
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(&buf[..n]);
-        if out.len() > MAX_RESPONSE {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("the answer is larger than {MAX_RESPONSE} bytes"),
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(url, e))? {
+        if out.len() + chunk.len() > MAX_RESPONSE {
+            return Err(err(
+                "undefined-condition",
+                format!("{url}: the answer is larger than {MAX_RESPONSE} bytes"),
             ));
         }
+        out.extend_from_slice(&chunk);
     }
-}
-
-/// Parses a whole HTTP/1.x answer (status line, headers, body).
-pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, ResponseError> {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or(ResponseError::NoHeadersEnd)?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| ResponseError::HeadersNotUtf8)?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| version.starts_with("HTTP/1."))
-        .ok_or_else(|| ResponseError::StatusLine(status_line.into()))?;
-    let mut chunked = false;
-    let mut length = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        } else if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| ResponseError::ContentLength(value.into()))?,
-            );
-        }
-    }
-    let rest = &raw[end + 4..];
-    let body = if chunked {
-        dechunk(rest)?
-    } else if let Some(n) = length {
-        if rest.len() < n {
-            return Err(ResponseError::Truncated {
-                got: rest.len(),
-                length: n,
-            });
-        }
-        rest[..n].to_vec()
-    } else {
-        rest.to_vec()
-    };
-    let body = String::from_utf8(body).map_err(|_| ResponseError::BodyNotUtf8)?;
+    let body = String::from_utf8(out).map_err(|_| {
+        err(
+            "undefined-condition",
+            format!("{url}: the HTTP body is not UTF-8"),
+        )
+    })?;
     Ok(HttpResponse { status, body })
-}
-
-fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, ResponseError> {
-    let mut out = Vec::new();
-    loop {
-        let eol = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or(ResponseError::ChunkSizeLineCut)?;
-        let line =
-            std::str::from_utf8(&rest[..eol]).map_err(|_| ResponseError::ChunkSizeNotUtf8)?;
-        let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| ResponseError::ChunkSize(size_text.into()))?;
-        rest = &rest[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if rest.len() < size + 2 {
-            return Err(ResponseError::ChunkCut);
-        }
-        out.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn urls() {
@@ -350,28 +244,6 @@ mod tests {
         assert!(parse_url("http://x/a b").is_err());
     }
 
-    #[test]
-    fn answers_with_length_chunks_or_neither() {
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\n\r\n{}\r\nextra",
-        )
-        .unwrap();
-        assert_eq!((r.status, r.body.as_str()), (200, "{}\r\n"));
-        let r = parse_response(
-            b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!((r.status, r.body.as_str()), (403, "abcde"));
-        let r = parse_response(b"HTTP/1.0 400 Bad\r\n\r\nno").unwrap();
-        assert_eq!((r.status, r.body.as_str()), (400, "no"));
-        assert!(parse_response(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab").is_err());
-        assert!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
-        );
-    }
-
     #[tokio::test]
     async fn posts_json_and_reads_the_answer() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -395,10 +267,10 @@ mod tests {
             .unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, "{\"ok\":true}");
-        let request = server.await.unwrap();
-        assert!(request.starts_with("POST /p HTTP/1.1\r\n"), "{request}");
-        assert!(request.contains(&format!("Host: 127.0.0.1:{port}\r\n")));
-        assert!(request.contains("Content-Length: 7\r\n"));
-        assert!(request.contains("Content-Type: application/json\r\n"));
+        let request = server.await.unwrap().to_ascii_lowercase();
+        assert!(request.starts_with("post /p http/1.1\r\n"), "{request}");
+        assert!(request.contains(&format!("host: 127.0.0.1:{port}\r\n")));
+        assert!(request.contains("content-length: 7\r\n"));
+        assert!(request.contains("content-type: application/json\r\n"));
     }
 }

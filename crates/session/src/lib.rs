@@ -21,6 +21,7 @@ mod sasl;
 mod scram;
 pub mod sm;
 mod task;
+pub mod transfer;
 pub mod xml;
 
 use std::time::Duration;

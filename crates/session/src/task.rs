@@ -145,6 +145,8 @@ pub(super) struct Task {
     resume_todo: sm::ResumeTodo,
     /// The protocol trace: the log, and the app's console when open.
     tap: crate::Tap,
+    /// HTTPS transfers under way (`transfer.rs`).
+    transfers: crate::transfer::Transfers,
 }
 
 fn err(condition: &str, text: impl Into<String>) -> ErrorInfo {
@@ -176,6 +178,7 @@ impl Task {
             sm: None,
             unacked: Vec::new(),
             resume_todo: Default::default(),
+            transfers: crate::transfer::Transfers::new(),
         }
     }
 

@@ -48,16 +48,37 @@ impl ServerKind {
         self.start_with(accounts, Some(resume_secs))
     }
 
+    /// Like [`start`](Self::start), with an XEP-0363 upload service on
+    /// `upload.localhost` taking files up to `limit` bytes over HTTPS
+    /// (Prosody's `mod_http_file_share`, ejabberd's `mod_http_upload`).
+    pub fn start_with_upload(
+        self,
+        accounts: &[(&str, &str)],
+        limit: u64,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_opts(accounts, None, Some(limit))
+    }
+
     fn start_with(
         self,
         accounts: &[(&str, &str)],
         sm: Option<u32>,
+    ) -> Result<Box<dyn TestServer>, TestbedError> {
+        self.start_opts(accounts, sm, None)
+    }
+
+    fn start_opts(
+        self,
+        accounts: &[(&str, &str)],
+        sm: Option<u32>,
+        upload: Option<u64>,
     ) -> Result<Box<dyn TestServer>, TestbedError> {
         Ok(match self {
             ServerKind::Prosody => {
                 let mut opts = accounts
                     .iter()
                     .fold(ProsodyOptions::new(), |o, (u, p)| o.account(*u, *p));
+                opts.file_share_limit = upload;
                 if let Some(secs) = sm {
                     opts.extra_modules.push("smacks".into());
                     // The queue for a lost stream holds a test's floods
@@ -73,6 +94,7 @@ impl ServerKind {
                 let mut opts = accounts
                     .iter()
                     .fold(EjabberdOptions::new(), |o, (u, p)| o.account(*u, *p));
+                opts.upload_limit = upload;
                 if let Some(secs) = sm {
                     opts.extra_modules.push(format!(
                         "mod_stream_mgmt: {{resume_timeout: {secs}, max_ack_queue: {SM_QUEUE}}}"

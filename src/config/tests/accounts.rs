@@ -423,3 +423,25 @@ fn resolver_from_file_or_cli() {
     };
     assert!(err_cli(base, &cli).contains("--resolver"));
 }
+
+#[test]
+fn files_section() {
+    let text = "[accounts.a]\njid = \"a@example.org\"\n[files]\ndownload_dir = \"/srv/in\"\nmax_download_bytes = 5000\nopener = [\"firefox\", \"--new-tab\"]\n";
+    let config = load_str(text).unwrap();
+    assert_eq!(
+        config.files.download_dir,
+        std::path::PathBuf::from("/srv/in")
+    );
+    assert_eq!(config.files.max_download, 5000);
+    assert_eq!(config.files.opener, ["firefox", "--new-tab"]);
+    let defaults = load_str("[accounts.a]\njid = \"a@example.org\"\n").unwrap();
+    assert_eq!(defaults.files.max_download, 100_000_000);
+    assert_eq!(defaults.files.opener, ["xdg-open"]);
+    let e = err("[accounts.a]\njid = \"a@example.org\"\n[files]\nopener = []\n");
+    assert!(
+        e.contains("config.toml:4") && e.contains("name a program"),
+        "{e}"
+    );
+    let e = err("[accounts.a]\njid = \"a@example.org\"\n[files]\nmax_download_bytes = 0\n");
+    assert!(e.contains("files.max_download_bytes"), "{e}");
+}

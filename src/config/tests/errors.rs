@@ -24,7 +24,7 @@ fn unknown_key_top_level_and_history() {
     assert_eq!(
         msg,
         "config.toml:3: unknown key \"foo\" in the top level \
-         (expected one of default_account, history, accounts, ui, theme, keys, chatting)"
+         (expected one of default_account, history, accounts, ui, theme, keys, chatting, files)"
     );
     let msg = err("[history]\nenabled = true\nloaad = 3\n");
     assert_eq!(

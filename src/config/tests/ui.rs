@@ -241,7 +241,7 @@ fn unknown_ui_and_theme_keys() {
     );
     let msg = ui_err("[tui]\nbell = true\n");
     assert!(
-        msg.starts_with("config.toml:3: unknown key \"tui\" in the top level (expected one of default_account, history, accounts, ui, theme, keys, chatting)"),
+        msg.starts_with("config.toml:3: unknown key \"tui\" in the top level (expected one of default_account, history, accounts, ui, theme, keys, chatting, files)"),
         "{msg}"
     );
 }

@@ -84,7 +84,15 @@ fn command_names() {
     assert_eq!(cycle("/q"), ["/quit ", "/query "]);
     assert_eq!(
         cycle("/s"),
-        ["/say ", "/status ", "/search ", "/sleep ", "/subject "]
+        [
+            "/say ",
+            "/status ",
+            "/search ",
+            "/save ",
+            "/sleep ",
+            "/subject ",
+            "/sendfile "
+        ]
     );
     assert_eq!(cycle("/le"), ["/leave "]);
     assert_eq!(cycle("/ex"), ["/export ", "/exit "]);
@@ -561,5 +569,29 @@ fn jid_arguments_offer_conversations_and_contacts_after_rooms() {
             "/add bob@localhost ".to_string(),
             "/add carol@localhost ".to_string(),
         ]
+    );
+}
+
+#[test]
+fn upload_and_save_complete_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report one.pdf"), b"x").unwrap();
+    std::fs::write(dir.path().join(".hidden"), b"x").unwrap();
+    std::fs::write(dir.path().join("bad\u{1b}[2J"), b"x").unwrap();
+    std::fs::create_dir(dir.path().join("photos")).unwrap();
+    let d = dir.path().display();
+    // `/upload PATH` (the TUI adds the room), quoted where needed; no
+    // hidden files, nothing with terminal controls.
+    assert_eq!(
+        cycle(&format!("/upload {d}/")),
+        [
+            format!("/upload \"{d}/photos/\" "),
+            format!("/upload \"{d}/report one.pdf\" "),
+        ]
+        .map(|s| s.replace(&format!("\"{d}/photos/\""), &format!("{d}/photos/")))
+    );
+    assert_eq!(
+        tab(&format!("/save {DEMO} @bob {d}/ph")),
+        format!("/save {DEMO} @bob {d}/photos/ ")
     );
 }

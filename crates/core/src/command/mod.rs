@@ -8,6 +8,7 @@ mod buffer;
 mod call;
 mod directory;
 mod fasten;
+mod files;
 mod lex;
 mod parse;
 mod rooms;
@@ -344,6 +345,25 @@ pub enum Command {
         text: String,
         within: Option<BareJid>,
     },
+    /// `/upload PATH [ROOM|JID]` (XEP-0363); the TUI fills in the
+    /// current window.
+    Upload {
+        path: String,
+        to: Option<BareJid>,
+    },
+    /// `/save ROOM|JID REF [PATH]`
+    Save {
+        of: BareJid,
+        target: MessageRef,
+        path: Option<String>,
+    },
+    /// `/open ROOM|JID REF`
+    Open {
+        of: BareJid,
+        target: MessageRef,
+    },
+    /// `/cancel`: every transfer under way
+    Cancel,
     /// `/export ROOM|JID [FILE] [--json]`
     Export {
         of: BareJid,
@@ -432,6 +452,10 @@ impl Command {
             Command::Whois { .. } => &directory::WHOIS,
             Command::Help { .. } => &script::HELP,
             Command::Find { .. } => &buffer::FIND,
+            Command::Upload { .. } => &files::UPLOAD,
+            Command::Save { .. } => &files::SAVE,
+            Command::Open { .. } => &files::OPEN,
+            Command::Cancel => &files::CANCEL,
             Command::Export { .. } => &buffer::EXPORT,
             Command::Clear => &buffer::CLEAR,
             Command::Ignore { .. } => &buffer::IGNORE,
@@ -476,7 +500,10 @@ impl Command {
             } => Some(room),
             Command::Moderate(m) => Some(m.room()),
             Command::Bookmark { room, .. } => room.as_ref(),
+            Command::Upload { to, .. } => to.as_ref(),
             Command::Export { of: room, .. }
+            | Command::Save { of: room, .. }
+            | Command::Open { of: room, .. }
             | Command::Ignore { jid: room, .. }
             | Command::Unignore { jid: room, .. } => Some(room),
             Command::Status { .. }
@@ -507,6 +534,7 @@ impl Command {
             | Command::Deny { .. }
             | Command::Where { .. }
             | Command::Find { .. }
+            | Command::Cancel
             | Command::Clear
             | Command::Ignored
             | Command::Hangup

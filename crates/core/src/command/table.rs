@@ -7,7 +7,7 @@
 //! apart.
 
 use super::parse::{Args, ParseError};
-use super::{Command, admin, buffer, call, directory, fasten, rooms, script, social};
+use super::{Command, admin, buffer, call, directory, fasten, files, rooms, script, social};
 
 /// One command of the command language.
 #[derive(Debug)]
@@ -195,6 +195,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     buffer::IGNORE,
     buffer::UNIGNORE,
     buffer::IGNORED,
+    files::UPLOAD,
+    files::SAVE,
+    files::OPEN,
+    files::CANCEL,
     call::CALL,
     call::HANGUP,
     call::MUTE,

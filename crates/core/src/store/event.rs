@@ -166,6 +166,10 @@ pub enum Event {
         /// XEP-0461: the message it answers.
         #[serde(skip_serializing_if = "Option::is_none")]
         reply_to: Option<ReplyTo>,
+        /// Files and links on lines of their own (XEP-0066 OOB, uploads,
+        /// `aesgcm://`): `/save` and `/open` take them.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<super::attachments::Attachment>,
     },
     /// XEP-0085: someone's chat state in a room (`nick`) or a
     /// conversation (`from`) changed what is shown: `composing`,
@@ -517,6 +521,27 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// `/upload`: `started` (a slot is ours), `progress` (a few a
+    /// second), `done` (with the `url` sent), `failed`, `cancelled`.
+    Upload {
+        to: BareJid,
+        name: String,
+        state: &'static str,
+        bytes: u64,
+        total: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
+    /// `/save`: `started`, `progress`, `done` (the file is at `path`),
+    /// `failed`, `cancelled` (nothing is left at `path`).
+    Download {
+        url: String,
+        path: String,
+        state: &'static str,
+        bytes: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        total: Option<u64>,
+    },
     /// A stream the conference forwards to us came or went.
     Stream {
         call: String,
@@ -554,6 +579,8 @@ impl Event {
             Event::ChatState { .. } => "chat-state",
             Event::Found { .. } => "found",
             Event::Exported { .. } => "exported",
+            Event::Upload { .. } => "upload",
+            Event::Download { .. } => "download",
             Event::Ignored { .. } => "ignored",
             Event::Left { .. } => "left",
             Event::History { .. } => "history",

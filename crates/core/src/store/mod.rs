@@ -4,6 +4,7 @@
 //! it is tested without a network. Every input costs O(1) (or O(log n))
 //! in the size of the room it touches.
 
+pub mod attachments;
 mod bookmarks;
 pub mod calls;
 mod contacts;

@@ -119,6 +119,10 @@ impl Task {
                 self.http(url, body, timeout, tag);
                 Ok(())
             }
+            SessionCmd::Transfer(t) => {
+                self.transfer(t);
+                Ok(())
+            }
             SessionCmd::Shutdown => Ok(()),
         }
     }
@@ -174,8 +178,24 @@ impl Task {
                 self.http(url, body, timeout, tag);
                 return;
             }
+            SessionCmd::Transfer(t) => {
+                use crate::transfer::TransferCmd;
+                if let TransferCmd::Upload { tag, .. } | TransferCmd::Download { tag, .. } = t {
+                    self.emit(SessionEvent::TransferDone {
+                        tag,
+                        result: Err(iq_error),
+                    });
+                }
+                return;
+            }
         };
         self.emit(SessionEvent::SendFailed { tag, error });
+    }
+
+    /// [`SessionCmd::Transfer`]: each runs on its own task.
+    fn transfer(&mut self, t: crate::transfer::TransferCmd) {
+        self.transfers
+            .handle(t, &self.params.connect.tls_config, &self.ev_tx);
     }
 
     /// [`SessionCmd::Http`]: the POST runs on its own task.

@@ -47,6 +47,7 @@ impl Prosody {
             c2s_direct_tls,
             component,
             http,
+            https,
         } = self.ports;
         let (cfg, pidfile, data, certs, log) = (
             self.config_path.display(),
@@ -83,7 +84,8 @@ component_ports = {{ {component} }}
 component_interfaces = {{ "127.0.0.1" }}
 http_ports = {{ {http} }}
 http_interfaces = {{ "127.0.0.1" }}
-https_ports = {{ }}
+https_ports = {{ {https} }}
+https_interfaces = {{ "127.0.0.1" }}
 s2s_ports = {{ }}
 s2s_direct_tls_ports = {{ }}
 modules_disabled = {{ "s2s" }}
@@ -119,6 +121,17 @@ Component {muc} "muc"
                 "\nComponent {} \"muc\"\n    modules_enabled = {{ \"muc_mam\" }}\n    \
                  restrict_room_creation = false\n    max_history_messages = 50\n",
                 lua_str(domain)
+            );
+        }
+        if let Some(limit) = opts.file_share_limit {
+            let _ = write!(
+                c,
+                "\nComponent \"upload.localhost\" \"http_file_share\"\n    \
+                 http_host = \"localhost\"\n    \
+                 http_external_url = \"https://localhost:{https}/\"\n    \
+                 http_file_share_size_limit = {limit}\n    \
+                 http_file_share_daily_quota = {quota}\n",
+                quota = limit.saturating_mul(1000)
             );
         }
         for (jid, secret) in &self.components {

@@ -73,6 +73,10 @@ pub struct ProsodyOptions {
     /// Virtual hosts served with the same accounts but *not* named in the
     /// certificate (a client must refuse them).
     pub uncertified_hosts: Vec<String>,
+    /// XEP-0363: `upload.localhost` (`mod_http_file_share`) with this
+    /// size limit in bytes, its files served on the HTTPS port as
+    /// `https://localhost:PORT/` (the test CA's certificate).
+    pub file_share_limit: Option<u64>,
 }
 
 impl ProsodyOptions {
@@ -124,6 +128,8 @@ pub struct Ports {
     pub component: u16,
     /// Plain HTTP (mod_http).
     pub http: u16,
+    /// HTTPS (mod_http, the server certificate): uploads.
+    pub https: u16,
 }
 
 impl Ports {
@@ -131,22 +137,24 @@ impl Ports {
     /// before returning, so a race with another process is possible; the
     /// caller retries on bind failure.
     fn pick() -> Result<Ports, TestbedError> {
-        let ports = free_loopback_ports(4)?;
+        let ports = free_loopback_ports(5)?;
         Ok(Ports {
             c2s: ports[0],
             c2s_direct_tls: ports[1],
             component: ports[2],
             http: ports[3],
+            https: ports[4],
         })
     }
 
     /// `(prosody service name, port)` pairs we wait for.
-    fn services(&self) -> [(&'static str, u16); 4] {
+    fn services(&self) -> [(&'static str, u16); 5] {
         [
             ("c2s", self.c2s),
             ("c2s_direct_tls", self.c2s_direct_tls),
             ("component", self.component),
             ("http", self.http),
+            ("https", self.https),
         ]
     }
 }
@@ -287,6 +295,11 @@ impl Prosody {
     /// The plain HTTP port.
     pub fn http_port(&self) -> u16 {
         self.ports.http
+    }
+
+    /// The HTTPS port (uploads).
+    pub fn https_port(&self) -> u16 {
+        self.ports.https
     }
 
     /// All ports.

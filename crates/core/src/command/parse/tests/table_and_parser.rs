@@ -64,6 +64,10 @@ fn every_command_variant_has_a_table_entry() {
         "/ignore r@c bob",
         "/unignore bob@example.org",
         "/ignored",
+        "/upload /tmp/x.png r@c",
+        "/save r@c @bob",
+        "/open r@c abc",
+        "/cancel",
         "/call r@sfu",
         "/hangup",
         "/mute",
@@ -127,6 +131,10 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Chatting { .. }
             | Command::Find { .. }
             | Command::Export { .. }
+            | Command::Upload { .. }
+            | Command::Save { .. }
+            | Command::Open { .. }
+            | Command::Cancel
             | Command::Clear
             | Command::Ignore { .. }
             | Command::Unignore { .. }
@@ -168,6 +176,7 @@ fn every_alias_parses_as_its_command() {
                 "msg" | "topic" | "correct" => format!("/{alias} r@c x"),
                 "quit" | "roster" => format!("/{alias}"),
                 "win" => format!("/{alias} 3"),
+                "upload" => format!("/{alias} /tmp/a.png r@c"),
                 other => panic!("no sample for /{other}"),
             };
             assert_eq!(ok(&line).name(), spec.name, "{line}");
@@ -235,6 +244,8 @@ fn sample(word: &str) -> &'static str {
         "[ID]" => "s-1",
         "AFFILIATION" => "member",
         "[DIR|stop]" => "stop",
+        "PATH" => "\"/tmp/a file.png\"",
+        "[PATH]" => "~/Downloads",
         other => panic!("no sample for usage word {other:?}"),
     }
 }
@@ -420,4 +431,39 @@ fn record_takes_a_directory_or_stop() {
     );
     assert_eq!(ok("/record stop"), Command::RecordStop);
     assert_eq!(ok("/record stop").name(), "record");
+}
+
+#[test]
+fn file_commands() {
+    use crate::command::MessageRef;
+    assert_eq!(
+        ok("/upload \"/tmp/a b.png\" r@c"),
+        Command::Upload {
+            path: "/tmp/a b.png".into(),
+            to: Some("r@c".parse().unwrap()),
+        }
+    );
+    assert_eq!(
+        ok("/upload x.png"),
+        Command::Upload {
+            path: "x.png".into(),
+            to: None,
+        }
+    );
+    assert_eq!(
+        ok("/save u@d @bob ~/x"),
+        Command::Save {
+            of: "u@d".parse().unwrap(),
+            target: MessageRef::LastOf(Some("bob".into())),
+            path: Some("~/x".into())
+        }
+    );
+    assert_eq!(
+        ok("/open r@c id1"),
+        Command::Open {
+            of: "r@c".parse().unwrap(),
+            target: MessageRef::Id("id1".into())
+        }
+    );
+    assert!(parse("/upload").is_err());
 }
