@@ -44,7 +44,8 @@ pub fn event_line(e: &Event) -> String {
 }
 
 fn terminal_safe(raw: String) -> String {
-    if !raw.chars().any(needs_escape) {
+    // JSON text has no raw C0 control: of ASCII only DEL needs escaping.
+    if raw.bytes().all(|b| b < 0x7f) || !raw.chars().any(needs_escape) {
         return raw;
     }
     let mut out = String::with_capacity(raw.len() + 16);

@@ -225,9 +225,21 @@ impl Tokenizer {
         let stop = match self.lex {
             Lex::Text => memchr::memchr(b'<', rest),
             Lex::Start if self.quote != 0 => memchr::memchr(self.quote, rest),
+            // Between a tag's name and its end: attribute names and
+            // blanks; of them [`Tokenizer::start_byte`] only notes that
+            // the last byte was no `/`.
+            Lex::Start if !self.in_name => rest
+                .iter()
+                .position(|b| matches!(b, b'>' | b'"' | b'\'' | b'=' | b'/')),
             _ => return 0,
         };
         let mut n = stop.unwrap_or(rest.len());
+        if n == 0 {
+            return 0;
+        }
+        if self.lex == Lex::Start && self.quote == 0 {
+            self.slash = false;
+        }
         match self.cap {
             Capture::Pass => out.extend_from_slice(&rest[..n]),
             Capture::Pending | Capture::Element => {
