@@ -405,7 +405,7 @@ async fn run(
                 );
             }
             for e in &console {
-                println!("{}", batch::json_line(&e.to_json()));
+                println!("{}", batch::event_line(e));
             }
             let opts = BatchOptions {
                 keep_going: args.keep_going,

@@ -2,6 +2,7 @@
 //! outcome; every event printed as one JSON line on stdout.
 
 mod bookmarks;
+mod json;
 mod seen;
 mod wait;
 
@@ -27,8 +28,21 @@ pub use wait::matches as wait_matches;
 /// [`crate::ui::is_unsafe`]) are written as `\uXXXX` escapes too
 /// (surrogate pairs beyond the BMP; still the same JSON value).
 pub fn json_line(v: &Value) -> String {
-    let raw = serde_json::to_string(v).expect("JSON values serialise");
-    if !raw.chars().any(needs_escape) {
+    terminal_safe(serde_json::to_string(v).expect("JSON values serialise"))
+}
+
+/// An event as [`json_line`] writes it (the same text as
+/// `json_line(&e.to_json())`), without building its `Value` first.
+pub fn event_line(e: &Event) -> String {
+    match json::to_string(e) {
+        Ok(raw) => terminal_safe(raw),
+        Err(_) => json_line(&e.to_json()),
+    }
+}
+
+fn terminal_safe(raw: String) -> String {
+    // JSON text has no raw C0 control: of ASCII only DEL needs escaping.
+    if raw.bytes().all(|b| b < 0x7f) || !raw.chars().any(needs_escape) {
         return raw;
     }
     let mut out = String::with_capacity(raw.len() + 16);
@@ -103,7 +117,7 @@ pub async fn run<R: AsyncBufRead + Unpin + Send, W: Write>(
 /// Prints events as JSON lines and keeps them for `/wait`.
 fn print_to(out: &mut impl Write, seen: &mut Seen, events: Vec<Event>) {
     for e in events {
-        let line = json_line(&e.to_json());
+        let line = event_line(&e);
         let _ = writeln!(out, "{line}");
         seen.push(line);
     }
@@ -113,12 +127,12 @@ fn print_to(out: &mut impl Write, seen: &mut Seen, events: Vec<Event>) {
 impl<W: Write> Runner<'_, W> {
     fn print(&mut self, events: Vec<Event>) {
         for e in events {
-            let v = e.to_json();
-            let line = json_line(&v);
+            let line = event_line(&e);
             let _ = writeln!(self.out, "{line}");
             let pos = self.seen.push(line);
+            // The event's `Value` only while a `/wait` looks for a match.
             if let Some((kind, found @ None)) = &mut self.waiting
-                && wait::matches(kind, &v, &self.app.store)
+                && wait::matches(kind, &e.to_json(), &self.app.store)
             {
                 *found = Some(pos);
             }

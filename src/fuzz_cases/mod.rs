@@ -36,7 +36,7 @@ use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::Presence;
 
 use crate::app::{App, AppOptions};
-use crate::batch::json_line;
+use crate::batch::{event_line, json_line};
 use crate::protocol::iq::{self as proto_iq, IqRequest};
 use crate::protocol::{ErrorInfo, Incoming, classify_message, classify_presence, disco};
 use crate::session::{SessionCmd, SessionEvent, SessionHandle, Tag};
@@ -575,7 +575,8 @@ impl Harness {
     fn check(&mut self, events: &[Event]) {
         for e in events {
             let v = e.to_json();
-            let line = json_line(&v);
+            let line = event_line(e);
+            assert_eq!(line, json_line(&v), "event_line differs from json_line");
             if self.verbose {
                 eprintln!("event: {}", clip(&line));
             }

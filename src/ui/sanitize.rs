@@ -50,6 +50,10 @@ fn is_tag(c: char) -> bool {
 /// characters, line and paragraph separators, interlinear annotation
 /// marks. Also what `--batch` writes as `\uXXXX` escapes.
 pub fn is_unsafe(c: char) -> bool {
+    // Most text is ASCII: of it only the controls (C0, DEL).
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
         || is_bidi_control(c)
         || is_default_ignorable(c)
@@ -120,6 +124,18 @@ fn clean(text: &str, mode: Mode) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_full_test() {
+        for b in 0u8..=0x7f {
+            let c = b as char;
+            let full = c.is_control()
+                || is_bidi_control(c)
+                || is_default_ignorable(c)
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FFF9}'..='\u{FFFB}');
+            assert_eq!(is_unsafe(c), full, "{b:#x}");
+        }
+    }
 
     #[test]
     fn plain_text_is_untouched() {

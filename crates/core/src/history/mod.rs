@@ -121,6 +121,7 @@ impl History {
             return Ok(0);
         }
         let tx = self.conn.transaction()?;
+        let last = search::last_row(&tx)?;
         let mut added = 0;
         {
             let mut stmt = tx.prepare_cached(
@@ -153,6 +154,9 @@ impl History {
                     m.meta.removed.as_ref().and_then(|r| r.reason.as_ref()),
                 ])?;
             }
+        }
+        if added > 0 {
+            search::index_new_rows(&tx, last)?;
         }
         tx.commit()?;
         Ok(added)

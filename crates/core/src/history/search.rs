@@ -2,10 +2,15 @@
 //! reading a conversation out in order (`/export`).
 //!
 //! The index is an external-content FTS5 table over `messages.body`, kept
-//! in step by triggers: whatever changes a body (an insert, a correction,
-//! a retraction that blanks or deletes a row) changes the index in the
-//! same transaction. An archive from before the index is indexed once
-//! when it is opened.
+//! in step in the same transaction as the change: new rows by
+//! [`History::append`] ([`index_new_rows`]: one statement for the whole
+//! batch), corrections and retractions (a blanked or deleted row) by
+//! triggers. New rows are not indexed by a trigger: FTS5 writes its
+//! pending terms out at every statement that touches it, so a trigger per
+//! inserted row wrote one tiny segment per message and merged them over
+//! and over (a 50,000-message catch-up spent two thirds of its archive
+//! time there). An archive from before the index is indexed once when it
+//! is opened; one whose index still has the insert trigger loses it.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -22,9 +27,6 @@ const SCHEMA: &str = "
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content='messages', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
-END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
@@ -42,7 +44,33 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
         .exists([])?;
     if !exists {
         conn.execute_batch(&format!("BEGIN;{SCHEMA}COMMIT;"))?;
+    } else {
+        // The index of an earlier version: rows were indexed by a trigger,
+        // now by `append` (indexing them twice would corrupt the index).
+        conn.execute_batch("DROP TRIGGER IF EXISTS messages_fts_insert;")?;
     }
+    Ok(())
+}
+
+/// The archive's newest row id (0 when empty): rows inserted after it in
+/// the same transaction have greater ids (`INTEGER PRIMARY KEY` without
+/// `AUTOINCREMENT` takes the largest plus one), so they are exactly those
+/// [`index_new_rows`] indexes.
+pub(super) fn last_row(conn: &Connection) -> Result<i64, HistoryError> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Indexes the rows inserted after `last` (from [`last_row`], in the
+/// same transaction) in one statement.
+pub(super) fn index_new_rows(conn: &Connection, last: i64) -> Result<(), HistoryError> {
+    conn.prepare_cached(
+        "INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages WHERE id > ?1",
+    )?
+    .execute([last])?;
     Ok(())
 }
 
@@ -236,13 +264,66 @@ mod tests {
             h.append(&[rec(ROOM, "a", "old words", 1)]).unwrap();
             h.conn
                 .execute_batch(
-                    "DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_delete;
+                    "DROP TRIGGER messages_fts_delete;
                      DROP TRIGGER messages_fts_update; DROP TABLE messages_fts;",
                 )
                 .unwrap();
         }
         let h = History::open(&path, "alice@localhost").unwrap();
         assert_eq!(h.find("old", None, 10).unwrap().len(), 1);
+    }
+
+    /// FTS5's own check that the index matches the messages' bodies.
+    fn index_is_sound(h: &History) {
+        h.conn
+            .execute(
+                "INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)",
+                [],
+            )
+            .expect("the index matches the archive");
+    }
+
+    #[test]
+    fn appended_batches_are_indexed_once_duplicates_not_again() {
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        h.append(&[rec(ROOM, "a", "first words", 1), rec(ROOM, "b", "more", 2)])
+            .unwrap();
+        // A repeated stanza-id is not archived, nor indexed, again.
+        assert_eq!(
+            h.append(&[rec(ROOM, "a", "first words", 1), rec(ROOM, "c", "words", 3)])
+                .unwrap(),
+            1
+        );
+        h.append(&[]).unwrap();
+        index_is_sound(&h);
+        assert_eq!(h.find("words", None, 10).unwrap().len(), 2);
+        assert_eq!(h.find("first", None, 10).unwrap().len(), 1);
+        // Corrections and removals still go through their triggers.
+        assert!(h.correct(ROOM, "id-c", Some("bob"), "other").unwrap());
+        index_is_sound(&h);
+        assert_eq!(h.find("words", None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_index_with_the_old_insert_trigger_loses_it_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite3");
+        {
+            let mut h = History::open(&path, "alice@localhost").unwrap();
+            h.append(&[rec(ROOM, "a", "old words", 1)]).unwrap();
+            // What the previous version created.
+            h.conn
+                .execute_batch(
+                    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+                         INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+                     END;",
+                )
+                .unwrap();
+        }
+        let mut h = History::open(&path, "alice@localhost").unwrap();
+        h.append(&[rec(ROOM, "b", "new words", 2)]).unwrap();
+        index_is_sound(&h);
+        assert_eq!(h.find("words", None, 10).unwrap().len(), 2);
     }
 
     #[test]

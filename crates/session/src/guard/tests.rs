@@ -333,3 +333,47 @@ fn reports_are_bounded() {
     assert_eq!((drops.len(), lost), (MAX_REPORTS, 10));
     assert_eq!(r.take(), (vec![], 0));
 }
+
+/// The runs taken in one go ([`Tokenizer::run`]) change nothing: the
+/// same bytes out, the same drops and the same bytes held as one byte at
+/// a time, for ordinary and hostile input, at several read sizes and
+/// with limits small enough to be crossed inside a run.
+#[test]
+fn bulk_runs_agree_with_the_byte_path() {
+    let attrs: String = (0..200).map(|i| format!(" a{i}='{i}'")).collect();
+    let inputs = [
+        ordinary(),
+        format!(
+            "{HEADER}<message from='m@localhost/p'><body>{}</body></message><presence a='{}'/><iq/>",
+            "x".repeat(300),
+            "y'\"".repeat(100)
+        ),
+        format!("{HEADER}<iq{attrs}/><presence/>"),
+        format!(
+            "{HEADER}{}<presence/>",
+            nested("message", "a='>'", 80, "deep")
+        ),
+        format!("{HEADER}<message b=\"it's\">text <b x='1'>more</b>  </message>"),
+    ];
+    let small = Limits {
+        max_depth: 4,
+        max_size: 64,
+        max_attrs: 3,
+    };
+    for input in &inputs {
+        for limits in [Limits::default(), small] {
+            for size in [1, 2, 7, 64, 1000, input.len()] {
+                let (mut bulk, mut bytes) = (Tokenizer::new(limits), Tokenizer::new(limits));
+                let (mut out_bulk, mut out_bytes) = (Vec::new(), Vec::new());
+                let (mut drops_bulk, mut drops_bytes) = (Vec::new(), Vec::new());
+                for c in input.as_bytes().chunks(size) {
+                    bulk.feed(c, &mut out_bulk, &mut drops_bulk);
+                    bytes.feed_bytewise(c, &mut out_bytes, &mut drops_bytes);
+                    assert_eq!(bulk.held(), bytes.held(), "{limits:?} {size}");
+                }
+                assert_eq!(out_bulk, out_bytes, "{limits:?} {size}");
+                assert_eq!(drops_bulk, drops_bytes, "{limits:?} {size}");
+            }
+        }
+    }
+}
