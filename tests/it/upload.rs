@@ -22,6 +22,7 @@ crate::on_both!(
     a_file_over_the_limit_is_refused_before_upload,
     an_interrupted_upload_is_an_error_and_no_message,
     aesgcm_links_decrypt_and_tampering_is_refused,
+    a_raw_client_sees_the_oob_and_its_link_is_saved,
 );
 
 fn is(v: &Value, event: &str) -> bool {
@@ -327,4 +328,94 @@ fn open_runs_the_opener_without_a_shell_and_only_for_web_links() {
     );
     assert_eq!(alice.finish(), 0);
     assert_eq!(bob.finish(), 1);
+}
+
+/// In a one-to-one chat with a raw client: what confab sends carries the
+/// URL in the body and in XEP-0066 `jabber:x:oob` on the wire, the raw
+/// client downloads the same bytes; a link the raw client sends only in
+/// OOB (another text in the body) is an attachment that `/save` fetches.
+fn a_raw_client_sees_the_oob_and_its_link_is_saved(kind: ServerKind) {
+    use crate::common::peer::*;
+    use futures::StreamExt;
+    use tokio_xmpp::Stanza;
+    use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
+    use xmpp_parsers::message::{Lang, Message, MessageType};
+
+    let server = upload_server(kind, &["alice", "carol"], 10_000_000);
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = client(&*server, "alice", home.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut carol = rt.block_on(peer(&*server, "carol"));
+    let data = pattern(300_000);
+    let path = write(&alice.home, "notes.txt", &data);
+    let url = upload(&mut alice, "carol@localhost", &path);
+
+    // On carol's side: the message, its OOB, the bytes behind it.
+    let (body, oob) = rt.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            loop {
+                match carol.next().await {
+                    Some(Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(
+                        Stanza::Message(m),
+                    )))) if m.bodies.values().next().is_some() => {
+                        let oob = m
+                            .payloads
+                            .iter()
+                            .find(|p| p.is("x", "jabber:x:oob"))
+                            .and_then(|x| x.get_child("url", "jabber:x:oob"))
+                            .map(|u| u.text());
+                        return (m.bodies.values().next().unwrap().clone(), oob);
+                    }
+                    Some(Ok(_)) => continue,
+                    other => panic!("carol's stream: {other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("alice's file in time")
+    });
+    assert_eq!(body, url, "{kind}");
+    assert_eq!(
+        oob.as_deref(),
+        Some(url.as_str()),
+        "{kind}: the OOB element"
+    );
+    let tls = confab::session::tls_config(Some(server.ca_file())).unwrap();
+    let http = confab::session::http::client(&tls).unwrap();
+    let got = rt.block_on(async {
+        let r = http.get(&url).send().await.expect("the GET");
+        assert!(r.status().is_success(), "{kind}: {}", r.status());
+        r.bytes().await.expect("the body").to_vec()
+    });
+    assert_eq!(got, data, "{kind}: carol's copy differs");
+
+    // Carol shares the link her way: the text in the body, the URL in OOB.
+    let mut m = Message::chat(Some("alice@localhost".parse().unwrap()));
+    m.id = Some(xmpp_parsers::message::Id("c-oob".into()));
+    m.bodies
+        .insert(Lang::default(), "here are the notes".to_string());
+    m.type_ = MessageType::Chat;
+    m.payloads.push(
+        minidom::Element::builder("x", "jabber:x:oob")
+            .append(minidom::Element::builder("url", "jabber:x:oob").append(url.as_str()))
+            .build(),
+    );
+    rt.block_on(send(&mut carol, m));
+    let got = alice.expect("carol's link", |v| is(v, "message") && v["id"] == "c-oob");
+    assert_eq!(got["attachments"][0]["url"], url.as_str(), "{kind}: {got}");
+    assert!(
+        got["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("here are the notes"),
+        "{got}"
+    );
+    let dest = alice.home.join("from-carol.txt");
+    alice.ok(&format!("/save carol@localhost c-oob {}", dest.display()));
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        data,
+        "{kind}: the saved copy differs"
+    );
+    assert_eq!(alice.finish(), 0);
 }
