@@ -32,7 +32,13 @@ impl App {
         if let SessionEvent::Online { .. } = ev {
             self.account_connected();
         }
-        match ev {
+        // OMEMO decrypted first: everything after sees the plaintext.
+        let (ev, omemo_events) = self.omemo_intake(ev);
+        let Some(ev) = ev else {
+            return omemo_events;
+        };
+        let mut out = omemo_events;
+        out.extend(match ev {
             SessionEvent::Sent { tag } => self.on_sent(tag),
             SessionEvent::HttpResponse { tag, result } => self.on_http_response(tag, result),
             SessionEvent::IqResponse { tag, result } => self.on_iq_response(tag, result),
@@ -42,7 +48,8 @@ impl App {
             SessionEvent::Unconfirmed { room, messages } => self.on_unconfirmed(room, messages),
             SessionEvent::Xml { dir, xml } => self.on_xml(dir, xml),
             ev => self.intake(ev),
-        }
+        });
+        out
     }
 
     /// Back online: what was sent before the connection went gets a whole
@@ -90,6 +97,7 @@ impl App {
                 id,
                 private,
                 reply,
+                e2e,
             } => {
                 let p = self.pending.remove(&tag).expect("pending");
                 results.extend(self.store.apply(
@@ -99,6 +107,7 @@ impl App {
                         id,
                         private,
                         reply,
+                        e2e,
                     },
                     Utc::now(),
                 ));

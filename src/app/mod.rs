@@ -38,6 +38,7 @@ mod invite;
 mod join;
 mod loop_event;
 mod moderation;
+mod omemo;
 mod outcomes;
 mod pep;
 mod requests;
@@ -65,6 +66,8 @@ enum Waiting {
         private: bool,
         /// XEP-0461: the message it answers.
         reply: Option<Reply>,
+        /// Sent OMEMO-encrypted (`app/omemo`).
+        e2e: Option<crate::protocol::omemo_pep::E2e>,
     },
     /// Our nick change confirmed by the room (or an error).
     Nick { room: BareJid },
@@ -217,6 +220,8 @@ pub struct App {
     chat_states: chat_states::ChatStates,
     /// `/xmlconsole` (`app/xml_console.rs`).
     xml: xml_console::XmlConsole,
+    /// OMEMO: the key store, our device, contacts' devices (`app/omemo`).
+    omemo: omemo::OmemoState,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -257,6 +262,7 @@ impl App {
             call: call::CallSignals::default(),
             chat_states: chat_states::ChatStates::default(),
             xml: Default::default(),
+            omemo: Default::default(),
         };
         app.load_ignores();
         app
@@ -519,6 +525,9 @@ impl App {
                 if private {
                     self.in_room(&bare, text)?;
                 }
+                if !private && self.omemo_enabled(&bare) {
+                    return self.start_omemo_msg(text, to, body);
+                }
                 let id = self.message_id();
                 let mut message = chat(self.wire_address(&to), &body, &id, private);
                 if !private {
@@ -532,6 +541,7 @@ impl App {
                         id,
                         private,
                         reply: None,
+                        e2e: None,
                     },
                     false,
                 );
@@ -685,6 +695,7 @@ impl App {
             Command::Deny { jid } => self.start_deny(text, jid),
             Command::Where { contact } => self.start_where(text, contact),
             Command::Chatting { target, publish } => self.start_chatting(text, target, publish),
+            Command::Omemo { action, jid } => self.start_omemo(text, action, jid)?,
             Command::Find {
                 text: words,
                 within,

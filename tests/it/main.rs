@@ -29,6 +29,7 @@ mod logs;
 mod moderation;
 mod muc_basics;
 mod notify;
+mod omemo;
 mod prosody_smoke;
 mod raw_peer;
 mod rooms;

@@ -166,6 +166,10 @@ pub enum Event {
         /// XEP-0461: the message it answers.
         #[serde(skip_serializing_if = "Option::is_none")]
         reply_to: Option<ReplyTo>,
+        /// XEP-0384: OMEMO version, sending device, whether it is
+        /// trusted, whether it was decrypted (absent: not encrypted).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encrypted: Option<confab_proto::omemo_pep::E2e>,
     },
     /// XEP-0085: someone's chat state in a room (`nick`) or a
     /// conversation (`from`) changed what is shown: `composing`,

@@ -55,6 +55,7 @@ impl Store {
         id: String,
         private: bool,
         reply: Option<Reply>,
+        e2e: Option<confab_proto::omemo_pep::E2e>,
         now: DateTime<Utc>,
         out: &mut Vec<Event>,
     ) {
@@ -85,6 +86,7 @@ impl Store {
                 id: Some(id),
                 stanza_id: None,
                 reply_to: reply_to.clone(),
+                encrypted: e2e.clone(),
             });
         } else {
             let log =
@@ -102,6 +104,7 @@ impl Store {
                 id: Some(id),
                 stanza_id: None,
                 reply_to,
+                encrypted: e2e,
             });
         }
     }
@@ -148,6 +151,7 @@ impl Store {
             id: m.id,
             stanza_id: m.stanza_id,
             reply_to,
+            encrypted: None,
         });
     }
 
@@ -204,6 +208,7 @@ impl Store {
                 time,
                 delayed: c.delayed,
                 reply: c.reply,
+                e2e: c.e2e,
             },
             out,
         );
@@ -250,6 +255,7 @@ impl Store {
                 time,
                 delayed,
                 reply: c.reply,
+                e2e: c.e2e,
             },
             out,
         );
@@ -300,6 +306,7 @@ impl Store {
             id,
             stanza_id: None,
             reply_to: None,
+            encrypted: None,
         });
     }
 
@@ -348,6 +355,7 @@ impl Store {
             id: d.id,
             stanza_id: d.stanza_id,
             reply_to,
+            encrypted: d.e2e,
         });
     }
 }
@@ -364,6 +372,7 @@ struct Direct {
     time: DateTime<Utc>,
     delayed: bool,
     reply: Option<Reply>,
+    e2e: Option<confab_proto::omemo_pep::E2e>,
 }
 
 /// The newest message of our account's archive we hold: where the next
