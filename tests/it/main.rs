@@ -30,6 +30,7 @@ mod moderation;
 mod muc_basics;
 mod notify;
 mod omemo;
+mod omemo_slixmpp;
 mod prosody_smoke;
 mod raw_peer;
 mod rooms;

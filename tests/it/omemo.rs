@@ -17,7 +17,7 @@ fn is(v: &Value, event: &str) -> bool {
 }
 
 /// Logged in, our OMEMO device published.
-fn ready(server: &dyn TestServer, user: &str, home: &Path) -> (Client, u64) {
+pub(crate) fn ready(server: &dyn TestServer, user: &str, home: &Path) -> (Client, u64) {
     let log = home.join(format!("{user}.log"));
     let log = log.to_str().unwrap().to_string();
     let mut c = Client::start_in(
@@ -45,7 +45,7 @@ fn ready(server: &dyn TestServer, user: &str, home: &Path) -> (Client, u64) {
     (c, id)
 }
 
-fn message_with(c: &mut Client, body: &str) -> Value {
+pub(crate) fn message_with(c: &mut Client, body: &str) -> Value {
     let b = body.to_string();
     c.event(body, move |v| is(v, "message") && v["body"] == b.as_str())
 }
@@ -145,12 +145,14 @@ fn no_device_no_message(kind: ServerKind) {
     let server = server_with(kind, &["alice", "carol"]);
     let home = tempfile::tempdir().unwrap();
     let (mut alice, _) = ready(&*server, "alice", home.path());
-    // Carol has never used OMEMO.
-    let mut carol = Client::online(&*server, "carol");
+    // Carol has never logged in: no device of hers (a confab would
+    // publish one).
     alice.ok("/omemo on carol@localhost");
     let e = alice.run("/msg carol@localhost plain would leak");
     assert!(is(&e, "error"), "{e}");
     assert!(e["text"].as_str().unwrap().contains("not sent"), "{e}");
+    // Nothing waits for her in offline storage.
+    let mut carol = Client::online(&*server, "carol");
     carol.ok("/msg alice@localhost ping");
     message_with(&mut alice, "ping");
     assert!(!carol.saw(|v| is(v, "message") && v["body"] == "plain would leak"));
