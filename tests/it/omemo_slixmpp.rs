@@ -72,7 +72,12 @@ impl SlixPeer {
     }
 
     fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        if let Some(v) = self.seen.iter().find(|v| pred(v)) {
+        self.event_after(0, what, pred)
+    }
+
+    /// The first event from index `from` on that `pred` accepts.
+    fn event_after(&mut self, from: usize, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(v) = self.seen.iter().skip(from).find(|v| pred(v)) {
             return v.clone();
         }
         let end = Instant::now() + DEADLINE;
@@ -91,10 +96,18 @@ impl SlixPeer {
     }
 
     fn send(&mut self, to: &str, text: &str) {
-        let line = json!({"op": "send", "to": to, "text": text}).to_string();
-        writeln!(self.stdin, "{line}").unwrap();
+        self.command(json!({"op": "send", "to": to, "text": text}));
+    }
+
+    /// A command; returns once the peer says it is sent.
+    fn command(&mut self, cmd: Value) {
+        let from = self.seen.len();
+        writeln!(self.stdin, "{cmd}").unwrap();
         self.stdin.flush().unwrap();
-        self.event("sent", |v| v["event"] == "sent" || v["event"] == "error");
+        let v = self.event_after(from, "sent", |v| {
+            v["event"] == "sent" || v["event"] == "error"
+        });
+        assert_eq!(v["event"], "sent", "{v}");
     }
 }
 
@@ -175,4 +188,58 @@ fn slixmpp_omemo_starts_the_session(kind: ServerKind) {
         v["event"] == "message" && v["body"] == "hello slixmpp"
     });
     assert_eq!(m["encrypted"], true, "{m}");
+}
+
+crate::on_both!(tampered_and_replayed_messages);
+
+/// A message with a flipped payload byte is refused with a clear event and
+/// shown only marked as not decrypted; a replayed copy is not shown twice.
+fn tampered_and_replayed_messages(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let (mut alice, _) = super::omemo::ready(&*server, "alice", home.path());
+    let mut bob = SlixPeer::start(&*server, "bob");
+    bob.event("ready", |v| v["event"] == "ready");
+    bob.send("alice@localhost", "before");
+    super::omemo::message_with(&mut alice, "before");
+
+    bob.command(json!({"op": "send", "to": "alice@localhost", "text": "altered in transit", "tamper": true}));
+    let e = alice.event("the refusal", |v| {
+        v["event"] == "error"
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("could not be decrypted"))
+    });
+    assert!(
+        e["text"]
+            .as_str()
+            .unwrap()
+            .contains("authentication failed"),
+        "{e}"
+    );
+    let shown = alice.event("the marked fallback", |v| {
+        v["event"] == "message" && v["encrypted"]["decrypted"] == false
+    });
+    assert!(
+        shown["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("[not decrypted:"),
+        "{shown}"
+    );
+    assert!(!alice.saw(|v| v["body"] == "altered in transit"));
+
+    bob.command(
+        json!({"op": "send", "to": "alice@localhost", "text": "said once", "replay": true}),
+    );
+    super::omemo::message_with(&mut alice, "said once");
+    // A message after the replay: once it is shown, the replay was read.
+    bob.send("alice@localhost", "after");
+    super::omemo::message_with(&mut alice, "after");
+    let n = alice
+        .events
+        .iter()
+        .filter(|v| v["event"] == "message" && v["body"] == "said once")
+        .count();
+    assert_eq!(n, 1, "{:?}", alice.events);
 }

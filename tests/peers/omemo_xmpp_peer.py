@@ -16,10 +16,13 @@ One JSON line per event on stdout:
 and one JSON command per line on stdin:
   {"op": "send", "to": JID, "text": T}     encrypt (slixmpp-omemo picks the
                                            version the recipient publishes)
+      with "tamper": true                  one byte of the payload flipped
+      with "replay": true                  sent twice (the copy with a new id)
   {"op": "quit"}
 """
 
 import asyncio
+import base64
 import json
 import sys
 from typing import Any, Dict, FrozenSet, Optional
@@ -134,10 +137,12 @@ class Peer(ClientXMPP):
             if cmd["op"] == "quit":
                 break
             if cmd["op"] == "send":
-                await self.send_encrypted(JID(cmd["to"]), cmd["text"])
+                await self.send_encrypted(
+                    JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False)
+                )
         self.disconnect()
 
-    async def send_encrypted(self, to: JID, text: str) -> None:
+    async def send_encrypted(self, to: JID, text: str, tamper: bool, replay: bool) -> None:
         xep_0384: XEP_0384 = self["xep_0384"]
         stanza = self.make_message(mto=to, mtype="chat")
         stanza["body"] = text
@@ -148,7 +153,17 @@ class Peer(ClientXMPP):
         if message is None:
             out({"event": "error", "text": "nothing to send"})
             return
+        if tamper:
+            for el in message.xml.iter():
+                if el.tag.endswith("}payload") and el.text:
+                    data = bytearray(base64.b64decode(el.text))
+                    data[0] ^= 0x01
+                    el.text = base64.b64encode(bytes(data)).decode()
+        raw = str(message)
         message.send()
+        if replay:
+            old = message["id"]
+            self.send_raw(raw.replace(f'id="{old}"', f'id="{self.new_id()}"', 1))
         out({"event": "sent"})
 
 
