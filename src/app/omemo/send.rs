@@ -210,7 +210,8 @@ impl App {
         let mut targets: Vec<(BareJid, u32)> = Vec::new();
         for jid in [&contact, &own] {
             for id in self.omemo.lists.get(jid).into_iter().flatten() {
-                if !(jid == &own && *id == own_id) && !targets.contains(&(jid.clone(), *id)) {
+                let ours = jid == &own && *id == own_id;
+                if !ours && !targets.contains(&(jid.clone(), *id)) {
                     targets.push((jid.clone(), *id));
                 }
             }

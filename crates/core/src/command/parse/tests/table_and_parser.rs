@@ -78,6 +78,7 @@ fn every_command_variant_has_a_table_entry() {
         "/win 2",
         "/layout rooms hide",
         "/xmlconsole on",
+        "/omemo fingerprints",
         "/help",
         "/quit",
     ];
@@ -124,6 +125,7 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deny { .. }
             | Command::Where { .. }
             | Command::Chatting { .. }
+            | Command::Omemo { .. }
             | Command::Find { .. }
             | Command::Export { .. }
             | Command::Clear
