@@ -14,6 +14,7 @@ fn every_command_variant_has_a_table_entry() {
         "/say r@c x",
         "/correct r@c x",
         "/msg u@d x",
+        "/omemo fingerprints",
         "/react r@c s1 x",
         "/reply r@c s1 x",
         "/retract r@c",
@@ -78,7 +79,6 @@ fn every_command_variant_has_a_table_entry() {
         "/win 2",
         "/layout rooms hide",
         "/xmlconsole on",
-        "/omemo fingerprints",
         "/help",
         "/quit",
     ];
@@ -233,6 +233,8 @@ fn sample(word: &str) -> &'static str {
         "[EMOJI ...]" => "👍 🎉",
         "[ID]" => "s-1",
         "AFFILIATION" => "member",
+        "on|off|fingerprints|trust|distrust" => "fingerprints",
+        "[FINGERPRINT]" => "05ab12cd 0011aabb",
         other => panic!("no sample for usage word {other:?}"),
     }
 }
