@@ -28,7 +28,7 @@ pub(crate) fn ready(server: &dyn TestServer, user: &str, home: &Path) -> (Client
     );
     c.connected();
     let info = c.event("OMEMO device published", |v| {
-        is(v, "info")
+        is(v, "omemo")
             && v["text"]
                 .as_str()
                 .is_some_and(|t| t.ends_with(" published"))
@@ -126,6 +126,20 @@ fn confab_to_confab_both_ways(kind: ServerKind) {
             log.contains("eu.siacs.conversations.axolotl"),
             "{user}: no trace"
         );
+        // Keys (message keys, bundles) and payloads masked in the trace.
+        for el in ["key", "payload", "identityKey", "preKeyPublic"] {
+            let open = format!("<{el} ");
+            let plain = format!("<{el}>");
+            for (i, _) in log.match_indices(&open).chain(log.match_indices(&plain)) {
+                let rest = &log[i..];
+                let gt = rest.find('>').unwrap();
+                assert!(
+                    rest[gt + 1..].starts_with("[redacted]"),
+                    "{user}: <{el}> not masked: {}",
+                    &rest[..rest.len().min(120)]
+                );
+            }
+        }
         for secret in [
             "the eagle lands",
             "the fox runs",

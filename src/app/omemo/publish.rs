@@ -75,7 +75,7 @@ impl App {
             match store.own_device() {
                 Ok(own) => {
                     if own.created {
-                        announce.push(Event::Info {
+                        announce.push(Event::Omemo {
                             text: format!(
                                 "OMEMO: a new device {} of this account was made (fingerprint {}); contacts will see a new key",
                                 own.device_id,
@@ -159,7 +159,7 @@ impl App {
             let mut events = events.clone();
             match r {
                 Err(e) => events.push(failed("publishing our bundle", &e)),
-                Ok(_) if login => events.push(Event::Info {
+                Ok(_) if login => events.push(Event::Omemo {
                     text: format!("OMEMO: device {id} published"),
                 }),
                 Ok(_) => {}

@@ -150,7 +150,7 @@ impl App {
         let existing = match store.session(SENT, sender.as_str(), sid) {
             Ok(Loaded::Found(s)) => Some(*s),
             Ok(Loaded::Corrupt) => {
-                events.push(Event::Info {
+                events.push(Event::Omemo {
                     text: format!("OMEMO: the session with device {sid} of {sender} was corrupt and is rebuilt"),
                 });
                 None
@@ -197,7 +197,7 @@ impl App {
             &session.their_identity(),
             now_ms(),
         ) {
-            events.push(Event::Info {
+            events.push(Event::Omemo {
                 text: format!(
                     "OMEMO: device {sid} of {sender} shows a NEW key: trust reset to undecided"
                 ),

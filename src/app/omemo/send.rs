@@ -96,7 +96,7 @@ impl App {
             }
         };
         for id in self.note_device_list(contact.clone(), &devices) {
-            plan.events.push(Event::Info {
+            plan.events.push(Event::Omemo {
                 text: format!("OMEMO: {contact} has a new device {id}"),
             });
         }
@@ -171,7 +171,7 @@ impl App {
         let bundle = match bundle {
             Ok(b) => b,
             Err(e) => {
-                plan.events.push(Event::Info {
+                plan.events.push(Event::Omemo {
                     text: format!(
                         "OMEMO: device {device} of {jid} is skipped: its bundle is unusable ({e})"
                     ),
@@ -185,7 +185,7 @@ impl App {
         if let Ok(IdentitySeen::Changed) =
             store.identity_seen(SENT, jid.as_str(), device, &bundle.identity_key, now_ms())
         {
-            plan.events.push(Event::Info {
+            plan.events.push(Event::Omemo {
                 text: format!(
                     "OMEMO: device {device} of {jid} shows a NEW key: trust reset to undecided"
                 ),
@@ -195,7 +195,7 @@ impl App {
             Ok(s) => {
                 let _ = store.save_session(jid.as_str(), device, &s, now_ms());
             }
-            Err(e) => plan.events.push(Event::Info {
+            Err(e) => plan.events.push(Event::Omemo {
                 text: format!("OMEMO: no session with device {device} of {jid}: {e}"),
             }),
         }

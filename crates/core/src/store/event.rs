@@ -257,6 +257,12 @@ pub enum Event {
     Info {
         text: String,
     },
+    /// OMEMO news no command asked for: our device published (or made
+    /// anew), a contact's new device or changed key, a skipped device, a
+    /// session rebuilt.
+    Omemo {
+        text: String,
+    },
     /// An invitation to a room arrived (`id` for `/accept`, `/decline`).
     Invitation(super::InvitationItem),
     /// The pending invitations (`/invitations`).
@@ -559,6 +565,7 @@ impl Event {
             Event::Ok { .. } => "ok",
             Event::Error { .. } => "error",
             Event::Info { .. } => "info",
+            Event::Omemo { .. } => "omemo",
             Event::Invitation(_) => "invitation",
             Event::Invitations { .. } => "invitations",
             Event::InvitationDeclined(_) => "invitation-declined",
