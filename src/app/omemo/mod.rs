@@ -47,6 +47,10 @@ pub(super) struct OmemoState {
     lists: HashMap<BareJid, Vec<u32>>,
     /// The 0.3 bundle node of our device (its id is in the name).
     legacy_node: Option<&'static str>,
+    /// Our device list and bundle are being published, or were: a
+    /// reconnection does not publish again (PEP keeps them), and two
+    /// publications never race each other.
+    published: bool,
 }
 
 impl std::fmt::Debug for OmemoState {

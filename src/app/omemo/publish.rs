@@ -54,14 +54,15 @@ pub(super) fn bundle_of(b: &xml::Bundle) -> Result<confab_omemo::x3dh::Bundle, S
     Ok(bundle)
 }
 
+/// Not an `error`: no command failed, the server may just have no PEP
+/// (then OMEMO cannot work with it at all); said once, as OMEMO news.
 fn failed(what: &str, e: &ErrorInfo) -> Event {
-    Event::error(
-        &e.condition,
-        Some(format!(
+    Event::Omemo {
+        text: format!(
             "OMEMO: {what} failed ({}): contacts cannot encrypt to this device",
             e.text.as_deref().unwrap_or(&e.condition)
-        )),
-    )
+        ),
+    }
 }
 
 impl App {
@@ -70,6 +71,10 @@ impl App {
         let Some(store) = self.omemo.store.as_mut() else {
             return;
         };
+        if self.omemo.published {
+            return;
+        }
+        self.omemo.published = true;
         let mut announce = Vec::new();
         if self.omemo.own.is_none() {
             match store.own_device() {
