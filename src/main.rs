@@ -371,6 +371,13 @@ async fn run(
         },
     );
     let mut app = app.with_media(media);
+    app.set_omemo_store(
+        confab_core::omemo_store::OmemoStore::open(
+            &config.paths.data_dir.join("omemo.sqlite3"),
+            config.account.jid.as_str(),
+        )
+        .map_err(|e| e.to_string()),
+    );
     app.set_search_service(config.account.search_service.clone());
     app.set_call_service(config.account.call_service.as_ref().map(|j| j.to_bare()));
     app.set_chatting(config.chatting.clone());

@@ -212,6 +212,16 @@ impl App {
             reply::add(&mut m, author_jid.as_ref(), &f.target, &author, &first);
             return Ok(self.send_echoed(text, f.conv, m, id));
         }
+        if self.omemo_enabled(&f.conv) {
+            return Err(super::refuse(
+                text,
+                "not-acceptable",
+                format!(
+                    "OMEMO is on for {}: replies cannot be encrypted yet, not sent (use /msg)",
+                    f.conv
+                ),
+            ));
+        }
         let mut m = chat(to.clone(), &body, &id, false);
         reply::add(&mut m, author_jid.as_ref(), &f.target, &author, &first);
         let tag = self.wait(
@@ -226,6 +236,7 @@ impl App {
                     to: author_jid.map(|j| j.to_string()),
                     quote: Some(first),
                 }),
+                e2e: None,
             },
             false,
         );

@@ -392,6 +392,7 @@ impl App {
                 id,
                 private: false,
                 reply: None,
+                e2e: None,
             },
             false,
         );

@@ -32,7 +32,13 @@ impl App {
         if let SessionEvent::Online { .. } = ev {
             self.account_connected();
         }
-        match ev {
+        // OMEMO decrypted first: everything after sees the plaintext.
+        let (ev, omemo_events) = self.omemo_intake(ev);
+        let Some(ev) = ev else {
+            return omemo_events;
+        };
+        let mut out = omemo_events;
+        out.extend(match ev {
             SessionEvent::Sent { tag } => self.on_sent(tag),
             SessionEvent::HttpResponse { tag, result } => self.on_http_response(tag, result),
             SessionEvent::IqResponse { tag, result } => self.on_iq_response(tag, result),
@@ -46,7 +52,8 @@ impl App {
             }
             SessionEvent::TransferDone { tag, result } => self.on_transfer_done(tag, result),
             ev => self.intake(ev),
-        }
+        });
+        out
     }
 
     /// Back online: what was sent before the connection went gets a whole
@@ -94,6 +101,7 @@ impl App {
                 id,
                 private,
                 reply,
+                e2e,
             } => {
                 let p = self.pending.remove(&tag).expect("pending");
                 results.extend(self.store.apply(
@@ -103,6 +111,7 @@ impl App {
                         id,
                         private,
                         reply,
+                        e2e,
                     },
                     Utc::now(),
                 ));

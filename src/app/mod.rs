@@ -39,6 +39,7 @@ mod invite;
 mod join;
 mod loop_event;
 mod moderation;
+mod omemo;
 mod outcomes;
 mod pep;
 mod requests;
@@ -66,6 +67,8 @@ enum Waiting {
         private: bool,
         /// XEP-0461: the message it answers.
         reply: Option<Reply>,
+        /// Sent OMEMO-encrypted (`app/omemo`).
+        e2e: Option<crate::protocol::omemo_pep::E2e>,
     },
     /// Our nick change confirmed by the room (or an error).
     Nick { room: BareJid },
@@ -229,6 +232,8 @@ pub struct App {
     xml: xml_console::XmlConsole,
     /// The upload service and the transfers under way (`app/files.rs`).
     files: files::FilesState,
+    /// OMEMO: the key store, our device, contacts' devices (`app/omemo`).
+    omemo: omemo::OmemoState,
 }
 
 pub use drain::{DRAIN_TIMEOUT, Drained};
@@ -270,6 +275,7 @@ impl App {
             chat_states: chat_states::ChatStates::default(),
             xml: Default::default(),
             files: Default::default(),
+            omemo: Default::default(),
         };
         app.load_ignores();
         app
@@ -532,6 +538,9 @@ impl App {
                 if private {
                     self.in_room(&bare, text)?;
                 }
+                if !private && self.omemo_enabled(&bare) {
+                    return self.start_omemo_msg(text, to, body);
+                }
                 let id = self.message_id();
                 let mut message = chat(self.wire_address(&to), &body, &id, private);
                 if !private {
@@ -545,6 +554,7 @@ impl App {
                         id,
                         private,
                         reply: None,
+                        e2e: None,
                     },
                     false,
                 );
@@ -698,6 +708,7 @@ impl App {
             Command::Deny { jid } => self.start_deny(text, jid),
             Command::Where { contact } => self.start_where(text, contact),
             Command::Chatting { target, publish } => self.start_chatting(text, target, publish),
+            Command::Omemo { action, jid } => self.start_omemo(text, action, jid)?,
             Command::Find {
                 text: words,
                 within,
@@ -706,6 +717,17 @@ impl App {
             Command::Ignore { jid, nick } => self.start_ignore(text, jid, nick)?,
             Command::Unignore { jid, nick } => self.start_unignore(text, jid, nick)?,
             Command::Ignored => self.start_ignored(text),
+            // A link in the clear would leak what the conversation keeps
+            // encrypted (XEP-0454 sharing is not there yet).
+            Command::Upload { to: Some(to), .. } if self.omemo_enabled(&to) => {
+                return Err(refuse(
+                    text,
+                    "not-acceptable",
+                    format!(
+                        "OMEMO is on for {to}: encrypted file sharing (aesgcm://) is not supported yet, and the link would go in the clear (/omemo off {to} to send it anyway)"
+                    ),
+                ));
+            }
             Command::Upload { to: Some(to), path } => self.start_upload(text, to, &path)?,
             Command::Upload { to: None, .. } => {
                 return Err(refuse(

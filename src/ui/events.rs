@@ -207,6 +207,7 @@ impl UiState {
                     },
                     false,
                 ),
+                Event::Omemo { text } => self.set_status(text.clone(), false),
                 Event::Info { text } => {
                     self.overlay = Overlay::Help {
                         text: text.clone(),

@@ -379,6 +379,8 @@ fn hostile_strings_never_reach_the_terminal_raw() {
             delays: Vec::new(),
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         })),
         t(600),
     );

@@ -30,6 +30,8 @@ mod logs;
 mod moderation;
 mod muc_basics;
 mod notify;
+mod omemo;
+mod omemo_slixmpp;
 mod prosody_smoke;
 mod raw_peer;
 mod recording;

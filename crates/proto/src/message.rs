@@ -63,6 +63,12 @@ pub struct ChatMessage {
     /// XEP-0461: the message it answers (its fallback quote taken out of
     /// `body`).
     pub reply: Option<Reply>,
+    /// XEP-0384: the OMEMO `<encrypted/>` it carried, or why it did not
+    /// parse. Until the app decrypts it, `body` is the sender's fallback
+    /// text (or empty: a key exchange or heartbeat has none).
+    pub encrypted: Option<Box<Result<crate::omemo::Encrypted, crate::ErrorInfo>>>,
+    /// What the app found decrypting it (set by the app, not the parser).
+    pub e2e: Option<crate::omemo_pep::E2e>,
 }
 
 impl ChatMessage {
@@ -79,6 +85,8 @@ impl ChatMessage {
             delays: Vec::new(),
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         }
     }
 
@@ -201,7 +209,13 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
     let Some(from) = m.from.clone() else {
         return Incoming::Ignored("message without sender");
     };
-    let Some(body) = body_of(m) else {
+    // OMEMO 2 preferred when a message carries both.
+    let encrypted = [crate::omemo::V2, crate::omemo::LEGACY]
+        .iter()
+        .find_map(|ns| m.payloads.iter().find(|p| p.is("encrypted", *ns)))
+        .map(|e| Box::new(crate::omemo::Encrypted::parse(e)));
+    let body = body_of(m).or_else(|| encrypted.as_ref().map(|_| String::new()));
+    let Some(body) = body else {
         // A private message's notice (from a room occupant) is not shown.
         let private = m.payloads.iter().any(|p| p.is("x", ns::MUC_USER));
         if !private && let Some(state) = super::chat_states::of(m) {
@@ -226,6 +240,8 @@ pub(super) fn parse_chat(m: &Message) -> Incoming {
         muc_user: m.payloads.iter().any(|p| p.is("x", ns::MUC_USER)),
         delays: delays(&m.payloads),
         stanza_ids: stanza_ids(&m.payloads),
+        encrypted,
+        e2e: None,
     })
 }
 

@@ -181,7 +181,8 @@ fn secret_element(el: &Element) -> bool {
 /// The hook for OMEMO (issue 20): key material in OMEMO elements, both
 /// the legacy (`eu.siacs.conversations.axolotl`) and the current
 /// (`urn:xmpp:omemo:2`) namespaces — message keys, identity keys, signed
-/// pre-keys and their signatures, pre-keys.
+/// pre-keys and their signatures, pre-keys; and the encrypted payload
+/// (ciphertext only, but nothing a reader of the log needs).
 pub fn omemo_key_material(el: &Element) -> bool {
     (el.ns() == NS_OMEMO_LEGACY || el.ns() == NS_OMEMO)
         && matches!(
@@ -195,6 +196,7 @@ pub fn omemo_key_material(el: &Element) -> bool {
                 | "spks"
                 | "preKeyPublic"
                 | "pk"
+                | "payload"
         )
 }
 

@@ -36,6 +36,7 @@ impl App {
     /// roster; `App::intake` after each reconnection.
     pub fn account_online(&mut self) {
         self.enable_carbons();
+        self.omemo_online();
         self.catch_up_account();
     }
 

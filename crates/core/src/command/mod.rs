@@ -10,6 +10,7 @@ mod directory;
 mod fasten;
 mod files;
 mod lex;
+mod omemo;
 mod parse;
 mod rooms;
 mod script;
@@ -23,6 +24,7 @@ use jid::{BareJid, Jid};
 pub use confab_proto::Show;
 pub use fasten::MessageRef;
 pub use lex::{Token, tokenize};
+pub use omemo::OmemoAction;
 pub use parse::{Args, ParseError, parse};
 
 /// Which rooms a `/status` applies to.
@@ -291,6 +293,11 @@ pub enum Command {
     Where {
         contact: BareJid,
     },
+    /// `/omemo on|off|fingerprints|trust|distrust [JID] [FP]` (XEP-0384).
+    Omemo {
+        action: OmemoAction,
+        jid: Option<BareJid>,
+    },
     /// `/chatting ROOM|all on|off`: publish a room (or everything) to
     /// contacts, or not.
     Chatting {
@@ -439,6 +446,7 @@ impl Command {
             Command::Deny { .. } => &social::DENY,
             Command::Where { .. } => &social::WHERE,
             Command::Chatting { .. } => &social::CHATTING,
+            Command::Omemo { .. } => &omemo::OMEMO,
             Command::Call { .. } => &call::CALL,
             Command::Hangup => &call::HANGUP,
             Command::Mute => &call::MUTE,
@@ -533,6 +541,7 @@ impl Command {
             | Command::Approve { .. }
             | Command::Deny { .. }
             | Command::Where { .. }
+            | Command::Omemo { .. }
             | Command::Find { .. }
             | Command::Cancel
             | Command::Clear

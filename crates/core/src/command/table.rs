@@ -7,7 +7,7 @@
 //! apart.
 
 use super::parse::{Args, ParseError};
-use super::{Command, admin, buffer, call, directory, fasten, files, rooms, script, social};
+use super::{Command, admin, buffer, call, directory, fasten, files, omemo, rooms, script, social};
 
 /// One command of the command language.
 #[derive(Debug)]
@@ -145,6 +145,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     rooms::SAY,
     rooms::CORRECT,
     rooms::MSG,
+    omemo::OMEMO,
     fasten::REACT,
     fasten::REPLY,
     fasten::RETRACT,

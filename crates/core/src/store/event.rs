@@ -170,6 +170,10 @@ pub enum Event {
         /// `aesgcm://`): `/save` and `/open` take them.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         attachments: Vec<super::attachments::Attachment>,
+        /// XEP-0384: OMEMO version, sending device, whether it is
+        /// trusted, whether it was decrypted (absent: not encrypted).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encrypted: Option<confab_proto::omemo_pep::E2e>,
     },
     /// XEP-0085: someone's chat state in a room (`nick`) or a
     /// conversation (`from`) changed what is shown: `composing`,
@@ -255,6 +259,12 @@ pub enum Event {
     },
     /// Help or other text a command prints.
     Info {
+        text: String,
+    },
+    /// OMEMO news no command asked for: our device published (or made
+    /// anew), a contact's new device or changed key, a skipped device, a
+    /// session rebuilt.
+    Omemo {
         text: String,
     },
     /// An invitation to a room arrived (`id` for `/accept`, `/decline`).
@@ -589,6 +599,7 @@ impl Event {
             Event::Ok { .. } => "ok",
             Event::Error { .. } => "error",
             Event::Info { .. } => "info",
+            Event::Omemo { .. } => "omemo",
             Event::Invitation(_) => "invitation",
             Event::Invitations { .. } => "invitations",
             Event::InvitationDeclined(_) => "invitation-declined",

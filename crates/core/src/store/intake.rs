@@ -55,6 +55,7 @@ impl Store {
         id: String,
         private: bool,
         reply: Option<Reply>,
+        e2e: Option<confab_proto::omemo_pep::E2e>,
         now: DateTime<Utc>,
         out: &mut Vec<Event>,
     ) {
@@ -86,6 +87,7 @@ impl Store {
                 id: Some(id),
                 stanza_id: None,
                 reply_to: reply_to.clone(),
+                encrypted: e2e.clone(),
             });
         } else {
             let log =
@@ -104,6 +106,7 @@ impl Store {
                 id: Some(id),
                 stanza_id: None,
                 reply_to,
+                encrypted: e2e,
             });
         }
     }
@@ -151,6 +154,7 @@ impl Store {
             id: m.id,
             stanza_id: m.stanza_id,
             reply_to,
+            encrypted: None,
         });
     }
 
@@ -207,6 +211,7 @@ impl Store {
                 time,
                 delayed: c.delayed,
                 reply: c.reply,
+                e2e: c.e2e,
             },
             out,
         );
@@ -253,6 +258,7 @@ impl Store {
                 time,
                 delayed,
                 reply: c.reply,
+                e2e: c.e2e,
             },
             out,
         );
@@ -304,6 +310,7 @@ impl Store {
             id,
             stanza_id: None,
             reply_to: None,
+            encrypted: None,
         });
     }
 
@@ -353,6 +360,7 @@ impl Store {
             id: d.id,
             stanza_id: d.stanza_id,
             reply_to,
+            encrypted: d.e2e,
         });
     }
 }
@@ -369,6 +377,7 @@ struct Direct {
     time: DateTime<Utc>,
     delayed: bool,
     reply: Option<Reply>,
+    e2e: Option<confab_proto::omemo_pep::E2e>,
 }
 
 /// The newest message of our account's archive we hold: where the next

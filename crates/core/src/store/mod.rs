@@ -128,6 +128,8 @@ pub enum Input {
         private: bool,
         /// XEP-0461: the message it answers.
         reply: Option<confab_proto::reply::Reply>,
+        /// Sent OMEMO-encrypted (by our device).
+        e2e: Option<confab_proto::omemo_pep::E2e>,
     },
     /// Several inputs that one stanza or one step of the app means (a
     /// browse push's occupant changes; a join's window and its archive),
@@ -545,7 +547,8 @@ impl Store {
                 id,
                 private,
                 reply,
-            } => self.apply_sent_chat(to, body, id, private, reply, now, &mut out),
+                e2e,
+            } => self.apply_sent_chat(to, body, id, private, reply, e2e, now, &mut out),
             Input::OpenChat {
                 jid,
                 messages,

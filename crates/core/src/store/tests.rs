@@ -349,6 +349,8 @@ fn private_and_direct_messages() {
             delays: Vec::new(),
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         })),
         t0(),
     );
@@ -368,6 +370,8 @@ fn private_and_direct_messages() {
             delays: Vec::new(),
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         })),
         t0(),
     );
@@ -739,6 +743,8 @@ fn a_chat_delay_is_trusted_only_from_our_server_just_after_login() {
             }],
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         }))
     };
     // Offline storage, delivered just after login: the stored time.
@@ -776,6 +782,8 @@ fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
             delays: vec![],
             stanza_ids: Vec::new(),
             reply: None,
+            encrypted: None,
+            e2e: None,
         })),
         t0(),
     );
@@ -791,6 +799,7 @@ fn fuzz_chat_from_a_rooms_bare_jid_is_a_line_of_the_room() {
             id: "i".into(),
             private: false,
             reply: None,
+            e2e: None,
         },
         t0(),
     );

@@ -15,6 +15,7 @@ fn has_every_command() {
             "say",
             "correct",
             "msg",
+            "omemo",
             "react",
             "reply",
             "retract",

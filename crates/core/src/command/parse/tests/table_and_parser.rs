@@ -14,6 +14,7 @@ fn every_command_variant_has_a_table_entry() {
         "/say r@c x",
         "/correct r@c x",
         "/msg u@d x",
+        "/omemo fingerprints",
         "/react r@c s1 x",
         "/reply r@c s1 x",
         "/retract r@c",
@@ -129,6 +130,7 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deny { .. }
             | Command::Where { .. }
             | Command::Chatting { .. }
+            | Command::Omemo { .. }
             | Command::Find { .. }
             | Command::Export { .. }
             | Command::Upload { .. }
@@ -246,6 +248,8 @@ fn sample(word: &str) -> &'static str {
         "[DIR|stop]" => "stop",
         "PATH" => "\"/tmp/a file.png\"",
         "[PATH]" => "~/Downloads",
+        "on|off|fingerprints|trust|distrust" => "fingerprints",
+        "[FINGERPRINT]" => "05ab12cd 0011aabb",
         other => panic!("no sample for usage word {other:?}"),
     }
 }

@@ -1,0 +1,247 @@
+//! OMEMO (XEP-0384) over XMPP, driven by the app; the crypto is
+//! confab-omemo's, the keys in confab-core's `OmemoStore`
+//! (`omemo.sqlite3` in the data directory).
+//!
+//! At login our device goes into our device list (the ids of our other
+//! clients kept) and our bundle is published, access model `open`
+//! (`publish.rs`). Sending (`send.rs`) and receiving (`receive.rs`) speak
+//! OMEMO 0.3 (`eu.siacs.conversations.axolotl`), what Conversations,
+//! Dino, Gajim, Profanity and slixmpp-omemo read today. OMEMO 2 is not
+//! published yet: a contact's client then never sends us OMEMO 2 that we
+//! could not read.
+
+mod publish;
+mod receive;
+mod send;
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use jid::BareJid;
+
+use super::{App, Exec, refuse};
+use crate::command::OmemoAction;
+use crate::protocol::omemo::Omemo;
+use crate::store::Event;
+use confab_core::omemo_store::{OmemoStore, OwnDevice, Trust};
+use confab_omemo::Version;
+use confab_omemo::keys::fingerprint;
+
+/// The one version sent and published for now (see the module docs).
+pub(crate) const SENT: Version = Version::Legacy;
+
+pub(crate) fn omemo_of(v: Version) -> Omemo {
+    match v {
+        Version::Legacy => Omemo::Legacy,
+        Version::V2 => Omemo::V2,
+    }
+}
+
+#[derive(Default)]
+pub(super) struct OmemoState {
+    store: Option<OmemoStore>,
+    own: Option<OwnDevice>,
+    /// Why there is no store (said when OMEMO is asked for).
+    failed: Option<String>,
+    /// Device lists read this session (ours included), by account.
+    lists: HashMap<BareJid, Vec<u32>>,
+    /// The 0.3 bundle node of our device (its id is in the name).
+    legacy_node: Option<&'static str>,
+    /// Our device list and bundle are being published, or were: a
+    /// reconnection does not publish again (PEP keeps them), and two
+    /// publications never race each other.
+    published: bool,
+}
+
+impl std::fmt::Debug for OmemoState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OmemoState")
+            .field("device", &self.own.as_ref().map(|o| o.device_id))
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+impl App {
+    /// The key store (opened by `main` in the data directory); `Err`: why
+    /// OMEMO cannot work in this run.
+    pub fn set_omemo_store(&mut self, store: Result<OmemoStore, String>) {
+        match store {
+            Ok(s) => self.omemo.store = Some(s),
+            Err(e) => self.omemo.failed = Some(e),
+        }
+    }
+
+    /// Our device id, once the store has made or loaded it.
+    pub fn omemo_device(&self) -> Option<u32> {
+        self.omemo.own.as_ref().map(|o| o.device_id)
+    }
+
+    /// Whether messages to `jid` are to be encrypted.
+    pub(super) fn omemo_enabled(&self, jid: &BareJid) -> bool {
+        self.omemo
+            .store
+            .as_ref()
+            .and_then(|s| s.encryption(jid.as_str()).ok().flatten())
+            .unwrap_or(false)
+    }
+
+    fn omemo_unavailable(&self) -> String {
+        match &self.omemo.failed {
+            Some(e) => format!("OMEMO is unavailable: {e}"),
+            None => "OMEMO is unavailable: no key store (not logged in yet?)".into(),
+        }
+    }
+
+    pub(super) fn start_omemo(
+        &mut self,
+        text: &str,
+        action: OmemoAction,
+        jid: Option<BareJid>,
+    ) -> Result<Exec, Box<Event>> {
+        if self.omemo.store.is_none() || self.omemo.own.is_none() {
+            return Err(refuse(
+                text,
+                "service-unavailable",
+                self.omemo_unavailable(),
+            ));
+        }
+        if let Some(j) = &jid
+            && self.store.room(j).is_some()
+        {
+            return Err(refuse(
+                text,
+                "feature-not-implemented",
+                format!("{j} is a room: OMEMO in rooms is not supported yet"),
+            ));
+        }
+        let store = self.omemo.store.as_mut().expect("checked");
+        let r: Result<Vec<Event>, String> = match action {
+            OmemoAction::On | OmemoAction::Off => {
+                let on = action == OmemoAction::On;
+                let jid = jid.expect("the parser asks for it");
+                store
+                    .set_encryption(jid.as_str(), on)
+                    .map_err(|e| e.to_string())
+                    .map(|_| {
+                        vec![Event::Info {
+                            text: format!(
+                                "OMEMO {} for {jid}",
+                                if on {
+                                    "on: messages are encrypted"
+                                } else {
+                                    "off: messages are NOT encrypted"
+                                }
+                            ),
+                        }]
+                    })
+            }
+            OmemoAction::Fingerprints => Ok(vec![Event::Info {
+                text: self.fingerprints_text(jid.as_ref()),
+            }]),
+            OmemoAction::Trust(fp) => {
+                self.set_trust(&jid.expect("the parser asks for it"), &fp, Trust::Verified)
+            }
+            OmemoAction::Distrust(fp) => self.set_trust(
+                &jid.expect("the parser asks for it"),
+                &fp,
+                Trust::Distrusted,
+            ),
+        };
+        match r {
+            Ok(mut events) => {
+                events.push(Event::Ok {
+                    command: text.to_string(),
+                });
+                Ok(Exec::done(events))
+            }
+            Err(e) => Err(refuse(text, "not-acceptable", e)),
+        }
+    }
+
+    /// Our fingerprint and those of `jid`'s devices (every contact known
+    /// without a JID), as Conversations shows them: hex in groups of 8.
+    fn fingerprints_text(&self, jid: Option<&BareJid>) -> String {
+        let own = self.omemo.own.as_ref().expect("checked");
+        let mut out = format!(
+            "own device {}: {}",
+            own.device_id,
+            fingerprint(&own.keys(SENT).identity_public())
+        );
+        let store = self.omemo.store.as_ref().expect("checked");
+        let jids: Vec<BareJid> = match jid {
+            Some(j) => vec![j.clone()],
+            None => self.omemo.lists.keys().cloned().collect(),
+        };
+        for j in jids {
+            let devices = store.devices(SENT, j.as_str()).unwrap_or_default();
+            if devices.is_empty() {
+                out.push_str(&format!("\n{j}: no devices known"));
+            }
+            for d in devices {
+                let trusted = store
+                    .trusted(SENT, j.as_str(), d.device_id)
+                    .unwrap_or(false);
+                let fp = d
+                    .identity
+                    .map(|i| fingerprint(&i))
+                    .unwrap_or_else(|| "(key not seen yet)".into());
+                out.push_str(&format!(
+                    "\n{j} device {}: {fp} [{}{}]",
+                    d.device_id,
+                    match d.trust {
+                        Trust::Verified => "verified",
+                        Trust::Distrusted => "distrusted",
+                        Trust::Undecided if trusted => "trusted (blind)",
+                        Trust::Undecided => "undecided",
+                    },
+                    if d.active { "" } else { ", inactive" }
+                ));
+            }
+        }
+        out
+    }
+
+    fn set_trust(&mut self, jid: &BareJid, fp: &str, trust: Trust) -> Result<Vec<Event>, String> {
+        let hex: String = fp.chars().filter(|c| !c.is_whitespace()).collect();
+        // 0.3 fingerprints are sometimes shown with the 0x05 type byte.
+        let hex = if hex.len() == 66 && hex.starts_with("05") {
+            &hex[2..]
+        } else {
+            &hex[..]
+        };
+        let bytes: Option<Vec<u8>> = (hex.len() == 64)
+            .then(|| {
+                (0..32)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                    .collect()
+            })
+            .flatten();
+        let Some(key) = bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+            return Err("a fingerprint is 64 hex digits (spaces allowed)".into());
+        };
+        let store = self.omemo.store.as_mut().expect("checked");
+        let n = store
+            .set_trust(SENT, jid.as_str(), &key, trust)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!(
+                "no device of {jid} has this fingerprint (see /omemo fingerprints {jid})"
+            ));
+        }
+        Ok(vec![Event::Info {
+            text: format!(
+                "{jid}: key {} {}",
+                fingerprint(&key),
+                if trust == Trust::Verified {
+                    "verified"
+                } else {
+                    "distrusted: not encrypted to, its messages marked"
+                }
+            ),
+        }])
+    }
+}

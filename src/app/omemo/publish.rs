@@ -1,0 +1,221 @@
+//! Our device at login: the store opened (a new device announced), our id
+//! added to our device list (the ids of our other clients kept), our bundle
+//! published; both with access model `open` (XEP-0384 §5.3), through
+//! `app/pep.rs`'s publish-options and its fallback. Again after a key
+//! exchange used one of our prekeys (replenished first).
+
+use minidom::Element;
+
+use super::{SENT, now_ms, omemo_of};
+use crate::app::{App, IqStep, IqThen};
+use crate::protocol::omemo::{self as xml, Device};
+use crate::protocol::{ErrorInfo, omemo_pep};
+use crate::store::Event;
+use confab_omemo::device::PREKEYS;
+use confab_omemo::wire;
+
+/// A bundle in the XML's terms (0.3's keys with their type byte).
+pub(super) fn bundle_xml(b: &confab_omemo::x3dh::Bundle) -> xml::Bundle {
+    let v = SENT;
+    xml::Bundle {
+        identity_key: wire::encode_public(v, &b.identity_key),
+        signed_prekey_id: b.signed_prekey_id,
+        signed_prekey: wire::encode_public(v, &b.signed_prekey),
+        signed_prekey_signature: b.signed_prekey_signature.to_vec(),
+        prekeys: b
+            .prekeys
+            .iter()
+            .map(|(id, k)| (*id, wire::encode_public(v, k)))
+            .collect(),
+    }
+}
+
+/// A bundle read from the XML, checked (keys, signature).
+pub(super) fn bundle_of(b: &xml::Bundle) -> Result<confab_omemo::x3dh::Bundle, String> {
+    let v = SENT;
+    let key = |k: &[u8]| wire::parse_public(v, k).map_err(|e| e.to_string());
+    let bundle = confab_omemo::x3dh::Bundle {
+        identity_key: key(&b.identity_key)?,
+        signed_prekey_id: b.signed_prekey_id,
+        signed_prekey: key(&b.signed_prekey)?,
+        signed_prekey_signature: b
+            .signed_prekey_signature
+            .clone()
+            .try_into()
+            .map_err(|_| "the signature is not 64 bytes".to_string())?,
+        prekeys: b
+            .prekeys
+            .iter()
+            .filter_map(|(id, k)| Some((*id, wire::parse_public(v, k).ok()?)))
+            .take(confab_omemo::x3dh::MAX_BUNDLE_PREKEYS)
+            .collect(),
+    };
+    bundle.verify(v).map_err(|e| e.to_string())?;
+    Ok(bundle)
+}
+
+/// Not an `error`: no command failed, the server may just have no PEP
+/// (then OMEMO cannot work with it at all); said once, as OMEMO news.
+fn failed(what: &str, e: &ErrorInfo) -> Event {
+    Event::Omemo {
+        text: format!(
+            "OMEMO: {what} failed ({}): contacts cannot encrypt to this device",
+            e.text.as_deref().unwrap_or(&e.condition)
+        ),
+    }
+}
+
+impl App {
+    /// Logged in (or back): our device loaded or made, then published.
+    pub(in crate::app) fn omemo_online(&mut self) {
+        let Some(store) = self.omemo.store.as_mut() else {
+            return;
+        };
+        if self.omemo.published {
+            return;
+        }
+        self.omemo.published = true;
+        let mut announce = Vec::new();
+        if self.omemo.own.is_none() {
+            match store.own_device() {
+                Ok(own) => {
+                    if own.created {
+                        announce.push(Event::Omemo {
+                            text: format!(
+                                "OMEMO: a new device {} of this account was made (fingerprint {}); contacts will see a new key",
+                                own.device_id,
+                                confab_omemo::keys::fingerprint(&own.keys(SENT).identity_public())
+                            ),
+                        });
+                    }
+                    let node = xml::bundle_node(omemo_of(SENT), own.device_id).0;
+                    self.omemo.legacy_node = Some(Box::leak(node.into_boxed_str()));
+                    self.omemo.own = Some(own);
+                }
+                Err(e) => {
+                    self.omemo.failed = Some(e.to_string());
+                    self.omemo.store = None;
+                    return;
+                }
+            }
+        }
+        let node = omemo_pep::device_list_node(omemo_of(SENT));
+        let then = IqThen::new(move |app, _, r| app.own_list_read(r, announce.clone()));
+        self.start_iq("", None, omemo_pep::fetch(node, None), false, then);
+    }
+
+    /// Our device list as the server has it: ours added if missing.
+    fn own_list_read(
+        &mut self,
+        r: Result<Option<Element>, ErrorInfo>,
+        events: Vec<Event>,
+    ) -> IqStep {
+        let mut devices = match r {
+            Ok(result) => omemo_pep::first_item(result.as_ref())
+                .and_then(|l| xml::parse_device_list(l).ok())
+                .map(|(_, d)| d)
+                .unwrap_or_default(),
+            Err(e) if e.condition == "item-not-found" => Vec::new(),
+            Err(e) => {
+                let mut events = events;
+                events.push(failed("reading our device list", &e));
+                return IqStep::Done(events);
+            }
+        };
+        let own_id = self.omemo_device().expect("loaded");
+        self.note_device_list(self.omemo_account(), &devices);
+        if devices.iter().any(|d| d.id == own_id) {
+            return self.publish_bundle(events, true);
+        }
+        devices.push(Device {
+            id: own_id,
+            label: None,
+        });
+        let publication = omemo_pep::device_list_publication(omemo_of(SENT), &devices);
+        let then = IqThen::new(move |app, _, r| match r {
+            Ok(_) => app.publish_bundle(events.clone(), true),
+            Err(e) => {
+                let mut events = events.clone();
+                events.push(failed("publishing our device list", &e));
+                IqStep::Done(events)
+            }
+        });
+        let (payload, then) = self.pep_publish(publication, then);
+        IqStep::Next {
+            events: Vec::new(),
+            to: None,
+            payload,
+            set: true,
+            then,
+        }
+    }
+
+    /// The step that publishes our bundle (as it is now); `login`: say
+    /// when the device is ready (contacts can encrypt to it).
+    pub(super) fn publish_bundle(&mut self, events: Vec<Event>, login: bool) -> IqStep {
+        let (Some(own), Some(node)) = (&self.omemo.own, self.omemo.legacy_node) else {
+            return IqStep::Done(events);
+        };
+        let bundle = bundle_xml(&own.keys(SENT).bundle());
+        let item = xml::bundle_node(omemo_of(SENT), own.device_id).1;
+        let publication = omemo_pep::bundle_publication(omemo_of(SENT), node, item, &bundle);
+        let id = own.device_id;
+        let then = IqThen::new(move |_, _, r| {
+            let mut events = events.clone();
+            match r {
+                Err(e) => events.push(failed("publishing our bundle", &e)),
+                Ok(_) if login => events.push(Event::Omemo {
+                    text: format!("OMEMO: device {id} published"),
+                }),
+                Ok(_) => {}
+            }
+            IqStep::Done(events)
+        });
+        let (payload, then) = self.pep_publish(publication, then);
+        IqStep::Next {
+            events: Vec::new(),
+            to: None,
+            payload,
+            set: true,
+            then,
+        }
+    }
+
+    /// A key exchange used one of our prekeys: a new one made, the
+    /// bundle published again.
+    pub(super) fn replenish_prekeys(&mut self) {
+        let (Some(own), Some(store)) = (self.omemo.own.as_mut(), self.omemo.store.as_mut()) else {
+            return;
+        };
+        let keys = own.keys_mut(SENT);
+        keys.replenish(PREKEYS);
+        let _ = store.save_own_keys(keys);
+        let step = self.publish_bundle(Vec::new(), false);
+        if let IqStep::Next { payload, then, .. } = step {
+            self.start_iq("", None, payload, true, then);
+        }
+    }
+
+    /// Our bare JID.
+    pub(super) fn omemo_account(&self) -> jid::BareJid {
+        self.store
+            .jid
+            .as_ref()
+            .map(|j| j.to_bare())
+            .unwrap_or_else(|| self.opts.account.clone())
+    }
+
+    /// A device list read: kept for this session, new devices recorded;
+    /// returns the new ones' ids.
+    pub(super) fn note_device_list(&mut self, jid: jid::BareJid, devices: &[Device]) -> Vec<u32> {
+        let ids: Vec<u32> = devices.iter().map(|d| d.id).collect();
+        let new = self
+            .omemo
+            .store
+            .as_mut()
+            .and_then(|s| s.set_device_list(SENT, jid.as_str(), &ids, now_ms()).ok())
+            .unwrap_or_default();
+        self.omemo.lists.insert(jid, ids);
+        new
+    }
+}

@@ -1,0 +1,233 @@
+//! Receiving: OMEMO 0.3 messages decrypted before the store sees them —
+//! live, carbon copies, results of our account's archive alike. A key
+//! exchange builds the session (our prekey replaced, the bundle
+//! republished, an empty message back); a replay is dropped silently; what
+//! cannot be decrypted is said, and shown only marked as not decrypted.
+
+use confab_core::omemo_store::{IdentitySeen, Loaded};
+use confab_omemo::session::{KeyExchange, Session};
+use confab_omemo::{Error as OmemoError, payload};
+
+use super::{SENT, now_ms, omemo_of};
+use crate::app::App;
+use crate::protocol::carbons::{Carbon, Copied};
+use crate::protocol::omemo::Omemo;
+use crate::protocol::omemo_pep::{E2e, version_name};
+use crate::protocol::{ChatMessage, Incoming};
+use crate::session::SessionEvent;
+use crate::store::Event;
+
+/// What decrypting one message gave.
+enum Outcome {
+    /// The plaintext (or `None`: an empty message, nothing to show).
+    Plain(Option<String>),
+    /// Already decrypted once: dropped without a word.
+    Duplicate,
+    Failed(String),
+}
+
+impl App {
+    /// Decrypts the OMEMO of a session event before anything else sees
+    /// it. `None`: nothing to hand on (an empty message, a replay).
+    pub(in crate::app) fn omemo_intake(
+        &mut self,
+        ev: SessionEvent,
+    ) -> (Option<SessionEvent>, Vec<Event>) {
+        let mut events = Vec::new();
+        let ev = match ev {
+            SessionEvent::Incoming(Incoming::Chat(m)) => self
+                .omemo_message(m, &mut events)
+                .map(|m| SessionEvent::Incoming(Incoming::Chat(m))),
+            SessionEvent::Incoming(Incoming::Carbon(Carbon {
+                from,
+                direction,
+                time,
+                message: Copied::Chat(m),
+            })) => self.omemo_message(m, &mut events).map(|m| {
+                SessionEvent::Incoming(Incoming::Carbon(Carbon {
+                    from,
+                    direction,
+                    time,
+                    message: Copied::Chat(m),
+                }))
+            }),
+            SessionEvent::Incoming(Incoming::MamResult(mut r)) => match *r.message {
+                Incoming::Chat(m) => match self.omemo_message(m, &mut events) {
+                    Some(m) => {
+                        r.message = Box::new(Incoming::Chat(m));
+                        Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                    }
+                    // The result still counts for the catch-up's mark.
+                    None => {
+                        r.message = Box::new(Incoming::Ignored("empty OMEMO message"));
+                        Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                    }
+                },
+                other => {
+                    r.message = Box::new(other);
+                    Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                }
+            },
+            ev => Some(ev),
+        };
+        (ev, events)
+    }
+
+    fn omemo_message(
+        &mut self,
+        mut m: ChatMessage,
+        events: &mut Vec<Event>,
+    ) -> Option<ChatMessage> {
+        let Some(enc) = m.encrypted.take() else {
+            return Some(m);
+        };
+        let sender = m.from.to_bare();
+        let (outcome, omemo, sid) = match *enc {
+            Err(e) => (Outcome::Failed(e.to_string()), Omemo::Legacy, 0),
+            Ok(e) if e.omemo == Omemo::V2 => (
+                Outcome::Failed("OMEMO 2 messages are not supported yet".into()),
+                Omemo::V2,
+                e.sid,
+            ),
+            Ok(e) => (self.decrypt(&m, &e, events), e.omemo, e.sid),
+        };
+        let trusted = self
+            .omemo
+            .store
+            .as_ref()
+            .is_some_and(|s| s.trusted(SENT, sender.as_str(), sid).unwrap_or(false));
+        match outcome {
+            Outcome::Plain(None) | Outcome::Duplicate => None,
+            Outcome::Plain(Some(text)) => {
+                m.body = text;
+                m.e2e = Some(E2e {
+                    version: version_name(omemo),
+                    device: sid,
+                    trusted,
+                    decrypted: true,
+                });
+                Some(m)
+            }
+            Outcome::Failed(why) => {
+                events.push(Event::error(
+                    "not-acceptable",
+                    Some(format!(
+                        "OMEMO: a message from {} (device {sid}) could not be decrypted: {why}",
+                        m.from
+                    )),
+                ));
+                if m.body.is_empty() {
+                    return None;
+                }
+                m.body = format!("[not decrypted: {why}] {}", m.body);
+                m.e2e = Some(E2e {
+                    version: version_name(omemo),
+                    device: sid,
+                    trusted,
+                    decrypted: false,
+                });
+                Some(m)
+            }
+        }
+    }
+
+    fn decrypt(
+        &mut self,
+        m: &ChatMessage,
+        e: &crate::protocol::omemo::Encrypted,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let account = self.omemo_account();
+        let (Some(own_id), true) = (self.omemo_device(), self.omemo.store.is_some()) else {
+            return Outcome::Failed(self.omemo_unavailable());
+        };
+        let Some(key) = e.key_for(&account, own_id) else {
+            return Outcome::Failed(format!("it was not encrypted for this device ({own_id})"));
+        };
+        let sender = m.from.to_bare();
+        let sid = e.sid;
+        let store = self.omemo.store.as_mut().expect("checked");
+        let existing = match store.session(SENT, sender.as_str(), sid) {
+            Ok(Loaded::Found(s)) => Some(*s),
+            Ok(Loaded::Corrupt) => {
+                events.push(Event::Omemo {
+                    text: format!("OMEMO: the session with device {sid} of {sender} was corrupt and is rebuilt"),
+                });
+                None
+            }
+            _ => None,
+        };
+        let mut answered = false;
+        let result = if key.kex {
+            match KeyExchange::parse(SENT, &key.data) {
+                Err(err) => Err(err),
+                Ok(kex) => match existing {
+                    Some(mut s) if s.built_from(&kex) => s.decrypt(&kex.message).map(|k| (s, k)),
+                    _ => {
+                        let own = self.omemo.own.as_mut().expect("checked");
+                        let r = Session::accept(own.keys_mut(SENT), &kex);
+                        if r.is_ok() {
+                            answered = true;
+                        }
+                        r
+                    }
+                },
+            }
+        } else {
+            match existing {
+                Some(mut s) => s.decrypt(&key.data).map(|k| (s, k)),
+                None => {
+                    return Outcome::Failed(
+                        "no session with this device (its key exchange never reached us)".into(),
+                    );
+                }
+            }
+        };
+        let (session, material) = match result {
+            Ok(r) => r,
+            Err(OmemoError::Duplicate) => return Outcome::Duplicate,
+            Err(err) => return Outcome::Failed(err.to_string()),
+        };
+        let store = self.omemo.store.as_mut().expect("checked");
+        let _ = store.save_session(sender.as_str(), sid, &session, now_ms());
+        if let Ok(IdentitySeen::Changed) = store.identity_seen(
+            SENT,
+            sender.as_str(),
+            sid,
+            &session.their_identity(),
+            now_ms(),
+        ) {
+            events.push(Event::Omemo {
+                text: format!(
+                    "OMEMO: device {sid} of {sender} shows a NEW key: trust reset to undecided"
+                ),
+            });
+        }
+        let heartbeat = answered || session.needs_heartbeat();
+        if answered {
+            // The prekey it used is gone: a new one, the bundle again.
+            self.replenish_prekeys();
+        }
+        let plain = match &e.payload {
+            None => Outcome::Plain(None),
+            Some(p) => match payload::decrypt(SENT, &material, &e.iv, p) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => Outcome::Plain(Some(text)),
+                    Err(_) => Outcome::Failed("the decrypted text is not UTF-8".into()),
+                },
+                Err(err) => Outcome::Failed(err.to_string()),
+            },
+        };
+        // Not to ourselves from a copy of our own message.
+        if heartbeat && !(sender == account && m.from.resource().is_none()) {
+            let to = if sender == account {
+                m.from.clone()
+            } else {
+                sender.clone().into()
+            };
+            self.send_heartbeat(&to, &sender, sid);
+        }
+        let _ = omemo_of(SENT);
+        plain
+    }
+}
