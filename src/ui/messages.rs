@@ -499,6 +499,14 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
         prefix.push(("[private]".into(), theme.event));
         prefix.push((" ".into(), Style::default()));
     }
+    // End-to-end encrypted (OMEMO): a lock; from an untrusted device or
+    // not decrypted, said in words.
+    match m.meta.lock {
+        Some(l) if l.trusted && l.decrypted => prefix.push(("🔒 ".into(), theme.event)),
+        Some(l) if !l.decrypted => prefix.push(("🔒[not decrypted] ".into(), theme.error)),
+        Some(_) => prefix.push(("🔒[untrusted] ".into(), theme.error)),
+        None => {}
+    }
     let Some(nick) = nick else {
         // From the room itself.
         return Line {

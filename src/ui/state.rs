@@ -118,6 +118,8 @@ pub struct UiState {
     pub page_rows: u16,
     /// Desktop notifications (`notify.rs`).
     pub notifier: super::notify::Notifier,
+    /// OMEMO is on for the current window (set before each frame).
+    pub current_encrypted: bool,
     /// A click in the message pane at this screen row, for the next draw
     /// to find the message there (`ui/select.rs`).
     pub click: Option<u16>,
@@ -250,6 +252,7 @@ impl UiState {
             follow: Vec::new(),
             page_rows: 20,
             notifier: super::notify::Notifier::default(),
+            current_encrypted: false,
             click: None,
             layouts: Layouts::default(),
             xml: Default::default(),

@@ -140,7 +140,15 @@ pub fn render_buf(
                 )
             }
         }
-        Some(Window::Chat(j, _)) => format!(" {} (chat)", sanitize_name(j.as_str())),
+        Some(Window::Chat(j, _)) => format!(
+            " {} (chat){}",
+            sanitize_name(j.as_str()),
+            if ui.current_encrypted {
+                " 🔒 OMEMO"
+            } else {
+                ""
+            }
+        ),
         None => " confab — /join ROOM to start, F1 for help".into(),
     };
     Paragraph::new(title_text)

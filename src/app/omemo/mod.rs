@@ -89,6 +89,11 @@ impl App {
             .unwrap_or(false)
     }
 
+    /// Whether the conversation with `jid` is encrypted (the TUI's lock).
+    pub fn omemo_on(&self, jid: &BareJid) -> bool {
+        self.omemo_enabled(jid)
+    }
+
     fn omemo_unavailable(&self) -> String {
         match &self.omemo.failed {
             Some(e) => format!("OMEMO is unavailable: {e}"),

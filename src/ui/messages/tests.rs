@@ -50,6 +50,55 @@ fn a_corrected_message_is_marked_edited() {
     );
 }
 
+#[test]
+fn encrypted_lines_carry_a_lock_and_untrusted_ones_say_so() {
+    use crate::store::Lock;
+    let theme = Theme::default();
+    let mut log = MessageLog::default();
+    let lines = [
+        ("plain", None),
+        (
+            "sealed",
+            Some(Lock {
+                trusted: true,
+                decrypted: true,
+            }),
+        ),
+        (
+            "stranger",
+            Some(Lock {
+                trusted: false,
+                decrypted: true,
+            }),
+        ),
+        (
+            "garbled",
+            Some(Lock {
+                trusted: true,
+                decrypted: false,
+            }),
+        ),
+    ];
+    for (i, (body, lock)) in lines.iter().enumerate() {
+        let mut m = message(Kind::Chat, (21, 10, i as u32), "bob", body);
+        m.meta.lock = *lock;
+        assert!(log.push(m));
+    }
+    let (rows, ..) = draw(&log, &view(&theme), 60, 6);
+    let row = |body: &str| rows.iter().find(|r| r.contains(body)).unwrap().clone();
+    assert!(!row("plain").contains('🔒'), "{rows:?}");
+    assert!(row("sealed").contains("🔒 <bob> sealed"), "{rows:?}");
+    assert!(row("stranger").contains("🔒[untrusted] <bob>"), "{rows:?}");
+    assert!(
+        row("garbled").contains("🔒[not decrypted] <bob>"),
+        "{rows:?}"
+    );
+    // Kept by the archive as one number, read back the same.
+    for (_, lock) in lines {
+        assert_eq!(Lock::from_code(lock.map(Lock::code)), lock);
+    }
+}
+
 fn event(log: &mut MessageLog, kind: Kind, t: (u32, u32, u32), nick: &str, body: &str) {
     log.push_event(message(kind, t, nick, body));
 }

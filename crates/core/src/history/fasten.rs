@@ -18,6 +18,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("removed_by", "TEXT"),
     ("removed_reason", "TEXT"),
     ("reactions", "TEXT"),
+    ("e2e", "INTEGER"),
 ];
 
 /// The row a reference names: in a room its stanza-id, else its id; in a
@@ -253,6 +254,28 @@ mod tests {
             .execute("UPDATE messages SET reactions = 'not json'", [])
             .unwrap();
         assert!(h.recent(ROOM, 1).unwrap()[0].meta.reactions.is_empty());
+    }
+
+    #[test]
+    fn an_encrypted_line_keeps_its_lock() {
+        use crate::store::Lock;
+        let mut h = History::in_memory("alice@localhost").unwrap();
+        let mut sealed = rec("s1", "bob", "sealed", None);
+        sealed.message.meta.lock = Some(Lock {
+            trusted: false,
+            decrypted: true,
+        });
+        h.append(&[sealed, rec("s2", "bob", "plain", None)])
+            .unwrap();
+        let r = h.recent(ROOM, 2).unwrap();
+        assert_eq!(
+            r[0].meta.lock,
+            Some(Lock {
+                trusted: false,
+                decrypted: true
+            })
+        );
+        assert_eq!(r[1].meta.lock, None);
     }
 
     #[test]

@@ -128,9 +128,9 @@ impl History {
                 "INSERT OR IGNORE INTO messages
                  (account, conversation, stanza_id, message_id, time_ms, nick, body, own, private,
                   edited, occupant_id, reply_id, reply_to, reply_quote, removed, removed_by,
-                  removed_reason)
+                  removed_reason, e2e)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                  ?17)",
+                  ?17, ?18)",
             )?;
             for r in records {
                 let m = &r.message;
@@ -152,6 +152,7 @@ impl History {
                     m.meta.removed.is_some(),
                     m.meta.removed.as_ref().and_then(|r| r.by.as_ref()),
                     m.meta.removed.as_ref().and_then(|r| r.reason.as_ref()),
+                    m.meta.lock.map(crate::store::Lock::code),
                 ])?;
             }
         }
@@ -266,7 +267,7 @@ pub(super) fn message_columns(prefix: &str) -> String {
 
 /// What [`row_to_message`] reads; a query's own columns come after them,
 /// from index [`MESSAGE_COLUMN_COUNT`].
-const MESSAGE_COLUMNS: [&str; 16] = [
+const MESSAGE_COLUMNS: [&str; 17] = [
     "stanza_id",
     "message_id",
     "time_ms",
@@ -283,6 +284,7 @@ const MESSAGE_COLUMNS: [&str; 16] = [
     "removed_by",
     "removed_reason",
     "reactions",
+    "e2e",
 ];
 pub(super) const MESSAGE_COLUMN_COUNT: usize = MESSAGE_COLUMNS.len();
 
@@ -322,6 +324,7 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
             None => None,
         },
         reactions: fasten::reactions_of(row.get(15)?),
+        lock: crate::store::Lock::from_code(row.get(16)?),
         removed: if removed {
             Some(Box::new(crate::store::Removed {
                 by: row.get(13)?,

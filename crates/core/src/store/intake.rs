@@ -67,6 +67,7 @@ impl Store {
             ..Message::new(Kind::Chat, now, None, body.clone())
         };
         m.meta.reply = reply.map(Box::new);
+        m.meta.lock = e2e.as_ref().map(super::Lock::of);
         let bare = to.to_bare();
         if private {
             if let Some(r) = self.rooms.get_mut(&bare) {
@@ -343,6 +344,7 @@ impl Store {
         };
         let reply_to = d.reply.as_ref().map(ReplyTo::from);
         m.meta.reply = d.reply.map(Box::new);
+        m.meta.lock = d.e2e.as_ref().map(super::Lock::of);
         let log = &mut Self::conversation(&mut self.order, &mut self.conversations, &bare).messages;
         if !Self::add_message(&mut self.journal, log, &bare, m) {
             return;

@@ -36,7 +36,7 @@ pub use ignore::{IgnoreEntry, Ignores, MAX_IGNORED};
 pub use intake::ArchiveMark;
 pub use invitations::{DeclineItem, InvitationItem, Invitations};
 pub use room::{
-    JoinState, Kind, MAX_REACTORS, Message, MessageLog, Meta, Occupant, Occupants, Protocol,
+    JoinState, Kind, Lock, MAX_REACTORS, Message, MessageLog, Meta, Occupant, Occupants, Protocol,
     Reacted, Removed, Room, SAME_MESSAGE_WINDOW_SECS, SCROLLBACK_BYTES, SCROLLBACK_LINES,
     WINDOW_BYTES, WINDOW_LINES, set_reactions,
 };

@@ -9,7 +9,7 @@ use confab_proto::OccupantInfo;
 use confab_proto::muc::{Role, StatusCode};
 
 pub use confab_proto::Protocol;
-pub use fasten::{MAX_REACTORS, Meta, Reacted, Removed, set_reactions};
+pub use fasten::{Lock, MAX_REACTORS, Meta, Reacted, Removed, set_reactions};
 
 pub(super) mod fasten;
 

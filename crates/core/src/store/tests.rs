@@ -384,6 +384,42 @@ fn private_and_direct_messages() {
             .len(),
         1
     );
+    // An OMEMO message's line carries its lock, as its event says.
+    let ev = s.apply(
+        inc(Incoming::Chat(ChatMessage {
+            from: Jid::new("carol@localhost/phone").unwrap(),
+            to: None,
+            body: "sealed".into(),
+            id: None,
+            time: None,
+            delayed: false,
+            muc_user: false,
+            delays: Vec::new(),
+            stanza_ids: Vec::new(),
+            reply: None,
+            encrypted: None,
+            e2e: Some(confab_proto::omemo_pep::E2e {
+                version: "0.3",
+                device: 7,
+                trusted: false,
+                decrypted: true,
+            }),
+        })),
+        t0(),
+    );
+    assert_eq!(ev[0].to_json()["encrypted"]["trusted"], false);
+    let line = s.conversations[&BareJid::new("carol@localhost").unwrap()]
+        .messages
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        line.meta.lock,
+        Some(crate::store::Lock {
+            trusted: false,
+            decrypted: true
+        })
+    );
 }
 
 #[test]

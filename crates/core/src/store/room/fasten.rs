@@ -22,6 +22,40 @@ pub struct Meta {
     pub reactions: Vec<Reacted>,
     /// Removed: the text is gone, this says by whom and why.
     pub removed: Option<Box<Removed>>,
+    /// End-to-end encrypted (OMEMO), and how it stands.
+    pub lock: Option<Lock>,
+}
+
+/// How an end-to-end encrypted line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lock {
+    /// From (or to) a trusted device.
+    pub trusted: bool,
+    /// False: what is shown is the sender's fallback, not decrypted.
+    pub decrypted: bool,
+}
+
+impl Lock {
+    pub fn of(e: &confab_proto::omemo_pep::E2e) -> Lock {
+        Lock {
+            trusted: e.trusted,
+            decrypted: e.decrypted,
+        }
+    }
+
+    /// As the archive keeps it: 1, plus 2 if untrusted, plus 4 if not
+    /// decrypted.
+    pub fn code(self) -> i64 {
+        1 + if self.trusted { 0 } else { 2 } + if self.decrypted { 0 } else { 4 }
+    }
+
+    pub fn from_code(code: Option<i64>) -> Option<Lock> {
+        let c = code.filter(|c| c & 1 == 1)?;
+        Some(Lock {
+            trusted: c & 2 == 0,
+            decrypted: c & 4 == 0,
+        })
+    }
 }
 
 /// One sender's reactions to a line.
