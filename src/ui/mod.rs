@@ -177,7 +177,7 @@ pub async fn run(
             last_draw = Instant::now() - FRAME;
         }
         if dirty && last_draw.elapsed() >= FRAME {
-            ui.current_encrypted = ui.current.as_ref().is_some_and(|j| app.omemo_on(j));
+            ui.current_encrypted = ui.current.as_ref().is_some_and(|j| app.omemo_enabled(j));
             match terminal.draw(|f| drawn = view::render(&app.store, &ui, f)) {
                 Ok(_) => {}
                 Err(e) => ui.set_status(format!("draw failed: {e}"), true),

@@ -80,18 +80,14 @@ impl App {
         self.omemo.own.as_ref().map(|o| o.device_id)
     }
 
-    /// Whether messages to `jid` are to be encrypted.
-    pub(super) fn omemo_enabled(&self, jid: &BareJid) -> bool {
+    /// Whether messages to `jid` are to be encrypted (also the TUI's
+    /// lock on the title).
+    pub fn omemo_enabled(&self, jid: &BareJid) -> bool {
         self.omemo
             .store
             .as_ref()
             .and_then(|s| s.encryption(jid.as_str()).ok().flatten())
             .unwrap_or(false)
-    }
-
-    /// Whether the conversation with `jid` is encrypted (the TUI's lock).
-    pub fn omemo_on(&self, jid: &BareJid) -> bool {
-        self.omemo_enabled(jid)
     }
 
     fn omemo_unavailable(&self) -> String {
