@@ -291,6 +291,8 @@ async fn the_tui_joins_through_the_focus_and_shows_its_properties() {
         });
         assert!(s.contains("focus@focus.localhost/focus"), "{s}");
         tmux.send(&["Escape"]);
+        // (Keys typed right after Esc would read as Alt-keys.)
+        tmux.wait_for("the info closed", |s| !s.contains("sipGatewayEnabled"));
         // The participant list marks the trusted focus.
         let s = tmux.wait_for("the focus marked", |s| s.contains("focus (focus)"));
         assert!(s.contains("~"), "{s}");

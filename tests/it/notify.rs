@@ -97,7 +97,11 @@ fn the_notify_command_gets_what_is_not_in_focus() {
             .any(|(_, _, v)| v["text"] == "alice: first look" || v["text"] == "just chatting"),
         "{all:?}"
     );
+    // Decline the invitation's prompt, and only type once it is gone: an
+    // Esc followed at once by `/` reads as Alt-/ (one escape sequence).
+    tmux.wait_for("the invitation's prompt", |s| s.contains("invites you"));
     tmux.send(&["Escape"]);
+    tmux.wait_for("the prompt gone", |s| !s.contains("invites you"));
     tmux.send(&["/quit", "Enter"]);
     tmux.wait_exit();
     assert_eq!(bob.finish(), 0);
