@@ -89,6 +89,11 @@ struct Args {
     /// microphone) or device:NAME.
     #[arg(long, value_name = "SPEC", default_value = "default")]
     audio_in: confab::media::AudioIn,
+    /// Noise suppression of what calls send (RNNoise): auto cleans a
+    /// microphone, on any source, gate also sends silence while you do
+    /// not speak, off sends the input as it is (also `/denoise`).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "on", "gate", "off"])]
+    denoise: String,
     /// Where calls play: file:PATH.wav, null, default (the speaker) or
     /// device:NAME.
     #[arg(long, value_name = "SPEC", default_value = "default")]
@@ -342,6 +347,7 @@ async fn run(
         rtc: confab::media::rtc::RtcOptions {
             udp_addrs: vec![args.rtc_bind.clone()],
         },
+        denoise: confab::media::Denoise::parse(&args.denoise).unwrap_or_default(),
     });
     let events = confab::app::merge(events, media_events);
 

@@ -41,7 +41,7 @@ _confab() {
 
     case "${cmd}" in
         confab)
-            opts="-h -V --jid --password-env --server --resolver --ca-file --config --account --search-service --call-service --batch --keep-going --no-history --connect-timeout --keepalive --ack-timeout --outbox-ttl --self-ping --audio-in --audio-out --audio-out-dir --print-config --check-config --log-level --log-file --debug-xml --rtc-bind --help --version completions man help"
+            opts="-h -V --jid --password-env --server --resolver --ca-file --config --account --search-service --call-service --batch --keep-going --no-history --connect-timeout --keepalive --ack-timeout --outbox-ttl --self-ping --audio-in --denoise --audio-out --audio-out-dir --print-config --check-config --log-level --log-file --debug-xml --rtc-bind --help --version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +109,10 @@ _confab() {
                     ;;
                 --audio-in)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --denoise)
+                    COMPREPLY=($(compgen -W "auto on gate off" -- "${cur}"))
                     return 0
                     ;;
                 --audio-out)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_confab_global_optspecs
-    string join \n jid= password-env= server= resolver= ca-file= config= account= search-service= call-service= batch= keep-going no-history connect-timeout= keepalive= ack-timeout= outbox-ttl= self-ping= audio-in= audio-out= audio-out-dir= print-config check-config log-level= log-file= debug-xml rtc-bind= h/help V/version
+    string join \n jid= password-env= server= resolver= ca-file= config= account= search-service= call-service= batch= keep-going no-history connect-timeout= keepalive= ack-timeout= outbox-ttl= self-ping= audio-in= denoise= audio-out= audio-out-dir= print-config check-config log-level= log-file= debug-xml rtc-bind= h/help V/version
 end
 
 function __fish_confab_needs_command
@@ -40,6 +40,10 @@ complete -c confab -n "__fish_confab_needs_command" -l ack-timeout -d 'Seconds a
 complete -c confab -n "__fish_confab_needs_command" -l outbox-ttl -d 'Seconds a message may wait for the connection before it is reported as failed' -r
 complete -c confab -n "__fish_confab_needs_command" -l self-ping -d 'Seconds of silence from a room before we ping ourselves in it (XEP-0410) to find out whether it silently dropped us' -r
 complete -c confab -n "__fish_confab_needs_command" -l audio-in -d 'What calls send: tone:HZ, file:PATH.wav, null, default (the microphone) or device:NAME' -r
+complete -c confab -n "__fish_confab_needs_command" -l denoise -d 'Noise suppression of what calls send (RNNoise): auto cleans a microphone, on any source, gate also sends silence while you do not speak, off sends the input as it is (also `/denoise`)' -r -f -a "auto\t''
+on\t''
+gate\t''
+off\t''"
 complete -c confab -n "__fish_confab_needs_command" -l audio-out -d 'Where calls play: file:PATH.wav, null, default (the speaker) or device:NAME' -r
 complete -c confab -n "__fish_confab_needs_command" -l audio-out-dir -d 'Also record each received stream of a call to its own WAV in DIR, named after its entity' -r -F
 complete -c confab -n "__fish_confab_needs_command" -l log-level -d 'How much the log tells: off, error, warn, info (default), debug or trace (with the protocol trace, secrets masked); for confab, other crates stay at warn. Wins over RUST_LOG' -r -f -a "off\t''

@@ -31,6 +31,7 @@ _confab() {
 '--outbox-ttl=[Seconds a message may wait for the connection before it is reported as failed]:SECS:_default' \
 '--self-ping=[Seconds of silence from a room before we ping ourselves in it (XEP-0410) to find out whether it silently dropped us]:SECS:_default' \
 '--audio-in=[What calls send\: tone\:HZ, file\:PATH.wav, null, default (the microphone) or device\:NAME]:SPEC:_default' \
+'--denoise=[Noise suppression of what calls send (RNNoise)\: auto cleans a microphone, on any source, gate also sends silence while you do not speak, off sends the input as it is (also \`/denoise\`)]:MODE:(auto on gate off)' \
 '--audio-out=[Where calls play\: file\:PATH.wav, null, default (the speaker) or device\:NAME]:SPEC:_default' \
 '--audio-out-dir=[Also record each received stream of a call to its own WAV in DIR, named after its entity]:DIR:_files' \
 '--log-level=[How much the log tells\: off, error, warn, info (default), debug or trace (with the protocol trace, secrets masked); for confab, other crates stay at warn. Wins over RUST_LOG]:LEVEL:(off error warn info debug trace)' \

@@ -342,10 +342,7 @@ impl App {
                 level,
                 speaking,
             } => self.store.calls.level(&sid, level, speaking, Utc::now()),
-            MediaEvent::OwnLevel { level } => {
-                self.store.calls.own_level(level);
-                Vec::new()
-            }
+            MediaEvent::OwnLevel { level, speaking } => self.store.calls.own_level(level, speaking),
             MediaEvent::Recording {
                 active,
                 dir,
@@ -790,3 +787,4 @@ fn no_call(text: &str) -> Box<Event> {
 mod record;
 #[cfg(test)]
 mod tests;
+mod voice;

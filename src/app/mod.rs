@@ -748,6 +748,7 @@ impl App {
             Command::Deafen => self.start_deafen(text, true)?,
             Command::Undeafen => self.start_deafen(text, false)?,
             Command::Devices => self.start_devices(text)?,
+            Command::Denoise { mode } => self.start_denoise(text, &mode)?,
             Command::Record { dir } => self.start_record(text, dir)?,
             Command::RecordStop => self.start_record_stop(text)?,
             Command::CallConfig { room, fields } => self.call_config(text, room, fields),

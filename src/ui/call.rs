@@ -71,8 +71,23 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
     if call.muted {
         head.push(Span::styled("mic MUTED", theme.error));
     } else {
-        head.push(Span::raw("mic "));
-        head.push(Span::styled(meter(call.own_level), speaking_style));
+        // With noise suppression its voice detection says whether we
+        // speak (▶, as for the others); without it, the meter alone.
+        let style = match call.own_speaking {
+            Some(true) => {
+                head.push(Span::styled("mic ▶ ", speaking_style));
+                speaking_style
+            }
+            Some(false) => {
+                head.push(Span::raw("mic   "));
+                Style::default()
+            }
+            None => {
+                head.push(Span::raw("mic "));
+                speaking_style
+            }
+        };
+        head.push(Span::styled(meter(call.own_level), style));
     }
     if call.deafened {
         head.push(Span::raw(" · "));
@@ -167,13 +182,13 @@ mod tests {
         );
         assert!(shown.contains("nobody else"), "{shown}");
         calls.connected(t(10));
-        calls.own_level(0.5);
+        calls.own_level(0.5, Some(true));
         calls.stream_added("s1".into(), "xmpp:bob@localhost".into());
         calls.stream_added("s2".into(), "sip:\u{1b}[31mcarol@example.org".into());
         calls.level("s1", 0.8, true, t(20));
         let c = calls.current.as_ref().unwrap();
         insta::assert_snapshot!(text(c, t(93), 80), @r"
-         Call  standup@sfu.localhost · connected 01:23 · mic ▮▮▮▮▮▯▯▯▯▯
+         Call  standup@sfu.localhost · connected 01:23 · mic ▶ ▮▮▮▮▮▯▯▯▯▯
          Not end-to-end encrypted: the conference service decrypts the audio.
          ▶ ▮▮▮▮▮▮▮▮▯▯ bob@localhost
            ▯▯▯▯▯▯▯▯▯▯ sip:\u{1b}[31mcarol@example.org

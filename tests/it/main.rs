@@ -18,6 +18,7 @@ mod cli;
 mod component;
 mod conference;
 mod continuity;
+mod denoise;
 mod discovery;
 mod fasten;
 mod fasten_tui;

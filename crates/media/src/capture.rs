@@ -10,13 +10,14 @@
 //! thread never waits for the network.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use super::codec::{Encoder, EncoderConfig};
+use super::denoise::{Denoise, Denoiser};
 use super::level::LevelMeter;
 use super::source::{FrameSource, frame_buffer, open_source};
 use super::spec::AudioIn;
@@ -40,6 +41,9 @@ pub struct EncodedFrame {
     /// Meter level of what was sent (0..1; 0 while muted).
     pub level: f32,
     pub muted: bool,
+    /// Whether a voice was heard (with a hangover), when the frame went
+    /// through the noise suppressor; `None` when it did not.
+    pub speaking: Option<bool>,
 }
 
 impl EncodedFrame {
@@ -55,6 +59,8 @@ pub struct CaptureOptions {
     pub encoder: EncoderConfig,
     /// Frames the channel holds before new ones are dropped (default 50: 1 s).
     pub queue: usize,
+    /// Noise suppression (and the transmit gate).
+    pub denoise: Denoise,
 }
 
 impl Default for CaptureOptions {
@@ -62,6 +68,7 @@ impl Default for CaptureOptions {
         CaptureOptions {
             encoder: EncoderConfig::default(),
             queue: 50,
+            denoise: Denoise::default(),
         }
     }
 }
@@ -70,6 +77,7 @@ impl Default for CaptureOptions {
 struct Shared {
     stop: AtomicBool,
     muted: AtomicBool,
+    denoise: AtomicU8,
     level: AtomicU32,
     frames: AtomicU64,
     dropped: AtomicU64,
@@ -100,6 +108,9 @@ impl Capture {
         let encoder = Encoder::new(options.encoder)?;
         let (tx, rx) = mpsc::channel(options.queue.max(1));
         let shared = Arc::new(Shared::default());
+        shared
+            .denoise
+            .store(options.denoise.to_u8(), Ordering::Relaxed);
         let describe = source.describe();
         let thread = std::thread::Builder::new()
             .name("confab-capture".into())
@@ -130,6 +141,11 @@ impl Capture {
 
     pub fn is_muted(&self) -> bool {
         self.shared.muted.load(Ordering::Relaxed)
+    }
+
+    /// Noise suppression from the next frame on.
+    pub fn set_denoise(&self, d: Denoise) {
+        self.shared.denoise.store(d.to_u8(), Ordering::Relaxed);
     }
 
     /// The meter level of what is sent (0..1).
@@ -181,6 +197,8 @@ fn run(
     shared: &Shared,
 ) -> Result<(), MediaError> {
     let paced = source.needs_pacing();
+    let live = source.is_live();
+    let mut denoiser: Option<Denoiser> = None;
     let mut frame = frame_buffer();
     let mut meter = LevelMeter::new();
     let mut next = Instant::now() + FRAME_DURATION;
@@ -192,6 +210,19 @@ fn run(
         source.next_frame(&mut frame[..])?;
         let captured = if paced { next } else { Instant::now() };
         next += FRAME_DURATION;
+        let mode = Denoise::from_u8(shared.denoise.load(Ordering::Relaxed));
+        let speaking = if mode.applies(live) {
+            // Made on first use: a call without it pays nothing.
+            let d = denoiser.get_or_insert_with(Denoiser::new);
+            let voice = d.process(&mut frame[..]);
+            let speaking = d.speaking(voice);
+            if mode == Denoise::Gate && !speaking {
+                frame.fill(0.0);
+            }
+            Some(speaking)
+        } else {
+            None
+        };
         let muted = shared.muted.load(Ordering::Relaxed);
         if muted {
             // Silence is sent, and the meter drops at once (no release).
@@ -209,6 +240,7 @@ fn run(
             payload,
             level,
             muted,
+            speaking: speaking.map(|s| s && !muted),
         };
         seq += 1;
         shared.frames.fetch_add(1, Ordering::Relaxed);

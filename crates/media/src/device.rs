@@ -356,6 +356,10 @@ impl FrameSource for MicSource {
         false
     }
 
+    fn is_live(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!("microphone {} ({} Hz)", self.name, self.rate)
     }

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::capture::{Capture, CaptureOptions};
+use super::denoise::Denoise;
 use super::playback::Playback;
 use super::recording::{OWN_NAME, Recorder};
 use super::rtc::{AudioPeer, ConnectionState, RtcEvent, RtcOptions};
@@ -33,6 +34,8 @@ pub struct MediaOptions {
     /// Each received stream also goes to its own WAV here.
     pub out_dir: Option<PathBuf>,
     pub rtc: RtcOptions,
+    /// Noise suppression of what is sent (changed by [`MediaCmd::Denoise`]).
+    pub denoise: Denoise,
 }
 
 impl Default for MediaOptions {
@@ -42,6 +45,7 @@ impl Default for MediaOptions {
             audio_out: AudioOut::Default,
             out_dir: None,
             rtc: RtcOptions::all_interfaces(),
+            denoise: Denoise::default(),
         }
     }
 }
@@ -82,6 +86,8 @@ pub enum MediaCmd {
     },
     Mute(bool),
     Deafen(bool),
+    /// Noise suppression from now on (this call and the next).
+    Denoise(Denoise),
     /// `/record DIR` (`Some`): record the call into DIR as Ogg Opus;
     /// `/record stop` (`None`). Answered with [`MediaEvent::Recording`].
     Record(Option<PathBuf>),
@@ -124,8 +130,9 @@ pub enum MediaEvent {
         level: f32,
         speaking: bool,
     },
-    /// Our microphone's level, ~10 times a second.
-    OwnLevel { level: f32 },
+    /// Our microphone's level, ~10 times a second; whether a voice is
+    /// heard in it when it goes through noise suppression.
+    OwnLevel { level: f32, speaking: Option<bool> },
     /// The recording started (`active`, the files so far) or stopped (every
     /// file written); `error` when the command could not be carried out
     /// (nothing changed) or when writing failed.
@@ -290,6 +297,12 @@ impl Engine {
                     });
                 }
             }
+            MediaCmd::Denoise(d) => {
+                self.options.denoise = d;
+                if let Some(c) = &self.capture {
+                    c.set_denoise(d);
+                }
+            }
             MediaCmd::Deafen(d) => {
                 self.deafened = d;
                 if let Some(p) = &self.playback {
@@ -304,8 +317,12 @@ impl Engine {
             let _ = tokio::task::spawn_blocking(move || old.stop()).await;
         }
         let spec = self.options.audio_in.clone();
+        let options = CaptureOptions {
+            denoise: self.options.denoise,
+            ..CaptureOptions::default()
+        };
         let (capture, mut frames) =
-            tokio::task::spawn_blocking(move || Capture::open(&spec, CaptureOptions::default()))
+            tokio::task::spawn_blocking(move || Capture::open(&spec, options))
                 .await
                 .map_err(|e| (EndCause::Setup, e.to_string()))?
                 .map_err(|e| (EndCause::Audio, e.to_string()))?;
@@ -329,7 +346,10 @@ impl Engine {
                     recorder.packet(&sid, OWN_NAME, frame.timestamp as u32, &frame.payload);
                     n += 1;
                     if n.is_multiple_of(LEVEL_EVERY) {
-                        let _ = events.send(MediaEvent::OwnLevel { level: frame.level });
+                        let _ = events.send(MediaEvent::OwnLevel {
+                            level: frame.level,
+                            speaking: frame.speaking,
+                        });
                     }
                     // Before the connection is up packets have nowhere to
                     // go; they are dropped, not queued.

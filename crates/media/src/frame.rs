@@ -15,6 +15,12 @@ pub trait FrameSource: Send {
         true
     }
 
+    /// Whether this is a live input (a microphone), which noise
+    /// suppression is for by default.
+    fn is_live(&self) -> bool {
+        false
+    }
+
     /// What this source is, for logs and `/devices`.
     fn describe(&self) -> String;
 }

@@ -1,5 +1,5 @@
 //! The commands of calls (XEP-0521): call, hangup, mute, unmute, deafen,
-//! undeafen, devices, callconfig, record — each command's table entry and its
+//! undeafen, devices, denoise, callconfig, record — each command's table entry and its
 //! builder.
 
 use super::Command;
@@ -84,6 +84,22 @@ pub const DEVICES: CommandSpec = CommandSpec {
     build: devices,
 };
 
+pub const DENOISE: CommandSpec = CommandSpec {
+    name: "denoise",
+    aliases: &[],
+    usage: "/denoise auto|on|gate|off",
+    help: "Noise suppression of what you send (RNNoise): auto (the default) cleans a \
+           microphone, on cleans any source, gate also sends silence while you do not \
+           speak, off sends the input as it is; for this call and the next",
+    args: &[arg("auto|on|gate|off", ArgKind::Choice(DENOISE_MODES))],
+    options: &[],
+    forms: &[],
+    build: denoise,
+};
+
+/// The modes of `/denoise`.
+pub const DENOISE_MODES: &[&str] = &["auto", "on", "gate", "off"];
+
 pub const RECORD: CommandSpec = CommandSpec {
     name: "record",
     aliases: &[],
@@ -137,6 +153,10 @@ fn undeafen(_: &mut Args) -> Result<Command, ParseError> {
 
 fn devices(_: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Devices)
+}
+
+fn denoise(a: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Denoise { mode: a.word() })
 }
 
 fn record(a: &mut Args) -> Result<Command, ParseError> {

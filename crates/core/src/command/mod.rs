@@ -320,6 +320,10 @@ pub enum Command {
     Undeafen,
     /// `/devices`: the audio devices.
     Devices,
+    /// `/denoise MODE`: one of [`call::DENOISE_MODES`].
+    Denoise {
+        mode: String,
+    },
     /// `/record [DIR]`: record the call (Ogg Opus) in DIR, or a new
     /// folder under the recordings folder.
     Record {
@@ -454,6 +458,7 @@ impl Command {
             Command::Deafen => &call::DEAFEN,
             Command::Undeafen => &call::UNDEAFEN,
             Command::Devices => &call::DEVICES,
+            Command::Denoise { .. } => &call::DENOISE,
             Command::Record { .. } | Command::RecordStop => &call::RECORD,
             Command::CallConfig { .. } => &call::CALLCONFIG,
             Command::Browse { .. } => &directory::BROWSE,
@@ -552,6 +557,7 @@ impl Command {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::Denoise { .. }
             | Command::Record { .. }
             | Command::RecordStop
             | Command::Help { .. }

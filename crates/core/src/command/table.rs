@@ -207,6 +207,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     call::DEAFEN,
     call::UNDEAFEN,
     call::DEVICES,
+    call::DENOISE,
     call::RECORD,
     call::CALLCONFIG,
     script::WAIT,

@@ -60,6 +60,8 @@ pub struct Call {
     pub deafened: bool,
     /// Our microphone's level (0.0–1.0; 0 while muted).
     pub own_level: f32,
+    /// Whether noise suppression hears us speak (`None`: it is off).
+    pub own_speaking: Option<bool>,
     /// In the order they arrived.
     pub streams: Vec<Stream>,
     /// `/record`: the directory being recorded to.
@@ -104,6 +106,7 @@ impl Calls {
             muted: false,
             deafened: false,
             own_level: 0.0,
+            own_speaking: None,
             streams: Vec::new(),
             recording: None,
         });
@@ -219,10 +222,21 @@ impl Calls {
         }]
     }
 
-    /// Our microphone's level (no event: the TUI shows it).
-    pub fn own_level(&mut self, level: f32) {
-        if let Some(c) = &mut self.current {
-            c.own_level = if c.muted { 0.0 } else { level.clamp(0.0, 1.0) };
+    /// Our microphone's level (no event: the TUI shows it), and whether
+    /// a voice is heard in it: a `voice` event when that changes.
+    pub fn own_level(&mut self, level: f32, speaking: Option<bool>) -> Vec<Event> {
+        let Some(c) = &mut self.current else {
+            return Vec::new();
+        };
+        c.own_level = if c.muted { 0.0 } else { level.clamp(0.0, 1.0) };
+        let speaking = speaking.map(|s| s && !c.muted);
+        if speaking == c.own_speaking {
+            return Vec::new();
+        }
+        c.own_speaking = speaking;
+        match speaking {
+            Some(speaking) => vec![Event::Voice { speaking }],
+            None => Vec::new(),
         }
     }
 
@@ -252,6 +266,7 @@ impl Calls {
                 c.muted = muted;
                 if muted {
                     c.own_level = 0.0;
+                    c.own_speaking = c.own_speaking.map(|_| false);
                 }
                 true
             }
@@ -348,15 +363,38 @@ mod tests {
     }
 
     #[test]
+    fn our_voice_is_an_event_when_it_starts_and_stops() {
+        let mut calls = call();
+        assert!(
+            calls.own_level(0.3, None).is_empty(),
+            "no suppression, no voice"
+        );
+        let ev = calls.own_level(0.3, Some(true));
+        assert_eq!(ev[0].to_json()["event"], "voice");
+        assert_eq!(ev[0].to_json()["speaking"], true);
+        assert!(calls.own_level(0.4, Some(true)).is_empty(), "only changes");
+        assert_eq!(
+            calls.own_level(0.0, Some(false))[0].to_json()["speaking"],
+            false
+        );
+        calls.own_level(0.5, Some(true));
+        calls.set_muted(true);
+        let c = calls.current.as_ref().unwrap();
+        assert_eq!(c.own_speaking, Some(false), "muted: not heard");
+        assert!(calls.own_level(0.5, Some(true)).is_empty());
+        assert!(Calls::default().own_level(0.5, Some(true)).is_empty());
+    }
+
+    #[test]
     fn mute_and_deafen_need_a_call() {
         let mut none = Calls::default();
         assert!(!none.set_muted(true));
         assert!(!none.set_deafened(true));
         let mut calls = call();
-        calls.own_level(0.7);
+        calls.own_level(0.7, None);
         assert!(calls.set_muted(true));
         assert_eq!(calls.current.as_ref().unwrap().own_level, 0.0);
-        calls.own_level(0.7);
+        calls.own_level(0.7, None);
         assert_eq!(calls.current.as_ref().unwrap().own_level, 0.0, "muted");
         assert!(calls.set_deafened(true));
         assert!(calls.current.as_ref().unwrap().deafened);

@@ -564,6 +564,11 @@ pub enum Event {
         level: f32,
         speaking: bool,
     },
+    /// Noise suppression started or stopped hearing our voice (with a
+    /// hangover of 300 ms).
+    Voice {
+        speaking: bool,
+    },
     /// `/record`: the recording `started` (the files so far: the mix) or
     /// `stopped` (every file written; also when the call ends).
     Recording {
@@ -631,6 +636,7 @@ impl Event {
             Event::Call { .. } => "call",
             Event::Stream { .. } => "stream",
             Event::AudioLevel { .. } => "audio-level",
+            Event::Voice { .. } => "voice",
             Event::Recording { .. } => "recording",
             Event::XmlConsole { .. } => "xml-console",
             Event::Xml { .. } => "xml",

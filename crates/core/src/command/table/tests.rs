@@ -77,6 +77,7 @@ fn has_every_command() {
             "deafen",
             "undeafen",
             "devices",
+            "denoise",
             "record",
             "callconfig",
             "wait",

@@ -76,6 +76,7 @@ fn every_command_variant_has_a_table_entry() {
         "/deafen",
         "/undeafen",
         "/devices",
+        "/denoise gate",
         "/record",
         "/callconfig r@sfu muc#max=2",
         "/wait event x",
@@ -148,6 +149,7 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::Denoise { .. }
             | Command::Record { .. }
             | Command::RecordStop
             | Command::CallConfig { .. }
@@ -249,6 +251,7 @@ fn sample(word: &str) -> &'static str {
         "PATH" => "\"/tmp/a file.png\"",
         "[PATH]" => "~/Downloads",
         "on|off|fingerprints|trust|distrust" => "fingerprints",
+        "auto|on|gate|off" => "gate",
         "[FINGERPRINT]" => "05ab12cd 0011aabb",
         other => panic!("no sample for usage word {other:?}"),
     }
