@@ -32,6 +32,7 @@ mod muc_basics;
 mod notify;
 mod omemo;
 mod omemo_slixmpp;
+mod omemo_v2;
 mod prosody_smoke;
 mod raw_peer;
 mod recording;
