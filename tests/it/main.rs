@@ -31,6 +31,7 @@ mod moderation;
 mod muc_basics;
 mod notify;
 mod omemo;
+mod omemo_notify;
 mod omemo_slixmpp;
 mod omemo_v2;
 mod prosody_smoke;

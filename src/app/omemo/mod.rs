@@ -12,12 +12,13 @@
 //! (`receive.rs`) reads both. OMEMO 2's plaintext is an XEP-0420 envelope
 //! (`v2.rs`).
 
+mod notify;
 mod publish;
 mod receive;
 mod send;
 mod v2;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use jid::BareJid;
@@ -56,6 +57,9 @@ pub(super) struct OmemoState {
     /// Device lists read this session (ours included), by version and
     /// account.
     lists: HashMap<(Version, BareJid), Vec<u32>>,
+    /// The lists among them that PEP pushed (kept current by the server:
+    /// used without asking, `notify.rs`).
+    pushed: HashSet<(Version, BareJid)>,
     /// The 0.3 bundle node of our device (its id is in the name).
     legacy_node: Option<&'static str>,
     /// Our device list and bundle are being published, or were: a

@@ -70,6 +70,10 @@ impl App {
                     Some(SessionEvent::Incoming(Incoming::MamResult(r)))
                 }
             },
+            SessionEvent::Incoming(Incoming::OmemoDevices(push)) => {
+                events.extend(self.omemo_list_pushed(push));
+                None
+            }
             ev => Some(ev),
         };
         (ev, events)

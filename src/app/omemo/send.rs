@@ -53,13 +53,22 @@ impl App {
             ));
         }
         let contact = to.to_bare();
+        let cached = self.pushed_version(&contact);
         let plan = Plan {
-            version: Version::V2,
+            version: cached.unwrap_or(Version::V2),
             to,
             body,
             queue: Vec::new(),
             events: Vec::new(),
         };
+        if cached.is_some() {
+            // The contact's lists came by PEP: no request for them.
+            let step = self.plan_sessions(&contact, plan);
+            let tag = self.tag();
+            let events = self.follow_step(tag, text.to_string(), step);
+            let pending = self.pending.contains_key(&tag).then_some(tag);
+            return Ok(Exec { events, pending });
+        }
         let (to, payload, then) = list_request(&contact, plan);
         Ok(self.start_iq(text, to, payload, false, then))
     }

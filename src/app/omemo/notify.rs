@@ -1,0 +1,74 @@
+//! Device lists pushed by PEP: confab announces
+//! `eu.siacs.conversations.axolotl.devicelist+notify` and
+//! `urn:xmpp:omemo:2:devices+notify` (proto `disco::FEATURES`), so the
+//! server sends the lists of contacts with a presence subscription when
+//! we come online and whenever they change. Each list is the pushing
+//! account's own (proto takes only pushes from a bare JID), kept in the
+//! store; a device never seen in either version is announced. A list
+//! pushed this session is current (PEP keeps it so): an encrypted /msg
+//! uses it without asking (`send.rs`).
+
+use confab_omemo::Version;
+
+use super::{VERSIONS, version_of};
+use crate::app::App;
+use crate::protocol::omemo_pep::DeviceListPush;
+use crate::store::Event;
+
+impl App {
+    pub(super) fn omemo_list_pushed(&mut self, push: DeviceListPush) -> Vec<Event> {
+        if self.omemo.store.is_none() {
+            return Vec::new();
+        }
+        let v = version_of(push.omemo);
+        let jid = push.from;
+        let own = self.omemo_account();
+        let own_id = self.omemo_device();
+        // Devices already known in the other version are not new.
+        let other: Vec<u32> = VERSIONS
+            .iter()
+            .filter(|o| **o != v)
+            .flat_map(|o| {
+                self.omemo
+                    .store
+                    .as_ref()
+                    .and_then(|s| s.devices(*o, jid.as_str()).ok())
+                    .unwrap_or_default()
+            })
+            .map(|d| d.device_id)
+            .collect();
+        let new = self.note_device_list(v, jid.clone(), &push.devices);
+        self.omemo.pushed.insert((v, jid.clone()));
+        new.into_iter()
+            .filter(|id| !other.contains(id) && (jid != own || Some(*id) != own_id))
+            .map(|id| Event::Omemo {
+                text: if jid == own {
+                    format!("OMEMO: this account has a new device {id}")
+                } else {
+                    format!("OMEMO: {jid} has a new device {id}")
+                },
+            })
+            .collect()
+    }
+
+    /// The version to speak to `contact` and its devices, from lists
+    /// pushed this session; `None`: to be asked.
+    pub(super) fn pushed_version(&self, contact: &jid::BareJid) -> Option<Version> {
+        let pushed = |v: Version| self.omemo.pushed.contains(&(v, contact.clone()));
+        if pushed(Version::V2) && !self.device_list(Version::V2, contact).is_empty() {
+            return Some(Version::V2);
+        }
+        if pushed(Version::Legacy)
+            && !self.device_list(Version::Legacy, contact).is_empty()
+            && (pushed(Version::V2)
+                || self
+                    .omemo
+                    .lists
+                    .get(&(Version::V2, contact.clone()))
+                    .is_some_and(|l| l.is_empty()))
+        {
+            return Some(Version::Legacy);
+        }
+        None
+    }
+}

@@ -1,0 +1,55 @@
+//! OMEMO device lists by PEP `+notify` (both versions' nodes in confab's
+//! caps), on Prosody and ejabberd: a contact's new device is announced
+//! (an `omemo` event) without us sending anything, and an encrypted /msg
+//! then uses the pushed lists without asking for them (checked in the
+//! trace) and reaches every device of the contact, the new one included.
+//! The new device is an independent client (tests/peers/omemo_xmpp_peer.py,
+//! slixmpp-omemo, OMEMO 2 and 0.3) logging in to the contact's account.
+
+use crate::common::*;
+
+use super::chatting::befriend;
+use super::omemo::{message_with, ready};
+use super::omemo_slixmpp::{Publishes, SlixPeer};
+
+crate::on_both!(a_contacts_new_device_is_announced);
+
+fn a_contacts_new_device_is_announced(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut alice, _) = ready(&*server, "alice", home_a.path());
+    let (mut bob, _) = ready(&*server, "bob", home_b.path());
+    befriend(&mut alice, &mut bob);
+    // Bob's second client: Alice hears of it, sending nothing.
+    let mut phone = SlixPeer::start_with(&*server, "bob", Publishes::Both);
+    let phone_dev = phone.event("ready", |v| v["event"] == "ready")["device"]
+        .as_u64()
+        .unwrap();
+    let news = format!("OMEMO: bob@localhost has a new device {phone_dev}");
+    alice.event("the new device announced", |v| {
+        v["event"] == "omemo" && v["text"] == news.as_str()
+    });
+
+    // An encrypted /msg on the pushed lists: both of Bob's devices read it.
+    alice.ok("/omemo on bob@localhost");
+    alice.ok("/msg bob@localhost to all of bob");
+    let m = message_with(&mut bob, "to all of bob");
+    assert_eq!(m["encrypted"]["version"], "2", "{m}");
+    let m = phone.event("alice's message on bob's phone", |v| {
+        v["event"] == "message" && v["body"] == "to all of bob"
+    });
+    assert_eq!(m["version"], "2", "{m}");
+
+    alice.finish();
+    let log = std::fs::read_to_string(home_a.path().join("alice.log")).unwrap();
+    let asked: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("bob@localhost")
+                && l.contains("<items")
+                && (l.contains("devices") || l.contains("devicelist"))
+        })
+        .filter(|l| l.contains("<iq"))
+        .collect();
+    assert!(asked.is_empty(), "bob's device list asked for: {asked:?}");
+}
