@@ -2,7 +2,9 @@
 //! caps), on Prosody and ejabberd: a contact's new device is announced
 //! (an `omemo` event) without us sending anything, and an encrypted /msg
 //! then uses the pushed lists without asking for them (checked in the
-//! trace) and reaches every device of the contact, the new one included.
+//! trace) and reaches every device of the contact, the new one included;
+//! the new device's OMEMO 2 answer is read by the contact's confab too, as
+//! a carbon copy.
 //! The new device is an independent client (tests/peers/omemo_xmpp_peer.py,
 //! slixmpp-omemo, OMEMO 2 and 0.3) logging in to the contact's account.
 
@@ -39,6 +41,19 @@ fn a_contacts_new_device_is_announced(kind: ServerKind) {
         v["event"] == "message" && v["body"] == "to all of bob"
     });
     assert_eq!(m["version"], "2", "{m}");
+
+    // The phone answers in OMEMO 2: Alice reads it, and Bob's confab reads
+    // the carbon copy (its envelope says Bob to Alice: checked against the
+    // copied stanza, not against Bob's own account).
+    phone.command(serde_json::json!({"op": "send", "to": "alice@localhost",
+        "text": "from bob's phone", "version": "2"}));
+    let m = message_with(&mut alice, "from bob's phone");
+    assert_eq!(m["encrypted"]["device"], phone_dev, "{m}");
+    let copy = message_with(&mut bob, "from bob's phone");
+    assert_eq!(copy["own"], true, "{copy}");
+    assert_eq!(copy["encrypted"]["version"], "2", "{copy}");
+    assert_eq!(copy["encrypted"]["device"], phone_dev, "{copy}");
+    assert!(!bob.saw(|v| v["event"] == "error"), "{:?}", bob.events);
 
     alice.finish();
     let log = std::fs::read_to_string(home_a.path().join("alice.log")).unwrap();
