@@ -8,6 +8,8 @@
 //! The new device is an independent client (tests/peers/omemo_xmpp_peer.py,
 //! slixmpp-omemo, OMEMO 2 and 0.3) logging in to the contact's account.
 
+use serde_json::json;
+
 use crate::common::*;
 
 use super::chatting::befriend;
@@ -67,4 +69,52 @@ fn a_contacts_new_device_is_announced(kind: ServerKind) {
         .filter(|l| l.contains("<iq"))
         .collect();
     assert!(asked.is_empty(), "bob's device list asked for: {asked:?}");
+}
+
+crate::on_both!(our_device_is_added_again);
+
+/// Another client of ours publishes our OMEMO 2 device list without this
+/// device: confab hears it (our own list pushed) and adds itself again.
+fn our_device_is_added_again(kind: ServerKind) {
+    let server = server_with(kind, &["alice"]);
+    let home = tempfile::tempdir().unwrap();
+    let (mut alice, alice_dev) = ready(&*server, "alice", home.path());
+    let mut other = SlixPeer::start_with(&*server, "alice", Publishes::Both);
+    let other_dev = other.event("ready", |v| v["event"] == "ready")["device"]
+        .as_u64()
+        .unwrap();
+    let ids = other.request(json!({"op": "devices"}), "devices");
+    assert!(
+        ids["ids"].as_array().unwrap().contains(&json!(alice_dev)),
+        "slixmpp-omemo kept confab's device: {ids}"
+    );
+    alice.event("our other device announced", |v| {
+        v["event"] == "omemo"
+            && v["text"] == format!("OMEMO: this account has a new device {other_dev}")
+    });
+
+    other.command(json!({"op": "publish_devices", "ids": [other_dev]}));
+    alice.event("our device missing, added again", |v| {
+        v["event"] == "omemo"
+            && v["text"]
+                == format!(
+                    "OMEMO: our device list (2) came without this device {alice_dev}: added again"
+                )
+    });
+    // The publication is on its way: the list as the server has it, until
+    // it holds both (or the deadline).
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ids = other.request(json!({"op": "devices"}), "devices");
+        let ids = ids["ids"].as_array().unwrap().clone();
+        if ids.contains(&json!(alice_dev)) && ids.contains(&json!(other_dev)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "confab's device not added again: {ids:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!alice.saw(|v| v["event"] == "error"), "{:?}", alice.events);
 }

@@ -123,13 +123,19 @@ impl SlixPeer {
 
     /// A command; returns once the peer says it is sent.
     pub(crate) fn command(&mut self, cmd: Value) {
+        self.request(cmd, "sent");
+    }
+
+    /// A command; returns the peer's answer, an `answer` event.
+    pub(crate) fn request(&mut self, cmd: Value, answer: &str) -> Value {
         let from = self.seen.len();
         writeln!(self.stdin, "{cmd}").unwrap();
         self.stdin.flush().unwrap();
-        let v = self.event_after(from, "sent", |v| {
-            v["event"] == "sent" || v["event"] == "error"
+        let v = self.event_after(from, answer, |v| {
+            v["event"] == answer || v["event"] == "error"
         });
-        assert_eq!(v["event"], "sent", "{v}");
+        assert_eq!(v["event"], answer, "{v}");
+        v
     }
 }
 

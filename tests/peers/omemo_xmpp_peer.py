@@ -30,6 +30,12 @@ and one JSON command per line on stdin:
                                            says JID, not this account
       with "tamper": true                  one byte of the payload flipped
       with "replay": true                  sent twice (the copy with a new id)
+  {"op": "publish_devices", "ids": [N, ...]}
+                                           this account's OMEMO 2 device list
+                                           published as given -> "sent"
+  {"op": "devices"} -> {"event": "devices", "ids": [...]}
+                                           this account's OMEMO 2 device list
+                                           as the server has it
   {"op": "quit"}
 """
 
@@ -37,6 +43,7 @@ import asyncio
 import base64
 import json
 import sys
+import xml.etree.ElementTree as ET
 from typing import Any, Dict, FrozenSet, Optional
 
 import twomemo
@@ -51,6 +58,7 @@ from slixmpp_omemo import XEP_0384
 import sce_envelope
 
 TWOMEMO = twomemo.twomemo.NAMESPACE
+DEVICES_NODE = "urn:xmpp:omemo:2:devices"
 FALLBACK = "This message is OMEMO encrypted."
 
 
@@ -123,7 +131,7 @@ class Peer(ClientXMPP):
         info, _ = await sm.get_own_device_information()
         if self.legacy_only:
             # No OMEMO 2 device list: other clients speak 0.3 to this one.
-            await self["xep_0060"].delete_node(self.boundjid.bare, "urn:xmpp:omemo:2:devices")
+            await self["xep_0060"].delete_node(self.boundjid.bare, DEVICES_NODE)
         out({"event": "ready", "device": info.device_id})
         asyncio.ensure_future(self.commands())
 
@@ -186,7 +194,11 @@ class Peer(ClientXMPP):
             cmd = json.loads(line)
             if cmd["op"] == "quit":
                 break
-            if cmd["op"] == "send" and cmd.get("version") == "2":
+            if cmd["op"] == "publish_devices":
+                await self.publish_devices(cmd["ids"])
+            elif cmd["op"] == "devices":
+                await self.own_devices()
+            elif cmd["op"] == "send" and cmd.get("version") == "2":
                 await self.send_v2(JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("forge_from"))
             elif cmd["op"] == "send":
                 await self.send_encrypted(
@@ -250,6 +262,30 @@ class Peer(ClientXMPP):
         stanza.enable("store")
         stanza.send()
         out({"event": "sent"})
+
+
+    async def publish_devices(self, ids: Any) -> None:
+        devices = ET.Element(f"{{{TWOMEMO}}}devices")
+        for i in ids:
+            ET.SubElement(devices, f"{{{TWOMEMO}}}device", id=str(i))
+        try:
+            await self["xep_0060"].publish(self.boundjid.bare, DEVICES_NODE, id="current", payload=devices)
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        out({"event": "sent"})
+
+    async def own_devices(self) -> None:
+        try:
+            iq = await self["xep_0060"].get_items(self.boundjid.bare, DEVICES_NODE)
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        ids = []
+        for item in iq["pubsub"]["items"]:
+            for d in item.xml.iter(f"{{{TWOMEMO}}}device"):
+                ids.append(int(d.get("id")))
+        out({"event": "devices", "ids": ids})
 
 
 def main() -> None:

@@ -60,6 +60,10 @@ pub(super) struct OmemoState {
     /// The lists among them that PEP pushed (kept current by the server:
     /// used without asking, `notify.rs`).
     pushed: HashSet<(Version, BareJid)>,
+    /// The versions whose device list of ours has our device (read or
+    /// published at login): a push without it later is answered by
+    /// adding it again (`notify.rs`).
+    own_listed: HashSet<Version>,
     /// The 0.3 bundle node of our device (its id is in the name).
     legacy_node: Option<&'static str>,
     /// Our device list and bundle are being published, or were: a

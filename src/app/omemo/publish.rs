@@ -55,7 +55,7 @@ pub(super) fn bundle_of(v: Version, b: &xml::Bundle) -> Result<confab_omemo::x3d
 
 /// Not an `error`: no command failed, the server may just have no PEP
 /// (then OMEMO cannot work with it at all); said once, as OMEMO news.
-fn failed(v: Version, what: &str, e: &ErrorInfo) -> Event {
+pub(super) fn failed(v: Version, what: &str, e: &ErrorInfo) -> Event {
     let version = match v {
         Version::Legacy => "0.3",
         Version::V2 => "2",
@@ -137,6 +137,7 @@ impl App {
         let own_id = self.omemo_device().expect("loaded");
         self.note_device_list(v, self.omemo_account(), &devices);
         if devices.iter().any(|d| d.id == own_id) {
+            self.omemo.own_listed.insert(v);
             return self.publish_bundle(v, events, Some(ok));
         }
         devices.push(Device {
@@ -145,7 +146,10 @@ impl App {
         });
         let publication = omemo_pep::device_list_publication(omemo_of(v), &devices);
         let then = IqThen::new(move |app, _, r| match r {
-            Ok(_) => app.publish_bundle(v, events.clone(), Some(ok)),
+            Ok(_) => {
+                app.omemo.own_listed.insert(v);
+                app.publish_bundle(v, events.clone(), Some(ok))
+            }
             Err(e) => {
                 let mut events = events.clone();
                 events.push(failed(v, "publishing our device list", &e));
