@@ -199,7 +199,10 @@ class Peer(ClientXMPP):
             elif cmd["op"] == "devices":
                 await self.own_devices()
             elif cmd["op"] == "send" and cmd.get("version") == "2":
-                await self.send_v2(JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("forge_from"))
+                await self.send_v2(
+                    JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False),
+                    cmd.get("forge_from"),
+                )
             elif cmd["op"] == "send":
                 await self.send_encrypted(
                     JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False)
@@ -231,7 +234,9 @@ class Peer(ClientXMPP):
         out({"event": "sent"})
 
 
-    async def send_v2(self, to: JID, text: str, tamper: bool, forge_from: Optional[str]) -> None:
+    async def send_v2(  # pylint: disable=too-many-arguments
+        self, to: JID, text: str, tamper: bool, replay: bool, forge_from: Optional[str]
+    ) -> None:
         xep_0384: XEP_0384 = self["xep_0384"]
         await xep_0384.refresh_device_lists({to}, force_download=True)
         sm = await xep_0384.get_session_manager()
@@ -260,7 +265,11 @@ class Peer(ClientXMPP):
                         el.text = base64.b64encode(bytes(data)).decode()
             stanza.append(element)
         stanza.enable("store")
+        raw = str(stanza)
         stanza.send()
+        if replay:
+            old = stanza["id"]
+            self.send_raw(raw.replace(f'id="{old}"', f'id="{self.new_id()}"', 1))
         out({"event": "sent"})
 
 
