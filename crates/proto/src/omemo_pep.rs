@@ -76,6 +76,17 @@ pub fn first_item(result: Option<&Element>) -> Option<&Element> {
         .next()
 }
 
+/// The payload of the item `id` of a fetch's result (`None`: no such
+/// item; another item in its place is not taken for it).
+pub fn item_with_id<'a>(result: Option<&'a Element>, id: &str) -> Option<&'a Element> {
+    result?
+        .get_child("items", NS_PUBSUB)?
+        .children()
+        .find(|i| i.is("item", NS_PUBSUB) && i.attr("id") == Some(id))?
+        .children()
+        .next()
+}
+
 /// The publication of our device list, access model `open` (XEP-0384 §5.3.1).
 pub fn device_list_publication(omemo: Omemo, devices: &[super::omemo::Device]) -> Publication {
     Publication {
@@ -265,6 +276,16 @@ mod tests {
             assert!(matches!(push(&bad), Some(Incoming::Ignored(_))), "{bad}");
         }
         assert!(push(&format!("<message xmlns='jabber:client' from='bob@x.lit'><event {ev}><items node='urn:xmpp:chatting:0'/></event></message>")).is_none());
+    }
+
+    #[test]
+    fn an_item_by_its_id_only() {
+        let r: Element = "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:omemo:2:bundles'><item id='5'><bundle xmlns='urn:xmpp:omemo:2'/></item></items></pubsub>".parse().unwrap();
+        assert!(item_with_id(Some(&r), "5").is_some());
+        assert!(
+            item_with_id(Some(&r), "6").is_none(),
+            "another device's bundle"
+        );
     }
 
     #[test]

@@ -189,16 +189,20 @@ impl App {
     ) {
         let v = plan.version;
         let bundle = match r {
-            Ok(result) => omemo_pep::first_item(result.as_ref())
-                .ok_or_else(|| "no bundle published".to_string())
-                .and_then(|b| xml::parse_bundle(b).map_err(|e| e.to_string()))
-                .and_then(|(o, b)| {
-                    if o == omemo_of(v) {
-                        bundle_of(v, &b)
-                    } else {
-                        Err("a bundle of the other OMEMO version".into())
-                    }
-                }),
+            // OMEMO 2's bundles share a node: the item must be this device's.
+            Ok(result) => match v {
+                Version::Legacy => omemo_pep::first_item(result.as_ref()),
+                Version::V2 => omemo_pep::item_with_id(result.as_ref(), &device.to_string()),
+            }
+            .ok_or_else(|| "no bundle published".to_string())
+            .and_then(|b| xml::parse_bundle(b).map_err(|e| e.to_string()))
+            .and_then(|(o, b)| {
+                if o == omemo_of(v) {
+                    bundle_of(v, &b)
+                } else {
+                    Err("a bundle of the other OMEMO version".into())
+                }
+            }),
             Err(e) => Err(e.to_string()),
         };
         let bundle = match bundle {
