@@ -79,6 +79,7 @@ pub fn speaks_for_sender(inc: &Incoming, from: Option<&Jid>) {
         Incoming::VoiceRequest(v) => Some(&v.room),
         Incoming::InvitationDeclined(d) => Some(&d.room),
         Incoming::Chatting(c) => Some(&c.from),
+        Incoming::OmemoDevices(p) => Some(&p.from),
         Incoming::Subscription(s) => Some(&s.from),
         Incoming::Chat(c) => {
             assert_eq!(Some(&c.from), from, "a chat from someone else");

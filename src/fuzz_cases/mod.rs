@@ -678,6 +678,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::Invitation(_) => "invitation",
             Incoming::InvitationDeclined(_) => "decline",
             Incoming::Chatting(_) => "chatting",
+            Incoming::OmemoDevices(_) => "omemo-devices",
             Incoming::Subscription(_) => "subscription",
             Incoming::ChatState(_) => "chat-state",
             Incoming::Ignored(_) => "ignored",

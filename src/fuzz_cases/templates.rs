@@ -96,6 +96,13 @@ pub const STANZAS: &[&str] = &[
        <items node='urn:xmpp:chatting:0'><item id='{room}'><room xmlns='urn:xmpp:chatting:0'>
        <name>{text}</name><topic>{text}</topic><uri>xmpp:{room}?join</uri></room></item>
        <retract id='{room2}'/></items></event></message>",
+    // ---- XEP-0384 OMEMO device list pushes (PEP, both versions) ----
+    "<message from='{contact}' type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'>
+       <items node='urn:xmpp:omemo:2:devices'><item id='current'><devices xmlns='urn:xmpp:omemo:2'>
+       <device id='{id}' label='{text}'/><device id='7'/></devices></item></items></event></message>",
+    "<message from='{contact}'><event xmlns='http://jabber.org/protocol/pubsub#event'>
+       <items node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'>
+       <device id='{id}'/></list></item></items></event></message>",
     // ---- XEP-0313 results (also as the session delivers forged ones) ----
     "<message from='{room}' to='{mefull}'><result xmlns='urn:xmpp:mam:2' queryid='{qid}' id='{sid}'>
        <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='{stamp}'/>

@@ -26,7 +26,7 @@ fn is(v: &Value, event: &str) -> bool {
 }
 
 /// `a` adds `b`, `b` approves (and asks back), `a` approves: mutual.
-fn befriend(a: &mut Client, b: &mut Client) {
+pub(crate) fn befriend(a: &mut Client, b: &mut Client) {
     let (aj, bj) = (
         format!("{}@localhost", a.user),
         format!("{}@localhost", b.user),

@@ -1,6 +1,7 @@
-//! OMEMO (XEP-0384, 0.3 `eu.siacs.conversations.axolotl`) between two
-//! confab processes, on Prosody and ejabberd: each publishes its device and
-//! bundle at login; `/omemo on` encrypts a conversation; both sides read
+//! OMEMO (XEP-0384) between two confab processes, on Prosody and
+//! ejabberd: each publishes its device and bundles (0.3
+//! `eu.siacs.conversations.axolotl` and `urn:xmpp:omemo:2`) at login and
+//! they speak OMEMO 2 to each other; `/omemo on` encrypts a conversation; both sides read
 //! each other (sessions built from bundles and key exchanges); the
 //! `message` events say how; trust commands change what is marked; the
 //! trace at `--log-level trace` never holds the plaintext; with OMEMO on
@@ -62,10 +63,10 @@ fn confab_to_confab_both_ways(kind: ServerKind) {
     alice.ok("/msg bob@localhost the eagle lands at noon");
     let own = message_with(&mut alice, "the eagle lands at noon");
     assert_eq!(own["own"], true, "{own}");
-    assert_eq!(own["encrypted"]["version"], "0.3", "{own}");
+    assert_eq!(own["encrypted"]["version"], "2", "{own}");
     let m = message_with(&mut bob, "the eagle lands at noon");
     assert_eq!(m["own"], false, "{m}");
-    assert_eq!(m["encrypted"]["version"], "0.3", "{m}");
+    assert_eq!(m["encrypted"]["version"], "2", "{m}");
     assert_eq!(m["encrypted"]["device"], alice_dev, "{m}");
     assert_eq!(m["encrypted"]["trusted"], true, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
@@ -89,13 +90,13 @@ fn confab_to_confab_both_ways(kind: ServerKind) {
             is(v, "info")
                 && v["text"]
                     .as_str()
-                    .is_some_and(|t| t.contains(&format!("device {bob_dev}:")))
+                    .is_some_and(|t| t.contains(&format!("device {bob_dev} (OMEMO 2):")))
         })
         .expect("bob's device in the fingerprints");
     let text = info["text"].as_str().unwrap();
     let line = text
         .lines()
-        .find(|l| l.contains(&format!("device {bob_dev}:")))
+        .find(|l| l.contains(&format!("device {bob_dev} (OMEMO 2):")))
         .unwrap();
     let fp = line
         .split(": ")
@@ -123,11 +124,21 @@ fn confab_to_confab_both_ways(kind: ServerKind) {
     for (home, user) in [(home_a.path(), "alice"), (home_b.path(), "bob")] {
         let log = std::fs::read_to_string(home.join(format!("{user}.log"))).unwrap();
         assert!(
-            log.contains("eu.siacs.conversations.axolotl"),
+            log.contains("eu.siacs.conversations.axolotl") && log.contains("urn:xmpp:omemo:2"),
             "{user}: no trace"
         );
-        // Keys (message keys, bundles) and payloads masked in the trace.
-        for el in ["key", "payload", "identityKey", "preKeyPublic"] {
+        // Keys (message keys, bundles of both versions) and payloads
+        // masked in the trace.
+        for el in [
+            "key",
+            "payload",
+            "identityKey",
+            "preKeyPublic",
+            "ik",
+            "spk",
+            "spks",
+            "pk",
+        ] {
             let open = format!("<{el} ");
             let plain = format!("<{el}>");
             for (i, _) in log.match_indices(&open).chain(log.match_indices(&plain)) {

@@ -2,8 +2,9 @@
 //! slixmpp-omemo 2.2 (python-omemo, -oldmemo, -twomemo), run by
 //! tests/peers/omemo_xmpp_peer.py from the venv `scripts/ensure-deps test`
 //! makes (target/py, or $CONFAB_PY_VENV), logged in to the same testbed
-//! server and checking its certificate against the test CA. confab
-//! publishes OMEMO 0.3 only, so slixmpp-omemo speaks 0.3 to it.
+//! server and checking its certificate against the test CA. slixmpp-omemo
+//! sends OMEMO 0.3 only; the peer here publishes no OMEMO 2 device list
+//! (`0.3` mode), so confab speaks 0.3 to it too (OMEMO 2: `omemo_v2.rs`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use crate::common::*;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let venv = std::env::var_os("CONFAB_PY_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py"));
@@ -30,21 +31,42 @@ fn python() -> PathBuf {
     python
 }
 
-struct SlixPeer {
+pub(crate) struct SlixPeer {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<Value>,
-    seen: Vec<Value>,
+    pub(crate) seen: Vec<Value>,
+}
+
+/// Which OMEMO versions the peer publishes.
+#[derive(Clone, Copy)]
+pub(crate) enum Publishes {
+    /// 0.3 only (its OMEMO 2 device list removed).
+    Legacy,
+    /// OMEMO 2 and 0.3, as slixmpp-omemo does.
+    Both,
 }
 
 impl SlixPeer {
     fn start(server: &dyn TestServer, user: &str) -> SlixPeer {
+        SlixPeer::start_with(server, user, Publishes::Legacy)
+    }
+
+    pub(crate) fn start_with(
+        server: &dyn TestServer,
+        user: &str,
+        publishes: Publishes,
+    ) -> SlixPeer {
         let mut child = Command::new(python())
             .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/omemo_xmpp_peer.py"))
             .arg(server.jid(user))
             .arg(password_of(user))
             .arg(server.c2s_port().to_string())
             .arg(server.ca_file())
+            .arg(match publishes {
+                Publishes::Legacy => "0.3",
+                Publishes::Both => "both",
+            })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -71,7 +93,7 @@ impl SlixPeer {
         }
     }
 
-    fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         self.event_after(0, what, pred)
     }
 
@@ -100,14 +122,20 @@ impl SlixPeer {
     }
 
     /// A command; returns once the peer says it is sent.
-    fn command(&mut self, cmd: Value) {
+    pub(crate) fn command(&mut self, cmd: Value) {
+        self.request(cmd, "sent");
+    }
+
+    /// A command; returns the peer's answer, an `answer` event.
+    pub(crate) fn request(&mut self, cmd: Value, answer: &str) -> Value {
         let from = self.seen.len();
         writeln!(self.stdin, "{cmd}").unwrap();
         self.stdin.flush().unwrap();
-        let v = self.event_after(from, "sent", |v| {
-            v["event"] == "sent" || v["event"] == "error"
+        let v = self.event_after(from, answer, |v| {
+            v["event"] == answer || v["event"] == "error"
         });
-        assert_eq!(v["event"], "sent", "{v}");
+        assert_eq!(v["event"], answer, "{v}");
+        v
     }
 }
 
@@ -143,6 +171,7 @@ fn confab_and_slixmpp_omemo_both_ways(kind: ServerKind) {
         v["event"] == "message" && v["body"] == "first from confab"
     });
     assert_eq!(m["encrypted"], true, "{m}");
+    assert_eq!(m["version"], "0.3", "{m}");
     assert_eq!(m["device"], alice_dev, "{m}");
 
     // slixmpp-omemo → confab, on that session.

@@ -23,8 +23,8 @@ Bundles and messages travel as the XML the libraries serialize and parse
 
 OMEMO 2's plaintext is a XEP-0420 envelope (<content> with the body,
 <rpad>, <from>, <to>), which neither python-twomemo nor slixmpp-omemo
-implements: this script wraps and checks it with ElementTree (prefixed
-namespaces, unlike confab's minidom output).
+implements: sce_envelope.py (beside this script) wraps and checks it with
+ElementTree (prefixed namespaces, unlike confab's minidom output).
 
 Every answer has "ok": true, or "ok": false and "error" (a failure to
 decrypt is an answer, not a crash).
@@ -32,13 +32,14 @@ decrypt is an answer, not a crash).
 
 import asyncio
 import json
-import secrets
 import sys
 import xml.etree.ElementTree as ET
 
 from omemo.message import Message
 from omemo.session import Initiation
 from omemo.storage import Just, Nothing, Storage
+
+from sce_envelope import unwrap as sce_unwrap, wrap as sce_wrap_full
 
 FLAVOUR = sys.argv[1]
 WANT_SIGN = int(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -56,35 +57,8 @@ OWN_DEVICE = 31337
 ET.register_namespace("", NAMESPACE)
 
 
-SCE = "urn:xmpp:sce:1"
-
-
 def sce_wrap(text, sender, recipient):
-    env = ET.Element("{%s}envelope" % SCE)
-    content = ET.SubElement(env, "{%s}content" % SCE)
-    ET.SubElement(content, "{jabber:client}body").text = text
-    ET.SubElement(env, "{%s}rpad" % SCE).text = secrets.token_urlsafe(secrets.randbelow(150))
-    ET.SubElement(env, "{%s}to" % SCE, jid=recipient)
-    ET.SubElement(env, "{%s}from" % SCE, jid=sender + "/peer")
-    return ET.tostring(env)
-
-
-def sce_unwrap(data, sender, recipient):
-    env = ET.fromstring(data.decode("utf-8"))
-    if env.tag != "{%s}envelope" % SCE:
-        raise ValueError("not an SCE envelope")
-    frm = env.find("{%s}from" % SCE)
-    if frm is None or frm.get("jid", "").split("/")[0] != sender:
-        raise ValueError("SCE <from/> is not the sender")
-    to = env.find("{%s}to" % SCE)
-    if to is not None and to.get("jid", "").split("/")[0] != recipient:
-        raise ValueError("SCE <to/> is not this device's account")
-    if env.find("{%s}rpad" % SCE) is None:
-        raise ValueError("SCE envelope without <rpad/>")
-    body = env.find("{%s}content/{jabber:client}body" % SCE)
-    if body is None:
-        raise ValueError("SCE content without a body")
-    return body.text or ""
+    return sce_wrap_full(text, sender + "/peer", recipient)
 
 
 class MemoryStorage(Storage):

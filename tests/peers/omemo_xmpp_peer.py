@@ -3,21 +3,39 @@
 slixmpp-omemo 2.2 (python-omemo, python-oldmemo, python-twomemo), logged in
 to the testbed's server on loopback.
 
-    omemo_xmpp_peer.py JID PASSWORD PORT CA_FILE
+    omemo_xmpp_peer.py JID PASSWORD PORT CA_FILE [both|0.3]
 
 The server's certificate is checked against the testbed's CA (CA_FILE);
 the connection goes to 127.0.0.1:PORT. BTBV: every key is trusted blindly.
+"both" (the default) publishes OMEMO 2 and 0.3 devices, as slixmpp-omemo
+does; "0.3" only OMEMO 0.3 (then confab must speak 0.3 to it).
+
+slixmpp-omemo 2.2 sends OMEMO 0.3 only and refuses to read OMEMO 2
+("SCE not supported yet"): OMEMO 2 is done here with its session manager
+(python-omemo with the python-twomemo backend) and the XEP-0420 envelope
+of sce_envelope.py, beside this script.
 
 One JSON line per event on stdout:
   {"event": "ready", "device": N}          OMEMO data generated and published
-  {"event": "message", "from", "body", "device", "encrypted": true|false}
+  {"event": "message", "from", "body", "device", "encrypted": true|false,
+   "version": "0.3"|"2"}
   {"event": "error", "text"}               a message that did not decrypt
   {"event": "sent"}                        after a "send" command
 and one JSON command per line on stdin:
-  {"op": "send", "to": JID, "text": T}     encrypt (slixmpp-omemo picks the
-                                           version the recipient publishes)
+  {"op": "send", "to": JID, "text": T}     encrypt with OMEMO 0.3
+                                           (slixmpp-omemo's own way)
+      with "version": "2"                  OMEMO 2 instead, the body in an
+                                           SCE envelope
+      with "forge_from": JID               (OMEMO 2) the envelope's <from/>
+                                           says JID, not this account
       with "tamper": true                  one byte of the payload flipped
       with "replay": true                  sent twice (the copy with a new id)
+  {"op": "publish_devices", "ids": [N, ...]}
+                                           this account's OMEMO 2 device list
+                                           published as given -> "sent"
+  {"op": "devices"} -> {"event": "devices", "ids": [...]}
+                                           this account's OMEMO 2 device list
+                                           as the server has it
   {"op": "quit"}
 """
 
@@ -25,8 +43,10 @@ import asyncio
 import base64
 import json
 import sys
+import xml.etree.ElementTree as ET
 from typing import Any, Dict, FrozenSet, Optional
 
+import twomemo
 from omemo.storage import Just, Maybe, Nothing, Storage
 from omemo.types import DeviceInformation, JSONType
 from slixmpp import JID
@@ -34,6 +54,12 @@ from slixmpp.clientxmpp import ClientXMPP
 from slixmpp.plugins import register_plugin
 from slixmpp.stanza import Message
 from slixmpp_omemo import XEP_0384
+
+import sce_envelope
+
+TWOMEMO = twomemo.twomemo.NAMESPACE
+DEVICES_NODE = "urn:xmpp:omemo:2:devices"
+FALLBACK = "This message is OMEMO encrypted."
 
 
 def out(obj: Dict[str, Any]) -> None:
@@ -93,6 +119,7 @@ class Peer(ClientXMPP):
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("omemo_initialized", self.omemo_ready)
         self.add_event_handler("message", self.on_message)
+        self.legacy_only = False
 
     async def start(self, _event: Any) -> None:
         self.send_presence()
@@ -102,6 +129,9 @@ class Peer(ClientXMPP):
         xep_0384: XEP_0384 = self["xep_0384"]
         sm = await xep_0384.get_session_manager()
         info, _ = await sm.get_own_device_information()
+        if self.legacy_only:
+            # No OMEMO 2 device list: other clients speak 0.3 to this one.
+            await self["xep_0060"].delete_node(self.boundjid.bare, DEVICES_NODE)
         out({"event": "ready", "device": info.device_id})
         asyncio.ensure_future(self.commands())
 
@@ -109,6 +139,10 @@ class Peer(ClientXMPP):
         if stanza["type"] not in ("chat", "normal"):
             return
         xep_0384: XEP_0384 = self["xep_0384"]
+        v2 = stanza.xml.find(f"{{{TWOMEMO}}}encrypted")
+        if v2 is not None:
+            await self.on_v2_message(stanza, v2)
+            return
         if not xep_0384.is_encrypted(stanza):
             if stanza["body"]:
                 out({"event": "message", "from": str(stanza["from"]), "body": stanza["body"], "encrypted": False})
@@ -125,7 +159,31 @@ class Peer(ClientXMPP):
                 "body": message["body"],
                 "device": device.device_id,
                 "encrypted": True,
+                "version": "0.3",
             })
+
+    async def on_v2_message(self, stanza: Message, element: Any) -> None:
+        """OMEMO 2: the session manager decrypts, the envelope is opened and
+        its affixes checked here."""
+        sender = stanza["from"].bare
+        try:
+            sm = await self["xep_0384"].get_session_manager()
+            message = twomemo.etree.parse_message(element, sender)
+            plaintext, device, _ = await sm.decrypt(message)
+            if plaintext is None:
+                return  # an empty message: key transport, heartbeat
+            body = sce_envelope.unwrap(plaintext, sender, self.boundjid.bare)
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        out({
+            "event": "message",
+            "from": str(stanza["from"]),
+            "body": body,
+            "device": device.device_id,
+            "encrypted": True,
+            "version": "2",
+        })
 
     async def commands(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,7 +194,16 @@ class Peer(ClientXMPP):
             cmd = json.loads(line)
             if cmd["op"] == "quit":
                 break
-            if cmd["op"] == "send":
+            if cmd["op"] == "publish_devices":
+                await self.publish_devices(cmd["ids"])
+            elif cmd["op"] == "devices":
+                await self.own_devices()
+            elif cmd["op"] == "send" and cmd.get("version") == "2":
+                await self.send_v2(
+                    JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False),
+                    cmd.get("forge_from"),
+                )
+            elif cmd["op"] == "send":
                 await self.send_encrypted(
                     JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False)
                 )
@@ -167,9 +234,73 @@ class Peer(ClientXMPP):
         out({"event": "sent"})
 
 
+    async def send_v2(  # pylint: disable=too-many-arguments
+        self, to: JID, text: str, tamper: bool, replay: bool, forge_from: Optional[str]
+    ) -> None:
+        xep_0384: XEP_0384 = self["xep_0384"]
+        await xep_0384.refresh_device_lists({to}, force_download=True)
+        sm = await xep_0384.get_session_manager()
+        plaintext = sce_envelope.wrap(text, forge_from or str(self.boundjid), to.bare)
+        try:
+            messages, errors = await sm.encrypt(
+                frozenset({to.bare}), {TWOMEMO: plaintext}, backend_priority_order=[TWOMEMO]
+            )
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        if errors:
+            out({"event": "error", "text": f"encryption errors: {errors}"})
+        stanza = self.make_message(mto=to, mtype="chat")
+        stanza["body"] = FALLBACK
+        for message in messages:
+            if message.namespace != TWOMEMO:
+                out({"event": "error", "text": f"not OMEMO 2: {message.namespace}"})
+                return
+            element = twomemo.etree.serialize_message(message)
+            if tamper:
+                for el in element.iter():
+                    if el.tag.endswith("}payload") and el.text:
+                        data = bytearray(base64.b64decode(el.text))
+                        data[0] ^= 0x01
+                        el.text = base64.b64encode(bytes(data)).decode()
+            stanza.append(element)
+        stanza.enable("store")
+        raw = str(stanza)
+        stanza.send()
+        if replay:
+            old = stanza["id"]
+            self.send_raw(raw.replace(f'id="{old}"', f'id="{self.new_id()}"', 1))
+        out({"event": "sent"})
+
+
+    async def publish_devices(self, ids: Any) -> None:
+        devices = ET.Element(f"{{{TWOMEMO}}}devices")
+        for i in ids:
+            ET.SubElement(devices, f"{{{TWOMEMO}}}device", id=str(i))
+        try:
+            await self["xep_0060"].publish(self.boundjid.bare, DEVICES_NODE, id="current", payload=devices)
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        out({"event": "sent"})
+
+    async def own_devices(self) -> None:
+        try:
+            iq = await self["xep_0060"].get_items(self.boundjid.bare, DEVICES_NODE)
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        ids = []
+        for item in iq["pubsub"]["items"]:
+            for d in item.xml.iter(f"{{{TWOMEMO}}}device"):
+                ids.append(int(d.get("id")))
+        out({"event": "devices", "ids": ids})
+
+
 def main() -> None:
     jid, password, port, ca_file = sys.argv[1:5]
     peer = Peer(jid, password)
+    peer.legacy_only = len(sys.argv) > 5 and sys.argv[5] == "0.3"
     peer.ca_certs = ca_file
     for p in ("xep_0030", "xep_0060", "xep_0163", "xep_0280", "xep_0334"):
         peer.register_plugin(p)

@@ -37,6 +37,9 @@ pub const FEATURES: &[&str] = &[
     super::reply::REPLY,
     super::reply::FALLBACK,
     super::retract::RETRACT,
+    // XEP-0384: contacts' OMEMO device lists arrive as PEP events.
+    super::omemo::LEGACY_DEVICE_LIST_NOTIFY,
+    super::omemo::V2_DEVICES_NOTIFY,
 ];
 
 /// The disco#info result for confab (node echoed back when asked).

@@ -211,6 +211,8 @@ pub enum Incoming {
     InvitationDeclined(invite::Decline),
     /// A XEP-0194 chatting event of a contact (PEP).
     Chatting(chatting::ChattingEvent),
+    /// An OMEMO device list pushed by PEP (XEP-0384, either version).
+    OmemoDevices(omemo_pep::DeviceListPush),
     /// XEP-0085: a bodyless chat state notice ("typing…").
     ChatState(chat_states::ChatStateNotice),
     /// A subscription presence (`subscribe`, `subscribed`, …).
@@ -253,6 +255,9 @@ pub fn classify_message(m: &Message) -> Incoming {
     // PEP events (XEP-0194) before chat parsing: they have no body.
     if let Some(event) = chatting::parse_event(m) {
         return event;
+    }
+    if let Some(push) = omemo_pep::parse_device_list_push(m) {
+        return push;
     }
     // Bodyless (or with a fallback body) and about an earlier message.
     if let Some(r) = retract::parse(m) {

@@ -19,6 +19,9 @@ pub const LEGACY_BUNDLES_PREFIX: &str = "eu.siacs.conversations.axolotl.bundles:
 pub const V2: &str = "urn:xmpp:omemo:2";
 /// OMEMO 2's device list node (item id `current`).
 pub const V2_DEVICES_NODE: &str = "urn:xmpp:omemo:2:devices";
+/// The disco features asking PEP for contacts' device lists (XEP-0163).
+pub const LEGACY_DEVICE_LIST_NOTIFY: &str = "eu.siacs.conversations.axolotl.devicelist+notify";
+pub const V2_DEVICES_NOTIFY: &str = "urn:xmpp:omemo:2:devices+notify";
 /// OMEMO 2's bundle node (one item per device, id = the device id).
 pub const V2_BUNDLES_NODE: &str = "urn:xmpp:omemo:2:bundles";
 

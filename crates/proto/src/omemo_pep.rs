@@ -8,9 +8,9 @@ use minidom::Element;
 use serde::Serialize;
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 
-use super::nc;
 use super::omemo::{Encrypted, Omemo};
 use super::pep::{NS_PUBSUB, Publication};
+use super::{Incoming, nc};
 
 pub const NS_HINTS: &str = "urn:xmpp:hints";
 pub const NS_EME: &str = "urn:xmpp:eme:0";
@@ -76,6 +76,17 @@ pub fn first_item(result: Option<&Element>) -> Option<&Element> {
         .next()
 }
 
+/// The payload of the item `id` of a fetch's result (`None`: no such
+/// item; another item in its place is not taken for it).
+pub fn item_with_id<'a>(result: Option<&'a Element>, id: &str) -> Option<&'a Element> {
+    result?
+        .get_child("items", NS_PUBSUB)?
+        .children()
+        .find(|i| i.is("item", NS_PUBSUB) && i.attr("id") == Some(id))?
+        .children()
+        .next()
+}
+
 /// The publication of our device list, access model `open` (XEP-0384 §5.3.1).
 pub fn device_list_publication(omemo: Omemo, devices: &[super::omemo::Device]) -> Publication {
     Publication {
@@ -107,30 +118,69 @@ pub fn bundle_publication(
     }
 }
 
-/// A device list pushed by PEP (a `+notify` of ours): whose, which
-/// version, the list element.
-pub fn parse_device_list_event(m: &Message) -> Option<(BareJid, Omemo, Element)> {
-    let items = m
-        .payloads
-        .iter()
-        .find(|p| p.is("event", NS_PUBSUB_EVENT))?
-        .get_child("items", NS_PUBSUB_EVENT)?;
-    let omemo = match items.attr("node")? {
-        super::omemo::LEGACY_DEVICE_LIST_NODE => Omemo::Legacy,
-        super::omemo::V2_DEVICES_NODE => Omemo::V2,
-        _ => return None,
-    };
-    let from = m.from.as_ref()?;
-    if from.resource().is_some() {
+/// A device list pushed by PEP (our `+notify` of either version's node):
+/// the list of the account that sent it (never another's), empty when
+/// the node was deleted, purged or its item retracted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceListPush {
+    pub from: BareJid,
+    pub omemo: Omemo,
+    pub devices: Vec<super::omemo::Device>,
+}
+
+/// A device list push in a message, if it is one (a malformed one:
+/// [`Incoming::Ignored`]). Pushes come from the publisher's bare JID.
+pub fn parse_device_list_push(m: &Message) -> Option<Incoming> {
+    if m.type_ == MessageType::Groupchat {
         return None;
     }
-    let list = items
+    let event = m.payloads.iter().find(|p| p.is("event", NS_PUBSUB_EVENT))?;
+    let node_of = |n: &str| match n {
+        super::omemo::LEGACY_DEVICE_LIST_NODE => Some(Omemo::Legacy),
+        super::omemo::V2_DEVICES_NODE => Some(Omemo::V2),
+        _ => None,
+    };
+    let (child, omemo) = event
         .children()
-        .find(|i| i.is("item", NS_PUBSUB_EVENT))?
-        .children()
-        .next()?
-        .clone();
-    Some((from.to_bare(), omemo, list))
+        .filter(|c| c.ns() == NS_PUBSUB_EVENT)
+        .find_map(|c| Some((c, node_of(c.attr("node")?)?)))?;
+    let from = match &m.from {
+        Some(j) if j.resource().is_none() => j.to_bare(),
+        _ => {
+            return Some(Incoming::Ignored(
+                "OMEMO device list push not from a bare JID",
+            ));
+        }
+    };
+    let devices = match child.name() {
+        "delete" | "purge" => Vec::new(),
+        "items" => {
+            let Some(item) = child.children().find(|i| i.is("item", NS_PUBSUB_EVENT)) else {
+                // A retraction (or an empty notification): no list now.
+                return Some(
+                    if child.children().any(|i| i.is("retract", NS_PUBSUB_EVENT)) {
+                        Incoming::OmemoDevices(DeviceListPush {
+                            from,
+                            omemo,
+                            devices: Vec::new(),
+                        })
+                    } else {
+                        Incoming::Ignored("OMEMO device list push without an item")
+                    },
+                );
+            };
+            match item.children().next().map(super::omemo::parse_device_list) {
+                Some(Ok((o, devices))) if o == omemo => devices,
+                _ => return Some(Incoming::Ignored("malformed OMEMO device list push")),
+            }
+        }
+        _ => return Some(Incoming::Ignored("OMEMO device list push")),
+    };
+    Some(Incoming::OmemoDevices(DeviceListPush {
+        from,
+        omemo,
+        devices,
+    }))
 }
 
 /// An encrypted chat message: the `<encrypted/>`, a fallback body, a store
@@ -190,6 +240,52 @@ mod tests {
         let p = device_list_publication(Omemo::V2, &[Device { id: 5, label: None }]);
         assert_eq!(p.node, crate::omemo::V2_DEVICES_NODE);
         assert_eq!(p.options, vec![("pubsub#access_model", "open")]);
+    }
+
+    fn push(xml: &str) -> Option<Incoming> {
+        let el: Element = xml.parse().unwrap();
+        parse_device_list_push(&Message::try_from(el).unwrap())
+    }
+
+    #[test]
+    fn device_list_pushes() {
+        let ev = "xmlns='http://jabber.org/protocol/pubsub#event'";
+        let Some(Incoming::OmemoDevices(p)) = push(&format!(
+            "<message xmlns='jabber:client' from='bob@x.lit' type='headline'><event {ev}><items node='urn:xmpp:omemo:2:devices'><item id='current'><devices xmlns='urn:xmpp:omemo:2'><device id='7' label='phone'/><device id='9'/></devices></item></items></event></message>"
+        )) else {
+            panic!("not a push")
+        };
+        assert_eq!((p.from.as_str(), p.omemo), ("bob@x.lit", Omemo::V2));
+        assert_eq!(p.devices.iter().map(|d| d.id).collect::<Vec<_>>(), [7, 9]);
+        // Deleted: no devices now.
+        let Some(Incoming::OmemoDevices(p)) = push(&format!(
+            "<message xmlns='jabber:client' from='bob@x.lit'><event {ev}><delete node='eu.siacs.conversations.axolotl.devicelist'/></event></message>"
+        )) else {
+            panic!("not a push")
+        };
+        assert_eq!((p.omemo, p.devices.len()), (Omemo::Legacy, 0));
+        // From a full JID, a list of the other version, another node.
+        for bad in [
+            format!(
+                "<message xmlns='jabber:client' from='bob@x.lit/res'><event {ev}><items node='urn:xmpp:omemo:2:devices'><item><devices xmlns='urn:xmpp:omemo:2'/></item></items></event></message>"
+            ),
+            format!(
+                "<message xmlns='jabber:client' from='bob@x.lit'><event {ev}><items node='urn:xmpp:omemo:2:devices'><item><list xmlns='eu.siacs.conversations.axolotl'><device id='1'/></list></item></items></event></message>"
+            ),
+        ] {
+            assert!(matches!(push(&bad), Some(Incoming::Ignored(_))), "{bad}");
+        }
+        assert!(push(&format!("<message xmlns='jabber:client' from='bob@x.lit'><event {ev}><items node='urn:xmpp:chatting:0'/></event></message>")).is_none());
+    }
+
+    #[test]
+    fn an_item_by_its_id_only() {
+        let r: Element = "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:omemo:2:bundles'><item id='5'><bundle xmlns='urn:xmpp:omemo:2'/></item></items></pubsub>".parse().unwrap();
+        assert!(item_with_id(Some(&r), "5").is_some());
+        assert!(
+            item_with_id(Some(&r), "6").is_none(),
+            "another device's bundle"
+        );
     }
 
     #[test]

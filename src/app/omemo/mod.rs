@@ -2,19 +2,23 @@
 //! confab-omemo's, the keys in confab-core's `OmemoStore`
 //! (`omemo.sqlite3` in the data directory).
 //!
-//! At login our device goes into our device list (the ids of our other
-//! clients kept) and our bundle is published, access model `open`
-//! (`publish.rs`). Sending (`send.rs`) and receiving (`receive.rs`) speak
-//! OMEMO 0.3 (`eu.siacs.conversations.axolotl`), what Conversations,
-//! Dino, Gajim, Profanity and slixmpp-omemo read today. OMEMO 2 is not
-//! published yet: a contact's client then never sends us OMEMO 2 that we
-//! could not read.
+//! At login our device goes into our device lists (the ids of our other
+//! clients kept) and our bundles are published, access model `open`
+//! (`publish.rs`), for both versions: OMEMO 0.3
+//! (`eu.siacs.conversations.axolotl`, what Conversations, Dino, Gajim,
+//! Profanity read today) and OMEMO 2 (`urn:xmpp:omemo:2`), one device id
+//! and identity for both. Sending (`send.rs`) speaks OMEMO 2 to a contact
+//! whose OMEMO 2 device list has devices, 0.3 otherwise; receiving
+//! (`receive.rs`) reads both. OMEMO 2's plaintext is an XEP-0420 envelope
+//! (`v2.rs`).
 
+mod notify;
 mod publish;
 mod receive;
 mod send;
+mod v2;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use jid::BareJid;
@@ -27,13 +31,20 @@ use confab_core::omemo_store::{OmemoStore, OwnDevice, Trust};
 use confab_omemo::Version;
 use confab_omemo::keys::fingerprint;
 
-/// The one version sent and published for now (see the module docs).
-pub(crate) const SENT: Version = Version::Legacy;
+/// Both versions, the preferred first.
+pub(crate) const VERSIONS: [Version; 2] = [Version::V2, Version::Legacy];
 
 pub(crate) fn omemo_of(v: Version) -> Omemo {
     match v {
         Version::Legacy => Omemo::Legacy,
         Version::V2 => Omemo::V2,
+    }
+}
+
+pub(crate) fn version_of(o: Omemo) -> Version {
+    match o {
+        Omemo::Legacy => Version::Legacy,
+        Omemo::V2 => Version::V2,
     }
 }
 
@@ -43,8 +54,16 @@ pub(super) struct OmemoState {
     own: Option<OwnDevice>,
     /// Why there is no store (said when OMEMO is asked for).
     failed: Option<String>,
-    /// Device lists read this session (ours included), by account.
-    lists: HashMap<BareJid, Vec<u32>>,
+    /// Device lists read this session (ours included), by version and
+    /// account.
+    lists: HashMap<(Version, BareJid), Vec<u32>>,
+    /// The lists among them that PEP pushed (kept current by the server:
+    /// used without asking, `notify.rs`).
+    pushed: HashSet<(Version, BareJid)>,
+    /// The versions whose device list of ours has our device (read or
+    /// published at login): a push without it later is answered by
+    /// adding it again (`notify.rs`).
+    own_listed: HashSet<Version>,
     /// The 0.3 bundle node of our device (its id is in the name).
     legacy_node: Option<&'static str>,
     /// Our device list and bundle are being published, or were: a
@@ -58,6 +77,14 @@ impl std::fmt::Debug for OmemoState {
         f.debug_struct("OmemoState")
             .field("device", &self.own.as_ref().map(|o| o.device_id))
             .finish_non_exhaustive()
+    }
+}
+
+/// How the fingerprints list names a version.
+fn version_label(v: Version) -> &'static str {
+    match v {
+        Version::Legacy => "OMEMO 0.3",
+        Version::V2 => "OMEMO 2",
     }
 }
 
@@ -167,32 +194,44 @@ impl App {
     /// without a JID), as Conversations shows them: hex in groups of 8.
     fn fingerprints_text(&self, jid: Option<&BareJid>) -> String {
         let own = self.omemo.own.as_ref().expect("checked");
-        let mut out = format!(
-            "own device {}: {}",
-            own.device_id,
-            fingerprint(&own.keys(SENT).identity_public())
-        );
+        let mut out = String::new();
+        for v in VERSIONS {
+            out.push_str(&format!(
+                "{}own device {} ({}): {}",
+                if out.is_empty() { "" } else { "\n" },
+                own.device_id,
+                version_label(v),
+                fingerprint(&own.keys(v).identity_public())
+            ));
+        }
         let store = self.omemo.store.as_ref().expect("checked");
-        let jids: Vec<BareJid> = match jid {
+        let mut jids: Vec<BareJid> = match jid {
             Some(j) => vec![j.clone()],
-            None => self.omemo.lists.keys().cloned().collect(),
+            None => self.omemo.lists.keys().map(|(_, j)| j.clone()).collect(),
         };
+        jids.sort();
+        jids.dedup();
         for j in jids {
-            let devices = store.devices(SENT, j.as_str()).unwrap_or_default();
+            let devices: Vec<_> = VERSIONS
+                .iter()
+                .flat_map(|v| {
+                    let d = store.devices(*v, j.as_str()).unwrap_or_default();
+                    d.into_iter().map(move |d| (*v, d))
+                })
+                .collect();
             if devices.is_empty() {
                 out.push_str(&format!("\n{j}: no devices known"));
             }
-            for d in devices {
-                let trusted = store
-                    .trusted(SENT, j.as_str(), d.device_id)
-                    .unwrap_or(false);
+            for (v, d) in devices {
+                let trusted = store.trusted(v, j.as_str(), d.device_id).unwrap_or(false);
                 let fp = d
                     .identity
                     .map(|i| fingerprint(&i))
                     .unwrap_or_else(|| "(key not seen yet)".into());
                 out.push_str(&format!(
-                    "\n{j} device {}: {fp} [{}{}]",
+                    "\n{j} device {} ({}): {fp} [{}{}]",
                     d.device_id,
+                    version_label(v),
                     match d.trust {
                         Trust::Verified => "verified",
                         Trust::Distrusted => "distrusted",
@@ -225,9 +264,14 @@ impl App {
             return Err("a fingerprint is 64 hex digits (spaces allowed)".into());
         };
         let store = self.omemo.store.as_mut().expect("checked");
-        let n = store
-            .set_trust(SENT, jid.as_str(), &key, trust)
-            .map_err(|e| e.to_string())?;
+        let mut n = 0;
+        // One key may be a device's in both versions (0.3 shows its
+        // Curve25519 form, OMEMO 2 its Ed25519 form).
+        for v in VERSIONS {
+            n += store
+                .set_trust(v, jid.as_str(), &key, trust)
+                .map_err(|e| e.to_string())?;
+        }
         if n == 0 {
             return Err(format!(
                 "no device of {jid} has this fingerprint (see /omemo fingerprints {jid})"

@@ -1,22 +1,22 @@
 //! Our device at login: the store opened (a new device announced), our id
 //! added to our device list (the ids of our other clients kept), our bundle
 //! published; both with access model `open` (XEP-0384 §5.3), through
-//! `app/pep.rs`'s publish-options and its fallback. Again after a key
+//! `app/pep.rs`'s publish-options and its fallback; OMEMO 0.3 first, then
+//! OMEMO 2 (one node of bundles, item id = device id). Again after a key
 //! exchange used one of our prekeys (replenished first).
 
 use minidom::Element;
 
-use super::{SENT, now_ms, omemo_of};
+use super::{now_ms, omemo_of};
 use crate::app::{App, IqStep, IqThen};
 use crate::protocol::omemo::{self as xml, Device};
 use crate::protocol::{ErrorInfo, omemo_pep};
 use crate::store::Event;
 use confab_omemo::device::PREKEYS;
-use confab_omemo::wire;
+use confab_omemo::{Version, wire};
 
 /// A bundle in the XML's terms (0.3's keys with their type byte).
-pub(super) fn bundle_xml(b: &confab_omemo::x3dh::Bundle) -> xml::Bundle {
-    let v = SENT;
+pub(super) fn bundle_xml(v: Version, b: &confab_omemo::x3dh::Bundle) -> xml::Bundle {
     xml::Bundle {
         identity_key: wire::encode_public(v, &b.identity_key),
         signed_prekey_id: b.signed_prekey_id,
@@ -31,8 +31,7 @@ pub(super) fn bundle_xml(b: &confab_omemo::x3dh::Bundle) -> xml::Bundle {
 }
 
 /// A bundle read from the XML, checked (keys, signature).
-pub(super) fn bundle_of(b: &xml::Bundle) -> Result<confab_omemo::x3dh::Bundle, String> {
-    let v = SENT;
+pub(super) fn bundle_of(v: Version, b: &xml::Bundle) -> Result<confab_omemo::x3dh::Bundle, String> {
     let key = |k: &[u8]| wire::parse_public(v, k).map_err(|e| e.to_string());
     let bundle = confab_omemo::x3dh::Bundle {
         identity_key: key(&b.identity_key)?,
@@ -56,13 +55,22 @@ pub(super) fn bundle_of(b: &xml::Bundle) -> Result<confab_omemo::x3dh::Bundle, S
 
 /// Not an `error`: no command failed, the server may just have no PEP
 /// (then OMEMO cannot work with it at all); said once, as OMEMO news.
-fn failed(what: &str, e: &ErrorInfo) -> Event {
+pub(super) fn failed(v: Version, what: &str, e: &ErrorInfo) -> Event {
+    let version = match v {
+        Version::Legacy => "0.3",
+        Version::V2 => "2",
+    };
     Event::Omemo {
         text: format!(
-            "OMEMO: {what} failed ({}): contacts cannot encrypt to this device",
+            "OMEMO {version}: {what} failed ({}): contacts cannot encrypt to this device with OMEMO {version}",
             e.text.as_deref().unwrap_or(&e.condition)
         ),
     }
+}
+
+/// The request for our device list of version `v`.
+fn own_list_request(v: Version) -> Element {
+    omemo_pep::fetch(omemo_pep::device_list_node(omemo_of(v)), None)
 }
 
 impl App {
@@ -84,11 +92,11 @@ impl App {
                             text: format!(
                                 "OMEMO: a new device {} of this account was made (fingerprint {}); contacts will see a new key",
                                 own.device_id,
-                                confab_omemo::keys::fingerprint(&own.keys(SENT).identity_public())
+                                confab_omemo::keys::fingerprint(&own.keys(Version::Legacy).identity_public())
                             ),
                         });
                     }
-                    let node = xml::bundle_node(omemo_of(SENT), own.device_id).0;
+                    let node = xml::bundle_node(omemo_of(Version::Legacy), own.device_id).0;
                     self.omemo.legacy_node = Some(Box::leak(node.into_boxed_str()));
                     self.omemo.own = Some(own);
                 }
@@ -99,45 +107,53 @@ impl App {
                 }
             }
         }
-        let node = omemo_pep::device_list_node(omemo_of(SENT));
-        let then = IqThen::new(move |app, _, r| app.own_list_read(r, announce.clone()));
-        self.start_iq("", None, omemo_pep::fetch(node, None), false, then);
+        let v = Version::Legacy;
+        let then = IqThen::new(move |app, _, r| app.own_list_read(v, r, announce.clone(), true));
+        self.start_iq("", None, own_list_request(v), false, then);
     }
 
-    /// Our device list as the server has it: ours added if missing.
+    /// Our device list of version `v` as the server has it: ours added if
+    /// missing. `ok`: the steps before went well (said at the end).
     fn own_list_read(
         &mut self,
+        v: Version,
         r: Result<Option<Element>, ErrorInfo>,
         events: Vec<Event>,
+        ok: bool,
     ) -> IqStep {
         let mut devices = match r {
             Ok(result) => omemo_pep::first_item(result.as_ref())
                 .and_then(|l| xml::parse_device_list(l).ok())
+                .filter(|(o, _)| *o == omemo_of(v))
                 .map(|(_, d)| d)
                 .unwrap_or_default(),
             Err(e) if e.condition == "item-not-found" => Vec::new(),
             Err(e) => {
                 let mut events = events;
-                events.push(failed("reading our device list", &e));
-                return IqStep::Done(events);
+                events.push(failed(v, "reading our device list", &e));
+                return self.after_publication(v, events, false);
             }
         };
         let own_id = self.omemo_device().expect("loaded");
-        self.note_device_list(self.omemo_account(), &devices);
+        self.note_device_list(v, self.omemo_account(), &devices);
         if devices.iter().any(|d| d.id == own_id) {
-            return self.publish_bundle(events, true);
+            self.omemo.own_listed.insert(v);
+            return self.publish_bundle(v, events, Some(ok));
         }
         devices.push(Device {
             id: own_id,
             label: None,
         });
-        let publication = omemo_pep::device_list_publication(omemo_of(SENT), &devices);
+        let publication = omemo_pep::device_list_publication(omemo_of(v), &devices);
         let then = IqThen::new(move |app, _, r| match r {
-            Ok(_) => app.publish_bundle(events.clone(), true),
+            Ok(_) => {
+                app.omemo.own_listed.insert(v);
+                app.publish_bundle(v, events.clone(), Some(ok))
+            }
             Err(e) => {
                 let mut events = events.clone();
-                events.push(failed("publishing our device list", &e));
-                IqStep::Done(events)
+                events.push(failed(v, "publishing our device list", &e));
+                app.after_publication(v, events, false)
             }
         });
         let (payload, then) = self.pep_publish(publication, then);
@@ -150,26 +166,38 @@ impl App {
         }
     }
 
-    /// The step that publishes our bundle (as it is now); `login`: say
-    /// when the device is ready (contacts can encrypt to it).
-    pub(super) fn publish_bundle(&mut self, events: Vec<Event>, login: bool) -> IqStep {
-        let (Some(own), Some(node)) = (&self.omemo.own, self.omemo.legacy_node) else {
+    /// The step that publishes our bundle of version `v` (as it is now);
+    /// `login`: at login, whether all went well so far (the next version
+    /// follows, and the device is said ready at the end).
+    pub(super) fn publish_bundle(
+        &mut self,
+        v: Version,
+        events: Vec<Event>,
+        login: Option<bool>,
+    ) -> IqStep {
+        let (Some(own), Some(legacy_node)) = (&self.omemo.own, self.omemo.legacy_node) else {
             return IqStep::Done(events);
         };
-        let bundle = bundle_xml(&own.keys(SENT).bundle());
-        let item = xml::bundle_node(omemo_of(SENT), own.device_id).1;
-        let publication = omemo_pep::bundle_publication(omemo_of(SENT), node, item, &bundle);
-        let id = own.device_id;
-        let then = IqThen::new(move |_, _, r| {
+        let node = match v {
+            Version::Legacy => legacy_node,
+            Version::V2 => xml::V2_BUNDLES_NODE,
+        };
+        let bundle = bundle_xml(v, &own.keys(v).bundle());
+        let item = xml::bundle_node(omemo_of(v), own.device_id).1;
+        let publication = omemo_pep::bundle_publication(omemo_of(v), node, item, &bundle);
+        let then = IqThen::new(move |app, _, r| {
             let mut events = events.clone();
-            match r {
-                Err(e) => events.push(failed("publishing our bundle", &e)),
-                Ok(_) if login => events.push(Event::Omemo {
-                    text: format!("OMEMO: device {id} published"),
-                }),
-                Ok(_) => {}
+            let published = match r {
+                Err(e) => {
+                    events.push(failed(v, "publishing our bundle", &e));
+                    false
+                }
+                Ok(_) => true,
+            };
+            match login {
+                Some(ok) => app.after_publication(v, events, ok && published),
+                None => IqStep::Done(events),
             }
-            IqStep::Done(events)
         });
         let (payload, then) = self.pep_publish(publication, then);
         IqStep::Next {
@@ -181,16 +209,38 @@ impl App {
         }
     }
 
-    /// A key exchange used one of our prekeys: a new one made, the
-    /// bundle published again.
-    pub(super) fn replenish_prekeys(&mut self) {
+    /// At login, version `v` published (or not, `ok`): OMEMO 2 next, or
+    /// the device said ready.
+    fn after_publication(&mut self, v: Version, events: Vec<Event>, ok: bool) -> IqStep {
+        if v == Version::Legacy {
+            let next = Version::V2;
+            return IqStep::Next {
+                events: Vec::new(),
+                to: None,
+                payload: own_list_request(next),
+                set: false,
+                then: IqThen::new(move |app, _, r| app.own_list_read(next, r, events.clone(), ok)),
+            };
+        }
+        let mut events = events;
+        if ok && let Some(id) = self.omemo_device() {
+            events.push(Event::Omemo {
+                text: format!("OMEMO: device {id} published"),
+            });
+        }
+        IqStep::Done(events)
+    }
+
+    /// A key exchange used one of our prekeys of version `v`: a new one
+    /// made, the bundle published again.
+    pub(super) fn replenish_prekeys(&mut self, v: Version) {
         let (Some(own), Some(store)) = (self.omemo.own.as_mut(), self.omemo.store.as_mut()) else {
             return;
         };
-        let keys = own.keys_mut(SENT);
+        let keys = own.keys_mut(v);
         keys.replenish(PREKEYS);
         let _ = store.save_own_keys(keys);
-        let step = self.publish_bundle(Vec::new(), false);
+        let step = self.publish_bundle(v, Vec::new(), None);
         if let IqStep::Next { payload, then, .. } = step {
             self.start_iq("", None, payload, true, then);
         }
@@ -205,17 +255,31 @@ impl App {
             .unwrap_or_else(|| self.opts.account.clone())
     }
 
-    /// A device list read: kept for this session, new devices recorded;
-    /// returns the new ones' ids.
-    pub(super) fn note_device_list(&mut self, jid: jid::BareJid, devices: &[Device]) -> Vec<u32> {
+    /// A device list of version `v` read: kept for this session, new
+    /// devices recorded; returns the new ones' ids.
+    pub(super) fn note_device_list(
+        &mut self,
+        v: Version,
+        jid: jid::BareJid,
+        devices: &[Device],
+    ) -> Vec<u32> {
         let ids: Vec<u32> = devices.iter().map(|d| d.id).collect();
         let new = self
             .omemo
             .store
             .as_mut()
-            .and_then(|s| s.set_device_list(SENT, jid.as_str(), &ids, now_ms()).ok())
+            .and_then(|s| s.set_device_list(v, jid.as_str(), &ids, now_ms()).ok())
             .unwrap_or_default();
-        self.omemo.lists.insert(jid, ids);
+        self.omemo.lists.insert((v, jid), ids);
         new
+    }
+
+    /// The device ids of `jid`'s list of version `v` read this session.
+    pub(super) fn device_list(&self, v: Version, jid: &jid::BareJid) -> &[u32] {
+        self.omemo
+            .lists
+            .get(&(v, jid.clone()))
+            .map(|l| &l[..])
+            .unwrap_or(&[])
     }
 }

@@ -1,14 +1,16 @@
-//! Receiving: OMEMO 0.3 messages decrypted before the store sees them —
-//! live, carbon copies, results of our account's archive alike. A key
-//! exchange builds the session (our prekey replaced, the bundle
+//! Receiving: OMEMO messages (0.3 and 2) decrypted before the store sees
+//! them — live, carbon copies, results of our account's archive alike. A
+//! key exchange builds the session (our prekey replaced, the bundle
 //! republished, an empty message back); a replay is dropped silently; what
 //! cannot be decrypted is said, and shown only marked as not decrypted.
+//! OMEMO 2's envelope is opened by `v2.rs`, its affixes checked against
+//! the stanza (a forged `<from/>` or `<to/>` is refused).
 
 use confab_core::omemo_store::{IdentitySeen, Loaded};
 use confab_omemo::session::{KeyExchange, Session};
-use confab_omemo::{Error as OmemoError, payload};
+use confab_omemo::{Error as OmemoError, Version, payload};
 
-use super::{SENT, now_ms, omemo_of};
+use super::{now_ms, version_of};
 use crate::app::App;
 use crate::protocol::carbons::{Carbon, Copied};
 use crate::protocol::omemo::Omemo;
@@ -68,6 +70,10 @@ impl App {
                     Some(SessionEvent::Incoming(Incoming::MamResult(r)))
                 }
             },
+            SessionEvent::Incoming(Incoming::OmemoDevices(push)) => {
+                events.extend(self.omemo_list_pushed(push));
+                None
+            }
             ev => Some(ev),
         };
         (ev, events)
@@ -84,18 +90,14 @@ impl App {
         let sender = m.from.to_bare();
         let (outcome, omemo, sid) = match *enc {
             Err(e) => (Outcome::Failed(e.to_string()), Omemo::Legacy, 0),
-            Ok(e) if e.omemo == Omemo::V2 => (
-                Outcome::Failed("OMEMO 2 messages are not supported yet".into()),
-                Omemo::V2,
-                e.sid,
-            ),
             Ok(e) => (self.decrypt(&m, &e, events), e.omemo, e.sid),
         };
+        let v = version_of(omemo);
         let trusted = self
             .omemo
             .store
             .as_ref()
-            .is_some_and(|s| s.trusted(SENT, sender.as_str(), sid).unwrap_or(false));
+            .is_some_and(|s| s.trusted(v, sender.as_str(), sid).unwrap_or(false));
         match outcome {
             Outcome::Plain(None) | Outcome::Duplicate => None,
             Outcome::Plain(Some(text)) => {
@@ -146,8 +148,9 @@ impl App {
         };
         let sender = m.from.to_bare();
         let sid = e.sid;
+        let v = version_of(e.omemo);
         let store = self.omemo.store.as_mut().expect("checked");
-        let existing = match store.session(SENT, sender.as_str(), sid) {
+        let existing = match store.session(v, sender.as_str(), sid) {
             Ok(Loaded::Found(s)) => Some(*s),
             Ok(Loaded::Corrupt) => {
                 events.push(Event::Omemo {
@@ -159,13 +162,13 @@ impl App {
         };
         let mut answered = false;
         let result = if key.kex {
-            match KeyExchange::parse(SENT, &key.data) {
+            match KeyExchange::parse(v, &key.data) {
                 Err(err) => Err(err),
                 Ok(kex) => match existing {
                     Some(mut s) if s.built_from(&kex) => s.decrypt(&kex.message).map(|k| (s, k)),
                     _ => {
                         let own = self.omemo.own.as_mut().expect("checked");
-                        let r = Session::accept(own.keys_mut(SENT), &kex);
+                        let r = Session::accept(own.keys_mut(v), &kex);
                         if r.is_ok() {
                             answered = true;
                         }
@@ -190,13 +193,9 @@ impl App {
         };
         let store = self.omemo.store.as_mut().expect("checked");
         let _ = store.save_session(sender.as_str(), sid, &session, now_ms());
-        if let Ok(IdentitySeen::Changed) = store.identity_seen(
-            SENT,
-            sender.as_str(),
-            sid,
-            &session.their_identity(),
-            now_ms(),
-        ) {
+        if let Ok(IdentitySeen::Changed) =
+            store.identity_seen(v, sender.as_str(), sid, &session.their_identity(), now_ms())
+        {
             events.push(Event::Omemo {
                 text: format!(
                     "OMEMO: device {sid} of {sender} shows a NEW key: trust reset to undecided"
@@ -206,11 +205,22 @@ impl App {
         let heartbeat = answered || session.needs_heartbeat();
         if answered {
             // The prekey it used is gone: a new one, the bundle again.
-            self.replenish_prekeys();
+            self.replenish_prekeys(v);
         }
         let plain = match &e.payload {
             None => Outcome::Plain(None),
-            Some(p) => match payload::decrypt(SENT, &material, &e.iv, p) {
+            Some(p) => match payload::decrypt(v, &material, &e.iv, p) {
+                Ok(bytes) if v == Version::V2 => {
+                    // Sent to us, or a copy of what our account sent.
+                    let addressee = match &m.to {
+                        Some(to) if sender == account => to.to_bare(),
+                        _ => account.clone(),
+                    };
+                    match super::v2::open(&bytes, &sender, &addressee) {
+                        Ok(text) => Outcome::Plain(text),
+                        Err(why) => Outcome::Failed(why),
+                    }
+                }
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => Outcome::Plain(Some(text)),
                     Err(_) => Outcome::Failed("the decrypted text is not UTF-8".into()),
@@ -225,9 +235,8 @@ impl App {
             } else {
                 sender.clone().into()
             };
-            self.send_heartbeat(&to, &sender, sid);
+            self.send_heartbeat(v, &to, &sender, sid);
         }
-        let _ = omemo_of(SENT);
         plain
     }
 }

@@ -736,6 +736,8 @@ impl Store {
             Incoming::Subscription(s) => out.push(self.contacts.subscription(s)),
             // Unwrapped by the app: only answers to its own queries count.
             Incoming::MamResult(_) => {}
+            // Taken by the app's OMEMO (`app/omemo/notify.rs`).
+            Incoming::OmemoDevices(_) => {}
             Incoming::Ignored(_) => {}
         }
     }

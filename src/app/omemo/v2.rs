@@ -1,0 +1,55 @@
+//! OMEMO 2's plaintext: an XEP-0420 envelope (`proto::sce`) with the
+//! message's `<body/>` in `<content/>`, random `<rpad/>`, `<time/>`,
+//! `<to/>` and `<from/>` (XEP-0384 §6.1). A received envelope's affixes
+//! are checked against the stanza it came in: a `<from/>` that is not the
+//! sender or a `<to/>` that is not the addressee is refused, whatever the
+//! content says.
+
+use chrono::Utc;
+use jid::BareJid;
+
+use crate::protocol::sce::Envelope;
+
+/// The bytes OMEMO 2 encrypts for a one-to-one message.
+pub(super) fn envelope(body: &str, from: &BareJid, to: &BareJid) -> Vec<u8> {
+    Envelope::body(body, from.clone().into(), to.clone().into(), Utc::now()).to_bytes()
+}
+
+/// What a decrypted envelope holds for the conversation: the body text,
+/// or `None` (an envelope without a body: nothing to show). `sender`: the
+/// stanza's sender; `addressee`: the stanza's recipient.
+pub(super) fn open(
+    bytes: &[u8],
+    sender: &BareJid,
+    addressee: &BareJid,
+) -> Result<Option<String>, String> {
+    let text = |e: crate::protocol::ErrorInfo| e.text.unwrap_or(e.condition);
+    let env = Envelope::parse(bytes).map_err(text)?;
+    env.check(sender, addressee, false)
+        .map_err(|e| format!("refused: {}", text(e)))?;
+    Ok(env.body_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jid(s: &str) -> BareJid {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_forged_affixes() {
+        let (alice, bob, eve) = (jid("alice@x.lit"), jid("bob@x.lit"), jid("eve@x.lit"));
+        let bytes = envelope("hi <b>", &alice, &bob);
+        assert_eq!(
+            open(&bytes, &alice, &bob).unwrap().as_deref(),
+            Some("hi <b>")
+        );
+        let e = open(&bytes, &eve, &bob).unwrap_err();
+        assert!(e.contains("<from/> is not the sender"), "{e}");
+        let e = open(&bytes, &alice, &eve).unwrap_err();
+        assert!(e.contains("<to/>"), "{e}");
+        assert!(open(b"<x/>", &alice, &bob).is_err());
+    }
+}
