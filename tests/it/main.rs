@@ -31,6 +31,7 @@ mod moderation;
 mod muc_basics;
 mod notify;
 mod omemo;
+mod omemo_rooms;
 mod omemo_slixmpp;
 mod prosody_smoke;
 mod raw_peer;

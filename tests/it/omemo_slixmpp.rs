@@ -30,15 +30,15 @@ fn python() -> PathBuf {
     python
 }
 
-struct SlixPeer {
+pub(crate) struct SlixPeer {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<Value>,
-    seen: Vec<Value>,
+    pub(crate) seen: Vec<Value>,
 }
 
 impl SlixPeer {
-    fn start(server: &dyn TestServer, user: &str) -> SlixPeer {
+    pub(crate) fn start(server: &dyn TestServer, user: &str) -> SlixPeer {
         let mut child = Command::new(python())
             .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/omemo_xmpp_peer.py"))
             .arg(server.jid(user))
@@ -71,7 +71,7 @@ impl SlixPeer {
         }
     }
 
-    fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn event(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         self.event_after(0, what, pred)
     }
 
@@ -100,7 +100,7 @@ impl SlixPeer {
     }
 
     /// A command; returns once the peer says it is sent.
-    fn command(&mut self, cmd: Value) {
+    pub(crate) fn command(&mut self, cmd: Value) {
         let from = self.seen.len();
         writeln!(self.stdin, "{cmd}").unwrap();
         self.stdin.flush().unwrap();

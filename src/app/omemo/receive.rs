@@ -18,7 +18,7 @@ use crate::session::SessionEvent;
 use crate::store::Event;
 
 /// What decrypting one message gave.
-enum Outcome {
+pub(super) enum Outcome {
     /// The plaintext (or `None`: an empty message, nothing to show).
     Plain(Option<String>),
     /// Already decrypted once: dropped without a word.
@@ -51,6 +51,9 @@ impl App {
                     message: Copied::Chat(m),
                 }))
             }),
+            SessionEvent::Incoming(Incoming::RoomMessage(m)) => self
+                .omemo_room_message(m, &mut events)
+                .map(|m| SessionEvent::Incoming(Incoming::RoomMessage(m))),
             SessionEvent::Incoming(Incoming::MamResult(mut r)) => match *r.message {
                 Incoming::Chat(m) => match self.omemo_message(m, &mut events) {
                     Some(m) => {
@@ -63,6 +66,13 @@ impl App {
                         Some(SessionEvent::Incoming(Incoming::MamResult(r)))
                     }
                 },
+                Incoming::RoomMessage(m) => {
+                    r.message = Box::new(match self.omemo_room_message(m, &mut events) {
+                        Some(m) => Incoming::RoomMessage(m),
+                        None => Incoming::Ignored("empty OMEMO message"),
+                    });
+                    Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                }
                 other => {
                     r.message = Box::new(other);
                     Some(SessionEvent::Incoming(Incoming::MamResult(r)))
@@ -131,7 +141,7 @@ impl App {
         }
     }
 
-    fn decrypt(
+    pub(super) fn decrypt(
         &mut self,
         m: &ChatMessage,
         e: &crate::protocol::omemo::Encrypted,

@@ -1,0 +1,536 @@
+//! OMEMO in rooms, as Conversations and Profanity do it (XEP-0384
+//! "Group chats"): only in a members-only, non-anonymous room, where the
+//! room tells every member's real JID.
+//!
+//! `/omemo on ROOM` asks the room's disco#info and refuses anything but
+//! `muc_membersonly` + `muc_nonanonymous`. A message then goes to the
+//! room's members by real JID — the owner, admin and member lists (when
+//! the room lets us read them) and the real JIDs of the occupants present
+//! — each member's device list read, bundles fetched where no session
+//! exists, and the body encrypted to every trusted device of every member
+//! and to our own other devices. As Conversations does, a member without
+//! a usable device does not stop the message: it is encrypted to the
+//! others and the member is named in an `omemo` event (they cannot read
+//! it). Never plaintext instead: with no member to encrypt to, nothing is
+//! sent.
+//!
+//! Incoming: the sender's device is looked up under the occupant's real
+//! JID as the room's presence gave it (never anything in the message);
+//! an occupant without a known real JID, or a device id not in that
+//! JID's device list, is not decrypted (shown marked, with the reason).
+//! Our own echo cannot be decrypted by this device: it shows the
+//! plaintext we sent, matched by its origin-id.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+
+use super::receive::Outcome;
+use super::{SENT, now_ms, omemo_of};
+use crate::app::{App, Exec, IqStep, IqThen, Waiting, refuse};
+use crate::protocol::muc::Affiliation;
+use crate::protocol::omemo::{self as xml, Key, Omemo};
+use crate::protocol::omemo_pep::{self, E2e, version_name};
+use crate::protocol::{ChatMessage, ErrorInfo, admin, chatting, omemo_muc};
+use crate::session::{SessionCmd, Tag};
+use crate::store::Event;
+use confab_core::omemo_store::Loaded;
+use confab_omemo::payload;
+
+/// How many of our sent room messages keep their plaintext for the
+/// room's echo (the oldest forgotten first).
+const SENT_KEPT: usize = 256;
+
+/// Rooms' state of OMEMO this session.
+#[derive(Default)]
+pub(super) struct RoomState {
+    /// `(room, origin-id)` of our encrypted room messages and their
+    /// plaintext, for the echo.
+    sent: VecDeque<(BareJid, String, String)>,
+    /// Rooms whose affiliation lists we were refused (said once).
+    lists_refused: BTreeSet<BareJid>,
+}
+
+/// One room message being sent.
+#[derive(Clone)]
+struct Plan {
+    room: BareJid,
+    body: String,
+    /// Affiliation lists still to read.
+    lists: Vec<Affiliation>,
+    /// Members' real JIDs (ourselves left out).
+    members: BTreeSet<BareJid>,
+    /// The lists are read and the occupants added.
+    members_done: bool,
+    /// Members whose device list is still to read.
+    to_read: Vec<BareJid>,
+    /// Devices whose bundles are still to fetch.
+    queue: Vec<(BareJid, u32)>,
+    events: Vec<Event>,
+}
+
+fn omemo_event(text: String) -> Event {
+    Event::Omemo { text }
+}
+
+impl App {
+    /// `/omemo on ROOM`: only where the room's features allow it.
+    pub(super) fn start_omemo_room_on(
+        &mut self,
+        text: &str,
+        room: BareJid,
+    ) -> Result<Exec, Box<Event>> {
+        self.in_room(&room, text)?;
+        let r = room.clone();
+        let then = IqThen::new(move |app, command, res| {
+            let refusal = match &res {
+                Ok(info) => omemo_muc::room_refusal(info.as_ref()),
+                Err(e) => Err(format!(
+                    "its features could not be read ({})",
+                    e.text.as_deref().unwrap_or(&e.condition)
+                )),
+            };
+            if let Err(why) = refusal {
+                return IqStep::Done(vec![App::result(
+                    command,
+                    Err(ErrorInfo::new(
+                        "not-acceptable",
+                        Some(format!(
+                            "{r} is {why}: OMEMO needs a members-only, non-anonymous room (every member's real JID); OMEMO stays off"
+                        )),
+                    )),
+                )]);
+            }
+            let store = app.omemo.store.as_mut().expect("checked");
+            if let Err(e) = store.set_encryption(r.as_str(), true) {
+                return IqStep::Done(vec![App::result(
+                    command,
+                    Err(ErrorInfo::new("internal-server-error", Some(e.to_string()))),
+                )]);
+            }
+            IqStep::Done(vec![
+                Event::Info {
+                    text: format!(
+                        "OMEMO on for {r}: messages are encrypted to every member's devices"
+                    ),
+                },
+                App::result(command, Ok(())),
+            ])
+        });
+        Ok(self.start_iq(text, Some(room.into()), chatting::disco_info(), false, then))
+    }
+
+    /// `/say` in a room with OMEMO on: the members, their devices, the
+    /// message (see the module docs).
+    pub(in crate::app) fn start_omemo_room_say(
+        &mut self,
+        text: &str,
+        room: BareJid,
+        body: String,
+    ) -> Result<Exec, Box<Event>> {
+        if self.omemo.store.is_none() || self.omemo.own.is_none() {
+            return Err(refuse(
+                text,
+                "service-unavailable",
+                format!("{}: not sent", self.omemo_unavailable()),
+            ));
+        }
+        let plan = Plan {
+            room: room.clone(),
+            body,
+            lists: vec![Affiliation::Admin, Affiliation::Member],
+            members: BTreeSet::new(),
+            members_done: false,
+            to_read: Vec::new(),
+            queue: Vec::new(),
+            events: Vec::new(),
+        };
+        let then = IqThen::new(move |app, _, r| {
+            let mut plan = plan.clone();
+            app.affiliations_read(r, &mut plan);
+            app.next_room_step(plan)
+        });
+        Ok(self.start_iq(
+            text,
+            Some(room.into()),
+            admin::affiliation_list(Affiliation::Owner),
+            false,
+            then,
+        ))
+    }
+
+    fn affiliations_read(&mut self, r: Result<Option<Element>, ErrorInfo>, plan: &mut Plan) {
+        match r.and_then(|q| admin::parse_items(q.as_ref())) {
+            Ok(items) => {
+                for jid in items.iter().filter_map(|i| i.jid.as_deref()) {
+                    if let Ok(j) = jid.parse::<Jid>() {
+                        plan.members.insert(j.to_bare());
+                    }
+                }
+            }
+            Err(e) => {
+                // Plain members may not read the lists: the occupants
+                // present are still known. Said once per room.
+                if self.omemo.rooms.lists_refused.insert(plan.room.clone()) {
+                    plan.events.push(omemo_event(format!(
+                        "OMEMO: {} does not let us read its member lists ({}): messages are encrypted to the occupants present only",
+                        plan.room,
+                        e.text.as_deref().unwrap_or(&e.condition)
+                    )));
+                }
+                plan.lists.clear();
+            }
+        }
+    }
+
+    /// The next request of a room send: an affiliation list, a device
+    /// list, a bundle; or the message itself.
+    fn next_room_step(&mut self, mut plan: Plan) -> IqStep {
+        let room: Jid = plan.room.clone().into();
+        if let Some(aff) = plan.lists.pop() {
+            let then = IqThen::new(move |app, _, r| {
+                let mut plan = plan.clone();
+                app.affiliations_read(r, &mut plan);
+                app.next_room_step(plan)
+            });
+            return IqStep::Next {
+                events: Vec::new(),
+                to: Some(room),
+                payload: admin::affiliation_list(aff),
+                set: false,
+                then,
+            };
+        }
+        if !plan.members_done {
+            // The lists are read: the occupants present join them.
+            self.add_occupants(&mut plan);
+            plan.to_read = plan.members.iter().cloned().collect();
+            plan.members_done = true;
+        }
+        if let Some(member) = plan.to_read.pop() {
+            let node = omemo_pep::device_list_node(omemo_of(SENT));
+            let who = member.clone();
+            let then = IqThen::new(move |app, _, r| {
+                let mut plan = plan.clone();
+                app.member_list_read(&who, r, &mut plan);
+                app.next_room_step(plan)
+            });
+            return IqStep::Next {
+                events: Vec::new(),
+                to: Some(member.into()),
+                payload: omemo_pep::fetch(node, None),
+                set: false,
+                then,
+            };
+        }
+        if let Some((jid, device)) = plan.queue.pop() {
+            let own = self.omemo_account();
+            let (node, item) = xml::bundle_node(omemo_of(SENT), device);
+            let to = (jid != own).then(|| Jid::from(jid.clone()));
+            let then = IqThen::new(move |app, _, r| {
+                let mut plan = plan.clone();
+                app.bundle_read(&jid, device, r, &mut plan.events);
+                app.next_room_step(plan)
+            });
+            return IqStep::Next {
+                events: Vec::new(),
+                to,
+                payload: omemo_pep::fetch(&node, Some(&item)),
+                set: false,
+                then,
+            };
+        }
+        let events = std::mem::take(&mut plan.events);
+        IqStep::WithTag(Box::new(move |app, tag, command| {
+            let mut events = events;
+            events.extend(app.encrypt_to_room(tag, &command, plan));
+            events
+        }))
+    }
+
+    /// The real JIDs of the occupants present (ourselves left out).
+    fn add_occupants(&self, plan: &mut Plan) {
+        let own = self.omemo_account();
+        if let Some(r) = self.store.room(&plan.room) {
+            for o in r.occupants.iter_sorted() {
+                if let Some(j) = &o.info.jid {
+                    plan.members.insert(j.to_bare());
+                }
+            }
+        }
+        plan.members.remove(&own);
+    }
+
+    fn member_list_read(
+        &mut self,
+        member: &BareJid,
+        r: Result<Option<Element>, ErrorInfo>,
+        plan: &mut Plan,
+    ) {
+        let devices = match r {
+            Ok(result) => omemo_pep::first_item(result.as_ref())
+                .and_then(|l| xml::parse_device_list(l).ok())
+                .map(|(_, d)| d)
+                .unwrap_or_default(),
+            Err(e) if e.condition == "item-not-found" => Vec::new(),
+            Err(e) => {
+                plan.events.push(omemo_event(format!(
+                    "OMEMO: the device list of {member} could not be read ({})",
+                    e.text.as_deref().unwrap_or(&e.condition)
+                )));
+                Vec::new()
+            }
+        };
+        for id in self.note_device_list(member.clone(), &devices) {
+            plan.events.push(omemo_event(format!(
+                "OMEMO: {member} has a new device {id}"
+            )));
+        }
+        let store = self.omemo.store.as_mut().expect("checked");
+        for d in devices {
+            if matches!(
+                store.session(SENT, member.as_str(), d.id),
+                Ok(Loaded::Missing | Loaded::Corrupt)
+            ) {
+                plan.queue.push((member.clone(), d.id));
+            }
+        }
+    }
+
+    fn encrypt_to_room(&mut self, tag: Tag, command: &str, plan: Plan) -> Vec<Event> {
+        let own = self.omemo_account();
+        let own_id = self.omemo_device().expect("checked");
+        let mut events = Vec::new();
+        let enc = payload::encrypt(SENT, plan.body.as_bytes());
+        let mut keys = Vec::new();
+        let mut readers = 0;
+        let own_devices: Vec<u32> = self
+            .omemo
+            .lists
+            .get(&own)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|id| *id != own_id)
+            .collect();
+        let mut targets: Vec<(BareJid, Vec<u32>)> = plan
+            .members
+            .iter()
+            .map(|m| {
+                let devices = self.omemo.lists.get(m).cloned().unwrap_or_default();
+                (m.clone(), devices)
+            })
+            .collect();
+        targets.push((own.clone(), own_devices));
+        let store = self.omemo.store.as_mut().expect("checked");
+        let mut unreadable = Vec::new();
+        for (jid, devices) in targets {
+            let mut n = 0;
+            for id in devices {
+                if !store.trusted(SENT, jid.as_str(), id).unwrap_or(false) {
+                    continue;
+                }
+                let Ok(Loaded::Found(mut s)) = store.session(SENT, jid.as_str(), id) else {
+                    continue;
+                };
+                let Ok(k) = s.encrypt(&enc.key_material) else {
+                    continue;
+                };
+                let _ = store.save_session(jid.as_str(), id, &s, now_ms());
+                n += 1;
+                keys.push(Key {
+                    jid: None,
+                    rid: id,
+                    kex: k.key_exchange,
+                    data: k.data,
+                });
+            }
+            if jid == own {
+                continue;
+            }
+            if n == 0 {
+                unreadable.push(jid.to_string());
+            } else {
+                readers += 1;
+            }
+        }
+        if readers == 0 {
+            let who = if unreadable.is_empty() {
+                "no other member is known".to_string()
+            } else {
+                format!(
+                    "no trusted device with a usable bundle for {}",
+                    unreadable.join(", ")
+                )
+            };
+            return vec![App::result(
+                command,
+                Err(ErrorInfo::new(
+                    "item-not-found",
+                    Some(format!(
+                        "OMEMO: nobody in {} can read it ({who}): not sent (or /omemo off {})",
+                        plan.room, plan.room
+                    )),
+                )),
+            )];
+        }
+        if !unreadable.is_empty() {
+            events.push(omemo_event(format!(
+                "OMEMO: {} cannot read this message in {}: no trusted device with a usable bundle",
+                unreadable.join(", "),
+                plan.room
+            )));
+        }
+        let encrypted = xml::Encrypted {
+            omemo: omemo_of(SENT),
+            sid: own_id,
+            keys,
+            iv: enc.iv,
+            payload: Some(enc.ciphertext),
+        };
+        let id = self.message_id();
+        let message = omemo_muc::groupchat_message(&plan.room, &id, &encrypted);
+        let rooms = &mut self.omemo.rooms;
+        if rooms.sent.len() >= SENT_KEPT {
+            rooms.sent.pop_front();
+        }
+        rooms
+            .sent
+            .push_back((plan.room.clone(), id.clone(), plan.body.clone()));
+        self.wait_as(
+            tag,
+            command,
+            Waiting::Echo {
+                room: plan.room.clone(),
+                id,
+                body: plan.body,
+            },
+            false,
+        );
+        self.session.send(SessionCmd::Message {
+            message: Box::new(message),
+            room: Some(plan.room),
+            tag,
+        });
+        events
+    }
+
+    /// An encrypted room message decrypted, or marked (see the module
+    /// docs). `None`: nothing to show.
+    pub(super) fn omemo_room_message(
+        &mut self,
+        mut m: crate::protocol::RoomMessage,
+        events: &mut Vec<Event>,
+    ) -> Option<crate::protocol::RoomMessage> {
+        let Some(enc) = m.encrypted.take() else {
+            return Some(m);
+        };
+        let nick = m.nick.clone().unwrap_or_default();
+        let account = self.omemo_account();
+        let own_nick = self
+            .store
+            .room(&m.room)
+            .is_some_and(|r| m.nick.as_deref() == Some(r.own_nick.as_str()));
+        let own_id = self.omemo_device();
+        let (omemo, sid) = match &*enc {
+            Ok(e) => (e.omemo, e.sid),
+            Err(_) => (Omemo::Legacy, 0),
+        };
+        // Our own message, echoed: the plaintext we sent.
+        if own_nick && Some(sid) == own_id {
+            let sent = m.id.as_ref().and_then(|id| {
+                self.omemo
+                    .rooms
+                    .sent
+                    .iter()
+                    .find(|(r, i, _)| r == &m.room && i == id)
+                    .map(|(_, _, body)| body.clone())
+            });
+            // Else an old one (the room's history): it is in ours already.
+            let body = sent?;
+            m.body = body;
+            m.e2e = Some(E2e {
+                version: version_name(omemo),
+                device: sid,
+                trusted: true,
+                decrypted: true,
+            });
+            return Some(m);
+        }
+        // Whose device: the occupant's real JID from the room's presence.
+        let real = if own_nick {
+            Some(account)
+        } else {
+            self.store
+                .room(&m.room)
+                .and_then(|r| r.occupants.get(&nick))
+                .and_then(|o| o.info.jid.as_ref())
+                .map(|j| j.to_bare())
+        };
+        let outcome = match (&*enc, &real) {
+            (Err(e), _) => Outcome::Failed(e.to_string()),
+            _ if m.nick.is_none() => Outcome::Failed("the room itself has no OMEMO device".into()),
+            (_, None) => Outcome::Failed(format!(
+                "the room did not tell {nick}'s real JID, so whose device sent it is unknown"
+            )),
+            (Ok(e), _) if e.omemo == Omemo::V2 => {
+                Outcome::Failed("OMEMO 2 messages are not supported yet".into())
+            }
+            (Ok(e), Some(real)) => match self.omemo.lists.get(real) {
+                Some(l) if !l.contains(&e.sid) => Outcome::Failed(format!(
+                    "device {} is not in the device list of {real}",
+                    e.sid
+                )),
+                // History: the nick may have been someone else's then.
+                None if m.delayed => Outcome::Failed(format!(
+                    "an earlier message: that {nick} then was {real} cannot be checked (their device list is not read yet)"
+                )),
+                _ => {
+                    // Sessions are per real JID: the one-to-one decryption.
+                    let as_chat = ChatMessage::new(Jid::from(real.clone()), "");
+                    self.decrypt(&as_chat, e, events)
+                }
+            },
+        };
+        let trusted = real.as_ref().is_some_and(|real| {
+            self.omemo
+                .store
+                .as_ref()
+                .is_some_and(|s| s.trusted(SENT, real.as_str(), sid).unwrap_or(false))
+        });
+        match outcome {
+            Outcome::Plain(None) | Outcome::Duplicate => None,
+            Outcome::Plain(Some(text)) => {
+                m.body = text;
+                m.e2e = Some(E2e {
+                    version: version_name(omemo),
+                    device: sid,
+                    trusted,
+                    decrypted: true,
+                });
+                Some(m)
+            }
+            Outcome::Failed(why) => {
+                events.push(Event::error(
+                    "not-acceptable",
+                    Some(format!(
+                        "OMEMO: a message from {nick} in {} (device {sid}) could not be decrypted: {why}",
+                        m.room
+                    )),
+                ));
+                if m.body.is_empty() {
+                    return None;
+                }
+                m.body = format!("[not decrypted: {why}] {}", m.body);
+                m.e2e = Some(E2e {
+                    version: version_name(omemo),
+                    device: sid,
+                    trusted,
+                    decrypted: false,
+                });
+                Some(m)
+            }
+        }
+    }
+}
