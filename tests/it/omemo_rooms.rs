@@ -197,7 +197,7 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
         clients[0].saw(|v| is(v, "omemo")
             && v["text"]
                 .as_str()
-                .is_some_and(|t| t.contains("dave@localhost cannot read this message"))),
+                .is_some_and(|t| t.contains("members of club@conference.localhost who cannot read this message: dave@localhost (no OMEMO device)"))),
         "{:#?}",
         clients[0].events
     );
@@ -226,12 +226,13 @@ fn no_errors_but(c: &Client, command: &str) {
     );
 }
 
-crate::on_both!(omemo_refused_in_an_open_room);
+crate::on_both!(omemo_refused_where_it_cannot_work);
 
 /// An open, semi-anonymous room: `/omemo on` says why not and stays off
-/// (the next message goes as before, in the clear and said so).
-fn omemo_refused_in_an_open_room(kind: ServerKind) {
-    let server = server_with(kind, &["alice"]);
+/// (the next message goes as before, in the clear and said so). In a
+/// private room where no other member has a device, nothing is sent.
+fn omemo_refused_where_it_cannot_work(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "dave"]);
     let home = tempfile::tempdir().unwrap();
     let (mut alice, _) = ready(&*server, "alice", home.path());
     let open = "lounge@conference.localhost";
@@ -258,6 +259,19 @@ fn omemo_refused_in_an_open_room(kind: ServerKind) {
     alice.ok(&format!("/say {open} plain words"));
     let m = room_message_in(&mut alice, open, "plain words");
     assert!(m["encrypted"].is_null(), "{m}");
+
+    private_room(&mut alice, &["dave"]);
+    alice.ok(&format!("/omemo on {ROOM}"));
+    let e = alice.run(&format!("/say {ROOM} for nobody"));
+    assert_eq!(e["event"], "error", "{e}");
+    assert!(
+        e["text"]
+            .as_str()
+            .unwrap()
+            .contains("nobody in club@conference.localhost can read it: dave@localhost (no OMEMO device); not sent"),
+        "{e}"
+    );
+    assert!(!alice.saw(|v| is(v, "message") && v["body"] == "for nobody"));
 }
 
 fn room_message_in(c: &mut Client, room: &str, body: &str) -> Value {

@@ -324,8 +324,12 @@ impl App {
             .collect();
         targets.push((own.clone(), own_devices));
         let store = self.omemo.store.as_mut().expect("checked");
-        let mut unreadable = Vec::new();
+        // Members who cannot read it: no device at all, or none trusted
+        // with a usable bundle.
+        let mut without = Vec::new();
+        let mut unusable = Vec::new();
         for (jid, devices) in targets {
+            let had_devices = !devices.is_empty();
             let mut n = 0;
             for id in devices {
                 if !store.trusted(SENT, jid.as_str(), id).unwrap_or(false) {
@@ -349,37 +353,44 @@ impl App {
             if jid == own {
                 continue;
             }
-            if n == 0 {
-                unreadable.push(jid.to_string());
-            } else {
-                readers += 1;
+            match (n, had_devices) {
+                (0, false) => without.push(jid.to_string()),
+                (0, true) => unusable.push(jid.to_string()),
+                _ => readers += 1,
             }
         }
+        let mut why = Vec::new();
+        if !without.is_empty() {
+            why.push(format!("{} (no OMEMO device)", without.join(", ")));
+        }
+        if !unusable.is_empty() {
+            why.push(format!(
+                "{} (no trusted device with a usable bundle)",
+                unusable.join(", ")
+            ));
+        }
         if readers == 0 {
-            let who = if unreadable.is_empty() {
+            let who = if why.is_empty() {
                 "no other member is known".to_string()
             } else {
-                format!(
-                    "no trusted device with a usable bundle for {}",
-                    unreadable.join(", ")
-                )
+                why.join("; ")
             };
             return vec![App::result(
                 command,
                 Err(ErrorInfo::new(
                     "item-not-found",
                     Some(format!(
-                        "OMEMO: nobody in {} can read it ({who}): not sent (or /omemo off {})",
+                        "OMEMO: nobody in {} can read it: {who}; not sent (or /omemo off {})",
                         plan.room, plan.room
                     )),
                 )),
             )];
         }
-        if !unreadable.is_empty() {
+        if !why.is_empty() {
             events.push(omemo_event(format!(
-                "OMEMO: {} cannot read this message in {}: no trusted device with a usable bundle",
-                unreadable.join(", "),
-                plan.room
+                "OMEMO: members of {} who cannot read this message: {}",
+                plan.room,
+                why.join("; ")
             )));
         }
         let encrypted = xml::Encrypted {
