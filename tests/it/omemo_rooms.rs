@@ -260,6 +260,18 @@ fn omemo_refused_where_it_cannot_work(kind: ServerKind) {
     let m = room_message_in(&mut alice, open, "plain words");
     assert!(m["encrypted"].is_null(), "{m}");
 
+    // Turned on before joining (taken as a contact then): the room is
+    // checked before the first message, which is not sent.
+    let early = "early@conference.localhost";
+    alice.ok(&format!("/omemo on {early}"));
+    alice.ok(&format!("/create {early}"));
+    let e = alice.run(&format!("/say {early} too early"));
+    assert_eq!(e["event"], "error", "{e}");
+    let text = e["text"].as_str().unwrap();
+    assert!(text.contains("is not members-only"), "{e}");
+    assert!(text.contains("not sent (/omemo off"), "{e}");
+    assert!(!alice.saw(|v| is(v, "message") && v["body"] == "too early"));
+
     private_room(&mut alice, &["dave"]);
     alice.ok(&format!("/omemo on {ROOM}"));
     let e = alice.run(&format!("/say {ROOM} for nobody"));

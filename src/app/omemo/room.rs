@@ -50,6 +50,8 @@ pub(super) struct RoomState {
     sent: VecDeque<(BareJid, String, String)>,
     /// Rooms whose affiliation lists we were refused (said once).
     lists_refused: BTreeSet<BareJid>,
+    /// Rooms found members-only and non-anonymous this session.
+    checked: BTreeSet<BareJid>,
 }
 
 /// One room message being sent.
@@ -57,6 +59,8 @@ pub(super) struct RoomState {
 struct Plan {
     room: BareJid,
     body: String,
+    /// The room's features were checked this session.
+    checked: bool,
     /// Affiliation lists still to read.
     lists: Vec<Affiliation>,
     /// Members' real JIDs (ourselves left out).
@@ -74,6 +78,19 @@ fn omemo_event(text: String) -> Event {
     Event::Omemo { text }
 }
 
+/// Why OMEMO cannot work in `room`, from the answer to its disco#info.
+fn features_refusal(room: &BareJid, r: Result<Option<Element>, ErrorInfo>) -> Result<(), String> {
+    const NEEDS: &str = "OMEMO needs a members-only, non-anonymous room (every member's real JID)";
+    match r {
+        Ok(info) => omemo_muc::room_refusal(info.as_ref())
+            .map_err(|why| format!("{room} is {why}: {NEEDS}")),
+        Err(e) => Err(format!(
+            "the features of {room} could not be read ({}): {NEEDS}",
+            e.text.as_deref().unwrap_or(&e.condition)
+        )),
+    }
+}
+
 impl App {
     /// `/omemo on ROOM`: only where the room's features allow it.
     pub(super) fn start_omemo_room_on(
@@ -84,24 +101,16 @@ impl App {
         self.in_room(&room, text)?;
         let r = room.clone();
         let then = IqThen::new(move |app, command, res| {
-            let refusal = match &res {
-                Ok(info) => omemo_muc::room_refusal(info.as_ref()),
-                Err(e) => Err(format!(
-                    "its features could not be read ({})",
-                    e.text.as_deref().unwrap_or(&e.condition)
-                )),
-            };
-            if let Err(why) = refusal {
+            if let Err(why) = features_refusal(&r, res) {
                 return IqStep::Done(vec![App::result(
                     command,
                     Err(ErrorInfo::new(
                         "not-acceptable",
-                        Some(format!(
-                            "{r} is {why}: OMEMO needs a members-only, non-anonymous room (every member's real JID); OMEMO stays off"
-                        )),
+                        Some(format!("{why}; OMEMO stays off")),
                     )),
                 )]);
             }
+            app.omemo.rooms.checked.insert(r.clone());
             let store = app.omemo.store.as_mut().expect("checked");
             if let Err(e) = store.set_encryption(r.as_str(), true) {
                 return IqStep::Done(vec![App::result(
@@ -139,25 +148,22 @@ impl App {
         let plan = Plan {
             room: room.clone(),
             body,
-            lists: vec![Affiliation::Admin, Affiliation::Member],
+            checked: self.omemo.rooms.checked.contains(&room),
+            lists: vec![Affiliation::Admin, Affiliation::Member, Affiliation::Owner],
             members: BTreeSet::new(),
             members_done: false,
             to_read: Vec::new(),
             queue: Vec::new(),
             events: Vec::new(),
         };
-        let then = IqThen::new(move |app, _, r| {
-            let mut plan = plan.clone();
-            app.affiliations_read(r, &mut plan);
-            app.next_room_step(plan)
-        });
-        Ok(self.start_iq(
-            text,
-            Some(room.into()),
-            admin::affiliation_list(Affiliation::Owner),
-            false,
-            then,
-        ))
+        // The first step is a request to the room (its features or a list).
+        let IqStep::Next {
+            to, payload, then, ..
+        } = self.next_room_step(plan)
+        else {
+            unreachable!("a room send starts with a request to the room");
+        };
+        Ok(self.start_iq(text, to, payload, false, then))
     }
 
     fn affiliations_read(&mut self, r: Result<Option<Element>, ErrorInfo>, plan: &mut Plan) {
@@ -188,6 +194,35 @@ impl App {
     /// list, a bundle; or the message itself.
     fn next_room_step(&mut self, mut plan: Plan) -> IqStep {
         let room: Jid = plan.room.clone().into();
+        if !plan.checked {
+            // Not checked this session (OMEMO turned on in an earlier
+            // one, or before joining): the room's features first.
+            let then = IqThen::new(move |app, command, r| {
+                if let Err(why) = features_refusal(&plan.room, r) {
+                    return IqStep::Done(vec![App::result(
+                        command,
+                        Err(ErrorInfo::new(
+                            "not-acceptable",
+                            Some(format!(
+                                "{why}: not sent (/omemo off {} to send in the clear)",
+                                plan.room
+                            )),
+                        )),
+                    )]);
+                }
+                app.omemo.rooms.checked.insert(plan.room.clone());
+                let mut plan = plan.clone();
+                plan.checked = true;
+                app.next_room_step(plan)
+            });
+            return IqStep::Next {
+                events: Vec::new(),
+                to: Some(room),
+                payload: chatting::disco_info(),
+                set: false,
+                then,
+            };
+        }
         if let Some(aff) = plan.lists.pop() {
             let then = IqThen::new(move |app, _, r| {
                 let mut plan = plan.clone();
