@@ -52,7 +52,14 @@ pub(super) struct RoomState {
     lists_refused: BTreeSet<BareJid>,
     /// Rooms found members-only and non-anonymous this session.
     checked: BTreeSet<BareJid>,
+    /// Device lists read because of an incoming message, with the device
+    /// it claimed (each once; forgotten past [`ASKED_KEPT`]).
+    asked: BTreeSet<(BareJid, u32)>,
 }
+
+/// The most device-list reads remembered (a room full of senders
+/// claiming devices is hostile input too).
+const ASKED_KEPT: usize = 1024;
 
 /// One room message being sent.
 #[derive(Clone)]
@@ -297,6 +304,43 @@ impl App {
         plan.members.remove(&own);
     }
 
+    /// A member's device list read in the background (see
+    /// [`App::omemo_room_message`]); new devices said.
+    fn read_member_list(&mut self, jid: BareJid, device: u32) {
+        let asked = &mut self.omemo.rooms.asked;
+        if asked.len() >= ASKED_KEPT {
+            asked.clear();
+        }
+        if !asked.insert((jid.clone(), device)) {
+            return;
+        }
+        let node = omemo_pep::device_list_node(omemo_of(SENT));
+        let who = jid.clone();
+        let then = IqThen::new(move |app, _, r| {
+            let devices = match r {
+                Ok(result) => omemo_pep::first_item(result.as_ref())
+                    .and_then(|l| xml::parse_device_list(l).ok())
+                    .map(|(_, d)| d)
+                    .unwrap_or_default(),
+                Err(e) if e.condition == "item-not-found" => Vec::new(),
+                Err(_) => return IqStep::Done(Vec::new()),
+            };
+            let new = app.note_device_list(who.clone(), &devices);
+            IqStep::Done(
+                new.into_iter()
+                    .map(|id| omemo_event(format!("OMEMO: {who} has a new device {id}")))
+                    .collect(),
+            )
+        });
+        self.start_iq(
+            "",
+            Some(jid.into()),
+            omemo_pep::fetch(node, None),
+            false,
+            then,
+        );
+    }
+
     fn member_list_read(
         &mut self,
         member: &BareJid,
@@ -523,21 +567,30 @@ impl App {
             (Ok(e), _) if e.omemo == Omemo::V2 => {
                 Outcome::Failed("OMEMO 2 messages are not supported yet".into())
             }
-            (Ok(e), Some(real)) => match self.omemo.lists.get(real) {
-                Some(l) if !l.contains(&e.sid) => Outcome::Failed(format!(
-                    "device {} is not in the device list of {real}",
-                    e.sid
-                )),
-                // History: the nick may have been someone else's then.
-                None if m.delayed => Outcome::Failed(format!(
-                    "an earlier message: that {nick} then was {real} cannot be checked (their device list is not read yet)"
-                )),
-                _ => {
-                    // Sessions are per real JID: the one-to-one decryption.
-                    let as_chat = ChatMessage::new(Jid::from(real.clone()), "");
-                    self.decrypt(&as_chat, e, events)
+            (Ok(e), Some(real)) => {
+                let listed = self.omemo.lists.get(real).map(|l| l.contains(&e.sid));
+                if listed != Some(true) {
+                    // Read (again) for the next messages: a new device
+                    // is in the list by then, a forged one is not.
+                    self.read_member_list(real.clone(), e.sid);
                 }
-            },
+                match listed {
+                    Some(false) => Outcome::Failed(format!(
+                        "device {} is not in the device list of {real}",
+                        e.sid
+                    )),
+                    // History: the nick may have been someone else's then.
+                    None if m.delayed => Outcome::Failed(format!(
+                        "an earlier message: that {nick} then was {real} cannot be checked (their device list is not read yet)"
+                    )),
+                    _ => {
+                        // Live, the occupant's JID is the room's word:
+                        // sessions are per real JID, as one-to-one.
+                        let as_chat = ChatMessage::new(Jid::from(real.clone()), "");
+                        self.decrypt(&as_chat, e, events)
+                    }
+                }
+            }
         };
         let trusted = real.as_ref().is_some_and(|real| {
             self.omemo
