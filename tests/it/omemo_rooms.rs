@@ -369,3 +369,39 @@ fn hostile_room_senders_are_not_decrypted(kind: ServerKind) {
     alice.ok(&format!("/say {ROOM} after mallory"));
     assert_from(&room_message(&mut carol, "after mallory"), alice_dev);
 }
+
+crate::on_both!(our_other_device_reads_the_room);
+
+/// Two confab devices of one account in the room under two nicks, and a
+/// contact: each device's message is read by the other (encrypted to our
+/// own other devices, decrypted as our account's) and by the contact.
+fn our_other_device_reads_the_room(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let homes = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let (mut alice, alice_dev) = ready(&*server, "alice", homes[0].path());
+    let (mut phone, phone_dev) = ready(&*server, "alice", homes[1].path());
+    let (mut bob, _) = ready(&*server, "bob", homes[2].path());
+    assert_ne!(alice_dev, phone_dev);
+    private_room(&mut alice, &["bob"]);
+    phone.ok(&format!("/join {ROOM}/alice-phone"));
+    bob.ok(&format!("/join {ROOM}/bob"));
+    sees(&mut alice, "bob");
+    sees(&mut phone, "bob");
+
+    alice.ok(&format!("/omemo on {ROOM}"));
+    alice.ok(&format!("/say {ROOM} from the desk"));
+    own_echo(&mut alice, "from the desk", alice_dev);
+    let m = room_message(&mut phone, "from the desk");
+    assert_from(&m, alice_dev);
+    assert_eq!(m["nick"], "alice", "{m}");
+    assert_from(&room_message(&mut bob, "from the desk"), alice_dev);
+
+    phone.ok(&format!("/omemo on {ROOM}"));
+    phone.ok(&format!("/say {ROOM} from the phone"));
+    own_echo(&mut phone, "from the phone", phone_dev);
+    assert_from(&room_message(&mut alice, "from the phone"), phone_dev);
+    assert_from(&room_message(&mut bob, "from the phone"), phone_dev);
+    for c in [&alice, &phone, &bob] {
+        no_errors(c);
+    }
+}

@@ -248,11 +248,14 @@ impl App {
             // The lists are read: the occupants present join them.
             self.add_occupants(&mut plan);
             plan.to_read = plan.members.iter().cloned().collect();
+            // Our own list too: our other devices read the room.
+            plan.to_read.push(self.omemo_account());
             plan.members_done = true;
         }
         if let Some(member) = plan.to_read.pop() {
             let node = omemo_pep::device_list_node(omemo_of(SENT));
             let who = member.clone();
+            let to = (member != self.omemo_account()).then(|| Jid::from(member));
             let then = IqThen::new(move |app, _, r| {
                 let mut plan = plan.clone();
                 app.member_list_read(&who, r, &mut plan);
@@ -260,7 +263,7 @@ impl App {
             });
             return IqStep::Next {
                 events: Vec::new(),
-                to: Some(member.into()),
+                to,
                 payload: omemo_pep::fetch(node, None),
                 set: false,
                 then,
@@ -366,8 +369,15 @@ impl App {
                 "OMEMO: {member} has a new device {id}"
             )));
         }
+        // Never a session with this device itself.
+        let this_device = (self.omemo_account() == *member)
+            .then(|| self.omemo_device())
+            .flatten();
         let store = self.omemo.store.as_mut().expect("checked");
         for d in devices {
+            if Some(d.id) == this_device {
+                continue;
+            }
             if matches!(
                 store.session(SENT, member.as_str(), d.id),
                 Ok(Loaded::Missing | Loaded::Corrupt)
