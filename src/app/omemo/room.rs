@@ -38,6 +38,10 @@ use crate::store::Event;
 use confab_core::omemo_store::Loaded;
 use confab_omemo::payload;
 
+/// The most members a room message is encrypted to (each costs a
+/// device-list read per message; a room's lists are hostile input too).
+const MAX_MEMBERS: usize = 256;
+
 /// How many of our sent room messages keep their plaintext for the
 /// room's echo (the oldest forgotten first).
 const SENT_KEPT: usize = 256;
@@ -64,6 +68,8 @@ const ASKED_KEPT: usize = 1024;
 /// One room message being sent.
 #[derive(Clone)]
 struct Plan {
+    /// The command as written.
+    command: String,
     room: BareJid,
     body: String,
     /// The room's features were checked this session.
@@ -153,6 +159,7 @@ impl App {
             ));
         }
         let plan = Plan {
+            command: text.to_string(),
             room: room.clone(),
             body,
             checked: self.omemo.rooms.checked.contains(&room),
@@ -251,6 +258,19 @@ impl App {
             // Our own list too: our other devices read the room.
             plan.to_read.push(self.omemo_account());
             plan.members_done = true;
+            if plan.members.len() > MAX_MEMBERS {
+                return IqStep::Done(vec![App::result(
+                    &plan.command,
+                    Err(ErrorInfo::new(
+                        "not-acceptable",
+                        Some(format!(
+                            "OMEMO: {} has {} members, more than the {MAX_MEMBERS} confab encrypts to: not sent",
+                            plan.room,
+                            plan.members.len()
+                        )),
+                    )),
+                )]);
+            }
         }
         if let Some(member) = plan.to_read.pop() {
             let node = omemo_pep::device_list_node(omemo_of(SENT));
