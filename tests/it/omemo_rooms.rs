@@ -168,6 +168,21 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
     sees(&mut bob, "carol");
 
     let people: [(&str, u64); 3] = [("alice", alice_dev), ("bob", bob_dev), ("carol", carol_dev)];
+    // `/omemo on` reads the members' devices and names who cannot read.
+    alice.ok(&format!("/omemo on {ROOM}"));
+    let said = alice.event("who cannot read", |v| {
+        is(v, "omemo")
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("who cannot read its messages"))
+    });
+    assert_eq!(
+        said["text"],
+        format!(
+            "OMEMO: members of {ROOM} who cannot read its messages: dave@localhost (no OMEMO device)"
+        ),
+        "{said}"
+    );
     let mut clients = [alice, bob, carol];
     for (i, (name, dev)) in people.iter().enumerate() {
         clients[i].ok(&format!("/omemo on {ROOM}"));

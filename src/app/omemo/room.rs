@@ -72,6 +72,9 @@ struct Plan {
     command: String,
     room: BareJid,
     body: String,
+    /// False for `/omemo on`: the members and their devices only read
+    /// (sessions built), and who cannot read said.
+    send: bool,
     /// The room's features were checked this session.
     checked: bool,
     /// Affiliation lists still to read.
@@ -89,6 +92,37 @@ struct Plan {
 
 fn omemo_event(text: String) -> Event {
     Event::Omemo { text }
+}
+
+/// Who cannot read, and why.
+fn reasons(without: &[String], unusable: &[String]) -> Vec<String> {
+    let mut why = Vec::new();
+    if !without.is_empty() {
+        why.push(format!("{} (no OMEMO device)", without.join(", ")));
+    }
+    if !unusable.is_empty() {
+        why.push(format!(
+            "{} (no trusted device with a usable bundle)",
+            unusable.join(", ")
+        ));
+    }
+    why
+}
+
+/// The `omemo` event naming the members who cannot read a message.
+fn cannot_read(
+    room: &BareJid,
+    what: &str,
+    without: &[String],
+    unusable: &[String],
+) -> Option<String> {
+    let why = reasons(without, unusable);
+    (!why.is_empty()).then(|| {
+        format!(
+            "OMEMO: members of {room} who cannot read {what}: {}",
+            why.join("; ")
+        )
+    })
 }
 
 /// Why OMEMO cannot work in `room`, from the answer to its disco#info.
@@ -131,14 +165,11 @@ impl App {
                     Err(ErrorInfo::new("internal-server-error", Some(e.to_string()))),
                 )]);
             }
-            IqStep::Done(vec![
-                Event::Info {
-                    text: format!(
-                        "OMEMO on for {r}: messages are encrypted to every member's devices"
-                    ),
-                },
-                App::result(command, Ok(())),
-            ])
+            let mut plan = app.room_plan(command, &r, String::new(), false);
+            plan.events.push(Event::Info {
+                text: format!("OMEMO on for {r}: messages are encrypted to every member's devices"),
+            });
+            app.next_room_step(plan)
         });
         Ok(self.start_iq(text, Some(room.into()), chatting::disco_info(), false, then))
     }
@@ -158,26 +189,34 @@ impl App {
                 format!("{}: not sent", self.omemo_unavailable()),
             ));
         }
-        let plan = Plan {
-            command: text.to_string(),
+        let plan = self.room_plan(text, &room, body, true);
+        // The first step is a request to the room (its features or a list).
+        match self.next_room_step(plan) {
+            IqStep::Next {
+                to, payload, then, ..
+            } => Ok(self.start_iq(text, to, payload, false, then)),
+            _ => Err(refuse(
+                text,
+                "internal-server-error",
+                "OMEMO: the room send did not start: not sent",
+            )),
+        }
+    }
+
+    fn room_plan(&self, command: &str, room: &BareJid, body: String, send: bool) -> Plan {
+        Plan {
+            command: command.to_string(),
             room: room.clone(),
             body,
-            checked: self.omemo.rooms.checked.contains(&room),
+            send,
+            checked: self.omemo.rooms.checked.contains(room),
             lists: vec![Affiliation::Admin, Affiliation::Member, Affiliation::Owner],
             members: BTreeSet::new(),
             members_done: false,
             to_read: Vec::new(),
             queue: Vec::new(),
             events: Vec::new(),
-        };
-        // The first step is a request to the room (its features or a list).
-        let IqStep::Next {
-            to, payload, then, ..
-        } = self.next_room_step(plan)
-        else {
-            unreachable!("a room send starts with a request to the room");
-        };
-        Ok(self.start_iq(text, to, payload, false, then))
+        }
     }
 
     fn affiliations_read(&mut self, r: Result<Option<Element>, ErrorInfo>, plan: &mut Plan) {
@@ -264,9 +303,10 @@ impl App {
                     Err(ErrorInfo::new(
                         "not-acceptable",
                         Some(format!(
-                            "OMEMO: {} has {} members, more than the {MAX_MEMBERS} confab encrypts to: not sent",
+                            "OMEMO: {} has {} members, more than the {MAX_MEMBERS} confab encrypts to{}",
                             plan.room,
-                            plan.members.len()
+                            plan.members.len(),
+                            if plan.send { ": not sent" } else { "" }
                         )),
                     )),
                 )]);
@@ -305,6 +345,15 @@ impl App {
                 set: false,
                 then,
             };
+        }
+        if !plan.send {
+            let mut events = std::mem::take(&mut plan.events);
+            let (without, unusable) = self.who_cannot_read(&plan);
+            if let Some(text) = cannot_read(&plan.room, "its messages", &without, &unusable) {
+                events.push(omemo_event(text));
+            }
+            events.push(App::result(&plan.command, Ok(())));
+            return IqStep::Done(events);
         }
         let events = std::mem::take(&mut plan.events);
         IqStep::WithTag(Box::new(move |app, tag, command| {
@@ -407,6 +456,28 @@ impl App {
         }
     }
 
+    /// The members (by real JID) without a device, and those without a
+    /// trusted device with a session.
+    fn who_cannot_read(&mut self, plan: &Plan) -> (Vec<String>, Vec<String>) {
+        let (mut without, mut unusable) = (Vec::new(), Vec::new());
+        let Some(store) = self.omemo.store.as_mut() else {
+            return (without, unusable);
+        };
+        for m in &plan.members {
+            let devices = self.omemo.lists.get(m).cloned().unwrap_or_default();
+            let usable = devices.iter().any(|id| {
+                store.trusted(SENT, m.as_str(), *id).unwrap_or(false)
+                    && matches!(store.session(SENT, m.as_str(), *id), Ok(Loaded::Found(_)))
+            });
+            if devices.is_empty() {
+                without.push(m.to_string());
+            } else if !usable {
+                unusable.push(m.to_string());
+            }
+        }
+        (without, unusable)
+    }
+
     fn encrypt_to_room(&mut self, tag: Tag, command: &str, plan: Plan) -> Vec<Event> {
         let own = self.omemo_account();
         let own_id = self.omemo_device().expect("checked");
@@ -468,16 +539,7 @@ impl App {
                 _ => readers += 1,
             }
         }
-        let mut why = Vec::new();
-        if !without.is_empty() {
-            why.push(format!("{} (no OMEMO device)", without.join(", ")));
-        }
-        if !unusable.is_empty() {
-            why.push(format!(
-                "{} (no trusted device with a usable bundle)",
-                unusable.join(", ")
-            ));
-        }
+        let why = reasons(&without, &unusable);
         if readers == 0 {
             let who = if why.is_empty() {
                 "no other member is known".to_string()
@@ -495,12 +557,8 @@ impl App {
                 )),
             )];
         }
-        if !why.is_empty() {
-            events.push(omemo_event(format!(
-                "OMEMO: members of {} who cannot read this message: {}",
-                plan.room,
-                why.join("; ")
-            )));
+        if let Some(text) = cannot_read(&plan.room, "this message", &without, &unusable) {
+            events.push(omemo_event(text));
         }
         let encrypted = xml::Encrypted {
             omemo: omemo_of(SENT),
