@@ -150,6 +150,13 @@ fn confab_slixmpp_and_confab_in_an_omemo_room(kind: ServerKind) {
         "{:?}",
         bob.seen
     );
+    // The traces hold no plaintext, sent or read.
+    for (home, name) in [(&home_a, "alice"), (&home_c, "carol")] {
+        let log = std::fs::read_to_string(home.path().join(format!("{name}.log"))).unwrap();
+        for said in ["club meets", "brings the keys", "says yes"] {
+            assert!(!log.contains(said), "{name}'s log has {said:?}");
+        }
+    }
 }
 
 crate::on_both!(three_confabs_in_an_omemo_room);
