@@ -306,6 +306,15 @@ fn omemo_refused_where_it_cannot_work(kind: ServerKind) {
         "{e}"
     );
     assert!(!alice.saw(|v| is(v, "message") && v["body"] == "for nobody"));
+
+    // The room made open since: checked again before each message.
+    alice.ok(&format!("/config {ROOM} muc#roomconfig_membersonly=0"));
+    let e = alice.run(&format!("/say {ROOM} now open"));
+    assert_eq!(e["event"], "error", "{e}");
+    let text = e["text"].as_str().unwrap();
+    assert!(text.contains("is not members-only"), "{e}");
+    assert!(text.contains("not sent"), "{e}");
+    assert!(!alice.saw(|v| is(v, "message") && v["body"] == "now open"));
 }
 
 fn room_message_in(c: &mut Client, room: &str, body: &str) -> Value {

@@ -3,7 +3,9 @@
 //! room tells every member's real JID.
 //!
 //! `/omemo on ROOM` asks the room's disco#info and refuses anything but
-//! `muc_membersonly` + `muc_nonanonymous`. A message then goes to the
+//! `muc_membersonly` + `muc_nonanonymous`; every message asks again (the
+//! room may have been reconfigured), and is not sent if the room no
+//! longer qualifies. A message then goes to the
 //! room's members by real JID — the owner, admin and member lists (when
 //! the room lets us read them) and the real JIDs of the occupants present
 //! — each member's device list read, bundles fetched where no session
@@ -54,8 +56,6 @@ pub(super) struct RoomState {
     sent: VecDeque<(BareJid, String, String)>,
     /// Rooms whose affiliation lists we were refused (said once).
     lists_refused: BTreeSet<BareJid>,
-    /// Rooms found members-only and non-anonymous this session.
-    checked: BTreeSet<BareJid>,
     /// Device lists read because of an incoming message, with the device
     /// it claimed (each once; forgotten past [`ASKED_KEPT`]).
     asked: BTreeSet<(BareJid, u32)>,
@@ -75,7 +75,7 @@ struct Plan {
     /// False for `/omemo on`: the members and their devices only read
     /// (sessions built), and who cannot read said.
     send: bool,
-    /// The room's features were checked this session.
+    /// The room's features were checked (by `/omemo on` just now).
     checked: bool,
     /// Affiliation lists still to read.
     lists: Vec<Affiliation>,
@@ -157,7 +157,6 @@ impl App {
                     )),
                 )]);
             }
-            app.omemo.rooms.checked.insert(r.clone());
             let store = app.omemo.store.as_mut().expect("checked");
             if let Err(e) = store.set_encryption(r.as_str(), true) {
                 return IqStep::Done(vec![App::result(
@@ -209,7 +208,7 @@ impl App {
             room: room.clone(),
             body,
             send,
-            checked: self.omemo.rooms.checked.contains(room),
+            checked: !send,
             lists: vec![Affiliation::Admin, Affiliation::Member, Affiliation::Owner],
             members: BTreeSet::new(),
             members_done: false,
@@ -248,8 +247,8 @@ impl App {
     fn next_room_step(&mut self, mut plan: Plan) -> IqStep {
         let room: Jid = plan.room.clone().into();
         if !plan.checked {
-            // Not checked this session (OMEMO turned on in an earlier
-            // one, or before joining): the room's features first.
+            // Before every message: the room may have been made open
+            // or semi-anonymous since OMEMO was turned on.
             let then = IqThen::new(move |app, command, r| {
                 if let Err(why) = features_refusal(&plan.room, r) {
                     return IqStep::Done(vec![App::result(
@@ -263,7 +262,6 @@ impl App {
                         )),
                     )]);
                 }
-                app.omemo.rooms.checked.insert(plan.room.clone());
                 let mut plan = plan.clone();
                 plan.checked = true;
                 app.next_room_step(plan)
