@@ -214,6 +214,28 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
             }
         }
     }
+    // Carol quits and starts again (her history in her data directory,
+    // no device list read yet): the room's history replays what she
+    // read already, dropped without a word (no error, no second copy).
+    clients[2].finish();
+    clients[1].ok(&format!("/say {ROOM} while you were away"));
+    let (carol, again) = ready(&*server, "carol", homes[2].path());
+    assert_eq!(again, carol_dev);
+    clients[2] = carol;
+    clients[2].ok(&format!("/join {ROOM}/carol"));
+    // What she missed comes from the room's archive, decrypted on the
+    // session she holds with Bob's device.
+    assert_from(
+        &room_message(&mut clients[2], "while you were away"),
+        bob_dev,
+    );
+    clients[0].ok(&format!("/say {ROOM} welcome back"));
+    assert_from(&room_message(&mut clients[2], "welcome back"), alice_dev);
+    assert!(
+        !clients[2].saw(|v| is(v, "message") && v["body"] == "bob again"),
+        "{:#?}",
+        clients[2].events
+    );
     // The owner reads the member list: Dave, who cannot read, is named.
     assert!(
         clients[0].saw(|v| is(v, "omemo")

@@ -52,7 +52,7 @@ impl App {
                 }))
             }),
             SessionEvent::Incoming(Incoming::RoomMessage(m)) => self
-                .omemo_room_message(m, &mut events)
+                .omemo_room_message(m, false, &mut events)
                 .map(|m| SessionEvent::Incoming(Incoming::RoomMessage(m))),
             SessionEvent::Incoming(Incoming::MamResult(mut r)) => match *r.message {
                 Incoming::Chat(m) => match self.omemo_message(m, &mut events) {
@@ -67,7 +67,7 @@ impl App {
                     }
                 },
                 Incoming::RoomMessage(m) => {
-                    r.message = Box::new(match self.omemo_room_message(m, &mut events) {
+                    r.message = Box::new(match self.omemo_room_message(m, true, &mut events) {
                         Some(m) => Incoming::RoomMessage(m),
                         None => Incoming::Ignored("empty OMEMO message"),
                     });

@@ -20,6 +20,10 @@
 //! JID as the room's presence gave it (never anything in the message);
 //! an occupant without a known real JID, or a device id not in that
 //! JID's device list, is not decrypted (shown marked, with the reason).
+//! From the room's history or archive (the nick may have been someone
+//! else's then) a key exchange is decrypted only once the device is
+//! found in that JID's list; a message on a session we hold with that
+//! JID's device proves its sender by itself.
 //! Our own echo cannot be decrypted by this device: it shows the
 //! plaintext we sent, matched by its origin-id.
 
@@ -36,7 +40,7 @@ use crate::protocol::omemo::{self as xml, Key, Omemo};
 use crate::protocol::omemo_pep::{self, E2e, version_name};
 use crate::protocol::{ChatMessage, ErrorInfo, admin, chatting, omemo_muc};
 use crate::session::{SessionCmd, Tag};
-use crate::store::Event;
+use crate::store::{Event, Kind, Message};
 use confab_core::omemo_store::Loaded;
 use confab_omemo::payload;
 
@@ -592,16 +596,41 @@ impl App {
         events
     }
 
+    /// Whether the room's log holds this message (by the room's
+    /// stanza-id) already.
+    fn room_holds(&self, m: &crate::protocol::RoomMessage) -> bool {
+        let (Some(sid), Some(r)) = (&m.stanza_id, self.store.room(&m.room)) else {
+            return false;
+        };
+        let mut probe = Message::new(
+            Kind::Chat,
+            chrono::Utc::now(),
+            m.nick.clone(),
+            String::new(),
+        );
+        probe.stanza_id = Some(sid.clone());
+        r.messages.contains(&probe)
+    }
+
     /// An encrypted room message decrypted, or marked (see the module
     /// docs). `None`: nothing to show.
     pub(super) fn omemo_room_message(
         &mut self,
         mut m: crate::protocol::RoomMessage,
+        archived: bool,
         events: &mut Vec<Event>,
     ) -> Option<crate::protocol::RoomMessage> {
         let Some(enc) = m.encrypted.take() else {
             return Some(m);
         };
+        // The room's history or its archive: sent by whoever had the
+        // nick then.
+        let history = archived || m.delayed;
+        if self.room_holds(&m) {
+            // History or an archive page we hold already (a rejoin, a
+            // restart): its ratchet step is spent, the store drops it.
+            return None;
+        }
         let nick = m.nick.clone().unwrap_or_default();
         let account = self.omemo_account();
         let own_nick = self
@@ -636,7 +665,7 @@ impl App {
         }
         // Whose device: the occupant's real JID from the room's presence.
         let real = if own_nick {
-            Some(account)
+            Some(account.clone())
         } else {
             self.store
                 .room(&m.room)
@@ -665,10 +694,20 @@ impl App {
                         "device {} is not in the device list of {real}",
                         e.sid
                     )),
-                    // History: the nick may have been someone else's then.
-                    None if m.delayed => Outcome::Failed(format!(
-                        "an earlier message: that {nick} then was {real} cannot be checked (their device list is not read yet)"
-                    )),
+                    // History: the nick may have been someone else's
+                    // then. A session we hold with this JID's device
+                    // proves the sender; a key exchange would not (it
+                    // would make a stranger's device this JID's).
+                    None if history
+                        && self
+                            .omemo_device()
+                            .and_then(|id| e.key_for(&account, id))
+                            .is_some_and(|k| k.kex) =>
+                    {
+                        Outcome::Failed(format!(
+                            "an earlier key exchange: that {nick} then was {real} cannot be checked (their device list is not read yet)"
+                        ))
+                    }
                     _ => {
                         // Live, the occupant's JID is the room's word:
                         // sessions are per real JID, as one-to-one.
