@@ -207,20 +207,20 @@ impl App {
             Jid::new(&author).ok()
         };
         let first = f.line.body.lines().next().unwrap_or("").to_string();
-        if f.room {
-            let mut m = muc::groupchat(&f.conv, &body, &id);
-            reply::add(&mut m, author_jid.as_ref(), &f.target, &author, &first);
-            return Ok(self.send_echoed(text, f.conv, m, id));
-        }
         if self.omemo_enabled(&f.conv) {
             return Err(super::refuse(
                 text,
                 "not-acceptable",
                 format!(
-                    "OMEMO is on for {}: replies cannot be encrypted yet, not sent (use /msg)",
+                    "OMEMO is on for {}: replies cannot be encrypted yet, not sent (use /msg or /say)",
                     f.conv
                 ),
             ));
+        }
+        if f.room {
+            let mut m = muc::groupchat(&f.conv, &body, &id);
+            reply::add(&mut m, author_jid.as_ref(), &f.target, &author, &first);
+            return Ok(self.send_echoed(text, f.conv, m, id));
         }
         let mut m = chat(to.clone(), &body, &id, false);
         reply::add(&mut m, author_jid.as_ref(), &f.target, &author, &first);

@@ -512,10 +512,22 @@ impl App {
             }
             Command::Say { room, text: body } => {
                 self.in_room(&room, text)?;
+                if self.omemo_enabled(&room) {
+                    return self.start_omemo_room_say(text, room, body);
+                }
                 let id = self.message_id();
                 let message = muc::groupchat(&room, &body, &id);
                 let message = self.with_chat_state(&room, message);
                 self.send_echoed(text, room, message, id)
+            }
+            Command::Correct { room, .. } if self.omemo_enabled(&room) => {
+                return Err(refuse(
+                    text,
+                    "not-acceptable",
+                    format!(
+                        "OMEMO is on for {room}: corrections cannot be encrypted yet, not sent"
+                    ),
+                ));
             }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
             Command::React { to, target, emojis } => {

@@ -257,6 +257,8 @@ mod tests {
             delayed: false,
             occupant_id: None,
             reply: None,
+            encrypted: None,
+            e2e: None,
         })))
     }
 

@@ -33,6 +33,7 @@ mod muc_basics;
 mod notify;
 mod omemo;
 mod omemo_notify;
+mod omemo_rooms;
 mod omemo_slixmpp;
 mod omemo_v2;
 mod prosody_smoke;

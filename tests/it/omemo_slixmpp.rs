@@ -48,7 +48,7 @@ pub(crate) enum Publishes {
 }
 
 impl SlixPeer {
-    fn start(server: &dyn TestServer, user: &str) -> SlixPeer {
+    pub(crate) fn start(server: &dyn TestServer, user: &str) -> SlixPeer {
         SlixPeer::start_with(server, user, Publishes::Legacy)
     }
 

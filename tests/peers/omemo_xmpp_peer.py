@@ -36,7 +36,15 @@ and one JSON command per line on stdin:
   {"op": "devices"} -> {"event": "devices", "ids": [...]}
                                            this account's OMEMO 2 device list
                                            as the server has it
+  {"op": "join", "room": ROOM, "nick": N}  enter a room (XEP-0045); "sent"
+                                           once our own presence is back
+  {"op": "send_room", "room": ROOM, "text": T}
+                                           a groupchat message encrypted to
+                                           the real JIDs of the occupants
+                                           present (ourselves left out)
   {"op": "quit"}
+Room messages are "message" events with "room" and "nick" as well; our own
+echo is read from slixmpp-omemo's reflection cache ("own": true).
 """
 
 import asyncio
@@ -136,8 +144,11 @@ class Peer(ClientXMPP):
         asyncio.ensure_future(self.commands())
 
     async def on_message(self, stanza: Message) -> None:
-        if stanza["type"] not in ("chat", "normal"):
+        if stanza["type"] not in ("chat", "normal", "groupchat"):
             return
+        where: Dict[str, Any] = {}
+        if stanza["type"] == "groupchat":
+            where = {"room": stanza["from"].bare, "nick": stanza["from"].resource}
         xep_0384: XEP_0384 = self["xep_0384"]
         v2 = stanza.xml.find(f"{{{TWOMEMO}}}encrypted")
         if v2 is not None:
@@ -145,14 +156,16 @@ class Peer(ClientXMPP):
             return
         if not xep_0384.is_encrypted(stanza):
             if stanza["body"]:
-                out({"event": "message", "from": str(stanza["from"]), "body": stanza["body"], "encrypted": False})
+                out({"event": "message", "from": str(stanza["from"]), "body": stanza["body"],
+                     "encrypted": False, **where})
             return
         try:
             message, device = await xep_0384.decrypt_message(stanza)
         except Exception as e:  # pylint: disable=broad-except
-            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            out({"event": "error", "text": f"{type(e).__name__}: {e}", **where})
             return
         if message["body"]:
+            own_id = (await (await xep_0384.get_session_manager()).get_own_device_information())[0].device_id
             out({
                 "event": "message",
                 "from": str(stanza["from"]),
@@ -160,6 +173,8 @@ class Peer(ClientXMPP):
                 "device": device.device_id,
                 "encrypted": True,
                 "version": "0.3",
+                "own": device.device_id == own_id and device.bare_jid == self.boundjid.bare,
+                **where,
             })
 
     async def on_v2_message(self, stanza: Message, element: Any) -> None:
@@ -207,6 +222,14 @@ class Peer(ClientXMPP):
                 await self.send_encrypted(
                     JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False)
                 )
+            if cmd["op"] == "join":
+                try:
+                    await self["xep_0045"].join_muc_wait(JID(cmd["room"]), cmd["nick"], maxstanzas=0, timeout=20)
+                    out({"event": "sent"})
+                except Exception as e:  # pylint: disable=broad-except
+                    out({"event": "error", "text": f"join: {type(e).__name__}: {e}"})
+            if cmd["op"] == "send_room":
+                await self.send_room(JID(cmd["room"]), cmd["text"])
         self.disconnect()
 
     async def send_encrypted(self, to: JID, text: str, tamper: bool, replay: bool) -> None:
@@ -296,13 +319,36 @@ class Peer(ClientXMPP):
                 ids.append(int(d.get("id")))
         out({"event": "devices", "ids": ids})
 
+    async def send_room(self, room: JID, text: str) -> None:
+        muc = self["xep_0045"]
+        members = set()
+        for nick in muc.get_roster(room):
+            real = muc.get_jid_property(room, nick, "jid")
+            if real is not None and JID(real).bare != self.boundjid.bare:
+                members.add(JID(JID(real).bare))
+        if not members:
+            out({"event": "error", "text": "no occupant with a real JID"})
+            return
+        xep_0384: XEP_0384 = self["xep_0384"]
+        await xep_0384.refresh_device_lists(members, force_download=True)
+        stanza = self.make_message(mto=room, mtype="groupchat")
+        stanza["body"] = text
+        message, errors = await xep_0384.encrypt_message(stanza, members)
+        if errors:
+            out({"event": "error", "text": f"encryption errors: {errors}"})
+        if message is None:
+            out({"event": "error", "text": "nothing to send"})
+            return
+        message.send()
+        out({"event": "sent", "to": sorted(str(m) for m in members)})
+
 
 def main() -> None:
     jid, password, port, ca_file = sys.argv[1:5]
     peer = Peer(jid, password)
     peer.legacy_only = len(sys.argv) > 5 and sys.argv[5] == "0.3"
     peer.ca_certs = ca_file
-    for p in ("xep_0030", "xep_0060", "xep_0163", "xep_0280", "xep_0334"):
+    for p in ("xep_0030", "xep_0045", "xep_0060", "xep_0163", "xep_0280", "xep_0334"):
         peer.register_plugin(p)
     peer.register_plugin("xep_0384", module=sys.modules[__name__])
     peer.connect(host="127.0.0.1", port=int(port))

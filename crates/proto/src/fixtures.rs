@@ -150,6 +150,8 @@ pub fn room_message(room: &BareJid, nick: &str, body: &str) -> Said {
         delayed: false,
         occupant_id: None,
         reply: None,
+        encrypted: None,
+        e2e: None,
     })
 }
 

@@ -30,6 +30,7 @@ pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod omemo;
+pub mod omemo_muc;
 pub mod omemo_pep;
 pub mod origin;
 pub mod owner;

@@ -38,6 +38,12 @@ pub struct RoomMessage {
     /// XEP-0461: the message it answers (its fallback quote taken out of
     /// `body`).
     pub reply: Option<Reply>,
+    /// XEP-0384: the OMEMO `<encrypted/>` it carried (as
+    /// [`ChatMessage::encrypted`]); the app decrypts it with the sender's
+    /// real JID from the room's presence.
+    pub encrypted: Option<Box<Result<crate::omemo::Encrypted, crate::ErrorInfo>>>,
+    /// What the app found decrypting it (set by the app, not the parser).
+    pub e2e: Option<crate::omemo_pep::E2e>,
 }
 
 /// A `chat` or `normal` message with a body.
@@ -151,7 +157,8 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
     let (time, delayed) = trusted_delay(&m.payloads, |f| {
         f.resource().is_none() && f.to_bare() == room
     });
-    let body = body_of(m);
+    let encrypted = encrypted_of(m);
+    let body = body_of(m).or_else(|| encrypted.as_ref().map(|_| String::new()));
     if body.is_none() {
         if let Some(subject) = m
             .subjects
@@ -202,18 +209,25 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
         stanza_id,
         time,
         delayed,
+        encrypted,
+        e2e: None,
     })
+}
+
+/// The OMEMO `<encrypted/>` of a message, parsed (OMEMO 2 preferred when
+/// a message carries both).
+fn encrypted_of(m: &Message) -> Option<Box<Result<crate::omemo::Encrypted, crate::ErrorInfo>>> {
+    [crate::omemo::V2, crate::omemo::LEGACY]
+        .iter()
+        .find_map(|ns| m.payloads.iter().find(|p| p.is("encrypted", *ns)))
+        .map(|e| Box::new(crate::omemo::Encrypted::parse(e)))
 }
 
 pub(super) fn parse_chat(m: &Message) -> Incoming {
     let Some(from) = m.from.clone() else {
         return Incoming::Ignored("message without sender");
     };
-    // OMEMO 2 preferred when a message carries both.
-    let encrypted = [crate::omemo::V2, crate::omemo::LEGACY]
-        .iter()
-        .find_map(|ns| m.payloads.iter().find(|p| p.is("encrypted", *ns)))
-        .map(|e| Box::new(crate::omemo::Encrypted::parse(e)));
+    let encrypted = encrypted_of(m);
     let body = body_of(m).or_else(|| encrypted.as_ref().map(|_| String::new()));
     let Some(body) = body else {
         // A private message's notice (from a room occupant) is not shown.

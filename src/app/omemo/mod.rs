@@ -15,6 +15,7 @@
 mod notify;
 mod publish;
 mod receive;
+mod room;
 mod send;
 mod v2;
 
@@ -70,6 +71,8 @@ pub(super) struct OmemoState {
     /// reconnection does not publish again (PEP keeps them), and two
     /// publications never race each other.
     published: bool,
+    /// OMEMO in rooms (`room.rs`).
+    rooms: room::RoomState,
 }
 
 impl std::fmt::Debug for OmemoState {
@@ -140,11 +143,17 @@ impl App {
         if let Some(j) = &jid
             && self.store.room(j).is_some()
         {
-            return Err(refuse(
-                text,
-                "feature-not-implemented",
-                format!("{j} is a room: OMEMO in rooms is not supported yet"),
-            ));
+            match action {
+                OmemoAction::On => return self.start_omemo_room_on(text, j.clone()),
+                OmemoAction::Off => {}
+                _ => {
+                    return Err(refuse(
+                        text,
+                        "bad-request",
+                        format!("{j} is a room: name a member's JID (see /whois)"),
+                    ));
+                }
+            }
         }
         let store = self.omemo.store.as_mut().expect("checked");
         let r: Result<Vec<Event>, String> = match action {

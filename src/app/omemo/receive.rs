@@ -20,7 +20,7 @@ use crate::session::SessionEvent;
 use crate::store::Event;
 
 /// What decrypting one message gave.
-enum Outcome {
+pub(super) enum Outcome {
     /// The plaintext (or `None`: an empty message, nothing to show).
     Plain(Option<String>),
     /// Already decrypted once: dropped without a word.
@@ -53,6 +53,9 @@ impl App {
                     message: Copied::Chat(m),
                 }))
             }),
+            SessionEvent::Incoming(Incoming::RoomMessage(m)) => self
+                .omemo_room_message(m, false, &mut events)
+                .map(|m| SessionEvent::Incoming(Incoming::RoomMessage(m))),
             SessionEvent::Incoming(Incoming::MamResult(mut r)) => match *r.message {
                 Incoming::Chat(m) => match self.omemo_message(m, &mut events) {
                     Some(m) => {
@@ -65,6 +68,13 @@ impl App {
                         Some(SessionEvent::Incoming(Incoming::MamResult(r)))
                     }
                 },
+                Incoming::RoomMessage(m) => {
+                    r.message = Box::new(match self.omemo_room_message(m, true, &mut events) {
+                        Some(m) => Incoming::RoomMessage(m),
+                        None => Incoming::Ignored("empty OMEMO message"),
+                    });
+                    Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                }
                 other => {
                     r.message = Box::new(other);
                     Some(SessionEvent::Incoming(Incoming::MamResult(r)))
@@ -133,7 +143,7 @@ impl App {
         }
     }
 
-    fn decrypt(
+    pub(super) fn decrypt(
         &mut self,
         m: &ChatMessage,
         e: &crate::protocol::omemo::Encrypted,
@@ -144,6 +154,11 @@ impl App {
             return Outcome::Failed(self.omemo_unavailable());
         };
         let Some(key) = e.key_for(&account, own_id) else {
+            if e.payload.is_none() {
+                // A heartbeat or key transport for another of our
+                // devices (a copy reached us): nothing for us in it.
+                return Outcome::Plain(None);
+            }
             return Outcome::Failed(format!("it was not encrypted for this device ({own_id})"));
         };
         let sender = m.from.to_bare();

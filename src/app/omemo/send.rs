@@ -167,7 +167,7 @@ impl App {
         let (to, payload) = bundle_request(plan.version, &jid, &own, device);
         let then = IqThen::new(move |app, _, r| {
             let mut plan = plan.clone();
-            app.bundle_read(&jid, device, r, &mut plan);
+            app.bundle_read(plan.version, &jid, device, r, &mut plan.events);
             app.next_bundle(plan)
         });
         IqStep::Next {
@@ -180,14 +180,14 @@ impl App {
     }
 
     /// A device's bundle: its identity recorded, a session built.
-    fn bundle_read(
+    pub(super) fn bundle_read(
         &mut self,
+        v: Version,
         jid: &BareJid,
         device: u32,
         r: Result<Option<Element>, ErrorInfo>,
-        plan: &mut Plan,
+        events: &mut Vec<Event>,
     ) {
-        let v = plan.version;
         let bundle = match r {
             // OMEMO 2's bundles share a node: the item must be this device's.
             Ok(result) => match v {
@@ -208,7 +208,7 @@ impl App {
         let bundle = match bundle {
             Ok(b) => b,
             Err(e) => {
-                plan.events.push(Event::Omemo {
+                events.push(Event::Omemo {
                     text: format!(
                         "OMEMO: device {device} of {jid} is skipped: its bundle is unusable ({e})"
                     ),
@@ -222,7 +222,7 @@ impl App {
         if let Ok(IdentitySeen::Changed) =
             store.identity_seen(v, jid.as_str(), device, &bundle.identity_key, now_ms())
         {
-            plan.events.push(Event::Omemo {
+            events.push(Event::Omemo {
                 text: format!(
                     "OMEMO: device {device} of {jid} shows a NEW key: trust reset to undecided"
                 ),
@@ -232,7 +232,7 @@ impl App {
             Ok(s) => {
                 let _ = store.save_session(jid.as_str(), device, &s, now_ms());
             }
-            Err(e) => plan.events.push(Event::Omemo {
+            Err(e) => events.push(Event::Omemo {
                 text: format!("OMEMO: no session with device {device} of {jid}: {e}"),
             }),
         }

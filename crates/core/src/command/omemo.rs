@@ -1,5 +1,6 @@
-//! `/omemo`: end-to-end encryption of one-to-one chats (XEP-0384) — on or
-//! off per conversation, fingerprints, trust — its table entry and builder.
+//! `/omemo`: end-to-end encryption of one-to-one chats and private rooms
+//! (XEP-0384) — on or off per conversation, fingerprints, trust — its
+//! table entry and builder.
 
 use jid::BareJid;
 
@@ -26,7 +27,7 @@ pub const OMEMO: CommandSpec = CommandSpec {
     name: "omemo",
     aliases: &[],
     usage: "/omemo on|off|fingerprints|trust|distrust [JID] [FINGERPRINT]",
-    help: "OMEMO encryption of a one-to-one chat (XEP-0384): on or off (remembered), show fingerprints, trust or distrust a contact's key by its fingerprint",
+    help: "OMEMO encryption of a one-to-one chat or of a members-only, non-anonymous room (XEP-0384): on or off (remembered), show fingerprints, trust or distrust a contact's key by its fingerprint",
     args: &[
         arg(
             "on|off|fingerprints|trust|distrust",

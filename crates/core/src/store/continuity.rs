@@ -87,6 +87,8 @@ impl Store {
                         delayed: c.delayed,
                         occupant_id: None,
                         reply: None,
+                        encrypted: None,
+                        e2e: None,
                     },
                     now,
                     out,

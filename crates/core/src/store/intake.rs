@@ -136,6 +136,7 @@ impl Store {
             )
         };
         msg.meta.occupant_id = m.occupant_id.clone();
+        msg.meta.lock = m.e2e.as_ref().map(super::Lock::of);
         let reply_to = m.reply.as_ref().map(ReplyTo::from);
         msg.meta.reply = m.reply.map(Box::new);
         let time = msg.time.to_rfc3339();
@@ -155,7 +156,7 @@ impl Store {
             id: m.id,
             stanza_id: m.stanza_id,
             reply_to,
-            encrypted: None,
+            encrypted: m.e2e,
         });
     }
 
@@ -196,6 +197,8 @@ impl Store {
                 delayed: c.delayed,
                 occupant_id: None,
                 reply: None,
+                encrypted: None,
+                e2e: None,
             };
             return self.apply_room_message(m, now, out);
         }

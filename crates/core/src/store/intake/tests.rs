@@ -187,3 +187,45 @@ fn carbons_of_private_messages_go_to_a_room_we_are_in_or_nowhere() {
     assert!(messages(&ev).is_empty());
     assert!(s.conversations.is_empty());
 }
+
+#[test]
+fn an_omemo_room_message_carries_its_lock() {
+    let mut s = online();
+    let room = BareJid::new("club@conference.localhost").unwrap();
+    s.apply(
+        Input::Joining {
+            room: room.clone(),
+            nick: "alice".into(),
+            protocol: Protocol::Muc,
+        },
+        t0(),
+    );
+    let p = occupant_in(&room, "alice").codes(&[110]).build();
+    s.apply(Input::Incoming(Incoming::MucPresence(p)), t0());
+    let mut m = confab_proto::fixtures::room_message(&room, "bob", "sealed")
+        .id("m1")
+        .build();
+    m.e2e = Some(confab_proto::omemo_pep::E2e {
+        version: "0.3",
+        device: 7,
+        trusted: true,
+        decrypted: true,
+    });
+    let ev = s.apply(Input::Incoming(Incoming::RoomMessage(m)), t0());
+    let e = &messages(&ev)[0];
+    assert_eq!(e["encrypted"]["device"], 7);
+    assert_eq!(e["encrypted"]["decrypted"], true);
+    let line = s.rooms[&room].messages.last().unwrap();
+    assert_eq!(
+        line.meta.lock,
+        Some(super::super::Lock {
+            trusted: true,
+            decrypted: true
+        })
+    );
+    // A plain room message has none.
+    let plain = confab_proto::fixtures::room_message(&room, "bob", "open").build();
+    let ev = s.apply(Input::Incoming(Incoming::RoomMessage(plain)), t0());
+    assert!(messages(&ev)[0]["encrypted"].is_null());
+    assert_eq!(s.rooms[&room].messages.last().unwrap().meta.lock, None);
+}
