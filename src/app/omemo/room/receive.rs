@@ -3,8 +3,8 @@
 
 use jid::{BareJid, Jid};
 
-use super::super::receive::Outcome;
 use super::super::omemo_of;
+use super::super::receive::Outcome;
 use super::SENT;
 use super::omemo_event;
 use crate::app::{App, IqStep, IqThen};
