@@ -679,6 +679,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::InvitationDeclined(_) => "decline",
             Incoming::Chatting(_) => "chatting",
             Incoming::Subscription(_) => "subscription",
+            Incoming::CallMessage(_) => "call-message",
             Incoming::ChatState(_) => "chat-state",
             Incoming::Ignored(_) => "ignored",
         },

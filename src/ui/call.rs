@@ -3,7 +3,8 @@
 //! notice that the SFU decrypts the audio, the notice that the call is
 //! being recorded (`/record`), and one row per stream that
 //! arrives with a level meter and a speaking marker (`xmpp:` entities shown
-//! as their JID, others as they are).
+//! as their JID, others as they are). A one-to-one call that rings here
+//! is a prompt (Enter answers, Esc declines), gone when the call is.
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -12,16 +13,62 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use crossterm::event::KeyCode;
+
 use super::sanitize_name;
+use super::state::UiState;
 use super::theme::Theme;
+use super::views::Answer;
+use super::widgets::Prompt;
 use crate::protocol::jingle::coin::display_entity;
-use crate::store::{Call, CallState};
+use crate::store::{Call, CallState, Event};
 
 /// Stream rows shown at most; the rest are summed up in one line.
 pub const MAX_STREAM_ROWS: usize = 6;
 
 /// Cells of a level meter.
 const METER: usize = 10;
+
+/// A one-to-one call rings here: a prompt; the call over (answered,
+/// declined, called off): its prompt goes.
+pub fn on_event(ui: &mut UiState, e: &Event) {
+    let Event::Call { jid, state, .. } = e else {
+        return;
+    };
+    let is_call_from = |p: &Prompt<Answer>| {
+        p.options()
+            .iter()
+            .any(|o| matches!(&o.choice, Answer::Call { from, .. } if from == jid))
+    };
+    match *state {
+        "incoming" => {
+            ui.prompts.retain(|p| !is_call_from(p));
+            let from = jid.clone();
+            ui.prompts.push(
+                Prompt::new(format!("{} is calling you", sanitize_name(jid)))
+                    .option(
+                        KeyCode::Enter,
+                        "answer",
+                        Answer::Call {
+                            from: from.clone(),
+                            accept: true,
+                        },
+                    )
+                    .option(
+                        KeyCode::Esc,
+                        "decline",
+                        Answer::Call {
+                            from,
+                            accept: false,
+                        },
+                    ),
+            );
+            ui.bell = true;
+        }
+        "connecting" | "ended" => ui.prompts.retain(|p| !is_call_from(p)),
+        _ => {}
+    }
+}
 
 /// Rows the panel needs for `call` (border included).
 pub fn height(call: &Call) -> u16 {

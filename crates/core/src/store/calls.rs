@@ -90,9 +90,21 @@ pub struct Calls {
 impl Calls {
     /// A call to `jid` starts (our session `sid`).
     pub fn start(&mut self, jid: BareJid, sid: String, now: DateTime<Utc>) -> Vec<Event> {
+        self.start_as(jid, sid, now, CallState::Connecting.as_str())
+    }
+
+    /// A call starts, announced as `state` (a one-to-one call: `proposed`
+    /// while it rings; it is connecting until connected all the same).
+    pub fn start_as(
+        &mut self,
+        jid: BareJid,
+        sid: String,
+        now: DateTime<Utc>,
+        state: &'static str,
+    ) -> Vec<Event> {
         let event = Event::Call {
             jid: jid.to_string(),
-            state: CallState::Connecting.as_str(),
+            state,
             reason: None,
         };
         self.current = Some(Call {

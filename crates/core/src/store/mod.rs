@@ -736,6 +736,8 @@ impl Store {
             Incoming::Subscription(s) => out.push(self.contacts.subscription(s)),
             // Unwrapped by the app: only answers to its own queries count.
             Incoming::MamResult(_) => {}
+            // Taken by the app (`app/call/direct.rs`) before the store.
+            Incoming::CallMessage(_) => {}
             Incoming::Ignored(_) => {}
         }
     }
