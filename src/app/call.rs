@@ -82,7 +82,7 @@ impl App {
         self.store.calls.current.is_some()
     }
 
-    /// `/call ROOM`: the room's disco#info first (`call_checked`).
+    /// `/call ROOM|USER`: the JID's disco#info first (`call_checked`).
     pub(super) fn start_call(&mut self, text: &str, room: BareJid) -> Result<Exec, Box<Event>> {
         if self.call.media.is_none() {
             return Err(refuse(

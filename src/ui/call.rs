@@ -264,4 +264,63 @@ mod tests {
         assert_eq!(height(c), 2 + 6 + 1 + 1);
         assert!(text(c, t(1), 60).contains("… and 3 more"));
     }
+
+    #[test]
+    fn a_ringing_call_is_a_prompt_enter_answers_and_it_goes_with_the_call() {
+        use crossterm::event::{KeyEvent, KeyModifiers};
+
+        use crate::app::App;
+        use crate::media::engine::MediaHandle;
+        use crate::protocol::Incoming;
+        use crate::protocol::jmi::{Action, CallMessage};
+        use crate::session::{SessionCmd, SessionEvent};
+
+        let (app, mut rx) = App::for_tests("alice@localhost", 0);
+        let (media, _media_rx) = MediaHandle::pair();
+        let mut app = app.with_media(media);
+        app.on_session(SessionEvent::Online {
+            jid: "alice@localhost/confab".parse().unwrap(),
+            reconnect: false,
+        });
+        let mut ui = UiState::default();
+        let propose = |sid: &str| {
+            SessionEvent::Incoming(Incoming::CallMessage(CallMessage {
+                from: "bob@localhost/phone".parse().unwrap(),
+                sid: sid.into(),
+                action: Action::Propose {
+                    media: vec!["audio".into()],
+                },
+                reason: None,
+            }))
+        };
+        let out = app.on_session(propose("s1"));
+        ui.on_events(&app.store, &out);
+        assert_eq!(ui.prompts.len(), 1);
+        assert_eq!(
+            ui.prompts.current().unwrap().text(),
+            "bob@localhost is calling you"
+        );
+        while rx.try_recv().is_ok() {}
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        crate::ui::handle_key(&mut app, &mut ui, enter);
+        let proceeds = std::iter::from_fn(|| rx.try_recv().ok()).any(|c| {
+            matches!(c, SessionCmd::Message { message, .. }
+                if message.payloads.iter().any(|p| p.name() == "proceed"))
+        });
+        assert!(proceeds, "Enter answers the call");
+        assert!(ui.prompts.is_empty());
+        // A call called off: its prompt goes.
+        app.leave_call();
+        let out = app.on_session(propose("s2"));
+        ui.on_events(&app.store, &out);
+        assert_eq!(ui.prompts.len(), 1);
+        let out = app.on_session(SessionEvent::Incoming(Incoming::CallMessage(CallMessage {
+            from: "bob@localhost/phone".parse().unwrap(),
+            sid: "s2".into(),
+            action: Action::Retract,
+            reason: None,
+        })));
+        ui.on_events(&app.store, &out);
+        assert!(ui.prompts.is_empty());
+    }
 }

@@ -421,3 +421,6 @@ impl App {
             .is_some_and(|d| d.stage == Stage::Incoming)
     }
 }
+
+#[cfg(test)]
+mod tests;

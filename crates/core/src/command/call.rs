@@ -10,11 +10,11 @@ use super::table::{ArgKind, CommandSpec, arg, opt_arg};
 pub const CALL: CommandSpec = CommandSpec {
     name: "call",
     aliases: &[],
-    usage: "/call JID",
-    help: "Join the voice conference JID of an A/V service (XEP-0521) with your microphone; \
-           a text room: its conference of the same name at call_service; a user: ring them \
-           for a one-to-one call (XEP-0353)",
-    args: &[arg("JID", ArgKind::Room)],
+    usage: "/call ROOM|USER",
+    help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone; \
+           a text room: its conference of the same name at call_service; a USER (their \
+           server says it is an account): ring them for a one-to-one call (XEP-0353)",
+    args: &[arg("ROOM|USER", ArgKind::Room)],
     options: &[],
     forms: &[],
     build: call,

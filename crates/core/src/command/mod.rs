@@ -304,7 +304,7 @@ pub enum Command {
         target: StatusTarget,
         publish: bool,
     },
-    /// `/call JID`: join an A/V conference (XEP-0521), or call a user
+    /// `/call ROOM|USER`: join an A/V conference (XEP-0521), or call a user
     /// (XEP-0353 + XEP-0167).
     Call {
         room: BareJid,
