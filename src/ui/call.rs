@@ -291,6 +291,7 @@ mod tests {
                     media: vec!["audio".into()],
                 },
                 reason: None,
+                delayed: false,
             }))
         };
         let out = app.on_session(propose("s1"));
@@ -319,6 +320,7 @@ mod tests {
             sid: "s2".into(),
             action: Action::Retract,
             reason: None,
+            delayed: false,
         })));
         ui.on_events(&app.store, &out);
         assert!(ui.prompts.is_empty());

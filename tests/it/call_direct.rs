@@ -389,3 +389,29 @@ fn confab_calls_confab(kind: ServerKind) {
         15.0,
     );
 }
+
+crate::on_both!(a_call_that_rang_while_offline_is_a_missed_call);
+
+/// The server stores a proposal for an offline account (the `<store/>`
+/// hint): when confab comes online it says it missed the call, and
+/// nothing rings.
+fn a_call_that_rang_while_offline_is_a_missed_call(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut bob = CallPeer::start(&*server, "bob", 660, &home.path().join("bob.wav"), "ring");
+    bob.command(json!({"op": "call", "to": "alice@localhost"}));
+    bob.event("proposed", |v| v["event"] == "proposed");
+    // Bob's own echo of a message to alice arrives after the proposal
+    // was stored: a fence, no sleep.
+    bob.command(json!({"op": "jmi", "to": "bob@localhost", "action": "finish", "sid": "fence"}));
+    bob.event("the fence", |v| {
+        v["event"] == "finish" && v["sid"] == "fence"
+    });
+    let mut alice = confab(&*server, "alice", "tone:440", home.path());
+    alice.event("a missed call", |v| {
+        v["event"] == "info" && v["text"] == "missed call from bob@localhost"
+    });
+    assert!(!alice.saw(|v| v["event"] == "call"), "{:?}", alice.events);
+    let e = alice.run("/answer");
+    assert_eq!(e["event"], "error", "{e}");
+}

@@ -10,7 +10,8 @@
 //! sends the Jingle `session-initiate` with the same id to the resource
 //! that proceeded. `<finish/>` closes the call's history.
 //!
-//! All of these are `type='chat'` messages with a `<store/>` hint.
+//! A proposal stored while we were offline arrives with a XEP-0203
+//! `<delay/>` ([`CallMessage::delayed`]). All of these are `type='chat'` messages with a `<store/>` hint.
 //! Parsing is bounded: an id longer than [`MAX_ID`] or with control
 //! characters, or a propose without an RTP description, is not a call.
 
@@ -80,6 +81,9 @@ pub struct CallMessage {
     pub action: Action,
     /// The XEP-0166 reason's condition (`busy`, `decline`, `success`…).
     pub reason: Option<String>,
+    /// It carries a XEP-0203 delay: stored while we were offline (a
+    /// proposal that rang then is a missed call, not a call).
+    pub delayed: bool,
 }
 
 /// The JMI element of a message, if it has one that is usable; `None`
@@ -114,6 +118,7 @@ pub fn parse(m: &Message) -> Option<CallMessage> {
         sid: sid.to_string(),
         action,
         reason,
+        delayed: m.payloads.iter().any(|p| p.is("delay", ns::DELAY)),
     })
 }
 

@@ -19,8 +19,11 @@
 //! else is ignored. Ids are 128 random bits (`App::new_sid`). One call at
 //! a time: a proposal while another call rings or runs is rejected `busy`.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use jid::{BareJid, Jid};
+use tokio::time::Instant;
 use xmpp_parsers::message::Message;
 
 use crate::media::engine::MediaCmd;
@@ -31,7 +34,11 @@ use crate::protocol::{ErrorInfo, rooms};
 use crate::session::{SessionCmd, Tag};
 use crate::store::Event;
 
-use super::super::{App, Exec, Waiting, refuse};
+use super::super::{App, Exec, OUTCOME_TIMEOUT, Waiting, refuse};
+
+/// How long a call rings (ours at the callee, theirs here) before it is
+/// called off as not answered.
+pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
 use super::Signal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +65,9 @@ pub(in crate::app) struct Direct {
     /// (calling).
     resource: Option<Jid>,
     stage: Stage,
+    /// When ringing gives up, or the session we answered for must have
+    /// started (`None` once it has).
+    deadline: Option<Instant>,
 }
 
 /// Whether `/call JID` rings a user rather than joins a conference: the
@@ -125,6 +135,7 @@ impl App {
             peer: jid.clone(),
             resource: None,
             stage: Stage::Proposed,
+            deadline: Some(Instant::now() + RING_TIMEOUT),
         });
         self.wait_as(tag, &command, Waiting::Sent, false);
         let propose = Jmi::Propose {
@@ -164,6 +175,7 @@ impl App {
         );
         if let Some(d) = &mut self.call.direct {
             d.stage = Stage::Answered;
+            d.deadline = Some(Instant::now() + OUTCOME_TIMEOUT);
         }
         Ok(Exec {
             events,
@@ -259,12 +271,60 @@ impl App {
     fn set_stage(&mut self, stage: Stage) {
         if let Some(d) = &mut self.call.direct {
             d.stage = stage;
+            if stage == Stage::Session {
+                d.deadline = None;
+            }
+        }
+    }
+
+    /// When [`App::direct_due`] has something to do.
+    pub(in crate::app) fn direct_deadline(&self) -> Option<Instant> {
+        self.call.direct.as_ref().and_then(|d| d.deadline)
+    }
+
+    /// A call that rang too long is called off (ours: retracted; theirs:
+    /// missed); a session we answered for that never started ends.
+    pub(in crate::app) fn direct_due(&mut self, now: Instant) -> Vec<Event> {
+        let Some(d) = self.call.direct.clone() else {
+            return Vec::new();
+        };
+        if d.deadline.is_none_or(|t| t > now) {
+            return Vec::new();
+        }
+        match d.stage {
+            Stage::Proposed | Stage::Ringing => self.end_call(
+                Reason::Timeout,
+                &format!(
+                    "{} did not answer within {} s",
+                    d.peer,
+                    RING_TIMEOUT.as_secs()
+                ),
+            ),
+            Stage::Incoming => {
+                self.call.direct = None;
+                vec![ended(&d.peer, format!("missed call from {}", d.peer))]
+            }
+            Stage::Answered => self.end_call(
+                Reason::Timeout,
+                &format!(
+                    "{} did not start the call within {} s",
+                    d.peer,
+                    OUTCOME_TIMEOUT.as_secs()
+                ),
+            ),
+            Stage::Session => Vec::new(),
         }
     }
 
     /// A proposal to us: it rings, unless we cannot take it.
     fn proposed_to_us(&mut self, m: CallMessage, media: &[String]) -> Vec<Event> {
         let own = self.store.jid.as_ref().map(|j| j.to_bare());
+        if m.delayed {
+            // Stored while we were away: it rang then, not now.
+            return vec![Event::Info {
+                text: format!("missed call from {}", m.from.to_bare()),
+            }];
+        }
         if own == Some(m.from.to_bare()) {
             // Our own account calling itself (another resource): not ours
             // to answer.
@@ -294,6 +354,7 @@ impl App {
             peer: peer.clone(),
             resource: Some(m.from.clone()),
             stage: Stage::Incoming,
+            deadline: Some(Instant::now() + RING_TIMEOUT),
         });
         self.send_jmi(m.from, &m.sid, Jmi::Ringing, None);
         vec![Event::Call {

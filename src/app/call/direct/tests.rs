@@ -67,6 +67,7 @@ impl T {
                 sid: sid.to_string(),
                 action,
                 reason: None,
+                delayed: false,
             })))
     }
 
@@ -296,4 +297,51 @@ fn a_user_is_an_account_or_a_jid_whose_server_will_not_say() {
     t.cmds.try_recv().unwrap();
     let events = iq_error(&mut t.app, tag, "service-unavailable");
     assert_eq!(T::states(&events), ["proposed"]);
+}
+
+#[test]
+fn unanswered_calls_are_called_off_and_a_stored_proposal_is_a_missed_call() {
+    let mut t = T::new();
+    let sid = t.call_bob();
+    let now = Instant::now();
+    assert!(t.app.direct_due(now).is_empty());
+    assert!(t.app.next_deadline().is_some_and(|d| d > now));
+    let later = now + RING_TIMEOUT + Duration::from_secs(1);
+    let events = t.app.direct_due(later);
+    assert_eq!(T::states(&events), ["ended"]);
+    let sent = t.sent();
+    assert!(
+        sent.iter()
+            .any(|(to, a, s, _)| to == "bob@localhost" && a == "retract" && *s == sid),
+        "{sent:?}"
+    );
+    assert!(t.app.store.calls.current.is_none());
+
+    // Theirs rings here unanswered: missed.
+    let propose = Jmi::Propose {
+        media: vec!["audio".into()],
+    };
+    t.jmi("bob@localhost/phone", propose.clone(), "s1");
+    let events = t.app.direct_due(later + RING_TIMEOUT);
+    let ended = events[0].to_json();
+    assert_eq!(ended["state"], "ended", "{ended}");
+    assert!(
+        ended["reason"].as_str().unwrap().contains("missed"),
+        "{ended}"
+    );
+
+    // A proposal stored while we were offline does not ring.
+    t.sent();
+    let events = t
+        .app
+        .on_session(SessionEvent::Incoming(Incoming::CallMessage(CallMessage {
+            from: "bob@localhost/phone".parse().unwrap(),
+            sid: "s2".into(),
+            action: propose,
+            reason: None,
+            delayed: true,
+        })));
+    assert!(T::states(&events).is_empty());
+    assert!(t.sent().is_empty(), "no ringing");
+    assert!(t.run("/answer").pending.is_none());
 }
