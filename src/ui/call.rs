@@ -1,6 +1,7 @@
 //! The call panel: a strip above the messages while a call is on — the
 //! conference, state and duration, our microphone (level or MUTED), the
-//! notice that the SFU decrypts the audio, the notice that the call is
+//! notice that the SFU decrypts the audio (a one-to-one call: that it is
+//! DTLS-SRTP between the two), the notice that the call is
 //! being recorded (`/record`), and one row per stream that
 //! arrives with a level meter and a speaking marker (`xmpp:` entities shown
 //! as their JID, others as they are). A one-to-one call that rings here
@@ -128,7 +129,11 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
     let mut lines = vec![
         Line::from(head),
         Line::styled(
-            " Not end-to-end encrypted: the conference service decrypts the audio.",
+            if call.direct {
+                " One-to-one: DTLS-SRTP between the two of you (fingerprints relayed by your servers)."
+            } else {
+                " Not end-to-end encrypted: the conference service decrypts the audio."
+            },
             theme.event,
         ),
     ];
@@ -200,6 +205,21 @@ mod tests {
         assert_eq!(meter(5.0), "▮▮▮▮▮▮▮▮▮▮");
         assert_eq!(clock(chrono::Duration::seconds(83)), "01:23");
         assert_eq!(clock(chrono::Duration::seconds(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn a_one_to_one_call_says_how_its_audio_goes() {
+        let mut calls = Calls::default();
+        calls.start_as(
+            "bob@localhost".parse().unwrap(),
+            "s0".into(),
+            t(0),
+            "proposed",
+        );
+        calls.set_direct();
+        let shown = text(calls.current.as_ref().unwrap(), t(5), 100);
+        assert!(shown.contains("One-to-one: DTLS-SRTP"), "{shown}");
+        assert!(!shown.contains("decrypts"), "{shown}");
     }
 
     #[test]

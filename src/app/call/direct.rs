@@ -130,6 +130,7 @@ impl App {
             .store
             .calls
             .start_as(jid.clone(), sid.clone(), Utc::now(), "proposed");
+        self.store.calls.set_direct();
         self.call.direct = Some(Direct {
             sid: sid.clone(),
             peer: jid.clone(),
@@ -168,6 +169,7 @@ impl App {
             .store
             .calls
             .start(d.peer.clone(), d.sid.clone(), Utc::now());
+        self.store.calls.set_direct();
         events.extend(
             self.store
                 .calls

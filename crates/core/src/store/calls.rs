@@ -64,6 +64,8 @@ pub struct Call {
     pub streams: Vec<Stream>,
     /// `/record`: the directory being recorded to.
     pub recording: Option<String>,
+    /// A one-to-one call (XEP-0353/XEP-0167) rather than a conference.
+    pub direct: bool,
 }
 
 impl Call {
@@ -118,8 +120,16 @@ impl Calls {
             own_level: 0.0,
             streams: Vec::new(),
             recording: None,
+            direct: false,
         });
         vec![event]
+    }
+
+    /// The call is a one-to-one call.
+    pub fn set_direct(&mut self) {
+        if let Some(c) = &mut self.current {
+            c.direct = true;
+        }
     }
 
     /// Our session is connected (once; later reports change nothing).
