@@ -415,3 +415,50 @@ fn a_call_that_rang_while_offline_is_a_missed_call(kind: ServerKind) {
     let e = alice.run("/answer");
     assert_eq!(e["event"], "error", "{e}");
 }
+
+/// In the TUI: the call from the peer is a prompt; Enter answers, the
+/// panel shows the one-to-one call; the next call, Esc declines.
+#[test]
+fn the_tui_prompts_a_call_enter_answers_esc_declines() {
+    let server = server_with(ServerKind::Prosody, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut bob = CallPeer::start(&*server, "bob", 660, &home.path().join("bob.wav"), "ring");
+    let tmux = Tmux::start_with(
+        &*server,
+        "alice",
+        home.path(),
+        110,
+        30,
+        &[
+            "--audio-in",
+            "tone:440",
+            "--audio-out",
+            "null",
+            "--rtc-bind",
+            "127.0.0.1:0",
+        ],
+    );
+    tmux.wait_for("online", |s| s.contains("alice@localhost"));
+    bob.command(json!({"op": "call", "to": "alice@localhost"}));
+    tmux.wait_for("the prompt", |s| {
+        s.contains("bob@localhost is calling you") && s.contains("Enter to answer, Esc to decline")
+    });
+    tmux.send(&["Enter"]);
+    let s = tmux.wait_for("the call connected", |s| {
+        s.contains("bob@localhost · connected") && s.contains("▶ ▮")
+    });
+    assert!(s.contains("One-to-one: DTLS-SRTP"), "{s}");
+    bob.event("connected", |v| v["event"] == "connected");
+    bob.command(json!({"op": "hangup"}));
+    tmux.wait_for("the panel gone", |s| !s.contains("One-to-one: DTLS-SRTP"));
+
+    bob.command(json!({"op": "call", "to": "alice@localhost"}));
+    tmux.wait_for("the prompt again", |s| {
+        s.contains("bob@localhost is calling you")
+    });
+    tmux.send(&["Escape"]);
+    bob.event("declined", |v| v["event"] == "reject");
+    tmux.wait_for("the prompt gone", |s| !s.contains("is calling you"));
+    tmux.send(&["/quit", "Enter"]);
+    tmux.wait_exit();
+}
