@@ -290,7 +290,8 @@ impl App {
     /// ends here too.
     pub(super) fn call_lost(&mut self) -> Vec<Event> {
         if self.store.calls.current.is_none() {
-            return Vec::new();
+            // A call that rang here: it cannot be answered any more.
+            return self.ringing_gone("the connection to the server was lost", false);
         }
         self.end_call(
             Reason::ConnectivityError,
@@ -685,7 +686,8 @@ impl App {
     /// back the media task, to wait until the recordings are finished.
     pub fn leave_call(&mut self) -> (Vec<Event>, Option<MediaHandle>) {
         if self.store.calls.current.is_none() {
-            return (Vec::new(), None);
+            // A call ringing here is declined: the caller stops waiting.
+            return (self.ringing_gone("declined: confab quit", true), None);
         }
         let events = self.end_call(Reason::Success, "hung up");
         (events, self.call.media.clone())

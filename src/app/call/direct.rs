@@ -476,6 +476,18 @@ impl App {
         Some(self.store.calls.ended(Some(why)))
     }
 
+    /// A call ringing here goes unanswered: declined (`tell`: the caller
+    /// is sent `reject`), the ringing ends with `why`.
+    pub(super) fn ringing_gone(&mut self, why: &str, tell: bool) -> Vec<Event> {
+        let Some(d) = self.call.direct.take_if(|d| d.stage == Stage::Incoming) else {
+            return Vec::new();
+        };
+        if tell && let Some(from) = d.resource.clone() {
+            self.send_jmi(from, &d.sid, Jmi::Reject, Some("decline"));
+        }
+        vec![ended(&d.peer, why.to_string())]
+    }
+
     /// Whether a call rings here, unanswered.
     pub(super) fn ringing_here(&self) -> bool {
         self.call

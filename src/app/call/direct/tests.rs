@@ -345,3 +345,33 @@ fn unanswered_calls_are_called_off_and_a_stored_proposal_is_a_missed_call() {
     assert!(t.sent().is_empty(), "no ringing");
     assert!(t.run("/answer").pending.is_none());
 }
+
+#[test]
+fn a_call_ringing_when_confab_quits_is_declined() {
+    let mut t = T::new();
+    t.jmi(
+        "bob@localhost/phone",
+        Jmi::Propose {
+            media: vec!["audio".into()],
+        },
+        "s1",
+    );
+    t.sent();
+    let (events, media) = t.app.leave_call();
+    assert!(media.is_none());
+    assert_eq!(T::states(&events), ["ended"]);
+    let sent = t.sent();
+    assert_eq!(sent[0].0, "bob@localhost/phone");
+    assert_eq!(sent[0].1, "reject");
+    // Lost connection: nothing can be answered, nothing sent.
+    t.jmi(
+        "bob@localhost/phone",
+        Jmi::Propose {
+            media: vec!["audio".into()],
+        },
+        "s2",
+    );
+    t.sent();
+    assert_eq!(T::states(&t.app.call_lost()), ["ended"]);
+    assert!(t.sent().is_empty());
+}
