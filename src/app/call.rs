@@ -1,5 +1,7 @@
 //! Calls: `/call`, `/hangup`, `/mute`, `/unmute`, `/deafen`, `/undeafen`,
-//! `/devices`, `/callconfig` — XEP-0521 A/V conferences through an SFU.
+//! `/devices` — XEP-0521 A/V conferences through an SFU, and one-to-one
+//! calls (`direct.rs`: XEP-0353 ringing, then one two-way XEP-0167
+//! session); `/callconfig` in `config.rs`.
 //!
 //! The signalling lives here: our sending session (session-initiate to the
 //! conference, its session-accept, trickled transport-info both ways) and
@@ -13,13 +15,12 @@ use std::collections::HashMap;
 use chrono::Utc;
 use jid::{BareJid, Jid};
 use minidom::Element;
-use xmpp_parsers::data_forms::DataForm;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 
 use crate::media::engine::{EndCause, MediaCmd, MediaEvent, MediaHandle};
 use crate::protocol::iq::IqAnswer;
 use crate::protocol::jingle::{self, Action, MediaSession, Reason, Role, sdp};
-use crate::protocol::{ErrorInfo, adhoc, iq, ns, rooms};
+use crate::protocol::{ErrorInfo, iq, rooms};
 use crate::session::Tag;
 use crate::store::Event;
 
@@ -32,8 +33,12 @@ struct Signal {
     peer: Jid,
     /// Who initiated it.
     initiator: Jid,
-    /// Our sending session (else a stream the conference forwards).
+    /// Our call's own session: our sending session to a conference, or
+    /// the one session of a one-to-one call (else a stream the
+    /// conference forwards).
     ours: bool,
+    /// We make the offer (session-initiate) rather than answer one.
+    offerer: bool,
     /// The other side knows of it (our session-initiate went out).
     signalled: bool,
     /// Our ICE credentials for transport-info.
@@ -57,6 +62,8 @@ pub(super) struct CallSignals {
     after_reply: Vec<(Jid, Element)>,
     /// The `/record` (or `/record stop`) waiting for the media task.
     record_tag: Option<Tag>,
+    /// The one-to-one call (XEP-0353) ringing or under way.
+    direct: Option<direct::Direct>,
     /// The A/V conference service whose rooms are linked to text rooms of
     /// the same name (`call_service`): `/call talk@conference.example.org`
     /// calls `talk@SERVICE`.
@@ -75,7 +82,7 @@ impl App {
         self.store.calls.current.is_some()
     }
 
-    /// `/call ROOM`: the room's disco#info first (`call_checked`).
+    /// `/call ROOM|USER`: the JID's disco#info first (`call_checked`).
     pub(super) fn start_call(&mut self, text: &str, room: BareJid) -> Result<Exec, Box<Event>> {
         if self.call.media.is_none() {
             return Err(refuse(
@@ -103,6 +110,9 @@ impl App {
     /// `/hangup`
     pub(super) fn start_hangup(&mut self, text: &str) -> Result<Exec, Box<Event>> {
         if self.store.calls.current.is_none() {
+            if self.ringing_here() {
+                return self.start_reject(text);
+            }
             return Err(no_call(text));
         }
         let mut events = self.end_call(Reason::Success, "hung up");
@@ -168,17 +178,19 @@ impl App {
         self.store.jid.clone().map(Jid::from)
     }
 
+    /// A Jingle session id nobody can guess: 128 random bits.
     fn new_sid(&mut self) -> String {
         self.call.next_sid += 1;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        format!(
-            "confab-{:x}-{nanos:x}-{}",
-            std::process::id(),
-            self.call.next_sid
-        )
+        let mut bytes = [0u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            // No system randomness: at least never the same twice.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            bytes = (nanos ^ u128::from(self.call.next_sid)).to_le_bytes();
+        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Sets the A/V conference service linked to text rooms (`None`: no
@@ -217,6 +229,7 @@ impl App {
                 peer: jid.clone().into(),
                 initiator: own,
                 ours: true,
+                offerer: true,
                 signalled: false,
                 ufrag: None,
                 pwd: None,
@@ -241,7 +254,16 @@ impl App {
         // Offline there is nobody to tell: the server tells the conference
         // that we are gone.
         let online = self.store.connection == crate::store::Connection::Online;
-        if online && let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone()) {
+        // A one-to-one call: no directed presence was sent; ringing is
+        // called off, a session finished (XEP-0353).
+        let direct = self.call.direct.take();
+        if let Some(d) = direct.as_ref().filter(|_| online) {
+            self.direct_over(d, &reason);
+        }
+        if online
+            && direct.is_none()
+            && let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone())
+        {
             self.call_presence(&jid, PresenceType::Unavailable);
         }
         let sessions: Vec<(String, Signal)> = self.call.sessions.drain().collect();
@@ -268,7 +290,8 @@ impl App {
     /// ends here too.
     pub(super) fn call_lost(&mut self) -> Vec<Event> {
         if self.store.calls.current.is_none() {
-            return Vec::new();
+            // A call that rang here: it cannot be answered any more.
+            return self.ringing_gone("the connection to the server was lost", false);
         }
         self.end_call(
             Reason::ConnectivityError,
@@ -367,7 +390,7 @@ impl App {
         let Some(s) = self.call.sessions.get_mut(&sid) else {
             return Vec::new();
         };
-        let writer = if s.ours {
+        let writer = if s.offerer {
             Role::Initiator
         } else {
             Role::Responder
@@ -383,7 +406,7 @@ impl App {
                 };
             }
         };
-        if s.ours {
+        if s.offerer {
             // webrtc-rs writes no a=ptime; we send 20 ms frames: say so.
             declare_ptime(&mut session);
         }
@@ -393,7 +416,7 @@ impl App {
         }
         s.signalled = true;
         let s = s.clone();
-        if s.ours {
+        if s.offerer {
             let payload = jingle::session_initiate(&sid, &own, &session, None);
             let then = IqThen::new(move |app, _, result| match result {
                 Ok(_) => IqStep::Done(Vec::new()),
@@ -449,6 +472,10 @@ impl App {
         let Some(from) = from.cloned() else {
             return (Err(jingle::bad_request("no sender")), Vec::new());
         };
+        // The session a one-to-one call's proceed announced.
+        if let Some(answer) = self.direct_initiate(&from, &j) {
+            return answer;
+        }
         let known = self.call.sessions.get(&j.sid).cloned();
         match (&j.action, known) {
             (Action::SessionInitiate, None) => self.stream_offered(from, j),
@@ -523,12 +550,13 @@ impl App {
 
     /// The conference starts a session to forward a stream to us.
     fn stream_offered(&mut self, from: Jid, j: jingle::JingleIq) -> (IqAnswer, Vec<Event>) {
-        let in_this_call = self
-            .store
-            .calls
-            .current
-            .as_ref()
-            .is_some_and(|c| c.jid == from.to_bare());
+        let in_this_call = self.call.direct.is_none()
+            && self
+                .store
+                .calls
+                .current
+                .as_ref()
+                .is_some_and(|c| c.jid == from.to_bare());
         if !in_this_call {
             // Acknowledged, then declined (XEP-0166 §6.3.2).
             self.call.after_reply.push((
@@ -553,6 +581,7 @@ impl App {
                 peer: from.clone(),
                 initiator: j.initiator.clone().unwrap_or(from),
                 ours: false,
+                offerer: false,
                 signalled: true,
                 ufrag: None,
                 pwd: None,
@@ -566,102 +595,6 @@ impl App {
         });
         (Ok(None), events)
     }
-
-    /// `/callconfig ROOM [FIELD=VALUE ...]`: the conference's options
-    /// through XEP-0050 on `urn:xmpp:av-conferences:config`.
-    pub(super) fn call_config(
-        &mut self,
-        text: &str,
-        room: BareJid,
-        fields: Vec<(String, String)>,
-    ) -> Exec {
-        let to: Jid = room.clone().into();
-        self.start_iq(
-            text,
-            Some(to.clone()),
-            adhoc::execute(ns::AV_CONFERENCES_CONFIG),
-            true,
-            IqThen::new(move |app, command, result| {
-                let cmd = match result.and_then(|r| {
-                    r.as_ref()
-                        .ok_or_else(|| {
-                            ErrorInfo::new("bad-request", Some("an empty answer".into()))
-                        })
-                        .and_then(adhoc::parse)
-                }) {
-                    Ok(c) => c,
-                    Err(e) => return IqStep::Done(vec![App::result(command, Err(e))]),
-                };
-                if let Some(e) = cmd.error_text() {
-                    return IqStep::Done(vec![err_event(command, "bad-request", e)]);
-                }
-                let (Some(form), Some(sessionid)) = (cmd.form, cmd.sessionid) else {
-                    return IqStep::Done(vec![err_event(
-                        command,
-                        "bad-request",
-                        "the conference sent no configuration form",
-                    )]);
-                };
-                if fields.is_empty() {
-                    app.call.config.insert(room.clone(), sessionid);
-                    return IqStep::Done(vec![
-                        Event::RoomForm {
-                            room: room.to_string(),
-                            purpose: "callconfig",
-                            form: rooms::Form::from(&form),
-                        },
-                        Event::Ok {
-                            command: command.to_string(),
-                        },
-                    ]);
-                }
-                match rooms::apply_fields(&form, &fields) {
-                    Ok(filled) => IqStep::Next {
-                        events: Vec::new(),
-                        to: Some(to.clone()),
-                        payload: adhoc::submit(ns::AV_CONFERENCES_CONFIG, &sessionid, filled),
-                        set: true,
-                        then: adhoc_done(),
-                    },
-                    Err(e) => {
-                        app.quiet_iq(
-                            to.clone(),
-                            adhoc::cancel(ns::AV_CONFERENCES_CONFIG, &sessionid),
-                        );
-                        IqStep::Done(vec![App::result(command, Err(e))])
-                    }
-                }
-            }),
-        )
-    }
-
-    /// A form edited in the TUI for `/callconfig`: submitted (`Some`) or
-    /// cancelled. `None` when `room` has no configuration session open.
-    pub fn finish_call_config(
-        &mut self,
-        room: &BareJid,
-        form: Option<DataForm>,
-        text: &str,
-    ) -> Option<Exec> {
-        let sessionid = self.call.config.remove(room)?;
-        let to: Jid = room.clone().into();
-        Some(match form {
-            Some(form) => self.start_iq(
-                text,
-                Some(to),
-                adhoc::submit(ns::AV_CONFERENCES_CONFIG, &sessionid, form),
-                true,
-                adhoc_done(),
-            ),
-            None => self.start_iq(
-                text,
-                Some(to),
-                adhoc::cancel(ns::AV_CONFERENCES_CONFIG, &sessionid),
-                true,
-                IqThen::ok(),
-            ),
-        })
-    }
 }
 
 /// The disco#info of `jid` answered a `/call`: an A/V conference is
@@ -670,7 +603,14 @@ impl App {
 /// link one.
 fn call_checked(jid: BareJid, follow_link: bool) -> IqThen {
     IqThen::new(move |app, command, result| {
-        let info = match result.and_then(|r| rooms::parse_info(r.as_ref())) {
+        let info = result.and_then(|r| rooms::parse_info(r.as_ref()));
+        if follow_link && direct::is_user(&jid, info.as_ref()) {
+            let jid = jid.clone();
+            return IqStep::WithTag(Box::new(move |app: &mut App, tag, command| {
+                app.place_direct(tag, command, jid)
+            }));
+        }
+        let info = match info {
             Ok(info) => info,
             Err(e) => return IqStep::Done(vec![App::result(command, Err(e))]),
         };
@@ -718,21 +658,6 @@ fn declare_ptime(session: &mut MediaSession) {
     }
 }
 
-/// The answer to a submitted ad-hoc form: completed, or its error notes.
-fn adhoc_done() -> IqThen {
-    IqThen::new(|_, command, result| {
-        let r = result.and_then(|r| match r.as_ref().map(adhoc::parse) {
-            Some(Ok(c)) => match c.error_text() {
-                Some(e) => Err(ErrorInfo::new("not-acceptable", Some(e))),
-                None => Ok(()),
-            },
-            Some(Err(e)) => Err(e),
-            None => Ok(()),
-        });
-        IqStep::Done(vec![App::result(command, r)])
-    })
-}
-
 fn describe_devices(list: &crate::media::DeviceList) -> String {
     let mut out = format!("Audio devices ({}):\n", list.host);
     for (title, devices) in [("Inputs", &list.inputs), ("Outputs", &list.outputs)] {
@@ -758,7 +683,8 @@ impl App {
     /// back the media task, to wait until the recordings are finished.
     pub fn leave_call(&mut self) -> (Vec<Event>, Option<MediaHandle>) {
         if self.store.calls.current.is_none() {
-            return (Vec::new(), None);
+            // A call ringing here is declined: the caller stops waiting.
+            return (self.ringing_gone("declined: confab quit", true), None);
         }
         let events = self.end_call(Reason::Success, "hung up");
         (events, self.call.media.clone())
@@ -784,6 +710,8 @@ fn no_call(text: &str) -> Box<Event> {
     refuse(text, "item-not-found", "not in a call")
 }
 
+mod config;
+mod direct;
 mod record;
 #[cfg(test)]
 mod tests;

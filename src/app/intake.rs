@@ -51,6 +51,17 @@ impl App {
                 self.on_transfer_progress(tag, progress)
             }
             SessionEvent::TransferDone { tag, result } => self.on_transfer_done(tag, result),
+            SessionEvent::Incoming(Incoming::CallMessage(m)) => self.on_call_message(m),
+            SessionEvent::Incoming(Incoming::MessageError { from, id, error }) => {
+                match self.call_message_error(from.as_ref(), id.as_deref(), &error) {
+                    Some(events) => events,
+                    None => self.intake(SessionEvent::Incoming(Incoming::MessageError {
+                        from,
+                        id,
+                        error,
+                    })),
+                }
+            }
             ev => self.intake(ev),
         });
         out

@@ -754,6 +754,8 @@ impl App {
             Command::Open { of, target } => self.open_url(text, &of, &target)?,
             Command::Cancel => self.cancel_transfers(text),
             Command::Call { room } => self.start_call(text, room)?,
+            Command::AnswerCall => self.start_answer(text)?,
+            Command::RejectCall => self.start_reject(text)?,
             Command::Hangup => self.start_hangup(text)?,
             Command::Mute => self.start_mute(text, true)?,
             Command::Unmute => self.start_mute(text, false)?,

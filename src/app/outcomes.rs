@@ -120,36 +120,36 @@ impl App {
         self.focus_retries_due();
         let now = Instant::now();
         self.chat_state_due(now);
+        let mut out = self.direct_due(now);
         let late: Vec<Tag> = self
             .pending
             .iter()
             .filter(|(_, p)| self.fails_at(p).is_some_and(|d| d <= now))
             .map(|(t, _)| *t)
             .collect();
-        late.into_iter()
-            .map(|tag| {
-                let p = self.pending.remove(&tag).expect("pending");
-                let what = match p.waiting {
-                    Waiting::Join { .. } | Waiting::JoinThen { .. } => {
-                        "the room did not answer the join"
-                    }
-                    Waiting::Echo { .. } => "the room did not echo the message",
-                    Waiting::Subject { .. } => "the room did not confirm the subject",
-                    Waiting::Nick { .. } => "the room did not confirm the nick change",
-                    Waiting::Left { .. } => "the room did not confirm the leave",
-                    Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
-                    Waiting::Iq { .. } => "no answer in time",
-                    Waiting::Call => "the call did not connect in time",
-                    Waiting::Record => "the recording did not answer in time",
-                    Waiting::Transfer => "the transfer did not end in time",
-                };
-                err_event(
-                    &p.command,
-                    "remote-server-timeout",
-                    format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
-                )
-            })
-            .collect()
+        out.extend(late.into_iter().map(|tag| {
+            let p = self.pending.remove(&tag).expect("pending");
+            let what = match p.waiting {
+                Waiting::Join { .. } | Waiting::JoinThen { .. } => {
+                    "the room did not answer the join"
+                }
+                Waiting::Echo { .. } => "the room did not echo the message",
+                Waiting::Subject { .. } => "the room did not confirm the subject",
+                Waiting::Nick { .. } => "the room did not confirm the nick change",
+                Waiting::Left { .. } => "the room did not confirm the leave",
+                Waiting::Sent | Waiting::SentChat { .. } => "not sent in time",
+                Waiting::Iq { .. } => "no answer in time",
+                Waiting::Call => "the call did not connect in time",
+                Waiting::Record => "the recording did not answer in time",
+                Waiting::Transfer => "the transfer did not end in time",
+            };
+            err_event(
+                &p.command,
+                "remote-server-timeout",
+                format!("{what} within {} s", OUTCOME_TIMEOUT.as_secs()),
+            )
+        }));
+        out
     }
 
     /// The next moment [`App::tick`] has something to do: the earliest
@@ -162,6 +162,7 @@ impl App {
         commands
             .chain(self.focus_next_retry())
             .chain(self.chat_state_deadline())
+            .chain(self.direct_deadline())
             .min()
     }
 

@@ -680,6 +680,7 @@ fn kind_name(ev: &SessionEvent) -> &'static str {
             Incoming::Chatting(_) => "chatting",
             Incoming::OmemoDevices(_) => "omemo-devices",
             Incoming::Subscription(_) => "subscription",
+            Incoming::CallMessage(_) => "call-message",
             Incoming::ChatState(_) => "chat-state",
             Incoming::Ignored(_) => "ignored",
         },

@@ -1,9 +1,11 @@
 //! The call panel: a strip above the messages while a call is on — the
 //! conference, state and duration, our microphone (level or MUTED), the
-//! notice that the SFU decrypts the audio, the notice that the call is
+//! notice that the SFU decrypts the audio (a one-to-one call: that it is
+//! DTLS-SRTP between the two), the notice that the call is
 //! being recorded (`/record`), and one row per stream that
 //! arrives with a level meter and a speaking marker (`xmpp:` entities shown
-//! as their JID, others as they are).
+//! as their JID, others as they are). A one-to-one call that rings here
+//! is a prompt (Enter answers, Esc declines), gone when the call is.
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -12,16 +14,62 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use crossterm::event::KeyCode;
+
 use super::sanitize_name;
+use super::state::UiState;
 use super::theme::Theme;
+use super::views::Answer;
+use super::widgets::Prompt;
 use crate::protocol::jingle::coin::display_entity;
-use crate::store::{Call, CallState};
+use crate::store::{Call, CallState, Event};
 
 /// Stream rows shown at most; the rest are summed up in one line.
 pub const MAX_STREAM_ROWS: usize = 6;
 
 /// Cells of a level meter.
 const METER: usize = 10;
+
+/// A one-to-one call rings here: a prompt; the call over (answered,
+/// declined, called off): its prompt goes.
+pub fn on_event(ui: &mut UiState, e: &Event) {
+    let Event::Call { jid, state, .. } = e else {
+        return;
+    };
+    let is_call_from = |p: &Prompt<Answer>| {
+        p.options()
+            .iter()
+            .any(|o| matches!(&o.choice, Answer::Call { from, .. } if from == jid))
+    };
+    match *state {
+        "incoming" => {
+            ui.prompts.retain(|p| !is_call_from(p));
+            let from = jid.clone();
+            ui.prompts.push(
+                Prompt::new(format!("{} is calling you", sanitize_name(jid)))
+                    .option(
+                        KeyCode::Enter,
+                        "answer",
+                        Answer::Call {
+                            from: from.clone(),
+                            accept: true,
+                        },
+                    )
+                    .option(
+                        KeyCode::Esc,
+                        "decline",
+                        Answer::Call {
+                            from,
+                            accept: false,
+                        },
+                    ),
+            );
+            ui.bell = true;
+        }
+        "connecting" | "ended" => ui.prompts.retain(|p| !is_call_from(p)),
+        _ => {}
+    }
+}
 
 /// Rows the panel needs for `call` (border included).
 pub fn height(call: &Call) -> u16 {
@@ -96,7 +144,11 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
     let mut lines = vec![
         Line::from(head),
         Line::styled(
-            " Not end-to-end encrypted: the conference service decrypts the audio.",
+            if call.direct {
+                " One-to-one: DTLS-SRTP between the two of you (fingerprints relayed by your servers)."
+            } else {
+                " Not end-to-end encrypted: the conference service decrypts the audio."
+            },
             theme.event,
         ),
     ];
@@ -171,6 +223,21 @@ mod tests {
     }
 
     #[test]
+    fn a_one_to_one_call_says_how_its_audio_goes() {
+        let mut calls = Calls::default();
+        calls.start_as(
+            "bob@localhost".parse().unwrap(),
+            "s0".into(),
+            t(0),
+            "proposed",
+        );
+        calls.set_direct();
+        let shown = text(calls.current.as_ref().unwrap(), t(5), 100);
+        assert!(shown.contains("One-to-one: DTLS-SRTP"), "{shown}");
+        assert!(!shown.contains("decrypts"), "{shown}");
+    }
+
+    #[test]
     fn panel_shows_state_streams_and_the_notice() {
         let mut calls = Calls::default();
         calls.start("standup@sfu.localhost".parse().unwrap(), "s0".into(), t(0));
@@ -231,5 +298,66 @@ mod tests {
         let c = calls.current.as_ref().unwrap();
         assert_eq!(height(c), 2 + 6 + 1 + 1);
         assert!(text(c, t(1), 60).contains("… and 3 more"));
+    }
+
+    #[test]
+    fn a_ringing_call_is_a_prompt_enter_answers_and_it_goes_with_the_call() {
+        use crossterm::event::{KeyEvent, KeyModifiers};
+
+        use crate::app::App;
+        use crate::media::engine::MediaHandle;
+        use crate::protocol::Incoming;
+        use crate::protocol::jmi::{Action, CallMessage};
+        use crate::session::{SessionCmd, SessionEvent};
+
+        let (app, mut rx) = App::for_tests("alice@localhost", 0);
+        let (media, _media_rx) = MediaHandle::pair();
+        let mut app = app.with_media(media);
+        app.on_session(SessionEvent::Online {
+            jid: "alice@localhost/confab".parse().unwrap(),
+            reconnect: false,
+        });
+        let mut ui = UiState::default();
+        let propose = |sid: &str| {
+            SessionEvent::Incoming(Incoming::CallMessage(CallMessage {
+                from: "bob@localhost/phone".parse().unwrap(),
+                sid: sid.into(),
+                action: Action::Propose {
+                    media: vec!["audio".into()],
+                },
+                reason: None,
+                delayed: false,
+            }))
+        };
+        let out = app.on_session(propose("s1"));
+        ui.on_events(&app.store, &out);
+        assert_eq!(ui.prompts.len(), 1);
+        assert_eq!(
+            ui.prompts.current().unwrap().text(),
+            "bob@localhost is calling you"
+        );
+        while rx.try_recv().is_ok() {}
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        crate::ui::handle_key(&mut app, &mut ui, enter);
+        let proceeds = std::iter::from_fn(|| rx.try_recv().ok()).any(|c| {
+            matches!(c, SessionCmd::Message { message, .. }
+                if message.payloads.iter().any(|p| p.name() == "proceed"))
+        });
+        assert!(proceeds, "Enter answers the call");
+        assert!(ui.prompts.is_empty());
+        // A call called off: its prompt goes.
+        app.leave_call();
+        let out = app.on_session(propose("s2"));
+        ui.on_events(&app.store, &out);
+        assert_eq!(ui.prompts.len(), 1);
+        let out = app.on_session(SessionEvent::Incoming(Incoming::CallMessage(CallMessage {
+            from: "bob@localhost/phone".parse().unwrap(),
+            sid: "s2".into(),
+            action: Action::Retract,
+            reason: None,
+            delayed: false,
+        })));
+        ui.on_events(&app.store, &out);
+        assert!(ui.prompts.is_empty());
     }
 }

@@ -19,6 +19,8 @@ impl UiState {
         for e in events {
             // Invitations (prompts, tables) and bookmarks (table).
             invite::on_event(self, e);
+            // A one-to-one call that rings: its prompt.
+            super::call::on_event(self, e);
             // Browse, whois, conference info; a secret to type.
             conference::on_event(self, e);
             // Contacts view, subscription requests, /where.

@@ -222,6 +222,9 @@ pub enum Answer {
     Subscription { from: String, approve: bool },
     /// Grant `nick`'s voice request in `room` (`/voice ROOM NICK`).
     Voice { room: String, nick: String },
+    /// Take (`/answer`) or decline (`/reject`) the one-to-one call from
+    /// `from` that rings.
+    Call { from: String, accept: bool },
     /// Go to the room a destroyed room names (`/join ROOM`).
     GoTo(String),
     /// Nothing to do (ignore, stay).
@@ -272,6 +275,14 @@ impl Answer {
                     shown: self.line(),
                 })
             }
+            Answer::Call { accept, .. } => Some(ViewAction::Run {
+                command: if *accept {
+                    Command::AnswerCall
+                } else {
+                    Command::RejectCall
+                },
+                shown: self.line(),
+            }),
             Answer::GoTo(room) => match BareJid::new(room) {
                 Ok(r) if r.node().is_some() => Some(ViewAction::join(r, None)),
                 _ => refuse(room, "not a room JID".into()),
@@ -291,6 +302,7 @@ impl Answer {
                 format!("/{} {from}", if *approve { "approve" } else { "deny" })
             }
             Answer::Voice { room, nick } => format!("/voice {room} {}", quote(nick)),
+            Answer::Call { accept, .. } => if *accept { "/answer" } else { "/reject" }.to_string(),
             Answer::GoTo(room) => format!("/join {room}"),
             Answer::Nothing => String::new(),
         }

@@ -75,6 +75,15 @@ pub enum MediaCmd {
         entity: String,
         offer: String,
     },
+    /// A one-to-one call (XEP-0167 `senders='both'`): our microphone goes
+    /// out and the other side's audio, labelled `entity`, is played, on
+    /// one session. `offer` `None`: we make the offer (we called); `Some`:
+    /// we answer it (we were called).
+    StartDirect {
+        sid: String,
+        entity: String,
+        offer: Option<String>,
+    },
     /// End one session.
     Close {
         sid: String,
@@ -273,6 +282,12 @@ impl Engine {
                     self.emit(MediaEvent::Ended { sid, reason, cause });
                 }
             }
+            MediaCmd::StartDirect { sid, entity, offer } => {
+                if let Err((cause, reason)) = self.start_direct(&sid, &entity, offer).await {
+                    self.close(&sid).await;
+                    self.emit(MediaEvent::Ended { sid, reason, cause });
+                }
+            }
             MediaCmd::Close { sid } => self.close(&sid).await,
             MediaCmd::Hangup { done } => {
                 self.hangup().await;
@@ -312,7 +327,10 @@ impl Engine {
         }
     }
 
-    async fn start_send(&mut self, sid: &str) -> Result<(), (EndCause, String)> {
+    /// Opens the capture (replacing one still open), muted as we are.
+    async fn open_capture(
+        &mut self,
+    ) -> Result<mpsc::Receiver<super::capture::EncodedFrame>, (EndCause, String)> {
         if let Some(old) = self.capture.take() {
             let _ = tokio::task::spawn_blocking(move || old.stop()).await;
         }
@@ -321,12 +339,18 @@ impl Engine {
             denoise: self.options.denoise,
             ..CaptureOptions::default()
         };
-        let (capture, mut frames) =
+        let (capture, frames) =
             tokio::task::spawn_blocking(move || Capture::open(&spec, options))
                 .await
                 .map_err(|e| (EndCause::Setup, e.to_string()))?
                 .map_err(|e| (EndCause::Audio, e.to_string()))?;
         capture.set_muted(self.muted);
+        self.capture = Some(capture);
+        Ok(frames)
+    }
+
+    async fn start_send(&mut self, sid: &str) -> Result<(), (EndCause, String)> {
+        let frames = self.open_capture().await?;
         let (peer, rtc_events) = AudioPeer::offer(self.options.rtc.clone())
             .await
             .map_err(|e| (EndCause::Setup, format!("WebRTC: {e}")))?;
@@ -334,6 +358,44 @@ impl Engine {
             .register(sid, peer, rtc_events, None)
             .await
             .map_err(|e| (EndCause::Setup, e))?;
+        self.pump(sid, peer, frames);
+        Ok(())
+    }
+
+    /// A one-to-one call's session: capture, playback and one two-way
+    /// peer (offering, or answering `offer`).
+    async fn start_direct(
+        &mut self,
+        sid: &str,
+        entity: &str,
+        offer: Option<String>,
+    ) -> Result<(), (EndCause, String)> {
+        let playback = self.playback().map_err(|e| (EndCause::Audio, e))?;
+        let sink = playback
+            .add_stream(entity)
+            .map_err(|e| (EndCause::Audio, e.to_string()))?;
+        let frames = self.open_capture().await?;
+        let rtc = self.options.rtc.clone();
+        let (peer, rtc_events) = match offer {
+            None => AudioPeer::offer_duplex(rtc).await,
+            Some(o) => AudioPeer::answer_duplex(rtc, &o).await,
+        }
+        .map_err(|e| (EndCause::Setup, format!("WebRTC: {e}")))?;
+        let peer = self
+            .register(sid, peer, rtc_events, Some(sink))
+            .await
+            .map_err(|e| (EndCause::Setup, e))?;
+        self.pump(sid, peer, frames);
+        Ok(())
+    }
+
+    /// Sends the captured frames on session `sid` (and to the recording).
+    fn pump(
+        &mut self,
+        sid: &str,
+        peer: Arc<AudioPeer>,
+        mut frames: mpsc::Receiver<super::capture::EncodedFrame>,
+    ) {
         let pump = tokio::spawn({
             let events = self.events.clone();
             let recorder = self.recorder.clone();
@@ -357,11 +419,9 @@ impl Engine {
                 }
             }
         });
-        self.capture = Some(capture);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.pump = Some(pump);
         }
-        Ok(())
     }
 
     /// Signals a new peer's local description, starts translating its

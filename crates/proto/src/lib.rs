@@ -26,6 +26,7 @@ pub mod focus;
 pub mod invite;
 pub mod iq;
 pub mod jingle;
+pub mod jmi;
 pub mod mam;
 pub mod message;
 pub mod muc;
@@ -218,6 +219,8 @@ pub enum Incoming {
     ChatState(chat_states::ChatStateNotice),
     /// A subscription presence (`subscribe`, `subscribed`, …).
     Subscription(roster::SubscriptionRequest),
+    /// XEP-0353: a one-to-one call rings, is answered, declined, retracted.
+    CallMessage(jmi::CallMessage),
     /// Something we do not act on (kept for diagnostics).
     Ignored(&'static str),
 }
@@ -272,6 +275,10 @@ pub fn classify_message(m: &Message) -> Incoming {
     }
     if let Some(vr) = admin::parse_voice_request(m) {
         return Incoming::VoiceRequest(vr);
+    }
+    // Call ringing (XEP-0353) has no body.
+    if let Some(c) = jmi::parse(m) {
+        return Incoming::CallMessage(c);
     }
     // Invitations usually have no body (and when they have one, it is
     // not a chat message): before chat parsing.

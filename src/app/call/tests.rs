@@ -7,7 +7,9 @@ use super::*;
 use crate::app::fixtures::iq_result;
 use crate::protocol::iq::IqRequest;
 use crate::protocol::jingle::{CoinUser, ConferenceInfo};
+use crate::protocol::{adhoc, ns};
 use crate::session::{SessionCmd, SessionEvent};
+use xmpp_parsers::data_forms::DataForm;
 
 const ROOM: &str = "standup@sfu.localhost";
 

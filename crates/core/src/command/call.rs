@@ -1,4 +1,5 @@
-//! The commands of calls (XEP-0521): call, hangup, mute, unmute, deafen,
+//! The commands of calls (XEP-0521 conferences, XEP-0353/XEP-0167
+//! one-to-one): call, answer, reject, hangup, mute, unmute, deafen,
 //! undeafen, devices, denoise, callconfig, record — each command's table entry and its
 //! builder.
 
@@ -9,20 +10,43 @@ use super::table::{ArgKind, CommandSpec, arg, opt_arg};
 pub const CALL: CommandSpec = CommandSpec {
     name: "call",
     aliases: &[],
-    usage: "/call ROOM",
+    usage: "/call ROOM|USER",
     help: "Join the voice conference ROOM of an A/V service (XEP-0521) with your microphone; \
-           a text room: its conference of the same name at call_service",
-    args: &[arg("ROOM", ArgKind::Room)],
+           a text room: its conference of the same name at call_service; a USER (their \
+           server says it is an account): ring them for a one-to-one call (XEP-0353)",
+    args: &[arg("ROOM|USER", ArgKind::Room)],
     options: &[],
     forms: &[],
     build: call,
+};
+
+pub const ANSWER: CommandSpec = CommandSpec {
+    name: "answer",
+    aliases: &[],
+    usage: "/answer",
+    help: "Take the one-to-one call that is ringing",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: answer,
+};
+
+pub const REJECT: CommandSpec = CommandSpec {
+    name: "reject",
+    aliases: &[],
+    usage: "/reject",
+    help: "Decline the one-to-one call that is ringing",
+    args: &[],
+    options: &[],
+    forms: &[],
+    build: reject,
 };
 
 pub const HANGUP: CommandSpec = CommandSpec {
     name: "hangup",
     aliases: &[],
     usage: "/hangup",
-    help: "Leave the call",
+    help: "Leave the call (ringing: call it off)",
     args: &[],
     options: &[],
     forms: &[],
@@ -129,6 +153,14 @@ pub const CALLCONFIG: CommandSpec = CommandSpec {
 
 fn call(a: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Call { room: a.room() })
+}
+
+fn answer(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::AnswerCall)
+}
+
+fn reject(_: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::RejectCall)
 }
 
 fn hangup(_: &mut Args) -> Result<Command, ParseError> {

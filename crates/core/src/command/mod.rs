@@ -304,10 +304,15 @@ pub enum Command {
         target: StatusTarget,
         publish: bool,
     },
-    /// `/call ROOM`: join an A/V conference (XEP-0521).
+    /// `/call ROOM|USER`: join an A/V conference (XEP-0521), or call a user
+    /// (XEP-0353 + XEP-0167).
     Call {
         room: BareJid,
     },
+    /// `/answer`: take the one-to-one call that rings.
+    AnswerCall,
+    /// `/reject`: decline the one-to-one call that rings.
+    RejectCall,
     /// `/hangup`
     Hangup,
     /// `/mute`
@@ -452,6 +457,8 @@ impl Command {
             Command::Chatting { .. } => &social::CHATTING,
             Command::Omemo { .. } => &omemo::OMEMO,
             Command::Call { .. } => &call::CALL,
+            Command::AnswerCall => &call::ANSWER,
+            Command::RejectCall => &call::REJECT,
             Command::Hangup => &call::HANGUP,
             Command::Mute => &call::MUTE,
             Command::Unmute => &call::UNMUTE,
@@ -552,6 +559,8 @@ impl Command {
             | Command::Clear
             | Command::Ignored
             | Command::Hangup
+            | Command::AnswerCall
+            | Command::RejectCall
             | Command::Mute
             | Command::Unmute
             | Command::Deafen

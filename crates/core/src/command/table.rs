@@ -201,6 +201,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     files::OPEN,
     files::CANCEL,
     call::CALL,
+    call::ANSWER,
+    call::REJECT,
     call::HANGUP,
     call::MUTE,
     call::UNMUTE,

@@ -66,6 +66,8 @@ pub struct Call {
     pub streams: Vec<Stream>,
     /// `/record`: the directory being recorded to.
     pub recording: Option<String>,
+    /// A one-to-one call (XEP-0353/XEP-0167) rather than a conference.
+    pub direct: bool,
 }
 
 impl Call {
@@ -92,9 +94,21 @@ pub struct Calls {
 impl Calls {
     /// A call to `jid` starts (our session `sid`).
     pub fn start(&mut self, jid: BareJid, sid: String, now: DateTime<Utc>) -> Vec<Event> {
+        self.start_as(jid, sid, now, CallState::Connecting.as_str())
+    }
+
+    /// A call starts, announced as `state` (a one-to-one call: `proposed`
+    /// while it rings; it is connecting until connected all the same).
+    pub fn start_as(
+        &mut self,
+        jid: BareJid,
+        sid: String,
+        now: DateTime<Utc>,
+        state: &'static str,
+    ) -> Vec<Event> {
         let event = Event::Call {
             jid: jid.to_string(),
-            state: CallState::Connecting.as_str(),
+            state,
             reason: None,
         };
         self.current = Some(Call {
@@ -109,8 +123,16 @@ impl Calls {
             own_speaking: None,
             streams: Vec::new(),
             recording: None,
+            direct: false,
         });
         vec![event]
+    }
+
+    /// The call is a one-to-one call.
+    pub fn set_direct(&mut self) {
+        if let Some(c) = &mut self.current {
+            c.direct = true;
+        }
     }
 
     /// Our session is connected (once; later reports change nothing).

@@ -738,6 +738,8 @@ impl Store {
             Incoming::MamResult(_) => {}
             // Taken by the app's OMEMO (`app/omemo/notify.rs`).
             Incoming::OmemoDevices(_) => {}
+            // Taken by the app (`app/call/direct.rs`) before the store.
+            Incoming::CallMessage(_) => {}
             Incoming::Ignored(_) => {}
         }
     }

@@ -1,4 +1,6 @@
-//! One-way Opus audio sessions over WebRTC (webrtc-rs 0.21).
+//! Opus audio sessions over WebRTC (webrtc-rs 0.21): one-way for
+//! conferences, two-way ([`AudioPeer::offer_duplex`], [`AudioPeer::answer_duplex`])
+//! for one-to-one calls.
 //!
 //! A small layer over the async `webrtc` crate (itself a thin async layer over
 //! the sans-IO `rtc` crate) for the two kinds of session an XEP-0521 call
@@ -187,7 +189,7 @@ struct Counters {
     payload_type: Option<u8>,
 }
 
-/// One WebRTC peer connection carrying one-way audio.
+/// One WebRTC peer connection carrying audio (one-way, or both ways).
 pub struct AudioPeer {
     pc: Arc<dyn PeerConnection>,
     send: Option<SendState>,
@@ -224,6 +226,44 @@ fn opus_codec() -> RTCRtpCodec {
     }
 }
 
+/// Our Opus track, with a random SSRC.
+fn local_track() -> (Arc<TrackLocalStaticRTP>, u32) {
+    let ssrc = random_u32();
+    let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("confab-{ssrc:08x}"),
+        format!("audio-{ssrc:08x}"),
+        "audio".to_string(),
+        RtpCodecKind::Audio,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec: opus_codec(),
+            ..Default::default()
+        }],
+    )));
+    (track, ssrc)
+}
+
+fn send_state(
+    track: Arc<TrackLocalStaticRTP>,
+    sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
+    ssrc: u32,
+) -> SendState {
+    SendState {
+        track,
+        sender,
+        ssrc,
+        counters: Mutex::new(Counters {
+            sequence: random_u32() as u16,
+            timestamp: random_u32(),
+            first: true,
+            payload_type: None,
+        }),
+    }
+}
+
 /// The `mid` of the first m-line of an SDP, if any.
 pub fn first_mid(sdp: &str) -> Option<String> {
     sdp.lines()
@@ -238,6 +278,22 @@ impl AudioPeer {
     pub async fn offer(
         options: RtcOptions,
     ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
+        AudioPeer::offer_with(options, RTCRtpTransceiverDirection::Sendonly).await
+    }
+
+    /// A two-way peer making the offer (a one-to-one call, XEP-0167
+    /// `senders='both'`): one send-receive Opus track; what the other side
+    /// sends arrives as [`RtcEvent::Track`].
+    pub async fn offer_duplex(
+        options: RtcOptions,
+    ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
+        AudioPeer::offer_with(options, RTCRtpTransceiverDirection::Sendrecv).await
+    }
+
+    async fn offer_with(
+        options: RtcOptions,
+        direction: RTCRtpTransceiverDirection,
+    ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mid = Arc::new(StdMutex::new(String::from("0")));
         let pc = build_pc(
@@ -248,27 +304,13 @@ impl AudioPeer {
             },
         )
         .await?;
-        let ssrc = random_u32();
-        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-            format!("confab-{ssrc:08x}"),
-            format!("audio-{ssrc:08x}"),
-            "audio".to_string(),
-            RtpCodecKind::Audio,
-            vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters {
-                    ssrc: Some(ssrc),
-                    ..Default::default()
-                },
-                codec: opus_codec(),
-                ..Default::default()
-            }],
-        )));
+        let (track, ssrc) = local_track();
         let transceiver = wrap(
             "adding audio track",
             pc.add_transceiver_from_track(
                 track.clone() as Arc<dyn TrackLocal>,
                 Some(RTCRtpTransceiverInit {
-                    direction: RTCRtpTransceiverDirection::Sendonly,
+                    direction,
                     ..Default::default()
                 }),
             )
@@ -285,17 +327,7 @@ impl AudioPeer {
         wrap("setting local offer", pc.set_local_description(offer).await)?;
         let peer = AudioPeer {
             pc,
-            send: Some(SendState {
-                track,
-                sender,
-                ssrc,
-                counters: Mutex::new(Counters {
-                    sequence: random_u32() as u16,
-                    timestamp: random_u32(),
-                    first: true,
-                    payload_type: None,
-                }),
-            }),
+            send: Some(send_state(track, sender, ssrc)),
             mid,
             pending: Mutex::new(PendingRemote::default()),
         };
@@ -307,6 +339,24 @@ impl AudioPeer {
     pub async fn answer(
         options: RtcOptions,
         remote_offer: &str,
+    ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
+        AudioPeer::answer_with(options, remote_offer, false).await
+    }
+
+    /// A two-way peer answering `remote_offer` (a one-to-one call): our
+    /// Opus track goes on the offered audio m-line, which becomes
+    /// send-receive if the offer lets us send.
+    pub async fn answer_duplex(
+        options: RtcOptions,
+        remote_offer: &str,
+    ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
+        AudioPeer::answer_with(options, remote_offer, true).await
+    }
+
+    async fn answer_with(
+        options: RtcOptions,
+        remote_offer: &str,
+        duplex: bool,
     ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mid = Arc::new(StdMutex::new(
@@ -328,10 +378,22 @@ impl AudioPeer {
             "setting remote offer",
             pc.set_remote_description(offer).await,
         )?;
-        // Receive only: whatever we did not offer to send we do not send.
-        for t in pc.get_transceivers().await {
-            let _ = t.set_direction(RTCRtpTransceiverDirection::Recvonly).await;
-        }
+        let send = if duplex {
+            // addTrack takes the offered audio transceiver (W3C: one not
+            // yet sending), which then sends as well as receives.
+            let (track, ssrc) = local_track();
+            let sender = wrap(
+                "adding audio track",
+                pc.add_track(track.clone() as Arc<dyn TrackLocal>).await,
+            )?;
+            Some(send_state(track, sender, ssrc))
+        } else {
+            // Receive only: whatever we did not offer to send we do not send.
+            for t in pc.get_transceivers().await {
+                let _ = t.set_direction(RTCRtpTransceiverDirection::Recvonly).await;
+            }
+            None
+        };
         let answer = wrap("creating answer", pc.create_answer(None).await)?;
         if let Some(m) = first_mid(&answer.sdp)
             && let Ok(mut slot) = mid.lock()
@@ -344,7 +406,7 @@ impl AudioPeer {
         )?;
         let peer = AudioPeer {
             pc,
-            send: None,
+            send,
             mid,
             pending: Mutex::new(PendingRemote {
                 have_remote: true,
@@ -369,7 +431,7 @@ impl AudioPeer {
         self.mid.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
-    /// Whether this peer sends (offerer) rather than receives.
+    /// Whether this peer sends.
     pub fn is_sender(&self) -> bool {
         self.send.is_some()
     }

@@ -1,6 +1,6 @@
 //! Tests of the WebRTC layer: the first mid of an SDP, two loopback peers
-//! carrying Opus in order, and packets forwarded with payload and timing
-//! kept.
+//! carrying Opus in order, packets forwarded with payload and timing
+//! kept, and two-way peers (one-to-one calls) sending both ways.
 
 use super::*;
 use tokio::time::timeout;
@@ -191,4 +191,52 @@ async fn forwarded_packets_keep_payload_and_timing() {
     for p in [&a, &sfu_in, &sfu_out, &b] {
         p.close().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplex_peers_carry_audio_both_ways_on_one_session() {
+    let (a, mut a_events) = AudioPeer::offer_duplex(RtcOptions::loopback())
+        .await
+        .unwrap();
+    let offer = a.local_sdp().await.unwrap();
+    assert!(offer.contains("a=sendrecv"), "{offer}");
+    let (b, mut b_events) = AudioPeer::answer_duplex(RtcOptions::loopback(), &offer)
+        .await
+        .unwrap();
+    let answer = b.local_sdp().await.unwrap();
+    assert!(answer.contains("a=sendrecv"), "{answer}");
+    assert_eq!(answer.matches("m=audio").count(), 1, "one m-line: {answer}");
+    a.set_remote_answer(&answer).await.unwrap();
+    let (mut a_tracks, mut b_tracks) = (Vec::new(), Vec::new());
+    timeout(Duration::from_secs(20), async {
+        tokio::join!(
+            pump_until_connected(&mut a_events, &b, &mut a_tracks),
+            pump_until_connected(&mut b_events, &a, &mut b_tracks),
+        )
+    })
+    .await
+    .expect("both peers connect");
+    // Each side sends its own packets; each receives the other's.
+    for n in 0..20u8 {
+        a.send_opus(&[0xf8, n, 0xa1], Duration::from_millis(20))
+            .await
+            .unwrap();
+        b.send_opus(&[0xf8, n, 0xb2], Duration::from_millis(20))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut at_a = first_track(&mut a_tracks, &mut a_events).await;
+    let mut at_b = first_track(&mut b_tracks, &mut b_events).await;
+    assert_eq!(at_a.ssrc, b.local_ssrc().unwrap());
+    assert_eq!(at_b.ssrc, a.local_ssrc().unwrap());
+    let (from_b, from_a) = timeout(Duration::from_secs(10), async {
+        (at_a.next().await.unwrap(), at_b.next().await.unwrap())
+    })
+    .await
+    .expect("a packet each way");
+    assert_eq!(from_b.payload[2], 0xb2);
+    assert_eq!(from_a.payload[2], 0xa1);
+    a.close().await.unwrap();
+    b.close().await.unwrap();
 }

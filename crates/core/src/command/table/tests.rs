@@ -71,6 +71,8 @@ fn has_every_command() {
             "open",
             "cancel",
             "call",
+            "answer",
+            "reject",
             "hangup",
             "mute",
             "unmute",

@@ -70,6 +70,8 @@ fn every_command_variant_has_a_table_entry() {
         "/open r@c abc",
         "/cancel",
         "/call r@sfu",
+        "/answer",
+        "/reject",
         "/hangup",
         "/mute",
         "/unmute",
@@ -143,6 +145,8 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Unignore { .. }
             | Command::Ignored
             | Command::Call { .. }
+            | Command::AnswerCall
+            | Command::RejectCall
             | Command::Hangup
             | Command::Mute
             | Command::Unmute
@@ -193,6 +197,7 @@ fn sample(word: &str) -> &'static str {
     match word {
         "ROOM[/NICK]" => "room@conference.example.org/alice",
         "ROOM" => "room@conference.example.org",
+        "ROOM|USER" => "room@conference.example.org",
         "ROOM|all" => "all",
         "available|chat|away|xa|dnd" => "dnd",
         "JID-or-ROOM/NICK" => "room@conference.example.org/bob",
