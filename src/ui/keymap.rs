@@ -45,6 +45,11 @@ pub enum Action {
     ToggleRooms,
     TogglePeople,
     Redraw,
+    /// In a call: mute, or unmute.
+    ToggleMute,
+    /// In a call: talk while the key is held (where the terminal reports
+    /// key releases), else a toggle like [`Action::ToggleMute`].
+    PushToTalk,
 }
 
 impl Action {
@@ -110,6 +115,11 @@ impl Action {
             Action::ToggleRooms => "show/hide the room list",
             Action::TogglePeople => "show/hide the participant list",
             Action::Redraw => "redraw the screen",
+            Action::ToggleMute => "in a call: mute or unmute your microphone",
+            Action::PushToTalk => {
+                "in a call: talk while held (terminals that report key releases: kitty, foot, \
+                 WezTerm, Ghostty…); elsewhere mute/unmute"
+            }
         }
     }
 }
@@ -147,6 +157,8 @@ const NAMES: &[(&str, Action)] = &[
     ("toggle-rooms", Action::ToggleRooms),
     ("toggle-people", Action::TogglePeople),
     ("redraw", Action::Redraw),
+    ("toggle-mute", Action::ToggleMute),
+    ("push-to-talk", Action::PushToTalk),
 ];
 
 /// A key as written in the config: `ctrl-n`, `alt-1`, `f1`, `pageup`,
@@ -320,6 +332,8 @@ impl Default for KeyMap {
         bind(F(3), n, Action::ToggleRooms);
         bind(F(4), n, Action::TogglePeople);
         bind(Char('l'), c, Action::Redraw);
+        bind(F(6), n, Action::ToggleMute);
+        bind(F(7), n, Action::PushToTalk);
         KeyMap { map }
     }
 }

@@ -278,6 +278,10 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         Some(Action::ToggleRooms) => ui.panes.rooms = !ui.panes.rooms,
         Some(Action::TogglePeople) => ui.panes.people = !ui.panes.people,
         Some(Action::Redraw) => ui.repaint = true,
+        Some(Action::ToggleMute) => set_muted(app, ui, None),
+        // Held where releases are reported (let go: muted again).
+        Some(Action::PushToTalk) if ui.key_releases => set_muted(app, ui, Some(false)),
+        Some(Action::PushToTalk) => set_muted(app, ui, None),
         None => {
             if let KeyCode::Char(c) = k.code
                 && !k
@@ -290,6 +294,32 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, k: KeyEvent) -> KeyOutcome {
         }
     }
     KeyOutcome::Continue
+}
+
+/// A key let go (terminals that report releases): the end of a
+/// push-to-talk.
+pub fn key_released(app: &mut App, ui: &mut UiState, k: KeyEvent) {
+    if ui.key_releases && ui.keymap.action(&k) == Some(Action::PushToTalk) {
+        set_muted(app, ui, Some(true));
+    }
+}
+
+/// Mutes (`Some(true)`), unmutes or toggles (`None`) the microphone of
+/// the call, through `/mute` and `/unmute`.
+fn set_muted(app: &mut App, ui: &mut UiState, want: Option<bool>) {
+    let Some(call) = &app.store.calls.current else {
+        ui.set_status("no call", true);
+        return;
+    };
+    let muted = want.unwrap_or(!call.muted);
+    if muted != call.muted {
+        let (cmd, text) = if muted {
+            (Command::Mute, "/mute")
+        } else {
+            (Command::Unmute, "/unmute")
+        };
+        run_command(app, ui, cmd, text);
+    }
 }
 
 /// What Enter on row `index` of a table does, by what the table lists.

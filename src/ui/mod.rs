@@ -90,7 +90,13 @@ const HANGUP_GRACE: Duration = Duration::from_secs(15);
 /// Puts the terminal back as it was: mouse tracking and bracketed paste
 /// off, cursor shown, raw mode off, out of the alternate screen. Safe to
 /// call more than once (the panic hook and the normal exit both do).
+/// Whether keyboard enhancement flags were pushed (popped on the way out).
+static KEYBOARD_PUSHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn leave_terminal() {
+    if KEYBOARD_PUSHED.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::PopKeyboardEnhancementFlags);
+    }
     let _ = crossterm::execute!(
         io::stdout(),
         DisableMouseCapture,
@@ -133,6 +139,19 @@ pub async fn run(
         EnableBracketedPaste,
         crossterm::event::EnableFocusChange
     );
+    // Key releases for push-to-talk, where the terminal speaks the kitty
+    // keyboard protocol (asked, never assumed).
+    if matches!(
+        crossterm::terminal::supports_keyboard_enhancement(),
+        Ok(true)
+    ) {
+        use crossterm::event::{KeyboardEnhancementFlags as F, PushKeyboardEnhancementFlags};
+        let flags = F::DISAMBIGUATE_ESCAPE_CODES | F::REPORT_EVENT_TYPES;
+        if crossterm::execute!(io::stdout(), PushKeyboardEnhancementFlags(flags)).is_ok() {
+            KEYBOARD_PUSHED.store(true, std::sync::atomic::Ordering::Relaxed);
+            ui.key_releases = true;
+        }
+    }
     // A fatal login error, and whether we were ever online (before that,
     // the TUI has nothing to show: it ends and prints the error).
     let mut fatal: Option<crate::protocol::ErrorInfo> = None;
@@ -262,6 +281,8 @@ pub async fn run(
                             break 0;
                         }
                         typing::after_input(&mut app, &ui);
+                    } else {
+                        keys::key_released(&mut app, &mut ui, k);
                     }
                     dirty = true;
                 }

@@ -112,6 +112,9 @@ pub struct UiState {
     pub bell: bool,
     /// Ctrl-L: clear the terminal and paint everything at the next draw.
     pub repaint: bool,
+    /// The terminal reports key releases (the kitty keyboard protocol):
+    /// push-to-talk is held, not toggled.
+    pub key_releases: bool,
     /// Rooms the user asked to join here: show them when they are joined.
     pub follow: Vec<BareJid>,
     /// Height of the message pane at the last draw (a page).
@@ -249,6 +252,7 @@ impl UiState {
             settings,
             bell: false,
             repaint: false,
+            key_releases: false,
             follow: Vec::new(),
             page_rows: 20,
             notifier: super::notify::Notifier::default(),

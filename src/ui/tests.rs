@@ -22,6 +22,7 @@ use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
 mod people;
+mod talk;
 mod windows;
 mod xml_console;
 

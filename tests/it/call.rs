@@ -451,6 +451,14 @@ fn the_tui_call_panel_shows_streams_mute_and_the_notice() {
         !s.contains("xmpp:"),
         "xmpp: entities are shown as JIDs:\n{s}"
     );
+    // F6 toggles the microphone; F7 (push-to-talk) toggles too where
+    // the terminal reports no key releases (tmux).
+    tmux.send(&["F6"]);
+    tmux.wait_for("unmuted by F6", |s| {
+        !s.contains("mic MUTED") && s.contains("microphone on")
+    });
+    tmux.send(&["F7"]);
+    tmux.wait_for("muted by F7", |s| s.contains("mic MUTED"));
     tmux.send(&["/hangup", "Enter"]);
     tmux.wait_for("the panel gone", |s| {
         !s.contains("Not end-to-end encrypted")
