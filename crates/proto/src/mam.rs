@@ -150,7 +150,8 @@ pub fn disco_info() -> Element {
 pub fn from_archive(r: &MamResult, archive: &BareJid) -> bool {
     r.archive
         .as_ref()
-        .is_some_and(|a| a.resource().is_none() && a.to_bare() == *archive)
+        // Equal only to the bare JID itself (no resource).
+        .is_some_and(|a| a == archive)
 }
 
 /// Whether a result came from our account's archive: our bare JID, or no
