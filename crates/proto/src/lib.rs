@@ -254,6 +254,24 @@ pub fn classify_message(m: &Message) -> Incoming {
     if let Some(result) = mam::parse_result(m) {
         return result;
     }
+    classify_plain(m)
+}
+
+/// [`classify_message`] of a message the caller gives up: an archive
+/// result's forwarded message is moved out rather than copied (a
+/// catch-up is made of them).
+pub fn classify_message_owned(mut m: Message) -> Incoming {
+    if m.type_ == MessageType::Error {
+        return classify_message(&m);
+    }
+    match mam::take_result(&mut m) {
+        Some(result) => result,
+        None => classify_plain(&m),
+    }
+}
+
+/// A message that is neither an error nor an archive result.
+fn classify_plain(m: &Message) -> Incoming {
     if let Some(carbon) = carbons::parse(m) {
         return carbon;
     }
@@ -289,14 +307,18 @@ pub fn classify_message(m: &Message) -> Incoming {
 pub fn delay_of(payloads: &[Element]) -> (Option<DateTime<Utc>>, bool) {
     for p in payloads {
         if p.is("delay", ns::DELAY) {
-            let stamp = p
-                .attr("stamp")
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&Utc));
-            return (stamp, true);
+            return (delay_stamp(p), true);
         }
     }
     (None, false)
+}
+
+/// The time a `<delay/>` claims (`None`: no stamp, or a broken one).
+pub(crate) fn delay_stamp(delay: &Element) -> Option<DateTime<Utc>> {
+    delay
+        .attr("stamp")
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// A XEP-0203 `<delay/>` as found: the time it claims (`None`: a broken

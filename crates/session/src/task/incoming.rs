@@ -13,7 +13,7 @@ use xmpp_parsers::message::MessageType;
 
 use super::{Stream, Task, Track, err, origin};
 use crate::{SessionError, SessionEvent};
-use confab_proto::{Incoming, classify_message, classify_presence};
+use confab_proto::{Incoming, classify_message_owned, classify_presence};
 
 impl Task {
     pub(super) async fn on_item(
@@ -173,7 +173,7 @@ impl Task {
                         None => return Ok(()),
                     }
                 } else {
-                    classify_message(&m)
+                    classify_message_owned(m)
                 };
                 if self.forged_carbon(&inc) {
                     return Ok(());
