@@ -23,6 +23,7 @@ mod dropped;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod focus;
+pub mod forwarded;
 pub mod invite;
 pub mod iq;
 pub mod jingle;

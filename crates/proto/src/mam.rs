@@ -122,7 +122,7 @@ fn read_result(archive: Option<Jid>, mut result: Element) -> Incoming {
     };
     let Some(inner) = fwd
         .remove_child("message", ns::JABBER_CLIENT)
-        .and_then(|c| Message::try_from(c).ok())
+        .and_then(super::forwarded::message_of)
     else {
         return Incoming::Ignored("MAM result without a message");
     };
