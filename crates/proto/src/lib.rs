@@ -23,6 +23,7 @@ mod dropped;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod focus;
+pub mod forwarded;
 pub mod invite;
 pub mod iq;
 pub mod jingle;
@@ -157,6 +158,13 @@ fn defined_condition_name(err: &StanzaError) -> String {
     ErrorInfo::from_error_element(&el).condition
 }
 
+/// The bare JID of `j`: its copy cut at the resource. `Jid::to_bare`
+/// builds the string again through `format!` (about 1,500 instructions,
+/// paid on every stanza of a big room); this is a copy and a truncation.
+pub fn bare(j: &Jid) -> BareJid {
+    j.clone().into_bare()
+}
+
 /// Makes an XML name for attributes of elements we build by hand.
 pub fn nc(name: &str) -> minidom::rxml::NcName {
     minidom::rxml::NcName::try_from(name).expect("attribute names in confab are valid NCNames")
@@ -253,6 +261,24 @@ pub fn classify_message(m: &Message) -> Incoming {
     if let Some(result) = mam::parse_result(m) {
         return result;
     }
+    classify_plain(m)
+}
+
+/// [`classify_message`] of a message the caller gives up: an archive
+/// result's forwarded message is moved out rather than copied (a
+/// catch-up is made of them).
+pub fn classify_message_owned(mut m: Message) -> Incoming {
+    if m.type_ == MessageType::Error {
+        return classify_message(&m);
+    }
+    match mam::take_result(&mut m) {
+        Some(result) => result,
+        None => classify_plain(&m),
+    }
+}
+
+/// A message that is neither an error nor an archive result.
+fn classify_plain(m: &Message) -> Incoming {
     if let Some(carbon) = carbons::parse(m) {
         return carbon;
     }
@@ -295,14 +321,18 @@ pub fn classify_message(m: &Message) -> Incoming {
 pub fn delay_of(payloads: &[Element]) -> (Option<DateTime<Utc>>, bool) {
     for p in payloads {
         if p.is("delay", ns::DELAY) {
-            let stamp = p
-                .attr("stamp")
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&Utc));
-            return (stamp, true);
+            return (delay_stamp(p), true);
         }
     }
     (None, false)
+}
+
+/// The time a `<delay/>` claims (`None`: no stamp, or a broken one).
+pub(crate) fn delay_stamp(delay: &Element) -> Option<DateTime<Utc>> {
+    delay
+        .attr("stamp")
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// A XEP-0203 `<delay/>` as found: the time it claims (`None`: a broken

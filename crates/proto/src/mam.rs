@@ -8,7 +8,7 @@ use minidom::Element;
 use xmpp_parsers::message::Message;
 
 use super::rooms::{rsm_query, rsm_result};
-use super::{Incoming, classify_message, delay_of, nc, ns};
+use super::{Incoming, classify_message, delay_stamp, nc, ns};
 
 pub const MAM: &str = "urn:xmpp:mam:2";
 pub const FORWARD: &str = "urn:xmpp:forward:0";
@@ -100,36 +100,47 @@ pub struct MamResult {
 /// message or ids is [`Incoming::Ignored`].
 pub fn parse_result(m: &Message) -> Option<Incoming> {
     let result = m.payloads.iter().find(|p| p.is("result", MAM))?;
+    Some(read_result(m.from.clone(), result.clone()))
+}
+
+/// [`parse_result`] of a message the caller gives up: the result is
+/// moved out of `m` (its forwarded message is not copied; `m` loses that
+/// payload). `None`, `m` untouched, when the message carries no result.
+pub fn take_result(m: &mut Message) -> Option<Incoming> {
+    let at = m.payloads.iter().position(|p| p.is("result", MAM))?;
+    let result = m.payloads.remove(at);
+    Some(read_result(m.from.clone(), result))
+}
+
+fn read_result(archive: Option<Jid>, mut result: Element) -> Incoming {
     let (Some(queryid), Some(id)) = (result.attr("queryid"), result.attr("id")) else {
-        return Some(Incoming::Ignored("MAM result without queryid or id"));
+        return Incoming::Ignored("MAM result without queryid or id");
     };
-    let Some(fwd) = result.get_child("forwarded", FORWARD) else {
-        return Some(Incoming::Ignored("MAM result without forwarded"));
+    let (queryid, id) = (queryid.to_string(), id.to_string());
+    let Some(mut fwd) = result.remove_child("forwarded", FORWARD) else {
+        return Incoming::Ignored("MAM result without forwarded");
     };
     let Some(inner) = fwd
-        .children()
-        .find(|c| c.name() == "message" && c.ns() == ns::JABBER_CLIENT)
-        .and_then(|c| Message::try_from(c.clone()).ok())
+        .remove_child("message", ns::JABBER_CLIENT)
+        .and_then(super::forwarded::message_of)
     else {
-        return Some(Incoming::Ignored("MAM result without a message"));
+        return Incoming::Ignored("MAM result without a message");
     };
-    let delays: Vec<Element> = fwd
+    let time = fwd
         .children()
-        .filter(|c| c.is("delay", ns::DELAY))
-        .cloned()
-        .collect();
-    let (time, _) = delay_of(&delays);
+        .find(|c| c.is("delay", ns::DELAY))
+        .and_then(delay_stamp);
     if inner.payloads.iter().any(|p| p.is("result", MAM)) {
         // A result inside a result is never ours.
-        return Some(Incoming::Ignored("nested MAM result"));
+        return Incoming::Ignored("nested MAM result");
     }
-    Some(Incoming::MamResult(MamResult {
-        archive: m.from.clone(),
-        queryid: queryid.to_string(),
-        id: id.to_string(),
+    Incoming::MamResult(MamResult {
+        archive,
+        queryid,
+        id,
         time,
         message: Box::new(classify_message(&inner)),
-    }))
+    })
 }
 
 /// Whether a disco#info answer lists `feature`.
@@ -150,7 +161,8 @@ pub fn disco_info() -> Element {
 pub fn from_archive(r: &MamResult, archive: &BareJid) -> bool {
     r.archive
         .as_ref()
-        .is_some_and(|a| a.resource().is_none() && a.to_bare() == *archive)
+        // Equal only to the bare JID itself (no resource).
+        .is_some_and(|a| a == archive)
 }
 
 /// Whether a result came from our account's archive: our bare JID, or no
@@ -277,6 +289,15 @@ mod tests {
         assert_eq!(rm.body, "Thrice the brinded cat hath mew'd.");
         // classify_message sees the wrapper as a result, too.
         assert!(matches!(classify_message(&m), Incoming::MamResult(_)));
+        // Taken out of an owned message: the same result, field for field.
+        let borrowed = parse_result(&m);
+        assert_eq!(
+            crate::classify_message_owned(m.clone()),
+            classify_message(&m)
+        );
+        let mut owned = m;
+        assert_eq!(take_result(&mut owned), borrowed);
+        assert!(owned.payloads.iter().all(|p| !p.is("result", MAM)));
     }
 
     #[test]
@@ -327,6 +348,20 @@ mod tests {
             "<message xmlns='jabber:client' from='r@c' type='groupchat'><body>x</body></message>",
         );
         assert!(parse_result(&plain).is_none());
+        // Taking them gives the same, and a plain message keeps its
+        // payloads.
+        for mut m in [no_id, no_msg, plain] {
+            let (borrowed, before) = (parse_result(&m), m.clone());
+            assert_eq!(
+                crate::classify_message_owned(m.clone()),
+                classify_message(&m)
+            );
+            let taken = take_result(&mut m);
+            assert_eq!(taken, borrowed);
+            if taken.is_none() {
+                assert_eq!(m, before);
+            }
+        }
     }
 
     #[test]

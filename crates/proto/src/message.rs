@@ -150,13 +150,11 @@ pub(super) fn parse_groupchat(m: &Message) -> Incoming {
     let Some(from) = m.from.as_ref() else {
         return Incoming::Ignored("groupchat without sender");
     };
-    let room = from.to_bare();
+    let room = super::bare(from);
     let nick = from.resource().map(|r| r.as_str().to_string());
     // Only the room's own delay (history); Prosody strips occupants'
-    // delays that claim to be the room's.
-    let (time, delayed) = trusted_delay(&m.payloads, |f| {
-        f.resource().is_none() && f.to_bare() == room
-    });
+    // delays that claim to be the room's (a bare JID equals only itself).
+    let (time, delayed) = trusted_delay(&m.payloads, |f| *f == room);
     let encrypted = encrypted_of(m);
     let body = body_of(m).or_else(|| encrypted.as_ref().map(|_| String::new()));
     if body.is_none() {

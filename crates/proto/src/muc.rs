@@ -263,7 +263,7 @@ fn show_word(p: &Presence) -> &'static str {
 pub fn parse_presence(p: &Presence) -> Option<Incoming> {
     let from = p.from.as_ref()?;
     let full = from.try_as_full().ok()?;
-    let room = full.to_bare();
+    let room = full.clone().into_bare();
     room.node()?;
     let nick = full.resource().as_str().to_string();
     if p.type_ == PType::Error {

@@ -11,12 +11,13 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
         .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'edited'")?
         .exists([])?;
     if !has_edited {
-        conn.execute_batch(
-            "ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
-             CREATE INDEX IF NOT EXISTS messages_message_id
-                 ON messages(account, conversation, message_id);",
-        )?;
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;")?;
     }
+    // The id first (see `history::migrate`).
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS messages_message_id_first
+             ON messages(message_id, account, conversation);",
+    )?;
     Ok(())
 }
 

@@ -63,8 +63,8 @@ CREATE TABLE IF NOT EXISTS messages (
     own INTEGER NOT NULL,
     private INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS messages_stanza_id
-    ON messages(account, conversation, stanza_id) WHERE stanza_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_stanza_id_first
+    ON messages(stanza_id, account, conversation) WHERE stanza_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_time
     ON messages(account, conversation, time_ms);
 ";
@@ -85,13 +85,7 @@ impl History {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        edits::migrate(&conn)?;
-        fasten::migrate(&conn)?;
-        windows::migrate(&conn)?;
-        marks::migrate(&conn)?;
-        search::migrate(&conn)?;
-        ignored::migrate(&conn)?;
+        migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -101,13 +95,7 @@ impl History {
     /// An archive in memory (tests, benchmarks).
     pub fn in_memory(account: &str) -> Result<History, HistoryError> {
         let conn = Connection::open_in_memory()?;
-        conn.execute_batch(SCHEMA)?;
-        edits::migrate(&conn)?;
-        fasten::migrate(&conn)?;
-        windows::migrate(&conn)?;
-        marks::migrate(&conn)?;
-        search::migrate(&conn)?;
-        ignored::migrate(&conn)?;
+        migrate(&conn)?;
         Ok(History {
             conn,
             account: account.to_string(),
@@ -259,6 +247,26 @@ impl History {
     }
 }
 
+/// Brings an archive of any earlier confab to the current schema.
+fn migrate(conn: &Connection) -> Result<(), HistoryError> {
+    conn.execute_batch(SCHEMA)?;
+    edits::migrate(conn)?;
+    fasten::migrate(conn)?;
+    windows::migrate(conn)?;
+    marks::migrate(conn)?;
+    search::migrate(conn)?;
+    ignored::migrate(conn)?;
+    // Before the ids came first, the stanza-id and message-id indexes led
+    // with the account and conversation that every row of a room shares:
+    // each look-up and each insert compared those long texts at every
+    // step down the tree (SCHEMA and `edits` made the new ones).
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS messages_stanza_id;
+         DROP INDEX IF EXISTS messages_message_id;",
+    )?;
+    Ok(())
+}
+
 /// The columns [`row_to_message`] reads, in its order (`prefix`: a table
 /// alias and its dot, or nothing).
 pub(super) fn message_columns(prefix: &str) -> String {
@@ -407,6 +415,74 @@ mod tests {
             1_700_000_003
         );
         assert!(h.last_time("other@x").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_archive_with_the_old_indexes_gets_the_id_first_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite3");
+        // As the confab before this one left it: today's columns, the
+        // indexes that led with the account and conversation.
+        {
+            let mut h = History::open(&path, "alice@localhost").unwrap();
+            h.append(&[rec(Some("a"), "one", 1)]).unwrap();
+            h.conn
+                .execute_batch(
+                    "DROP INDEX messages_stanza_id_first;
+                     DROP INDEX messages_message_id_first;
+                     CREATE UNIQUE INDEX messages_stanza_id
+                         ON messages(account, conversation, stanza_id)
+                         WHERE stanza_id IS NOT NULL;
+                     CREATE INDEX messages_message_id
+                         ON messages(account, conversation, message_id);",
+                )
+                .unwrap();
+        }
+        let mut h = History::open(&path, "alice@localhost").unwrap();
+        let indexes: Vec<String> = h
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (name, there) in [
+            ("messages_stanza_id_first", true),
+            ("messages_message_id_first", true),
+            ("messages_stanza_id", false),
+            ("messages_message_id", false),
+        ] {
+            assert_eq!(
+                indexes.iter().any(|i| i == name),
+                there,
+                "{name}: {indexes:?}"
+            );
+        }
+        // The row is kept, and a stanza-id is still unique per account
+        // and conversation only.
+        assert_eq!(h.recent("r@conference.localhost", 10).unwrap().len(), 1);
+        assert_eq!(h.append(&[rec(Some("a"), "one again", 1)]).unwrap(), 0);
+        let elsewhere = Record {
+            conversation: "other@conference.localhost".into(),
+            message: m(Some("a"), "elsewhere", 2),
+        };
+        assert_eq!(h.append(&[elsewhere]).unwrap(), 1);
+        assert!(h.has_stanza_id("r@conference.localhost", "a").unwrap());
+        assert!(!h.has_stanza_id("r@conference.localhost", "b").unwrap());
+        // The catch-up's look-up goes down the new index.
+        let plan: String = h
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM messages
+                 WHERE account = ?1 AND conversation = ?2 AND stanza_id = ?3",
+                params!["alice@localhost", "r@conference.localhost", "a"],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("messages_stanza_id_first"), "{plan}");
     }
 
     #[test]

@@ -26,7 +26,8 @@ impl Store {
             return false;
         }
         journal.push((key.clone(), m.clone()));
-        log.push(m)
+        log.push_new(m);
+        true
     }
 
     /// A line of the timeline that is not a message (join, leave, nick

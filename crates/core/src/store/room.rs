@@ -185,9 +185,9 @@ impl Message {
         }
     }
 
-    /// Key under which duplicates are recognised.
-    pub fn dedup_key(&self) -> Option<String> {
-        self.stanza_id.as_ref().map(|s| format!("sid:{s}"))
+    /// Key under which duplicates are recognised: the stanza-id.
+    pub fn dedup_key(&self) -> Option<&str> {
+        self.stanza_id.as_deref()
     }
     /// What the line costs in a window: its text and the line itself
     /// (the indexes hold about the same again).
@@ -201,12 +201,15 @@ impl Message {
     }
     /// Key under which a copy of a message with an id is recognised
     /// however it came (a resent stanza a server delivered twice after a
-    /// stream resumption, a history replay): sender and id; the key
+    /// stream resumption, a history replay): id and sender; the key
     /// maps to [`Message::body_hash`], since some clients reuse ids.
-    pub fn id_key(&self) -> Option<String> {
+    pub fn id_key(&self) -> Option<(&str, &str)> {
         let id = self.id.as_deref()?;
-        (self.kind == Kind::Chat)
-            .then(|| format!("{}\u{0}{id}", self.nick.as_deref().unwrap_or("")))
+        (self.kind == Kind::Chat).then(|| (id, self.sender()))
+    }
+    /// The sender as the keys know it (no nick: empty).
+    fn sender(&self) -> &str {
+        self.nick.as_deref().unwrap_or("")
     }
     /// A hash of the body, for [`Message::id_key`].
     pub fn body_hash(&self) -> u64 {
@@ -215,9 +218,9 @@ impl Message {
         self.body.hash(&mut h);
         h.finish()
     }
-    /// Fallback key for messages without a stanza-id: sender and body.
-    pub fn content_key(&self) -> String {
-        format!("{}\u{0}{}", self.nick.as_deref().unwrap_or(""), self.body)
+    /// Fallback key for messages without a stanza-id: body and sender.
+    pub fn content_key(&self) -> (&str, &str) {
+        (&self.body, self.sender())
     }
 }
 
@@ -244,11 +247,15 @@ pub const SCROLLBACK_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct MessageLog {
     messages: VecDeque<Message>,
+    /// Stanza-ids ([`Message::dedup_key`]).
     seen: HashSet<String>,
-    /// Content key -> times, for messages without a stanza-id.
-    by_content: HashMap<String, Vec<DateTime<Utc>>>,
-    /// [`Message::id_key`] -> [`Message::body_hash`].
-    by_id: HashMap<String, u64>,
+    /// [`Message::content_key`]: body -> (sender, time), for messages
+    /// without a stanza-id. Keyed by the body alone so that a look-up
+    /// borrows the message's own text (no key is built per line).
+    by_content: HashMap<String, Vec<(String, DateTime<Utc>)>>,
+    /// [`Message::id_key`]: id -> (sender, [`Message::body_hash`]), one
+    /// entry per sender.
+    by_id: HashMap<String, Vec<(String, u64)>>,
     cap: usize,
     max_bytes: usize,
     /// [`Message::weight`] of the lines held.
@@ -421,23 +428,37 @@ impl MessageLog {
 
     fn index(&mut self, m: &Message) {
         if let Some(k) = m.dedup_key() {
-            self.seen.insert(k);
+            self.seen.insert(k.to_string());
         }
         // A removed line has no content left to recognise it by.
         if m.meta.removed.is_none() {
             self.index_id(m);
         }
         if m.kind == Kind::Chat && m.meta.removed.is_none() {
-            self.by_content
-                .entry(m.content_key())
-                .or_default()
-                .push(m.time);
+            let (body, sender) = m.content_key();
+            let entry = (sender.to_string(), m.time);
+            match self.by_content.get_mut(body) {
+                Some(times) => times.push(entry),
+                None => {
+                    self.by_content.insert(body.to_string(), vec![entry]);
+                }
+            }
         }
     }
 
     pub(super) fn index_id(&mut self, m: &Message) {
-        if let Some(k) = m.id_key() {
-            self.by_id.insert(k, m.body_hash());
+        if let Some((id, sender)) = m.id_key() {
+            let hash = m.body_hash();
+            match self.by_id.get_mut(id) {
+                Some(senders) => match senders.iter_mut().find(|(s, _)| s == sender) {
+                    Some((_, h)) => *h = hash,
+                    None => senders.push((sender.to_string(), hash)),
+                },
+                None => {
+                    self.by_id
+                        .insert(id.to_string(), vec![(sender.to_string(), hash)]);
+                }
+            }
         }
     }
 
@@ -475,23 +496,25 @@ impl MessageLog {
     /// Whether `m` is already here.
     pub fn contains(&self, m: &Message) -> bool {
         if let Some(k) = m.dedup_key()
-            && self.seen.contains(&k)
+            && self.seen.contains(k)
         {
             return true;
         }
         if m.meta.removed.is_none()
-            && let Some(k) = m.id_key()
-            && self.by_id.get(&k) == Some(&m.body_hash())
+            && let Some((id, sender)) = m.id_key()
+            && let Some(senders) = self.by_id.get(id)
+            && let Some((_, h)) = senders.iter().find(|(s, _)| s == sender)
+            && *h == m.body_hash()
         {
             return true;
         }
-        if (m.delayed || m.archived)
-            && m.meta.removed.is_none()
-            && let Some(times) = self.by_content.get(&m.content_key())
-        {
-            return times
-                .iter()
-                .any(|t| (*t - m.time).num_seconds().abs() <= SAME_MESSAGE_WINDOW_SECS);
+        if (m.delayed || m.archived) && m.meta.removed.is_none() {
+            let (body, sender) = m.content_key();
+            if let Some(times) = self.by_content.get(body) {
+                return times.iter().any(|(s, t)| {
+                    s == sender && (*t - m.time).num_seconds().abs() <= SAME_MESSAGE_WINDOW_SECS
+                });
+            }
         }
         false
     }
@@ -501,9 +524,14 @@ impl MessageLog {
         if self.contains(&m) {
             return false;
         }
+        self.push_new(m);
+        true
+    }
+
+    /// Appends a line the caller found not [`MessageLog::contains`]ed.
+    pub(super) fn push_new(&mut self, m: Message) {
         self.index(&m);
         self.push_event(m);
-        true
     }
 
     /// Replaces the body of the newest message with this id (message id
@@ -540,23 +568,32 @@ impl MessageLog {
 
     fn forget(&mut self, old: &Message) {
         if let Some(k) = old.dedup_key() {
-            self.seen.remove(&k);
+            self.seen.remove(k);
         }
-        if let Some(k) = old.id_key()
-            && self.by_id.get(&k) == Some(&old.body_hash())
+        if let Some((id, sender)) = old.id_key()
+            && let Some(senders) = self.by_id.get_mut(id)
         {
-            self.by_id.remove(&k);
+            let hash = old.body_hash();
+            if let Some(pos) = senders.iter().position(|(s, h)| s == sender && *h == hash) {
+                senders.swap_remove(pos);
+            }
+            if senders.is_empty() {
+                self.by_id.remove(id);
+            }
         }
-        let key = old.content_key();
         if old.meta.removed.is_some() {
             return;
         }
-        if let Some(times) = self.by_content.get_mut(&key) {
-            if let Some(pos) = times.iter().position(|t| *t == old.time) {
+        let (body, sender) = old.content_key();
+        if let Some(times) = self.by_content.get_mut(body) {
+            if let Some(pos) = times
+                .iter()
+                .position(|(s, t)| s == sender && *t == old.time)
+            {
                 times.swap_remove(pos);
             }
             if times.is_empty() {
-                self.by_content.remove(&key);
+                self.by_content.remove(body);
             }
         }
     }

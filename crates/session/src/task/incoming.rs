@@ -13,7 +13,7 @@ use xmpp_parsers::message::MessageType;
 
 use super::{Stream, Task, Track, err, origin};
 use crate::{SessionError, SessionEvent};
-use confab_proto::{Incoming, classify_message, classify_presence};
+use confab_proto::{Incoming, classify_message_owned, classify_presence};
 
 impl Task {
     pub(super) async fn on_item(
@@ -152,18 +152,18 @@ impl Task {
             Stanza::Message(m) => {
                 if m.type_ == MessageType::Groupchat
                     && let Some(from) = &m.from
-                    && let Some(r) = self.rooms.get_mut(&from.to_bare())
                 {
-                    // Only the room's own delay (MUC history) is believed:
-                    // an occupant's stamp in 2099 must not make the rejoin
-                    // ask for history "since 2099". Never later than now.
-                    let room = from.to_bare();
-                    let (t, _) = confab_proto::trusted_delay(&m.payloads, |j| {
-                        j.resource().is_none() && j.to_bare() == room
-                    });
-                    let t = t.unwrap_or_else(Utc::now).min(Utc::now());
-                    if r.last_seen.is_none_or(|old| old < t) {
-                        r.last_seen = Some(t);
+                    let room = confab_proto::bare(from);
+                    if let Some(r) = self.rooms.get_mut(&room) {
+                        // Only the room's own delay (MUC history) is
+                        // believed: an occupant's stamp in 2099 must not
+                        // make the rejoin ask for history "since 2099".
+                        // Never later than now.
+                        let (t, _) = confab_proto::trusted_delay(&m.payloads, |j| *j == room);
+                        let t = t.unwrap_or_else(Utc::now).min(Utc::now());
+                        if r.last_seen.is_none_or(|old| old < t) {
+                            r.last_seen = Some(t);
+                        }
                     }
                 }
                 let inc = if m.type_ == MessageType::Error {
@@ -173,7 +173,7 @@ impl Task {
                         None => return Ok(()),
                     }
                 } else {
-                    classify_message(&m)
+                    classify_message_owned(m)
                 };
                 if self.forged_carbon(&inc) {
                     return Ok(());

@@ -44,7 +44,7 @@ impl Task {
             Stanza::Message(m) => m.from.as_ref(),
             Stanza::Presence(p) => p.from.as_ref(),
         };
-        if let Some(r) = from.and_then(|f| self.rooms.get_mut(&f.to_bare())) {
+        if let Some(r) = from.and_then(|f| self.rooms.get_mut(&confab_proto::bare(f))) {
             r.heard = Instant::now();
         }
     }
