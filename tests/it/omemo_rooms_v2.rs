@@ -3,7 +3,8 @@
 //! versions: the room speaks OMEMO 2) ↔ a second confab, every message
 //! read by all the others; the XEP-0420 envelope's `<to/>` is the room,
 //! its `<from/>` the sender's real JID: one whose `<from/>` names another
-//! member is refused, shown marked, and the stream goes on.
+//! member, or whose `<to/>` is not the room, is refused, shown marked,
+//! and the stream goes on.
 
 use serde_json::{Value, json};
 
@@ -140,6 +141,23 @@ fn omemo_2_in_a_room_with_slixmpp_and_confab(kind: ServerKind) {
         );
         assert!(!c.saw(|v| v["body"] == "carol owes me"), "{:#?}", c.events);
     }
+    // An envelope to Alice, not the room (a private message made a room
+    // one): refused too.
+    bob.command(json!({
+        "op": "send_room", "room": ROOM, "text": "only for alice",
+        "version": "2", "forge_to": "alice@localhost",
+    }));
+    for c in [&mut alice, &mut carol] {
+        let m = c.event("the message not to the room", |v| {
+            is(v, "message")
+                && v["room"] == ROOM
+                && v["body"].as_str().is_some_and(|b| {
+                    b.starts_with("[not decrypted: refused: SCE <to/> is not this conversation]")
+                })
+        });
+        assert_eq!(m["encrypted"]["decrypted"], false, "{m}");
+        assert!(!c.saw(|v| v["body"] == "only for alice"), "{:#?}", c.events);
+    }
     // The stream goes on.
     bob.command(json!({"op": "send_room", "room": ROOM, "text": "sorry, carol", "version": "2"}));
     assert_from_v(&room_message(&mut alice, "sorry, carol"), bob_dev, "2");
@@ -151,7 +169,13 @@ fn omemo_2_in_a_room_with_slixmpp_and_confab(kind: ServerKind) {
     // The traces hold no plaintext.
     for (home, name) in [(&home_a, "alice"), (&home_c, "carol")] {
         let log = std::fs::read_to_string(home.path().join(format!("{name}.log"))).unwrap();
-        for said in ["club meets", "brings the keys", "says yes", "owes me"] {
+        for said in [
+            "club meets",
+            "brings the keys",
+            "says yes",
+            "owes me",
+            "only for alice",
+        ] {
             assert!(!log.contains(said), "{name}'s log has {said:?}");
         }
     }

@@ -46,6 +46,7 @@ and one JSON command per line on stdin:
                                            twomemo), the envelope's <to/>
                                            the room, <from/> our bare JID
       with "forge_from": JID               (OMEMO 2) <from/> says JID
+      with "forge_to": JID                 (OMEMO 2) <to/> says JID
   {"op": "quit"}
 Room messages are "message" events with "room" and "nick" as well; our own
 0.3 echo is read from slixmpp-omemo's reflection cache ("own": true), our
@@ -247,7 +248,9 @@ class Peer(ClientXMPP):
                 except Exception as e:  # pylint: disable=broad-except
                     out({"event": "error", "text": f"join: {type(e).__name__}: {e}"})
             if cmd["op"] == "send_room" and cmd.get("version") == "2":
-                await self.send_room_v2(JID(cmd["room"]), cmd["text"], cmd.get("forge_from"))
+                await self.send_room_v2(
+                    JID(cmd["room"]), cmd["text"], cmd.get("forge_from"), cmd.get("forge_to")
+                )
             elif cmd["op"] == "send_room":
                 await self.send_room(JID(cmd["room"]), cmd["text"])
         self.disconnect()
@@ -349,7 +352,9 @@ class Peer(ClientXMPP):
                 members.add(JID(JID(real).bare))
         return members
 
-    async def send_room_v2(self, room: JID, text: str, forge_from: Optional[str]) -> None:
+    async def send_room_v2(
+        self, room: JID, text: str, forge_from: Optional[str], forge_to: Optional[str]
+    ) -> None:
         """OMEMO 2 to every occupant's devices (and our other ones), the
         envelope to the room's bare JID, from our real bare JID."""
         members = self.occupants(room)
@@ -359,7 +364,7 @@ class Peer(ClientXMPP):
         xep_0384: XEP_0384 = self["xep_0384"]
         await xep_0384.refresh_device_lists(members, force_download=True)
         sm = await xep_0384.get_session_manager()
-        plaintext = sce_envelope.wrap(text, forge_from or self.boundjid.bare, room.bare)
+        plaintext = sce_envelope.wrap(text, forge_from or self.boundjid.bare, forge_to or room.bare)
         try:
             messages, errors = await sm.encrypt(
                 frozenset(m.bare for m in members), {TWOMEMO: plaintext},

@@ -55,4 +55,21 @@ mod tests {
         assert!(e.contains("<to/>"), "{e}");
         assert!(open(b"<x/>", &alice, &bob, false).is_err());
     }
+
+    #[test]
+    fn room_envelope_is_to_the_room() {
+        let (alice, bob) = (jid("alice@x.lit"), jid("bob@x.lit"));
+        let (room, other) = (jid("club@rooms.x.lit"), jid("den@rooms.x.lit"));
+        let bytes = envelope("to all", &alice, &room);
+        assert_eq!(
+            open(&bytes, &alice, &room, true).unwrap().as_deref(),
+            Some("to all")
+        );
+        assert!(open(&bytes, &alice, &other, true).is_err());
+        assert!(open(&bytes, &bob, &room, true).is_err());
+        // A one-to-one message replayed into a room is not the room's.
+        let private = envelope("just you", &alice, &bob);
+        let e = open(&private, &alice, &room, true).unwrap_err();
+        assert!(e.contains("<to/>"), "{e}");
+    }
 }
