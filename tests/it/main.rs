@@ -35,6 +35,7 @@ mod notify;
 mod omemo;
 mod omemo_notify;
 mod omemo_rooms;
+mod omemo_rooms_v2;
 mod omemo_slixmpp;
 mod omemo_v2;
 mod prosody_smoke;

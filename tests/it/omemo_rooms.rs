@@ -1,7 +1,9 @@
-//! OMEMO 0.3 in rooms, on Prosody and ejabberd: a members-only,
+//! OMEMO in rooms, on Prosody and ejabberd: a members-only,
 //! non-anonymous room made by the test; confab ↔ slixmpp-omemo (its
-//! XEP-0045 plugin, `encrypt_message` for several JIDs) with a second
-//! confab as third participant, and confab ↔ confab ↔ confab; every
+//! XEP-0045 plugin, `encrypt_message` for several JIDs; the peer
+//! publishes 0.3 only, so the room stays on 0.3) with a second confab as
+//! third participant, and confab ↔ confab ↔ confab (all with OMEMO 2
+//! devices: OMEMO 2; OMEMO 2 with the peer: `omemo_rooms_v2.rs`); every
 //! message read by all the others, our own echo shown as we wrote it;
 //! `/omemo on` refused in an open room; an occupant whose real JID the
 //! room hides, or who claims a device not in its list, is not decrypted.
@@ -17,11 +19,11 @@ fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
 }
 
-const ROOM: &str = "club@conference.localhost";
+pub(crate) const ROOM: &str = "club@conference.localhost";
 
 /// `owner` makes the members-only, non-anonymous room and makes each of
 /// `members` a member.
-fn private_room(owner: &mut Client, members: &[&str]) {
+pub(crate) fn private_room(owner: &mut Client, members: &[&str]) {
     owner.ok(&format!(
         "/create {ROOM} muc#roomconfig_membersonly=1 muc#roomconfig_whois=anyone"
     ));
@@ -31,7 +33,7 @@ fn private_room(owner: &mut Client, members: &[&str]) {
 }
 
 /// `c` sees `nick` in the room, with its real JID.
-fn sees(c: &mut Client, nick: &str) {
+pub(crate) fn sees(c: &mut Client, nick: &str) {
     let n = nick.to_string();
     c.event(&format!("{nick} in the room"), move |v| {
         is(v, "occupant") && v["room"] == ROOM && v["nick"] == n.as_str()
@@ -39,14 +41,19 @@ fn sees(c: &mut Client, nick: &str) {
 }
 
 /// The room message with `body` that `c` shows.
-fn room_message(c: &mut Client, body: &str) -> Value {
+pub(crate) fn room_message(c: &mut Client, body: &str) -> Value {
     let m = message_with(c, body);
     assert_eq!(m["room"], ROOM, "{m}");
     m
 }
 
 fn assert_from(m: &Value, device: u64) {
-    assert_eq!(m["encrypted"]["version"], "0.3", "{m}");
+    assert_from_v(m, device, "0.3");
+}
+
+/// A message from another's `device` in OMEMO `version`, decrypted.
+pub(crate) fn assert_from_v(m: &Value, device: u64, version: &str) {
+    assert_eq!(m["encrypted"]["version"], version, "{m}");
     assert_eq!(m["encrypted"]["device"], device, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
     assert_eq!(m["encrypted"]["trusted"], true, "{m}");
@@ -54,14 +61,14 @@ fn assert_from(m: &Value, device: u64) {
 }
 
 /// Our own message as the echo brought it: the plaintext, locked.
-fn own_echo(c: &mut Client, body: &str, device: u64) {
+pub(crate) fn own_echo(c: &mut Client, body: &str, device: u64) {
     let m = room_message(c, body);
     assert_eq!(m["own"], true, "{m}");
     assert_eq!(m["encrypted"]["device"], device, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
 }
 
-fn slix_room_message(p: &mut SlixPeer, body: &str) -> Value {
+pub(crate) fn slix_room_message(p: &mut SlixPeer, body: &str) -> Value {
     let b = body.to_string();
     let m = p.event(body, move |v| {
         is(v, "message") && v["room"] == ROOM && v["body"] == b.as_str()
@@ -70,7 +77,7 @@ fn slix_room_message(p: &mut SlixPeer, body: &str) -> Value {
     m
 }
 
-fn no_errors(c: &Client) {
+pub(crate) fn no_errors(c: &Client) {
     assert!(!c.saw(|v| is(v, "error")), "{:#?}", c.events);
 }
 
@@ -93,8 +100,16 @@ fn confab_slixmpp_and_confab_in_an_omemo_room(kind: ServerKind) {
     sees(&mut alice, "carol");
     sees(&mut carol, "bob");
 
-    // confab → slixmpp-omemo and confab.
+    // confab → slixmpp-omemo and confab: Bob has no OMEMO 2 device, so
+    // the room speaks 0.3.
     alice.ok(&format!("/omemo on {ROOM}"));
+    assert!(
+        alice.saw(|v| is(v, "omemo")
+            && v["text"]
+                == format!("OMEMO: {ROOM} speaks OMEMO 0.3 now (a member has no OMEMO 2 device)")),
+        "{:#?}",
+        alice.events
+    );
     alice.ok(&format!("/say {ROOM} the club meets at nine"));
     own_echo(&mut alice, "the club meets at nine", alice_dev);
     let m = slix_room_message(&mut bob, "the club meets at nine");
@@ -199,7 +214,7 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
         for (j, c) in clients.iter_mut().enumerate() {
             if j != i {
                 let m = room_message(c, &body);
-                assert_from(&m, *dev);
+                assert_from_v(&m, *dev, "2");
                 assert_eq!(m["nick"], *name, "{m}");
             }
         }
@@ -210,7 +225,7 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
         clients[i].ok(&format!("/say {ROOM} {body}"));
         for (j, c) in clients.iter_mut().enumerate() {
             if j != i {
-                assert_from(&room_message(c, &body), *dev);
+                assert_from_v(&room_message(c, &body), *dev, "2");
             }
         }
     }
@@ -225,12 +240,17 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
     clients[2].ok(&format!("/join {ROOM}/carol"));
     // What she missed comes from the room's archive, decrypted on the
     // session she holds with Bob's device.
-    assert_from(
+    assert_from_v(
         &room_message(&mut clients[2], "while you were away"),
         bob_dev,
+        "2",
     );
     clients[0].ok(&format!("/say {ROOM} welcome back"));
-    assert_from(&room_message(&mut clients[2], "welcome back"), alice_dev);
+    assert_from_v(
+        &room_message(&mut clients[2], "welcome back"),
+        alice_dev,
+        "2",
+    );
     assert!(
         !clients[2].saw(|v| is(v, "message") && v["body"] == "bob again"),
         "{:#?}",
@@ -420,7 +440,7 @@ fn hostile_room_senders_are_not_decrypted(kind: ServerKind) {
     );
     // The stream goes on, Alice's device still trusted and read.
     alice.ok(&format!("/say {ROOM} after mallory"));
-    assert_from(&room_message(&mut carol, "after mallory"), alice_dev);
+    assert_from_v(&room_message(&mut carol, "after mallory"), alice_dev, "2");
 }
 
 crate::on_both!(our_other_device_reads_the_room);
@@ -445,15 +465,15 @@ fn our_other_device_reads_the_room(kind: ServerKind) {
     alice.ok(&format!("/say {ROOM} from the desk"));
     own_echo(&mut alice, "from the desk", alice_dev);
     let m = room_message(&mut phone, "from the desk");
-    assert_from(&m, alice_dev);
+    assert_from_v(&m, alice_dev, "2");
     assert_eq!(m["nick"], "alice", "{m}");
-    assert_from(&room_message(&mut bob, "from the desk"), alice_dev);
+    assert_from_v(&room_message(&mut bob, "from the desk"), alice_dev, "2");
 
     phone.ok(&format!("/omemo on {ROOM}"));
     phone.ok(&format!("/say {ROOM} from the phone"));
     own_echo(&mut phone, "from the phone", phone_dev);
-    assert_from(&room_message(&mut alice, "from the phone"), phone_dev);
-    assert_from(&room_message(&mut bob, "from the phone"), phone_dev);
+    assert_from_v(&room_message(&mut alice, "from the phone"), phone_dev, "2");
+    assert_from_v(&room_message(&mut bob, "from the phone"), phone_dev, "2");
     for c in [&alice, &phone, &bob] {
         no_errors(c);
     }

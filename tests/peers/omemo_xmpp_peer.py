@@ -42,9 +42,17 @@ and one JSON command per line on stdin:
                                            a groupchat message encrypted to
                                            the real JIDs of the occupants
                                            present (ourselves left out)
+      with "version": "2"                  OMEMO 2 (the session manager's
+                                           twomemo), the envelope's <to/>
+                                           the room, <from/> our bare JID
+      with "forge_from": JID               (OMEMO 2) <from/> says JID
+      with "forge_to": JID                 (OMEMO 2) <to/> says JID
   {"op": "quit"}
 Room messages are "message" events with "room" and "nick" as well; our own
-echo is read from slixmpp-omemo's reflection cache ("own": true).
+0.3 echo is read from slixmpp-omemo's reflection cache ("own": true), our
+own OMEMO 2 echo (not encrypted for this device) is left unsaid. An OMEMO 2
+room message is decrypted as from the occupant's real JID (the room's
+presence), its envelope checked: <from/> that JID, <to/> the room.
 """
 
 import asyncio
@@ -152,7 +160,7 @@ class Peer(ClientXMPP):
         xep_0384: XEP_0384 = self["xep_0384"]
         v2 = stanza.xml.find(f"{{{TWOMEMO}}}encrypted")
         if v2 is not None:
-            await self.on_v2_message(stanza, v2)
+            await self.on_v2_message(stanza, v2, where)
             return
         if not xep_0384.is_encrypted(stanza):
             if stanza["body"]:
@@ -177,19 +185,29 @@ class Peer(ClientXMPP):
                 **where,
             })
 
-    async def on_v2_message(self, stanza: Message, element: Any) -> None:
+    async def on_v2_message(self, stanza: Message, element: Any, where: Dict[str, Any]) -> None:
         """OMEMO 2: the session manager decrypts, the envelope is opened and
-        its affixes checked here."""
+        its affixes checked here. In a room the sender is the occupant's
+        real JID as the room's presence told it, the addressee the room."""
         sender = stanza["from"].bare
+        recipient = self.boundjid.bare
+        if where:
+            real = self["xep_0045"].get_jid_property(stanza["from"].bare, stanza["from"].resource, "jid")
+            if real is None:
+                out({"event": "error", "text": "OMEMO 2 from an occupant without a real JID", **where})
+                return
+            sender, recipient = JID(real).bare, stanza["from"].bare
+            if sender == self.boundjid.bare:
+                return  # our own echo: not encrypted for this device
         try:
             sm = await self["xep_0384"].get_session_manager()
             message = twomemo.etree.parse_message(element, sender)
             plaintext, device, _ = await sm.decrypt(message)
             if plaintext is None:
                 return  # an empty message: key transport, heartbeat
-            body = sce_envelope.unwrap(plaintext, sender, self.boundjid.bare)
+            body = sce_envelope.unwrap(plaintext, sender, recipient)
         except Exception as e:  # pylint: disable=broad-except
-            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            out({"event": "error", "text": f"{type(e).__name__}: {e}", **where})
             return
         out({
             "event": "message",
@@ -198,6 +216,7 @@ class Peer(ClientXMPP):
             "device": device.device_id,
             "encrypted": True,
             "version": "2",
+            **where,
         })
 
     async def commands(self) -> None:
@@ -228,7 +247,11 @@ class Peer(ClientXMPP):
                     out({"event": "sent"})
                 except Exception as e:  # pylint: disable=broad-except
                     out({"event": "error", "text": f"join: {type(e).__name__}: {e}"})
-            if cmd["op"] == "send_room":
+            if cmd["op"] == "send_room" and cmd.get("version") == "2":
+                await self.send_room_v2(
+                    JID(cmd["room"]), cmd["text"], cmd.get("forge_from"), cmd.get("forge_to")
+                )
+            elif cmd["op"] == "send_room":
                 await self.send_room(JID(cmd["room"]), cmd["text"])
         self.disconnect()
 
@@ -319,13 +342,52 @@ class Peer(ClientXMPP):
                 ids.append(int(d.get("id")))
         out({"event": "devices", "ids": ids})
 
-    async def send_room(self, room: JID, text: str) -> None:
+    def occupants(self, room: JID) -> set:
+        """The real bare JIDs of the occupants present, ourselves left out."""
         muc = self["xep_0045"]
         members = set()
         for nick in muc.get_roster(room):
             real = muc.get_jid_property(room, nick, "jid")
             if real is not None and JID(real).bare != self.boundjid.bare:
                 members.add(JID(JID(real).bare))
+        return members
+
+    async def send_room_v2(
+        self, room: JID, text: str, forge_from: Optional[str], forge_to: Optional[str]
+    ) -> None:
+        """OMEMO 2 to every occupant's devices (and our other ones), the
+        envelope to the room's bare JID, from our real bare JID."""
+        members = self.occupants(room)
+        if not members:
+            out({"event": "error", "text": "no occupant with a real JID"})
+            return
+        xep_0384: XEP_0384 = self["xep_0384"]
+        await xep_0384.refresh_device_lists(members, force_download=True)
+        sm = await xep_0384.get_session_manager()
+        plaintext = sce_envelope.wrap(text, forge_from or self.boundjid.bare, forge_to or room.bare)
+        try:
+            messages, errors = await sm.encrypt(
+                frozenset(m.bare for m in members), {TWOMEMO: plaintext},
+                backend_priority_order=[TWOMEMO],
+            )
+        except Exception as e:  # pylint: disable=broad-except
+            out({"event": "error", "text": f"{type(e).__name__}: {e}"})
+            return
+        if errors:
+            out({"event": "error", "text": f"encryption errors: {errors}"})
+        stanza = self.make_message(mto=room, mtype="groupchat")
+        stanza["body"] = FALLBACK
+        for message in messages:
+            if message.namespace != TWOMEMO:
+                out({"event": "error", "text": f"not OMEMO 2: {message.namespace}"})
+                return
+            stanza.append(twomemo.etree.serialize_message(message))
+        stanza.enable("store")
+        stanza.send()
+        out({"event": "sent", "to": sorted(str(m) for m in members)})
+
+    async def send_room(self, room: JID, text: str) -> None:
+        members = self.occupants(room)
         if not members:
             out({"event": "error", "text": "no occupant with a real JID"})
             return

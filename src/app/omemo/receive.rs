@@ -149,6 +149,18 @@ impl App {
         e: &crate::protocol::omemo::Encrypted,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        self.decrypt_in(m, e, None, events)
+    }
+
+    /// [`App::decrypt`]; `room`: a groupchat message of that room (OMEMO
+    /// 2's envelope must be addressed to it).
+    pub(super) fn decrypt_in(
+        &mut self,
+        m: &ChatMessage,
+        e: &crate::protocol::omemo::Encrypted,
+        room: Option<&jid::BareJid>,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
         let account = self.omemo_account();
         let (Some(own_id), true) = (self.omemo_device(), self.omemo.store.is_some()) else {
             return Outcome::Failed(self.omemo_unavailable());
@@ -227,11 +239,12 @@ impl App {
             Some(p) => match payload::decrypt(v, &material, &e.iv, p) {
                 Ok(bytes) if v == Version::V2 => {
                     // Sent to us, or a copy of what our account sent.
-                    let addressee = match &m.to {
-                        Some(to) if sender == account => to.to_bare(),
+                    let addressee = match (room, &m.to) {
+                        (Some(room), _) => room.clone(),
+                        (None, Some(to)) if sender == account => to.to_bare(),
                         _ => account.clone(),
                     };
-                    match super::v2::open(&bytes, &sender, &addressee) {
+                    match super::v2::open(&bytes, &sender, &addressee, room.is_some()) {
                         Ok(text) => Outcome::Plain(text),
                         Err(why) => Outcome::Failed(why),
                     }

@@ -26,6 +26,18 @@
 //! JID's device proves its sender by itself.
 //! Our own echo cannot be decrypted by this device: it shows the
 //! plaintext we sent, matched by its origin-id.
+//!
+//! The version, per message, as one-to-one: both device lists of every
+//! member are read; OMEMO 2 when every member who has a device has an
+//! OMEMO 2 device, else 0.3 (one message cannot be both, XEP-0384 has
+//! no mixed form). Conversations, Dino, Gajim and Profanity speak 0.3
+//! only, in rooms too: one of them in the room keeps it on 0.3, and a
+//! member with OMEMO 2 devices only is then named as unable to read.
+//! OMEMO 2's envelope (XEP-0420, XEP-0384 §"SCE profile": a group chat
+//! message MUST carry `<to/>`) says the room's bare JID in `<to/>` and
+//! the sender's real bare JID in `<from/>`; on receipt `<from/>` is
+//! checked against the occupant's real JID from the room's presence and
+//! `<to/>` against the room, else the message is refused.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -34,15 +46,12 @@ use minidom::Element;
 
 use confab_omemo::Version;
 
-use super::{now_ms, omemo_of};
+use super::{VERSIONS, now_ms, omemo_of};
 
-/// Rooms speak OMEMO 0.3 (what slixmpp-omemo and the deployed clients
-/// read in rooms).
-pub(super) const SENT: Version = Version::Legacy;
 use crate::app::{App, Exec, IqStep, IqThen, Waiting, refuse};
 use crate::protocol::muc::Affiliation;
 use crate::protocol::omemo::{self as xml, Key};
-use crate::protocol::omemo_pep;
+use crate::protocol::omemo_pep::{self, version_name};
 use crate::protocol::{ErrorInfo, admin, chatting, omemo_muc};
 use crate::session::{SessionCmd, Tag};
 use crate::store::Event;
@@ -69,7 +78,8 @@ pub(super) struct RoomState {
     lists_refused: BTreeSet<BareJid>,
     /// Device lists read because of an incoming message, with the device
     /// it claimed (each once; forgotten past [`ASKED_KEPT`]).
-    asked: BTreeSet<(BareJid, u32)>,
+    /// (`true`: OMEMO 2's list.)
+    asked: BTreeSet<(bool, BareJid, u32)>,
 }
 
 /// One room message being sent.
@@ -90,8 +100,10 @@ struct Plan {
     members: BTreeSet<BareJid>,
     /// The lists are read and the occupants added.
     members_done: bool,
-    /// Members whose device list is still to read.
-    to_read: Vec<BareJid>,
+    /// Device lists (of a version, of a member) still to read.
+    to_read: Vec<(Version, BareJid)>,
+    /// The version of this message, once every list is read.
+    version: Option<Version>,
     /// Devices whose bundles are still to fetch.
     queue: Vec<(BareJid, u32)>,
     events: Vec<Event>,
@@ -101,29 +113,64 @@ fn omemo_event(text: String) -> Event {
     Event::Omemo { text }
 }
 
-/// Who cannot read, and why.
-fn reasons(without: &[String], unusable: &[String]) -> Vec<String> {
-    let mut why = Vec::new();
-    if !without.is_empty() {
-        why.push(format!("{} (no OMEMO device)", without.join(", ")));
+/// The members who cannot read a message, by reason.
+#[derive(Default)]
+struct Unread {
+    /// No OMEMO device at all.
+    without: Vec<String>,
+    /// Devices of the other version only.
+    other: Vec<String>,
+    /// No trusted device with a usable bundle.
+    unusable: Vec<String>,
+}
+
+impl Unread {
+    /// `jid`, whose devices of `v` are `devices`, gave `n` keys.
+    fn count(&mut self, app: &App, v: Version, jid: &BareJid, devices: &[u32], n: usize) -> bool {
+        let other = match v {
+            Version::V2 => Version::Legacy,
+            Version::Legacy => Version::V2,
+        };
+        match (n, devices.is_empty()) {
+            (0, true) if app.device_list(other, jid).is_empty() => {
+                self.without.push(jid.to_string())
+            }
+            (0, true) => self.other.push(jid.to_string()),
+            (0, false) => self.unusable.push(jid.to_string()),
+            _ => return true,
+        }
+        false
     }
-    if !unusable.is_empty() {
+}
+
+/// Who cannot read, and why.
+fn reasons(u: &Unread, v: Version) -> Vec<String> {
+    let mut why = Vec::new();
+    if !u.without.is_empty() {
+        why.push(format!("{} (no OMEMO device)", u.without.join(", ")));
+    }
+    if !u.other.is_empty() {
+        let (theirs, ours) = match v {
+            Version::Legacy => ("OMEMO 2", "0.3"),
+            Version::V2 => ("OMEMO 0.3", "2"),
+        };
+        why.push(format!(
+            "{} ({theirs} devices only; the room speaks OMEMO {ours})",
+            u.other.join(", ")
+        ));
+    }
+    if !u.unusable.is_empty() {
         why.push(format!(
             "{} (no trusted device with a usable bundle)",
-            unusable.join(", ")
+            u.unusable.join(", ")
         ));
     }
     why
 }
 
 /// The `omemo` event naming the members who cannot read a message.
-fn cannot_read(
-    room: &BareJid,
-    what: &str,
-    without: &[String],
-    unusable: &[String],
-) -> Option<String> {
-    let why = reasons(without, unusable);
+fn cannot_read(room: &BareJid, what: &str, u: &Unread, v: Version) -> Option<String> {
+    let why = reasons(u, v);
     (!why.is_empty()).then(|| {
         format!(
             "OMEMO: members of {room} who cannot read {what}: {}",
@@ -220,6 +267,7 @@ impl App {
             members: BTreeSet::new(),
             members_done: false,
             to_read: Vec::new(),
+            version: None,
             queue: Vec::new(),
             events: Vec::new(),
         }
@@ -298,9 +346,17 @@ impl App {
         if !plan.members_done {
             // The lists are read: the occupants present join them.
             self.add_occupants(&mut plan);
-            plan.to_read = plan.members.iter().cloned().collect();
-            // Our own list too: our other devices read the room.
-            plan.to_read.push(self.omemo_account());
+            // Our own lists too: our other devices read the room.
+            let own = self.omemo_account();
+            plan.to_read = VERSIONS
+                .iter()
+                .flat_map(|v| {
+                    plan.members
+                        .iter()
+                        .chain([&own])
+                        .map(move |m| (*v, m.clone()))
+                })
+                .collect();
             plan.members_done = true;
             if plan.members.len() > MAX_MEMBERS {
                 return IqStep::Done(vec![App::result(
@@ -317,13 +373,13 @@ impl App {
                 )]);
             }
         }
-        if let Some(member) = plan.to_read.pop() {
-            let node = omemo_pep::device_list_node(omemo_of(SENT));
+        if let Some((v, member)) = plan.to_read.pop() {
+            let node = omemo_pep::device_list_node(omemo_of(v));
             let who = member.clone();
             let to = (member != self.omemo_account()).then(|| Jid::from(member));
             let then = IqThen::new(move |app, _, r| {
                 let mut plan = plan.clone();
-                app.member_list_read(&who, r, &mut plan);
+                app.member_list_read(v, &who, r, &mut plan);
                 app.next_room_step(plan)
             });
             return IqStep::Next {
@@ -334,13 +390,33 @@ impl App {
                 then,
             };
         }
+        let v = match plan.version {
+            Some(v) => v,
+            None => {
+                let v = self.room_version(&plan.members);
+                self.plan_room_sessions(v, &mut plan);
+                plan.version = Some(v);
+                if !plan.send {
+                    plan.events.push(omemo_event(format!(
+                        "OMEMO: {} speaks OMEMO {} now ({})",
+                        plan.room,
+                        version_name(omemo_of(v)),
+                        match v {
+                            Version::V2 => "every member with a device has an OMEMO 2 device",
+                            Version::Legacy => "a member has no OMEMO 2 device",
+                        }
+                    )));
+                }
+                v
+            }
+        };
         if let Some((jid, device)) = plan.queue.pop() {
             let own = self.omemo_account();
-            let (node, item) = xml::bundle_node(omemo_of(SENT), device);
+            let (node, item) = xml::bundle_node(omemo_of(v), device);
             let to = (jid != own).then(|| Jid::from(jid.clone()));
             let then = IqThen::new(move |app, _, r| {
                 let mut plan = plan.clone();
-                app.bundle_read(SENT, &jid, device, r, &mut plan.events);
+                app.bundle_read(v, &jid, device, r, &mut plan.events);
                 app.next_room_step(plan)
             });
             return IqStep::Next {
@@ -353,8 +429,8 @@ impl App {
         }
         if !plan.send {
             let mut events = std::mem::take(&mut plan.events);
-            let (without, unusable) = self.who_cannot_read(&plan);
-            if let Some(text) = cannot_read(&plan.room, "its messages", &without, &unusable) {
+            let unread = self.who_cannot_read(v, &plan);
+            if let Some(text) = cannot_read(&plan.room, "its messages", &unread, v) {
                 events.push(omemo_event(text));
             }
             events.push(App::result(&plan.command, Ok(())));
@@ -381,8 +457,10 @@ impl App {
         plan.members.remove(&own);
     }
 
+    /// A member's device list of `v` read and noted.
     fn member_list_read(
         &mut self,
+        v: Version,
         member: &BareJid,
         r: Result<Option<Element>, ErrorInfo>,
         plan: &mut Plan,
@@ -390,9 +468,13 @@ impl App {
         let devices = match r {
             Ok(result) => omemo_pep::first_item(result.as_ref())
                 .and_then(|l| xml::parse_device_list(l).ok())
+                .filter(|(o, _)| *o == omemo_of(v))
                 .map(|(_, d)| d)
                 .unwrap_or_default(),
             Err(e) if e.condition == "item-not-found" => Vec::new(),
+            // Many servers answer a missing node otherwise: no OMEMO 2
+            // is no error (0.3 is read too).
+            Err(_) if v == Version::V2 => Vec::new(),
             Err(e) => {
                 plan.events.push(omemo_event(format!(
                     "OMEMO: the device list of {member} could not be read ({})",
@@ -401,90 +483,111 @@ impl App {
                 Vec::new()
             }
         };
-        for id in self.note_device_list(SENT, member.clone(), &devices) {
+        for id in self.note_device_list(v, member.clone(), &devices) {
             plan.events.push(omemo_event(format!(
-                "OMEMO: {member} has a new device {id}"
+                "OMEMO: {member} has a new device {id} (OMEMO {})",
+                version_name(omemo_of(v))
             )));
         }
+    }
+
+    /// The room's version for this message (see the module docs): OMEMO
+    /// 2 when every member with a device has an OMEMO 2 device.
+    fn room_version(&self, members: &BTreeSet<BareJid>) -> Version {
+        let legacy_only = members.iter().any(|m| {
+            self.device_list(Version::V2, m).is_empty()
+                && !self.device_list(Version::Legacy, m).is_empty()
+        });
+        if legacy_only {
+            Version::Legacy
+        } else {
+            Version::V2
+        }
+    }
+
+    /// The devices of `v` (the members' and our other ones) without a
+    /// session: their bundles to fetch.
+    fn plan_room_sessions(&mut self, v: Version, plan: &mut Plan) {
+        let own = self.omemo_account();
         // Never a session with this device itself.
-        let this_device = (self.omemo_account() == *member)
-            .then(|| self.omemo_device())
-            .flatten();
+        let this_device = self.omemo_device();
+        let targets: Vec<(BareJid, u32)> = plan
+            .members
+            .iter()
+            .chain([&own])
+            .flat_map(|m| self.device_list(v, m).iter().map(|id| (m.clone(), *id)))
+            .filter(|(m, id)| !(m == &own && Some(*id) == this_device))
+            .collect();
         let store = self.omemo.store.as_mut().expect("checked");
-        for d in devices {
-            if Some(d.id) == this_device {
-                continue;
-            }
+        for (jid, id) in targets {
             if matches!(
-                store.session(SENT, member.as_str(), d.id),
+                store.session(v, jid.as_str(), id),
                 Ok(Loaded::Missing | Loaded::Corrupt)
             ) {
-                plan.queue.push((member.clone(), d.id));
+                plan.queue.push((jid, id));
             }
         }
     }
 
-    /// The members (by real JID) without a device, and those without a
-    /// trusted device with a session.
-    fn who_cannot_read(&mut self, plan: &Plan) -> (Vec<String>, Vec<String>) {
-        let (mut without, mut unusable) = (Vec::new(), Vec::new());
-        let lists: Vec<Vec<u32>> = plan
-            .members
-            .iter()
-            .map(|m| self.device_list(SENT, m).to_vec())
-            .collect();
-        let Some(store) = self.omemo.store.as_mut() else {
-            return (without, unusable);
-        };
-        for (m, devices) in plan.members.iter().zip(lists) {
-            let usable = devices.iter().any(|id| {
-                store.trusted(SENT, m.as_str(), *id).unwrap_or(false)
-                    && matches!(store.session(SENT, m.as_str(), *id), Ok(Loaded::Found(_)))
+    /// The members (by real JID) who cannot read a message of `v`.
+    fn who_cannot_read(&mut self, v: Version, plan: &Plan) -> Unread {
+        let mut unread = Unread::default();
+        for m in &plan.members {
+            let devices = self.device_list(v, m).to_vec();
+            let n = self.omemo.store.as_mut().map_or(0, |store| {
+                devices
+                    .iter()
+                    .filter(|id| {
+                        store.trusted(v, m.as_str(), **id).unwrap_or(false)
+                            && matches!(store.session(v, m.as_str(), **id), Ok(Loaded::Found(_)))
+                    })
+                    .count()
             });
-            if devices.is_empty() {
-                without.push(m.to_string());
-            } else if !usable {
-                unusable.push(m.to_string());
-            }
+            unread.count(self, v, m, &devices, n);
         }
-        (without, unusable)
+        unread
     }
 
     fn encrypt_to_room(&mut self, tag: Tag, command: &str, plan: Plan) -> Vec<Event> {
+        let v = plan.version.expect("chosen before the message");
         let own = self.omemo_account();
         let own_id = self.omemo_device().expect("checked");
         let mut events = Vec::new();
-        let enc = payload::encrypt(SENT, plan.body.as_bytes());
+        let plaintext = match v {
+            Version::Legacy => plan.body.as_bytes().to_vec(),
+            // To the room, from our real JID (see the module docs).
+            Version::V2 => super::v2::envelope(&plan.body, &own, &plan.room),
+        };
+        let enc = payload::encrypt(v, &plaintext);
+        drop(plaintext);
         let mut keys = Vec::new();
         let mut readers = 0;
-        let own_devices: Vec<u32> = self
-            .device_list(SENT, &own)
-            .iter()
-            .copied()
-            .filter(|id| *id != own_id)
-            .collect();
         let mut targets: Vec<(BareJid, Vec<u32>)> = plan
             .members
             .iter()
+            .chain([&own])
             .map(|m| {
-                let devices = self.device_list(SENT, m).to_vec();
+                let devices: Vec<u32> = self
+                    .device_list(v, m)
+                    .iter()
+                    .copied()
+                    .filter(|id| !(m == &own && *id == own_id))
+                    .collect();
                 (m.clone(), devices)
             })
             .collect();
-        targets.push((own.clone(), own_devices));
+        // Members who cannot read it: no device at all, none of this
+        // version, or none trusted with a usable bundle.
+        let mut unread = Unread::default();
+        let mut counts = Vec::new();
         let store = self.omemo.store.as_mut().expect("checked");
-        // Members who cannot read it: no device at all, or none trusted
-        // with a usable bundle.
-        let mut without = Vec::new();
-        let mut unusable = Vec::new();
-        for (jid, devices) in targets {
-            let had_devices = !devices.is_empty();
+        for (jid, devices) in &mut targets {
             let mut n = 0;
-            for id in devices {
-                if !store.trusted(SENT, jid.as_str(), id).unwrap_or(false) {
+            for id in devices.iter().copied() {
+                if !store.trusted(v, jid.as_str(), id).unwrap_or(false) {
                     continue;
                 }
-                let Ok(Loaded::Found(mut s)) = store.session(SENT, jid.as_str(), id) else {
+                let Ok(Loaded::Found(mut s)) = store.session(v, jid.as_str(), id) else {
                     continue;
                 };
                 let Ok(k) = s.encrypt(&enc.key_material) else {
@@ -493,22 +596,20 @@ impl App {
                 let _ = store.save_session(jid.as_str(), id, &s, now_ms());
                 n += 1;
                 keys.push(Key {
-                    jid: None,
+                    jid: (v == Version::V2).then(|| jid.clone()),
                     rid: id,
                     kex: k.key_exchange,
                     data: k.data,
                 });
             }
-            if jid == own {
-                continue;
-            }
-            match (n, had_devices) {
-                (0, false) => without.push(jid.to_string()),
-                (0, true) => unusable.push(jid.to_string()),
-                _ => readers += 1,
+            counts.push(n);
+        }
+        for ((jid, devices), n) in targets.iter().zip(counts) {
+            if jid != &own && unread.count(self, v, jid, devices, n) {
+                readers += 1;
             }
         }
-        let why = reasons(&without, &unusable);
+        let why = reasons(&unread, v);
         if readers == 0 {
             let who = if why.is_empty() {
                 "no other member is known".to_string()
@@ -526,11 +627,11 @@ impl App {
                 )),
             )];
         }
-        if let Some(text) = cannot_read(&plan.room, "this message", &without, &unusable) {
+        if let Some(text) = cannot_read(&plan.room, "this message", &unread, v) {
             events.push(omemo_event(text));
         }
         let encrypted = xml::Encrypted {
-            omemo: omemo_of(SENT),
+            omemo: omemo_of(v),
             sid: own_id,
             keys,
             iv: enc.iv,

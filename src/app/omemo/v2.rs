@@ -17,15 +17,18 @@ pub(super) fn envelope(body: &str, from: &BareJid, to: &BareJid) -> Vec<u8> {
 
 /// What a decrypted envelope holds for the conversation: the body text,
 /// or `None` (an envelope without a body: nothing to show). `sender`: the
-/// stanza's sender; `addressee`: the stanza's recipient.
+/// stanza's sender; `addressee`: the stanza's recipient; `groupchat`: a
+/// room's message (sender: the occupant's real JID, addressee: the room;
+/// `<to/>` required).
 pub(super) fn open(
     bytes: &[u8],
     sender: &BareJid,
     addressee: &BareJid,
+    groupchat: bool,
 ) -> Result<Option<String>, String> {
     let text = |e: crate::protocol::ErrorInfo| e.text.unwrap_or(e.condition);
     let env = Envelope::parse(bytes).map_err(text)?;
-    env.check(sender, addressee, false)
+    env.check(sender, addressee, groupchat)
         .map_err(|e| format!("refused: {}", text(e)))?;
     Ok(env.body_text())
 }
@@ -43,13 +46,30 @@ mod tests {
         let (alice, bob, eve) = (jid("alice@x.lit"), jid("bob@x.lit"), jid("eve@x.lit"));
         let bytes = envelope("hi <b>", &alice, &bob);
         assert_eq!(
-            open(&bytes, &alice, &bob).unwrap().as_deref(),
+            open(&bytes, &alice, &bob, false).unwrap().as_deref(),
             Some("hi <b>")
         );
-        let e = open(&bytes, &eve, &bob).unwrap_err();
+        let e = open(&bytes, &eve, &bob, false).unwrap_err();
         assert!(e.contains("<from/> is not the sender"), "{e}");
-        let e = open(&bytes, &alice, &eve).unwrap_err();
+        let e = open(&bytes, &alice, &eve, false).unwrap_err();
         assert!(e.contains("<to/>"), "{e}");
-        assert!(open(b"<x/>", &alice, &bob).is_err());
+        assert!(open(b"<x/>", &alice, &bob, false).is_err());
+    }
+
+    #[test]
+    fn room_envelope_is_to_the_room() {
+        let (alice, bob) = (jid("alice@x.lit"), jid("bob@x.lit"));
+        let (room, other) = (jid("club@rooms.x.lit"), jid("den@rooms.x.lit"));
+        let bytes = envelope("to all", &alice, &room);
+        assert_eq!(
+            open(&bytes, &alice, &room, true).unwrap().as_deref(),
+            Some("to all")
+        );
+        assert!(open(&bytes, &alice, &other, true).is_err());
+        assert!(open(&bytes, &bob, &room, true).is_err());
+        // A one-to-one message replayed into a room is not the room's.
+        let private = envelope("just you", &alice, &bob);
+        let e = open(&private, &alice, &room, true).unwrap_err();
+        assert!(e.contains("<to/>"), "{e}");
     }
 }

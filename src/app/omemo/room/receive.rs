@@ -3,9 +3,10 @@
 
 use jid::{BareJid, Jid};
 
-use super::super::omemo_of;
+use confab_omemo::Version;
+
 use super::super::receive::Outcome;
-use super::SENT;
+use super::super::{omemo_of, version_of};
 use super::omemo_event;
 use crate::app::{App, IqStep, IqThen};
 use crate::protocol::ChatMessage;
@@ -20,26 +21,27 @@ const ASKED_KEPT: usize = 1024;
 impl App {
     /// A member's device list read in the background (see
     /// [`App::omemo_room_message`]); new devices said.
-    fn read_member_list(&mut self, jid: BareJid, device: u32) {
+    fn read_member_list(&mut self, v: Version, jid: BareJid, device: u32) {
         let asked = &mut self.omemo.rooms.asked;
         if asked.len() >= ASKED_KEPT {
             asked.clear();
         }
-        if !asked.insert((jid.clone(), device)) {
+        if !asked.insert((v == Version::V2, jid.clone(), device)) {
             return;
         }
-        let node = omemo_pep::device_list_node(omemo_of(SENT));
+        let node = omemo_pep::device_list_node(omemo_of(v));
         let who = jid.clone();
         let then = IqThen::new(move |app, _, r| {
             let devices = match r {
                 Ok(result) => omemo_pep::first_item(result.as_ref())
                     .and_then(|l| xml::parse_device_list(l).ok())
+                    .filter(|(o, _)| *o == omemo_of(v))
                     .map(|(_, d)| d)
                     .unwrap_or_default(),
                 Err(e) if e.condition == "item-not-found" => Vec::new(),
                 Err(_) => return IqStep::Done(Vec::new()),
             };
-            let new = app.note_device_list(SENT, who.clone(), &devices);
+            let new = app.note_device_list(v, who.clone(), &devices);
             IqStep::Done(
                 new.into_iter()
                     .map(|id| omemo_event(format!("OMEMO: {who} has a new device {id}")))
@@ -101,6 +103,7 @@ impl App {
             Ok(e) => (e.omemo, e.sid),
             Err(_) => (Omemo::Legacy, 0),
         };
+        let v = version_of(omemo);
         // Our own message, echoed: the plaintext we sent.
         if own_nick && Some(sid) == own_id {
             let sent = m.id.as_ref().and_then(|id| {
@@ -138,19 +141,16 @@ impl App {
             (_, None) => Outcome::Failed(format!(
                 "the room did not tell {nick}'s real JID, so whose device sent it is unknown"
             )),
-            (Ok(e), _) if e.omemo == Omemo::V2 => {
-                Outcome::Failed("OMEMO 2 messages are not supported yet".into())
-            }
             (Ok(e), Some(real)) => {
                 let listed = self
                     .omemo
                     .lists
-                    .get(&(SENT, real.clone()))
+                    .get(&(v, real.clone()))
                     .map(|l| l.contains(&e.sid));
                 if listed != Some(true) {
                     // Read (again) for the next messages: a new device
                     // is in the list by then, a forged one is not.
-                    self.read_member_list(real.clone(), e.sid);
+                    self.read_member_list(v, real.clone(), e.sid);
                 }
                 match listed {
                     Some(false) => Outcome::Failed(format!(
@@ -173,9 +173,10 @@ impl App {
                     }
                     _ => {
                         // Live, the occupant's JID is the room's word:
-                        // sessions are per real JID, as one-to-one.
+                        // sessions are per real JID, as one-to-one;
+                        // OMEMO 2's envelope is to the room, from that JID.
                         let as_chat = ChatMessage::new(Jid::from(real.clone()), "");
-                        self.decrypt(&as_chat, e, events)
+                        self.decrypt_in(&as_chat, e, Some(&m.room), events)
                     }
                 }
             }
@@ -184,7 +185,7 @@ impl App {
             self.omemo
                 .store
                 .as_ref()
-                .is_some_and(|s| s.trusted(SENT, real.as_str(), sid).unwrap_or(false))
+                .is_some_and(|s| s.trusted(v, real.as_str(), sid).unwrap_or(false))
         });
         match outcome {
             Outcome::Plain(None) | Outcome::Duplicate => None,
