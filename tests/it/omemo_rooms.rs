@@ -17,11 +17,11 @@ fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
 }
 
-const ROOM: &str = "club@conference.localhost";
+pub(crate) const ROOM: &str = "club@conference.localhost";
 
 /// `owner` makes the members-only, non-anonymous room and makes each of
 /// `members` a member.
-fn private_room(owner: &mut Client, members: &[&str]) {
+pub(crate) fn private_room(owner: &mut Client, members: &[&str]) {
     owner.ok(&format!(
         "/create {ROOM} muc#roomconfig_membersonly=1 muc#roomconfig_whois=anyone"
     ));
@@ -31,7 +31,7 @@ fn private_room(owner: &mut Client, members: &[&str]) {
 }
 
 /// `c` sees `nick` in the room, with its real JID.
-fn sees(c: &mut Client, nick: &str) {
+pub(crate) fn sees(c: &mut Client, nick: &str) {
     let n = nick.to_string();
     c.event(&format!("{nick} in the room"), move |v| {
         is(v, "occupant") && v["room"] == ROOM && v["nick"] == n.as_str()

@@ -339,11 +339,10 @@ impl Engine {
             denoise: self.options.denoise,
             ..CaptureOptions::default()
         };
-        let (capture, frames) =
-            tokio::task::spawn_blocking(move || Capture::open(&spec, options))
-                .await
-                .map_err(|e| (EndCause::Setup, e.to_string()))?
-                .map_err(|e| (EndCause::Audio, e.to_string()))?;
+        let (capture, frames) = tokio::task::spawn_blocking(move || Capture::open(&spec, options))
+            .await
+            .map_err(|e| (EndCause::Setup, e.to_string()))?
+            .map_err(|e| (EndCause::Audio, e.to_string()))?;
         capture.set_muted(self.muted);
         self.capture = Some(capture);
         Ok(frames)
