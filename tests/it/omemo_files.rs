@@ -44,7 +44,7 @@ fn only_ciphertext_stored(server: &dyn TestServer, link: &str, plain: &[u8], log
         .filter(|d| d.len() >= plain.len())
         .collect();
     assert!(
-        stored.iter().any(|d| *d == sealed),
+        stored.contains(&sealed),
         "the server holds no ciphertext of the file"
     );
     assert!(
