@@ -573,6 +573,9 @@ impl App {
                 format!("you have written nothing in {room} to correct"),
             ));
         };
+        if self.omemo_enabled(&room) {
+            return self.start_omemo_room_correct(text, room, body, original);
+        }
         let id = self.message_id();
         let message = correction::correction(&room, &body, &id, &original);
         Ok(self.send_echoed(text, room, message, id))

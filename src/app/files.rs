@@ -1,7 +1,8 @@
 //! Files: `/upload` (XEP-0363: the account server's upload service found
 //! by disco and remembered, its limit checked before anything is sent,
 //! a slot, the PUT by the session's `transfer.rs`, then the link sent
-//! with XEP-0066 OOB), `/save` (a message's attachment or link,
+//! with XEP-0066 OOB; with OMEMO on, the file encrypted with a fresh key
+//! and its `aesgcm://` link sent only inside OMEMO, `omemo/files.rs`), `/save` (a message's attachment or link,
 //! `aesgcm://` decrypted), `/open` (the configured opener, never a
 //! shell), `/cancel`. A transfer's command waits under its tag without a
 //! deadline; progress comes as `upload` / `download` events.
@@ -15,7 +16,7 @@ use super::{App, Exec, IqStep, IqThen, Waiting, err_event, refuse};
 use crate::command::MessageRef;
 use crate::protocol::message::chat;
 use crate::protocol::{muc, rooms, upload};
-use crate::session::transfer::{Progress, TransferCmd, parse_aesgcm};
+use crate::session::transfer::{AesGcmKey, Progress, TAG_LEN, TransferCmd, parse_aesgcm};
 use crate::session::{SessionCmd, Tag};
 use crate::store::attachments::{self, file_name, guess_type, sanitize_file_name};
 use crate::store::{Event, JoinState, Kind, Message};
@@ -68,6 +69,17 @@ struct UploadJob {
     path: PathBuf,
     size: u64,
     name: String,
+    /// OMEMO is on here: the file goes up encrypted with this key
+    /// (XEP-0454) and its `aesgcm://` link only inside an OMEMO message
+    /// (`app/omemo/files.rs`).
+    key: Option<AesGcmKey>,
+}
+
+impl UploadJob {
+    /// What goes up (the slot's size): the ciphertext has the tag too.
+    fn upload_size(&self) -> u64 {
+        self.size + if self.key.is_some() { TAG_LEN } else { 0 }
+    }
 }
 
 /// `~/x` → the home folder's `x`.
@@ -100,6 +112,15 @@ impl App {
         if room {
             self.in_room(&to, text)?;
         }
+        let key = if self.omemo_enabled(&to) {
+            self.omemo_can_send(text)?;
+            Some(
+                AesGcmKey::random()
+                    .map_err(|e| refuse(text, &e.condition, e.text.unwrap_or_default()))?,
+            )
+        } else {
+            None
+        };
         let path = expand(path);
         let meta = std::fs::metadata(&path)
             .map_err(|e| refuse(text, "item-not-found", format!("{}: {e}", path.display())))?;
@@ -122,11 +143,13 @@ impl App {
             path,
             size: meta.len(),
             name,
+            key,
         };
         Ok(match self.files.service.clone() {
             Some((service, limit)) => {
                 over_limit(&job, limit).map_err(|e| refuse(text, "not-acceptable", e))?;
-                let request = upload::slot_request(&job.name, job.size, guess_type(&job.name));
+                let request =
+                    upload::slot_request(&job.name, job.upload_size(), guess_type(&job.name));
                 self.start_iq(text, Some(service), request, false, slot_then(job))
             }
             None => {
@@ -156,8 +179,9 @@ impl App {
             url: slot.put.clone(),
             headers: slot.headers.clone(),
             path: job.path.clone(),
-            size: job.size,
+            size: job.upload_size(),
             content_type: guess_type(&job.name).to_string(),
+            key: job.key.clone(),
         }));
         let ev = upload_event(&job, "started", 0, None);
         self.files
@@ -322,7 +346,9 @@ impl App {
 
     pub(super) fn on_transfer_progress(&mut self, tag: Tag, p: Progress) -> Vec<Event> {
         match self.files.running.get(&tag) {
-            Some(Transfer::Upload(job, _)) => vec![upload_event(job, "progress", p.bytes, None)],
+            Some(Transfer::Upload(job, _)) => {
+                vec![upload_event(job, "progress", p.bytes.min(job.size), None)]
+            }
             Some(Transfer::Download { url, path }) => {
                 vec![download_event(url, path, "progress", p.bytes, p.total)]
             }
@@ -351,6 +377,7 @@ impl App {
         };
         match (t, result) {
             (Transfer::Upload(job, get), Ok(bytes)) => {
+                let bytes = bytes.min(job.size);
                 let mut events = vec![upload_event(&job, "done", bytes, Some(get.clone()))];
                 events.extend(self.send_link(tag, command, &job, &get));
                 events
@@ -373,6 +400,18 @@ impl App {
     /// The uploaded file's link: in the body and as XEP-0066 OOB; the
     /// command ends like `/say` or `/msg`.
     fn send_link(&mut self, tag: Tag, command: String, job: &UploadJob, get: &str) -> Vec<Event> {
+        if let Some(key) = &job.key {
+            // Encrypted: the link and its key only inside OMEMO.
+            let Some(link) = key.link(get) else {
+                return vec![err_event(
+                    &command,
+                    "not-acceptable",
+                    "the upload service's link is not https: not sent",
+                )];
+            };
+            let step = self.omemo_link_step(&command, &job.to, job.room, link);
+            return self.follow_step(tag, command, step);
+        }
         let id = self.message_id();
         if job.room {
             let mut m = muc::groupchat(&job.to, get, &id);
@@ -435,7 +474,7 @@ fn download_event(
 /// The service's limit, checked before anything is sent.
 fn over_limit(job: &UploadJob, limit: Option<u64>) -> Result<(), String> {
     match limit {
-        Some(max) if job.size > max => Err(format!(
+        Some(max) if job.upload_size() > max => Err(format!(
             "{} is {} ({} bytes); the upload service takes at most {} ({max} bytes)",
             job.name,
             megabytes(job.size),
@@ -493,7 +532,7 @@ fn probe(job: UploadJob, mut candidates: Vec<Jid>, command: &str) -> IqStep {
             IqStep::Next {
                 events: Vec::new(),
                 to: Some(asked.clone()),
-                payload: upload::slot_request(&job.name, job.size, guess_type(&job.name)),
+                payload: upload::slot_request(&job.name, job.upload_size(), guess_type(&job.name)),
                 set: false,
                 then: slot_then(job.clone()),
             }

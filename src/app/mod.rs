@@ -520,15 +520,6 @@ impl App {
                 let message = self.with_chat_state(&room, message);
                 self.send_echoed(text, room, message, id)
             }
-            Command::Correct { room, .. } if self.omemo_enabled(&room) => {
-                return Err(refuse(
-                    text,
-                    "not-acceptable",
-                    format!(
-                        "OMEMO is on for {room}: corrections cannot be encrypted yet, not sent"
-                    ),
-                ));
-            }
             Command::Correct { room, text: body } => self.start_correct(room, body, text)?,
             Command::React { to, target, emojis } => {
                 self.start_react(text, &to, &target, emojis)?
@@ -729,17 +720,6 @@ impl App {
             Command::Ignore { jid, nick } => self.start_ignore(text, jid, nick)?,
             Command::Unignore { jid, nick } => self.start_unignore(text, jid, nick)?,
             Command::Ignored => self.start_ignored(text),
-            // A link in the clear would leak what the conversation keeps
-            // encrypted (XEP-0454 sharing is not there yet).
-            Command::Upload { to: Some(to), .. } if self.omemo_enabled(&to) => {
-                return Err(refuse(
-                    text,
-                    "not-acceptable",
-                    format!(
-                        "OMEMO is on for {to}: encrypted file sharing (aesgcm://) is not supported yet, and the link would go in the clear (/omemo off {to} to send it anyway)"
-                    ),
-                ));
-            }
             Command::Upload { to: Some(to), path } => self.start_upload(text, to, &path)?,
             Command::Upload { to: None, .. } => {
                 return Err(refuse(

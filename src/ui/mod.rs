@@ -46,7 +46,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 use crate::app::{App, LoopEvent, LoopEvents, sleep_until};
-use crate::command::{self, Command, table};
+use crate::command::{self, Command, OmemoAction, table};
 use crate::session::SessionEvent;
 use crate::store::{Event, Window};
 
@@ -561,6 +561,23 @@ fn run_command(app: &mut App, ui: &mut UiState, cmd: Command, shown: &str) -> bo
                 "/upload: no window open (or name one: /upload PATH ROOM|JID)",
                 true,
             ),
+        },
+        // `/omemo on|off` without a JID: the current window (a
+        // conversation or a room).
+        Command::Omemo {
+            action: action @ (OmemoAction::On | OmemoAction::Off),
+            jid: None,
+        } => match current {
+            Some(jid) => execute(
+                app,
+                ui,
+                Command::Omemo {
+                    action,
+                    jid: Some(jid),
+                },
+                shown,
+            ),
+            None => ui.set_status("/omemo: no window open (or name one: /omemo on JID)", true),
         },
         Command::Close { jid: None } | Command::Read { jid: None } => {
             let Some(jid) = current else {

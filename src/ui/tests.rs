@@ -21,6 +21,7 @@ use crate::protocol::{ChatMessage, Incoming};
 use crate::session::{SessionCmd, SessionEvent};
 use crate::store::{Input, Protocol, Store};
 
+mod omemo;
 mod people;
 mod talk;
 mod windows;

@@ -33,6 +33,8 @@ mod moderation;
 mod muc_basics;
 mod notify;
 mod omemo;
+mod omemo_corrections;
+mod omemo_files;
 mod omemo_notify;
 mod omemo_rooms;
 mod omemo_rooms_v2;

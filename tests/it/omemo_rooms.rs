@@ -265,12 +265,20 @@ fn three_confabs_in_an_omemo_room(kind: ServerKind) {
         "{:#?}",
         clients[0].events
     );
-    // A correction or reply would go in the clear: refused.
-    let e = clients[0].run(&format!("/correct {ROOM} the club was here"));
+    // A correction is encrypted too (its <replace/> in the clear:
+    // omemo_corrections.rs); a reply would go in the clear: refused.
+    clients[0].ok(&format!("/correct {ROOM} the club was here"));
+    for c in clients.iter_mut().skip(1) {
+        let m = c.event("alice's correction", |v| {
+            is(v, "correction") && v["nick"] == "alice" && v["body"] == "the club was here"
+        });
+        assert_eq!(m["own"], false, "{m}");
+    }
+    let e = clients[0].run(&format!("/reply {ROOM} @bob the club was here"));
     assert_eq!(e["event"], "error", "{e}");
     assert!(e["text"].as_str().unwrap().contains("OMEMO"), "{e}");
     for c in &clients {
-        no_errors_but(c, "/correct");
+        no_errors_but(c, "/reply");
     }
     // The trace holds no plaintext.
     for (i, (name, _)) in people.iter().enumerate() {

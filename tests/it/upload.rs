@@ -29,7 +29,7 @@ fn is(v: &Value, event: &str) -> bool {
     v["event"] == event
 }
 
-fn upload_server(kind: ServerKind, users: &[&str], limit: u64) -> Box<dyn TestServer> {
+pub(crate) fn upload_server(kind: ServerKind, users: &[&str], limit: u64) -> Box<dyn TestServer> {
     let passwords: Vec<String> = users.iter().map(|u| password_of(u)).collect();
     let accounts: Vec<(&str, &str)> = users
         .iter()
@@ -41,13 +41,13 @@ fn upload_server(kind: ServerKind, users: &[&str], limit: u64) -> Box<dyn TestSe
 }
 
 /// Bytes that are not all alike (so a shifted or cut copy differs).
-fn pattern(len: usize) -> Vec<u8> {
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
     (0..len)
         .map(|i| (i * 31 % 251) as u8 ^ (i >> 12) as u8)
         .collect()
 }
 
-fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+pub(crate) fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, data).unwrap();
     p.display().to_string()

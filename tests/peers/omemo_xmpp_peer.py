@@ -18,9 +18,13 @@ of sce_envelope.py, beside this script.
 One JSON line per event on stdout:
   {"event": "ready", "device": N}          OMEMO data generated and published
   {"event": "message", "from", "body", "device", "encrypted": true|false,
-   "version": "0.3"|"2"}
+   "version": "0.3"|"2", "in_clear": {"stanza": XML, "oob": bool,
+   "replace": ID|null}}                    what the stanza itself carries
+                                           outside the encryption: all of it
+                                           as received, whether it has an
+                                           OOB element, an XEP-0308 <replace/>
   {"event": "error", "text"}               a message that did not decrypt
-  {"event": "sent"}                        after a "send" command
+  {"event": "sent", "id": ID}              after a "send" command
 and one JSON command per line on stdin:
   {"op": "send", "to": JID, "text": T}     encrypt with OMEMO 0.3
                                            (slixmpp-omemo's own way)
@@ -30,6 +34,9 @@ and one JSON command per line on stdin:
                                            says JID, not this account
       with "tamper": true                  one byte of the payload flipped
       with "replay": true                  sent twice (the copy with a new id)
+      with "replace": ID                   (0.3) a correction of message ID:
+                                           <replace/> beside the OMEMO
+                                           element, as Conversations sends it
   {"op": "publish_devices", "ids": [N, ...]}
                                            this account's OMEMO 2 device list
                                            published as given -> "sent"
@@ -38,7 +45,9 @@ and one JSON command per line on stdin:
                                            as the server has it
   {"op": "join", "room": ROOM, "nick": N}  enter a room (XEP-0045); "sent"
                                            once our own presence is back
-  {"op": "send_room", "room": ROOM, "text": T}
+  {"op": "send_room", "room": ROOM, "text": T}   -> {"event": "sent", "id"}
+      with "replace": ID                   a correction of message ID, as for
+                                           "send"
                                            a groupchat message encrypted to
                                            the real JIDs of the occupants
                                            present (ourselves left out)
@@ -167,6 +176,7 @@ class Peer(ClientXMPP):
                 out({"event": "message", "from": str(stanza["from"]), "body": stanza["body"],
                      "encrypted": False, **where})
             return
+        in_clear = self.in_clear(stanza)
         try:
             message, device = await xep_0384.decrypt_message(stanza)
         except Exception as e:  # pylint: disable=broad-except
@@ -182,8 +192,20 @@ class Peer(ClientXMPP):
                 "encrypted": True,
                 "version": "0.3",
                 "own": device.device_id == own_id and device.bare_jid == self.boundjid.bare,
+                "in_clear": in_clear,
+                "id": stanza["id"],
                 **where,
             })
+
+    @staticmethod
+    def in_clear(stanza: Message) -> Dict[str, Any]:
+        """What the stanza carries outside its OMEMO element."""
+        replace = stanza.xml.find("{urn:xmpp:message-correct:0}replace")
+        return {
+            "stanza": str(stanza),
+            "oob": stanza.xml.find("{jabber:x:oob}x") is not None,
+            "replace": None if replace is None else replace.get("id"),
+        }
 
     async def on_v2_message(self, stanza: Message, element: Any, where: Dict[str, Any]) -> None:
         """OMEMO 2: the session manager decrypts, the envelope is opened and
@@ -239,7 +261,8 @@ class Peer(ClientXMPP):
                 )
             elif cmd["op"] == "send":
                 await self.send_encrypted(
-                    JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False)
+                    JID(cmd["to"]), cmd["text"], cmd.get("tamper", False), cmd.get("replay", False),
+                    cmd.get("replace"),
                 )
             if cmd["op"] == "join":
                 try:
@@ -252,10 +275,12 @@ class Peer(ClientXMPP):
                     JID(cmd["room"]), cmd["text"], cmd.get("forge_from"), cmd.get("forge_to")
                 )
             elif cmd["op"] == "send_room":
-                await self.send_room(JID(cmd["room"]), cmd["text"])
+                await self.send_room(JID(cmd["room"]), cmd["text"], cmd.get("replace"))
         self.disconnect()
 
-    async def send_encrypted(self, to: JID, text: str, tamper: bool, replay: bool) -> None:
+    async def send_encrypted(  # pylint: disable=too-many-arguments
+        self, to: JID, text: str, tamper: bool, replay: bool, replace: Optional[str] = None
+    ) -> None:
         xep_0384: XEP_0384 = self["xep_0384"]
         stanza = self.make_message(mto=to, mtype="chat")
         stanza["body"] = text
@@ -272,12 +297,14 @@ class Peer(ClientXMPP):
                     data = bytearray(base64.b64decode(el.text))
                     data[0] ^= 0x01
                     el.text = base64.b64encode(bytes(data)).decode()
+        if replace is not None:
+            ET.SubElement(message.xml, "{urn:xmpp:message-correct:0}replace", id=replace)
         raw = str(message)
         message.send()
         if replay:
             old = message["id"]
             self.send_raw(raw.replace(f'id="{old}"', f'id="{self.new_id()}"', 1))
-        out({"event": "sent"})
+        out({"event": "sent", "id": message["id"]})
 
 
     async def send_v2(  # pylint: disable=too-many-arguments
@@ -386,7 +413,7 @@ class Peer(ClientXMPP):
         stanza.send()
         out({"event": "sent", "to": sorted(str(m) for m in members)})
 
-    async def send_room(self, room: JID, text: str) -> None:
+    async def send_room(self, room: JID, text: str, replace: Optional[str] = None) -> None:
         members = self.occupants(room)
         if not members:
             out({"event": "error", "text": "no occupant with a real JID"})
@@ -401,8 +428,10 @@ class Peer(ClientXMPP):
         if message is None:
             out({"event": "error", "text": "nothing to send"})
             return
+        if replace is not None:
+            ET.SubElement(message.xml, "{urn:xmpp:message-correct:0}replace", id=replace)
         message.send()
-        out({"event": "sent", "to": sorted(str(m) for m in members)})
+        out({"event": "sent", "id": message["id"], "to": sorted(str(m) for m in members)})
 
 
 def main() -> None:

@@ -25,6 +25,12 @@ pub struct Correction {
     pub stanza_id: Option<String>,
     pub time: Option<DateTime<Utc>>,
     pub delayed: bool,
+    /// XEP-0384: an OMEMO correction (as Conversations sends them: the
+    /// `<replace/>` in the clear beside the `<encrypted/>`); until the app
+    /// decrypts it, `body` is the sender's fallback text.
+    pub encrypted: Option<Box<Result<crate::omemo::Encrypted, crate::ErrorInfo>>>,
+    /// What the app found decrypting it (set by the app, not the parser).
+    pub e2e: Option<crate::omemo_pep::E2e>,
 }
 
 /// The id a message says it replaces, if any.
@@ -59,18 +65,23 @@ fn from_room_message(rm: RoomMessage, replaces: String) -> Correction {
         stanza_id: rm.stanza_id,
         time: rm.time,
         delayed: rm.delayed,
+        encrypted: rm.encrypted,
+        e2e: None,
     }
+}
+
+/// `<replace id='original'/>`.
+pub fn replace_element(original: &str) -> Element {
+    Element::builder("replace", CORRECT)
+        .attr(nc("id"), original)
+        .build()
 }
 
 /// A correction of our message `original` in a room: a groupchat message
 /// with a fresh `id` (and origin-id) and `<replace/>`.
 pub fn correction(room: &BareJid, body: &str, id: &str, original: &str) -> Message {
     let mut m = super::muc::groupchat(room, body, id);
-    m.payloads.push(
-        Element::builder("replace", CORRECT)
-            .attr(nc("id"), original)
-            .build(),
-    );
+    m.payloads.push(replace_element(original));
     m
 }
 
@@ -111,6 +122,23 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(classify_message(&m), Incoming::RoomMessage(_)));
+    }
+
+    #[test]
+    fn an_encrypted_correction_keeps_its_encrypted_element() {
+        // As Conversations sends it: <replace/> in the clear.
+        let m = Message::try_from(el("<message xmlns='jabber:client' from='r@c/romeo' type='groupchat' id='good2'>
+              <body>I sent you an OMEMO encrypted message</body>
+              <encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='7'><key rid='9'>AAAA</key><iv>AAAAAAAAAAAAAAAA</iv></header><payload>AAAA</payload></encrypted>
+              <replace id='bad2' xmlns='urn:xmpp:message-correct:0'/>
+            </message>"))
+        .unwrap();
+        let Incoming::Correction(c) = classify_message(&m) else {
+            panic!("a correction")
+        };
+        assert_eq!(c.replaces, "bad2");
+        let e = c.encrypted.expect("the encrypted element kept");
+        assert_eq!(e.as_ref().as_ref().unwrap().sid, 7);
     }
 
     #[test]

@@ -29,7 +29,9 @@ const CHUNK: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub enum TransferCmd {
     /// PUT `path` (`size` bytes, as the slot was asked for) to `url` with
-    /// these headers only (the slot's, already filtered).
+    /// these headers only (the slot's, already filtered). With `key`, the
+    /// file is AES-256-GCM encrypted first (XEP-0454: `size` is then the
+    /// file's length plus the 16-byte tag) and only the ciphertext leaves.
     Upload {
         tag: Tag,
         url: String,
@@ -37,6 +39,7 @@ pub enum TransferCmd {
         path: PathBuf,
         size: u64,
         content_type: String,
+        key: Option<AesGcmKey>,
     },
     /// GET `url` (https) into `path` (never overwritten), at most `max`
     /// bytes; with `key`, AES-256-GCM (XEP-0454) decrypted first.
@@ -57,6 +60,34 @@ pub enum TransferCmd {
 pub struct AesGcmKey {
     pub iv: Vec<u8>,
     pub key: [u8; 32],
+}
+
+impl AesGcmKey {
+    /// A fresh key and 12-byte IV from the operating system's generator.
+    pub fn random() -> Result<AesGcmKey, ErrorInfo> {
+        let mut iv = vec![0u8; 12];
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut iv)
+            .and_then(|_| getrandom::fill(&mut key))
+            .map_err(|e| err("internal-server-error", format!("no random key: {e}")))?;
+        Ok(AesGcmKey { iv, key })
+    }
+
+    /// The `aesgcm://` link of the file at the https URL `get` (its key
+    /// in the fragment); `None` if `get` is not https.
+    pub fn link(&self, get: &str) -> Option<String> {
+        let rest = get.strip_prefix("https://")?;
+        let hex: String = self
+            .iv
+            .iter()
+            .chain(self.key.iter())
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(format!(
+            "aesgcm://{}#{hex}",
+            rest.split('#').next().unwrap_or(rest)
+        ))
+    }
 }
 
 impl std::fmt::Debug for AesGcmKey {
@@ -160,10 +191,15 @@ async fn run(
             path,
             size,
             content_type,
+            key,
             ..
         } => {
             total.store(size, Ordering::Relaxed);
-            upload(client, &url, headers, path, size, &content_type, count).await
+            let body = match key {
+                None => Body::File { path, size },
+                Some(key) => Body::Sealed(sealed(path, size, key).await?),
+            };
+            upload(client, &url, headers, body, size, &content_type, count).await
         }
         TransferCmd::Download {
             url,
@@ -176,48 +212,97 @@ async fn run(
     }
 }
 
-/// The PUT, the file read in chunks as the body goes out.
+/// What a PUT sends: a file read in chunks as the body goes out, or the
+/// ciphertext of one (XEP-0454), held in memory.
+enum Body {
+    File { path: PathBuf, size: u64 },
+    Sealed(Vec<u8>),
+}
+
+/// The file at `path` encrypted with `key`; `size` is what the slot was
+/// asked for (the file's length and the tag).
+async fn sealed(path: PathBuf, size: u64, key: AesGcmKey) -> Result<Vec<u8>, ErrorInfo> {
+    let shown = path.display().to_string();
+    let plain = tokio::fs::read(&path)
+        .await
+        .map_err(|e| err("item-not-found", format!("{shown}: {e}")))?;
+    let now = plain.len() as u64 + TAG_LEN;
+    if now != size {
+        return Err(err(
+            "conflict",
+            format!(
+                "{shown} changed size ({} → {} bytes) before the upload",
+                size.saturating_sub(TAG_LEN),
+                plain.len()
+            ),
+        ));
+    }
+    tokio::task::spawn_blocking(move || encrypt(&key, &plain))
+        .await
+        .map_err(|e| err("internal-server-error", format!("encrypting {shown}: {e}")))
+}
+
+/// The AES-GCM tag XEP-0454 appends to the file.
+pub const TAG_LEN: u64 = 16;
+
+/// The PUT, the body streamed in chunks as it goes out.
 async fn upload(
     client: reqwest::Client,
     url: &str,
     headers: Vec<(String, String)>,
-    path: PathBuf,
+    body: Body,
     size: u64,
     content_type: &str,
     count: Arc<AtomicU64>,
 ) -> Result<u64, ErrorInfo> {
-    let shown = path.display().to_string();
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| err("item-not-found", format!("{shown}: {e}")))?;
-    let now = file
-        .metadata()
-        .await
-        .map_err(|e| err("item-not-found", format!("{shown}: {e}")))?
-        .len();
-    if now != size {
-        return Err(err(
-            "conflict",
-            format!("{shown} changed size ({size} → {now} bytes) before the upload"),
-        ));
-    }
-    let body = futures::stream::unfold((file, 0u64), move |(mut file, sent)| {
-        let count = count.clone();
-        async move {
-            if sent >= size {
-                return None;
+    let body = match body {
+        Body::File { path, size } => {
+            let shown = path.display().to_string();
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| err("item-not-found", format!("{shown}: {e}")))?;
+            let now = file
+                .metadata()
+                .await
+                .map_err(|e| err("item-not-found", format!("{shown}: {e}")))?
+                .len();
+            if now != size {
+                return Err(err(
+                    "conflict",
+                    format!("{shown} changed size ({size} → {now} bytes) before the upload"),
+                ));
             }
-            let want = CHUNK.min((size - sent) as usize);
-            let mut buf = vec![0u8; want];
-            match file.read_exact(&mut buf).await {
-                Ok(_) => {
-                    count.fetch_add(want as u64, Ordering::Relaxed);
-                    Some((Ok::<_, std::io::Error>(buf), (file, sent + want as u64)))
-                }
-                Err(e) => Some((Err(e), (file, size))),
-            }
+            let count = count.clone();
+            reqwest::Body::wrap_stream(futures::stream::unfold(
+                (file, 0u64),
+                move |(mut file, sent)| {
+                    let count = count.clone();
+                    async move {
+                        if sent >= size {
+                            return None;
+                        }
+                        let want = CHUNK.min((size - sent) as usize);
+                        let mut buf = vec![0u8; want];
+                        match file.read_exact(&mut buf).await {
+                            Ok(_) => {
+                                count.fetch_add(want as u64, Ordering::Relaxed);
+                                Some((Ok::<_, std::io::Error>(buf), (file, sent + want as u64)))
+                            }
+                            Err(e) => Some((Err(e), (file, size))),
+                        }
+                    }
+                },
+            ))
         }
-    });
+        Body::Sealed(data) => {
+            let count = count.clone();
+            let chunks: Vec<Vec<u8>> = data.chunks(CHUNK).map(<[u8]>::to_vec).collect();
+            reqwest::Body::wrap_stream(futures::stream::iter(chunks.into_iter().map(move |c| {
+                count.fetch_add(c.len() as u64, Ordering::Relaxed);
+                Ok::<_, std::io::Error>(c)
+            })))
+        }
+    };
     let mut request = client
         .put(url)
         .header(reqwest::header::CONTENT_LENGTH, size)
@@ -226,7 +311,7 @@ async fn upload(
         request = request.header(name, value);
     }
     let response = request
-        .body(reqwest::Body::wrap_stream(body))
+        .body(body)
         .send()
         .await
         .map_err(|e| crate::http::describe(url_for_errors(url), e))?;
@@ -336,7 +421,7 @@ pub fn decrypt(key: &AesGcmKey, data: &[u8]) -> Result<Vec<u8>, ErrorInfo> {
     }
 }
 
-/// XEP-0454 encryption (tests and the testbed make such files).
+/// XEP-0454 encryption (`/upload` in an OMEMO conversation; tests).
 pub fn encrypt(key: &AesGcmKey, data: &[u8]) -> Vec<u8> {
     use aes_gcm::aead::consts::U12;
     use aes_gcm::aead::generic_array::GenericArray;
@@ -390,5 +475,21 @@ mod tests {
         let hex16: String = (0..48u8).map(|b| format!("{b:02x}")).collect();
         let (_, k16) = parse_aesgcm(&format!("aesgcm://h/x#{hex16}")).unwrap();
         assert_eq!(k16.iv.len(), 16);
+    }
+
+    #[test]
+    fn random_keys_make_links_that_parse_back() {
+        let a = AesGcmKey::random().unwrap();
+        let b = AesGcmKey::random().unwrap();
+        assert_ne!(a.key, b.key);
+        assert_eq!(a.iv.len(), 12);
+        let link = a.link("https://up.example/s/x.png").unwrap();
+        assert!(link.starts_with("aesgcm://up.example/s/x.png#"));
+        let (url, back) = parse_aesgcm(&link).unwrap();
+        assert_eq!(url, "https://up.example/s/x.png");
+        assert_eq!(back, a);
+        assert!(a.link("http://up.example/x").is_none());
+        // The key never shows in debug output.
+        assert_eq!(format!("{a:?}"), "AesGcmKey(..)");
     }
 }

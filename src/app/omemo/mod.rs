@@ -12,6 +12,8 @@
 //! (`receive.rs`) reads both. OMEMO 2's plaintext is an XEP-0420 envelope
 //! (`v2.rs`).
 
+mod correct;
+mod files;
 mod notify;
 mod publish;
 mod receive;
@@ -155,11 +157,18 @@ impl App {
                 }
             }
         }
+        if jid.is_none() && matches!(action, OmemoAction::On | OmemoAction::Off) {
+            return Err(refuse(
+                text,
+                "bad-request",
+                "name the contact or room: /omemo on|off JID (the TUI: the current window)",
+            ));
+        }
         let store = self.omemo.store.as_mut().expect("checked");
         let r: Result<Vec<Event>, String> = match action {
             OmemoAction::On | OmemoAction::Off => {
                 let on = action == OmemoAction::On;
-                let jid = jid.expect("the parser asks for it");
+                let jid = jid.expect("checked above");
                 store
                     .set_encryption(jid.as_str(), on)
                     .map_err(|e| e.to_string())

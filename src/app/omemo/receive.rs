@@ -56,7 +56,17 @@ impl App {
             SessionEvent::Incoming(Incoming::RoomMessage(m)) => self
                 .omemo_room_message(m, false, &mut events)
                 .map(|m| SessionEvent::Incoming(Incoming::RoomMessage(m))),
+            SessionEvent::Incoming(Incoming::Correction(c)) => self
+                .omemo_room_correction(c, false, &mut events)
+                .map(|c| SessionEvent::Incoming(Incoming::Correction(c))),
             SessionEvent::Incoming(Incoming::MamResult(mut r)) => match *r.message {
+                Incoming::Correction(c) => {
+                    r.message = Box::new(match self.omemo_room_correction(c, true, &mut events) {
+                        Some(c) => Incoming::Correction(c),
+                        None => Incoming::Ignored("OMEMO correction not decrypted"),
+                    });
+                    Some(SessionEvent::Incoming(Incoming::MamResult(r)))
+                }
                 Incoming::Chat(m) => match self.omemo_message(m, &mut events) {
                     Some(m) => {
                         r.message = Box::new(Incoming::Chat(m));

@@ -84,7 +84,7 @@ pub(super) struct RoomState {
 
 /// One room message being sent.
 #[derive(Clone)]
-struct Plan {
+pub(super) struct Plan {
     /// The command as written.
     command: String,
     room: BareJid,
@@ -107,6 +107,9 @@ struct Plan {
     /// Devices whose bundles are still to fetch.
     queue: Vec<(BareJid, u32)>,
     events: Vec<Event>,
+    /// A correction (XEP-0308) of our message with this id: its
+    /// `<replace/>` goes in the clear (`correct.rs`).
+    pub(super) replaces: Option<String>,
 }
 
 fn omemo_event(text: String) -> Event {
@@ -256,7 +259,13 @@ impl App {
         }
     }
 
-    fn room_plan(&self, command: &str, room: &BareJid, body: String, send: bool) -> Plan {
+    pub(super) fn room_plan(
+        &self,
+        command: &str,
+        room: &BareJid,
+        body: String,
+        send: bool,
+    ) -> Plan {
         Plan {
             command: command.to_string(),
             room: room.clone(),
@@ -270,6 +279,7 @@ impl App {
             version: None,
             queue: Vec::new(),
             events: Vec::new(),
+            replaces: None,
         }
     }
 
@@ -299,7 +309,7 @@ impl App {
 
     /// The next request of a room send: an affiliation list, a device
     /// list, a bundle; or the message itself.
-    fn next_room_step(&mut self, mut plan: Plan) -> IqStep {
+    pub(super) fn next_room_step(&mut self, mut plan: Plan) -> IqStep {
         let room: Jid = plan.room.clone().into();
         if !plan.checked {
             // Before every message: the room may have been made open
@@ -638,7 +648,12 @@ impl App {
             payload: Some(enc.ciphertext),
         };
         let id = self.message_id();
-        let message = omemo_muc::groupchat_message(&plan.room, &id, &encrypted);
+        let mut message = omemo_muc::groupchat_message(&plan.room, &id, &encrypted);
+        if let Some(original) = &plan.replaces {
+            message
+                .payloads
+                .push(crate::protocol::correction::replace_element(original));
+        }
         let rooms = &mut self.omemo.rooms;
         if rooms.sent.len() >= SENT_KEPT {
             rooms.sent.pop_front();

@@ -52,6 +52,17 @@ impl App {
                 format!("{}: not sent", self.omemo_unavailable()),
             ));
         }
+        let step = self.omemo_msg_step(to, body);
+        let tag = self.tag();
+        let events = self.follow_step(tag, text.to_string(), step);
+        let pending = self.pending.contains_key(&tag).then_some(tag);
+        Ok(Exec { events, pending })
+    }
+
+    /// The first step of an encrypted one-to-one message (the store and
+    /// our device checked by the caller): the contact's device list read,
+    /// or (pushed by PEP) the bundles or the message itself.
+    pub(in crate::app) fn omemo_msg_step(&mut self, to: Jid, body: String) -> IqStep {
         let contact = to.to_bare();
         let cached = self.pushed_version(&contact);
         let plan = Plan {
@@ -63,14 +74,16 @@ impl App {
         };
         if cached.is_some() {
             // The contact's lists came by PEP: no request for them.
-            let step = self.plan_sessions(&contact, plan);
-            let tag = self.tag();
-            let events = self.follow_step(tag, text.to_string(), step);
-            let pending = self.pending.contains_key(&tag).then_some(tag);
-            return Ok(Exec { events, pending });
+            return self.plan_sessions(&contact, plan);
         }
         let (to, payload, then) = list_request(&contact, plan);
-        Ok(self.start_iq(text, to, payload, false, then))
+        IqStep::Next {
+            events: Vec::new(),
+            to,
+            payload,
+            set: false,
+            then,
+        }
     }
 
     fn contact_list_read(

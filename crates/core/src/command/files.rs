@@ -11,7 +11,7 @@ pub const UPLOAD: CommandSpec = CommandSpec {
     name: "upload",
     aliases: &["sendfile"],
     usage: "/upload PATH [ROOM|JID]",
-    help: "Send a file: upload it to the server's upload service (XEP-0363) and send its link to ROOM|JID (TUI: the current window unless named; Esc or /cancel stops it)",
+    help: "Send a file: upload it to the server's upload service (XEP-0363) and send its link to ROOM|JID (with OMEMO on: encrypted first, its aesgcm:// link only inside the OMEMO message; TUI: the current window unless named; Esc or /cancel stops it)",
     args: &[
         arg("PATH", ArgKind::Word),
         opt_arg("ROOM|JID", ArgKind::Room),

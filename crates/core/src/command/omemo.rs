@@ -27,7 +27,7 @@ pub const OMEMO: CommandSpec = CommandSpec {
     name: "omemo",
     aliases: &[],
     usage: "/omemo on|off|fingerprints|trust|distrust [JID] [FINGERPRINT]",
-    help: "OMEMO encryption of a one-to-one chat or of a members-only, non-anonymous room (XEP-0384): on or off (remembered), show fingerprints, trust or distrust a contact's key by its fingerprint",
+    help: "OMEMO encryption of a one-to-one chat or of a members-only, non-anonymous room (XEP-0384): on or off (remembered; TUI: the current window unless named), show fingerprints, trust or distrust a contact's key by its fingerprint",
     args: &[
         arg(
             "on|off|fingerprints|trust|distrust",
@@ -59,7 +59,9 @@ fn omemo(a: &mut Args) -> Result<Command, ParseError> {
         "trust" => OmemoAction::Trust(need_fp(fp)?),
         _ => OmemoAction::Distrust(need_fp(fp)?),
     };
-    if jid.is_none() && !matches!(action, OmemoAction::Fingerprints) {
+    // `on`/`off` without a JID: the TUI's current window (the app
+    // refuses it elsewhere).
+    if jid.is_none() && matches!(action, OmemoAction::Trust(_) | OmemoAction::Distrust(_)) {
         return Err(ParseError::new(
             0,
             "/omemo: name the contact (JID)".to_string(),
@@ -92,7 +94,14 @@ mod tests {
             }
         );
         assert!(parse("/omemo trust bob@example.org").is_err());
-        assert!(parse("/omemo on").is_err());
+        // The TUI fills in the current window.
+        assert_eq!(
+            parse("/omemo off").unwrap(),
+            Command::Omemo {
+                action: OmemoAction::Off,
+                jid: None
+            }
+        );
         assert!(matches!(
             parse("/omemo fingerprints"),
             Ok(Command::Omemo {

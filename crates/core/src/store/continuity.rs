@@ -35,6 +35,11 @@ impl Store {
         now: DateTime<Utc>,
         out: &mut Vec<Event>,
     ) {
+        // An OMEMO correction the app did not decrypt: its fallback text
+        // never replaces a line (the app said why it failed).
+        if c.encrypted.is_some() {
+            return;
+        }
         let Some(r) = self.rooms.get_mut(&c.room) else {
             return;
         };
@@ -88,7 +93,7 @@ impl Store {
                         occupant_id: None,
                         reply: None,
                         encrypted: None,
-                        e2e: None,
+                        e2e: c.e2e,
                     },
                     now,
                     out,
