@@ -147,7 +147,7 @@ fn an_encrypted_file_in_a_room(kind: ServerKind) {
     let m = link_message(&mut bob);
     assert_eq!(m["room"], ROOM, "{m}");
     assert_eq!(m["nick"], "alice", "{m}");
-    assert_eq!(m["encrypted"]["version"], "0.3", "{m}");
+    assert_eq!(m["encrypted"]["version"], "2", "{m}");
     assert_eq!(m["encrypted"]["device"], alice_dev, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
     let link = m["body"].as_str().unwrap().to_string();
