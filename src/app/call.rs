@@ -347,6 +347,13 @@ impl App {
                     Vec::new()
                 }
             }
+            MediaEvent::Disconnected { sid } => {
+                if self.call.sessions.get(&sid).is_some_and(|s| s.ours) {
+                    self.store.calls.reconnecting()
+                } else {
+                    Vec::new()
+                }
+            }
             MediaEvent::Ended { sid, reason, cause } => match self.call.sessions.get(&sid) {
                 // Our session (a session never signalled — no microphone… —
                 // is not terminated: the conference never heard of it).

@@ -132,8 +132,13 @@ pub enum MediaEvent {
         candidate: String,
         mid: String,
     },
-    /// Session `sid` is connected (ICE + DTLS).
+    /// Session `sid` is connected (ICE + DTLS); again after it was
+    /// [`MediaEvent::Disconnected`].
     Connected { sid: String },
+    /// Session `sid` lost its connection (ICE consent checks went
+    /// unanswered: a network drop); it may come back by itself
+    /// ([`MediaEvent::Connected`]) or fail ([`MediaEvent::Ended`]).
+    Disconnected { sid: String },
     /// Session `sid` failed or closed by itself; `cause` says where.
     Ended {
         sid: String,
@@ -688,6 +693,9 @@ async fn peer_events(
             RtcEvent::GatheringComplete => {}
             RtcEvent::State(ConnectionState::Connected) => {
                 let _ = events.send(MediaEvent::Connected { sid: sid.clone() });
+            }
+            RtcEvent::State(ConnectionState::Disconnected) => {
+                let _ = events.send(MediaEvent::Disconnected { sid: sid.clone() });
             }
             RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
                 let _ = events.send(MediaEvent::Ended {

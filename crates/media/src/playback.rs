@@ -831,8 +831,8 @@ mod tests {
         let p = packets(440.0, 100);
         let mut feed = |range: std::ops::Range<usize>| {
             for i in range.step_by(5) {
-                for j in i..i + 5 {
-                    s.push(j as u16, &p[j]).unwrap();
+                for (j, packet) in p.iter().enumerate().skip(i).take(5) {
+                    s.push(j as u16, packet).unwrap();
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -855,7 +855,6 @@ mod tests {
         let (first, _) = read_mono(&a).unwrap();
         assert!(first.len() >= 30 * FRAME_SAMPLES, "{}", first.len());
         feed(50..100);
-        drop(feed);
         s.finish().unwrap();
         playback.finish().unwrap();
         for path in [&a, &b] {
