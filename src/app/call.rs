@@ -1,5 +1,5 @@
 //! Calls: `/call`, `/hangup`, `/mute`, `/unmute`, `/deafen`, `/undeafen`,
-//! `/devices` — XEP-0521 A/V conferences through an SFU, and one-to-one
+//! `/devices` (switching them: `devices.rs`) — XEP-0521 A/V conferences through an SFU, and one-to-one
 //! calls (`direct.rs`: XEP-0353 ringing, then one two-way XEP-0167
 //! session); `/callconfig` in `config.rs`.
 //!
@@ -64,6 +64,9 @@ pub(super) struct CallSignals {
     record_tag: Option<Tag>,
     /// The one-to-one call (XEP-0353) ringing or under way.
     direct: Option<direct::Direct>,
+    /// The `/devices input|output` commands waiting for the media task,
+    /// in the order they were sent (it answers in that order).
+    device_tags: std::collections::VecDeque<Tag>,
     /// The A/V conference service whose rooms are linked to text rooms of
     /// the same name (`call_service`): `/call talk@conference.example.org`
     /// calls `talk@SERVICE`.
@@ -344,6 +347,13 @@ impl App {
                     Vec::new()
                 }
             }
+            MediaEvent::Disconnected { sid } => {
+                if self.call.sessions.get(&sid).is_some_and(|s| s.ours) {
+                    self.store.calls.reconnecting()
+                } else {
+                    Vec::new()
+                }
+            }
             MediaEvent::Ended { sid, reason, cause } => match self.call.sessions.get(&sid) {
                 // Our session (a session never signalled — no microphone… —
                 // is not terminated: the conference never heard of it).
@@ -372,6 +382,7 @@ impl App {
                 files,
                 error,
             } => self.recording(active, dir, files, error),
+            MediaEvent::Device { output, now, error } => self.device_switched(output, now, error),
             MediaEvent::Error { sid: _, text } => {
                 vec![Event::error(
                     "undefined-condition",
@@ -711,6 +722,7 @@ fn no_call(text: &str) -> Box<Event> {
 }
 
 mod config;
+mod devices;
 mod direct;
 mod record;
 #[cfg(test)]

@@ -92,6 +92,8 @@ enum Waiting {
     Call,
     /// `/record`: the media task started or stopped the recording.
     Record,
+    /// `/devices input|output SPEC`: the media task switched (or not).
+    Device,
     /// `/upload`, `/save`: the transfer's end (no deadline: files take
     /// what they take; `/cancel` stops them).
     Transfer,
@@ -742,6 +744,9 @@ impl App {
             Command::Deafen => self.start_deafen(text, true)?,
             Command::Undeafen => self.start_deafen(text, false)?,
             Command::Devices => self.start_devices(text)?,
+            Command::SwitchDevice { output, spec } => {
+                self.start_switch_device(text, output, &spec)?
+            }
             Command::Denoise { mode } => self.start_denoise(text, &mode)?,
             Command::Record { dir } => self.start_record(text, dir)?,
             Command::RecordStop => self.start_record_stop(text)?,

@@ -141,6 +141,7 @@ impl App {
                 Waiting::Iq { .. } => "no answer in time",
                 Waiting::Call => "the call did not connect in time",
                 Waiting::Record => "the recording did not answer in time",
+                Waiting::Device => "the audio device did not open in time",
                 Waiting::Transfer => "the transfer did not end in time",
             };
             err_event(

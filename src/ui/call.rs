@@ -105,6 +105,7 @@ pub fn render(call: &Call, now: DateTime<Utc>, theme: &Theme, area: Rect, buf: &
     block.render(area, buf);
     let state = match (call.state, call.duration(now)) {
         (CallState::Connected, Some(d)) => format!("connected {}", clock(d)),
+        (CallState::Reconnecting, _) => "reconnecting…".to_string(),
         (state, _) => state.as_str().to_string(),
     };
     let speaking_style = Style::default()
@@ -235,6 +236,19 @@ mod tests {
         let shown = text(calls.current.as_ref().unwrap(), t(5), 100);
         assert!(shown.contains("One-to-one: DTLS-SRTP"), "{shown}");
         assert!(!shown.contains("decrypts"), "{shown}");
+    }
+
+    #[test]
+    fn a_dropped_connection_shows_reconnecting_until_it_is_back() {
+        let mut calls = Calls::default();
+        calls.start("standup@sfu.localhost".parse().unwrap(), "s0".into(), t(0));
+        calls.connected(t(1));
+        calls.reconnecting();
+        let shown = text(calls.current.as_ref().unwrap(), t(10), 100);
+        assert!(shown.contains("reconnecting…"), "{shown}");
+        calls.connected(t(20));
+        let shown = text(calls.current.as_ref().unwrap(), t(30), 100);
+        assert!(shown.contains("connected 00:29"), "{shown}");
     }
 
     #[test]

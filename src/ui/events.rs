@@ -189,6 +189,17 @@ impl UiState {
                         false,
                     )
                 }
+                Event::AudioDevice {
+                    side,
+                    device,
+                    next_call,
+                } => self.set_status(
+                    format!(
+                        "audio {side}{}: {device}",
+                        if *next_call { " for the next call" } else { "" }
+                    ),
+                    false,
+                ),
                 Event::ConferenceWaiting {
                     room,
                     focus,

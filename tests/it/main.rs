@@ -8,6 +8,7 @@ mod batch;
 mod bookmarks;
 mod buffer;
 mod call;
+mod call_devices;
 mod call_direct;
 mod call_quality;
 mod carbons;

@@ -8,9 +8,14 @@
 //! device. The channel is bounded; when the consumer falls behind, frames
 //! are dropped (and counted) rather than queued without end, and the audio
 //! thread never waits for the network.
+//!
+//! The source can be replaced while the capture runs
+//! ([`Capture::replace_source`], `/devices input`): the thread picks the
+//! new one up at the next frame, and the encoder, the frame numbers and so
+//! the RTP timestamps go on as before, so the session never notices.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -81,11 +86,14 @@ struct Shared {
     level: AtomicU32,
     frames: AtomicU64,
     dropped: AtomicU64,
+    /// A source waiting to replace the current one at the next frame.
+    next_source: Mutex<Option<Box<dyn FrameSource>>>,
+    /// What is being captured (updated when the source is replaced).
+    describe: Mutex<String>,
 }
 
 /// A running capture thread. Dropping it stops the thread.
 pub struct Capture {
-    source: String,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<Result<(), MediaError>>>,
 }
@@ -111,7 +119,7 @@ impl Capture {
         shared
             .denoise
             .store(options.denoise.to_u8(), Ordering::Relaxed);
-        let describe = source.describe();
+        *lock(&shared.describe) = source.describe();
         let thread = std::thread::Builder::new()
             .name("confab-capture".into())
             .spawn({
@@ -121,7 +129,6 @@ impl Capture {
             .map_err(MediaError::Thread)?;
         Ok((
             Capture {
-                source: describe,
                 shared,
                 thread: Some(thread),
             },
@@ -130,8 +137,17 @@ impl Capture {
     }
 
     /// What is being captured ("tone 440 Hz", "microphone …").
-    pub fn source(&self) -> &str {
-        &self.source
+    pub fn source(&self) -> String {
+        lock(&self.shared.describe).clone()
+    }
+
+    /// Captures from `source` from the next frame on (the one opened
+    /// before is dropped by the capture thread); the encoder and the
+    /// frame numbering go on. A replacement not yet picked up is itself
+    /// replaced.
+    pub fn replace_source(&self, source: Box<dyn FrameSource>) {
+        *lock(&self.shared.describe) = source.describe();
+        *lock(&self.shared.next_source) = Some(source);
     }
 
     /// Muted: silence is encoded and sent (the stream keeps its timing).
@@ -184,6 +200,10 @@ impl Capture {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Drop for Capture {
     fn drop(&mut self) {
         let _ = self.join();
@@ -196,14 +216,29 @@ fn run(
     tx: mpsc::Sender<EncodedFrame>,
     shared: &Shared,
 ) -> Result<(), MediaError> {
-    let paced = source.needs_pacing();
-    let live = source.is_live();
+    let mut paced = source.needs_pacing();
+    let mut live = source.is_live();
     let mut denoiser: Option<Denoiser> = None;
     let mut frame = frame_buffer();
     let mut meter = LevelMeter::new();
     let mut next = Instant::now() + FRAME_DURATION;
     let mut seq = 0u64;
     while !shared.stop.load(Ordering::Relaxed) {
+        // Never waits on the thread replacing the source.
+        let replaced = shared
+            .next_source
+            .try_lock()
+            .ok()
+            .and_then(|mut next| next.take());
+        if let Some(new) = replaced {
+            source = new;
+            live = source.is_live();
+            if !paced && source.needs_pacing() {
+                // From a device to our own timer: it starts from now.
+                next = Instant::now() + FRAME_DURATION;
+            }
+            paced = source.needs_pacing();
+        }
         if paced {
             wait_for_tick(&mut next);
         }
@@ -305,6 +340,42 @@ mod tests {
         capture.stop().unwrap();
         // The thread ended, so the channel closes after what was queued.
         while rx.recv().await.is_some() {}
+    }
+
+    #[tokio::test]
+    async fn a_replaced_source_continues_the_same_stream() {
+        let (capture, mut rx) =
+            Capture::open(&AudioIn::Tone(440.0), CaptureOptions::default()).unwrap();
+        let mut dec = Decoder::new().unwrap();
+        let mut out = vec![0.0; MAX_DECODED];
+        let mut before = Vec::new();
+        for i in 0..10 {
+            let f = rx.recv().await.expect("a frame");
+            assert_eq!(f.seq, i);
+            let n = dec.decode(&f.payload, &mut out).unwrap();
+            before.extend_from_slice(&out[..n]);
+        }
+        capture.replace_source(crate::source::open_source(&AudioIn::Tone(880.0)).unwrap());
+        assert_eq!(capture.source(), "tone 880 Hz");
+        let mut after = Vec::new();
+        for i in 10..60 {
+            let f = rx.recv().await.expect("a frame");
+            // One stream: the numbering and the RTP timestamps go on.
+            assert_eq!((f.seq, f.timestamp), (i, i * 960));
+            let n = dec.decode(&f.payload, &mut out).unwrap();
+            // A frame or two may have been queued before the switch.
+            if i >= 15 {
+                after.extend_from_slice(&out[..n]);
+            }
+        }
+        let f0 = dominant_frequency(&before[1920..], SAMPLE_RATE).unwrap();
+        let f1 = dominant_frequency(&after, SAMPLE_RATE).unwrap();
+        assert!(
+            (f0 - 440.0).abs() < 3.0 && (f1 - 880.0).abs() < 3.0,
+            "{f0} {f1}"
+        );
+        assert!(capture.is_running());
+        capture.stop().unwrap();
     }
 
     #[test]

@@ -100,6 +100,13 @@ pub enum MediaCmd {
     /// `/record DIR` (`Some`): record the call into DIR as Ogg Opus;
     /// `/record stop` (`None`). Answered with [`MediaEvent::Recording`].
     Record(Option<PathBuf>),
+    /// `/devices input SPEC`: capture from here on, in the running call
+    /// (same session, the RTP timestamps go on) and the next ones.
+    /// Answered with [`MediaEvent::Device`].
+    Input(AudioIn),
+    /// `/devices output SPEC`: play to here from now on (this call and the
+    /// next). Answered with [`MediaEvent::Device`].
+    Output(AudioOut),
 }
 
 /// Where a session's end came from (the app picks the Jingle reason).
@@ -125,8 +132,13 @@ pub enum MediaEvent {
         candidate: String,
         mid: String,
     },
-    /// Session `sid` is connected (ICE + DTLS).
+    /// Session `sid` is connected (ICE + DTLS); again after it was
+    /// [`MediaEvent::Disconnected`].
     Connected { sid: String },
+    /// Session `sid` lost its connection (ICE consent checks went
+    /// unanswered: a network drop); it may come back by itself
+    /// ([`MediaEvent::Connected`]) or fail ([`MediaEvent::Ended`]).
+    Disconnected { sid: String },
     /// Session `sid` failed or closed by itself; `cause` says where.
     Ended {
         sid: String,
@@ -149,6 +161,16 @@ pub enum MediaEvent {
         active: bool,
         dir: Option<PathBuf>,
         files: Vec<PathBuf>,
+        error: Option<String>,
+    },
+    /// The answer to [`MediaCmd::Input`] (`output` false) or
+    /// [`MediaCmd::Output`]: what is used now (`now`: "tone 880 Hz",
+    /// "file:b.wav"; `None` when the switch failed and the old device
+    /// stayed), and the error, if any (a failed switch; or, after a
+    /// switch, finishing the old output file).
+    Device {
+        output: bool,
+        now: Option<String>,
         error: Option<String>,
     },
     /// Something failed for session `sid` (or the call: the microphone,
@@ -318,6 +340,36 @@ impl Engine {
                     c.set_denoise(d);
                 }
             }
+            MediaCmd::Input(spec) => {
+                let ev = match self.set_input(spec).await {
+                    Ok(now) => MediaEvent::Device {
+                        output: false,
+                        now: Some(now),
+                        error: None,
+                    },
+                    Err(e) => MediaEvent::Device {
+                        output: false,
+                        now: None,
+                        error: Some(e),
+                    },
+                };
+                self.emit(ev);
+            }
+            MediaCmd::Output(out) => {
+                let ev = match self.set_output(out).await {
+                    Ok((now, error)) => MediaEvent::Device {
+                        output: true,
+                        now: Some(now),
+                        error,
+                    },
+                    Err(e) => MediaEvent::Device {
+                        output: true,
+                        now: None,
+                        error: Some(e),
+                    },
+                };
+                self.emit(ev);
+            }
             MediaCmd::Deafen(d) => {
                 self.deafened = d;
                 if let Some(p) = &self.playback {
@@ -346,6 +398,51 @@ impl Engine {
         capture.set_muted(self.muted);
         self.capture = Some(capture);
         Ok(frames)
+    }
+
+    /// Opens `spec` and hands it to the running capture (or, without one,
+    /// closes it again: it was only checked); the next capture opens it.
+    /// What is captured now, or why nothing changed.
+    async fn set_input(&mut self, spec: AudioIn) -> Result<String, String> {
+        let s = spec.clone();
+        let source = tokio::task::spawn_blocking(move || super::source::open_source(&s))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let now = source.describe();
+        self.options.audio_in = spec;
+        match &self.capture {
+            Some(c) => c.replace_source(source),
+            None => {
+                let _ = tokio::task::spawn_blocking(move || drop(source)).await;
+            }
+        }
+        Ok(now)
+    }
+
+    /// Switches the running playback to `out` (or, without one, checks
+    /// that it could be played to); the next playback opens it. What is
+    /// played to now and an error finishing the old output, or why
+    /// nothing changed.
+    async fn set_output(&mut self, out: AudioOut) -> Result<(String, Option<String>), String> {
+        let o = out.clone();
+        let old_error = match self.playback.clone() {
+            Some(p) => tokio::task::spawn_blocking(move || p.set_output(&o))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?
+                .map(|e| format!("finishing the old output: {e}")),
+            None => {
+                tokio::task::spawn_blocking(move || super::playback::check_output(&o))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                None
+            }
+        };
+        let now = out.to_string();
+        self.options.audio_out = out;
+        Ok((now, old_error))
     }
 
     async fn start_send(&mut self, sid: &str) -> Result<(), (EndCause, String)> {
@@ -596,6 +693,9 @@ async fn peer_events(
             RtcEvent::GatheringComplete => {}
             RtcEvent::State(ConnectionState::Connected) => {
                 let _ = events.send(MediaEvent::Connected { sid: sid.clone() });
+            }
+            RtcEvent::State(ConnectionState::Disconnected) => {
+                let _ = events.send(MediaEvent::Disconnected { sid: sid.clone() });
             }
             RtcEvent::State(s @ (ConnectionState::Failed | ConnectionState::Closed)) => {
                 let _ = events.send(MediaEvent::Ended {

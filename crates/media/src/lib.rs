@@ -145,6 +145,8 @@ pub enum MediaError {
     Thread(#[source] std::io::Error),
     #[error("the audio thread panicked")]
     ThreadPanicked,
+    #[error("the playback has stopped")]
+    PlaybackStopped,
 }
 
 fn hint(kind: DeviceKind) -> &'static str {

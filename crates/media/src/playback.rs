@@ -14,10 +14,16 @@
 //! clipping and writes the sink (`--audio-out`: speaker, mix WAV, or
 //! nothing). Deafened, the sink gets silence (streams are still decoded,
 //! metered and recorded).
+//!
+//! The sink can be replaced while the mixer runs ([`Playback::set_output`],
+//! `/devices output`): the new one is opened by the caller and handed to the
+//! mixer thread over its command channel; the mixer finishes the old one
+//! (a mix WAV is completed) and writes the next frame to the new one.
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -139,7 +145,10 @@ impl Sink {
 /// thread (use [`Playback::finish`] to see errors).
 pub struct Playback {
     shared: Arc<Shared>,
-    sink: String,
+    /// The `--audio-out` spec being played to.
+    sink: Mutex<String>,
+    /// Commands to the mixer thread.
+    mixer: Mutex<std_mpsc::Sender<MixerCmd>>,
     thread: Option<JoinHandle<Result<(), MediaError>>>,
 }
 
@@ -174,23 +183,47 @@ impl Playback {
             next_id: AtomicU64::new(1),
             recorder,
         });
+        let (mixer, commands) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("confab-mixer".into())
             .spawn({
                 let shared = shared.clone();
-                move || run_mixer(sink, &shared)
+                move || run_mixer(sink, &shared, &commands)
             })
             .map_err(MediaError::Thread)?;
         Ok(Playback {
             shared,
-            sink: out.to_string(),
+            sink: Mutex::new(out.to_string()),
+            mixer: Mutex::new(mixer),
             thread: Some(thread),
         })
     }
 
     /// The `--audio-out` spec being played to.
-    pub fn sink(&self) -> &str {
-        &self.sink
+    pub fn sink(&self) -> String {
+        self.sink.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Plays to `out` from the next mixer tick on. The new sink is opened
+    /// here (blocking: a speaker takes a moment); when it cannot be, the
+    /// old one stays and the error says why. The old sink is finished by
+    /// the mixer (a mix WAV is completed): `Ok(Some(e))` when that failed
+    /// (the new sink is in place all the same).
+    pub fn set_output(&self, out: &AudioOut) -> Result<Option<MediaError>, MediaError> {
+        let sink = Sink::open(out)?;
+        let (done, finished) = std_mpsc::sync_channel(1);
+        let sent = self
+            .mixer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(MixerCmd::Output { sink, done });
+        if sent.is_err() {
+            return Err(MediaError::PlaybackStopped);
+        }
+        // The mixer answers within a tick, unless it has just ended.
+        let old = finished.recv().map_err(|_| MediaError::PlaybackStopped)?;
+        *self.sink.lock().unwrap_or_else(|e| e.into_inner()) = out.to_string();
+        Ok(old.err())
     }
 
     /// A new stream labelled `entity` (a Coin user entity such as
@@ -286,6 +319,34 @@ impl Drop for Playback {
     }
 }
 
+/// Whether `out` could be played to (for a switch with no playback
+/// running): a speaker is opened and closed again; a file's folder must
+/// exist (the file is only created when a call plays to it).
+pub fn check_output(out: &AudioOut) -> Result<(), MediaError> {
+    match out {
+        AudioOut::Null => Ok(()),
+        AudioOut::Default => SpeakerSink::open(None).map(drop),
+        AudioOut::Device(name) => SpeakerSink::open(Some(name)).map(drop),
+        AudioOut::File(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if dir.is_dir() {
+                Ok(())
+            } else {
+                Err(MediaError::Io {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such folder for the output file",
+                    ),
+                })
+            }
+        }
+    }
+}
+
 fn unique_name(used: &HashSet<String>, name: &str) -> String {
     if !used.contains(name) {
         return name.to_string();
@@ -297,7 +358,21 @@ fn unique_name(used: &HashSet<String>, name: &str) -> String {
         .expect("an unused name")
 }
 
-fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
+/// What the mixer thread is asked between two ticks.
+enum MixerCmd {
+    /// Write to `sink` from now on; the old sink's finishing is answered
+    /// on `done`.
+    Output {
+        sink: Sink,
+        done: std_mpsc::SyncSender<Result<(), MediaError>>,
+    },
+}
+
+fn run_mixer(
+    mut sink: Sink,
+    shared: &Shared,
+    commands: &std_mpsc::Receiver<MixerCmd>,
+) -> Result<(), MediaError> {
     let mut out = vec![0.0f32; FRAME_SAMPLES];
     let mut frames: Vec<Vec<f32>> = Vec::new();
     let mut next = Instant::now() + FRAME_DURATION;
@@ -306,6 +381,10 @@ fn run_mixer(mut sink: Sink, shared: &Shared) -> Result<(), MediaError> {
             break Ok(());
         }
         wait_for_tick(&mut next);
+        while let Ok(MixerCmd::Output { sink: new, done }) = commands.try_recv() {
+            let old = std::mem::replace(&mut sink, new);
+            let _ = done.send(old.finish());
+        }
         next += FRAME_DURATION;
         frames.clear();
         take_frames(&mut shared.slots(), &mut frames);
@@ -741,6 +820,49 @@ mod tests {
         assert_eq!(unique_name(&HashSet::new(), "a.wav"), "a.wav");
         let used: HashSet<String> = ["a.wav".to_string(), "a-2.wav".to_string()].into();
         assert_eq!(unique_name(&used, "a.wav"), "a-3.wav");
+    }
+
+    #[test]
+    fn the_output_is_switched_while_the_mixer_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+        let playback = Playback::start(&AudioOut::File(a.clone()), None).unwrap();
+        let mut s = playback.add_stream("xmpp:alice@localhost").unwrap();
+        let p = packets(440.0, 100);
+        let mut feed = |range: std::ops::Range<usize>| {
+            for i in range.step_by(5) {
+                for (j, packet) in p.iter().enumerate().skip(i).take(5) {
+                    s.push(j as u16, packet).unwrap();
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        feed(0..50);
+        // A sink that cannot be opened: an error, and the old one stays.
+        let bad = AudioOut::File(dir.path().join("no/such/dir/x.wav"));
+        assert!(playback.set_output(&bad).is_err());
+        assert_eq!(playback.sink(), format!("file:{}", a.display()));
+        assert!(check_output(&bad).is_err());
+        assert!(check_output(&AudioOut::File(b.clone())).is_ok());
+        // The switch: the old file is finished at once, the new one plays.
+        assert!(
+            playback
+                .set_output(&AudioOut::File(b.clone()))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(playback.sink(), format!("file:{}", b.display()));
+        let (first, _) = read_mono(&a).unwrap();
+        assert!(first.len() >= 30 * FRAME_SAMPLES, "{}", first.len());
+        feed(50..100);
+        s.finish().unwrap();
+        playback.finish().unwrap();
+        for path in [&a, &b] {
+            let f = wav_dominant_frequency(path).unwrap().unwrap();
+            assert!((f - 440.0).abs() <= 2.0, "{}: {f}", path.display());
+        }
+        let (second, _) = read_mono(&b).unwrap();
+        assert!(second.len() >= 30 * FRAME_SAMPLES, "{}", second.len());
     }
 
     #[test]

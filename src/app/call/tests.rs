@@ -591,3 +591,90 @@ fn record_starts_and_stops_through_the_media_task_and_ends_with_its_answer() {
     assert_eq!(events[0].to_json()["event"], "error");
     assert!(!t.app.store.calls.is_recording());
 }
+
+#[test]
+fn device_switches_go_to_the_media_task_and_end_with_its_answers_in_order() {
+    use crate::media::spec::{AudioIn, AudioOut};
+    let mut t = T::new();
+    // A spec that does not parse never reaches the media task.
+    let e = t.run("/devices input tone:5");
+    assert_eq!(e.events[0].to_json()["condition"], "bad-request");
+    assert!(t.media.try_recv().is_err());
+    // Two switches at once: answered in the order they were sent.
+    let first = t.run("/devices input tone:880").pending.expect("waits");
+    let second = t
+        .run("/devices output device:No Such Card")
+        .pending
+        .expect("waits");
+    assert!(matches!(t.media(), MediaCmd::Input(AudioIn::Tone(hz)) if hz == 880.0));
+    assert!(matches!(t.media(), MediaCmd::Output(AudioOut::Device(n)) if n == "No Such Card"));
+    let events = t.app.on_media(MediaEvent::Device {
+        output: false,
+        now: Some("tone 880 Hz".into()),
+        error: None,
+    });
+    let json: Vec<_> = events.iter().map(Event::to_json).collect();
+    assert_eq!(json[0]["event"], "audio-device");
+    assert_eq!(json[0]["side"], "input");
+    assert_eq!(json[0]["next_call"], true, "no call runs");
+    assert_eq!(json[1]["event"], "ok");
+    assert_eq!(json[1]["command"], "/devices input tone:880");
+    assert!(!t.app.pending.contains_key(&first));
+    let events = t.app.on_media(MediaEvent::Device {
+        output: true,
+        now: None,
+        error: Some("no speaker named \"No Such Card\"".into()),
+    });
+    assert_eq!(events.len(), 1);
+    let e = events[0].to_json();
+    assert_eq!(e["event"], "error");
+    assert_eq!(e["command"], "/devices output device:No Such Card");
+    let text = e["text"].as_str().unwrap();
+    assert!(
+        text.contains("not switched") && text.contains("No Such Card"),
+        "{text}"
+    );
+    assert!(!t.app.pending.contains_key(&second));
+}
+
+#[test]
+fn a_dropped_connection_is_reconnecting_then_connected_again_without_ending() {
+    let mut t = T::new();
+    let (_, _) = t.call(AV);
+    assert!(matches!(t.cmd(), SessionCmd::Presence { .. }));
+    let MediaCmd::StartSend { sid } = t.media() else {
+        panic!()
+    };
+    let events = t.app.on_media(MediaEvent::Connected { sid: sid.clone() });
+    assert_eq!(events[0].to_json()["state"], "connected");
+    let since = t.app.store.calls.current.as_ref().unwrap().connected_at;
+    // A stream's drop is not the call's.
+    assert!(
+        t.app
+            .on_media(MediaEvent::Disconnected {
+                sid: "someone-else".into()
+            })
+            .is_empty()
+    );
+    let events = t
+        .app
+        .on_media(MediaEvent::Disconnected { sid: sid.clone() });
+    let json: Vec<_> = events.iter().map(Event::to_json).collect();
+    assert_eq!(json.len(), 1, "{json:?}");
+    assert_eq!(
+        (&json[0]["event"], &json[0]["state"]),
+        (&"call".into(), &"reconnecting".into())
+    );
+    let events = t.app.on_media(MediaEvent::Connected { sid: sid.clone() });
+    assert_eq!(events[0].to_json()["state"], "connected");
+    let call = t
+        .app
+        .store
+        .calls
+        .current
+        .as_ref()
+        .expect("the call goes on");
+    assert_eq!(call.state, crate::store::CallState::Connected);
+    assert_eq!(call.connected_at, since, "the call's clock goes on");
+    assert!(t.media.try_recv().is_err(), "no hang-up");
+}

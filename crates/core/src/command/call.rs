@@ -1,6 +1,6 @@
 //! The commands of calls (XEP-0521 conferences, XEP-0353/XEP-0167
 //! one-to-one): call, answer, reject, hangup, mute, unmute, deafen,
-//! undeafen, devices, denoise, callconfig, record — each command's table entry and its
+//! undeafen, devices (and switching them), denoise, callconfig, record — each command's table entry and its
 //! builder.
 
 use super::Command;
@@ -100,13 +100,22 @@ pub const UNDEAFEN: CommandSpec = CommandSpec {
 pub const DEVICES: CommandSpec = CommandSpec {
     name: "devices",
     aliases: &[],
-    usage: "/devices",
-    help: "List the audio input and output devices",
-    args: &[],
+    usage: "/devices [input|output SPEC]",
+    help: "List the audio input and output devices; /devices input SPEC (tone:HZ, \
+           file:PATH.wav, null, default or device:NAME) or /devices output SPEC \
+           (file:PATH.wav, null, default or device:NAME) switches the microphone or the \
+           speaker, in the call without hanging up and for the next calls",
+    args: &[
+        opt_arg("input|output", ArgKind::Choice(DEVICE_SIDES)),
+        opt_arg("SPEC", ArgKind::Rest),
+    ],
     options: &[],
     forms: &[],
     build: devices,
 };
+
+/// What `/devices` can switch.
+pub const DEVICE_SIDES: &[&str] = &["input", "output"];
 
 pub const DENOISE: CommandSpec = CommandSpec {
     name: "denoise",
@@ -183,8 +192,23 @@ fn undeafen(_: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Undeafen)
 }
 
-fn devices(_: &mut Args) -> Result<Command, ParseError> {
-    Ok(Command::Devices)
+fn devices(a: &mut Args) -> Result<Command, ParseError> {
+    let Some((side, at)) = a.text_at() else {
+        return Ok(Command::Devices);
+    };
+    match a.text() {
+        Some(spec) => Ok(Command::SwitchDevice {
+            output: side == "output",
+            spec,
+        }),
+        None => {
+            let column = at + side.len() + 1;
+            Err(a.error(
+                column,
+                format_args!("expected SPEC at column {column}, e.g. /devices {side} default"),
+            ))
+        }
+    }
 }
 
 fn denoise(a: &mut Args) -> Result<Command, ParseError> {

@@ -325,6 +325,13 @@ pub enum Command {
     Undeafen,
     /// `/devices`: the audio devices.
     Devices,
+    /// `/devices input SPEC` (`output` false), `/devices output SPEC`:
+    /// capture from, or play to, SPEC (an `--audio-in`/`--audio-out` spec,
+    /// checked by the app).
+    SwitchDevice {
+        output: bool,
+        spec: String,
+    },
     /// `/denoise MODE`: one of [`call::DENOISE_MODES`].
     Denoise {
         mode: String,
@@ -464,7 +471,7 @@ impl Command {
             Command::Unmute => &call::UNMUTE,
             Command::Deafen => &call::DEAFEN,
             Command::Undeafen => &call::UNDEAFEN,
-            Command::Devices => &call::DEVICES,
+            Command::Devices | Command::SwitchDevice { .. } => &call::DEVICES,
             Command::Denoise { .. } => &call::DENOISE,
             Command::Record { .. } | Command::RecordStop => &call::RECORD,
             Command::CallConfig { .. } => &call::CALLCONFIG,
@@ -566,6 +573,7 @@ impl Command {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::SwitchDevice { .. }
             | Command::Denoise { .. }
             | Command::Record { .. }
             | Command::RecordStop

@@ -21,6 +21,9 @@ pub enum CallState {
     Connecting,
     /// Our audio flows to the conference.
     Connected,
+    /// The connection of our session dropped (a network drop); the call
+    /// goes on and says `connected` again when it comes back.
+    Reconnecting,
     Ended,
 }
 
@@ -29,6 +32,7 @@ impl CallState {
         match self {
             CallState::Connecting => "connecting",
             CallState::Connected => "connected",
+            CallState::Reconnecting => "reconnecting",
             CallState::Ended => "ended",
         }
     }
@@ -135,15 +139,31 @@ impl Calls {
         }
     }
 
-    /// Our session is connected (once; later reports change nothing).
+    /// Our session is connected (once; later reports change nothing),
+    /// or connected again after a drop (the call's clock goes on).
     pub fn connected(&mut self, now: DateTime<Utc>) -> Vec<Event> {
         match &mut self.current {
-            Some(c) if c.state == CallState::Connecting => {
+            Some(c) if matches!(c.state, CallState::Connecting | CallState::Reconnecting) => {
                 c.state = CallState::Connected;
-                c.connected_at = Some(now);
+                c.connected_at.get_or_insert(now);
                 vec![Event::Call {
                     jid: c.jid.to_string(),
                     state: CallState::Connected.as_str(),
+                    reason: None,
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Our session's connection dropped after it was connected.
+    pub fn reconnecting(&mut self) -> Vec<Event> {
+        match &mut self.current {
+            Some(c) if c.state == CallState::Connected => {
+                c.state = CallState::Reconnecting;
+                vec![Event::Call {
+                    jid: c.jid.to_string(),
+                    state: CallState::Reconnecting.as_str(),
                     reason: None,
                 }]
             }

@@ -576,6 +576,14 @@ pub enum Event {
         dir: String,
         files: Vec<String>,
     },
+    /// `/devices input|output SPEC` switched the microphone (`side`
+    /// `input`) or the speaker (`output`) to `device` ("tone 880 Hz",
+    /// "file:b.wav"); `next_call` when no call runs (the next one uses it).
+    AudioDevice {
+        side: &'static str,
+        device: String,
+        next_call: bool,
+    },
 }
 
 impl Event {
@@ -638,6 +646,7 @@ impl Event {
             Event::AudioLevel { .. } => "audio-level",
             Event::Voice { .. } => "voice",
             Event::Recording { .. } => "recording",
+            Event::AudioDevice { .. } => "audio-device",
             Event::XmlConsole { .. } => "xml-console",
             Event::Xml { .. } => "xml",
         }

@@ -172,7 +172,15 @@ fn table_is_consistent() {
             assert!(!(optional && a.required), "{}", spec.name);
             optional |= !a.required;
             if !a.required {
-                assert!(spec.usage.contains(&format!("[{}", a.name)));
+                // Its own group, or the end of the one it goes with
+                // (`/devices [input|output SPEC]`).
+                let grouped = i > 0 && spec.usage.contains(&format!(" {}]", a.name));
+                assert!(
+                    spec.usage.contains(&format!("[{}", a.name)) || grouped,
+                    "{}: {}",
+                    spec.name,
+                    a.name
+                );
             }
         }
         // Options are parsed token by token, so no Rest with options.

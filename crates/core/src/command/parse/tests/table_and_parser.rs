@@ -153,6 +153,7 @@ fn every_command_variant_has_a_table_entry() {
             | Command::Deafen
             | Command::Undeafen
             | Command::Devices
+            | Command::SwitchDevice { .. }
             | Command::Denoise { .. }
             | Command::Record { .. }
             | Command::RecordStop
@@ -257,6 +258,7 @@ fn sample(word: &str) -> &'static str {
         "[PATH]" => "~/Downloads",
         "on|off|fingerprints|trust|distrust" => "fingerprints",
         "auto|on|gate|off" => "gate",
+        "[input|output SPEC]" => "output file:/tmp/mix.wav",
         "[FINGERPRINT]" => "05ab12cd 0011aabb",
         other => panic!("no sample for usage word {other:?}"),
     }
@@ -430,6 +432,31 @@ fn buffer_tools_parse() {
         ok("/unignore spam@evil.example"),
         Command::Unignore { nick: None, .. }
     ));
+}
+
+#[test]
+fn devices_lists_or_switches_a_side() {
+    assert_eq!(ok("/devices"), Command::Devices);
+    assert_eq!(
+        ok("/devices input tone:880"),
+        Command::SwitchDevice {
+            output: false,
+            spec: "tone:880".into()
+        }
+    );
+    assert_eq!(
+        ok("/devices OUTPUT device:HDA Intel PCH, ALC3246 Analog"),
+        Command::SwitchDevice {
+            output: true,
+            spec: "device:HDA Intel PCH, ALC3246 Analog".into()
+        }
+    );
+    assert_eq!(ok("/devices output null").name(), "devices");
+    let (column, message) = err("/devices input");
+    assert_eq!(column, 15, "{message}");
+    assert!(message.contains("expected SPEC"), "{message}");
+    let (_, message) = err("/devices speaker default");
+    assert!(message.contains("input, output"), "{message}");
 }
 
 #[test]
