@@ -7,13 +7,17 @@
 //! spectral) and the SNR of the stream as decoded (before the playout
 //! queue). Prints the table
 //! for 0, 5, 10, 20 and 30 % loss, uniform and bursty (Gilbert–Elliott,
-//! mean burst 3 packets). Run with `cargo bench --bench call_quality`;
-//! `CONFAB_QUALITY_SECS` sets the seconds per cell (default 6).
+//! mean burst 3 packets). Each row also sends a spoken sentence
+//! (espeak-ng, `media::speech::padded_sentence`) once through the same
+//! impairment, as a file source, and prints its segmental SNR
+//! (`media::speech::segmental_snr`) as played and as decoded. Run with
+//! `cargo bench --bench call_quality`; `CONFAB_QUALITY_SECS` sets the
+//! seconds of tone per cell (default 6).
 
 use std::time::Duration;
 
 use confab_testbed::impair::{Impairment, Loss};
-use confab_testbed::quality::tone_through;
+use confab_testbed::quality::{speech_through, tone_through};
 
 fn main() {
     let secs: f64 = std::env::var("CONFAB_QUALITY_SECS")
@@ -25,14 +29,20 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    println!("call quality: 440 Hz tone, 20 ms delay + 0–40 ms jitter, {secs} s per cell");
+    let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "{:>6}  {:>9}  {:>8}  {:>9}  {:>11}  {:>6}  {:>6}  {:>9}  {:>9}  {:>5}",
+        "call quality: 440 Hz tone ({secs} s) and a spoken sentence, \
+         20 ms delay + 0–40 ms jitter"
+    );
+    println!(
+        "{:>6}  {:>9}  {:>8}  {:>9}  {:>11}  {:>10}  {:>11}  {:>6}  {:>6}  {:>9}  {:>9}  {:>5}",
         "loss",
         "model",
         "SNR dB",
         "SINAD dB",
         "decoded SNR",
+        "speech dB",
+        "decoded sp.",
         "sent",
         "lost",
         "recovered",
@@ -62,14 +72,24 @@ fn main() {
                 jitter: Duration::from_millis(40),
                 seed: 0x5eed + u64::from(pct),
             };
+            let speech = rt.block_on(speech_through(imp, dir.path()));
+            let (sp, sp_dec) = match &speech {
+                Ok(s) => (s.seg_snr_db, s.decoded_seg_snr_db),
+                Err(e) => {
+                    eprintln!("speech, {pct} % {name}: {e}");
+                    (f32::NAN, f32::NAN)
+                }
+            };
             match rt.block_on(tone_through(imp, 440.0, secs)) {
                 Ok(q) => println!(
-                    "{:>5}%  {:>9}  {:>8.1}  {:>9.1}  {:>11.1}  {:>6}  {:>6}  {:>9}  {:>9}  {:>5}",
+                    "{:>5}%  {:>9}  {:>8.1}  {:>9.1}  {:>11.1}  {:>10.1}  {:>11.1}  {:>6}  {:>6}  {:>9}  {:>9}  {:>5}",
                     pct,
                     name,
                     q.snr_db,
                     q.sinad_db,
                     q.decoded_snr_db,
+                    sp,
+                    sp_dec,
                     q.sent,
                     q.dropped,
                     q.stream.recovered,

@@ -49,6 +49,10 @@ pub const MAX_EXCESS: usize = 7;
 /// Mixer ticks (20 ms) without running dry before the target shrinks by
 /// one frame (10 s).
 pub const RELAX_TICKS: u32 = 500;
+/// Ticks in a row a stream that ran dry is concealed (the decoder's PLC)
+/// before it goes silent and buffers again (100 ms): a stall of the
+/// network, not an end of the stream.
+pub const MAX_CONCEAL_TICKS: u32 = 5;
 
 /// A stream's level for the TUI meter and `audio-level` events.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +92,11 @@ struct Slot {
     calm: u32,
     /// Times it ran dry while playing.
     underruns: u64,
+    /// The stream's decoder, shared with its [`StreamSink`]: a tick that
+    /// finds the queue dry plays its concealment instead of silence.
+    decoder: Arc<Mutex<Decoder>>,
+    /// Ticks in a row concealed so far.
+    concealing: u32,
     level: f32,
     speaking: bool,
 }
@@ -244,6 +253,7 @@ impl Playback {
             None => None,
         };
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let decoder = Arc::new(Mutex::new(Decoder::new()?));
         self.shared.slots().push(Slot {
             id,
             entity: entity.to_string(),
@@ -252,6 +262,8 @@ impl Playback {
             target: PREBUFFER,
             calm: 0,
             underruns: 0,
+            decoder: decoder.clone(),
+            concealing: 0,
             level: 0.0,
             speaking: false,
         });
@@ -259,7 +271,7 @@ impl Playback {
             id,
             entity: entity.to_string(),
             shared: self.shared.clone(),
-            decoder: Decoder::new()?,
+            decoder,
             wav,
             meter: LevelMeter::new(),
             speaking: SpeakingDetector::default(),
@@ -404,11 +416,15 @@ fn run_mixer(
 }
 
 /// One mixer tick's playout: a stream plays once it has its target of
-/// frames queued, gives one frame per tick, and goes back to buffering
-/// when it runs dry. Running dry while playing raises the target by two
-/// frames (up to [`MAX_TARGET`]): the jitter seen is larger than the
-/// buffer. [`RELAX_TICKS`] ticks without running dry lower it by one
-/// (down to [`PREBUFFER`]): the latency follows the network back down.
+/// frames queued and gives one frame per tick. Running dry while playing
+/// raises the target by two frames (up to [`MAX_TARGET`]): the jitter
+/// seen is larger than the buffer. The tick is then filled by the
+/// decoder's concealment, not silence, for up to [`MAX_CONCEAL_TICKS`]
+/// in a row, while the late frames are awaited (they play after it: the
+/// delay grows by what was concealed); after that the stream goes quiet
+/// and buffers to its target again. [`RELAX_TICKS`] ticks without running
+/// dry lower the target by one (down to [`PREBUFFER`]): the latency
+/// follows the network back down.
 fn take_frames(slots: &mut [Slot], frames: &mut Vec<Vec<f32>>) {
     for slot in slots.iter_mut() {
         if !slot.playing && slot.queue.len() >= slot.target {
@@ -418,6 +434,7 @@ fn take_frames(slots: &mut [Slot], frames: &mut Vec<Vec<f32>>) {
             match slot.queue.pop_front() {
                 Some(f) => {
                     frames.push(f);
+                    slot.concealing = 0;
                     slot.calm += 1;
                     if slot.calm >= RELAX_TICKS && slot.target > PREBUFFER {
                         slot.target -= 1;
@@ -425,14 +442,29 @@ fn take_frames(slots: &mut [Slot], frames: &mut Vec<Vec<f32>>) {
                     }
                 }
                 None => {
-                    slot.playing = false;
-                    slot.underruns += 1;
+                    if slot.concealing == 0 {
+                        slot.underruns += 1;
+                        slot.target = (slot.target + 2).min(MAX_TARGET);
+                    }
                     slot.calm = 0;
-                    slot.target = (slot.target + 2).min(MAX_TARGET);
+                    slot.concealing += 1;
+                    let mut f = vec![0.0; FRAME_SAMPLES];
+                    let concealed = slot.concealing <= MAX_CONCEAL_TICKS
+                        && lock(&slot.decoder).conceal(&mut f).is_ok();
+                    if concealed {
+                        frames.push(f);
+                    } else {
+                        slot.playing = false;
+                        slot.concealing = 0;
+                    }
                 }
             }
         }
     }
+}
+
+fn lock(decoder: &Mutex<Decoder>) -> MutexGuard<'_, Decoder> {
+    decoder.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One received stream (see the module docs). Dropping it removes the
@@ -441,7 +473,7 @@ pub struct StreamSink {
     id: u64,
     entity: String,
     shared: Arc<Shared>,
-    decoder: Decoder,
+    decoder: Arc<Mutex<Decoder>>,
     wav: Option<WavSink>,
     meter: LevelMeter,
     speaking: SpeakingDetector,
@@ -510,7 +542,8 @@ impl StreamSink {
     }
 
     fn decode(&mut self, payload: &[u8]) -> Result<(), MediaError> {
-        match self.decoder.decode(payload, &mut self.pcm) {
+        let decoded = lock(&self.decoder).decode(payload, &mut self.pcm);
+        match decoded {
             Ok(n) => {
                 self.last_samples = n.clamp(1, MAX_DECODED);
                 self.emit_pcm(n)
@@ -531,7 +564,8 @@ impl StreamSink {
     fn conceal(&mut self) -> Result<(), MediaError> {
         self.stats.concealed += 1;
         let n = self.last_samples;
-        match self.decoder.conceal(&mut self.pcm[..n]) {
+        let concealed = lock(&self.decoder).conceal(&mut self.pcm[..n]);
+        match concealed {
             Ok(n) => self.emit_pcm(n),
             Err(_) => {
                 self.pcm[..n].fill(0.0);
@@ -542,7 +576,8 @@ impl StreamSink {
 
     fn recover(&mut self, next: &[u8]) -> Result<(), MediaError> {
         let n = self.last_samples;
-        match self.decoder.recover(next, &mut self.pcm[..n]) {
+        let recovered = lock(&self.decoder).recover(next, &mut self.pcm[..n]);
+        match recovered {
             Ok(n) => {
                 self.stats.recovered += 1;
                 self.emit_pcm(n)
@@ -780,6 +815,8 @@ mod tests {
             target: PREBUFFER,
             calm: 0,
             underruns: 0,
+            decoder: Arc::new(Mutex::new(Decoder::new().unwrap())),
+            concealing: 0,
             level: 0.0,
             speaking: false,
         }];
@@ -793,18 +830,39 @@ mod tests {
             take_frames(&mut slots, &mut out);
             assert_eq!(out, vec![vec![expect]]);
         }
+        // Ran dry while playing: the target grows, up to its maximum, and
+        // the decoder's concealment fills the ticks, up to a limit.
+        for _ in 0..MAX_CONCEAL_TICKS {
+            out.clear();
+            take_frames(&mut slots, &mut out);
+            assert_eq!(out.len(), 1, "concealed");
+            assert_eq!(out[0].len(), FRAME_SAMPLES);
+            assert!(slots[0].playing);
+        }
+        assert_eq!((slots[0].target, slots[0].underruns), (PREBUFFER + 2, 1));
         out.clear();
         take_frames(&mut slots, &mut out);
-        assert!(out.is_empty() && !slots[0].playing);
-        // Ran dry while playing: the target grows, up to its maximum.
-        assert_eq!((slots[0].target, slots[0].underruns), (PREBUFFER + 2, 1));
+        assert!(out.is_empty() && !slots[0].playing, "quiet after the limit");
+        // Frames arriving after a concealment play after it.
+        slots[0].playing = true;
+        slots[0].queue.push_back(vec![4.0]);
+        take_frames(&mut slots, &mut out);
+        take_frames(&mut slots, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], vec![4.0]);
+        assert_eq!(slots[0].underruns, 2);
+        slots[0].playing = false;
+        slots[0].target = PREBUFFER + 2;
+        out.clear();
         slots[0]
             .queue
             .extend((0..PREBUFFER + 1).map(|i| vec![i as f32]));
         take_frames(&mut slots, &mut out);
         assert!(out.is_empty(), "waits for the new target");
         for _ in 0..10 {
+            // Separate underruns (a run of concealed ticks counts once).
             slots[0].playing = true;
+            slots[0].concealing = 0;
             slots[0].queue.clear();
             take_frames(&mut slots, &mut out);
         }

@@ -105,6 +105,68 @@ pub fn lag(reference: &[f32], output: &[f32], max_lag: usize) -> usize {
         .unwrap_or(0)
 }
 
+/// Where `reference` starts in `output` (samples, up to `max_lag`), for
+/// long searches: first by the envelopes (RMS per 10 ms), then to the
+/// sample by correlating the loudest second of the reference within
+/// ±10 ms of that. `None` when either is silent or too short.
+pub fn align(reference: &[f32], output: &[f32], max_lag: usize) -> Option<usize> {
+    const HOP: usize = FRAME_SAMPLES / 2;
+    let envelope = |x: &[f32]| -> Vec<f64> {
+        x.chunks_exact(HOP)
+            .map(|c| (energy(c) / HOP as f64).sqrt())
+            .collect()
+    };
+    let (er, eo) = (envelope(reference), envelope(output));
+    // The output may end before the reference does, but not before most
+    // of it.
+    if er.is_empty() || eo.len() < er.len() * 3 / 4 {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let coarse = (0..=(max_lag / HOP).min(eo.len() - er.len() * 3 / 4))
+        .map(|k| {
+            let o = &eo[k..(k + er.len()).min(eo.len())];
+            let r = &er[..o.len()];
+            let (mr, mo) = (mean(r), mean(o));
+            let (mut num, mut den) = (0.0, 0.0);
+            for (a, b) in r.iter().zip(o) {
+                num += (a - mr) * (b - mo);
+                den += (b - mo) * (b - mo);
+            }
+            (
+                k,
+                if den > 0.0 {
+                    num / den.sqrt()
+                } else {
+                    f64::MIN
+                },
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))?
+        .0
+        * HOP;
+    let win = (SAMPLE_RATE as usize).min(reference.len());
+    let start = (0..=reference.len() - win)
+        .step_by(FRAME_SAMPLES)
+        .max_by(|a, b| {
+            energy(&reference[*a..*a + win]).total_cmp(&energy(&reference[*b..*b + win]))
+        })?;
+    let r = &reference[start..start + win];
+    let from = coarse.saturating_sub(HOP);
+    let to = (coarse + HOP)
+        .min(max_lag)
+        .min(output.len().saturating_sub(start + win));
+    (from..=to.max(from)).max_by(|a, b| {
+        let c = |lag: usize| -> f64 {
+            r.iter()
+                .zip(&output[start + lag..])
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum()
+        };
+        c(*a).total_cmp(&c(*b))
+    })
+}
+
 /// The frames (index ranges of [`FRAME_SAMPLES`]) where `reference` speaks.
 fn active_frames(reference: &[f32]) -> Vec<std::ops::Range<usize>> {
     let frames: Vec<_> = (0..reference.len() / FRAME_SAMPLES)
@@ -145,6 +207,58 @@ pub fn segmental_snr(reference: &[f32], output: &[f32]) -> Option<f32> {
         })
         .sum();
     Some(sum / frames.len() as f32)
+}
+
+/// [`segmental_snr`] of `output` against `reference`, which starts at
+/// `lag` in it, following changes of delay of up to ±`slack` samples (an
+/// adaptive playout waits or skips a frame; a listener does not hear the
+/// shift, one alignment for the whole would count every frame after it):
+/// each 0.5 s block of the reference is aligned on its own
+/// ([`align`] within ±`slack` of `lag`). What was lost, concealed or cut
+/// still counts, in its frames.
+pub fn tracked_segmental_snr(
+    reference: &[f32],
+    output: &[f32],
+    lag: usize,
+    slack: usize,
+) -> Option<f32> {
+    const BLOCK: usize = SAMPLE_RATE as usize / 2;
+    let active = active_frames(reference);
+    let (mut sum, mut counted) = (0.0, 0usize);
+    for block in (0..reference.len()).step_by(BLOCK) {
+        let end = (block + BLOCK).min(reference.len());
+        let frames: Vec<_> = active
+            .iter()
+            .filter(|f| f.start >= block && f.start < end)
+            .collect();
+        if frames.is_empty() {
+            continue;
+        }
+        let low = (block + lag).saturating_sub(slack);
+        let Some(window) = output.get(low..(block + lag + slack + BLOCK).min(output.len())) else {
+            continue;
+        };
+        let at = low
+            + align(&reference[block..end], window, block + lag + slack - low)
+                .unwrap_or(block + lag - low);
+        for f in frames {
+            let Some(o) = output.get(at + f.start - block..at + f.end - block) else {
+                continue;
+            };
+            counted += 1;
+            let s = energy(&reference[f.clone()]);
+            let e: f64 = reference[f.clone()]
+                .iter()
+                .zip(o)
+                .map(|(r, o)| {
+                    let d = f64::from(*r) - f64::from(*o);
+                    d * d
+                })
+                .sum();
+            sum += db(s / e.max(1e-20)).clamp(SEG_MIN_DB, SEG_MAX_DB);
+        }
+    }
+    (counted > 0).then(|| sum / counted as f32)
 }
 
 /// What noise suppression did to a noisy voice.
@@ -223,5 +337,46 @@ mod tests {
         let s = segmental_snr(&r, &half).unwrap();
         assert!((s - 6.02).abs() < 0.1, "{s}");
         assert_eq!(segmental_snr(&[0.0; 4800], &[0.0; 4800]), None);
+    }
+
+    #[test]
+    fn align_finds_a_long_delay_to_the_sample() {
+        // A "sentence": bursts of two tones with pauses between them.
+        let r: Vec<f32> = tone(144_000, 310.0, 0.5)
+            .iter()
+            .zip(tone(144_000, 1130.0, 0.2))
+            .enumerate()
+            .map(|(i, (a, b))| if (i / 9_600) % 3 == 1 { 0.0 } else { a + b })
+            .collect();
+        let delay = 37_123;
+        let mut out = vec![0.0; delay];
+        out.extend_from_slice(&r);
+        out.extend(std::iter::repeat_n(0.0, 10_000));
+        assert_eq!(align(&r, &out, 48_000), Some(delay));
+        assert_eq!(align(&r, &out[..delay + r.len() / 3], 48_000), None);
+        assert_eq!(
+            align(&r, &out[..delay + r.len() - 9_600], 48_000),
+            Some(delay)
+        );
+    }
+
+    #[test]
+    fn tracked_segmental_snr_follows_a_change_of_delay() {
+        let r: Vec<f32> = tone(96_000, 310.0, 0.5)
+            .iter()
+            .zip(tone(96_000, 1130.0, 0.2))
+            .map(|(a, b)| a + b)
+            .collect();
+        // 480 samples late, then 1180 from the second second on (silence
+        // inserted at a block's edge: both tones' phases turn over).
+        let mut out = vec![0.0; 480];
+        out.extend_from_slice(&r[..48_000]);
+        out.extend(std::iter::repeat_n(0.0, 700));
+        out.extend_from_slice(&r[48_000..]);
+        let fixed = segmental_snr(&r, &out[480..]).unwrap();
+        let tracked = tracked_segmental_snr(&r, &out, 480, 960).unwrap();
+        // The second half counts as noise when aligned once.
+        assert!(fixed < 20.0, "{fixed}");
+        assert!(tracked > 30.0 && tracked > fixed + 10.0, "{tracked}");
     }
 }

@@ -12,16 +12,20 @@
 //! learns the way back through the relay (peer-reflexive). So every
 //! packet of the call crosses the relay.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
+use confab_media::SAMPLE_RATE;
 use confab_media::analysis::{tone_sinad, tone_snr, trim_quiet};
 use confab_media::capture::{Capture, CaptureOptions};
+use confab_media::denoise::Denoise;
 use confab_media::playback::{Playback, StreamStats};
 use confab_media::rtc::{AudioPeer, ConnectionState, RemoteAudio, RtcEvent, RtcOptions};
 use confab_media::spec::{AudioIn, AudioOut};
+use confab_media::speech;
 
 use crate::impair::{Impairment, Relay, candidate_addr, rewrite_candidate};
 
@@ -53,10 +57,86 @@ fn fail(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
 }
 
+/// What one impaired call carried, before measuring.
+struct Carried {
+    /// What the mixer played, and the stream as decoded (48 kHz mono).
+    played: Vec<f32>,
+    decoded: Vec<f32>,
+    sent: u64,
+    dropped: u64,
+    stream: StreamStats,
+}
+
 /// Sends a `hz` tone for `secs` seconds through a relay impaired as `imp`
 /// and measures what is played (the first half second, where the jitter
 /// handling settles, is left out).
 pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality, String> {
+    let c = carry(imp, &AudioIn::Tone(hz), secs).await?;
+    let measure = |pcm: &[f32]| -> (f32, f32) {
+        let pcm = trim_quiet(pcm, 0.05);
+        let settle = (SAMPLE_RATE as usize / 2).min(pcm.len());
+        let pcm = &pcm[settle..];
+        (
+            tone_snr(pcm, SAMPLE_RATE, hz).unwrap_or(f32::NEG_INFINITY),
+            tone_sinad(pcm, SAMPLE_RATE, hz).unwrap_or(f32::NEG_INFINITY),
+        )
+    };
+    let (snr_db, sinad_db) = measure(&c.played);
+    Ok(Quality {
+        snr_db,
+        sinad_db,
+        decoded_snr_db: measure(&c.decoded).0,
+        sent: c.sent,
+        dropped: c.dropped,
+        stream: c.stream,
+    })
+}
+
+/// What speech through one impaired call measured.
+#[derive(Debug, Clone)]
+pub struct SpeechQuality {
+    /// Segmental SNR of what was played against the sentence sent,
+    /// following changes of playout delay
+    /// ([`confab_media::speech::tracked_segmental_snr`]).
+    pub seg_snr_db: f32,
+    /// … of the stream as decoded (before the playout queue).
+    pub decoded_seg_snr_db: f32,
+    pub sent: u64,
+    pub dropped: u64,
+    pub stream: StreamStats,
+}
+
+/// Sends the spoken sentence ([`confab_media::speech::padded_sentence`],
+/// made with espeak-ng in `dir`) once through a relay impaired as `imp`,
+/// as a file source, and measures its segmental SNR in what was played.
+pub async fn speech_through(imp: Impairment, dir: &Path) -> Result<SpeechQuality, String> {
+    let sentence = speech::padded_sentence(dir).map_err(|e| fail("espeak-ng", e))?;
+    let file = dir.join("sentence.wav");
+    confab_media::wav::write_mono(&file, &sentence, SAMPLE_RATE).map_err(|e| fail("wav", e))?;
+    // The sentence, and time for the path's delay: what is played starts
+    // with the mixer, before the first packet arrives.
+    let max_lag = SAMPLE_RATE as usize * 3 / 2;
+    let secs = (sentence.len() + max_lag) as f64 / f64::from(SAMPLE_RATE);
+    let c = carry(imp, &AudioIn::File(file), secs).await?;
+    // Playout may change its delay (by up to 120 ms here).
+    let slack = SAMPLE_RATE as usize / 8;
+    let measure = |pcm: &[f32]| -> f32 {
+        speech::align(&sentence, pcm, max_lag)
+            .and_then(|lag| speech::tracked_segmental_snr(&sentence, pcm, lag, slack))
+            .unwrap_or(f32::NEG_INFINITY)
+    };
+    Ok(SpeechQuality {
+        seg_snr_db: measure(&c.played),
+        decoded_seg_snr_db: measure(&c.decoded),
+        sent: c.sent,
+        dropped: c.dropped,
+        stream: c.stream,
+    })
+}
+
+/// Sends `input` for `secs` seconds through a relay impaired as `imp`
+/// and returns what was played and decoded.
+async fn carry(imp: Impairment, input: &AudioIn, secs: f64) -> Result<Carried, String> {
     let (tx, mut tx_events) = AudioPeer::offer(RtcOptions::loopback())
         .await
         .map_err(|e| fail("offer", e))?;
@@ -133,8 +213,12 @@ pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality
     let mut sink = playback
         .add_stream("xmpp:tone@quality.test")
         .map_err(|e| fail("stream", e))?;
-    let (capture, mut frames) = Capture::open(&AudioIn::Tone(hz), CaptureOptions::default())
-        .map_err(|e| fail("capture", e))?;
+    // What is sent is measured as it is: no noise suppression.
+    let options = CaptureOptions {
+        denoise: Denoise::Off,
+        ..CaptureOptions::default()
+    };
+    let (capture, mut frames) = Capture::open(input, options).map_err(|e| fail("capture", e))?;
     let (stop_tx, mut stop_rx) = mpsc::channel::<()>(1);
     let sender = tokio::spawn(async move {
         loop {
@@ -192,25 +276,15 @@ pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality
         )
     });
 
-    let measure = |path: &std::path::Path| -> Result<(f32, f32), String> {
-        let (pcm, rate) = confab_media::wav::read_mono(path).map_err(|e| fail("wav", e))?;
-        let pcm = trim_quiet(&pcm, 0.05);
-        let settle = (rate as usize / 2).min(pcm.len());
-        let pcm = &pcm[settle..];
-        Ok((
-            tone_snr(pcm, rate, hz).unwrap_or(f32::NEG_INFINITY),
-            tone_sinad(pcm, rate, hz).unwrap_or(f32::NEG_INFINITY),
-        ))
+    let read = |path: &Path| -> Result<Vec<f32>, String> {
+        confab_media::wav::read_mono_48k(path).map_err(|e| fail("wav", e))
     };
-    let (snr_db, sinad_db) = measure(&wav)?;
-    let decoded_snr_db = match decoded_wav {
-        Some(p) => measure(&p)?.0,
-        None => f32::NEG_INFINITY,
-    };
-    Ok(Quality {
-        snr_db,
-        sinad_db,
-        decoded_snr_db,
+    Ok(Carried {
+        played: read(&wav)?,
+        decoded: match decoded_wav {
+            Some(p) => read(&p)?,
+            None => Vec::new(),
+        },
         sent,
         dropped,
         stream,
