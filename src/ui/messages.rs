@@ -493,6 +493,10 @@ fn format_line<'m>(m: &'m Message, view: &MessageView) -> Line<'m> {
             prefix.push(("! ".into(), theme.event));
             return event(prefix, format!("{who} {body}"));
         }
+        Kind::Notice => {
+            prefix.push(("! ".into(), theme.event));
+            return event(prefix, body.into_owned());
+        }
     }
 
     if m.private {

@@ -30,6 +30,7 @@ use super::{App, Exec, refuse};
 use crate::command::OmemoAction;
 use crate::protocol::omemo::Omemo;
 use crate::store::Event;
+use crate::store::Store;
 use confab_core::omemo_store::{OmemoStore, OwnDevice, Trust};
 use confab_omemo::Version;
 use confab_omemo::keys::fingerprint;
@@ -307,4 +308,12 @@ impl App {
             ),
         }])
     }
+}
+
+/// News about a contact's devices (a new device, a changed key, a
+/// rebuilt session): an `omemo` event, and a line in the window of that
+/// conversation if one is open.
+pub(super) fn news(store: &mut Store, about: &BareJid, text: String) -> Event {
+    store.notice(about, text.clone(), Utc::now());
+    Event::Omemo { text }
 }

@@ -50,17 +50,22 @@ impl App {
         }
         let new = self.note_device_list(v, jid.clone(), &push.devices);
         self.omemo.pushed.insert((v, jid.clone()));
-        events.extend(
-            new.into_iter()
-                .filter(|id| !other.contains(id) && (jid != own || Some(*id) != own_id))
-                .map(|id| Event::Omemo {
-                    text: if jid == own {
-                        format!("OMEMO: this account has a new device {id}")
-                    } else {
-                        format!("OMEMO: {jid} has a new device {id}")
-                    },
-                }),
-        );
+        for id in new
+            .into_iter()
+            .filter(|id| !other.contains(id) && (jid != own || Some(*id) != own_id))
+        {
+            events.push(if jid == own {
+                Event::Omemo {
+                    text: format!("OMEMO: this account has a new device {id}"),
+                }
+            } else {
+                super::news(
+                    &mut self.store,
+                    &jid,
+                    format!("OMEMO: {jid} has a new device {id}"),
+                )
+            });
+        }
         events
     }
 

@@ -190,9 +190,11 @@ impl App {
         let existing = match store.session(v, sender.as_str(), sid) {
             Ok(Loaded::Found(s)) => Some(*s),
             Ok(Loaded::Corrupt) => {
-                events.push(Event::Omemo {
-                    text: format!("OMEMO: the session with device {sid} of {sender} was corrupt and is rebuilt"),
-                });
+                events.push(super::news(
+                    &mut self.store,
+                    &sender,
+                    format!("OMEMO: the session with device {sid} of {sender} was corrupt and is rebuilt"),
+                ));
                 None
             }
             _ => None,
@@ -233,11 +235,13 @@ impl App {
         if let Ok(IdentitySeen::Changed) =
             store.identity_seen(v, sender.as_str(), sid, &session.their_identity(), now_ms())
         {
-            events.push(Event::Omemo {
-                text: format!(
+            events.push(super::news(
+                &mut self.store,
+                &sender,
+                format!(
                     "OMEMO: device {sid} of {sender} shows a NEW key: trust reset to undecided"
                 ),
-            });
+            ));
         }
         let heartbeat = answered || session.needs_heartbeat();
         if answered {

@@ -117,9 +117,11 @@ impl App {
             }
         };
         for id in self.note_device_list(v, contact.clone(), &devices) {
-            plan.events.push(Event::Omemo {
-                text: format!("OMEMO: {contact} has a new device {id}"),
-            });
+            plan.events.push(super::news(
+                &mut self.store,
+                contact,
+                format!("OMEMO: {contact} has a new device {id}"),
+            ));
         }
         if devices.is_empty() && v == Version::V2 {
             plan.version = Version::Legacy;
@@ -235,11 +237,13 @@ impl App {
         if let Ok(IdentitySeen::Changed) =
             store.identity_seen(v, jid.as_str(), device, &bundle.identity_key, now_ms())
         {
-            events.push(Event::Omemo {
-                text: format!(
+            events.push(super::news(
+                &mut self.store,
+                jid,
+                format!(
                     "OMEMO: device {device} of {jid} shows a NEW key: trust reset to undecided"
                 ),
-            });
+            ));
         }
         match Session::initiate(own.keys(v), &bundle) {
             Ok(s) => {

@@ -99,6 +99,27 @@ fn encrypted_lines_carry_a_lock_and_untrusted_ones_say_so() {
     }
 }
 
+#[test]
+fn a_notice_is_an_event_line_without_a_nick() {
+    let theme = Theme::default();
+    let mut log = MessageLog::default();
+    let mut m = message(
+        Kind::Notice,
+        (21, 10, 0),
+        "",
+        "OMEMO: bob has a new device 7\u{1b}[2J",
+    );
+    m.nick = None;
+    log.push_event(m);
+    let (rows, ..) = draw(&log, &view(&theme), 60, 3);
+    let row = rows.iter().find(|r| r.contains("new device")).unwrap();
+    assert!(row.contains("! OMEMO: bob has a new device 7"), "{rows:?}");
+    assert!(
+        !row.contains('\u{1b}') && !row.contains("the room"),
+        "{rows:?}"
+    );
+}
+
 fn event(log: &mut MessageLog, kind: Kind, t: (u32, u32, u32), nick: &str, body: &str) {
     log.push_event(message(kind, t, nick, body));
 }

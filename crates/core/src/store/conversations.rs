@@ -285,4 +285,25 @@ mod tests {
         assert!(!s.has_conversation(&room));
         assert_eq!(s.windows().count(), 1);
     }
+
+    #[test]
+    fn a_notice_goes_into_an_open_window_only() {
+        let mut s = Store::new();
+        assert!(!s.notice(&bob(), "OMEMO: bob has a new device 7".into(), t(5)));
+        s.apply(
+            Input::OpenChat {
+                jid: bob(),
+                messages: Vec::new(),
+                unread: 0,
+                restored: false,
+            },
+            t(10),
+        );
+        assert!(s.notice(&bob(), "OMEMO: bob has a new device 7".into(), t(11)));
+        let w = s.windows().find(|w| w.jid() == &bob()).unwrap();
+        let last = w.messages().iter().last().unwrap();
+        assert_eq!(last.kind, Kind::Notice);
+        assert_eq!(last.body, "OMEMO: bob has a new device 7");
+        assert_eq!(last.nick, None);
+    }
 }

@@ -297,6 +297,18 @@ impl Store {
         self.rooms.get(jid)
     }
 
+    /// A [`Kind::Notice`] line in the window of `jid` (a conversation or
+    /// a room), if one is open; false when none is.
+    pub fn notice(&mut self, jid: &BareJid, text: String, now: DateTime<Utc>) -> bool {
+        let log = match (self.conversations.get_mut(jid), self.rooms.get_mut(jid)) {
+            (Some(c), _) => &mut c.messages,
+            (None, Some(r)) => &mut r.messages,
+            (None, None) => return false,
+        };
+        log.push_event(Message::new(Kind::Notice, now, None, text));
+        true
+    }
+
     /// Forgets what scrolling back loaded beyond the window, in every
     /// room and conversation but `keep` (the one the user is reading
     /// back in, if any).

@@ -134,6 +134,9 @@ pub enum Kind {
     /// Moderation about `nick`: `body` says what, after the nick ("was
     /// kicked by alice (spam)", "now has voice").
     Moderation,
+    /// News about the conversation itself (`body`; no nick): an OMEMO
+    /// device of the contact seen for the first time, a changed key.
+    Notice,
 }
 
 /// One line in a room or conversation: a message, or an event line.
