@@ -387,11 +387,30 @@ fn refused_resumption_rejoins_and_catches_up(kind: ServerKind) {
         alice.saw(|v| is(v, "mam") && v["room"] == room.as_str()),
         "{kind}: no catch-up"
     );
-    for c in [&alice, &bob] {
-        assert!(errors(c).is_empty(), "{kind}: {}: {:?}", c.user, errors(c));
-    }
+    assert!(
+        errors(&alice).is_empty(),
+        "{kind}: alice: {:?}",
+        errors(&alice)
+    );
+    // bob's own stream dies with the restart too. A message the server
+    // took (acknowledged) just before it, whose echo the restart took,
+    // can stay unconfirmed: his catch-up starts after the newest line he
+    // has, which may be newer than it. Its `/say` then times out although
+    // the room has it (counted above: nothing lost). Anything else is a
+    // failure.
+    let unexpected: Vec<Value> = errors(&bob)
+        .into_iter()
+        .filter(|v| {
+            !v["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("the room did not echo the message"))
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "{kind}: bob: {unexpected:?}");
+    // (`--keep-going`: a command that failed makes the exit status 1.)
+    let bob_status = i32::from(!errors(&bob).is_empty());
     assert_eq!(alice.finish(), 0);
-    assert_eq!(bob.finish(), 0);
+    assert_eq!(bob.finish(), bob_status);
 }
 
 /// confab against a fake server that plays `script`.
