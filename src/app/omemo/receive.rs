@@ -20,6 +20,44 @@ use crate::session::SessionEvent;
 use crate::store::Event;
 
 /// What decrypting one message gave.
+/// What a decryption's outcome shows: the text and its `E2e`, or
+/// nothing (an empty message, a replay). A failure is said (`who`: the
+/// sender as the error names it) and shows the sender's fallback marked;
+/// without a fallback, nothing.
+pub(super) fn shown(
+    outcome: Outcome,
+    fallback: &str,
+    omemo: Omemo,
+    sid: u32,
+    trusted: bool,
+    who: &str,
+    events: &mut Vec<Event>,
+) -> Option<(String, E2e)> {
+    let (body, decrypted) = match outcome {
+        Outcome::Plain(None) | Outcome::Duplicate => return None,
+        Outcome::Plain(Some(text)) => (text, true),
+        Outcome::Failed(why) => {
+            events.push(Event::error(
+                "not-acceptable",
+                Some(format!(
+                    "OMEMO: a message from {who} (device {sid}) could not be decrypted: {why}"
+                )),
+            ));
+            if fallback.is_empty() {
+                return None;
+            }
+            (format!("[not decrypted: {why}] {fallback}"), false)
+        }
+    };
+    let e2e = E2e {
+        version: version_name(omemo),
+        device: sid,
+        trusted,
+        decrypted,
+    };
+    Some((body, e2e))
+}
+
 pub(super) enum Outcome {
     /// The plaintext (or `None`: an empty message, nothing to show).
     Plain(Option<String>),
@@ -118,39 +156,18 @@ impl App {
             .store
             .as_ref()
             .is_some_and(|s| s.trusted(v, sender.as_str(), sid).unwrap_or(false));
-        match outcome {
-            Outcome::Plain(None) | Outcome::Duplicate => None,
-            Outcome::Plain(Some(text)) => {
-                m.body = text;
-                m.e2e = Some(E2e {
-                    version: version_name(omemo),
-                    device: sid,
-                    trusted,
-                    decrypted: true,
-                });
-                Some(m)
-            }
-            Outcome::Failed(why) => {
-                events.push(Event::error(
-                    "not-acceptable",
-                    Some(format!(
-                        "OMEMO: a message from {} (device {sid}) could not be decrypted: {why}",
-                        m.from
-                    )),
-                ));
-                if m.body.is_empty() {
-                    return None;
-                }
-                m.body = format!("[not decrypted: {why}] {}", m.body);
-                m.e2e = Some(E2e {
-                    version: version_name(omemo),
-                    device: sid,
-                    trusted,
-                    decrypted: false,
-                });
-                Some(m)
-            }
-        }
+        let (body, e2e) = shown(
+            outcome,
+            &m.body,
+            omemo,
+            sid,
+            trusted,
+            &m.from.to_string(),
+            events,
+        )?;
+        m.body = body;
+        m.e2e = Some(e2e);
+        Some(m)
     }
 
     pub(super) fn decrypt(

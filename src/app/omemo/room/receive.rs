@@ -5,7 +5,7 @@ use jid::{BareJid, Jid};
 
 use confab_omemo::Version;
 
-use super::super::receive::Outcome;
+use super::super::receive::{Outcome, shown};
 use super::super::{omemo_of, version_of};
 use super::omemo_event;
 use crate::app::{App, IqStep, IqThen};
@@ -187,38 +187,10 @@ impl App {
                 .as_ref()
                 .is_some_and(|s| s.trusted(v, real.as_str(), sid).unwrap_or(false))
         });
-        match outcome {
-            Outcome::Plain(None) | Outcome::Duplicate => None,
-            Outcome::Plain(Some(text)) => {
-                m.body = text;
-                m.e2e = Some(E2e {
-                    version: version_name(omemo),
-                    device: sid,
-                    trusted,
-                    decrypted: true,
-                });
-                Some(m)
-            }
-            Outcome::Failed(why) => {
-                events.push(Event::error(
-                    "not-acceptable",
-                    Some(format!(
-                        "OMEMO: a message from {nick} in {} (device {sid}) could not be decrypted: {why}",
-                        m.room
-                    )),
-                ));
-                if m.body.is_empty() {
-                    return None;
-                }
-                m.body = format!("[not decrypted: {why}] {}", m.body);
-                m.e2e = Some(E2e {
-                    version: version_name(omemo),
-                    device: sid,
-                    trusted,
-                    decrypted: false,
-                });
-                Some(m)
-            }
-        }
+        let who = format!("{nick} in {}", m.room);
+        let (body, e2e) = shown(outcome, &m.body, omemo, sid, trusted, &who, events)?;
+        m.body = body;
+        m.e2e = Some(e2e);
+        Some(m)
     }
 }
