@@ -499,6 +499,9 @@ fn a_microphone_that_cannot_be_opened_is_a_clear_error_and_alsa_stays_off_the_sc
 
     let tui_home = tempfile::tempdir().unwrap();
     let tmux = Tmux::start_with(&server, "alice", tui_home.path(), 100, 24, &no_mic);
+    // OMEMO's one publication notice comes first (it would replace the
+    // error on the status line).
+    tmux.wait_for("OMEMO's publication", |s| s.contains("published"));
     tmux.send(&[&format!("/call {room}"), "Enter"]);
     let s = tmux.wait_for("the error in the status line", |s| {
         s.contains("service-unavailable (no microphone")
