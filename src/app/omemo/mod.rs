@@ -45,6 +45,19 @@ pub(crate) fn omemo_of(v: Version) -> Omemo {
     }
 }
 
+/// The devices of version `v` in a device-list fetch's result (none
+/// when the result holds no list, another version's, or a bad one).
+pub(crate) fn devices_of(
+    v: Version,
+    result: Option<&minidom::Element>,
+) -> Vec<crate::protocol::omemo::Device> {
+    crate::protocol::omemo_pep::first_item(result)
+        .and_then(|l| crate::protocol::omemo::parse_device_list(l).ok())
+        .filter(|(o, _)| *o == omemo_of(v))
+        .map(|(_, d)| d)
+        .unwrap_or_default()
+}
+
 pub(crate) fn version_of(o: Omemo) -> Version {
     match o {
         Omemo::Legacy => Version::Legacy,

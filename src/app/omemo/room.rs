@@ -476,11 +476,7 @@ impl App {
         plan: &mut Plan,
     ) {
         let devices = match r {
-            Ok(result) => omemo_pep::first_item(result.as_ref())
-                .and_then(|l| xml::parse_device_list(l).ok())
-                .filter(|(o, _)| *o == omemo_of(v))
-                .map(|(_, d)| d)
-                .unwrap_or_default(),
+            Ok(result) => super::devices_of(v, result.as_ref()),
             Err(e) if e.condition == "item-not-found" => Vec::new(),
             // Many servers answer a missing node otherwise: no OMEMO 2
             // is no error (0.3 is read too).

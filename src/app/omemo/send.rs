@@ -95,11 +95,7 @@ impl App {
     ) -> IqStep {
         let v = plan.version;
         let devices = match r {
-            Ok(result) => omemo_pep::first_item(result.as_ref())
-                .and_then(|l| xml::parse_device_list(l).ok())
-                .filter(|(o, _)| *o == omemo_of(v))
-                .map(|(_, d)| d)
-                .unwrap_or_default(),
+            Ok(result) => super::devices_of(v, result.as_ref()),
             Err(e) if e.condition == "item-not-found" => Vec::new(),
             // No OMEMO 2 (whatever the reason): 0.3 is asked next.
             Err(_) if v == Version::V2 => Vec::new(),

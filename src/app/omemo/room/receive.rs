@@ -10,7 +10,7 @@ use super::super::{omemo_of, version_of};
 use super::omemo_event;
 use crate::app::{App, IqStep, IqThen};
 use crate::protocol::ChatMessage;
-use crate::protocol::omemo::{self as xml, Omemo};
+use crate::protocol::omemo::Omemo;
 use crate::protocol::omemo_pep::{self, E2e, version_name};
 use crate::store::{Event, Kind, Message};
 
@@ -33,11 +33,7 @@ impl App {
         let who = jid.clone();
         let then = IqThen::new(move |app, _, r| {
             let devices = match r {
-                Ok(result) => omemo_pep::first_item(result.as_ref())
-                    .and_then(|l| xml::parse_device_list(l).ok())
-                    .filter(|(o, _)| *o == omemo_of(v))
-                    .map(|(_, d)| d)
-                    .unwrap_or_default(),
+                Ok(result) => super::super::devices_of(v, result.as_ref()),
                 Err(e) if e.condition == "item-not-found" => Vec::new(),
                 Err(_) => return IqStep::Done(Vec::new()),
             };
