@@ -160,9 +160,13 @@ impl UiState {
                     if let Some(t) = text {
                         s.push_str(&format!(" ({t})"));
                     }
-                    self.set_status(s, true);
+                    if command.is_some() {
+                        self.set_result(s, true);
+                    } else {
+                        self.set_status(s, true);
+                    }
                 }
-                Event::Ok { command } => self.set_status(format!("{command}: ok"), false),
+                Event::Ok { command } => self.set_result(format!("{command}: ok"), false),
                 Event::Upload {
                     name,
                     state,
@@ -220,7 +224,7 @@ impl UiState {
                     },
                     false,
                 ),
-                Event::Omemo { text } => self.set_status(text.clone(), false),
+                Event::Omemo { text } => self.set_news(text.clone()),
                 Event::Info { text } => {
                     self.overlay = Overlay::Help {
                         text: text.clone(),
@@ -238,8 +242,8 @@ impl UiState {
                     resume_refused: Some(why),
                     ..
                 } => self.set_status(format!("reconnected (not resumed: {why})"), false),
-                Event::Reconnected { .. } => self.set_status("reconnected", false),
-                Event::Resumed { .. } => self.set_status("resumed", false),
+                Event::Reconnected { .. } => self.set_news("reconnected"),
+                Event::Resumed { .. } => self.set_news("resumed"),
                 Event::Dropped { room, .. } => self.set_status(
                     format!("{room}: the room had dropped you; rejoining…"),
                     true,
@@ -250,10 +254,9 @@ impl UiState {
                     room,
                     count,
                     complete: true,
-                } if *count > 0 => self.set_status(
-                    format!("{room}: {count} missed messages from the room's archive"),
-                    false,
-                ),
+                } if *count > 0 => self.set_news(format!(
+                    "{room}: {count} missed messages from the room's archive"
+                )),
                 Event::AdminList { room, list, items } => {
                     self.overlay = Overlay::Table(moderation::admin_table(room, *list, items));
                 }

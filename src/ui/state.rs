@@ -93,6 +93,9 @@ impl Default for UiSettings {
     }
 }
 
+/// How long a command's result keeps its place on the status line.
+pub const RESULT_HELD: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct UiState {
     pub current: Option<BareJid>,
     pub views: HashMap<BareJid, RoomView>,
@@ -101,6 +104,9 @@ pub struct UiState {
     /// The last result, notice or error (and whether it is an error).
     pub status: String,
     pub status_error: bool,
+    /// A command's result on the status line and when it came: news
+    /// arriving within [`RESULT_HELD`] is shown after it, not over it.
+    pub held: Option<(String, std::time::Instant)>,
     pub editor: LineEditor,
     pub history: InputHistory,
     pub completer: Completer,
@@ -243,6 +249,7 @@ impl UiState {
             overlay: Overlay::None,
             status: String::new(),
             status_error: false,
+            held: None,
             editor: LineEditor::new(),
             history: InputHistory::new(),
             completer: Completer::default(),
@@ -274,6 +281,30 @@ impl UiState {
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
         self.status = text.into();
         self.status_error = error;
+        self.held = None;
+    }
+
+    /// The result of a command the user gave (its `ok` or its error):
+    /// held for [`RESULT_HELD`] against news ([`UiState::set_news`]).
+    pub fn set_result(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        self.held = Some((text.clone(), std::time::Instant::now()));
+        self.status = text;
+        self.status_error = error;
+    }
+
+    /// News nobody asked for (an OMEMO notice, missed messages fetched, a
+    /// resumed stream): it replaces the line, except a command's result
+    /// shown less than [`RESULT_HELD`] ago, which it follows instead
+    /// (`join: ok · news`), so neither is missed.
+    pub fn set_news(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        match &self.held {
+            Some((result, at)) if at.elapsed() < RESULT_HELD => {
+                self.status = format!("{result} · {text}");
+            }
+            _ => self.set_status(text, false),
+        }
     }
 
     /// Makes a window current; its unread counts are cleared, the marker
@@ -390,5 +421,32 @@ mod tests {
         assert!(!mentions("alice_bot here", "alice"));
         assert!(!mentions("anything", ""));
         assert!(mentions("so, 日本語 alice!", "alice"));
+    }
+
+    #[test]
+    fn news_follows_a_fresh_result_and_replaces_anything_else() {
+        let mut ui = super::UiState::default();
+        ui.set_news("OMEMO: published");
+        assert_eq!(ui.status, "OMEMO: published");
+        ui.set_result("join: ok", false);
+        ui.set_news("OMEMO: bob has a new device 7");
+        ui.set_news("resumed");
+        assert_eq!(ui.status, "join: ok · resumed");
+        assert!(!ui.status_error);
+        ui.set_result("say: not-allowed", true);
+        ui.set_news("resumed");
+        assert_eq!(ui.status, "say: not-allowed · resumed");
+        assert!(ui.status_error, "the error keeps its colour");
+        // Anything else takes the line, and news after it replaces it.
+        ui.set_status("upload a.png 10 %", false);
+        ui.set_news("resumed");
+        assert_eq!(ui.status, "resumed");
+        // A result older than the hold is replaced.
+        ui.held = Some((
+            "join: ok".into(),
+            std::time::Instant::now() - super::RESULT_HELD,
+        ));
+        ui.set_news("resumed");
+        assert_eq!(ui.status, "resumed");
     }
 }
