@@ -73,6 +73,36 @@ fn only_ciphertext_stored(server: &dyn TestServer, link: &str, plain: &[u8], log
     }
 }
 
+/// Alice and bob (both confab) on `server`, their homes.
+struct Pair<'a> {
+    server: &'a dyn TestServer,
+    alice: Client,
+    bob: Client,
+    homes: [&'a Path; 2],
+}
+
+/// Bob got alice's link `m` (`own` as she shows it): `save` gives him
+/// the same bytes as `data`, nobody erred, and the server and both logs
+/// hold only what they may.
+fn saved_alike(p: Pair<'_>, own: &Value, m: &Value, save: &str, data: &[u8]) {
+    let Pair {
+        server,
+        mut alice,
+        mut bob,
+        homes,
+    } = p;
+    let link = m["body"].as_str().unwrap().to_string();
+    assert_eq!(own["body"], link.as_str());
+    bob.ok(save);
+    let dest = save.rsplit_once(' ').unwrap().1;
+    assert_eq!(std::fs::read(dest).unwrap(), data, "the bytes differ");
+    assert!(!alice.saw(|v| is(v, "error")), "{:?}", alice.events);
+    assert_eq!(alice.finish(), 0);
+    assert_eq!(bob.finish(), 0);
+    let logs = [&homes[0].join("alice.log"), &homes[1].join("bob.log")];
+    only_ciphertext_stored(server, &link, data, &logs.map(|p| p.as_path()));
+}
+
 crate::on_both!(
     an_encrypted_file_one_to_one,
     an_encrypted_file_in_a_room,
@@ -103,26 +133,21 @@ fn an_encrypted_file_one_to_one(kind: ServerKind) {
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
     assert_eq!(m["attachments"][0]["encrypted"], true, "{m}");
     assert_eq!(m["attachments"][0]["name"], "plans.pdf", "{m}");
-    let link = m["body"].as_str().unwrap().to_string();
-    assert_eq!(own["body"], link.as_str());
-    let dest = home_b.path().join("saved.pdf");
-    bob.ok(&format!("/save alice@localhost @ {}", dest.display()));
-    assert_eq!(
-        std::fs::read(&dest).unwrap(),
-        data,
-        "{kind}: the bytes differ"
+    let save = format!(
+        "/save alice@localhost @ {}",
+        home_b.path().join("saved.pdf").display()
     );
-    assert!(!alice.saw(|v| is(v, "error")), "{:?}", alice.events);
-    assert_eq!(alice.finish(), 0);
-    assert_eq!(bob.finish(), 0);
-    only_ciphertext_stored(
-        &*server,
-        &link,
+    saved_alike(
+        Pair {
+            server: &*server,
+            alice,
+            bob,
+            homes: [home_a.path(), home_b.path()],
+        },
+        &own,
+        &m,
+        &save,
         &data,
-        &[
-            &home_a.path().join("alice.log"),
-            &home_b.path().join("bob.log"),
-        ],
     );
 }
 
@@ -150,26 +175,21 @@ fn an_encrypted_file_in_a_room(kind: ServerKind) {
     assert_eq!(m["encrypted"]["version"], "2", "{m}");
     assert_eq!(m["encrypted"]["device"], alice_dev, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
-    let link = m["body"].as_str().unwrap().to_string();
-    assert_eq!(own["body"], link.as_str());
-    let dest = home_b.path().join("map.png");
-    bob.ok(&format!("/save {ROOM} @alice {}", dest.display()));
-    assert_eq!(
-        std::fs::read(&dest).unwrap(),
-        data,
-        "{kind}: the bytes differ"
+    let save = format!(
+        "/save {ROOM} @alice {}",
+        home_b.path().join("map.png").display()
     );
-    assert!(!alice.saw(|v| is(v, "error")), "{:?}", alice.events);
-    assert_eq!(alice.finish(), 0);
-    assert_eq!(bob.finish(), 0);
-    only_ciphertext_stored(
-        &*server,
-        &link,
+    saved_alike(
+        Pair {
+            server: &*server,
+            alice,
+            bob,
+            homes: [home_a.path(), home_b.path()],
+        },
+        &own,
+        &m,
+        &save,
         &data,
-        &[
-            &home_a.path().join("alice.log"),
-            &home_b.path().join("bob.log"),
-        ],
     );
 }
 
