@@ -171,6 +171,25 @@ impl Calls {
         }
     }
 
+    /// The call re-joins its conference after a drop: our new session is
+    /// `sid`, the old streams are gone (the conference forwards them
+    /// anew), the call is reconnecting until the new session connects
+    /// (its clock goes on).
+    pub fn rejoining(&mut self, sid: String) -> Vec<Event> {
+        let mut out = self.reconnecting();
+        let Some(c) = &mut self.current else {
+            return out;
+        };
+        c.sid = sid;
+        c.state = CallState::Reconnecting;
+        out.extend(c.streams.drain(..).map(|s| Event::Stream {
+            call: c.jid.to_string(),
+            entity: s.entity,
+            state: "removed",
+        }));
+        out
+    }
+
     /// The call is over: every stream goes with it.
     pub fn ended(&mut self, reason: Option<String>) -> Vec<Event> {
         let Some(c) = self.current.take() else {
