@@ -14,6 +14,7 @@
 //! SFU she is gone, and once she is back online the call re-joins.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -90,13 +91,15 @@ async fn relay_candidates(
                     _ => continue,
                 };
                 let Ok(target) = target else { continue };
-                if !relays.contains_key(&target) {
-                    let r = Relay::start_with(target, Impairment::clean(), hole.clone())
-                        .await
-                        .expect("a relay");
-                    relays.insert(target, r);
-                }
-                let addr = relays[&target].addr;
+                let addr = match relays.entry(target) {
+                    Entry::Occupied(r) => r.get().addr,
+                    Entry::Vacant(slot) => {
+                        let r = Relay::start_with(target, Impairment::clean(), hole.clone())
+                            .await
+                            .expect("a relay");
+                        slot.insert(r).addr
+                    }
+                };
                 let none = || minidom::rxml::Namespace::NONE;
                 cand.set_attr(none(), nc("ip"), addr.ip().to_string());
                 cand.set_attr(none(), nc("port"), addr.port().to_string());
