@@ -253,6 +253,14 @@ fn heard_again(c: &mut Client, who: &str, n: usize) {
     }
 }
 
+/// A re-join: the call reconnecting, the reason saying which attempt.
+fn rejoining(v: &Value) -> bool {
+    call_state(v, "reconnecting")
+        && v["reason"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("re-joining (attempt "))
+}
+
 fn call_state(v: &Value, state: &str) -> bool {
     v["event"] == "call" && v["state"] == state
 }
@@ -321,13 +329,8 @@ fn a_conference_call_rejoins_after_a_network_drop(kind: ServerKind) {
         call_state(v, "reconnecting")
     });
     eprintln!("reconnecting after {:?}", cut.elapsed());
-    let info = within(&mut alice, "a re-join", DROP, |v| {
-        v["event"] == "info"
-            && v["text"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("re-joining the call"))
-    });
-    eprintln!("{} after {:?}", info["text"], cut.elapsed());
+    let info = within(&mut alice, "a re-join", DROP, |v| rejoining(v));
+    eprintln!("{} after {:?}", info["reason"], cut.elapsed());
     // Back: connected again (the same call, never ended), Alice's stream
     // anew at Bob, with her tone.
     within(&mut alice, "connected again", DROP * 2, |v| {
@@ -359,6 +362,8 @@ fn a_conference_call_rejoins_after_a_network_drop(kind: ServerKind) {
         .filter_map(|v| v["state"].as_str())
         .collect();
     eprintln!("alice's call: {states:?}");
+    let attempts = alice.events.iter().filter(|v| rejoining(v)).count();
+    eprintln!("re-joins: {attempts}");
     assert_eq!(states.first(), Some(&"connecting"));
     assert_eq!(states.last(), Some(&"connected"));
     assert!(
@@ -430,14 +435,9 @@ fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerK
     within(&mut alice, "back online", LONG, |v| {
         v["event"] == "reconnected"
     });
-    let info = within(&mut alice, "a re-join", LONG, |v| {
-        v["event"] == "info"
-            && v["text"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("re-joining the call"))
-    });
+    let info = within(&mut alice, "a re-join", LONG, |v| rejoining(v));
     assert!(
-        info["text"]
+        info["reason"]
             .as_str()
             .unwrap()
             .contains("without resumption"),

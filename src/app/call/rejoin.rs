@@ -234,10 +234,10 @@ impl App {
             self.media(MediaCmd::Close { sid });
         }
         let sid = self.new_sid();
-        let mut events = self.store.calls.rejoining(sid.clone());
-        events.push(Event::Info {
-            text: format!("re-joining the call (attempt {attempt} of {MAX_ATTEMPTS}): {why}"),
-        });
+        let events = self.store.calls.rejoining(
+            sid.clone(),
+            format!("re-joining (attempt {attempt} of {MAX_ATTEMPTS}): {why}"),
+        );
         self.call.sessions.insert(
             sid.clone(),
             Signal {

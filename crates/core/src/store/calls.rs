@@ -171,22 +171,30 @@ impl Calls {
         }
     }
 
-    /// The call re-joins its conference after a drop: our new session is
-    /// `sid`, the old streams are gone (the conference forwards them
-    /// anew), the call is reconnecting until the new session connects
-    /// (its clock goes on).
-    pub fn rejoining(&mut self, sid: String) -> Vec<Event> {
-        let mut out = self.reconnecting();
+    /// The call re-joins its conference after a drop (`why`: the attempt
+    /// and its cause, the event's reason): our new session is `sid`, the
+    /// old streams are gone (the conference forwards them anew), the call
+    /// is reconnecting until the new session connects (its clock goes on).
+    pub fn rejoining(&mut self, sid: String, why: String) -> Vec<Event> {
         let Some(c) = &mut self.current else {
-            return out;
+            return Vec::new();
         };
         c.sid = sid;
         c.state = CallState::Reconnecting;
-        out.extend(c.streams.drain(..).map(|s| Event::Stream {
-            call: c.jid.to_string(),
-            entity: s.entity,
-            state: "removed",
-        }));
+        let mut out: Vec<Event> = c
+            .streams
+            .drain(..)
+            .map(|s| Event::Stream {
+                call: c.jid.to_string(),
+                entity: s.entity,
+                state: "removed",
+            })
+            .collect();
+        out.push(Event::Call {
+            jid: c.jid.to_string(),
+            state: CallState::Reconnecting.as_str(),
+            reason: Some(why),
+        });
         out
     }
 

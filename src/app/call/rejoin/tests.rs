@@ -87,10 +87,12 @@ fn a_drop_that_lasts_rejoins_the_same_call_cleanly() {
         "{events:?}"
     );
     assert!(
-        events.iter().any(|e| e["event"] == "info"
-            && e["text"].as_str().unwrap().starts_with(&format!(
-                "re-joining the call (attempt 1 of {MAX_ATTEMPTS})"
-            ))),
+        events.iter().any(|e| e["event"] == "call"
+            && e["state"] == "reconnecting"
+            && e["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("re-joining (attempt 1 of {MAX_ATTEMPTS})"))),
         "{events:?}"
     );
     assert!(!events.iter().any(|e| e["state"] == "ended"), "{events:?}");
@@ -154,7 +156,7 @@ fn a_failed_session_rejoins_at_once_and_gives_up_after_its_attempts() {
             cause: EndCause::Connection,
         }));
         assert!(
-            events.iter().any(|e| e["text"]
+            events.iter().any(|e| e["reason"]
                 .as_str()
                 .is_some_and(|t| t.contains(&format!("attempt {attempt} of")))),
             "{events:?}"
@@ -167,7 +169,7 @@ fn a_failed_session_rejoins_at_once_and_gives_up_after_its_attempts() {
             assert!(due <= Instant::now() + ATTEMPT_TIMEOUT);
             let events = json(&t.app.rejoin_due(due + Duration::from_millis(1)));
             assert!(
-                events.iter().any(|e| e["text"]
+                events.iter().any(|e| e["reason"]
                     .as_str()
                     .is_some_and(|t| t.contains("attempt 3 of"))),
                 "{events:?}"
@@ -231,7 +233,7 @@ fn the_server_connection_lost_waits_resumed_goes_on_new_stream_rejoins() {
         reconnect: true,
     }));
     assert!(
-        events.iter().any(|e| e["text"]
+        events.iter().any(|e| e["reason"]
             .as_str()
             .is_some_and(|t| t.contains("without resumption"))),
         "{events:?}"
