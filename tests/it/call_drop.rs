@@ -329,7 +329,7 @@ fn a_conference_call_rejoins_after_a_network_drop(kind: ServerKind) {
         call_state(v, "reconnecting")
     });
     eprintln!("reconnecting after {:?}", cut.elapsed());
-    let info = within(&mut alice, "a re-join", DROP, |v| rejoining(v));
+    let info = within(&mut alice, "a re-join", DROP, rejoining);
     eprintln!("{} after {:?}", info["reason"], cut.elapsed());
     // Back: connected again (the same call, never ended), Alice's stream
     // anew at Bob, with her tone.
@@ -435,7 +435,7 @@ fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerK
     within(&mut alice, "back online", LONG, |v| {
         v["event"] == "reconnected"
     });
-    let info = within(&mut alice, "a re-join", LONG, |v| rejoining(v));
+    let info = within(&mut alice, "a re-join", LONG, rejoining);
     assert!(
         info["reason"]
             .as_str()
