@@ -11,7 +11,9 @@
 //!
 //! The same when Alice's XMPP stream is cut (`confab_testbed::Proxy`, the
 //! servers without stream management: no resumption): the server tells the
-//! SFU she is gone, and once she is back online the call re-joins.
+//! SFU she is gone, and once she is back online the call re-joins. With
+//! stream management the stream is resumed: the conference never saw her
+//! go, and the call goes on as it was — no re-join, no stream ends.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -108,25 +110,36 @@ async fn relay_candidates(
     }
 }
 
+/// `resume`: XEP-0198 resumption for that many seconds (else none).
 fn server_with_relayed_sfu(
     kind: ServerKind,
     users: &[&str],
     relayed: &'static str,
     hole: Blackhole,
+    resume: Option<u32>,
 ) -> (Box<dyn TestServer>, TappedSfu) {
     let server: Box<dyn TestServer> = match kind {
         ServerKind::Prosody => {
-            let opts = users
+            let mut opts = users
                 .iter()
                 .fold(ProsodyOptions::new(), |o, u| o.account(*u, password_of(u)))
                 .component(SFU, SECRET);
+            if let Some(secs) = resume {
+                opts.extra_modules.push("smacks".into());
+                opts.extra_global_config
+                    .push_str(&format!("smacks_hibernation_time = {secs}\n"));
+            }
             Box::new(Prosody::start(opts).unwrap_or_else(|e| panic!("Prosody: {e}")))
         }
         ServerKind::Ejabberd => {
-            let opts = users
+            let mut opts = users
                 .iter()
                 .fold(EjabberdOptions::new(), |o, u| o.account(*u, password_of(u)))
                 .component(SFU, SECRET);
+            if let Some(secs) = resume {
+                opts.extra_modules
+                    .push(format!("mod_stream_mgmt: {{resume_timeout: {secs}}}"));
+            }
             Box::new(Ejabberd::start(opts).unwrap_or_else(|e| panic!("ejabberd: {e}")))
         }
     };
@@ -306,8 +319,13 @@ crate::on_both!(a_conference_call_rejoins_after_a_network_drop);
 
 fn a_conference_call_rejoins_after_a_network_drop(kind: ServerKind) {
     let hole = Blackhole::default();
-    let (server, sfu) =
-        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole.clone());
+    let (server, sfu) = server_with_relayed_sfu(
+        kind,
+        &["alice", "bob"],
+        "alice@localhost",
+        hole.clone(),
+        None,
+    );
     let server = &*server;
     let room = format!("drop@{SFU}");
     let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -405,7 +423,8 @@ crate::on_both!(a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew)
 
 fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerKind) {
     let hole = Blackhole::default();
-    let (server, sfu) = server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole);
+    let (server, sfu) =
+        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole, None);
     let server = &*server;
     let room = format!("anew@{SFU}");
     let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -467,4 +486,52 @@ fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerK
         secs >= 1.5 && f.is_some_and(|f| (f - 440.0).abs() <= 5.0),
         "{f:?} {secs}"
     );
+}
+
+crate::on_both!(a_conference_call_goes_on_when_its_xmpp_stream_is_resumed);
+
+fn a_conference_call_goes_on_when_its_xmpp_stream_is_resumed(kind: ServerKind) {
+    let hole = Blackhole::default();
+    let (server, sfu) =
+        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole, Some(60));
+    let server = &*server;
+    let room = format!("resumed@{SFU}");
+    let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let proxy = Proxy::start(([127, 0, 0, 1], server.c2s_port()).into()).expect("proxy");
+    let rec = homes[0].path().join("received");
+    let mut alice = Client::spawn_at(
+        &server.jid("alice"),
+        &proxy.addr(),
+        Some(server.ca_file()),
+        homes[0].path(),
+        &audio_args("tone:440", &rec),
+        &password_of("alice"),
+    );
+    alice.connected();
+    let mut bob = caller(server, "bob", "null", homes[1].path());
+    for c in [&mut alice, &mut bob] {
+        c.ok(&format!("/call {room}"));
+    }
+    heard(&mut bob, "alice", 4);
+    sfu.settles_at((2, 2, 4));
+
+    proxy.cut();
+    within(&mut alice, "reconnecting", LONG, |v| {
+        call_state(v, "reconnecting")
+    });
+    within(&mut alice, "resumed", LONG, |v| v["event"] == "resumed");
+    within(&mut alice, "connected again", LONG, |v| {
+        call_state(v, "connected")
+    });
+    heard_again(&mut bob, "alice", 8);
+    assert!(!alice.saw(rejoining), "a resumed stream needs no re-join");
+    let ends =
+        |v: &Value| call_state(v, "ended") || (v["event"] == "stream" && v["state"] == "removed");
+    assert!(!alice.saw(ends), "nothing of alice's call ended");
+    assert!(!bob.saw(ends), "nothing of bob's call ended");
+    sfu.settles_at((2, 2, 4));
+    for c in [&mut bob, &mut alice] {
+        c.send("/quit");
+        assert_eq!(c.finish(), 0, "{}: no command failed", c.user);
+    }
 }
