@@ -365,7 +365,8 @@ impl App {
             MediaEvent::Ended { sid, reason, cause } => {
                 match self.call.sessions.get(&sid) {
                     // Our session (a session never signalled — no microphone… —
-                    // is not terminated: the conference never heard of it).
+                    // is not terminated: the conference never heard of it); a
+                    // failed connection of a conference call re-joins it.
                     Some(s) if s.ours => {
                         let failed = format!("our connection to the conference failed ({reason})");
                         match cause {
@@ -374,9 +375,8 @@ impl App {
                         }
                         .unwrap_or_else(|| self.end_call(jingle_reason(cause), &reason))
                     }
-                    // A received stream (e.g. the speaker cannot open: the
-                    // conference hears media-error, not a transport failure).
-                    // A stream lost in a drop of ours: the re-join brings it back.
+                    // A stream lost in a drop of ours: the re-join brings it
+                    // back (no error).
                     Some(_)
                         if cause == EndCause::Connection
                             && self.store.calls.current.as_ref().is_some_and(|c| {
@@ -385,6 +385,8 @@ impl App {
                     {
                         self.drop_stream(&sid, jingle_reason(cause), &reason)
                     }
+                    // A received stream (e.g. the speaker cannot open: the
+                    // conference hears media-error, not a transport failure).
                     Some(_) => {
                         let mut events = vec![Event::error(
                             "undefined-condition",
