@@ -71,6 +71,8 @@ pub(super) struct CallSignals {
     /// the same name (`call_service`): `/call talk@conference.example.org`
     /// calls `talk@SERVICE`.
     service: Option<BareJid>,
+    /// A drop of the call and its re-joins (`rejoin.rs`).
+    recovery: rejoin::Recovery,
 }
 
 impl App {
@@ -269,6 +271,7 @@ impl App {
         {
             self.call_presence(&jid, PresenceType::Unavailable);
         }
+        self.call.recovery = rejoin::Recovery::default();
         let sessions: Vec<(String, Signal)> = self.call.sessions.drain().collect();
         for (sid, s) in sessions.into_iter().filter(|(_, s)| online && s.signalled) {
             self.quiet_iq(
@@ -288,13 +291,17 @@ impl App {
         events
     }
 
-    /// The connection to the server is lost: the conference will have
-    /// dropped us (our directed presence went unavailable), so the call
-    /// ends here too.
+    /// The connection to the server is lost: a conference call waits for
+    /// it to come back (`rejoin.rs`); a one-to-one call ends (its peer
+    /// loses us).
     pub(super) fn call_lost(&mut self) -> Vec<Event> {
         if self.store.calls.current.is_none() {
             // A call that rang here: it cannot be answered any more.
             return self.ringing_gone("the connection to the server was lost", false);
+        }
+        // A conference call waits for the connection (`rejoin.rs`).
+        if let Some(events) = self.call_offline() {
+            return events;
         }
         self.end_call(
             Reason::ConnectivityError,
@@ -340,6 +347,7 @@ impl App {
             }
             MediaEvent::Connected { sid } => {
                 if self.call.sessions.get(&sid).is_some_and(|s| s.ours) {
+                    self.call_media_up();
                     let mut events = self.store.calls.connected(Utc::now());
                     events.extend(self.call_outcome(Ok(())));
                     events
@@ -349,27 +357,47 @@ impl App {
             }
             MediaEvent::Disconnected { sid } => {
                 if self.call.sessions.get(&sid).is_some_and(|s| s.ours) {
-                    self.store.calls.reconnecting()
+                    self.call_media_down()
                 } else {
                     Vec::new()
                 }
             }
-            MediaEvent::Ended { sid, reason, cause } => match self.call.sessions.get(&sid) {
-                // Our session (a session never signalled — no microphone… —
-                // is not terminated: the conference never heard of it).
-                Some(s) if s.ours => self.end_call(jingle_reason(cause), &reason),
-                // A received stream (e.g. the speaker cannot open: the
-                // conference hears media-error, not a transport failure).
-                Some(_) => {
-                    let mut events = vec![Event::error(
-                        "undefined-condition",
-                        Some(format!("a stream of the call ended: {reason}")),
-                    )];
-                    events.extend(self.drop_stream(&sid, jingle_reason(cause), &reason));
-                    events
+            MediaEvent::Ended { sid, reason, cause } => {
+                match self.call.sessions.get(&sid) {
+                    // Our session (a session never signalled — no microphone… —
+                    // is not terminated: the conference never heard of it); a
+                    // failed connection of a conference call re-joins it.
+                    Some(s) if s.ours => {
+                        let failed = format!("our connection to the conference failed ({reason})");
+                        match cause {
+                            EndCause::Connection => self.call_media_failed(&failed),
+                            _ => None,
+                        }
+                        .unwrap_or_else(|| self.end_call(jingle_reason(cause), &reason))
+                    }
+                    // A stream lost in a drop of ours: the re-join brings it
+                    // back (no error).
+                    Some(_)
+                        if cause == EndCause::Connection
+                            && self.store.calls.current.as_ref().is_some_and(|c| {
+                                c.state == crate::store::CallState::Reconnecting
+                            }) =>
+                    {
+                        self.drop_stream(&sid, jingle_reason(cause), &reason)
+                    }
+                    // A received stream (e.g. the speaker cannot open: the
+                    // conference hears media-error, not a transport failure).
+                    Some(_) => {
+                        let mut events = vec![Event::error(
+                            "undefined-condition",
+                            Some(format!("a stream of the call ended: {reason}")),
+                        )];
+                        events.extend(self.drop_stream(&sid, jingle_reason(cause), &reason));
+                        events
+                    }
+                    None => Vec::new(),
                 }
-                None => Vec::new(),
-            },
+            }
             MediaEvent::Level {
                 sid,
                 level,
@@ -725,6 +753,7 @@ mod config;
 mod devices;
 mod direct;
 mod record;
+mod rejoin;
 #[cfg(test)]
 mod tests;
 mod voice;

@@ -290,10 +290,15 @@ impl App {
         // Back after a lost connection (a resumed stream keeps both):
         // carbons on, the account's archive caught up. (After the first
         // login the loops ask, with the roster.)
-        if out.iter().any(|e| matches!(e, Event::Reconnected { .. })) {
+        let reconnected = out.iter().any(|e| matches!(e, Event::Reconnected { .. }));
+        if reconnected {
             self.account_online();
         }
-        // A call does not survive the connection.
+        // A conference call waits for the connection and re-joins (a
+        // resumed stream keeps it as it was); a one-to-one call ends.
+        if reconnected || out.iter().any(|e| matches!(e, Event::Resumed { .. })) {
+            out.extend(self.call_back_online(!reconnected));
+        }
         if self.store.connection != Connection::Online {
             out.extend(self.call_lost());
         }

@@ -127,7 +127,8 @@ pub type LoopInput<'a> = Pin<Box<dyn Stream<Item = LoopEvent> + Send + 'a>>;
 ///
 /// The timer and the input can be paused: the batch runner reads the next
 /// line of its script only once a command has its outcome, and minds the
-/// deadline only while a command runs. The end of a run ([`App::drain`])
+/// app's deadline while a command runs (between commands only a call's:
+/// its re-joins after a drop). The end of a run ([`App::drain`])
 /// takes the session's and the media task's events alone
 /// ([`LoopEvents::app_events`]).
 pub struct LoopEvents<'a> {

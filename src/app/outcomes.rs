@@ -121,6 +121,7 @@ impl App {
         let now = Instant::now();
         self.chat_state_due(now);
         let mut out = self.direct_due(now);
+        out.extend(self.rejoin_due(now));
         let late: Vec<Tag> = self
             .pending
             .iter()
@@ -164,6 +165,7 @@ impl App {
             .chain(self.focus_next_retry())
             .chain(self.chat_state_deadline())
             .chain(self.direct_deadline())
+            .chain(self.rejoin_deadline())
             .min()
     }
 

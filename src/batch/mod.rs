@@ -184,19 +184,24 @@ impl<W: Write> Runner<'_, W> {
     }
 
     /// The next line of the script, handling the session's events while it
-    /// is read (the app's deadlines not minded, as no command runs);
+    /// is read (the app's deadlines not minded, as no command runs — but
+    /// a call's: its re-joins after a drop, [`App::call_deadline`]);
     /// `Ok(None)` at its end.
     async fn next_line(&mut self) -> Result<Option<String>, String> {
         self.events.set_reading(true);
-        self.events.set_ticking(false);
         let mut session_gone = false;
         let line = loop {
+            self.events.set_deadline(self.app.call_deadline());
             match self.events.next().await {
                 Some(LoopEvent::Line(l)) => break Ok(Some(l)),
                 Some(LoopEvent::InputEnd) => break Ok(None),
                 Some(LoopEvent::InputError(e)) => break Err(e),
-                // Never while reading; none from a script.
-                Some(LoopEvent::Tick | LoopEvent::Term(_) | LoopEvent::TermError(_)) => {}
+                Some(LoopEvent::Tick) => {
+                    let late = self.app.on_event(LoopEvent::Tick);
+                    self.print(late);
+                }
+                // None from a script.
+                Some(LoopEvent::Term(_) | LoopEvent::TermError(_)) => {}
                 // After the session closed, nothing more of it is shown.
                 Some(_) if self.closed => {}
                 Some(ev) => self.pump(ev),
@@ -210,7 +215,6 @@ impl<W: Write> Runner<'_, W> {
             }
         };
         self.events.set_reading(false);
-        self.events.set_ticking(true);
         line
     }
 

@@ -33,9 +33,17 @@ const METER: usize = 10;
 /// A one-to-one call rings here: a prompt; the call over (answered,
 /// declined, called off): its prompt goes.
 pub fn on_event(ui: &mut UiState, e: &Event) {
-    let Event::Call { jid, state, .. } = e else {
+    let Event::Call { jid, state, reason } = e else {
         return;
     };
+    // A re-join after a drop, and a call that could not go on, say why.
+    match (*state, reason.as_deref()) {
+        ("reconnecting", Some(why)) => ui.set_status(format!("call: {why}"), false),
+        ("ended", Some(why)) if why != "hung up" => {
+            ui.set_status(format!("call ended: {why}"), true)
+        }
+        _ => {}
+    }
     let is_call_from = |p: &Prompt<Answer>| {
         p.options()
             .iter()
@@ -249,6 +257,39 @@ mod tests {
         calls.connected(t(20));
         let shown = text(calls.current.as_ref().unwrap(), t(30), 100);
         assert!(shown.contains("connected 00:29"), "{shown}");
+    }
+
+    #[test]
+    fn a_rejoin_and_a_call_that_could_not_go_on_say_why_on_the_status_line() {
+        let mut ui = UiState::default();
+        let call = |state, reason: Option<&str>| Event::Call {
+            jid: "standup@sfu.localhost".into(),
+            state,
+            reason: reason.map(str::to_string),
+        };
+        on_event(&mut ui, &call("reconnecting", None));
+        assert_eq!(ui.status, "", "a drop alone: the panel says it");
+        on_event(
+            &mut ui,
+            &call("reconnecting", Some("re-joining (attempt 1 of 8): lost")),
+        );
+        assert_eq!(ui.status, "call: re-joining (attempt 1 of 8): lost");
+        assert!(!ui.status_error);
+        on_event(
+            &mut ui,
+            &call(
+                "ended",
+                Some("the call could not be re-joined (8 attempts)"),
+            ),
+        );
+        assert_eq!(
+            ui.status,
+            "call ended: the call could not be re-joined (8 attempts)"
+        );
+        assert!(ui.status_error);
+        ui.set_status("", false);
+        on_event(&mut ui, &call("ended", Some("hung up")));
+        assert_eq!(ui.status, "", "our own hang-up needs no word");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod buffer;
 mod call;
 mod call_devices;
 mod call_direct;
+mod call_drop;
 mod call_quality;
 mod carbons;
 mod channel_search;

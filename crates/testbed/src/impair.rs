@@ -18,6 +18,10 @@
 //!
 //! The random numbers come from a seeded generator (SplitMix64): the same
 //! seed loses the same packets.
+//!
+//! A [`Blackhole`] shared by relays ([`Relay::start_with`]) cuts the path
+//! for a while: every datagram, both ways and of every kind (STUN, DTLS,
+//! RTP, RTCP), is dropped until it ends — a network drop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -128,6 +132,28 @@ pub fn is_rtp(datagram: &[u8]) -> bool {
 pub struct RelayStats {
     pub rtp: AtomicU64,
     pub dropped: AtomicU64,
+    /// Datagrams (either way, any kind) dropped by the [`Blackhole`].
+    pub blackholed: AtomicU64,
+}
+
+/// The switch that cuts relays' paths for a while (cheap to clone; every
+/// clone is the same switch).
+#[derive(Debug, Clone, Default)]
+pub struct Blackhole(Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl Blackhole {
+    /// Drops everything from now on for `d`.
+    pub fn cut_for(&self, d: Duration) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now() + d);
+    }
+
+    /// Whether the path is cut now.
+    pub fn is_cut(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|t| std::time::Instant::now() < t)
+    }
 }
 
 /// A running relay (see the module docs); stops when dropped.
@@ -148,19 +174,37 @@ impl Drop for Relay {
 impl Relay {
     /// A relay on 127.0.0.1 towards `target`.
     pub async fn start(target: SocketAddr, imp: Impairment) -> std::io::Result<Relay> {
+        Relay::start_with(target, imp, Blackhole::default()).await
+    }
+
+    /// The same, cut while `blackhole` is.
+    pub async fn start_with(
+        target: SocketAddr,
+        imp: Impairment,
+        blackhole: Blackhole,
+    ) -> std::io::Result<Relay> {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
         let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
         let addr = front.local_addr()?;
         let stats = Arc::new(RelayStats::default());
         let sender: Arc<Mutex<Option<SocketAddr>>> = Arc::new(Mutex::new(None));
         let forward = tokio::spawn({
-            let (front, back, stats, sender) =
-                (front.clone(), back.clone(), stats.clone(), sender.clone());
+            let (front, back, stats, sender, blackhole) = (
+                front.clone(),
+                back.clone(),
+                stats.clone(),
+                sender.clone(),
+                blackhole.clone(),
+            );
             async move {
                 let mut rng = Rng::new(imp.seed);
                 let mut loss = LossModel::new(imp.loss);
                 let mut buf = vec![0u8; 2048];
                 while let Ok((n, from)) = front.recv_from(&mut buf).await {
+                    if blackhole.is_cut() {
+                        stats.blackholed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     *sender.lock().await = Some(from);
                     let datagram = buf[..n].to_vec();
                     if !is_rtp(&datagram) {
@@ -187,10 +231,14 @@ impl Relay {
             }
         });
         let backward = tokio::spawn({
-            let (front, back) = (front.clone(), back.clone());
+            let (front, back, stats) = (front.clone(), back.clone(), stats.clone());
             async move {
                 let mut buf = vec![0u8; 2048];
                 while let Ok((n, _)) = back.recv_from(&mut buf).await {
+                    if blackhole.is_cut() {
+                        stats.blackholed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     let to = *sender.lock().await;
                     if let Some(to) = to {
                         let _ = front.send_to(&buf[..n], to).await;
@@ -278,5 +326,57 @@ mod tests {
             candidate_addr("candidate:1 1 tcp 1 127.0.0.1 9 typ host"),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_blackhole_drops_everything_both_ways_until_it_ends() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let hole = Blackhole::default();
+        let relay = Relay::start_with(
+            receiver.local_addr().unwrap(),
+            Impairment::clean(),
+            hole.clone(),
+        )
+        .await
+        .unwrap();
+        let within = Duration::from_secs(5);
+        let mut buf = [0u8; 64];
+        // Open: there and back.
+        sender.send_to(b"ping", relay.addr).await.unwrap();
+        let (n, back) = tokio::time::timeout(within, receiver.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        receiver.send_to(b"pong", back).await.unwrap();
+        let (n, _) = tokio::time::timeout(within, sender.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"pong");
+        // Cut: nothing passes either way (counted), then it is open again.
+        hole.cut_for(Duration::from_millis(600));
+        assert!(hole.is_cut());
+        sender.send_to(b"lost", relay.addr).await.unwrap();
+        receiver.send_to(b"lost", back).await.unwrap();
+        while relay.stats.blackholed.load(Ordering::Relaxed) < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        while hole.is_cut() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sender.send_to(b"again", relay.addr).await.unwrap();
+        let (n, _) = tokio::time::timeout(within, receiver.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"again", "the cut datagram never came");
+        receiver.send_to(b"again", back).await.unwrap();
+        let (n, _) = tokio::time::timeout(within, sender.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"again", "the cut datagram never came");
     }
 }

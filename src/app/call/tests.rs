@@ -11,9 +11,9 @@ use crate::protocol::{adhoc, ns};
 use crate::session::{SessionCmd, SessionEvent};
 use xmpp_parsers::data_forms::DataForm;
 
-const ROOM: &str = "standup@sfu.localhost";
+pub(super) const ROOM: &str = "standup@sfu.localhost";
 
-const OFFER: &str = "v=0\r\n\
+pub(super) const OFFER: &str = "v=0\r\n\
     o=- 4242 2 IN IP4 127.0.0.1\r\n\
     s=-\r\n\
     t=0 0\r\n\
@@ -30,14 +30,14 @@ const OFFER: &str = "v=0\r\n\
     a=rtpmap:111 opus/48000/2\r\n\
     a=fmtp:111 minptime=10;useinbandfec=1\r\n";
 
-struct T {
-    app: App,
-    cmds: UnboundedReceiver<SessionCmd>,
-    media: UnboundedReceiver<MediaCmd>,
+pub(super) struct T {
+    pub(super) app: App,
+    pub(super) cmds: UnboundedReceiver<SessionCmd>,
+    pub(super) media: UnboundedReceiver<MediaCmd>,
 }
 
 impl T {
-    fn new() -> T {
+    pub(super) fn new() -> T {
         let (app, cmds) = App::for_tests("alice@localhost", 0);
         let (handle, media) = MediaHandle::pair();
         let mut app = app.with_media(handle);
@@ -48,20 +48,20 @@ impl T {
         T { app, cmds, media }
     }
 
-    fn cmd(&mut self) -> SessionCmd {
+    pub(super) fn cmd(&mut self) -> SessionCmd {
         self.cmds.try_recv().expect("a session command")
     }
 
-    fn media(&mut self) -> MediaCmd {
+    pub(super) fn media(&mut self) -> MediaCmd {
         self.media.try_recv().expect("a media command")
     }
 
-    fn run(&mut self, line: &str) -> Exec {
+    pub(super) fn run(&mut self, line: &str) -> Exec {
         let cmd = crate::command::parse(line).unwrap();
         self.app.execute(cmd, line)
     }
 
-    fn request(&mut self, from: &str, payload: Element) -> (IqAnswer, Vec<Event>) {
+    pub(super) fn request(&mut self, from: &str, payload: Element) -> (IqAnswer, Vec<Event>) {
         let events = self.app.on_session(SessionEvent::IqRequest(IqRequest {
             from: Some(from.parse().unwrap()),
             id: "r1".into(),
@@ -75,7 +75,7 @@ impl T {
     }
 
     /// `/call ROOM` answered by disco; returns our sid.
-    fn call(&mut self, disco: &str) -> (Tag, Vec<Event>) {
+    pub(super) fn call(&mut self, disco: &str) -> (Tag, Vec<Event>) {
         let exec = self.run(&format!("/call {ROOM}"));
         let tag = exec.pending.expect("waits for disco");
         assert!(matches!(self.cmd(), SessionCmd::Iq { set: false, .. }));
@@ -84,11 +84,11 @@ impl T {
     }
 }
 
-const AV: &str = "<query xmlns='http://jabber.org/protocol/disco#info'>\
+pub(super) const AV: &str = "<query xmlns='http://jabber.org/protocol/disco#info'>\
     <identity category='conference' type='audio-video'/>\
     <feature var='urn:xmpp:jingle:av-conferences:0'/></query>";
 
-fn iq_payload(cmd: SessionCmd) -> (Option<Jid>, Element) {
+pub(super) fn iq_payload(cmd: SessionCmd) -> (Option<Jid>, Element) {
     match cmd {
         SessionCmd::Iq {
             to,

@@ -171,6 +171,33 @@ impl Calls {
         }
     }
 
+    /// The call re-joins its conference after a drop (`why`: the attempt
+    /// and its cause, the event's reason): our new session is `sid`, the
+    /// old streams are gone (the conference forwards them anew), the call
+    /// is reconnecting until the new session connects (its clock goes on).
+    pub fn rejoining(&mut self, sid: String, why: String) -> Vec<Event> {
+        let Some(c) = &mut self.current else {
+            return Vec::new();
+        };
+        c.sid = sid;
+        c.state = CallState::Reconnecting;
+        let mut out: Vec<Event> = c
+            .streams
+            .drain(..)
+            .map(|s| Event::Stream {
+                call: c.jid.to_string(),
+                entity: s.entity,
+                state: "removed",
+            })
+            .collect();
+        out.push(Event::Call {
+            jid: c.jid.to_string(),
+            state: CallState::Reconnecting.as_str(),
+            reason: Some(why),
+        });
+        out
+    }
+
     /// The call is over: every stream goes with it.
     pub fn ended(&mut self, reason: Option<String>) -> Vec<Event> {
         let Some(c) = self.current.take() else {

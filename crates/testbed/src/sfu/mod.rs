@@ -168,6 +168,12 @@ impl Sfu {
         &self.rooms
     }
 
+    /// How many webrtc sessions are open (participants' own and
+    /// forwarded), for tests: none is left behind.
+    pub fn session_count(&self) -> usize {
+        self.media.len()
+    }
+
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("sfu-{}", self.next_id)
