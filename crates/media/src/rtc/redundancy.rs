@@ -17,7 +17,12 @@ pub const MIME_TYPE_RED: &str = "audio/red";
 /// back (a frame lost in its own packet arrives in any of the next three;
 /// a burst of up to three lost packets is rebuilt from the fourth). The
 /// receiver's reordering depth waits for the farthest (60 ms): the 3
-/// packets it waits for anyway when a stream starts.
+/// packets it waits for anyway when a stream starts. Spaced copies
+/// (1, 3 and 6 back) rebuild longer bursts, but measured through the
+/// impaired relay they played worse (20 % uniform loss: 21 dB tone SNR
+/// instead of 39 with the depth held at 6, 17.5 dB with it grown only
+/// when a copy came too late: the longer or changing wait costs playout
+/// more than it saves).
 pub const RED_DISTANCES: [usize; 3] = [1, 2, 3];
 /// The most bytes of redundant blocks one packet carries (it stays well
 /// under a path's MTU whatever the Opus bitrate): the nearest frames go
