@@ -39,7 +39,7 @@ pub(super) struct Handler {
 /// payload type) split into its primary block and the earlier frames it
 /// repeats (blocks of another payload type than the primary's are left
 /// out); `None` for a malformed RED payload.
-fn received(p: rtc::rtp::Packet, red: Option<RedNegotiated>) -> Option<RtpAudio> {
+pub(super) fn received(p: rtc::rtp::Packet, red: Option<RedNegotiated>) -> Option<RtpAudio> {
     let mut audio = RtpAudio {
         ssrc: p.header.ssrc,
         sequence: p.header.sequence_number,

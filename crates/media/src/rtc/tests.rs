@@ -342,3 +342,80 @@ async fn duplex_peers_carry_audio_both_ways_on_one_session() {
     a.close().await.unwrap();
     b.close().await.unwrap();
 }
+
+/// What the receiving side makes of packets: RED split only for the
+/// negotiated payload type, blocks of another codec left out, a
+/// malformed RED payload dropped (`None`), anything else untouched.
+#[test]
+fn received_red_packets_are_split_and_malformed_ones_dropped() {
+    let red = Some(RedNegotiated {
+        red_pt: 63,
+        opus_pt: 111,
+    });
+    let packet = |pt: u8, payload: Vec<u8>| rtp::Packet {
+        header: rtp::header::Header {
+            version: 2,
+            payload_type: pt,
+            sequence_number: 7,
+            timestamp: 96_000,
+            ssrc: 42,
+            ..Default::default()
+        },
+        payload: payload.into(),
+    };
+    let blocks = red::build(
+        red::Block {
+            payload_type: 111,
+            offset: 0,
+            data: &[3, 3],
+        },
+        &[
+            red::Block {
+                payload_type: 111,
+                offset: 1920,
+                data: &[1],
+            },
+            red::Block {
+                payload_type: 0,
+                offset: 960,
+                data: &[9, 9, 9],
+            },
+        ],
+    );
+    let got = handler::received(packet(63, blocks.clone()), red).unwrap();
+    assert_eq!(
+        (
+            got.payload_type,
+            got.payload.as_slice(),
+            got.sequence,
+            got.timestamp
+        ),
+        (111, &[3u8, 3][..], 7, 96_000)
+    );
+    assert_eq!(
+        got.redundancy,
+        vec![Redundant {
+            offset: 1920,
+            payload: vec![1]
+        }],
+        "the PCMU block is not Opus'"
+    );
+    // Not negotiated, or another payload type: as it came.
+    let plain = handler::received(packet(63, blocks.clone()), None).unwrap();
+    assert_eq!((plain.payload_type, plain.payload), (63, blocks.clone()));
+    let opus = handler::received(packet(111, vec![0xf8, 1]), red).unwrap();
+    assert_eq!(opus.payload, vec![0xf8, 1]);
+    assert!(opus.redundancy.is_empty());
+    // Malformed RED: dropped.
+    for bad in [
+        vec![],
+        vec![0x80 | 111, 0, 0],
+        vec![0x80 | 111, 15, 0, 200, 111, 1],
+    ] {
+        assert_eq!(
+            handler::received(packet(63, bad.clone()), red),
+            None,
+            "{bad:?}"
+        );
+    }
+}
