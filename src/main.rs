@@ -346,6 +346,7 @@ async fn run(
         out_dir: args.audio_out_dir.clone(),
         rtc: confab::media::rtc::RtcOptions {
             udp_addrs: vec![args.rtc_bind.clone()],
+            red: true,
         },
         denoise: confab::media::Denoise::parse(&args.denoise).unwrap_or_default(),
     });

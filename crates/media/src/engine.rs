@@ -717,7 +717,7 @@ async fn peer_events(
                     let mut n = 0u64;
                     while let Some(p) = track.next().await {
                         recorder.packet(&sid, s.entity(), p.timestamp, &p.payload);
-                        if let Err(e) = s.push(p.sequence, &p.payload) {
+                        if let Err(e) = s.push_with(p.sequence, &p.payload, &p.redundancy) {
                             let _ = events.send(MediaEvent::Error {
                                 sid: Some(sid.clone()),
                                 text: e.to_string(),

@@ -12,6 +12,12 @@
 //! [`RELAX_AFTER`] packets without such lateness. In-order packets leave
 //! at once whatever the depth: only a hole waits.
 //!
+//! A copy of a frame that came in a later packet (RED, RFC 2198) fills its
+//! hole ([`Reorder::fill`]) without counting as lateness; a copy that
+//! comes for a hole already declared lost shows the wait was too short:
+//! the depth grows to catch it next time. While copies come, the depth
+//! stays at least the farthest copy's distance ([`Reorder::set_floor`]).
+//!
 //! The timing half (a playout queue filled before playing) is the mixer's
 //! slot in [`super::playback`].
 
@@ -55,6 +61,11 @@ pub struct Reorder {
     next: Option<u16>,
     slots: VecDeque<Option<Vec<u8>>>,
     depth: usize,
+    /// The least depth (RED: the farthest copy's distance).
+    floor: usize,
+    /// The last holes declared lost (a copy of one coming later deepens
+    /// the wait).
+    lost: VecDeque<u16>,
     calm: u32,
 }
 
@@ -64,6 +75,8 @@ impl Default for Reorder {
             next: None,
             slots: VecDeque::new(),
             depth: START_DEPTH,
+            floor: 1,
+            lost: VecDeque::new(),
             calm: 0,
         }
     }
@@ -117,13 +130,53 @@ impl Reorder {
         } else {
             self.slots.resize(d + 1, None);
             self.calm = self.calm.saturating_add(1);
-            if self.calm >= RELAX_AFTER && self.depth > 1 {
+            if self.calm >= RELAX_AFTER && self.depth > self.floor {
                 self.depth -= 1;
                 self.calm = 0;
             }
         }
         self.slots[d] = Some(payload);
         Pushed::Held
+    }
+
+    /// The depth never relaxes below `floor` (1 to [`MAX_DEPTH`]); it
+    /// grows to it now if it is lower.
+    pub fn set_floor(&mut self, floor: usize) {
+        self.floor = floor.clamp(1, MAX_DEPTH);
+        self.depth = self.depth.max(self.floor);
+    }
+
+    /// The least depth now.
+    pub fn floor(&self) -> usize {
+        self.floor
+    }
+
+    /// A copy of packet `seq` carried by a later packet (RED): it fills
+    /// that packet's hole if the hole is still held (true). One whose
+    /// hole was declared lost grows the depth by what it missed (a copy
+    /// of a packet that was played is nothing); a
+    /// hole not yet known (no later packet seen: cannot happen for a copy
+    /// pushed after its carrier) or a packet already there is left as it
+    /// is.
+    pub fn fill(&mut self, seq: u16, payload: Vec<u8>) -> bool {
+        let Some(next) = self.next else {
+            return false;
+        };
+        let d = seq.wrapping_sub(next);
+        if d >= 0x8000 {
+            if let Some(i) = self.lost.iter().position(|&l| l == seq) {
+                self.lost.remove(i);
+                self.late_by(usize::from(next.wrapping_sub(seq)));
+            }
+            return false;
+        }
+        match self.slots.get_mut(usize::from(d)) {
+            Some(slot @ None) => {
+                *slot = Some(payload);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The next packet (or loss) whose turn it is: a packet at the front,
@@ -158,6 +211,14 @@ impl Reorder {
 
     fn take(&mut self) -> Option<Out> {
         let front = self.slots.pop_front()?;
+        if front.is_none()
+            && let Some(n) = self.next
+        {
+            if self.lost.len() == MAX_DEPTH {
+                self.lost.pop_front();
+            }
+            self.lost.push_back(n);
+        }
         self.next = self.next.map(|n| n.wrapping_add(1));
         Some(match front {
             Some(p) => Out::Packet(p),
@@ -223,6 +284,47 @@ mod tests {
             drain(&mut r);
         }
         assert_eq!(r.depth(), START_DEPTH + 1);
+    }
+
+    #[test]
+    fn a_copy_fills_its_hole_and_a_copy_too_late_deepens_the_wait() {
+        let mut r = Reorder::new();
+        r.set_floor(3);
+        r.push(100, p(100));
+        drain(&mut r);
+        // 101 lost; 102 carries its copy: it plays in order, no loss.
+        r.push(102, p(102));
+        assert!(r.fill(101, p(101)));
+        assert!(!r.fill(101, p(1)), "already there");
+        assert!(!r.fill(102, p(1)), "the packet itself is there");
+        assert!(!r.fill(103, p(1)), "nothing known past the carrier");
+        assert_eq!(
+            drain(&mut r),
+            vec![Out::Packet(p(101)), Out::Packet(p(102))]
+        );
+        assert!(!r.fill(100, p(100)), "played already");
+        assert_eq!(r.depth(), START_DEPTH, "neither is lateness");
+        // 103 to 106 lost, then 107…: 103 waits for `depth` packets and is
+        // lost before its farthest copy (in 106) could come.
+        for s in 107..=110 {
+            r.push(s, p(s as u8));
+        }
+        let lost = drain(&mut r);
+        assert_eq!(lost[0], Out::Lost { next: None });
+        // A copy of 103 arrives now: its turn is past; the depth grows.
+        assert!(!r.fill(103, p(103)));
+        assert!(r.depth() > START_DEPTH);
+        // The floor holds the depth up through a long calm run.
+        let mut r = Reorder::new();
+        r.set_floor(3);
+        for s in 0..(RELAX_AFTER as u16 * 4) {
+            r.push(s, p(0));
+            drain(&mut r);
+        }
+        assert_eq!(r.depth(), 3);
+        assert_eq!(r.floor(), 3);
+        r.set_floor(100);
+        assert_eq!((r.floor(), r.depth()), (MAX_DEPTH, MAX_DEPTH));
     }
 
     #[test]

@@ -209,6 +209,7 @@ fn main() -> std::process::ExitCode {
                     max_participants: a.max_participants,
                     rtc: confab_media::rtc::RtcOptions {
                         udp_addrs: vec![std::net::SocketAddr::new(a.rtc_ip, 0).to_string()],
+                        red: true,
                     },
                     ..sfu::Options::new(&a.jid)
                 };

@@ -51,6 +51,8 @@ pub struct Quality {
     pub dropped: u64,
     /// The receiving stream sink's counters.
     pub stream: StreamStats,
+    /// Whether the peers negotiated RED.
+    pub red: bool,
 }
 
 fn fail(what: &str, e: impl std::fmt::Display) -> String {
@@ -65,13 +67,25 @@ struct Carried {
     sent: u64,
     dropped: u64,
     stream: StreamStats,
+    red: bool,
 }
 
 /// Sends a `hz` tone for `secs` seconds through a relay impaired as `imp`
 /// and measures what is played (the first half second, where the jitter
-/// handling settles, is left out).
+/// handling settles, is left out). Both peers offer RED.
 pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality, String> {
-    let c = carry(imp, &AudioIn::Tone(hz), secs).await?;
+    tone_through_with(imp, hz, secs, true).await
+}
+
+/// [`tone_through`], with RED offered by both peers or by neither (plain
+/// Opus: in-band FEC and concealment only).
+pub async fn tone_through_with(
+    imp: Impairment,
+    hz: f32,
+    secs: f64,
+    red: bool,
+) -> Result<Quality, String> {
+    let c = carry(imp, &AudioIn::Tone(hz), secs, red).await?;
     let measure = |pcm: &[f32]| -> (f32, f32) {
         let pcm = trim_quiet(pcm, 0.05);
         let settle = (SAMPLE_RATE as usize / 2).min(pcm.len());
@@ -89,6 +103,7 @@ pub async fn tone_through(imp: Impairment, hz: f32, secs: f64) -> Result<Quality
         sent: c.sent,
         dropped: c.dropped,
         stream: c.stream,
+        red: c.red,
     })
 }
 
@@ -104,12 +119,24 @@ pub struct SpeechQuality {
     pub sent: u64,
     pub dropped: u64,
     pub stream: StreamStats,
+    /// Whether the peers negotiated RED.
+    pub red: bool,
 }
 
 /// Sends the spoken sentence ([`confab_media::speech::padded_sentence`],
 /// made with espeak-ng in `dir`) once through a relay impaired as `imp`,
 /// as a file source, and measures its segmental SNR in what was played.
+/// Both peers offer RED.
 pub async fn speech_through(imp: Impairment, dir: &Path) -> Result<SpeechQuality, String> {
+    speech_through_with(imp, dir, true).await
+}
+
+/// [`speech_through`], with RED offered by both peers or by neither.
+pub async fn speech_through_with(
+    imp: Impairment,
+    dir: &Path,
+    red: bool,
+) -> Result<SpeechQuality, String> {
     let sentence = speech::padded_sentence(dir).map_err(|e| fail("espeak-ng", e))?;
     let file = dir.join("sentence.wav");
     confab_media::wav::write_mono(&file, &sentence, SAMPLE_RATE).map_err(|e| fail("wav", e))?;
@@ -117,7 +144,7 @@ pub async fn speech_through(imp: Impairment, dir: &Path) -> Result<SpeechQuality
     // with the mixer, before the first packet arrives.
     let max_lag = SAMPLE_RATE as usize * 3 / 2;
     let secs = (sentence.len() + max_lag) as f64 / f64::from(SAMPLE_RATE);
-    let c = carry(imp, &AudioIn::File(file), secs).await?;
+    let c = carry(imp, &AudioIn::File(file), secs, red).await?;
     // Playout may change its delay (by up to 120 ms here).
     let slack = SAMPLE_RATE as usize / 8;
     let measure = |pcm: &[f32]| -> f32 {
@@ -131,17 +158,23 @@ pub async fn speech_through(imp: Impairment, dir: &Path) -> Result<SpeechQuality
         sent: c.sent,
         dropped: c.dropped,
         stream: c.stream,
+        red: c.red,
     })
 }
 
 /// Sends `input` for `secs` seconds through a relay impaired as `imp`
-/// and returns what was played and decoded.
-async fn carry(imp: Impairment, input: &AudioIn, secs: f64) -> Result<Carried, String> {
-    let (tx, mut tx_events) = AudioPeer::offer(RtcOptions::loopback())
+/// (RED offered by both peers or by neither) and returns what was played
+/// and decoded.
+async fn carry(imp: Impairment, input: &AudioIn, secs: f64, red: bool) -> Result<Carried, String> {
+    let options = RtcOptions {
+        red,
+        ..RtcOptions::loopback()
+    };
+    let (tx, mut tx_events) = AudioPeer::offer(options.clone())
         .await
         .map_err(|e| fail("offer", e))?;
     let offer = without_candidates(&tx.local_sdp().await.map_err(|e| fail("offer", e))?);
-    let (rx, mut rx_events) = AudioPeer::answer(RtcOptions::loopback(), &offer)
+    let (rx, mut rx_events) = AudioPeer::answer(options, &offer)
         .await
         .map_err(|e| fail("answer", e))?;
     let answer = rx.local_sdp().await.map_err(|e| fail("answer", e))?;
@@ -254,7 +287,7 @@ async fn carry(imp: Impairment, input: &AudioIn, secs: f64) -> Result<Carried, S
         let left = end.saturating_duration_since(Instant::now());
         match timeout(left, track.next()).await {
             Ok(Some(p)) => sink
-                .push(p.sequence, &p.payload)
+                .push_with(p.sequence, &p.payload, &p.redundancy)
                 .map_err(|e| fail("sink", e))?,
             Ok(None) => return Err("the track ended".into()),
             Err(_) => break,
@@ -267,6 +300,7 @@ async fn carry(imp: Impairment, input: &AudioIn, secs: f64) -> Result<Carried, S
     let decoded_wav = sink.wav_path().map(|p| p.to_path_buf());
     sink.finish().map_err(|e| fail("sink", e))?;
     playback.finish().map_err(|e| fail("playback", e))?;
+    let red = tx.red().is_some() && rx.red().is_some();
     let _ = tx.close().await;
     let _ = rx.close().await;
     let (sent, dropped) = relays.iter().fold((0, 0), |(s, d), r| {
@@ -288,5 +322,6 @@ async fn carry(imp: Impairment, input: &AudioIn, secs: f64) -> Result<Carried, S
         sent,
         dropped,
         stream,
+        red,
     })
 }

@@ -1,9 +1,10 @@
 //! The webrtc-rs side of a peer: its callbacks turned into [`RtcEvent`]s
-//! on a channel, and the peer connection built with Opus and RTCP reports
-//! only.
+//! on a channel (received RED packets split, [`received`]), and the peer
+//! connection built with Opus (and RED, when asked) and RTCP reports only.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use tokio::sync::mpsc;
@@ -15,9 +16,10 @@ use webrtc::peer_connection::{
 
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RtpCodecKind};
 
+use super::redundancy::red_codec;
 use super::{
-    ConnectionState, LocalCandidate, OPUS_PAYLOAD_TYPE, RemoteAudio, RtcError, RtcEvent,
-    RtcOptions, RtpAudio, opus_codec, wrap,
+    ConnectionState, LocalCandidate, OPUS_PAYLOAD_TYPE, RED_PAYLOAD_TYPE, RedNegotiated, Redundant,
+    RemoteAudio, RtcError, RtcEvent, RtcOptions, RtpAudio, opus_codec, red, wrap,
 };
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -29,6 +31,42 @@ type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 pub(super) struct Handler {
     pub(super) events: mpsc::UnboundedSender<RtcEvent>,
     pub(super) mid: Arc<StdMutex<String>>,
+    /// RED as negotiated: received packets of its payload type are split.
+    pub(super) red: Arc<StdMutex<Option<RedNegotiated>>>,
+}
+
+/// A received packet as [`RtpAudio`]: a RED one (of the negotiated
+/// payload type) split into its primary block and the earlier frames it
+/// repeats (blocks of another payload type than the primary's are left
+/// out); `None` for a malformed RED payload.
+pub(super) fn received(p: rtc::rtp::Packet, red: Option<RedNegotiated>) -> Option<RtpAudio> {
+    let mut audio = RtpAudio {
+        ssrc: p.header.ssrc,
+        sequence: p.header.sequence_number,
+        timestamp: p.header.timestamp,
+        payload_type: p.header.payload_type,
+        marker: p.header.marker,
+        payload: Vec::new(),
+        redundancy: Vec::new(),
+    };
+    match red {
+        Some(r) if r.red_pt == p.header.payload_type => {
+            let blocks = red::parse(&p.payload).ok()?;
+            let (primary, earlier) = blocks.split_last()?;
+            audio.payload_type = primary.payload_type;
+            audio.payload = primary.data.to_vec();
+            audio.redundancy = earlier
+                .iter()
+                .filter(|b| b.payload_type == primary.payload_type && b.offset > 0)
+                .map(|b| Redundant {
+                    offset: b.offset,
+                    payload: b.data.to_vec(),
+                })
+                .collect();
+        }
+        _ => audio.payload = p.payload.to_vec(),
+    }
+    Some(audio)
 }
 
 impl PeerConnectionEventHandler for Handler {
@@ -95,22 +133,22 @@ impl PeerConnectionEventHandler for Handler {
             let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
             let mime_type = track.codec(ssrc).await.map(|c| c.mime_type);
             let (tx, rx) = mpsc::unbounded_channel();
+            let malformed = Arc::new(AtomicU64::new(0));
             let _ = self.events.send(RtcEvent::Track(RemoteAudio {
                 ssrc,
                 mime_type,
                 rx,
+                malformed: malformed.clone(),
             }));
+            let red = self.red.clone();
             tokio::spawn(async move {
                 while let Some(event) = track.poll().await {
                     match event {
                         TrackRemoteEvent::OnRtpPacket(p) => {
-                            let audio = RtpAudio {
-                                ssrc: p.header.ssrc,
-                                sequence: p.header.sequence_number,
-                                timestamp: p.header.timestamp,
-                                payload_type: p.header.payload_type,
-                                marker: p.header.marker,
-                                payload: p.payload.to_vec(),
+                            let negotiated = red.lock().ok().and_then(|r| *r);
+                            let Some(audio) = received(p, negotiated) else {
+                                malformed.fetch_add(1, Ordering::Relaxed);
+                                continue;
                             };
                             if tx.send(audio).is_err() {
                                 break;
@@ -140,6 +178,18 @@ pub(super) async fn build_pc(
             RtpCodecKind::Audio,
         ),
     )?;
+    if options.red {
+        wrap(
+            "registering RED",
+            media.register_codec(
+                RTCRtpCodecParameters {
+                    rtp_codec: red_codec(),
+                    payload_type: RED_PAYLOAD_TYPE,
+                },
+                RtpCodecKind::Audio,
+            ),
+        )?;
+    }
     // Sender/receiver reports only: no header extensions, no NACK/TWCC, so
     // the SDP stays small and maps cleanly onto Jingle.
     let registry = configure_rtcp_reports(Registry::new());

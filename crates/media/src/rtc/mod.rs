@@ -28,8 +28,19 @@
 //!
 //! `handler.rs` turns webrtc-rs callbacks into [`RtcEvent`]s and builds the
 //! peer connection.
+//!
+//! RED (RFC 2198, `audio/red` as browsers use it for Opus,
+//! `a=rtpmap:63 red/48000/2`, `a=fmtp:63 111/111`) is offered and accepted
+//! when [`RtcOptions::red`] is set, and used only when the answer has it
+//! ([`AudioPeer::red`]): each packet then carries full copies of the frames
+//! [`RED_DISTANCES`] back (`red.rs` the format, `redundancy.rs` the
+//! negotiation and the sender's history); received RED packets reach
+//! [`RemoteAudio`] split into the primary Opus frame and its
+//! [`RtpAudio::redundancy`]. Plain Opus otherwise.
 
 mod handler;
+pub mod red;
+mod redundancy;
 #[cfg(test)]
 mod tests;
 
@@ -54,6 +65,8 @@ use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 pub use webrtc::peer_connection::RTCPeerConnectionState as ConnectionState;
 
 use handler::{Handler, build_pc};
+use redundancy::History;
+pub use redundancy::{RED_DISTANCES, RED_PAYLOAD_TYPE, RedNegotiated, negotiated_red};
 
 /// The RTP payload type we offer Opus with (the same as browsers use).
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -95,6 +108,8 @@ pub struct RtcOptions {
     /// `ip:port` strings; port 0 picks a free port. `0.0.0.0:0` expands to
     /// every interface.
     pub udp_addrs: Vec<String>,
+    /// Offer and accept RED (RFC 2198 redundant Opus frames).
+    pub red: bool,
 }
 
 impl RtcOptions {
@@ -102,6 +117,7 @@ impl RtcOptions {
     pub fn loopback() -> Self {
         RtcOptions {
             udp_addrs: vec!["127.0.0.1:0".to_string()],
+            red: true,
         }
     }
 
@@ -109,6 +125,7 @@ impl RtcOptions {
     pub fn all_interfaces() -> Self {
         RtcOptions {
             udp_addrs: vec!["0.0.0.0:0".to_string()],
+            red: true,
         }
     }
 }
@@ -122,7 +139,18 @@ pub struct LocalCandidate {
     pub mid: String,
 }
 
-/// One received RTP packet (Opus payload untouched).
+/// A full copy of an earlier frame carried in a RED packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redundant {
+    /// RTP ticks before the packet's timestamp (> 0).
+    pub offset: u32,
+    /// The Opus packet.
+    pub payload: Vec<u8>,
+}
+
+/// One received RTP packet (Opus payload untouched). A RED packet arrives
+/// split: `payload` is its primary block, `payload_type` that block's,
+/// and `redundancy` the earlier frames it carried (oldest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpAudio {
     /// Sender's SSRC.
@@ -137,6 +165,8 @@ pub struct RtpAudio {
     pub marker: bool,
     /// The Opus packet.
     pub payload: Vec<u8>,
+    /// Copies of earlier frames (RED), oldest first; empty for plain Opus.
+    pub redundancy: Vec<Redundant>,
 }
 
 /// A remote track on a receiving session: the packets as they arrive.
@@ -147,6 +177,7 @@ pub struct RemoteAudio {
     /// Codec MIME type as negotiated (e.g. `audio/opus`), if known.
     pub mime_type: Option<String>,
     rx: mpsc::UnboundedReceiver<RtpAudio>,
+    malformed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RemoteAudio {
@@ -158,6 +189,11 @@ impl RemoteAudio {
     /// A packet if one is waiting (never blocks).
     pub fn try_next(&mut self) -> Option<RtpAudio> {
         self.rx.try_recv().ok()
+    }
+
+    /// RED packets dropped as malformed ([`red::parse`]) so far.
+    pub fn malformed(&self) -> u64 {
+        self.malformed.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -187,6 +223,8 @@ struct Counters {
     timestamp: u32,
     first: bool,
     payload_type: Option<u8>,
+    /// The frames sent last, for RED.
+    history: History,
 }
 
 /// One WebRTC peer connection carrying audio (one-way, or both ways).
@@ -194,6 +232,9 @@ pub struct AudioPeer {
     pc: Arc<dyn PeerConnection>,
     send: Option<SendState>,
     mid: Arc<StdMutex<String>>,
+    /// RED as the answer settled it (shared with the handler, which splits
+    /// received RED packets).
+    red: Arc<StdMutex<Option<RedNegotiated>>>,
     /// Remote candidates that arrived before the remote description.
     pending: Mutex<PendingRemote>,
 }
@@ -260,6 +301,7 @@ fn send_state(
             timestamp: random_u32(),
             first: true,
             payload_type: None,
+            history: History::default(),
         }),
     }
 }
@@ -296,11 +338,13 @@ impl AudioPeer {
     ) -> Result<(AudioPeer, mpsc::UnboundedReceiver<RtcEvent>), RtcError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mid = Arc::new(StdMutex::new(String::from("0")));
+        let red = Arc::new(StdMutex::new(None));
         let pc = build_pc(
             &options,
             Handler {
                 events: tx,
                 mid: mid.clone(),
+                red: red.clone(),
             },
         )
         .await?;
@@ -329,6 +373,7 @@ impl AudioPeer {
             pc,
             send: Some(send_state(track, sender, ssrc)),
             mid,
+            red,
             pending: Mutex::new(PendingRemote::default()),
         };
         Ok((peer, rx))
@@ -362,11 +407,13 @@ impl AudioPeer {
         let mid = Arc::new(StdMutex::new(
             first_mid(remote_offer).unwrap_or_else(|| "0".to_string()),
         ));
+        let red = Arc::new(StdMutex::new(None));
         let pc = build_pc(
             &options,
             Handler {
                 events: tx,
                 mid: mid.clone(),
+                red: red.clone(),
             },
         )
         .await?;
@@ -400,14 +447,19 @@ impl AudioPeer {
         {
             *slot = m;
         }
+        let negotiated = negotiated_red(&answer.sdp);
         wrap(
             "setting local answer",
             pc.set_local_description(answer).await,
         )?;
+        if let Ok(mut slot) = red.lock() {
+            *slot = negotiated;
+        }
         let peer = AudioPeer {
             pc,
             send,
             mid,
+            red,
             pending: Mutex::new(PendingRemote {
                 have_remote: true,
                 candidates: Vec::new(),
@@ -436,6 +488,12 @@ impl AudioPeer {
         self.send.is_some()
     }
 
+    /// RED as the answer settled it: `None` before the answer, or when
+    /// either side did not offer it (plain Opus then).
+    pub fn red(&self) -> Option<RedNegotiated> {
+        self.red.lock().ok().and_then(|r| *r)
+    }
+
     /// The SSRC we send with (sending side).
     pub fn local_ssrc(&self) -> Option<u32> {
         self.send.as_ref().map(|s| s.ssrc)
@@ -452,6 +510,9 @@ impl AudioPeer {
             "setting remote answer",
             self.pc.set_remote_description(answer).await,
         )?;
+        if let Ok(mut slot) = self.red.lock() {
+            *slot = negotiated_red(sdp);
+        }
         let queued = {
             let mut pending = self.pending.lock().await;
             pending.have_remote = true;
@@ -512,13 +573,27 @@ impl AudioPeer {
     }
 
     /// Sends one Opus packet covering `duration` of audio (sending side).
+    /// With RED negotiated, the packet also carries the frames
+    /// [`RED_DISTANCES`] back.
     pub async fn send_opus(&self, packet: &[u8], duration: Duration) -> Result<(), RtcError> {
         let send = self
             .send
             .as_ref()
             .ok_or(RtcError::Usage("this session only receives"))?;
+        let red = self.red();
         let mut counters = send.counters.lock().await;
-        let payload_type = self.payload_type(send, &mut counters).await;
+        let (payload_type, payload) = match red {
+            Some(r) => {
+                let timestamp = counters.timestamp;
+                let payload = counters.history.red(r.opus_pt, timestamp, packet);
+                counters.history.push(timestamp, packet);
+                (r.red_pt, payload)
+            }
+            None => (
+                self.payload_type(send, &mut counters).await,
+                packet.to_vec(),
+            ),
+        };
         let rtp = rtp::Packet {
             header: rtp::header::Header {
                 version: 2,
@@ -529,7 +604,7 @@ impl AudioPeer {
                 ssrc: send.ssrc,
                 ..Default::default()
             },
-            payload: packet.to_vec().into(),
+            payload: payload.into(),
         };
         wrap("sending RTP", send.track.write_rtp(rtp).await)?;
         counters.first = false;
@@ -541,15 +616,37 @@ impl AudioPeer {
 
     /// Forwards a packet received on another session, undecoded (sending
     /// side; for an SFU). Sequence number, timestamp, marker and payload are
-    /// kept; SSRC and payload type become this session's.
+    /// kept; SSRC and payload type become this session's. Its redundant
+    /// frames go along as RED if this session negotiated RED; otherwise
+    /// only the primary Opus frame goes.
     pub async fn forward(&self, packet: &RtpAudio) -> Result<(), RtcError> {
         let send = self
             .send
             .as_ref()
             .ok_or(RtcError::Usage("this session only receives"))?;
-        let payload_type = {
-            let mut counters = send.counters.lock().await;
-            self.payload_type(send, &mut counters).await
+        let (payload_type, payload) = match self.red() {
+            Some(r) if !packet.redundancy.is_empty() => {
+                let blocks: Vec<red::Block<'_>> = packet
+                    .redundancy
+                    .iter()
+                    .map(|b| red::Block {
+                        payload_type: r.opus_pt,
+                        offset: b.offset,
+                        data: &b.payload,
+                    })
+                    .collect();
+                let primary = red::Block {
+                    payload_type: r.opus_pt,
+                    offset: 0,
+                    data: &packet.payload,
+                };
+                (r.red_pt, red::build(primary, &blocks))
+            }
+            _ => {
+                let mut counters = send.counters.lock().await;
+                let pt = self.payload_type(send, &mut counters).await;
+                (pt, packet.payload.clone())
+            }
         };
         let rtp = rtp::Packet {
             header: rtp::header::Header {
@@ -561,7 +658,7 @@ impl AudioPeer {
                 ssrc: send.ssrc,
                 ..Default::default()
             },
-            payload: packet.payload.clone().into(),
+            payload: payload.into(),
         };
         wrap("forwarding RTP", send.track.write_rtp(rtp).await)
     }

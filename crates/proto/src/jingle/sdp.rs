@@ -266,18 +266,12 @@ fn media_section(
                 None => line(format!("a=rtcp-fb:{} {}", p.id, fb.type_)),
             }
         }
-        if !p.parameters.is_empty() {
-            let params: Vec<String> = p
-                .parameters
-                .iter()
-                .map(|x| {
-                    if x.value.is_empty() {
-                        x.name.clone()
-                    } else {
-                        format!("{}={}", x.name, x.value)
-                    }
-                })
-                .collect();
+        let params = p
+            .parameters
+            .iter()
+            .filter_map(|x| fmtp_item(x).transpose())
+            .collect::<Result<Vec<String>, SdpError>>()?;
+        if !params.is_empty() {
             line(format!("a=fmtp:{} {}", p.id, params.join(";")));
         }
     }
@@ -310,6 +304,29 @@ fn media_section(
         line(format!("a={}", candidate_to_sdp(cand)));
     }
     Ok(())
+}
+
+/// One `a=fmtp` item from a Jingle `<parameter>`: `name=value`, or a
+/// value without a name (RED's `111/111`, telephone-event's `0-15`; Jitsi
+/// writes these as `name=''`, older peers as `value=''`). Separators that
+/// would change the line's meaning (`;`, `=` in a name, spaces) are an
+/// error; a parameter with neither name nor value is left out.
+fn fmtp_item(x: &Parameter) -> Result<Option<String>, SdpError> {
+    let (name, value) = (x.name.trim(), x.value.trim());
+    let bad = |s: &str, eq: bool| {
+        s.contains(';') || s.contains(char::is_whitespace) || (eq && s.contains('='))
+    };
+    if bad(name, true) || bad(value, name.is_empty() || value.is_empty()) {
+        return err(format!(
+            "a payload-type parameter {name:?}={value:?} does not fit an a=fmtp line"
+        ));
+    }
+    Ok(match (name.is_empty(), value.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some(value.to_string()),
+        (false, true) => Some(name.to_string()),
+        (false, false) => Some(format!("{name}={value}")),
+    })
 }
 
 fn ssma_semantics_name(s: &jingle_ssma::Semantics) -> &'static str {
@@ -510,7 +527,9 @@ fn section_content(s: Section, inh: &Inherited, writer: Role) -> Result<MediaCon
                     continue;
                 };
                 for item in rest.split(';').map(str::trim).filter(|i| !i.is_empty()) {
-                    let (n, v) = item.split_once('=').unwrap_or((item, ""));
+                    // A bare value (RED's `111/111`) goes as Jitsi writes
+                    // it: an empty name.
+                    let (n, v) = item.split_once('=').unwrap_or(("", item));
                     p.parameters.push(Parameter {
                         name: n.trim().to_string(),
                         value: v.trim().to_string(),

@@ -274,7 +274,14 @@ fn chrome_answer_to_jingle() {
     assert_eq!(opus.ptime, Some(20));
     assert_eq!(opus.rtcp_fbs[0].type_, "nack", "wildcard rtcp-fb");
     let te = &d.payload_types[1];
-    assert_eq!(te.parameters[0].name, "0-15");
+    assert_eq!(
+        (
+            te.parameters[0].name.as_str(),
+            te.parameters[0].value.as_str()
+        ),
+        ("", "0-15"),
+        "a bare value as Jitsi writes it"
+    );
     assert_eq!(
         d.hdrexts[0].uri,
         "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -529,4 +536,78 @@ fn fuzz_sdp_line_injection_is_refused() {
     // The clean one still converts.
     let j = jingle::parse(&el(OPUS_INITIATE)).unwrap();
     assert!(to_sdp(&j.session, Role::Initiator).is_ok());
+}
+
+/// RED (RFC 2198) as browsers and confab offer it: its payload type and
+/// the bare `111/111` fmtp map to a Jingle payload-type with a parameter
+/// without a name (as Jitsi writes it) and back; the older form (the
+/// value as the name) is read too; a parameter that would change the
+/// fmtp line's meaning is refused.
+#[test]
+fn red_payload_type_both_ways_and_odd_parameters_refused() {
+    let offer = WEBRTC_OFFER
+        .replace(
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111 9 0 8",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8",
+        )
+        .replace(
+            "a=rtpmap:9 G722/8000\r\n",
+            "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\na=rtpmap:9 G722/8000\r\n",
+        );
+    assert!(offer.contains("a=fmtp:63 111/111"));
+    let j = from_sdp(&offer, Role::Initiator).unwrap();
+    let d = j.contents[0].description.as_ref().unwrap();
+    let red = d.payload_types.iter().find(|p| p.id == 63).unwrap();
+    assert_eq!(red.name.as_deref(), Some("red"));
+    assert_eq!((red.clockrate, red.channels.0), (Some(48000), 2));
+    assert_eq!(
+        red.parameters,
+        vec![Parameter {
+            name: String::new(),
+            value: "111/111".into()
+        }]
+    );
+    // Through the stanza: `<parameter name='' value='111/111'/>`.
+    let built = jingle::session_initiate("x", &"i@s/x".parse().unwrap(), &j, None);
+    let xml = String::from(&built);
+    assert!(
+        xml.contains("name='red'") || xml.contains("name=\"red\""),
+        "{xml}"
+    );
+    let back = jingle::parse(&built).unwrap().session;
+    assert_eq!(back, j);
+    let sdp = to_sdp(&back, Role::Initiator).unwrap();
+    assert!(sdp.contains("a=rtpmap:63 red/48000/2\r\n"), "{sdp}");
+    assert!(sdp.contains("a=fmtp:63 111/111\r\n"), "{sdp}");
+    check_webrtc_parses(&sdp);
+
+    let with = |name: &str, value: &str| {
+        let mut j = j.clone();
+        let d = j.contents[0].description.as_mut().unwrap();
+        let red = d.payload_types.iter_mut().find(|p| p.id == 63).unwrap();
+        red.parameters = vec![Parameter {
+            name: name.into(),
+            value: value.into(),
+        }];
+        to_sdp(&j, Role::Initiator)
+    };
+    // The older form: the value as the name.
+    assert!(
+        with("111/111", "")
+            .unwrap()
+            .contains("a=fmtp:63 111/111\r\n")
+    );
+    // Nothing at all: no fmtp line for it.
+    assert!(!with("", "").unwrap().contains("a=fmtp:63"));
+    for (name, value) in [
+        ("", "111/111;x=1"),
+        ("", "a=b"),
+        ("", "111/111 extra"),
+        ("", "111/111\r\na=ice-lite"),
+        ("x;y", "1"),
+        ("x=y", ""),
+        ("x", "1;evil=2"),
+    ] {
+        assert!(with(name, value).is_err(), "{name:?}={value:?}");
+    }
 }
