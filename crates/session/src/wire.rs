@@ -13,8 +13,7 @@
 //! (characters, names) is checked here.
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{Namespace as QxNs, PrefixDeclaration, ResolveResult};
-use quick_xml::reader::NsReader;
+use quick_xml::reader::Reader;
 use tokio_xmpp::xmlstream::FallibleStreamElement;
 use xso::exports::rxml;
 use xso::{FromEventsBuilder, FromXml};
@@ -44,6 +43,9 @@ pub const NS_REFUSED: &str = "a namespace name with a reference, `<` or a contro
 pub struct Parser {
     namespaces: Vec<rxml::Namespace<'static>>,
     text: String,
+    /// Namespace declarations in scope: prefix (`""` the default), its
+    /// namespace, the depth of the element that declared it.
+    scope: Vec<(String, rxml::Namespace<'static>, usize)>,
 }
 
 /// Namespaces compiled in (no allocation at all).
@@ -119,39 +121,31 @@ impl Parser {
         bytes: &[u8],
         lang: Option<&str>,
     ) -> Result<T, WireError> {
-        let mut r = NsReader::from_reader(bytes);
+        let mut r = Reader::from_reader(bytes);
         {
             let c = r.config_mut();
             c.expand_empty_elements = true;
             c.check_end_names = true;
             c.check_comments = true;
         }
-        let res = r.resolver_mut();
-        res.add(PrefixDeclaration::Default, QxNs(NS_CLIENT))
-            .map_err(|e| bad(e.to_string()))?;
-        res.add(PrefixDeclaration::Named("stream"), QxNs(NS_STREAM))
-            .map_err(|e| bad(e.to_string()))?;
+        // What the stream header declared.
+        self.scope.clear();
+        self.scope
+            .push((String::new(), rxml::Namespace::from(NS_CLIENT), 0));
+        self.scope
+            .push(("stream".into(), rxml::Namespace::from(NS_STREAM), 0));
         let ctx = xso::Context::empty().with_language(lang);
         let mut builder: Option<T::Builder> = None;
         let mut depth = 0usize;
         self.text.clear();
         loop {
-            let (ns, ev) = r.read_resolved_event().map_err(|e| bad(e.to_string()))?;
-            let ns = match ns {
-                ResolveResult::Bound(n) => Some(n.0),
-                ResolveResult::Unbound => None,
-                ResolveResult::Unknown(p) => {
-                    return Err(bad(format!("undeclared prefix {:?}", p)));
-                }
-            };
+            let ev = r.read_event().map_err(|e| bad(e.to_string()))?;
             match ev {
                 Event::Start(s) => {
-                    let ns = match ns {
-                        Some(n) => self.namespace(n)?,
-                        None => rxml::Namespace::NONE,
-                    };
-                    let qname = (ns, ncname(s.local_name().into_inner())?);
-                    let attrs = self.attributes(&r, &s)?;
+                    let attrs = self.attributes(&s, depth + 1)?;
+                    let (prefix, local) = split_name(s.name().into_inner())?;
+                    let ns = self.resolve(prefix.unwrap_or(""))?;
+                    let qname = (ns, local);
                     let flushed = self.flush_text();
                     match builder.as_mut() {
                         None => {
@@ -189,6 +183,7 @@ impl Parser {
                     if let Some(t) = self.flush_text() {
                         feed(b, t, &ctx)?;
                     }
+                    self.pop_scope(depth);
                     depth -= 1;
                     if let Some(done) = b
                         .feed(
@@ -248,23 +243,20 @@ impl Parser {
     /// iterator takes `a='1'b='2'` and costs more): namespace
     /// declarations skipped (quick-xml's resolver has them), the rest
     /// resolved, unescaped and normalised (XML 1.0 §3.3.3).
-    fn attributes(
-        &mut self,
-        r: &NsReader<&[u8]>,
-        s: &BytesStart,
-    ) -> Result<rxml::AttrMap, WireError> {
+    fn attributes(&mut self, s: &BytesStart, depth: usize) -> Result<rxml::AttrMap, WireError> {
         let mut map = rxml::AttrMap::new();
         let raw = s.attributes_raw();
         let b = raw.as_bytes();
         let mut i = 0;
         let mut declared: Vec<&str> = Vec::new();
+        let mut plain: Vec<(&str, &str)> = Vec::new();
         loop {
             let blank_from = i;
             while i < b.len() && is_blank(b[i]) {
                 i += 1;
             }
             if i == b.len() {
-                return Ok(map);
+                break;
             }
             if i == blank_from {
                 return Err(bad("attributes not separated by blanks"));
@@ -310,28 +302,71 @@ impl Parser {
                     return Err(bad(NS_REFUSED));
                 }
                 check_chars(value)?;
+                let prefix = key.strip_prefix("xmlns").unwrap_or_default();
+                let prefix = prefix.strip_prefix(':').unwrap_or(prefix);
+                if prefix == "xml" || prefix == "xmlns" {
+                    if prefix == "xmlns" || value != rxml::XMLNS_XML {
+                        return Err(bad(format!("{key} redeclared")));
+                    }
+                    continue;
+                }
+                if value == rxml::XMLNS_XML || value == rxml::XMLNS_XMLNS {
+                    return Err(bad(format!("{key} bound to a reserved namespace")));
+                }
+                let ns = self.namespace(value)?;
+                self.scope.push((prefix.to_string(), ns, depth));
                 continue;
             }
-            let (ns, local) = r.resolver().resolve_attribute(quick_xml::name::QName(key));
-            let ns = match ns {
-                ResolveResult::Bound(n) => self.namespace(n.0)?,
-                ResolveResult::Unbound => rxml::Namespace::NONE,
-                ResolveResult::Unknown(p) => {
-                    return Err(bad(format!("undeclared prefix {p:?}")));
-                }
+            plain.push((key, value));
+        }
+        for (key, value) in plain {
+            let (prefix, name) = split_name(key)?;
+            let ns = match prefix {
+                None => rxml::Namespace::NONE,
+                Some(p) => self.resolve(p)?,
             };
-            let name = ncname(local.into_inner())?;
-            if key.contains(':')
-                && ncname(&key[..key.len() - local.into_inner().len() - 1]).is_err()
-            {
-                return Err(bad(format!("bad attribute name {key:?}")));
-            }
             let value = attr_value(value)?;
             if map.insert(ns, name, value).is_some() {
                 return Err(bad("an attribute given twice"));
             }
         }
+        Ok(map)
     }
+
+    /// The namespace of `prefix` (`""`: the default one).
+    fn resolve(&self, prefix: &str) -> Result<rxml::Namespace<'static>, WireError> {
+        if prefix == "xml" {
+            return Ok(rxml::Namespace::XML);
+        }
+        match self.scope.iter().rev().find(|(p, _, _)| p == prefix) {
+            Some((_, ns, _)) => Ok(ns.clone()),
+            None => Err(bad(format!("undeclared prefix {prefix:?}"))),
+        }
+    }
+
+    /// The element at `depth` closed: its declarations go.
+    fn pop_scope(&mut self, depth: usize) {
+        while self.scope.last().is_some_and(|(_, _, d)| *d >= depth) {
+            self.scope.pop();
+        }
+    }
+}
+
+/// `prefix:local` or `local`, both parts XML names without colons.
+fn split_name(name: &str) -> Result<(Option<&str>, rxml::NcName), WireError> {
+    match name.split_once(':') {
+        Some((prefix, local)) => {
+            if prefix.is_empty() || !prefix_ok(prefix) {
+                return Err(bad(format!("bad name {name:?}")));
+            }
+            Ok((Some(prefix), ncname(local)?))
+        }
+        None => Ok((None, ncname(name)?)),
+    }
+}
+
+fn prefix_ok(p: &str) -> bool {
+    rxml::NcName::try_from(p).is_ok()
 }
 
 fn is_blank(b: u8) -> bool {
@@ -341,8 +376,11 @@ fn is_blank(b: u8) -> bool {
 /// An attribute value as XML 1.0 reads it: references replaced, each
 /// blank (a CR LF pair being one) a space, only XML characters.
 fn attr_value(raw: &str) -> Result<String, WireError> {
-    if !raw.contains(['&', '<', '\t', '\n', '\r']) {
-        check_chars(raw)?;
+    // Most values: printable, no reference, nothing past U+EFFF.
+    if raw
+        .bytes()
+        .all(|c| c >= 0x20 && c != b'&' && c != b'<' && c != 0xEF)
+    {
         return Ok(raw.to_string());
     }
     if raw.contains('<') {
@@ -417,7 +455,7 @@ fn feed<B: FromEventsBuilder>(
 }
 
 /// Only blanks may follow the element.
-fn rest_blank(r: &mut NsReader<&[u8]>) -> Result<(), WireError> {
+fn rest_blank(r: &mut Reader<&[u8]>) -> Result<(), WireError> {
     loop {
         match r.read_event().map_err(|e| bad(e.to_string()))? {
             Event::Eof => return Ok(()),
