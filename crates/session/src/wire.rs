@@ -134,7 +134,9 @@ impl Parser {
             .push((String::new(), rxml::Namespace::from(NS_CLIENT), 0));
         self.scope
             .push(("stream".into(), rxml::Namespace::from(NS_STREAM), 0));
-        let ctx = xso::Context::empty().with_language(lang);
+        // `xml:lang` in scope (the stream header's outside any element),
+        // given to the builders with each event as tokio-xmpp did.
+        let mut langs: Vec<Option<String>> = vec![lang.map(str::to_string)];
         let mut builder: Option<T::Builder> = None;
         let mut depth = 0usize;
         self.text.clear();
@@ -147,6 +149,11 @@ impl Parser {
                     let ns = self.resolve(prefix.unwrap_or(""))?;
                     let qname = (ns, local);
                     let flushed = self.flush_text();
+                    let parent = langs.last().cloned().flatten();
+                    let text_ctx = xso::Context::empty().with_language(parent.as_deref());
+                    let own = attrs.get(&rxml::Namespace::XML, "lang").cloned();
+                    langs.push(own.or_else(|| parent.clone()));
+                    let ctx = ctx_of(&langs);
                     match builder.as_mut() {
                         None => {
                             if depth != 0 {
@@ -163,7 +170,7 @@ impl Parser {
                         }
                         Some(b) => {
                             if let Some(t) = flushed {
-                                feed(b, t, &ctx)?;
+                                feed(b, t, &text_ctx)?;
                             }
                             feed(
                                 b,
@@ -181,10 +188,12 @@ impl Parser {
                 Event::End(_) => {
                     let b = builder.as_mut().ok_or_else(|| bad("end tag first"))?;
                     if let Some(t) = self.flush_text() {
-                        feed(b, t, &ctx)?;
+                        feed(b, t, &ctx_of(&langs))?;
                     }
                     self.pop_scope(depth);
                     depth -= 1;
+                    langs.pop();
+                    let ctx = ctx_of(&langs);
                     if let Some(done) = b
                         .feed(
                             rxml::Event::EndElement(rxml::parser::EventMetrics::new(0)),
@@ -443,6 +452,11 @@ fn reference(name: &str) -> Result<char, WireError> {
     Ok(c)
 }
 
+/// The context of an event: the `xml:lang` in scope.
+fn ctx_of(langs: &[Option<String>]) -> xso::Context<'_> {
+    xso::Context::empty().with_language(langs.last().and_then(|l| l.as_deref()))
+}
+
 fn feed<B: FromEventsBuilder>(
     b: &mut B,
     ev: rxml::Event,
@@ -487,6 +501,9 @@ fn check_chars(t: &str) -> Result<(), WireError> {
     }
     Ok(())
 }
+
+mod stream;
+pub use stream::Bound;
 
 #[cfg(test)]
 mod tests;
