@@ -638,6 +638,10 @@ impl<T> Guard<T> {
     }
 }
 
+/// A piece of the guarded stream in its buffer: whether it is an element,
+/// and where.
+pub type Piece = (bool, std::ops::Range<usize>);
+
 impl<T: AsyncRead + Unpin> Guard<T> {
     /// The next piece of the stream in `out`: a complete top-level
     /// element within the limits (`true`) or the bytes between elements
@@ -646,7 +650,7 @@ impl<T: AsyncRead + Unpin> Guard<T> {
     pub fn poll_piece(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<Option<(bool, std::ops::Range<usize>)>>> {
+    ) -> Poll<io::Result<Option<Piece>>> {
         loop {
             if self.out_pos < self.out.len() {
                 while self.spans.front().is_some_and(|s| s.1 <= self.out_pos) {
