@@ -647,10 +647,7 @@ impl<T: AsyncRead + Unpin> Guard<T> {
     /// element within the limits (`true`) or the bytes between elements
     /// (blanks, the stream's own tags); `None` at the end of the stream.
     /// Taken with [`Guard::consume_to`].
-    pub fn poll_piece(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<Option<Piece>>> {
+    pub fn poll_piece(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<Piece>>> {
         loop {
             if self.out_pos < self.out.len() {
                 while self.spans.front().is_some_and(|s| s.1 <= self.out_pos) {
