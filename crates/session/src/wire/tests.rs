@@ -332,3 +332,27 @@ fn mutations_agree() {
     // Most mutations stay comparable (one element or broken XML).
     assert!(compared * 2 > total, "{compared} of {total} compared");
 }
+
+/// `xml:lang` reaches the builders as tokio-xmpp gave it: the stream
+/// header's, unless the stanza (or an element in it) says otherwise.
+#[test]
+fn xml_lang_is_inherited() {
+    let body_langs = |xml: &str| -> Vec<String> {
+        match Parser::new().parse(xml.as_bytes(), Some("en")).unwrap() {
+            FallibleStreamElement::Ok(tokio_xmpp::xmlstream::XmppStreamElement::Stanza(
+                tokio_xmpp::Stanza::Message(m),
+            )) => m.bodies.keys().map(|l| l.0.clone()).collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(body_langs("<message><body>hi</body></message>"), ["en"]);
+    assert_eq!(
+        body_langs("<message xml:lang='de'><body>hallo</body></message>"),
+        ["de"]
+    );
+    let mut two = body_langs(
+        "<message xml:lang='de'><body>hallo</body><body xml:lang='fr'>salut</body></message>",
+    );
+    two.sort();
+    assert_eq!(two, ["de", "fr"]);
+}
