@@ -160,6 +160,11 @@ pub struct Tokenizer {
     quote: u8,
     slash: bool,
     attrs: usize,
+    /// Where in `out` the elements forwarded since the last
+    /// [`Tokenizer::take_spans`] lie.
+    spans: Vec<(usize, usize)>,
+    /// The start of the last stream header (for its `xml:lang`).
+    header: Vec<u8>,
 }
 
 impl Tokenizer {
@@ -176,7 +181,23 @@ impl Tokenizer {
             quote: 0,
             slash: false,
             attrs: 0,
+            spans: Vec::new(),
+            header: Vec::new(),
         }
+    }
+
+    /// The `xml:lang` of the last stream header.
+    pub fn stream_lang(&self) -> Option<String> {
+        let (_, attrs) = parse_tag(&self.header)?;
+        attrs
+            .into_iter()
+            .find(|(k, _)| k == "xml:lang")
+            .map(|(_, v)| v)
+    }
+
+    /// The spans in `out` of the elements forwarded since the last call.
+    pub fn take_spans(&mut self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.spans.drain(..)
     }
 
     /// Bytes held back (never more than the size limit plus one byte).
@@ -384,6 +405,7 @@ impl Tokenizer {
         if level <= 1 {
             if self.cap == Capture::Pending && (level == 0 || self.is_stream_header()) {
                 // The stream header (or a restart after STARTTLS/SASL).
+                self.header = self.buf[..self.buf.len().min(HEAD)].to_vec();
                 out.append(&mut self.buf);
                 self.cap = Capture::Pass;
                 if !empty {
@@ -438,7 +460,11 @@ impl Tokenizer {
     /// A top-level element closed: forward it or report it.
     fn finish(&mut self, out: &mut Vec<u8>, drops: &mut Vec<Dropped>) {
         match self.cap {
-            Capture::Element => out.append(&mut self.buf),
+            Capture::Element => {
+                let start = out.len();
+                out.append(&mut self.buf);
+                self.spans.push((start, out.len()));
+            }
             Capture::Skip(limit) => drops.push(describe(&self.head, limit, &self.limits)),
             Capture::Pass | Capture::Pending => {}
         }
@@ -546,9 +572,15 @@ pub struct Guard<T> {
     tok: Tokenizer,
     out: Vec<u8>,
     out_pos: usize,
+    /// Where in `out` the elements lie: a read never goes past the end of
+    /// one, so that a parser above holds nothing of the next element when
+    /// it has read one (the bound stream changes parsers, `wire.rs`).
+    spans: VecDeque<(usize, usize)>,
     eof: bool,
     scratch: Box<[u8]>,
     reports: Arc<Reports>,
+    /// Bytes read from `inner` so far.
+    received: u64,
 }
 
 impl<T> Guard<T> {
@@ -558,10 +590,33 @@ impl<T> Guard<T> {
             tok: Tokenizer::new(limits),
             out: Vec::new(),
             out_pos: 0,
+            spans: VecDeque::new(),
             eof: false,
             scratch: vec![0; 8192].into_boxed_slice(),
             reports: Arc::new(Reports::default()),
+            received: 0,
         }
+    }
+
+    /// The `xml:lang` of the server's stream header.
+    pub fn stream_lang(&self) -> Option<String> {
+        self.tok.stream_lang()
+    }
+
+    /// Bytes read from the inner stream so far (what keeps a stream alive
+    /// while a big stanza trickles in).
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The bytes of a piece [`Guard::poll_piece`] gave.
+    pub fn piece(&self, r: std::ops::Range<usize>) -> &[u8] {
+        &self.out[r]
+    }
+
+    /// The piece up to `end` is taken.
+    pub fn consume_to(&mut self, end: usize) {
+        self.out_pos = end;
     }
 
     /// Where the drops are reported.
@@ -583,6 +638,74 @@ impl<T> Guard<T> {
     }
 }
 
+/// A piece of the guarded stream in its buffer: whether it is an element,
+/// and where.
+pub type Piece = (bool, std::ops::Range<usize>);
+
+impl<T: AsyncRead + Unpin> Guard<T> {
+    /// The next piece of the stream in `out`: a complete top-level
+    /// element within the limits (`true`) or the bytes between elements
+    /// (blanks, the stream's own tags); `None` at the end of the stream.
+    /// Taken with [`Guard::consume_to`].
+    pub fn poll_piece(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<Piece>>> {
+        loop {
+            if self.out_pos < self.out.len() {
+                while self.spans.front().is_some_and(|s| s.1 <= self.out_pos) {
+                    self.spans.pop_front();
+                }
+                return Poll::Ready(Ok(Some(match self.spans.front() {
+                    Some(&(s, e)) if s == self.out_pos => (true, s..e),
+                    Some(&(s, _)) => (false, self.out_pos..s),
+                    None => (false, self.out_pos..self.out.len()),
+                })));
+            }
+            self.out.clear();
+            self.out_pos = 0;
+            self.spans.clear();
+            if self.eof {
+                return Poll::Ready(Ok(None));
+            }
+            ready_or_return!(self.fill(cx));
+        }
+    }
+
+    /// Reads once from `inner` into the tokenizer.
+    fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut raw = ReadBuf::new(&mut self.scratch);
+        match Pin::new(&mut self.inner).poll_read(cx, &mut raw) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {}
+        }
+        let n = raw.filled().len();
+        if n == 0 {
+            self.eof = true;
+            return Poll::Ready(Ok(()));
+        }
+        self.received += n as u64;
+        let mut drops = Vec::new();
+        self.tok.feed(&self.scratch[..n], &mut self.out, &mut drops);
+        self.spans.extend(self.tok.take_spans());
+        for d in drops {
+            self.reports.push(d);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// `ready!` for `Poll<io::Result<()>>` in a function returning
+/// `Poll<io::Result<_>>`.
+macro_rules! ready_or_return {
+    ($e:expr) => {
+        match $e {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {}
+        }
+    };
+}
+use ready_or_return;
+
 impl<T: AsyncRead + Unpin> AsyncRead for Guard<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -592,12 +715,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guard<T> {
         let this = self.get_mut();
         loop {
             if this.out_pos < this.out.len() {
-                let n = (this.out.len() - this.out_pos).min(buf.remaining());
+                // Never past the end of the next element.
+                while this.spans.front().is_some_and(|s| s.1 <= this.out_pos) {
+                    this.spans.pop_front();
+                }
+                let limit = this.spans.front().map_or(this.out.len(), |s| s.1);
+                let n = (limit - this.out_pos).min(buf.remaining());
                 buf.put_slice(&this.out[this.out_pos..this.out_pos + n]);
                 this.out_pos += n;
                 if this.out_pos == this.out.len() {
                     this.out.clear();
                     this.out_pos = 0;
+                    this.spans.clear();
                 }
                 return Poll::Ready(Ok(()));
             }
@@ -606,22 +735,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guard<T> {
             }
             // Nothing to give yet (e.g. a stanza is held or was dropped):
             // read on until there is, or the inner stream has nothing.
-            let mut raw = ReadBuf::new(&mut this.scratch);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut raw) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Ready(Ok(())) => {}
-            }
-            let n = raw.filled().len();
-            if n == 0 {
-                this.eof = true;
-                continue;
-            }
-            let mut drops = Vec::new();
-            this.tok.feed(&this.scratch[..n], &mut this.out, &mut drops);
-            for d in drops {
-                this.reports.push(d);
-            }
+            ready_or_return!(this.fill(cx));
         }
     }
 }

@@ -22,6 +22,7 @@ mod scram;
 pub mod sm;
 mod task;
 pub mod transfer;
+pub mod wire;
 pub mod xml;
 
 use std::time::Duration;

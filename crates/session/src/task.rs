@@ -39,7 +39,7 @@ mod sm;
 /// A connected stream with its XEP-0198 state (when the server enabled
 /// it): every stanza goes through [`Task::write`], which counts it.
 pub(super) struct Stream {
-    xml: super::connect::Stream,
+    xml: crate::wire::Bound,
     sm: Option<Sm>,
     /// How long a write, or an `<r/>` waiting for its `<a/>`, may take
     /// before the connection counts as dead.

@@ -377,3 +377,21 @@ fn bulk_runs_agree_with_the_byte_path() {
         }
     }
 }
+
+/// Where each forwarded element lies in the output (a read never goes
+/// past one's end), and the stream header's `xml:lang`.
+#[test]
+fn spans_and_stream_lang() {
+    let mut t = Tokenizer::new(Limits::default());
+    let (mut out, mut drops) = (Vec::new(), Vec::new());
+    t.feed(
+        b"<stream:stream xmlns='jabber:client' xml:lang='de'> <a/><b>x</b>",
+        &mut out,
+        &mut drops,
+    );
+    let spans: Vec<_> = t.take_spans().collect();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(&out[spans[0].0..spans[0].1], b"<a/>");
+    assert_eq!(&out[spans[1].0..spans[1].1], b"<b>x</b>");
+    assert_eq!(t.stream_lang().as_deref(), Some("de"));
+}

@@ -60,21 +60,26 @@ impl Task {
                     },
                 }
             };
+            // Negotiated: the bound stream is read by `wire.rs`.
+            let result = result.and_then(|c| {
+                let xml = crate::wire::Bound::new(c.stream, params.timeouts)
+                    .map_err(crate::connect::io_error)?;
+                Ok((xml, c.jid, c.mechanism, c.sm))
+            });
             match result {
-                Ok(c) => {
+                Ok((xml, jid, mechanism, sm)) => {
                     attempt = 0;
                     backoff = self.params.backoff_min;
-                    let jid = c.jid.clone();
                     self.emit(SessionEvent::LoggedIn {
-                        mechanism: c.mechanism.to_string(),
+                        mechanism: mechanism.to_string(),
                     });
                     let mut stream = Stream {
-                        xml: c.stream,
+                        xml,
                         sm: None,
                         ack_timeout: self.params.ack_timeout,
                         tap: self.tap.clone(),
                     };
-                    let resumed = match c.sm {
+                    let resumed = match sm {
                         SmStart::Resumed { h } => {
                             let mut sm = self.sm.take().expect("a resumption was asked for");
                             match sm.resumed(h) {
@@ -270,7 +275,7 @@ impl Task {
         if let Err(e) = ready {
             return Outcome::Lost(e);
         }
-        let reports = stream.xml.get_stream().get_ref().reports();
+        let reports = stream.xml.reports();
         // No tick: a timer at the earliest deadline, recomputed after
         // everything handled (`deadlines.rs`); none when idle.
         let mut timer = Timer::new();
