@@ -4,7 +4,8 @@
 //! run from the venv `scripts/ensure-deps test` makes (target/py, or
 //! $CONFAB_PY_VENV). confab sends a 440 Hz tone, the peer 660 Hz; each
 //! side's recording of the other must carry the other's tone. Also:
-//! declining, calling off, a forged `proceed`, and confab calling confab.
+//! declining, calling off, a forged `proceed`, confab calling confab, and
+//! a call riding out a short network drop.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -261,6 +262,61 @@ fn confab_calls_the_aiortc_peer(kind: ServerKind) {
     assert_eq!(alice.finish(), 0);
     has_tone(&bob_heard, 440.0, 15.0);
     has_tone(&home.path().join("received/bob@localhost.wav"), 660.0, 15.0);
+}
+
+crate::on_both!(a_call_rides_out_a_short_network_drop);
+
+/// The peer's network drops for 12 s (every datagram of its ICE sockets,
+/// both ways, past webrtc-rs' 5 s disconnected timeout and before its
+/// 25 s failed one): confab's call goes `reconnecting`, then `connected`
+/// again on the same session, never ends, and the audio flows both ways
+/// again — the peer's recording after the drop holds confab's tone.
+fn a_call_rides_out_a_short_network_drop(kind: ServerKind) {
+    let server = server_with(kind, &["alice", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut alice = confab(&*server, "alice", "tone:440", home.path());
+    let mut bob = CallPeer::start(&*server, "bob", 660, &home.path().join("bob.wav"), "accept");
+    alice.ok("/call bob@localhost");
+    alice.event("connected", |v| call_event(v, "bob@localhost", "connected"));
+    bob.event("connected", |v| v["event"] == "connected");
+    heard(&mut alice, "bob@localhost", 5);
+
+    bob.command(json!({"op": "cut", "seconds": 12}));
+    bob.event("the cut", |v| v["event"] == "cut");
+    alice.expect("reconnecting", |v| {
+        call_event(v, "bob@localhost", "reconnecting")
+    });
+    let dropped = Instant::now();
+    alice.expect("connected again", |v| {
+        call_event(v, "bob@localhost", "connected")
+    });
+    bob.event("the end of the cut", |v| v["event"] == "uncut");
+    eprintln!(
+        "{kind}: back {:.1} s after reconnecting",
+        dropped.elapsed().as_secs_f32()
+    );
+    heard(&mut alice, "bob@localhost", 10);
+
+    alice.ok("/hangup");
+    alice.event("ended", |v| call_event(v, "bob@localhost", "ended"));
+    let ended: Vec<&Value> = alice
+        .events
+        .iter()
+        .filter(|v| call_event(v, "bob@localhost", "ended"))
+        .collect();
+    assert_eq!(ended.len(), 1, "ended once, by the hangup: {ended:?}");
+    assert_eq!(ended[0]["reason"], "hung up", "{}", ended[0]);
+    let sessions = alice
+        .events
+        .iter()
+        .filter(|v| call_event(v, "bob@localhost", "connecting"))
+        .count();
+    assert_eq!(sessions, 1, "the same session throughout");
+    let bob_heard = peer_recording(&mut bob);
+    alice.send("/quit");
+    assert_eq!(alice.finish(), 0);
+    // Recorded after the drop only.
+    has_tone(&bob_heard, 440.0, 15.0);
 }
 
 crate::on_both!(the_aiortc_peer_calls_confab);

@@ -28,6 +28,11 @@ and one JSON command per line on stdin:
   {"op": "proceed"}                       answer the proposal that rings
   {"op": "jmi", "to": JID, "action": A, "sid": S}   a JMI message as is
   {"op": "hangup"}                        session-terminate, finish
+  {"op": "cut", "seconds": S}             the network drops for S seconds:
+                                          every datagram of our ICE sockets,
+                                          in or out, is dropped ("cut", then
+                                          "uncut"; what is recorded starts
+                                          again after the cut)
   {"op": "quit"}
 """
 
@@ -67,6 +72,37 @@ FRAME = 960
 
 # Loopback only: the tests run on one machine, and aioice leaves 127.0.0.1 out.
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+# A network drop on demand: until CUT_UNTIL every datagram of the ICE
+# sockets, in or out, is dropped, as on a dead path.
+CUT_UNTIL = 0.0
+_RECEIVED = aioice.ice.StunProtocol.datagram_received
+_SEND_DATA = aioice.ice.StunProtocol.send_data
+_SEND_STUN = aioice.ice.StunProtocol.send_stun
+
+
+def _cut() -> bool:
+    return time.monotonic() < CUT_UNTIL
+
+
+def _datagram_received(self: Any, data: Any, addr: Any) -> None:
+    if not _cut():
+        _RECEIVED(self, data, addr)
+
+
+async def _send_data(self: Any, data: bytes, addr: Any) -> None:
+    if not _cut():
+        await _SEND_DATA(self, data, addr)
+
+
+def _send_stun(self: Any, message: Any, addr: Any) -> None:
+    if not _cut():
+        _SEND_STUN(self, message, addr)
+
+
+aioice.ice.StunProtocol.datagram_received = _datagram_received  # type: ignore
+aioice.ice.StunProtocol.send_data = _send_data  # type: ignore
+aioice.ice.StunProtocol.send_stun = _send_stun  # type: ignore
 
 
 def debug(*what: Any) -> None:
@@ -508,6 +544,15 @@ class Peer(ClientXMPP):
         self.send_jmi(c.peer, "finish", c.sid, "success")
         await self.finish(c)
 
+    async def cut(self, seconds: float) -> None:
+        global CUT_UNTIL  # pylint: disable=global-statement
+        CUT_UNTIL = time.monotonic() + seconds
+        out({"event": "cut", "seconds": seconds})
+        await asyncio.sleep(seconds)
+        if self.call is not None:
+            self.call.samples = array.array("h")
+        out({"event": "uncut"})
+
     async def commands(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -534,6 +579,8 @@ class Peer(ClientXMPP):
                 out({"event": "sent", "what": cmd["action"]})
             elif op == "hangup":
                 await self.hangup()
+            elif op == "cut":
+                asyncio.ensure_future(self.cut(float(cmd["seconds"])))
         if self.call is not None:
             await self.finish(self.call)
         self.disconnect()

@@ -11,7 +11,9 @@
 //! that says so. A server connection that does not come back within
 //! [`OFFLINE_LIMIT`] ends the call too.
 //!
-//! One-to-one calls are not re-joined (their session ends the call).
+//! One-to-one calls are not re-joined: a drop shows `reconnecting` while
+//! ICE tries, and the call goes on if it comes back before ICE fails;
+//! a failed session ends the call.
 //!
 //! Why no ICE restart: neither the testbed SFU nor our media layer
 //! (`media::rtc`) renegotiates an established peer connection, and
@@ -85,9 +87,11 @@ impl App {
     /// Our sending session lost its connection: the call is reconnecting;
     /// a re-join is due if it does not come back by itself.
     pub(super) fn call_media_down(&mut self) -> Vec<Event> {
+        // A one-to-one call waits for ICE: it comes back, or fails.
+        let rejoinable = self.rejoinable();
         let r = &mut self.call.recovery;
         r.media_up = false;
-        if r.attempt_deadline.is_none() {
+        if rejoinable && r.attempt_deadline.is_none() {
             r.disconnected.get_or_insert_with(Instant::now);
         }
         self.store.calls.reconnecting()
@@ -204,6 +208,10 @@ impl App {
     /// Re-joins the conference (see the module docs), or ends the call
     /// after [`MAX_ATTEMPTS`].
     fn rejoin(&mut self, why: &str) -> Vec<Event> {
+        if !self.rejoinable() {
+            self.call.recovery = Recovery::default();
+            return Vec::new();
+        }
         let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone()) else {
             return Vec::new();
         };
