@@ -46,6 +46,36 @@ struct Signal {
     pwd: Option<String>,
 }
 
+impl Signal {
+    /// Our call's own session, where we make the offer (not signalled
+    /// until our session-initiate goes out).
+    fn our_offer(peer: Jid, initiator: Jid) -> Signal {
+        Signal {
+            peer,
+            initiator,
+            ours: true,
+            offerer: true,
+            signalled: false,
+            ufrag: None,
+            pwd: None,
+        }
+    }
+
+    /// A session `peer` initiated (its session-initiate came): our call's
+    /// own (`ours`, one-to-one) or a stream the conference forwards.
+    fn answering(peer: Jid, initiator: Jid, ours: bool) -> Signal {
+        Signal {
+            peer,
+            initiator,
+            ours,
+            offerer: false,
+            signalled: true,
+            ufrag: None,
+            pwd: None,
+        }
+    }
+}
+
 /// The app's side of calls.
 #[derive(Default)]
 pub(super) struct CallSignals {
@@ -228,18 +258,9 @@ impl App {
         }
         let sid = self.new_sid();
         let events = self.store.calls.start(jid.clone(), sid.clone(), Utc::now());
-        self.call.sessions.insert(
-            sid.clone(),
-            Signal {
-                peer: jid.clone().into(),
-                initiator: own,
-                ours: true,
-                offerer: true,
-                signalled: false,
-                ufrag: None,
-                pwd: None,
-            },
-        );
+        self.call
+            .sessions
+            .insert(sid.clone(), Signal::our_offer(jid.clone().into(), own));
         self.wait_as(tag, &command, Waiting::Call, true);
         self.call.tag = Some(tag);
         // Directed presence: if we vanish, the server tells the conference.
@@ -616,15 +637,7 @@ impl App {
             .unwrap_or_else(|| from.to_string());
         self.call.sessions.insert(
             j.sid.clone(),
-            Signal {
-                peer: from.clone(),
-                initiator: j.initiator.clone().unwrap_or(from),
-                ours: false,
-                offerer: false,
-                signalled: true,
-                ufrag: None,
-                pwd: None,
-            },
+            Signal::answering(from.clone(), j.initiator.clone().unwrap_or(from), false),
         );
         let events = self.store.calls.stream_added(j.sid.clone(), entity.clone());
         self.media(MediaCmd::AcceptStream {

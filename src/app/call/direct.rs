@@ -375,18 +375,9 @@ impl App {
             x.resource = Some(from.clone());
             x.stage = Stage::Session;
         }
-        self.call.sessions.insert(
-            d.sid.clone(),
-            Signal {
-                peer: from,
-                initiator: own,
-                ours: true,
-                offerer: true,
-                signalled: false,
-                ufrag: None,
-                pwd: None,
-            },
-        );
+        self.call
+            .sessions
+            .insert(d.sid.clone(), Signal::our_offer(from, own));
         let mut events = vec![Event::Call {
             jid: d.peer.to_string(),
             state: "connecting",
@@ -432,15 +423,11 @@ impl App {
         self.set_stage(Stage::Session);
         self.call.sessions.insert(
             d.sid.clone(),
-            Signal {
-                peer: from.clone(),
-                initiator: j.initiator.clone().unwrap_or_else(|| from.clone()),
-                ours: true,
-                offerer: false,
-                signalled: true,
-                ufrag: None,
-                pwd: None,
-            },
+            Signal::answering(
+                from.clone(),
+                j.initiator.clone().unwrap_or_else(|| from.clone()),
+                true,
+            ),
         );
         self.media(MediaCmd::StartDirect {
             sid: d.sid,

@@ -246,18 +246,9 @@ impl App {
             sid.clone(),
             format!("re-joining (attempt {attempt} of {MAX_ATTEMPTS}): {why}"),
         );
-        self.call.sessions.insert(
-            sid.clone(),
-            Signal {
-                peer: jid.clone().into(),
-                initiator: own,
-                ours: true,
-                offerer: true,
-                signalled: false,
-                ufrag: None,
-                pwd: None,
-            },
-        );
+        self.call
+            .sessions
+            .insert(sid.clone(), Signal::our_offer(jid.clone().into(), own));
         self.call.recovery = Recovery {
             attempts: attempt,
             attempt_deadline: Some(Instant::now() + ATTEMPT_TIMEOUT),
