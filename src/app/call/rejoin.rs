@@ -208,10 +208,6 @@ impl App {
     /// Re-joins the conference (see the module docs), or ends the call
     /// after [`MAX_ATTEMPTS`].
     fn rejoin(&mut self, why: &str) -> Vec<Event> {
-        if !self.rejoinable() {
-            self.call.recovery = Recovery::default();
-            return Vec::new();
-        }
         let Some(jid) = self.store.calls.current.as_ref().map(|c| c.jid.clone()) else {
             return Vec::new();
         };
