@@ -419,14 +419,25 @@ fn a_conference_call_rejoins_after_a_network_drop(kind: ServerKind) {
     }
 }
 
-crate::on_both!(a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew);
+/// A conference call `room`: alice (sending 440 Hz, her XMPP stream
+/// through `proxy`, her media relayed) and bob (directly, listening),
+/// both in the call, bob hearing alice.
+struct ProxiedCall {
+    _server: Box<dyn TestServer>,
+    sfu: TappedSfu,
+    proxy: Proxy,
+    homes: Vec<tempfile::TempDir>,
+    alice: Client,
+    bob: Client,
+}
 
-fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerKind) {
+/// [`ProxiedCall`] on `kind`, the server resuming streams for
+/// `resume` seconds (`None`: no stream management).
+fn proxied_call(kind: ServerKind, room: &str, resume: Option<u32>) -> ProxiedCall {
     let hole = Blackhole::default();
     let (server, sfu) =
-        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole, None);
-    let server = &*server;
-    let room = format!("anew@{SFU}");
+        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole, resume);
+    let room = format!("{room}@{SFU}");
     let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let proxy = Proxy::start(([127, 0, 0, 1], server.c2s_port()).into()).expect("proxy");
     let rec = homes[0].path().join("received");
@@ -439,12 +450,33 @@ fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerK
         &password_of("alice"),
     );
     alice.connected();
-    let mut bob = caller(server, "bob", "null", homes[1].path());
+    let mut bob = caller(&*server, "bob", "null", homes[1].path());
     for c in [&mut alice, &mut bob] {
         c.ok(&format!("/call {room}"));
     }
     heard(&mut bob, "alice", 4);
     sfu.settles_at((2, 2, 4));
+    ProxiedCall {
+        _server: server,
+        sfu,
+        proxy,
+        homes,
+        alice,
+        bob,
+    }
+}
+
+crate::on_both!(a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew);
+
+fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerKind) {
+    let ProxiedCall {
+        _server,
+        sfu,
+        proxy,
+        homes,
+        mut alice,
+        mut bob,
+    } = proxied_call(kind, "anew", None);
 
     // The stream is cut (FIN): no resumption on these servers.
     proxy.cut();
@@ -491,29 +523,14 @@ fn a_conference_call_rejoins_after_its_xmpp_stream_comes_back_anew(kind: ServerK
 crate::on_both!(a_conference_call_goes_on_when_its_xmpp_stream_is_resumed);
 
 fn a_conference_call_goes_on_when_its_xmpp_stream_is_resumed(kind: ServerKind) {
-    let hole = Blackhole::default();
-    let (server, sfu) =
-        server_with_relayed_sfu(kind, &["alice", "bob"], "alice@localhost", hole, Some(60));
-    let server = &*server;
-    let room = format!("resumed@{SFU}");
-    let homes: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let proxy = Proxy::start(([127, 0, 0, 1], server.c2s_port()).into()).expect("proxy");
-    let rec = homes[0].path().join("received");
-    let mut alice = Client::spawn_at(
-        &server.jid("alice"),
-        &proxy.addr(),
-        Some(server.ca_file()),
-        homes[0].path(),
-        &audio_args("tone:440", &rec),
-        &password_of("alice"),
-    );
-    alice.connected();
-    let mut bob = caller(server, "bob", "null", homes[1].path());
-    for c in [&mut alice, &mut bob] {
-        c.ok(&format!("/call {room}"));
-    }
-    heard(&mut bob, "alice", 4);
-    sfu.settles_at((2, 2, 4));
+    let ProxiedCall {
+        _server,
+        sfu,
+        proxy,
+        homes: _homes,
+        mut alice,
+        mut bob,
+    } = proxied_call(kind, "resumed", Some(60));
 
     proxy.cut();
     within(&mut alice, "reconnecting", LONG, |v| {

@@ -13,7 +13,13 @@ use std::time::Duration;
 use confab_testbed::impair::{Impairment, Loss};
 use confab_testbed::quality::{speech_through, tone_through};
 
-fn measure(loss: Loss, seed: u64) -> confab_testbed::quality::Quality {
+/// What `run` measured through the impaired path: `loss` (seeded by
+/// `seed`), 20 ms delay + 0–40 ms jitter.
+fn through<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    loss: Loss,
+    seed: u64,
+    run: impl FnOnce(Impairment) -> F,
+) -> T {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -25,9 +31,12 @@ fn measure(loss: Loss, seed: u64) -> confab_testbed::quality::Quality {
         jitter: Duration::from_millis(40),
         seed,
     };
-    let q = rt
-        .block_on(tone_through(imp, 440.0, 5.0))
-        .unwrap_or_else(|e| panic!("{loss:?}: {e}"));
+    rt.block_on(run(imp))
+        .unwrap_or_else(|e| panic!("{loss:?}: {e}"))
+}
+
+fn measure(loss: Loss, seed: u64) -> confab_testbed::quality::Quality {
+    let q = through(loss, seed, |imp| tone_through(imp, 440.0, 5.0));
     eprintln!("{loss:?}: {q:?}");
     let lost = q.dropped as f64 / q.sent.max(1) as f64;
     assert!(q.sent > 200, "the tone was sent: {q:?}");
@@ -77,21 +86,8 @@ fn a_tone_keeps_its_floor_at_20_percent_bursty_loss_with_40_ms_jitter() {
 /// The spoken sentence through the same impaired path: its segmental SNR
 /// (as played, against what was sent) keeps its floor.
 fn speech(loss: Loss, seed: u64) -> confab_testbed::quality::SpeechQuality {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let imp = Impairment {
-        loss,
-        delay: Duration::from_millis(20),
-        jitter: Duration::from_millis(40),
-        seed,
-    };
     let dir = tempfile::tempdir().unwrap();
-    let q = rt
-        .block_on(speech_through(imp, dir.path()))
-        .unwrap_or_else(|e| panic!("{loss:?}: {e}"));
+    let q = through(loss, seed, |imp| speech_through(imp, dir.path()));
     eprintln!("{loss:?}: {q:?}");
     assert!(q.sent > 300, "the sentence was sent: {q:?}");
     assert!(q.dropped > 0, "the relay lost some: {q:?}");

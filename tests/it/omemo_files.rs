@@ -73,34 +73,59 @@ fn only_ciphertext_stored(server: &dyn TestServer, link: &str, plain: &[u8], log
     }
 }
 
-/// Alice and bob (both confab) on `server`, their homes.
-struct Pair<'a> {
-    server: &'a dyn TestServer,
+/// Alice and bob, both confab with OMEMO ready, on a server with an
+/// upload service.
+struct Pair {
+    server: Box<dyn TestServer>,
+    homes: [tempfile::TempDir; 2],
     alice: Client,
+    alice_dev: u64,
     bob: Client,
-    homes: [&'a Path; 2],
 }
 
-/// Bob got alice's link `m` (`own` as she shows it): `save` gives him
-/// the same bytes as `data`, nobody erred, and the server and both logs
-/// hold only what they may.
-fn saved_alike(p: Pair<'_>, own: &Value, m: &Value, save: &str, data: &[u8]) {
-    let Pair {
+fn pair(kind: ServerKind) -> Pair {
+    let server = upload_server(kind, &["alice", "bob"], 10_000_000);
+    let homes = [(); 2].map(|_| tempfile::tempdir().unwrap());
+    let (alice, alice_dev) = ready(&*server, "alice", homes[0].path());
+    let (bob, _) = ready(&*server, "bob", homes[1].path());
+    Pair {
         server,
-        mut alice,
-        mut bob,
         homes,
-    } = p;
-    let link = m["body"].as_str().unwrap().to_string();
-    assert_eq!(own["body"], link.as_str());
-    bob.ok(save);
-    let dest = save.rsplit_once(' ').unwrap().1;
-    assert_eq!(std::fs::read(dest).unwrap(), data, "the bytes differ");
-    assert!(!alice.saw(|v| is(v, "error")), "{:?}", alice.events);
-    assert_eq!(alice.finish(), 0);
-    assert_eq!(bob.finish(), 0);
-    let logs = [&homes[0].join("alice.log"), &homes[1].join("bob.log")];
-    only_ciphertext_stored(server, &link, data, &logs.map(|p| p.as_path()));
+        alice,
+        alice_dev,
+        bob,
+    }
+}
+
+impl Pair {
+    /// Bob got alice's link `m` (`own` as she shows it): `/save WHAT`
+    /// into `name` in his home gives him the same bytes as `data`,
+    /// nobody erred, and the server and both logs hold only what they
+    /// may.
+    fn saved_alike(mut self, own: &Value, m: &Value, what: &str, name: &str, data: &[u8]) {
+        let link = m["body"].as_str().unwrap().to_string();
+        assert_eq!(own["body"], link.as_str());
+        let dest = self.homes[1].path().join(name);
+        self.bob.ok(&format!("/save {what} {}", dest.display()));
+        assert_eq!(std::fs::read(&dest).unwrap(), data, "the bytes differ");
+        assert!(
+            !self.alice.saw(|v| is(v, "error")),
+            "{:?}",
+            self.alice.events
+        );
+        assert_eq!(self.alice.finish(), 0);
+        assert_eq!(self.bob.finish(), 0);
+        let logs = [
+            self.homes[0].path().join("alice.log"),
+            self.homes[1].path().join("bob.log"),
+        ];
+        only_ciphertext_stored(
+            &*self.server,
+            &link,
+            data,
+            &logs.each_ref().map(|p| p.as_path()),
+        );
+    }
 }
 
 crate::on_both!(
@@ -110,12 +135,10 @@ crate::on_both!(
 );
 
 fn an_encrypted_file_one_to_one(kind: ServerKind) {
-    let server = upload_server(kind, &["alice", "bob"], 10_000_000);
-    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (mut alice, alice_dev) = ready(&*server, "alice", home_a.path());
-    let (mut bob, _) = ready(&*server, "bob", home_b.path());
+    let mut p = pair(kind);
+    let (alice, bob) = (&mut p.alice, &mut p.bob);
     let data = pattern(300_000);
-    let path = write(home_a.path(), "plans.pdf", &data);
+    let path = write(p.homes[0].path(), "plans.pdf", &data);
     alice.ok("/omemo on bob@localhost");
     alice.ok(&format!("/upload {path} bob@localhost"));
     let done = alice.event("upload done", |v| is(v, "upload") && v["state"] == "done");
@@ -124,38 +147,21 @@ fn an_encrypted_file_one_to_one(kind: ServerKind) {
         done["url"].as_str().unwrap().starts_with("https://"),
         "{done}"
     );
-    let own = link_message(&mut alice);
+    let own = link_message(alice);
     assert_eq!(own["own"], true, "{own}");
     assert_eq!(own["encrypted"]["decrypted"], true, "{own}");
 
-    let m = link_message(&mut bob);
-    assert_eq!(m["encrypted"]["device"], alice_dev, "{m}");
+    let m = link_message(bob);
+    assert_eq!(m["encrypted"]["device"], p.alice_dev, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
     assert_eq!(m["attachments"][0]["encrypted"], true, "{m}");
     assert_eq!(m["attachments"][0]["name"], "plans.pdf", "{m}");
-    let save = format!(
-        "/save alice@localhost @ {}",
-        home_b.path().join("saved.pdf").display()
-    );
-    saved_alike(
-        Pair {
-            server: &*server,
-            alice,
-            bob,
-            homes: [home_a.path(), home_b.path()],
-        },
-        &own,
-        &m,
-        &save,
-        &data,
-    );
+    p.saved_alike(&own, &m, "alice@localhost @", "saved.pdf", &data);
 }
 
 fn an_encrypted_file_in_a_room(kind: ServerKind) {
-    let server = upload_server(kind, &["alice", "bob"], 10_000_000);
-    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (mut alice, alice_dev) = ready(&*server, "alice", home_a.path());
-    let (mut bob, _) = ready(&*server, "bob", home_b.path());
+    let mut p = pair(kind);
+    let (alice, bob) = (&mut p.alice, &mut p.bob);
     alice.ok(&format!(
         "/create {ROOM} muc#roomconfig_membersonly=1 muc#roomconfig_whois=anyone"
     ));
@@ -164,33 +170,18 @@ fn an_encrypted_file_in_a_room(kind: ServerKind) {
     alice.ok(&format!("/wait occupant {ROOM} bob"));
     alice.ok(&format!("/omemo on {ROOM}"));
     let data = pattern(120_000);
-    let path = write(home_a.path(), "map.png", &data);
+    let path = write(p.homes[0].path(), "map.png", &data);
     alice.ok(&format!("/upload {path} {ROOM}"));
-    let own = link_message(&mut alice);
+    let own = link_message(alice);
     assert_eq!(own["own"], true, "{own}");
     assert_eq!(own["room"], ROOM, "{own}");
-    let m = link_message(&mut bob);
+    let m = link_message(bob);
     assert_eq!(m["room"], ROOM, "{m}");
     assert_eq!(m["nick"], "alice", "{m}");
     assert_eq!(m["encrypted"]["version"], "2", "{m}");
-    assert_eq!(m["encrypted"]["device"], alice_dev, "{m}");
+    assert_eq!(m["encrypted"]["device"], p.alice_dev, "{m}");
     assert_eq!(m["encrypted"]["decrypted"], true, "{m}");
-    let save = format!(
-        "/save {ROOM} @alice {}",
-        home_b.path().join("map.png").display()
-    );
-    saved_alike(
-        Pair {
-            server: &*server,
-            alice,
-            bob,
-            homes: [home_a.path(), home_b.path()],
-        },
-        &own,
-        &m,
-        &save,
-        &data,
-    );
+    p.saved_alike(&own, &m, &format!("{ROOM} @alice"), "map.png", &data);
 }
 
 fn an_encrypted_file_to_slixmpp_omemo(kind: ServerKind) {
