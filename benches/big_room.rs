@@ -160,16 +160,17 @@ fn catch_up(
     confab.quit();
     println!();
     println!(
-        "{:>9} {:>7} {:>8} {:>10} {:>8} {:>12} {:>9}",
-        "archived", "fill s", "floor s", "catch-up s", "CPU s", "µs/message", "peak MiB"
+        "{:>9} {:>7} {:>8} {:>10} {:>8} {:>8} {:>12} {:>9}",
+        "archived", "fill s", "floor s", "catch-up s", "CPU s", "sys s", "µs/message", "peak MiB"
     );
     println!(
-        "{:>9} {:>7.1} {:>8.3} {:>10.3} {:>8.3} {:>12.1} {:>9.1}",
+        "{:>9} {:>7.1} {:>8.3} {:>10.3} {:>8.3} {:>8.2} {:>12.1} {:>9.1}",
         n,
         fill,
         floor.as_secs_f64(),
         m.wall.as_secs_f64(),
         m.cpu,
+        m.sys,
         m.cpu * 1e6 / n as f64,
         m.peak_kib as f64 / 1024.0
     );
@@ -187,6 +188,8 @@ struct Measure {
     wall: Duration,
     /// User + system seconds of all confab's threads.
     cpu: f64,
+    /// The system part of it (clock ticks, so coarse).
+    sys: f64,
     peak_kib: u64,
     /// `occupant` and `message` events on the way.
     occupants: usize,
@@ -250,6 +253,7 @@ impl Confab {
     fn measure(&mut self, command: &str, done: impl Fn(&serde_json::Value) -> bool) -> Measure {
         let pid = self.child.id();
         let cpu0 = cpu_secs(pid);
+        let sys0 = sys_secs(pid);
         let w = self.stdin.as_mut().unwrap();
         let started = Instant::now();
         writeln!(w, "{command}").unwrap();
@@ -274,6 +278,7 @@ impl Confab {
         Measure {
             wall: at - started,
             cpu: cpu_secs(pid) - cpu0,
+            sys: sys_secs(pid) - sys0,
             peak_kib: peak_kib(pid),
             occupants,
             messages,
@@ -307,6 +312,20 @@ fn cpu_secs(pid: u32) -> f64 {
         }
     }
     ns as f64 / 1e9
+}
+
+/// System seconds of `pid` so far (`/proc/PID/stat`, in clock ticks of
+/// 10 ms: only the catch-up is long enough for it to mean much).
+fn sys_secs(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // The fields after the command's closing parenthesis; stime
+            // is the 15th of the line, the 13th after it.
+            let rest = &s[s.rfind(')')? + 2..];
+            rest.split_whitespace().nth(12)?.parse::<u64>().ok()
+        })
+        .map_or(0.0, |ticks| ticks as f64 / 100.0)
 }
 
 /// VmHWM of a process, in KiB.
