@@ -31,6 +31,21 @@ fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<(), Error> {
     serde_json::to_writer(out, v)
 }
 
+/// A member's key: as it is when `serde_json` would write it so (no
+/// control character, quote or backslash: every key of an event), else
+/// by `serde_json`.
+fn write_key(out: &mut Vec<u8>, key: &str) -> Result<(), Error> {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(key.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        write(out, key)
+    }
+}
+
 struct Ser<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -98,7 +113,7 @@ impl<'a> Object<'a> {
                 self.out.push(b',');
             }
             first = false;
-            write(self.out, key.as_ref())?;
+            write_key(self.out, key.as_ref())?;
             self.out.push(b':');
             self.out.extend_from_slice(&self.buf[range.clone()]);
         }
@@ -561,6 +576,9 @@ mod tests {
             to_string(&json!({"z": [1.5, null, {"b": 1, "a": f64::NAN}], "a": "x"})).unwrap()
                 == via_value(&json!({"z": [1.5, null, {"b": 1, "a": f64::NAN}], "a": "x"})),
             to_string(&f32::NAN).unwrap() == via_value(&f32::NAN),
+            // Keys that need escaping, and the plain ones beside them.
+            to_string(&json!({"q\"k": 1, "b\\s": 2, "c\u{1}": 3, "ü\u{7f}": 4, "p": 5})).unwrap()
+                == via_value(&json!({"q\"k": 1, "b\\s": 2, "c\u{1}": 3, "ü\u{7f}": 4, "p": 5})),
         ];
         for (i, same) in cases.iter().enumerate() {
             assert!(same, "case {i}");

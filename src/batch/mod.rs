@@ -42,7 +42,9 @@ pub fn event_line(e: &Event) -> String {
 
 fn terminal_safe(raw: String) -> String {
     // JSON text has no raw C0 control: of ASCII only DEL needs escaping.
-    if raw.bytes().all(|b| b < 0x7f) || !raw.chars().any(needs_escape) {
+    if (raw.is_ascii() && memchr::memchr(0x7f, raw.as_bytes()).is_none())
+        || !raw.chars().any(needs_escape)
+    {
         return raw;
     }
     let mut out = String::with_capacity(raw.len() + 16);
