@@ -228,13 +228,20 @@ impl Confab {
             lines,
         };
         confab.wait_for(|v| v["event"] == "connected");
-        // What login brings (carbons, the account's catch-up) is done
-        // before the measurement starts.
-        confab.wait_for(|v| v["event"] == "mam-account");
+        // What login brings (carbons, the account's catch-up, the OMEMO
+        // device's publication: 100 prekeys) is done before the
+        // measurement starts.
+        let (mut caught_up, mut published) = (false, false);
+        confab.wait_for(|v| {
+            caught_up |= v["event"] == "mam-account";
+            published |= v["event"] == "omemo"
+                && v["text"].as_str().is_some_and(|t| t.ends_with("published"));
+            caught_up && published
+        });
         confab
     }
 
-    fn wait_for(&mut self, done: impl Fn(&serde_json::Value) -> bool) {
+    fn wait_for(&mut self, mut done: impl FnMut(&serde_json::Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             let (_, v) = self
