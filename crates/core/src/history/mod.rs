@@ -215,8 +215,9 @@ impl History {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last = search::last_row(&tx)?;
         let mut added = 0;
-        // Conversations this batch created: remembered once committed.
-        let mut created: Vec<(&str, i64)> = Vec::new();
+        // The batch's conversations: remembered once committed (an id
+        // created by a transaction that fails does not exist).
+        let mut ids: HashMap<&str, i64> = HashMap::new();
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO messages
@@ -226,32 +227,17 @@ impl History {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                   ?17)",
             )?;
-            let mut current: Option<(&str, i64)> = None;
             for r in records {
                 let jid = r.conversation.as_str();
-                let conv = match current {
-                    Some((j, id)) if j == jid => id,
-                    _ => {
+                let conv = match ids.get(jid) {
+                    Some(id) => *id,
+                    None => {
                         let cached = self.convs.borrow().get(jid).copied();
-                        let id = match cached
-                            .or_else(|| created.iter().find(|(j, _)| *j == jid).map(|(_, id)| *id))
-                        {
+                        let id = match cached {
                             Some(id) => id,
-                            None => match find_conv(&tx, &self.account, jid)? {
-                                Some(id) => id,
-                                None => {
-                                    tx.prepare_cached(
-                                        "INSERT INTO conversations (account, jid) VALUES (?1, ?2)",
-                                    )?
-                                    .execute(params![self.account, jid])?;
-                                    tx.last_insert_rowid()
-                                }
-                            },
+                            None => conv_to_write(&tx, &self.account, jid)?,
                         };
-                        if cached.is_none() && !created.iter().any(|(j, _)| *j == jid) {
-                            created.push((jid, id));
-                        }
-                        current = Some((jid, id));
+                        ids.insert(jid, id);
                         id
                     }
                 };
@@ -281,7 +267,7 @@ impl History {
             search::index_new_rows(&tx, last)?;
         }
         tx.commit()?;
-        for (jid, id) in created {
+        for (jid, id) in ids {
             self.remember(jid, id);
         }
         Ok(added)
@@ -391,6 +377,17 @@ fn find_conv(conn: &Connection, account: &str, jid: &str) -> Result<Option<i64>,
         .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND jid = ?2")?
         .query_row(params![account, jid], |r| r.get(0))
         .optional()?)
+}
+
+/// The id of `jid`'s conversation for `account`, made if it has none (in
+/// a write transaction).
+fn conv_to_write(conn: &Connection, account: &str, jid: &str) -> Result<i64, HistoryError> {
+    if let Some(id) = find_conv(conn, account, jid)? {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO conversations (account, jid) VALUES (?1, ?2)")?
+        .execute(params![account, jid])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// Brings an archive of any earlier confab to the current schema.
