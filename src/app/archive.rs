@@ -59,10 +59,17 @@ impl App {
     /// Writes the messages that came in since the last call, in one
     /// transaction; then the one-to-one windows they opened get their
     /// archived lines (`app/conversations.rs`). Call it when a burst of
-    /// events has been handled.
+    /// events has been handled: it also ends the read transaction the
+    /// burst's look-ups shared (`History::end_burst`), so that nothing
+    /// stays open while the loop waits.
     pub fn flush_history(&mut self) -> Vec<Event> {
         let mut events = self.write_journal();
         events.extend(self.windows_opened());
+        if let Some(h) = self.history.as_mut()
+            && let Err(e) = h.end_burst()
+        {
+            events.push(self.history_broken(e));
+        }
         events
     }
 

@@ -283,7 +283,9 @@ fn db_rows(
 }
 
 const ROWS: &str = "SELECT body, removed, removed_by, removed_reason FROM messages
-                    WHERE conversation = 'fasten@conference.localhost' AND nick = 'bob'
+                    WHERE conv IN (SELECT id FROM conversations
+                                   WHERE jid = 'fasten@conference.localhost')
+                      AND nick = 'bob'
                     ORDER BY time_ms";
 
 crate::on_both!(retraction_and_moderation_reach_screen_and_archive);

@@ -5,7 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{History, HistoryError};
 
-/// Adds what older archives lack (the `edited` column).
+/// Adds what older archives lack (the `edited` column), before they are
+/// converted (`layout.rs`).
 pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
     let has_edited = conn
         .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'edited'")?
@@ -13,11 +14,6 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
     if !has_edited {
         conn.execute_batch("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;")?;
     }
-    // The id first (see `history::migrate`).
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS messages_message_id_first
-             ON messages(message_id, account, conversation);",
-    )?;
     Ok(())
 }
 
@@ -33,37 +29,44 @@ impl History {
         nick: Option<&str>,
         body: &str,
     ) -> Result<bool, HistoryError> {
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(false);
+        };
+        self.end_burst()?;
         let n = self.conn.execute(
             "UPDATE messages SET body = ?1, edited = 1 WHERE id = (
-                 SELECT id FROM messages
-                 WHERE account = ?2 AND conversation = ?3 AND message_id = ?4
-                   AND nick IS ?5 AND private = 0
+                 SELECT id FROM messages INDEXED BY messages_message_id_conv
+                 WHERE conv = ?2 AND message_id = ?3 AND nick IS ?4 AND private = 0
                  ORDER BY time_ms DESC, id DESC LIMIT 1)",
-            params![body, self.account, conversation, id, nick],
+            params![body, conv, id, nick],
         )?;
         Ok(n > 0)
     }
 
-    /// Whether a message with this stanza-id is archived.
+    /// Whether a message with this stanza-id is archived (a look-up of
+    /// the burst: in its read transaction).
     pub fn has_stanza_id(&self, conversation: &str, stanza_id: &str) -> Result<bool, HistoryError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND stanza_id = ?3",
-            )?
-            .exists(params![self.account, conversation, stanza_id])?)
+        let conn = self.reader()?;
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(false);
+        };
+        Ok(conn
+            .prepare_cached("SELECT 1 FROM messages WHERE conv = ?1 AND stanza_id = ?2")?
+            .exists(params![conv, stanza_id])?)
     }
 
     /// The stanza-id of the newest archived message that has one.
     pub fn last_stanza_id(&self, conversation: &str) -> Result<Option<String>, HistoryError> {
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(None);
+        };
         Ok(self
             .conn
             .query_row(
                 "SELECT stanza_id FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND stanza_id IS NOT NULL
+                 WHERE conv = ?1 AND stanza_id IS NOT NULL
                  ORDER BY time_ms DESC, id DESC LIMIT 1",
-                params![self.account, conversation],
+                [conv],
                 |row| row.get(0),
             )
             .optional()?)

@@ -32,7 +32,10 @@ impl History {
 
     /// Replaces the entries kept with `entries`.
     pub fn set_ignored(&mut self, entries: &[IgnoreEntry]) -> Result<(), HistoryError> {
-        let tx = self.conn.transaction()?;
+        self.end_burst()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM ignored WHERE account = ?1",
             params![self.account],

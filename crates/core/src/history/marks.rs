@@ -8,9 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{History, HistoryError};
 use crate::store::ArchiveMark;
 
-/// Adds the `marks` table (one row per account and archive) and an index
-/// of the rows without an archive id by body (few: a look-up per result
-/// of a catch-up must not scan every row of its time window).
+/// Adds the `marks` table (one row per account and archive). The rows
+/// without an archive id have an index by body (`messages_conv_without_id`,
+/// few: a look-up per result of a catch-up must not scan every row of
+/// its time window).
 pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS marks (
@@ -19,9 +20,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
              stanza_id TEXT NOT NULL,
              time_ms INTEGER NOT NULL,
              PRIMARY KEY (account, archive)
-         );
-         CREATE INDEX IF NOT EXISTS messages_without_id
-             ON messages(account, conversation, body) WHERE stanza_id IS NULL;",
+         );",
     )?;
     Ok(())
 }
@@ -46,6 +45,7 @@ impl History {
 
     /// Saves where the catch-up of `archive` starts next time.
     pub fn set_mark(&mut self, archive: &str, mark: &ArchiveMark) -> Result<(), HistoryError> {
+        self.end_burst()?;
         self.conn
             .prepare_cached(
                 "INSERT INTO marks (account, archive, stanza_id, time_ms) VALUES (?1, ?2, ?3, ?4)
@@ -73,9 +73,9 @@ impl History {
         secs: i64,
     ) -> Result<bool, HistoryError> {
         self.copy_exists(
-            "SELECT 1 FROM messages INDEXED BY messages_without_id
-             WHERE account = ?1 AND conversation = ?2 AND body = ?6
-               AND stanza_id IS NULL AND time_ms BETWEEN ?3 AND ?4 AND nick IS ?5",
+            "SELECT 1 FROM messages INDEXED BY messages_conv_without_id
+             WHERE conv = ?1 AND body = ?5
+               AND stanza_id IS NULL AND time_ms BETWEEN ?2 AND ?3 AND nick IS ?4",
             (conversation, nick, body),
             time,
             secs,

@@ -23,18 +23,23 @@ pub const MAX_FOUND: usize = 200;
 /// Words of a `/find` query used at most.
 const MAX_TERMS: usize = 16;
 
-const SCHEMA: &str = "
+const INDEX: &str = "
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content='messages', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+";
+
+/// The triggers (a table converted to today's layout lost its own,
+/// `layout.rs`).
+const TRIGGERS: &str = "
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF body ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
     INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 END;
-INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 ";
 
 /// Creates the index (and indexes what is archived) if it is missing.
@@ -43,11 +48,13 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), HistoryError> {
         .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'")?
         .exists([])?;
     if !exists {
-        conn.execute_batch(&format!("BEGIN;{SCHEMA}COMMIT;"))?;
+        conn.execute_batch(&format!("BEGIN;{INDEX}{TRIGGERS}COMMIT;"))?;
     } else {
         // The index of an earlier version: rows were indexed by a trigger,
         // now by `append` (indexing them twice would corrupt the index).
-        conn.execute_batch("DROP TRIGGER IF EXISTS messages_fts_insert;")?;
+        conn.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS messages_fts_insert;{TRIGGERS}"
+        ))?;
     }
     Ok(())
 }
@@ -109,21 +116,24 @@ impl History {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
+        let conv = match conversation {
+            Some(c) => match self.conv(c)? {
+                Some(id) => Some(id),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {}, m.conversation
+            "SELECT {}, c.jid
              FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
-             WHERE messages_fts MATCH ?1 AND m.account = ?2
-               AND (?3 IS NULL OR m.conversation = ?3)
+             JOIN conversations c ON c.id = m.conv
+             WHERE messages_fts MATCH ?1 AND c.account = ?2
+               AND (?3 IS NULL OR m.conv = ?3)
              ORDER BY messages_fts.rowid DESC LIMIT ?4",
             message_columns("m.")
         ))?;
         let rows = stmt.query_map(
-            params![
-                query,
-                self.account,
-                conversation,
-                limit.min(MAX_FOUND) as i64
-            ],
+            params![query, self.account, conv, limit.min(MAX_FOUND) as i64],
             |row| {
                 Ok(Found {
                     message: row_to_message(row)?,
@@ -144,12 +154,14 @@ impl History {
         conversation: &str,
         mut each: impl FnMut(&Message) -> std::io::Result<()>,
     ) -> Result<usize, HistoryError> {
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(0);
+        };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM messages
-             WHERE account = ?1 AND conversation = ?2 ORDER BY time_ms, id",
+            "SELECT {} FROM messages WHERE conv = ?1 ORDER BY time_ms, id",
             message_columns("")
         ))?;
-        let mut rows = stmt.query(params![self.account, conversation])?;
+        let mut rows = stmt.query([conv])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
             each(&row_to_message(row)?).map_err(HistoryError::Write)?;
@@ -166,19 +178,16 @@ impl History {
         start: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Message>, HistoryError> {
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(Vec::new());
+        };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM messages
-             WHERE account = ?1 AND conversation = ?2 AND time_ms >= ?3
-             ORDER BY time_ms, id LIMIT ?4",
+            "SELECT {} FROM messages WHERE conv = ?1 AND time_ms >= ?2
+             ORDER BY time_ms, id LIMIT ?3",
             message_columns("")
         ))?;
         let rows = stmt.query_map(
-            params![
-                self.account,
-                conversation,
-                start.timestamp_millis(),
-                limit as i64
-            ],
+            params![conv, start.timestamp_millis(), limit as i64],
             row_to_message,
         )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -18,8 +18,6 @@ CREATE TABLE IF NOT EXISTS windows (
     read_id INTEGER,
     PRIMARY KEY (account, conversation)
 );
-CREATE INDEX IF NOT EXISTS messages_conversation_id
-    ON messages(account, conversation, id);
 ";
 
 /// Unread lines are counted up to this many (a bounded query).
@@ -49,6 +47,7 @@ impl History {
         open: bool,
         now: DateTime<Utc>,
     ) -> Result<(), HistoryError> {
+        self.end_burst()?;
         self.conn
             .prepare_cached(
                 "INSERT INTO windows (account, conversation, open, opened_ms)
@@ -70,15 +69,16 @@ impl History {
     /// Moves the read marker of a conversation to its newest archived
     /// line.
     pub fn set_read(&mut self, conversation: &str) -> Result<(), HistoryError> {
+        let conv = self.conv(conversation)?;
+        self.end_burst()?;
         self.conn
             .prepare_cached(
                 "INSERT INTO windows (account, conversation, open, opened_ms, read_id)
-                 VALUES (?1, ?2, 0, 0,
-                    (SELECT MAX(id) FROM messages WHERE account = ?1 AND conversation = ?2))
+                 VALUES (?1, ?2, 0, 0, (SELECT MAX(id) FROM messages WHERE conv = ?3))
                  ON CONFLICT (account, conversation) DO UPDATE SET
                     read_id = COALESCE(excluded.read_id, windows.read_id)",
             )?
-            .execute(params![self.account, conversation])?;
+            .execute(params![self.account, conversation, conv])?;
         Ok(())
     }
 
@@ -112,17 +112,16 @@ impl History {
     /// `None`), up to [`MAX_UNREAD`].
     pub fn unread(&self, conversation: &str, read: Option<i64>) -> Result<usize, HistoryError> {
         let after = read.unwrap_or(i64::MIN);
+        let Some(conv) = self.conv(conversation)? else {
+            return Ok(0);
+        };
         let n: i64 = self
             .conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM messages
-                 WHERE account = ?1 AND conversation = ?2 AND id > ?3 AND own = 0
-                 LIMIT ?4)",
+                 WHERE conv = ?1 AND id > ?2 AND own = 0 LIMIT ?3)",
             )?
-            .query_row(
-                params![self.account, conversation, after, MAX_UNREAD as i64],
-                |row| row.get(0),
-            )?;
+            .query_row(params![conv, after, MAX_UNREAD as i64], |row| row.get(0))?;
         Ok(n as usize)
     }
 }
