@@ -78,7 +78,18 @@ pub(crate) struct Catchup {
     /// Our messages a lost stream left unacknowledged, until the catch-up
     /// of their room says whether they arrived (`continuity/unconfirmed.rs`).
     unconfirmed: unconfirmed::Unconfirmed,
+    /// Rooms whose catch-up has not reached the end of their archive yet:
+    /// where it started. Live messages that come meanwhile are newer
+    /// than what is still missing, so the next catch-up (a rejoin, the
+    /// next run: the history's marks keep it) starts here, not after
+    /// them; it is forgotten when a catch-up completes.
+    unfinished: HashMap<BareJid, Anchor>,
 }
+
+/// Messages of rooms being caught up that may wait for the archive,
+/// written in one transaction when the catch-up ends or this many wait
+/// (below the store's window, which recognises them meanwhile).
+const DEFERRED_WRITES: usize = 1_000;
 
 /// Which archive a catch-up reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,6 +262,9 @@ impl App {
     /// hold (memory, then archive), or from the time of our newest line.
     fn mam_anchor(&self, room: &BareJid) -> Option<Anchor> {
         let r = self.store.room(room)?;
+        if let Some(a) = self.unfinished_catchup(room) {
+            return Some(a);
+        }
         let chat = || {
             r.messages
                 .iter()
@@ -346,12 +360,95 @@ impl App {
         q.stopped(condition, why)
     }
 
+    /// Where the last catch-up of `room` that did not finish started (in
+    /// memory, else in the history's marks: a `stanza_id` after which, or
+    /// an empty one and a time since which).
+    fn unfinished_catchup(&self, room: &BareJid) -> Option<Anchor> {
+        if let Some(a) = self.catchup.unfinished.get(room) {
+            return Some(a.clone());
+        }
+        let m = self.history.as_ref()?.mark(room.as_str()).ok()??;
+        Some(if m.stanza_id.is_empty() {
+            Anchor::Start(m.time)
+        } else {
+            Anchor::After(m.stanza_id)
+        })
+    }
+
+    /// A catch-up of `room` from `anchor` starts: until one completes,
+    /// the next starts there (unless an earlier one is still unfinished).
+    fn note_unfinished(&mut self, room: &BareJid, anchor: &Anchor) {
+        if self.catchup.unfinished.contains_key(room) {
+            return;
+        }
+        let anchor = self
+            .unfinished_catchup(room)
+            .unwrap_or_else(|| anchor.clone());
+        if let Some(h) = self.history.as_mut() {
+            let mark = match &anchor {
+                Anchor::After(sid) => ArchiveMark {
+                    stanza_id: sid.clone(),
+                    time: Utc::now(),
+                },
+                Anchor::Start(t) => ArchiveMark {
+                    stanza_id: String::new(),
+                    time: *t,
+                },
+            };
+            if let Err(e) = h.set_mark(room.as_str(), &mark) {
+                tracing::warn!("saving where the catch-up of {room} starts: {e}");
+            }
+        }
+        self.catchup.unfinished.insert(room.clone(), anchor);
+    }
+
+    /// A catch-up of `room` reached the end of its archive.
+    fn note_finished(&mut self, room: &BareJid) {
+        self.catchup.unfinished.remove(room);
+        if let Some(h) = self.history.as_mut()
+            && let Err(e) = h.clear_mark(room.as_str())
+        {
+            tracing::warn!("forgetting where the catch-up of {room} started: {e}");
+        }
+    }
+
+    /// Whether the messages waiting for the archive may wait longer: all
+    /// of rooms whose catch-up is under way (the next catch-up starts
+    /// before them if we stop first), fewer than [`DEFERRED_WRITES`],
+    /// and nothing else waits (a removal, a reaction).
+    pub(super) fn may_defer_writes(&self) -> bool {
+        let waiting = self.store.journal_len();
+        if waiting == 0 || waiting >= DEFERRED_WRITES {
+            return false;
+        }
+        let Some(mut convs) = self.store.journal_only() else {
+            return false;
+        };
+        let catching_up = |c: &BareJid| {
+            self.catchup.unfinished.contains_key(c)
+                && self
+                    .catchup
+                    .queries
+                    .values()
+                    .any(|q| q.archive == Archive::Room(c.clone()))
+        };
+        let mut last: Option<&BareJid> = None;
+        convs.all(|c| {
+            let ok = last == Some(c) || catching_up(c);
+            last = Some(c);
+            ok
+        })
+    }
+
     /// Starts a catch-up of `archive` from `anchor` (`since`: where to go
     /// by time if the archive forgot the anchor's id).
     fn start_catchup(&mut self, archive: Archive, anchor: Anchor, since: Option<DateTime<Utc>>) {
         // One catch-up per archive at a time.
         if self.catchup.queries.values().any(|q| q.archive == archive) {
             return;
+        }
+        if let Archive::Room(room) = &archive {
+            self.note_unfinished(room, &anchor);
         }
         let queryid = random_id("mam");
         let payload = mam::query(&queryid, &anchor, PAGE);
@@ -375,7 +472,15 @@ impl App {
         let next = match result {
             Ok(payload) => match payload.as_ref().and_then(mam::parse_fin) {
                 Some(mam::Fin { complete: true, .. }) => {
-                    return IqStep::Done(vec![q.done(true)]);
+                    let mut events = Vec::new();
+                    if let Archive::Room(room) = &q.archive {
+                        // What it brought is archived before where it
+                        // started is forgotten.
+                        events = self.write_journal();
+                        self.note_finished(room);
+                    }
+                    events.push(q.done(true));
+                    return IqStep::Done(events);
                 }
                 Some(mam::Fin { last, .. }) => {
                     let why = match &last {

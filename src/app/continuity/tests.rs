@@ -640,3 +640,102 @@ fn unconfirmed_messages_that_cannot_be_checked_are_reported_failed() {
     assert_eq!(ev[0].to_json()["message-id"], "mine-4");
     assert!(resent(&mut rx).is_empty());
 }
+
+/// Rejoins after a lost connection; the catch-up's query: (tag, queryid,
+/// after).
+fn rejoin(app: &mut App, rx: &mut UnboundedReceiver<SessionCmd>) -> (Tag, String, Option<String>) {
+    connection_lost(app);
+    app.on_session(self_presence());
+    mam_query(rx)
+}
+
+/// A catch-up that did not finish is resumed from where it started, not
+/// after a live message that came while it ran (that one is newer than
+/// what is still missing); once one completes, the next starts after the
+/// newest line.
+#[test]
+fn an_unfinished_catch_up_resumes_where_it_started() {
+    let (mut app, mut rx) = app();
+    fixtures::join(&mut app, &room());
+    app.on_session(self_presence());
+    app.on_session(live("before", "s1"));
+    app.catchup.mam_rooms.insert(room());
+    let (tag, q1, after) = rejoin(&mut app, &mut rx);
+    assert_eq!(after.as_deref(), Some("s1"));
+    app.on_session(result(&q1, "s2", "missed 1", ROOM));
+    app.on_session(live("said now", "s9"));
+    // The page's answer never comes: the connection is lost again.
+    app.on_session(SessionEvent::IqResponse {
+        tag,
+        result: Err(ErrorInfo::new("remote-server-timeout", None)),
+    });
+    let (tag, q2, after) = rejoin(&mut app, &mut rx);
+    assert_eq!(after.as_deref(), Some("s1"), "not after s9");
+    app.on_session(result(&q2, "s3", "missed 2", ROOM));
+    let ev = app.on_session(SessionEvent::IqResponse {
+        tag,
+        result: Ok(fin(true, "s9")),
+    });
+    assert_eq!(ev.last().unwrap().to_json()["complete"], true, "{ev:?}");
+    let (_, _, after) = rejoin(&mut app, &mut rx);
+    // Finished: after the newest line held (s9 comes again, and is
+    // recognised).
+    assert_eq!(after.as_deref(), Some("s3"));
+}
+
+/// A run that ends during a catch-up: what came is archived as the app
+/// ends (a catch-up's writes wait for its end, or for a thousand
+/// messages), and the next run resumes where the catch-up started.
+#[test]
+fn a_catch_up_cut_short_by_the_end_of_the_run_resumes_in_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    let open = || crate::history::History::open(&path, "alice@localhost").unwrap();
+    {
+        let (mut app, mut rx) = App::for_tests_with("alice@localhost", 50, Some(open()));
+        fixtures::join(&mut app, &room());
+        app.on_session(self_presence());
+        app.on_session(live("before", "s1"));
+        app.flush_history();
+        app.catchup.mam_rooms.insert(room());
+        let (_, q1, after) = rejoin(&mut app, &mut rx);
+        assert_eq!(after.as_deref(), Some("s1"));
+        app.on_session(result(&q1, "s2", "missed 1", ROOM));
+        app.on_session(live("said now", "s9"));
+        app.flush_history();
+        let h = app.history.as_ref().unwrap();
+        assert!(h.has_stanza_id(ROOM, "s1").unwrap());
+        assert!(!h.has_stanza_id(ROOM, "s2").unwrap(), "written at the end");
+    }
+    let h = open();
+    assert!(h.has_stanza_id(ROOM, "s2").unwrap());
+    assert!(h.has_stanza_id(ROOM, "s9").unwrap());
+    let (mut app, mut rx) = App::for_tests_with("alice@localhost", 50, Some(h));
+    app.catchup.mam_rooms.insert(room());
+    fixtures::join(&mut app, &room());
+    app.on_session(self_presence());
+    let (tag, q, after) = mam_query(&mut rx);
+    assert_eq!(
+        after.as_deref(),
+        Some("s1"),
+        "where the last run's catch-up started"
+    );
+    // What the last run held is not shown again; the rest is.
+    assert!(
+        app.on_session(result(&q, "s2", "missed 1", ROOM))
+            .is_empty()
+    );
+    let ev = app.on_session(result(&q, "s3", "missed 2", ROOM));
+    assert_eq!(ev[0].to_json()["body"], "missed 2");
+    app.on_session(SessionEvent::IqResponse {
+        tag,
+        result: Ok(fin(true, "s9")),
+    });
+    app.flush_history();
+    let h = app.history.as_ref().unwrap();
+    assert!(
+        h.has_stanza_id(ROOM, "s3").unwrap(),
+        "written when it completed"
+    );
+    assert_eq!(h.mark(ROOM).unwrap(), None, "its start forgotten");
+}

@@ -61,6 +61,15 @@ impl History {
         Ok(())
     }
 
+    /// Forgets the mark of `archive`.
+    pub fn clear_mark(&mut self, archive: &str) -> Result<(), HistoryError> {
+        self.end_burst()?;
+        self.conn
+            .prepare_cached("DELETE FROM marks WHERE account = ?1 AND archive = ?2")?
+            .execute(params![self.account, archive])?;
+        Ok(())
+    }
+
     /// Whether a message from `nick` with this body, stamped within `secs`
     /// of `time`, is archived without an archive id (our own message as
     /// we sent it, a carbon): the archive's copy of it is no new message.
@@ -113,6 +122,9 @@ mod tests {
         assert_eq!((m.stanza_id.as_str(), m.time), ("S2", t));
         let other = History::open(&path, "bob@localhost").unwrap();
         assert_eq!(other.mark("alice@localhost").unwrap(), None);
+        let mut h = h;
+        h.clear_mark("alice@localhost").unwrap();
+        assert_eq!(h.mark("alice@localhost").unwrap(), None);
     }
 
     #[test]

@@ -281,6 +281,18 @@ impl Store {
         std::mem::take(&mut self.journal)
     }
 
+    /// The conversations of the messages waiting for the archive (one per
+    /// message), if nothing else waits for it (no removal, no reaction).
+    pub fn journal_only(&self) -> Option<impl Iterator<Item = &BareJid>> {
+        (self.removals.is_empty() && self.reaction_writes.is_empty())
+            .then(|| self.journal.iter().map(|(c, _)| c))
+    }
+
+    /// How many messages wait for the archive.
+    pub fn journal_len(&self) -> usize {
+        self.journal.len()
+    }
+
     /// Retractions and moderations since the last call, for the archive
     /// (after [`Store::take_journal`]).
     pub fn take_removals(&mut self) -> Vec<Removal> {
