@@ -12,6 +12,8 @@
 //! attribute values only XML 1.0 characters. What quick-xml does not check
 //! (characters, names) is checked here.
 
+use std::ops::Range;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use tokio_xmpp::xmlstream::FallibleStreamElement;
@@ -46,6 +48,11 @@ pub struct Parser {
     /// Namespace declarations in scope: prefix (`""` the default), its
     /// namespace, the depth of the element that declared it.
     scope: Vec<(String, rxml::Namespace<'static>, usize)>,
+    /// The last start tag's attributes other than namespace
+    /// declarations: where their names and raw values lie in it.
+    plain: Vec<(Range<usize>, Range<usize>)>,
+    /// Empty elements, one per name seen (see `fast.rs`).
+    templates: Vec<fast::Template>,
 }
 
 /// Namespaces compiled in (no allocation at all).
@@ -111,16 +118,14 @@ impl Parser {
         bytes: &[u8],
         lang: Option<&str>,
     ) -> Result<FallibleStreamElement, WireError> {
+        if let Some(done) = self.fast(bytes, lang) {
+            return Ok(done);
+        }
         self.parse_as(bytes, lang)
     }
 
-    /// Parses one complete element as any `T` xso can build (a minidom
-    /// `Element` for the tests).
-    pub fn parse_as<T: FromXml>(
-        &mut self,
-        bytes: &[u8],
-        lang: Option<&str>,
-    ) -> Result<T, WireError> {
+    /// A reader over one element, and the scope the stream header made.
+    fn start<'b>(&mut self, bytes: &'b [u8]) -> Reader<&'b [u8]> {
         let mut r = Reader::from_reader(bytes);
         {
             let c = r.config_mut();
@@ -134,12 +139,23 @@ impl Parser {
             .push((String::new(), rxml::Namespace::from(NS_CLIENT), 0));
         self.scope
             .push(("stream".into(), rxml::Namespace::from(NS_STREAM), 0));
+        self.text.clear();
+        r
+    }
+
+    /// Parses one complete element as any `T` xso can build (a minidom
+    /// `Element` for the tests).
+    pub fn parse_as<T: FromXml>(
+        &mut self,
+        bytes: &[u8],
+        lang: Option<&str>,
+    ) -> Result<T, WireError> {
+        let mut r = self.start(bytes);
         // `xml:lang` in scope (the stream header's outside any element),
         // given to the builders with each event as tokio-xmpp did.
         let mut langs: Vec<Option<String>> = vec![lang.map(str::to_string)];
         let mut builder: Option<T::Builder> = None;
         let mut depth = 0usize;
-        self.text.clear();
         loop {
             let ev = r.read_event().map_err(|e| bad(e.to_string()))?;
             match ev {
@@ -208,26 +224,36 @@ impl Parser {
                         return Ok(done);
                     }
                 }
-                Event::Text(t) => {
-                    if memchr::memmem::find(t.as_bytes(), b"]]>").is_some() {
-                        return Err(bad("`]]>` in text"));
-                    }
-                    let t = t.xml10_content();
-                    self.push_text(&t)?;
-                }
-                Event::CData(t) => {
-                    let t = t.xml10_content();
-                    self.push_text(&t)?;
-                }
-                Event::GeneralRef(e) => self.text.push(reference(&e)?),
-                Event::Comment(_) => return Err(bad("a comment (restricted XML)")),
-                Event::PI(_) | Event::Decl(_) => {
-                    return Err(bad("a processing instruction (restricted XML)"));
-                }
-                Event::DocType(_) => return Err(bad("a DTD (restricted XML)")),
-                Event::Empty(_) => unreachable!("empty elements are expanded"),
-                Event::Eof => return Err(bad("the element is cut off")),
+                other => self.content(other)?,
             }
+        }
+    }
+
+    /// What comes between tags: text (kept in `self.text`), and what
+    /// restricted XML forbids. Shared by both paths.
+    fn content(&mut self, ev: Event) -> Result<(), WireError> {
+        match ev {
+            Event::Text(t) => {
+                if memchr::memmem::find(t.as_bytes(), b"]]>").is_some() {
+                    return Err(bad("`]]>` in text"));
+                }
+                let t = t.xml10_content();
+                self.push_text(&t)
+            }
+            Event::CData(t) => {
+                let t = t.xml10_content();
+                self.push_text(&t)
+            }
+            Event::GeneralRef(e) => {
+                self.text.push(reference(&e)?);
+                Ok(())
+            }
+            Event::Comment(_) => Err(bad("a comment (restricted XML)")),
+            Event::PI(_) | Event::Decl(_) => Err(bad("a processing instruction (restricted XML)")),
+            Event::DocType(_) => Err(bad("a DTD (restricted XML)")),
+            Event::Empty(_) => unreachable!("empty elements are expanded"),
+            Event::Eof => Err(bad("the element is cut off")),
+            Event::Start(_) | Event::End(_) => unreachable!("tags are the caller's"),
         }
     }
 
@@ -248,17 +274,35 @@ impl Parser {
         ))
     }
 
+    /// The attributes of a start tag (see [`Parser::scan_attributes`]),
+    /// resolved, unescaped and normalised (XML 1.0 §3.3.3) into a map.
+    fn attributes(&mut self, s: &BytesStart, depth: usize) -> Result<rxml::AttrMap, WireError> {
+        let raw = s.attributes_raw();
+        self.scan_attributes(raw, depth)?;
+        let mut map = rxml::AttrMap::new();
+        for (key, value) in &self.plain {
+            let (prefix, name) = split_name(&raw[key.clone()])?;
+            let ns = match prefix {
+                None => rxml::Namespace::NONE,
+                Some(p) => self.resolve(p)?,
+            };
+            let value = attr_value(&raw[value.clone()])?;
+            if map.insert(ns, name, value).is_some() {
+                return Err(bad("an attribute given twice"));
+            }
+        }
+        Ok(map)
+    }
+
     /// The attributes of a start tag, scanned here (quick-xml's own
     /// iterator takes `a='1'b='2'` and costs more): namespace
-    /// declarations skipped (quick-xml's resolver has them), the rest
-    /// resolved, unescaped and normalised (XML 1.0 §3.3.3).
-    fn attributes(&mut self, s: &BytesStart, depth: usize) -> Result<rxml::AttrMap, WireError> {
-        let mut map = rxml::AttrMap::new();
-        let raw = s.attributes_raw();
+    /// declarations checked and put in scope (at `depth`), the others
+    /// left in `self.plain` as (name, raw value) ranges of `raw`.
+    fn scan_attributes(&mut self, raw: &str, depth: usize) -> Result<(), WireError> {
+        self.plain.clear();
         let b = raw.as_bytes();
         let mut i = 0;
         let mut declared: Vec<&str> = Vec::new();
-        let mut plain: Vec<(&str, &str)> = Vec::new();
         loop {
             let blank_from = i;
             while i < b.len() && is_blank(b[i]) {
@@ -275,6 +319,7 @@ impl Parser {
                 i += 1;
             }
             let key = &raw[key_from..i];
+            let key_to = i;
             while i < b.len() && is_blank(b[i]) {
                 i += 1;
             }
@@ -293,6 +338,7 @@ impl Parser {
                 return Err(bad(format!("attribute {key:?}: value not closed")));
             };
             let value = &raw[i + 1..i + 1 + len];
+            let value_at = i + 1..i + 1 + len;
             i += len + 2;
             if key == "xmlns" || key.starts_with("xmlns:") {
                 if declared.contains(&key) {
@@ -326,20 +372,9 @@ impl Parser {
                 self.scope.push((prefix.to_string(), ns, depth));
                 continue;
             }
-            plain.push((key, value));
+            self.plain.push((key_from..key_to, value_at));
         }
-        for (key, value) in plain {
-            let (prefix, name) = split_name(key)?;
-            let ns = match prefix {
-                None => rxml::Namespace::NONE,
-                Some(p) => self.resolve(p)?,
-            };
-            let value = attr_value(value)?;
-            if map.insert(ns, name, value).is_some() {
-                return Err(bad("an attribute given twice"));
-            }
-        }
-        Ok(map)
+        Ok(())
     }
 
     /// The namespace of `prefix` (`""`: the default one).
@@ -502,6 +537,7 @@ fn check_chars(t: &str) -> Result<(), WireError> {
     Ok(())
 }
 
+mod fast;
 mod stream;
 pub use stream::Bound;
 
