@@ -237,41 +237,67 @@ impl Tokenizer {
         }
     }
 
-    /// The bytes at the start of `rest` that change nothing but where they
-    /// go — text up to the next `<`, a quoted attribute value up to its
-    /// closing quote — taken in one go (most of a stanza's bytes: the
-    /// byte-at-a-time path cost as much as the XML parser after it). How
-    /// many were taken; 0 when the next byte needs [`Tokenizer::lex`].
+    /// The bytes at the start of `rest` that need no decision but where
+    /// they go — text up to the next `<`, an end tag up to its `>`, a start
+    /// tag up to its `>` (its name, quoted values and `=` noted as
+    /// [`Tokenizer::start_byte`] would) — taken in one go (most of a
+    /// stanza's bytes: the byte-at-a-time path cost as much as the XML
+    /// parser after it). How many were taken; 0 when the next byte needs
+    /// [`Tokenizer::lex`]. Never past the size limit: the byte past it
+    /// goes the byte path, which drops the element.
     fn run(&mut self, rest: &[u8], out: &mut Vec<u8>) -> usize {
-        let stop = match self.lex {
-            Lex::Text => memchr::memchr(b'<', rest),
-            Lex::Start if self.quote != 0 => memchr::memchr(self.quote, rest),
-            // Between a tag's name and its end: attribute names and
-            // blanks; of them [`Tokenizer::start_byte`] only notes that
-            // the last byte was no `/`.
-            Lex::Start if !self.in_name => rest
-                .iter()
-                .position(|b| matches!(b, b'>' | b'"' | b'\'' | b'=' | b'/')),
+        let room = match self.cap {
+            Capture::Pending | Capture::Element => self.limits.max_size - self.buf.len(),
+            Capture::Pass | Capture::Skip(_) => rest.len(),
+        };
+        let rest = &rest[..rest.len().min(room)];
+        let n = match self.lex {
+            Lex::Text => memchr::memchr(b'<', rest).unwrap_or(rest.len()),
+            Lex::End => memchr::memchr(b'>', rest).unwrap_or(rest.len()),
+            Lex::Start => self.scan_tag(rest),
             _ => return 0,
         };
-        let mut n = stop.unwrap_or(rest.len());
-        if n == 0 {
-            return 0;
-        }
-        if self.lex == Lex::Start && self.quote == 0 {
-            self.slash = false;
-        }
         match self.cap {
             Capture::Pass => out.extend_from_slice(&rest[..n]),
-            Capture::Pending | Capture::Element => {
-                // Up to the size limit; the byte past it goes the byte
-                // path, which drops the element.
-                n = n.min(self.limits.max_size - self.buf.len());
-                self.buf.extend_from_slice(&rest[..n]);
-            }
+            Capture::Pending | Capture::Element => self.buf.extend_from_slice(&rest[..n]),
             Capture::Skip(_) => {}
         }
         n
+    }
+
+    /// Inside a start tag: [`Tokenizer::start_byte`] for each byte up to
+    /// the tag's `>` (not taken), quoted values skipped whole.
+    fn scan_tag(&mut self, rest: &[u8]) -> usize {
+        let mut i = 0;
+        while i < rest.len() {
+            if self.quote != 0 {
+                match memchr::memchr(self.quote, &rest[i..]) {
+                    Some(k) => {
+                        i += k + 1;
+                        self.quote = 0;
+                        continue;
+                    }
+                    None => return rest.len(),
+                }
+            }
+            let b = rest[i];
+            match b {
+                b'>' => return i,
+                b'"' | b'\'' => self.quote = b,
+                b'=' => self.attrs += 1,
+                _ => {}
+            }
+            self.slash = b == b'/';
+            if self.in_name {
+                if b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'=') {
+                    self.in_name = false;
+                } else if self.name.len() < NAME {
+                    self.name.push(b);
+                }
+            }
+            i += 1;
+        }
+        i
     }
 
     fn route(&mut self, b: u8, out: &mut Vec<u8>) {
@@ -414,7 +440,7 @@ impl Tokenizer {
                 return;
             }
             if self.cap == Capture::Pending {
-                self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
+                // (Its head is taken from `buf` only if it is dropped.)
                 self.cap = Capture::Element;
             }
         }
@@ -450,7 +476,8 @@ impl Tokenizer {
         if matches!(self.cap, Capture::Skip(_)) {
             return;
         }
-        if self.cap == Capture::Pending {
+        if matches!(self.cap, Capture::Pending | Capture::Element) {
+            // `buf` starts with the top-level element's start tag.
             self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
         }
         self.buf = Vec::new();

@@ -53,6 +53,8 @@ pub struct Parser {
     plain: Vec<(Range<usize>, Range<usize>)>,
     /// Empty elements, one per name seen (see `fast.rs`).
     templates: Vec<fast::Template>,
+    /// The fast path's open payload elements (kept for their capacity).
+    open: Vec<minidom::Element>,
 }
 
 /// Namespaces compiled in (no allocation at all).
@@ -302,7 +304,10 @@ impl Parser {
         self.plain.clear();
         let b = raw.as_bytes();
         let mut i = 0;
-        let mut declared: Vec<&str> = Vec::new();
+        // Declarations of this tag so far: those in scope from here on,
+        // and whether `xml` was (which is not put in scope).
+        let declared_from = self.scope.len();
+        let mut xml_declared = false;
         loop {
             let blank_from = i;
             while i < b.len() && is_blank(b[i]) {
@@ -341,10 +346,18 @@ impl Parser {
             let value_at = i + 1..i + 1 + len;
             i += len + 2;
             if key == "xmlns" || key.starts_with("xmlns:") {
-                if declared.contains(&key) {
+                let prefix = key.strip_prefix("xmlns").unwrap_or_default();
+                let prefix = prefix.strip_prefix(':').unwrap_or(prefix);
+                let twice = if prefix == "xml" {
+                    std::mem::replace(&mut xml_declared, true)
+                } else {
+                    self.scope[declared_from..]
+                        .iter()
+                        .any(|(p, _, _)| p == prefix)
+                };
+                if twice {
                     return Err(bad(format!("{key} given twice")));
                 }
-                declared.push(key);
                 if let Some(prefix) = key.strip_prefix("xmlns:") {
                     ncname(prefix)?;
                     if value.is_empty() {
@@ -357,8 +370,6 @@ impl Parser {
                     return Err(bad(NS_REFUSED));
                 }
                 check_chars(value)?;
-                let prefix = key.strip_prefix("xmlns").unwrap_or_default();
-                let prefix = prefix.strip_prefix(':').unwrap_or(prefix);
                 if prefix == "xml" || prefix == "xmlns" {
                     if prefix == "xmlns" || value != rxml::XMLNS_XML {
                         return Err(bad(format!("{key} redeclared")));
@@ -398,7 +409,9 @@ impl Parser {
 
 /// `prefix:local` or `local`, both parts XML names without colons.
 fn split_name(name: &str) -> Result<(Option<&str>, rxml::NcName), WireError> {
-    match name.split_once(':') {
+    // (A byte loop: names are short, `split_once` costs more.)
+    let colon = name.bytes().position(|b| b == b':');
+    match colon.map(|at| (&name[..at], &name[at + 1..])) {
         Some((prefix, local)) => {
             if prefix.is_empty() || !prefix_ok(prefix) {
                 return Err(bad(format!("bad name {name:?}")));
@@ -420,11 +433,12 @@ fn is_blank(b: u8) -> bool {
 /// An attribute value as XML 1.0 reads it: references replaced, each
 /// blank (a CR LF pair being one) a space, only XML characters.
 fn attr_value(raw: &str) -> Result<String, WireError> {
-    // Most values: printable, no reference, nothing past U+EFFF.
-    if raw
-        .bytes()
-        .all(|c| c >= 0x20 && c != b'&' && c != b'<' && c != 0xEF)
-    {
+    // Most values: printable, no reference, nothing past U+EFFF. (A
+    // fold without an early exit: the compiler vectorises it.)
+    let odd = raw.bytes().fold(false, |odd, c| {
+        odd | (c < 0x20) | (c == b'&') | (c == b'<') | (c == 0xEF)
+    });
+    if !odd {
         return Ok(raw.to_string());
     }
     if raw.contains('<') {
@@ -528,9 +542,9 @@ fn check_chars(t: &str) -> Result<(), WireError> {
     let b = t.as_bytes();
     // Fast path: ASCII controls are the usual offenders; U+FFFE/U+FFFF
     // (EF BF BE / EF BF BF) the only others a `str` can hold.
-    let bad_ascii = b
-        .iter()
-        .any(|&c| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r');
+    let bad_ascii = b.iter().fold(false, |odd, &c| {
+        odd | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+    });
     if bad_ascii || (memchr::memchr(0xEF, b).is_some() && t.chars().any(|c| !xml_char(c))) {
         return Err(bad("a character not allowed in XML"));
     }

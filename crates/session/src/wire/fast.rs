@@ -66,7 +66,8 @@ impl Parser {
         let mut field: Option<(Field, Option<String>)> = None;
         let mut priority_seen = false;
         // Payload elements open, outermost first.
-        let mut open: Vec<Element> = Vec::new();
+        let mut open = std::mem::take(&mut self.open);
+        open.clear();
         let mut depth = 0usize;
         loop {
             match r.read_event().ok()? {
@@ -134,6 +135,7 @@ impl Parser {
                             }
                             self.text.clear();
                             rest_blank(&mut r).ok()?;
+                            self.open = open;
                             let stanza = match root? {
                                 Root::Message(m) => Stanza::Message(m),
                                 Root::Presence(p) => Stanza::Presence(p),
