@@ -366,7 +366,9 @@ impl Parser {
                 }
                 // quick-xml binds the raw value: one that would need
                 // unescaping or normalising is refused, not bound wrongly.
-                if value.contains(['&', '<', '\t', '\n', '\r']) {
+                if value.bytes().fold(false, |odd, c| {
+                    odd | matches!(c, b'&' | b'<' | b'\t' | b'\n' | b'\r')
+                }) {
                     return Err(bad(NS_REFUSED));
                 }
                 check_chars(value)?;

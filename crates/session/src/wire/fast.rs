@@ -22,7 +22,7 @@ use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::presence::{Presence, Priority, Show, Type as PresenceType};
 use xso::exports::rxml;
 
-use super::{NS_CLIENT, Parser, attr_value, rest_blank, split_name};
+use super::{NS_CLIENT, Parser, attr_value, ncname, rest_blank, split_name};
 
 /// An empty element of one name: cloning it copies the name and shares
 /// the namespace (`Element::bare` would copy the namespace twice over).
@@ -74,7 +74,12 @@ impl Parser {
                 Event::Start(s) => {
                     let raw = s.attributes_raw();
                     self.scan_attributes(raw, depth + 1).ok()?;
-                    let (prefix, local) = split_name(s.name().into_inner()).ok()?;
+                    // The name is checked when it is not one of those
+                    // below (a prefix in scope was checked when declared).
+                    let (prefix, local) = split_raw(s.name().into_inner());
+                    if prefix == Some("") {
+                        return None;
+                    }
                     let ns = self.resolve(prefix.unwrap_or("")).ok()?;
                     match depth {
                         0 => {
@@ -85,7 +90,7 @@ impl Parser {
                             if ns != NS_CLIENT {
                                 return None;
                             }
-                            let (r, own_lang) = self.root(local.as_str(), raw)?;
+                            let (r, own_lang) = self.root(local, raw)?;
                             root = Some(r);
                             root_lang = own_lang.or_else(|| lang.map(str::to_string));
                         }
@@ -94,7 +99,7 @@ impl Parser {
                                 return None;
                             }
                             self.text.clear();
-                            let kind = match (root.as_ref()?, local.as_str()) {
+                            let kind = match (root.as_ref()?, local) {
                                 _ if ns != NS_CLIENT => None,
                                 (Root::Message(_), "body") => Some(Field::Body),
                                 (Root::Message(_), "subject") => Some(Field::Subject),
@@ -204,8 +209,7 @@ impl Parser {
     fn root(&self, name: &str, raw: &str) -> Option<(Root, Option<String>)> {
         let (mut from, mut to, mut id, mut type_, mut lang) = (None, None, None, None, None);
         for (key, value) in &self.plain {
-            let (prefix, name) = split_name(&raw[key.clone()]).ok()?;
-            let slot = match (prefix, name.as_str()) {
+            let slot = match split_raw(&raw[key.clone()]) {
                 (None, "from") => &mut from,
                 (None, "to") => &mut to,
                 (None, "id") => &mut id,
@@ -275,8 +279,7 @@ impl Parser {
         match &self.plain[..] {
             [] => Some(None),
             [(key, value)] => {
-                let (prefix, name) = split_name(&raw[key.clone()]).ok()?;
-                if prefix != Some("xml") || name.as_str() != "lang" {
+                if split_raw(&raw[key.clone()]) != (Some("xml"), "lang") {
                     return None;
                 }
                 Some(Some(attr_value(&raw[value.clone()]).ok()?))
@@ -287,13 +290,8 @@ impl Parser {
 
     /// A payload element with its attributes (as xso's `ElementFromEvents`
     /// makes it: every attribute kept, `xml:lang` included).
-    fn element(
-        &mut self,
-        ns: rxml::Namespace<'static>,
-        name: rxml::NcName,
-        raw: &str,
-    ) -> Option<Element> {
-        let mut el = self.template(ns, name);
+    fn element(&mut self, ns: rxml::Namespace<'static>, name: &str, raw: &str) -> Option<Element> {
+        let mut el = self.template(ns, name)?;
         for (key, value) in &self.plain {
             let (prefix, name) = split_name(&raw[key.clone()]).ok()?;
             let ns = match prefix {
@@ -308,10 +306,16 @@ impl Parser {
         Some(el)
     }
 
-    fn template(&mut self, ns: rxml::Namespace<'static>, name: rxml::NcName) -> Element {
-        if let Some(t) = self.templates.iter().find(|t| t.name == name && t.ns == ns) {
-            return t.el.clone();
+    /// An empty element named `name` (checked here the first time).
+    fn template(&mut self, ns: rxml::Namespace<'static>, name: &str) -> Option<Element> {
+        if let Some(t) = self
+            .templates
+            .iter()
+            .find(|t| t.name.as_str() == name && t.ns == ns)
+        {
+            return Some(t.el.clone());
         }
+        let name = ncname(name).ok()?;
         let el = Element::bare(name.as_str(), ns.as_str());
         if self.templates.len() >= TEMPLATES {
             self.templates.remove(0);
@@ -321,7 +325,15 @@ impl Parser {
             name,
             el: el.clone(),
         });
-        el
+        Some(el)
+    }
+}
+
+/// `prefix:local` or `local`, unchecked.
+fn split_raw(name: &str) -> (Option<&str>, &str) {
+    match name.bytes().position(|b| b == b':') {
+        Some(at) => (Some(&name[..at]), &name[at + 1..]),
+        None => (None, name),
     }
 }
 
