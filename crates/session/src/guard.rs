@@ -271,23 +271,6 @@ impl Tokenizer {
                     None => return rest.len(),
                 }
             }
-            // Runs that only clear `slash`: the tag's name (kept), and
-            // attribute names and blanks.
-            let special: fn(&u8) -> bool = if self.in_name {
-                |b| b.is_ascii_whitespace() || matches!(b, b'>' | b'"' | b'\'' | b'=' | b'/')
-            } else {
-                |b| matches!(b, b'>' | b'"' | b'\'' | b'=' | b'/')
-            };
-            let k = rest[i..].iter().position(special).unwrap_or(rest.len() - i);
-            if k > 0 {
-                if self.in_name {
-                    let keep = k.min(NAME.saturating_sub(self.name.len()));
-                    self.name.extend_from_slice(&rest[i..i + keep]);
-                }
-                self.slash = false;
-                i += k;
-                continue;
-            }
             let b = rest[i];
             match b {
                 b'>' => return i,
