@@ -4,7 +4,10 @@
 //! join; `mam`: one archived groupchat message of a catch-up).
 //! METHOD `rxml`: tokio-xmpp's path (rxml's parser over the stream, its
 //! events into xso's builders); `wire`: `confab_session::wire` (quick-xml
-//! over each element the guard cut out, into the same builders);
+//! over each element the guard cut out: a message or presence of the
+//! usual shape built directly, anything else through the same builders);
+//! `xso`: `wire`'s path through the builders for every element (what
+//! `wire` was before its fast path);
 //! `guard`: the guard's tokenizer alone; `none`: setup only.
 //! Run each with N = 0 and N = 10000 under
 //! `valgrind --tool=callgrind` and divide the difference by 10000.
@@ -87,7 +90,7 @@ fn main() {
         "rxml" => {
             rxml_path(&doc, n);
         }
-        "guard" | "wire" => {
+        "guard" | "wire" | "xso" => {
             let mut tok = Tokenizer::new(Limits::default());
             let mut out = Vec::new();
             let mut drops = Vec::new();
@@ -101,6 +104,12 @@ fn main() {
                 tok.feed(stanza.as_bytes(), &mut out, &mut drops);
                 if method == "wire" {
                     let el = parser.parse(&out, None).expect("parses");
+                    assert!(matches!(el, FallibleStreamElement::Ok(_)));
+                    std::hint::black_box(el);
+                } else if method == "xso" {
+                    let el = parser
+                        .parse_as::<FallibleStreamElement>(&out, None)
+                        .expect("parses");
                     assert!(matches!(el, FallibleStreamElement::Ok(_)));
                     std::hint::black_box(el);
                 }

@@ -28,6 +28,9 @@ use tokio::sync::Notify;
 
 pub use confab_proto::{Dropped, Limit};
 
+mod describe;
+use describe::{describe, parse_tag};
+
 /// Bounds on one top-level element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -51,18 +54,6 @@ impl Default for Limits {
             max_size: 256 * 1024,
             max_attrs: 128,
         }
-    }
-}
-
-/// What went past `limit`, in words, for the user.
-fn limit_text(limit: Limit, limits: &Limits) -> String {
-    match limit {
-        Limit::Depth => format!("it nests elements deeper than {}", limits.max_depth),
-        Limit::Size => format!("it is larger than {} KiB", limits.max_size / 1024),
-        Limit::Attributes => format!(
-            "one of its elements has more than {} attributes",
-            limits.max_attrs
-        ),
     }
 }
 
@@ -237,41 +228,67 @@ impl Tokenizer {
         }
     }
 
-    /// The bytes at the start of `rest` that change nothing but where they
-    /// go — text up to the next `<`, a quoted attribute value up to its
-    /// closing quote — taken in one go (most of a stanza's bytes: the
-    /// byte-at-a-time path cost as much as the XML parser after it). How
-    /// many were taken; 0 when the next byte needs [`Tokenizer::lex`].
+    /// The bytes at the start of `rest` that need no decision but where
+    /// they go — text up to the next `<`, an end tag up to its `>`, a start
+    /// tag up to its `>` (its name, quoted values and `=` noted as
+    /// [`Tokenizer::start_byte`] would) — taken in one go (most of a
+    /// stanza's bytes: the byte-at-a-time path cost as much as the XML
+    /// parser after it). How many were taken; 0 when the next byte needs
+    /// [`Tokenizer::lex`]. Never past the size limit: the byte past it
+    /// goes the byte path, which drops the element.
     fn run(&mut self, rest: &[u8], out: &mut Vec<u8>) -> usize {
-        let stop = match self.lex {
-            Lex::Text => memchr::memchr(b'<', rest),
-            Lex::Start if self.quote != 0 => memchr::memchr(self.quote, rest),
-            // Between a tag's name and its end: attribute names and
-            // blanks; of them [`Tokenizer::start_byte`] only notes that
-            // the last byte was no `/`.
-            Lex::Start if !self.in_name => rest
-                .iter()
-                .position(|b| matches!(b, b'>' | b'"' | b'\'' | b'=' | b'/')),
+        let room = match self.cap {
+            Capture::Pending | Capture::Element => self.limits.max_size - self.buf.len(),
+            Capture::Pass | Capture::Skip(_) => rest.len(),
+        };
+        let rest = &rest[..rest.len().min(room)];
+        let n = match self.lex {
+            Lex::Text => memchr::memchr(b'<', rest).unwrap_or(rest.len()),
+            Lex::End => memchr::memchr(b'>', rest).unwrap_or(rest.len()),
+            Lex::Start => self.scan_tag(rest),
             _ => return 0,
         };
-        let mut n = stop.unwrap_or(rest.len());
-        if n == 0 {
-            return 0;
-        }
-        if self.lex == Lex::Start && self.quote == 0 {
-            self.slash = false;
-        }
         match self.cap {
             Capture::Pass => out.extend_from_slice(&rest[..n]),
-            Capture::Pending | Capture::Element => {
-                // Up to the size limit; the byte past it goes the byte
-                // path, which drops the element.
-                n = n.min(self.limits.max_size - self.buf.len());
-                self.buf.extend_from_slice(&rest[..n]);
-            }
+            Capture::Pending | Capture::Element => self.buf.extend_from_slice(&rest[..n]),
             Capture::Skip(_) => {}
         }
         n
+    }
+
+    /// Inside a start tag: [`Tokenizer::start_byte`] for each byte up to
+    /// the tag's `>` (not taken), quoted values skipped whole.
+    fn scan_tag(&mut self, rest: &[u8]) -> usize {
+        let mut i = 0;
+        while i < rest.len() {
+            if self.quote != 0 {
+                match memchr::memchr(self.quote, &rest[i..]) {
+                    Some(k) => {
+                        i += k + 1;
+                        self.quote = 0;
+                        continue;
+                    }
+                    None => return rest.len(),
+                }
+            }
+            let b = rest[i];
+            match b {
+                b'>' => return i,
+                b'"' | b'\'' => self.quote = b,
+                b'=' => self.attrs += 1,
+                _ => {}
+            }
+            self.slash = b == b'/';
+            if self.in_name {
+                if b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'=') {
+                    self.in_name = false;
+                } else if self.name.len() < NAME {
+                    self.name.push(b);
+                }
+            }
+            i += 1;
+        }
+        i
     }
 
     fn route(&mut self, b: u8, out: &mut Vec<u8>) {
@@ -414,7 +431,7 @@ impl Tokenizer {
                 return;
             }
             if self.cap == Capture::Pending {
-                self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
+                // (Its head is taken from `buf` only if it is dropped.)
                 self.cap = Capture::Element;
             }
         }
@@ -450,7 +467,8 @@ impl Tokenizer {
         if matches!(self.cap, Capture::Skip(_)) {
             return;
         }
-        if self.cap == Capture::Pending {
+        if matches!(self.cap, Capture::Pending | Capture::Element) {
+            // `buf` starts with the top-level element's start tag.
             self.head = self.buf[..self.buf.len().min(HEAD)].to_vec();
         }
         self.buf = Vec::new();
@@ -472,96 +490,6 @@ impl Tokenizer {
         self.head = Vec::new();
         self.cap = Capture::Pass;
     }
-}
-
-/// Describes a dropped element from the start of its start tag.
-fn describe(head: &[u8], limit: Limit, limits: &Limits) -> Dropped {
-    let tag = parse_tag(head);
-    let stanza = match &tag {
-        Some((name, _)) => name.clone(),
-        None => "element".into(),
-    };
-    let attr = |key: &str| {
-        tag.as_ref()
-            .and_then(|(_, attrs)| attrs.iter().find(|(k, _)| k == key))
-            .map(|(_, v)| v.clone())
-    };
-    let from = attr("from").and_then(|f| jid::Jid::new(&f).ok().map(|j| j.to_string()));
-    let token =
-        |v: String| (v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic())).then_some(v);
-    let id = attr("id").and_then(token);
-    let type_ = attr("type").and_then(token);
-    let text = format!(
-        "a{} {stanza}{} was dropped unread: {}",
-        if stanza.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "n"
-        } else {
-            ""
-        },
-        from.as_deref()
-            .map(|f| format!(" from {f}"))
-            .unwrap_or_default(),
-        limit_text(limit, limits)
-    );
-    Dropped {
-        stanza,
-        from,
-        id,
-        type_,
-        limit,
-        text,
-    }
-}
-
-/// The name (letters, digits, `:_.-` only, else `element`) and the
-/// complete attributes of a start tag's beginning.
-fn parse_tag(head: &[u8]) -> Option<(String, Vec<(String, String)>)> {
-    let s = std::str::from_utf8(head)
-        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
-        .ok()?;
-    let s = s.strip_prefix('<')?;
-    let end = s
-        .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
-        .unwrap_or(s.len());
-    let name = &s[..end];
-    let name = if !name.is_empty()
-        && name.len() <= 32
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-'))
-    {
-        name.to_string()
-    } else {
-        "element".to_string()
-    };
-    let mut attrs = Vec::new();
-    let mut rest = &s[end..];
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() || rest.starts_with(['/', '>']) {
-            break;
-        }
-        let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq].trim().to_string();
-        let after = rest[eq + 1..].trim_start();
-        let Some(q) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
-            break;
-        };
-        let Some(close) = after[1..].find(q) else {
-            break; // cut off
-        };
-        attrs.push((key, unescape(&after[1..1 + close])));
-        rest = &after[close + 2..];
-    }
-    Some((name, attrs))
-}
-
-fn unescape(v: &str) -> String {
-    v.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&apos;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 /// The guard as a stream: reads go through the [`Tokenizer`], writes go

@@ -12,6 +12,8 @@
 //! attribute values only XML 1.0 characters. What quick-xml does not check
 //! (characters, names) is checked here.
 
+use std::ops::Range;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use tokio_xmpp::xmlstream::FallibleStreamElement;
@@ -46,6 +48,13 @@ pub struct Parser {
     /// Namespace declarations in scope: prefix (`""` the default), its
     /// namespace, the depth of the element that declared it.
     scope: Vec<(String, rxml::Namespace<'static>, usize)>,
+    /// The last start tag's attributes other than namespace
+    /// declarations: where their names and raw values lie in it.
+    plain: Vec<(Range<usize>, Range<usize>)>,
+    /// Empty elements, one per name seen (see `fast.rs`).
+    templates: Vec<fast::Template>,
+    /// The fast path's open payload elements (kept for their capacity).
+    open: Vec<minidom::Element>,
 }
 
 /// Namespaces compiled in (no allocation at all).
@@ -111,16 +120,14 @@ impl Parser {
         bytes: &[u8],
         lang: Option<&str>,
     ) -> Result<FallibleStreamElement, WireError> {
+        if let Some(done) = self.fast(bytes, lang) {
+            return Ok(done);
+        }
         self.parse_as(bytes, lang)
     }
 
-    /// Parses one complete element as any `T` xso can build (a minidom
-    /// `Element` for the tests).
-    pub fn parse_as<T: FromXml>(
-        &mut self,
-        bytes: &[u8],
-        lang: Option<&str>,
-    ) -> Result<T, WireError> {
+    /// A reader over one element, and the scope the stream header made.
+    fn start<'b>(&mut self, bytes: &'b [u8]) -> Reader<&'b [u8]> {
         let mut r = Reader::from_reader(bytes);
         {
             let c = r.config_mut();
@@ -134,12 +141,23 @@ impl Parser {
             .push((String::new(), rxml::Namespace::from(NS_CLIENT), 0));
         self.scope
             .push(("stream".into(), rxml::Namespace::from(NS_STREAM), 0));
+        self.text.clear();
+        r
+    }
+
+    /// Parses one complete element as any `T` xso can build (a minidom
+    /// `Element` for the tests).
+    pub fn parse_as<T: FromXml>(
+        &mut self,
+        bytes: &[u8],
+        lang: Option<&str>,
+    ) -> Result<T, WireError> {
+        let mut r = self.start(bytes);
         // `xml:lang` in scope (the stream header's outside any element),
         // given to the builders with each event as tokio-xmpp did.
         let mut langs: Vec<Option<String>> = vec![lang.map(str::to_string)];
         let mut builder: Option<T::Builder> = None;
         let mut depth = 0usize;
-        self.text.clear();
         loop {
             let ev = r.read_event().map_err(|e| bad(e.to_string()))?;
             match ev {
@@ -208,26 +226,36 @@ impl Parser {
                         return Ok(done);
                     }
                 }
-                Event::Text(t) => {
-                    if memchr::memmem::find(t.as_bytes(), b"]]>").is_some() {
-                        return Err(bad("`]]>` in text"));
-                    }
-                    let t = t.xml10_content();
-                    self.push_text(&t)?;
-                }
-                Event::CData(t) => {
-                    let t = t.xml10_content();
-                    self.push_text(&t)?;
-                }
-                Event::GeneralRef(e) => self.text.push(reference(&e)?),
-                Event::Comment(_) => return Err(bad("a comment (restricted XML)")),
-                Event::PI(_) | Event::Decl(_) => {
-                    return Err(bad("a processing instruction (restricted XML)"));
-                }
-                Event::DocType(_) => return Err(bad("a DTD (restricted XML)")),
-                Event::Empty(_) => unreachable!("empty elements are expanded"),
-                Event::Eof => return Err(bad("the element is cut off")),
+                other => self.content(other)?,
             }
+        }
+    }
+
+    /// What comes between tags: text (kept in `self.text`), and what
+    /// restricted XML forbids. Shared by both paths.
+    fn content(&mut self, ev: Event) -> Result<(), WireError> {
+        match ev {
+            Event::Text(t) => {
+                if memchr::memmem::find(t.as_bytes(), b"]]>").is_some() {
+                    return Err(bad("`]]>` in text"));
+                }
+                let t = t.xml10_content();
+                self.push_text(&t)
+            }
+            Event::CData(t) => {
+                let t = t.xml10_content();
+                self.push_text(&t)
+            }
+            Event::GeneralRef(e) => {
+                self.text.push(reference(&e)?);
+                Ok(())
+            }
+            Event::Comment(_) => Err(bad("a comment (restricted XML)")),
+            Event::PI(_) | Event::Decl(_) => Err(bad("a processing instruction (restricted XML)")),
+            Event::DocType(_) => Err(bad("a DTD (restricted XML)")),
+            Event::Empty(_) => unreachable!("empty elements are expanded"),
+            Event::Eof => Err(bad("the element is cut off")),
+            Event::Start(_) | Event::End(_) => unreachable!("tags are the caller's"),
         }
     }
 
@@ -248,17 +276,38 @@ impl Parser {
         ))
     }
 
+    /// The attributes of a start tag (see [`Parser::scan_attributes`]),
+    /// resolved, unescaped and normalised (XML 1.0 §3.3.3) into a map.
+    fn attributes(&mut self, s: &BytesStart, depth: usize) -> Result<rxml::AttrMap, WireError> {
+        let raw = s.attributes_raw();
+        self.scan_attributes(raw, depth)?;
+        let mut map = rxml::AttrMap::new();
+        for (key, value) in &self.plain {
+            let (prefix, name) = split_name(&raw[key.clone()])?;
+            let ns = match prefix {
+                None => rxml::Namespace::NONE,
+                Some(p) => self.resolve(p)?,
+            };
+            let value = attr_value(&raw[value.clone()])?;
+            if map.insert(ns, name, value).is_some() {
+                return Err(bad("an attribute given twice"));
+            }
+        }
+        Ok(map)
+    }
+
     /// The attributes of a start tag, scanned here (quick-xml's own
     /// iterator takes `a='1'b='2'` and costs more): namespace
-    /// declarations skipped (quick-xml's resolver has them), the rest
-    /// resolved, unescaped and normalised (XML 1.0 §3.3.3).
-    fn attributes(&mut self, s: &BytesStart, depth: usize) -> Result<rxml::AttrMap, WireError> {
-        let mut map = rxml::AttrMap::new();
-        let raw = s.attributes_raw();
+    /// declarations checked and put in scope (at `depth`), the others
+    /// left in `self.plain` as (name, raw value) ranges of `raw`.
+    fn scan_attributes(&mut self, raw: &str, depth: usize) -> Result<(), WireError> {
+        self.plain.clear();
         let b = raw.as_bytes();
         let mut i = 0;
-        let mut declared: Vec<&str> = Vec::new();
-        let mut plain: Vec<(&str, &str)> = Vec::new();
+        // Declarations of this tag so far: those in scope from here on,
+        // and whether `xml` was (which is not put in scope).
+        let declared_from = self.scope.len();
+        let mut xml_declared = false;
         loop {
             let blank_from = i;
             while i < b.len() && is_blank(b[i]) {
@@ -275,6 +324,7 @@ impl Parser {
                 i += 1;
             }
             let key = &raw[key_from..i];
+            let key_to = i;
             while i < b.len() && is_blank(b[i]) {
                 i += 1;
             }
@@ -293,12 +343,21 @@ impl Parser {
                 return Err(bad(format!("attribute {key:?}: value not closed")));
             };
             let value = &raw[i + 1..i + 1 + len];
+            let value_at = i + 1..i + 1 + len;
             i += len + 2;
             if key == "xmlns" || key.starts_with("xmlns:") {
-                if declared.contains(&key) {
+                let prefix = key.strip_prefix("xmlns").unwrap_or_default();
+                let prefix = prefix.strip_prefix(':').unwrap_or(prefix);
+                let twice = if prefix == "xml" {
+                    std::mem::replace(&mut xml_declared, true)
+                } else {
+                    self.scope[declared_from..]
+                        .iter()
+                        .any(|(p, _, _)| p == prefix)
+                };
+                if twice {
                     return Err(bad(format!("{key} given twice")));
                 }
-                declared.push(key);
                 if let Some(prefix) = key.strip_prefix("xmlns:") {
                     ncname(prefix)?;
                     if value.is_empty() {
@@ -307,12 +366,12 @@ impl Parser {
                 }
                 // quick-xml binds the raw value: one that would need
                 // unescaping or normalising is refused, not bound wrongly.
-                if value.contains(['&', '<', '\t', '\n', '\r']) {
+                if value.bytes().fold(false, |odd, c| {
+                    odd | matches!(c, b'&' | b'<' | b'\t' | b'\n' | b'\r')
+                }) {
                     return Err(bad(NS_REFUSED));
                 }
                 check_chars(value)?;
-                let prefix = key.strip_prefix("xmlns").unwrap_or_default();
-                let prefix = prefix.strip_prefix(':').unwrap_or(prefix);
                 if prefix == "xml" || prefix == "xmlns" {
                     if prefix == "xmlns" || value != rxml::XMLNS_XML {
                         return Err(bad(format!("{key} redeclared")));
@@ -326,20 +385,9 @@ impl Parser {
                 self.scope.push((prefix.to_string(), ns, depth));
                 continue;
             }
-            plain.push((key, value));
+            self.plain.push((key_from..key_to, value_at));
         }
-        for (key, value) in plain {
-            let (prefix, name) = split_name(key)?;
-            let ns = match prefix {
-                None => rxml::Namespace::NONE,
-                Some(p) => self.resolve(p)?,
-            };
-            let value = attr_value(value)?;
-            if map.insert(ns, name, value).is_some() {
-                return Err(bad("an attribute given twice"));
-            }
-        }
-        Ok(map)
+        Ok(())
     }
 
     /// The namespace of `prefix` (`""`: the default one).
@@ -363,7 +411,9 @@ impl Parser {
 
 /// `prefix:local` or `local`, both parts XML names without colons.
 fn split_name(name: &str) -> Result<(Option<&str>, rxml::NcName), WireError> {
-    match name.split_once(':') {
+    // (A byte loop: names are short, `split_once` costs more.)
+    let colon = name.bytes().position(|b| b == b':');
+    match colon.map(|at| (&name[..at], &name[at + 1..])) {
         Some((prefix, local)) => {
             if prefix.is_empty() || !prefix_ok(prefix) {
                 return Err(bad(format!("bad name {name:?}")));
@@ -385,11 +435,12 @@ fn is_blank(b: u8) -> bool {
 /// An attribute value as XML 1.0 reads it: references replaced, each
 /// blank (a CR LF pair being one) a space, only XML characters.
 fn attr_value(raw: &str) -> Result<String, WireError> {
-    // Most values: printable, no reference, nothing past U+EFFF.
-    if raw
-        .bytes()
-        .all(|c| c >= 0x20 && c != b'&' && c != b'<' && c != 0xEF)
-    {
+    // Most values: printable, no reference, nothing past U+EFFF. (A
+    // fold without an early exit: the compiler vectorises it.)
+    let odd = raw.bytes().fold(false, |odd, c| {
+        odd | (c < 0x20) | (c == b'&') | (c == b'<') | (c == 0xEF)
+    });
+    if !odd {
         return Ok(raw.to_string());
     }
     if raw.contains('<') {
@@ -493,15 +544,16 @@ fn check_chars(t: &str) -> Result<(), WireError> {
     let b = t.as_bytes();
     // Fast path: ASCII controls are the usual offenders; U+FFFE/U+FFFF
     // (EF BF BE / EF BF BF) the only others a `str` can hold.
-    let bad_ascii = b
-        .iter()
-        .any(|&c| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r');
+    let bad_ascii = b.iter().fold(false, |odd, &c| {
+        odd | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+    });
     if bad_ascii || (memchr::memchr(0xEF, b).is_some() && t.chars().any(|c| !xml_char(c))) {
         return Err(bad("a character not allowed in XML"));
     }
     Ok(())
 }
 
+mod fast;
 mod stream;
 pub use stream::Bound;
 

@@ -6,7 +6,8 @@
 //! a few thousand mutations of them.
 
 use minidom::Element;
-use tokio_xmpp::xmlstream::FallibleStreamElement;
+use tokio_xmpp::Stanza;
+use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 use xso::exports::rxml;
 use xso::{FromEventsBuilder, FromXml};
 
@@ -22,13 +23,19 @@ fn doc(stanza: &str) -> String {
 /// What tokio-xmpp's reader made of `stanza` inside a stream: `Err` when
 /// the stream's XML broke, `Ok(None)` when it is not exactly one element.
 fn reference(stanza: &str) -> Result<Option<Element>, String> {
+    reference_as::<Element>(stanza)
+}
+
+/// The same, built as any `T` xso can build.
+fn reference_as<T: FromXml>(stanza: &str) -> Result<Option<T>, String> {
     let d = doc(stanza);
     let mut reader = rxml::Reader::new(d.as_bytes());
     // As tokio-xmpp reads a stanza: text coalesced.
     reader.parser_mut().set_text_buffering(true);
-    let ctx = xso::Context::empty();
+    // And `xml:lang` in scope with each event, as tokio-xmpp gives it.
+    let mut langs = rxml::xml_lang::XmlLangStack::new();
     let mut depth = 0usize;
-    let mut builder: Option<<Element as FromXml>::Builder> = None;
+    let mut builder: Option<T::Builder> = None;
     let mut got = Vec::new();
     let mut stray_text = false;
     loop {
@@ -37,15 +44,15 @@ fn reference(stanza: &str) -> Result<Option<Element>, String> {
             Ok(None) => break,
             Err(e) => return Err(e.to_string()),
         };
+        langs.handle_event(&ev);
+        let ctx = xso::Context::empty().with_language(langs.current());
         match builder.as_mut() {
             None => match ev {
                 rxml::Event::StartElement(_, qname, attrs) => {
                     depth += 1;
                     if depth == 2 {
-                        builder = Some(
-                            <Element as FromXml>::from_events(qname, attrs, &ctx)
-                                .map_err(|e| format!("{e:?}"))?,
-                        );
+                        builder =
+                            Some(T::from_events(qname, attrs, &ctx).map_err(|e| format!("{e:?}"))?);
                     }
                 }
                 rxml::Event::EndElement(_) => depth -= 1,
@@ -82,6 +89,7 @@ fn agree(stanza: &str) -> bool {
         // XML 1.0 §2.11 makes it a line end, as the new reader does.
         return false;
     }
+    fast_agrees(stanza);
     match reference(stanza) {
         Ok(Some(want)) => {
             let got = match wire(stanza) {
@@ -116,6 +124,45 @@ fn agree(stanza: &str) -> bool {
             true
         }
         Ok(None) => false,
+    }
+}
+
+/// The fast path (`fast.rs`) against the xso path (the very same
+/// result, down to its `Debug` text) and against rxml's reading into
+/// xso's builders (the same stanza; text nodes compared merged). Whether
+/// it took the stanza: when it does not, the xso path reads it.
+fn fast_agrees(stanza: &str) -> bool {
+    let Some(fast) = Parser::new().fast(stanza.as_bytes(), None) else {
+        return false;
+    };
+    let slow = Parser::new()
+        .parse_as::<FallibleStreamElement>(stanza.as_bytes(), None)
+        .unwrap_or_else(|e| panic!("fast path took {stanza:?}, the xso path refused: {e}"));
+    assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "for {stanza:?}");
+    let FallibleStreamElement::Ok(XmppStreamElement::Stanza(got)) = fast else {
+        panic!("the fast path gave a non-stanza for {stanza:?}: {fast:?}");
+    };
+    match reference_as::<FallibleStreamElement>(stanza) {
+        Ok(Some(FallibleStreamElement::Ok(XmppStreamElement::Stanza(want)))) => {
+            assert_eq!(normalised(got), normalised(want), "for {stanza:?}");
+        }
+        other => panic!("fast path took {stanza:?}, rxml gave {other:?}"),
+    }
+    true
+}
+
+/// Payloads with adjacent text nodes merged.
+fn normalised(s: Stanza) -> Stanza {
+    match s {
+        Stanza::Message(mut m) => {
+            m.payloads = m.payloads.iter().map(merged).collect();
+            Stanza::Message(m)
+        }
+        Stanza::Presence(mut p) => {
+            p.payloads = p.payloads.iter().map(merged).collect();
+            Stanza::Presence(p)
+        }
+        other => other,
     }
 }
 
@@ -199,10 +246,134 @@ const CORPUS: &[&str] = &[
     "<message><x xmlns:p='urn:p' xmlns:q='urn:p' p:a='1' q:a='2'/></message>",
 ];
 
+/// Stanzas of the shapes the fast path takes (`true`) and of those it
+/// leaves to the xso path (`false`: each one reason to fall back).
+const STANZAS: &[(&str, bool)] = &[
+    (
+        "<message type='chat' from='a@b/c' to='d@e' id='x' xml:lang='en'><body>hi</body>\
+         <body xml:lang='de'>hallo</body><subject>s</subject>\
+         <active xmlns='http://jabber.org/protocol/chatstates'/></message>",
+        true,
+    ),
+    (
+        "<presence type='unavailable' from='r@m/n' id='u'><show>away</show><status>out</status>\
+         <status xml:lang='fr'>dehors</status><priority>-5</priority>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/>\
+         <status code='303'/></x></presence>",
+        true,
+    ),
+    ("<message><body>one</body><body>two</body></message>", true),
+    ("<message><body/><subject></subject></message>", true),
+    (
+        "<message><p:x xmlns:p='urn:p' p:a='1' a='&amp;2' xml:lang='de'>t<p:y>u</p:y>v\
+         <![CDATA[w]]>&#65;</p:x></message>",
+        true,
+    ),
+    (
+        "<message xmlns='jabber:client'><body>x</body></message>",
+        true,
+    ),
+    (
+        "<p:message xmlns:p='jabber:client'><p:body>x</p:body></p:message>",
+        true,
+    ),
+    ("<presence/>", true),
+    ("<message>\n <body>t</body>\n</message>", true),
+    ("<message><x xmlns=''><y/></x></message>", true),
+    (
+        "<message xml:lang='de'><body xml:lang=''>t</body></message>",
+        true,
+    ),
+    ("<message><body xmlns='urn:other'>t</body></message>", true),
+    (
+        "<presence><priority>+7</priority><show>xa</show></presence>",
+        true,
+    ),
+    ("<message type='groupchat'/>", true),
+    ("<message type='headline'/>", true),
+    ("<message type='normal'/>", true),
+    (
+        "<message type='error'><error type='cancel'/></message>",
+        true,
+    ),
+    ("<presence type='subscribe'/>", true),
+    ("<presence type='probe'/>", true),
+    ("<presence type='error'/>", true),
+    (
+        "<message><body>a &amp; b</body><html xmlns='http://jabber.org/protocol/xhtml-im'>\
+         <body xmlns='http://www.w3.org/1999/xhtml'><p>a <b>b</b></p></body></html></message>",
+        true,
+    ),
+    ("<message type='bogus'><body>t</body></message>", false),
+    ("<message type=''/>", false),
+    ("<presence type='available'/>", false),
+    ("<message><thread>t1</thread></message>", false),
+    (
+        "<presence><show>away</show><show>dnd</show></presence>",
+        false,
+    ),
+    (
+        "<presence><priority>1</priority><priority>2</priority></presence>",
+        false,
+    ),
+    ("<presence><show>sleeping</show></presence>", false),
+    ("<presence><show/></presence>", false),
+    ("<presence><priority>1000</priority></presence>", false),
+    ("<presence><priority> 1</priority></presence>", false),
+    ("<message><body foo='1'>t</body></message>", false),
+    ("<message><body>t<b/></body></message>", false),
+    ("<message>text<body>t</body></message>", false),
+    ("<message foo='bar'><body>t</body></message>", false),
+    ("<message from=''><body>t</body></message>", false),
+    ("<message from='a@@b'/>", false),
+    ("<message to='a@b' to='c@d'/>", false),
+    ("<message xml:lang='de' xml:lang='en'/>", false),
+    ("<message xmlns='jabber:server'/>", false),
+    ("<iq type='get' id='q1'/>", false),
+    ("<r xmlns='urn:xmpp:sm:3'/>", false),
+    (
+        "<message><x xmlns:p='urn:p' xmlns:q='urn:p' p:a='1' q:a='2'/></message>",
+        false,
+    ),
+    ("<message><body>a & b</body></message>", false),
+    ("<message><body>t</body></message>x", false),
+];
+
 #[test]
 fn corpus_agrees_with_rxml_and_minidom() {
     let skipped: Vec<&&str> = CORPUS.iter().filter(|s| !agree(s)).collect();
     assert!(skipped.is_empty(), "not compared: {skipped:?}");
+    // The join's presence and the catch-up's message take the fast path.
+    assert!(fast_agrees(CORPUS[0]) && fast_agrees(CORPUS[1]));
+    for (stanza, fast) in STANZAS {
+        assert_eq!(fast_agrees(stanza), *fast, "fast path for {stanza:?}");
+        // Both paths (the fast one falling back) as tokio-xmpp's reader.
+        let got = Parser::new().parse(stanza.as_bytes(), None);
+        let want = reference_as::<FallibleStreamElement>(stanza);
+        use tokio_xmpp::xmlstream::StreamElementError::InvalidStanza;
+        match (got, want) {
+            (
+                Ok(FallibleStreamElement::Ok(XmppStreamElement::Stanza(got))),
+                Ok(Some(FallibleStreamElement::Ok(XmppStreamElement::Stanza(want)))),
+            ) => assert_eq!(normalised(got), normalised(want), "for {stanza:?}"),
+            (
+                Ok(FallibleStreamElement::Err(InvalidStanza { header, error, .. })),
+                Ok(Some(FallibleStreamElement::Err(InvalidStanza {
+                    header: want_header,
+                    error: want_error,
+                    ..
+                }))),
+            ) => {
+                assert_eq!(format!("{header:?}"), format!("{want_header:?}"));
+                assert_eq!(error.to_string(), want_error.to_string());
+            }
+            (Ok(FallibleStreamElement::Ok(got)), Ok(Some(FallibleStreamElement::Ok(want)))) => {
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "for {stanza:?}");
+            }
+            (Err(_), Err(_) | Ok(None)) => {}
+            (got, want) => panic!("for {stanza:?}: wire {got:?}, rxml {want:?}"),
+        }
+    }
 }
 
 /// A CR alone is a line end (XML 1.0 §2.11): LF in text, a space in an
@@ -299,7 +470,8 @@ fn mutations_agree() {
     };
     let mut compared = 0;
     let mut total = 0;
-    for base in CORPUS {
+    let mut fast = 0;
+    for base in CORPUS.iter().chain(STANZAS.iter().map(|(s, _)| s)) {
         for _ in 0..300 {
             let mut s: Vec<char> = base.chars().collect();
             for _ in 0..1 + next() % 3 {
@@ -327,10 +499,15 @@ fn mutations_agree() {
             if agree(&m) {
                 compared += 1;
             }
+            if !m.replace("\r\n", "").contains('\r') && fast_agrees(&m) {
+                fast += 1;
+            }
         }
     }
     // Most mutations stay comparable (one element or broken XML).
     assert!(compared * 2 > total, "{compared} of {total} compared");
+    // And some hundreds are stanzas the fast path takes (843 when written).
+    assert!(fast > 500, "{fast} of {total} on the fast path");
 }
 
 /// `xml:lang` reaches the builders as tokio-xmpp gave it: the stream
