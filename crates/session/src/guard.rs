@@ -272,20 +272,10 @@ impl Tokenizer {
                 }
             }
             let b = rest[i];
-            match b {
-                b'>' => return i,
-                b'"' | b'\'' => self.quote = b,
-                b'=' => self.attrs += 1,
-                _ => {}
+            if b == b'>' {
+                return i;
             }
-            self.slash = b == b'/';
-            if self.in_name {
-                if b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'=') {
-                    self.in_name = false;
-                } else if self.name.len() < NAME {
-                    self.name.push(b);
-                }
-            }
+            self.tag_byte(b);
             i += 1;
         }
         i
@@ -391,12 +381,21 @@ impl Tokenizer {
             }
             return Lex::Start;
         }
+        if b == b'>' {
+            let empty = self.slash;
+            self.start_done(empty, out, drops);
+            return Lex::Text;
+        }
+        self.tag_byte(b);
+        Lex::Start
+    }
+
+    /// A byte of a start tag outside its quoted values, not its `>`: a
+    /// value's opening quote, an attribute's `=`, whether the tag may be
+    /// ending with `/`, the element's name while it lasts.
+    #[inline]
+    fn tag_byte(&mut self, b: u8) {
         match b {
-            b'>' => {
-                let empty = self.slash;
-                self.start_done(empty, out, drops);
-                return Lex::Text;
-            }
             b'"' | b'\'' => self.quote = b,
             b'=' => self.attrs += 1,
             _ => {}
@@ -409,7 +408,6 @@ impl Tokenizer {
                 self.name.push(b);
             }
         }
-        Lex::Start
     }
 
     fn is_stream_header(&self) -> bool {
