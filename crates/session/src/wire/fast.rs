@@ -20,6 +20,7 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::xmlstream::{FallibleStreamElement, XmppStreamElement};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::presence::{Presence, Priority, Show, Type as PresenceType};
+use xso::FromXmlText;
 use xso::exports::rxml;
 
 use super::{NS_CLIENT, Parser, attr_value, ncname, rest_blank, split_name};
@@ -83,10 +84,7 @@ impl Parser {
                     let ns = self.resolve(prefix.unwrap_or("")).ok()?;
                     match depth {
                         0 => {
-                            if !xso::is_xml_whitespace(&self.text) {
-                                return None;
-                            }
-                            self.text.clear();
+                            self.blank_text()?;
                             if ns != NS_CLIENT {
                                 return None;
                             }
@@ -95,10 +93,7 @@ impl Parser {
                             root_lang = own_lang.or_else(|| lang.map(str::to_string));
                         }
                         1 => {
-                            if !xso::is_xml_whitespace(&self.text) {
-                                return None;
-                            }
-                            self.text.clear();
+                            self.blank_text()?;
                             let kind = match (root.as_ref()?, local) {
                                 _ if ns != NS_CLIENT => None,
                                 (Root::Message(_), "body") => Some(Field::Body),
@@ -121,10 +116,7 @@ impl Parser {
                             if field.is_some() {
                                 return None;
                             }
-                            let parent = open.last_mut()?;
-                            if !self.text.is_empty() {
-                                parent.append_text_node(std::mem::take(&mut self.text));
-                            }
+                            self.text_into(open.last_mut()?);
                             open.push(self.element(ns, local, raw)?);
                         }
                     }
@@ -135,10 +127,7 @@ impl Parser {
                     depth = depth.checked_sub(1)?;
                     match depth {
                         0 => {
-                            if !xso::is_xml_whitespace(&self.text) {
-                                return None;
-                            }
-                            self.text.clear();
+                            self.blank_text()?;
                             rest_blank(&mut r).ok()?;
                             self.open = open;
                             let stanza = match root? {
@@ -167,7 +156,7 @@ impl Parser {
                                         if p.show.is_some() {
                                             return None;
                                         }
-                                        p.show = Some(show(&text)?);
+                                        p.show = Some(Show::from_xml_text(text).ok()?);
                                     }
                                     (Root::Presence(p), Field::Priority) => {
                                         if priority_seen {
@@ -181,9 +170,7 @@ impl Parser {
                             }
                             None => {
                                 let mut el = open.pop()?;
-                                if !self.text.is_empty() {
-                                    el.append_text_node(std::mem::take(&mut self.text));
-                                }
+                                self.text_into(&mut el);
                                 match root.as_mut()? {
                                     Root::Message(m) => m.payloads.push(el),
                                     Root::Presence(p) => p.payloads.push(el),
@@ -192,15 +179,30 @@ impl Parser {
                         },
                         _ => {
                             let mut el = open.pop()?;
-                            if !self.text.is_empty() {
-                                el.append_text_node(std::mem::take(&mut self.text));
-                            }
+                            self.text_into(&mut el);
                             open.last_mut()?.append_child(el);
                         }
                     }
                 }
                 other => self.content(other).ok()?,
             }
+        }
+    }
+
+    /// The text read since the last tag, which must be blank here
+    /// (between the stanza's children), dropped.
+    fn blank_text(&mut self) -> Option<()> {
+        if !xso::is_xml_whitespace(&self.text) {
+            return None;
+        }
+        self.text.clear();
+        Some(())
+    }
+
+    /// The text read since the last tag, as `el`'s next child.
+    fn text_into(&mut self, el: &mut Element) {
+        if !self.text.is_empty() {
+            el.append_text_node(std::mem::take(&mut self.text));
         }
     }
 
@@ -235,14 +237,9 @@ impl Parser {
                 from,
                 to,
                 id: id.map(Id),
-                type_: match type_.as_deref() {
+                type_: match type_ {
                     None => MessageType::Normal,
-                    Some("chat") => MessageType::Chat,
-                    Some("error") => MessageType::Error,
-                    Some("groupchat") => MessageType::Groupchat,
-                    Some("headline") => MessageType::Headline,
-                    Some("normal") => MessageType::Normal,
-                    Some(_) => return None,
+                    Some(t) => t.parse().ok()?,
                 },
                 bodies: Default::default(),
                 subjects: Default::default(),
@@ -253,16 +250,9 @@ impl Parser {
                 from,
                 to,
                 id,
-                type_: match type_.as_deref() {
+                type_: match type_ {
                     None => PresenceType::None,
-                    Some("error") => PresenceType::Error,
-                    Some("probe") => PresenceType::Probe,
-                    Some("subscribe") => PresenceType::Subscribe,
-                    Some("subscribed") => PresenceType::Subscribed,
-                    Some("unavailable") => PresenceType::Unavailable,
-                    Some("unsubscribe") => PresenceType::Unsubscribe,
-                    Some("unsubscribed") => PresenceType::Unsubscribed,
-                    Some(_) => return None,
+                    Some(t) => PresenceType::from_xml_text(t).ok()?,
                 },
                 show: None,
                 statuses: Default::default(),
@@ -335,15 +325,4 @@ fn split_raw(name: &str) -> (Option<&str>, &str) {
         Some(at) => (Some(&name[..at]), &name[at + 1..]),
         None => (None, name),
     }
-}
-
-/// `<show/>`'s values (xmpp-parsers' `Show::from_xml_text`).
-fn show(text: &str) -> Option<Show> {
-    Some(match text {
-        "away" => Show::Away,
-        "chat" => Show::Chat,
-        "dnd" => Show::Dnd,
-        "xa" => Show::Xa,
-        _ => return None,
-    })
 }
