@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use jid::BareJid;
 
-use crate::store::{Input, Protocol, Store};
+use crate::history::Record;
+use crate::store::{Input, Kind, Message, Protocol, Store};
 
 /// A store joining `room` (a XEP-0045 room) as `nick`: the room's
 /// presences finish the join.
@@ -19,4 +20,22 @@ pub(crate) fn joining(room: &BareJid, nick: &str, now: DateTime<Utc>) -> Store {
         now,
     );
     s
+}
+
+/// A line of bob's in `conv` for the archive: stanza-id `sid`, message id
+/// `id-{sid}`, `secs` after a fixed time.
+pub(crate) fn record(conv: &str, sid: &str, body: &str, secs: i64) -> Record {
+    Record {
+        conversation: conv.into(),
+        message: Message {
+            stanza_id: Some(sid.into()),
+            id: Some(format!("id-{sid}")),
+            ..Message::new(
+                Kind::Chat,
+                DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
+                Some("bob".into()),
+                body.into(),
+            )
+        },
+    }
 }

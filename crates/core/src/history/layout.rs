@@ -33,19 +33,13 @@ pub(super) fn convert(conn: &Connection) -> Result<(), HistoryError> {
         .join(", ");
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
-         CREATE TABLE IF NOT EXISTS conversations (
-             id INTEGER PRIMARY KEY,
-             account TEXT NOT NULL,
-             jid TEXT NOT NULL,
-             UNIQUE (account, jid)
-         );
-         INSERT OR IGNORE INTO conversations (account, jid)
-             SELECT DISTINCT account, conversation FROM messages ORDER BY account, conversation;
          DROP TRIGGER IF EXISTS messages_fts_insert;
          DROP TRIGGER IF EXISTS messages_fts_delete;
          DROP TRIGGER IF EXISTS messages_fts_update;
          ALTER TABLE messages RENAME TO messages_old;
          {schema}
+         INSERT OR IGNORE INTO conversations (account, jid)
+             SELECT DISTINCT account, conversation FROM messages_old ORDER BY account, conversation;
          INSERT INTO messages (conv, {columns})
              SELECT c.id, {m_columns} FROM messages_old m
              JOIN conversations c ON c.account = m.account AND c.jid = m.conversation
@@ -63,26 +57,10 @@ mod tests {
 
     use chrono::{DateTime, Utc};
 
-    use super::super::{History, Record};
-    use crate::store::{Kind, Message};
+    use super::super::History;
+    use crate::fixtures::record as rec;
 
     const ROOM: &str = "r@conference.localhost";
-
-    fn rec(conv: &str, sid: &str, body: &str, secs: i64) -> Record {
-        Record {
-            conversation: conv.into(),
-            message: Message {
-                stanza_id: Some(sid.into()),
-                id: Some(format!("id-{sid}")),
-                ..Message::new(
-                    Kind::Chat,
-                    DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
-                    Some("bob".into()),
-                    body.into(),
-                )
-            },
-        }
-    }
 
     /// An archive as the confab before conversation ids left it: every
     /// column, its five indexes, its search index and triggers; two

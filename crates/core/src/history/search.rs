@@ -196,25 +196,8 @@ impl History {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Record;
     use super::*;
-    use crate::store::Kind;
-
-    fn rec(conv: &str, sid: &str, body: &str, secs: i64) -> Record {
-        Record {
-            conversation: conv.into(),
-            message: Message {
-                stanza_id: Some(sid.into()),
-                id: Some(format!("id-{sid}")),
-                ..Message::new(
-                    Kind::Chat,
-                    DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
-                    Some("bob".into()),
-                    body.into(),
-                )
-            },
-        }
-    }
+    use crate::fixtures::record as rec;
 
     const ROOM: &str = "r@conference.localhost";
 
