@@ -169,19 +169,8 @@ fn big_room_sorted_index_and_cap() {
     let mut log = MessageLog::with_cap(3);
     for i in 0..5 {
         log.push(Message {
-            kind: Kind::Chat,
-            seq: 0,
-            id: None,
             stanza_id: Some(format!("s{i}")),
-            time: t0(),
-            nick: None,
-            body: format!("{i}"),
-            own: false,
-            private: false,
-            delayed: false,
-            archived: false,
-            edited: false,
-            meta: Default::default(),
+            ..Message::new(Kind::Chat, t0(), None, format!("{i}"))
         });
     }
     assert_eq!(log.len(), 3);
