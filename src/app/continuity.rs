@@ -361,12 +361,18 @@ impl App {
     }
 
     /// Where the last catch-up of `room` that did not finish started (in
-    /// memory, else in the history's marks: a `stanza_id` after which, or
-    /// an empty one and a time since which).
+    /// memory, else in the history's marks).
     fn unfinished_catchup(&self, room: &BareJid) -> Option<Anchor> {
-        if let Some(a) = self.catchup.unfinished.get(room) {
-            return Some(a.clone());
+        match self.catchup.unfinished.get(room) {
+            Some(a) => Some(a.clone()),
+            None => self.saved_unfinished(room),
         }
+    }
+
+    /// Where an unfinished catch-up of `room` started, as a run before
+    /// this one saved it: a `stanza_id` after which, or an empty one and
+    /// a time since which.
+    fn saved_unfinished(&self, room: &BareJid) -> Option<Anchor> {
         let m = self.history.as_ref()?.mark(room.as_str()).ok()??;
         Some(if m.stanza_id.is_empty() {
             Anchor::Start(m.time)
@@ -381,25 +387,33 @@ impl App {
         if self.catchup.unfinished.contains_key(room) {
             return;
         }
-        let anchor = self
-            .unfinished_catchup(room)
-            .unwrap_or_else(|| anchor.clone());
-        if let Some(h) = self.history.as_mut() {
-            let mark = match &anchor {
-                Anchor::After(sid) => ArchiveMark {
-                    stanza_id: sid.clone(),
-                    time: Utc::now(),
-                },
-                Anchor::Start(t) => ArchiveMark {
-                    stanza_id: String::new(),
-                    time: *t,
-                },
-            };
-            if let Err(e) = h.set_mark(room.as_str(), &mark) {
-                tracing::warn!("saving where the catch-up of {room} starts: {e}");
+        let anchor = match self.saved_unfinished(room) {
+            Some(saved) => saved,
+            None => {
+                self.save_unfinished(room, anchor);
+                anchor.clone()
             }
-        }
+        };
         self.catchup.unfinished.insert(room.clone(), anchor);
+    }
+
+    fn save_unfinished(&mut self, room: &BareJid, anchor: &Anchor) {
+        let Some(h) = self.history.as_mut() else {
+            return;
+        };
+        let mark = match anchor {
+            Anchor::After(sid) => ArchiveMark {
+                stanza_id: sid.clone(),
+                time: Utc::now(),
+            },
+            Anchor::Start(t) => ArchiveMark {
+                stanza_id: String::new(),
+                time: *t,
+            },
+        };
+        if let Err(e) = h.set_mark(room.as_str(), &mark) {
+            tracing::warn!("saving where the catch-up of {room} starts: {e}");
+        }
     }
 
     /// A catch-up of `room` reached the end of its archive.
@@ -424,20 +438,16 @@ impl App {
         let Some(mut convs) = self.store.journal_only() else {
             return false;
         };
-        let catching_up = |c: &BareJid| {
-            self.catchup.unfinished.contains_key(c)
-                && self
-                    .catchup
-                    .queries
-                    .values()
-                    .any(|q| q.archive == Archive::Room(c.clone()))
-        };
-        let mut last: Option<&BareJid> = None;
-        convs.all(|c| {
-            let ok = last == Some(c) || catching_up(c);
-            last = Some(c);
-            ok
-        })
+        let catching_up: Vec<&BareJid> = self
+            .catchup
+            .queries
+            .values()
+            .filter_map(|q| match &q.archive {
+                Archive::Room(r) if self.catchup.unfinished.contains_key(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        convs.all(|c| catching_up.contains(&c))
     }
 
     /// Starts a catch-up of `archive` from `anchor` (`since`: where to go
