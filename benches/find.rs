@@ -3,28 +3,21 @@
 //! worst of 20 runs each). `cargo bench --bench find`; the archive size
 //! with CONFAB_FIND_MESSAGES.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use confab::history::{History, MAX_FOUND, Record};
 use confab::store::{Kind, Message};
 
+use common::rng::Rng;
+
 const WORDS: &[&str] = &[
     "the", "release", "meeting", "coffee", "deploy", "server", "room", "call", "bug", "fix",
     "tomorrow", "today", "lunch", "review", "merge", "branch", "test", "ping", "hello", "thanks",
     "docs", "client", "voice", "video", "later", "maybe", "agreed", "issue", "patch", "build",
 ];
-
-/// A small deterministic generator (xorshift): the same archive each run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn main() {
     let n: usize = std::env::var("CONFAB_FIND_MESSAGES")

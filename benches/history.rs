@@ -11,11 +11,15 @@
 //!
 //! `cargo bench --bench history`.
 
+mod common;
+
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use confab::history::{History, Record};
 use confab::store::{Kind, Message};
+
+use common::rng::Rng;
 
 const ROOM: &str = "catchup-archive-test@conference.example.org";
 const ACCOUNT: &str = "alice.liddell@example.org";
@@ -25,31 +29,6 @@ const WORDS: &[&str] = &[
     "docs", "client", "voice", "video", "later", "maybe", "agreed", "issue", "patch", "build",
     "don't", "café", "naïve", "won't",
 ];
-
-/// A small deterministic generator (xorshift): the same archive each run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A random UUID's text, as Prosody's stanza-ids and many clients'
-    /// message ids are.
-    fn uuid(&mut self) -> String {
-        let (a, b) = (self.next(), self.next());
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            (b >> 48) | 0x8000,
-            b & 0xffff_ffff_ffff
-        )
-    }
-}
 
 /// User and system CPU of this process so far, in seconds.
 fn cpu() -> (f64, f64) {

@@ -5,6 +5,8 @@
 // Each benchmark uses a part of this module.
 #![allow(dead_code)]
 
+pub mod rng;
+
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
